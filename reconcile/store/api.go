@@ -1,0 +1,40 @@
+package store
+
+// This file is the contract of the store that the controllers, the
+// scheduler loop, the apply step and the API server are written against.
+// The implementation lives in the other files of this package.
+
+import (
+	"errors"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+var (
+	// ErrNotFound: no object under that key.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: Create of a key that is already stored.
+	ErrExists = errors.New("already exists")
+	// ErrConflict: Update with a resourceVersion that is no longer current.
+	ErrConflict = errors.New("conflict: the object was changed since it was read; read it again and retry")
+	// ErrGone: Watch from a resourceVersion older than the retained history;
+	// list again and watch from the list's resourceVersion.
+	ErrGone = errors.New("resource version too old; list again")
+)
+
+// EventType says what happened to an object.
+type EventType string
+
+const (
+	Added    EventType = "ADDED"
+	Modified EventType = "MODIFIED"
+	Deleted  EventType = "DELETED"
+)
+
+// Event is one change, delivered by Watch in resourceVersion order.
+// For Deleted, Object is the last stored state.
+type Event struct {
+	Type            EventType      `json:"type"`
+	Object          objects.Object `json:"object"`
+	ResourceVersion uint64         `json:"resourceVersion"`
+}

@@ -1,0 +1,23 @@
+package objects
+
+// Labels and annotations the product writes. The reconcile.* Podman labels
+// are a user-facing contract (DESIGN.md §5).
+const (
+	// LabelPodmanPod is set on Podman pods and containers: "<namespace>/<name>".
+	LabelPodmanPod = "reconcile.pod"
+	// LabelPodmanUID is the Pod's uid on Podman pods and containers.
+	LabelPodmanUID = "reconcile.uid"
+	// LabelPodmanContainer is the container name of the Pod spec.
+	LabelPodmanContainer = "reconcile.container"
+
+	// AnnotationSource names the source that created an object from git;
+	// pruning only ever deletes objects carrying its own source name.
+	AnnotationSource = "reconcile.dev/source"
+	// AnnotationSourcePath is the file (and document index) an object came from.
+	AnnotationSourcePath = "reconcile.dev/source-path"
+	// AnnotationCommit is the commit that last applied the object.
+	AnnotationCommit = "reconcile.dev/commit"
+
+	// LabelPodTemplateHash is Kubernetes' label on ReplicaSets and their pods.
+	LabelPodTemplateHash = "pod-template-hash"
+)

@@ -1,0 +1,159 @@
+package scheduler
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// PodInfo is a pending pod with what the plugins need precomputed once.
+type PodInfo struct {
+	Pod      *corev1.Pod
+	Requests Resources // for filtering: the real requests
+	scoring  Resources // for scoring: with non-zero defaults
+	selector labels.Selector
+}
+
+// NodeInfo is a node with the resources already taken on it. Requested
+// grows as Schedule binds pods within one call.
+type NodeInfo struct {
+	Node        *corev1.Node
+	Allocatable Resources
+	Requested   Resources // real requests of bound pods
+	scored      Resources // scoring requests of bound pods
+	ready       bool
+}
+
+// FilterPlugin rejects nodes a pod cannot run on. Filter returns "" when
+// the node is feasible, otherwise one or more reasons in Kubernetes' words
+// ("Insufficient cpu"); the unschedulable message counts nodes per reason.
+type FilterPlugin interface {
+	Name() string
+	Filter(pod *PodInfo, node *NodeInfo) []string
+}
+
+// ScorePlugin ranks feasible nodes: higher is better, 0..100.
+type ScorePlugin interface {
+	Name() string
+	Score(pod *PodInfo, node *NodeInfo) int64
+}
+
+// DefaultFilters are the filters in the order they run: cheap checks first.
+func DefaultFilters() []FilterPlugin {
+	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeSelector{}, TaintToleration{}, ResourceFit{}}
+}
+
+// DefaultScores are the score plugins; their scores are summed.
+func DefaultScores() []ScorePlugin { return []ScorePlugin{LeastAllocated{}} }
+
+// Reasons, worded as the Kubernetes scheduler words them.
+const (
+	ReasonNotReady      = "node(s) were not ready"
+	ReasonUnschedulable = "node(s) were unschedulable"
+	ReasonNodeSelector  = "node(s) didn't match Pod's node affinity/selector"
+	ReasonTooManyPods   = "Too many pods"
+)
+
+// NodeReady rejects nodes whose Ready condition is not True: a node that
+// stopped heartbeating (Ready=Unknown) or reports itself NotReady.
+type NodeReady struct{}
+
+func (NodeReady) Name() string { return "NodeReady" }
+func (NodeReady) Filter(_ *PodInfo, n *NodeInfo) []string {
+	if !n.ready {
+		return []string{ReasonNotReady}
+	}
+	return nil
+}
+
+// NodeUnschedulable rejects cordoned nodes (spec.unschedulable), unless the
+// pod tolerates Kubernetes' unschedulable taint.
+type NodeUnschedulable struct{}
+
+var unschedulableTaint = corev1.Taint{Key: corev1.TaintNodeUnschedulable, Effect: corev1.TaintEffectNoSchedule}
+
+func (NodeUnschedulable) Name() string { return "NodeUnschedulable" }
+func (NodeUnschedulable) Filter(p *PodInfo, n *NodeInfo) []string {
+	if n.Node.Spec.Unschedulable && !tolerates(p.Pod.Spec.Tolerations, &unschedulableTaint) {
+		return []string{ReasonUnschedulable}
+	}
+	return nil
+}
+
+// NodeSelector rejects nodes whose labels do not match spec.nodeSelector.
+type NodeSelector struct{}
+
+func (NodeSelector) Name() string { return "NodeSelector" }
+func (NodeSelector) Filter(p *PodInfo, n *NodeInfo) []string {
+	if p.selector != nil && !p.selector.Matches(labels.Set(n.Node.Labels)) {
+		return []string{ReasonNodeSelector}
+	}
+	return nil
+}
+
+// TaintToleration rejects nodes with a NoSchedule or NoExecute taint the pod
+// does not tolerate (PreferNoSchedule only matters to scoring).
+type TaintToleration struct{}
+
+func (TaintToleration) Name() string { return "TaintToleration" }
+func (TaintToleration) Filter(p *PodInfo, n *NodeInfo) []string {
+	for i := range n.Node.Spec.Taints {
+		t := &n.Node.Spec.Taints[i]
+		if t.Effect == corev1.TaintEffectPreferNoSchedule {
+			continue
+		}
+		if !tolerates(p.Pod.Spec.Tolerations, t) {
+			return []string{fmt.Sprintf("node(s) had untolerated taint {%s: %s}", t.Key, t.Value)}
+		}
+	}
+	return nil
+}
+
+func tolerates(tols []corev1.Toleration, t *corev1.Taint) bool {
+	for i := range tols {
+		if tols[i].ToleratesTaint(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// ResourceFit rejects nodes without room for the pod's requests. Like
+// Kubernetes it reports every resource that is short, so one node can count
+// towards several reasons.
+type ResourceFit struct{}
+
+func (ResourceFit) Name() string { return "NodeResourcesFit" }
+func (ResourceFit) Filter(p *PodInfo, n *NodeInfo) []string {
+	var out []string
+	if n.Requested.Pods+1 > n.Allocatable.Pods {
+		out = append(out, ReasonTooManyPods)
+	}
+	if r := p.Requests.MilliCPU; r > 0 && n.Requested.MilliCPU+r > n.Allocatable.MilliCPU {
+		out = append(out, "Insufficient cpu")
+	}
+	if r := p.Requests.Memory; r > 0 && n.Requested.Memory+r > n.Allocatable.Memory {
+		out = append(out, "Insufficient memory")
+	}
+	return out
+}
+
+// LeastAllocated prefers the node that would have the largest share of cpu
+// and memory left after placing the pod (both weighted equally), which
+// spreads pods across nodes.
+type LeastAllocated struct{}
+
+func (LeastAllocated) Name() string { return "NodeResourcesLeastAllocated" }
+func (LeastAllocated) Score(p *PodInfo, n *NodeInfo) int64 {
+	cpu := leastAllocated(n.scored.MilliCPU+p.scoring.MilliCPU, n.Allocatable.MilliCPU)
+	mem := leastAllocated(n.scored.Memory+p.scoring.Memory, n.Allocatable.Memory)
+	return (cpu + mem) / 2
+}
+
+func leastAllocated(requested, capacity int64) int64 {
+	if capacity <= 0 || requested > capacity {
+		return 0
+	}
+	return (capacity - requested) * 100 / capacity
+}

@@ -1,0 +1,149 @@
+package gitsync
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/storer"
+)
+
+// blobCache keeps the content of the blobs of the last snapshot by hash, so a
+// commit that changes one file decompresses one blob. After each snapshot it
+// holds exactly that snapshot's blobs, so it never grows beyond one tree.
+// The Data slices are shared with the snapshots handed out: callers must
+// treat File.Data as read-only.
+type blobCache struct {
+	entries map[plumbing.Hash]cachedBlob
+}
+
+type cachedBlob struct {
+	data []byte // nil when size > MaxFileSize
+	size int64
+}
+
+func newBlobCache() *blobCache { return &blobCache{entries: map[plumbing.Hash]cachedBlob{}} }
+
+// objectSizer is implemented by go-git's filesystem and memory storages; it
+// reads an object's size without inflating it.
+type objectSizer interface {
+	EncodedObjectSize(plumbing.Hash) (int64, error)
+}
+
+// treeReader turns a git tree into Files, reading each blob at most once.
+type treeReader struct {
+	st    storer.EncodedObjectStorer
+	old   *blobCache
+	fresh map[plumbing.Hash]cachedBlob
+	files []File
+}
+
+// readFiles lists every blob under subPath of the commit's tree. Paths are
+// relative to subPath. A missing subPath is an error naming the commit.
+func readFiles(st storer.EncodedObjectStorer, commit *object.Commit, subPath string, cache *blobCache) ([]File, error) {
+	tree, err := commit.Tree()
+	if err != nil {
+		return nil, fmt.Errorf("reading the tree of commit %s: %w", commit.Hash, err)
+	}
+	if subPath != "" {
+		tree, err = tree.Tree(subPath)
+		if err != nil {
+			if errors.Is(err, object.ErrDirectoryNotFound) {
+				return nil, fmt.Errorf("path %q is not a directory at commit %s: check the source's path (it is relative to the repository root)", subPath, commit.Hash.String()[:12])
+			}
+			return nil, fmt.Errorf("reading path %q at commit %s: %w", subPath, commit.Hash, err)
+		}
+	}
+	r := &treeReader{st: st, old: cache, fresh: make(map[plumbing.Hash]cachedBlob, len(cache.entries))}
+	if err := r.walk(tree, ""); err != nil {
+		return nil, err
+	}
+	// Swap only after a complete read, so a failed read keeps the old cache.
+	cache.entries = r.fresh
+	slices.SortFunc(r.files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	return r.files, nil
+}
+
+func (r *treeReader) walk(tree *object.Tree, dir string) error {
+	for _, e := range tree.Entries {
+		p := path.Join(dir, e.Name)
+		switch e.Mode {
+		case filemode.Dir:
+			sub, err := object.GetTree(r.st, e.Hash)
+			if err != nil {
+				return fmt.Errorf("reading directory %q (tree %s): %w", p, e.Hash, err)
+			}
+			if err := r.walk(sub, p); err != nil {
+				return err
+			}
+		case filemode.Submodule:
+			// A submodule is a commit of another repo, not content of this one.
+		case filemode.Symlink:
+			b, err := r.blob(e.Hash, p)
+			if err != nil {
+				return err
+			}
+			r.files = append(r.files, File{Path: p, Hash: e.Hash.String(), Size: b.size, SymlinkTarget: string(b.data)})
+		case filemode.Regular, filemode.Executable, filemode.Deprecated:
+			b, err := r.blob(e.Hash, p)
+			if err != nil {
+				return err
+			}
+			r.files = append(r.files, File{Path: p, Hash: e.Hash.String(), Size: b.size, Data: b.data})
+		}
+	}
+	return nil
+}
+
+// blob returns a blob's content from the cache or the object storage; blobs
+// over MaxFileSize are measured, never read.
+func (r *treeReader) blob(h plumbing.Hash, p string) (cachedBlob, error) {
+	if b, ok := r.fresh[h]; ok {
+		return b, nil
+	}
+	if b, ok := r.old.entries[h]; ok {
+		r.fresh[h] = b
+		return b, nil
+	}
+	b, err := readBlob(r.st, h)
+	if err != nil {
+		return b, fmt.Errorf("reading file %q (blob %s): %w", p, h, err)
+	}
+	r.fresh[h] = b
+	return b, nil
+}
+
+func readBlob(st storer.EncodedObjectStorer, h plumbing.Hash) (cachedBlob, error) {
+	if sz, ok := st.(objectSizer); ok {
+		size, err := sz.EncodedObjectSize(h)
+		if err != nil {
+			return cachedBlob{}, err
+		}
+		if size > MaxFileSize {
+			return cachedBlob{size: size}, nil
+		}
+	}
+	obj, err := st.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return cachedBlob{}, err
+	}
+	if obj.Size() > MaxFileSize {
+		return cachedBlob{size: obj.Size()}, nil
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return cachedBlob{}, err
+	}
+	defer rd.Close()
+	data := make([]byte, obj.Size())
+	if _, err := io.ReadFull(rd, data); err != nil {
+		return cachedBlob{}, err
+	}
+	return cachedBlob{data: data, size: int64(len(data))}, nil
+}

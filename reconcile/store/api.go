@@ -38,3 +38,9 @@ type Event struct {
 	Object          objects.Object `json:"object"`
 	ResourceVersion uint64         `json:"resourceVersion"`
 }
+
+// MetaRecord is one side record returned by ListMeta.
+type MetaRecord struct {
+	Key   string
+	Value []byte // the JSON written by PutMeta
+}

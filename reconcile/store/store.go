@@ -1,0 +1,294 @@
+package store
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// ErrTxnTooBig: one Update wrote more than Badger accepts in a transaction.
+var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 150,000 objects or 19 MiB of small objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
+
+// Options tune a store. The zero value is the default.
+type Options struct {
+	// History is how many events Watch can replay; 10,000 when zero.
+	History int
+}
+
+const defaultHistory = 10000
+
+var rvKey = []byte("s/rv")
+
+// Store is the object store. It is safe for concurrent use.
+type Store struct {
+	db *badger.DB
+	mu sync.Mutex    // serialises writers
+	rv atomic.Uint64 // last committed resourceVersion
+	h  *history
+}
+
+// Open opens (or creates) the store in dir.
+func Open(dir string) (*Store, error) { return OpenWith(dir, Options{}) }
+
+// OpenInMemory opens an empty store that lives in memory only (tests, diff).
+func OpenInMemory() (*Store, error) { return OpenWith("", Options{}) }
+
+// OpenWith opens the store in dir, or in memory when dir is "".
+func OpenWith(dir string, o Options) (*Store, error) {
+	var opts badger.Options
+	if dir == "" {
+		opts = badger.DefaultOptions("").WithInMemory(true).
+			WithMemTableSize(256 << 20)
+	} else {
+		opts = badger.DefaultOptions(dir).
+			WithValueThreshold(256).
+			WithMemTableSize(128 << 20).
+			WithValueLogFileSize(256 << 20)
+	}
+	opts = opts.WithDetectConflicts(false).WithLogger(quietLogger{}).WithNumVersionsToKeep(1)
+	db, err := badger.Open(opts)
+	if err != nil {
+		if dir == "" {
+			return nil, fmt.Errorf("open in-memory store: %w", err)
+		}
+		return nil, fmt.Errorf("open store in %s: %w (is another reconcile process using this data directory?)", dir, err)
+	}
+	st := &Store{db: db}
+	var rv uint64
+	err = db.View(func(txn *badger.Txn) error {
+		var err error
+		rv, err = readRV(txn)
+		return err
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: read resourceVersion: %w", err)
+	}
+	st.rv.Store(rv)
+	n := o.History
+	if n <= 0 {
+		n = defaultHistory
+	}
+	st.h = newHistory(n, rv)
+	return st, nil
+}
+
+// Close closes every watch channel and the database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.h.close()
+	return s.db.Close()
+}
+
+// ResourceVersion is the resourceVersion of the last committed write.
+func (s *Store) ResourceVersion() uint64 { return s.rv.Load() }
+
+// Get returns the object stored under key, or ErrNotFound.
+func (s *Store) Get(key objects.Key) (objects.Object, error) {
+	var o objects.Object
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		o, err = getObject(txn, key)
+		return err
+	})
+	return o, err
+}
+
+// List returns the objects of kind (every kind when "") in namespace (every
+// namespace when ""), sorted by key, and the store's resourceVersion at the
+// time of the list: watching from it misses nothing.
+func (s *Store) List(kind, namespace string) ([]objects.Object, uint64, error) {
+	var out []objects.Object
+	var rv uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		if rv, err = readRV(txn); err != nil {
+			return err
+		}
+		out, err = listObjects(txn, kind, namespace)
+		return err
+	})
+	return out, rv, err
+}
+
+// GetMeta decodes the side record under key into v; false when absent.
+func (s *Store) GetMeta(key string, v any) (bool, error) {
+	var found bool
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		found, err = getMeta(txn, key, v)
+		return err
+	})
+	return found, err
+}
+
+// ListMeta returns the side records whose key starts with prefix, sorted.
+func (s *Store) ListMeta(prefix string) ([]MetaRecord, error) {
+	var out []MetaRecord
+	err := s.db.View(func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte("m/" + prefix)})
+		defer it.Close()
+		for it.Rewind(); it.Valid(); it.Next() {
+			v, err := it.Item().ValueCopy(nil)
+			if err != nil {
+				return err
+			}
+			out = append(out, MetaRecord{Key: string(it.Item().Key()[2:]), Value: v})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Update runs fn in one write transaction. If fn returns an error nothing is
+// written. Watch events go out after the commit, in resourceVersion order.
+func (s *Store) Update(fn func(tx *Tx) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	tx := &Tx{txn: txn, rv: s.rv.Load()}
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if tx.rv != s.rv.Load() {
+		var b [8]byte
+		binary.BigEndian.PutUint64(b[:], tx.rv)
+		if err := tx.set(rvKey, b[:]); err != nil {
+			return err
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		if errors.Is(err, badger.ErrTxnTooBig) {
+			return ErrTxnTooBig
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+	s.rv.Store(tx.rv)
+	s.h.publish(tx.events)
+	return nil
+}
+
+func readRV(txn *badger.Txn) (uint64, error) {
+	item, err := txn.Get(rvKey)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var rv uint64
+	err = item.Value(func(v []byte) error {
+		if len(v) != 8 {
+			return fmt.Errorf("corrupt resourceVersion record (%d bytes)", len(v))
+		}
+		rv = binary.BigEndian.Uint64(v)
+		return nil
+	})
+	return rv, err
+}
+
+func objectKey(k objects.Key) []byte {
+	return []byte("o/" + k.Kind + "/" + k.Namespace + "/" + k.Name)
+}
+
+func listPrefix(kind, namespace string) []byte {
+	switch {
+	case kind == "":
+		return []byte("o/")
+	case namespace == "":
+		return []byte("o/" + kind + "/")
+	}
+	return []byte("o/" + kind + "/" + namespace + "/")
+}
+
+func getObject(txn *badger.Txn, key objects.Key) (objects.Object, error) {
+	item, err := txn.Get(objectKey(key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var o objects.Object
+	err = item.Value(func(v []byte) error {
+		var err error
+		o, err = decode(key.Kind, v)
+		return err
+	})
+	return o, err
+}
+
+func listObjects(txn *badger.Txn, kind, namespace string) ([]objects.Object, error) {
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: listPrefix(kind, namespace)})
+	defer it.Close()
+	var out []objects.Object
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		k := kind
+		if k == "" {
+			k = kindOfKey(item.Key())
+		}
+		err := item.Value(func(v []byte) error {
+			o, err := decode(k, v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", item.Key(), err)
+			}
+			out = append(out, o)
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func kindOfKey(k []byte) string {
+	for i := 2; i < len(k); i++ {
+		if k[i] == '/' {
+			return string(k[2:i])
+		}
+	}
+	return ""
+}
+
+func decode(kind string, data []byte) (objects.Object, error) {
+	o, err := objects.New(kind)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(data, o); err != nil {
+		return nil, fmt.Errorf("decode stored %s: %w", kind, err)
+	}
+	objects.SetTypeMeta(o, kind)
+	return o, nil
+}
+
+func getMeta(txn *badger.Txn, key string, v any) (bool, error) {
+	item, err := txn.Get([]byte("m/" + key))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return true, item.Value(func(b []byte) error { return json.Unmarshal(b, v) })
+}
+
+// quietLogger drops Badger's info and debug chatter; warnings and errors
+// still reach the process log through the standard logger.
+type quietLogger struct{}
+
+func (quietLogger) Errorf(f string, a ...any)   { logf("badger error: "+f, a...) }
+func (quietLogger) Warningf(f string, a ...any) { logf("badger warning: "+f, a...) }
+func (quietLogger) Infof(string, ...any)        {}
+func (quietLogger) Debugf(string, ...any)       {}

@@ -1,0 +1,189 @@
+package store
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	badger "github.com/dgraph-io/badger/v4"
+	"github.com/google/uuid"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// Tx is one write transaction, valid only inside the function given to
+// Store.Update. Reads see the transaction's own writes.
+type Tx struct {
+	txn    *badger.Txn
+	rv     uint64 // last resourceVersion handed out in this transaction
+	events []Event
+}
+
+// Get returns the object under key as this transaction sees it.
+func (tx *Tx) Get(key objects.Key) (objects.Object, error) { return getObject(tx.txn, key) }
+
+// List is Store.List inside the transaction.
+func (tx *Tx) List(kind, namespace string) ([]objects.Object, error) {
+	return listObjects(tx.txn, kind, namespace)
+}
+
+// Create stores a new object: uid (random UUID), resourceVersion,
+// generation 1 and creationTimestamp are set on o. ErrExists when the key
+// is taken.
+func (tx *Tx) Create(o objects.Object) error {
+	key, err := validKey(o)
+	if err != nil {
+		return err
+	}
+	switch _, err := tx.txn.Get(objectKey(key)); {
+	case err == nil:
+		return fmt.Errorf("create %s: %w", key, ErrExists)
+	case !errors.Is(err, badger.ErrKeyNotFound):
+		return err
+	}
+	rv := tx.nextRV()
+	o.SetUID(newUID())
+	o.SetResourceVersion(strconv.FormatUint(rv, 10))
+	o.SetGeneration(1)
+	o.SetCreationTimestamp(metav1.NewTime(time.Now().UTC().Truncate(time.Second)))
+	return tx.write(key, o, Added, rv)
+}
+
+// Update replaces the metadata and spec of the stored object with o's,
+// keeping the stored status, uid and creationTimestamp. A non-empty
+// o.resourceVersion that is not the stored one is ErrConflict. The
+// generation grows only when something other than metadata and status
+// changed. Nothing is written (no new resourceVersion, no event) when the
+// result equals what is stored. o's system metadata is set to the stored
+// values.
+func (tx *Tx) Update(o objects.Object) error {
+	return tx.update(o, false)
+}
+
+// UpdateStatus replaces only the status of the stored object with o's.
+// Same conflict and no-op rules as Update; the generation never changes.
+func (tx *Tx) UpdateStatus(o objects.Object) error {
+	return tx.update(o, true)
+}
+
+func (tx *Tx) update(o objects.Object, status bool) error {
+	key, err := validKey(o)
+	if err != nil {
+		return err
+	}
+	old, err := getObject(tx.txn, key)
+	if err != nil {
+		return err
+	}
+	if rv := o.GetResourceVersion(); rv != "" && rv != old.GetResourceVersion() {
+		return fmt.Errorf("update %s (resourceVersion %s, stored %s): %w", key, rv, old.GetResourceVersion(), ErrConflict)
+	}
+	var next objects.Object
+	if status {
+		next = objects.Copy(old)
+		copyStatus(next, o)
+	} else {
+		next = objects.Copy(o)
+		copyStatus(next, old)
+		next.SetUID(old.GetUID())
+		next.SetCreationTimestamp(old.GetCreationTimestamp())
+		next.SetGeneration(old.GetGeneration())
+		next.SetResourceVersion(old.GetResourceVersion())
+		objects.SetTypeMeta(next, key.Kind)
+	}
+	if sameObject(next, old) {
+		setSystemMeta(o, old)
+		return nil
+	}
+	if !status && !sameSpec(next, old) {
+		next.SetGeneration(old.GetGeneration() + 1)
+	}
+	rv := tx.nextRV()
+	next.SetResourceVersion(strconv.FormatUint(rv, 10))
+	setSystemMeta(o, next)
+	return tx.write(key, next, Modified, rv)
+}
+
+// Delete removes the object under key; ErrNotFound when there is none.
+func (tx *Tx) Delete(key objects.Key) error {
+	old, err := getObject(tx.txn, key)
+	if err != nil {
+		return err
+	}
+	if err := tx.txn.Delete(objectKey(key)); err != nil {
+		return tx.sizeErr(err)
+	}
+	rv := tx.nextRV()
+	old.SetResourceVersion(strconv.FormatUint(rv, 10))
+	tx.events = append(tx.events, Event{Type: Deleted, Object: old, ResourceVersion: rv})
+	return nil
+}
+
+// PutMeta stores v as JSON under the side-record key.
+func (tx *Tx) PutMeta(key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("meta %s: %w", key, err)
+	}
+	return tx.set([]byte("m/"+key), b)
+}
+
+// GetMeta decodes the side record under key into v; false when absent.
+func (tx *Tx) GetMeta(key string, v any) (bool, error) { return getMeta(tx.txn, key, v) }
+
+// DeleteMeta removes a side record; absent records are fine.
+func (tx *Tx) DeleteMeta(key string) error {
+	return tx.sizeErr(tx.txn.Delete([]byte("m/" + key)))
+}
+
+func (tx *Tx) nextRV() uint64 { tx.rv++; return tx.rv }
+
+func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) error {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", key, err)
+	}
+	if err := tx.set(objectKey(key), b); err != nil {
+		return err
+	}
+	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv})
+	return nil
+}
+
+func (tx *Tx) set(k, v []byte) error { return tx.sizeErr(tx.txn.Set(k, v)) }
+
+func (tx *Tx) sizeErr(err error) error {
+	if errors.Is(err, badger.ErrTxnTooBig) {
+		return ErrTxnTooBig
+	}
+	return err
+}
+
+func validKey(o objects.Object) (objects.Key, error) {
+	key := objects.KeyOf(o)
+	info, ok := objects.Info(key.Kind)
+	switch {
+	case !ok:
+		return key, fmt.Errorf("store %q: unknown kind %q (set apiVersion and kind)", key, key.Kind)
+	case key.Name == "":
+		return key, fmt.Errorf("store %s: metadata.name is empty", key)
+	case info.Namespaced && key.Namespace == "":
+		return key, fmt.Errorf("store %s: %s is namespaced but metadata.namespace is empty", key, key.Kind)
+	case !info.Namespaced && key.Namespace != "":
+		return key, fmt.Errorf("store %s: %s is cluster-scoped; remove metadata.namespace", key, key.Kind)
+	}
+	return key, nil
+}
+
+func setSystemMeta(dst, src objects.Object) {
+	dst.SetUID(src.GetUID())
+	dst.SetResourceVersion(src.GetResourceVersion())
+	dst.SetGeneration(src.GetGeneration())
+	dst.SetCreationTimestamp(src.GetCreationTimestamp())
+}
+
+func newUID() types.UID { return types.UID(uuid.NewString()) }

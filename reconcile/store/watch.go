@@ -1,0 +1,113 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// watchBuffer is the channel buffer of one watcher; the history behind it
+// is what absorbs bursts, so it only smooths hand-over.
+const watchBuffer = 256
+
+// history holds the last events, in resourceVersion order, for Watch.
+type history struct {
+	mu     sync.Mutex
+	max    int
+	events []Event
+	floor  uint64        // every event with rv > floor is in events
+	wake   chan struct{} // closed and replaced on every publish
+	closed bool
+}
+
+func newHistory(max int, rv uint64) *history {
+	return &history{max: max, floor: rv, wake: make(chan struct{})}
+}
+
+func (h *history) publish(evs []Event) {
+	if len(evs) == 0 {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.events = append(h.events, evs...)
+	if drop := len(h.events) - h.max; drop > 0 {
+		h.floor = h.events[drop-1].ResourceVersion
+		// Copy rather than reslice so the dropped events can be collected.
+		h.events = append(make([]Event, 0, h.max+h.max/4), h.events[drop:]...)
+	}
+	close(h.wake)
+	h.wake = make(chan struct{})
+}
+
+func (h *history) close() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.closed {
+		h.closed = true
+		close(h.wake)
+	}
+}
+
+// since returns the events after rv, a channel closed at the next publish,
+// and false when rv is older than the history (the watcher must re-list)
+// or the store is closed.
+func (h *history) since(rv uint64) ([]Event, <-chan struct{}, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed || rv < h.floor {
+		return nil, nil, false
+	}
+	i := sort.Search(len(h.events), func(i int) bool { return h.events[i].ResourceVersion > rv })
+	return h.events[i:len(h.events):len(h.events)], h.wake, true
+}
+
+// Watch delivers every change with resourceVersion > fromRV, in order, on
+// the returned channel, starting with those already in the history.
+// ErrGone when fromRV is older than the retained history: list again and
+// watch from the list's resourceVersion. The channel is closed when ctx is
+// done, when the store closes, and when this watcher fell so far behind
+// that the history no longer holds its next event (list again).
+func (s *Store) Watch(ctx context.Context, fromRV uint64) (<-chan Event, error) {
+	if _, _, ok := s.h.since(fromRV); !ok {
+		return nil, fmt.Errorf("watch from resourceVersion %d (history starts after %d): %w", fromRV, s.h.floorRV(), ErrGone)
+	}
+	out := make(chan Event, watchBuffer)
+	go func() {
+		defer close(out)
+		cursor := fromRV
+		for {
+			evs, wake, ok := s.h.since(cursor)
+			if !ok {
+				return
+			}
+			for _, ev := range evs {
+				ev.Object = objects.Copy(ev.Object) // each watcher owns its objects
+				select {
+				case out <- ev:
+					cursor = ev.ResourceVersion
+				case <-ctx.Done():
+					return
+				}
+			}
+			if len(evs) > 0 {
+				continue
+			}
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out, nil
+}
+
+func (h *history) floorRV() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.floor
+}

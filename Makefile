@@ -1,0 +1,75 @@
+# reconcile — build, run and test. Works on a fresh Debian machine as root:
+#   make run    install what is missing, build the demo images, run `reconcile up` on the demo repo
+#   make test   install what is missing and run every test, end to end included
+SHELL := /bin/bash
+GO ?= go
+# The Podman bindings need these tags; every go command here uses them.
+export GOFLAGS := -tags=remote,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
+export CONTAINERS_CONF := $(CURDIR)/agent/podmanconf/containers.conf
+
+BIN      := bin/reconcile
+DATA     ?= $(CURDIR)/.data
+DEMO     ?= $(DATA)/demo-repo
+PKGS     ?= ./...
+TESTARGS ?=
+
+.PHONY: all setup images build run demo-repo test test-short bench vet fmt clean
+
+all: build
+
+# setup installs the host packages the product needs (podman, runc, iptables, git),
+# only when one is missing, so it is quick on a machine that has them.
+setup:
+	@missing=""; \
+	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux; do \
+	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing containernetworking-plugins >/dev/null; \
+	fi
+	@command -v $(GO) >/dev/null || { echo "setup: Go is required (https://go.dev/dl/)"; exit 1; }
+
+# images builds the demo image localhost/reconcile-hello:v1 and :v2 (a FROM
+# scratch image holding a static Go binary; no registry is needed).
+images: setup
+	@mkdir -p bin/hello-image
+	@for v in v1 v2; do \
+	  CGO_ENABLED=0 GOFLAGS= $(GO) build -trimpath -ldflags "-s -w -X main.version=$$v" -o bin/hello-image/hello ./examples/hello && \
+	  cp examples/hello/Containerfile bin/hello-image/ && \
+	  podman build -q -t localhost/reconcile-hello:$$v bin/hello-image >/dev/null && echo "images: localhost/reconcile-hello:$$v"; \
+	done
+
+build:
+	$(GO) build -o $(BIN) ./cmd/reconcile
+
+# demo-repo makes a git repository of examples/demo to deploy from, once.
+demo-repo:
+	@if [ ! -d $(DEMO)/.git ]; then \
+	  mkdir -p $(DEMO) && cp -r examples/demo/. $(DEMO)/ && \
+	  git -C $(DEMO) init -q -b main && git -C $(DEMO) add -A && \
+	  git -C $(DEMO) -c user.name=reconcile -c user.email=reconcile@localhost commit -qm "demo: initial desired state" && \
+	  echo "demo-repo: created $(DEMO) (edit, git commit, watch the containers follow)"; \
+	fi
+
+run: setup images build demo-repo
+	$(BIN) up --repo $(DEMO) --data $(DATA)/state
+
+test: setup images
+	$(GO) test -count=1 -timeout 30m $(TESTARGS) $(PKGS)
+
+# test-short runs only the pure and in-process tests (no Podman, no iptables).
+test-short:
+	$(GO) test -short -count=1 $(PKGS)
+
+bench: setup
+	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+vet:
+	$(GO) vet $(PKGS)
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,252 @@
+package apiclient
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// DefaultServer is where the controller listens unless told otherwise.
+const DefaultServer = "http://127.0.0.1:7420"
+
+// ErrNotFound is wrapped by every "no such object" answer.
+var ErrNotFound = errors.New("not found")
+
+// Client is a connection to one controller.
+type Client struct {
+	base  string
+	token string
+	http  *http.Client
+}
+
+// New returns a client for server (e.g. http://127.0.0.1:7420) sending
+// token as a bearer token when it is not empty.
+func New(server, token string) *Client {
+	if server == "" {
+		server = DefaultServer
+	}
+	if !strings.Contains(server, "://") {
+		server = "http://" + server
+	}
+	return &Client{base: strings.TrimRight(server, "/"), token: token, http: &http.Client{}}
+}
+
+// ServerFromEnv picks the server as the CLI does: the flag, then
+// RECONCILE_SERVER, then the default.
+func ServerFromEnv(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if s := os.Getenv("RECONCILE_SERVER"); s != "" {
+		return s
+	}
+	return DefaultServer
+}
+
+// TokenFromFile reads a bearer token file; an empty path reads RECONCILE_TOKEN.
+func TokenFromFile(path string) (string, error) {
+	if path == "" {
+		return os.Getenv("RECONCILE_TOKEN"), nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("read token file: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
+	u := c.base + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return responseError(resp)
+	}
+	if out == nil {
+		io.Copy(io.Discard, resp.Body)
+		return nil
+	}
+	return json.NewDecoder(resp.Body).Decode(out)
+}
+
+func responseError(resp *http.Response) error {
+	var e struct {
+		Error string `json:"error"`
+	}
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if json.Unmarshal(b, &e) != nil || e.Error == "" {
+		e.Error = strings.TrimSpace(string(b))
+	}
+	switch resp.StatusCode {
+	case http.StatusNotFound:
+		return fmt.Errorf("%w: %s", ErrNotFound, e.Error)
+	case http.StatusGone:
+		return fmt.Errorf("%w: %s", ErrGone, e.Error)
+	}
+	return fmt.Errorf("controller answered %s: %s", resp.Status, e.Error)
+}
+
+// ErrGone: a watch from a resourceVersion the server no longer remembers.
+var ErrGone = errors.New("gone")
+
+// List returns the objects of kind (in namespace, "" for all) and the
+// store's resourceVersion.
+func (c *Client) List(ctx context.Context, kind, namespace string, q url.Values) ([]objects.Object, uint64, error) {
+	k, ok := objects.Info(kind)
+	if !ok {
+		return nil, 0, fmt.Errorf("unknown kind %q", kind)
+	}
+	if q == nil {
+		q = url.Values{}
+	}
+	if namespace != "" {
+		q.Set("namespace", namespace)
+	}
+	var raw struct {
+		Metadata struct {
+			ResourceVersion string `json:"resourceVersion"`
+		} `json:"metadata"`
+		Items []json.RawMessage `json:"items"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/"+k.Plural, q, nil, &raw); err != nil {
+		return nil, 0, err
+	}
+	out := make([]objects.Object, 0, len(raw.Items))
+	for _, it := range raw.Items {
+		o, err := objects.Decode(it)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, o)
+	}
+	rv, _ := strconv.ParseUint(raw.Metadata.ResourceVersion, 10, 64)
+	return out, rv, nil
+}
+
+// Get returns one object.
+func (c *Client) Get(ctx context.Context, key objects.Key) (objects.Object, error) {
+	k, ok := objects.Info(key.Kind)
+	if !ok {
+		return nil, fmt.Errorf("unknown kind %q", key.Kind)
+	}
+	q := url.Values{}
+	if key.Namespace != "" {
+		q.Set("namespace", key.Namespace)
+	}
+	var raw json.RawMessage
+	if err := c.do(ctx, http.MethodGet, "/api/v1/"+k.Plural+"/"+url.PathEscape(key.Name), q, nil, &raw); err != nil {
+		return nil, err
+	}
+	return objects.Decode(raw)
+}
+
+// Sources returns the raw status of every git source.
+func (c *Client) Sources(ctx context.Context, out any) error {
+	return c.do(ctx, http.MethodGet, "/api/v1/sources", nil, nil, out)
+}
+
+// Sync asks the controller to fetch source now ("" = every source).
+func (c *Client) Sync(ctx context.Context, source string) error {
+	q := url.Values{}
+	if source != "" {
+		q.Set("source", source)
+	}
+	return c.do(ctx, http.MethodPost, "/api/v1/sync", q, nil, nil)
+}
+
+// WatchEvent is one line of the watch stream.
+type WatchEvent struct {
+	Type            string
+	Object          objects.Object
+	ResourceVersion uint64
+}
+
+// Watch streams events after rv to fn until fn returns false, ctx ends or
+// the stream closes. kind and node filter on the server.
+func (c *Client) Watch(ctx context.Context, rv uint64, kind, node string, fn func(WatchEvent) bool) error {
+	q := url.Values{"resourceVersion": {strconv.FormatUint(rv, 10)}}
+	if kind != "" {
+		q.Set("kind", kind)
+	}
+	if node != "" {
+		q.Set("node", node)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/watch?"+q.Encode(), nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", c.base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return responseError(resp)
+	}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var raw struct {
+			Type            string          `json:"type"`
+			Object          json.RawMessage `json:"object"`
+			ResourceVersion uint64          `json:"resourceVersion"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+			return fmt.Errorf("watch: bad event: %w", err)
+		}
+		o, err := objects.Decode(raw.Object)
+		if err != nil {
+			return err
+		}
+		if !fn(WatchEvent{Type: raw.Type, Object: o, ResourceVersion: raw.ResourceVersion}) {
+			return nil
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sc.Err()
+}
+
+// waitTimeout bounds one long poll, so a silently dropped connection is
+// noticed and the agent re-lists.
+const waitTimeout = 30 * time.Second

@@ -1,0 +1,86 @@
+package apiclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// ControlPlane is the agent's view of the controller over HTTP.
+type ControlPlane struct{ *Client }
+
+var _ agent.ControlPlane = ControlPlane{}
+
+// RegisterNode creates or refreshes the node.
+func (c ControlPlane) RegisterNode(ctx context.Context, node *corev1.Node) error {
+	return c.do(ctx, http.MethodPost, "/api/v1/nodes", nil, node, nil)
+}
+
+// Heartbeat refreshes the node's Ready condition.
+func (c ControlPlane) Heartbeat(ctx context.Context, node string) error {
+	return c.notFound(c.do(ctx, http.MethodPost, "/api/v1/nodes/"+url.PathEscape(node)+"/heartbeat", nil, nil, nil))
+}
+
+// ListPods returns the pods bound to node.
+func (c ControlPlane) ListPods(ctx context.Context, node string) ([]*corev1.Pod, uint64, error) {
+	items, rv, err := c.List(ctx, "Pod", "", url.Values{"node": {node}})
+	if err != nil {
+		return nil, 0, err
+	}
+	pods := make([]*corev1.Pod, 0, len(items))
+	for _, o := range items {
+		pods = append(pods, o.(*corev1.Pod))
+	}
+	return pods, rv, nil
+}
+
+// WaitPods returns at the first change to the node's pods after afterRV, or
+// after a bounded wait; either way the agent lists again.
+func (c ControlPlane) WaitPods(ctx context.Context, node string, afterRV uint64) error {
+	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
+	defer cancel()
+	err := c.Watch(ctx, afterRV, "Pod", node, func(WatchEvent) bool { return false })
+	if errors.Is(err, ErrGone) || errors.Is(err, context.DeadlineExceeded) {
+		return nil
+	}
+	return err
+}
+
+// GetConfigMap returns a ConfigMap.
+func (c ControlPlane) GetConfigMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
+	o, err := c.Get(ctx, objects.Key{Kind: "ConfigMap", Namespace: ns, Name: name})
+	if err != nil {
+		return nil, c.notFound(err)
+	}
+	return o.(*corev1.ConfigMap), nil
+}
+
+// GetSecret returns a Secret.
+func (c ControlPlane) GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+	o, err := c.Get(ctx, objects.Key{Kind: "Secret", Namespace: ns, Name: name})
+	if err != nil {
+		return nil, c.notFound(err)
+	}
+	return o.(*corev1.Secret), nil
+}
+
+// UpdatePodStatus writes pod.Status.
+func (c ControlPlane) UpdatePodStatus(ctx context.Context, pod *corev1.Pod) error {
+	q := url.Values{"namespace": {pod.Namespace}}
+	return c.notFound(c.do(ctx, http.MethodPut, "/api/v1/pods/"+url.PathEscape(pod.Name)+"/status", q, pod, nil))
+}
+
+// notFound translates the client's not-found into the agent's.
+func (ControlPlane) notFound(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("%w: %v", agent.ErrNotFound, err)
+	}
+	return err
+}

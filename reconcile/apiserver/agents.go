@@ -1,0 +1,139 @@
+package apiserver
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// maxBody bounds what an agent may send; a node or pod status is far smaller.
+const maxBody = 4 << 20
+
+func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("bad request body: %w", err))
+		return false
+	}
+	return true
+}
+
+// registerNode creates the Node or replaces its labels, taints and status:
+// the agent is the authority on its own node.
+func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
+	var n corev1.Node
+	if !decodeBody(w, r, &n) {
+		return
+	}
+	if n.Name == "" {
+		writeError(w, http.StatusBadRequest, errors.New("node has no metadata.name"))
+		return
+	}
+	objects.SetTypeMeta(&n, "Node")
+	setReady(&n, s.now())
+	err := s.Store.Update(func(tx *store.Tx) error {
+		cur, err := tx.Get(objects.KeyOf(&n))
+		if errors.Is(err, store.ErrNotFound) {
+			return tx.Create(&n)
+		}
+		if err != nil {
+			return err
+		}
+		old := cur.(*corev1.Node)
+		old.Labels, old.Spec = n.Labels, n.Spec
+		if err := tx.Update(old); err != nil {
+			return err
+		}
+		old.Status = n.Status
+		return tx.UpdateStatus(old)
+	})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "registered"})
+}
+
+func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
+	key := objects.Key{Kind: "Node", Name: r.PathValue("name")}
+	err := s.Store.Update(func(tx *store.Tx) error {
+		cur, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		n := cur.(*corev1.Node)
+		setReady(n, s.now())
+		return tx.UpdateStatus(n)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", key.Name))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// setReady marks the node Ready with a fresh heartbeat time.
+func setReady(n *corev1.Node, now time.Time) {
+	t := metav1.NewTime(now.UTC().Truncate(time.Second))
+	for i := range n.Status.Conditions {
+		c := &n.Status.Conditions[i]
+		if c.Type == corev1.NodeReady {
+			if c.Status != corev1.ConditionTrue {
+				c.LastTransitionTime = t
+			}
+			c.Status, c.Reason, c.Message, c.LastHeartbeatTime = corev1.ConditionTrue, "AgentReady", "the agent is posting heartbeats", t
+			return
+		}
+	}
+	n.Status.Conditions = append(n.Status.Conditions, corev1.NodeCondition{
+		Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "AgentReady",
+		Message: "the agent is posting heartbeats", LastHeartbeatTime: t, LastTransitionTime: t,
+	})
+}
+
+// podStatus writes the status an agent observed. The uid check keeps a late
+// report about a deleted pod from landing on a new pod of the same name.
+func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
+	var p corev1.Pod
+	if !decodeBody(w, r, &p) {
+		return
+	}
+	ns := r.URL.Query().Get("namespace")
+	if ns == "" {
+		ns = "default"
+	}
+	key := objects.Key{Kind: "Pod", Namespace: ns, Name: r.PathValue("name")}
+	err := s.Store.Update(func(tx *store.Tx) error {
+		cur, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		stored := cur.(*corev1.Pod)
+		if p.UID != "" && stored.UID != p.UID {
+			return fmt.Errorf("%w: pod %s has uid %s, the report is for uid %s", store.ErrNotFound, key, stored.UID, p.UID)
+		}
+		stored.Status = p.Status
+		return tx.UpdateStatus(stored)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}

@@ -1,0 +1,22 @@
+// Package apiserver serves the store over HTTP/JSON: list, get and watch
+// objects for the CLI, and node registration, heartbeats, pod lists and pod
+// status for agents, plus the sync trigger and source status.
+//
+// Paths (all JSON):
+//
+//	GET  /healthz
+//	GET  /api/v1/{plural}[?namespace=NS][&node=NODE]   a List with items and metadata.resourceVersion
+//	GET  /api/v1/{plural}/{name}[?namespace=NS]        one object
+//	GET  /api/v1/watch?resourceVersion=RV[&kind=K][&node=NODE]
+//	                                                   a stream of JSON watch events, one per line
+//	POST /api/v1/nodes                                 register a node (create or replace its status)
+//	POST /api/v1/nodes/{name}/heartbeat                refresh the node's Ready condition
+//	PUT  /api/v1/pods/{name}/status?namespace=NS       write a pod's status (checked by uid)
+//	GET  /api/v1/sources                               status of every git source
+//	POST /api/v1/sync[?source=NAME]                    fetch now
+//
+// The server listens on 127.0.0.1:7420 by default. On any address beyond
+// loopback every request must carry "Authorization: Bearer <token>", the
+// token being generated into the data directory at first start: a control
+// plane that can start containers must not be open to the network.
+package apiserver

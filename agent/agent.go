@@ -1,0 +1,255 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+)
+
+// Options configure an Agent. NodeName, DataDir, ControlPlane and Runtime are
+// required; the rest have defaults.
+type Options struct {
+	NodeName     string
+	DataDir      string // pod volumes live under DataDir/pods/<uid>
+	ControlPlane ControlPlane
+	Runtime      Runtime
+	Clock        func() time.Time // default time.Now
+	Logger       *slog.Logger     // default slog.Default()
+	Host         *HostInfo        // default ReadHostInfo()
+	Version      string           // reported as the node's kubelet version
+
+	HeartbeatInterval time.Duration // default 10 s
+	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
+}
+
+// Agent runs the pods bound to one node.
+type Agent struct {
+	opts Options
+	log  *slog.Logger
+
+	mu       sync.Mutex
+	failures map[string]map[string]StartFailure // pod uid → container → failed start
+	removing map[string]bool                    // Podman pod IDs being removed in the background
+	removals sync.WaitGroup
+}
+
+// New checks the options and fills in defaults.
+func New(opts Options) (*Agent, error) {
+	switch {
+	case opts.NodeName == "":
+		return nil, errors.New("agent: a node name is required (--node)")
+	case opts.DataDir == "":
+		return nil, errors.New("agent: a data directory is required")
+	case opts.ControlPlane == nil || opts.Runtime == nil:
+		return nil, errors.New("agent: a control plane and a runtime are required")
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Host == nil {
+		h := ReadHostInfo()
+		opts.Host = &h
+	}
+	if opts.Version == "" {
+		opts.Version = "reconcile-dev"
+	}
+	if opts.HeartbeatInterval == 0 {
+		opts.HeartbeatInterval = 10 * time.Second
+	}
+	if opts.ResyncInterval == 0 {
+		opts.ResyncInterval = 2 * time.Second
+	}
+	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("agent: creating data directory: %w", err)
+	}
+	return &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
+		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}}, nil
+}
+
+// Run registers the node, heartbeats, and syncs pods until ctx ends. A sync
+// runs at once when the node's pods change (WaitPods) and at least every
+// ResyncInterval, so exited containers are restarted promptly.
+func (a *Agent) Run(ctx context.Context) error {
+	defer a.removals.Wait()
+	if err := a.register(ctx); err != nil {
+		return err
+	}
+	go a.heartbeats(ctx)
+	for ctx.Err() == nil {
+		rv, err := a.SyncOnce(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			a.log.Warn("sync failed; retrying in 1s", "err", err)
+			sleep(ctx, time.Second)
+			continue
+		}
+		wctx, cancel := context.WithTimeout(ctx, a.opts.ResyncInterval)
+		err = a.opts.ControlPlane.WaitPods(wctx, a.opts.NodeName, rv)
+		timedOut := wctx.Err() != nil
+		cancel()
+		if err != nil && !timedOut {
+			a.log.Warn("waiting for pod changes failed; retrying in 1s", "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+	return nil
+}
+
+func (a *Agent) register(ctx context.Context) error {
+	for {
+		node := NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock())
+		err := a.opts.ControlPlane.RegisterNode(ctx, node)
+		if err == nil {
+			a.log.Info("node registered")
+			return nil
+		}
+		a.log.Warn("registering node failed; retrying in 2s", "err", err)
+		if !sleep(ctx, 2*time.Second) {
+			return nil
+		}
+	}
+}
+
+func (a *Agent) heartbeats(ctx context.Context) {
+	t := time.NewTicker(a.opts.HeartbeatInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		err := a.opts.ControlPlane.Heartbeat(ctx, a.opts.NodeName)
+		if errors.Is(err, ErrNotFound) { // the controller lost the node (new store): register again
+			err = a.opts.ControlPlane.RegisterNode(ctx, NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock()))
+		}
+		if err != nil && ctx.Err() == nil {
+			a.log.Warn("heartbeat failed", "err", err)
+		}
+	}
+}
+
+// SyncOnce does one level-based pass: list the node's pods, observe Podman,
+// act, and write back every status that changed. It returns the store
+// resourceVersion the pods were listed at.
+func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
+	desired, rv, err := a.opts.ControlPlane.ListPods(ctx, a.opts.NodeName)
+	if err != nil {
+		return 0, fmt.Errorf("listing pods of node %s: %w", a.opts.NodeName, err)
+	}
+	observed, err := a.observe(ctx)
+	if err != nil {
+		return 0, err
+	}
+	actions := Sync(desired, observed, a.opts.Clock())
+	if len(actions) > 0 {
+		a.execute(ctx, actions, observed)
+		if observed, err = a.observe(ctx); err != nil {
+			return 0, err
+		}
+	}
+	a.writeStatuses(ctx, desired, observed)
+	a.forget(desired, observed)
+	return rv, nil
+}
+
+// observe lists Podman and attaches the remembered start failures; pods
+// being removed in the background are left out.
+func (a *Agent) observe(ctx context.Context) ([]ObservedPod, error) {
+	list, err := a.opts.Runtime.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := list[:0]
+	for _, op := range list {
+		if a.removing[op.ID] {
+			continue
+		}
+		if f := a.failures[op.UID]; len(f) > 0 {
+			op.Failures = map[string]StartFailure{}
+			for k, v := range f {
+				op.Failures[k] = v
+			}
+		}
+		out = append(out, op)
+	}
+	return out, nil
+}
+
+func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observed []ObservedPod) {
+	byUID := map[string]*ObservedPod{}
+	for i := range observed {
+		byUID[observed[i].UID] = &observed[i]
+	}
+	now := a.opts.Clock()
+	for _, pod := range desired {
+		if pod.DeletionTimestamp != nil {
+			continue
+		}
+		st := Status(pod, byUID[string(pod.UID)], now, a.opts.Host.IP)
+		if equality.Semantic.DeepEqual(st, pod.Status) {
+			continue
+		}
+		updated := pod.DeepCopy()
+		updated.Status = st
+		if err := a.opts.ControlPlane.UpdatePodStatus(ctx, updated); err != nil {
+			a.log.Warn("writing pod status failed", "pod", podKey(pod), "err", err)
+		}
+	}
+}
+
+// forget drops start failures of pods that are gone and the data
+// directories of pods neither desired nor in Podman.
+func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
+	keep := map[string]bool{}
+	for _, p := range desired {
+		keep[string(p.UID)] = true
+	}
+	for _, op := range observed {
+		keep[op.UID] = true
+	}
+	a.mu.Lock()
+	for uid := range a.failures {
+		if !keep[uid] {
+			delete(a.failures, uid)
+		}
+	}
+	busy := len(a.removing) > 0
+	a.mu.Unlock()
+	if busy {
+		return // a removal in flight deletes its own directory
+	}
+	entries, _ := os.ReadDir(podDir(a.opts.DataDir, ""))
+	for _, e := range entries {
+		if !keep[e.Name()] {
+			if err := os.RemoveAll(podDir(a.opts.DataDir, e.Name())); err != nil {
+				a.log.Warn("removing pod directory", "err", err)
+			}
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

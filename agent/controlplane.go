@@ -1,0 +1,33 @@
+package agent
+
+import (
+	"context"
+	"errors"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ErrNotFound is what GetConfigMap and GetSecret return, wrapped, when the
+// object does not exist: implementations must wrap it (fmt.Errorf("...: %w",
+// agent.ErrNotFound)) so that errors.Is(err, agent.ErrNotFound) holds. The
+// agent uses it to honour `optional: true` on configMap/secret references.
+var ErrNotFound = errors.New("not found")
+
+// ControlPlane is everything the agent needs from the controller. The
+// integrator provides an HTTP client and an in-process implementation.
+type ControlPlane interface {
+	// RegisterNode creates or updates the Node object (status included).
+	RegisterNode(ctx context.Context, node *corev1.Node) error
+	// Heartbeat refreshes the Ready condition's lastHeartbeatTime.
+	Heartbeat(ctx context.Context, node string) error
+	// ListPods returns the pods with spec.nodeName == node and the store's
+	// resourceVersion at the time of the list.
+	ListPods(ctx context.Context, node string) ([]*corev1.Pod, uint64, error)
+	// WaitPods is a long poll: it returns when the node's pods may have
+	// changed after afterRV, and returns nil on its own timeout too.
+	WaitPods(ctx context.Context, node string, afterRV uint64) error
+	GetConfigMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error)
+	GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error)
+	// UpdatePodStatus writes pod.Status for the pod namespace/name, checked by uid.
+	UpdatePodStatus(ctx context.Context, pod *corev1.Pod) error
+}

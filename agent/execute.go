@@ -1,0 +1,230 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// execute runs Sync's actions. Removing a pod waits out its grace period, so
+// it runs in the background; everything else runs in order. A failing action
+// is logged and retried by the next sync (the loop is level-based).
+func (a *Agent) execute(ctx context.Context, actions []Action, observed []ObservedPod) {
+	ips := map[string]string{}
+	for _, op := range observed {
+		ips[op.UID] = op.IP
+	}
+	oc := newObjectCache(a.opts.ControlPlane)
+	failedPods := map[string]bool{} // a pod whose creation failed gets no container starts
+	for _, act := range actions {
+		log := a.log.With("action", string(act.Kind))
+		if act.Pod != nil {
+			log = log.With("pod", podKey(act.Pod))
+			if failedPods[string(act.Pod.UID)] {
+				continue
+			}
+		}
+		log.Debug("executing", "what", act.String())
+		var err error
+		switch act.Kind {
+		case ActCreatePod:
+			err = a.createPod(ctx, act.Pod)
+			if err != nil {
+				failedPods[string(act.Pod.UID)] = true
+			}
+		case ActStartContainer:
+			err = a.startContainer(ctx, oc, act, ips)
+		case ActStopContainer:
+			err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, act.Grace)
+		case ActRemoveContainer:
+			err = a.opts.Runtime.RemoveContainer(ctx, act.ContainerID)
+		case ActRemovePod:
+			a.removePodInBackground(ctx, act)
+		}
+		if err != nil {
+			log.Warn("action failed", "what", act.String(), "err", err)
+		} else if act.Kind != ActStartContainer {
+			log.Info(act.String())
+		}
+	}
+}
+
+func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
+	if err := os.MkdirAll(podDir(a.opts.DataDir, string(pod.UID)), 0o755); err != nil {
+		return err
+	}
+	cfg := PodConfig{Name: podmanPodName(pod), Hostname: podHostname(pod), Labels: podLabels(pod)}
+	for _, c := range pod.Spec.Containers {
+		for _, p := range c.Ports {
+			if p.HostPort != 0 {
+				cfg.Ports = append(cfg.Ports, PortMapping{HostPort: uint16(p.HostPort), ContainerPort: uint16(p.ContainerPort),
+					Protocol: strings.ToLower(string(p.Protocol))})
+			}
+		}
+	}
+	_, err := a.opts.Runtime.CreatePod(ctx, cfg)
+	return err
+}
+
+// podHostname is spec.hostname or the pod name, cut to the 63 characters a
+// hostname may have (as the kubelet does).
+func podHostname(pod *corev1.Pod) string {
+	h := pod.Spec.Hostname
+	if h == "" {
+		h = pod.Name
+	}
+	if len(h) > 63 {
+		h = strings.TrimRight(h[:63], "-.")
+	}
+	return h
+}
+
+func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action, ips map[string]string) error {
+	pod := act.Pod
+	var c *corev1.Container
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == act.Container {
+			c = &pod.Spec.Containers[i]
+		}
+	}
+	if c == nil {
+		return nil
+	}
+	podIP := ips[string(pod.UID)]
+	if podIP == "" && needsPodIP(c) {
+		podIP = a.lookupPodIP(ctx, pod)
+	}
+	id, err := a.runContainer(ctx, oc, pod, c, act.Attempt, podIP)
+	if err != nil {
+		a.recordFailure(pod, c, err)
+		return err
+	}
+	a.clearFailure(pod, c.Name)
+	a.log.Info("container started", "pod", podKey(pod), "container", c.Name, "attempt", act.Attempt, "id", id, "why", act.Reason)
+	return nil
+}
+
+func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.Pod, c *corev1.Container, attempt int, podIP string) (string, error) {
+	policy := c.ImagePullPolicy
+	if policy == "" {
+		policy = defaultPullPolicy(c.Image)
+	}
+	if err := a.opts.Runtime.EnsureImage(ctx, c.Image, policy); err != nil {
+		return "", err
+	}
+	dirs, err := prepareVolumes(ctx, oc, a.opts.DataDir, pod)
+	if err != nil {
+		return "", err
+	}
+	mounts, err := containerMounts(pod, c, dirs)
+	if err != nil {
+		return "", err
+	}
+	env, err := containerEnv(ctx, oc, pod, c, podIP, a.opts.Host.IP)
+	if err != nil {
+		return "", err
+	}
+	cfg := ContainerConfig{
+		Pod: podmanPodName(pod), Name: podmanContainerName(pod, c.Name, attempt), Image: c.Image,
+		Entrypoint: expandAll(c.Command, env), Command: expandAll(c.Args, env), Env: env, WorkDir: c.WorkingDir,
+		Mounts: mounts, Labels: containerLabels(pod, c, attempt), StopGrace: gracePeriod(pod),
+	}
+	return a.opts.Runtime.RunContainer(ctx, cfg)
+}
+
+// defaultPullPolicy is Kubernetes': Always for :latest or no tag, else IfNotPresent.
+func defaultPullPolicy(image string) corev1.PullPolicy {
+	name := image
+	if i := strings.LastIndex(name, "@"); i >= 0 {
+		return corev1.PullIfNotPresent
+	}
+	if i := strings.LastIndex(name, "/"); i >= 0 {
+		name = name[i+1:]
+	}
+	if !strings.Contains(name, ":") || strings.HasSuffix(name, ":latest") {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
+}
+
+func needsPodIP(c *corev1.Container) bool {
+	for _, e := range c.Env {
+		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP" {
+			return true
+		}
+	}
+	return false
+}
+
+// lookupPodIP asks Podman for the address of a pod created in this sync
+// (its infra container starts with the first container).
+func (a *Agent) lookupPodIP(ctx context.Context, pod *corev1.Pod) string {
+	list, err := a.opts.Runtime.List(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, op := range list {
+		if op.UID == string(pod.UID) {
+			return op.IP
+		}
+	}
+	return ""
+}
+
+func (a *Agent) recordFailure(pod *corev1.Pod, c *corev1.Container, err error) {
+	reason := ""
+	var cfgErr *configError
+	switch {
+	case errors.As(err, &cfgErr):
+		reason = "CreateContainerConfigError"
+	case errors.Is(err, ErrImageNeverPull):
+		reason = "ErrImageNeverPull"
+	case errors.Is(err, ErrImagePull):
+		reason = "ErrImagePull"
+	case errors.Is(err, ErrRunContainer):
+		reason = "RunContainerError"
+	default:
+		return // transient (control plane or Podman unreachable): the next sync retries
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	uid := string(pod.UID)
+	if a.failures[uid] == nil {
+		a.failures[uid] = map[string]StartFailure{}
+	}
+	f := a.failures[uid][c.Name]
+	a.failures[uid][c.Name] = StartFailure{Reason: reason, Message: err.Error(), At: a.opts.Clock(), Count: f.Count + 1,
+		SpecHash: containerSpecHash(c)}
+}
+
+func (a *Agent) clearFailure(pod *corev1.Pod, container string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.failures[string(pod.UID)], container)
+}
+
+func (a *Agent) removePodInBackground(ctx context.Context, act Action) {
+	a.mu.Lock()
+	if a.removing[act.PodmanPodID] {
+		a.mu.Unlock()
+		return
+	}
+	a.removing[act.PodmanPodID] = true
+	a.mu.Unlock()
+	a.removals.Add(1)
+	go func() {
+		defer a.removals.Done()
+		err := a.opts.Runtime.RemovePod(context.WithoutCancel(ctx), act.PodmanPodID, act.Grace)
+		if err != nil {
+			a.log.Warn("removing pod failed; retrying at the next sync", "podmanPod", act.PodmanPodID, "err", err)
+		} else if act.UID != "" {
+			os.RemoveAll(podDir(a.opts.DataDir, act.UID))
+		}
+		a.mu.Lock()
+		delete(a.removing, act.PodmanPodID)
+		a.mu.Unlock()
+	}()
+}

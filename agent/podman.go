@@ -1,0 +1,271 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	nettypes "github.com/containers/common/libnetwork/types"
+	"github.com/containers/podman/v5/pkg/bindings"
+	"github.com/containers/podman/v5/pkg/bindings/containers"
+	"github.com/containers/podman/v5/pkg/bindings/images"
+	"github.com/containers/podman/v5/pkg/bindings/pods"
+	"github.com/containers/podman/v5/pkg/domain/entities/types"
+	"github.com/containers/podman/v5/pkg/errorhandling"
+	"github.com/containers/podman/v5/pkg/specgen"
+	spec "github.com/opencontainers/runtime-spec/specs-go"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// PodmanRuntime is the Runtime over a Podman API service (Podman ≥ 4.3,
+// through the v5 Go bindings). Only options the 4.3 service understands are
+// used; see podman_test.go for the checks against a real service.
+type PodmanRuntime struct {
+	conn context.Context // carries the bindings' connection value
+
+	mu      sync.Mutex
+	infraIP map[string]string // infra container ID → pod IP; an infra's address never changes
+}
+
+// NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
+// checks that it answers.
+func NewPodmanRuntime(ctx context.Context, uri string) (*PodmanRuntime, error) {
+	conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to the Podman service at %s: %w (is `podman system service` running there?)", uri, err)
+	}
+	return &PodmanRuntime{conn: conn, infraIP: map[string]string{}}, nil
+}
+
+// withConn is the caller's context (deadline, cancellation) carrying the
+// connection value the bindings look up.
+type withConn struct {
+	context.Context
+	conn context.Context
+}
+
+func (c withConn) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.conn.Value(key)
+}
+
+func (r *PodmanRuntime) ctx(ctx context.Context) context.Context { return withConn{ctx, r.conn} }
+
+var managedFilter = map[string][]string{"label": {objects.LabelPodmanUID}}
+
+// List returns managed pods (by the reconcile.uid label) with their containers.
+func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
+	c := r.ctx(ctx)
+	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(managedFilter))
+	if err != nil {
+		return nil, fmt.Errorf("listing Podman pods: %w", err)
+	}
+	ctrs, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithFilters(managedFilter))
+	if err != nil {
+		return nil, fmt.Errorf("listing Podman containers: %w", err)
+	}
+	byPod := map[string][]ObservedContainer{}
+	for _, lc := range ctrs {
+		if lc.Labels[objects.LabelPodmanContainer] == "" {
+			continue
+		}
+		byPod[lc.Pod] = append(byPod[lc.Pod], observedContainer(lc))
+	}
+	var out []ObservedPod
+	for _, p := range podList {
+		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
+		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
+			Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
+		op.IP = r.podIP(c, p)
+		sort.Slice(op.Containers, func(i, j int) bool { return op.Containers[i].PodmanName < op.Containers[j].PodmanName })
+		out = append(out, op)
+	}
+	return out, nil
+}
+
+func observedContainer(lc types.ListContainer) ObservedContainer {
+	attempt, _ := strconv.Atoi(lc.Labels[LabelAttempt])
+	oc := ObservedContainer{ID: lc.ID, Name: lc.Labels[objects.LabelPodmanContainer], Attempt: attempt,
+		SpecHash: lc.Labels[LabelSpecHash], Image: lc.Image, ImageID: lc.ImageID, State: lc.State,
+		ExitCode: lc.ExitCode, Created: lc.Created}
+	if len(lc.Names) > 0 {
+		oc.PodmanName = lc.Names[0]
+	}
+	if lc.StartedAt > 0 {
+		oc.StartedAt = time.Unix(lc.StartedAt, 0).UTC()
+	}
+	if lc.ExitedAt > 0 && !oc.Running() {
+		oc.FinishedAt = time.Unix(lc.ExitedAt, 0).UTC()
+	}
+	return oc
+}
+
+// podIP inspects the infra container once; its address is cached until the
+// infra container is replaced.
+func (r *PodmanRuntime) podIP(ctx context.Context, p *types.ListPodsReport) string {
+	if p.InfraId == "" {
+		return ""
+	}
+	r.mu.Lock()
+	ip, ok := r.infraIP[p.InfraId]
+	r.mu.Unlock()
+	if ok {
+		return ip
+	}
+	data, err := containers.Inspect(ctx, p.InfraId, nil)
+	if err != nil || data.NetworkSettings == nil || !data.State.Running {
+		return "" // not started yet: ask again next time
+	}
+	ip = data.NetworkSettings.IPAddress
+	for _, n := range data.NetworkSettings.Networks {
+		if ip == "" && n != nil {
+			ip = n.IPAddress
+		}
+	}
+	if ip != "" {
+		r.mu.Lock()
+		r.infraIP[p.InfraId] = ip
+		r.mu.Unlock()
+	}
+	return ip
+}
+
+// CreatePod creates a pod with an infra container holding the shared network
+// namespace; the infra image is Podman's locally built pause image.
+func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, error) {
+	ps := specgen.PodSpecGenerator{}
+	ps.Name = cfg.Name
+	ps.Hostname = cfg.Hostname
+	ps.Labels = cfg.Labels
+	for _, p := range cfg.Ports {
+		ps.PortMappings = append(ps.PortMappings, portMapping(p))
+	}
+	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
+	if err != nil {
+		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
+	}
+	return rep.Id, nil
+}
+
+// EnsureImage applies the pull policy. "Always" pulls; when the pull fails
+// but the image is present, Podman's newer policy would also fail, so we do
+// the same: the failure is reported as ErrImagePull.
+func (r *PodmanRuntime) EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy) error {
+	c := r.ctx(ctx)
+	if policy != corev1.PullAlways {
+		ok, err := images.Exists(c, image, nil)
+		if err != nil {
+			return fmt.Errorf("checking image %s: %w", image, err)
+		}
+		if ok {
+			return nil
+		}
+		if policy == corev1.PullNever {
+			return fmt.Errorf("%w: image %s is not present on this node and imagePullPolicy is Never; build or load it with podman first", ErrImageNeverPull, image)
+		}
+	}
+	if _, err := images.Pull(c, image, new(images.PullOptions).WithQuiet(true)); err != nil {
+		return fmt.Errorf("%w: pulling image %s: %v", ErrImagePull, image, err)
+	}
+	return nil
+}
+
+// RunContainer creates the container in its pod and starts it.
+func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (string, error) {
+	c := r.ctx(ctx)
+	s := &specgen.SpecGenerator{}
+	s.Name = cfg.Name
+	s.Pod = cfg.Pod
+	s.Image = cfg.Image
+	s.Entrypoint = cfg.Entrypoint
+	s.Command = cfg.Command
+	s.Env = cfg.Env
+	s.WorkDir = cfg.WorkDir
+	s.Labels = cfg.Labels
+	if cfg.StopGrace > 0 {
+		t := uint(cfg.StopGrace / time.Second)
+		s.StopTimeout = &t
+	}
+	for _, m := range cfg.Mounts {
+		opts := []string{"rbind"}
+		if m.ReadOnly {
+			opts = append(opts, "ro")
+		}
+		s.Mounts = append(s.Mounts, spec.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, Options: opts})
+	}
+	created, err := containers.CreateWithSpec(c, s, nil)
+	if err != nil {
+		return "", fmt.Errorf("%w: creating container %s: %v", ErrRunContainer, cfg.Name, err)
+	}
+	if err := containers.Start(c, created.ID, nil); err != nil {
+		_, _ = containers.Remove(c, created.ID, new(containers.RemoveOptions).WithForce(true))
+		return "", fmt.Errorf("%w: starting container %s: %v", ErrRunContainer, cfg.Name, err)
+	}
+	return created.ID, nil
+}
+
+// StopContainer stops with SIGTERM and SIGKILL after timeout; a container
+// that is already gone or stopped is not an error.
+func (r *PodmanRuntime) StopContainer(ctx context.Context, id string, timeout time.Duration) error {
+	t := uint(timeout / time.Second)
+	err := containers.Stop(r.ctx(ctx), id, new(containers.StopOptions).WithTimeout(t).WithIgnore(true))
+	if err != nil && !isNoSuch(err) {
+		return fmt.Errorf("stopping container %s: %w", id, err)
+	}
+	return nil
+}
+
+// RemoveContainer removes a container, killing it first if it runs.
+func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) error {
+	_, err := containers.Remove(r.ctx(ctx), id, new(containers.RemoveOptions).WithForce(true).WithIgnore(true))
+	if err != nil && !isNoSuch(err) {
+		return fmt.Errorf("removing container %s: %w", id, err)
+	}
+	return nil
+}
+
+// RemovePod stops the pod (SIGTERM to every container, SIGKILL after the
+// timeout) and removes it with its containers.
+func (r *PodmanRuntime) RemovePod(ctx context.Context, id string, timeout time.Duration) error {
+	c := r.ctx(ctx)
+	secs := int(timeout / time.Second)
+	if _, err := pods.Stop(c, id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNoSuch(err) {
+		return fmt.Errorf("stopping Podman pod %s: %w", id, err)
+	}
+	if _, err := pods.Remove(c, id, new(pods.RemoveOptions).WithForce(true)); err != nil && !isNoSuch(err) {
+		return fmt.Errorf("removing Podman pod %s: %w", id, err)
+	}
+	return nil
+}
+
+func isNoSuch(err error) bool {
+	var model *errorhandling.ErrorModel
+	if errors.As(err, &model) {
+		return model.ResponseCode == http.StatusNotFound
+	}
+	return false
+}
+
+// Version asks the service for its version, for the node's runtime version.
+func (r *PodmanRuntime) Version() string {
+	if v := bindings.ServiceVersion(r.conn); v != nil {
+		return "podman://" + v.String()
+	}
+	return "podman://unknown"
+}
+
+func portMapping(p PortMapping) nettypes.PortMapping {
+	proto := p.Protocol
+	if proto == "" {
+		proto = "tcp"
+	}
+	return nettypes.PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, Range: 1}
+}

@@ -1,0 +1,128 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Runtime is the container engine as the agent sees it: a small surface over
+// Podman (PodmanRuntime) that tests can also drive against the real service.
+// Everything it lists carries the reconcile.* labels; it never touches
+// Podman objects without them.
+type Runtime interface {
+	// List returns the managed pods with their containers (all states).
+	List(ctx context.Context) ([]ObservedPod, error)
+	// CreatePod creates (not starts) a Podman pod with an infra container.
+	CreatePod(ctx context.Context, cfg PodConfig) (id string, err error)
+	// EnsureImage makes the image available per the pull policy. A missing
+	// image under Never wraps ErrImageNeverPull; a failed pull wraps ErrImagePull.
+	EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy) error
+	// RunContainer creates a container in its pod and starts it. When the
+	// start fails the created container is removed again.
+	RunContainer(ctx context.Context, cfg ContainerConfig) (id string, err error)
+	// StopContainer sends SIGTERM, then SIGKILL after timeout.
+	StopContainer(ctx context.Context, id string, timeout time.Duration) error
+	// RemoveContainer removes a container, killing it if it still runs.
+	RemoveContainer(ctx context.Context, id string) error
+	// RemovePod stops the pod's containers (SIGTERM, SIGKILL after timeout)
+	// and removes the pod with all its containers.
+	RemovePod(ctx context.Context, id string, timeout time.Duration) error
+}
+
+// Errors EnsureImage and RunContainer wrap; the agent maps them to the
+// Kubernetes waiting reasons of the same names.
+var (
+	ErrImagePull      = errors.New("ErrImagePull")
+	ErrImageNeverPull = errors.New("ErrImageNeverPull")
+	ErrRunContainer   = errors.New("RunContainerError")
+)
+
+// PodConfig is a Podman pod to create.
+type PodConfig struct {
+	Name     string
+	Hostname string
+	Labels   map[string]string
+	Ports    []PortMapping
+}
+
+// PortMapping publishes a container port on the host (hostPort).
+type PortMapping struct {
+	HostPort      uint16
+	ContainerPort uint16
+	Protocol      string // tcp, udp
+}
+
+// ContainerConfig is a fully resolved container: env values looked up, volume
+// directories written. It holds no references to the store.
+type ContainerConfig struct {
+	Pod        string // Podman pod name or ID
+	Name       string // Podman container name
+	Image      string
+	Entrypoint []string // Kubernetes command
+	Command    []string // Kubernetes args
+	Env        map[string]string
+	WorkDir    string
+	Mounts     []Mount
+	Labels     map[string]string
+	StopGrace  time.Duration
+}
+
+// Mount is a bind mount of a host path into the container.
+type Mount struct {
+	Source, Destination string
+	ReadOnly            bool
+}
+
+// ObservedPod is a Podman pod the agent manages, as found by its labels,
+// together with what the agent remembers about failed starts.
+type ObservedPod struct {
+	ID         string // Podman pod ID
+	Name       string // Podman pod name
+	Key        string // <namespace>/<name> from reconcile.pod
+	UID        string // reconcile.uid
+	Created    time.Time
+	IP         string // the infra container's address on its network
+	Grace      time.Duration
+	Containers []ObservedContainer
+	// Failures are start attempts that failed before a container existed
+	// (image pull, config errors), by container name. Kept by the agent.
+	Failures map[string]StartFailure
+}
+
+// ObservedContainer is one Podman container of a managed pod.
+type ObservedContainer struct {
+	ID         string // full Podman container ID
+	Name       string // container name in the Pod spec (reconcile.container)
+	PodmanName string
+	Attempt    int    // 0 for the first container, +1 per restart (reconcile.attempt)
+	SpecHash   string // reconcile.spec-hash
+	Image      string
+	ImageID    string
+	State      string // Podman state: created, running, exited, stopped, ...
+	ExitCode   int32
+	Created    time.Time
+	StartedAt  time.Time
+	FinishedAt time.Time
+}
+
+// Running says whether the container process is alive.
+func (c ObservedContainer) Running() bool { return c.State == "running" || c.State == "paused" }
+
+// Exited says whether the container ran and is gone (as opposed to created).
+func (c ObservedContainer) Exited() bool {
+	return (c.State == "exited" || c.State == "stopped") && !c.StartedAt.IsZero()
+}
+
+// StartFailure records why a container could not be started, for status
+// reasons and retry backoff.
+type StartFailure struct {
+	Reason  string // ErrImagePull, ErrImageNeverPull, CreateContainerConfigError, RunContainerError
+	Message string
+	At      time.Time
+	Count   int // consecutive failures
+	// SpecHash is the container spec that failed; a new spec retries at once.
+	SpecHash string
+}

@@ -1,0 +1,142 @@
+package agent
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// ContainersConf is the project's containers.conf (runc, lowered ulimits).
+//
+//go:embed containers.conf
+var ContainersConf []byte
+
+// ServiceOptions configure a supervised `podman system service`.
+type ServiceOptions struct {
+	DataDir string // the socket and containers.conf go here
+	// Root, RunRoot and TmpDir isolate the service's storage (tests); empty
+	// means Podman's defaults, so `podman ps` on the host sees the pods.
+	Root, RunRoot, TmpDir string
+	Podman                string       // the podman binary; default "podman" from PATH
+	Output                io.Writer    // the service's stdout/stderr; default discarded
+	Logger                *slog.Logger // default slog.Default()
+}
+
+// StartPodmanService starts `podman system service --time=0` on
+// unix://<dataDir>/podman.sock with the embedded containers.conf, waits until
+// the socket answers, and restarts the service whenever it dies. stop ends it.
+func StartPodmanService(ctx context.Context, dataDir string) (sockURL string, stop func(), err error) {
+	return StartPodmanServiceWith(ctx, ServiceOptions{DataDir: dataDir})
+}
+
+// StartPodmanServiceWith is StartPodmanService with all options.
+func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func(), error) {
+	if o.Podman == "" {
+		o.Podman = "podman"
+	}
+	if o.Output == nil {
+		o.Output = io.Discard
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	bin, err := exec.LookPath(o.Podman)
+	if err != nil {
+		return "", nil, fmt.Errorf("podman not found (%v): install it (apt-get install podman runc) or pass --podman unix:///path/to/podman.sock", err)
+	}
+	if err := os.MkdirAll(o.DataDir, 0o755); err != nil {
+		return "", nil, err
+	}
+	conf := filepath.Join(o.DataDir, "containers.conf")
+	if err := os.WriteFile(conf, ContainersConf, 0o644); err != nil {
+		return "", nil, fmt.Errorf("writing %s: %w", conf, err)
+	}
+	sock := filepath.Join(o.DataDir, "podman.sock")
+	if len(sock) > 100 {
+		return "", nil, fmt.Errorf("socket path %s is too long for a unix socket (max ~100 bytes): use a shorter data directory", sock)
+	}
+	args := []string{}
+	for flag, v := range map[string]string{"--root": o.Root, "--runroot": o.RunRoot, "--tmpdir": o.TmpDir} {
+		if v != "" {
+			args = append(args, flag, v)
+		}
+	}
+	args = append(args, "system", "service", "--time=0", "unix://"+sock)
+	start := func() (*exec.Cmd, error) {
+		os.Remove(sock) // a stale socket from a killed service would refuse connections
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+		cmd.Stdout, cmd.Stderr = o.Output, o.Output
+		// Its own process group: a Ctrl-C to the agent does not kill the
+		// service before the agent has stopped using it.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		return cmd, cmd.Start()
+	}
+	cmd, err := start()
+	if err != nil {
+		return "", nil, fmt.Errorf("starting %s %v: %w", bin, args, err)
+	}
+	if err := waitForSocket(ctx, sock, 30*time.Second); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return "", nil, fmt.Errorf("podman system service did not answer on %s: %w (run it by hand to see why: CONTAINERS_CONF=%s %s %v)", sock, err, conf, bin, args)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { // supervise: restart the service when it dies
+		defer close(done)
+		for {
+			exited := make(chan struct{})
+			go func() { cmd.Wait(); close(exited) }()
+			select {
+			case <-sctx.Done():
+				cmd.Process.Signal(syscall.SIGTERM)
+				select {
+				case <-exited:
+				case <-time.After(10 * time.Second):
+					cmd.Process.Kill()
+					<-exited
+				}
+				return
+			case <-exited:
+			}
+			o.Logger.Warn("podman system service exited; restarting it in 1s", "state", cmd.ProcessState.String())
+			if !sleep(sctx, time.Second) {
+				return
+			}
+			c, err := start()
+			if err != nil {
+				o.Logger.Error("restarting podman system service failed", "err", err)
+				continue
+			}
+			cmd = c
+		}
+	}()
+	stop := func() { cancel(); <-done }
+	return "unix://" + sock, stop, nil
+}
+
+func waitForSocket(ctx context.Context, sock string, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for {
+		c, err := net.DialTimeout("unix", sock, time.Second)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		if !sleep(ctx, 50*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}

@@ -1,0 +1,228 @@
+package agent
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// ActionKind names what the executor does.
+type ActionKind string
+
+const (
+	ActCreatePod       ActionKind = "create-pod"
+	ActStartContainer  ActionKind = "start-container"
+	ActStopContainer   ActionKind = "stop-container"
+	ActRemoveContainer ActionKind = "remove-container"
+	ActRemovePod       ActionKind = "remove-pod"
+)
+
+// Action is one step towards the desired state. Sync emits them in the order
+// they must run.
+type Action struct {
+	Kind        ActionKind
+	Pod         *corev1.Pod // the desired pod (create-pod, start-container)
+	Container   string      // container name in the pod spec
+	Attempt     int         // start-container: the new container's attempt number
+	PodmanPodID string      // remove-pod
+	UID         string      // remove-pod: the uid of the pod being removed
+	ContainerID string      // stop-container, remove-container
+	Grace       time.Duration
+	Reason      string // why, for logs and golden tests
+}
+
+func (a Action) String() string {
+	target := a.PodmanPodID
+	if a.Pod != nil {
+		target = podKey(a.Pod)
+	}
+	s := fmt.Sprintf("%s %s", a.Kind, target)
+	if a.Container != "" {
+		s += " container=" + a.Container
+	}
+	if a.Kind == ActStartContainer {
+		s += fmt.Sprintf(" attempt=%d", a.Attempt)
+	}
+	if a.ContainerID != "" {
+		s += " id=" + a.ContainerID
+	}
+	if a.Grace != 0 {
+		s += " grace=" + a.Grace.String()
+	}
+	return s + ": " + a.Reason
+}
+
+// Sync compares the pods bound to this node with what Podman runs and returns
+// the actions that bring Podman to the desired state. It is pure: same inputs,
+// same actions; a healthy pod yields none.
+func Sync(desired []*corev1.Pod, observed []ObservedPod, now time.Time) []Action {
+	var actions []Action
+	byUID := map[string]*ObservedPod{}
+	for i := range observed {
+		byUID[observed[i].UID] = &observed[i]
+	}
+	wanted := map[string]bool{}
+	for _, pod := range desired {
+		if pod.DeletionTimestamp != nil {
+			continue // being deleted: treated as gone, removed below
+		}
+		wanted[string(pod.UID)] = true
+	}
+	// Removals first: they free names, ports and memory for what follows.
+	for _, op := range sortedObserved(observed) {
+		if !wanted[op.UID] {
+			actions = append(actions, Action{Kind: ActRemovePod, PodmanPodID: op.ID, UID: op.UID, Grace: op.Grace,
+				Reason: fmt.Sprintf("pod %s (uid %s) is no longer bound to this node", op.Key, op.UID)})
+		}
+	}
+	for _, pod := range desired {
+		if !wanted[string(pod.UID)] {
+			continue
+		}
+		actions = append(actions, syncPod(pod, byUID[string(pod.UID)], now)...)
+	}
+	return actions
+}
+
+func sortedObserved(observed []ObservedPod) []ObservedPod {
+	out := append([]ObservedPod(nil), observed...)
+	sort.Slice(out, func(i, j int) bool { return out[i].Key+out[i].UID < out[j].Key+out[j].UID })
+	return out
+}
+
+func syncPod(pod *corev1.Pod, op *ObservedPod, now time.Time) []Action {
+	var actions []Action
+	if op == nil {
+		actions = append(actions, Action{Kind: ActCreatePod, Pod: pod, Reason: "no Podman pod yet"})
+		op = &ObservedPod{}
+	} else if isTerminal(pod.Status.Phase) {
+		return nil // Succeeded/Failed pods keep their containers and never restart
+	}
+	inSpec := map[string]bool{}
+	for i := range pod.Spec.Containers {
+		c := &pod.Spec.Containers[i]
+		inSpec[c.Name] = true
+		actions = append(actions, syncContainer(pod, c, op, now)...)
+	}
+	// Containers the spec no longer names (a changed uid creates a new pod,
+	// so this is rare) and incarnations older than the previous one go.
+	latest := latestAttempts(op.Containers)
+	for _, oc := range sortedContainers(op.Containers) {
+		switch {
+		case !inSpec[oc.Name]:
+			actions = append(actions, Action{Kind: ActRemoveContainer, Pod: pod, Container: oc.Name,
+				ContainerID: oc.ID, Reason: "container is not in the pod spec"})
+		case oc.Attempt < latest[oc.Name]-1:
+			actions = append(actions, Action{Kind: ActRemoveContainer, Pod: pod, Container: oc.Name,
+				ContainerID: oc.ID, Reason: fmt.Sprintf("attempt %d is older than the previous one", oc.Attempt)})
+		}
+	}
+	return actions
+}
+
+func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now time.Time) []Action {
+	if f, failed := op.Failures[c.Name]; failed && f.SpecHash == containerSpecHash(c) && now.Before(failureRetryAt(f)) {
+		// Back off; status shows the failure's reason meanwhile. A changed
+		// spec (say, a fixed image name) is tried at once.
+		return nil
+	}
+	cur, ok := currentContainer(op.Containers, c.Name)
+	if !ok {
+		return []Action{{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: 0, Reason: "not started yet"}}
+	}
+	next := Action{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: cur.Attempt + 1}
+	if cur.SpecHash != containerSpecHash(c) {
+		next.Reason = "container spec changed"
+		if cur.Running() {
+			stop := Action{Kind: ActStopContainer, Pod: pod, Container: c.Name, ContainerID: cur.ID,
+				Grace: time.Duration(gracePeriodSeconds(pod)) * time.Second, Reason: "container spec changed"}
+			return []Action{stop, next}
+		}
+		return []Action{next}
+	}
+	switch {
+	case cur.Running():
+		return nil
+	case !cur.Exited():
+		// Created but never started (an agent killed between create and
+		// start): replace it under the same attempt number.
+		return []Action{{Kind: ActRemoveContainer, Pod: pod, Container: c.Name, ContainerID: cur.ID,
+			Reason: "container was created but never started"},
+			{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: cur.Attempt, Reason: "replacing a container that never started"}}
+	}
+	if !shouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) {
+		return nil
+	}
+	if at := restartAt(cur); now.Before(at) {
+		return nil // CrashLoopBackOff
+	}
+	next.Reason = fmt.Sprintf("exited with code %d, restartPolicy %s", cur.ExitCode, restartPolicy(pod))
+	return []Action{next}
+}
+
+func restartPolicy(pod *corev1.Pod) corev1.RestartPolicy {
+	if pod.Spec.RestartPolicy == "" {
+		return corev1.RestartPolicyAlways
+	}
+	return pod.Spec.RestartPolicy
+}
+
+func shouldRestart(policy corev1.RestartPolicy, exitCode int32) bool {
+	switch policy {
+	case corev1.RestartPolicyNever:
+		return false
+	case corev1.RestartPolicyOnFailure:
+		return exitCode != 0
+	default:
+		return true
+	}
+}
+
+func isTerminal(phase corev1.PodPhase) bool {
+	return phase == corev1.PodSucceeded || phase == corev1.PodFailed
+}
+
+// currentContainer is the latest incarnation of a spec container.
+func currentContainer(cs []ObservedContainer, name string) (ObservedContainer, bool) {
+	var cur ObservedContainer
+	found := false
+	for _, c := range cs {
+		if c.Name == name && (!found || c.Attempt > cur.Attempt) {
+			cur, found = c, true
+		}
+	}
+	return cur, found
+}
+
+// previousContainer is the incarnation before the current one, for lastState.
+func previousContainer(cs []ObservedContainer, name string, attempt int) (ObservedContainer, bool) {
+	for _, c := range cs {
+		if c.Name == name && c.Attempt == attempt-1 {
+			return c, true
+		}
+	}
+	return ObservedContainer{}, false
+}
+
+func latestAttempts(cs []ObservedContainer) map[string]int {
+	m := map[string]int{}
+	for _, c := range cs {
+		if c.Attempt > m[c.Name] {
+			m[c.Name] = c.Attempt
+		}
+	}
+	return m
+}
+
+func sortedContainers(cs []ObservedContainer) []ObservedContainer {
+	out := append([]ObservedContainer(nil), cs...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Name != out[j].Name {
+			return out[i].Name < out[j].Name
+		}
+		return out[i].Attempt < out[j].Attempt
+	})
+	return out
+}

@@ -54,7 +54,8 @@ func checkTokenTransport(rawURL string) error {
 	if err != nil {
 		return fmt.Errorf("source URL %q: %w", rawURL, err)
 	}
-	if ip := net.ParseIP(ep.Host); (ip != nil && ip.IsLoopback()) || ep.Host == "localhost" {
+	host := strings.Trim(ep.Host, "[]")
+	if ip := net.ParseIP(host); (ip != nil && ip.IsLoopback()) || host == "localhost" {
 		return nil
 	}
 	return fmt.Errorf("source URL %q uses plain http: refusing to send the token in clear text to %s; use https://", rawURL, ep.Host)
@@ -95,10 +96,11 @@ func sshAuth(cfg Config) (transport.AuthMethod, error) {
 	if user == "" {
 		user = "git"
 	}
-	hostPort := ep.Host
-	if ep.Port != 0 && ep.Port != 22 {
-		hostPort = net.JoinHostPort(ep.Host, strconv.Itoa(ep.Port))
+	port := ep.Port
+	if port == 0 {
+		port = 22
 	}
+	hostPort := net.JoinHostPort(ep.Host, strconv.Itoa(port))
 	helper, err := hostKeyCheck(cfg.KnownHostsFile, ep.Host, hostPort)
 	if err != nil {
 		return nil, err

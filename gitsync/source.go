@@ -60,7 +60,7 @@ func (k urlKind) String() string {
 
 // scpLike matches git's scp-like syntax "[user@]host:path" (a colon before
 // any slash); git uses the same rule to tell it from a local path.
-var scpLike = regexp.MustCompile(`^(?:[^@/:]+@)?[^@/:]+:[^/]`)
+var scpLike = regexp.MustCompile(`^(?:[^@/:]+@)?[^@/:]+:`)
 
 func classifyURL(raw string) (urlKind, error) {
 	switch {

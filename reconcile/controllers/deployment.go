@@ -1,0 +1,322 @@
+package controllers
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// AnnotationRevision numbers a Deployment's ReplicaSets in rollout order,
+// as Kubernetes does.
+const AnnotationRevision = "deployment.kubernetes.io/revision"
+
+// DefaultRevisionHistoryLimit is how many old, scaled-down ReplicaSets a
+// Deployment keeps when spec.revisionHistoryLimit is unset.
+const DefaultRevisionHistoryLimit = 10
+
+// ReconcileDeployment computes the writes that bring a Deployment's
+// ReplicaSets to its spec: the ReplicaSet of the current template
+// (named <deployment>-<pod-template-hash>) gets spec.replicas, older ones
+// are scaled to zero and, beyond revisionHistoryLimit, deleted; orphaned
+// ReplicaSets the selector matches are adopted; the Deployment's status is
+// summed from its ReplicaSets. rses are the ReplicaSets of d's namespace.
+func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now time.Time) Changes {
+	var ch Changes
+	mnow := metav1.NewTime(now)
+	status := d.Status.DeepCopy()
+	status.ObservedGeneration = d.Generation
+
+	sel, err := selectorFor("Deployment", d.Spec.Selector, d.Spec.Template.Labels)
+	if err != nil {
+		status.Conditions = setDeploymentCondition(status.Conditions, appsv1.DeploymentCondition{
+			Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue, Reason: "InvalidSelector", Message: err.Error(),
+		}, mnow)
+		ch.addDeploymentStatus(d, status)
+		return ch
+	}
+
+	owned := claimReplicaSets(d, rses, sel, &ch)
+	newRS, olds := splitNewAndOld(d, owned)
+	hash := PodTemplateHash(&d.Spec.Template, d.Status.CollisionCount)
+
+	if newRS == nil && !d.Spec.Paused {
+		name := d.Name + "-" + hash
+		if taken := findByName(rses, name); taken != nil && ownedBy(taken, d) {
+			// A hash collision with an edited ReplicaSet of ours: like
+			// Kubernetes, count it so the next hash differs.
+			n := int32(1)
+			if status.CollisionCount != nil {
+				n = *status.CollisionCount + 1
+			}
+			status.CollisionCount = &n
+			ch.addDeploymentStatus(d, status)
+			return ch
+		} else if taken != nil {
+			status.Conditions = setDeploymentCondition(status.Conditions, appsv1.DeploymentCondition{
+				Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue, Reason: "ReplicaSetNameTaken",
+				Message: fmt.Sprintf("ReplicaSet %q is needed for the new pod template but belongs to another owner; delete or rename it", name),
+			}, mnow)
+			ch.addDeploymentStatus(d, status)
+			return ch
+		}
+		newRS = newReplicaSet(d, name, hash, maxRevision(olds)+1)
+		ch.Create = append(ch.Create, newRS)
+	} else if newRS != nil {
+		if rev := maxRevision(olds); revisionOf(newRS) <= rev {
+			// An old template came back: its ReplicaSet becomes the newest revision.
+			newRS = ensureUpdating(&ch, newRS)
+			newRS.Annotations = copyLabels(newRS.Annotations, AnnotationRevision, strconv.FormatInt(rev+1, 10))
+		}
+	}
+	status.Conditions = removeDeploymentCondition(status.Conditions, appsv1.DeploymentReplicaFailure)
+
+	if !d.Spec.Paused {
+		newReplicas, oldReplicas := planReplicas(d, newRS, olds)
+		if newRS != nil && replicasOf(newRS.Spec.Replicas) != newReplicas {
+			newRS = ensureUpdating(&ch, newRS)
+			newRS.Spec.Replicas = &newReplicas
+		}
+		if newRS != nil && newRS.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
+			newRS = ensureUpdating(&ch, newRS)
+			newRS.Spec.MinReadySeconds = d.Spec.MinReadySeconds
+		}
+		for i, rs := range olds {
+			if n := oldReplicas[i]; replicasOf(rs.Spec.Replicas) != n {
+				rs = ensureUpdating(&ch, rs)
+				rs.Spec.Replicas = &n
+			}
+		}
+		ch.Delete = append(ch.Delete, historyToDelete(d, olds)...)
+	}
+
+	summarise(status, d, newRS, olds, mnow)
+	ch.addDeploymentStatus(d, status)
+	return ch
+}
+
+// planReplicas decides the replicas of the new and each old ReplicaSet.
+// This first cut replaces every pod at once: the new ReplicaSet gets
+// spec.replicas and every old one goes to zero. A rolling update (maxSurge,
+// maxUnavailable, readiness-gated) replaces this function: it sees the
+// same inputs and the old ReplicaSets' ready counts in their status.
+func planReplicas(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1.ReplicaSet) (int32, []int32) {
+	return replicasOf(d.Spec.Replicas), make([]int32, len(olds))
+}
+
+// claimReplicaSets returns the ReplicaSets d controls, adopting orphans its
+// selector matches (Kubernetes' ControllerRefManager).
+func claimReplicaSets(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, sel labels.Selector, ch *Changes) []*appsv1.ReplicaSet {
+	var owned []*appsv1.ReplicaSet
+	for _, rs := range rses {
+		switch {
+		case rs.Namespace != d.Namespace || rs.DeletionTimestamp != nil:
+		case ownedBy(rs, d):
+			owned = append(owned, rs)
+		case !hasController(rs) && sel.Matches(labels.Set(rs.Labels)):
+			adopted := rs.DeepCopy()
+			adopted.OwnerReferences = append(adopted.OwnerReferences, controllerRef(d, "Deployment"))
+			ch.Update = append(ch.Update, adopted)
+			owned = append(owned, adopted)
+		}
+	}
+	return owned
+}
+
+// splitNewAndOld finds the ReplicaSet whose template equals the
+// Deployment's (ignoring the pod-template-hash label), so returning to an
+// earlier template reuses its ReplicaSet instead of creating another.
+func splitNewAndOld(d *appsv1.Deployment, owned []*appsv1.ReplicaSet) (*appsv1.ReplicaSet, []*appsv1.ReplicaSet) {
+	var newRS *appsv1.ReplicaSet
+	var olds []*appsv1.ReplicaSet
+	// Oldest first so that of two equal templates the older one wins, as in Kubernetes.
+	sort.SliceStable(owned, func(i, j int) bool { return olderThan(owned[i], owned[j]) })
+	for _, rs := range owned {
+		if newRS == nil && templatesEqual(&rs.Spec.Template, &d.Spec.Template) {
+			newRS = rs
+			continue
+		}
+		olds = append(olds, rs)
+	}
+	return newRS, olds
+}
+
+func olderThan(a, b *appsv1.ReplicaSet) bool {
+	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
+		return a.CreationTimestamp.Before(&b.CreationTimestamp)
+	}
+	return a.Name < b.Name
+}
+
+func templatesEqual(a, b *corev1.PodTemplateSpec) bool {
+	a, b = a.DeepCopy(), b.DeepCopy()
+	delete(a.Labels, objects.LabelPodTemplateHash)
+	delete(b.Labels, objects.LabelPodTemplateHash)
+	return equality.Semantic.DeepEqual(a, b)
+}
+
+func newReplicaSet(d *appsv1.Deployment, name, hash string, revision int64) *appsv1.ReplicaSet {
+	replicas := int32(0)
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{
+		Namespace:       d.Namespace,
+		Name:            name,
+		Labels:          copyLabels(d.Spec.Template.Labels, objects.LabelPodTemplateHash, hash),
+		Annotations:     map[string]string{AnnotationRevision: strconv.FormatInt(revision, 10)},
+		OwnerReferences: []metav1.OwnerReference{controllerRef(d, "Deployment")},
+	}}
+	objects.SetTypeMeta(rs, "ReplicaSet")
+	rs.Spec.Replicas = &replicas // planReplicas sets the real count
+	rs.Spec.MinReadySeconds = d.Spec.MinReadySeconds
+	rs.Spec.Selector = d.Spec.Selector.DeepCopy()
+	rs.Spec.Selector.MatchLabels = copyLabels(rs.Spec.Selector.MatchLabels, objects.LabelPodTemplateHash, hash)
+	rs.Spec.Template = *d.Spec.Template.DeepCopy()
+	rs.Spec.Template.Labels = copyLabels(d.Spec.Template.Labels, objects.LabelPodTemplateHash, hash)
+	return rs
+}
+
+// ensureUpdating returns the copy of rs that is in ch.Update (or in
+// ch.Create, for a ReplicaSet created in this step), adding one if needed,
+// so several changes to one ReplicaSet become one write.
+func ensureUpdating(ch *Changes, rs *appsv1.ReplicaSet) *appsv1.ReplicaSet {
+	for _, list := range [][]objects.Object{ch.Create, ch.Update} {
+		for _, o := range list {
+			if o == objects.Object(rs) {
+				return rs
+			}
+		}
+	}
+	c := rs.DeepCopy()
+	objects.SetTypeMeta(c, "ReplicaSet")
+	ch.Update = append(ch.Update, c)
+	return c
+}
+
+// historyToDelete returns the oldest scaled-down ReplicaSets beyond
+// revisionHistoryLimit. Only ReplicaSets that are at zero both in spec and
+// in status (their pods are gone) are deleted.
+func historyToDelete(d *appsv1.Deployment, olds []*appsv1.ReplicaSet) []objects.Object {
+	limit := int32(DefaultRevisionHistoryLimit)
+	if d.Spec.RevisionHistoryLimit != nil {
+		limit = *d.Spec.RevisionHistoryLimit
+	}
+	diff := len(olds) - int(limit)
+	if diff <= 0 {
+		return nil
+	}
+	sorted := append([]*appsv1.ReplicaSet(nil), olds...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		ri, rj := revisionOf(sorted[i]), revisionOf(sorted[j])
+		if ri != rj {
+			return ri < rj
+		}
+		return olderThan(sorted[i], sorted[j])
+	})
+	var out []objects.Object
+	for _, rs := range sorted[:diff] {
+		if rs.Status.Replicas != 0 || replicasOf(rs.Spec.Replicas) != 0 || rs.Generation > rs.Status.ObservedGeneration {
+			continue
+		}
+		out = append(out, rs)
+	}
+	return out
+}
+
+// summarise fills the Deployment status from its ReplicaSets' status.
+func summarise(st *appsv1.DeploymentStatus, d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1.ReplicaSet, now metav1.Time) {
+	st.Replicas, st.ReadyReplicas, st.AvailableReplicas, st.UpdatedReplicas = 0, 0, 0, 0
+	for _, rs := range append(olds, newRS) {
+		if rs == nil {
+			continue
+		}
+		st.Replicas += rs.Status.Replicas
+		st.ReadyReplicas += rs.Status.ReadyReplicas
+		st.AvailableReplicas += rs.Status.AvailableReplicas
+	}
+	if newRS != nil {
+		st.UpdatedReplicas = newRS.Status.Replicas
+	}
+	want := replicasOf(d.Spec.Replicas)
+	st.UnavailableReplicas = max(0, want-st.AvailableReplicas)
+
+	minAvailable := want - maxUnavailable(d)
+	avail := appsv1.DeploymentCondition{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue,
+		Reason: "MinimumReplicasAvailable", Message: "Deployment has minimum availability."}
+	if st.AvailableReplicas < minAvailable {
+		avail.Status, avail.Reason, avail.Message = corev1.ConditionFalse, "MinimumReplicasUnavailable", "Deployment does not have minimum availability."
+	}
+	st.Conditions = setDeploymentCondition(st.Conditions, avail, now)
+
+	if newRS != nil {
+		prog := appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue,
+			Reason: "ReplicaSetUpdated", Message: fmt.Sprintf("ReplicaSet %q is progressing.", newRS.Name)}
+		if st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want {
+			prog.Reason, prog.Message = "NewReplicaSetAvailable", fmt.Sprintf("ReplicaSet %q has successfully progressed.", newRS.Name)
+		}
+		st.Conditions = setDeploymentCondition(st.Conditions, prog, now)
+	}
+}
+
+// maxUnavailable resolves spec.strategy.rollingUpdate.maxUnavailable
+// (default 25 %, rounded down) against the replicas; 0 for Recreate.
+func maxUnavailable(d *appsv1.Deployment) int32 {
+	if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+		return 0
+	}
+	v := intstr.FromString("25%")
+	if ru := d.Spec.Strategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
+		v = *ru.MaxUnavailable
+	}
+	n, err := intstr.GetScaledValueFromIntOrPercent(&v, int(replicasOf(d.Spec.Replicas)), false)
+	if err != nil {
+		return 0
+	}
+	return int32(n)
+}
+
+func (ch *Changes) addDeploymentStatus(d *appsv1.Deployment, st *appsv1.DeploymentStatus) {
+	if equality.Semantic.DeepEqual(&d.Status, st) {
+		return
+	}
+	c := d.DeepCopy()
+	c.Status = *st
+	objects.SetTypeMeta(c, "Deployment")
+	ch.UpdateStatus = append(ch.UpdateStatus, c)
+}
+
+func replicasOf(p *int32) int32 {
+	if p == nil {
+		return 1
+	}
+	return *p
+}
+
+func revisionOf(rs *appsv1.ReplicaSet) int64 {
+	n, _ := strconv.ParseInt(rs.Annotations[AnnotationRevision], 10, 64)
+	return n
+}
+
+func maxRevision(rses []*appsv1.ReplicaSet) int64 {
+	var m int64
+	for _, rs := range rses {
+		m = max(m, revisionOf(rs))
+	}
+	return m
+}
+
+func findByName(rses []*appsv1.ReplicaSet, name string) *appsv1.ReplicaSet {
+	for _, rs := range rses {
+		if rs.Name == name {
+			return rs
+		}
+	}
+	return nil
+}

@@ -1,0 +1,49 @@
+package controllers
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// OwnerKinds are the kinds whose objects control others. A controller
+// reference to any other kind is never treated as dangling, because the
+// garbage collector is not given objects of that kind to check against.
+var OwnerKinds = map[string]bool{
+	"Deployment": true, "ReplicaSet": true, "DaemonSet": true, "StatefulSet": true, "Job": true, "CronJob": true,
+}
+
+// Orphans returns the objects whose controller owner is gone: the
+// ownerReference with controller=true names an owner kind and no object in
+// objs has its uid. The cascade is followed in one call: when a Deployment
+// is gone, its ReplicaSets and their pods are all returned (owners before
+// their dependents), so deleting a Deployment removes everything under it
+// in one transaction. objs must hold every object of OwnerKinds and the
+// dependents to check.
+func Orphans(objs []objects.Object) []objects.Object {
+	live := make(map[types.UID]bool, len(objs))
+	children := map[types.UID][]objects.Object{}
+	for _, o := range objs {
+		live[o.GetUID()] = true
+		if ref := metav1.GetControllerOfNoCopy(o); ref != nil && OwnerKinds[ref.Kind] {
+			children[ref.UID] = append(children[ref.UID], o)
+		}
+	}
+	var out, queue []objects.Object
+	for uid, deps := range children {
+		if !live[uid] {
+			queue = append(queue, deps...)
+		}
+	}
+	sortObjects(queue)
+	for len(queue) > 0 {
+		o := queue[0]
+		queue = queue[1:]
+		out = append(out, o)
+		deps := children[o.GetUID()]
+		sortObjects(deps)
+		queue = append(queue, deps...)
+	}
+	return out
+}

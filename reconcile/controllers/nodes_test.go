@@ -1,0 +1,85 @@
+package controllers
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+func heartbeatNode(name string, last time.Time) *corev1.Node {
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, CreationTimestamp: metav1.NewTime(t0)}}
+	objects.SetTypeMeta(n, "Node")
+	MarkHeartbeat(n, last)
+	return n
+}
+
+func TestReconcileNode(t *testing.T) {
+	tests := []struct {
+		name        string
+		node        *corev1.Node
+		now         time.Time
+		wantStatus  corev1.ConditionStatus // "" = no write
+		wantRequeue time.Duration
+	}{
+		{"fresh heartbeat", heartbeatNode("n", t0), t0.Add(10 * time.Second), "", 30 * time.Second},
+		{"just inside the grace period", heartbeatNode("n", t0), t0.Add(39 * time.Second), "", time.Second},
+		{"missed heartbeats", heartbeatNode("n", t0), t0.Add(40 * time.Second), corev1.ConditionUnknown, 0},
+		{"never reported", &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", CreationTimestamp: metav1.NewTime(t0)}}, t0.Add(41 * time.Second), corev1.ConditionUnknown, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			objects.SetTypeMeta(tt.node, "Node")
+			ch := ReconcileNode(tt.node, tt.now)
+			if ch.RequeueAfter != tt.wantRequeue {
+				t.Errorf("requeue after %s, want %s", ch.RequeueAfter, tt.wantRequeue)
+			}
+			if tt.wantStatus == "" {
+				if !ch.Empty() {
+					t.Errorf("wrote %+v", ch)
+				}
+				return
+			}
+			if len(ch.UpdateStatus) != 1 {
+				t.Fatalf("changes %+v", ch)
+			}
+			c := nodeReady(ch.UpdateStatus[0].(*corev1.Node))
+			if c.Status != tt.wantStatus || c.Reason != ReasonNodeStatusUnknown || !c.LastTransitionTime.Time.Equal(tt.now) {
+				t.Errorf("Ready condition %+v", c)
+			}
+			// Once Unknown, nothing more is written until a heartbeat.
+			if again := ReconcileNode(ch.UpdateStatus[0].(*corev1.Node), tt.now.Add(time.Hour)); !again.Empty() {
+				t.Errorf("second pass wrote %+v", again)
+			}
+		})
+	}
+}
+
+func TestMarkHeartbeatRevivesNode(t *testing.T) {
+	n := heartbeatNode("n", t0)
+	n = ReconcileNode(n, t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
+	MarkHeartbeat(n, t0.Add(2*time.Minute))
+	c := nodeReady(n)
+	if c.Status != corev1.ConditionTrue || !c.LastTransitionTime.Time.Equal(t0.Add(2*time.Minute)) {
+		t.Errorf("after heartbeat: %+v", c)
+	}
+}
+
+func TestNodesToEvict(t *testing.T) {
+	ready := heartbeatNode("ready", t0.Add(10*time.Minute))
+	lost := ReconcileNode(heartbeatNode("lost", t0), t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
+	now := t0.Add(time.Minute + PodEvictionTimeout)
+	if got := NodesToEvict([]*corev1.Node{ready, lost}, now); !reflect.DeepEqual(got, []string{"lost"}) {
+		t.Errorf("evict %v, want [lost]", got)
+	}
+	if got := NodesToEvict([]*corev1.Node{ready, lost}, now.Add(-time.Second)); len(got) != 0 {
+		t.Errorf("evict %v before the timeout", got)
+	}
+	if got := NodesToEvict([]*corev1.Node{lost}, now); len(got) != 0 {
+		t.Errorf("evict %v when no node is ready", got)
+	}
+}

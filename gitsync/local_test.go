@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/schema"
 )
 
 func TestLocalRootSnapshot(t *testing.T) {
@@ -34,7 +36,7 @@ func TestLocalRootSnapshot(t *testing.T) {
 			t.Errorf("%s: size %d, data %d bytes", f.Path, f.Size, len(f.Data))
 		}
 	}
-	if !slices.IsSortedFunc(snap.Files, func(a, b File) int { return strings.Compare(a.Path, b.Path) }) {
+	if !slices.IsSortedFunc(snap.Files, func(a, b schema.File) int { return strings.Compare(a.Path, b.Path) }) {
 		t.Error("files are not sorted by path")
 	}
 }
@@ -168,7 +170,7 @@ func TestOversizeSymlinkAndSubmodule(t *testing.T) {
 	r.git("update-index", "--add", "--cacheinfo", "160000,"+r.git("rev-parse", "HEAD")+",vendor/sub")
 	r.git("commit", "-q", "-m", "submodule")
 
-	files := map[string]File{}
+	files := map[string]schema.File{}
 	for _, f := range fetch(t, newSource(t, Config{URL: r.dir})).Files {
 		files[f.Path] = f
 	}
@@ -200,14 +202,14 @@ func TestBlobCacheReusesUnchangedFiles(t *testing.T) {
 	r.commit("c2")
 	second := fetch(t, s)
 
-	byPath := func(snap *Snapshot, p string) File {
+	byPath := func(snap *Snapshot, p string) schema.File {
 		for _, f := range snap.Files {
 			if f.Path == p {
 				return f
 			}
 		}
 		t.Fatalf("%s missing", p)
-		return File{}
+		return schema.File{}
 	}
 	a, b := byPath(first, "same.yaml"), byPath(second, "same.yaml")
 	if &a.Data[0] != &b.Data[0] {

@@ -10,6 +10,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/reconcile-dev/reconcile/schema"
 )
 
 // hexHash matches what may be a full or abbreviated commit hash.
@@ -80,7 +82,7 @@ func peelToCommit(st storer.EncodedObjectStorer, h plumbing.Hash, ref string) (*
 }
 
 // snapshotOf fills a Snapshot's commit fields.
-func snapshotOf(c *object.Commit, files []File) *Snapshot {
+func snapshotOf(c *object.Commit, files []schema.File) *Snapshot {
 	return &Snapshot{
 		Commit:  c.Hash.String(),
 		Author:  fmt.Sprintf("%s <%s>", c.Author.Name, c.Author.Email),

@@ -10,12 +10,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/schema"
 )
 
 // MaxFileSize is the largest blob whose content a Snapshot carries. Larger
 // files are listed with their Size and a nil Data so that package schema can
 // reject them by name without this package ever holding them in memory.
-const MaxFileSize = 10 << 20
+const MaxFileSize = schema.MaxFileSize
 
 // DefaultPollInterval is how often a remote source is polled when
 // Config.PollInterval is zero (Flux's default; Argo CD polls less often).
@@ -27,8 +29,8 @@ type Snapshot struct {
 	Commit  string // full commit hash
 	Author  string // "Name <email>"
 	Message string
-	Time    time.Time // author time
-	Files   []File    // blobs under Config.Path, sorted by Path
+	Time    time.Time     // author time
+	Files   []schema.File // blobs under Config.Path, sorted by Path
 }
 
 // Config describes one git source.

@@ -12,13 +12,15 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+
+	"github.com/reconcile-dev/reconcile/schema"
 )
 
 // blobCache keeps the content of the blobs of the last snapshot by hash, so a
 // commit that changes one file decompresses one blob. After each snapshot it
 // holds exactly that snapshot's blobs, so it never grows beyond one tree.
 // The Data slices are shared with the snapshots handed out: callers must
-// treat File.Data as read-only.
+// treat schema.schema.File.Data as read-only.
 type blobCache struct {
 	entries map[plumbing.Hash]cachedBlob
 }
@@ -41,12 +43,12 @@ type treeReader struct {
 	st    storer.EncodedObjectStorer
 	old   *blobCache
 	fresh map[plumbing.Hash]cachedBlob
-	files []File
+	files []schema.File
 }
 
 // readFiles lists every blob under subPath of the commit's tree. Paths are
 // relative to subPath. A missing subPath is an error naming the commit.
-func readFiles(st storer.EncodedObjectStorer, commit *object.Commit, subPath string, cache *blobCache) ([]File, error) {
+func readFiles(st storer.EncodedObjectStorer, commit *object.Commit, subPath string, cache *blobCache) ([]schema.File, error) {
 	tree, err := commit.Tree()
 	if err != nil {
 		return nil, fmt.Errorf("reading the tree of commit %s: %w", commit.Hash, err)
@@ -66,7 +68,7 @@ func readFiles(st storer.EncodedObjectStorer, commit *object.Commit, subPath str
 	}
 	// Swap only after a complete read, so a failed read keeps the old cache.
 	cache.entries = r.fresh
-	slices.SortFunc(r.files, func(a, b File) int { return strings.Compare(a.Path, b.Path) })
+	slices.SortFunc(r.files, func(a, b schema.File) int { return strings.Compare(a.Path, b.Path) })
 	return r.files, nil
 }
 
@@ -89,13 +91,13 @@ func (r *treeReader) walk(tree *object.Tree, dir string) error {
 			if err != nil {
 				return err
 			}
-			r.files = append(r.files, File{Path: p, Hash: e.Hash.String(), Size: b.size, SymlinkTarget: string(b.data)})
+			r.files = append(r.files, schema.File{Path: p, Hash: e.Hash.String(), Size: b.size, SymlinkTarget: string(b.data)})
 		case filemode.Regular, filemode.Executable, filemode.Deprecated:
 			b, err := r.blob(e.Hash, p)
 			if err != nil {
 				return err
 			}
-			r.files = append(r.files, File{Path: p, Hash: e.Hash.String(), Size: b.size, Data: b.data})
+			r.files = append(r.files, schema.File{Path: p, Hash: e.Hash.String(), Size: b.size, Data: b.data})
 		}
 	}
 	return nil

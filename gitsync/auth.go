@@ -116,14 +116,19 @@ func sshAuth(cfg Config) (transport.AuthMethod, error) {
 		a.HostKeyCallbackHelper = helper
 		return a, nil
 	}
-	keys, err := gitssh.NewPublicKeysFromFile(user, cfg.SSHKeyFile, "")
+	pemBytes, err := os.ReadFile(cfg.SSHKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("reading ssh key: %w: give the private key file of a deploy key (e.g. made by ssh-keygen -t ed25519)", err)
+	}
+	signer, err := ssh.ParsePrivateKey(pemBytes)
 	if err != nil {
 		var missing *ssh.PassphraseMissingError
 		if errors.As(err, &missing) {
 			return nil, fmt.Errorf("ssh key %s is protected by a passphrase: use a deploy key without one", cfg.SSHKeyFile)
 		}
-		return nil, fmt.Errorf("reading ssh key %s: %w: give a private key file (e.g. made by ssh-keygen -t ed25519)", cfg.SSHKeyFile, err)
+		return nil, fmt.Errorf("ssh key %s cannot be read: %w: give a private key file (e.g. made by ssh-keygen -t ed25519)", cfg.SSHKeyFile, err)
 	}
+	keys := &gitssh.PublicKeys{User: user, Signer: signer}
 	keys.HostKeyCallbackHelper = helper
 	return keys, nil
 }

@@ -209,17 +209,30 @@ func isAuthError(err error) bool {
 	return errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed)
 }
 
+// explained is an error with a message for people that still matches the
+// transport error it came from under errors.Is.
+type explained struct {
+	msg string
+	err error
+}
+
+func (e *explained) Error() string { return e.msg }
+func (e *explained) Unwrap() error { return e.err }
+
 // explain turns transport errors into what a person can act on.
 func (r *remoteRepo) explain(doing string, err error) error {
+	var hint string
 	switch {
 	case errors.Is(err, transport.ErrAuthenticationRequired):
-		return fmt.Errorf("%s %s: authentication required or the credentials were refused: check the source's token file or ssh key (%w)", doing, r.url, err)
+		hint = "authentication required or the credentials were refused: check the source's token file or ssh key"
 	case errors.Is(err, transport.ErrAuthorizationFailed):
-		return fmt.Errorf("%s %s: the credentials are not allowed to read this repository: grant the token or deploy key read access (%w)", doing, r.url, err)
+		hint = "the credentials are not allowed to read this repository: grant the token or deploy key read access"
 	case errors.Is(err, transport.ErrRepositoryNotFound):
-		return fmt.Errorf("%s %s: repository not found: check the URL (private repositories also answer this to missing credentials) (%w)", doing, r.url, err)
+		hint = "repository not found: check the URL (private repositories also answer this to missing credentials)"
 	case errors.Is(err, transport.ErrEmptyRemoteRepository):
-		return fmt.Errorf("%s %s: the repository is empty: push a commit first (%w)", doing, r.url, err)
+		hint = "the repository is empty: push a commit first"
+	default:
+		return fmt.Errorf("%s %s: %w", doing, r.url, err)
 	}
-	return fmt.Errorf("%s %s: %w", doing, r.url, err)
+	return &explained{msg: fmt.Sprintf("%s %s: %s", doing, r.url, hint), err: err}
 }

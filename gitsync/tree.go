@@ -54,13 +54,18 @@ func readFiles(st storer.EncodedObjectStorer, commit *object.Commit, subPath str
 		return nil, fmt.Errorf("reading the tree of commit %s: %w", commit.Hash, err)
 	}
 	if subPath != "" {
-		tree, err = tree.Tree(subPath)
+		sub, err := tree.Tree(subPath)
 		if err != nil {
 			if errors.Is(err, object.ErrDirectoryNotFound) {
-				return nil, fmt.Errorf("path %q is not a directory at commit %s: check the source's path (it is relative to the repository root)", subPath, commit.Hash.String()[:12])
+				what := "does not exist"
+				if _, ferr := tree.FindEntry(subPath); ferr == nil {
+					what = "is a file, not a directory"
+				}
+				return nil, fmt.Errorf("path %q %s at commit %s: check the source's path (it is relative to the repository root)", subPath, what, commit.Hash.String()[:12])
 			}
 			return nil, fmt.Errorf("reading path %q at commit %s: %w", subPath, commit.Hash, err)
 		}
+		tree = sub
 	}
 	r := &treeReader{st: st, old: cache, fresh: make(map[plumbing.Hash]cachedBlob, len(cache.entries))}
 	if err := r.walk(tree, ""); err != nil {

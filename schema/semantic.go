@@ -1,0 +1,240 @@
+package schema
+
+import (
+	"fmt"
+	"strings"
+
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+type semanticError struct {
+	path []string
+	msg  string
+}
+
+// semanticChecks are the rules of the Kubernetes API server that relate
+// several fields, which CUE would express only at a high evaluation cost.
+func semanticChecks(o objects.Object) []semanticError {
+	var errs []semanticError
+	add := func(msg string, path ...string) { errs = append(errs, semanticError{path: path, msg: msg}) }
+	selector := func(sel *metav1.LabelSelector, tmpl *corev1.PodTemplateSpec, prefix ...string) {
+		p := func(s ...string) []string { return append(append([]string(nil), prefix...), s...) }
+		if sel == nil || (len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0) {
+			add("required field is missing: a selector matching the template's labels, e.g. matchLabels: {app: NAME}", p("selector")...)
+			return
+		}
+		s, err := metav1.LabelSelectorAsSelector(sel)
+		if err != nil {
+			add(err.Error(), p("selector")...)
+			return
+		}
+		if !s.Matches(labels.Set(tmpl.Labels)) {
+			add(fmt.Sprintf("the template's labels do not match the selector %s; add them to template.metadata.labels", s), p("template", "metadata", "labels")...)
+		}
+	}
+	switch x := o.(type) {
+	case *appsv1.Deployment:
+		selector(x.Spec.Selector, &x.Spec.Template, "spec")
+		if x.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType && x.Spec.Strategy.RollingUpdate != nil {
+			add("rollingUpdate may only be set with type RollingUpdate", "spec", "strategy", "rollingUpdate")
+		}
+		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
+	case *appsv1.ReplicaSet:
+		selector(x.Spec.Selector, &x.Spec.Template, "spec")
+		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
+	case *appsv1.DaemonSet:
+		selector(x.Spec.Selector, &x.Spec.Template, "spec")
+		if x.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType && x.Spec.UpdateStrategy.RollingUpdate != nil {
+			add("rollingUpdate may only be set with type RollingUpdate", "spec", "updateStrategy", "rollingUpdate")
+		}
+		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
+	case *appsv1.StatefulSet:
+		selector(x.Spec.Selector, &x.Spec.Template, "spec")
+		if x.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType && x.Spec.UpdateStrategy.RollingUpdate != nil {
+			add("rollingUpdate may only be set with type RollingUpdate", "spec", "updateStrategy", "rollingUpdate")
+		}
+		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
+	case *batchv1.Job:
+		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
+	case *batchv1.CronJob:
+		podChecks(&x.Spec.JobTemplate.Spec.Template.Spec, add, "spec", "jobTemplate", "spec", "template", "spec")
+	case *corev1.Pod:
+		podChecks(&x.Spec, add, "spec")
+	case *corev1.Service:
+		serviceChecks(x, add)
+	}
+	return errs
+}
+
+func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...string) {
+	p := func(s ...string) []string { return append(append([]string(nil), prefix...), s...) }
+	volumes := map[string]bool{}
+	for _, v := range spec.Volumes {
+		volumes[v.Name] = true
+	}
+	names := map[string]bool{}
+	check := func(list string, cs []corev1.Container) {
+		for i, c := range cs {
+			idx := fmt.Sprint(i)
+			if names[c.Name] {
+				add(fmt.Sprintf("duplicate container name %q in the pod", c.Name), p(list, idx, "name")...)
+			}
+			names[c.Name] = true
+			for j, m := range c.VolumeMounts {
+				if !volumes[m.Name] {
+					add(fmt.Sprintf("no volume named %q in spec.volumes", m.Name), p(list, idx, "volumeMounts", fmt.Sprint(j), "name")...)
+				}
+			}
+			for probe, pr := range map[string]*corev1.Probe{"livenessProbe": c.LivenessProbe, "readinessProbe": c.ReadinessProbe, "startupProbe": c.StartupProbe} {
+				if pr == nil {
+					continue
+				}
+				n := 0
+				for _, set := range []bool{pr.Exec != nil, pr.HTTPGet != nil, pr.TCPSocket != nil} {
+					if set {
+						n++
+					}
+				}
+				if n != 1 {
+					add("a probe needs exactly one of exec, httpGet or tcpSocket", p(list, idx, probe)...)
+				}
+			}
+		}
+	}
+	check("initContainers", spec.InitContainers)
+	check("containers", spec.Containers)
+}
+
+func serviceChecks(s *corev1.Service, add func(string, ...string)) {
+	if len(s.Spec.Ports) == 0 && s.Spec.ClusterIP != corev1.ClusterIPNone {
+		add("required field is missing: at least one port (only a headless service, clusterIP: None, may have none)", "spec", "ports")
+	}
+	names := map[string]bool{}
+	for i, port := range s.Spec.Ports {
+		idx := fmt.Sprint(i)
+		if len(s.Spec.Ports) > 1 && port.Name == "" {
+			add("required field is missing: every port of a service with several ports needs a name", "spec", "ports", idx)
+		}
+		if port.Name != "" && names[port.Name] {
+			add(fmt.Sprintf("duplicate port name %q", port.Name), "spec", "ports", idx, "name")
+		}
+		names[port.Name] = true
+		if port.NodePort != 0 && s.Spec.Type != corev1.ServiceTypeNodePort {
+			add("nodePort may only be set with type NodePort", "spec", "ports", idx, "nodePort")
+		}
+	}
+}
+
+// normalize applies the defaults Kubernetes sets conditionally (which CUE
+// would need comprehensions for, making errors cascade) and what the API
+// server does on write.
+func normalize(o objects.Object) {
+	pct := intstr.FromString("25%")
+	switch x := o.(type) {
+	case *corev1.Pod:
+		podDefaults(&x.Spec)
+	case *appsv1.Deployment:
+		if x.Spec.Strategy.Type == appsv1.RollingUpdateDeploymentStrategyType {
+			if x.Spec.Strategy.RollingUpdate == nil {
+				x.Spec.Strategy.RollingUpdate = &appsv1.RollingUpdateDeployment{}
+			}
+			ru := x.Spec.Strategy.RollingUpdate
+			if ru.MaxUnavailable == nil {
+				ru.MaxUnavailable = &pct
+			}
+			if ru.MaxSurge == nil {
+				p2 := pct
+				ru.MaxSurge = &p2
+			}
+		}
+		podDefaults(&x.Spec.Template.Spec)
+	case *appsv1.ReplicaSet:
+		podDefaults(&x.Spec.Template.Spec)
+	case *appsv1.DaemonSet:
+		if x.Spec.UpdateStrategy.Type == appsv1.RollingUpdateDaemonSetStrategyType {
+			if x.Spec.UpdateStrategy.RollingUpdate == nil {
+				x.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{}
+			}
+			ru := x.Spec.UpdateStrategy.RollingUpdate
+			if ru.MaxUnavailable == nil {
+				one := intstr.FromInt32(1)
+				ru.MaxUnavailable = &one
+			}
+			if ru.MaxSurge == nil {
+				zero := intstr.FromInt32(0)
+				ru.MaxSurge = &zero
+			}
+		}
+		podDefaults(&x.Spec.Template.Spec)
+	case *appsv1.StatefulSet:
+		if x.Spec.UpdateStrategy.Type == appsv1.RollingUpdateStatefulSetStrategyType {
+			if x.Spec.UpdateStrategy.RollingUpdate == nil {
+				x.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{}
+			}
+			if x.Spec.UpdateStrategy.RollingUpdate.Partition == nil {
+				var zero int32
+				x.Spec.UpdateStrategy.RollingUpdate.Partition = &zero
+			}
+		}
+		podDefaults(&x.Spec.Template.Spec)
+	case *batchv1.Job:
+		podDefaults(&x.Spec.Template.Spec)
+	case *batchv1.CronJob:
+		podDefaults(&x.Spec.JobTemplate.Spec.Template.Spec)
+	case *corev1.Service:
+		if x.Spec.SessionAffinity == corev1.ServiceAffinityClientIP {
+			if x.Spec.SessionAffinityConfig == nil {
+				x.Spec.SessionAffinityConfig = &corev1.SessionAffinityConfig{}
+			}
+			if x.Spec.SessionAffinityConfig.ClientIP == nil {
+				x.Spec.SessionAffinityConfig.ClientIP = &corev1.ClientIPConfig{}
+			}
+			if x.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds == nil {
+				t := int32(corev1.DefaultClientIPServiceAffinitySeconds)
+				x.Spec.SessionAffinityConfig.ClientIP.TimeoutSeconds = &t
+			}
+		}
+	case *corev1.Secret:
+		// The API server merges stringData into data on write.
+		if len(x.StringData) > 0 {
+			if x.Data == nil {
+				x.Data = map[string][]byte{}
+			}
+			for k, v := range x.StringData {
+				x.Data[k] = []byte(v)
+			}
+			x.StringData = nil
+		}
+	}
+}
+
+func podDefaults(spec *corev1.PodSpec) {
+	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
+		for i := range cs {
+			if cs[i].ImagePullPolicy == "" {
+				cs[i].ImagePullPolicy = defaultPullPolicy(cs[i].Image)
+			}
+		}
+	}
+}
+
+// defaultPullPolicy is Kubernetes' rule: Always for :latest or an untagged
+// image, IfNotPresent for a tag or a digest.
+func defaultPullPolicy(image string) corev1.PullPolicy {
+	if strings.Contains(image, "@") {
+		return corev1.PullIfNotPresent
+	}
+	name := image[strings.LastIndex(image, "/")+1:]
+	i := strings.LastIndex(name, ":")
+	if i < 0 || name[i+1:] == "latest" {
+		return corev1.PullAlways
+	}
+	return corev1.PullIfNotPresent
+}

@@ -1,0 +1,223 @@
+package schema
+
+import (
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	embedded "github.com/reconcile-dev/reconcile"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// Manifest is one valid object and where it came from.
+type Manifest struct {
+	// Object is typed and defaulted. It is shared with the Validator's
+	// cache: callers must not modify it (use objects.Copy first).
+	Object objects.Object
+	Path   string
+	Line   int
+	Col    int
+}
+
+// Result of validating a tree: the objects, or every error found.
+type Result struct {
+	Manifests []Manifest
+	Errors    []Error
+}
+
+// OK tells whether the tree is valid.
+func (r Result) OK() bool { return len(r.Errors) == 0 }
+
+type fileResult struct {
+	manifests []Manifest
+	errors    []Error
+}
+
+// Validator checks trees of manifests against schema.cue. It is safe for
+// concurrent use. Results are cached per file path and git blob hash, so a
+// commit that changes one file re-validates that file only.
+type Validator struct {
+	schema  string
+	pool    chan *evaluator
+	workers int
+
+	mu    sync.Mutex
+	cache map[string]fileResult
+}
+
+// NewValidator compiles the embedded schema.cue.
+func NewValidator() (*Validator, error) { return newValidator(embedded.SchemaCUE) }
+
+func newValidator(schema string) (*Validator, error) {
+	e, err := newEvaluator(schema)
+	if err != nil {
+		return nil, err
+	}
+	n := runtime.GOMAXPROCS(0)
+	v := &Validator{schema: schema, workers: n, pool: make(chan *evaluator, n), cache: map[string]fileResult{}}
+	v.pool <- e
+	return v, nil
+}
+
+// get takes an evaluator from the pool or compiles a new one.
+func (v *Validator) get() *evaluator {
+	select {
+	case e := <-v.pool:
+		if e.uses < maxEvaluatorUses {
+			return e
+		}
+	default:
+	}
+	e, err := newEvaluator(v.schema)
+	if err != nil {
+		panic(err) // compiled once already in NewValidator
+	}
+	return e
+}
+
+func (v *Validator) put(e *evaluator) {
+	select {
+	case v.pool <- e:
+	default:
+	}
+}
+
+func cacheKey(f File) string { return f.Path + "\x00" + f.Hash }
+
+// Validate checks every file and reports every error at once. Files that
+// are not .yaml, .yml, .json or .cue are ignored.
+func (v *Validator) Validate(files []File) Result {
+	results := make([]fileResult, len(files))
+	var todo []int
+	v.mu.Lock()
+	next := make(map[string]fileResult, len(files))
+	for i := range files {
+		f := &files[i]
+		if r, done := precheck(f); done {
+			results[i] = r
+			continue
+		}
+		if f.Hash == "" {
+			f.Hash = GitBlobHash(f.Data)
+		}
+		if r, ok := v.cache[cacheKey(*f)]; ok {
+			results[i] = r
+			next[cacheKey(*f)] = r
+			continue
+		}
+		todo = append(todo, i)
+	}
+	v.mu.Unlock()
+
+	v.run(files, todo, results)
+
+	// The cache keeps exactly the files of the latest tree, so its size
+	// follows the repository, not its history.
+	v.mu.Lock()
+	for _, i := range todo {
+		next[cacheKey(files[i])] = results[i]
+	}
+	v.cache = next
+	v.mu.Unlock()
+	return assemble(results)
+}
+
+// precheck handles files that are not evaluated: ignored extensions,
+// symlinks and oversized files.
+func precheck(f *File) (fileResult, bool) {
+	if f.SymlinkTarget != "" {
+		if e := symlinkError(*f); e != nil {
+			return fileResult{errors: []Error{*e}}, true
+		}
+		return fileResult{}, true
+	}
+	if !manifestExt(f.Path) {
+		return fileResult{}, true
+	}
+	size := f.Size
+	if int64(len(f.Data)) > size {
+		size = int64(len(f.Data))
+	}
+	if size > MaxFileSize {
+		return fileResult{errors: []Error{{Path: f.Path, Message: fmt.Sprintf(
+			"file is %d bytes, over the limit of %d (10 MiB); split it into smaller files", size, MaxFileSize)}}}, true
+	}
+	return fileResult{}, false
+}
+
+// run validates files[todo] in parallel, one evaluator per worker.
+func (v *Validator) run(files []File, todo []int, results []fileResult) {
+	if len(todo) == 0 {
+		return
+	}
+	workers := min(v.workers, len(todo))
+	var wg sync.WaitGroup
+	var next int
+	var mu sync.Mutex
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e := v.get()
+			defer v.put(e)
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= len(todo) {
+					return
+				}
+				results[todo[i]] = e.check(files[todo[i]])
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// assemble merges per-file results, finds duplicate objects and sorts.
+func assemble(results []fileResult) Result {
+	var res Result
+	for _, r := range results {
+		res.Manifests = append(res.Manifests, r.manifests...)
+		res.Errors = append(res.Errors, r.errors...)
+	}
+	sort.SliceStable(res.Manifests, func(i, j int) bool {
+		a, b := res.Manifests[i], res.Manifests[j]
+		if a.Path != b.Path {
+			return a.Path < b.Path
+		}
+		return a.Line < b.Line
+	})
+	seen := make(map[objects.Key]Manifest, len(res.Manifests))
+	kept := res.Manifests[:0]
+	for _, m := range res.Manifests {
+		k := objects.KeyOf(m.Object)
+		if first, dup := seen[k]; dup {
+			res.Errors = append(res.Errors, Error{Path: m.Path, Line: m.Line, Col: m.Col, Field: "metadata.name",
+				Message: fmt.Sprintf("duplicate object %s: already defined at %s:%d:%d; rename or remove one of them",
+					k, first.Path, first.Line, first.Col)})
+			continue
+		}
+		seen[k] = m
+		kept = append(kept, m)
+	}
+	res.Manifests = kept
+	if len(res.Errors) > 0 {
+		sortErrors(res.Errors)
+		res.Errors = dedupErrors(res.Errors)
+	}
+	return res
+}
+
+// String renders the errors one per line, as `reconcile validate` prints them.
+func (r Result) String() string {
+	var b strings.Builder
+	for _, e := range r.Errors {
+		b.WriteString(e.Error())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}

@@ -138,7 +138,7 @@ func (r *PodmanRuntime) podIP(ctx context.Context, p *types.ListPodsReport) stri
 	return ip
 }
 
-// CreatePod creates a pod with an infra container holding the shared network
+// CreatePod creates and starts a pod with an infra container holding the shared network
 // namespace; the infra image is Podman's locally built pause image.
 func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, error) {
 	ps := specgen.PodSpecGenerator{}
@@ -151,6 +151,11 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
+	}
+	// Start the infra container now: the pod's address exists before the
+	// first container, which may want it as status.podIP.
+	if _, err := pods.Start(r.ctx(ctx), rep.Id, nil); err != nil {
+		return rep.Id, fmt.Errorf("starting the infra container of Podman pod %s: %w", cfg.Name, err)
 	}
 	return rep.Id, nil
 }

@@ -15,7 +15,7 @@ import (
 type Runtime interface {
 	// List returns the managed pods with their containers (all states).
 	List(ctx context.Context) ([]ObservedPod, error)
-	// CreatePod creates (not starts) a Podman pod with an infra container.
+	// CreatePod creates a Podman pod and starts its infra container.
 	CreatePod(ctx context.Context, cfg PodConfig) (id string, err error)
 	// EnsureImage makes the image available per the pull policy. A missing
 	// image under Never wraps ErrImageNeverPull; a failed pull wraps ErrImagePull.

@@ -1,0 +1,181 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// SourceInfo names a git source and where it reads from.
+type SourceInfo struct {
+	Name, URL, Ref, Path string
+}
+
+// CommitInfo is the commit being applied.
+type CommitInfo struct {
+	Hash, Author, Message string
+	Time                  time.Time
+}
+
+// ApplyOptions are the source's pruning policy.
+type ApplyOptions struct {
+	Prune      bool
+	AllowEmpty bool
+}
+
+// ApplyResult says what Apply did.
+type ApplyResult struct {
+	Created, Updated, Deleted, Unchanged int
+	// Plan is the executed plan (or the refused one, with Errors).
+	Plan   Plan
+	Status SourceStatus
+}
+
+// SourceStatus is the stored record of one source (meta "source/<name>").
+type SourceStatus struct {
+	Name                 string    `json:"name"`
+	URL                  string    `json:"url"`
+	Ref                  string    `json:"ref,omitempty"`
+	Path                 string    `json:"path,omitempty"`
+	LastAppliedCommit    string    `json:"lastAppliedCommit,omitempty"`
+	LastAppliedAt        time.Time `json:"lastAppliedAt,omitzero"`
+	LastAppliedAuthor    string    `json:"lastAppliedAuthor,omitempty"`
+	LastAppliedMessage   string    `json:"lastAppliedMessage,omitempty"`
+	LastAttemptedCommit  string    `json:"lastAttemptedCommit,omitempty"`
+	LastAttemptedAt      time.Time `json:"lastAttemptedAt,omitzero"`
+	LastAttemptedMessage string    `json:"lastAttemptedMessage,omitempty"`
+	// Errors are the reasons the last attempted commit was not applied,
+	// each "file:line:col: field: message"; empty when it was applied.
+	Errors []string `json:"errors,omitempty"`
+	// Objects is how many objects the applied commit holds.
+	Objects int `json:"objects"`
+	// FetchError is the last failure to fetch the source, cleared by the
+	// next fetch that reaches Apply.
+	FetchError   string    `json:"fetchError,omitempty"`
+	FetchErrorAt time.Time `json:"fetchErrorAt,omitzero"`
+}
+
+func statusKey(name string) string { return "source/" + name }
+
+// Apply applies one commit of a source. With errs (the commit's validation
+// errors) nothing is applied: the status records the attempted commit and
+// its errors and keeps the last applied one. Otherwise, in one store
+// transaction, it lists the stored objects, plans, executes the plan and
+// records the commit as applied; a plan with errors (an object owned by
+// another source) is refused like an invalid commit. The returned error is
+// for store failures only.
+func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired, errs []string, opts ApplyOptions) (ApplyResult, error) {
+	var res ApplyResult
+	now := time.Now().UTC()
+	err := st.Update(func(tx *store.Tx) error {
+		status, err := loadStatus(tx, src)
+		if err != nil {
+			return err
+		}
+		status.LastAttemptedCommit, status.LastAttemptedAt, status.LastAttemptedMessage = commit.Hash, now, commit.Message
+		status.FetchError, status.FetchErrorAt = "", time.Time{}
+		if len(errs) == 0 {
+			stored, err := tx.List("", "")
+			if err != nil {
+				return err
+			}
+			res.Plan = PlanChanges(desired, stored, PlanOptions{Source: src.Name, Commit: commit.Hash, Prune: opts.Prune, AllowEmpty: opts.AllowEmpty})
+			for _, e := range res.Plan.Errors {
+				errs = append(errs, e.Error())
+			}
+		}
+		if len(errs) > 0 {
+			res.Plan.Changes = nil
+			status.Errors = errs
+			res.Status = status
+			return tx.PutMeta(statusKey(src.Name), status)
+		}
+		if err := execute(tx, res.Plan, &res); err != nil {
+			return err
+		}
+		res.Unchanged = res.Plan.Unchanged
+		status.LastAppliedCommit, status.LastAppliedAt = commit.Hash, now
+		status.LastAppliedAuthor, status.LastAppliedMessage = commit.Author, commit.Message
+		status.Errors, status.Objects = nil, len(desired)
+		res.Status = status
+		return tx.PutMeta(statusKey(src.Name), status)
+	})
+	if err != nil {
+		return ApplyResult{}, fmt.Errorf("apply commit %s of source %q: %w", commit.Hash, src.Name, err)
+	}
+	return res, nil
+}
+
+func execute(tx *store.Tx, p Plan, res *ApplyResult) error {
+	for _, c := range p.Changes {
+		var err error
+		switch c.Action {
+		case Create:
+			err = tx.Create(objects.Copy(c.Object))
+			res.Created++
+		case Update:
+			err = tx.Update(objects.Copy(c.Object))
+			res.Updated++
+		case Delete:
+			err = tx.Delete(c.Key)
+			res.Deleted++
+		}
+		if err != nil {
+			return fmt.Errorf("%s %s: %w", c.Action, c.Key, err)
+		}
+	}
+	return nil
+}
+
+// loadStatus reads a source's status, refreshing where it reads from.
+func loadStatus(tx *store.Tx, src SourceInfo) (SourceStatus, error) {
+	var s SourceStatus
+	if _, err := tx.GetMeta(statusKey(src.Name), &s); err != nil {
+		return s, fmt.Errorf("read status of source %q: %w", src.Name, err)
+	}
+	s.Name, s.URL, s.Ref, s.Path = src.Name, src.URL, src.Ref, src.Path
+	return s, nil
+}
+
+// RecordFetchError notes in the source's status that fetching failed; the
+// last applied commit keeps running.
+func RecordFetchError(st *store.Store, src SourceInfo, fetchErr error) error {
+	return st.Update(func(tx *store.Tx) error {
+		s, err := loadStatus(tx, src)
+		if err != nil {
+			return err
+		}
+		s.FetchError, s.FetchErrorAt = fetchErr.Error(), time.Now().UTC()
+		return tx.PutMeta(statusKey(src.Name), s)
+	})
+}
+
+// GetSourceStatus returns the stored status of a source; a source that
+// has not synced yet has a status with only its name.
+func GetSourceStatus(st *store.Store, name string) (SourceStatus, error) {
+	s := SourceStatus{Name: name}
+	if _, err := st.GetMeta(statusKey(name), &s); err != nil {
+		return s, fmt.Errorf("read status of source %q: %w", name, err)
+	}
+	return s, nil
+}
+
+// ListSourceStatuses returns every stored source status, by name.
+func ListSourceStatuses(st *store.Store) ([]SourceStatus, error) {
+	recs, err := st.ListMeta("source/")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SourceStatus, 0, len(recs))
+	for _, r := range recs {
+		var s SourceStatus
+		if err := json.Unmarshal(r.Value, &s); err != nil {
+			return nil, fmt.Errorf("decode status %s: %w", r.Key, err)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}

@@ -174,11 +174,11 @@ func (r *PodmanRuntime) EnsureImage(ctx context.Context, image string, policy co
 			return nil
 		}
 		if policy == corev1.PullNever {
-			return fmt.Errorf("%w: image %s is not present on this node and imagePullPolicy is Never; build or load it with podman first", ErrImageNeverPull, image)
+			return withReason(ErrImageNeverPull, "image %s is not present on this node and imagePullPolicy is Never; build or load it with podman first", image)
 		}
 	}
 	if _, err := images.Pull(c, image, new(images.PullOptions).WithQuiet(true)); err != nil {
-		return fmt.Errorf("%w: pulling image %s: %v", ErrImagePull, image, err)
+		return withReason(ErrImagePull, "pulling image %s: %v", image, err)
 	}
 	return nil
 }
@@ -208,11 +208,11 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	}
 	created, err := containers.CreateWithSpec(c, s, nil)
 	if err != nil {
-		return "", fmt.Errorf("%w: creating container %s: %v", ErrRunContainer, cfg.Name, err)
+		return "", withReason(ErrRunContainer, "creating container %s: %v", cfg.Name, err)
 	}
 	if err := containers.Start(c, created.ID, nil); err != nil {
 		_, _ = containers.Remove(c, created.ID, new(containers.RemoveOptions).WithForce(true))
-		return "", fmt.Errorf("%w: starting container %s: %v", ErrRunContainer, cfg.Name, err)
+		return "", withReason(ErrRunContainer, "starting container %s: %v", cfg.Name, err)
 	}
 	return created.ID, nil
 }

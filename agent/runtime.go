@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -39,6 +40,20 @@ var (
 	ErrImageNeverPull = errors.New("ErrImageNeverPull")
 	ErrRunContainer   = errors.New("RunContainerError")
 )
+
+// reasonError is an error whose text is for people and whose Unwrap is one of
+// the sentinels above, so status messages do not repeat the reason.
+type reasonError struct {
+	reason error
+	msg    string
+}
+
+func (e *reasonError) Error() string { return e.msg }
+func (e *reasonError) Unwrap() error { return e.reason }
+
+func withReason(reason error, format string, args ...any) error {
+	return &reasonError{reason: reason, msg: fmt.Sprintf(format, args...)}
+}
 
 // PodConfig is a Podman pod to create.
 type PodConfig struct {

@@ -1,0 +1,173 @@
+package agent
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// pod builds a desired pod with containers named by names, image demo:v1.
+func pod(name, uid string, policy corev1.RestartPolicy, names ...string) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", UID: types.UID(uid)},
+		Spec: corev1.PodSpec{NodeName: "n1", RestartPolicy: policy}}
+	for _, n := range names {
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: n, Image: "demo:v1"})
+	}
+	return p
+}
+
+// running and exited build observed containers made from p's spec.
+func running(p *corev1.Pod, name string, attempt int) ObservedContainer {
+	c := ctr(p, name, attempt)
+	c.State, c.StartedAt = "running", t0.Add(-time.Minute)
+	return c
+}
+
+func exited(p *corev1.Pod, name string, attempt int, code int32, finishedAgo time.Duration) ObservedContainer {
+	c := ctr(p, name, attempt)
+	c.State, c.ExitCode = "exited", code
+	c.FinishedAt = t0.Add(-finishedAgo)
+	c.StartedAt = c.FinishedAt.Add(-2 * time.Second)
+	return c
+}
+
+func ctr(p *corev1.Pod, name string, attempt int) ObservedContainer {
+	var hash string
+	for i := range p.Spec.Containers {
+		if p.Spec.Containers[i].Name == name {
+			hash = containerSpecHash(&p.Spec.Containers[i])
+		}
+	}
+	return ObservedContainer{ID: fmt.Sprintf("%s-%s-%d", p.Name, name, attempt), Name: name, Attempt: attempt,
+		SpecHash: hash, Image: "demo:v1", ImageID: "sha256:1111", State: "created", Created: t0.Add(-time.Hour)}
+}
+
+func observedPod(p *corev1.Pod, cs ...ObservedContainer) ObservedPod {
+	return ObservedPod{ID: "podman-" + p.Name, Name: podmanPodName(p), Key: podKey(p), UID: string(p.UID),
+		Created: t0.Add(-time.Hour), IP: "10.88.0.5", Grace: 30 * time.Second, Containers: cs}
+}
+
+type syncCase struct {
+	name     string
+	desired  []*corev1.Pod
+	observed []ObservedPod
+}
+
+func syncCases() []syncCase {
+	web := pod("web", "u-web", corev1.RestartPolicyAlways, "app", "side")
+	always := pod("always", "u-always", corev1.RestartPolicyAlways, "c")
+	onFailure := pod("onfailure", "u-onfailure", corev1.RestartPolicyOnFailure, "c")
+	never := pod("never", "u-never", corev1.RestartPolicyNever, "c")
+	changed := pod("web", "u-web", corev1.RestartPolicyAlways, "app", "side")
+	changed.Spec.Containers[0].Image = "demo:v2"
+	succeeded := pod("job", "u-job", corev1.RestartPolicyOnFailure, "c")
+	succeeded.Status.Phase = corev1.PodSucceeded
+	deleting := pod("web", "u-web", corev1.RestartPolicyAlways, "app", "side")
+	deleting.DeletionTimestamp = &metav1.Time{Time: t0}
+	newUID := pod("web", "u-web-2", corev1.RestartPolicyAlways, "app", "side")
+	longRun := exited(always, "c", 5, 1, time.Second)
+	longRun.StartedAt = longRun.FinishedAt.Add(-11 * time.Minute)
+	withFailure := func(p *corev1.Pod, hash string, ago time.Duration, count int) ObservedPod {
+		op := observedPod(p)
+		op.Failures = map[string]StartFailure{"c": {Reason: "ErrImagePull", At: t0.Add(-ago), Count: count, SpecHash: hash}}
+		return op
+	}
+	hashC := containerSpecHash(&always.Spec.Containers[0])
+	return []syncCase{
+		{"new pod: create it and start every container", []*corev1.Pod{web}, nil},
+		{"healthy pod: nothing to do", []*corev1.Pod{web}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
+		{"one container missing: start only it", []*corev1.Pod{web}, []ObservedPod{observedPod(web, running(web, "app", 0))}},
+		{"Always, first exit: restart at once", []*corev1.Pod{always}, []ObservedPod{observedPod(always, exited(always, "c", 0, 0, time.Second))}},
+		{"Always, third exit 5s ago: back off (20s)", []*corev1.Pod{always}, []ObservedPod{observedPod(always, exited(always, "c", 1, 0, 50*time.Second), exited(always, "c", 2, 1, 5*time.Second))}},
+		{"Always, third exit 25s ago: restart, drop attempt 0", []*corev1.Pod{always}, []ObservedPod{observedPod(always, exited(always, "c", 0, 1, 90*time.Second), exited(always, "c", 1, 1, 50*time.Second), exited(always, "c", 2, 1, 25*time.Second))}},
+		{"Always, ran 11 minutes: backoff reset", []*corev1.Pod{always}, []ObservedPod{observedPod(always, longRun)}},
+		{"OnFailure, exit 0: done", []*corev1.Pod{onFailure}, []ObservedPod{observedPod(onFailure, exited(onFailure, "c", 0, 0, time.Second))}},
+		{"OnFailure, exit 1: restart", []*corev1.Pod{onFailure}, []ObservedPod{observedPod(onFailure, exited(onFailure, "c", 0, 1, time.Second))}},
+		{"Never, exit 1: nothing", []*corev1.Pod{never}, []ObservedPod{observedPod(never, exited(never, "c", 0, 1, time.Second))}},
+		{"pod gone from the store: remove it", nil, []ObservedPod{observedPod(web, running(web, "app", 0))}},
+		{"pod being deleted: remove it", []*corev1.Pod{deleting}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
+		{"same name, new uid: remove the old, create the new", []*corev1.Pod{newUID}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
+		{"image changed: stop and start the next attempt", []*corev1.Pod{changed}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
+		{"created but never started: replace it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, ctr(always, "c", 0))}},
+		{"start failed 5s ago: back off", []*corev1.Pod{always}, []ObservedPod{withFailure(always, hashC, 5*time.Second, 1)}},
+		{"start failed 15s ago: retry", []*corev1.Pod{always}, []ObservedPod{withFailure(always, hashC, 15*time.Second, 1)}},
+		{"start failed for an older spec: retry at once", []*corev1.Pod{always}, []ObservedPod{withFailure(always, "other", time.Second, 3)}},
+		{"Succeeded pod: never touched", []*corev1.Pod{succeeded}, []ObservedPod{observedPod(succeeded, exited(succeeded, "c", 0, 0, time.Second))}},
+		{"unknown container in the pod: remove it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, running(always, "c", 0), running(web, "app", 0))}},
+	}
+}
+
+func TestSync(t *testing.T) {
+	var b strings.Builder
+	for _, tc := range syncCases() {
+		fmt.Fprintf(&b, "## %s\n", tc.name)
+		actions := Sync(tc.desired, tc.observed, t0)
+		for _, a := range actions {
+			fmt.Fprintf(&b, "%s\n", a)
+		}
+		if len(actions) == 0 {
+			b.WriteString("(no actions)\n")
+		}
+		// Idempotent and pure: the same inputs give the same actions.
+		if again := Sync(tc.desired, tc.observed, t0); fmt.Sprint(again) != fmt.Sprint(actions) {
+			t.Errorf("%s: Sync is not deterministic", tc.name)
+		}
+		b.WriteString("\n")
+	}
+	golden(t, "sync.golden", b.String())
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -run %s -update to create it)", err, t.Name())
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the output (rerun with -update after checking the diff):\n--- got ---\n%s", path, got)
+	}
+}
+
+func TestBackoffDelay(t *testing.T) {
+	want := []time.Duration{0, 10 * time.Second, 20 * time.Second, 40 * time.Second, 80 * time.Second, 160 * time.Second, 300 * time.Second, 300 * time.Second}
+	for n, w := range want {
+		if got := backoffDelay(n); got != w {
+			t.Errorf("backoffDelay(%d) = %s, want %s", n, got, w)
+		}
+	}
+}
+
+func BenchmarkSync100Pods(b *testing.B) {
+	var desired []*corev1.Pod
+	var observed []ObservedPod
+	for i := 0; i < 100; i++ {
+		p := pod(fmt.Sprintf("p%d", i), fmt.Sprintf("u%d", i), corev1.RestartPolicyAlways, "a", "b")
+		desired = append(desired, p)
+		observed = append(observed, observedPod(p, running(p, "a", 0), running(p, "b", 0)))
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if len(Sync(desired, observed, t0)) != 0 {
+			b.Fatal("healthy pods need no actions")
+		}
+	}
+}

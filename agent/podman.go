@@ -160,9 +160,8 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	return rep.Id, nil
 }
 
-// EnsureImage applies the pull policy. "Always" pulls; when the pull fails
-// but the image is present, Podman's newer policy would also fail, so we do
-// the same: the failure is reported as ErrImagePull.
+// EnsureImage applies the pull policy. Always pulls every time, and a failed
+// pull is ErrImagePull even when an older copy is present, as in Kubernetes.
 func (r *PodmanRuntime) EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy) error {
 	c := r.ctx(ctx)
 	if policy != corev1.PullAlways {

@@ -37,7 +37,7 @@ func TestMain(m *testing.M) {
 
 // requirePodman returns the socket URL of the shared service, starting it
 // and building the image on first use; it skips when not root or no podman.
-func requirePodman(t *testing.T) string {
+func requirePodman(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("real-Podman test skipped in -short mode")
@@ -122,7 +122,7 @@ func cleanupPodman() {
 }
 
 // eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, limit time.Duration, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	last := ""

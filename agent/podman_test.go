@@ -26,7 +26,7 @@ type runningAgent struct {
 }
 
 // startAgent runs an Agent against the shared Podman service in the background.
-func startAgent(t *testing.T, cp ControlPlane, dataDir string) *runningAgent {
+func startAgent(t testing.TB, cp ControlPlane, dataDir string) *runningAgent {
 	t.Helper()
 	sock := requirePodman(t)
 	rt, err := NewPodmanRuntime(context.Background(), sock)
@@ -57,7 +57,7 @@ func startAgent(t *testing.T, cp ControlPlane, dataDir string) *runningAgent {
 	return ra
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -85,7 +85,7 @@ func reportVolume() corev1.Volume {
 
 // waitPhase waits until the stored status of the pod has the phase and
 // every container satisfies ok.
-func waitStatus(t *testing.T, cp *fakeControlPlane, name string, limit time.Duration, what string, ok func(corev1.PodStatus) bool) corev1.PodStatus {
+func waitStatus(t testing.TB, cp *fakeControlPlane, name string, limit time.Duration, what string, ok func(corev1.PodStatus) bool) corev1.PodStatus {
 	t.Helper()
 	var st corev1.PodStatus
 	eventually(t, limit, what, func() (bool, string) {

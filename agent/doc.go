@@ -1,0 +1,43 @@
+// Package agent runs the pods bound to one node with Podman (DESIGN.md §5).
+//
+// The agent is level-based. Each sync lists the node's pods from the
+// ControlPlane, lists the Podman pods and containers carrying the
+// reconcile.* labels (Runtime.List), computes the actions with the pure
+// Sync, executes them, recomputes every pod's status with the pure Status
+// and writes back only the statuses that changed. A sync runs at once when
+// WaitPods reports a change and at least every ResyncInterval (2 s), so an
+// exited container is restarted promptly.
+//
+// Mapping: a Pod is a Podman pod named <namespace>_<name>_<uid prefix> with
+// an infra container holding the shared network namespace (hostname = the
+// pod's hostname or name); each container of the spec is a Podman container
+// <pod>_<container>_<attempt>. A restart creates the next attempt (restartCount
+// = attempt, read back from the reconcile.attempt label) and keeps the
+// previous one for lastState. Labels: reconcile.pod, reconcile.uid,
+// reconcile.container (the contract), reconcile.attempt, reconcile.spec-hash
+// (a changed container spec replaces the container) and reconcile.grace on
+// pods. Because everything is read back from labels, a restarted agent adopts
+// running containers and recreates nothing. containerID in the status is the
+// full Podman container ID (`podman ps --no-trunc`).
+//
+// Restarts follow restartPolicy with Kubernetes' backoff (at once, then 10 s
+// doubling to 300 s, reset after 10 minutes of running; CrashLoopBackOff
+// while waiting). Failed starts (ErrImagePull, ImagePullBackOff,
+// ErrImageNeverPull, CreateContainerConfigError, RunContainerError) are
+// remembered in memory, shown as waiting reasons and retried with the same
+// backoff; a changed container spec is retried at once.
+//
+// Volumes: emptyDir, configMap and secret volumes are host directories under
+// <data dir>/pods/<uid>/volumes/<name>, bind-mounted (configMap and secret
+// read-only, files written with items and modes); they are deleted with the pod.
+//
+// What the agent needs from the host: root; Podman ≥ 4.3 with runc (crun
+// does not work on the reference hosts) and netavark or CNI for the default
+// bridge network; catatonit for Podman's locally built pause image (no
+// registry is needed for infra containers); images present locally or a
+// reachable registry; /proc/meminfo and the interfaces for the Node's
+// capacity and InternalIP. Either pass a running service (--podman
+// unix:///run/podman/podman.sock) or let StartPodmanService run and supervise
+// `podman system service` with the embedded containers.conf (runc, nofile
+// 1024:1024, nproc 4096:4096).
+package agent

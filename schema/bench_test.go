@@ -1,0 +1,106 @@
+package schema
+
+import (
+	"fmt"
+	"testing"
+)
+
+// generated returns n manifest files: Deployments, Services and ConfigMaps
+// in turn, the shape of a typical application repository.
+func generated(n int) []File {
+	files := make([]File, n)
+	for i := range files {
+		var src string
+		switch i % 3 {
+		case 0:
+			src = fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app-%[1]d
+  labels: {app: app-%[1]d}
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: app-%[1]d}
+  template:
+    metadata:
+      labels: {app: app-%[1]d}
+    spec:
+      containers:
+      - name: web
+        image: localhost/hello:v%[1]d
+        ports:
+        - {name: http, containerPort: 8080}
+        env:
+        - {name: GREETING, valueFrom: {configMapKeyRef: {name: cfg-%[1]d, key: greeting}}}
+        resources:
+          requests: {cpu: 100m, memory: 64Mi}
+          limits: {memory: 128Mi}
+        readinessProbe:
+          httpGet: {path: /healthz, port: http}
+`, i)
+		case 1:
+			src = fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata:
+  name: svc-%[1]d
+spec:
+  selector: {app: app-%[1]d}
+  ports:
+  - {name: http, port: 80, targetPort: http}
+`, i)
+		default:
+			src = fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg-%[1]d
+data:
+  greeting: hello %[1]d
+  config.yaml: |
+    level: info
+    size: %[1]d
+`, i)
+		}
+		files[i] = File{Path: fmt.Sprintf("apps/%05d.yaml", i), Data: []byte(src)}
+	}
+	return files
+}
+
+// BenchmarkValidateCold validates 10,000 manifests with an empty cache.
+func BenchmarkValidateCold(b *testing.B) {
+	files := generated(10_000)
+	for _, f := range files {
+		_ = f
+	}
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		v := newTestValidator(b)
+		b.StartTimer()
+		res := v.Validate(files)
+		if !res.OK() || len(res.Manifests) != len(files) {
+			b.Fatalf("got %d manifests, errors:\n%s", len(res.Manifests), res)
+		}
+	}
+}
+
+// BenchmarkValidateOneChanged re-validates a 10,000-file tree after one
+// file changed: only that file is evaluated.
+func BenchmarkValidateOneChanged(b *testing.B) {
+	files := generated(10_000)
+	v := newTestValidator(b)
+	if res := v.Validate(files); !res.OK() {
+		b.Fatal(res)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		changed := append([]File(nil), files...)
+		changed[0] = File{Path: changed[0].Path, Data: []byte(fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: changed}\ndata: {n: \"%d\"}\n", i))}
+		res := v.Validate(changed)
+		if !res.OK() {
+			b.Fatal(res)
+		}
+		// Hashes of the unchanged files are kept, as a git snapshot has them.
+		files = changed
+	}
+}

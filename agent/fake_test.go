@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -81,7 +82,7 @@ func (f *fakeControlPlane) ListPods(_ context.Context, node string) ([]*corev1.P
 	var out []*corev1.Pod
 	for _, p := range f.pods {
 		if p.Spec.NodeName == node {
-			out = append(out, p.DeepCopy())
+			out = append(out, roundTrip(p))
 		}
 	}
 	return out, f.rv, nil
@@ -127,8 +128,22 @@ func (f *fakeControlPlane) UpdatePodStatus(_ context.Context, p *corev1.Pod) err
 	if cur == nil || cur.UID != p.UID {
 		return fmt.Errorf("pod %s/%s uid %s: %w", p.Namespace, p.Name, p.UID, ErrNotFound)
 	}
-	cur.Status = *p.Status.DeepCopy()
+	cur.Status = roundTrip(p).Status
 	f.statusUpdates++
 	f.bump()
 	return nil
+}
+
+// roundTrip passes a pod through JSON, as the HTTP control plane does, so
+// the tests see what a real status write loses (sub-second times, locations).
+func roundTrip(p *corev1.Pod) *corev1.Pod {
+	b, err := json.Marshal(p)
+	if err != nil {
+		panic(err)
+	}
+	var out corev1.Pod
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return &out
 }

@@ -1,0 +1,131 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// fakeRuntime is an in-memory Runtime for tests of the agent loop: containers
+// run as soon as they are created and exit when a test says so.
+type fakeRuntime struct {
+	mu      sync.Mutex
+	now     func() time.Time
+	seq     int
+	pods    map[string]*ObservedPod // by pod ID
+	images  map[string]bool
+	calls   []string
+	removed chan string
+}
+
+func newFakeRuntime(now func() time.Time) *fakeRuntime {
+	return &fakeRuntime{now: now, pods: map[string]*ObservedPod{}, images: map[string]bool{"demo:v1": true}, removed: make(chan string, 10)}
+}
+
+func (f *fakeRuntime) record(format string, args ...any) {
+	f.calls = append(f.calls, fmt.Sprintf(format, args...))
+}
+
+func (f *fakeRuntime) List(context.Context) ([]ObservedPod, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []ObservedPod
+	for _, p := range f.pods {
+		cp := *p
+		cp.Containers = append([]ObservedContainer(nil), p.Containers...)
+		out = append(out, cp)
+	}
+	return out, nil
+}
+
+func (f *fakeRuntime) CreatePod(_ context.Context, cfg PodConfig) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.seq++
+	id := fmt.Sprintf("pod%d", f.seq)
+	grace, _ := strconv.Atoi(cfg.Labels[LabelGrace])
+	f.pods[id] = &ObservedPod{ID: id, Name: cfg.Name, Key: cfg.Labels[objects.LabelPodmanPod], UID: cfg.Labels[objects.LabelPodmanUID],
+		Created: f.now(), IP: fmt.Sprintf("10.88.0.%d", f.seq), Grace: time.Duration(grace) * time.Second}
+	f.record("create-pod %s", cfg.Name)
+	return id, nil
+}
+
+func (f *fakeRuntime) EnsureImage(_ context.Context, image string, policy corev1.PullPolicy) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.images[image] {
+		if policy == corev1.PullNever {
+			return withReason(ErrImageNeverPull, "image %s is not present", image)
+		}
+		return withReason(ErrImagePull, "pulling %s: no registry", image)
+	}
+	return nil
+}
+
+func (f *fakeRuntime) RunContainer(_ context.Context, cfg ContainerConfig) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.pods {
+		if p.Name != cfg.Pod {
+			continue
+		}
+		f.seq++
+		attempt, _ := strconv.Atoi(cfg.Labels[LabelAttempt])
+		c := ObservedContainer{ID: fmt.Sprintf("ctr%d", f.seq), Name: cfg.Labels[objects.LabelPodmanContainer], PodmanName: cfg.Name,
+			Attempt: attempt, SpecHash: cfg.Labels[LabelSpecHash], Image: cfg.Image, ImageID: "sha256:" + cfg.Image,
+			State: "running", Created: f.now(), StartedAt: f.now()}
+		p.Containers = append(p.Containers, c)
+		f.record("run %s", cfg.Name)
+		return c.ID, nil
+	}
+	return "", withReason(ErrRunContainer, "no pod %s", cfg.Pod)
+}
+
+func (f *fakeRuntime) exit(id string, code int32) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.pods {
+		for i := range p.Containers {
+			if p.Containers[i].ID == id {
+				p.Containers[i].State, p.Containers[i].ExitCode, p.Containers[i].FinishedAt = "exited", code, f.now()
+			}
+		}
+	}
+}
+
+func (f *fakeRuntime) StopContainer(_ context.Context, id string, _ time.Duration) error {
+	f.exit(id, 137)
+	f.mu.Lock()
+	f.record("stop %s", id)
+	f.mu.Unlock()
+	return nil
+}
+
+func (f *fakeRuntime) RemoveContainer(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, p := range f.pods {
+		for i, c := range p.Containers {
+			if c.ID == id {
+				p.Containers = append(p.Containers[:i], p.Containers[i+1:]...)
+				f.record("remove %s", id)
+				return nil
+			}
+		}
+	}
+	return nil
+}
+
+func (f *fakeRuntime) RemovePod(_ context.Context, id string, _ time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.pods, id)
+	f.record("remove-pod %s", id)
+	f.removed <- id
+	return nil
+}

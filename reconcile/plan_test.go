@@ -98,7 +98,9 @@ func TestPlan(t *testing.T) {
 	}
 }
 
-func hash(s string) string { return strings.TrimSuffix(strings.TrimPrefix(string(mask(s)), "(sensitive, sha256:"), ")") }
+func hash(s string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(string(mask(s)), "(sensitive, sha256:"), ")")
+}
 
 func ptr[T any](v T) *T { return &v }
 

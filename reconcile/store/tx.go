@@ -18,17 +18,19 @@ import (
 // Tx is one write transaction, valid only inside the function given to
 // Store.Update. Reads see the transaction's own writes.
 type Tx struct {
+	st      *Store
+	written map[string]bool // keys written here: never served from the cache
 	txn    *badger.Txn
 	rv     uint64 // last resourceVersion handed out in this transaction
 	events []Event
 }
 
 // Get returns the object under key as this transaction sees it.
-func (tx *Tx) Get(key objects.Key) (objects.Object, error) { return getObject(tx.txn, key) }
+func (tx *Tx) Get(key objects.Key) (objects.Object, error) { return tx.st.getObject(tx.txn, tx.written, key) }
 
 // List is Store.List inside the transaction.
 func (tx *Tx) List(kind, namespace string) ([]objects.Object, error) {
-	return listObjects(tx.txn, kind, namespace)
+	return tx.st.listObjects(tx.txn, tx.written, kind, namespace)
 }
 
 // Create stores a new object: uid (random UUID), resourceVersion,
@@ -75,7 +77,7 @@ func (tx *Tx) update(o objects.Object, status bool) error {
 	if err != nil {
 		return err
 	}
-	old, err := getObject(tx.txn, key)
+	old, err := tx.st.getObject(tx.txn, tx.written, key)
 	if err != nil {
 		return err
 	}
@@ -110,10 +112,11 @@ func (tx *Tx) update(o objects.Object, status bool) error {
 
 // Delete removes the object under key; ErrNotFound when there is none.
 func (tx *Tx) Delete(key objects.Key) error {
-	old, err := getObject(tx.txn, key)
+	old, err := tx.st.getObject(tx.txn, tx.written, key)
 	if err != nil {
 		return err
 	}
+	tx.written[string(objectKey(key))] = true
 	if err := tx.txn.Delete(objectKey(key)); err != nil {
 		return tx.sizeErr(err)
 	}
@@ -154,7 +157,10 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 	return nil
 }
 
-func (tx *Tx) set(k, v []byte) error { return tx.sizeErr(tx.txn.Set(k, v)) }
+func (tx *Tx) set(k, v []byte) error {
+	tx.written[string(k)] = true
+	return tx.sizeErr(tx.txn.Set(k, v))
+}
 
 func (tx *Tx) sizeErr(err error) error {
 	if errors.Is(err, badger.ErrTxnTooBig) {

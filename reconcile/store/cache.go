@@ -1,0 +1,66 @@
+package store
+
+import (
+	"sync"
+
+	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// decodeCache keeps the last decoded object per key with the Badger
+// version it was decoded from. A Badger version is the commit timestamp
+// of the write, so an equal version means equal bytes. Keys a transaction
+// wrote itself are read fresh (their pending version is not a commit's).
+// It holds one object per stored key, like an informer cache.
+type decodeCache struct {
+	mu sync.Mutex
+	m  map[string]cached
+}
+
+type cached struct {
+	version uint64
+	obj     objects.Object
+}
+
+// object returns a copy of the object in item, decoding only on a miss.
+func (c *decodeCache) object(item *badger.Item, kind string, written map[string]bool) (objects.Object, error) {
+	key := string(item.Key())
+	fresh := written[key]
+	if !fresh {
+		c.mu.Lock()
+		e, ok := c.m[key]
+		c.mu.Unlock()
+		if ok && e.version == item.Version() {
+			return objects.Copy(e.obj), nil
+		}
+	}
+	var o objects.Object
+	err := item.Value(func(v []byte) error {
+		var err error
+		o, err = decode(kind, v)
+		return err
+	})
+	if err != nil || fresh {
+		return o, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[string]cached{}
+	}
+	if e, ok := c.m[key]; !ok || e.version < item.Version() {
+		c.m[key] = cached{version: item.Version(), obj: objects.Copy(o)}
+	}
+	c.mu.Unlock()
+	return o, nil
+}
+
+// forget drops keys a committed transaction wrote (deleted keys included),
+// so the cache never outlives an object.
+func (c *decodeCache) forget(keys map[string]bool) {
+	c.mu.Lock()
+	for k := range keys {
+		delete(c.m, k)
+	}
+	c.mu.Unlock()
+}

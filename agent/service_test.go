@@ -1,0 +1,90 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The supervised service comes back after it is killed and is stopped by stop.
+func TestPodmanServiceSupervision(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root for rootful Podman")
+	}
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("podman is not installed")
+	}
+	dir, err := os.MkdirTemp("", "ags")
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, runRoot, tmp := filepath.Join(dir, "root"), filepath.Join(dir, "runroot"), filepath.Join(dir, "tmp")
+	t.Cleanup(func() {
+		exec.Command("podman", "--root", root, "--runroot", runRoot, "--tmpdir", tmp, "system", "reset", "-f").Run()
+		os.RemoveAll(dir)
+	})
+	sock, stop, err := StartPodmanServiceWith(context.Background(), ServiceOptions{DataDir: dir, Root: root, RunRoot: runRoot,
+		TmpDir: tmp, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, _ := os.ReadFile(filepath.Join(dir, "containers.conf"))
+	if !bytes.Equal(conf, ContainersConf) {
+		t.Errorf("containers.conf in the data dir differs from the embedded one")
+	}
+	rt, err := NewPodmanRuntime(context.Background(), sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := servicePID(t, sock)
+	if err := syscall.Kill(first, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "a new service answering after kill -9", func() (bool, string) {
+		pid := servicePID(t, sock)
+		if pid == 0 || pid == first {
+			return false, "not restarted yet"
+		}
+		_, err := rt.List(context.Background())
+		return err == nil, "list: " + errString(err)
+	})
+	second := servicePID(t, sock)
+	stop()
+	if err := syscall.Kill(second, 0); err == nil {
+		if state, _ := os.ReadFile("/proc/" + strconv.Itoa(second) + "/stat"); !bytes.Contains(state, []byte(") Z")) {
+			t.Errorf("service %d still runs after stop", second)
+		}
+	}
+}
+
+// servicePID finds the service serving sock by its command line (the socket
+// path is unique to this test).
+func servicePID(t *testing.T, sock string) int {
+	t.Helper()
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if bytes.Contains(cmdline, []byte("system\x00service")) && bytes.Contains(cmdline, []byte(sock)) {
+			return pid
+		}
+	}
+	return 0
+}
+
+func errString(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	return err.Error()
+}

@@ -20,13 +20,15 @@ import (
 type Tx struct {
 	st      *Store
 	written map[string]bool // keys written here: never served from the cache
-	txn    *badger.Txn
-	rv     uint64 // last resourceVersion handed out in this transaction
-	events []Event
+	txn     *badger.Txn
+	rv      uint64 // last resourceVersion handed out in this transaction
+	events  []Event
 }
 
 // Get returns the object under key as this transaction sees it.
-func (tx *Tx) Get(key objects.Key) (objects.Object, error) { return tx.st.getObject(tx.txn, tx.written, key) }
+func (tx *Tx) Get(key objects.Key) (objects.Object, error) {
+	return tx.st.getObject(tx.txn, tx.written, key)
+}
 
 // List is Store.List inside the transaction.
 func (tx *Tx) List(kind, namespace string) ([]objects.Object, error) {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+)
+
+// agentFlags configure a node agent, alone or inside `up`.
+type agentFlags struct {
+	node, podman, data string
+}
+
+func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
+	host, _ := os.Hostname()
+	cmd.Flags().StringVar(&f.node, "node", host, "name of this node")
+	cmd.Flags().StringVar(&f.podman, "podman", "", "Podman API socket, e.g. unix:///run/podman/podman.sock (default: start and supervise our own podman service)")
+	if withData {
+		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
+	}
+}
+
+func newAgentCmd() *cobra.Command {
+	f := &agentFlags{}
+	var server, tokenFile string
+	cmd := &cobra.Command{
+		Use:   "agent --server URL [--node NAME]",
+		Short: "Run a node agent: realise this node's pods with Podman and report their status",
+		Long: `Run the agent of one node. It registers the node with the controller, sends heartbeats,
+and realises the pods bound to it as Podman pods and containers. A restarted agent adopts the
+containers it finds (by their reconcile.* labels) instead of recreating them.`,
+		Example: `  reconcile agent --server http://10.0.0.1:7420 --token-file /etc/reconcile/token --node node-b`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			token, err := apiclient.TokenFromFile(tokenFile)
+			if err != nil {
+				return err
+			}
+			cp := apiclient.ControlPlane{Client: apiclient.New(apiclient.ServerFromEnv(server), token)}
+			return runAgent(cmd.Context(), f, cp, newLogger())
+		},
+	}
+	f.register(cmd, true)
+	// The agent's own flags shadow the global ones so its --help lists them.
+	cmd.Flags().StringVar(&server, "server", "", "controller address (default $RECONCILE_SERVER, then http://127.0.0.1:7420)")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the controller's bearer token")
+	return cmd
+}
+
+// runAgent connects to (or starts) Podman and runs the agent until ctx ends.
+func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *slog.Logger) error {
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("agent data directory: %w", err)
+	}
+	sock := f.podman
+	if sock == "" {
+		s, stop, err := agent.StartPodmanService(ctx, f.data)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		sock = s
+	}
+	rt, err := agent.NewPodmanRuntime(ctx, sock)
+	if err != nil {
+		return err
+	}
+	a, err := agent.New(agent.Options{NodeName: f.node, DataDir: f.data, ControlPlane: cp, Runtime: rt, Logger: log})
+	if err != nil {
+		return err
+	}
+	log.Info("agent running", "node", f.node, "podman", sock)
+	return a.Run(ctx)
+}

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema"
+)
+
+// controllerFlags configure the controller, alone or inside `up`.
+type controllerFlags struct {
+	repo, branch, path, name string
+	data, listen             string
+	poll                     time.Duration
+	tokenFile, sshKey        string
+	noPrune, allowEmpty      bool
+}
+
+func (f *controllerFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.repo, "repo", "", "desired-state git repo: a local directory inside a git repo, file://, https:// or ssh:// URL (required)")
+	fl.StringVar(&f.branch, "branch", "", "branch, tag or commit to deploy (default: the repo's HEAD)")
+	fl.StringVar(&f.path, "path", "", "sub-directory of the repo holding the manifests")
+	fl.StringVar(&f.name, "source-name", "", "name of the source (default: derived from the repo)")
+	fl.StringVar(&f.data, "data", defaultDataDir(), "data directory: the Badger store, the API token, git caches")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address; beyond loopback every request needs the token in DATA/api-token")
+	fl.DurationVar(&f.poll, "poll", gitsync.DefaultPollInterval, "poll interval for remote repos (local repos are watched and need none)")
+	fl.StringVar(&f.tokenFile, "git-token-file", "", "https: file holding the access token")
+	fl.StringVar(&f.sshKey, "ssh-key-file", "", "ssh: private key file")
+	fl.BoolVar(&f.noPrune, "no-prune", false, "never delete objects that vanished from git")
+	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
+	cmd.MarkFlagRequired("repo")
+}
+
+func defaultDataDir() string {
+	if os.Geteuid() == 0 {
+		return "/var/lib/reconcile"
+	}
+	if d, err := os.UserCacheDir(); err == nil {
+		return filepath.Join(d, "reconcile")
+	}
+	return ".reconcile"
+}
+
+func newControllerCmd() *cobra.Command {
+	f := &controllerFlags{}
+	cmd := &cobra.Command{
+		Use:   "controller --repo PATH|URL",
+		Short: "Run the controller: git sync, validation, the store, controllers, scheduler and API server",
+		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --server URL'.
+Use 'reconcile up' to run the controller and a local agent in one process.`,
+		Example: `  reconcile controller --repo /srv/desired-state --listen 0.0.0.0:7420`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runController(cmd.Context(), f, newLogger(), nil)
+		},
+	}
+	f.register(cmd)
+	return cmd
+}
+
+func newLogger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+// runController runs the control plane until ctx ends. extra, when set,
+// runs alongside it (the local agent of `up`) once the API server listens.
+func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context) error) error {
+	if err := os.MkdirAll(f.data, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	token, err := apiToken(f.data)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(filepath.Join(f.data, "store"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := schema.NewValidator()
+	if err != nil {
+		return err
+	}
+	srcs, err := sources.New(st, v, log, []sources.Config{{
+		Config: gitsync.Config{Name: f.name, URL: f.repo, Ref: f.branch, Path: f.path, PollInterval: f.poll,
+			TokenFile: f.tokenFile, SSHKeyFile: f.sshKey, CacheDir: filepath.Join(f.data, "git")},
+		Prune: !f.noPrune, AllowEmpty: f.allowEmpty,
+	}})
+	if err != nil {
+		return err
+	}
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log}
+	if !apiserver.IsLoopback(f.listen) {
+		srv.Token = token
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
+	g.Go(func() error { return controllers.NewManager(st, controllers.Options{Log: log}).Run(ctx) })
+	g.Go(func() error { return srcs.Run(ctx) })
+	if extra != nil {
+		g.Go(func() error { return extra(ctx) })
+	}
+	log.Info("controller running", "listen", f.listen, "repo", f.repo, "data", f.data)
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// apiToken returns the bearer token in the data directory, creating it at
+// first start.
+func apiToken(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("data directory: %w", err)
+	}
+	p := filepath.Join(dir, "api-token")
+	if b, err := os.ReadFile(p); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	}
+	buf := make([]byte, 32)
+	if _, err := rand.Read(buf); err != nil {
+		return "", err
+	}
+	tok := hex.EncodeToString(buf)
+	if err := os.WriteFile(p, []byte(tok+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("write API token: %w", err)
+	}
+	return tok, nil
+}

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/schema"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// livePlan diffs a working tree (or a committed ref) against what a
+// running controller stores: the plan the controller would make if this
+// were committed and fetched.
+func (f *diffFlags) livePlan(ctx context.Context, g *globalFlags, v *schema.Validator, args []string) (reconcile.Plan, error) {
+	var want []reconcile.Desired
+	var err error
+	switch {
+	case f.ref != "":
+		if f.repo == "" {
+			f.repo = "."
+		}
+		want, err = loadRef(v, f.repo, f.ref, f.path)
+	default:
+		dir := "."
+		if len(args) == 1 {
+			dir = args[0]
+		}
+		var files []schema.File
+		if files, err = schema.ReadDir(dir); err == nil {
+			want, err = validated(v, files, dir)
+		}
+	}
+	if err != nil {
+		return reconcile.Plan{}, err
+	}
+	c, err := g.client()
+	if err != nil {
+		return reconcile.Plan{}, err
+	}
+	source := f.source
+	if source == "" {
+		var sts []reconcile.SourceStatus
+		if err := c.Sources(ctx, &sts); err != nil {
+			return reconcile.Plan{}, err
+		}
+		if len(sts) != 1 {
+			return reconcile.Plan{}, fmt.Errorf("the controller has %d sources: name one with --source", len(sts))
+		}
+		source = sts[0].Name
+	}
+	var stored []objects.Object
+	for _, k := range objects.Kinds() {
+		if !k.Manifest {
+			continue
+		}
+		items, _, err := c.List(ctx, k.Kind, "", nil)
+		if err != nil {
+			return reconcile.Plan{}, err
+		}
+		stored = append(stored, items...)
+	}
+	return reconcile.PlanChanges(want, stored, reconcile.PlanOptions{Source: source, Prune: true}), nil
+}
+
+var _ = gitsync.SnapshotAt

@@ -1,0 +1,386 @@
+package main
+
+// The end-to-end harness: the real binary, a real Podman service with its
+// own storage, real git repos, and `reconcile get -o json` as the user's
+// view. Tests poll with deadlines; they never sleep and hope.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// env is shared by every end-to-end test of the package: built once.
+var env struct {
+	once    sync.Once
+	err     error
+	bin     string // the reconcile binary
+	dir     string
+	sock    string // podman service socket URL
+	podman  []string
+	stopSvc func()
+	skipWhy string
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if env.stopSvc != nil {
+		env.stopSvc()
+	}
+	if env.dir != "" {
+		os.RemoveAll(env.dir)
+	}
+	os.Exit(code)
+}
+
+// needE2E skips when end-to-end tests cannot run here (not root, no
+// podman, -short) and otherwise prepares the binary, Podman and images.
+func needE2E(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("end-to-end test needs root (Podman pods, iptables); run `sudo make test`")
+	}
+	if _, err := exec.LookPath("podman"); err != nil {
+		t.Skip("end-to-end test needs podman: run `make setup`")
+	}
+	needE2EBinary(t)
+	env.podmanOnce.Do(setupPodman)
+	if env.err != nil {
+		t.Fatalf("end-to-end setup: %v", env.err)
+	}
+}
+
+// needE2EBinary builds the binary once; for tests that need no Podman.
+func needE2EBinary(t testing.TB) {
+	t.Helper()
+	env.once.Do(buildBinary)
+	if env.err != nil {
+		t.Fatalf("end-to-end setup: %v", env.err)
+	}
+}
+
+func buildBinary() {
+	dir, err := os.MkdirTemp("", "reconcile-e2e-")
+	if err != nil {
+		env.err = err
+		return
+	}
+	env.dir = dir
+	env.bin = filepath.Join(dir, "reconcile")
+	if out, err := exec.Command("go", "build", "-o", env.bin, ".").CombinedOutput(); err != nil {
+		env.err = fmt.Errorf("build reconcile: %v\n%s", err, out)
+	}
+}
+
+func setupPodman() {
+	dir := env.dir
+	conf := filepath.Join(dir, "containers.conf")
+	os.WriteFile(conf, []byte("[containers]\ndefault_ulimits = [\"nofile=1024:1024\", \"nproc=4096:4096\"]\n[engine]\nruntime = \"runc\"\n"), 0o644)
+	root, runroot := filepath.Join(dir, "root"), filepath.Join(dir, "runroot")
+	env.podman = []string{"--root", root, "--runroot", runroot, "--cgroup-manager", "cgroupfs"}
+	sockPath := filepath.Join(dir, "podman.sock")
+	env.sock = "unix://" + sockPath
+	svc := exec.Command("podman", append(append([]string{}, env.podman...), "system", "service", "--time=0", env.sock)...)
+	svc.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	svc.Stdout, svc.Stderr = os.Stderr, os.Stderr
+	if err := svc.Start(); err != nil {
+		env.err = fmt.Errorf("start podman service: %w", err)
+		return
+	}
+	env.stopSvc = func() {
+		cleanupPodman()
+		svc.Process.Signal(os.Interrupt)
+		svc.Wait()
+	}
+	if err := waitFor(10*time.Second, func() error { _, err := os.Stat(sockPath); return err }); err != nil {
+		env.err = fmt.Errorf("podman service did not start: %w", err)
+		return
+	}
+	for _, v := range []string{"v1", "v2"} {
+		if err := buildHello(conf, v); err != nil {
+			env.err = err
+			return
+		}
+	}
+}
+
+// buildHello builds the demo image into the test's Podman storage.
+func buildHello(conf, version string) error {
+	ctx := filepath.Join(env.dir, "hello-"+version)
+	os.MkdirAll(ctx, 0o755)
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -X main.version="+version, "-o", filepath.Join(ctx, "hello"), "../../examples/hello")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("build hello: %v\n%s", err, out)
+	}
+	cf, _ := os.ReadFile("../../examples/hello/Containerfile")
+	os.WriteFile(filepath.Join(ctx, "Containerfile"), cf, 0o644)
+	cmd := exec.Command("podman", append(append([]string{}, env.podman...), "build", "-q", "-t", "localhost/reconcile-hello:"+version, ctx)...)
+	cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("podman build: %v\n%s", err, out)
+	}
+	return nil
+}
+
+// podmanCmd runs podman against the test's storage and returns stdout.
+func podmanCmd(args ...string) (string, error) {
+	cmd := exec.Command("podman", append(append([]string{}, env.podman...), args...)...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return "", fmt.Errorf("podman %s: %v: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+func cleanupPodman() {
+	podmanCmd("pod", "rm", "-f", "-a")
+}
+
+// psContainers returns the IDs of running managed containers, by pod label.
+func psContainers(t testing.TB) map[string]string {
+	t.Helper()
+	out, err := podmanCmd("ps", "--no-trunc", "--filter", "label=reconcile.container", "--format", "{{.ID}} {{.Labels}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]string{}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(line); len(f) > 0 {
+			ids[f[0]] = line
+		}
+	}
+	return ids
+}
+
+// cluster is one `reconcile up` process with its data dir and repo.
+type cluster struct {
+	t      testing.TB
+	data   string
+	repo   string
+	server string
+	procs  map[string]*exec.Cmd
+	log    *bytes.Buffer
+	logMu  sync.Mutex
+}
+
+func freePort(t testing.TB) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// newCluster makes a git repo with files and starts `reconcile up` on it.
+func newCluster(t testing.TB, files map[string]string) *cluster {
+	needE2E(t)
+	c := prepareCluster(t, files)
+	c.startProc("up", "up", "--repo", c.repo, "--data", c.data, "--podman", env.sock, "--listen", c.server, "--node", "e2e-node")
+	c.waitServer()
+	return c
+}
+
+// newSplitCluster runs the controller and the agent as two processes.
+func newSplitCluster(t testing.TB, files map[string]string) *cluster {
+	needE2E(t)
+	c := prepareCluster(t, files)
+	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
+	c.waitServer()
+	c.startAgent()
+	return c
+}
+
+func (c *cluster) startAgent() {
+	c.startProc("agent", "agent", "--server", c.server, "--node", "e2e-node", "--podman", env.sock, "--data", filepath.Join(c.data, "agent"))
+}
+
+func prepareCluster(t testing.TB, files map[string]string) *cluster {
+	c := &cluster{t: t, data: t.TempDir(), repo: t.TempDir(), log: &bytes.Buffer{}, procs: map[string]*exec.Cmd{}}
+	c.server = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	git(t, c.repo, "init", "-q", "-b", "main")
+	c.commit("initial", files)
+	t.Cleanup(func() {
+		c.stop()
+		cleanupPodman()
+		if t.Failed() {
+			t.Logf("reconcile up log:\n%s", c.logs())
+		}
+	})
+	return c
+}
+
+// startProc starts the binary as a named process of this cluster.
+func (c *cluster) startProc(name string, args ...string) {
+	cmd := exec.Command(env.bin, args...)
+	cmd.Stdout, cmd.Stderr = c, c
+	if err := cmd.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.procs[name] = cmd
+}
+
+func (c *cluster) waitServer() {
+	if err := waitFor(20*time.Second, func() error { _, err := c.run("get", "nodes"); return err }); err != nil {
+		c.t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
+	}
+}
+
+// stop interrupts every process (agents first) and waits for them.
+func (c *cluster) stop() {
+	for _, name := range []string{"agent", "up", "controller"} {
+		cmd := c.procs[name]
+		if cmd == nil || cmd.Process == nil || cmd.ProcessState != nil {
+			continue
+		}
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	}
+}
+
+func (c *cluster) Write(p []byte) (int, error) {
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	return c.log.Write(p)
+}
+
+func (c *cluster) logs() string {
+	c.logMu.Lock()
+	defer c.logMu.Unlock()
+	return c.log.String()
+}
+
+// run runs the CLI against this cluster and returns stdout.
+func (c *cluster) run(args ...string) (string, error) {
+	return runBin(append(args, "--server", c.server)...)
+}
+
+// runBin runs the binary, returning stdout and an error carrying stderr and the exit code.
+func runBin(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, env.bin, args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("reconcile %s: %w: %s", strings.Join(args, " "), err, errb.String())
+	}
+	return out.String(), nil
+}
+
+// commit writes files (an empty content deletes the file) and commits.
+func (c *cluster) commit(msg string, files map[string]string) string {
+	for name, content := range files {
+		p := filepath.Join(c.repo, name)
+		if content == "" {
+			os.Remove(p)
+			continue
+		}
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	git(c.t, c.repo, "add", "-A")
+	git(c.t, c.repo, "-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "commit", "-q", "--allow-empty", "-m", msg)
+	return strings.TrimSpace(git(c.t, c.repo, "rev-parse", "HEAD"))
+}
+
+func git(t testing.TB, dir string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// pods returns the pods of namespace as `reconcile get pods -o json` shows them.
+func (c *cluster) pods(ns string) []corev1.Pod {
+	out, err := c.run("get", "pods", "-n", ns, "-o", "json")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var l struct{ Items []corev1.Pod }
+	if err := json.Unmarshal([]byte(out), &l); err != nil {
+		c.t.Fatalf("decode get pods: %v\n%s", err, out)
+	}
+	return l.Items
+}
+
+// runningPods returns the pods that report phase Running with every container running.
+func runningPods(pods []corev1.Pod) []corev1.Pod {
+	var out []corev1.Pod
+	for _, p := range pods {
+		if p.Status.Phase != corev1.PodRunning || len(p.Status.ContainerStatuses) != len(p.Spec.Containers) {
+			continue
+		}
+		ok := true
+		for _, s := range p.Status.ContainerStatuses {
+			ok = ok && s.State.Running != nil && s.ContainerID != ""
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// waitFor polls fn until it returns nil or the deadline passes.
+func waitFor(d time.Duration, fn func() error) error {
+	deadline := time.Now().Add(d)
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(50 * time.Millisecond)
+		runtime.Gosched()
+	}
+}
+
+func (c *cluster) eventually(d time.Duration, what string, fn func() error) {
+	c.t.Helper()
+	if err := waitFor(d, fn); err != nil {
+		c.t.Fatalf("%s: %v\nreconcile up log (tail):\n%s", what, err, tail(c.logs(), 40))
+	}
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

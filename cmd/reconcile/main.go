@@ -1,0 +1,81 @@
+// Command reconcile is the one binary of the product: the controller, the
+// node agent, the all-in-one `up`, and the CLI that talks to them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// exitError carries an exit code other than 1 (e.g. diff --exit-code's 2).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return ""
+	}
+	return e.err.Error()
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	root := newRootCmd()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "reconcile:", ee.err)
+		}
+		os.Exit(ee.code)
+	}
+	fmt.Fprintln(os.Stderr, "reconcile:", err)
+	os.Exit(1)
+}
+
+// globalFlags are the flags every client command shares.
+type globalFlags struct {
+	server    string
+	tokenFile string
+}
+
+func newRootCmd() *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:   "reconcile",
+		Short: "A declarative GitOps container orchestrator: desired state in git, containers in Podman",
+		Long: `reconcile keeps Kubernetes-style objects from a git repository running as Podman containers.
+
+Commit a change to the desired-state repo and the containers follow; see what a change will do with
+'reconcile diff' before it merges.
+
+Start everything on one machine with 'reconcile up --repo PATH'.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address (default $RECONCILE_SERVER, then http://127.0.0.1:7420)")
+	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", "", "file holding the controller's bearer token (default $RECONCILE_TOKEN); needed beyond loopback")
+	root.AddCommand(
+		newUpCmd(),
+		newControllerCmd(),
+		newAgentCmd(),
+		newValidateCmd(),
+		newDiffCmd(g),
+		newGetCmd(g),
+		newStatusCmd(g),
+		newSyncCmd(g),
+	)
+	return root
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconcile-dev/reconcile/reconcile"
+)
+
+func newStatusCmd(g *globalFlags) *cobra.Command {
+	var output string
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show each git source: the commit running, the last commit tried and its errors",
+		Long: `Show, per source, the ref it follows, the last applied commit (author, message, time) and the
+last attempted commit with its errors. An invalid commit is listed with every error as
+file:line:col: field: message while the last good commit keeps running.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			var sts []reconcile.SourceStatus
+			if err := c.Sources(cmd.Context(), &sts); err != nil {
+				return err
+			}
+			if output == "json" {
+				b, _ := json.MarshalIndent(sts, "", "  ")
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+				return nil
+			}
+			for _, s := range sts {
+				printSourceStatus(cmd.OutOrStdout(), s)
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	return cmd
+}
+
+func printSourceStatus(w io.Writer, s reconcile.SourceStatus) {
+	fmt.Fprintf(w, "source %s\n", s.Name)
+	fmt.Fprintf(w, "  repo:      %s", s.URL)
+	if s.Path != "" {
+		fmt.Fprintf(w, " (path %s)", s.Path)
+	}
+	ref := s.Ref
+	if ref == "" {
+		ref = "HEAD"
+	}
+	fmt.Fprintf(w, "\n  ref:       %s\n", ref)
+	if s.LastAppliedCommit != "" {
+		fmt.Fprintf(w, "  applied:   %s %s — %s (%s, %s)\n", short12(s.LastAppliedCommit), firstLine(s.LastAppliedMessage), s.LastAppliedAuthor,
+			s.LastAppliedAt.Local().Format("2006-01-02 15:04:05"), plural(s.Objects, "object"))
+	} else {
+		fmt.Fprintf(w, "  applied:   nothing yet\n")
+	}
+	if s.LastAttemptedCommit != "" && (s.LastAttemptedCommit != s.LastAppliedCommit || len(s.Errors) > 0) {
+		fmt.Fprintf(w, "  attempted: %s %s (%s)\n", short12(s.LastAttemptedCommit), firstLine(s.LastAttemptedMessage), s.LastAttemptedAt.Local().Format("2006-01-02 15:04:05"))
+	}
+	if len(s.Errors) > 0 {
+		fmt.Fprintf(w, "  errors:    %s; nothing of that commit was applied, the last good commit keeps running\n", plural(len(s.Errors), "error"))
+		for _, e := range s.Errors {
+			fmt.Fprintf(w, "    %s\n", e)
+		}
+	}
+}
+
+func short12(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return fmt.Sprintf("%q", s)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,194 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema"
+)
+
+// Config is one source of desired state.
+type Config struct {
+	gitsync.Config
+	// Prune deletes objects this source created that its newest commit no
+	// longer has (default true).
+	Prune bool
+	// AllowEmpty lets a commit with zero objects prune everything; without
+	// it such a commit (an emptied or mis-pointed path) prunes nothing.
+	AllowEmpty bool
+}
+
+// Manager runs every source.
+type Manager struct {
+	st        *store.Store
+	validator *schema.Validator
+	log       *slog.Logger
+	runners   map[string]*runner
+}
+
+// New prepares the sources; a local repo that cannot be opened fails here.
+func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) (*Manager, error) {
+	m := &Manager{st: st, validator: v, log: log, runners: map[string]*runner{}}
+	for _, c := range cfgs {
+		src, err := gitsync.New(c.Config)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: %w", c.Name, err)
+		}
+		name := src.Config().Name
+		if _, dup := m.runners[name]; dup {
+			return nil, fmt.Errorf("two sources are named %q: give each a unique name", name)
+		}
+		m.runners[name] = &runner{m: m, cfg: c, src: src, name: name}
+	}
+	return m, nil
+}
+
+// Names lists the sources, sorted.
+func (m *Manager) Names() []string {
+	var out []string
+	for n := range m.runners {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Run syncs every source until ctx ends.
+func (m *Manager) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, r := range m.runners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.run(ctx)
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Trigger asks a source ("" = all) to fetch now.
+func (m *Manager) Trigger(name string) error {
+	if name == "" {
+		for _, r := range m.runners {
+			r.src.Trigger()
+		}
+		return nil
+	}
+	r, ok := m.runners[name]
+	if !ok {
+		return fmt.Errorf("no source named %q (sources: %v)", name, m.Names())
+	}
+	r.src.Trigger()
+	return nil
+}
+
+// Statuses returns the stored status of every source.
+func (m *Manager) Statuses() ([]any, error) {
+	var out []any
+	for _, n := range m.Names() {
+		st, err := reconcile.GetSourceStatus(m.st, n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// runner is the loop of one source.
+type runner struct {
+	m    *Manager
+	cfg  Config
+	src  *gitsync.Source
+	name string
+	// lastTried is the commit most recently validated, so an unchanged ref
+	// is not re-applied on every signal.
+	lastTried string
+}
+
+// retryAfterError bounds how soon a failed fetch is tried again when no
+// change signal arrives.
+const retryAfterError = 5 * time.Second
+
+func (r *runner) run(ctx context.Context) {
+	changes := r.src.Watch(ctx)
+	for {
+		err := r.syncOnce(ctx)
+		var retry <-chan time.Time
+		if err != nil {
+			r.m.log.Error("sync failed", "source", r.name, "err", err)
+			retry = time.After(retryAfterError)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-changes:
+		case <-retry:
+		}
+	}
+}
+
+// syncOnce fetches the source and applies its commit if it is new.
+func (r *runner) syncOnce(ctx context.Context) error {
+	start := time.Now()
+	snap, err := r.src.Fetch(ctx)
+	if err != nil {
+		reconcile.RecordFetchError(r.m.st, r.info(), err)
+		return err
+	}
+	if snap.Commit == r.lastTried {
+		return nil
+	}
+	r.lastTried = snap.Commit
+	res := r.m.validator.Validate(snap.Files)
+	out, err := reconcile.Apply(r.m.st, r.info(), commitInfo(snap), desired(res), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	if err != nil {
+		return err
+	}
+	if len(res.Errors) > 0 {
+		r.m.log.Warn("commit rejected: nothing applied, the last good commit keeps running", "source", r.name, "commit", short(snap.Commit), "errors", len(res.Errors), "first", res.Errors[0].Error())
+		return nil
+	}
+	r.m.log.Info("commit applied", "source", r.name, "commit", short(snap.Commit), "created", out.Created, "updated", out.Updated, "deleted", out.Deleted, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+func (r *runner) info() reconcile.SourceInfo {
+	c := r.src.Config()
+	return reconcile.SourceInfo{Name: r.name, URL: c.URL, Ref: c.Ref, Path: c.Path}
+}
+
+func commitInfo(s *gitsync.Snapshot) reconcile.CommitInfo {
+	return reconcile.CommitInfo{Hash: s.Commit, Author: s.Author, Message: s.Message, Time: s.Time}
+}
+
+func desired(res schema.Result) []reconcile.Desired {
+	out := make([]reconcile.Desired, 0, len(res.Manifests))
+	for _, m := range res.Manifests {
+		out = append(out, reconcile.Desired{Object: m.Object, Path: m.Path})
+	}
+	return out
+}
+
+func errorStrings(errs []schema.Error) []string {
+	out := make([]string, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, e.Error())
+	}
+	return out
+}
+
+func short(h string) string {
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}

@@ -17,7 +17,7 @@ import (
 
 type diffFlags struct {
 	repo, base, head, path, ref, source, output string
-	exitCode                                   bool
+	exitCode                                    bool
 }
 
 func newDiffCmd(g *globalFlags) *cobra.Command {
@@ -140,7 +140,5 @@ func validated(v *schema.Validator, files []schema.File, where string) ([]reconc
 	}
 	return out, nil
 }
-
-
 
 var _ = objects.KeyOf

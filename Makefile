@@ -5,7 +5,7 @@ SHELL := /bin/bash
 GO ?= go
 # The Podman bindings need these tags; every go command here uses them.
 export GOFLAGS := -tags=remote,exclude_graphdriver_btrfs,exclude_graphdriver_devicemapper,containers_image_openpgp
-export CONTAINERS_CONF := $(CURDIR)/agent/podmanconf/containers.conf
+export CONTAINERS_CONF := $(CURDIR)/agent/containers.conf
 
 BIN      := bin/reconcile
 DATA     ?= $(CURDIR)/.data

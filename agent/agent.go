@@ -60,6 +60,11 @@ func New(opts Options) (*Agent, error) {
 		h := ReadHostInfo()
 		opts.Host = &h
 	}
+	if v, ok := opts.Runtime.(interface{ Version() string }); ok && opts.Host.RuntimeVersion == "" {
+		h := *opts.Host
+		h.RuntimeVersion = v.Version()
+		opts.Host = &h
+	}
 	if opts.Version == "" {
 		opts.Version = "reconcile-dev"
 	}

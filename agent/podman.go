@@ -30,7 +30,7 @@ type PodmanRuntime struct {
 	conn context.Context // carries the bindings' connection value
 
 	mu      sync.Mutex
-	infraIP map[string]string // infra container ID → pod IP; an infra's address never changes
+	infraIP map[string]string // infra container ID@start time → pod IP; an address lasts as long as the infra process
 }
 
 // NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
@@ -73,18 +73,25 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		return nil, fmt.Errorf("listing Podman containers: %w", err)
 	}
 	byPod := map[string][]ObservedContainer{}
+	infra := map[string]types.ListContainer{} // by pod ID; infra containers carry the pod's labels
 	for _, lc := range ctrs {
+		if lc.IsInfra {
+			infra[lc.Pod] = lc
+		}
 		if lc.Labels[objects.LabelPodmanContainer] == "" {
 			continue
 		}
 		byPod[lc.Pod] = append(byPod[lc.Pod], observedContainer(lc))
 	}
+	r.pruneIPCache(infra)
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
 		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
 			Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
-		op.IP = r.podIP(c, p)
+		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
+			op.IP = r.podIP(c, ic)
+		}
 		sort.Slice(op.Containers, func(i, j int) bool { return op.Containers[i].PodmanName < op.Containers[j].PodmanName })
 		out = append(out, op)
 	}
@@ -108,19 +115,17 @@ func observedContainer(lc types.ListContainer) ObservedContainer {
 	return oc
 }
 
-// podIP inspects the infra container once; its address is cached until the
-// infra container is replaced.
-func (r *PodmanRuntime) podIP(ctx context.Context, p *types.ListPodsReport) string {
-	if p.InfraId == "" {
-		return ""
-	}
+// podIP inspects a running infra container once per start; a restarted
+// infra (a stopped pod started again) may get a new address.
+func (r *PodmanRuntime) podIP(ctx context.Context, infra types.ListContainer) string {
+	key := fmt.Sprintf("%s@%d", infra.ID, infra.StartedAt)
 	r.mu.Lock()
-	ip, ok := r.infraIP[p.InfraId]
+	ip, ok := r.infraIP[key]
 	r.mu.Unlock()
 	if ok {
 		return ip
 	}
-	data, err := containers.Inspect(ctx, p.InfraId, nil)
+	data, err := containers.Inspect(ctx, infra.ID, nil)
 	if err != nil || data.NetworkSettings == nil || !data.State.Running {
 		return "" // not started yet: ask again next time
 	}
@@ -132,10 +137,25 @@ func (r *PodmanRuntime) podIP(ctx context.Context, p *types.ListPodsReport) stri
 	}
 	if ip != "" {
 		r.mu.Lock()
-		r.infraIP[p.InfraId] = ip
+		r.infraIP[key] = ip
 		r.mu.Unlock()
 	}
 	return ip
+}
+
+// pruneIPCache forgets the addresses of infra containers that are gone.
+func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
+	live := map[string]bool{}
+	for _, ic := range infra {
+		live[fmt.Sprintf("%s@%d", ic.ID, ic.StartedAt)] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k := range r.infraIP {
+		if !live[k] {
+			delete(r.infraIP, k)
+		}
+	}
 }
 
 // CreatePod creates and starts a pod with an infra container holding the shared network

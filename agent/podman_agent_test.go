@@ -105,6 +105,18 @@ func TestPodmanPodLifecycleAndAdoption(t *testing.T) {
 		t.Errorf("the restarted agent wrote %d status updates for an unchanged pod", cp.statusUpdates-updates)
 	}
 
+	// An operator stops the Podman pod: restartPolicy Always brings every
+	// container back in the same pod.
+	if _, err := podmanCLI("pod", "stop", "-t", "1", podmanPodName(pod)); err != nil {
+		t.Fatal(err)
+	}
+	st = waitStatus(t, cp, "web", 30*time.Second, "containers restarted after podman pod stop", func(st corev1.PodStatus) bool {
+		return allRunning(2)(st) && st.ContainerStatuses[0].RestartCount == 1 && st.ContainerStatuses[1].RestartCount == 1 && st.PodIP != ""
+	})
+	if n := countStarts(dataDir, pod, "app"); n != 2 {
+		t.Errorf("app started %d times, want 2", n)
+	}
+
 	// Deleted from the store: gone from Podman and from the data dir.
 	cp.deletePod("default", "web")
 	eventually(t, 30*time.Second, "pod web removed from Podman", func() (bool, string) {

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -70,6 +72,8 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 		}
 	}
 	args = append(args, "system", "service", "--time=0", "unix://"+sock)
+	pidFile := filepath.Join(o.DataDir, "podman.pid")
+	stopOrphan(pidFile, sock, o.Logger)
 	start := func() (*exec.Cmd, error) {
 		os.Remove(sock) // a stale socket from a killed service would refuse connections
 		cmd := exec.Command(bin, args...)
@@ -77,8 +81,13 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 		cmd.Stdout, cmd.Stderr = o.Output, o.Output
 		// Its own process group: a Ctrl-C to the agent does not kill the
 		// service before the agent has stopped using it.
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		return cmd, cmd.Start()
+		// Pdeathsig: a service whose agent died (kill -9) ends too.
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+		if err := cmd.Start(); err != nil {
+			return cmd, err
+		}
+		os.WriteFile(pidFile, []byte(strconv.Itoa(cmd.Process.Pid)), 0o644)
+		return cmd, nil
 	}
 	cmd, err := start()
 	if err != nil {
@@ -122,6 +131,37 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 	}()
 	stop := func() { cancel(); <-done }
 	return "unix://" + sock, stop, nil
+}
+
+// stopOrphan ends a service a previous agent started on the same socket and
+// could not stop (it was killed): the pid file names it, and its command
+// line must still name our socket, so no unrelated process is touched.
+// Containers keep running: conmon, not the service, watches them.
+func stopOrphan(pidFile, sock string, log *slog.Logger) {
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || !strings.Contains(string(cmdline), "unix://"+sock) {
+		return
+	}
+	log.Warn("stopping the podman service a previous agent left running", "pid", pid)
+	syscall.Kill(pid, syscall.SIGTERM)
+	for i := 0; i < 100; i++ {
+		if syscall.Kill(pid, 0) != nil {
+			return
+		}
+		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(st), ") Z") {
+			return // a zombie of a parent that is gone; init reaps it
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
 }
 
 func waitForSocket(ctx context.Context, sock string, limit time.Duration) error {

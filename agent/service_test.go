@@ -30,10 +30,31 @@ func TestPodmanServiceSupervision(t *testing.T) {
 		exec.Command("podman", "--root", root, "--runroot", runRoot, "--tmpdir", tmp, "system", "reset", "-f").Run()
 		os.RemoveAll(dir)
 	})
+	// A service a killed agent left behind (its pid file names it) is
+	// stopped before the new one starts.
+	orphan := exec.Command("podman", "--root", root, "--runroot", runRoot, "--tmpdir", tmp, "system", "service", "--time=0",
+		"unix://"+filepath.Join(dir, "podman.sock"))
+	if err := orphan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	orphanDone := make(chan error, 1)
+	go func() { orphanDone <- orphan.Wait() }()
+	if err := os.WriteFile(filepath.Join(dir, "podman.pid"), []byte(strconv.Itoa(orphan.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitForSocket(context.Background(), filepath.Join(dir, "podman.sock"), 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	sock, stop, err := StartPodmanServiceWith(context.Background(), ServiceOptions{DataDir: dir, Root: root, RunRoot: runRoot,
 		TmpDir: tmp, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
+	}
+	select {
+	case <-orphanDone:
+	case <-time.After(10 * time.Second):
+		orphan.Process.Kill()
+		t.Error("the orphaned service was not stopped")
 	}
 	conf, _ := os.ReadFile(filepath.Join(dir, "containers.conf"))
 	if !bytes.Equal(conf, ContainersConf) {

@@ -32,7 +32,7 @@ func watchedKinds() []string {
 // on the same stale input (what Kubernetes needs "expectations" for).
 type cache struct {
 	byKind  map[string]map[objects.Key]objects.Object
-	byOwner map[types.UID]map[objects.Key]objects.Object // controller uid → dependents
+	byOwner map[types.UID]map[objects.Key]objects.Object // ownerIndex → objects
 	rv      uint64                                       // last event applied
 }
 
@@ -45,11 +45,18 @@ func objectRV(o objects.Object) uint64 {
 	return n
 }
 
-func controllerUID(o objects.Object) types.UID {
+// ownerIndex is the byOwner key of o: its controller's uid, or for an
+// orphan a key per kind and namespace, so finding the orphans an owner may
+// adopt does not scan every orphan of every kind.
+func ownerIndex(o objects.Object) types.UID {
 	if ref := metav1.GetControllerOfNoCopy(o); ref != nil {
 		return ref.UID
 	}
-	return ""
+	return orphanIndex(objects.KindOf(o), o.GetNamespace())
+}
+
+func orphanIndex(kind, namespace string) types.UID {
+	return types.UID("#orphan/" + kind + "/" + namespace)
 }
 
 func (c *cache) get(k objects.Key) objects.Object { return c.byKind[k.Kind][k] }
@@ -70,7 +77,7 @@ func (c *cache) put(o objects.Object) bool {
 		c.byKind[k.Kind] = map[objects.Key]objects.Object{}
 	}
 	c.byKind[k.Kind][k] = o
-	uid := controllerUID(o)
+	uid := ownerIndex(o)
 	if c.byOwner[uid] == nil {
 		c.byOwner[uid] = map[objects.Key]objects.Object{}
 	}
@@ -92,7 +99,7 @@ func (c *cache) remove(o objects.Object, rv uint64) bool {
 }
 
 func (c *cache) unindex(k objects.Key, old objects.Object) {
-	uid := controllerUID(old)
+	uid := ownerIndex(old)
 	delete(c.byOwner[uid], k)
 	if len(c.byOwner[uid]) == 0 {
 		delete(c.byOwner, uid)
@@ -140,10 +147,8 @@ func candidates[T objects.Object](c *cache, owner objects.Object, kind string) [
 			out = append(out, o.(T))
 		}
 	}
-	for k, o := range c.byOwner[""] {
-		if k.Kind == kind && k.Namespace == owner.GetNamespace() {
-			out = append(out, o.(T))
-		}
+	for _, o := range c.byOwner[orphanIndex(kind, owner.GetNamespace())] {
+		out = append(out, o.(T))
 	}
 	return out
 }

@@ -19,6 +19,8 @@ import (
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
+var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
+
 // fakeClock is a settable clock for the time-based rules.
 type fakeClock struct {
 	mu sync.Mutex
@@ -42,7 +44,7 @@ func startManager(t testing.TB, cfg Config) *store.Store {
 	}
 	cfg.Store = st
 	if cfg.Log == nil {
-		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
+		cfg.Log = discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

@@ -72,7 +72,7 @@ func openLocal(dir, subPath string) (*localRepo, error) {
 	// Reopen with a size threshold so that blobs over MaxFileSize stay on
 	// disk (go-git otherwise inflates every object it is asked for).
 	l.storage = filesystem.NewStorageWithOptions(dotFS, cache.NewObjectLRUDefault(),
-		filesystem.Options{LargeObjectThreshold: MaxFileSize})
+		storageOptions)
 	l.repo, err = git.Open(l.storage, wtFS)
 	if err != nil {
 		return nil, fmt.Errorf("opening git repository at %s: %w", l.root, err)
@@ -110,6 +110,7 @@ func positionIn(root, dir string) string {
 func (l *localRepo) snapshot(ref string, cache *blobCache) (*Snapshot, error) {
 	snap, err := l.read(ref, cache)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
+		_ = l.storage.Close() // drops open packs, which gc may have deleted
 		l.storage.Reindex()
 		snap, err = l.read(ref, cache)
 	}

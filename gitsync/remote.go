@@ -43,7 +43,7 @@ func (r *remoteRepo) open() error {
 		return fmt.Errorf("creating git cache directory: %w: check the permissions of %s", err, filepath.Dir(r.dir))
 	}
 	st := filesystem.NewStorageWithOptions(osfs.New(r.dir), cache.NewObjectLRUDefault(),
-		filesystem.Options{LargeObjectThreshold: MaxFileSize})
+		storageOptions)
 	repo, err := git.Open(st, nil)
 	if errors.Is(err, git.ErrRepositoryNotExists) {
 		repo, err = git.Init(st, nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
+	"github.com/go-git/go-git/v5/storage/filesystem"
 
 	"github.com/reconcile-dev/reconcile/schema"
 )
@@ -32,11 +33,10 @@ type cachedBlob struct {
 
 func newBlobCache() *blobCache { return &blobCache{entries: map[plumbing.Hash]cachedBlob{}} }
 
-// objectSizer is implemented by go-git's filesystem and memory storages; it
-// reads an object's size without inflating it.
-type objectSizer interface {
-	EncodedObjectSize(plumbing.Hash) (int64, error)
-}
+// storageOptions keep blobs over MaxFileSize on disk (go-git otherwise
+// inflates every object it is asked for) and keep a few pack files open:
+// without that, go-git reopens the pack file for every object it reads.
+var storageOptions = filesystem.Options{LargeObjectThreshold: MaxFileSize, MaxOpenDescriptors: 16}
 
 // treeReader turns a git tree into Files, reading each blob at most once.
 type treeReader struct {
@@ -127,15 +127,9 @@ func (r *treeReader) blob(h plumbing.Hash, p string) (cachedBlob, error) {
 }
 
 func readBlob(st storer.EncodedObjectStorer, h plumbing.Hash) (cachedBlob, error) {
-	if sz, ok := st.(objectSizer); ok {
-		size, err := sz.EncodedObjectSize(h)
-		if err != nil {
-			return cachedBlob{}, err
-		}
-		if size > MaxFileSize {
-			return cachedBlob{size: size}, nil
-		}
-	}
+	// With storageOptions, go-git returns blobs over MaxFileSize (loose or
+	// packed, deltas too) as lazy objects: asking for the size reads only
+	// the object header.
 	obj, err := st.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
 		return cachedBlob{}, err

@@ -90,6 +90,7 @@ func cacheKey(f File) string { return f.Path + "\x00" + f.Hash }
 // are not .yaml, .yml, .json or .cue are ignored.
 func (v *Validator) Validate(files []File) Result {
 	results := make([]fileResult, len(files))
+	keys := make([]string, len(files))
 	var todo []int
 	v.mu.Lock()
 	next := make(map[string]fileResult, len(files))
@@ -102,9 +103,10 @@ func (v *Validator) Validate(files []File) Result {
 		if f.Hash == "" {
 			f.Hash = GitBlobHash(f.Data)
 		}
-		if r, ok := v.cache[cacheKey(*f)]; ok {
+		keys[i] = cacheKey(*f)
+		if r, ok := v.cache[keys[i]]; ok {
 			results[i] = r
-			next[cacheKey(*f)] = r
+			next[keys[i]] = r
 			continue
 		}
 		todo = append(todo, i)
@@ -117,7 +119,7 @@ func (v *Validator) Validate(files []File) Result {
 	// follows the repository, not its history.
 	v.mu.Lock()
 	for _, i := range todo {
-		next[cacheKey(files[i])] = results[i]
+		next[keys[i]] = results[i]
 	}
 	v.cache = next
 	v.mu.Unlock()
@@ -184,13 +186,16 @@ func assemble(results []fileResult) Result {
 		res.Manifests = append(res.Manifests, r.manifests...)
 		res.Errors = append(res.Errors, r.errors...)
 	}
-	sort.SliceStable(res.Manifests, func(i, j int) bool {
-		a, b := res.Manifests[i], res.Manifests[j]
+	less := func(a, b Manifest) bool {
 		if a.Path != b.Path {
 			return a.Path < b.Path
 		}
 		return a.Line < b.Line
-	})
+	}
+	// Trees come sorted by path (ReadDir, git); sort only when they are not.
+	if !sort.SliceIsSorted(res.Manifests, func(i, j int) bool { return less(res.Manifests[i], res.Manifests[j]) }) {
+		sort.SliceStable(res.Manifests, func(i, j int) bool { return less(res.Manifests[i], res.Manifests[j]) })
+	}
 	seen := make(map[objects.Key]Manifest, len(res.Manifests))
 	kept := res.Manifests[:0]
 	for _, m := range res.Manifests {

@@ -256,21 +256,25 @@ func (m *Manager) process(ctx context.Context) error {
 				return err
 			}
 		}
+		var steps []keyedChanges
 		for _, k := range m.q.take("Deployment") {
 			if d, ok := m.cache.get(k).(*appsv1.Deployment); ok {
 				rses := candidates[*appsv1.ReplicaSet](m.cache, d, "ReplicaSet")
-				if err := m.step(ctx, k, ReconcileDeployment(d, rses, now)); err != nil {
-					return err
-				}
+				steps = append(steps, keyedChanges{k, ReconcileDeployment(d, rses, now)})
 			}
 		}
+		if err := m.steps(ctx, steps); err != nil {
+			return err
+		}
+		steps = steps[:0]
 		for _, k := range m.q.take("ReplicaSet") {
 			if rs, ok := m.cache.get(k).(*appsv1.ReplicaSet); ok {
 				pods := candidates[*corev1.Pod](m.cache, rs, "Pod")
-				if err := m.step(ctx, k, ReconcileReplicaSet(rs, pods, m.cfg.Suffix, now)); err != nil {
-					return err
-				}
+				steps = append(steps, keyedChanges{k, ReconcileReplicaSet(rs, pods, m.cfg.Suffix, now)})
 			}
+		}
+		if err := m.steps(ctx, steps); err != nil {
+			return err
 		}
 		if len(m.q.dirty) == 1 && m.q.takeOne(keySchedule) {
 			// Schedule only once the workload steps are quiet, so pods
@@ -283,34 +287,102 @@ func (m *Manager) process(ctx context.Context) error {
 	return nil
 }
 
-// step writes one step's changes in one transaction, then waits for the
-// watch to deliver them. Store conflicts and races requeue the key; they
-// are expected when someone else writes the same object.
-func (m *Manager) step(ctx context.Context, k objects.Key, ch Changes) error {
+type keyedChanges struct {
+	key objects.Key
+	ch  Changes
+}
+
+// maxObjectsPerTx bounds how many objects one batched transaction writes.
+const maxObjectsPerTx = 1000
+
+// steps writes the changes of many steps (one pass over many dirty
+// Deployments or ReplicaSets) in as few transactions as possible: when
+// 1,000 Deployments change in one commit, that is a handful of
+// transactions instead of 1,000. If a batch fails (a conflict on one of
+// its objects), its steps are written one by one so only the conflicting
+// step is retried.
+func (m *Manager) steps(ctx context.Context, steps []keyedChanges) error {
 	now := m.cfg.Now()
+	var batch []keyedChanges
+	size := 0
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := m.st.Update(func(tx *store.Tx) error {
+			for _, s := range batch {
+				if err := writeChanges(tx, s.ch); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err == nil {
+			for _, s := range batch {
+				m.q.succeeded(s.key)
+				m.logChanges(s.key, s.ch)
+			}
+		} else {
+			for _, s := range batch {
+				if err := m.write(s.key, s.ch, now); err != nil {
+					return err
+				}
+			}
+		}
+		batch, size = batch[:0], 0
+		return m.catchUp(ctx, m.st.ResourceVersion())
+	}
+	for _, s := range steps {
+		m.requeueAsAsked(s.key, s.ch, now)
+		if s.ch.Empty() {
+			m.q.succeeded(s.key)
+			continue
+		}
+		n := len(s.ch.Create) + len(s.ch.Update) + len(s.ch.UpdateStatus) + len(s.ch.Delete)
+		if size+n > maxObjectsPerTx {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+		batch = append(batch, s)
+		size += n
+	}
+	return flush()
+}
+
+// step writes one step's changes in one transaction, then waits for the
+// watch to deliver them.
+func (m *Manager) step(ctx context.Context, k objects.Key, ch Changes) error {
+	return m.steps(ctx, []keyedChanges{{k, ch}})
+}
+
+// schedule_ records the step's own requests to run again.
+func (m *Manager) requeueAsAsked(k objects.Key, ch Changes, now time.Time) {
 	if ch.RequeueAfter > 0 {
 		m.q.addAfter(k, now, ch.RequeueAfter)
 	}
 	if ch.Requeue {
 		m.q.add(k)
 	}
-	if ch.Empty() {
-		m.q.succeeded(k)
-		return nil
-	}
+}
+
+// write writes one step alone. Store conflicts and races requeue the key;
+// they are expected when someone else writes the same object. It returns
+// an error only if the manager must stop.
+func (m *Manager) write(k objects.Key, ch Changes, now time.Time) error {
 	err := m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, ch) })
-	if err != nil {
-		m.q.retry(k, now)
-		if isRace(err) {
-			m.log.Debug("requeued after a concurrent change", "key", k.String(), "err", err)
-		} else {
-			m.log.Error("writing reconcile result failed; will retry", "key", k.String(), "err", err)
-		}
-	} else {
+	switch {
+	case err == nil:
 		m.q.succeeded(k)
 		m.logChanges(k, ch)
+	case isRace(err):
+		m.q.retry(k, now)
+		m.log.Debug("requeued after a concurrent change", "key", k.String(), "err", err)
+	default:
+		m.q.retry(k, now)
+		m.log.Error("writing reconcile result failed; will retry", "key", k.String(), "err", err)
 	}
-	return m.catchUp(ctx, m.st.ResourceVersion())
+	return nil
 }
 
 func isRace(err error) bool {

@@ -36,7 +36,7 @@ func waitBound(b *testing.B, st *store.Store, events <-chan store.Event, want in
 // benchmark waits until its pod is bound (Deployment → ReplicaSet → Pod →
 // binding: four steps, each its own store transaction on disk).
 func BenchmarkDeploymentToBinding(b *testing.B) {
-	st := startManager(b, Config{})
+	st := startManager(b, Options{})
 	registerNode(b, st, "n1", "64", time.Now(), true)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -66,7 +66,7 @@ func BenchmarkManyDeployments(b *testing.B) {
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
-		go func() { done <- New(Config{Store: st, Log: discard}).Run(ctx) }()
+		go func() { done <- NewManager(st, Options{Log: discard}).Run(ctx) }()
 		for n := range nodes {
 			registerNode(b, st, fmt.Sprintf("node-%03d", n), "64", time.Now(), true)
 		}

@@ -16,9 +16,9 @@ import (
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// Config configures a Manager.
-type Config struct {
-	Store *store.Store
+// Options are the optional settings of a Manager; the zero value gives
+// the defaults.
+type Options struct {
 	// Now is the clock of every time-based rule (default time.Now).
 	Now func() time.Time
 	// Log receives one line per write and per error (default slog.Default()).
@@ -35,7 +35,7 @@ type Config struct {
 // Manager runs the node lifecycle, garbage collection, Deployment and
 // ReplicaSet steps and the scheduler over the store, in one goroutine.
 type Manager struct {
-	cfg    Config
+	cfg    Options
 	st     *store.Store
 	log    *slog.Logger
 	cache  *cache
@@ -43,8 +43,8 @@ type Manager struct {
 	events <-chan store.Event
 }
 
-// New returns a manager; call Run.
-func New(cfg Config) *Manager {
+// NewManager returns a manager over st; call Run.
+func NewManager(st *store.Store, cfg Options) *Manager {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -60,7 +60,7 @@ func New(cfg Config) *Manager {
 	if cfg.Scheduler == nil {
 		cfg.Scheduler = scheduler.New()
 	}
-	return &Manager{cfg: cfg, st: cfg.Store, log: cfg.Log.With("component", "controllers")}
+	return &Manager{cfg: cfg, st: st, log: cfg.Log.With("component", "controllers")}
 }
 
 // errRelist means the watch ended (fell behind or history too old): list

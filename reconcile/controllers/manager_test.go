@@ -36,19 +36,18 @@ func (c *fakeClock) Add(d time.Duration) {
 
 // startManager opens a real Badger store (on disk in a temp dir) and runs
 // a Manager on it until the test ends.
-func startManager(t testing.TB, cfg Config) *store.Store {
+func startManager(t testing.TB, cfg Options) *store.Store {
 	t.Helper()
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Store = st
 	if cfg.Log == nil {
 		cfg.Log = discard
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- New(cfg).Run(ctx) }()
+	go func() { done <- NewManager(st, cfg).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -164,7 +163,7 @@ func boundPods(n int, node, image string) func([]*corev1.Pod, []*appsv1.ReplicaS
 }
 
 func TestManagerDeploymentLifecycle(t *testing.T) {
-	st := startManager(t, Config{})
+	st := startManager(t, Options{})
 	registerNode(t, st, "n1", "4", time.Now(), true)
 	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("web", 2, "img:v1")) })
 	waitFor(t, st, "2 pods bound to n1", boundPods(2, "n1", "img:v1"))
@@ -238,7 +237,7 @@ func waitForDeploymentStatus(t *testing.T, st *store.Store, name string, ok func
 }
 
 func TestManagerUnschedulableUntilNodeIsReady(t *testing.T) {
-	st := startManager(t, Config{})
+	st := startManager(t, Options{})
 	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("web", 2, "img")) })
 	unschedulable := func(msg string) func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
 		return func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
@@ -264,7 +263,7 @@ func TestManagerUnschedulableUntilNodeIsReady(t *testing.T) {
 
 func TestManagerMarksSilentNodeUnknown(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	st := startManager(t, Config{Now: clock.Now, Resync: 10 * time.Millisecond})
+	st := startManager(t, Options{Now: clock.Now, Resync: 10 * time.Millisecond})
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	clock.Add(NodeMonitorGracePeriod + time.Second)
 	deadline := time.Now().Add(10 * time.Second)

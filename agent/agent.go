@@ -90,6 +90,12 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	go a.heartbeats(ctx)
+	var changes <-chan struct{} // nil (never ready) when the runtime has no events
+	if w, ok := a.opts.Runtime.(interface {
+		Changes(context.Context) <-chan struct{}
+	}); ok {
+		changes = w.Changes(ctx)
+	}
 	for ctx.Err() == nil {
 		rv, err := a.SyncOnce(ctx)
 		if err != nil {
@@ -100,16 +106,28 @@ func (a *Agent) Run(ctx context.Context) error {
 			sleep(ctx, time.Second)
 			continue
 		}
-		wctx, cancel := context.WithTimeout(ctx, a.opts.ResyncInterval)
-		err = a.opts.ControlPlane.WaitPods(wctx, a.opts.NodeName, rv)
-		timedOut := wctx.Err() != nil
-		cancel()
-		if err != nil && !timedOut {
+		a.wait(ctx, rv, changes)
+	}
+	return nil
+}
+
+// wait returns when the node's pods changed after rv, a container died, or
+// ResyncInterval passed.
+func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
+	wctx, cancel := context.WithTimeout(ctx, a.opts.ResyncInterval)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- a.opts.ControlPlane.WaitPods(wctx, a.opts.NodeName, rv) }()
+	select {
+	case err := <-done:
+		if err != nil && wctx.Err() == nil {
 			a.log.Warn("waiting for pod changes failed; retrying in 1s", "err", err)
 			sleep(ctx, time.Second)
 		}
+	case <-changes:
+		cancel()
+		<-done
 	}
-	return nil
 }
 
 func (a *Agent) register(ctx context.Context) error {

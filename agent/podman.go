@@ -15,6 +15,7 @@ import (
 	"github.com/containers/podman/v5/pkg/bindings/containers"
 	"github.com/containers/podman/v5/pkg/bindings/images"
 	"github.com/containers/podman/v5/pkg/bindings/pods"
+	"github.com/containers/podman/v5/pkg/bindings/system"
 	"github.com/containers/podman/v5/pkg/domain/entities/types"
 	"github.com/containers/podman/v5/pkg/errorhandling"
 	"github.com/containers/podman/v5/pkg/specgen"
@@ -276,6 +277,37 @@ func isNoSuch(err error) bool {
 		return model.ResponseCode == http.StatusNotFound
 	}
 	return false
+}
+
+// Changes reports (coalesced) when a managed container died, so the agent
+// restarts it without waiting for its next resync. It follows the service's
+// event stream and subscribes again when the stream ends (a service restart).
+func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
+	out := make(chan struct{}, 1)
+	// Podman 4.3 matches a label filter only as key=value, so the
+	// reconcile.uid label is checked here instead.
+	filters := map[string][]string{"type": {"container"}, "event": {"died"}}
+	go func() {
+		for ctx.Err() == nil {
+			events := make(chan types.Event)
+			cancel := make(chan bool, 1)
+			err := system.Events(r.ctx(ctx), events, cancel, new(system.EventsOptions).WithStream(true).WithFilters(filters))
+			if err == nil {
+				for e := range events {
+					if e.Actor.Attributes[objects.LabelPodmanUID] == "" {
+						continue
+					}
+					select {
+					case out <- struct{}{}:
+					default: // a wake-up is already pending
+					}
+				}
+			}
+			cancel <- true
+			sleep(ctx, time.Second)
+		}
+	}()
+	return out
 }
 
 // Version asks the service for its version, for the node's runtime version.

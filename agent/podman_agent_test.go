@@ -145,10 +145,23 @@ func TestPodmanRestartPolicies(t *testing.T) {
 	failed := testPod("failed", "22222222-aaaa-4000-8000-000000000004", testContainer("c", exit("7")))
 	failed.Spec.RestartPolicy = corev1.RestartPolicyNever
 	failed.Spec.Volumes = []corev1.Volume{reportVolume()}
+	watcher, err := NewPodmanRuntime(context.Background(), requirePodman(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
+	died := watcher.Changes(wctx)
+	time.Sleep(200 * time.Millisecond) // let the event stream connect (no assertion depends on timing)
 	for _, p := range []*corev1.Pod{crash, done, failed} {
 		cp.putPod(p)
 	}
 	ag := startAgent(t, cp, dataDir)
+	select {
+	case <-died:
+	case <-time.After(30 * time.Second):
+		t.Error("Changes reported no died event for the exiting containers")
+	}
 
 	st := waitStatus(t, cp, "crash", 60*time.Second, "crash restarted once and backing off", func(st corev1.PodStatus) bool {
 		if len(st.ContainerStatuses) != 1 {

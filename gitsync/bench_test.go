@@ -1,11 +1,13 @@
 package gitsync
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 // benchFiles is the size of the repo the speed targets name.
@@ -124,5 +126,49 @@ func BenchmarkFetchLocal10kOneFileChanged(b *testing.B) {
 		runGit(b, loose, "commit", "-q", "-am", "scale")
 		b.StartTimer()
 		fetch(b, s)
+	}
+}
+
+// BenchmarkCommitToSnapshot measures, in the 10,000-file repo, the time from
+// `git commit` returning to a watching Source holding the new commit: the
+// fsnotify signal plus one Fetch, gitsync's share of commit-to-container.
+func BenchmarkCommitToSnapshot(b *testing.B) {
+	loose, _ := benchRepos(b)
+	s := newSource(b, Config{URL: loose})
+	fetch(b, s)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ch := s.Watch(ctx)
+	file := filepath.Join(loose, "apps", "team-007", "app-007-042.yaml")
+	// Wait until the watch is set up: commit until a signal arrives.
+	for ready := false; !ready; {
+		benchCommits++
+		if err := os.WriteFile(file, []byte(benchManifest("app-007-042", 2+benchCommits)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		runGit(b, loose, "commit", "-q", "-am", "warm up")
+		select {
+		case <-ch:
+			ready = true
+		case <-time.After(time.Second):
+		}
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		drain(ch)
+		benchCommits++
+		if err := os.WriteFile(file, []byte(benchManifest("app-007-042", 2+benchCommits)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		runGit(b, loose, "commit", "-q", "-am", "scale")
+		want := runGit(b, loose, "rev-parse", "HEAD")
+		b.StartTimer()
+		for {
+			<-ch
+			if fetch(b, s).Commit == want {
+				break
+			}
+		}
 	}
 }

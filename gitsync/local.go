@@ -122,7 +122,7 @@ func (l *localRepo) read(ref string, cache *blobCache) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	files, err := readFiles(l.storage, c, l.subPath, cache)
+	files, err := cache.files(l.storage, c, l.subPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.root, err)
 	}

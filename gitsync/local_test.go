@@ -218,6 +218,11 @@ func TestBlobCacheReusesUnchangedFiles(t *testing.T) {
 	if got := string(byPath(second, "changes.yaml").Data); got != "v2\n" {
 		t.Errorf("changes.yaml = %q", got)
 	}
+	// An unchanged commit is served from the last listing, as a copy.
+	second.Files[0].Path = "changed by the caller"
+	if third := fetch(t, s); third.Commit != second.Commit || third.Files[0].Path == "changed by the caller" {
+		t.Errorf("refetch of the same commit: %s %q", third.Commit, third.Files[0].Path)
+	}
 	if n := len(s.blobs.entries); n != 2 {
 		t.Errorf("cache holds %d blobs, want the 2 of the last snapshot", n)
 	}

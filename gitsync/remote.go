@@ -99,7 +99,7 @@ func (r *remoteRepo) fetch(ctx context.Context, ref, subPath string, cache *blob
 	if err != nil {
 		return nil, err
 	}
-	files, err := readFiles(r.storage, commit, subPath, cache)
+	files, err := cache.files(r.storage, commit, subPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.url, err)
 	}

@@ -24,6 +24,10 @@ import (
 // treat schema.schema.File.Data as read-only.
 type blobCache struct {
 	entries map[plumbing.Hash]cachedBlob
+	// The last listing, returned again (as a copy) when the ref has not moved.
+	lastCommit plumbing.Hash
+	lastPath   string
+	lastFiles  []schema.File
 }
 
 type cachedBlob struct {
@@ -44,6 +48,21 @@ type treeReader struct {
 	old   *blobCache
 	fresh map[plumbing.Hash]cachedBlob
 	files []schema.File
+}
+
+// files is readFiles with a shortcut for an unchanged commit: a Watch signal
+// that did not move the ref (a tag, a checkout, a poll) costs a copy of the
+// file list instead of a tree walk.
+func (c *blobCache) files(st storer.EncodedObjectStorer, commit *object.Commit, subPath string) ([]schema.File, error) {
+	if c.lastFiles != nil && c.lastCommit == commit.Hash && c.lastPath == subPath {
+		return slices.Clone(c.lastFiles), nil
+	}
+	files, err := readFiles(st, commit, subPath, c)
+	if err != nil {
+		return nil, err
+	}
+	c.lastCommit, c.lastPath, c.lastFiles = commit.Hash, subPath, files
+	return slices.Clone(files), nil
 }
 
 // readFiles lists every blob under subPath of the commit's tree. Paths are

@@ -23,8 +23,10 @@ type cached struct {
 	obj     objects.Object
 }
 
-// object returns a copy of the object in item, decoding only on a miss.
-func (c *decodeCache) object(item *badger.Item, kind string, written map[string]bool) (objects.Object, error) {
+// object returns the object in item, decoding only on a miss: a copy the
+// caller owns, or with shared the cached object itself, which nobody may
+// modify (it is handed to every shared reader).
+func (c *decodeCache) object(item *badger.Item, kind string, written map[string]bool, shared bool) (objects.Object, error) {
 	key := string(item.Key())
 	fresh := written[key]
 	if !fresh {
@@ -32,6 +34,9 @@ func (c *decodeCache) object(item *badger.Item, kind string, written map[string]
 		e, ok := c.m[key]
 		c.mu.Unlock()
 		if ok && e.version == item.Version() {
+			if shared {
+				return e.obj, nil
+			}
 			return objects.Copy(e.obj), nil
 		}
 	}
@@ -44,12 +49,18 @@ func (c *decodeCache) object(item *badger.Item, kind string, written map[string]
 	if err != nil || fresh {
 		return o, err
 	}
+	keep := o
+	if !shared {
+		keep = objects.Copy(o) // the caller may modify o
+	}
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]cached{}
 	}
 	if e, ok := c.m[key]; !ok || e.version < item.Version() {
-		c.m[key] = cached{version: item.Version(), obj: objects.Copy(o)}
+		c.m[key] = cached{version: item.Version(), obj: keep}
+	} else if shared && e.version == item.Version() {
+		o = e.obj // another reader cached the same version first
 	}
 	c.mu.Unlock()
 	return o, nil

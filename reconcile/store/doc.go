@@ -27,7 +27,9 @@
 // resourceVersion returns ErrGone.
 //
 // Objects returned by Get, List and Watch are fresh copies owned by the
-// caller. Create and Update set uid, resourceVersion, generation and
+// caller. ListShared (Store and Tx) returns the decoded-object cache's own
+// objects instead, without copying: read-only, for callers that read many
+// and change few (the planner). Create and Update set uid, resourceVersion, generation and
 // creationTimestamp on the object passed in, so the caller sees what was
 // stored.
 package store

@@ -116,7 +116,27 @@ func (s *Store) List(kind, namespace string) ([]objects.Object, uint64, error) {
 		if rv, err = readRV(txn); err != nil {
 			return err
 		}
-		out, err = s.listObjects(txn, nil, kind, namespace)
+		out, err = s.listObjects(txn, nil, kind, namespace, false)
+		return err
+	})
+	return out, rv, err
+}
+
+// ListShared is List without the copies: it returns the store's cached
+// objects themselves, shared with every other ListShared caller and the
+// cache. The caller must not modify them (copy one with objects.Copy
+// first). For readers of many objects that change few, such as the
+// planner, this turns a list of 10,000 unchanged objects from 10,000 deep
+// copies into 10,000 map lookups.
+func (s *Store) ListShared(kind, namespace string) ([]objects.Object, uint64, error) {
+	var out []objects.Object
+	var rv uint64
+	err := s.db.View(func(txn *badger.Txn) error {
+		var err error
+		if rv, err = readRV(txn); err != nil {
+			return err
+		}
+		out, err = s.listObjects(txn, nil, kind, namespace, true)
 		return err
 	})
 	return out, rv, err
@@ -222,10 +242,10 @@ func (s *Store) getObject(txn *badger.Txn, written map[string]bool, key objects.
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.object(item, key.Kind, written)
+	return s.cache.object(item, key.Kind, written, false)
 }
 
-func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, namespace string) ([]objects.Object, error) {
+func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, namespace string, shared bool) ([]objects.Object, error) {
 	// No value prefetch: a cache hit never reads the value.
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: listPrefix(kind, namespace)})
 	defer it.Close()
@@ -236,7 +256,7 @@ func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, name
 		if k == "" {
 			k = kindOfKey(item.Key())
 		}
-		o, err := s.cache.object(item, k, written)
+		o, err := s.cache.object(item, k, written, shared)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", item.Key(), err)
 		}

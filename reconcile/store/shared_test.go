@@ -1,0 +1,97 @@
+package store
+
+import (
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+func byName(objs []objects.Object) map[string]objects.Object {
+	m := make(map[string]objects.Object, len(objs))
+	for _, o := range objs {
+		m[o.GetName()] = o
+	}
+	return m
+}
+
+// ListShared hands out the cached objects themselves: the same pointers
+// while an object is unchanged, a new one after a write, and never an
+// object a List caller could modify.
+func TestListSharedReturnsCachedObjects(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		create(t, st, configMap("default", "a", map[string]string{"k": "1"}), configMap("default", "b", map[string]string{"k": "1"}))
+		first, _, err := st.ListShared("ConfigMap", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		copies, _, err := st.List("", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 2 || !equality.Semantic.DeepEqual(first, copies) {
+			t.Fatalf("ListShared %v differs from List %v", first, copies)
+		}
+		// A List caller owns its copies: modifying them changes nothing shared.
+		copies[0].SetLabels(map[string]string{"mutated": "yes"})
+		second, _, _ := st.ListShared("ConfigMap", "")
+		if second[0] != first[0] || second[1] != first[1] {
+			t.Error("unchanged objects are not the same shared pointers")
+		}
+		if len(second[0].GetLabels()) != 0 {
+			t.Error("a List caller's change reached the shared object")
+		}
+
+		b := mustGet(t, st, configMap("default", "b", nil))
+		b.SetLabels(map[string]string{"v": "2"})
+		update(t, st, b, false)
+		third, _, _ := st.ListShared("ConfigMap", "")
+		got := byName(third)
+		if got["a"] != first[0] {
+			t.Error("the unchanged object was not served from the cache")
+		}
+		if got["b"] == first[1] || got["b"].GetLabels()["v"] != "2" || got["b"].GetResourceVersion() != b.GetResourceVersion() {
+			t.Errorf("the updated object is stale: %v", got["b"])
+		}
+		if first[1].GetLabels()["v"] != "" {
+			t.Error("an update modified an object handed out before")
+		}
+	})
+}
+
+// Inside a transaction, ListShared sees the transaction's own writes.
+func TestTxListSharedSeesOwnWrites(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		create(t, st, configMap("default", "a", nil))
+		before, _, _ := st.ListShared("", "")
+		err := st.Update(func(tx *Tx) error {
+			a := mustGet(t, st, configMap("default", "a", nil))
+			a.SetLabels(map[string]string{"v": "2"})
+			if err := tx.Update(a); err != nil {
+				return err
+			}
+			if err := tx.Create(configMap("default", "c", nil)); err != nil {
+				return err
+			}
+			l, err := tx.ListShared("ConfigMap", "default")
+			if err != nil {
+				return err
+			}
+			got := byName(l)
+			if len(l) != 2 || got["a"].GetLabels()["v"] != "2" || got["c"] == nil {
+				t.Errorf("tx.ListShared = %v", l)
+			}
+			if got["a"] == before[0] {
+				t.Error("a written object came from the cache")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if before[0].GetLabels()["v"] != "" {
+			t.Error("the shared object was modified by an update")
+		}
+	})
+}

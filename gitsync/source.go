@@ -29,7 +29,7 @@ type Snapshot struct {
 	Commit  string // full commit hash
 	Author  string // "Name <email>"
 	Message string
-	Time    time.Time     // author time
+	Time    time.Time     // commit time (committer date)
 	Files   []schema.File // blobs under Config.Path, sorted by Path
 }
 

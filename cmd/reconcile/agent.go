@@ -55,12 +55,18 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 
 // runAgent connects to (or starts) Podman and runs the agent until ctx ends.
 func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *slog.Logger) error {
-	if err := os.MkdirAll(f.data, 0o700); err != nil {
+	data, err := filepath.Abs(f.data)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(data, 0o700); err != nil {
 		return fmt.Errorf("agent data directory: %w", err)
 	}
 	sock := f.podman
 	if sock == "" {
-		s, stop, err := agent.StartPodmanService(ctx, f.data)
+		// Podman's own messages go to our stderr: when it cannot start,
+		// they say why.
+		s, stop, err := agent.StartPodmanServiceWith(ctx, agent.ServiceOptions{DataDir: data, Output: os.Stderr, Logger: log})
 		if err != nil {
 			return err
 		}
@@ -71,7 +77,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	a, err := agent.New(agent.Options{NodeName: f.node, DataDir: f.data, ControlPlane: cp, Runtime: rt, Logger: log})
+	a, err := agent.New(agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log})
 	if err != nil {
 		return err
 	}

@@ -24,14 +24,14 @@ import (
 
 // env is shared by every end-to-end test of the package: built once.
 var env struct {
-	once    sync.Once
-	err     error
-	bin     string // the reconcile binary
-	dir     string
-	sock    string // podman service socket URL
-	podman  []string
-	stopSvc func()
-	skipWhy string
+	once       sync.Once
+	err        error
+	bin        string // the reconcile binary
+	dir        string
+	sock       string // podman service socket URL
+	podman     []string
+	stopSvc    func()
+	podmanOnce sync.Once
 }
 
 func TestMain(m *testing.M) {

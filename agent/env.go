@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -12,6 +13,7 @@ import (
 // objectCache looks ConfigMaps and Secrets up once per sync: a pod with ten
 // references to one ConfigMap asks the control plane once.
 type objectCache struct {
+	mu         sync.Mutex // pods are started in parallel
 	cp         ControlPlane
 	configMaps map[string]*corev1.ConfigMap
 	secrets    map[string]*corev1.Secret
@@ -23,6 +25,8 @@ func newObjectCache(cp ControlPlane) *objectCache {
 }
 
 func (oc *objectCache) configMap(ctx context.Context, ns, name string) (*corev1.ConfigMap, error) {
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
 	k := "ConfigMap/" + ns + "/" + name
 	if cm, ok := oc.configMaps[k]; ok {
 		return cm, oc.errs[k]
@@ -33,6 +37,8 @@ func (oc *objectCache) configMap(ctx context.Context, ns, name string) (*corev1.
 }
 
 func (oc *objectCache) secret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
+	oc.mu.Lock()
+	defer oc.mu.Unlock()
 	k := "Secret/" + ns + "/" + name
 	if s, ok := oc.secrets[k]; ok {
 		return s, oc.errs[k]

@@ -5,47 +5,73 @@ import (
 	"errors"
 	"os"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 )
 
+// maxParallelPods bounds how many pods are worked on at once: Podman
+// serialises much of the work on its own locks, so more buys little.
+const maxParallelPods = 4
+
 // execute runs Sync's actions. Removing a pod waits out its grace period, so
-// it runs in the background; everything else runs in order. A failing action
-// is logged and retried by the next sync (the loop is level-based).
+// it runs in the background; the other actions run in order per pod, and
+// different pods in parallel. A failing action is logged and retried by the
+// next sync (the loop is level-based).
 func (a *Agent) execute(ctx context.Context, actions []Action, observed []ObservedPod) {
 	ips := map[string]string{}
 	for _, op := range observed {
 		ips[op.UID] = op.IP
 	}
 	oc := newObjectCache(a.opts.ControlPlane)
-	failedPods := map[string]bool{} // a pod whose creation failed gets no container starts
+	var order []string
+	byPod := map[string][]Action{}
 	for _, act := range actions {
-		log := a.log.With("action", string(act.Kind))
-		if act.Pod != nil {
-			log = log.With("pod", podKey(act.Pod))
-			if failedPods[string(act.Pod.UID)] {
-				continue
-			}
+		if act.Kind == ActRemovePod {
+			a.removePodInBackground(ctx, act)
+			a.log.Info(act.String())
+			continue
 		}
-		log.Debug("executing", "what", act.String())
+		uid := string(act.Pod.UID)
+		if _, seen := byPod[uid]; !seen {
+			order = append(order, uid)
+		}
+		byPod[uid] = append(byPod[uid], act)
+	}
+	sem := make(chan struct{}, maxParallelPods)
+	var wg sync.WaitGroup
+	for _, uid := range order {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(acts []Action) {
+			defer func() { <-sem; wg.Done() }()
+			a.executePod(ctx, acts, oc, ips)
+		}(byPod[uid])
+	}
+	wg.Wait()
+}
+
+// executePod runs one pod's actions in order; when its Podman pod cannot be
+// created, its containers are not tried.
+func (a *Agent) executePod(ctx context.Context, actions []Action, oc *objectCache, ips map[string]string) {
+	for _, act := range actions {
+		log := a.log.With("action", string(act.Kind), "pod", podKey(act.Pod))
 		var err error
 		switch act.Kind {
 		case ActCreatePod:
 			err = a.createPod(ctx, act.Pod)
-			if err != nil {
-				failedPods[string(act.Pod.UID)] = true
-			}
 		case ActStartContainer:
 			err = a.startContainer(ctx, oc, act, ips)
 		case ActStopContainer:
 			err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, act.Grace)
 		case ActRemoveContainer:
 			err = a.opts.Runtime.RemoveContainer(ctx, act.ContainerID)
-		case ActRemovePod:
-			a.removePodInBackground(ctx, act)
 		}
 		if err != nil {
 			log.Warn("action failed", "what", act.String(), "err", err)
+			if act.Kind == ActCreatePod {
+				return
+			}
 		} else if act.Kind != ActStartContainer {
 			log.Info(act.String())
 		}

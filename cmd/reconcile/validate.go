@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -33,6 +34,8 @@ Exit status: 0 when the tree is valid, 1 when it is not.`,
 			}
 			res := v.Validate(files)
 			for _, e := range res.Errors {
+				// Paths relative to where the user stands, so editors can jump to them.
+				e.Path = filepath.ToSlash(filepath.Join(dir, e.Path))
 				fmt.Fprintln(cmd.ErrOrStderr(), e.Error())
 			}
 			if len(res.Errors) > 0 {

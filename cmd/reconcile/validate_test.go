@@ -28,7 +28,7 @@ func TestValidateCommand(t *testing.T) {
 	if code := exitCode(err); code != 1 {
 		t.Fatalf("invalid tree: exit %d, want 1 (%v)", code, err)
 	}
-	for _, want := range []string{"bad.yaml:4:", "metadata.name", "bad.yaml:8:1: bogus"} {
+	for _, want := range []string{"/bad.yaml:4:", "metadata.name", "/bad.yaml:8:1: bogus"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("validate errors lack %q:\n%v", want, err)
 		}

@@ -84,3 +84,16 @@ func (ControlPlane) notFound(err error) error {
 	}
 	return err
 }
+
+// FinalizePod removes a pod whose containers the agent has stopped (the
+// end of graceful deletion). The uid guards against removing a newer pod
+// of the same name.
+func (c ControlPlane) FinalizePod(ctx context.Context, pod *corev1.Pod) error {
+	q := url.Values{"namespace": {pod.Namespace}, "uid": {string(pod.UID)}}
+	return c.notFound(c.do(ctx, http.MethodDelete, "/api/v1/pods/"+url.PathEscape(pod.Name), q, nil, nil))
+}
+
+// RecordEvent stores an event about an object of this node.
+func (c ControlPlane) RecordEvent(ctx context.Context, ev *corev1.Event) error {
+	return c.do(ctx, http.MethodPost, "/api/v1/events", nil, ev, nil)
+}

@@ -12,6 +12,8 @@
 //	POST /api/v1/nodes                                 register a node (create or replace its status)
 //	POST /api/v1/nodes/{name}/heartbeat                refresh the node's Ready condition
 //	PUT  /api/v1/pods/{name}/status?namespace=NS       write a pod's status (checked by uid)
+//	DELETE /api/v1/pods/{name}?namespace=NS&uid=UID    remove a pod whose containers the agent stopped
+//	POST /api/v1/events                                record an event (agents)
 //	GET  /api/v1/sources                               status of every git source
 //	POST /api/v1/sync[?source=NAME]                    fetch now
 //

@@ -60,17 +60,39 @@ type SourceStatus struct {
 
 func statusKey(name string) string { return "source/" + name }
 
+// Applier applies commits of git sources to one store, remembering what it
+// found unchanged (see Planner) so that a commit changing one file of
+// 10,000 compares one object. Keep one Applier per store for the life of
+// the process.
+type Applier struct {
+	st      *store.Store
+	planner *Planner
+}
+
+// NewApplier returns an Applier for st.
+func NewApplier(st *store.Store) *Applier {
+	return &Applier{st: st, planner: NewPlanner()}
+}
+
+// Apply applies one commit of a source without a memory of earlier plans:
+// NewApplier(st).Apply. Long-running callers keep an Applier instead.
+func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired, errs []string, opts ApplyOptions) (ApplyResult, error) {
+	return NewApplier(st).Apply(src, commit, desired, errs, opts)
+}
+
 // Apply applies one commit of a source. With errs (the commit's validation
 // errors) nothing is applied: the status records the attempted commit and
 // its errors and keeps the last applied one. Otherwise, in one store
 // transaction, it lists the stored objects, plans, executes the plan and
 // records the commit as applied; a plan with errors (an object owned by
 // another source) is refused like an invalid commit. The returned error is
-// for store failures only.
-func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired, errs []string, opts ApplyOptions) (ApplyResult, error) {
+// for store failures only. The desired objects must not be modified
+// afterwards (the Applier remembers them by pointer).
+func (a *Applier) Apply(src SourceInfo, commit CommitInfo, desired []Desired, errs []string, opts ApplyOptions) (ApplyResult, error) {
 	var res ApplyResult
+	executed := false
 	now := time.Now().UTC()
-	err := st.Update(func(tx *store.Tx) error {
+	err := a.st.Update(func(tx *store.Tx) error {
 		status, err := loadStatus(tx, src)
 		if err != nil {
 			return err
@@ -78,11 +100,13 @@ func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired
 		status.LastAttemptedCommit, status.LastAttemptedAt, status.LastAttemptedMessage = commit.Hash, now, commit.Message
 		status.FetchError, status.FetchErrorAt = "", time.Time{}
 		if len(errs) == 0 {
-			stored, err := tx.List("", "")
+			// Shared, read-only objects: the planner never modifies its
+			// inputs, and ownPlan copies the few the result hands out.
+			stored, err := tx.ListShared("", "")
 			if err != nil {
 				return err
 			}
-			res.Plan = PlanChanges(desired, stored, PlanOptions{Source: src.Name, Commit: commit.Hash, Prune: opts.Prune, AllowEmpty: opts.AllowEmpty})
+			res.Plan = ownPlan(a.planner.Plan(desired, stored, PlanOptions{Source: src.Name, Commit: commit.Hash, Prune: opts.Prune, AllowEmpty: opts.AllowEmpty}))
 			for _, e := range res.Plan.Errors {
 				errs = append(errs, e.Error())
 			}
@@ -96,6 +120,7 @@ func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired
 		if err := execute(tx, res.Plan, &res); err != nil {
 			return err
 		}
+		executed = true
 		res.Unchanged = res.Plan.Unchanged
 		status.LastAppliedCommit, status.LastAppliedAt = commit.Hash, now
 		status.LastAppliedAuthor, status.LastAppliedMessage = commit.Author, commit.Message
@@ -106,18 +131,35 @@ func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired
 	if err != nil {
 		return ApplyResult{}, fmt.Errorf("apply commit %s of source %q: %w", commit.Hash, src.Name, err)
 	}
+	if executed { // only committed writes make verdicts
+		a.planner.rememberWritten(res.Plan, desired)
+	}
 	return res, nil
 }
 
+// ownPlan replaces the stored objects a plan refers to (shared with the
+// store's cache) by copies, so the caller of Apply may keep or modify them.
+func ownPlan(p Plan) Plan {
+	for i := range p.Changes {
+		if p.Changes[i].Old != nil {
+			p.Changes[i].Old = objects.Copy(p.Changes[i].Old)
+		}
+	}
+	return p
+}
+
+// execute writes the plan. Change.Object is the plan's own object, so the
+// store may set uid, resourceVersion and the like on it: the result then
+// shows what was stored.
 func execute(tx *store.Tx, p Plan, res *ApplyResult) error {
 	for _, c := range p.Changes {
 		var err error
 		switch c.Action {
 		case Create:
-			err = tx.Create(objects.Copy(c.Object))
+			err = tx.Create(c.Object)
 			res.Created++
 		case Update:
-			err = tx.Update(objects.Copy(c.Object))
+			err = tx.Update(c.Object)
 			res.Updated++
 		case Delete:
 			err = tx.Delete(c.Key)

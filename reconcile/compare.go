@@ -72,6 +72,12 @@ func merged(want, s objects.Object, source, path, commit string) objects.Object 
 // sameUserFields reports whether stored s already is desired d as the
 // source would write it (ignoring the commit annotation).
 func sameUserFields(d, s objects.Object, source, path string) bool {
+	return sameMeta(d, s, source, path) && sameSpec(d, s)
+}
+
+// sameMeta compares the metadata a user writes: labels and annotations
+// (with the source annotations as the source would stamp them).
+func sameMeta(d, s objects.Object, source, path string) bool {
 	if !sameStrings(d.GetLabels(), s.GetLabels()) {
 		return false
 	}
@@ -114,10 +120,7 @@ func sameUserFields(d, s objects.Object, source, path string) bool {
 	if path != "" {
 		m++
 	}
-	if n != m {
-		return false
-	}
-	return sameSpec(d, s)
+	return n == m
 }
 
 // sameSpec compares everything outside TypeMeta, ObjectMeta and Status.

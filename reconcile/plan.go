@@ -2,7 +2,10 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -117,32 +120,67 @@ func Stamp(desired []Desired, source string) []objects.Object {
 // manifest leaves empty (a Pod's nodeName, a Service's clusterIP and
 // nodePorts) keep their stored values.
 func PlanChanges(desired []Desired, stored []objects.Object, opts PlanOptions) Plan {
+	return plan(desired, stored, opts, nil)
+}
+
+// plan is PlanChanges; with a memo it skips comparisons whose outcome the
+// memo knows (see Planner), and records new verdicts.
+func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo) Plan {
 	p := Plan{Source: opts.Source}
-	byKey := make(map[objects.Key]objects.Object, len(stored))
-	for _, s := range stored {
-		byKey[objects.KeyOf(s)] = s
+	index := make(map[objects.Key]int, len(stored))
+	for i, s := range stored {
+		index[keyOf(s)] = i
 	}
-	seen := make(map[objects.Key]string, len(desired))
-	for _, d := range desired {
-		key := objects.KeyOf(d.Object)
-		if prev, dup := seen[key]; dup {
-			p.Errors = append(p.Errors, PlanError{Key: key, Path: d.Path, Message: fmt.Sprintf("defined twice (also in %s): keep one", prev)})
+	// wantedBy[i] is 1 + the index of the desired object that is stored[i]
+	// (0: not desired); indexes instead of a second map keep a plan of
+	// 10,000 unchanged objects at one map lookup per object.
+	wantedBy := make([]int, len(stored))
+	var creates map[objects.Key]string // paths of desired objects not stored, for duplicates
+	m.start()
+	for di, d := range desired {
+		key := keyOf(d.Object)
+		i, ok := index[key]
+		if !ok {
+			if prev, dup := creates[key]; dup {
+				p.Errors = append(p.Errors, duplicate(key, d.Path, prev))
+				continue
+			}
+			if creates == nil {
+				creates = map[objects.Key]string{}
+			}
+			creates[key] = d.Path
+			p.Changes = append(p.Changes, Change{Action: Create, Key: key, Path: d.Path, Object: stamped(d.Object, opts.Source, d.Path, opts.Commit)})
 			continue
 		}
-		seen[key] = d.Path
-		s, ok := byKey[key]
-		if !ok {
-			p.Changes = append(p.Changes, Change{Action: Create, Key: key, Path: d.Path, Object: stamped(d.Object, opts.Source, d.Path, opts.Commit)})
+		if prev := wantedBy[i]; prev != 0 {
+			p.Errors = append(p.Errors, duplicate(key, d.Path, desired[prev-1].Path))
+			continue
+		}
+		wantedBy[i] = di + 1
+		s := stored[i]
+		if m.unchanged(key, d, s) {
+			p.Unchanged++
 			continue
 		}
 		if msg := ownedElsewhere(s, opts.Source); msg != "" {
 			p.Errors = append(p.Errors, PlanError{Key: key, Path: d.Path, Message: msg})
 			continue
 		}
-		want := withSystemFields(d.Object, s)
-		if sameUserFields(want, s, opts.Source, d.Path) {
+		// Metadata is cheap to compare; the spec only when the memo does
+		// not already know it is the same.
+		if sameMeta(d.Object, s, opts.Source, d.Path) && m.sameSpec(key, d, s) {
+			m.remember(key, d, s, true)
 			p.Unchanged++
 			continue
+		}
+		want := withSystemFields(d.Object, s)
+		if sameSpec(want, s) {
+			same := sameMeta(want, s, opts.Source, d.Path)
+			m.remember(key, d, s, same)
+			if same {
+				p.Unchanged++
+				continue
+			}
 		}
 		next := merged(want, s, opts.Source, d.Path, opts.Commit)
 		fields := diffObjects(s, next)
@@ -152,24 +190,50 @@ func PlanChanges(desired []Desired, stored []objects.Object, opts PlanOptions) P
 		}
 		p.Changes = append(p.Changes, Change{Action: Update, Key: key, Path: d.Path, Object: next, Old: s, Fields: fields})
 	}
-	sort.SliceStable(p.Changes, func(i, j int) bool { return p.Changes[i].Key.Less(p.Changes[j].Key) })
-	p.Changes = append(p.Changes, prunes(desired, stored, seen, opts, &p)...)
+	m.sweep()
+	// Keys of changes are unique (duplicates are errors), so an unstable
+	// sort is deterministic; desired objects often come in key order.
+	byApplyOrder := func(a, b Change) int {
+		if a.Key.Less(b.Key) {
+			return -1
+		}
+		if b.Key.Less(a.Key) {
+			return 1
+		}
+		return 0
+	}
+	if !slices.IsSortedFunc(p.Changes, byApplyOrder) {
+		slices.SortFunc(p.Changes, byApplyOrder)
+	}
+	p.Changes = append(p.Changes, prunes(len(desired), stored, wantedBy, opts, &p)...)
 	return p
+}
+
+func duplicate(key objects.Key, path, prev string) PlanError {
+	return PlanError{Key: key, Path: path, Message: fmt.Sprintf("defined twice (also in %s): keep one", prev)}
+}
+
+// keyOf is objects.KeyOf without parsing the apiVersion: typed objects
+// keep their kind in TypeMeta.
+func keyOf(o objects.Object) objects.Key {
+	if tm, ok := o.GetObjectKind().(*metav1.TypeMeta); ok && tm.Kind != "" {
+		return objects.Key{Kind: tm.Kind, Namespace: o.GetNamespace(), Name: o.GetName()}
+	}
+	return objects.KeyOf(o)
 }
 
 // prunes lists the deletes: this source's stored objects that are no
 // longer desired, workloads before the namespaces and config they use.
-func prunes(desired []Desired, stored []objects.Object, seen map[objects.Key]string, opts PlanOptions, p *Plan) []Change {
+func prunes(desired int, stored []objects.Object, wantedBy []int, opts PlanOptions, p *Plan) []Change {
 	if opts.Source == "" {
 		return nil
 	}
 	var dels []Change
-	for _, s := range stored {
-		key := objects.KeyOf(s)
-		if _, want := seen[key]; want || s.GetAnnotations()[objects.AnnotationSource] != opts.Source {
+	for i, s := range stored {
+		if wantedBy[i] != 0 || s.GetAnnotations()[objects.AnnotationSource] != opts.Source {
 			continue
 		}
-		dels = append(dels, Change{Action: Delete, Key: key, Path: s.GetAnnotations()[objects.AnnotationSourcePath], Old: s})
+		dels = append(dels, Change{Action: Delete, Key: keyOf(s), Path: s.GetAnnotations()[objects.AnnotationSourcePath], Old: s})
 	}
 	switch {
 	case len(dels) == 0:
@@ -177,7 +241,7 @@ func prunes(desired []Desired, stored []objects.Object, seen map[objects.Key]str
 	case !opts.Prune:
 		p.Warnings = append(p.Warnings, fmt.Sprintf("%d object(s) of source %q are no longer in git but pruning is off: they are kept", len(dels), opts.Source))
 		return nil
-	case len(desired) == 0 && !opts.AllowEmpty:
+	case desired == 0 && !opts.AllowEmpty:
 		p.Warnings = append(p.Warnings, fmt.Sprintf("the commit has no objects: nothing pruned, the %d object(s) of source %q are kept (allow empty commits on the source to prune them)", len(dels), opts.Source))
 		return nil
 	}

@@ -29,7 +29,16 @@ func summarise(p Plan) string {
 	return b.String()
 }
 
-func TestPlan(t *testing.T) {
+type planCase struct {
+	name    string
+	desired []Desired
+	stored  []objects.Object
+	opts    PlanOptions
+	want    string
+}
+
+// planCases are the planner's table: fresh objects on every call.
+func planCases() []planCase {
 	mine := func(o objects.Object) objects.Object { return storedAs(o, "main", "apps/"+o.GetName()+".yaml") }
 	controlled := func() objects.Object {
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-abc",
@@ -51,13 +60,7 @@ func TestPlan(t *testing.T) {
 		objects.SetTypeMeta(p, "Pod")
 		return p
 	}
-	tests := []struct {
-		name    string
-		desired []Desired
-		stored  []objects.Object
-		opts    PlanOptions
-		want    string
-	}{
+	return []planCase{
 		{"create in apply order", want(deploy("web", 2, "img:v1"), cm("cfg", nil), ns("apps")), nil, PlanOptions{Source: "main"},
 			"create Namespace/apps; create ConfigMap/default/cfg; create Deployment/default/web; unchanged 0"},
 		{"unchanged: other commit, system annotation, status", want(deploy("web", 2, "img:v1")),
@@ -89,7 +92,10 @@ func TestPlan(t *testing.T) {
 		{"secret values masked", want(secret("s", map[string]string{"pw": "new"})), []objects.Object{mine(secret("s", map[string]string{"pw": "old"}))}, PlanOptions{Source: "main"},
 			"update Secret/default/s [data.pw: (sensitive, sha256:" + hash("b2xk") + ")→(sensitive, sha256:" + hash("bmV3") + ")]; unchanged 0"},
 	}
-	for _, tc := range tests {
+}
+
+func TestPlan(t *testing.T) {
+	for _, tc := range planCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := summarise(PlanChanges(tc.desired, tc.stored, tc.opts)); got != tc.want {
 				t.Errorf("\ngot  %s\nwant %s", got, tc.want)

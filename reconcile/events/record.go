@@ -1,0 +1,294 @@
+package events
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// History bounds, as Kubernetes keeps events: an hour, and (our own
+// addition, so a crash-looping pod cannot fill the store) a count per
+// namespace.
+const (
+	MaxAge          = time.Hour
+	MaxPerNamespace = 1000
+	// slack lets a namespace grow a little past the limit before Record
+	// prunes it, so a busy namespace is listed once per slack events
+	// rather than on every new event.
+	slack = 100
+)
+
+// Event types.
+const (
+	Normal  = corev1.EventTypeNormal
+	Warning = corev1.EventTypeWarning
+)
+
+// Record stores an event about obj in tx: type Normal or Warning, a
+// CamelCase reason (Kubernetes' words: SuccessfulCreate, BackOff, …), a
+// message for a person, the component that saw it (source.component)
+// and the time. Recording the same object, type, reason and message again
+// bumps the stored event's count and lastTimestamp.
+func Record(tx *store.Tx, obj objects.Object, eventType, reason, message, component string, now time.Time) error {
+	ev := New(obj, eventType, reason, message, component, now)
+	return Store(tx, ev, now)
+}
+
+// New builds an event about obj (not stored).
+func New(obj objects.Object, eventType, reason, message, component string, now time.Time) *corev1.Event {
+	ns := obj.GetNamespace()
+	if ns == "" {
+		// Events about cluster-scoped objects (Nodes) live in default,
+		// as Kubernetes puts them.
+		ns = "default"
+	}
+	t := metav1.NewTime(now.UTC())
+	info, _ := objects.Info(objects.KindOf(obj))
+	ev := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns},
+		InvolvedObject: corev1.ObjectReference{
+			Kind: objects.KindOf(obj), APIVersion: info.APIVersion,
+			Namespace: obj.GetNamespace(), Name: obj.GetName(), UID: obj.GetUID(),
+		},
+		Reason: reason, Message: message, Type: eventType,
+		Source: corev1.EventSource{Component: component},
+		Count:  1, FirstTimestamp: t, LastTimestamp: t,
+	}
+	objects.SetTypeMeta(ev, "Event")
+	return ev
+}
+
+// Store records ev (as an agent posts it): a repeat of a stored event
+// bumps that one, else ev is created with a fresh name unless it has one
+// already. Missing fields are filled: count 1, timestamps now, type
+// Normal.
+func Store(tx *store.Tx, ev *corev1.Event, now time.Time) error {
+	objects.SetTypeMeta(ev, "Event")
+	if ev.Namespace == "" {
+		ev.Namespace = ev.InvolvedObject.Namespace
+		if ev.Namespace == "" {
+			ev.Namespace = "default"
+		}
+	}
+	if ev.Type == "" {
+		ev.Type = Normal
+	}
+	if ev.Count == 0 {
+		ev.Count = 1
+	}
+	if ev.LastTimestamp.IsZero() {
+		ev.LastTimestamp = metav1.NewTime(now.UTC())
+	}
+	if ev.FirstTimestamp.IsZero() {
+		ev.FirstTimestamp = ev.LastTimestamp
+	}
+	if ev.InvolvedObject.Kind == "" || ev.InvolvedObject.Name == "" || ev.Reason == "" {
+		return fmt.Errorf("event %q: involvedObject.kind, involvedObject.name and reason are required", ev.Name)
+	}
+	dedup := dedupKey(ev)
+	var name string
+	found, err := tx.GetMeta(dedup, &name)
+	if err != nil {
+		return err
+	}
+	if found {
+		cur, err := tx.Get(objects.Key{Kind: "Event", Namespace: ev.Namespace, Name: name})
+		switch {
+		case err == nil:
+			old := cur.(*corev1.Event)
+			old.Count += max(ev.Count, 1)
+			if ev.LastTimestamp.After(old.LastTimestamp.Time) {
+				old.LastTimestamp = ev.LastTimestamp
+			}
+			return tx.Update(old)
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+	}
+	if ev.Name == "" {
+		ev.Name = eventName(ev.InvolvedObject.Name, now)
+	}
+	for i := 0; ; i++ {
+		err := tx.Create(ev)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrExists) || i > 1000 {
+			return err
+		}
+		// Two events in the same nanosecond (an injected clock): take
+		// the next name.
+		ev.Name = eventName(ev.InvolvedObject.Name, now.Add(time.Duration(i+1)))
+	}
+	if err := tx.PutMeta(dedup, ev.Name); err != nil {
+		return err
+	}
+	return countAndPrune(tx, ev.Namespace, now)
+}
+
+func eventName(object string, now time.Time) string {
+	base := object
+	if len(base) > 200 {
+		base = base[:200]
+	}
+	return base + "." + strconv.FormatInt(now.UnixNano(), 16)
+}
+
+// dedupKey identifies "the same event": involved object, type, reason and
+// message.
+func dedupKey(ev *corev1.Event) string {
+	h := sha256.New()
+	o := ev.InvolvedObject
+	for _, s := range []string{o.Kind, o.Namespace, o.Name, string(o.UID), ev.Type, ev.Reason, ev.Message} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return "event/" + ev.Namespace + "/" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// countAndPrune keeps a per-namespace count of created events and prunes
+// the namespace when it passes the limit by the slack.
+func countAndPrune(tx *store.Tx, ns string, now time.Time) error {
+	key := "eventcount/" + ns
+	var n int
+	if _, err := tx.GetMeta(key, &n); err != nil {
+		return err
+	}
+	n++
+	if n > MaxPerNamespace+slack {
+		left, err := pruneNamespace(tx, ns, now)
+		if err != nil {
+			return err
+		}
+		n = left
+	}
+	return tx.PutMeta(key, n)
+}
+
+// Prune removes, in every namespace, events last seen more than MaxAge
+// before now and the oldest beyond MaxPerNamespace. It returns how many
+// it removed.
+func Prune(tx *store.Tx, now time.Time) (int, error) {
+	all, err := tx.List("Event", "")
+	if err != nil {
+		return 0, err
+	}
+	byNS := map[string]int{}
+	for _, o := range all {
+		byNS[o.GetNamespace()]++
+	}
+	removed := 0
+	for ns, n := range byNS {
+		left, err := pruneNamespace(tx, ns, now)
+		if err != nil {
+			return removed, err
+		}
+		removed += n - left
+		if err := tx.PutMeta("eventcount/"+ns, left); err != nil {
+			return removed, err
+		}
+	}
+	return removed, nil
+}
+
+// pruneNamespace applies both bounds to one namespace and returns how many
+// events are left.
+func pruneNamespace(tx *store.Tx, ns string, now time.Time) (int, error) {
+	objs, err := tx.List("Event", ns)
+	if err != nil {
+		return 0, err
+	}
+	evs := make([]*corev1.Event, 0, len(objs))
+	for _, o := range objs {
+		evs = append(evs, o.(*corev1.Event))
+	}
+	// Newest first.
+	sort.Slice(evs, func(i, j int) bool { return seenBefore(evs[j], evs[i]) })
+	left := 0
+	for _, ev := range evs {
+		if left < MaxPerNamespace && now.Sub(LastSeen(ev)) <= MaxAge {
+			left++
+			continue
+		}
+		if err := tx.Delete(objects.KeyOf(ev)); err != nil {
+			return 0, err
+		}
+		if err := tx.DeleteMeta(dedupKey(ev)); err != nil {
+			return 0, err
+		}
+	}
+	return left, nil
+}
+
+// LastSeen is when the event last happened: lastTimestamp, else
+// eventTime, else firstTimestamp, else its creation.
+func LastSeen(ev *corev1.Event) time.Time {
+	switch {
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp.Time
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	case !ev.FirstTimestamp.IsZero():
+		return ev.FirstTimestamp.Time
+	}
+	return ev.CreationTimestamp.Time
+}
+
+// For returns the events about one object (matched by kind and name, and
+// by uid when both have one), oldest first, as `describe` shows them.
+func For(evs []*corev1.Event, obj objects.Object) []*corev1.Event {
+	var out []*corev1.Event
+	kind := objects.KindOf(obj)
+	for _, ev := range evs {
+		io := ev.InvolvedObject
+		if io.Kind != kind || io.Name != obj.GetName() || io.Namespace != obj.GetNamespace() {
+			continue
+		}
+		if io.UID != "" && obj.GetUID() != "" && io.UID != obj.GetUID() {
+			continue
+		}
+		out = append(out, ev)
+	}
+	SortOldestFirst(out)
+	return out
+}
+
+// SortOldestFirst orders events by when they were last seen.
+func SortOldestFirst(evs []*corev1.Event) {
+	sort.SliceStable(evs, func(i, j int) bool { return seenBefore(evs[i], evs[j]) })
+}
+
+// seenBefore orders by LastSeen. Stored times have whole seconds, so ties
+// are common: the creation nanotime in the name's hex suffix breaks them.
+func seenBefore(a, b *corev1.Event) bool {
+	ta, tb := LastSeen(a), LastSeen(b)
+	if !ta.Equal(tb) {
+		return ta.Before(tb)
+	}
+	na, nb := nameTime(a.Name), nameTime(b.Name)
+	if na != nb {
+		return na < nb
+	}
+	return a.Name < b.Name
+}
+
+// nameTime is the nanotime in an event name "<object>.<hex>", or 0.
+func nameTime(name string) int64 {
+	i := strings.LastIndexByte(name, '.')
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(name[i+1:], 16, 64)
+	return n
+}

@@ -158,7 +158,7 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 		}
 		wantedBy[i] = di + 1
 		s := stored[i]
-		if m.unchanged(key, d, s) {
+		if m.unchanged(d, s) {
 			p.Unchanged++
 			continue
 		}
@@ -168,15 +168,15 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 		}
 		// Metadata is cheap to compare; the spec only when the memo does
 		// not already know it is the same.
-		if sameMeta(d.Object, s, opts.Source, d.Path) && m.sameSpec(key, d, s) {
-			m.remember(key, d, s, true)
+		if sameMeta(d.Object, s, opts.Source, d.Path) && m.sameSpec(d, s) {
+			m.remember(d, s, true)
 			p.Unchanged++
 			continue
 		}
 		want := withSystemFields(d.Object, s)
 		if sameSpec(want, s) {
 			same := sameMeta(want, s, opts.Source, d.Path)
-			m.remember(key, d, s, same)
+			m.remember(d, s, same)
 			if same {
 				p.Unchanged++
 				continue

@@ -11,8 +11,8 @@ import (
 // Planner is PlanChanges with a memory, for planning commit after commit of
 // the same sources against the same store. The expensive part of a plan is
 // comparing each desired object's spec with the stored one's. A Planner
-// remembers, per source and key, verdicts about a desired object (by
-// pointer, from a file) and a stored object:
+// remembers, per source and desired object (by pointer), verdicts about
+// it (from a file) and the stored object of its key:
 //
 //   - "same spec" as the stored spec named by uid and generation: the spec
 //     comparison is skipped, labels, annotations and ownership are still
@@ -70,7 +70,7 @@ func (pl *Planner) memo(source string) *memo {
 	defer pl.mu.Unlock()
 	m, ok := pl.memos[source]
 	if !ok {
-		m = &memo{entries: map[objects.Key]*verdict{}}
+		m = &memo{entries: map[objects.Object]*verdict{}}
 		pl.memos[source] = m
 	}
 	return m
@@ -100,7 +100,7 @@ func (pl *Planner) rememberWritten(p Plan, desired []Desired) {
 	defer m.mu.Unlock()
 	for _, c := range p.Changes {
 		if d := byKey[c.Key]; d.Object != nil && c.Action != Delete {
-			m.remember(c.Key, d, c.Object, false) // metadata checked next time
+			m.remember(d, c.Object, false) // metadata checked next time
 		}
 	}
 }
@@ -109,7 +109,7 @@ func (pl *Planner) rememberWritten(p Plan, desired []Desired) {
 // that remembers nothing (PlanChanges).
 type memo struct {
 	mu      sync.Mutex
-	entries map[objects.Key]*verdict
+	entries map[objects.Object]*verdict // by desired object (pointer)
 	// round numbers the plans; verdicts used or made in a round are kept,
 	// the others (objects no longer desired, changed, or refused) are
 	// dropped at its end, so the memo keeps no object the commit lost.
@@ -117,12 +117,12 @@ type memo struct {
 	touched int
 }
 
-// verdict: desired (this pointer, from this file) has the spec of the
+// verdict: the desired object (the pointer it is filed under), from this
+// file, has the spec of the
 // stored object with this uid and generation; and when storedRV is set, it
 // is unchanged (metadata included) against the stored object with that
 // resourceVersion.
 type verdict struct {
-	desired    objects.Object
 	path       string
 	uid        types.UID
 	generation int64
@@ -141,8 +141,8 @@ func (m *memo) start() {
 // unchanged reports whether a remembered verdict says d is unchanged
 // against s as a whole: s is the very stored version (same
 // resourceVersion) the verdict was reached on. It marks the verdict used.
-func (m *memo) unchanged(key objects.Key, d Desired, s objects.Object) bool {
-	v := m.lookup(key, d, s)
+func (m *memo) unchanged(d Desired, s objects.Object) bool {
+	v := m.lookup(d, s)
 	if v == nil || v.storedRV == "" || v.storedRV != s.GetResourceVersion() {
 		return false
 	}
@@ -152,8 +152,8 @@ func (m *memo) unchanged(key objects.Key, d Desired, s objects.Object) bool {
 
 // sameSpec reports whether a remembered verdict says d has s's spec
 // (same uid and generation). It marks the verdict used.
-func (m *memo) sameSpec(key objects.Key, d Desired, s objects.Object) bool {
-	v := m.lookup(key, d, s)
+func (m *memo) sameSpec(d Desired, s objects.Object) bool {
+	v := m.lookup(d, s)
 	if v == nil || v.generation != s.GetGeneration() {
 		return false
 	}
@@ -161,12 +161,12 @@ func (m *memo) sameSpec(key objects.Key, d Desired, s objects.Object) bool {
 	return true
 }
 
-func (m *memo) lookup(key objects.Key, d Desired, s objects.Object) *verdict {
+func (m *memo) lookup(d Desired, s objects.Object) *verdict {
 	if m == nil {
 		return nil
 	}
-	v, ok := m.entries[key]
-	if !ok || v.desired != d.Object || v.path != d.Path || v.uid == "" || v.uid != s.GetUID() {
+	v, ok := m.entries[d.Object]
+	if !ok || v.path != d.Path || v.uid == "" || v.uid != s.GetUID() {
 		return nil
 	}
 	return v
@@ -181,17 +181,17 @@ func (m *memo) use(v *verdict) {
 
 // remember records that d has the spec of s, and with whole that d is
 // unchanged against this version of s.
-func (m *memo) remember(key objects.Key, d Desired, s objects.Object, whole bool) {
+func (m *memo) remember(d Desired, s objects.Object, whole bool) {
 	if m == nil || s.GetUID() == "" || s.GetGeneration() == 0 {
 		return
 	}
-	v, ok := m.entries[key]
+	v, ok := m.entries[d.Object]
 	if !ok {
 		v = &verdict{}
-		m.entries[key] = v
+		m.entries[d.Object] = v
 	}
 	m.use(v)
-	*v = verdict{desired: d.Object, path: d.Path, uid: s.GetUID(), generation: s.GetGeneration(), round: m.round}
+	*v = verdict{path: d.Path, uid: s.GetUID(), generation: s.GetGeneration(), round: m.round}
 	if whole && s.GetResourceVersion() != "" {
 		v.storedRV = s.GetResourceVersion()
 	}

@@ -5,6 +5,18 @@
 // with field-level changes out. Apply is the I/O edge: one store
 // transaction lists, plans, writes and records the source's status.
 //
+// Speed. A Planner is PlanChanges with a memory of verdicts ("this desired
+// object has the spec of the stored object with this uid and generation",
+// "is unchanged against this resourceVersion"), so that re-planning a
+// commit that changed one file of 10,000 compares one spec: the schema
+// package hands out the same object pointers for unchanged files. An
+// Applier (NewApplier, one per store, long-lived) applies with a Planner
+// and lists the stored objects with store.Tx.ListShared (the store's
+// cached objects, read-only, no copies); the plan it returns holds copies.
+// Neither the planner nor the Applier ever modifies desired or stored
+// objects: both are shared with caches. Apply (the function) is a
+// memory-less convenience. Figures: bench_test.go, commit_bench_test.go.
+//
 // Decisions worth knowing:
 //
 //   - Ownership. Objects a source writes carry reconcile.dev/source (its

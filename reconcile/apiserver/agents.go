@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -40,6 +41,10 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	objects.SetTypeMeta(&n, "Node")
 	setReady(&n, s.now())
 	err := s.Store.Update(func(tx *store.Tx) error {
+		// The controller owns spec.podCIDR: the same subnet on every registration.
+		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
+			return err
+		}
 		cur, err := tx.Get(objects.KeyOf(&n))
 		if errors.Is(err, store.ErrNotFound) {
 			return tx.Create(&n)

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -35,6 +36,8 @@ type Server struct {
 	Log   *slog.Logger
 	// Now is the clock (injected in tests).
 	Now func() time.Time
+	// NodeIPAM is the pod network nodes get their subnets from (zero: 10.244.0.0/16, a /24 each).
+	NodeIPAM nodeipam.Config
 }
 
 // Handler returns the HTTP handler with every route.

@@ -18,8 +18,11 @@ type Changes struct {
 	// UpdateStatus lists objects whose status changed.
 	UpdateStatus []objects.Object
 	// Delete lists objects to remove; the runner deletes only if the
-	// stored object still has the same uid.
+	// stored object still has the same uid. Pods are deleted gracefully
+	// (store.Tx.DeletePodGracefully).
 	Delete []objects.Object
+	// Events are recorded in the same transaction (events.go).
+	Events []Event
 	// RequeueAfter > 0 asks to run the step again after that long even
 	// if nothing changes (e.g. a pod becomes available after
 	// minReadySeconds).
@@ -31,7 +34,7 @@ type Changes struct {
 
 // Empty reports whether there is nothing to write.
 func (c Changes) Empty() bool {
-	return len(c.Create) == 0 && len(c.Update) == 0 && len(c.UpdateStatus) == 0 && len(c.Delete) == 0
+	return len(c.Create) == 0 && len(c.Update) == 0 && len(c.UpdateStatus) == 0 && len(c.Delete) == 0 && len(c.Events) == 0
 }
 
 func (c *Changes) requeueAfter(d time.Duration) {

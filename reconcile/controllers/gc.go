@@ -19,7 +19,8 @@ var OwnerKinds = map[string]bool{
 // objs has its uid. The cascade is followed in one call: when a Deployment
 // is gone, its ReplicaSets and their pods are all returned (owners before
 // their dependents), so deleting a Deployment removes everything under it
-// in one transaction. objs must hold every object of OwnerKinds and the
+// in one transaction (pods gracefully: they stay, terminating, until their
+// agent has stopped them). objs must hold every object of OwnerKinds and the
 // dependents to check.
 func Orphans(objs []objects.Object) []objects.Object {
 	live := make(map[types.UID]bool, len(objs))
@@ -40,7 +41,11 @@ func Orphans(objs []objects.Object) []objects.Object {
 	for len(queue) > 0 {
 		o := queue[0]
 		queue = queue[1:]
-		out = append(out, o)
+		if o.GetDeletionTimestamp() == nil {
+			// A terminating pod is already on its way out; its agent
+			// removes it. Its own dependents are still followed.
+			out = append(out, o)
+		}
 		deps := children[o.GetUID()]
 		sortObjects(deps)
 		queue = append(queue, deps...)

@@ -32,3 +32,17 @@ func TestOrphansCascade(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestOrphansSkipsTerminatingPods(t *testing.T) {
+	rs := replicaSet("web-abc", 1)
+	rs.UID = "rs1"
+	rs.OwnerReferences = []metav1.OwnerReference{{Kind: "Deployment", Name: "web", UID: "gone", Controller: ptr(true)}}
+	live := ownedPod(rs, "p1")
+	dying := ownedPod(rs, "p2")
+	ts := metav1.NewTime(t0)
+	dying.DeletionTimestamp = &ts
+	got := Orphans([]objects.Object{rs, live, dying})
+	if len(got) != 2 || got[0].GetName() != "web-abc" || got[1].GetName() != "web-abc-p1" {
+		t.Errorf("got %v, want the ReplicaSet and its live pod (the terminating one is on its way out)", names(got))
+	}
+}

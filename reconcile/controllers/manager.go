@@ -311,7 +311,7 @@ func (m *Manager) steps(ctx context.Context, steps []keyedChanges) error {
 		}
 		err := m.st.Update(func(tx *store.Tx) error {
 			for _, s := range batch {
-				if err := writeChanges(tx, s.ch); err != nil {
+				if err := writeChanges(tx, s.ch, now); err != nil {
 					return err
 				}
 			}
@@ -370,7 +370,7 @@ func (m *Manager) requeueAsAsked(k objects.Key, ch Changes, now time.Time) {
 // they are expected when someone else writes the same object. It returns
 // an error only if the manager must stop.
 func (m *Manager) write(k objects.Key, ch Changes, now time.Time) error {
-	err := m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, ch) })
+	err := m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, ch, now) })
 	switch {
 	case err == nil:
 		m.q.succeeded(k)
@@ -389,7 +389,7 @@ func isRace(err error) bool {
 	return errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrExists) || errors.Is(err, store.ErrNotFound)
 }
 
-func writeChanges(tx *store.Tx, ch Changes) error {
+func writeChanges(tx *store.Tx, ch Changes, now time.Time) error {
 	for _, o := range ch.Create {
 		if err := tx.Create(o); err != nil {
 			return err
@@ -406,16 +406,17 @@ func writeChanges(tx *store.Tx, ch Changes) error {
 		}
 	}
 	for _, o := range ch.Delete {
-		if err := deleteIfSame(tx, o); err != nil {
+		if err := deleteIfSame(tx, o, now); err != nil {
 			return err
 		}
 	}
-	return nil
+	return recordEvents(tx, ch.Events)
 }
 
 // deleteIfSame deletes o unless it is already gone or was replaced by a
-// new object of the same name (another uid).
-func deleteIfSame(tx *store.Tx, o objects.Object) error {
+// new object of the same name (another uid). Pods are deleted gracefully:
+// a bound pod is marked terminating and its agent removes it.
+func deleteIfSame(tx *store.Tx, o objects.Object, now time.Time) error {
 	k := objects.KeyOf(o)
 	cur, err := tx.Get(k)
 	if errors.Is(err, store.ErrNotFound) {
@@ -427,7 +428,7 @@ func deleteIfSame(tx *store.Tx, o objects.Object) error {
 	if cur.GetUID() != o.GetUID() {
 		return nil
 	}
-	return tx.Delete(k)
+	return tx.DeleteGracefully(k, now)
 }
 
 func (m *Manager) logChanges(k objects.Key, ch Changes) {

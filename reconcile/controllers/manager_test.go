@@ -48,6 +48,7 @@ func startManager(t testing.TB, cfg Options) *store.Store {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- NewManager(st, cfg).Run(ctx) }()
+	go finalizeTerminatingPods(ctx, st)
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {

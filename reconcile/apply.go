@@ -162,7 +162,9 @@ func execute(tx *store.Tx, p Plan, res *ApplyResult) error {
 			err = tx.Update(c.Object)
 			res.Updated++
 		case Delete:
-			err = tx.Delete(c.Key)
+			// Pods go gracefully: a running one is marked terminating and
+			// its agent stops it (SIGTERM, grace period) before removing it.
+			err = tx.DeleteGracefully(c.Key, time.Now())
 			res.Deleted++
 		}
 		if err != nil {

@@ -11,7 +11,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -26,8 +25,12 @@ const DefaultRevisionHistoryLimit = 10
 
 // ReconcileDeployment computes the writes that bring a Deployment's
 // ReplicaSets to its spec: the ReplicaSet of the current template
-// (named <deployment>-<pod-template-hash>) gets spec.replicas, older ones
-// are scaled to zero and, beyond revisionHistoryLimit, deleted; orphaned
+// (named <deployment>-<pod-template-hash>) grows to spec.replicas while
+// older ones shrink to zero, step by step as the strategy allows
+// (planReplicas: RollingUpdate within maxSurge/maxUnavailable, gated on
+// availability, or Recreate), and beyond revisionHistoryLimit scaled-down
+// ones are deleted; the Progressing condition tracks
+// progressDeadlineSeconds (syncProgress); orphaned
 // ReplicaSets the selector matches are adopted; the Deployment's status is
 // summed from its ReplicaSets. rses are the ReplicaSets of d's namespace.
 func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now time.Time) Changes {
@@ -71,6 +74,7 @@ func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now ti
 		}
 		newRS = newReplicaSet(d, name, hash, maxRevision(olds)+1)
 		ch.Create = append(ch.Create, newRS)
+		markNewReplicaSetCreated(status, d, newRS, mnow)
 	} else if newRS != nil {
 		if rev := maxRevision(olds); revisionOf(newRS) <= rev {
 			// An old template came back: its ReplicaSet becomes the newest revision.
@@ -100,17 +104,9 @@ func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now ti
 	}
 
 	summarise(status, d, newRS, olds, mnow)
+	ch.requeueAfter(syncProgress(status, d, newRS, now))
 	ch.addDeploymentStatus(d, status)
 	return ch
-}
-
-// planReplicas decides the replicas of the new and each old ReplicaSet.
-// This first cut replaces every pod at once: the new ReplicaSet gets
-// spec.replicas and every old one goes to zero. A rolling update (maxSurge,
-// maxUnavailable, readiness-gated) replaces this function: it sees the
-// same inputs and the old ReplicaSets' ready counts in their status.
-func planReplicas(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1.ReplicaSet) (int32, []int32) {
-	return replicasOf(d.Spec.Replicas), make([]int32, len(olds))
 }
 
 // claimReplicaSets returns the ReplicaSets d controls, adopting orphans its
@@ -228,58 +224,6 @@ func historyToDelete(d *appsv1.Deployment, olds []*appsv1.ReplicaSet) []objects.
 		out = append(out, rs)
 	}
 	return out
-}
-
-// summarise fills the Deployment status from its ReplicaSets' status.
-func summarise(st *appsv1.DeploymentStatus, d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1.ReplicaSet, now metav1.Time) {
-	st.Replicas, st.ReadyReplicas, st.AvailableReplicas, st.UpdatedReplicas = 0, 0, 0, 0
-	for _, rs := range append(olds, newRS) {
-		if rs == nil {
-			continue
-		}
-		st.Replicas += rs.Status.Replicas
-		st.ReadyReplicas += rs.Status.ReadyReplicas
-		st.AvailableReplicas += rs.Status.AvailableReplicas
-	}
-	if newRS != nil {
-		st.UpdatedReplicas = newRS.Status.Replicas
-	}
-	want := replicasOf(d.Spec.Replicas)
-	st.UnavailableReplicas = max(0, want-st.AvailableReplicas)
-
-	minAvailable := want - maxUnavailable(d)
-	avail := appsv1.DeploymentCondition{Type: appsv1.DeploymentAvailable, Status: corev1.ConditionTrue,
-		Reason: "MinimumReplicasAvailable", Message: "Deployment has minimum availability."}
-	if st.AvailableReplicas < minAvailable {
-		avail.Status, avail.Reason, avail.Message = corev1.ConditionFalse, "MinimumReplicasUnavailable", "Deployment does not have minimum availability."
-	}
-	st.Conditions = setDeploymentCondition(st.Conditions, avail, now)
-
-	if newRS != nil {
-		prog := appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing, Status: corev1.ConditionTrue,
-			Reason: "ReplicaSetUpdated", Message: fmt.Sprintf("ReplicaSet %q is progressing.", newRS.Name)}
-		if st.UpdatedReplicas == want && st.Replicas == want && st.AvailableReplicas == want {
-			prog.Reason, prog.Message = "NewReplicaSetAvailable", fmt.Sprintf("ReplicaSet %q has successfully progressed.", newRS.Name)
-		}
-		st.Conditions = setDeploymentCondition(st.Conditions, prog, now)
-	}
-}
-
-// maxUnavailable resolves spec.strategy.rollingUpdate.maxUnavailable
-// (default 25 %, rounded down) against the replicas; 0 for Recreate.
-func maxUnavailable(d *appsv1.Deployment) int32 {
-	if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
-		return 0
-	}
-	v := intstr.FromString("25%")
-	if ru := d.Spec.Strategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
-		v = *ru.MaxUnavailable
-	}
-	n, err := intstr.GetScaledValueFromIntOrPercent(&v, int(replicasOf(d.Spec.Replicas)), false)
-	if err != nil {
-		return 0
-	}
-	return int32(n)
 }
 
 func (ch *Changes) addDeploymentStatus(d *appsv1.Deployment, st *appsv1.DeploymentStatus) {

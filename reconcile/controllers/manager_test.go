@@ -186,7 +186,12 @@ func TestManagerDeploymentLifecycle(t *testing.T) {
 	editDeployment(t, st, "web", func(d *appsv1.Deployment) { *d.Spec.Replicas = 1 })
 	waitFor(t, st, "1 pod", boundPods(1, "n1", "img:v1"))
 
-	editDeployment(t, st, "web", func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = "img:v2" })
+	// No agent makes these pods ready, so a rolling update would wait for
+	// the new pod forever (as it should); Recreate replaces without waiting.
+	editDeployment(t, st, "web", func(d *appsv1.Deployment) {
+		d.Spec.Template.Spec.Containers[0].Image = "img:v2"
+		d.Spec.Strategy.Type = appsv1.RecreateDeploymentStrategyType
+	})
 	waitFor(t, st, "pods replaced, old ReplicaSet at 0", func(pods []*corev1.Pod, rses []*appsv1.ReplicaSet) string {
 		if msg := boundPods(1, "n1", "img:v2")(pods, rses); msg != "" {
 			return msg

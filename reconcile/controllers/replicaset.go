@@ -79,6 +79,7 @@ func ReconcileReplicaSet(rs *appsv1.ReplicaSet, pods []*corev1.Pod, suffix Suffi
 	}
 
 	countReplicas(status, rs, active, now, &ch)
+	status.TerminatingReplicas = countTerminating(rs, pods)
 	ch.addReplicaSetStatus(rs, status)
 	return ch
 }
@@ -242,6 +243,22 @@ func countReplicas(st *appsv1.ReplicaSetStatus, rs *appsv1.ReplicaSet, active []
 			ch.requeueAfter(wait)
 		}
 	}
+}
+
+// countTerminating counts rs's pods that are being deleted gracefully
+// (nil when none, so a steady status has no such field): a Recreate
+// rollout waits for them to be gone.
+func countTerminating(rs *appsv1.ReplicaSet, pods []*corev1.Pod) *int32 {
+	var n int32
+	for _, p := range pods {
+		if p.DeletionTimestamp != nil && ownedBy(p, rs) && !podTerminal(p) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	return &n
 }
 
 func (ch *Changes) addReplicaSetStatus(rs *appsv1.ReplicaSet, st *appsv1.ReplicaSetStatus) {

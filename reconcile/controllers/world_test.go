@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"reflect"
 	"sort"
 	"strconv"
 	"testing"
@@ -90,6 +91,9 @@ func copyStatusForTest(dst, src objects.Object) {
 		d.Status = src.(*corev1.Pod).Status
 	case *corev1.Node:
 		d.Status = src.(*corev1.Node).Status
+	default:
+		// Every other kind (DaemonSet, StatefulSet, Job, ...) has a Status field too.
+		reflect.ValueOf(dst).Elem().FieldByName("Status").Set(reflect.ValueOf(src).Elem().FieldByName("Status"))
 	}
 }
 

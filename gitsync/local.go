@@ -107,31 +107,78 @@ func positionIn(root, dir string) string {
 // snapshot reads the committed tree at ref. If git repacked behind our back
 // (gc), objects move to a new pack that the storage has not indexed yet: the
 // read is retried once after re-indexing.
-func (l *localRepo) snapshot(ref string, cache *blobCache) (*Snapshot, error) {
-	snap, err := l.read(ref, cache)
+func (l *localRepo) snapshot(ref string, cache *blobCache, verify Verification) (*Snapshot, error) {
+	snap, err := l.read(ref, cache, verify)
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		_ = l.storage.Close() // drops open packs, which gc may have deleted
 		l.storage.Reindex()
-		snap, err = l.read(ref, cache)
+		snap, err = l.read(ref, cache, verify)
 	}
 	return snap, err
 }
 
-func (l *localRepo) read(ref string, cache *blobCache) (*Snapshot, error) {
-	c, err := l.resolve(ref)
+func (l *localRepo) read(ref string, cache *blobCache, verify Verification) (*Snapshot, error) {
+	res, err := l.resolveTarget(ref)
 	if err != nil {
 		return nil, err
 	}
-	files, err := cache.files(l.storage, c, l.subPath)
+	signer, err := verify.verifyTarget(l.storage, res.target, res.commit, res.name(ref), res.isTag)
+	if err != nil {
+		return nil, err
+	}
+	files, err := cache.files(l.storage, res.commit, l.subPath)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", l.root, err)
 	}
-	return snapshotOf(c, files), nil
+	snap := snapshotOf(res.commit, files)
+	snap.ResolvedRef, snap.SignedBy = res.resolvedRef, signer
+	return snap, nil
 }
 
-// resolve finds the commit a ref names: HEAD for "", else a branch, a tag,
-// then a full or short commit hash.
+// resolved is where a ref led: the object it names (a tag object for an
+// annotated tag) and the commit behind it.
+type resolved struct {
+	target      plumbing.Hash
+	commit      *object.Commit
+	isTag       bool
+	resolvedRef string // the tag a semver range chose
+}
+
+// name is how to call the ref in messages.
+func (r resolved) name(ref string) string {
+	if r.resolvedRef != "" {
+		return r.resolvedRef
+	}
+	return ref
+}
+
+// resolve finds the commit a ref names (see resolveTarget).
 func (l *localRepo) resolve(ref string) (*object.Commit, error) {
+	r, err := l.resolveTarget(ref)
+	return r.commit, err
+}
+
+// resolveTarget finds what a ref names: HEAD for "", the highest matching
+// tag for a semver range, else a branch, a tag, then a full or short commit
+// hash.
+func (l *localRepo) resolveTarget(ref string) (resolved, error) {
+	if IsSemverRange(ref) {
+		var tags []string
+		if iter, err := l.repo.Tags(); err == nil {
+			_ = iter.ForEach(func(r *plumbing.Reference) error { tags = append(tags, r.Name().Short()); return nil })
+		}
+		tag, err := pickSemverTag(ref, tags, l.root)
+		if err != nil {
+			return resolved{}, err
+		}
+		r, err := l.resolveTarget(plumbing.NewTagReferenceName(tag).String())
+		r.resolvedRef = tag
+		return r, err
+	}
+	peel := func(h plumbing.Hash, isTag bool, what string) (resolved, error) {
+		c, err := peelToCommit(l.storage, h, what)
+		return resolved{target: h, commit: c, isTag: isTag}, err
+	}
 	if ref == "" {
 		head, err := l.repo.Reference(plumbing.HEAD, true)
 		if err != nil {
@@ -139,29 +186,29 @@ func (l *localRepo) resolve(ref string) (*object.Commit, error) {
 			if sym, err := l.repo.Reference(plumbing.HEAD, false); err == nil && sym.Type() == plumbing.SymbolicReference {
 				target = "branch " + sym.Target().Short()
 			}
-			return nil, fmt.Errorf("%s has no commit at HEAD (%s): commit something first, or set a ref", l.root, target)
+			return resolved{}, fmt.Errorf("%s has no commit at HEAD (%s): commit something first, or set a ref", l.root, target)
 		}
-		return peelToCommit(l.storage, head.Hash(), "HEAD")
+		return peel(head.Hash(), false, "HEAD")
 	}
 	for _, name := range candidateRefs(ref) {
 		r, err := l.repo.Reference(name, true)
 		if err == nil {
-			return peelToCommit(l.storage, r.Hash(), ref)
+			return peel(r.Hash(), name.IsTag(), ref)
 		}
 		if !errors.Is(err, plumbing.ErrReferenceNotFound) {
-			return nil, fmt.Errorf("reading ref %s in %s: %w", name, l.root, err)
+			return resolved{}, fmt.Errorf("reading ref %s in %s: %w", name, l.root, err)
 		}
 	}
 	if hexHash.MatchString(ref) {
 		if h, err := l.repo.ResolveRevision(plumbing.Revision(strings.ToLower(ref))); err == nil {
-			return peelToCommit(l.storage, *h, ref)
+			return peel(*h, false, ref)
 		}
 	}
 	var refs []*plumbing.Reference
 	if iter, err := l.repo.References(); err == nil {
 		_ = iter.ForEach(func(r *plumbing.Reference) error { refs = append(refs, r); return nil })
 	}
-	return nil, refNotFound(ref, l.root, refs)
+	return resolved{}, refNotFound(ref, l.root, refs)
 }
 
 // SnapshotAt reads the committed tree at ref of the local repository
@@ -176,7 +223,7 @@ func SnapshotAt(repoDir, ref, path string) (*Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	snap, err := l.snapshot(ref, newBlobCache())
+	snap, err := l.snapshot(ref, newBlobCache(), Verification{})
 	if err != nil {
 		return nil, err
 	}

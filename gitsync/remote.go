@@ -70,7 +70,7 @@ func (r *remoteRepo) open() error {
 
 // fetch lists the remote's refs, fetches the one ref needs unless its commit
 // is already here, and reads the tree.
-func (r *remoteRepo) fetch(ctx context.Context, ref, subPath string, cache *blobCache) (*Snapshot, error) {
+func (r *remoteRepo) fetch(ctx context.Context, ref, subPath string, cache *blobCache, verify Verification) (*Snapshot, error) {
 	if err := r.open(); err != nil {
 		return nil, err
 	}
@@ -86,16 +86,41 @@ func (r *remoteRepo) fetch(ctx context.Context, ref, subPath string, cache *blob
 	if err != nil {
 		return nil, r.explain("listing refs of", err)
 	}
+	var resolvedRef string
+	if IsSemverRange(ref) {
+		var tags []string
+		for _, t := range refs {
+			if t.Name().IsTag() {
+				tags = append(tags, t.Name().Short())
+			}
+		}
+		if resolvedRef, err = pickSemverTag(ref, tags, r.url); err != nil {
+			return nil, err
+		}
+		ref = plumbing.NewTagReferenceName(resolvedRef).String()
+	}
 	name, hash, err := pickRemoteRef(refs, ref, r.url)
 	if err != nil {
 		return nil, err
 	}
 	var commit *object.Commit
+	target := hash
 	if name != "" {
 		commit, err = r.fetchRef(ctx, auth, name, hash, ref)
 	} else {
 		commit, err = r.fetchCommit(ctx, auth, ref, refs)
+		if commit != nil {
+			target = commit.Hash
+		}
 	}
+	if err != nil {
+		return nil, err
+	}
+	refName := ref
+	if resolvedRef != "" {
+		refName = resolvedRef
+	}
+	signer, err := verify.verifyTarget(r.storage, target, commit, refName, name.IsTag())
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +128,9 @@ func (r *remoteRepo) fetch(ctx context.Context, ref, subPath string, cache *blob
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", r.url, err)
 	}
-	return snapshotOf(commit, files), nil
+	snap := snapshotOf(commit, files)
+	snap.ResolvedRef, snap.SignedBy = resolvedRef, signer
+	return snap, nil
 }
 
 // pickRemoteRef resolves ref against the advertised refs: "" is the remote

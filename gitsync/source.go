@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/schema"
@@ -31,6 +32,11 @@ type Snapshot struct {
 	Message string
 	Time    time.Time     // commit time (committer date)
 	Files   []schema.File // blobs under Config.Path, sorted by Path
+	// ResolvedRef is the tag a semver range in Config.Ref chose; "" otherwise.
+	ResolvedRef string
+	// SignedBy names the trusted key that signed the commit (or tag) when the
+	// source verifies signatures; "" otherwise.
+	SignedBy string
 }
 
 // Config describes one git source.
@@ -44,6 +50,7 @@ type Config struct {
 	SSHKeyFile     string        // ssh: private key file
 	KnownHostsFile string        // ssh: known_hosts file; default ~/.ssh/known_hosts
 	CacheDir       string        // remote sources: clones go to CacheDir/<Name>
+	Verify         Verification  // signatures required before a commit is deployed; zero = off
 }
 
 // urlKind is how a source URL is reached.
@@ -95,6 +102,8 @@ type Source struct {
 
 	subsMu sync.Mutex
 	subs   map[chan struct{}]struct{}
+	// nextPoll is the UnixNano of the next poll of a remote source.
+	nextPoll atomic.Int64
 }
 
 // New checks cfg and prepares a source. A local repo is opened now, so a
@@ -113,6 +122,9 @@ func New(cfg Config) (*Source, error) {
 	cfg.Path, err = cleanSubPath(cfg.Path)
 	if err != nil {
 		return nil, err
+	}
+	if err := cfg.Verify.check(); err != nil {
+		return nil, fmt.Errorf("source %q: %w", cfg.Name, err)
 	}
 	s := &Source{cfg: cfg, kind: kind, blobs: newBlobCache(), subs: map[chan struct{}]struct{}{}}
 	if kind == kindLocal {
@@ -155,9 +167,14 @@ func (s *Source) Fetch(ctx context.Context) (*Snapshot, error) {
 		err  error
 	)
 	if s.local != nil {
-		snap, err = s.local.snapshot(s.cfg.Ref, s.blobs)
+		snap, err = s.local.snapshot(s.cfg.Ref, s.blobs, s.cfg.Verify)
 	} else {
-		snap, err = s.remote.fetch(ctx, s.cfg.Ref, s.cfg.Path, s.blobs)
+		snap, err = s.remote.fetch(ctx, s.cfg.Ref, s.cfg.Path, s.blobs, s.cfg.Verify)
+	}
+	var refused *UnverifiedError
+	if errors.As(err, &refused) {
+		refused.Commit.Source = s.cfg.Name
+		return nil, refused
 	}
 	if err != nil {
 		return nil, fmt.Errorf("source %q: %w", s.cfg.Name, err)

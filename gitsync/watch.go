@@ -38,7 +38,7 @@ func (s *Source) Watch(ctx context.Context) <-chan struct{} {
 			close(ch)
 		}()
 		if s.local == nil {
-			tick(ctx, ch, s.cfg.PollInterval)
+			s.tick(ctx, ch, s.cfg.PollInterval)
 			return
 		}
 		if err := watchRefs(ctx, ch, s.local); err != nil {
@@ -64,17 +64,29 @@ func signal(ch chan struct{}) {
 	}
 }
 
-func tick(ctx context.Context, ch chan struct{}, every time.Duration) {
+func (s *Source) tick(ctx context.Context, ch chan struct{}, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
+	s.nextPoll.Store(time.Now().Add(every).UnixNano())
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case now := <-t.C:
+			s.nextPoll.Store(now.Add(every).UnixNano())
 			signal(ch)
 		}
 	}
+}
+
+// NextPoll is when a remote source is polled next; zero for a local
+// source (watched, not polled) and before Watch runs.
+func (s *Source) NextPoll() time.Time {
+	n := s.nextPoll.Load()
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n)
 }
 
 // pollLocal is the fallback without fsnotify: it compares the resolved ref

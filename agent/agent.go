@@ -25,6 +25,14 @@ type Options struct {
 	Host         *HostInfo        // default ReadHostInfo()
 	Version      string           // reported as the node's kubelet version
 
+	// The pod network and discovery (podnet.go, package agent/discovery):
+	// the Podman network pods join, the resolver they get, and the service
+	// variables of a namespace for their containers. Zero values: Podman's
+	// default network, the host's resolver, no service variables.
+	Network    string
+	DNS        *PodDNS
+	ServiceEnv func(ctx context.Context, namespace string) (map[string]string, error)
+
 	HeartbeatInterval time.Duration // default 10 s
 	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
 }

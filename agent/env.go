@@ -18,6 +18,10 @@ type objectCache struct {
 	configMaps map[string]*corev1.ConfigMap
 	secrets    map[string]*corev1.Secret
 	errs       map[string]error
+	// serviceEnv is agent.Options.ServiceEnv; services caches its answers
+	// by namespace (see serviceVars in podnet.go).
+	serviceEnv func(ctx context.Context, namespace string) (map[string]string, error)
+	services   map[string]map[string]string
 }
 
 func newObjectCache(cp ControlPlane) *objectCache {
@@ -78,11 +82,14 @@ func secretKeys(s *corev1.Secret) map[string][]byte {
 	return out
 }
 
-// containerEnv resolves env and envFrom the way the kubelet does: envFrom
-// first, env after it (env wins), $(VAR) references expanded against the
-// variables defined before.
+// containerEnv resolves env and envFrom the way the kubelet does: service
+// variables first, envFrom after them, env last (env wins), $(VAR)
+// references expanded against the variables defined before.
 func containerEnv(ctx context.Context, oc *objectCache, pod *corev1.Pod, c *corev1.Container, podIP, hostIP string) (map[string]string, error) {
-	env := map[string]string{}
+	env, err := oc.serviceVars(ctx, pod)
+	if err != nil {
+		return nil, err
+	}
 	for _, from := range c.EnvFrom {
 		switch {
 		case from.ConfigMapRef != nil:

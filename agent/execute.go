@@ -24,6 +24,7 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 		ips[op.UID] = op.IP
 	}
 	oc := newObjectCache(a.opts.ControlPlane)
+	oc.serviceEnv = a.opts.ServiceEnv
 	var order []string
 	byPod := map[string][]Action{}
 	for _, act := range actions {
@@ -91,6 +92,7 @@ func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
 			}
 		}
 	}
+	a.podNetwork(pod, &cfg)
 	_, err := a.opts.Runtime.CreatePod(ctx, cfg)
 	return err
 }

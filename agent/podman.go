@@ -169,6 +169,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	for _, p := range cfg.Ports {
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
+	podNetworkSpec(&ps, cfg)
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)

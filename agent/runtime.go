@@ -61,6 +61,10 @@ type PodConfig struct {
 	Hostname string
 	Labels   map[string]string
 	Ports    []PortMapping
+	// Network is the Podman network the pod joins ("": Podman's default).
+	Network string
+	// DNS* make the pod's resolv.conf (empty: Podman copies the host's).
+	DNSServers, DNSSearch, DNSOptions []string
 }
 
 // PortMapping publishes a container port on the host (hostPort).

@@ -1,0 +1,26 @@
+package scheduler
+
+import (
+	corev1 "k8s.io/api/core/v1"
+)
+
+// DaemonPodFits reports why a DaemonSet's pod must not run on node: the
+// node's labels do not match the pod's nodeSelector, or the node has a
+// NoSchedule/NoExecute taint the pod does not tolerate (a cordoned node
+// counts as the unschedulable taint). An empty result means the node is
+// eligible. Readiness and free resources are not checked: as in
+// Kubernetes, a daemon pod belongs on every eligible node, ready or not.
+//
+// The DaemonSet controller binds its pods itself (spec.nodeName set at
+// creation), so Schedule never sees them as pending; bound daemon pods
+// still count against their node's resources for the pods Schedule places.
+func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
+	p := newPodInfo(pod)
+	n := &NodeInfo{Node: node, ready: true}
+	for _, f := range []FilterPlugin{NodeUnschedulable{}, NodeSelector{}, TaintToleration{}} {
+		if r := f.Filter(p, n); len(r) > 0 {
+			return r
+		}
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package scheduler
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestDaemonPodFits(t *testing.T) {
+	node := func(labels map[string]string, unschedulable bool, taints ...corev1.Taint) *corev1.Node {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: labels}}
+		n.Spec.Unschedulable, n.Spec.Taints = unschedulable, taints
+		return n
+	}
+	gpuTaint := corev1.Taint{Key: "gpu", Value: "yes", Effect: corev1.TaintEffectNoSchedule}
+	tolerateGPU := corev1.Toleration{Key: "gpu", Operator: corev1.TolerationOpExists}
+	tolerateUnschedulable := corev1.Toleration{Key: corev1.TaintNodeUnschedulable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoSchedule}
+	cases := []struct {
+		name string
+		sel  map[string]string
+		tols []corev1.Toleration
+		node *corev1.Node
+		want string
+	}{
+		{"any node", nil, nil, node(nil, false), ""},
+		{"selector matches", map[string]string{"disk": "ssd"}, nil, node(map[string]string{"disk": "ssd"}, false), ""},
+		{"selector does not match", map[string]string{"disk": "ssd"}, nil, node(map[string]string{"disk": "hdd"}, false), ReasonNodeSelector},
+		{"untolerated taint", nil, nil, node(nil, false, gpuTaint), "node(s) had untolerated taint {gpu: yes}"},
+		{"tolerated taint", nil, []corev1.Toleration{tolerateGPU}, node(nil, false, gpuTaint), ""},
+		{"prefer-no-schedule is no bar", nil, nil, node(nil, false, corev1.Taint{Key: "x", Effect: corev1.TaintEffectPreferNoSchedule}), ""},
+		{"cordoned", nil, nil, node(nil, true), ReasonUnschedulable},
+		{"cordoned but tolerated", nil, []corev1.Toleration{tolerateUnschedulable}, node(nil, true), ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &corev1.Pod{}
+			p.Spec.NodeSelector, p.Spec.Tolerations = tc.sel, tc.tols
+			got := ""
+			if r := DaemonPodFits(p, tc.node); len(r) > 0 {
+				got = r[0]
+			}
+			if got != tc.want {
+				t.Errorf("DaemonPodFits = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -233,6 +233,9 @@ func prunes(desired int, stored []objects.Object, wantedBy []int, opts PlanOptio
 		if wantedBy[i] != 0 || s.GetAnnotations()[objects.AnnotationSource] != opts.Source {
 			continue
 		}
+		if s.GetDeletionTimestamp() != nil {
+			continue // already terminating (a pod pruned gracefully): deleting again changes nothing
+		}
 		dels = append(dels, Change{Action: Delete, Key: keyOf(s), Path: s.GetAnnotations()[objects.AnnotationSourcePath], Old: s})
 	}
 	switch {

@@ -77,6 +77,9 @@ func planCases() []planCase {
 		{"prune only mine, deletes last in reverse order", want(cm("keep", nil)),
 			[]objects.Object{mine(cm("keep", nil)), mine(ns("gone")), mine(deploy("gone", 1, "i")), storedAs(cm("theirs", nil), "other", "x.yaml"), cm("manual", nil), controlled()},
 			PlanOptions{Source: "main", Prune: true}, "delete Deployment/default/gone; delete Namespace/gone; unchanged 1"},
+		{"a terminating object is not pruned again", nil,
+			[]objects.Object{terminating(mine(pod("node-1"))), mine(cm("gone", nil))},
+			PlanOptions{Source: "main", Prune: true, AllowEmpty: true}, "delete ConfigMap/default/gone; unchanged 0"},
 		{"no prune without Prune", want(cm("keep", nil)), []objects.Object{mine(cm("keep", nil)), mine(cm("gone", nil))}, PlanOptions{Source: "main"}, "unchanged 1"},
 		{"empty commit prunes nothing", nil, []objects.Object{mine(cm("a", nil))}, PlanOptions{Source: "main", Prune: true}, "unchanged 0"},
 		{"empty commit prunes when allowed", nil, []objects.Object{mine(cm("a", nil))}, PlanOptions{Source: "main", Prune: true, AllowEmpty: true}, "delete ConfigMap/default/a; unchanged 0"},
@@ -102,6 +105,12 @@ func TestPlan(t *testing.T) {
 			}
 		})
 	}
+}
+
+func terminating(o objects.Object) objects.Object {
+	ts := metav1.Unix(1700000000, 0)
+	o.SetDeletionTimestamp(&ts)
+	return o
 }
 
 func hash(s string) string {

@@ -21,6 +21,8 @@ import (
 // document is one object candidate of a file: a YAML document, a JSON
 // file, or one object of a CUE file.
 type document struct {
+	// value is the document's own value: set for CUE objects, built on
+	// demand for YAML and JSON (see evaluator.valueOf).
 	value cue.Value
 	// expr is the syntax of a YAML or JSON document; positions of fields
 	// are found by walking it. Nil for CUE objects, whose values carry
@@ -37,20 +39,20 @@ type document struct {
 func decodeFile(ctx *cue.Context, f File) ([]document, []Error) {
 	switch strings.ToLower(path.Ext(f.Path)) {
 	case ".yaml", ".yml":
-		return decodeYAML(ctx, f)
+		return decodeYAML(f)
 	case ".json":
 		expr, err := json.Extract(f.Path, f.Data)
 		if err != nil {
 			return nil, syntaxErrors(f.Path, err)
 		}
-		return []document{{value: ctx.BuildExpr(expr), expr: expr, pos: expr.Pos()}}, nil
+		return []document{{expr: expr, pos: expr.Pos()}}, nil
 	case ".cue":
 		return decodeCUE(ctx, f)
 	}
 	return nil, nil
 }
 
-func decodeYAML(ctx *cue.Context, f File) ([]document, []Error) {
+func decodeYAML(f File) ([]document, []Error) {
 	dec := yaml.NewDecoder(f.Path, bytes.NewReader(f.Data))
 	var docs []document
 	for {
@@ -65,7 +67,7 @@ func decodeYAML(ctx *cue.Context, f File) ([]document, []Error) {
 		if isNull(expr) {
 			continue // an empty document, e.g. a trailing ---
 		}
-		docs = append(docs, document{value: ctx.BuildExpr(expr), expr: expr, pos: expr.Pos()})
+		docs = append(docs, document{expr: expr, pos: expr.Pos()})
 	}
 	return docs, nil
 }

@@ -39,7 +39,7 @@ type fileResult struct {
 // concurrent use. Results are cached per file path and git blob hash, so a
 // commit that changes one file re-validates that file only.
 type Validator struct {
-	schema  string
+	schemas *schemas
 	pool    chan *evaluator
 	workers int
 
@@ -51,12 +51,16 @@ type Validator struct {
 func NewValidator() (*Validator, error) { return newValidator(embedded.SchemaCUE) }
 
 func newValidator(schema string) (*Validator, error) {
-	e, err := newEvaluator(schema)
+	s, err := newSchemas(schema)
+	if err != nil {
+		return nil, err
+	}
+	e, err := newEvaluator(s)
 	if err != nil {
 		return nil, err
 	}
 	n := runtime.GOMAXPROCS(0)
-	v := &Validator{schema: schema, workers: n, pool: make(chan *evaluator, n), cache: map[string]fileResult{}}
+	v := &Validator{schemas: s, workers: n, pool: make(chan *evaluator, n), cache: map[string]fileResult{}}
 	v.pool <- e
 	return v, nil
 }
@@ -70,7 +74,7 @@ func (v *Validator) get() *evaluator {
 		}
 	default:
 	}
-	e, err := newEvaluator(v.schema)
+	e, err := newEvaluator(v.schemas)
 	if err != nil {
 		panic(err) // compiled once already in NewValidator
 	}
@@ -154,6 +158,7 @@ func (v *Validator) run(files []File, todo []int, results []fileResult) {
 	if len(todo) == 0 {
 		return
 	}
+	defer raiseGC(len(todo))()
 	workers := min(v.workers, len(todo))
 	var wg sync.WaitGroup
 	var next int

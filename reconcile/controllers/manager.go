@@ -207,6 +207,7 @@ func (m *Manager) observe(ev store.Event) {
 		m.q.add(k)
 		m.q.add(keySchedule)
 	}
+	m.observeSets(k, o)
 	if deleted && OwnerKinds[k.Kind] {
 		m.q.add(keyGC)
 	}
@@ -229,7 +230,7 @@ func (m *Manager) markOwner(o objects.Object, kind string) {
 }
 
 func (m *Manager) markAll() {
-	for _, kind := range []string{"Deployment", "ReplicaSet", "Node"} {
+	for _, kind := range []string{"Deployment", "ReplicaSet", "DaemonSet", "StatefulSet", "Node"} {
 		for k := range m.cache.byKind[kind] {
 			m.q.add(k)
 		}
@@ -274,6 +275,9 @@ func (m *Manager) process(ctx context.Context) error {
 			}
 		}
 		if err := m.steps(ctx, steps); err != nil {
+			return err
+		}
+		if err := m.setSteps(ctx, now); err != nil {
 			return err
 		}
 		if len(m.q.dirty) == 1 && m.q.takeOne(keySchedule) {

@@ -1,0 +1,75 @@
+package podnet
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// NodeSource is where the agent reads the cluster's nodes: the HTTP client
+// (apiclient.Nodes) or a fake.
+type NodeSource interface {
+	// ListNodes returns every node and the store's resourceVersion.
+	ListNodes(ctx context.Context) ([]*corev1.Node, uint64, error)
+	// WaitNodes returns when a node may have changed after afterRV (a long
+	// poll; nil after a bounded wait too).
+	WaitNodes(ctx context.Context, afterRV uint64) error
+}
+
+// PodCIDR waits until node self has a podCIDR (the controller assigns it
+// when the node registers) and returns it.
+func PodCIDR(ctx context.Context, src NodeSource, self string, log *slog.Logger) (string, error) {
+	for {
+		nodes, rv, err := src.ListNodes(ctx)
+		if err == nil {
+			for _, n := range nodes {
+				if n.Name == self && n.Spec.PodCIDR != "" {
+					return n.Spec.PodCIDR, nil
+				}
+			}
+			err = src.WaitNodes(ctx, rv)
+		}
+		if ctx.Err() != nil {
+			return "", fmt.Errorf("waiting for node %s's podCIDR: %w", self, ctx.Err())
+		}
+		if err != nil {
+			log.Warn("pod network: listing nodes failed; retrying in 1s", "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+}
+
+// KeepRoutes keeps the routes to the other nodes' pod subnets until ctx
+// ends, following node changes.
+func KeepRoutes(ctx context.Context, src NodeSource, table RouteTable, self string, log *slog.Logger) {
+	var last []Route
+	for ctx.Err() == nil {
+		nodes, rv, err := src.ListNodes(ctx)
+		if err == nil {
+			want := DesiredRoutes(nodes, self)
+			if err = SyncRoutes(ctx, table, want); err == nil && fmt.Sprint(want) != fmt.Sprint(last) {
+				log.Info("pod network: routes to other nodes", "routes", fmt.Sprint(want))
+				last = want
+			}
+			if err == nil {
+				err = src.WaitNodes(ctx, rv)
+			}
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Warn("pod network: syncing routes failed; retrying in 1s", "err", err)
+			sleep(ctx, time.Second)
+		}
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}

@@ -1,0 +1,83 @@
+package podnet
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+
+	nettypes "github.com/containers/common/libnetwork/types"
+	"github.com/containers/podman/v5/pkg/bindings"
+	"github.com/containers/podman/v5/pkg/bindings/network"
+)
+
+// DefaultNetwork is the Podman network pods join.
+const DefaultNetwork = "reconcile"
+
+// LabelNetwork marks the Podman network the agent made.
+const LabelNetwork = "reconcile.network"
+
+// EnsureNetwork makes the Podman network name a bridge with exactly subnet
+// (gateway: its first address) and Podman's DNS off, on the Podman service
+// at uri. A network of that name with another subnet (the node got a new
+// podCIDR, e.g. after the controller's store was reset) is recreated when
+// no container uses it, and is an error otherwise. It returns the gateway.
+func EnsureNetwork(ctx context.Context, uri, name, subnet string) (netip.Addr, error) {
+	p, err := netip.ParsePrefix(subnet)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("pod network: node podCIDR %q is not a CIDR: %w", subnet, err)
+	}
+	p = p.Masked()
+	gw := p.Addr().Next()
+	conn, err := bindings.NewConnection(ctx, uri)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("pod network: connecting to Podman at %s: %w", uri, err)
+	}
+	exists, err := network.Exists(conn, name, nil)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("pod network: checking Podman network %s: %w", name, err)
+	}
+	if exists {
+		cur, err := network.Inspect(conn, name, nil)
+		if err != nil {
+			return netip.Addr{}, fmt.Errorf("pod network: inspecting Podman network %s: %w", name, err)
+		}
+		if hasSubnet(cur.Network, p, gw) {
+			return gw, nil
+		}
+		if _, err := network.Remove(conn, name, nil); err != nil {
+			return netip.Addr{}, fmt.Errorf("pod network: Podman network %s has subnet %s, the node's podCIDR is %s, and it cannot be removed (%v); remove its pods or the network (podman network rm %s)",
+				name, subnetsOf(cur.Network), p, err, name)
+		}
+	}
+	_, ipn, _ := net.ParseCIDR(p.String())
+	nw := &nettypes.Network{Name: name, Driver: "bridge", DNSEnabled: false, Labels: map[string]string{LabelNetwork: "pod"},
+		Subnets: []nettypes.Subnet{{Subnet: nettypes.IPNet{IPNet: *ipn}, Gateway: net.IP(gw.AsSlice())}}}
+	if _, err := network.Create(conn, nw); err != nil {
+		return netip.Addr{}, fmt.Errorf("pod network: creating Podman network %s with subnet %s: %w", name, p, err)
+	}
+	return gw, nil
+}
+
+func hasSubnet(n nettypes.Network, p netip.Prefix, gw netip.Addr) bool {
+	for _, s := range n.Subnets {
+		got, ok := netip.AddrFromSlice(s.Subnet.IP.To4())
+		ones, _ := s.Subnet.Mask.Size()
+		g, _ := netip.AddrFromSlice(s.Gateway.To4())
+		if ok && netip.PrefixFrom(got, ones) == p && g == gw {
+			return true
+		}
+	}
+	return false
+}
+
+func subnetsOf(n nettypes.Network) string {
+	out := ""
+	for i, s := range n.Subnets {
+		if i > 0 {
+			out += ","
+		}
+		out += s.Subnet.String()
+	}
+	return out
+}

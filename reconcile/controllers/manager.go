@@ -208,6 +208,7 @@ func (m *Manager) observe(ev store.Event) {
 		m.q.add(keySchedule)
 	}
 	m.observeSets(k, o)
+	m.observeBatch(k, o)
 	if deleted && OwnerKinds[k.Kind] {
 		m.q.add(keyGC)
 	}
@@ -235,6 +236,7 @@ func (m *Manager) markAll() {
 			m.q.add(k)
 		}
 	}
+	m.markAllBatch()
 	m.q.add(keyGC)
 	m.q.add(keySchedule)
 }
@@ -278,6 +280,9 @@ func (m *Manager) process(ctx context.Context) error {
 			return err
 		}
 		if err := m.setSteps(ctx, now); err != nil {
+			return err
+		}
+		if err := m.batchSteps(ctx, now); err != nil {
 			return err
 		}
 		if len(m.q.dirty) == 1 && m.q.takeOne(keySchedule) {

@@ -39,8 +39,10 @@ type Options struct {
 
 // Agent runs the pods bound to one node.
 type Agent struct {
-	opts Options
-	log  *slog.Logger
+	opts   Options
+	log    *slog.Logger
+	events *eventRecorder
+	probes *prober
 
 	mu       sync.Mutex
 	failures map[string]map[string]StartFailure // pod uid → container → failed start
@@ -85,8 +87,11 @@ func New(opts Options) (*Agent, error) {
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: creating data directory: %w", err)
 	}
-	return &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
-		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}}, nil
+	a := &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
+		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}}
+	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
+	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
+	return a, nil
 }
 
 // Run registers the node, heartbeats, and syncs pods until ctx ends. A sync
@@ -94,6 +99,7 @@ func New(opts Options) (*Agent, error) {
 // ResyncInterval, so exited containers are restarted promptly.
 func (a *Agent) Run(ctx context.Context) error {
 	defer a.removals.Wait()
+	defer a.probes.stop()
 	if err := a.register(ctx); err != nil {
 		return err
 	}
@@ -133,6 +139,9 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 			sleep(ctx, time.Second)
 		}
 	case <-changes:
+		cancel()
+		<-done
+	case <-a.probes.wake:
 		cancel()
 		<-done
 	}
@@ -191,6 +200,8 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 			return 0, err
 		}
 	}
+	a.probes.update(desired, observed)
+	attachProbes(observed, a.probes.snapshot())
 	a.writeStatuses(ctx, desired, observed)
 	a.forget(desired, observed)
 	return rv, nil
@@ -218,7 +229,24 @@ func (a *Agent) observe(ctx context.Context) ([]ObservedPod, error) {
 		}
 		out = append(out, op)
 	}
+	attachProbes(out, a.probes.snapshot())
 	return out, nil
+}
+
+// attachProbes hands each observed pod the probe results of its containers.
+func attachProbes(observed []ObservedPod, results map[string]ProbeResults) {
+	for i := range observed {
+		op := &observed[i]
+		op.Probes = nil
+		for _, c := range op.Containers {
+			if r, ok := results[c.ID]; ok {
+				if op.Probes == nil {
+					op.Probes = map[string]ProbeResults{}
+				}
+				op.Probes[c.ID] = r
+			}
+		}
+	}
 }
 
 func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observed []ObservedPod) {

@@ -30,4 +30,13 @@ type ControlPlane interface {
 	GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error)
 	// UpdatePodStatus writes pod.Status for the pod namespace/name, checked by uid.
 	UpdatePodStatus(ctx context.Context, pod *corev1.Pod) error
+	// FinalizePod removes a terminating pod (metadata.deletionTimestamp set)
+	// once the agent has stopped its containers: the last step of graceful
+	// deletion. The uid guards against removing a newer pod of the same name;
+	// a pod that is already gone wraps ErrNotFound.
+	FinalizePod(ctx context.Context, pod *corev1.Pod) error
+	// RecordEvent stores an event about a pod of this node (Killing,
+	// Unhealthy, BackOff, ...). The agent counts repeats itself: a repeated
+	// event comes again under the same name with a higher count.
+	RecordEvent(ctx context.Context, ev *corev1.Event) error
 }

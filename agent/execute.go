@@ -28,9 +28,16 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 	var order []string
 	byPod := map[string][]Action{}
 	for _, act := range actions {
-		if act.Kind == ActRemovePod {
+		switch act.Kind {
+		case ActRemovePod:
 			a.removePodInBackground(ctx, act)
 			a.log.Info(act.String())
+			continue
+		case ActTerminatePod:
+			a.terminatePodInBackground(ctx, act)
+			continue
+		case ActFinalizePod:
+			a.finalize(ctx, act.Pod)
 			continue
 		}
 		uid := string(act.Pod.UID)

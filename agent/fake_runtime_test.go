@@ -21,10 +21,12 @@ type fakeRuntime struct {
 	images  map[string]bool
 	calls   []string
 	removed chan string
+	// execCode is what Exec returns, by container ID (default 0).
+	execCode map[string]int
 }
 
 func newFakeRuntime(now func() time.Time) *fakeRuntime {
-	return &fakeRuntime{now: now, pods: map[string]*ObservedPod{}, images: map[string]bool{"demo:v1": true}, removed: make(chan string, 10)}
+	return &fakeRuntime{now: now, pods: map[string]*ObservedPod{}, images: map[string]bool{"demo:v1": true}, removed: make(chan string, 10), execCode: map[string]int{}}
 }
 
 func (f *fakeRuntime) record(format string, args ...any) {
@@ -128,4 +130,26 @@ func (f *fakeRuntime) RemovePod(_ context.Context, id string, _ time.Duration) e
 	f.record("remove-pod %s", id)
 	f.removed <- id
 	return nil
+}
+
+func (f *fakeRuntime) StopPod(_ context.Context, id string, grace time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := f.pods[id]
+	if p == nil {
+		return nil
+	}
+	for i := range p.Containers {
+		if p.Containers[i].Running() {
+			p.Containers[i].State, p.Containers[i].ExitCode, p.Containers[i].FinishedAt = "exited", 143, f.now()
+		}
+	}
+	f.record("stop-pod %s grace=%s", id, grace)
+	return nil
+}
+
+func (f *fakeRuntime) Exec(_ context.Context, id string, cmd []string) (int, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.execCode[id], "", nil
 }

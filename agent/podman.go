@@ -1,9 +1,11 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	nettypes "github.com/containers/common/libnetwork/types"
+	"github.com/containers/podman/v5/pkg/api/handlers"
 	"github.com/containers/podman/v5/pkg/bindings"
 	"github.com/containers/podman/v5/pkg/bindings/containers"
 	"github.com/containers/podman/v5/pkg/bindings/images"
@@ -221,6 +224,14 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 		s.StopTimeout = &t
 	}
 	for _, m := range cfg.Mounts {
+		if m.Volume != "" {
+			var opts []string
+			if m.ReadOnly {
+				opts = append(opts, "ro")
+			}
+			s.Volumes = append(s.Volumes, &specgen.NamedVolume{Name: m.Volume, Dest: m.Destination, Options: opts})
+			continue
+		}
 		opts := []string{"rbind"}
 		if m.ReadOnly {
 			opts = append(opts, "ro")
@@ -254,6 +265,63 @@ func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) error {
 	_, err := containers.Remove(r.ctx(ctx), id, new(containers.RemoveOptions).WithForce(true).WithIgnore(true))
 	if err != nil && !isNoSuch(err) {
 		return fmt.Errorf("removing container %s: %w", id, err)
+	}
+	return nil
+}
+
+// Exec runs cmd in a running container and returns its exit code and
+// combined output (at most 4 KiB kept).
+func (r *PodmanRuntime) Exec(ctx context.Context, id string, cmd []string) (int, string, error) {
+	c := r.ctx(ctx)
+	cfg := new(handlers.ExecCreateConfig)
+	cfg.Cmd = cmd
+	cfg.AttachStdout, cfg.AttachStderr = true, true
+	session, err := containers.ExecCreate(c, id, cfg)
+	if err != nil {
+		return -1, "", fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	out := &capWriter{max: 4 << 10}
+	var w io.Writer = out
+	opts := new(containers.ExecStartAndAttachOptions).WithOutputStream(w).WithErrorStream(w).
+		WithAttachOutput(true).WithAttachError(true)
+	if err := containers.ExecStartAndAttach(c, session, opts); err != nil {
+		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	insp, err := containers.ExecInspect(c, session, nil)
+	if err != nil {
+		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	return insp.ExitCode, out.String(), nil
+}
+
+// capWriter keeps the first max bytes written to it, from any goroutine.
+type capWriter struct {
+	mu  sync.Mutex
+	max int
+	buf bytes.Buffer
+}
+
+func (w *capWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if room := w.max - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (w *capWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// StopPod stops the pod's containers in parallel: SIGTERM (each
+// container's stop signal), SIGKILL after timeout.
+func (r *PodmanRuntime) StopPod(ctx context.Context, id string, timeout time.Duration) error {
+	secs := int(timeout / time.Second)
+	if _, err := pods.Stop(r.ctx(ctx), id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNoSuch(err) {
+		return fmt.Errorf("stopping Podman pod %s: %w", id, err)
 	}
 	return nil
 }

@@ -28,6 +28,12 @@ type Runtime interface {
 	StopContainer(ctx context.Context, id string, timeout time.Duration) error
 	// RemoveContainer removes a container, killing it if it still runs.
 	RemoveContainer(ctx context.Context, id string) error
+	// Exec runs a command in a running container (exec probes) and returns
+	// its exit code and combined output (cut to a few KiB).
+	Exec(ctx context.Context, containerID string, cmd []string) (exitCode int, output string, err error)
+	// StopPod stops every container of the pod at once: SIGTERM, then
+	// SIGKILL after timeout (0 kills at once). The pod and its containers stay.
+	StopPod(ctx context.Context, id string, timeout time.Duration) error
 	// RemovePod stops the pod's containers (SIGTERM, SIGKILL after timeout)
 	// and removes the pod with all its containers.
 	RemovePod(ctx context.Context, id string, timeout time.Duration) error
@@ -89,9 +95,11 @@ type ContainerConfig struct {
 	StopGrace  time.Duration
 }
 
-// Mount is a bind mount of a host path into the container.
+// Mount is a bind mount of a host path into the container, or (Volume set)
+// a named Podman volume, created when missing and kept after the pod.
 type Mount struct {
 	Source, Destination string
+	Volume              string
 	ReadOnly            bool
 }
 
@@ -109,6 +117,9 @@ type ObservedPod struct {
 	// Failures are start attempts that failed before a container existed
 	// (image pull, config errors), by container name. Kept by the agent.
 	Failures map[string]StartFailure
+	// Probes are the probe results of running containers, by container ID.
+	// Kept by the agent's prober.
+	Probes map[string]ProbeResults
 }
 
 // ObservedContainer is one Podman container of a managed pod.

@@ -97,14 +97,19 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 	switch {
 	case cur.Running():
 		cs.State.Running = &corev1.ContainerStateRunning{StartedAt: *mtime(cur.StartedAt)}
-		cs.Ready = true
-		cs.Started = ptr(true)
+		// Probes decide: a startup probe holds "started" (and so readiness)
+		// back until it succeeds; a readiness probe decides readiness. A
+		// terminating pod is never ready.
+		r := op.Probes[cur.ID]
+		started := c.StartupProbe == nil || r.Started
+		cs.Started = ptr(started)
+		cs.Ready = started && (c.ReadinessProbe == nil || r.Ready) && pod.DeletionTimestamp == nil
 	case cur.Exited():
 		cs.Started = ptr(false)
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.LastTerminationState.Terminated = terminated(cur)
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
-		} else if shouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) && !isTerminal(pod.Status.Phase) {
+		} else if shouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) && !isTerminal(pod.Status.Phase) && pod.DeletionTimestamp == nil {
 			// Waiting for its restart: Kubernetes shows the dead container
 			// as lastState and the pod as crash-looping.
 			cs.LastTerminationState.Terminated = terminated(cur)
@@ -163,6 +168,10 @@ func podPhase(pod *corev1.Pod, statuses []corev1.ContainerStatus) corev1.PodPhas
 		return corev1.PodRunning
 	case stopped > 0:
 		switch {
+		case pod.DeletionTimestamp != nil && stopped == succeeded:
+			return corev1.PodSucceeded // terminated by deletion: terminal, as the kubelet reports it
+		case pod.DeletionTimestamp != nil:
+			return corev1.PodFailed
 		case restartPolicy(pod) == corev1.RestartPolicyAlways:
 			return corev1.PodRunning
 		case stopped == succeeded:

@@ -32,7 +32,22 @@ func statusCases() []statusCase {
 	wasReady := web.DeepCopy()
 	wasReady.Status.StartTime = &metav1.Time{Time: t0.Add(-2 * time.Hour)}
 	wasReady.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(t0.Add(-2 * time.Hour))}}
+	withProbes := func(p *corev1.Pod, r ProbeResults) *ObservedPod {
+		o := op(p, running(p, "c", 0))
+		o.Probes = map[string]ProbeResults{running(p, "c", 0).ID: r}
+		return o
+	}
+	readiness := always.DeepCopy()
+	readiness.Spec.Containers[0].ReadinessProbe = &corev1.Probe{ProbeHandler: corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"true"}}}}
+	startup := always.DeepCopy()
+	startup.Spec.Containers[0].StartupProbe = readiness.Spec.Containers[0].ReadinessProbe
+	terminating := always.DeepCopy()
+	terminating.DeletionTimestamp = &metav1.Time{Time: t0.Add(-5 * time.Second)}
 	return []statusCase{
+		{"readiness probe not passed yet: running, not ready", readiness, withProbes(readiness, ProbeResults{}), corev1.PodRunning},
+		{"readiness probe passed: ready", readiness, withProbes(readiness, ProbeResults{Ready: true}), corev1.PodRunning},
+		{"startup probe not passed: not started, not ready", startup, withProbes(startup, ProbeResults{}), corev1.PodRunning},
+		{"terminating, containers stopped by SIGTERM: terminated, Failed", terminating, op(terminating, exited(terminating, "c", 0, 143, time.Second)), corev1.PodFailed},
 		{"nothing in Podman yet", web, nil, corev1.PodPending},
 		{"pod created, one container running", web, op(web, running(web, "app", 0)), corev1.PodPending},
 		{"all running", web, op(web, running(web, "app", 0), running(web, "side", 0)), corev1.PodRunning},

@@ -17,6 +17,12 @@ const (
 	ActStopContainer   ActionKind = "stop-container"
 	ActRemoveContainer ActionKind = "remove-container"
 	ActRemovePod       ActionKind = "remove-pod"
+	// ActTerminatePod stops a terminating pod's containers (SIGTERM, SIGKILL
+	// when its grace period ends), reports them terminated, removes the
+	// Podman pod and finalizes the pod in the store.
+	ActTerminatePod ActionKind = "terminate-pod"
+	// ActFinalizePod finalizes a terminating pod that has nothing left in Podman.
+	ActFinalizePod ActionKind = "finalize-pod"
 )
 
 // Action is one step towards the desired state. Sync emits them in the order
@@ -48,7 +54,7 @@ func (a Action) String() string {
 	if a.ContainerID != "" {
 		s += " id=" + a.ContainerID
 	}
-	if a.Grace != 0 {
+	if a.Grace != 0 || a.Kind == ActTerminatePod {
 		s += " grace=" + a.Grace.String()
 	}
 	return s + ": " + a.Reason
@@ -64,17 +70,30 @@ func Sync(desired []*corev1.Pod, observed []ObservedPod, now time.Time) []Action
 		byUID[observed[i].UID] = &observed[i]
 	}
 	wanted := map[string]bool{}
+	terminating := map[string]*corev1.Pod{}
 	for _, pod := range desired {
 		if pod.DeletionTimestamp != nil {
-			continue // being deleted: treated as gone, removed below
+			terminating[string(pod.UID)] = pod
+			continue
 		}
 		wanted[string(pod.UID)] = true
 	}
 	// Removals first: they free names, ports and memory for what follows.
 	for _, op := range sortedObserved(observed) {
+		if pod := terminating[op.UID]; pod != nil {
+			actions = append(actions, Action{Kind: ActTerminatePod, Pod: pod, PodmanPodID: op.ID, UID: op.UID,
+				Grace: remainingGrace(pod, now), Reason: "pod is being deleted"})
+			continue
+		}
 		if !wanted[op.UID] {
 			actions = append(actions, Action{Kind: ActRemovePod, PodmanPodID: op.ID, UID: op.UID, Grace: op.Grace,
 				Reason: fmt.Sprintf("pod %s (uid %s) is no longer bound to this node", op.Key, op.UID)})
+		}
+	}
+	for _, pod := range desired {
+		if pod.DeletionTimestamp != nil && byUID[string(pod.UID)] == nil {
+			actions = append(actions, Action{Kind: ActFinalizePod, Pod: pod, UID: string(pod.UID),
+				Reason: "pod is being deleted and nothing of it runs"})
 		}
 	}
 	for _, pod := range desired {
@@ -84,6 +103,29 @@ func Sync(desired []*corev1.Pod, observed []ObservedPod, now time.Time) []Action
 		actions = append(actions, syncPod(pod, byUID[string(pod.UID)], now)...)
 	}
 	return actions
+}
+
+// remainingGrace is what is left of a terminating pod's grace period,
+// measured from its deletionTimestamp (not from when this agent saw it), so
+// an agent restarted mid-termination still sends SIGKILL on time. It is
+// rounded up to whole seconds: never killed before the deadline.
+func remainingGrace(pod *corev1.Pod, now time.Time) time.Duration {
+	secs := gracePeriodSeconds(pod)
+	if pod.DeletionGracePeriodSeconds != nil {
+		secs = *pod.DeletionGracePeriodSeconds
+	}
+	left := pod.DeletionTimestamp.Add(time.Duration(secs) * time.Second).Sub(now)
+	if left <= 0 {
+		return 0
+	}
+	return left.Truncate(time.Second) + time.Duration(boolInt(left%time.Second != 0))*time.Second
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func sortedObserved(observed []ObservedPod) []ObservedPod {
@@ -143,6 +185,11 @@ func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now ti
 		return []Action{next}
 	}
 	switch {
+	case cur.Running() && op.Probes[cur.ID].Unhealthy != "":
+		// A failed liveness or startup probe: kill it; the restart policy
+		// and backoff decide about the next attempt, as for any exit.
+		return []Action{{Kind: ActStopContainer, Pod: pod, Container: c.Name, ContainerID: cur.ID,
+			Grace: probeGrace(pod, c), Reason: op.Probes[cur.ID].Unhealthy}}
 	case cur.Running():
 		return nil
 	case !cur.Exited():
@@ -160,6 +207,17 @@ func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now ti
 	}
 	next.Reason = fmt.Sprintf("exited with code %d, restartPolicy %s", cur.ExitCode, restartPolicy(pod))
 	return []Action{next}
+}
+
+// probeGrace is the grace period of a container killed by its probe: the
+// probe's own terminationGracePeriodSeconds, else the pod's.
+func probeGrace(pod *corev1.Pod, c *corev1.Container) time.Duration {
+	for _, p := range []*corev1.Probe{c.LivenessProbe, c.StartupProbe} {
+		if p != nil && p.TerminationGracePeriodSeconds != nil {
+			return time.Duration(*p.TerminationGracePeriodSeconds) * time.Second
+		}
+	}
+	return gracePeriod(pod)
 }
 
 func restartPolicy(pod *corev1.Pod) corev1.RestartPolicy {

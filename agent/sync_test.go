@@ -85,6 +85,17 @@ func syncCases() []syncCase {
 		return op
 	}
 	hashC := containerSpecHash(&always.Spec.Containers[0])
+	grace := int64(30)
+	deletedAgo := func(ago time.Duration) *corev1.Pod {
+		p := web.DeepCopy()
+		p.DeletionTimestamp = &metav1.Time{Time: t0.Add(-ago)}
+		p.DeletionGracePeriodSeconds = &grace
+		return p
+	}
+	unhealthy := observedPod(always, running(always, "c", 0))
+	unhealthy.Probes = map[string]ProbeResults{running(always, "c", 0).ID: {Unhealthy: "Liveness probe failed: HTTP probe failed with statuscode: 500"}}
+	probed := observedPod(always, running(always, "c", 0))
+	probed.Probes = map[string]ProbeResults{running(always, "c", 0).ID: {Ready: false}}
 	return []syncCase{
 		{"new pod: create it and start every container", []*corev1.Pod{web}, nil},
 		{"healthy pod: nothing to do", []*corev1.Pod{web}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
@@ -97,7 +108,7 @@ func syncCases() []syncCase {
 		{"OnFailure, exit 1: restart", []*corev1.Pod{onFailure}, []ObservedPod{observedPod(onFailure, exited(onFailure, "c", 0, 1, time.Second))}},
 		{"Never, exit 1: nothing", []*corev1.Pod{never}, []ObservedPod{observedPod(never, exited(never, "c", 0, 1, time.Second))}},
 		{"pod gone from the store: remove it", nil, []ObservedPod{observedPod(web, running(web, "app", 0))}},
-		{"pod being deleted: remove it", []*corev1.Pod{deleting}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
+		{"pod being deleted just now: terminate with its whole grace period", []*corev1.Pod{deleting}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
 		{"same name, new uid: remove the old, create the new", []*corev1.Pod{newUID}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
 		{"image changed: stop and start the next attempt", []*corev1.Pod{changed}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
 		{"created but never started: replace it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, ctr(always, "c", 0))}},
@@ -105,6 +116,11 @@ func syncCases() []syncCase {
 		{"start failed 15s ago: retry", []*corev1.Pod{always}, []ObservedPod{withFailure(always, hashC, 15*time.Second, 1)}},
 		{"start failed for an older spec: retry at once", []*corev1.Pod{always}, []ObservedPod{withFailure(always, "other", time.Second, 3)}},
 		{"Succeeded pod: never touched", []*corev1.Pod{succeeded}, []ObservedPod{observedPod(succeeded, exited(succeeded, "c", 0, 0, time.Second))}},
+		{"deleted 20s ago, grace 30s (agent restarted mid-termination): terminate with 10s left", []*corev1.Pod{deletedAgo(20 * time.Second)}, []ObservedPod{observedPod(web, running(web, "app", 0))}},
+		{"deleted 40s ago, grace 30s: terminate at once (SIGKILL)", []*corev1.Pod{deletedAgo(40 * time.Second)}, []ObservedPod{observedPod(web, running(web, "app", 0))}},
+		{"deleted, nothing in Podman: finalize", []*corev1.Pod{deletedAgo(time.Second)}, nil},
+		{"liveness probe failed: stop the container", []*corev1.Pod{always}, []ObservedPod{unhealthy}},
+		{"readiness probe failing: nothing to do", []*corev1.Pod{always}, []ObservedPod{probed}},
 		{"unknown container in the pod: remove it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, running(always, "c", 0), running(web, "app", 0))}},
 	}
 }

@@ -26,6 +26,16 @@ func volumeDir(dataDir string, pod *corev1.Pod, name string) string {
 func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *corev1.Pod) (map[string]string, error) {
 	dirs := map[string]string{}
 	for _, v := range pod.Spec.Volumes {
+		switch {
+		case v.HostPath != nil:
+			if err := prepareHostPath(v.Name, v.HostPath); err != nil {
+				return nil, err
+			}
+			dirs[v.Name] = v.HostPath.Path
+			continue
+		case v.PersistentVolumeClaim != nil:
+			continue // a named Podman volume: Podman creates it when missing
+		}
 		dir := volumeDir(dataDir, pod, v.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
@@ -66,7 +76,7 @@ func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *c
 			}
 			files, items, mode = secretKeys(s), v.Secret.Items, v.Secret.DefaultMode
 		default:
-			return nil, configErrorf("volume %s: only emptyDir, configMap and secret volumes are supported", v.Name)
+			return nil, configErrorf("volume %s: only emptyDir, configMap, secret, hostPath and persistentVolumeClaim volumes are supported", v.Name)
 		}
 		if err := writeProjection(dir, v.Name, files, items, mode); err != nil {
 			return nil, err
@@ -160,6 +170,14 @@ func containerMounts(pod *corev1.Pod, c *corev1.Container, dirs map[string]strin
 	}
 	var mounts []Mount
 	for _, vm := range c.VolumeMounts {
+		if v, ok := kinds[vm.Name]; ok && v.PersistentVolumeClaim != nil {
+			if vm.SubPath != "" {
+				return nil, configErrorf("container %s: volumeMount %s: subPath is not supported on persistentVolumeClaim volumes", c.Name, vm.Name)
+			}
+			mounts = append(mounts, Mount{Volume: v.PersistentVolumeClaim.ClaimName, Destination: vm.MountPath,
+				ReadOnly: vm.ReadOnly || v.PersistentVolumeClaim.ReadOnly})
+			continue
+		}
 		dir, ok := dirs[vm.Name]
 		if !ok {
 			if _, declared := kinds[vm.Name]; declared {
@@ -185,4 +203,44 @@ func containerMounts(pod *corev1.Pod, c *corev1.Container, dirs map[string]strin
 		mounts = append(mounts, Mount{Source: src, Destination: vm.MountPath, ReadOnly: ro})
 	}
 	return mounts, nil
+}
+
+// prepareHostPath checks or creates a hostPath volume's path per its type,
+// as the kubelet does: DirectoryOrCreate and FileOrCreate create it; the
+// checked types must find the right kind of file; "" mounts whatever is there.
+func prepareHostPath(name string, hp *corev1.HostPathVolumeSource) error {
+	if !filepath.IsAbs(hp.Path) {
+		return configErrorf("volume %s: hostPath %q must be an absolute path", name, hp.Path)
+	}
+	typ := corev1.HostPathUnset
+	if hp.Type != nil {
+		typ = *hp.Type
+	}
+	fi, err := os.Stat(hp.Path)
+	switch typ {
+	case corev1.HostPathDirectoryOrCreate:
+		if os.IsNotExist(err) {
+			return os.MkdirAll(hp.Path, 0o755)
+		}
+	case corev1.HostPathFileOrCreate:
+		if os.IsNotExist(err) {
+			if err := os.MkdirAll(filepath.Dir(hp.Path), 0o755); err != nil {
+				return err
+			}
+			return os.WriteFile(hp.Path, nil, 0o644)
+		}
+	case corev1.HostPathDirectory:
+		if err != nil || !fi.IsDir() {
+			return configErrorf("volume %s: hostPath %s is not a directory on this node (type Directory); create it or use DirectoryOrCreate", name, hp.Path)
+		}
+	case corev1.HostPathFile:
+		if err != nil || !fi.Mode().IsRegular() {
+			return configErrorf("volume %s: hostPath %s is not a file on this node (type File); create it or use FileOrCreate", name, hp.Path)
+		}
+	case corev1.HostPathSocket:
+		if err != nil || fi.Mode()&os.ModeSocket == 0 {
+			return configErrorf("volume %s: hostPath %s is not a socket on this node", name, hp.Path)
+		}
+	}
+	return nil
 }

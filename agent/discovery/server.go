@@ -147,10 +147,18 @@ func Upstreams(resolvConf string, exclude ...string) ([]string, error) {
 	return out, nil
 }
 
-// ListenAndServe serves UDP and TCP on addr (host:port) until ctx ends. The
-// sockets are bound with IP_FREEBIND: the address may be a bridge gateway
-// that exists only once the first pod has joined the network.
+// ListenAndServe serves UDP and TCP on addr (host:port) until ctx ends.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	pc, ln, err := Listen(ctx, addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, pc, ln)
+}
+
+// Listen binds UDP and TCP on addr with IP_FREEBIND: the address may be a
+// bridge gateway that exists only once the first pod has joined the network.
+func Listen(ctx context.Context, addr string) (net.PacketConn, net.Listener, error) {
 	lc := net.ListenConfig{Control: func(network, address string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
@@ -160,14 +168,14 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	}}
 	pc, err := lc.ListenPacket(ctx, "udp", addr)
 	if err != nil {
-		return fmt.Errorf("dns: listening on udp %s: %w (is another DNS server using port 53 there?)", addr, err)
+		return nil, nil, fmt.Errorf("dns: listening on udp %s: %w (is another DNS server, or another agent, using port 53 there?)", addr, err)
 	}
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		pc.Close()
-		return fmt.Errorf("dns: listening on tcp %s: %w (is another DNS server using port 53 there?)", addr, err)
+		return nil, nil, fmt.Errorf("dns: listening on tcp %s: %w (is another DNS server, or another agent, using port 53 there?)", addr, err)
 	}
-	return s.Serve(ctx, pc, ln)
+	return pc, ln, nil
 }
 
 // Serve serves on the given sockets until ctx ends, then closes them.

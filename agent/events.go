@@ -1,0 +1,110 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Event types and the reasons the agent reports, as the kubelet names them.
+const (
+	ReasonStarted   = "Started"
+	ReasonKilling   = "Killing"
+	ReasonUnhealthy = "Unhealthy"
+	ReasonBackOff   = "BackOff"
+	ReasonFailed    = "Failed"
+	ReasonOOMKilled = "OOMKilled"
+)
+
+// eventCacheSize bounds the agent's memory of events it sent; beyond it the
+// oldest half is forgotten (a forgotten event starts a new count).
+const eventCacheSize = 2048
+
+// eventRecorder sends Events about pods to the control plane. Like the
+// kubelet's correlator it counts repeats itself: the same (pod, container,
+// type, reason, message) is sent again under its first name with count+1,
+// so the store keeps one event per repeated happening.
+type eventRecorder struct {
+	cp    ControlPlane
+	node  string
+	clock func() time.Time
+	log   func(msg string, args ...any)
+
+	mu   sync.Mutex
+	seen map[string]*corev1.Event
+}
+
+func newEventRecorder(cp ControlPlane, node string, clock func() time.Time, log func(string, ...any)) *eventRecorder {
+	return &eventRecorder{cp: cp, node: node, clock: clock, log: log, seen: map[string]*corev1.Event{}}
+}
+
+// record sends an event about a pod (container may be ""). Failures to send
+// are logged, never returned: events are for people and must not stop work.
+func (r *eventRecorder) record(ctx context.Context, pod *corev1.Pod, container, typ, reason, format string, args ...any) {
+	ev := r.next(pod, container, typ, reason, fmt.Sprintf(format, args...))
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := r.cp.RecordEvent(cctx, ev); err != nil {
+		r.log("recording event failed", "pod", podKey(pod), "reason", reason, "err", err)
+	}
+}
+
+// next builds the event to send: a new one, or the remembered one counted up.
+func (r *eventRecorder) next(pod *corev1.Pod, container, typ, reason, msg string) *corev1.Event {
+	now := metav1.NewTime(r.clock().Truncate(time.Second))
+	key := string(pod.UID) + "\x00" + container + "\x00" + typ + "\x00" + reason + "\x00" + msg
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ev, ok := r.seen[key]; ok {
+		ev.Count++
+		ev.LastTimestamp = now
+		return ev.DeepCopy()
+	}
+	if len(r.seen) >= eventCacheSize {
+		r.forgetOldest()
+	}
+	ev := &corev1.Event{
+		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Event"},
+		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace,
+			Name: fmt.Sprintf("%s.%x", pod.Name, r.clock().UnixNano())},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name,
+			UID: pod.UID},
+		Reason: reason, Message: msg, Type: typ,
+		Source:         corev1.EventSource{Component: "reconcile-agent", Host: r.node},
+		Count:          1,
+		FirstTimestamp: now, LastTimestamp: now,
+		ReportingController: "reconcile-agent", ReportingInstance: r.node,
+	}
+	if container != "" {
+		ev.InvolvedObject.FieldPath = "spec.containers{" + container + "}"
+	}
+	r.seen[key] = ev
+	return ev.DeepCopy()
+}
+
+// forgetOldest drops the older half of the remembered events. Called with mu held.
+func (r *eventRecorder) forgetOldest() {
+	var times []time.Time
+	for _, ev := range r.seen {
+		times = append(times, ev.LastTimestamp.Time)
+	}
+	cut := medianTime(times)
+	for k, ev := range r.seen {
+		if !ev.LastTimestamp.Time.After(cut) {
+			delete(r.seen, k)
+		}
+	}
+}
+
+func medianTime(ts []time.Time) time.Time {
+	if len(ts) == 0 {
+		return time.Time{}
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	return ts[len(ts)/2]
+}

@@ -1,0 +1,154 @@
+package proxy
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Proxier keeps the kernel's rules equal to Render(Source). Use one per
+// node; Sync and Run must not be called concurrently.
+type Proxier struct {
+	Source   Source
+	IPTables IPTables
+	Options  Options
+	Log      *slog.Logger
+	// HookCheckInterval re-checks the hooks in the built-in chains (in
+	// case someone flushed them) this often (default 1 minute).
+	HookCheckInterval time.Duration
+
+	prev       *Ruleset // what the last successful restore made the kernel hold
+	lastHooks  time.Time
+	lastRV     uint64
+	lastSynced SyncStats
+}
+
+// SyncStats describes one sync, for logs and benchmarks.
+type SyncStats struct {
+	Full        bool
+	Services    int
+	Chains      int
+	RestoreSize int // bytes given to iptables-restore (0: nothing to change)
+	List        time.Duration
+	Render      time.Duration
+	Restore     time.Duration
+}
+
+// Sync lists services and endpoints and brings the kernel to their
+// rules with one iptables-restore. The first sync (and the one after a
+// failed restore) is full: it also deletes owned chains left by an earlier
+// run and checks the hooks; later syncs write only the difference.
+func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
+	t0 := time.Now()
+	svcs, eps, rv, err := p.Source.List(ctx)
+	if err != nil {
+		return SyncStats{}, fmt.Errorf("list services and endpoints: %w", err)
+	}
+	p.lastRV = rv
+	t1 := time.Now()
+	rs := Render(svcs, eps, p.Options)
+	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), List: t1.Sub(t0), Render: time.Since(t1)}
+	err = p.apply(ctx, rs, &st)
+	p.lastSynced = st
+	return st, err
+}
+
+// apply writes rs over what the kernel holds.
+func (p *Proxier) apply(ctx context.Context, rs Ruleset, st *SyncStats) error {
+	var stale []TableChain
+	var missing []Hook
+	var err error
+	if p.prev == nil {
+		if stale, err = p.IPTables.OwnedChains(ctx); err != nil {
+			return err
+		}
+	}
+	if p.prev == nil || time.Since(p.lastHooks) > p.hookInterval() {
+		for _, h := range Hooks {
+			ok, err := p.IPTables.HasHook(ctx, h)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				missing = append(missing, h)
+			}
+		}
+		p.lastHooks = time.Now()
+	}
+	text := RestoreText(rs, p.prev, stale, missing)
+	st.RestoreSize = len(text)
+	t := time.Now()
+	if err := p.IPTables.Restore(ctx, text); err != nil {
+		p.prev = nil // the kernel may hold anything we did not expect: next sync is full
+		return err
+	}
+	st.Restore = time.Since(t)
+	p.prev = &rs
+	return nil
+}
+
+func (p *Proxier) hookInterval() time.Duration {
+	if p.HookCheckInterval > 0 {
+		return p.HookCheckInterval
+	}
+	return time.Minute
+}
+
+// Run syncs, then waits for the next change of services or endpoints and
+// syncs again, until ctx ends. Failures are logged and retried after a
+// second (a full sync); Run returns nil when ctx ends.
+func (p *Proxier) Run(ctx context.Context) error {
+	log := p.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	log = log.With("component", "proxy")
+	for ctx.Err() == nil {
+		st, err := p.Sync(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Error("service rules not written; retrying in 1 s", "err", err)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		if st.RestoreSize > 0 {
+			log.Debug("service rules written", "full", st.Full, "services", st.Services, "bytes", st.RestoreSize,
+				"list", st.List, "render", st.Render, "restore", st.Restore)
+		}
+		if err := p.Source.Wait(ctx, p.lastRV); err != nil && ctx.Err() == nil {
+			log.Warn("waiting for service changes failed; listing again in 1 s", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	return nil
+}
+
+// Cleanup removes the proxy's hooks and chains (`reconcile agent
+// --cleanup`), in one restore. Rules of others are left alone.
+func Cleanup(ctx context.Context, ipt IPTables) error {
+	chains, err := ipt.OwnedChains(ctx)
+	if err != nil {
+		return err
+	}
+	var present []Hook
+	for _, h := range Hooks {
+		ok, err := ipt.HasHook(ctx, h)
+		if err != nil {
+			return err
+		}
+		if ok {
+			present = append(present, h)
+		}
+	}
+	return ipt.Restore(ctx, CleanupText(chains, present))
+}

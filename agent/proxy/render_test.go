@@ -1,0 +1,124 @@
+package proxy
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func service(name, ip string, typ corev1.ServiceType, ports ...corev1.ServicePort) *corev1.Service {
+	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: corev1.ServiceSpec{ClusterIP: ip, Type: typ, Ports: ports}}
+}
+
+func port(name string, proto corev1.Protocol, p, nodePort int32) corev1.ServicePort {
+	return corev1.ServicePort{Name: name, Protocol: proto, Port: p, NodePort: nodePort, TargetPort: intstr.FromInt32(8080)}
+}
+
+// endpoints of service name: each port name with its target port, on
+// every ready ip; notReady ips go to notReadyAddresses.
+func endpoints(name string, ports map[string]int32, ready []string, notReady ...string) *corev1.Endpoints {
+	ss := corev1.EndpointSubset{}
+	for _, ip := range ready {
+		ss.Addresses = append(ss.Addresses, corev1.EndpointAddress{IP: ip})
+	}
+	for _, ip := range notReady {
+		ss.NotReadyAddresses = append(ss.NotReadyAddresses, corev1.EndpointAddress{IP: ip})
+	}
+	for n, p := range ports {
+		ss.Ports = append(ss.Ports, corev1.EndpointPort{Name: n, Port: p, Protocol: corev1.ProtocolTCP})
+	}
+	return &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Subsets: []corev1.EndpointSubset{ss}}
+}
+
+func TestRenderGolden(t *testing.T) {
+	affinity := service("sticky", "10.96.0.30", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))
+	affinity.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
+	for _, tc := range []struct {
+		name string
+		svcs []*corev1.Service
+		eps  []*corev1.Endpoints
+		opts Options
+	}{
+		{name: "clusterip",
+			svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))},
+			eps:  []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.3", "10.88.0.2", "10.88.0.4"}, "10.88.0.9")}},
+		{name: "nodeport",
+			svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 80, 30080))},
+			eps:  []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2", "10.88.0.3"})},
+			opts: Options{ClusterCIDR: "10.88.0.0/16"}},
+		{name: "several-ports",
+			svcs: []*corev1.Service{service("dns", "10.96.0.20", corev1.ServiceTypeClusterIP,
+				port("dns", corev1.ProtocolUDP, 53, 0), port("dns-tcp", corev1.ProtocolTCP, 53, 0), port("metrics", corev1.ProtocolTCP, 9153, 0))},
+			eps: []*corev1.Endpoints{endpoints("dns", map[string]int32{"dns": 5353, "dns-tcp": 5353, "metrics": 9153}, []string{"10.88.0.5", "10.88.0.6"})}},
+		{name: "affinity",
+			svcs: []*corev1.Service{affinity},
+			eps:  []*corev1.Endpoints{endpoints("sticky", map[string]int32{"": 8080}, []string{"10.88.0.7", "10.88.0.8"})}},
+		{name: "no-endpoints",
+			svcs: []*corev1.Service{
+				service("empty", "10.96.0.40", corev1.ServiceTypeNodePort, port("http", corev1.ProtocolTCP, 80, 30081)),
+				service("unready", "10.96.0.41", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0)),
+				service("headless", corev1.ClusterIPNone, corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0)),
+			},
+			eps: []*corev1.Endpoints{endpoints("unready", map[string]int32{"": 8080}, nil, "10.88.0.9"),
+				endpoints("headless", map[string]int32{"": 8080}, []string{"10.88.0.10"})}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := RestoreText(Render(tc.svcs, tc.eps, tc.opts), nil, nil, nil)
+			golden(t, filepath.Join("testdata", tc.name+".golden"), got)
+			// The fake (like iptables-restore) accepts it.
+			if err := NewFake().Restore(t.Context(), got); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != string(got) {
+		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestRenderIsDeterministic(t *testing.T) {
+	a := service("a", "10.96.0.1", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))
+	b := service("b", "10.96.0.2", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))
+	ea := endpoints("a", map[string]int32{"": 80}, []string{"10.88.0.1", "10.88.0.2"})
+	eb := endpoints("b", map[string]int32{"": 80}, []string{"10.88.0.3"})
+	x := RestoreText(Render([]*corev1.Service{a, b}, []*corev1.Endpoints{ea, eb}, Options{}), nil, nil, nil)
+	y := RestoreText(Render([]*corev1.Service{b, a}, []*corev1.Endpoints{eb, ea}, Options{}), nil, nil, nil)
+	if string(x) != string(y) {
+		t.Fatalf("order of the input changed the output:\n%s\n---\n%s", x, y)
+	}
+}
+
+func TestSplitRule(t *testing.T) {
+	got := SplitRule(`-m comment --comment "reconcile service portals" -j RECONCILE-SERVICES`)
+	want := []string{"-m", "comment", "--comment", "reconcile service portals", "-j", "RECONCILE-SERVICES"}
+	if len(got) != len(want) {
+		t.Fatalf("%q", got)
+	}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Fatalf("%q, want %q", got, want)
+		}
+	}
+}

@@ -1,15 +1,32 @@
 // Command hello is the demo image of reconcile: a static HTTP server that
 // answers with its hostname, its version and a value from its config, so a
 // person can see which pod answered and which release it runs.
+//
+// Endpoints: "/" (the greeting), "/healthz" (liveness) and "/ready"
+// (readiness). Failure modes for trying probes and restarts, by environment:
+//
+//	FAIL_READY=1      /ready answers 503 (the pod never becomes ready)
+//	FAIL_LIVE=1       /healthz answers 500 (a liveness probe restarts it)
+//	EXIT_AFTER=5s     exit after that long, with EXIT_CODE (default 1)
+//	TERMINATION_MESSAGE=text  written to /dev/termination-log before exiting
+//
+// On SIGTERM it logs, stops accepting connections, finishes the requests in
+// flight and exits 0.
 package main
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"net/http"
 	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=v2".
@@ -19,12 +36,59 @@ func main() {
 	addr := flag.String("listen", ":8080", "address to listen on")
 	flag.Parse()
 	host, _ := os.Hostname()
-	http.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s version=%s greeting=%q\n", host, version, greeting())
 	})
-	http.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+		if os.Getenv("FAIL_LIVE") != "" {
+			http.Error(w, "unhealthy (FAIL_LIVE is set)", http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.HandleFunc("/ready", func(w http.ResponseWriter, r *http.Request) {
+		if os.Getenv("FAIL_READY") != "" {
+			http.Error(w, "not ready (FAIL_READY is set)", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ready")
+	})
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go exitLater()
+	go func() {
+		terms := make(chan os.Signal, 1)
+		signal.Notify(terms, syscall.SIGTERM, syscall.SIGINT)
+		sig := <-terms
+		log.Printf("received %s, shutting down", sig)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}()
 	log.Printf("hello %s listening on %s", version, *addr)
-	log.Fatal(http.ListenAndServe(*addr, nil))
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+	log.Printf("hello %s stopped", version)
+}
+
+// exitLater exits after EXIT_AFTER with EXIT_CODE (default 1), leaving
+// TERMINATION_MESSAGE in /dev/termination-log.
+func exitLater() {
+	d, err := time.ParseDuration(os.Getenv("EXIT_AFTER"))
+	if err != nil || d <= 0 {
+		return
+	}
+	time.Sleep(d)
+	code := 1
+	if c, err := strconv.Atoi(os.Getenv("EXIT_CODE")); err == nil {
+		code = c
+	}
+	if msg := os.Getenv("TERMINATION_MESSAGE"); msg != "" {
+		os.WriteFile("/dev/termination-log", []byte(msg), 0o644)
+	}
+	log.Printf("exiting with code %d after %s (EXIT_AFTER)", code, d)
+	os.Exit(code)
 }
 
 // greeting reads GREETING from the environment, or the file named by

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
+	"math"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -171,7 +172,7 @@ func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Opti
 			for i, t := range targets {
 				n := len(targets) - i
 				if n > 1 {
-					svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -m statistic --mode random --probability %0.11f -j %s`, name, t, 1/float64(n), seps[i].Name))
+					svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -m statistic --mode random --probability %s -j %s`, name, t, probability(n), seps[i].Name))
 				} else {
 					svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -j %s`, name, t, seps[i].Name))
 				}
@@ -202,6 +203,14 @@ func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Opti
 	}}
 	rs.Chains = append(rs.Chains, perService...)
 	return rs
+}
+
+// probability is 1/n as iptables-save prints it: the statistic module
+// keeps it as a 31-bit fraction, so 1/3 reads back as 0.33333333349.
+// Rendering the same text keeps golden files and the kernel in agreement.
+func probability(n int) string {
+	q := math.Round(float64(1<<31) / float64(n))
+	return fmt.Sprintf("%0.11f", q/float64(1<<31))
 }
 
 // readyTargets returns "ip:port" of the ready addresses of the Endpoints'

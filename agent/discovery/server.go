@@ -200,3 +200,26 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn, ln net.Listener) 
 
 // Addr is the host:port the server listens on for a gateway address.
 func Addr(gateway string) string { return net.JoinHostPort(gateway, strconv.Itoa(53)) }
+
+// Run serves on addr until ctx ends. When the address cannot be bound (port
+// 53 there is taken, e.g. by a second agent on the same host during tests)
+// it logs once and keeps trying each second instead of failing the agent:
+// pods then fall back to whatever answers there until the port is free.
+func (s *Server) Run(ctx context.Context, addr string) {
+	warned := false
+	for ctx.Err() == nil {
+		pc, ln, err := Listen(ctx, addr)
+		if err != nil {
+			if !warned {
+				s.Log.Error("dns server cannot listen; retrying every second", "err", err)
+				warned = true
+			}
+			sleep(ctx, time.Second)
+			continue
+		}
+		warned = false
+		if err := s.Serve(ctx, pc, ln); err != nil {
+			s.Log.Warn("dns server stopped; listening again", "err", err)
+		}
+	}
+}

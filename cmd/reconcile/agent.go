@@ -16,6 +16,7 @@ import (
 // agentFlags configure a node agent, alone or inside `up`.
 type agentFlags struct {
 	node, podman, data string
+	net                podNetFlags // podnet.go
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -25,6 +26,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	if withData {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
+	f.net.register(cmd)
 }
 
 func newAgentCmd() *cobra.Command {
@@ -77,7 +79,11 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	a, err := agent.New(agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log})
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
+	if err := startPodNetwork(ctx, f, cp, sock, &opts, log); err != nil {
+		return err
+	}
+	a, err := agent.New(opts)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/agent/discovery"
+	"github.com/reconcile-dev/reconcile/agent/podnet"
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+)
+
+// podNetFlags configure the node's pod network and DNS.
+type podNetFlags struct {
+	network, domain, nodeIP, resolvConf string
+}
+
+func (f *podNetFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.network, "pod-network", podnet.DefaultNetwork, "Podman network the node's pods join, made with the node's podCIDR; the agent's DNS server listens on its gateway (\"\": Podman's default network, no cluster DNS, no routes to other nodes)")
+	fl.StringVar(&f.domain, "cluster-domain", discovery.DefaultDomain, "DNS domain of services: name.namespace.svc.DOMAIN")
+	fl.StringVar(&f.nodeIP, "node-ip", "", "this node's InternalIP, where other nodes route its pods' traffic (default: the first global IPv4 address)")
+	fl.StringVar(&f.resolvConf, "resolv-conf", "/etc/resolv.conf", "resolvers the DNS server forwards names outside the cluster domain to")
+}
+
+// startPodNetwork readies the node's pod network before the agent starts
+// pods: it registers the node, waits for its podCIDR, makes the Podman
+// network, starts the DNS server on its gateway, service discovery and the
+// routes to the other nodes, and sets the agent options that use them.
+// The goroutines it starts end with ctx.
+func startPodNetwork(ctx context.Context, agentF *agentFlags, cp agent.ControlPlane, podmanURI string, opts *agent.Options, log *slog.Logger) error {
+	f := &agentF.net
+	if f.nodeIP != "" {
+		h := agent.ReadHostInfo()
+		h.IP = f.nodeIP
+		opts.Host = &h
+	}
+	if f.network == "" {
+		return nil
+	}
+	acp, ok := cp.(apiclient.ControlPlane)
+	if !ok {
+		return fmt.Errorf("pod network: needs the HTTP control plane (got %T); pass --pod-network= to run without it", cp)
+	}
+	nodes := apiclient.Nodes{Client: acp.Client}
+	// Register now (the agent registers again as it starts): the
+	// controller assigns the podCIDR at registration.
+	host := agent.ReadHostInfo()
+	if opts.Host != nil {
+		host = *opts.Host
+	}
+	for {
+		err := cp.RegisterNode(ctx, agent.NodeObject(agentF.node, host, "", time.Now()))
+		if err == nil {
+			break
+		}
+		log.Warn("pod network: registering the node failed; retrying in 1s", "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
+	cidr, err := podnet.PodCIDR(ctx, nodes, agentF.node, log)
+	if err != nil {
+		return err
+	}
+	if err := podnet.EnableForwarding(); err != nil {
+		return err
+	}
+	gw, err := podnet.EnsureNetwork(ctx, podmanURI, f.network, cidr)
+	if err != nil {
+		return err
+	}
+	upstreams, err := discovery.Upstreams(f.resolvConf, gw.String())
+	if err != nil {
+		log.Warn("dns: names outside the cluster domain will fail", "err", err)
+	}
+	srv := discovery.NewServer(f.domain, upstreams, log)
+	go srv.Run(ctx, discovery.Addr(gw.String()))
+	disc := discovery.New(apiclient.Services{Client: acp.Client}, srv, f.domain, log)
+	go disc.Run(ctx)
+	go podnet.KeepRoutes(ctx, nodes, podnet.IPRoute{}, agentF.node, log)
+	opts.Network = f.network
+	opts.DNS = &agent.PodDNS{Server: gw.String(), ClusterDomain: f.domain}
+	opts.ServiceEnv = disc.ServiceEnv
+	log.Info("pod network ready", "network", f.network, "podCIDR", cidr, "dns", discovery.Addr(gw.String()), "upstreams", upstreams)
+	return nil
+}

@@ -19,6 +19,10 @@ type Manifest struct {
 	Path   string
 	Line   int
 	Col    int
+	// key is objects.KeyOf(Object), computed once when the file is
+	// validated so that re-assembling a cached tree does not parse every
+	// object's apiVersion again.
+	key objects.Key
 }
 
 // Result of validating a tree: the objects, or every error found.
@@ -44,7 +48,8 @@ type Validator struct {
 	workers int
 
 	mu    sync.Mutex
-	cache map[string]fileResult
+	cache map[cacheKey]cached
+	gen   uint64 // of the latest Validate; entries of older trees are dropped
 }
 
 // NewValidator compiles the embedded schema.cue.
@@ -60,7 +65,7 @@ func newValidator(schema string) (*Validator, error) {
 		return nil, err
 	}
 	n := runtime.GOMAXPROCS(0)
-	v := &Validator{schemas: s, workers: n, pool: make(chan *evaluator, n), cache: map[string]fileResult{}}
+	v := &Validator{schemas: s, workers: n, pool: make(chan *evaluator, n), cache: map[cacheKey]cached{}}
 	v.pool <- e
 	return v, nil
 }
@@ -88,16 +93,23 @@ func (v *Validator) put(e *evaluator) {
 	}
 }
 
-func cacheKey(f File) string { return f.Path + "\x00" + f.Hash }
+// cacheKey identifies a file's content at a path.
+type cacheKey struct{ path, hash string }
+
+// cached is a file's result and the Validate call that last saw it.
+type cached struct {
+	fileResult
+	gen uint64
+}
 
 // Validate checks every file and reports every error at once. Files that
 // are not .yaml, .yml, .json or .cue are ignored.
 func (v *Validator) Validate(files []File) Result {
 	results := make([]fileResult, len(files))
-	keys := make([]string, len(files))
 	var todo []int
 	v.mu.Lock()
-	next := make(map[string]fileResult, len(files))
+	v.gen++
+	gen := v.gen
 	for i := range files {
 		f := &files[i]
 		if r, done := precheck(f); done {
@@ -107,10 +119,11 @@ func (v *Validator) Validate(files []File) Result {
 		if f.Hash == "" {
 			f.Hash = GitBlobHash(f.Data)
 		}
-		keys[i] = cacheKey(*f)
-		if r, ok := v.cache[keys[i]]; ok {
-			results[i] = r
-			next[keys[i]] = r
+		k := cacheKey{f.Path, f.Hash}
+		if c, ok := v.cache[k]; ok {
+			results[i] = c.fileResult
+			c.gen = gen
+			v.cache[k] = c
 			continue
 		}
 		todo = append(todo, i)
@@ -123,9 +136,13 @@ func (v *Validator) Validate(files []File) Result {
 	// follows the repository, not its history.
 	v.mu.Lock()
 	for _, i := range todo {
-		next[keys[i]] = results[i]
+		v.cache[cacheKey{files[i].Path, files[i].Hash}] = cached{results[i], gen}
 	}
-	v.cache = next
+	for k, c := range v.cache {
+		if c.gen != gen {
+			delete(v.cache, k)
+		}
+	}
 	v.mu.Unlock()
 	return assemble(results)
 }
@@ -187,6 +204,11 @@ func (v *Validator) run(files []File, todo []int, results []fileResult) {
 // assemble merges per-file results, finds duplicate objects and sorts.
 func assemble(results []fileResult) Result {
 	var res Result
+	n := 0
+	for _, r := range results {
+		n += len(r.manifests)
+	}
+	res.Manifests = make([]Manifest, 0, n)
 	for _, r := range results {
 		res.Manifests = append(res.Manifests, r.manifests...)
 		res.Errors = append(res.Errors, r.errors...)
@@ -201,17 +223,21 @@ func assemble(results []fileResult) Result {
 	if !sort.SliceIsSorted(res.Manifests, func(i, j int) bool { return less(res.Manifests[i], res.Manifests[j]) }) {
 		sort.SliceStable(res.Manifests, func(i, j int) bool { return less(res.Manifests[i], res.Manifests[j]) })
 	}
-	seen := make(map[objects.Key]Manifest, len(res.Manifests))
+	seen := make(map[objects.Key]int, len(res.Manifests)) // → index in kept
 	kept := res.Manifests[:0]
 	for _, m := range res.Manifests {
-		k := objects.KeyOf(m.Object)
-		if first, dup := seen[k]; dup {
+		k := m.key
+		if k == (objects.Key{}) {
+			k = objects.KeyOf(m.Object)
+		}
+		if i, dup := seen[k]; dup {
+			first := kept[i]
 			res.Errors = append(res.Errors, Error{Path: m.Path, Line: m.Line, Col: m.Col, Field: "metadata.name",
 				Message: fmt.Sprintf("duplicate object %s: already defined at %s:%d:%d; rename or remove one of them",
 					k, first.Path, first.Line, first.Col)})
 			continue
 		}
-		seen[k] = m
+		seen[k] = len(kept)
 		kept = append(kept, m)
 	}
 	res.Manifests = kept

@@ -67,6 +67,7 @@ func statusKey(name string) string { return "source/" + name }
 type Applier struct {
 	st      *store.Store
 	planner *Planner
+	net     ServiceNetwork // zero: DefaultServiceNetwork (allocate.go)
 }
 
 // NewApplier returns an Applier for st.
@@ -108,6 +109,16 @@ func (a *Applier) Apply(src SourceInfo, commit CommitInfo, desired []Desired, er
 			}
 			res.Plan = ownPlan(a.planner.Plan(desired, stored, PlanOptions{Source: src.Name, Commit: commit.Hash, Prune: opts.Prune, AllowEmpty: opts.AllowEmpty}))
 			for _, e := range res.Plan.Errors {
+				errs = append(errs, e.Error())
+			}
+		}
+		if len(errs) == 0 { // Services get their clusterIP and nodePorts (allocate.go)
+			conflicts, err := a.allocateServices(tx, res.Plan)
+			if err != nil {
+				return err
+			}
+			res.Plan.Errors = append(res.Plan.Errors, conflicts...)
+			for _, e := range conflicts {
 				errs = append(errs, e.Error())
 			}
 		}

@@ -6,8 +6,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -106,8 +106,12 @@ func TestProxierOnRealIptables(t *testing.T) {
 	steps := []func(){
 		func() {},
 		func() { src.svcs = []*corev1.Service{web} },
-		func() { src.eps = []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2", "10.88.0.3"})} },
-		func() { src.eps = []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.3"})} },
+		func() {
+			src.eps = []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2", "10.88.0.3"})}
+		},
+		func() {
+			src.eps = []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.3"})}
+		},
 		func() { src.svcs, src.eps = nil, nil },
 	}
 	for i, step := range steps {

@@ -76,6 +76,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newGetCmd(g),
 		newStatusCmd(g),
 		newSyncCmd(g),
+		newDescribeCmd(g), newEventsCmd(g),
 		newRolloutCmd(g),
 	)
 	return root

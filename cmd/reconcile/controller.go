@@ -105,13 +105,20 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log}
+	clock, resync, err := testClock()
+	if err != nil {
+		return err
+	}
+	if clock != nil {
+		log.Warn("TEST ONLY: the controller runs on an injected clock ("+testClockEnv+")", "now", clock())
+	}
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Now: clock}
 	if !apiserver.IsLoopback(f.listen) {
 		srv.Token = token
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
-	g.Go(func() error { return controllers.NewManager(st, controllers.Options{Log: log}).Run(ctx) })
+	g.Go(func() error { return controllers.NewManager(st, controllers.Options{Log: log, Now: clock, Resync: resync}).Run(ctx) })
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
 		g.Go(func() error { return extra(ctx) })

@@ -70,6 +70,9 @@ var errRelist = errors.New("watch ended; listing again")
 // Run lists, watches and reconciles until ctx is done. It returns nil on
 // cancellation and an error only if the store cannot be read at all.
 func (m *Manager) Run(ctx context.Context) error {
+	// Endpoints follow Services and Pods beside the other steps, with
+	// their own watch (endpoints_runner.go).
+	go NewEndpointsRunner(m.st, m.log).Run(ctx)
 	failures := 0
 	for {
 		err := m.runWatch(ctx)

@@ -3,14 +3,13 @@ package gitsync
 import (
 	"context"
 	"maps"
-	"net/http"
-	"net/http/cgi"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 )
 
 func TestFileURLCloneAndFetch(t *testing.T) {
@@ -65,27 +64,7 @@ func TestFileURLDefaultBranchNotMain(t *testing.T) {
 // gitHTTPServer serves bare repos under root with git-http-backend, admitting
 // only requests that carry the token as a basic-auth password or bearer token.
 func gitHTTPServer(t *testing.T, root, token string) *httptest.Server {
-	t.Helper()
-	execPath, err := exec.Command("git", "--exec-path").Output()
-	if err != nil {
-		t.Fatalf("git --exec-path: %v", err)
-	}
-	backend := &cgi.Handler{
-		Path: filepath.Join(strings.TrimSpace(string(execPath)), "git-http-backend"),
-		Env:  []string{"GIT_PROJECT_ROOT=" + root, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		_, pass, ok := req.BasicAuth()
-		bearer, isBearer := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-		if !(ok && pass == token) && !(isBearer && bearer == token) {
-			w.Header().Set("WWW-Authenticate", `Basic realm="git"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		backend.ServeHTTP(w, req)
-	}))
-	t.Cleanup(srv.Close)
-	return srv
+	return gittest.HTTPServer(t, root, token)
 }
 
 func TestHTTPTokenAuth(t *testing.T) {

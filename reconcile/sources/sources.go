@@ -2,8 +2,10 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -23,6 +25,11 @@ type Config struct {
 	// AllowEmpty lets a commit with zero objects prune everything; without
 	// it such a commit (an emptied or mis-pointed path) prunes nothing.
 	AllowEmpty bool
+	// Namespace receives the namespaced objects that name none (see
+	// targetNamespace); "" keeps Kubernetes' "default".
+	Namespace string
+	// WebhookSecretFile holds the secret of POST /hooks/<name>; "" = no webhook.
+	WebhookSecretFile string
 }
 
 // Manager runs every source.
@@ -45,7 +52,12 @@ func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) 
 		if _, dup := m.runners[name]; dup {
 			return nil, fmt.Errorf("two sources are named %q: give each a unique name", name)
 		}
-		m.runners[name] = &runner{m: m, cfg: c, src: src, name: name}
+		if c.WebhookSecretFile != "" {
+			if _, err := os.Stat(c.WebhookSecretFile); err != nil {
+				return nil, fmt.Errorf("source %q: webhook secret: %w: create it with a random secret, e.g. `openssl rand -hex 32 > %s`", name, err, c.WebhookSecretFile)
+			}
+		}
+		m.runners[name] = &runner{m: m, cfg: c, src: src, name: name, fetch: src.Fetch}
 	}
 	return m, nil
 }
@@ -90,11 +102,11 @@ func (m *Manager) Trigger(name string) error {
 	return nil
 }
 
-// Statuses returns the stored status of every source.
+// Statuses returns the Status of every source.
 func (m *Manager) Statuses() ([]any, error) {
 	var out []any
 	for _, n := range m.Names() {
-		st, err := reconcile.GetSourceStatus(m.st, n)
+		st, err := m.runners[n].status()
 		if err != nil {
 			return nil, err
 		}
@@ -112,6 +124,9 @@ type runner struct {
 	// lastTried is the commit most recently validated, so an unchanged ref
 	// is not re-applied on every signal.
 	lastTried string
+	// fetch is src.Fetch (tests count and hold fetches).
+	fetch func(context.Context) (*gitsync.Snapshot, error)
+	rt    runtimeStatus
 }
 
 // retryAfterError bounds how soon a failed fetch is tried again when no
@@ -139,7 +154,11 @@ func (r *runner) run(ctx context.Context) {
 // syncOnce fetches the source and applies its commit if it is new.
 func (r *runner) syncOnce(ctx context.Context) error {
 	start := time.Now()
-	snap, err := r.src.Fetch(ctx)
+	snap, err := r.fetch(ctx)
+	var refused *gitsync.UnverifiedError
+	if errors.As(err, &refused) {
+		return r.refuse(refused)
+	}
 	if err != nil {
 		reconcile.RecordFetchError(r.m.st, r.info(), err)
 		return err
@@ -148,8 +167,9 @@ func (r *runner) syncOnce(ctx context.Context) error {
 		return nil
 	}
 	r.lastTried = snap.Commit
+	r.rt.attempted(snap)
 	res := r.m.validator.Validate(snap.Files)
-	out, err := reconcile.Apply(r.m.st, r.info(), commitInfo(snap), desired(res), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	out, err := reconcile.Apply(r.m.st, r.info(), commitInfo(snap), targetNamespace(desired(res), r.cfg.Namespace), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
 	if err != nil {
 		return err
 	}
@@ -157,6 +177,7 @@ func (r *runner) syncOnce(ctx context.Context) error {
 		r.m.log.Warn("commit rejected: nothing applied, the last good commit keeps running", "source", r.name, "commit", short(snap.Commit), "errors", len(res.Errors), "first", res.Errors[0].Error())
 		return nil
 	}
+	r.rt.applied(snap)
 	r.m.log.Info("commit applied", "source", r.name, "commit", short(snap.Commit), "created", out.Created, "updated", out.Updated, "deleted", out.Deleted, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }

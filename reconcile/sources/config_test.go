@@ -1,0 +1,107 @@
+package sources
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/gitsync"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+
+func TestParseConfigYAMLAndCUE(t *testing.T) {
+	yamlCfg := `
+sources:
+  - name: apps
+    url: https://git.example.com/ops/apps.git
+    ref: ">=1.2.0 <2.0.0"
+    path: prod
+    pollInterval: 30s
+    credentials: {tokenFile: secrets/token}
+    namespace: apps
+    webhook: {secretFile: /etc/reconcile/hook}
+    verify:
+      mode: tag
+      openpgpKeys: [keys/release.asc]
+      sshAllowedSigners: keys/allowed_signers
+  - name: local
+    url: ./desired
+    prune: false
+    allowEmpty: true
+`
+	cueCfg := `
+sources: [{
+	name: "apps"
+	url: "https://git.example.com/ops/apps.git"
+	ref: ">=1.2.0 <2.0.0"
+	path: "prod"
+	pollInterval: "30s"
+	credentials: tokenFile: "secrets/token"
+	namespace: "apps"
+	webhook: secretFile: "/etc/reconcile/hook"
+	verify: {mode: "tag", openpgpKeys: ["keys/release.asc"], sshAllowedSigners: "keys/allowed_signers"}
+}, {
+	name: "local"
+	url: "./desired"
+	prune: false
+	allowEmpty: true
+}]
+`
+	want := []Config{{
+		Config: gitsync.Config{Name: "apps", URL: "https://git.example.com/ops/apps.git", Ref: ">=1.2.0 <2.0.0", Path: "prod",
+			PollInterval: 30 * time.Second, TokenFile: "/etc/reconcile/secrets/token", CacheDir: "/cache",
+			Verify: gitsync.Verification{Mode: gitsync.VerifyTag, OpenPGPKeyFiles: []string{"/etc/reconcile/keys/release.asc"}, SSHAllowedSignersFile: "/etc/reconcile/keys/allowed_signers"}},
+		Prune: true, Namespace: "apps", WebhookSecretFile: "/etc/reconcile/hook",
+	}, {
+		Config: gitsync.Config{Name: "local", URL: "/etc/reconcile/desired", CacheDir: "/cache",
+			Verify: gitsync.Verification{Mode: gitsync.VerifyOff}},
+		AllowEmpty: true,
+	}}
+	for file, data := range map[string]string{"/etc/reconcile/controller.yaml": yamlCfg, "/etc/reconcile/controller.cue": cueCfg} {
+		got, err := ParseConfig(file, []byte(data), "/cache")
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", file, got, want)
+		}
+	}
+}
+
+func TestParseConfigErrorsGolden(t *testing.T) {
+	in := filepath.Join("testdata", "bad-config.yaml")
+	_, err := LoadConfig(in, "/cache")
+	if err == nil {
+		t.Fatal("a bad config was accepted")
+	}
+	got := err.Error() + "\n"
+	golden := filepath.Join("testdata", "bad-config.golden")
+	if *update {
+		os.WriteFile(golden, []byte(got), 0o644)
+	}
+	want, _ := os.ReadFile(golden)
+	if got != string(want) {
+		t.Errorf("errors:\n%s\nwant (testdata/bad-config.golden, -update to rewrite):\n%s", got, want)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(got), "\n")[1:] {
+		if !strings.HasPrefix(strings.TrimSpace(line), in+":") {
+			t.Errorf("error without file:line:col: %s", line)
+		}
+	}
+}
+
+func TestParseConfigDuplicateNames(t *testing.T) {
+	_, err := ParseConfig("c.yaml", []byte("sources:\n  - {name: a, url: /x}\n  - name: a\n    url: /y\n"), "")
+	if err == nil || !strings.Contains(err.Error(), `c.yaml:3:5: sources[1].name: source "a" is already defined as sources[0]`) {
+		t.Fatalf("duplicate names: %v", err)
+	}
+	_, err = ParseConfig("c.yaml", []byte("sources: []\n"), "")
+	if err == nil {
+		t.Fatal("a config without sources was accepted")
+	}
+}

@@ -1,7 +1,11 @@
 package controllers
 
 import (
+	"fmt"
 	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -33,4 +37,68 @@ func recordEvents(tx *store.Tx, evs []Event) error {
 		}
 	}
 	return nil
+}
+
+// Components named in events, as Kubernetes names its controllers.
+var stepComponents = map[string]string{
+	"Deployment": "deployment-controller", "ReplicaSet": "replicaset-controller",
+	"DaemonSet": "daemonset-controller", "StatefulSet": "statefulset-controller",
+}
+
+// withWorkloadEvents adds Kubernetes' standard events to a workload
+// step that recorded none itself: a Deployment that creates or resizes a
+// ReplicaSet records ScalingReplicaSet ("Scaled up replica set web-abc
+// from 1 to 3"); a ReplicaSet, DaemonSet or StatefulSet that creates or
+// deletes pods records SuccessfulCreate / SuccessfulDelete ("Created pod:
+// web-abc-x2x7k"). before returns the cached object under a key (the
+// ReplicaSet's replicas before the change).
+func withWorkloadEvents(key objects.Key, ch Changes, before func(objects.Key) objects.Object, now time.Time) Changes {
+	component, ok := stepComponents[key.Kind]
+	if !ok || len(ch.Events) > 0 || ch.Empty() {
+		return ch
+	}
+	owner := before(key)
+	if owner == nil {
+		return ch
+	}
+	if key.Kind == "Deployment" {
+		for _, o := range ch.Create {
+			if rs, ok := o.(*appsv1.ReplicaSet); ok {
+				ch.Event(owner, component, events.Normal, "ScalingReplicaSet",
+					fmt.Sprintf("Scaled up replica set %s from 0 to %d", rs.Name, replicasOf(rs.Spec.Replicas)), now)
+			}
+		}
+		for _, o := range ch.Update {
+			rs, ok := o.(*appsv1.ReplicaSet)
+			if !ok {
+				continue
+			}
+			old, ok := before(objects.KeyOf(rs)).(*appsv1.ReplicaSet)
+			if !ok {
+				continue
+			}
+			from, to := replicasOf(old.Spec.Replicas), replicasOf(rs.Spec.Replicas)
+			if from == to {
+				continue
+			}
+			dir := "up"
+			if to < from {
+				dir = "down"
+			}
+			ch.Event(owner, component, events.Normal, "ScalingReplicaSet",
+				fmt.Sprintf("Scaled %s replica set %s from %d to %d", dir, rs.Name, from, to), now)
+		}
+		return ch
+	}
+	for _, o := range ch.Create {
+		if _, ok := o.(*corev1.Pod); ok {
+			ch.Event(owner, component, events.Normal, "SuccessfulCreate", "Created pod: "+o.GetName(), now)
+		}
+	}
+	for _, o := range ch.Delete {
+		if p, ok := o.(*corev1.Pod); ok && p.DeletionTimestamp == nil {
+			ch.Event(owner, component, events.Normal, "SuccessfulDelete", "Deleted pod: "+o.GetName(), now)
+		}
+	}
+	return ch
 }

@@ -81,8 +81,8 @@ func TestManagerRunsJobToCompletion(t *testing.T) {
 		ev := o.(*corev1.Event)
 		reasons[ev.Reason] += int(ev.Count)
 	}
-	if reasons["SuccessfulCreate"] != 3 || reasons["Completed"] != 1 {
-		t.Fatalf("events %v, want 3 SuccessfulCreate and 1 Completed", reasons)
+	if reasons["SuccessfulCreate"] != 3 || reasons["Completed"] != 1 || reasons["Scheduled"] != 3 {
+		t.Fatalf("events %v, want 3 SuccessfulCreate, 3 Scheduled and 1 Completed", reasons)
 	}
 }
 

@@ -345,6 +345,7 @@ func (m *Manager) steps(ctx context.Context, steps []keyedChanges) error {
 		return m.catchUp(ctx, m.st.ResourceVersion())
 	}
 	for _, s := range steps {
+		s.ch = withWorkloadEvents(s.key, s.ch, m.cache.get, now)
 		m.requeueAsAsked(s.key, s.ch, now)
 		if s.ch.Empty() {
 			m.q.succeeded(s.key)

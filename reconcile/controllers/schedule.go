@@ -3,12 +3,14 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/scheduler"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -119,8 +121,21 @@ func (w podWrite) write(tx *store.Tx, now metav1.Time) error {
 	if !changed {
 		return nil
 	}
+	if err := w.recordEvent(tx, cur, now.Time); err != nil {
+		return err
+	}
 	cur.Status.Conditions = conds
 	return tx.UpdateStatus(cur)
+}
+
+// recordEvent records Scheduled or FailedScheduling, as Kubernetes'
+// default-scheduler words them.
+func (w podWrite) recordEvent(tx *store.Tx, p *corev1.Pod, now time.Time) error {
+	if w.node != "" {
+		return events.Record(tx, p, events.Normal, "Scheduled",
+			fmt.Sprintf("Successfully assigned %s/%s to %s", p.Namespace, p.Name, w.node), "default-scheduler", now)
+	}
+	return events.Record(tx, p, events.Warning, "FailedScheduling", w.message, "default-scheduler", now)
 }
 
 func sameUnschedulable(p *corev1.Pod, msg string) bool {

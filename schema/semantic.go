@@ -60,7 +60,14 @@ func semanticChecks(o objects.Object) []semanticError {
 		if x.Spec.UpdateStrategy.Type == appsv1.OnDeleteStatefulSetStrategyType && x.Spec.UpdateStrategy.RollingUpdate != nil {
 			add("rollingUpdate may only be set with type RollingUpdate", "spec", "updateStrategy", "rollingUpdate")
 		}
-		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
+		// Containers mount volumeClaimTemplates by name, as in Kubernetes:
+		// each becomes a persistentVolumeClaim volume of the pod.
+		spec := x.Spec.Template.Spec
+		spec.Volumes = append([]corev1.Volume(nil), spec.Volumes...)
+		for _, c := range x.Spec.VolumeClaimTemplates {
+			spec.Volumes = append(spec.Volumes, corev1.Volume{Name: c.Name})
+		}
+		podChecks(&spec, add, "spec", "template", "spec")
 	case *batchv1.Job:
 		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
 	case *batchv1.CronJob:

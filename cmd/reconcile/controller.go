@@ -26,6 +26,7 @@ import (
 // controllerFlags configure the controller, alone or inside `up`.
 type controllerFlags struct {
 	repo, branch, path, name string
+	config                   string // a controller config file declaring the sources (instead of --repo)
 	data, listen             string
 	poll                     time.Duration
 	tokenFile, sshKey        string
@@ -34,7 +35,7 @@ type controllerFlags struct {
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.StringVar(&f.repo, "repo", "", "desired-state git repo: a local directory inside a git repo, file://, https:// or ssh:// URL (required)")
+	fl.StringVar(&f.repo, "repo", "", "desired-state git repo: a local directory inside a git repo, file://, https:// or ssh:// URL (or declare sources with --config)")
 	fl.StringVar(&f.branch, "branch", "", "branch, tag or commit to deploy (default: the repo's HEAD)")
 	fl.StringVar(&f.path, "path", "", "sub-directory of the repo holding the manifests")
 	fl.StringVar(&f.name, "source-name", "", "name of the source (default: derived from the repo)")
@@ -45,7 +46,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.sshKey, "ssh-key-file", "", "ssh: private key file")
 	fl.BoolVar(&f.noPrune, "no-prune", false, "never delete objects that vanished from git")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
-	cmd.MarkFlagRequired("repo")
+	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
 }
 
 func defaultDataDir() string {
@@ -97,11 +98,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	srcs, err := sources.New(st, v, log, []sources.Config{{
-		Config: gitsync.Config{Name: f.name, URL: f.repo, Ref: f.branch, Path: f.path, PollInterval: f.poll,
-			TokenFile: f.tokenFile, SSHKeyFile: f.sshKey, CacheDir: filepath.Join(f.data, "git")},
-		Prune: !f.noPrune, AllowEmpty: f.allowEmpty,
-	}})
+	cfgs, err := sourceConfigs(f)
+	if err != nil {
+		return err
+	}
+	srcs, err := sources.New(st, v, log, cfgs)
 	if err != nil {
 		return err
 	}

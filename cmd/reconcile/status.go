@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/sources"
 )
 
 func newStatusCmd(g *globalFlags) *cobra.Command {
@@ -25,7 +25,7 @@ file:line:col: field: message while the last good commit keeps running.`,
 			if err != nil {
 				return err
 			}
-			var sts []reconcile.SourceStatus
+			var sts []sources.Status
 			if err := c.Sources(cmd.Context(), &sts); err != nil {
 				return err
 			}
@@ -44,7 +44,7 @@ file:line:col: field: message while the last good commit keeps running.`,
 	return cmd
 }
 
-func printSourceStatus(w io.Writer, s reconcile.SourceStatus) {
+func printSourceStatus(w io.Writer, s sources.Status) {
 	fmt.Fprintf(w, "source %s\n", s.Name)
 	fmt.Fprintf(w, "  repo:      %s", s.URL)
 	if s.Path != "" {
@@ -54,7 +54,14 @@ func printSourceStatus(w io.Writer, s reconcile.SourceStatus) {
 	if ref == "" {
 		ref = "HEAD"
 	}
+	if s.ResolvedRef != "" {
+		ref += " (resolved to tag " + s.ResolvedRef + ")"
+	}
+	if s.Pinned {
+		ref += ", pinned: new commits are fetched but not applied"
+	}
 	fmt.Fprintf(w, "\n  ref:       %s\n", ref)
+	printSourceExtras(w, s)
 	if s.LastAppliedCommit != "" {
 		fmt.Fprintf(w, "  applied:   %s %s — %s (%s, %s)\n", short12(s.LastAppliedCommit), firstLine(s.LastAppliedMessage), s.LastAppliedAuthor,
 			s.LastAppliedAt.Local().Format("2006-01-02 15:04:05"), plural(s.Objects, "object"))
@@ -62,7 +69,7 @@ func printSourceStatus(w io.Writer, s reconcile.SourceStatus) {
 		fmt.Fprintf(w, "  applied:   nothing yet\n")
 	}
 	if s.LastAttemptedCommit != "" && (s.LastAttemptedCommit != s.LastAppliedCommit || len(s.Errors) > 0) {
-		fmt.Fprintf(w, "  attempted: %s %s (%s)\n", short12(s.LastAttemptedCommit), firstLine(s.LastAttemptedMessage), s.LastAttemptedAt.Local().Format("2006-01-02 15:04:05"))
+		fmt.Fprintf(w, "  attempted: %s %s%s (%s)\n", short12(s.LastAttemptedCommit), firstLine(s.LastAttemptedMessage), byAuthor(s.LastAttemptedAuthor), s.LastAttemptedAt.Local().Format("2006-01-02 15:04:05"))
 	}
 	if len(s.Errors) > 0 {
 		fmt.Fprintf(w, "  errors:    %s; nothing of that commit was applied, the last good commit keeps running\n", plural(len(s.Errors), "error"))

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/sources"
+)
+
+// printSourceExtras prints what `reconcile status` shows of a source besides
+// its commits: signature policy, target namespace, polling, webhook and the
+// last fetch error.
+func printSourceExtras(w io.Writer, s sources.Status) {
+	if s.Verify != "" && s.Verify != "off" {
+		line := "commit at the ref signed by a trusted key"
+		if s.Verify == "tag" {
+			line = "annotated tag signed by a trusted key"
+		}
+		if s.SignedBy != "" {
+			line += "; applied commit signed by " + s.SignedBy
+		}
+		fmt.Fprintf(w, "  verify:    %s (%s)\n", s.Verify, line)
+	}
+	if s.Namespace != "" {
+		fmt.Fprintf(w, "  namespace: %s (for objects that name none)\n", s.Namespace)
+	}
+	poll := "on change (local repo, watched)"
+	if !s.NextPollAt.IsZero() {
+		poll = fmt.Sprintf("next poll %s (in %s)", s.NextPollAt.Local().Format("15:04:05"), time.Until(s.NextPollAt).Round(time.Second))
+	}
+	if s.Webhook {
+		poll += ", and on POST /hooks/" + s.Name
+	}
+	fmt.Fprintf(w, "  fetch:     %s\n", poll)
+	if s.FetchError != "" {
+		fmt.Fprintf(w, "  fetch error (%s): %s\n", s.FetchErrorAt.Local().Format("2006-01-02 15:04:05"), s.FetchError)
+	}
+}
+
+func byAuthor(a string) string {
+	if a == "" {
+		return ""
+	}
+	return " — " + a
+}

@@ -1,0 +1,77 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// finalizePod removes a pod for good once its agent has stopped its
+// containers: the last step of graceful deletion (Kubernetes' kubelet
+// deletes with grace period 0 at this point). The uid must match, so a
+// late call cannot remove a new pod of the same name.
+func (s *Server) finalizePod(w http.ResponseWriter, r *http.Request) {
+	ns := r.URL.Query().Get("namespace")
+	if ns == "" {
+		ns = "default"
+	}
+	uid := r.URL.Query().Get("uid")
+	key := objects.Key{Kind: "Pod", Namespace: ns, Name: r.PathValue("name")}
+	err := s.Store.Update(func(tx *store.Tx) error {
+		cur, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		if uid != "" && string(cur.(*corev1.Pod).UID) != uid {
+			return fmt.Errorf("%w: pod %s has uid %s, not %s", store.ErrNotFound, key, cur.GetUID(), uid)
+		}
+		return tx.Delete(key)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
+}
+
+// recordEvent stores an event an agent reports (a probe failure, a
+// restart, an image pull error). Events are kept with a bounded history
+// by the controllers.
+func (s *Server) recordEvent(w http.ResponseWriter, r *http.Request) {
+	var ev corev1.Event
+	if !decodeBody(w, r, &ev) {
+		return
+	}
+	if ev.Name == "" || ev.Namespace == "" {
+		writeError(w, http.StatusBadRequest, errors.New("event needs metadata.name and metadata.namespace"))
+		return
+	}
+	objects.SetTypeMeta(&ev, "Event")
+	err := s.Store.Update(func(tx *store.Tx) error {
+		cur, err := tx.Get(objects.KeyOf(&ev))
+		if errors.Is(err, store.ErrNotFound) {
+			return tx.Create(&ev)
+		}
+		if err != nil {
+			return err
+		}
+		// The same event again: count it rather than store it twice.
+		old := cur.(*corev1.Event)
+		old.Count, old.LastTimestamp, old.Message = ev.Count, ev.LastTimestamp, ev.Message
+		return tx.Update(old)
+	})
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
+}

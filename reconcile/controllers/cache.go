@@ -109,6 +109,11 @@ func (c *cache) unindex(k objects.Key, old objects.Object) {
 // apply feeds one watch event into the cache; false if it changed nothing.
 func (c *cache) apply(ev store.Event) bool {
 	c.rv = max(c.rv, ev.ResourceVersion)
+	if _, ok := ev.Object.(*corev1.Event); ok {
+		// No step reads events; caching them would only cost memory and
+		// make garbage collection scan them.
+		return false
+	}
 	if ev.Type == store.Deleted {
 		return c.remove(ev.Object, ev.ResourceVersion)
 	}

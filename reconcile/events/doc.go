@@ -13,7 +13,8 @@
 //
 // History is bounded: Prune removes events older than MaxAge (1 h, as the
 // Kubernetes API server's default event TTL) and keeps at most
-// MaxPerNamespace (1,000) per namespace, oldest first. Record prunes a
-// namespace by itself once it holds noticeably more than the limit; the
-// controller manager calls Prune periodically for the age rule.
+// MaxPerNamespace (1,000) per namespace, oldest first. The controller
+// manager calls Prune once a minute; Record itself stays cheap (one side
+// record lookup, one object write), because a rollout of 1,000
+// Deployments records thousands of events in a few transactions.
 package events

@@ -1,10 +1,9 @@
 package events
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,10 +22,6 @@ import (
 const (
 	MaxAge          = time.Hour
 	MaxPerNamespace = 1000
-	// slack lets a namespace grow a little past the limit before Record
-	// prunes it, so a busy namespace is listed once per slack events
-	// rather than on every new event.
-	slack = 100
 )
 
 // Event types.
@@ -131,10 +126,7 @@ func Store(tx *store.Tx, ev *corev1.Event, now time.Time) error {
 		// the next name.
 		ev.Name = eventName(ev.InvolvedObject.Name, now.Add(time.Duration(i+1)))
 	}
-	if err := tx.PutMeta(dedup, ev.Name); err != nil {
-		return err
-	}
-	return countAndPrune(tx, ev.Namespace, now)
+	return tx.PutMeta(dedup, ev.Name)
 }
 
 func eventName(object string, now time.Time) string {
@@ -148,32 +140,13 @@ func eventName(object string, now time.Time) string {
 // dedupKey identifies "the same event": involved object, type, reason and
 // message.
 func dedupKey(ev *corev1.Event) string {
-	h := sha256.New()
+	h := fnv.New64a()
 	o := ev.InvolvedObject
 	for _, s := range []string{o.Kind, o.Namespace, o.Name, string(o.UID), ev.Type, ev.Reason, ev.Message} {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}
-	return "event/" + ev.Namespace + "/" + hex.EncodeToString(h.Sum(nil)[:16])
-}
-
-// countAndPrune keeps a per-namespace count of created events and prunes
-// the namespace when it passes the limit by the slack.
-func countAndPrune(tx *store.Tx, ns string, now time.Time) error {
-	key := "eventcount/" + ns
-	var n int
-	if _, err := tx.GetMeta(key, &n); err != nil {
-		return err
-	}
-	n++
-	if n > MaxPerNamespace+slack {
-		left, err := pruneNamespace(tx, ns, now)
-		if err != nil {
-			return err
-		}
-		n = left
-	}
-	return tx.PutMeta(key, n)
+	return "event/" + ev.Namespace + "/" + strconv.FormatUint(h.Sum64(), 36)
 }
 
 // Prune removes, in every namespace, events last seen more than MaxAge
@@ -195,9 +168,6 @@ func Prune(tx *store.Tx, now time.Time) (int, error) {
 			return removed, err
 		}
 		removed += n - left
-		if err := tx.PutMeta("eventcount/"+ns, left); err != nil {
-			return removed, err
-		}
 	}
 	return removed, nil
 }

@@ -99,9 +99,9 @@ func TestRecordSameInstantGetsDistinctNames(t *testing.T) {
 
 func TestHistoryIsBounded(t *testing.T) {
 	st := openStore(t)
-	// MaxPerNamespace+slack+1 distinct events: the last one prunes the
-	// namespace back to MaxPerNamespace, the oldest going first.
-	n := MaxPerNamespace + slack + 1
+	// More than MaxPerNamespace distinct events: Prune keeps the newest
+	// MaxPerNamespace.
+	n := MaxPerNamespace + 101
 	err := st.Update(func(tx *store.Tx) error {
 		for i := range n {
 			if err := Record(tx, job(fmt.Sprintf("p%d", i)), Normal, "Started", "started", "test", t0.Add(time.Duration(i)*time.Millisecond)); err != nil {
@@ -113,9 +113,13 @@ func TestHistoryIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var removed int
+	if err := st.Update(func(tx *store.Tx) (err error) { removed, err = Prune(tx, t0.Add(time.Second)); return err }); err != nil {
+		t.Fatal(err)
+	}
 	evs := listEvents(t, st, "default")
-	if len(evs) != MaxPerNamespace {
-		t.Fatalf("kept %d events, want %d", len(evs), MaxPerNamespace)
+	if removed != n-MaxPerNamespace || len(evs) != MaxPerNamespace {
+		t.Fatalf("removed %d, kept %d events, want %d", removed, len(evs), MaxPerNamespace)
 	}
 	if evs[0].InvolvedObject.Name != fmt.Sprintf("p%d", n-MaxPerNamespace) {
 		t.Fatalf("oldest kept is %s: the oldest should have gone first", evs[0].InvolvedObject.Name)

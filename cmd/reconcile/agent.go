@@ -17,6 +17,7 @@ import (
 type agentFlags struct {
 	node, podman, data string
 	net                podNetFlags // podnet.go
+	proxy              proxyFlags  // proxy.go
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -27,6 +28,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
 	f.net.register(cmd)
+	f.proxy.register(cmd, withData)
 }
 
 func newAgentCmd() *cobra.Command {
@@ -40,6 +42,9 @@ and realises the pods bound to it as Podman pods and containers. A restarted age
 containers it finds (by their reconcile.* labels) instead of recreating them.`,
 		Example: `  reconcile agent --server http://10.0.0.1:7420 --token-file /etc/reconcile/token --node node-b`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.proxy.cleanup {
+				return cleanupProxy(cmd.Context())
+			}
 			token, err := apiclient.TokenFromFile(tokenFile)
 			if err != nil {
 				return err
@@ -87,6 +92,11 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
+	stopProxy, err := startProxy(ctx, f.proxy, cp, log)
+	if err != nil {
+		return err
+	}
+	defer stopProxy()
 	log.Info("agent running", "node", f.node, "podman", sock)
 	return a.Run(ctx)
 }

@@ -68,6 +68,8 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		}
 		header = []string{"NAME", "TYPE", "CLUSTER-IP", "PORTS", "AGE"}
 		cols = []string{x.Name, string(x.Spec.Type), dash(x.Spec.ClusterIP), dash(strings.Join(ports, ",")), age}
+	case *corev1.Endpoints:
+		header, cols = []string{"NAME", "ENDPOINTS", "AGE"}, []string{x.Name, endpointsColumn(x), age} // endpoints_table.go
 	case *corev1.ConfigMap:
 		header = []string{"NAME", "DATA", "AGE"}
 		cols = []string{x.Name, fmt.Sprint(len(x.Data) + len(x.BinaryData)), age}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/agent/proxy"
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+)
+
+// proxyFlags configure the node's service proxy (agent/proxy).
+type proxyFlags struct {
+	enabled, keepRules, cleanup bool
+	clusterCIDR                 string
+}
+
+func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.enabled, "proxy", true, "program this node's iptables nat rules for Services (ClusterIP, NodePort) in chains named RECONCILE-*")
+	fl.BoolVar(&f.keepRules, "keep-service-rules", false, "leave the service rules in the kernel when the agent stops (Services keep working across an agent restart); by default they are removed on exit")
+	fl.StringVar(&f.clusterCIDR, "cluster-cidr", "", "pod address range of the cluster, e.g. 10.244.0.0/16: traffic to a ClusterIP from outside it is masqueraded (optional)")
+	if withCleanup {
+		fl.BoolVar(&f.cleanup, "cleanup", false, "remove this node's service rules (the RECONCILE-* chains and the jumps to them) and exit")
+	}
+}
+
+// startProxy runs the service proxy until ctx ends; the returned stop
+// waits for it and, unless --keep-service-rules, removes its rules.
+func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, log *slog.Logger) (stop func(), err error) {
+	if !f.enabled {
+		return func() {}, nil
+	}
+	if f.clusterCIDR != "" {
+		if _, err := netip.ParsePrefix(f.clusterCIDR); err != nil {
+			return nil, fmt.Errorf("--cluster-cidr %q: %v (write a prefix such as 10.244.0.0/16)", f.clusterCIDR, err)
+		}
+	}
+	acp, ok := cp.(apiclient.ControlPlane)
+	if !ok {
+		return nil, fmt.Errorf("service proxy: needs the HTTP control plane (got %T); pass --proxy=false to run without it", cp)
+	}
+	ipt := proxy.Exec{}
+	p := &proxy.Proxier{Source: apiclient.Services{Client: acp.Client}, IPTables: ipt,
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR}, Log: log}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+		if f.keepRules {
+			return
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ccancel()
+		if err := proxy.Cleanup(cctx, ipt); err != nil {
+			log.Error("removing the service rules failed; run `reconcile agent --cleanup`", "err", err)
+		}
+	}, nil
+}
+
+// cleanupProxy is `reconcile agent --cleanup`.
+func cleanupProxy(ctx context.Context) error {
+	if err := proxy.Cleanup(ctx, proxy.Exec{}); err != nil {
+		return fmt.Errorf("remove the service rules: %w (needs root and iptables)", err)
+	}
+	return nil
+}

@@ -77,11 +77,10 @@ data:
 }
 
 // BenchmarkValidateCold validates 10,000 manifests with an empty cache.
+// The target (issue 2) is 3 s on 2 cores, i.e. at most about 550 µs of CPU
+// per manifest; on a shared machine cpu-µs/manifest is the figure to judge.
 func BenchmarkValidateCold(b *testing.B) {
 	files := generated(10_000)
-	for _, f := range files {
-		_ = f
-	}
 	b.ResetTimer()
 	var cpu time.Duration
 	for range b.N {
@@ -96,6 +95,7 @@ func BenchmarkValidateCold(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*len(files)), "cpu-µs/manifest")
 }
 
 // BenchmarkValidateOneChanged re-validates a 10,000-file tree after one

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -21,7 +22,31 @@ type schemas struct {
 	defaults map[string]*defaultNode
 }
 
+// derived caches newSchemas by source: the result is read-only, and the
+// derivation (about 40 ms) need not be repeated for every Validator.
+var derived struct {
+	sync.Mutex
+	bySource map[string]*schemas
+}
+
 func newSchemas(src string) (*schemas, error) {
+	derived.Lock()
+	defer derived.Unlock()
+	if s, ok := derived.bySource[src]; ok {
+		return s, nil
+	}
+	s, err := deriveSchemas(src)
+	if err != nil {
+		return nil, err
+	}
+	if derived.bySource == nil {
+		derived.bySource = map[string]*schemas{}
+	}
+	derived.bySource[src] = s
+	return s, nil
+}
+
+func deriveSchemas(src string) (*schemas, error) {
 	ctx := cuecontext.New()
 	orig := ctx.CompileString(src, cue.Filename("schema.cue"))
 	if err := orig.Err(); err != nil {

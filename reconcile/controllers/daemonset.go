@@ -136,6 +136,7 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 		}
 	}
 
+	ch.podEvents(ds, ComponentDaemonSet, ch.Create, ch.Delete, now)
 	status.DesiredNumberScheduled = int32(len(desired))
 	status.CurrentNumberScheduled = scheduled
 	status.NumberMisscheduled = misscheduled

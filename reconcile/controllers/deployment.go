@@ -87,6 +87,7 @@ func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now ti
 	if !d.Spec.Paused {
 		newReplicas, oldReplicas := planReplicas(d, newRS, olds)
 		if newRS != nil && replicasOf(newRS.Spec.Replicas) != newReplicas {
+			ch.scalingEvent(d, newRS.Name, replicasOf(newRS.Spec.Replicas), newReplicas, now)
 			newRS = ensureUpdating(&ch, newRS)
 			newRS.Spec.Replicas = &newReplicas
 		}
@@ -96,6 +97,7 @@ func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now ti
 		}
 		for i, rs := range olds {
 			if n := oldReplicas[i]; replicasOf(rs.Spec.Replicas) != n {
+				ch.scalingEvent(d, rs.Name, replicasOf(rs.Spec.Replicas), n, now)
 				rs = ensureUpdating(&ch, rs)
 				rs.Spec.Replicas = &n
 			}
@@ -153,11 +155,35 @@ func olderThan(a, b *appsv1.ReplicaSet) bool {
 	return a.Name < b.Name
 }
 
+// templatesEqual compares two pod templates ignoring the
+// pod-template-hash label, without copying them (it runs for every
+// ReplicaSet of every Deployment step).
 func templatesEqual(a, b *corev1.PodTemplateSpec) bool {
-	a, b = a.DeepCopy(), b.DeepCopy()
-	delete(a.Labels, objects.LabelPodTemplateHash)
-	delete(b.Labels, objects.LabelPodTemplateHash)
-	return equality.Semantic.DeepEqual(a, b)
+	if !labelsEqualExceptHash(a.Labels, b.Labels) {
+		return false
+	}
+	ma, mb := a.ObjectMeta, b.ObjectMeta // shallow copies
+	ma.Labels, mb.Labels = nil, nil
+	return equality.Semantic.DeepEqual(&ma, &mb) && equality.Semantic.DeepEqual(&a.Spec, &b.Spec)
+}
+
+func labelsEqualExceptHash(a, b map[string]string) bool {
+	n := 0
+	for k, v := range a {
+		if k == objects.LabelPodTemplateHash {
+			continue
+		}
+		if bv, ok := b[k]; !ok || bv != v {
+			return false
+		}
+		n++
+	}
+	for k := range b {
+		if k != objects.LabelPodTemplateHash {
+			n--
+		}
+	}
+	return n == 0
 }
 
 func newReplicaSet(d *appsv1.Deployment, name, hash string, revision int64) *appsv1.ReplicaSet {

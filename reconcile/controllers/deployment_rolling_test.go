@@ -394,3 +394,40 @@ func newestRSIn(ch Changes, w *world) *appsv1.ReplicaSet {
 	}
 	return newestRS(w)
 }
+
+func TestTemplatesEqualIgnoresOnlyTheHashLabel(t *testing.T) {
+	base := deployment("web", 1, "img").Spec.Template
+	withHash := *base.DeepCopy()
+	withHash.Labels = copyLabels(base.Labels, "pod-template-hash", "abc")
+	otherLabel := *base.DeepCopy()
+	otherLabel.Labels = copyLabels(base.Labels, "tier", "front")
+	annotated := *base.DeepCopy()
+	annotated.Annotations = map[string]string{"a": "b"}
+	otherImage := *base.DeepCopy()
+	otherImage.Spec.Containers[0].Image = "img2"
+	for name, tc := range map[string]struct {
+		t    corev1.PodTemplateSpec
+		want bool
+	}{"hash label": {withHash, true}, "other label": {otherLabel, false}, "annotation": {annotated, false}, "image": {otherImage, false}} {
+		if got := templatesEqual(&base, &tc.t); got != tc.want {
+			t.Errorf("%s: templatesEqual = %v, want %v", name, got, tc.want)
+		}
+	}
+}
+
+func TestDeploymentRecordsScalingEvents(t *testing.T) {
+	w := newWorld(t)
+	w.create(rollingDeployment(2, intstr.FromInt32(1), intstr.FromInt32(0)))
+	w.settle()
+	w.deployments()[0].Spec.Template.Spec.Containers[0].Image = "img:v2"
+	ch := ReconcileDeployment(w.deployments()[0], w.replicaSets(), w.now)
+	var msgs []string
+	for _, e := range ch.Events {
+		msgs = append(msgs, e.Reason+": "+e.Message)
+	}
+	golden(t, "deployment-rollout-events", msgs)
+	rsCh := ReconcileReplicaSet(w.replicaSets()[0], nil, w.suffix, w.now)
+	if len(rsCh.Events) != 2 || rsCh.Events[0].Reason != "SuccessfulCreate" || rsCh.Events[0].Component != ComponentReplicaSet {
+		t.Errorf("ReplicaSet events %+v", rsCh.Events)
+	}
+}

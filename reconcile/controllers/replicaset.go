@@ -78,6 +78,7 @@ func ReconcileReplicaSet(rs *appsv1.ReplicaSet, pods []*corev1.Pod, suffix Suffi
 		active = active[n:]
 	}
 
+	ch.podEvents(rs, ComponentReplicaSet, ch.Create, ch.Delete, now)
 	countReplicas(status, rs, active, now, &ch)
 	status.TerminatingReplicas = countTerminating(rs, pods)
 	ch.addReplicaSetStatus(rs, status)

@@ -144,6 +144,7 @@ func ReconcileStatefulSet(sts *appsv1.StatefulSet, pods []*corev1.Pod, now time.
 		}
 	}
 
+	ch.statefulPodEvents(sts, ch.Create, ch.Delete, now)
 	status.Replicas = int32(len(claimed.active))
 	status.ReadyReplicas, status.AvailableReplicas, status.CurrentReplicas, status.UpdatedReplicas = 0, 0, 0, 0
 	for _, p := range claimed.active {

@@ -31,8 +31,18 @@ type hookCluster struct {
 	secret string
 }
 
-func newHookCluster(t *testing.T, extraConfig string, initial map[string]string) *hookCluster {
-	needE2EBinary(t)
+func newHookCluster(t testing.TB, extraConfig string, initial map[string]string) *hookCluster {
+	return startHookCluster(t, extraConfig, initial, false)
+}
+
+// startHookCluster runs `reconcile controller`, or with withAgent `reconcile
+// up` with a local agent on the test's Podman.
+func startHookCluster(t testing.TB, extraConfig string, initial map[string]string, withAgent bool) *hookCluster {
+	if withAgent {
+		needE2E(t)
+	} else {
+		needE2EBinary(t)
+	}
 	root := t.TempDir()
 	gittest.NewBareRepo(t, root, "desired.git")
 	srv := gittest.HTTPServer(t, root, "")
@@ -62,7 +72,13 @@ func newHookCluster(t *testing.T, extraConfig string, initial map[string]string)
 			t.Logf("controller log:\n%s", h.logs())
 		}
 	})
-	h.startProc("controller", "controller", "--config", cfg, "--data", h.data, "--listen", h.server)
+	if withAgent {
+		t.Cleanup(cleanupPodman)
+		h.startProc("up", "up", "--config", cfg, "--data", h.data, "--listen", h.server, "--podman", env.sock, "--node", "e2e-node",
+			"--pod-network", "") // Podman's default network: no subnet to collide with tests running at the same time
+	} else {
+		h.startProc("controller", "controller", "--config", cfg, "--data", h.data, "--listen", h.server)
+	}
 	h.waitServer()
 	return h
 }

@@ -105,3 +105,13 @@ func TestParseConfigDuplicateNames(t *testing.T) {
 		t.Fatal("a config without sources was accepted")
 	}
 }
+
+func TestExampleConfigIsValid(t *testing.T) {
+	cfgs, err := LoadConfig(filepath.Join("..", "..", "examples", "controller.yaml"), "/cache")
+	if err != nil {
+		t.Fatalf("examples/controller.yaml: %v", err)
+	}
+	if len(cfgs) != 3 || cfgs[0].Ref != ">=1.2.0 <2.0.0" || cfgs[0].Verify.Mode != gitsync.VerifyTag || cfgs[1].Verify.Mode != gitsync.VerifyHead {
+		t.Errorf("examples/controller.yaml: %+v", cfgs)
+	}
+}

@@ -19,6 +19,11 @@ type Discovery struct {
 	Domain string
 	Log    *slog.Logger
 
+	// ListServices, when set, lists one namespace's services at the moment
+	// a container starts, so its variables hold exactly the services that
+	// exist then (the watched cache may lag the pod by a moment).
+	ListServices func(ctx context.Context, namespace string) ([]*corev1.Service, error)
+
 	mu       sync.Mutex
 	services []*corev1.Service
 	synced   chan struct{}
@@ -65,10 +70,17 @@ func (d *Discovery) Update(svcs []*corev1.Service, eps []*corev1.Endpoints) {
 }
 
 // ServiceEnv is the agent.Options.ServiceEnv hook: the variables of the
-// namespace's services as known now. Before the first list it asks the
-// source directly, so a pod started at agent start-up sees the services
-// that exist.
+// namespace's services. With ListServices it asks the controller; else it
+// uses the watched list, and before the first list it asks the source, so
+// a pod started at agent start-up sees the services that exist.
 func (d *Discovery) ServiceEnv(ctx context.Context, namespace string) (map[string]string, error) {
+	if d.ListServices != nil {
+		svcs, err := d.ListServices(ctx, namespace)
+		if err != nil {
+			return nil, err
+		}
+		return ServiceEnv(svcs, namespace), nil
+	}
 	select {
 	case <-d.synced:
 	default:

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/discovery"
@@ -74,7 +75,10 @@ func startPodNetwork(ctx context.Context, agentF *agentFlags, cp agent.ControlPl
 	}
 	gw, err := podnet.EnsureNetwork(ctx, podmanURI, f.network, cidr)
 	if err != nil {
-		return err
+		// Pods still run, on Podman's default network: a node that runs
+		// its pods without cluster DNS beats a node that runs none.
+		log.Error("pod network unavailable: pods use Podman's default network without cluster DNS or routes to other nodes; fix the cause and restart the agent (or pass --pod-network= to silence this)", "err", err)
+		return nil
 	}
 	upstreams, err := discovery.Upstreams(f.resolvConf, gw.String())
 	if err != nil {
@@ -83,6 +87,14 @@ func startPodNetwork(ctx context.Context, agentF *agentFlags, cp agent.ControlPl
 	srv := discovery.NewServer(f.domain, upstreams, log)
 	go srv.Run(ctx, discovery.Addr(gw.String()))
 	disc := discovery.New(apiclient.Services{Client: acp.Client}, srv, f.domain, log)
+	disc.ListServices = func(ctx context.Context, ns string) ([]*corev1.Service, error) {
+		items, _, err := acp.Client.List(ctx, "Service", ns, nil)
+		svcs := make([]*corev1.Service, 0, len(items))
+		for _, o := range items {
+			svcs = append(svcs, o.(*corev1.Service))
+		}
+		return svcs, err
+	}
 	go disc.Run(ctx)
 	go podnet.KeepRoutes(ctx, nodes, podnet.IPRoute{}, agentF.node, log)
 	opts.Network = f.network

@@ -1,0 +1,295 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// webService is a ClusterIP service and a headless one for the web pods.
+const webServices = `apiVersion: v1
+kind: Service
+metadata:
+  name: web
+  namespace: e2e
+spec:
+  selector: {app: web}
+  ports:
+    - name: http
+      port: 80
+      targetPort: 8080
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: web-pods
+  namespace: e2e
+spec:
+  clusterIP: None
+  selector: {app: web}
+  ports:
+    - name: http
+      port: 8080
+`
+
+// clientPod runs the network client; nodeSelector pins it when node != "".
+func clientPod(node string) string {
+	sel := ""
+	if node != "" {
+		sel = fmt.Sprintf("  nodeSelector: {kubernetes.io/hostname: %s}\n", node)
+	}
+	return fmt.Sprintf(`apiVersion: v1
+kind: Pod
+metadata:
+  name: client
+  namespace: e2e
+spec:
+%s  containers:
+    - name: client
+      image: %s
+      imagePullPolicy: Never
+`, sel, netclientImage)
+}
+
+// service returns a Service as `reconcile get -o json` shows it.
+func getService(t testing.TB, run func(...string) (string, error), name string) *corev1.Service {
+	out, err := run("get", "service", name, "-n", "e2e", "-o", "json")
+	if err != nil {
+		return nil
+	}
+	var s corev1.Service
+	if json.Unmarshal([]byte(out), &s) != nil {
+		return nil
+	}
+	return &s
+}
+
+// waitClusterIP waits for the service's address. Allocation is the proxy
+// engineer's part: without it the test says so and skips the Service steps.
+func waitClusterIP(t *testing.T, run func(...string) (string, error), name string) string {
+	t.Helper()
+	var ip string
+	err := waitFor(20*time.Second, func() error {
+		s := getService(t, run, name)
+		if s == nil || s.Spec.ClusterIP == "" {
+			return fmt.Errorf("service %s has no clusterIP", name)
+		}
+		ip = s.Spec.ClusterIP
+		return nil
+	})
+	if err != nil {
+		t.Skipf("%v after 20s: Service IP allocation is not in this build; the pod-network steps above passed", err)
+	}
+	return ip
+}
+
+// TestE2EServiceDiscovery: a client pod finds a 3-replica Service by its
+// full DNS name and by the short name (search path), gets SRV records,
+// the headless service's pod addresses and the service variables, and its
+// requests by name reach all three backends.
+func TestE2EServiceDiscovery(t *testing.T) {
+	files := baseFiles(3, "localhost/reconcile-hello:v1")
+	files["services.yaml"] = webServices
+	c, sim, run := newSimCluster(t, files, "node-a")
+	node := sim.nodes[0]
+	var web []corev1.Pod
+	c.eventually(60*time.Second, "3 web pods running", func() error {
+		out, err := run("get", "pods", "-n", "e2e", "-o", "json")
+		if err != nil {
+			return err
+		}
+		var l struct{ Items []corev1.Pod }
+		json.Unmarshal([]byte(out), &l)
+		if web = runningPods(l.Items); len(web) != 3 {
+			return fmt.Errorf("%s", summary(l.Items))
+		}
+		return nil
+	})
+	clusterIP := waitClusterIP(t, run, "web")
+
+	// The client starts after the service exists: it gets its variables.
+	c.commit("client", map[string]string{"client.yaml": clientPod("")})
+	inClient := func(args ...string) (string, error) { return node.exec("e2e/client", "client", args...) }
+	expect := func(what, want string, args ...string) {
+		t.Helper()
+		c.eventually(30*time.Second, what, func() error {
+			out, err := inClient(args...)
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(out, want) {
+				return fmt.Errorf("%s: got %q, want %q", strings.Join(args, " "), out, want)
+			}
+			return nil
+		})
+	}
+	expect("full service name", clusterIP, "/netclient", "resolve", "web.e2e.svc.cluster.local")
+	expect("short name via the search path", clusterIP, "/netclient", "resolve", "web")
+	expect("SRV record", "web.e2e.svc.cluster.local. 80", "/netclient", "srv", "_http._tcp.web.e2e.svc.cluster.local")
+	var ips []string
+	for _, p := range web {
+		ips = append(ips, p.Status.PodIP)
+	}
+	sort.Strings(ips)
+	expect("headless service: the ready pods", strings.Join(ips, " "), "/netclient", "resolve", "web-pods")
+	expect("service variables", "WEB_SERVICE_HOST="+clusterIP, "/netclient", "env")
+	expect("docker link variables", "WEB_PORT_80_TCP=tcp://"+clusterIP+":80", "/netclient", "env")
+
+	needProxy(t, node.nsenter())
+	// 60 requests by name, each on a new connection: every backend answers.
+	c.eventually(30*time.Second, "requests by DNS name reach all three pods", func() error {
+		out, err := inClient("/netclient", "get", "http://web.e2e.svc.cluster.local/", "60")
+		if err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+		for _, p := range web {
+			if !strings.Contains(out, "hello from "+p.Name) {
+				return fmt.Errorf("pod %s never answered:\n%s", p.Name, out)
+			}
+		}
+		return nil
+	})
+}
+
+// TestE2ECrossNodePodNetwork runs two simulated hosts (network namespaces
+// with their own Podman and agent) and a controller in the root namespace.
+// The only web pod runs on node-b; a client pod on node-a reaches it by pod
+// IP (routes between the nodes' pod subnets), then through the Service by
+// DNS name and ClusterIP (the proxy on node-a sends it to node-b).
+func TestE2ECrossNodePodNetwork(t *testing.T) {
+	needE2E(t)
+	files := map[string]string{
+		"namespace.yaml": e2eNamespace,
+		"config.yaml":    webConfig,
+		"web.yaml": strings.Replace(deployment(1, "localhost/reconcile-hello:v1"), "    spec:\n      containers:",
+			"    spec:\n      nodeSelector: {kubernetes.io/hostname: node-b}\n      containers:", 1),
+		"services.yaml": webServices,
+		"client.yaml":   clientPod("node-a"),
+	}
+	c, sim, run := newSimCluster(t, files, "node-a", "node-b")
+	var server, client corev1.Pod
+	c.eventually(60*time.Second, "web on node-b and client on node-a running", func() error {
+		out, err := run("get", "pods", "-n", "e2e", "-o", "json")
+		if err != nil {
+			return err
+		}
+		var l struct{ Items []corev1.Pod }
+		json.Unmarshal([]byte(out), &l)
+		running := runningPods(l.Items)
+		server, client = corev1.Pod{}, corev1.Pod{}
+		for _, p := range running {
+			if p.Name == "client" {
+				client = p
+			} else {
+				server = p
+			}
+		}
+		if server.Status.PodIP == "" || client.Status.PodIP == "" {
+			return fmt.Errorf("not yet: %s", summary(l.Items))
+		}
+		return nil
+	})
+	if server.Spec.NodeName != "node-b" || client.Spec.NodeName != "node-a" {
+		t.Fatalf("placement: web on %s, client on %s", server.Spec.NodeName, client.Spec.NodeName)
+	}
+	nodeA := sim.nodes[0]
+	// The pod subnets differ per node and the pods got addresses from them.
+	if pre := func(ip string) string { return ip[:strings.LastIndexByte(ip, '.')] }; pre(server.Status.PodIP) == pre(client.Status.PodIP) {
+		t.Fatalf("both pods in one subnet: %s and %s", server.Status.PodIP, client.Status.PodIP)
+	}
+	get := func(what, url string) {
+		t.Helper()
+		c.eventually(30*time.Second, what, func() error {
+			out, err := nodeA.exec("e2e/client", "client", "/netclient", "get", url)
+			if err != nil || !strings.Contains(out, "hello from "+server.Name) {
+				return fmt.Errorf("GET %s from node-a's client: %v %s", url, err, out)
+			}
+			return nil
+		})
+	}
+	get("pod to pod across nodes by pod IP", "http://"+server.Status.PodIP+":8080/")
+
+	clusterIP := waitClusterIP(t, run, "web")
+	resolve := func(what, name, want string) {
+		t.Helper()
+		c.eventually(30*time.Second, what, func() error {
+			out, err := nodeA.exec("e2e/client", "client", "/netclient", "resolve", name)
+			if err != nil || strings.TrimSpace(out) != want {
+				return fmt.Errorf("resolve %s on node-a: %v %q, want %q", name, err, out, want)
+			}
+			return nil
+		})
+	}
+	resolve("DNS: the service's full name", "web.e2e.svc.cluster.local", clusterIP)
+	resolve("DNS: the short name through the search path", "web", clusterIP)
+	resolve("DNS: the headless service's pod on the other node", "web-pods", server.Status.PodIP)
+	get("headless service by name across nodes", "http://web-pods.e2e.svc.cluster.local:8080/")
+
+	needProxy(t, nodeA.nsenter())
+	get("pod on node-a to the Service's pod on node-b by ClusterIP", "http://"+clusterIP+"/")
+	get("... by DNS name", "http://web.e2e.svc.cluster.local/")
+	get("... by short name", "http://web/")
+}
+
+// needProxy skips the steps that need the agent's service proxy when its
+// nat chain does not appear (the proxy is the other network engineer's
+// part); the DNS and pod-network steps before it have passed by then.
+func needProxy(t *testing.T, nsenter []string) {
+	t.Helper()
+	err := waitFor(20*time.Second, func() error {
+		args := append(append([]string{}, nsenter...), "iptables", "-t", "nat", "-S", "RECONCILE-SERVICES")
+		return exec.Command(args[0], args[1:]...).Run()
+	})
+	if err != nil {
+		t.Skip("the agent programs no RECONCILE-SERVICES chain: the service proxy is not in this build")
+	}
+}
+
+// newSimCluster starts a controller in the root namespace on the bridge
+// address and one agent per simulated node (network namespace with its own
+// Podman service), and returns a CLI runner for the cluster.
+func newSimCluster(t *testing.T, files map[string]string, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
+	needE2E(t)
+	dirs := imageDirs(t)
+	sim := newSimNet(t, names...)
+	for _, n := range sim.nodes {
+		n.startPodman(t, dirs)
+	}
+	c := prepareCluster(t, files)
+	c.server = fmt.Sprintf("%s.1:%d", sim.prefix, freePort(t))
+	token := filepath.Join(c.data, "api-token")
+	run := func(args ...string) (string, error) {
+		return runBin(append(args, "--server", c.server, "--token-file", token)...)
+	}
+	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
+	if err := waitFor(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
+		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
+	}
+	for _, n := range sim.nodes {
+		args := append(n.nsenter(), env.bin, "agent", "--server", "http://"+c.server, "--token-file", token, "--node", n.name,
+			"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
+		agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
+		agent.Stdout, agent.Stderr = c, c
+		if err := agent.Start(); err != nil {
+			t.Fatal(err)
+		}
+		c.procs["agent-"+n.name] = agent
+	}
+	t.Cleanup(func() { // agents first (c.stop knows only the names it started with)
+		for _, n := range sim.nodes {
+			if p := c.procs["agent-"+n.name]; p != nil && p.ProcessState == nil {
+				p.Process.Signal(os.Interrupt)
+				p.Wait()
+			}
+		}
+	})
+	return c, sim, run
+}

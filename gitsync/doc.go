@@ -32,7 +32,20 @@
 // Config.Ref is tried as a branch, then a tag, then a full or abbreviated
 // commit hash; empty means HEAD (the remote's default branch, or the branch
 // checked out in a local repo). An unknown ref is an error that lists the
-// branches and tags that exist.
+// branches and tags that exist. A ref with range syntax (">=1.2.0 <2.0.0",
+// "~1.4", "^2", "1.x"; see IsSemverRange) is a semver range over tags: the
+// highest matching tag is deployed and named in Snapshot.ResolvedRef.
+//
+// # Signatures
+//
+// Config.Verify may require the commit at the ref (VerifyHead), or the
+// annotated tag the ref names (VerifyTag), to be signed by a trusted key:
+// armored OpenPGP public keys (checked with ProtonMail/go-crypto) or SSH keys
+// of an allowed_signers file (SSHSIG, namespace "git", checked in pure Go in
+// sshsig.go). Keys are re-read at every fetch. A commit that fails is not
+// read at all: Fetch returns an *UnverifiedError with the commit's hash,
+// author and message and the reason, so the caller can record it as
+// refused while the last good commit keeps running.
 //
 // # Files
 //

@@ -119,7 +119,9 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
-	g.Go(func() error { return controllers.NewManager(st, controllers.Options{Log: log, Now: clock, Resync: resync}).Run(ctx) })
+	g.Go(func() error {
+		return controllers.NewManager(st, controllers.Options{Log: log, Now: clock, Resync: resync}).Run(ctx)
+	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
 		g.Go(func() error { return extra(ctx) })

@@ -34,8 +34,13 @@ file:line:col: field: message while the last good commit keeps running.`,
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 				return nil
 			}
+			byHealth, err := healthBySource(cmd.Context(), c) // health_table.go
+			if err != nil {
+				return err
+			}
 			for _, s := range sts {
 				printSourceStatus(cmd.OutOrStdout(), s)
+				printSourceHealth(cmd.OutOrStdout(), byHealth[s.Name])
 			}
 			return nil
 		},

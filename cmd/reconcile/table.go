@@ -77,10 +77,9 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		header = []string{"NAME", "TYPE", "DATA", "AGE"}
 		cols = []string{x.Name, string(x.Type), fmt.Sprint(len(x.Data) + len(x.StringData)), age}
 	default:
-		header = []string{"NAME", "AGE"}
-		cols = []string{o.GetName(), age}
+		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}
-	return header, cols
+	return withHealth(o, header, cols)
 }
 
 func printTable(w io.Writer, items []objects.Object, wide, withNS bool) error {

@@ -31,7 +31,8 @@ const ReasonNodeLost = "NodeLost"
 // finished pods (a daemon runs forever; a Failed one is replaced). A
 // template change is rolled out node by node (RollingUpdate): outdated
 // pods are deleted while at most maxUnavailable (default 1) nodes lack an
-// available pod; OnDelete leaves them until someone deletes them. pods are
+// available pod, or with maxSurge the new pod starts beside the old one;
+// OnDelete leaves them until someone deletes them. pods are
 // the pods of ds's namespace.
 func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, suffix Suffixes, now time.Time) Changes {
 	var ch Changes
@@ -78,10 +79,14 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 	var ready, available, updated, scheduled, misscheduled int32
 	sorted := append([]*corev1.Node(nil), nodes...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
-	maxUnav := daemonMaxUnavailable(ds, sorted, probe)
-	var unavailable int32
+	maxUnav, maxSurge := daemonRollingParams(ds, sorted, probe)
+	onDelete := ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType
+	var unavailable, surging int32
 	var outdated []*corev1.Pod // available pods of an old revision, candidates for the rollout
 	taken := takenNames(pods)
+	create := func(node string) {
+		ch.Create = append(ch.Create, daemonPod(ds, hash, node, uniqueName(ds.Name, suffix, taken)))
+	}
 	for _, n := range sorted {
 		ps := byNode[n.Name]
 		if len(scheduler.DaemonPodFits(probe, n)) > 0 {
@@ -92,19 +97,33 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 			continue
 		}
 		desired = append(desired, n)
-		if len(ps) == 0 {
-			p := daemonPod(ds, hash, n.Name, uniqueName(ds.Name, suffix, taken))
-			ch.Create = append(ch.Create, p)
+		newP, oldP, extra := splitDaemonPods(ps, hash)
+		ch.Delete = append(ch.Delete, podsAsObjects(extra)...)
+		if newP == nil && oldP == nil {
+			create(n.Name)
 			unavailable++
 			continue
 		}
-		// Keep the oldest pod; extra pods on one node go.
-		sort.Slice(ps, func(i, j int) bool { return olderPod(ps[i], ps[j]) })
-		ch.Delete = append(ch.Delete, podsAsObjects(ps[1:])...)
-		p := ps[0]
+		newOK, wait := false, time.Duration(0)
+		if newP != nil {
+			newOK, wait = podAvailable(newP, ds.Spec.MinReadySeconds, now)
+			ch.requeueAfter(wait)
+		}
+		// The pod that counts for this node: the new one once it serves
+		// (or when there is no old one), else the old one.
+		p := oldP
+		if newP != nil && (newOK || oldP == nil) {
+			p = newP
+		}
+		if newP != nil && oldP != nil {
+			if newOK {
+				ch.Delete = append(ch.Delete, oldP) // the surge pod took over
+			} else {
+				surging++
+			}
+		}
 		scheduled++
-		isNew := p.Labels[LabelControllerRevisionHash] == hash
-		if isNew {
+		if p == newP {
 			updated++
 		}
 		if podReady(p) {
@@ -115,22 +134,28 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 		switch {
 		case ok:
 			available++
-			if !isNew {
+			if p == oldP && newP == nil {
 				outdated = append(outdated, p)
 			}
-		case !isNew && ds.Spec.UpdateStrategy.Type != appsv1.OnDeleteDaemonSetStrategyType:
+		case p == oldP && newP == nil && !onDelete:
 			// An old pod that does not serve anyway is replaced at once.
-			ch.Delete = append(ch.Delete, p)
+			if maxSurge > 0 {
+				create(n.Name)
+			} else {
+				ch.Delete = append(ch.Delete, p)
+			}
 			unavailable++
 		default:
 			unavailable++
 		}
 	}
-	if ds.Spec.UpdateStrategy.Type != appsv1.OnDeleteDaemonSetStrategyType {
-		for _, p := range outdated {
-			if unavailable >= maxUnav {
-				break
-			}
+	for _, p := range outdated {
+		switch {
+		case onDelete:
+		case maxSurge > 0 && surging < maxSurge:
+			create(p.Spec.NodeName) // beside the old pod, which goes once it is available
+			surging++
+		case maxSurge == 0 && unavailable < maxUnav:
 			ch.Delete = append(ch.Delete, p)
 			unavailable++
 		}
@@ -148,13 +173,21 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 	return ch
 }
 
-// daemonMaxUnavailable resolves maxUnavailable (default 1; a percentage
-// of the eligible nodes, rounded up as Kubernetes does here) and is at
-// least 1 so a rollout can move.
-func daemonMaxUnavailable(ds *appsv1.DaemonSet, nodes []*corev1.Node, probe *corev1.Pod) int32 {
-	v := intstr.FromInt32(1)
-	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
-		v = *ru.MaxUnavailable
+// daemonRollingParams resolves maxUnavailable (default 1) and maxSurge
+// (default 0) against the eligible nodes, percentages rounded up as
+// Kubernetes does for DaemonSets. With maxSurge > 0 a node gets its new
+// pod beside the old one, which is deleted once the new one is available;
+// otherwise old pods are deleted first, at most maxUnavailable (at least
+// 1, so the rollout can move) nodes at a time.
+func daemonRollingParams(ds *appsv1.DaemonSet, nodes []*corev1.Node, probe *corev1.Pod) (unavailable, surge int32) {
+	u, s := intstr.FromInt32(1), intstr.FromInt32(0)
+	if ru := ds.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		if ru.MaxUnavailable != nil {
+			u = *ru.MaxUnavailable
+		}
+		if ru.MaxSurge != nil {
+			s = *ru.MaxSurge
+		}
 	}
 	eligible := 0
 	for _, n := range nodes {
@@ -162,11 +195,33 @@ func daemonMaxUnavailable(ds *appsv1.DaemonSet, nodes []*corev1.Node, probe *cor
 			eligible++
 		}
 	}
-	n, err := intstr.GetScaledValueFromIntOrPercent(&v, eligible, true)
-	if err != nil || n < 1 {
-		n = 1
+	un, err := intstr.GetScaledValueFromIntOrPercent(&u, eligible, true)
+	if err != nil || un < 1 {
+		un = 1
 	}
-	return int32(n)
+	sn, err := intstr.GetScaledValueFromIntOrPercent(&s, eligible, true)
+	if err != nil || sn < 0 {
+		sn = 0
+	}
+	return int32(un), int32(sn)
+}
+
+// splitDaemonPods picks, of one node's pods, the oldest of the current
+// revision and the oldest of an older one; the rest are extra.
+func splitDaemonPods(ps []*corev1.Pod, hash string) (newP, oldP *corev1.Pod, extra []*corev1.Pod) {
+	sort.Slice(ps, func(i, j int) bool { return olderPod(ps[i], ps[j]) })
+	for _, p := range ps {
+		isNew := p.Labels[LabelControllerRevisionHash] == hash
+		switch {
+		case isNew && newP == nil:
+			newP = p
+		case !isNew && oldP == nil:
+			oldP = p
+		default:
+			extra = append(extra, p)
+		}
+	}
+	return newP, oldP, extra
 }
 
 // daemonTolerations are the tolerations Kubernetes adds to every daemon

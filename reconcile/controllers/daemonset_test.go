@@ -217,3 +217,44 @@ func TestDaemonSetReplacesFailedPodAndExtraPods(t *testing.T) {
 		t.Fatalf("pods %v: want one fresh pod replacing the failed one", names(ps))
 	}
 }
+
+func TestDaemonSetRollingUpdateMaxSurge(t *testing.T) {
+	w := newWorld(t)
+	for _, n := range []string{"n1", "n2", "n3"} {
+		w.addNode(n, nil)
+	}
+	ds := daemonSet("logs", "img:v1")
+	zero, one := intstr.FromInt32(0), intstr.FromInt32(1)
+	ds.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateDaemonSet{MaxUnavailable: &zero, MaxSurge: &one}
+	w.create(ds)
+	w.stepDaemons(true)
+	listOf[*appsv1.DaemonSet](w, "DaemonSet")[0].Spec.Template.Spec.Containers[0].Image = "img:v2"
+	invariants[w] = func() {
+		// Every node keeps a ready pod: the old one goes only once the new one is ready.
+		readyOn := map[string]bool{}
+		for _, p := range w.pods() {
+			if podReady(p) {
+				readyOn[p.Spec.NodeName] = true
+			}
+		}
+		if len(readyOn) < 3 {
+			t.Fatalf("nodes with a ready pod: %v (%s)", readyOn, podsByNode(w))
+		}
+		if n := len(w.pods()); n > 4 {
+			t.Fatalf("%d pods, want at most 3 + maxSurge 1: %s", n, podsByNode(w))
+		}
+	}
+	var trace []string
+	for i := 0; i < 10; i++ {
+		w.stepDaemons(false)
+		trace = append(trace, podsByNode(w))
+		w.readyPods("img:v2", 3)
+		if podsByNode(w) == "n1:img:v2 n2:img:v2 n3:img:v2" {
+			break
+		}
+	}
+	golden(t, "daemonset-surge-trace", trace)
+	if got := podsByNode(w); got != "n1:img:v2 n2:img:v2 n3:img:v2" {
+		t.Fatalf("after the rollout: %s", got)
+	}
+}

@@ -118,9 +118,24 @@ func ParseConfig(file string, data []byte, cacheDir string) ([]Config, error) {
 	if doc.Err() != nil {
 		return nil, syntaxErrors(file, doc.Err())
 	}
-	v := schema.LookupPath(cue.ParsePath("#Config")).Unify(doc)
+	def := schema.LookupPath(cue.ParsePath("#Config"))
+	v := def.Unify(doc)
 	if err := v.Validate(cue.Concrete(true)); err != nil {
-		return nil, validationErrors(file, doc, err)
+		errs := validationErrors(file, doc, err)
+		// CUE reports unknown fields only of structs without other errors:
+		// list them all, so one run shows every mistake.
+		unknown := unknownFields(file, def, doc, nil)
+		seen := map[string]bool{}
+		for _, e := range errs {
+			seen[e.Field] = true
+		}
+		for _, e := range unknown {
+			if !seen[e.Field] {
+				errs = append(errs, e)
+			}
+		}
+		sortErrors(errs)
+		return nil, errs
 	}
 	var fc fileConfig
 	if err := v.Decode(&fc); err != nil {
@@ -219,7 +234,7 @@ func syntaxErrors(file string, err error) error {
 // validationErrors places each schema error at the offending value in the
 // user's file, or at the nearest enclosing value that exists (a missing
 // field is reported at its struct).
-func validationErrors(file string, doc cue.Value, err error) error {
+func validationErrors(file string, doc cue.Value, err error) ConfigErrors {
 	// A value outside a disjunction (mode: always) comes back as one
 	// "conflicting values" error per alternative plus an "empty
 	// disjunction" summary: fold them into one error per field.
@@ -276,12 +291,48 @@ func validationErrors(file string, doc cue.Value, err error) error {
 		sort.Strings(want)
 		out[byField[field]].Message += ": use " + strings.Join(want, " or ")
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		if out[i].Line != out[j].Line {
-			return out[i].Line < out[j].Line
+	sortErrors(out)
+	return out
+}
+
+func sortErrors(es ConfigErrors) {
+	sort.SliceStable(es, func(i, j int) bool {
+		if es[i].Line != es[j].Line {
+			return es[i].Line < es[j].Line
 		}
-		return out[i].Col < out[j].Col
+		return es[i].Col < es[j].Col
 	})
+}
+
+// unknownFields lists the fields of data that the schema def does not allow.
+func unknownFields(file string, def, data cue.Value, path []string) ConfigErrors {
+	var out ConfigErrors
+	switch data.Kind() {
+	case cue.StructKind:
+		it, err := data.Fields()
+		if err != nil {
+			return nil
+		}
+		for it.Next() {
+			name := it.Selector().Unquoted()
+			p := append(append([]string{}, path...), name)
+			if !def.Allows(cue.Str(name)) {
+				pos := it.Value().Pos()
+				out = append(out, ConfigError{File: file, Line: pos.Line(), Col: pos.Column(), Field: fieldName(p), Message: "field not allowed"})
+				continue
+			}
+			out = append(out, unknownFields(file, def.LookupPath(cue.MakePath(cue.Str(name))), it.Value(), p)...)
+		}
+	case cue.ListKind:
+		it, err := data.List()
+		if err != nil {
+			return nil
+		}
+		elem := def.LookupPath(cue.MakePath(cue.AnyIndex))
+		for i := 0; it.Next(); i++ {
+			out = append(out, unknownFields(file, elem, it.Value(), append(append([]string{}, path...), strconv.Itoa(i)))...)
+		}
+	}
 	return out
 }
 

@@ -3,8 +3,13 @@ package controllers
 import (
 	"context"
 	"errors"
+	"fmt"
+	"testing"
+	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -33,5 +38,61 @@ func finalizeTerminatingPods(ctx context.Context, st *store.Store) {
 			}
 			return tx.Delete(objects.KeyOf(p))
 		})
+	}
+}
+
+func TestManagerEvictsPodsOfLostNode(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	st := startManager(t, Options{Now: clock.Now, Resync: 5 * time.Millisecond})
+	registerNode(t, st, "n1", "4", clock.Now(), true)
+	registerNode(t, st, "n2", "4", clock.Now(), true)
+	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("web", 4, "img")) })
+	waitFor(t, st, "4 pods bound", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		bound, onN2 := 0, 0
+		for _, p := range pods {
+			if p.Spec.NodeName != "" {
+				bound++
+			}
+			if p.Spec.NodeName == "n2" {
+				onN2++
+			}
+		}
+		if bound != 4 || onN2 == 0 {
+			return fmt.Sprintf("%d bound, %d on n2 (the test needs some there)", bound, onN2)
+		}
+		return ""
+	})
+	// n2 stops heartbeating; n1 keeps going. After the grace period n2 is
+	// Unknown, after the eviction timeout its pods are replaced on n1.
+	clock.Add(NodeMonitorGracePeriod + time.Second)
+	registerNode(t, st, "n1", "4", clock.Now(), true)
+	waitFor(t, st, "n2 marked not ready", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
+		o, _ := st.Get(objects.Key{Kind: "Node", Name: "n2"})
+		if c := nodeReady(o.(*corev1.Node)); c.Status != corev1.ConditionUnknown {
+			return "n2 " + string(c.Status)
+		}
+		return ""
+	})
+	clock.Add(PodEvictionTimeout + time.Second)
+	registerNode(t, st, "n1", "4", clock.Now(), true)
+	waitFor(t, st, "every pod on n1", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		if len(pods) != 4 {
+			return fmt.Sprintf("%d pods", len(pods))
+		}
+		for _, p := range pods {
+			if p.Spec.NodeName != "n1" {
+				return p.Name + " on " + p.Spec.NodeName
+			}
+		}
+		return ""
+	})
+}
+
+func TestPodsToEvict(t *testing.T) {
+	a := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a"}, Spec: corev1.PodSpec{NodeName: "lost"}}
+	b := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b"}, Spec: corev1.PodSpec{NodeName: "ok"}}
+	c := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "c"}}
+	if got := PodsToEvict([]string{"lost"}, []*corev1.Pod{a, b, c}); len(got) != 1 || got[0].Name != "a" {
+		t.Fatalf("got %v", got)
 	}
 }

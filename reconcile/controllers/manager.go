@@ -456,10 +456,13 @@ func (m *Manager) logChanges(k objects.Key, ch Changes) {
 	}
 }
 
+// logEvictions force-deletes the pods of nodes NotReady past the
+// eviction timeout (graceful.go), so their controllers replace them.
 func (m *Manager) logEvictions() {
-	if names := NodesToEvict(m.cache.nodes(), m.cfg.Now()); len(names) > 0 {
-		// Eviction hook: a later issue deletes these nodes' pods so their
-		// ReplicaSets recreate them elsewhere.
-		m.log.Warn("nodes not ready past the eviction timeout; pod eviction is not implemented yet", "nodes", names)
+	n, err := m.evictPods(m.cfg.Now())
+	if err != nil {
+		m.log.Error("evicting pods of nodes that are not ready failed; will retry", "err", err)
+	} else if n > 0 {
+		m.log.Warn("evicted pods of nodes not ready past the eviction timeout", "pods", n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -33,7 +34,8 @@ const (
 // removes the highest ordinal first, one at a time; Parallel creates and
 // removes them all at once. A template change (RollingUpdate) replaces
 // pods from the highest ordinal down to spec.updateStrategy.rollingUpdate.partition,
-// one at a time, each only after the previous replacement is available;
+// one at a time (or maxUnavailable at a time), each only after the previous
+// replacement is available;
 // OnDelete replaces a pod only when someone deletes it. A pod name that is
 // still taken by a terminating pod waits until that pod is gone. pods are
 // the pods of sts's namespace.
@@ -122,24 +124,22 @@ func ReconcileStatefulSet(sts *appsv1.StatefulSet, pods []*corev1.Pod, now time.
 		}
 	}
 
-	// Rolling update: replace the highest outdated ordinal at or above the
-	// partition, once everything is in place and healthy.
-	if sts.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType && !blocked && len(claimed.terminating) == 0 && len(ch.Create) == 0 {
-		partition := int32(0)
-		if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil && ru.Partition != nil {
-			partition = *ru.Partition
+	// Rolling update: replace outdated pods from the highest ordinal down
+	// to the partition, while fewer than maxUnavailable (default 1) pods
+	// are missing or not available; with the default that is one pod at
+	// a time, each after the previous replacement is available.
+	if sts.Spec.UpdateStrategy.Type != appsv1.OnDeleteStatefulSetStrategyType && (parallel || !blocked) {
+		partition, maxUnav := statefulRollingParams(sts, replicas)
+		unavailable := int32(0)
+		for ord := start; ord < start+replicas; ord++ {
+			if p := byOrdinal[ord]; p == nil || !available(p) || deleting(&ch, p) {
+				unavailable++
+			}
 		}
-		for ord := start + replicas - 1; ord >= start+partition; ord-- {
-			p := byOrdinal[ord]
-			if p == nil {
-				break
-			}
-			if p.Labels[LabelControllerRevisionHash] != updateRev {
+		for ord := start + replicas - 1; ord >= start+partition && unavailable < maxUnav; ord-- {
+			if p := byOrdinal[ord]; p != nil && p.Labels[LabelControllerRevisionHash] != updateRev {
 				ch.Delete = append(ch.Delete, p)
-				break
-			}
-			if !available(p) {
-				break
+				unavailable++
 			}
 		}
 	}
@@ -172,6 +172,35 @@ func ReconcileStatefulSet(sts *appsv1.StatefulSet, pods []*corev1.Pod, now time.
 	}
 	ch.addStatefulSetStatus(sts, status)
 	return ch
+}
+
+// statefulRollingParams resolves the partition (default 0) and
+// maxUnavailable (default 1; a percentage of replicas rounded up; at
+// least 1).
+func statefulRollingParams(sts *appsv1.StatefulSet, replicas int32) (partition, maxUnavailable int32) {
+	maxUnavailable = 1
+	if ru := sts.Spec.UpdateStrategy.RollingUpdate; ru != nil {
+		if ru.Partition != nil {
+			partition = *ru.Partition
+		}
+		if ru.MaxUnavailable != nil {
+			n, err := intstr.GetScaledValueFromIntOrPercent(ru.MaxUnavailable, int(replicas), true)
+			if err == nil && n > 1 {
+				maxUnavailable = int32(n)
+			}
+		}
+	}
+	return partition, maxUnavailable
+}
+
+// deleting reports whether this step already deletes p.
+func deleting(ch *Changes, p *corev1.Pod) bool {
+	for _, o := range ch.Delete {
+		if o.GetUID() == p.UID {
+			return true
+		}
+	}
+	return false
 }
 
 // podNameFor is the stable name of ordinal ord.

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -198,5 +199,20 @@ func TestStatefulSetOrdinalParsing(t *testing.T) {
 		if got != want {
 			t.Errorf("ordinalOf(%q) = %d, want %d", name, got, want)
 		}
+	}
+}
+
+func TestStatefulSetRollingUpdateMaxUnavailable(t *testing.T) {
+	w := newWorld(t)
+	s := statefulSet("db", 3, "img:v1")
+	s.Spec.PodManagementPolicy = appsv1.ParallelPodManagement
+	two := intstr.FromInt32(2)
+	s.Spec.UpdateStrategy.RollingUpdate = &appsv1.RollingUpdateStatefulSetStrategy{MaxUnavailable: &two}
+	w.create(s)
+	w.readyAll()
+	w.runStateful()
+	w.sts().Spec.Template.Spec.Containers[0].Image = "img:v2"
+	if got := w.runStateful(); got != "-db-2,-db-1 +db-1,+db-2 -db-0 +db-0" {
+		t.Fatalf("rolling update with maxUnavailable 2: %q", got)
 	}
 }

@@ -16,9 +16,13 @@
 //	POST /api/v1/events                                record an event (agents)
 //	GET  /api/v1/sources                               status of every git source
 //	POST /api/v1/sync[?source=NAME]                    fetch now
+//	POST /hooks/{source}                               webhook from a git host: fetch now (hooks.go)
 //
 // The server listens on 127.0.0.1:7420 by default. On any address beyond
 // loopback every request must carry "Authorization: Bearer <token>", the
 // token being generated into the data directory at first start: a control
-// plane that can start containers must not be open to the network.
+// plane that can start containers must not be open to the network. Webhooks
+// are the exception: git hosts cannot send the token, so /hooks/ checks an
+// HMAC signature (or GitLab's token) against the source's own secret, and a
+// valid hook can only make that source fetch.
 package apiserver

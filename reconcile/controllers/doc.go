@@ -1,12 +1,14 @@
 // Package controllers turns stored workloads into pods and pods into
-// bindings: the Deployment and ReplicaSet controllers, garbage collection
-// of objects whose controller owner is gone, node lifecycle (heartbeat
-// timeout) and the runner of the scheduler.
+// bindings: the Deployment, ReplicaSet, DaemonSet and StatefulSet
+// controllers, garbage collection of objects whose controller owner is
+// gone, node lifecycle (heartbeat timeout) and the runner of the scheduler.
 //
 // The decisions are pure functions over values and an injected clock:
 //
-//	ReconcileDeployment(d, replicaSets, now) Changes
+//	ReconcileDeployment(d, replicaSets, now) Changes   // RollingUpdate/Recreate, progress deadline
 //	ReconcileReplicaSet(rs, pods, suffixes, now) Changes
+//	ReconcileDaemonSet(ds, pods, nodes, suffixes, now) Changes
+//	ReconcileStatefulSet(sts, pods, now) Changes
 //	Orphans(objects) []Object
 //	ReconcileNode(node, now) Changes; MarkHeartbeat(node, now); NodesToEvict(nodes, now)
 //

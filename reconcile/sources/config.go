@@ -321,7 +321,11 @@ func unknownFields(file string, def, data cue.Value, path []string) ConfigErrors
 				out = append(out, ConfigError{File: file, Line: pos.Line(), Col: pos.Column(), Field: fieldName(p), Message: "field not allowed"})
 				continue
 			}
-			out = append(out, unknownFields(file, def.LookupPath(cue.MakePath(cue.Str(name))), it.Value(), p)...)
+			sub := def.LookupPath(cue.MakePath(cue.Str(name)))
+			if !sub.Exists() { // an optional field of the schema
+				sub = def.LookupPath(cue.MakePath(cue.Str(name).Optional()))
+			}
+			out = append(out, unknownFields(file, sub, it.Value(), p)...)
 		}
 	case cue.ListKind:
 		it, err := data.List()

@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -113,5 +114,15 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if len(cfgs) != 3 || cfgs[0].Ref != ">=1.2.0 <2.0.0" || cfgs[0].Verify.Mode != gitsync.VerifyTag || cfgs[1].Verify.Mode != gitsync.VerifyHead {
 		t.Errorf("examples/controller.yaml: %+v", cfgs)
+	}
+}
+
+func TestParseConfigReportsOnlyUnknownFields(t *testing.T) {
+	// With another error present, unknown fields are found by walking the
+	// document: the optional fields of the schema must not be among them.
+	_, err := ParseConfig("c.yaml", []byte("sources:\n  - name: A\n    url: /x\n    credentials: {tokenFile: t, sshKeyFile: k}\n    webhook: {secretFile: s}\n    verify: {mode: head, openpgpKeys: [a], sshAllowedSigners: x, bogus: 1}\n"), "")
+	var errs ConfigErrors
+	if !errors.As(err, &errs) || len(errs) != 2 || errs[1].Error() != "c.yaml:6:66: sources[0].verify.bogus: field not allowed" {
+		t.Fatalf("errors: %v", err)
 	}
 }

@@ -410,3 +410,39 @@ func (c *cluster) waitGreeting(pod, greeting string) {
 		return nil
 	})
 }
+
+const logsDaemonSet = `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: logs
+  namespace: e2e
+spec:
+  selector:
+    matchLabels: {app: logs}
+  template:
+    metadata:
+      labels: {app: logs}
+    spec:
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: hello
+          image: localhost/reconcile-hello:%s
+          imagePullPolicy: IfNotPresent
+`
+
+// TestE2EDaemonSetRunsOnTheNode: the DaemonSet's pod is bound to the one
+// node by the controller (not the scheduler) and runs; a new image rolls
+// out and `reconcile rollout status ds` follows it to the end.
+func TestE2EDaemonSetRunsOnTheNode(t *testing.T) {
+	c := newCluster(t, map[string]string{"namespace.yaml": e2eNamespace, "logs.yaml": fmt.Sprintf(logsDaemonSet, "v1")})
+	pods := c.waitRunning(1, "localhost/reconcile-hello:v1")
+	if pods[0].Spec.NodeName != "e2e-node" || !strings.HasPrefix(pods[0].Name, "logs-") {
+		t.Fatalf("daemon pod %s on %q", pods[0].Name, pods[0].Spec.NodeName)
+	}
+	c.commit("logs v2", map[string]string{"logs.yaml": fmt.Sprintf(logsDaemonSet, "v2")})
+	out, err := c.run("rollout", "status", "ds", "logs", "-n", "e2e", "--timeout", "90s")
+	if err != nil || !strings.Contains(out, `daemon set "logs" successfully rolled out`) {
+		t.Fatalf("rollout status: %v\n%s", err, out)
+	}
+	c.waitRunning(1, "localhost/reconcile-hello:v2")
+}

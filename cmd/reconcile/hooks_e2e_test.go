@@ -177,7 +177,7 @@ func TestE2EPushWebhookFetchApply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"source apps", "applied:   " + c2[:12] + ` "two" — Ada <ada@example.com>`, "next poll", "and on POST /hooks/apps"} {
+	for _, want := range []string{"source apps", "pinned:    no", "applied:   " + c2[:12] + ` "two" — Ada <ada@example.com>`, "next poll", "and on POST /hooks/apps"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("reconcile status lacks %q:\n%s", want, text)
 		}

@@ -62,9 +62,6 @@ func printSourceStatus(w io.Writer, s sources.Status) {
 	if s.ResolvedRef != "" {
 		ref += " (resolved to tag " + s.ResolvedRef + ")"
 	}
-	if s.Pinned {
-		ref += ", pinned: new commits are fetched but not applied"
-	}
 	fmt.Fprintf(w, "\n  ref:       %s\n", ref)
 	printSourceExtras(w, s)
 	if s.LastAppliedCommit != "" {

@@ -33,6 +33,11 @@ func printSourceExtras(w io.Writer, s sources.Status) {
 		poll += ", and on POST /hooks/" + s.Name
 	}
 	fmt.Fprintf(w, "  fetch:     %s\n", poll)
+	if s.Pinned {
+		fmt.Fprintf(w, "  pinned:    yes: new commits are fetched but not applied\n")
+	} else {
+		fmt.Fprintf(w, "  pinned:    no\n")
+	}
 	if s.FetchError != "" {
 		fmt.Fprintf(w, "  fetch error (%s): %s\n", s.FetchErrorAt.Local().Format("2006-01-02 15:04:05"), s.FetchError)
 	}

@@ -103,6 +103,8 @@ func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now ti
 			}
 		}
 		ch.Delete = append(ch.Delete, historyToDelete(d, olds)...)
+	} else {
+		scalePaused(d, newRS, olds, &ch, now)
 	}
 
 	summarise(status, d, newRS, olds, mnow)

@@ -17,6 +17,8 @@ const (
 	ReasonReplicaSetUpdated        = "ReplicaSetUpdated"
 	ReasonNewReplicaSetAvailable   = "NewReplicaSetAvailable"
 	ReasonProgressDeadlineExceeded = "ProgressDeadlineExceeded"
+	ReasonDeploymentPaused         = "DeploymentPaused"
+	ReasonDeploymentResumed        = "DeploymentResumed"
 )
 
 // DefaultProgressDeadlineSeconds applies when spec.progressDeadlineSeconds
@@ -83,11 +85,22 @@ func syncProgress(st *appsv1.DeploymentStatus, d *appsv1.Deployment, newRS *apps
 		st.Conditions = removeDeploymentCondition(st.Conditions, appsv1.DeploymentProgressing)
 		return 0
 	}
-	if newRS == nil {
-		return 0
-	}
 	cur := deploymentCondition(st.Conditions, appsv1.DeploymentProgressing)
 	if d.Spec.Paused {
+		// No progress is expected while paused: the deadline does not run.
+		if cur == nil || cur.Reason != ReasonDeploymentPaused {
+			st.Conditions = touchDeploymentCondition(st.Conditions, appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing,
+				Status: corev1.ConditionUnknown, Reason: ReasonDeploymentPaused, Message: "Deployment is paused"}, mnow)
+		}
+		return 0
+	}
+	if cur != nil && cur.Reason == ReasonDeploymentPaused {
+		// Resumed: the progress clock starts again now.
+		st.Conditions = touchDeploymentCondition(st.Conditions, appsv1.DeploymentCondition{Type: appsv1.DeploymentProgressing,
+			Status: corev1.ConditionUnknown, Reason: ReasonDeploymentResumed, Message: "Deployment is resumed"}, mnow)
+		cur = deploymentCondition(st.Conditions, appsv1.DeploymentProgressing)
+	}
+	if newRS == nil {
 		return 0
 	}
 	if cur != nil && cur.Reason == ReasonNewReplicaSetAvailable && st.Replicas == st.UpdatedReplicas {

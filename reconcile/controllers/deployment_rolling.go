@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"sort"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -20,6 +21,29 @@ func planReplicas(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1
 		return planRecreate(d, newRS, olds), make([]int32, len(olds))
 	}
 	return planRollingUpdate(d, newRS, olds, oldReplicas)
+}
+
+// scalePaused applies a replicas change to a paused Deployment, which
+// does not roll out: as in Kubernetes, scaling still works. With one
+// active ReplicaSet (the usual case) it gets spec.replicas; a rollout
+// paused half way keeps its ReplicaSets as they are.
+func scalePaused(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1.ReplicaSet, ch *Changes, now time.Time) {
+	var active []*appsv1.ReplicaSet
+	for _, rs := range append(append([]*appsv1.ReplicaSet(nil), olds...), newRS) {
+		if rs != nil && replicasOf(rs.Spec.Replicas) > 0 {
+			active = append(active, rs)
+		}
+	}
+	if len(active) != 1 {
+		return
+	}
+	rs, want := active[0], replicasOf(d.Spec.Replicas)
+	if replicasOf(rs.Spec.Replicas) == want {
+		return
+	}
+	ch.scalingEvent(d, rs.Name, replicasOf(rs.Spec.Replicas), want, now)
+	rs = ensureUpdating(ch, rs)
+	rs.Spec.Replicas = &want
 }
 
 // planRecreate scales every old ReplicaSet to zero and lets the new one

@@ -431,3 +431,33 @@ func TestDeploymentRecordsScalingEvents(t *testing.T) {
 		t.Errorf("ReplicaSet events %+v", rsCh.Events)
 	}
 }
+
+func TestPausedDeploymentScalesButDoesNotRollOut(t *testing.T) {
+	w := newWorld(t)
+	w.create(rollingDeployment(2, intstr.FromInt32(1), intstr.FromInt32(0)))
+	w.settle()
+	d := w.deployments()[0]
+	d.Spec.Paused = true
+	d.Spec.Template.Spec.Containers[0].Image = "img:v2"
+	n := int32(3)
+	d.Spec.Replicas = &n
+	w.settle()
+	if v1, _ := w.countPods("img:v1"); v1 != 3 || len(w.pods()) != 3 || len(w.replicaSets()) != 1 {
+		t.Fatalf("paused: %d v1 pods of %d, %d ReplicaSets; want 3 v1 pods, no new ReplicaSet", v1, len(w.pods()), len(w.replicaSets()))
+	}
+	c := deploymentCondition(w.deployments()[0].Status.Conditions, appsv1.DeploymentProgressing)
+	if c == nil || c.Status != corev1.ConditionUnknown || c.Reason != ReasonDeploymentPaused {
+		t.Fatalf("paused Progressing %+v", c)
+	}
+	// Long after, still no deadline: a paused Deployment makes no progress by design.
+	w.now = w.now.Add(time.Hour)
+	w.settle()
+	if c := deploymentCondition(w.deployments()[0].Status.Conditions, appsv1.DeploymentProgressing); c.Reason != ReasonDeploymentPaused {
+		t.Fatalf("paused for an hour: Progressing %+v", c)
+	}
+	w.deployments()[0].Spec.Paused = false
+	rollout(t, w, "img:v2")
+	if c := deploymentCondition(w.deployments()[0].Status.Conditions, appsv1.DeploymentProgressing); c.Reason != ReasonNewReplicaSetAvailable {
+		t.Fatalf("resumed: Progressing %+v", c)
+	}
+}

@@ -259,7 +259,8 @@ func validationErrors(file string, doc cue.Value, err error) ConfigErrors {
 		}
 		if hint, ok := fieldHints[last]; ok && strings.Contains(format, "out of bound") {
 			ce.Message = fmt.Sprintf("%s is not allowed here: %s", strings.TrimSpace(fmt.Sprint(doc.LookupPath(cuePath(path)))), hint)
-		} else if strings.HasPrefix(format, "conflicting values") && len(args) == 2 {
+		} else if strings.HasPrefix(format, "conflicting values") && len(args) >= 2 {
+			args = args[:2]
 			user := strings.TrimSpace(fmt.Sprint(doc.LookupPath(cuePath(path))))
 			for _, a := range args {
 				if v := fmt.Sprint(a); v != user {
@@ -289,7 +290,13 @@ func validationErrors(file string, doc cue.Value, err error) ConfigErrors {
 	}
 	for field, want := range conflicts {
 		sort.Strings(want)
-		out[byField[field]].Message += ": use " + strings.Join(want, " or ")
+		msg := ": use " + strings.Join(want, " or ")
+		for _, w := range want {
+			if w == "bool" || w == "string" || w == "int" || w == "number" {
+				msg = ": want a " + w // the type says it all; its default is no alternative
+			}
+		}
+		out[byField[field]].Message += msg
 	}
 	sortErrors(out)
 	return out

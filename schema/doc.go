@@ -44,7 +44,7 @@
 // with the checking schema compiled once; results are cached per file path
 // and git blob hash, so re-validating a tree after a commit evaluates only
 // the changed files. During a batch of 256 files or more the GC target is
-// raised to 400 % (gc.go): evaluation garbage is short-lived and the live
+// raised to 800 % (gc.go): evaluation garbage is short-lived and the live
 // heap small. Objects returned are shared with the cache: do not modify
 // them, copy them with objects.Copy first.
 package schema

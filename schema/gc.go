@@ -9,9 +9,11 @@ import (
 // garbage within the manifest's evaluation (CUE's evaluator state), while
 // the live heap stays small: with the default GOGC the collector runs
 // every few manifests and takes a fifth of the CPU. During a large batch
-// the GC target is raised, and restored when the last batch ends.
+// the GC target is raised, and restored when the last batch ends. 800 %
+// cuts the CPU of 10,000 cold manifests by about a fifth against 100 %
+// (a tenth against 400 %) for a peak heap some 60 MB higher than at 400 %.
 const (
-	batchGCPercent = 400
+	batchGCPercent = 800
 	// minBatchForGC is the number of files below which the setting is left
 	// alone: re-validating a commit's few changed files is fast anyway.
 	minBatchForGC = 256

@@ -111,16 +111,16 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return err
 	}
 	if clock != nil {
-		log.Warn("TEST ONLY: the controller runs on an injected clock ("+testClockEnv+")", "now", clock())
+		log.Warn("TEST ONLY: Jobs and CronJobs run on an injected clock ("+testClockEnv+")", "now", clock())
 	}
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Now: clock}
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log}
 	if !apiserver.IsLoopback(f.listen) {
 		srv.Token = token
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, Now: clock, Resync: resync}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

@@ -8,9 +8,10 @@ import (
 	"time"
 )
 
-// testClockEnv makes the controller's clock start at a given time and run
-// faster than real time, so an end-to-end test can see a CronJob fire
-// every minute within seconds. TEST ONLY: it is not a flag, not in --help,
+// testClockEnv makes the clock of the Job and CronJob controllers start at
+// a given time and run faster than real time, so an end-to-end test can see
+// a CronJob fire every minute within seconds (node heartbeats and
+// everything else keep real time). TEST ONLY: it is not a flag, not in --help,
 // and `up`/`controller` log a warning when it is set. Format:
 // "<RFC3339 start>,<speed>", e.g. "2030-01-01T00:00:50Z,60"; an empty
 // start means now.

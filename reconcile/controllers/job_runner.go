@@ -61,6 +61,10 @@ func (m *Manager) markAllBatch() {
 // (they create pods, which the scheduler of the same pass binds), then the
 // event pruning when due.
 func (m *Manager) batchSteps(ctx context.Context, now time.Time) error {
+	realNow := now
+	if m.cfg.BatchNow != nil {
+		now = m.cfg.BatchNow()
+	}
 	var steps []keyedChanges
 	for _, k := range m.q.take("CronJob") {
 		if cj, ok := m.cache.get(k).(*batchv1.CronJob); ok {
@@ -82,10 +86,10 @@ func (m *Manager) batchSteps(ctx context.Context, now time.Time) error {
 		return err
 	}
 	if m.q.takeOne(keyPruneEvents) {
-		m.q.addAfter(keyPruneEvents, now, eventPruneInterval)
+		m.q.addAfter(keyPruneEvents, realNow, eventPruneInterval)
 		var n int
 		err := m.st.Update(func(tx *store.Tx) (err error) {
-			n, err = events.Prune(tx, now)
+			n, err = events.Prune(tx, realNow)
 			return err
 		})
 		if err != nil {

@@ -30,6 +30,10 @@ type Options struct {
 	Suffix Suffixes
 	// Scheduler places pending pods (default scheduler.New()).
 	Scheduler *scheduler.Scheduler
+	// BatchNow, when set, is the clock of the Job and CronJob steps only
+	// (default Now). Tests speed it up to see a CronJob fire every minute
+	// within seconds while node heartbeats keep real time.
+	BatchNow func() time.Time
 }
 
 // Manager runs the node lifecycle, garbage collection, Deployment and

@@ -11,6 +11,7 @@
 //	ReconcileStatefulSet(sts, pods, now) Changes
 //	Orphans(objects) []Object
 //	ReconcileNode(node, now) Changes; MarkHeartbeat(node, now); NodesToEvict(nodes, now)
+//	ReconcileJob(job, pods, suffix, now); ReconcileCronJob(cronJob, jobs, loc, now)
 //
 // Changes lists creates, updates, status updates and deletes; they are
 // table- and golden-tested without a store.

@@ -47,6 +47,8 @@ type Agent struct {
 	mu       sync.Mutex
 	failures map[string]map[string]StartFailure // pod uid → container → failed start
 	removing map[string]bool                    // Podman pod IDs being removed in the background
+	stopping map[string]bool                    // uids of pods being terminated in the background
+	tails    map[string]string                  // container ID → log tail (FallbackToLogsOnError)
 	removals sync.WaitGroup
 }
 
@@ -88,7 +90,7 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent: creating data directory: %w", err)
 	}
 	a := &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
-		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}}
+		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}, stopping: map[string]bool{}, tails: map[string]string{}}
 	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
 	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
 	return a, nil
@@ -202,6 +204,7 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 	}
 	a.probes.update(desired, observed)
 	attachProbes(observed, a.probes.snapshot())
+	a.attachMessages(ctx, desired, observed)
 	a.writeStatuses(ctx, desired, observed)
 	a.forget(desired, observed)
 	return rv, nil

@@ -37,7 +37,7 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 			a.terminatePodInBackground(ctx, act)
 			continue
 		case ActFinalizePod:
-			a.finalize(ctx, act.Pod)
+			a.finalizeUnlessStopping(ctx, act.Pod)
 			continue
 		}
 		uid := string(act.Pod.UID)
@@ -119,12 +119,7 @@ func podHostname(pod *corev1.Pod) string {
 
 func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action, ips map[string]string) error {
 	pod := act.Pod
-	var c *corev1.Container
-	for i := range pod.Spec.Containers {
-		if pod.Spec.Containers[i].Name == act.Container {
-			c = &pod.Spec.Containers[i]
-		}
-	}
+	c := specContainer(pod, act.Container)
 	if c == nil {
 		return nil
 	}
@@ -162,10 +157,16 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 	if err != nil {
 		return "", err
 	}
+	tm, err := terminationMount(a.opts.DataDir, pod, c, attempt)
+	if err != nil {
+		return "", err
+	}
+	mounts = append(mounts, tm)
 	cfg := ContainerConfig{
 		Pod: podmanPodName(pod), Name: podmanContainerName(pod, c.Name, attempt), Image: c.Image,
 		Entrypoint: expandAll(c.Command, env), Command: expandAll(c.Args, env), Env: env, WorkDir: c.WorkingDir,
 		Mounts: mounts, Labels: containerLabels(pod, c, attempt), StopGrace: gracePeriod(pod),
+		Resources: containerResources(c),
 	}
 	return a.opts.Runtime.RunContainer(ctx, cfg)
 }
@@ -262,4 +263,19 @@ func (a *Agent) removePodInBackground(ctx context.Context, act Action) {
 		delete(a.removing, act.PodmanPodID)
 		a.mu.Unlock()
 	}()
+}
+
+// specContainer finds a container or init container of the pod by name.
+func specContainer(pod *corev1.Pod, name string) *corev1.Container {
+	for i := range pod.Spec.InitContainers {
+		if pod.Spec.InitContainers[i].Name == name {
+			return &pod.Spec.InitContainers[i]
+		}
+	}
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
 }

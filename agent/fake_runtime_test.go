@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"sync"
 	"time"
@@ -152,4 +153,9 @@ func (f *fakeRuntime) Exec(_ context.Context, id string, cmd []string) (int, str
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.execCode[id], "", nil
+}
+
+func (f *fakeRuntime) Logs(_ context.Context, id string, _ LogOptions, w io.Writer) error {
+	_, err := fmt.Fprintf(w, "log of %s\n", id)
+	return err
 }

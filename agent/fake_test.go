@@ -25,7 +25,7 @@ type fakeControlPlane struct {
 	nodes         map[string]*corev1.Node
 	heartbeats    int
 	statusUpdates int
-	finalized     []string                    // namespace/name of pods removed by FinalizePod
+	finalized     []string                      // namespace/name of pods removed by FinalizePod
 	lastStatus    map[string][]corev1.PodStatus // every status written, kept after finalization
 	events        map[string]*corev1.Event
 }

@@ -1,11 +1,9 @@
 package agent
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"sort"
 	"strconv"
@@ -13,7 +11,6 @@ import (
 	"time"
 
 	nettypes "github.com/containers/common/libnetwork/types"
-	"github.com/containers/podman/v5/pkg/api/handlers"
 	"github.com/containers/podman/v5/pkg/bindings"
 	"github.com/containers/podman/v5/pkg/bindings/containers"
 	"github.com/containers/podman/v5/pkg/bindings/images"
@@ -35,6 +32,7 @@ type PodmanRuntime struct {
 
 	mu      sync.Mutex
 	infraIP map[string]string // infra container ID@start time → pod IP; an address lasts as long as the infra process
+	oom     map[string]bool   // exited container ID → killed by the OOM killer (an exited container never changes)
 }
 
 // NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
@@ -44,7 +42,7 @@ func NewPodmanRuntime(ctx context.Context, uri string) (*PodmanRuntime, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the Podman service at %s: %w (is `podman system service` running there?)", uri, err)
 	}
-	return &PodmanRuntime{conn: conn, infraIP: map[string]string{}}, nil
+	return &PodmanRuntime{conn: conn, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
 }
 
 // withConn is the caller's context (deadline, cancellation) carrying the
@@ -85,9 +83,14 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		if lc.Labels[objects.LabelPodmanContainer] == "" {
 			continue
 		}
-		byPod[lc.Pod] = append(byPod[lc.Pod], observedContainer(lc))
+		oc := observedContainer(lc)
+		if oc.Exited() && oc.ExitCode == 137 {
+			oc.OOMKilled = r.oomKilled(c, oc.ID)
+		}
+		byPod[lc.Pod] = append(byPod[lc.Pod], oc)
 	}
 	r.pruneIPCache(infra)
+	r.pruneOOMCache(ctrs)
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
@@ -219,6 +222,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.Env = cfg.Env
 	s.WorkDir = cfg.WorkDir
 	s.Labels = cfg.Labels
+	s.ResourceLimits = linuxResources(cfg.Resources)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
 		s.StopTimeout = &t
@@ -267,53 +271,6 @@ func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) error {
 		return fmt.Errorf("removing container %s: %w", id, err)
 	}
 	return nil
-}
-
-// Exec runs cmd in a running container and returns its exit code and
-// combined output (at most 4 KiB kept).
-func (r *PodmanRuntime) Exec(ctx context.Context, id string, cmd []string) (int, string, error) {
-	c := r.ctx(ctx)
-	cfg := new(handlers.ExecCreateConfig)
-	cfg.Cmd = cmd
-	cfg.AttachStdout, cfg.AttachStderr = true, true
-	session, err := containers.ExecCreate(c, id, cfg)
-	if err != nil {
-		return -1, "", fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	out := &capWriter{max: 4 << 10}
-	var w io.Writer = out
-	opts := new(containers.ExecStartAndAttachOptions).WithOutputStream(w).WithErrorStream(w).
-		WithAttachOutput(true).WithAttachError(true)
-	if err := containers.ExecStartAndAttach(c, session, opts); err != nil {
-		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	insp, err := containers.ExecInspect(c, session, nil)
-	if err != nil {
-		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
-	}
-	return insp.ExitCode, out.String(), nil
-}
-
-// capWriter keeps the first max bytes written to it, from any goroutine.
-type capWriter struct {
-	mu  sync.Mutex
-	max int
-	buf bytes.Buffer
-}
-
-func (w *capWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if room := w.max - w.buf.Len(); room > 0 {
-		w.buf.Write(p[:min(len(p), room)])
-	}
-	return len(p), nil
-}
-
-func (w *capWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }
 
 // StopPod stops the pod's containers in parallel: SIGTERM (each

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -31,6 +32,9 @@ type Runtime interface {
 	// Exec runs a command in a running container (exec probes) and returns
 	// its exit code and combined output (cut to a few KiB).
 	Exec(ctx context.Context, containerID string, cmd []string) (exitCode int, output string, err error)
+	// Logs writes a container's output (stdout and stderr as they came) to
+	// w; with Follow it keeps writing until the container stops or ctx ends.
+	Logs(ctx context.Context, containerID string, opts LogOptions, w io.Writer) error
 	// StopPod stops every container of the pod at once: SIGTERM, then
 	// SIGKILL after timeout (0 kills at once). The pod and its containers stay.
 	StopPod(ctx context.Context, id string, timeout time.Duration) error
@@ -93,6 +97,16 @@ type ContainerConfig struct {
 	Mounts     []Mount
 	Labels     map[string]string
 	StopGrace  time.Duration
+	Resources  Resources
+}
+
+// Resources are a container's cgroup limits, from resources.limits (and
+// requests.cpu for the CPU weight), as the kubelet computes them.
+type Resources struct {
+	MemoryLimit int64  // bytes; 0 = none
+	CPUQuota    int64  // microseconds per CPUPeriod; 0 = none
+	CPUPeriod   uint64 // microseconds
+	CPUShares   uint64 // relative weight from requests.cpu; 0 = runtime default
 }
 
 // Mount is a bind mount of a host path into the container, or (Volume set)
@@ -136,6 +150,8 @@ type ObservedContainer struct {
 	Created    time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
+	OOMKilled  bool   // exited because the kernel's OOM killer ended it
+	Message    string // termination message (terminationMessagePath, or the log tail); set by the agent
 }
 
 // Running says whether the container process is alive.
@@ -155,4 +171,11 @@ type StartFailure struct {
 	Count   int // consecutive failures
 	// SpecHash is the container spec that failed; a new spec retries at once.
 	SpecHash string
+}
+
+// LogOptions select what Logs writes.
+type LogOptions struct {
+	Follow     bool
+	TailLines  int // the last n lines only; 0 = all
+	Timestamps bool
 }

@@ -33,20 +33,44 @@ func Status(pod *corev1.Pod, op *ObservedPod, now time.Time, hostIP string) core
 	default:
 		st.StartTime = mtime(now)
 	}
+	initialized := initDone(pod, op)
+	for i := range pod.Spec.InitContainers {
+		c := &pod.Spec.InitContainers[i]
+		cs := containerStatus(pod, c, op, now, initPolicy(pod, c))
+		if !isSidecar(c) {
+			// An init container is ready once it completed, as in Kubernetes.
+			cs.Ready = cs.State.Terminated != nil && cs.State.Terminated.ExitCode == 0
+		}
+		st.InitContainerStatuses = append(st.InitContainerStatuses, cs)
+	}
 	allReady := len(pod.Spec.Containers) > 0
 	for i := range pod.Spec.Containers {
-		cs := containerStatus(pod, &pod.Spec.Containers[i], op, now)
+		cs := containerStatus(pod, &pod.Spec.Containers[i], op, now, restartPolicy(pod))
+		if !initialized && cs.State.Waiting != nil && cs.State.Waiting.Reason == "ContainerCreating" {
+			cs.State.Waiting.Reason = "PodInitializing"
+		}
 		allReady = allReady && cs.Ready
 		st.ContainerStatuses = append(st.ContainerStatuses, cs)
 	}
-	st.Phase = podPhase(pod, st.ContainerStatuses)
+	switch {
+	case initFailed(pod, op):
+		st.Phase = corev1.PodFailed
+	case !initialized:
+		st.Phase = corev1.PodPending
+	default:
+		st.Phase = podPhase(pod, st.ContainerStatuses)
+	}
 	if isTerminal(pod.Status.Phase) {
 		st.Phase = pod.Status.Phase // terminal phases never change back
 	}
 	ready := allReady && st.Phase == corev1.PodRunning
+	initReason := ""
+	if !initialized {
+		initReason = "ContainersNotInitialized"
+	}
 	st.Conditions = []corev1.PodCondition{
 		condition(pod, corev1.PodScheduled, true, "", now),
-		condition(pod, corev1.PodInitialized, true, "", now),
+		condition(pod, corev1.PodInitialized, initialized, initReason, now),
 		condition(pod, corev1.ContainersReady, ready, notReadyReason(ready, st.Phase), now),
 		condition(pod, corev1.PodReady, ready, notReadyReason(ready, st.Phase), now),
 	}
@@ -77,7 +101,7 @@ func condition(pod *corev1.Pod, t corev1.PodConditionType, ok bool, reason strin
 	return c
 }
 
-func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now time.Time) corev1.ContainerStatus {
+func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now time.Time, policy corev1.RestartPolicy) corev1.ContainerStatus {
 	cs := corev1.ContainerStatus{Name: c.Name, Image: c.Image}
 	cur, ok := currentContainer(op.Containers, c.Name)
 	if !ok {
@@ -109,7 +133,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.LastTerminationState.Terminated = terminated(cur)
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
-		} else if shouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) && !isTerminal(pod.Status.Phase) && pod.DeletionTimestamp == nil {
+		} else if shouldRestart(policy, cur.ExitCode) && !isTerminal(pod.Status.Phase) && pod.DeletionTimestamp == nil {
 			// Waiting for its restart: Kubernetes shows the dead container
 			// as lastState and the pod as crash-looping.
 			cs.LastTerminationState.Terminated = terminated(cur)
@@ -134,10 +158,13 @@ func failureReason(f StartFailure, now time.Time) string {
 
 func terminated(c ObservedContainer) *corev1.ContainerStateTerminated {
 	reason := "Completed"
-	if c.ExitCode != 0 {
+	switch {
+	case c.OOMKilled:
+		reason = "OOMKilled"
+	case c.ExitCode != 0:
 		reason = "Error"
 	}
-	return &corev1.ContainerStateTerminated{ExitCode: c.ExitCode, Reason: reason, ContainerID: c.ID,
+	return &corev1.ContainerStateTerminated{ExitCode: c.ExitCode, Reason: reason, Message: c.Message, ContainerID: c.ID,
 		StartedAt: *mtime(c.StartedAt), FinishedAt: *mtime(c.FinishedAt)}
 }
 

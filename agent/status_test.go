@@ -43,7 +43,15 @@ func statusCases() []statusCase {
 	startup.Spec.Containers[0].StartupProbe = readiness.Spec.Containers[0].ReadinessProbe
 	terminating := always.DeepCopy()
 	terminating.DeletionTimestamp = &metav1.Time{Time: t0.Add(-5 * time.Second)}
+	withInit := pod("init", "u-init", corev1.RestartPolicyNever, "app")
+	withInit.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "demo:v1"}}
+	initRunning := ctr(withInit, "app", 0)
+	initRunning.Name, initRunning.ID, initRunning.State, initRunning.StartedAt = "migrate", "init-migrate-0", "running", t0.Add(-time.Second)
+	initFailedCtr := initRunning
+	initFailedCtr.State, initFailedCtr.ExitCode, initFailedCtr.FinishedAt = "exited", 3, t0
 	return []statusCase{
+		{"init container running: Pending, app PodInitializing", withInit, op(withInit, initRunning), corev1.PodPending},
+		{"init container failed, restartPolicy Never: Failed", withInit, op(withInit, initFailedCtr), corev1.PodFailed},
 		{"readiness probe not passed yet: running, not ready", readiness, withProbes(readiness, ProbeResults{}), corev1.PodRunning},
 		{"readiness probe passed: ready", readiness, withProbes(readiness, ProbeResults{Ready: true}), corev1.PodRunning},
 		{"startup probe not passed: not started, not ready", startup, withProbes(startup, ProbeResults{}), corev1.PodRunning},

@@ -143,10 +143,17 @@ func syncPod(pod *corev1.Pod, op *ObservedPod, now time.Time) []Action {
 		return nil // Succeeded/Failed pods keep their containers and never restart
 	}
 	inSpec := map[string]bool{}
+	for i := range pod.Spec.InitContainers {
+		inSpec[pod.Spec.InitContainers[i].Name] = true
+	}
+	initialized, initActions := syncInitContainers(pod, op, now)
+	actions = append(actions, initActions...)
 	for i := range pod.Spec.Containers {
 		c := &pod.Spec.Containers[i]
 		inSpec[c.Name] = true
-		actions = append(actions, syncContainer(pod, c, op, now)...)
+		if initialized {
+			actions = append(actions, syncContainer(pod, c, op, now, restartPolicy(pod))...)
+		}
 	}
 	// Containers the spec no longer names (a changed uid creates a new pod,
 	// so this is rare) and incarnations older than the previous one go.
@@ -164,7 +171,9 @@ func syncPod(pod *corev1.Pod, op *ObservedPod, now time.Time) []Action {
 	return actions
 }
 
-func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now time.Time) []Action {
+// syncContainer keeps one container running or finished per policy (the
+// pod's restartPolicy, or the one that applies to an init container).
+func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now time.Time, policy corev1.RestartPolicy) []Action {
 	if f, failed := op.Failures[c.Name]; failed && f.SpecHash == containerSpecHash(c) && now.Before(failureRetryAt(f)) {
 		// Back off; status shows the failure's reason meanwhile. A changed
 		// spec (say, a fixed image name) is tried at once.
@@ -199,13 +208,13 @@ func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now ti
 			Reason: "container was created but never started"},
 			{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: cur.Attempt, Reason: "replacing a container that never started"}}
 	}
-	if !shouldRestart(pod.Spec.RestartPolicy, cur.ExitCode) {
+	if !shouldRestart(policy, cur.ExitCode) {
 		return nil
 	}
 	if at := restartAt(cur); now.Before(at) {
 		return nil // CrashLoopBackOff
 	}
-	next.Reason = fmt.Sprintf("exited with code %d, restartPolicy %s", cur.ExitCode, restartPolicy(pod))
+	next.Reason = fmt.Sprintf("exited with code %d, restartPolicy %s", cur.ExitCode, policy)
 	return []Action{next}
 }
 

@@ -92,6 +92,24 @@ func syncCases() []syncCase {
 		p.DeletionGracePeriodSeconds = &grace
 		return p
 	}
+	withInit := pod("init", "u-init", corev1.RestartPolicyAlways, "app")
+	withInit.Spec.InitContainers = []corev1.Container{{Name: "migrate", Image: "demo:v1"}, {Name: "seed", Image: "demo:v1"}}
+	initNever := withInit.DeepCopy()
+	initNever.Spec.RestartPolicy = corev1.RestartPolicyNever
+	initCtr := func(p *corev1.Pod, name string, attempt int, code int32, done bool) ObservedContainer {
+		var spec corev1.Container
+		for _, c := range p.Spec.InitContainers {
+			if c.Name == name {
+				spec = c
+			}
+		}
+		c := ObservedContainer{ID: fmt.Sprintf("%s-%s-%d", p.Name, name, attempt), Name: name, Attempt: attempt,
+			SpecHash: containerSpecHash(&spec), Image: "demo:v1", State: "running", StartedAt: t0.Add(-time.Minute)}
+		if done {
+			c.State, c.ExitCode, c.FinishedAt = "exited", code, t0.Add(-time.Second)
+		}
+		return c
+	}
 	unhealthy := observedPod(always, running(always, "c", 0))
 	unhealthy.Probes = map[string]ProbeResults{running(always, "c", 0).ID: {Unhealthy: "Liveness probe failed: HTTP probe failed with statuscode: 500"}}
 	probed := observedPod(always, running(always, "c", 0))
@@ -121,6 +139,13 @@ func syncCases() []syncCase {
 		{"deleted, nothing in Podman: finalize", []*corev1.Pod{deletedAgo(time.Second)}, nil},
 		{"liveness probe failed: stop the container", []*corev1.Pod{always}, []ObservedPod{unhealthy}},
 		{"readiness probe failing: nothing to do", []*corev1.Pod{always}, []ObservedPod{probed}},
+		{"init containers: only the first starts", []*corev1.Pod{withInit}, nil},
+		{"init: first running, nothing else starts", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, initCtr(withInit, "migrate", 0, 0, false))}},
+		{"init: first succeeded, start the second", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, initCtr(withInit, "migrate", 0, 0, true))}},
+		{"init: second failed (pod Always = OnFailure): restart it", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, initCtr(withInit, "migrate", 0, 0, true), initCtr(withInit, "seed", 0, 1, true))}},
+		{"init: all succeeded, start the app", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, initCtr(withInit, "migrate", 0, 0, true), initCtr(withInit, "seed", 0, 0, true))}},
+		{"init: failed with restartPolicy Never: nothing", []*corev1.Pod{initNever}, []ObservedPod{observedPod(initNever, initCtr(initNever, "migrate", 0, 2, true))}},
+		{"init: app already started, init containers gone: not rerun", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, running(withInit, "app", 0))}},
 		{"unknown container in the pod: remove it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, running(always, "c", 0), running(web, "app", 0))}},
 	}
 }

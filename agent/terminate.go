@@ -22,6 +22,7 @@ func (a *Agent) terminatePodInBackground(ctx context.Context, act Action) {
 		return
 	}
 	a.removing[act.PodmanPodID] = true
+	a.stopping[act.UID] = true
 	a.mu.Unlock()
 	a.log.Info(act.String())
 	a.removals.Add(1)
@@ -30,6 +31,7 @@ func (a *Agent) terminatePodInBackground(ctx context.Context, act Action) {
 		defer func() {
 			a.mu.Lock()
 			delete(a.removing, act.PodmanPodID)
+			delete(a.stopping, act.UID)
 			a.mu.Unlock()
 		}()
 		if err := a.terminate(ctx, act); err != nil && ctx.Err() == nil {
@@ -63,6 +65,18 @@ func (a *Agent) terminate(ctx context.Context, act Action) error {
 	os.RemoveAll(podDir(a.opts.DataDir, act.UID))
 	a.finalize(ctx, pod)
 	return nil
+}
+
+// finalizeUnlessStopping finalizes a pod Sync saw nothing of in Podman,
+// unless its termination is under way in the background (observe hides
+// pods being removed, so Sync cannot tell).
+func (a *Agent) finalizeUnlessStopping(ctx context.Context, pod *corev1.Pod) {
+	a.mu.Lock()
+	busy := a.stopping[string(pod.UID)]
+	a.mu.Unlock()
+	if !busy {
+		a.finalize(ctx, pod)
+	}
 }
 
 // finalize removes the terminating pod from the store; one already gone is fine.

@@ -19,7 +19,6 @@ const (
 	ChainServices         = "RECONCILE-SERVICES"          // nat and filter: per-service entry points
 	ChainNodePorts        = "RECONCILE-NODEPORTS"         // nat: NodePort entry points
 	ChainPostrouting      = "RECONCILE-POSTROUTING"       // nat: masquerade marked packets
-	ChainMarkMasq         = "RECONCILE-MARK-MASQ"         // nat: mark a packet for masquerade
 	ChainExternalServices = "RECONCILE-EXTERNAL-SERVICES" // filter: NodePorts without endpoints
 	chainPrefix           = "RECONCILE-"
 	svcChainPrefix        = "RECONCILE-SVC-" // one per service port: balances over endpoints
@@ -30,6 +29,11 @@ const (
 // masqMark is the packet mark bit that asks RECONCILE-POSTROUTING to
 // masquerade (kube-proxy uses the same bit; both mean the same thing).
 const masqMark = "0x4000"
+
+// markMasq marks a packet for masquerade. It is written inline rather
+// than as a jump to a marking chain (kube-proxy's KUBE-MARK-MASQ): every
+// jump costs iptables-nft a scan of the table's chains.
+const markMasq = "-j MARK --set-xmark " + masqMark + "/" + masqMark
 
 // affinityTimeout is Kubernetes' default sessionAffinityConfig timeout.
 const affinityTimeout = 10800
@@ -86,114 +90,88 @@ var Hooks = []Hook{
 // order of the slices.
 //
 // Per service port with ready endpoints: a rule in RECONCILE-SERVICES
-// (ClusterIP:port) jumps to RECONCILE-SVC-<hash>, which picks an endpoint
-// with `-m statistic --mode random` (probability 1/n, 1/(n-1), …, so each
-// is equally likely) — or the endpoint a client used before, with
-// sessionAffinity ClientIP (`-m recent`) — and jumps to its
-// RECONCILE-SEP-<hash>, which DNATs (and marks hairpin traffic, a pod
-// calling its own service, for masquerade). A NodePort adds a rule in
+// (ClusterIP:port) jumps to RECONCILE-SVC-<hash>, which marks hairpin
+// traffic (a pod calling its own service) for masquerade and DNATs to one
+// endpoint chosen with `-m statistic --mode random` (probability 1/n,
+// 1/(n-1), …, so each is equally likely). With sessionAffinity ClientIP
+// the SVC chain first sends a client seen before (`-m recent`) to the
+// same endpoint, and each endpoint has a RECONCILE-SEP-<hash> chain that
+// records the client and DNATs. A NodePort adds a rule in
 // RECONCILE-NODEPORTS (reached from RECONCILE-SERVICES for local
 // destination addresses: every node address) into RECONCILE-EXT-<hash>:
 // mark for masquerade (the reply must come back through this node), then
-// the SVC chain. A service port without ready endpoints gets REJECT rules
-// in the filter table instead, so clients fail at once rather than hang.
-// Headless services (clusterIP None) and ExternalName services get no
-// rules.
+// the SVC chain. RECONCILE-POSTROUTING masquerades marked packets. A
+// service port without ready endpoints gets REJECT rules in the filter
+// table instead, so clients fail at once rather than hang. Headless
+// services (clusterIP None) and ExternalName services get no rules.
 func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Options) Ruleset {
+	return (&Renderer{Options: opts}).Render(services, endpoints)
+}
+
+// Renderer renders like Render and remembers each service's rules by the
+// resourceVersions of the Service and its Endpoints, so a sync after one
+// change at 10,000 services formats one service's rules, not 10,000.
+// Objects without a resourceVersion are always rendered. Not safe for
+// concurrent use.
+type Renderer struct {
+	Options Options
+	memo    map[string]memoEntry // namespace/name → rules
+}
+
+type memoEntry struct {
+	key  string // resourceVersions it was rendered from
+	frag fragment
+}
+
+// fragment is one service's share of the rules.
+type fragment struct {
+	nat, nodePorts, filter, external []string
+	chains                           []Chain
+}
+
+// Render returns the rules of services and endpoints.
+func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) Ruleset {
 	eps := make(map[string]*corev1.Endpoints, len(endpoints))
 	for _, e := range endpoints {
 		eps[e.Namespace+"/"+e.Name] = e
 	}
 	svcs := slices.Clone(services)
 	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
-		return strings.Compare(a.Namespace+"/"+a.Name, b.Namespace+"/"+b.Name)
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
 	})
-
 	natServices := Chain{Table: TableNAT, Name: ChainServices, Unordered: true}
 	nodePorts := Chain{Table: TableNAT, Name: ChainNodePorts, Unordered: true}
 	filterServices := Chain{Table: TableFilter, Name: ChainServices, Unordered: true}
 	external := Chain{Table: TableFilter, Name: ChainExternalServices, Unordered: true}
 	var perService []Chain
-
+	next := make(map[string]memoEntry, len(r.memo))
 	for _, svc := range svcs {
-		ip := svc.Spec.ClusterIP
-		if ip == "" || ip == corev1.ClusterIPNone || svc.Spec.Type == corev1.ServiceTypeExternalName {
-			continue
+		id := svc.Namespace + "/" + svc.Name
+		ep := eps[id]
+		var f fragment
+		if key := memoKey(svc, ep); key == "" {
+			f = renderService(svc, ep, r.Options)
+		} else if m, ok := r.memo[id]; ok && m.key == key {
+			f = m.frag
+			next[id] = m
+		} else {
+			f = renderService(svc, ep, r.Options)
+			next[id] = memoEntry{key, f}
 		}
-		for _, sp := range svc.Spec.Ports {
-			proto := strings.ToLower(string(sp.Protocol))
-			if proto == "" {
-				proto = "tcp"
-			}
-			name := svc.Namespace + "/" + svc.Name
-			if sp.Name != "" {
-				name += ":" + sp.Name
-			}
-			nodePort := sp.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
-			targets := readyTargets(eps[svc.Namespace+"/"+svc.Name], sp.Name)
-			dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
-			if len(targets) == 0 {
-				filterServices.Rules = append(filterServices.Rules, fmt.Sprintf(
-					`-d %s/32 %s -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, ip, dport, name))
-				if nodePort {
-					external.Rules = append(external.Rules, fmt.Sprintf(
-						`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, proto, proto, sp.NodePort, name))
-				}
-				continue
-			}
-			svcChain := Chain{Table: TableNAT, Name: svcChainPrefix + chainHash(name, proto)}
-			natServices.Rules = append(natServices.Rules, fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s cluster IP" -j %s`, ip, dport, name, svcChain.Name))
-			if opts.ClusterCIDR != "" {
-				svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`! -s %s -d %s/32 %s -m comment --comment "%s cluster IP" -j %s`, opts.ClusterCIDR, ip, dport, name, ChainMarkMasq))
-			}
-			if nodePort {
-				ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
-				nodePorts.Rules = append(nodePorts.Rules, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
-				ext.Rules = append(ext.Rules,
-					fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" -j %s`, name, ChainMarkMasq),
-					"-j "+svcChain.Name)
-				perService = append(perService, ext)
-			}
-			affinity := svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP
-			timeout := affinityTimeout
-			if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
-				timeout = int(*c.ClientIP.TimeoutSeconds)
-			}
-			seps := make([]Chain, len(targets))
-			for i, t := range targets {
-				seps[i] = Chain{Table: TableNAT, Name: sepChainPrefix + chainHash(name, proto, t)}
-			}
-			if affinity {
-				for i, t := range targets {
-					svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(
-						`-m comment --comment "%s -> %s" -m recent --rcheck --seconds %d --reap --name %s --mask 255.255.255.255 --rsource -j %s`, name, t, timeout, seps[i].Name, seps[i].Name))
-				}
-			}
-			for i, t := range targets {
-				n := len(targets) - i
-				if n > 1 {
-					svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -m statistic --mode random --probability %s -j %s`, name, t, probability(n), seps[i].Name))
-				} else {
-					svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -j %s`, name, t, seps[i].Name))
-				}
-				podIP := t[:strings.LastIndexByte(t, ':')]
-				recent := ""
-				if affinity {
-					recent = fmt.Sprintf(" -m recent --set --name %s --mask 255.255.255.255 --rsource", seps[i].Name)
-				}
-				seps[i].Rules = append(seps[i].Rules,
-					fmt.Sprintf(`-s %s/32 -m comment --comment "%s" -j %s`, podIP, name, ChainMarkMasq),
-					fmt.Sprintf(`-p %s -m comment --comment "%s"%s -m %s -j DNAT --to-destination %s`, proto, name, recent, proto, t))
-			}
-			perService = append(perService, svcChain)
-			perService = append(perService, seps...)
-		}
+		natServices.Rules = append(natServices.Rules, f.nat...)
+		nodePorts.Rules = append(nodePorts.Rules, f.nodePorts...)
+		filterServices.Rules = append(filterServices.Rules, f.filter...)
+		external.Rules = append(external.Rules, f.external...)
+		perService = append(perService, f.chains...)
 	}
+	r.memo = next
 	natServices.Rules = append(natServices.Rules,
 		`-m comment --comment "reconcile service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j `+ChainNodePorts)
 
 	rs := Ruleset{Chains: []Chain{
-		{Table: TableNAT, Name: ChainMarkMasq, Rules: []string{"-j MARK --set-xmark " + masqMark + "/" + masqMark}},
 		{Table: TableNAT, Name: ChainPostrouting, Rules: []string{
 			"-m mark ! --mark " + masqMark + "/" + masqMark + " -j RETURN",
 			"-j MARK --set-xmark " + masqMark + "/0x0",
@@ -205,6 +183,91 @@ func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Opti
 	return rs
 }
 
+// memoKey identifies what a service's rules were rendered from: the uid
+// and resourceVersion of the Service and of its Endpoints ("" when the
+// Service has no resourceVersion: not remembered).
+func memoKey(svc *corev1.Service, ep *corev1.Endpoints) string {
+	if svc.ResourceVersion == "" {
+		return ""
+	}
+	k := string(svc.UID) + "/" + svc.ResourceVersion
+	if ep != nil {
+		if ep.ResourceVersion == "" {
+			return ""
+		}
+		k += "|" + string(ep.UID) + "/" + ep.ResourceVersion
+	}
+	return k
+}
+
+// renderService renders one service's rules.
+func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) fragment {
+	var f fragment
+	ip := svc.Spec.ClusterIP
+	if ip == "" || ip == corev1.ClusterIPNone || svc.Spec.Type == corev1.ServiceTypeExternalName {
+		return f
+	}
+	for _, sp := range svc.Spec.Ports {
+		proto := strings.ToLower(string(sp.Protocol))
+		if proto == "" {
+			proto = "tcp"
+		}
+		name := svc.Namespace + "/" + svc.Name
+		if sp.Name != "" {
+			name += ":" + sp.Name
+		}
+		nodePort := sp.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
+		targets := readyTargets(ep, sp.Name)
+		dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
+		if len(targets) == 0 {
+			f.filter = append(f.filter, fmt.Sprintf(
+				`-d %s/32 %s -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, ip, dport, name))
+			if nodePort {
+				f.external = append(f.external, fmt.Sprintf(
+					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, proto, proto, sp.NodePort, name))
+			}
+			continue
+		}
+		svcChain := Chain{Table: TableNAT, Name: svcChainPrefix + chainHash(name, proto)}
+		f.nat = append(f.nat, fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s cluster IP" -j %s`, ip, dport, name, svcChain.Name))
+		if opts.ClusterCIDR != "" {
+			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`! -s %s -d %s/32 %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, ip, dport, name, markMasq))
+		}
+		if nodePort {
+			ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
+			f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
+			ext.Rules = append(ext.Rules,
+				fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq),
+				"-j "+svcChain.Name)
+			f.chains = append(f.chains, ext)
+		}
+		affinity := svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP
+		if affinity {
+			var seps []Chain
+			svcChain.Rules, seps = affinityRules(svc, name, proto, svcChain.Rules, targets)
+			f.chains = append(f.chains, svcChain)
+			f.chains = append(f.chains, seps...)
+			continue
+		}
+		// Without affinity the DNAT is in the SVC chain itself: no
+		// per-endpoint chain, so 10,000 services are 10,000 chains,
+		// not 30,000 (iptables-nft resolves every jump by scanning
+		// the table's chains: the cost grows with chains × jumps).
+		for _, t := range targets {
+			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-s %s/32 -m comment --comment "%s hairpin" %s`, hostOf(t), name, markMasq))
+		}
+		for i, t := range targets {
+			stat := ""
+			if n := len(targets) - i; n > 1 {
+				stat = " -m statistic --mode random --probability " + probability(n)
+			}
+			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-p %s -m comment --comment "%s -> %s"%s -m %s -j DNAT --to-destination %s`, proto, name, t, stat, proto, t))
+		}
+		f.chains = append(f.chains, svcChain)
+	}
+	return f
+}
+
 // probability is 1/n as iptables-save prints it: the statistic module
 // keeps it as a 31-bit fraction, so 1/3 reads back as 0.33333333349.
 // Rendering the same text keeps golden files and the kernel in agreement.
@@ -212,6 +275,37 @@ func probability(n int) string {
 	q := math.Round(float64(1<<31) / float64(n))
 	return fmt.Sprintf("%0.11f", q/float64(1<<31))
 }
+
+// affinityRules extends an SVC chain for sessionAffinity ClientIP, as
+// kube-proxy does: first a `-m recent --rcheck` rule per endpoint (a
+// client seen within the timeout goes to the endpoint it used before),
+// then the random choice; each endpoint has its RECONCILE-SEP chain, which
+// records the client (`-m recent --set`) and DNATs.
+func affinityRules(svc *corev1.Service, name, proto string, rules []string, targets []string) ([]string, []Chain) {
+	timeout := affinityTimeout
+	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
+		timeout = int(*c.ClientIP.TimeoutSeconds)
+	}
+	seps := make([]Chain, len(targets))
+	for i, t := range targets {
+		seps[i] = Chain{Table: TableNAT, Name: sepChainPrefix + chainHash(name, proto, t)}
+		rules = append(rules, fmt.Sprintf(
+			`-m comment --comment "%s -> %s" -m recent --rcheck --seconds %d --reap --name %s --mask 255.255.255.255 --rsource -j %s`, name, t, timeout, seps[i].Name, seps[i].Name))
+	}
+	for i, t := range targets {
+		if n := len(targets) - i; n > 1 {
+			rules = append(rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -m statistic --mode random --probability %s -j %s`, name, t, probability(n), seps[i].Name))
+		} else {
+			rules = append(rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -j %s`, name, t, seps[i].Name))
+		}
+		seps[i].Rules = append(seps[i].Rules,
+			fmt.Sprintf(`-s %s/32 -m comment --comment "%s" %s`, hostOf(t), name, markMasq),
+			fmt.Sprintf(`-p %s -m comment --comment "%s" -m recent --set --name %s --mask 255.255.255.255 --rsource -m %s -j DNAT --to-destination %s`, proto, name, seps[i].Name, proto, t))
+	}
+	return rules, seps
+}
+
+func hostOf(target string) string { return target[:strings.LastIndexByte(target, ':')] }
 
 // readyTargets returns "ip:port" of the ready addresses of the Endpoints'
 // port named portName (the service port's name; the Endpoints controller

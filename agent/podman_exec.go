@@ -1,0 +1,121 @@
+package agent
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/containers/podman/v5/pkg/api/handlers"
+	"github.com/containers/podman/v5/pkg/bindings/containers"
+	"github.com/containers/podman/v5/pkg/domain/entities/types"
+	spec "github.com/opencontainers/runtime-spec/specs-go"
+)
+
+// Exec runs cmd in a running container and returns its exit code and
+// combined output (at most 4 KiB kept).
+func (r *PodmanRuntime) Exec(ctx context.Context, id string, cmd []string) (int, string, error) {
+	c := r.ctx(ctx)
+	cfg := new(handlers.ExecCreateConfig)
+	cfg.Cmd = cmd
+	cfg.AttachStdout, cfg.AttachStderr = true, true
+	session, err := containers.ExecCreate(c, id, cfg)
+	if err != nil {
+		return -1, "", fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	out := &capWriter{max: 4 << 10}
+	var w io.Writer = out
+	opts := new(containers.ExecStartAndAttachOptions).WithOutputStream(w).WithErrorStream(w).
+		WithAttachOutput(true).WithAttachError(true)
+	if err := containers.ExecStartAndAttach(c, session, opts); err != nil {
+		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	insp, err := containers.ExecInspect(c, session, nil)
+	if err != nil {
+		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
+	}
+	return insp.ExitCode, out.String(), nil
+}
+
+// capWriter keeps the first max bytes written to it, from any goroutine.
+type capWriter struct {
+	mu  sync.Mutex
+	max int
+	buf bytes.Buffer
+}
+
+func (w *capWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if room := w.max - w.buf.Len(); room > 0 {
+		w.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+func (w *capWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.buf.String()
+}
+
+// oomKilled asks Podman (once per exited container) whether the kernel's
+// OOM killer ended it: the list does not say, only inspect does.
+func (r *PodmanRuntime) oomKilled(ctx context.Context, id string) bool {
+	r.mu.Lock()
+	v, ok := r.oom[id]
+	r.mu.Unlock()
+	if ok {
+		return v
+	}
+	data, err := containers.Inspect(ctx, id, nil)
+	if err != nil || data.State == nil {
+		return false // asked again at the next list
+	}
+	killed := data.State.OOMKilled || kernelOOMKills()[id]
+	r.mu.Lock()
+	r.oom[id] = killed
+	r.mu.Unlock()
+	return killed
+}
+
+func (r *PodmanRuntime) pruneOOMCache(ctrs []types.ListContainer) {
+	live := map[string]bool{}
+	for _, lc := range ctrs {
+		live[lc.ID] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.oom {
+		if !live[id] {
+			delete(r.oom, id)
+		}
+	}
+}
+
+// linuxResources maps resolved limits to the OCI resources Podman applies
+// (cgroup v1 or v2). Swap is limited to the memory limit: no swap, as in
+// Kubernetes, so a container over its limit is OOM-killed.
+func linuxResources(res Resources) *spec.LinuxResources {
+	if res == (Resources{}) {
+		return nil
+	}
+	out := &spec.LinuxResources{}
+	if res.MemoryLimit > 0 {
+		m := res.MemoryLimit
+		out.Memory = &spec.LinuxMemory{Limit: &m, Swap: &m}
+	}
+	if res.CPUQuota > 0 || res.CPUShares > 0 {
+		out.CPU = &spec.LinuxCPU{}
+		if res.CPUQuota > 0 {
+			q, p := res.CPUQuota, res.CPUPeriod
+			out.CPU.Quota, out.CPU.Period = &q, &p
+		}
+		if res.CPUShares > 0 {
+			sh := res.CPUShares
+			out.CPU.Shares = &sh
+		}
+	}
+	return out
+}

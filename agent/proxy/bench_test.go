@@ -1,0 +1,114 @@
+package proxy
+
+import (
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// world returns n ClusterIP services with two ready endpoints each.
+func world(n int) ([]*corev1.Service, []*corev1.Endpoints) {
+	svcs := make([]*corev1.Service, n)
+	eps := make([]*corev1.Endpoints, n)
+	for i := range n {
+		name := fmt.Sprintf("svc-%05d", i)
+		svcs[i] = service(name, fmt.Sprintf("10.96.%d.%d", i/250, i%250+1), corev1.ServiceTypeClusterIP, port("http", corev1.ProtocolTCP, 80, 0))
+		eps[i] = endpoints(name, map[string]int32{"http": 8080}, []string{
+			fmt.Sprintf("10.244.%d.%d", (2*i)/250, (2*i)%250+1), fmt.Sprintf("10.244.%d.%d", (2*i+1)/250, (2*i+1)%250+1)})
+	}
+	return svcs, eps
+}
+
+// BenchmarkRender10k: the pure part of a full sync.
+func BenchmarkRender10k(b *testing.B) {
+	svcs, eps := world(10000)
+	b.ResetTimer()
+	for b.Loop() {
+		RestoreText(Render(svcs, eps, Options{}), nil, nil, nil)
+	}
+}
+
+// BenchmarkRenderPartial10k: render and diff after one service is added
+// to 10,000 (what a partial sync computes before iptables-restore).
+func BenchmarkRenderPartial10k(b *testing.B) {
+	svcs, eps := world(10001)
+	prev := Render(svcs[:10000], eps[:10000], Options{})
+	b.ResetTimer()
+	for b.Loop() {
+		RestoreText(Render(svcs, eps, Options{}), &prev, nil, nil)
+	}
+}
+
+func realIptables(b *testing.B) Exec {
+	if os.Getenv("PROXY_BENCH_REAL") == "" {
+		b.Skip("set PROXY_BENCH_REAL=1 to benchmark the real iptables (in a private network namespace; slow)")
+	}
+	e := netns(b)
+	if bin := os.Getenv("PROXY_BENCH_RESTORE"); bin != "" { // e.g. iptables-legacy-restore
+		e.RestoreBin = bin
+	}
+	return e
+}
+
+// BenchmarkFullSync10k: render and apply 10,000 services × 2 endpoints
+// into empty tables (the first sync of an agent), one per iteration in a
+// fresh namespace; also reports the bare iptables-restore of the same
+// text in another fresh namespace, and their ratio.
+func BenchmarkFullSync10k(b *testing.B) {
+	svcs, eps := world(10000)
+	src := &memSource{svcs: svcs, eps: eps}
+	var sync, bare time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := realIptables(b)
+		b.StartTimer()
+		t := time.Now()
+		if _, err := (&Proxier{Source: src, IPTables: e}).Sync(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+		sync += time.Since(t)
+		b.StopTimer()
+		text := RestoreText(Render(svcs, eps, Options{}), nil, nil, Hooks)
+		other := realIptables(b)
+		t = time.Now()
+		if err := other.Restore(b.Context(), text); err != nil {
+			b.Fatal(err)
+		}
+		bare += time.Since(t)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(sync.Milliseconds())/float64(b.N), "sync-ms")
+	b.ReportMetric(float64(bare.Milliseconds())/float64(b.N), "bare-restore-ms")
+	b.ReportMetric(float64(sync)/float64(bare), "sync/bare")
+}
+
+// BenchmarkAddOneService10k: with 10,000 services in the kernel, one
+// service with two endpoints appears; the time from the changed input to
+// the rules in the kernel (list from memory, render, diff, one partial
+// iptables-restore). Each iteration adds another service.
+func BenchmarkAddOneService10k(b *testing.B) {
+	svcs, eps := world(10000 + b.N)
+	e := realIptables(b)
+	src := &memSource{svcs: svcs[:10000], eps: eps[:10000]}
+	p := &Proxier{Source: src, IPTables: e}
+	if _, err := p.Sync(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	var restore time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		src.svcs, src.eps = svcs[:10001+i], eps[:10001+i]
+		st, err := p.Sync(b.Context())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if st.Full || st.RestoreSize == 0 {
+			b.Fatalf("sync %d: full=%v bytes=%d, want a partial sync", i, st.Full, st.RestoreSize)
+		}
+		restore += st.Restore
+	}
+	b.ReportMetric(float64(restore.Microseconds())/1000/float64(b.N), "restore-ms/op")
+}

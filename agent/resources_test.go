@@ -1,0 +1,30 @@
+package agent
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+func TestContainerResources(t *testing.T) {
+	q := resource.MustParse
+	cases := []struct {
+		name     string
+		limits   corev1.ResourceList
+		requests corev1.ResourceList
+		want     Resources
+	}{
+		{"none", nil, nil, Resources{}},
+		{"memory 64Mi", corev1.ResourceList{corev1.ResourceMemory: q("64Mi")}, nil, Resources{MemoryLimit: 64 << 20}},
+		{"cpu 500m limit only: request = limit", corev1.ResourceList{corev1.ResourceCPU: q("500m")}, nil, Resources{CPUQuota: 50000, CPUPeriod: 100000, CPUShares: 512}},
+		{"cpu 2 limit, 250m request", corev1.ResourceList{corev1.ResourceCPU: q("2")}, corev1.ResourceList{corev1.ResourceCPU: q("250m")}, Resources{CPUQuota: 200000, CPUPeriod: 100000, CPUShares: 256}},
+		{"tiny cpu: minimum quota and shares", corev1.ResourceList{corev1.ResourceCPU: q("1m")}, nil, Resources{CPUQuota: 1000, CPUPeriod: 100000, CPUShares: 2}},
+	}
+	for _, tc := range cases {
+		c := &corev1.Container{Resources: corev1.ResourceRequirements{Limits: tc.limits, Requests: tc.requests}}
+		if got := containerResources(c); got != tc.want {
+			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
+		}
+	}
+}

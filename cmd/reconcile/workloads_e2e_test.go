@@ -228,7 +228,7 @@ func TestE2ERollingUpdateAndStalledRollout(t *testing.T) {
 
 	probe := c.startAvailabilityProbe("e2e")
 	c.commit("web v2", map[string]string{"web.yaml": rollingDeployment(replicas, "localhost/reconcile-hello:v2", 8080, 600)})
-	out, err := c.run("rollout", "status", "deployment", "web", "-n", "e2e", "--timeout", "90s")
+	out, err := c.run("rollout", "status", "deployment", "web", "-n", "e2e", "--timeout", "50s")
 	if err != nil {
 		t.Fatalf("rollout status v2: %v\n%s", err, out)
 	}
@@ -248,7 +248,7 @@ func TestE2ERollingUpdateAndStalledRollout(t *testing.T) {
 	// v3: same image, a readiness probe on a port nobody listens on, deadline 8 s.
 	probe = c.startAvailabilityProbe("e2e")
 	c.commit("web v3 never ready", map[string]string{"web.yaml": rollingDeployment(replicas, "localhost/reconcile-hello:v2", 8081, 8)})
-	out, err = c.run("rollout", "status", "deploy/web", "-n", "e2e", "--timeout", "90s")
+	out, err = c.run("rollout", "status", "deploy/web", "-n", "e2e", "--timeout", "50s")
 	if err == nil || !strings.Contains(err.Error(), "exceeded its progress deadline") {
 		t.Fatalf("rollout status v3: want a failure for the progress deadline, got %v\n%s", err, out)
 	}
@@ -356,7 +356,7 @@ func TestE2EStatefulSetKeepsVolumeData(t *testing.T) {
 
 	// 2. A template change replaces db-1 then db-0 (graceful deletion).
 	c.commit("db revision 2", map[string]string{"db.yaml": fmt.Sprintf(dbStatefulSet, "2")})
-	out, err := c.run("rollout", "status", "sts", "db", "-n", "e2e", "--timeout", "90s")
+	out, err := c.run("rollout", "status", "sts", "db", "-n", "e2e", "--timeout", "50s")
 	if err != nil {
 		t.Fatalf("rollout status: %v\n%s", err, out)
 	}
@@ -440,7 +440,7 @@ func TestE2EDaemonSetRunsOnTheNode(t *testing.T) {
 		t.Fatalf("daemon pod %s on %q", pods[0].Name, pods[0].Spec.NodeName)
 	}
 	c.commit("logs v2", map[string]string{"logs.yaml": fmt.Sprintf(logsDaemonSet, "v2")})
-	out, err := c.run("rollout", "status", "ds", "logs", "-n", "e2e", "--timeout", "90s")
+	out, err := c.run("rollout", "status", "ds", "logs", "-n", "e2e", "--timeout", "50s")
 	if err != nil || !strings.Contains(out, `daemon set "logs" successfully rolled out`) {
 		t.Fatalf("rollout status: %v\n%s", err, out)
 	}

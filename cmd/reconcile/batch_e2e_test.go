@@ -279,6 +279,20 @@ func TestE2EDescribeDeploymentShowsEvents(t *testing.T) {
 			t.Errorf("reconcile events lacks %q:\n%s", want, ev)
 		}
 	}
+	st, err := c.run("status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(st, "health:    1 Healthy") {
+		t.Errorf("reconcile status lacks the source's health (the Deployment):\n%s", st)
+	}
+	get, err := c.run("get", "deployments", "-n", "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(get, "HEALTH") || !strings.Contains(get, "Healthy") {
+		t.Errorf("reconcile get deployments lacks the HEALTH column:\n%s", get)
+	}
 	pod := runningPods(c.pods("e2e"))[0].Name
 	out, err = c.run("describe", "pod", pod, "-n", "e2e")
 	if err != nil {

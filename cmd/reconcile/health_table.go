@@ -82,12 +82,17 @@ func jobConditionIs(j *batchv1.Job, t batchv1.JobConditionType) bool {
 	return false
 }
 
-// healthBySource counts the health of the workloads each git source
-// created (annotation reconcile.dev/source), for `reconcile status`.
-func healthBySource(ctx context.Context, c *apiclient.Client) (map[string]map[health.Status]int, error) {
+// healthBySource counts the health of the objects each git source created
+// (annotation reconcile.dev/source), for `reconcile status`. Objects of the
+// source's last applied commit that are not in the store count as Missing.
+func healthBySource(ctx context.Context, c *apiclient.Client, objectsWanted map[string]int) (map[string]map[health.Status]int, error) {
 	out := map[string]map[health.Status]int{}
-	for _, kind := range []string{"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod", "Service"} {
-		items, _, err := c.List(ctx, kind, "", nil)
+	present := map[string]int{}
+	for _, k := range objects.Kinds() {
+		if !k.Manifest {
+			continue
+		}
+		items, _, err := c.List(ctx, k.Kind, "", nil)
 		if err != nil {
 			return nil, err
 		}
@@ -96,12 +101,21 @@ func healthBySource(ctx context.Context, c *apiclient.Client) (map[string]map[he
 			if src == "" {
 				continue
 			}
+			present[src]++
 			if st, _ := health.Of(o); st != health.None {
 				if out[src] == nil {
 					out[src] = map[health.Status]int{}
 				}
 				out[src][st]++
 			}
+		}
+	}
+	for src, want := range objectsWanted {
+		if missing := want - present[src]; missing > 0 {
+			if out[src] == nil {
+				out[src] = map[health.Status]int{}
+			}
+			out[src][health.Missing] += missing
 		}
 	}
 	return out, nil

@@ -34,7 +34,11 @@ file:line:col: field: message while the last good commit keeps running.`,
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 				return nil
 			}
-			byHealth, err := healthBySource(cmd.Context(), c) // health_table.go
+			wanted := map[string]int{}
+			for _, s := range sts {
+				wanted[s.Name] = s.Objects
+			}
+			byHealth, err := healthBySource(cmd.Context(), c, wanted) // health_table.go
 			if err != nil {
 				return err
 			}

@@ -40,6 +40,36 @@ spec:
       port: 8080
 `
 
+// namedPod has a hostname and a subdomain with a headless service of that
+// name: DNS gives it first.named.e2e.svc.cluster.local.
+const namedPod = `apiVersion: v1
+kind: Service
+metadata:
+  name: named
+  namespace: e2e
+spec:
+  clusterIP: None
+  selector: {app: named}
+  ports:
+    - port: 8080
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: named
+  namespace: e2e
+  labels: {app: named}
+spec:
+  hostname: first
+  subdomain: named
+  containers:
+    - name: hello
+      image: localhost/reconcile-hello:v1
+      imagePullPolicy: Never
+      env:
+        - {name: GREETING, value: named}
+`
+
 // clientPod runs the network client; nodeSelector pins it when node != "".
 func clientPod(node string) string {
 	sel := ""
@@ -98,6 +128,7 @@ func waitClusterIP(t *testing.T, run func(...string) (string, error), name strin
 func TestE2EServiceDiscovery(t *testing.T) {
 	files := baseFiles(3, "localhost/reconcile-hello:v1")
 	files["services.yaml"] = webServices
+	files["named.yaml"] = namedPod
 	c, sim, run := newSimCluster(t, files, "node-a")
 	node := sim.nodes[0]
 	var web []corev1.Pod
@@ -108,7 +139,13 @@ func TestE2EServiceDiscovery(t *testing.T) {
 		}
 		var l struct{ Items []corev1.Pod }
 		json.Unmarshal([]byte(out), &l)
-		if web = runningPods(l.Items); len(web) != 3 {
+		web = nil
+		for _, p := range runningPods(l.Items) {
+			if p.Labels["app"] == "web" {
+				web = append(web, p)
+			}
+		}
+		if len(web) != 3 {
 			return fmt.Errorf("%s", summary(l.Items))
 		}
 		return nil
@@ -140,6 +177,19 @@ func TestE2EServiceDiscovery(t *testing.T) {
 	}
 	sort.Strings(ips)
 	expect("headless service: the ready pods", strings.Join(ips, " "), "/netclient", "resolve", "web-pods")
+	var named string
+	c.eventually(30*time.Second, "the named pod's address", func() error {
+		out, err := run("get", "pod", "named", "-n", "e2e", "-o", "json")
+		var p corev1.Pod
+		if err == nil {
+			err = json.Unmarshal([]byte(out), &p)
+		}
+		if named = p.Status.PodIP; err != nil || named == "" {
+			return fmt.Errorf("pod named has no IP yet: %v", err)
+		}
+		return nil
+	})
+	expect("a headless service's pod by hostname.subdomain", named, "/netclient", "resolve", "first.named")
 	expect("service variables", "WEB_SERVICE_HOST="+clusterIP, "/netclient", "env")
 	expect("docker link variables", "WEB_PORT_80_TCP=tcp://"+clusterIP+":80", "/netclient", "env")
 

@@ -18,6 +18,7 @@ type Proxier struct {
 	// case someone flushed them) this often (default 1 minute).
 	HookCheckInterval time.Duration
 
+	renderer   Renderer
 	prev       *Ruleset // what the last successful restore made the kernel hold
 	lastHooks  time.Time
 	lastRV     uint64
@@ -47,7 +48,8 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	p.lastRV = rv
 	t1 := time.Now()
-	rs := Render(svcs, eps, p.Options)
+	p.renderer.Options = p.Options
+	rs := p.renderer.Render(svcs, eps)
 	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), List: t1.Sub(t0), Render: time.Since(t1)}
 	err = p.apply(ctx, rs, &st)
 	p.lastSynced = st

@@ -115,13 +115,18 @@ func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Opti
 // concurrent use.
 type Renderer struct {
 	Options Options
-	memo    map[string]memoEntry // namespace/name → rules
+	memo    map[nsName]memoEntry
 }
 
+type nsName struct{ namespace, name string }
+
 type memoEntry struct {
-	key  string // resourceVersions it was rendered from
+	key  renderedFrom
 	frag fragment
 }
+
+// renderedFrom identifies the objects a fragment was rendered from.
+type renderedFrom struct{ svcUID, svcRV, epUID, epRV string }
 
 // fragment is one service's share of the rules.
 type fragment struct {
@@ -131,9 +136,9 @@ type fragment struct {
 
 // Render returns the rules of services and endpoints.
 func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) Ruleset {
-	eps := make(map[string]*corev1.Endpoints, len(endpoints))
+	eps := make(map[nsName]*corev1.Endpoints, len(endpoints))
 	for _, e := range endpoints {
-		eps[e.Namespace+"/"+e.Name] = e
+		eps[nsName{e.Namespace, e.Name}] = e
 	}
 	svcs := slices.Clone(services)
 	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
@@ -146,13 +151,14 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	nodePorts := Chain{Table: TableNAT, Name: ChainNodePorts, Unordered: true}
 	filterServices := Chain{Table: TableFilter, Name: ChainServices, Unordered: true}
 	external := Chain{Table: TableFilter, Name: ChainExternalServices, Unordered: true}
-	var perService []Chain
-	next := make(map[string]memoEntry, len(r.memo))
+	natServices.Rules = make([]string, 0, len(svcs)+1)
+	perService := make([]Chain, 0, len(svcs))
+	next := make(map[nsName]memoEntry, len(r.memo))
 	for _, svc := range svcs {
-		id := svc.Namespace + "/" + svc.Name
+		id := nsName{svc.Namespace, svc.Name}
 		ep := eps[id]
 		var f fragment
-		if key := memoKey(svc, ep); key == "" {
+		if key, ok := memoKey(svc, ep); !ok {
 			f = renderService(svc, ep, r.Options)
 		} else if m, ok := r.memo[id]; ok && m.key == key {
 			f = m.frag
@@ -184,20 +190,17 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 }
 
 // memoKey identifies what a service's rules were rendered from: the uid
-// and resourceVersion of the Service and of its Endpoints ("" when the
-// Service has no resourceVersion: not remembered).
-func memoKey(svc *corev1.Service, ep *corev1.Endpoints) string {
-	if svc.ResourceVersion == "" {
-		return ""
-	}
-	k := string(svc.UID) + "/" + svc.ResourceVersion
+// and resourceVersion of the Service and of its Endpoints (false when one
+// has no resourceVersion: not remembered).
+func memoKey(svc *corev1.Service, ep *corev1.Endpoints) (renderedFrom, bool) {
+	k := renderedFrom{svcUID: string(svc.UID), svcRV: svc.ResourceVersion}
 	if ep != nil {
+		k.epUID, k.epRV = string(ep.UID), ep.ResourceVersion
 		if ep.ResourceVersion == "" {
-			return ""
+			return k, false
 		}
-		k += "|" + string(ep.UID) + "/" + ep.ResourceVersion
 	}
-	return k
+	return k, svc.ResourceVersion != ""
 }
 
 // renderService renders one service's rules.

@@ -122,3 +122,31 @@ func TestSplitRule(t *testing.T) {
 		}
 	}
 }
+
+// TestRendererMemory: a Renderer that remembers rules by resourceVersion
+// renders what Render renders, after changes of services and endpoints.
+func TestRendererMemory(t *testing.T) {
+	svcs, eps := world(20)
+	r := &Renderer{}
+	check := func(step string) {
+		t.Helper()
+		got := RestoreText(r.Render(svcs, eps), nil, nil, nil)
+		want := RestoreText(Render(svcs, eps, Options{}), nil, nil, nil)
+		if string(got) != string(want) {
+			t.Fatalf("%s: the remembered rules differ from a fresh render", step)
+		}
+	}
+	check("first")
+	check("unchanged")
+	eps[3] = endpoints("svc-00003", map[string]int32{"http": 8080}, []string{"10.244.9.9"})
+	eps[3].UID, eps[3].ResourceVersion = "svc-00003-ep", "1000"
+	check("endpoints changed")
+	svcs[5] = svcs[5].DeepCopy()
+	svcs[5].Spec.Type, svcs[5].Spec.Ports[0].NodePort, svcs[5].ResourceVersion = corev1.ServiceTypeNodePort, 30005, "1001"
+	check("service changed")
+	svcs, eps = svcs[1:], eps[1:]
+	check("service deleted")
+	if len(r.memo) != 19 {
+		t.Fatalf("the memory holds %d services, want 19", len(r.memo))
+	}
+}

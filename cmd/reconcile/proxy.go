@@ -46,9 +46,10 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, log *s
 		return nil, fmt.Errorf("service proxy: needs the HTTP control plane (got %T); pass --proxy=false to run without it", cp)
 	}
 	ipt := proxy.Exec{}
-	p := &proxy.Proxier{Source: apiclient.Services{Client: acp.Client}, IPTables: ipt,
-		Options: proxy.Options{ClusterCIDR: f.clusterCIDR}, Log: log}
 	ctx, cancel := context.WithCancel(ctx)
+	// The cache follows the watch, so a sync does not list every Service.
+	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR}, Log: log}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -131,7 +131,9 @@ func TestServiceCache(t *testing.T) {
 	}
 	create("b")
 	until("b created", func(s []*corev1.Service, e []*corev1.Endpoints) bool { return len(s) == 2 && len(e) == 2 })
-	if err := st.Update(func(tx *store.Tx) error { return tx.Delete(objects.Key{Kind: "Endpoints", Namespace: "default", Name: "a"}) }); err != nil {
+	if err := st.Update(func(tx *store.Tx) error {
+		return tx.Delete(objects.Key{Kind: "Endpoints", Namespace: "default", Name: "a"})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	until("a's endpoints deleted", func(s []*corev1.Service, e []*corev1.Endpoints) bool {

@@ -304,3 +304,64 @@ func TestE2EDescribeDeploymentShowsEvents(t *testing.T) {
 		}
 	}
 }
+
+// A Job whose pods exit 1 is retried after the backoff delay (10 s after
+// the first failure) and fails with BackoffLimitExceeded once more pods
+// failed than backoffLimit allows.
+func TestE2EJobFailsPastBackoffLimit(t *testing.T) {
+	job := strings.Replace(batchJob("flaky", 1, 1, "200ms"), `{name: EXIT_CODE, value: "0"}`, `{name: EXIT_CODE, value: "3"}`, 1)
+	job = strings.Replace(job, "  parallelism: 1\n", "  parallelism: 1\n  backoffLimit: 1\n", 1)
+	c := newPlainCluster(t, map[string]string{"namespace.yaml": e2eNamespace, "job.yaml": job})
+	var j batchv1.Job
+	c.eventually(90*time.Second, "job flaky Failed", func() error {
+		for _, x := range c.jobs("e2e") {
+			if x.Name == "flaky" {
+				j = x
+			}
+		}
+		if jobCondition(j, batchv1.JobComplete) {
+			t.Fatalf("a job whose pods exit 3 completed: %+v", j.Status)
+		}
+		if !jobCondition(j, batchv1.JobFailed) {
+			return fmt.Errorf("job status %+v", j.Status)
+		}
+		return nil
+	})
+	var reason string
+	for _, cond := range j.Status.Conditions {
+		if cond.Type == batchv1.JobFailed {
+			reason = cond.Reason
+		}
+	}
+	if reason != "BackoffLimitExceeded" || j.Status.Failed != 2 {
+		t.Errorf("job status %+v, want Failed/BackoffLimitExceeded after 2 failed pods", j.Status)
+	}
+	var pods []corev1.Pod
+	for _, p := range c.pods("e2e") {
+		if ownedByJob(p, "flaky") {
+			pods = append(pods, p)
+		}
+	}
+	sort.Slice(pods, func(a, b int) bool { return pods[a].CreationTimestamp.Before(&pods[b].CreationTimestamp) })
+	if len(pods) != 2 {
+		t.Fatalf("%d pods of the job, want 2 (the first and one retry)", len(pods))
+	}
+	first := pods[0].Status.ContainerStatuses
+	if len(first) != 1 || first[0].State.Terminated == nil || first[0].State.Terminated.ExitCode != 3 {
+		t.Fatalf("first pod's container status %+v, want exit code 3", first)
+	}
+	// Timestamps have whole seconds: the retry came at least 9 s after the
+	// first pod finished, not at once.
+	if gap := pods[1].CreationTimestamp.Sub(first[0].State.Terminated.FinishedAt.Time); gap < 9*time.Second {
+		t.Errorf("retry created %s after the first failure, want the 10 s backoff", gap)
+	}
+	out, err := c.run("describe", "job", "flaky", "-n", "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Degraded", "BackoffLimitExceeded", "Job has reached the specified backoff limit", "0 Active / 0 Succeeded / 2 Failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe job lacks %q:\n%s", want, out)
+		}
+	}
+}

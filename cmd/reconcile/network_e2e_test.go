@@ -194,11 +194,14 @@ func TestE2EServiceDiscovery(t *testing.T) {
 	expect("docker link variables", "WEB_PORT_80_TCP=tcp://"+clusterIP+":80", "/netclient", "env")
 
 	needProxy(t, node.nsenter())
-	// 60 requests by name, each on a new connection: every backend answers.
+	// 300 requests by name, each on a new connection: every backend answers.
 	c.eventually(30*time.Second, "requests by DNS name reach all three pods", func() error {
-		out, err := inClient("/netclient", "get", "http://web.e2e.svc.cluster.local/", "60")
+		out, err := inClient("/netclient", "get", "http://web.e2e.svc.cluster.local/", "300")
 		if err != nil {
 			return fmt.Errorf("%v: %s", err, out)
+		}
+		if n := strings.Count(out, "hello from "); n != 300 {
+			return fmt.Errorf("%d answers to 300 requests", n)
 		}
 		for _, p := range web {
 			if !strings.Contains(out, "hello from "+p.Name) {

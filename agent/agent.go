@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -32,6 +33,12 @@ type Options struct {
 	Network    string
 	DNS        *PodDNS
 	ServiceEnv func(ctx context.Context, namespace string) (map[string]string, error)
+
+	// LogListener, when set, serves container logs (LogHandler) for the API
+	// server's `reconcile logs` proxy; its port is reported on the Node.
+	// LogToken, when set, is required as a bearer token there.
+	LogListener net.Listener
+	LogToken    string
 
 	HeartbeatInterval time.Duration // default 10 s
 	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
@@ -77,6 +84,16 @@ func New(opts Options) (*Agent, error) {
 		h.RuntimeVersion = v.Version()
 		opts.Host = &h
 	}
+	if ln := opts.LogListener; ln != nil {
+		h := *opts.Host
+		if addr, ok := ln.Addr().(*net.TCPAddr); ok {
+			h.LogPort = int32(addr.Port)
+			if !addr.IP.IsUnspecified() {
+				h.LogHost = addr.IP.String()
+			}
+		}
+		opts.Host = &h
+	}
 	if opts.Version == "" {
 		opts.Version = "reconcile-dev"
 	}
@@ -106,6 +123,13 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	go a.heartbeats(ctx)
+	if a.opts.LogListener != nil {
+		go func() {
+			if err := a.ServeLogs(ctx, a.opts.LogListener, a.opts.LogToken); err != nil {
+				a.log.Error("log server stopped; `reconcile logs` will not reach this node", "err", err)
+			}
+		}()
+	}
 	var changes <-chan struct{} // nil (never ready) when the runtime has no events
 	if w, ok := a.opts.Runtime.(interface {
 		Changes(context.Context) <-chan struct{}

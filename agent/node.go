@@ -28,6 +28,13 @@ type HostInfo struct {
 	KernelVersion  string
 	OSImage        string
 	RuntimeVersion string // e.g. podman://4.3.1
+	// LogPort is the port of the agent's log server (0: none), reported as
+	// status.daemonEndpoints.kubeletEndpoint.port. LogHost is the host it
+	// listens on when that is not every interface: a loopback listener is
+	// reported as the address {InternalDNS, localhost}, which the API
+	// server prefers when it proxies `reconcile logs`.
+	LogPort int32
+	LogHost string
 }
 
 // NodeObject builds the Node the agent registers. It is pure.
@@ -64,6 +71,10 @@ func NodeObject(name string, h HostInfo, version string, now time.Time) *corev1.
 	}
 	if h.Hostname != "" {
 		n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeHostName, Address: h.Hostname})
+	}
+	n.Status.DaemonEndpoints.KubeletEndpoint.Port = h.LogPort
+	if ip := net.ParseIP(h.LogHost); h.LogPort != 0 && (h.LogHost == "localhost" || ip != nil && ip.IsLoopback()) {
+		n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalDNS, Address: "localhost"})
 	}
 	return n
 }

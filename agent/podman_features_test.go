@@ -3,6 +3,9 @@ package agent
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,6 +109,32 @@ func TestPodmanInitLimitsMessagesVolumes(t *testing.T) {
 	var logs bytes.Buffer
 	if err := ag.rt.Logs(context.Background(), st.ContainerStatuses[0].ContainerID, LogOptions{}, &logs); err != nil || logs.String() != "started f\nexiting with 4\n" {
 		t.Errorf("Logs: %q %v", logs.String(), err)
+	}
+
+	// The same through the agent's log server, as the API server asks for it.
+	logSrv := httptest.NewServer(ag.agent.LogHandler("tok"))
+	defer logSrv.Close()
+	get := func(path, token string) (int, string) {
+		req, _ := http.NewRequest(http.MethodGet, logSrv.URL+path, nil)
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get("/containerLogs/default/fallback/f", "tok"); code != 200 || body != "started f\nexiting with 4\n" {
+		t.Errorf("log server: %d %q", code, body)
+	}
+	if code, _ := get("/containerLogs/default/fallback/f", ""); code != http.StatusUnauthorized {
+		t.Errorf("log server without the token: %d, want 401", code)
+	}
+	if code, body := get("/containerLogs/default/fallback/f?previous=true", "tok"); code != http.StatusBadRequest || !strings.Contains(body, "previous terminated container") {
+		t.Errorf("previous of a container that never restarted: %d %q", code, body)
 	}
 
 	// The claim's volume outlives the pod and a new pod reads what the old one wrote.

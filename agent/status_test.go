@@ -94,7 +94,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestNodeObject(t *testing.T) {
-	n := NodeObject("n1", HostInfo{Hostname: "h1", CPUs: 2, MemoryBytes: 4 << 30, IP: "192.0.2.1", KernelVersion: "6.1.0",
+	n := NodeObject("n1", HostInfo{LogPort: 10250, LogHost: "127.0.0.1", Hostname: "h1", CPUs: 2, MemoryBytes: 4 << 30, IP: "192.0.2.1", KernelVersion: "6.1.0",
 		OSImage: "Debian GNU/Linux 12 (bookworm)", RuntimeVersion: "podman://4.3.1"}, "v0.1.0", t0)
 	y, err := yaml.Marshal(n)
 	if err != nil {

@@ -18,6 +18,7 @@ type agentFlags struct {
 	node, podman, data string
 	net                podNetFlags // podnet.go
 	proxy              proxyFlags  // proxy.go
+	logs               logFlags    // agent_logs.go
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -29,6 +30,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	}
 	f.net.register(cmd)
 	f.proxy.register(cmd, withData)
+	f.logs.register(cmd, withData)
 }
 
 func newAgentCmd() *cobra.Command {
@@ -50,6 +52,7 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 				return err
 			}
 			cp := apiclient.ControlPlane{Client: apiclient.New(apiclient.ServerFromEnv(server), token)}
+			f.logs.token = token
 			return runAgent(cmd.Context(), f, cp, newLogger())
 		},
 	}
@@ -86,6 +89,9 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	}
 	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
 	if err := startPodNetwork(ctx, f, cp, sock, &opts, log); err != nil {
+		return err
+	}
+	if err := f.logs.apply(&opts); err != nil {
 		return err
 	}
 	a, err := agent.New(opts)

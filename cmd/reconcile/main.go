@@ -78,6 +78,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newSyncCmd(g),
 		newDescribeCmd(g), newEventsCmd(g),
 		newRolloutCmd(g),
+		newLogsCmd(g),
 	)
 	return root
 }

@@ -31,6 +31,7 @@ A local repo is watched: commit a change and the containers follow within about 
 			// The local agent speaks HTTP to the API server like any remote
 			// agent: one code path, tested once.
 			cp := apiclient.ControlPlane{Client: apiclient.New(cf.listen, token)}
+			af.logs.token = token
 			return runController(cmd.Context(), cf, log, func(ctx context.Context) error {
 				return runAgent(ctx, af, cp, log)
 			})

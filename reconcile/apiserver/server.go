@@ -53,6 +53,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/nodes/{name}/heartbeat", s.heartbeat)
 	mux.HandleFunc("PUT /api/v1/pods/{name}/status", s.podStatus)
 	mux.HandleFunc("DELETE /api/v1/pods/{name}", s.finalizePod)
+	mux.HandleFunc("GET /api/v1/pods/{name}/log", s.podLog)
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)

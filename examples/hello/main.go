@@ -9,6 +9,8 @@
 //	FAIL_LIVE=1       /healthz answers 500 (a liveness probe restarts it)
 //	EXIT_AFTER=5s     exit after that long, with EXIT_CODE (default 1)
 //	TERMINATION_MESSAGE=text  written to /dev/termination-log before exiting
+//	ALLOC_MB=64       allocate and touch that many MiB at start (try memory limits)
+//	SIGTERM_FILE=path append a line to path on SIGTERM (see graceful termination)
 //
 // On SIGTERM it logs, stops accepting connections, finishes the requests in
 // flight and exits 0.
@@ -55,12 +57,19 @@ func main() {
 		fmt.Fprintln(w, "ready")
 	})
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	hog := allocate()
 	go exitLater()
 	go func() {
 		terms := make(chan os.Signal, 1)
 		signal.Notify(terms, syscall.SIGTERM, syscall.SIGINT)
 		sig := <-terms
 		log.Printf("received %s, shutting down", sig)
+		if f := os.Getenv("SIGTERM_FILE"); f != "" {
+			if fh, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				fmt.Fprintf(fh, "%s %s\n", host, sig)
+				fh.Close()
+			}
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
@@ -70,6 +79,25 @@ func main() {
 		log.Fatal(err)
 	}
 	log.Printf("hello %s stopped", version)
+	_ = hog
+}
+
+// allocate takes ALLOC_MB MiB and writes every page, so they count against
+// the container's memory limit.
+func allocate() [][]byte {
+	mb, _ := strconv.Atoi(os.Getenv("ALLOC_MB"))
+	var hog [][]byte
+	for i := 0; i < mb; i++ {
+		b := make([]byte, 1<<20)
+		for j := range b {
+			b[j] = byte(j)
+		}
+		hog = append(hog, b)
+	}
+	if mb > 0 {
+		log.Printf("allocated %d MiB", mb)
+	}
+	return hog
 }
 
 // exitLater exits after EXIT_AFTER with EXIT_CODE (default 1), leaving

@@ -96,3 +96,31 @@ func TestPodsToEvict(t *testing.T) {
 		t.Fatalf("got %v", got)
 	}
 }
+
+func TestPartitionPodsKeepsTerminatingPodsResources(t *testing.T) {
+	ts := metav1.NewTime(t0)
+	pod := func(name, node string, phase corev1.PodPhase, deleting bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: phase}}
+		if deleting {
+			p.DeletionTimestamp = &ts
+		}
+		return p
+	}
+	pending, bound := partitionPods([]*corev1.Pod{
+		pod("new", "", corev1.PodPending, false),
+		pod("unbound-deleting", "", corev1.PodPending, true),
+		pod("running", "n1", corev1.PodRunning, false),
+		pod("terminating", "n1", corev1.PodRunning, true),
+		pod("done", "n1", corev1.PodSucceeded, false),
+	})
+	names := func(ps []*corev1.Pod) string {
+		var out []string
+		for _, p := range ps {
+			out = append(out, p.Name)
+		}
+		return fmt.Sprint(out)
+	}
+	if names(pending) != "[new]" || names(bound) != "[running terminating]" {
+		t.Fatalf("pending %s bound %s; want [new] and [running terminating]", names(pending), names(bound))
+	}
+}

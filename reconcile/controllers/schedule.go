@@ -28,16 +28,7 @@ const maxBindingsPerTx = 500
 // unschedulable pod causes no write loop. Pending pods are retried on every
 // node or pod change.
 func (m *Manager) schedule(ctx context.Context, now time.Time) error {
-	var pending, bound []*corev1.Pod
-	for _, p := range m.cache.pods() {
-		switch {
-		case p.DeletionTimestamp != nil || podTerminal(p):
-		case p.Spec.NodeName == "":
-			pending = append(pending, p)
-		default:
-			bound = append(bound, p)
-		}
-	}
+	pending, bound := partitionPods(m.cache.pods())
 	if len(pending) == 0 {
 		return nil
 	}
@@ -83,6 +74,24 @@ func (m *Manager) schedule(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
+}
+
+// partitionPods splits pods into those waiting for a node and those
+// holding a node's resources. A terminating pod is never placed, but one
+// on a node still holds its resources until its agent has stopped it (as
+// in Kubernetes), so its replacement cannot overcommit that node.
+// Finished pods hold nothing.
+func partitionPods(pods []*corev1.Pod) (pending, bound []*corev1.Pod) {
+	for _, p := range pods {
+		switch {
+		case podTerminal(p):
+		case p.Spec.NodeName != "":
+			bound = append(bound, p)
+		case p.DeletionTimestamp == nil:
+			pending = append(pending, p)
+		}
+	}
+	return pending, bound
 }
 
 // podWrite is one scheduling result: a binding (node set) or an

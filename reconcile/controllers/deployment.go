@@ -85,21 +85,26 @@ func ReconcileDeployment(d *appsv1.Deployment, rses []*appsv1.ReplicaSet, now ti
 	status.Conditions = removeDeploymentCondition(status.Conditions, appsv1.DeploymentReplicaFailure)
 
 	if !d.Spec.Paused {
-		newReplicas, oldReplicas := planReplicas(d, newRS, olds)
-		if newRS != nil && replicasOf(newRS.Spec.Replicas) != newReplicas {
-			ch.scalingEvent(d, newRS.Name, replicasOf(newRS.Spec.Replicas), newReplicas, now)
-			newRS = ensureUpdating(&ch, newRS)
-			newRS.Spec.Replicas = &newReplicas
+		// A scale (replicas changed by a commit) is applied on its own,
+		// proportionally; the rollout continues at the next step.
+		scaling := isScalingEvent(d, newRS, olds)
+		var newReplicas int32
+		var oldReplicas []int32
+		if scaling {
+			newReplicas, oldReplicas = proportionalScale(d, newRS, olds)
+		} else {
+			newReplicas, oldReplicas = planReplicas(d, newRS, olds)
 		}
-		if newRS != nil && newRS.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
+		if scaling || replicasOf(newRS.Spec.Replicas) != newReplicas {
+			newRS = setReplicas(&ch, d, newRS, newReplicas, now)
+		}
+		if newRS.Spec.MinReadySeconds != d.Spec.MinReadySeconds {
 			newRS = ensureUpdating(&ch, newRS)
 			newRS.Spec.MinReadySeconds = d.Spec.MinReadySeconds
 		}
 		for i, rs := range olds {
-			if n := oldReplicas[i]; replicasOf(rs.Spec.Replicas) != n {
-				ch.scalingEvent(d, rs.Name, replicasOf(rs.Spec.Replicas), n, now)
-				rs = ensureUpdating(&ch, rs)
-				rs.Spec.Replicas = &n
+			if n := oldReplicas[i]; replicasOf(rs.Spec.Replicas) != n || (scaling && n > 0) {
+				olds[i] = setReplicas(&ch, d, rs, n, now)
 			}
 		}
 		ch.Delete = append(ch.Delete, historyToDelete(d, olds)...)

@@ -37,13 +37,7 @@ func scalePaused(d *appsv1.Deployment, newRS *appsv1.ReplicaSet, olds []*appsv1.
 	if len(active) != 1 {
 		return
 	}
-	rs, want := active[0], replicasOf(d.Spec.Replicas)
-	if replicasOf(rs.Spec.Replicas) == want {
-		return
-	}
-	ch.scalingEvent(d, rs.Name, replicasOf(rs.Spec.Replicas), want, now)
-	rs = ensureUpdating(ch, rs)
-	rs.Spec.Replicas = &want
+	setReplicas(ch, d, active[0], replicasOf(d.Spec.Replicas), now)
 }
 
 // planRecreate scales every old ReplicaSet to zero and lets the new one

@@ -461,3 +461,31 @@ func TestPausedDeploymentScalesButDoesNotRollOut(t *testing.T) {
 		t.Fatalf("resumed: Progressing %+v", c)
 	}
 }
+
+func TestScaleDuringRolloutIsProportional(t *testing.T) {
+	w := newWorld(t)
+	w.create(rollingDeployment(10, intstr.FromString("25%"), intstr.FromString("25%")))
+	w.settle()
+	w.deployments()[0].Spec.Template.Spec.Containers[0].Image = "img:v2"
+	w.step()
+	before := replicaTrace(w, "img:v2")
+	n := int32(20)
+	w.deployments()[0].Spec.Replicas = &n
+	ch := ReconcileDeployment(w.deployments()[0], w.replicaSets(), w.now)
+	w.apply(ch)
+	after := replicaTrace(w, "img:v2")
+	n = 5
+	w.deployments()[0].Spec.Replicas = &n
+	w.apply(ReconcileDeployment(w.deployments()[0], w.replicaSets(), w.now))
+	down := replicaTrace(w, "img:v2")
+	// new/old: 5/8 of 10 (+3 surge) becomes 10/15 of 20 (+5): both grow by
+	// their share; then 5 (+2) shrinks both.
+	golden(t, "deployment-proportional-scale", []string{before, after, down})
+	if before != "5/8" || after != "10/15" {
+		t.Errorf("scale 10 -> 20 mid-rollout: %s -> %s, want 5/8 -> 10/15", before, after)
+	}
+	rollout(t, w, "img:v2")
+	if total, ready := w.countPods("img:v2"); total != 5 || ready != 5 || len(w.pods()) != 5 {
+		t.Errorf("after the rollout: %d v2 pods (%d ready) of %d", total, ready, len(w.pods()))
+	}
+}

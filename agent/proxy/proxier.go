@@ -36,6 +36,9 @@ type SyncStats struct {
 	Restore     time.Duration
 }
 
+// LastSync describes the last sync (for benchmarks and debugging).
+func (p *Proxier) LastSync() SyncStats { return p.lastSynced }
+
 // Sync lists services and endpoints and brings the kernel to their
 // rules with one iptables-restore. The first sync (and the one after a
 // failed restore) is full: it also deletes owned chains left by an earlier

@@ -39,6 +39,11 @@ func (f *logFlags) apply(opts *agent.Options) error {
 	if err != nil {
 		return fmt.Errorf("agent log server: listen on %s: %w (is another agent running here? pick another --listen-logs)", f.listen, err)
 	}
-	opts.LogListener, opts.LogToken = ln, f.token
+	opts.LogListener = ln
+	// Like the controller's API: a loopback listener needs no token (the
+	// controller sends none then), one beyond loopback requires it.
+	if !apiserver.IsLoopback(f.listen) {
+		opts.LogToken = f.token
+	}
 	return nil
 }

@@ -9,6 +9,35 @@ import (
 // name no namespace (Kubernetes' default).
 const defaultNamespace = "default"
 
+// movedObjects keeps the moved copies between commits, keyed by the
+// validator's original, so an unchanged object keeps its identity and the
+// planner's memo still recognises it.
+type movedObjects struct {
+	byOriginal map[objects.Object]objects.Object
+}
+
+// apply is targetNamespace with the copies of the previous commit reused.
+func (m *movedObjects) apply(desired []reconcile.Desired, ns string) []reconcile.Desired {
+	if ns == "" || ns == defaultNamespace {
+		m.byOriginal = nil
+		return desired
+	}
+	next := make(map[objects.Object]objects.Object, len(desired))
+	for i, d := range desired {
+		if c, ok := m.byOriginal[d.Object]; ok {
+			next[d.Object] = c
+			desired[i].Object = c
+			continue
+		}
+		moved := targetNamespace(desired[i:i+1], ns)[0].Object
+		if moved != d.Object {
+			next[d.Object] = moved
+		}
+	}
+	m.byOriginal = next
+	return desired
+}
+
 // targetNamespace moves the namespaced objects that name no namespace into
 // ns. The validator has already defaulted an absent namespace to
 // "default", so an object that names "default" explicitly moves too: name

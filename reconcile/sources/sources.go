@@ -38,11 +38,14 @@ type Manager struct {
 	validator *schema.Validator
 	log       *slog.Logger
 	runners   map[string]*runner
+	// applier remembers what it compared last time, so a commit that
+	// changes one file re-plans one object, not every object.
+	applier *reconcile.Applier
 }
 
 // New prepares the sources; a local repo that cannot be opened fails here.
 func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) (*Manager, error) {
-	m := &Manager{st: st, validator: v, log: log, runners: map[string]*runner{}}
+	m := &Manager{st: st, validator: v, log: log, runners: map[string]*runner{}, applier: reconcile.NewApplier(st)}
 	for _, c := range cfgs {
 		src, err := gitsync.New(c.Config)
 		if err != nil {
@@ -124,6 +127,8 @@ type runner struct {
 	// lastTried is the commit most recently validated, so an unchanged ref
 	// is not re-applied on every signal.
 	lastTried string
+	// moved holds this source's objects moved to its target namespace.
+	moved movedObjects
 	// fetch is src.Fetch (tests count and hold fetches).
 	fetch func(context.Context) (*gitsync.Snapshot, error)
 	rt    runtimeStatus
@@ -169,7 +174,7 @@ func (r *runner) syncOnce(ctx context.Context) error {
 	r.lastTried = snap.Commit
 	r.rt.attempted(snap)
 	res := r.m.validator.Validate(snap.Files)
-	out, err := reconcile.Apply(r.m.st, r.info(), commitInfo(snap), targetNamespace(desired(res), r.cfg.Namespace), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	out, err := r.m.applier.Apply(r.info(), commitInfo(snap), r.moved.apply(desired(res), r.cfg.Namespace), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
 	if err != nil {
 		return err
 	}

@@ -3,12 +3,12 @@ package reconcile
 import (
 	"reflect"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -129,7 +129,7 @@ func sameSpec(a, b objects.Object) bool {
 	if va.Type() != vb.Type() {
 		return false
 	}
-	for _, i := range specFields(va.Type()) {
+	for _, i := range store.SpecFields(va.Type()) {
 		x, y := va.Field(i).Addr().Interface(), vb.Field(i).Addr().Interface() // pointers: no copy
 		// reflect.DeepEqual is several times faster and right for the
 		// common case; only when it says "different" may nil-vs-empty or
@@ -139,24 +139,6 @@ func sameSpec(a, b objects.Object) bool {
 		}
 	}
 	return true
-}
-
-var specFieldCache sync.Map // reflect.Type → []int
-
-func specFields(t reflect.Type) []int {
-	if v, ok := specFieldCache.Load(t); ok {
-		return v.([]int)
-	}
-	var idx []int
-	for i := 0; i < t.NumField(); i++ {
-		switch t.Field(i).Name {
-		case "TypeMeta", "ObjectMeta", "Status":
-		default:
-			idx = append(idx, i)
-		}
-	}
-	specFieldCache.Store(t, idx)
-	return idx
 }
 
 // withSystemFields returns d, or a copy of d with the spec fields the

@@ -24,7 +24,7 @@ func sameSpec(a, b objects.Object) bool {
 	if va.Type() != vb.Type() {
 		return false
 	}
-	for _, i := range specFields(va.Type()) {
+	for _, i := range SpecFields(va.Type()) {
 		if !equality.Semantic.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
 			return false
 		}
@@ -45,9 +45,10 @@ func copyStatus(dst, src objects.Object) {
 
 var specFieldCache sync.Map // reflect.Type → []int
 
-// specFields lists the struct fields of an object type other than
-// TypeMeta, ObjectMeta and Status (Spec, Data, Type, Subsets, …).
-func specFields(t reflect.Type) []int {
+// SpecFields lists the struct fields of an object type other than
+// TypeMeta, ObjectMeta and Status (Spec, Data, Type, Subsets, …): what a
+// generation counts and a planner compares.
+func SpecFields(t reflect.Type) []int {
 	if v, ok := specFieldCache.Load(t); ok {
 		return v.([]int)
 	}

@@ -207,21 +207,11 @@ func (c *Client) Watch(ctx context.Context, rv uint64, kind, node string, fn fun
 	if node != "" {
 		q.Set("node", node)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/watch?"+q.Encode(), nil)
+	resp, err := c.stream(ctx, "/api/v1/watch", q)
 	if err != nil {
 		return err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("watch %s: %w", c.base, err)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return responseError(resp)
-	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
@@ -250,3 +240,25 @@ func (c *Client) Watch(ctx context.Context, rv uint64, kind, node string, fn fun
 // waitTimeout bounds one long poll, so a silently dropped connection is
 // noticed and the agent re-lists.
 const waitTimeout = 30 * time.Second
+
+// stream opens a long-running GET (a watch, a followed log) and returns
+// the response for the caller to read and close; an error answer is
+// turned into an error.
+func (c *Client) stream(ctx context.Context, path string, q url.Values) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", c.base, err)
+	}
+	if resp.StatusCode >= 300 {
+		defer resp.Body.Close()
+		return nil, responseError(resp)
+	}
+	return resp, nil
+}

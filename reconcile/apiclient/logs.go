@@ -2,9 +2,7 @@ package apiclient
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"net/http"
 	"net/url"
 	"strconv"
 )
@@ -37,21 +35,11 @@ func (c *Client) Logs(ctx context.Context, namespace, pod string, opts LogOption
 	if opts.TailLines > 0 {
 		q.Set("tailLines", strconv.Itoa(opts.TailLines))
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/api/v1/pods/"+url.PathEscape(pod)+"/log?"+q.Encode(), nil)
+	resp, err := c.stream(ctx, "/api/v1/pods/"+url.PathEscape(pod)+"/log", q)
 	if err != nil {
 		return err
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", c.base, err)
-	}
 	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return responseError(resp)
-	}
 	_, err = io.Copy(w, resp.Body)
 	if ctx.Err() != nil {
 		return nil // the caller stopped following

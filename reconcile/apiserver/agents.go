@@ -115,6 +115,15 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 	if !decodeBody(w, r, &p) {
 		return
 	}
+	s.updatePod(w, r, string(p.UID), "ok", func(tx *store.Tx, stored *corev1.Pod) error {
+		stored.Status = p.Status
+		return tx.UpdateStatus(stored)
+	})
+}
+
+// updatePod runs fn on the pod the request names, in one transaction,
+// refusing a pod whose uid is not uid (when uid is given), and answers.
+func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer string, fn func(*store.Tx, *corev1.Pod) error) {
 	ns := r.URL.Query().Get("namespace")
 	if ns == "" {
 		ns = "default"
@@ -126,11 +135,10 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		stored := cur.(*corev1.Pod)
-		if p.UID != "" && stored.UID != p.UID {
-			return fmt.Errorf("%w: pod %s has uid %s, the report is for uid %s", store.ErrNotFound, key, stored.UID, p.UID)
+		if uid != "" && string(stored.UID) != uid {
+			return fmt.Errorf("%w: pod %s has uid %s, the request is for uid %s", store.ErrNotFound, key, stored.UID, uid)
 		}
-		stored.Status = p.Status
-		return tx.UpdateStatus(stored)
+		return fn(tx, stored)
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, err)
@@ -140,5 +148,5 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, map[string]string{"status": answer})
 }

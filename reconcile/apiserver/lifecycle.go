@@ -2,7 +2,6 @@ package apiserver
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,31 +15,9 @@ import (
 // deletes with grace period 0 at this point). The uid must match, so a
 // late call cannot remove a new pod of the same name.
 func (s *Server) finalizePod(w http.ResponseWriter, r *http.Request) {
-	ns := r.URL.Query().Get("namespace")
-	if ns == "" {
-		ns = "default"
-	}
-	uid := r.URL.Query().Get("uid")
-	key := objects.Key{Kind: "Pod", Namespace: ns, Name: r.PathValue("name")}
-	err := s.Store.Update(func(tx *store.Tx) error {
-		cur, err := tx.Get(key)
-		if err != nil {
-			return err
-		}
-		if uid != "" && string(cur.(*corev1.Pod).UID) != uid {
-			return fmt.Errorf("%w: pod %s has uid %s, not %s", store.ErrNotFound, key, cur.GetUID(), uid)
-		}
-		return tx.Delete(key)
+	s.updatePod(w, r, r.URL.Query().Get("uid"), "deleted", func(tx *store.Tx, p *corev1.Pod) error {
+		return tx.Delete(objects.Key{Kind: "Pod", Namespace: p.Namespace, Name: p.Name})
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, err)
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "deleted"})
 }
 
 // recordEvent stores an event an agent reports (a probe failure, a

@@ -294,6 +294,22 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		updated.Status = st
 		if err := a.opts.ControlPlane.UpdatePodStatus(ctx, updated); err != nil {
 			a.log.Warn("writing pod status failed", "pod", podKey(pod), "err", err)
+			continue
+		}
+		a.backOffEvents(ctx, pod, st)
+	}
+}
+
+// backOffEvents reports every container that has just entered
+// CrashLoopBackOff; each back-off of a crash loop counts the same event up.
+func (a *Agent) backOffEvents(ctx context.Context, pod *corev1.Pod, st corev1.PodStatus) {
+	was := map[string]bool{}
+	for _, cs := range pod.Status.ContainerStatuses {
+		was[cs.Name] = cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
+	}
+	for _, cs := range append(st.InitContainerStatuses, st.ContainerStatuses...) {
+		if cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" && !was[cs.Name] {
+			a.events.record(ctx, pod, cs.Name, corev1.EventTypeWarning, ReasonBackOff, "Back-off restarting failed container %s", cs.Name)
 		}
 	}
 }

@@ -29,7 +29,40 @@
 //
 // Volumes: emptyDir, configMap and secret volumes are host directories under
 // <data dir>/pods/<uid>/volumes/<name>, bind-mounted (configMap and secret
-// read-only, files written with items and modes); they are deleted with the pod.
+// read-only, files written with items and modes); they are deleted with the
+// pod. hostPath volumes bind-mount the node's path (checked or created per
+// type); a persistentVolumeClaim is the named Podman volume claimName,
+// created when missing and kept after the pod (StatefulSet storage).
+//
+// Probes (probe.go pure, prober.go workers, probe_check.go I/O): one worker
+// per running container incarnation and probe kind runs exec (Podman exec),
+// httpGet (to the pod IP) or tcpSocket with Kubernetes' defaults and
+// thresholds. Results are kept by container ID and handed to the pure Sync
+// and Status: readiness decides containerStatus.ready and the pod's Ready
+// condition, a startup probe holds the other two back (started=false), a
+// failed liveness or startup probe makes Sync stop the container, after which
+// restartPolicy and the backoff apply. A changed result wakes the loop.
+//
+// Graceful termination (terminate.go): a pod with a deletionTimestamp gets
+// SIGTERM, and SIGKILL when deletionTimestamp + deletionGracePeriodSeconds
+// passes (remainingGrace), so a restarted agent keeps the original deadline;
+// then its last status (containers terminated), removal from Podman, and
+// ControlPlane.FinalizePod. A pod gone from the store is removed with the
+// grace period recorded in its reconcile.grace label.
+//
+// Init containers run one at a time to a successful exit before the app
+// containers (init.go); sidecars (restartPolicy Always) start in their turn
+// and keep running. Resource limits become the container's cgroup limits
+// (resources.go); an OOM kill is read from Podman's inspect or, since Podman
+// 4.3 misses it on cgroup v1, from the kernel log (oom.go), and reported as
+// reason OOMKilled. Termination messages come from a host file mounted at
+// terminationMessagePath, or the log tail with FallbackToLogsOnError.
+//
+// Events (events.go): Started, Failed, BackOff, Killing, Unhealthy, counted by
+// the agent (a repeat is the same event with count+1) and sent through
+// ControlPlane.RecordEvent. Logs (logserver.go): the agent serves
+// /containerLogs/{namespace}/{pod}/{container} on its own listener, which
+// the API server proxies `reconcile logs` to; the port is on the Node.
 //
 // What the agent needs from the host: root; Podman ≥ 4.3 with runc (crun
 // does not work on the reference hosts) and netavark or CNI for the default

@@ -35,8 +35,9 @@ type eventRecorder struct {
 	clock func() time.Time
 	log   func(msg string, args ...any)
 
-	mu   sync.Mutex
-	seen map[string]*corev1.Event
+	mu       sync.Mutex
+	seen     map[string]*corev1.Event
+	lastNano int64 // names are <pod>.<hex nanotime>, kept unique by never repeating a time
 }
 
 func newEventRecorder(cp ControlPlane, node string, clock func() time.Time, log func(string, ...any)) *eventRecorder {
@@ -71,7 +72,7 @@ func (r *eventRecorder) next(pod *corev1.Pod, container, typ, reason, msg string
 	ev := &corev1.Event{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Event"},
 		ObjectMeta: metav1.ObjectMeta{Namespace: pod.Namespace,
-			Name: fmt.Sprintf("%s.%x", pod.Name, r.clock().UnixNano())},
+			Name: fmt.Sprintf("%s.%x", pod.Name, r.uniqueNano())},
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: pod.Namespace, Name: pod.Name,
 			UID: pod.UID},
 		Reason: reason, Message: msg, Type: typ,
@@ -85,6 +86,17 @@ func (r *eventRecorder) next(pod *corev1.Pod, container, typ, reason, msg string
 	}
 	r.seen[key] = ev
 	return ev.DeepCopy()
+}
+
+// uniqueNano is the clock in nanoseconds, bumped past the last one handed
+// out. Called with mu held.
+func (r *eventRecorder) uniqueNano() int64 {
+	n := r.clock().UnixNano()
+	if n <= r.lastNano {
+		n = r.lastNano + 1
+	}
+	r.lastNano = n
+	return n
 }
 
 // forgetOldest drops the older half of the remembered events. Called with mu held.

@@ -129,10 +129,13 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 	}
 	id, err := a.runContainer(ctx, oc, pod, c, act.Attempt, podIP)
 	if err != nil {
-		a.recordFailure(pod, c, err)
+		if a.recordFailure(pod, c, err) {
+			a.events.record(ctx, pod, c.Name, corev1.EventTypeWarning, ReasonFailed, "%v", err)
+		}
 		return err
 	}
 	a.clearFailure(pod, c.Name)
+	a.events.record(ctx, pod, c.Name, corev1.EventTypeNormal, ReasonStarted, "Started container %s", c.Name)
 	a.log.Info("container started", "pod", podKey(pod), "container", c.Name, "attempt", act.Attempt, "id", id, "why", act.Reason)
 	return nil
 }
@@ -210,7 +213,9 @@ func (a *Agent) lookupPodIP(ctx context.Context, pod *corev1.Pod) string {
 	return ""
 }
 
-func (a *Agent) recordFailure(pod *corev1.Pod, c *corev1.Container, err error) {
+// recordFailure remembers a failed start for status and backoff, and says
+// whether it was one (not a transient error the next sync simply retries).
+func (a *Agent) recordFailure(pod *corev1.Pod, c *corev1.Container, err error) bool {
 	reason := ""
 	var cfgErr *configError
 	switch {
@@ -223,7 +228,7 @@ func (a *Agent) recordFailure(pod *corev1.Pod, c *corev1.Container, err error) {
 	case errors.Is(err, ErrRunContainer):
 		reason = "RunContainerError"
 	default:
-		return // transient (control plane or Podman unreachable): the next sync retries
+		return false // transient (control plane or Podman unreachable): the next sync retries
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -234,6 +239,7 @@ func (a *Agent) recordFailure(pod *corev1.Pod, c *corev1.Container, err error) {
 	f := a.failures[uid][c.Name]
 	a.failures[uid][c.Name] = StartFailure{Reason: reason, Message: err.Error(), At: a.opts.Clock(), Count: f.Count + 1,
 		SpecHash: containerSpecHash(c)}
+	return true
 }
 
 func (a *Agent) clearFailure(pod *corev1.Pod, container string) {

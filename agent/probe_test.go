@@ -221,7 +221,8 @@ func TestProberLoop(t *testing.T) {
 		return cs.RestartCount >= 2 && cs.LastTerminationState.Terminated != nil, fmt.Sprintf("%+v", cs)
 	})
 	evs := strings.Join(cp.eventsFor("web"), "\n")
-	for _, want := range []string{"Killing: Container app failed liveness probe, will be restarted", "Unhealthy: Liveness probe failed: liveness says no", "Unhealthy: Readiness probe failed: readiness says no"} {
+	for _, want := range []string{"Started: Started container app", "BackOff: Back-off restarting failed container app",
+		"Killing: Container app failed liveness probe, will be restarted", "Unhealthy: Liveness probe failed: liveness says no", "Unhealthy: Readiness probe failed: readiness says no"} {
 		if !strings.Contains(evs, want) {
 			t.Errorf("events lack %q:\n%s", want, evs)
 		}

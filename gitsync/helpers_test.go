@@ -3,68 +3,33 @@ package gitsync
 import (
 	"context"
 	"flag"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
+	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"testing"
 	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
-// testRepo is a real git repository made with the git CLI.
+// testRepo is a real git repository made with the git CLI (gittest.Repo
+// under the short names these tests use).
 type testRepo struct {
+	*gittest.Repo
 	t   testing.TB
 	dir string
 }
 
 func newTestRepo(t testing.TB) *testRepo {
 	t.Helper()
-	r := &testRepo{t: t, dir: t.TempDir()}
-	r.git("init", "-q", "-b", "main")
-	return r
+	g := gittest.NewRepo(t)
+	return &testRepo{Repo: g, t: t, dir: g.Dir}
 }
 
-// git runs git in the repo with a fixed identity and no user/system config.
-func (r *testRepo) git(args ...string) string {
-	r.t.Helper()
-	return runGit(r.t, r.dir, args...)
-}
-
+func (r *testRepo) git(args ...string) string  { r.t.Helper(); return r.Git(args...) }
+func (r *testRepo) write(path, content string) { r.t.Helper(); r.Write(path, content) }
+func (r *testRepo) commit(msg string) string   { r.t.Helper(); return r.Commit(msg) }
 func runGit(t testing.TB, dir string, args ...string) string {
 	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(),
-		"GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL=/dev/null",
-		"GIT_AUTHOR_NAME=Ada", "GIT_AUTHOR_EMAIL=ada@example.com",
-		"GIT_COMMITTER_NAME=Ada", "GIT_COMMITTER_EMAIL=ada@example.com",
-	)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
-}
-
-func (r *testRepo) write(path, content string) {
-	r.t.Helper()
-	p := filepath.Join(r.dir, filepath.FromSlash(path))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		r.t.Fatal(err)
-	}
-}
-
-// commit stages everything and commits; it returns the commit hash.
-func (r *testRepo) commit(msg string) string {
-	r.t.Helper()
-	r.git("add", "-A")
-	r.git("commit", "-q", "--allow-empty", "-m", msg)
-	return r.git("rev-parse", "HEAD")
+	return gittest.Run(t, dir, args...)
 }
 
 func newSource(t testing.TB, cfg Config) *Source {

@@ -47,7 +47,9 @@
 // SIGTERM, and SIGKILL when deletionTimestamp + deletionGracePeriodSeconds
 // passes (remainingGrace), so a restarted agent keeps the original deadline;
 // then its last status (containers terminated), removal from Podman, and
-// ControlPlane.FinalizePod. A pod gone from the store is removed with the
+// ControlPlane.FinalizePod. preStop hooks (exec, httpGet, sleep) run before
+// SIGTERM within the grace period, also when a probe or a spec change stops a
+// container; a failing postStart hook stops the container. A pod gone from the store is removed with the
 // grace period recorded in its reconcile.grace label.
 //
 // Init containers run one at a time to a successful exit before the app

@@ -71,7 +71,11 @@ func (a *Agent) executePod(ctx context.Context, actions []Action, oc *objectCach
 		case ActStartContainer:
 			err = a.startContainer(ctx, oc, act, ips)
 		case ActStopContainer:
-			err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, act.Grace)
+			grace := act.Grace
+			if op := a.lookupObserved(ctx, string(act.Pod.UID)); op != nil {
+				grace = a.preStop(ctx, act.Pod, op, act.Container, grace)
+			}
+			err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, grace)
 		case ActRemoveContainer:
 			err = a.opts.Runtime.RemoveContainer(ctx, act.ContainerID)
 		}
@@ -136,6 +140,12 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 	}
 	a.clearFailure(pod, c.Name)
 	a.events.record(ctx, pod, c.Name, corev1.EventTypeNormal, ReasonStarted, "Started container %s", c.Name)
+	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
+		if podIP == "" {
+			podIP = a.lookupPodIP(ctx, pod)
+		}
+		a.postStart(ctx, pod, c, id, podIP)
+	}
 	a.log.Info("container started", "pod", podKey(pod), "container", c.Name, "attempt", act.Attempt, "id", id, "why", act.Reason)
 	return nil
 }

@@ -34,6 +34,10 @@ func TestPodmanGracefulTermination(t *testing.T) {
 	report := hostReportVolume(t)
 	dir := report.HostPath.Path
 	polite := testPod("polite", "44444444-aaaa-4000-8000-000000000001", testContainer("c"))
+	polite.Spec.Containers[0].Lifecycle = &corev1.Lifecycle{
+		PostStart: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"/testprog", "touch", "/report/poststart"}}},
+		PreStop:   &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"/testprog", "touch", "/report/prestop"}}},
+	}
 	stubborn := testPod("stubborn", "44444444-aaaa-4000-8000-000000000002", testContainer("s", corev1.EnvVar{Name: "IGNORE_SIGTERM", Value: "1"}))
 	grace := int64(3)
 	stubborn.Spec.TerminationGracePeriodSeconds = &grace
@@ -49,6 +53,13 @@ func TestPodmanGracefulTermination(t *testing.T) {
 	eventually(t, 30*time.Second, "polite finalized", func() (bool, string) { return cp.isFinalized("default", "polite"), "not yet" })
 	if n := lines(filepath.Join(dir, "c.sigterm")); n != 1 {
 		t.Errorf("polite: the process saw SIGTERM %d times, want 1", n)
+	}
+	// The hooks ran: postStart after the start, preStop before SIGTERM.
+	post, pre, term := firstLine(filepath.Join(dir, "poststart")), firstLine(filepath.Join(dir, "prestop")), firstLine(filepath.Join(dir, "c.sigterm"))
+	preT, err1 := time.Parse(time.RFC3339Nano, pre)
+	termT, err2 := time.Parse(time.RFC3339Nano, term)
+	if post == "" || err1 != nil || err2 != nil || !preT.Before(termT) {
+		t.Errorf("hooks: postStart at %q, preStop at %q, SIGTERM at %q; want both hooks, preStop before SIGTERM", post, pre, term)
 	}
 	st, ok := cp.terminatedStatus("default", "polite")
 	if !ok || st.ContainerStatuses[0].State.Terminated.ExitCode != 0 || st.Phase != corev1.PodSucceeded {

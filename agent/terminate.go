@@ -42,14 +42,16 @@ func (a *Agent) terminatePodInBackground(ctx context.Context, act Action) {
 
 func (a *Agent) terminate(ctx context.Context, act Action) error {
 	pod := act.Pod
+	grace := act.Grace
 	if op := a.lookupObserved(ctx, act.UID); op != nil {
 		for _, c := range sortedContainers(op.Containers) {
 			if c.Running() {
 				a.events.record(ctx, pod, c.Name, corev1.EventTypeNormal, ReasonKilling, "Stopping container %s", c.Name)
 			}
 		}
+		grace = a.preStop(ctx, pod, op, "", grace)
 	}
-	if err := a.opts.Runtime.StopPod(ctx, act.PodmanPodID, act.Grace); err != nil {
+	if err := a.opts.Runtime.StopPod(ctx, act.PodmanPodID, grace); err != nil {
 		return err
 	}
 	if op := a.lookupObserved(ctx, act.UID); op != nil {

@@ -11,7 +11,8 @@
 // is set (then only SIGKILL ends it).
 //
 // `testprog check FILE` exits 0 when FILE exists and 1 otherwise: the
-// command of exec probes in a FROM scratch image.
+// command of exec probes in a FROM scratch image. `testprog touch FILE`
+// writes the time to FILE: the command of lifecycle hooks.
 package main
 
 import (
@@ -26,6 +27,10 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 3 && os.Args[1] == "touch" { // lifecycle hooks' command
+		must(os.WriteFile(os.Args[2], []byte(time.Now().Format(time.RFC3339Nano)+"\n"), 0o644))
+		os.Exit(0)
+	}
 	if len(os.Args) == 3 && os.Args[1] == "check" {
 		if _, err := os.Stat(os.Args[2]); err != nil {
 			fmt.Println("check:", err)

@@ -22,6 +22,8 @@ type objectCache struct {
 	// by namespace (see serviceVars in podnet.go).
 	serviceEnv func(ctx context.Context, namespace string) (map[string]string, error)
 	services   map[string]map[string]string
+	// host is the node, for resourceFieldRef limits that are not set.
+	host HostInfo
 }
 
 func newObjectCache(cp ControlPlane) *objectCache {
@@ -121,6 +123,18 @@ func containerEnv(ctx context.Context, oc *objectCache, pod *corev1.Pod, c *core
 			env[e.Name] = expand(e.Value, env)
 			continue
 		}
+		if rf := e.ValueFrom.ResourceFieldRef; rf != nil {
+			name := rf.ContainerName
+			if name == "" {
+				name = c.Name
+			}
+			v, err := resourceValue(pod, name, rf, oc.host)
+			if err != nil {
+				return nil, configErrorf("env %s: %v", e.Name, err)
+			}
+			env[e.Name] = v
+			continue
+		}
 		v, ok, err := envValueFrom(ctx, oc, pod, e, podIP, hostIP)
 		if err != nil {
 			return nil, err
@@ -171,7 +185,7 @@ func envValueFrom(ctx context.Context, oc *objectCache, pod *corev1.Pod, e corev
 		v, err := fieldValue(pod, vf.FieldRef.FieldPath, podIP, hostIP)
 		return v, err == nil, err
 	default:
-		return "", false, configErrorf("env %s: only value, configMapKeyRef, secretKeyRef and fieldRef are supported", e.Name)
+		return "", false, configErrorf("env %s: only value, configMapKeyRef, secretKeyRef, fieldRef and resourceFieldRef are supported", e.Name)
 	}
 }
 

@@ -24,6 +24,7 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 		ips[op.UID] = op.IP
 	}
 	oc := newObjectCache(a.opts.ControlPlane)
+	oc.host = *a.opts.Host
 	oc.serviceEnv = a.opts.ServiceEnv
 	var order []string
 	byPod := map[string][]Action{}

@@ -63,7 +63,17 @@ func TestPodmanInitLimitsMessagesVolumes(t *testing.T) {
 	writer.Spec.RestartPolicy = corev1.RestartPolicyNever
 	writer.Spec.Volumes = []corev1.Volume{pvc}
 
-	for _, p := range []*corev1.Pod{initPod, oom, msg, fallback, writer} {
+	downward := testPod("downward", "66666666-aaaa-4000-8000-000000000007", testContainer("d", exit("0"),
+		corev1.EnvVar{Name: "FILES", Value: "/etc/podinfo/labels,/etc/podinfo/mem"},
+		corev1.EnvVar{Name: "CPU_MILLIS", ValueFrom: &corev1.EnvVarSource{ResourceFieldRef: &corev1.ResourceFieldSelector{Resource: "limits.cpu", Divisor: resource.MustParse("1m")}}}))
+	downward.Spec.Containers[0].Resources.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("250m"), corev1.ResourceMemory: resource.MustParse("64Mi")}
+	downward.Spec.Containers[0].VolumeMounts = append(downward.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "podinfo", MountPath: "/etc/podinfo"})
+	downward.Spec.RestartPolicy = corev1.RestartPolicyNever
+	downward.Spec.Volumes = []corev1.Volume{reportVolume(), {Name: "podinfo", VolumeSource: corev1.VolumeSource{DownwardAPI: &corev1.DownwardAPIVolumeSource{Items: []corev1.DownwardAPIVolumeFile{
+		{Path: "labels", FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.labels"}},
+		{Path: "mem", ResourceFieldRef: &corev1.ResourceFieldSelector{ContainerName: "d", Resource: "limits.memory", Divisor: resource.MustParse("1Mi")}},
+	}}}}}
+	for _, p := range []*corev1.Pod{initPod, oom, msg, fallback, writer, downward} {
 		cp.putPod(p)
 	}
 	ag := startAgent(t, cp, dataDir)
@@ -135,6 +145,13 @@ func TestPodmanInitLimitsMessagesVolumes(t *testing.T) {
 	}
 	if code, body := get("/containerLogs/default/fallback/f?previous=true", "tok"); code != http.StatusBadRequest || !strings.Contains(body, "previous terminated container") {
 		t.Errorf("previous of a container that never restarted: %d %q", code, body)
+	}
+
+	// The downward API: labels and a limit as files, a limit as env.
+	waitStatus(t, cp, "downward", 30*time.Second, "downward Succeeded", func(st corev1.PodStatus) bool { return st.Phase == corev1.PodSucceeded })
+	r := readReport(t, dataDir, downward, "d")
+	if r.Files["/etc/podinfo/labels"] != "app=\"downward\"\n" || r.Files["/etc/podinfo/mem"] != "64" || envMap(r.Env)["CPU_MILLIS"] != "250" {
+		t.Errorf("downward API: files %q, CPU_MILLIS %q", r.Files, envMap(r.Env)["CPU_MILLIS"])
 	}
 
 	// The claim's volume outlives the pod and a new pod reads what the old one wrote.

@@ -66,6 +66,12 @@ func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *c
 				files[k] = b
 			}
 			items, mode = v.ConfigMap.Items, v.ConfigMap.DefaultMode
+		case v.DownwardAPI != nil:
+			var err error
+			if files, items, err = downwardFiles(pod, v.DownwardAPI, oc.host); err != nil {
+				return nil, configErrorf("volume %s: %v", v.Name, err)
+			}
+			mode = v.DownwardAPI.DefaultMode
 		case v.Secret != nil:
 			s, err := oc.secret(ctx, pod.Namespace, v.Secret.SecretName)
 			if err != nil {
@@ -76,7 +82,7 @@ func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *c
 			}
 			files, items, mode = secretKeys(s), v.Secret.Items, v.Secret.DefaultMode
 		default:
-			return nil, configErrorf("volume %s: only emptyDir, configMap, secret, hostPath and persistentVolumeClaim volumes are supported", v.Name)
+			return nil, configErrorf("volume %s: only emptyDir, configMap, secret, downwardAPI, hostPath and persistentVolumeClaim volumes are supported", v.Name)
 		}
 		if err := writeProjection(dir, v.Name, files, items, mode); err != nil {
 			return nil, err
@@ -199,7 +205,7 @@ func containerMounts(pod *corev1.Pod, c *corev1.Container, dirs map[string]strin
 			src = p
 		}
 		v := kinds[vm.Name]
-		ro := vm.ReadOnly || v.ConfigMap != nil || v.Secret != nil
+		ro := vm.ReadOnly || v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
 		mounts = append(mounts, Mount{Source: src, Destination: vm.MountPath, ReadOnly: ro})
 	}
 	return mounts, nil

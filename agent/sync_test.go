@@ -110,6 +110,9 @@ func syncCases() []syncCase {
 		}
 		return c
 	}
+	always2 := corev1.ContainerRestartPolicyAlways
+	withSidecar := pod("sidecar", "u-sidecar", corev1.RestartPolicyNever, "app")
+	withSidecar.Spec.InitContainers = []corev1.Container{{Name: "proxy", Image: "demo:v1", RestartPolicy: &always2}, {Name: "migrate", Image: "demo:v1"}}
 	unhealthy := observedPod(always, running(always, "c", 0))
 	unhealthy.Probes = map[string]ProbeResults{running(always, "c", 0).ID: {Unhealthy: "Liveness probe failed: HTTP probe failed with statuscode: 500"}}
 	probed := observedPod(always, running(always, "c", 0))
@@ -146,6 +149,10 @@ func syncCases() []syncCase {
 		{"init: all succeeded, start the app", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, initCtr(withInit, "migrate", 0, 0, true), initCtr(withInit, "seed", 0, 0, true))}},
 		{"init: failed with restartPolicy Never: nothing", []*corev1.Pod{initNever}, []ObservedPod{observedPod(initNever, initCtr(initNever, "migrate", 0, 2, true))}},
 		{"init: app already started, init containers gone: not rerun", []*corev1.Pod{withInit}, []ObservedPod{observedPod(withInit, running(withInit, "app", 0))}},
+		{"sidecar: starts first, the next init container waits", []*corev1.Pod{withSidecar}, nil},
+		{"sidecar running: the next init container starts", []*corev1.Pod{withSidecar}, []ObservedPod{observedPod(withSidecar, initCtr(withSidecar, "proxy", 0, 0, false))}},
+		{"sidecar running, init done: the app starts", []*corev1.Pod{withSidecar}, []ObservedPod{observedPod(withSidecar, initCtr(withSidecar, "proxy", 0, 0, false), initCtr(withSidecar, "migrate", 0, 0, true))}},
+		{"sidecar exited beside the app (pod Never): restarted anyway", []*corev1.Pod{withSidecar}, []ObservedPod{observedPod(withSidecar, initCtr(withSidecar, "proxy", 0, 2, true), initCtr(withSidecar, "migrate", 0, 0, true), running(withSidecar, "app", 0))}},
 		{"unknown container in the pod: remove it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, running(always, "c", 0), running(web, "app", 0))}},
 	}
 }

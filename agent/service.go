@@ -78,6 +78,10 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 		os.Remove(sock) // a stale socket from a killed service would refuse connections
 		cmd := exec.Command(bin, args...)
 		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+		// conmon (2.1 on cgroup v1) writes an "oom" file into the working
+		// directory it inherits when the OOM killer strikes: keep that in
+		// the data directory, not wherever the agent was started.
+		cmd.Dir = o.DataDir
 		cmd.Stdout, cmd.Stderr = o.Output, o.Output
 		// Its own process group: a Ctrl-C to the agent does not kill the
 		// service before the agent has stopped using it.

@@ -97,6 +97,7 @@ func setupPodman() {
 	env.sock = "unix://" + sockPath
 	svc := exec.Command("podman", append(append([]string{}, env.podman...), "system", "service", "--time=0", env.sock)...)
 	svc.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	svc.Dir = dir // conmon drops an "oom" file into its working directory on an OOM kill
 	svc.Stdout, svc.Stderr = os.Stderr, os.Stderr
 	if err := svc.Start(); err != nil {
 		env.err = fmt.Errorf("start podman service: %w", err)

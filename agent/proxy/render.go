@@ -101,8 +101,9 @@ var Hooks = []Hook{
 // destination addresses: every node address) into RECONCILE-EXT-<hash>:
 // mark for masquerade (the reply must come back through this node), then
 // the SVC chain. RECONCILE-POSTROUTING masquerades marked packets. A
-// service port without ready endpoints gets REJECT rules in the filter
-// table instead, so clients fail at once rather than hang. Headless
+// service port without ready endpoints keeps its (empty) SVC chain and
+// gets REJECT rules in the filter table, so clients fail at once rather
+// than hang. Headless
 // services (clusterIP None) and ExternalName services get no rules.
 func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Options) Ruleset {
 	return (&Renderer{Options: opts}).Render(services, endpoints)
@@ -229,13 +230,15 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 				f.external = append(f.external, fmt.Sprintf(
 					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, proto, proto, sp.NodePort, name))
 			}
-			continue
 		}
+		// The SVC chain and the jumps to it exist with or without
+		// endpoints (an empty chain lets the packet on to the filter
+		// REJECT): endpoints coming or going then only rewrite this
+		// chain, and adding no jump spares the kernel a validation of
+		// every chain reachable from the hooks (~70 ms at 10,000
+		// services).
 		svcChain := Chain{Table: TableNAT, Name: svcChainPrefix + chainHash(name, proto)}
 		f.nat = append(f.nat, fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s cluster IP" -j %s`, ip, dport, name, svcChain.Name))
-		if opts.ClusterCIDR != "" {
-			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`! -s %s -d %s/32 %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, ip, dport, name, markMasq))
-		}
 		if nodePort {
 			ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
 			f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
@@ -243,6 +246,13 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 				fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq),
 				"-j "+svcChain.Name)
 			f.chains = append(f.chains, ext)
+		}
+		if len(targets) == 0 {
+			f.chains = append(f.chains, svcChain)
+			continue
+		}
+		if opts.ClusterCIDR != "" {
+			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`! -s %s -d %s/32 %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, ip, dport, name, markMasq))
 		}
 		affinity := svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP
 		if affinity {

@@ -7,11 +7,12 @@ import (
 	"syscall"
 )
 
-// Podman 4.3 with conmon 2.1 on cgroup v1 hosts does not notice OOM kills
-// (inspect says OOMKilled=false for a container the kernel killed in its
-// memory cgroup). The kernel does say so in its log, which is how the
-// kubelet's cAdvisor finds OOM kills too: an "oom-kill:" record naming the
-// task's memory cgroup, which holds the container ID.
+// Podman 4.3 with conmon 2.1 on cgroup v1 hosts does not notice OOM kills:
+// inspect says OOMKilled=false for a container the kernel killed in its
+// memory cgroup (conmon does see it, but writes its "oom" marker into its
+// working directory, not where Podman looks). The kernel says so in its log,
+// which is how the kubelet's cAdvisor finds OOM kills too: an "oom-kill:"
+// record naming the task's memory cgroup, which holds the container ID.
 
 var libpodCgroup = regexp.MustCompile(`libpod-([0-9a-f]{64})`)
 

@@ -17,7 +17,7 @@ import (
 // proxyFlags configure the node's service proxy (agent/proxy).
 type proxyFlags struct {
 	enabled, keepRules, cleanup bool
-	clusterCIDR                 string
+	clusterCIDR, backend        string
 }
 
 func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
@@ -25,6 +25,7 @@ func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
 	fl.BoolVar(&f.enabled, "proxy", true, "program this node's iptables nat rules for Services (ClusterIP, NodePort) in chains named RECONCILE-*")
 	fl.BoolVar(&f.keepRules, "keep-service-rules", false, "leave the service rules in the kernel when the agent stops (Services keep working across an agent restart); by default they are removed on exit")
 	fl.StringVar(&f.clusterCIDR, "cluster-cidr", "", "pod address range of the cluster, e.g. 10.244.0.0/16: traffic to a ClusterIP from outside it is masqueraded (optional)")
+	fl.StringVar(&f.backend, "iptables-backend", "", `iptables tools to use: "" (iptables-restore as installed), "nft" or "legacy" (iptables-legacy-*: a full sync of 10,000 services is ~4x faster, a one-service change ~5x slower; do not mix with Podman's netavark rules unless you know both are fine)`)
 	if withCleanup {
 		fl.BoolVar(&f.cleanup, "cleanup", false, "remove this node's service rules (the RECONCILE-* chains and the jumps to them) and exit")
 	}
@@ -45,7 +46,10 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, log *s
 	if !ok {
 		return nil, fmt.Errorf("service proxy: needs the HTTP control plane (got %T); pass --proxy=false to run without it", cp)
 	}
-	ipt := proxy.Exec{}
+	ipt, err := iptablesFor(f.backend)
+	if err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
@@ -69,9 +73,24 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, log *s
 	}, nil
 }
 
+// iptablesFor picks the iptables tools of a backend.
+func iptablesFor(backend string) (proxy.Exec, error) {
+	switch backend {
+	case "":
+		return proxy.Exec{}, nil
+	case "nft", "legacy":
+		return proxy.Exec{RestoreBin: "iptables-" + backend + "-restore", SaveBin: "iptables-" + backend + "-save", Bin: "iptables-" + backend}, nil
+	}
+	return proxy.Exec{}, fmt.Errorf(`--iptables-backend %q: use "", "nft" or "legacy"`, backend)
+}
+
 // cleanupProxy is `reconcile agent --cleanup`.
-func cleanupProxy(ctx context.Context) error {
-	if err := proxy.Cleanup(ctx, proxy.Exec{}); err != nil {
+func cleanupProxy(ctx context.Context, backend string) error {
+	ipt, err := iptablesFor(backend)
+	if err != nil {
+		return err
+	}
+	if err := proxy.Cleanup(ctx, ipt); err != nil {
 		return fmt.Errorf("remove the service rules: %w (needs root and iptables)", err)
 	}
 	return nil

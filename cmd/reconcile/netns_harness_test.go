@@ -11,12 +11,13 @@ import (
 )
 
 // This file simulates several hosts on one machine for the network tests:
-// each node is a network namespace joined to a bridge in the root
-// namespace by a veth pair, with its own Podman service (own storage,
-// network config dir and default subnet) and its own agent, both run under
-// `nsenter --net=/run/netns/NAME` (not `ip netns exec`, which remounts /sys
-// and breaks cgroups). The controller runs in the root namespace and
-// listens on the bridge address. Everything is removed at the end.
+// each node is a network namespace joined by a veth pair to a bridge in a
+// "switch" namespace (the root namespace has a link to it too), with its
+// own Podman service (own storage, network config dir and default subnet)
+// and its own agent, both run under `nsenter --net=/run/netns/NAME` (not
+// `ip netns exec`, which remounts /sys and breaks cgroups). The controller
+// runs in the root namespace and listens on its address on that link.
+// Everything is removed at the end.
 
 // simNode is one simulated host.
 type simNode struct {
@@ -26,10 +27,10 @@ type simNode struct {
 	svc             *exec.Cmd
 }
 
-// simNet is the bridge and the nodes on it.
+// simNet is the switch namespace and the nodes on it.
 type simNet struct {
 	t      testing.TB
-	bridge string
+	bridge string // the switch namespace
 	prefix string // e.g. 10.250.17 (a /24)
 	nodes  []*simNode
 }
@@ -43,25 +44,37 @@ func sh(t testing.TB, args ...string) string {
 	return string(out)
 }
 
-// newSimNet creates the bridge and one namespace per node name, with
-// addresses prefix.1 (the root namespace, where the controller listens),
-// prefix.2, prefix.3, ...
+// newSimNet creates a "switch" namespace holding a bridge, one namespace
+// per node name and a link from the root namespace, with addresses
+// prefix.1 (the root namespace, where the controller listens), prefix.2,
+// prefix.3, ... The bridge lives in its own namespace so that node-to-node
+// traffic never passes the root namespace's iptables (br_netfilter would
+// apply the machine's own Podman NAT rules to it), as between real hosts.
 func newSimNet(t testing.TB, names ...string) *simNet {
 	id := os.Getpid() % 100000
-	n := &simNet{t: t, bridge: fmt.Sprintf("rcnbr%d", id), prefix: fmt.Sprintf("10.250.%d", os.Getpid()%250)}
-	exec.Command("ip", "link", "del", n.bridge).Run() // a leftover of a killed run with the same pid
-	sh(t, "ip", "link", "add", n.bridge, "type", "bridge")
-	t.Cleanup(func() { exec.Command("ip", "link", "del", n.bridge).Run() })
-	sh(t, "ip", "addr", "add", n.prefix+".1/24", "dev", n.bridge)
-	sh(t, "ip", "link", "set", n.bridge, "up")
+	n := &simNet{t: t, bridge: fmt.Sprintf("rcn-sw-%d", id), prefix: fmt.Sprintf("10.250.%d", os.Getpid()%250)}
+	exec.Command("ip", "netns", "del", n.bridge).Run() // a leftover of a killed run with the same pid
+	sh(t, "ip", "netns", "add", n.bridge)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.bridge).Run() })
+	sw := []string{"nsenter", "--net=/run/netns/" + n.bridge}
+	sh(t, append(sw, "ip", "link", "add", "br0", "type", "bridge")...)
+	sh(t, append(sw, "ip", "link", "set", "br0", "up")...)
+	// port attaches the peer of a new veth pair to the bridge.
+	port := func(i int) string { return fmt.Sprintf("p%d", i) }
+	root := fmt.Sprintf("rcn%dr", id)
+	exec.Command("ip", "link", "del", root).Run()
+	sh(t, "ip", "link", "add", root, "type", "veth", "peer", "name", port(0), "netns", n.bridge)
+	t.Cleanup(func() { exec.Command("ip", "link", "del", root).Run() })
+	sh(t, "ip", "addr", "add", n.prefix+".1/24", "dev", root)
+	sh(t, "ip", "link", "set", root, "up")
+	sh(t, append(sw, "ip", "link", "set", port(0), "master", "br0", "up")...)
 	for i, name := range names {
 		node := &simNode{name: name, netns: fmt.Sprintf("rcn-%s-%d", name, id), ip: fmt.Sprintf("%s.%d", n.prefix, i+2)}
 		exec.Command("ip", "netns", "del", node.netns).Run()
 		sh(t, "ip", "netns", "add", node.netns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", node.netns).Run() })
-		host := fmt.Sprintf("rcn%d%c", id, 'a'+i) // root side of the veth
-		sh(t, "ip", "link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", node.netns)
-		sh(t, "ip", "link", "set", host, "master", n.bridge, "up")
+		sh(t, append(sw, "ip", "link", "add", port(i+1), "type", "veth", "peer", "name", "eth0", "netns", node.netns)...)
+		sh(t, append(sw, "ip", "link", "set", port(i+1), "master", "br0", "up")...)
 		in := node.nsenter()
 		sh(t, append(in, "ip", "addr", "add", node.ip+"/24", "dev", "eth0")...)
 		sh(t, append(in, "ip", "link", "set", "eth0", "up")...)

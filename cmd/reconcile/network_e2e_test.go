@@ -70,6 +70,21 @@ spec:
         - {name: GREETING, value: named}
 `
 
+// echoPod answers with the caller's address, on node-b.
+var echoPod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: echo
+  namespace: e2e
+spec:
+  nodeSelector: {kubernetes.io/hostname: node-b}
+  containers:
+    - name: echo
+      image: ` + netclientImage + `
+      imagePullPolicy: Never
+      args: [serve]
+`
+
 // clientPod runs the network client; nodeSelector pins it when node != "".
 func clientPod(node string) string {
 	sel := ""
@@ -226,9 +241,10 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 			"    spec:\n      nodeSelector: {kubernetes.io/hostname: node-b}\n      containers:", 1),
 		"services.yaml": webServices,
 		"client.yaml":   clientPod("node-a"),
+		"echo.yaml":     echoPod,
 	}
 	c, sim, run := newSimCluster(t, files, "node-a", "node-b")
-	var server, client corev1.Pod
+	var server, client, echo corev1.Pod
 	c.eventually(60*time.Second, "web on node-b and client on node-a running", func() error {
 		out, err := run("get", "pods", "-n", "e2e", "-o", "json")
 		if err != nil {
@@ -239,11 +255,17 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 		running := runningPods(l.Items)
 		server, client = corev1.Pod{}, corev1.Pod{}
 		for _, p := range running {
-			if p.Name == "client" {
+			switch {
+			case p.Name == "client":
 				client = p
-			} else {
+			case p.Name == "echo":
+				echo = p
+			default:
 				server = p
 			}
+		}
+		if echo.Status.PodIP == "" {
+			return fmt.Errorf("echo not running yet: %s", summary(l.Items))
 		}
 		if server.Status.PodIP == "" || client.Status.PodIP == "" {
 			return fmt.Errorf("not yet: %s", summary(l.Items))
@@ -269,6 +291,15 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 		})
 	}
 	get("pod to pod across nodes by pod IP", "http://"+server.Status.PodIP+":8080/")
+	// The pod on node-b sees the client pod's own address: no masquerade
+	// between pods, as in Kubernetes.
+	c.eventually(30*time.Second, "the callee sees the caller's pod IP", func() error {
+		out, err := nodeA.exec("e2e/client", "client", "/netclient", "get", "http://"+echo.Status.PodIP+":8080/")
+		if err != nil || strings.TrimSpace(out) != client.Status.PodIP {
+			return fmt.Errorf("echo on node-b saw %q (%v), want the client's pod IP %s", out, err, client.Status.PodIP)
+		}
+		return nil
+	})
 
 	clusterIP := waitClusterIP(t, run, "web")
 	resolve := func(what, name, want string) {
@@ -292,14 +323,19 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 	get("... by short name", "http://web/")
 }
 
-// needProxy skips the steps that need the agent's service proxy when its
-// nat chain does not appear (the proxy is the other network engineer's
-// part); the DNS and pod-network steps before it have passed by then.
+// needProxy skips the steps that need the agent's service proxy when it
+// writes no RECONCILE-SERVICES chain (in the nat or the filter table) at
+// all: the proxy is the other network engineer's part, and the DNS and
+// pod-network steps before it have passed by then.
 func needProxy(t *testing.T, nsenter []string) {
 	t.Helper()
 	err := waitFor(20*time.Second, func() error {
-		args := append(append([]string{}, nsenter...), "iptables", "-t", "nat", "-S", "RECONCILE-SERVICES")
-		return exec.Command(args[0], args[1:]...).Run()
+		args := append(append([]string{}, nsenter...), "iptables-save")
+		out, err := exec.Command(args[0], args[1:]...).Output()
+		if err == nil && !strings.Contains(string(out), ":RECONCILE-SERVICES") {
+			err = fmt.Errorf("no RECONCILE-SERVICES chain")
+		}
+		return err
 	})
 	if err != nil {
 		t.Skip("the agent programs no RECONCILE-SERVICES chain: the service proxy is not in this build")
@@ -341,6 +377,18 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 			if p := c.procs["agent-"+n.name]; p != nil && p.ProcessState == nil {
 				p.Process.Signal(os.Interrupt)
 				p.Wait()
+			}
+		}
+	})
+	t.Cleanup(func() { // what the nodes' network looked like, for a failed test
+		// (registered last: runs first, while the agents' rules are in place)
+		if !t.Failed() {
+			return
+		}
+		for _, n := range sim.nodes {
+			for _, cmd := range [][]string{{"ip", "route"}, {"iptables-save", "-t", "nat"}} {
+				out, _ := exec.Command("nsenter", append([]string{"--net=/run/netns/" + n.netns}, cmd...)...).CombinedOutput()
+				t.Logf("%s %v:\n%s", n.name, cmd, out)
 			}
 		}
 	})

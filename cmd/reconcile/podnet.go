@@ -13,6 +13,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent/discovery"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 )
 
 // podNetFlags configure the node's pod network and DNS.
@@ -79,6 +80,13 @@ func startPodNetwork(ctx context.Context, agentF *agentFlags, cp agent.ControlPl
 		// its pods without cluster DNS beats a node that runs none.
 		log.Error("pod network unavailable: pods use Podman's default network without cluster DNS or routes to other nodes; fix the cause and restart the agent (or pass --pod-network= to silence this)", "err", err)
 		return nil
+	}
+	clusterCIDR := agentF.proxy.clusterCIDR
+	if clusterCIDR == "" {
+		clusterCIDR = nodeipam.DefaultClusterCIDR
+	}
+	if err := (podnet.Iptables{}).EnsureNoMasquerade(ctx, clusterCIDR); err != nil {
+		log.Warn("pod network: traffic to pods on other nodes will be masqueraded to this node's address", "err", err)
 	}
 	upstreams, err := discovery.Upstreams(f.resolvConf, gw.String())
 	if err != nil {

@@ -8,6 +8,7 @@
 //	netclient resolve NAME    print NAME's addresses (the pod's search path applies)
 //	netclient srv NAME        print NAME's SRV records
 //	netclient env             print the environment
+//	netclient serve           answer HTTP on :8080 with the caller's address
 package main
 
 import (
@@ -52,6 +53,11 @@ func main() {
 				fmt.Printf("%s %d\n", r.Target, r.Port)
 			}
 		}
+	case "serve":
+		err = http.ListenAndServe(":8080", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			host, _, _ := net.SplitHostPort(r.RemoteAddr)
+			fmt.Fprintln(w, host)
+		}))
 	case "env":
 		for _, e := range os.Environ() {
 			fmt.Println(e)

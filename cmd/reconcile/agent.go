@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -45,7 +46,7 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 		Example: `  reconcile agent --server http://10.0.0.1:7420 --token-file /etc/reconcile/token --node node-b`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.proxy.cleanup {
-				return cleanupProxy(cmd.Context(), f.proxy.backend)
+				return errors.Join(cleanupProxy(cmd.Context(), f.proxy.backend), cleanupPodNetwork(cmd.Context()))
 			}
 			token, err := apiclient.TokenFromFile(tokenFile)
 			if err != nil {

@@ -321,6 +321,24 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 	get("pod on node-a to the Service's pod on node-b by ClusterIP", "http://"+clusterIP+"/")
 	get("... by DNS name", "http://web.e2e.svc.cluster.local/")
 	get("... by short name", "http://web/")
+
+	// `reconcile agent --cleanup` on node-a removes the agent's chains and
+	// routes there, and nothing else.
+	agentA := c.procs["agent-node-a"]
+	agentA.Process.Signal(os.Interrupt)
+	agentA.Wait()
+	if out, err := exec.Command("nsenter", append(nodeA.nsenter()[1:], env.bin, "agent", "--cleanup")...).CombinedOutput(); err != nil {
+		t.Fatalf("agent --cleanup: %v\n%s", err, out)
+	}
+	for _, cmd := range [][]string{{"iptables-save"}, {"ip", "route", "show", "proto", "147"}} {
+		out, err := exec.Command("nsenter", append(nodeA.nsenter()[1:], cmd...)...).CombinedOutput()
+		if err != nil || strings.Contains(string(out), "RECONCILE-") || strings.Contains(string(out), "RCN-PODNET") || strings.Contains(string(out), "via") {
+			t.Fatalf("after --cleanup, %v on node-a: %v\n%s", cmd, err, out)
+		}
+		if cmd[0] == "iptables-save" && !strings.Contains(string(out), "NETAVARK") {
+			t.Fatalf("--cleanup removed Podman's rules too:\n%s", out)
+		}
+	}
 }
 
 // needProxy skips the steps that need the agent's service proxy when it

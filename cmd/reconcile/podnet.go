@@ -111,3 +111,16 @@ func startPodNetwork(ctx context.Context, agentF *agentFlags, cp agent.ControlPl
 	log.Info("pod network ready", "network", f.network, "podCIDR", cidr, "dns", discovery.Addr(gw.String()), "upstreams", upstreams)
 	return nil
 }
+
+// cleanupPodNetwork is the pod network's part of `reconcile agent
+// --cleanup`: the RCN-PODNET chain and the routes to other nodes (protocol
+// 147). The Podman network stays: pods may still use it.
+func cleanupPodNetwork(ctx context.Context) error {
+	if err := (podnet.Iptables{}).RemoveNoMasquerade(ctx); err != nil {
+		return err
+	}
+	if err := podnet.SyncRoutes(ctx, podnet.IPRoute{}, nil); err != nil {
+		return fmt.Errorf("remove the routes to other nodes: %w", err)
+	}
+	return nil
+}

@@ -12,7 +12,12 @@
 //  3. keeps one route per other node: its podCIDR via its InternalIP
 //     (`ip route replace <podCIDR> via <node IP> proto 147`), and removes
 //     routes of nodes that left. The routes carry protocol number 147, so the
-//     agent lists and deletes only routes it made.
+//     agent lists and deletes only routes it made;
+//  4. keeps pod-to-pod traffic unmasqueraded: a nat chain RCN-PODNET, jumped
+//     to first from POSTROUTING, accepts cluster-CIDR → cluster-CIDR packets
+//     before Podman's netavark masquerades everything leaving the node's
+//     subnet (packets the proxy marked for masquerade still go on). A pod
+//     sees the address of the pod that called it, as in Kubernetes.
 //
 // Pods on different nodes then reach each other by pod IP, and a Service's
 // ClusterIP (DNAT-ed by the proxy on the client's node to a pod that may sit
@@ -24,6 +29,7 @@
 // the pod subnets and the service CIDR (10.244.0.0/16, 10.96.0.0/16) do not
 // overlap any network the hosts use.
 //
-// DesiredRoutes and PlanRoutes are pure; IPRoute runs the ip command;
-// EnsureNetwork talks to the Podman service.
+// DesiredRoutes, PlanRoutes and NoMasqueradeRules are pure; IPRoute runs
+// the ip command, Iptables iptables(-restore); EnsureNetwork talks to the
+// Podman service.
 package podnet

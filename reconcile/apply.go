@@ -18,6 +18,12 @@ type SourceInfo struct {
 type CommitInfo struct {
 	Hash, Author, Message string
 	Time                  time.Time
+	// ForcedFrom is the previously applied commit when the ref moved to a
+	// commit that does not descend from it (a force-push): recorded in the
+	// status and the history.
+	ForcedFrom string
+	// Rollback marks a commit applied by `reconcile rollback`.
+	Rollback bool
 }
 
 // ApplyOptions are the source's pruning policy.
@@ -56,6 +62,17 @@ type SourceStatus struct {
 	// next fetch that reaches Apply.
 	FetchError   string    `json:"fetchError,omitempty"`
 	FetchErrorAt time.Time `json:"fetchErrorAt,omitzero"`
+	// LastForcedPush is the last applied force-push: the ref moved from
+	// From (then applied) to To, which does not descend from it.
+	LastForcedPush *ForcedPush `json:"lastForcedPush,omitempty"`
+}
+
+// ForcedPush records a ref that moved to a commit not descending from the
+// previously applied one.
+type ForcedPush struct {
+	From string    `json:"from"`
+	To   string    `json:"to"`
+	At   time.Time `json:"at"`
 }
 
 func statusKey(name string) string { return "source/" + name }
@@ -136,7 +153,13 @@ func (a *Applier) Apply(src SourceInfo, commit CommitInfo, desired []Desired, er
 		status.LastAppliedCommit, status.LastAppliedAt = commit.Hash, now
 		status.LastAppliedAuthor, status.LastAppliedMessage = commit.Author, commit.Message
 		status.Errors, status.Objects = nil, len(desired)
+		if commit.ForcedFrom != "" {
+			status.LastForcedPush = &ForcedPush{From: commit.ForcedFrom, To: commit.Hash, At: now}
+		}
 		res.Status = status
+		if err := appendHistory(tx, src.Name, historyEntry(commit, res, now)); err != nil {
+			return err
+		}
 		return tx.PutMeta(statusKey(src.Name), status)
 	})
 	if err != nil {

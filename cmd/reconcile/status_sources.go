@@ -34,9 +34,17 @@ func printSourceExtras(w io.Writer, s sources.Status) {
 	}
 	fmt.Fprintf(w, "  fetch:     %s\n", poll)
 	if s.Pinned {
-		fmt.Fprintf(w, "  pinned:    yes: new commits are fetched but not applied\n")
+		fmt.Fprintf(w, "  pinned:    yes, to %s by a rollback (%s): new commits are fetched but not applied until `reconcile sync --resume`\n",
+			short12(s.PinnedCommit), s.PinnedAt.Local().Format("2006-01-02 15:04:05"))
+		if s.PendingCommit != "" {
+			fmt.Fprintf(w, "  waiting:   %s %s (newest at the ref, not applied)\n", short12(s.PendingCommit), firstLine(s.PendingCommitMessage))
+		}
 	} else {
 		fmt.Fprintf(w, "  pinned:    no\n")
+	}
+	if f := s.LastForcedPush; f != nil {
+		fmt.Fprintf(w, "  forced:    %s the ref moved from %s to %s, which does not descend from it (a force-push); applied\n",
+			f.At.Local().Format("2006-01-02 15:04:05"), short12(f.From), short12(f.To))
 	}
 	if s.FetchError != "" {
 		fmt.Fprintf(w, "  fetch error (%s): %s\n", s.FetchErrorAt.Local().Format("2006-01-02 15:04:05"), s.FetchError)

@@ -49,6 +49,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/watch", s.watch)
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
 	mux.HandleFunc("POST /api/v1/sync", s.sync)
+	s.historyRoutes(mux) // history, rollback, resume (history.go)
 	mux.HandleFunc("POST /api/v1/nodes", s.registerNode)
 	mux.HandleFunc("POST /api/v1/nodes/{name}/heartbeat", s.heartbeat)
 	mux.HandleFunc("PUT /api/v1/pods/{name}/status", s.podStatus)

@@ -60,7 +60,9 @@ func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) 
 				return nil, fmt.Errorf("source %q: webhook secret: %w: create it with a random secret, e.g. `openssl rand -hex 32 > %s`", name, err, c.WebhookSecretFile)
 			}
 		}
-		m.runners[name] = &runner{m: m, cfg: c, src: src, name: name, fetch: src.Fetch}
+		r := &runner{m: m, cfg: c, src: src, name: name}
+		r.fetch = r.pinnedFetch(src.Fetch) // a rollback pins the source (pin.go)
+		m.runners[name] = r
 	}
 	return m, nil
 }
@@ -132,6 +134,7 @@ type runner struct {
 	// fetch is src.Fetch (tests count and hold fetches).
 	fetch func(context.Context) (*gitsync.Snapshot, error)
 	rt    runtimeStatus
+	pin   pinState
 }
 
 // retryAfterError bounds how soon a failed fetch is tried again when no
@@ -174,7 +177,7 @@ func (r *runner) syncOnce(ctx context.Context) error {
 	r.lastTried = snap.Commit
 	r.rt.attempted(snap)
 	res := r.m.validator.Validate(snap.Files)
-	out, err := r.m.applier.Apply(r.info(), commitInfo(snap), r.moved.apply(desired(res), r.cfg.Namespace), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	out, err := r.m.applier.Apply(r.info(), r.commitInfo(snap), r.moved.apply(desired(res), r.cfg.Namespace), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
 	if err != nil {
 		return err
 	}

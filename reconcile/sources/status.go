@@ -28,9 +28,15 @@ type Status struct {
 	// Webhook says whether POST /hooks/<name> is enabled.
 	Webhook bool `json:"webhook"`
 	// Pinned is true while a rollback holds the source at an earlier
-	// commit (new commits are fetched, not applied). Rollback is not built
-	// yet: always false.
-	Pinned bool `json:"pinned"`
+	// commit (new commits are fetched, not applied) until `reconcile sync
+	// --resume`; PinnedCommit is that commit.
+	Pinned       bool      `json:"pinned"`
+	PinnedCommit string    `json:"pinnedCommit,omitempty"`
+	PinnedAt     time.Time `json:"pinnedAt,omitzero"`
+	// PendingCommit is the newest commit at the ref while pinned: fetched,
+	// not applied.
+	PendingCommit        string `json:"pendingCommit,omitempty"`
+	PendingCommitMessage string `json:"pendingCommitMessage,omitempty"`
 }
 
 // runtimeStatus is what a runner learned that the store does not hold.
@@ -67,6 +73,18 @@ func (r *runner) status() (Status, error) {
 	}
 	if s.URL == "" { // not synced yet
 		s.URL, s.Ref, s.Path = cfg.URL, cfg.Ref, cfg.Path
+	}
+	pin, err := getPin(r.m.st, r.name)
+	if err != nil {
+		return Status{}, err
+	}
+	if pin != nil {
+		s.Pinned, s.PinnedCommit, s.PinnedAt = true, pin.Commit, pin.At
+		r.pin.mu.Lock()
+		if p := r.pin.pending; p != nil && p.Commit != pin.Commit {
+			s.PendingCommit, s.PendingCommitMessage = p.Commit, p.Message
+		}
+		r.pin.mu.Unlock()
 	}
 	r.rt.mu.Lock()
 	s.ResolvedRef, s.LastAttemptedAuthor, s.SignedBy = r.rt.resolvedRef, r.rt.lastAttemptedAuthor, r.rt.signedBy

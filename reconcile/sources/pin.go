@@ -1,0 +1,213 @@
+package sources
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+)
+
+// Pin is a source held at one commit by `reconcile rollback` (meta
+// "sourcepin/<name>", so a restarted controller stays pinned): the ref is
+// still fetched, but its commits are not applied until `reconcile sync
+// --resume`.
+type Pin struct {
+	Commit string    `json:"commit"`
+	At     time.Time `json:"at"`
+}
+
+func pinKey(source string) string { return "sourcepin/" + source }
+
+// pinState is what a runner knows of its pin between fetches.
+type pinState struct {
+	mu sync.Mutex
+	// snap is the pinned commit's snapshot, read once per rollback.
+	snap *gitsync.Snapshot
+	// pending is the newest commit at the ref while pinned (fetched, not applied).
+	pending *gitsync.Snapshot
+}
+
+// getPin returns the stored pin of a source (nil: not pinned).
+func getPin(st *store.Store, source string) (*Pin, error) {
+	var p Pin
+	ok, err := st.GetMeta(pinKey(source), &p)
+	if err != nil || !ok {
+		return nil, err
+	}
+	return &p, nil
+}
+
+// pinnedFetch wraps a source's fetch: while the source is pinned it still
+// fetches (so status can show what waits) but hands the loop the pinned
+// commit, which the loop applies once and then finds unchanged.
+func (r *runner) pinnedFetch(fetch func(context.Context) (*gitsync.Snapshot, error)) func(context.Context) (*gitsync.Snapshot, error) {
+	return func(ctx context.Context) (*gitsync.Snapshot, error) {
+		snap, err := fetch(ctx)
+		pin, perr := getPin(r.m.st, r.name)
+		if perr != nil {
+			return nil, perr
+		}
+		r.pin.mu.Lock()
+		defer r.pin.mu.Unlock()
+		if pin == nil {
+			r.pin.snap, r.pin.pending = nil, nil
+			return snap, err
+		}
+		if err == nil {
+			r.pin.pending = snap
+		}
+		if r.pin.snap == nil || r.pin.snap.Commit != pin.Commit {
+			if r.pin.snap, err = r.src.SnapshotOf(ctx, pin.Commit); err != nil {
+				return nil, fmt.Errorf("source %q is pinned to %s, which cannot be read: %w; run `reconcile sync --resume` to follow the ref again", r.name, short(pin.Commit), err)
+			}
+		}
+		s := *r.pin.snap
+		s.Files = slices.Clone(s.Files)
+		return &s, nil
+	}
+}
+
+// commitInfo is the commit as Apply records it: a rollback when it is the
+// pinned commit, a force-push when the ref moved to a commit that does not
+// descend from the last applied one.
+func (r *runner) commitInfo(snap *gitsync.Snapshot) reconcile.CommitInfo {
+	ci := commitInfo(snap)
+	r.pin.mu.Lock()
+	ci.Rollback = r.pin.snap != nil && r.pin.snap.Commit == snap.Commit
+	r.pin.mu.Unlock()
+	if ci.Rollback {
+		return ci
+	}
+	st, err := reconcile.GetSourceStatus(r.m.st, r.name)
+	if err != nil || st.LastAppliedCommit == "" || st.LastAppliedCommit == snap.Commit {
+		return ci
+	}
+	descends, known, err := r.src.Descends(snap.Commit, st.LastAppliedCommit)
+	if err == nil && known && !descends {
+		ci.ForcedFrom = st.LastAppliedCommit
+		r.m.log.Warn("force-push: the ref moved to a commit that does not descend from the applied one; applying it",
+			"source", r.name, "from", short(st.LastAppliedCommit), "to", short(snap.Commit))
+	}
+	return ci
+}
+
+// runnerFor finds a source by name; "" is the only source, if there is one.
+func (m *Manager) runnerFor(name string) (*runner, error) {
+	if name == "" {
+		if len(m.runners) == 1 {
+			for _, r := range m.runners {
+				return r, nil
+			}
+		}
+		return nil, fmt.Errorf("there are %d sources: name one with --source (sources: %v)", len(m.runners), m.Names())
+	}
+	r, ok := m.runners[name]
+	if !ok {
+		return nil, fmt.Errorf("no source named %q (sources: %v)", name, m.Names())
+	}
+	return r, nil
+}
+
+// rollbackWait bounds how long Rollback waits for the source loop to apply
+// the pinned commit (a validation and one store transaction).
+const rollbackWait = 60 * time.Second
+
+// Rollback applies an earlier commit of a source and pins the source there.
+// The commit must be readable from the repository (a local repo or the
+// remote's cache, fetched when missing) and valid; with signature
+// verification on, it must be one this source applied before (and so
+// verified then). It returns once the source loop has applied it.
+func (m *Manager) Rollback(ctx context.Context, source, commit string) (reconcile.SourceStatus, error) {
+	r, err := m.runnerFor(source)
+	if err != nil {
+		return reconcile.SourceStatus{}, err
+	}
+	snap, err := r.src.SnapshotOf(ctx, commit)
+	if err != nil {
+		return reconcile.SourceStatus{}, err
+	}
+	if v := r.src.Config().Verify.Mode; v != "" && v != gitsync.VerifyOff {
+		h, err := reconcile.GetHistory(m.st, r.name)
+		if err != nil {
+			return reconcile.SourceStatus{}, err
+		}
+		if !slices.ContainsFunc(h, func(e reconcile.HistoryEntry) bool { return e.Commit == snap.Commit }) {
+			return reconcile.SourceStatus{}, fmt.Errorf("source %q verifies signatures and commit %s was never applied (so never verified): roll back to a commit listed by `reconcile history --source %s`", r.name, short(snap.Commit), r.name)
+		}
+	}
+	if res := m.validator.Validate(snap.Files); len(res.Errors) > 0 {
+		return reconcile.SourceStatus{}, fmt.Errorf("commit %s of source %q is not valid now, nothing changed: %s (and %d more)", short(snap.Commit), r.name, res.Errors[0].Error(), len(res.Errors)-1)
+	}
+	if err := m.st.Update(func(tx *store.Tx) error {
+		return tx.PutMeta(pinKey(r.name), Pin{Commit: snap.Commit, At: time.Now().UTC()})
+	}); err != nil {
+		return reconcile.SourceStatus{}, err
+	}
+	m.log.Info("rollback: source pinned", "source", r.name, "commit", short(snap.Commit))
+	r.src.Trigger()
+	st, err := m.waitAttempted(ctx, r.name, snap.Commit)
+	if err != nil {
+		return st, err
+	}
+	if st.LastAppliedCommit != snap.Commit {
+		return st, fmt.Errorf("commit %s of source %q was not applied (the source stays pinned to it; `reconcile sync --resume` follows the ref again): %v", short(snap.Commit), r.name, st.Errors)
+	}
+	return st, nil
+}
+
+// waitAttempted waits until the source has attempted commit.
+func (m *Manager) waitAttempted(ctx context.Context, source, commit string) (reconcile.SourceStatus, error) {
+	ctx, cancel := context.WithTimeout(ctx, rollbackWait)
+	defer cancel()
+	events, err := m.st.Watch(ctx, m.st.ResourceVersion())
+	if err != nil {
+		return reconcile.SourceStatus{}, err
+	}
+	tick := time.NewTicker(100 * time.Millisecond) // meta records send no watch events
+	defer tick.Stop()
+	for {
+		st, err := reconcile.GetSourceStatus(m.st, source)
+		if err != nil {
+			return st, err
+		}
+		if st.LastAttemptedCommit == commit || st.LastAppliedCommit == commit {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, fmt.Errorf("source %q did not apply %s within %s: see `reconcile status`", source, short(commit), rollbackWait)
+		case <-events:
+		case <-tick.C:
+		}
+	}
+}
+
+// Resume removes a source's pin: it follows its ref again from the next
+// fetch, which starts now.
+func (m *Manager) Resume(source string) error {
+	r, err := m.runnerFor(source)
+	if err != nil {
+		return err
+	}
+	if err := m.st.Update(func(tx *store.Tx) error { return tx.DeleteMeta(pinKey(r.name)) }); err != nil {
+		return err
+	}
+	m.log.Info("resume: source follows its ref again", "source", r.name)
+	r.src.Trigger()
+	return nil
+}
+
+// History returns the applied commits of a source ("" = the only one), newest first.
+func (m *Manager) History(source string) (string, []reconcile.HistoryEntry, error) {
+	r, err := m.runnerFor(source)
+	if err != nil {
+		return "", nil, err
+	}
+	h, err := reconcile.GetHistory(m.st, r.name)
+	return r.name, h, err
+}

@@ -18,8 +18,8 @@ import (
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
-	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema"
 )
 
@@ -89,11 +89,15 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	st, err := store.Open(filepath.Join(f.data, "store"))
+	st, err := openStore(f.data, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	id, err := secrets.LoadOrCreateIdentity(f.data)
+	if err != nil {
+		return err
+	}
 	v, err := schema.NewValidator()
 	if err != nil {
 		return err
@@ -106,6 +110,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	srcs.SetIdentities(id)
 	clock, resync, err := testClock()
 	if err != nil {
 		return err
@@ -126,7 +131,8 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if extra != nil {
 		g.Go(func() error { return extra(ctx) })
 	}
-	log.Info("controller running", "listen", f.listen, "repo", f.repo, "data", f.data)
+	log.Info("controller running", "listen", f.listen, "repo", f.repo, "data", f.data,
+		"secrets-recipient", id.Recipient().String()) // what `reconcile secret encrypt --recipient` needs
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"sort"
 
@@ -17,7 +18,7 @@ import (
 
 func newGetCmd(g *globalFlags) *cobra.Command {
 	var namespace, output string
-	var all bool
+	var all, reveal bool
 	cmd := &cobra.Command{
 		Use:   "get KIND [NAME]",
 		Short: "List or show objects, like kubectl get",
@@ -29,7 +30,8 @@ statefulsets (sts), jobs, cronjobs (cj), endpoints (ep), events (ev).`,
 		Example: `  reconcile get pods -n demo
   reconcile get deploy -A -o wide
   reconcile get pods -n demo -o json
-  reconcile get deployment hello -n demo -o yaml`,
+  reconcile get deployment hello -n demo -o yaml
+  reconcile get secret db -n demo -o yaml --reveal`,
 		Args: cobra.RangeArgs(1, 2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, ok := objects.Resolve(args[0])
@@ -47,13 +49,21 @@ statefulsets (sts), jobs, cronjobs (cj), endpoints (ep), events (ev).`,
 				ns = "default"
 			}
 			if len(args) == 2 {
-				o, err := c.Get(cmd.Context(), objects.Key{Kind: k.Kind, Namespace: ns, Name: args[1]})
+				get := c.Get
+				if reveal {
+					get = c.GetRevealed
+				}
+				o, err := get(cmd.Context(), objects.Key{Kind: k.Kind, Namespace: ns, Name: args[1]})
 				if err != nil {
 					return err
 				}
 				return printObjects(cmd.OutOrStdout(), []objects.Object{o}, output, all, true)
 			}
-			items, rv, err := c.List(cmd.Context(), k.Kind, ns, nil)
+			var q url.Values
+			if reveal {
+				q = url.Values{"reveal": {"true"}}
+			}
+			items, rv, err := c.List(cmd.Context(), k.Kind, ns, q)
 			if err != nil {
 				return err
 			}
@@ -75,6 +85,7 @@ statefulsets (sts), jobs, cronjobs (cj), endpoints (ep), events (ev).`,
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "", "namespace (default \"default\")")
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list across every namespace")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, wide, json or yaml")
+	cmd.Flags().BoolVar(&reveal, "reveal", false, "show Secret values (the API masks them otherwise)")
 	return cmd
 }
 

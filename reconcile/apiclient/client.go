@@ -159,13 +159,22 @@ func (c *Client) List(ctx context.Context, kind, namespace string, q url.Values)
 	return out, rv, nil
 }
 
-// Get returns one object.
+// Get returns one object; a Secret's values come back masked.
 func (c *Client) Get(ctx context.Context, key objects.Key) (objects.Object, error) {
+	return c.get(ctx, key, url.Values{})
+}
+
+// GetRevealed returns one object with Secret values (?reveal=true): for the
+// agent, which puts them into containers, and `get --reveal`.
+func (c *Client) GetRevealed(ctx context.Context, key objects.Key) (objects.Object, error) {
+	return c.get(ctx, key, url.Values{"reveal": {"true"}})
+}
+
+func (c *Client) get(ctx context.Context, key objects.Key, q url.Values) (objects.Object, error) {
 	k, ok := objects.Info(key.Kind)
 	if !ok {
 		return nil, fmt.Errorf("unknown kind %q", key.Kind)
 	}
-	q := url.Values{}
 	if key.Namespace != "" {
 		q.Set("namespace", key.Namespace)
 	}

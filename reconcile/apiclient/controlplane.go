@@ -62,9 +62,9 @@ func (c ControlPlane) GetConfigMap(ctx context.Context, ns, name string) (*corev
 	return o.(*corev1.ConfigMap), nil
 }
 
-// GetSecret returns a Secret.
+// GetSecret returns a Secret with its values (the API masks them otherwise).
 func (c ControlPlane) GetSecret(ctx context.Context, ns, name string) (*corev1.Secret, error) {
-	o, err := c.Get(ctx, objects.Key{Kind: "Secret", Namespace: ns, Name: name})
+	o, err := c.GetRevealed(ctx, objects.Key{Kind: "Secret", Namespace: ns, Name: name})
 	if err != nil {
 		return nil, c.notFound(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -178,6 +179,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	if items == nil {
 		items = []objects.Object{}
 	}
+	if !reveal(r) {
+		for i, o := range items {
+			items[i] = secrets.Mask(o)
+		}
+	}
 	writeJSON(w, http.StatusOK, List{APIVersion: "v1", Kind: "List", Metadata: ListMeta{ResourceVersion: strconv.FormatUint(rv, 10)}, Items: items})
 }
 
@@ -215,8 +221,15 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	if !reveal(r) {
+		o = secrets.Mask(o)
+	}
 	writeJSON(w, http.StatusOK, o)
 }
+
+// reveal: the client asked for Secret values (?reveal=true: the agent, and
+// `reconcile get secret X --reveal`); every other answer masks them.
+func reveal(r *http.Request) bool { return r.URL.Query().Get("reveal") == "true" }
 
 // apiError is the body of every error answer.
 type apiError struct {

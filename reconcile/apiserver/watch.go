@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -31,6 +32,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		kind = k.Kind
 	}
 	node := q.Get("node")
+	show := reveal(r)
 	events, err := s.Store.Watch(r.Context(), rv)
 	if errors.Is(err, store.ErrGone) {
 		writeError(w, http.StatusGone, err)
@@ -53,6 +55,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		}
 		if node != "" && !boundTo(ev.Object, node) {
 			continue
+		}
+		if !show {
+			ev.Object = secrets.Mask(ev.Object) // a copy: ev.Object is shared by every watcher
 		}
 		if err := enc.Encode(ev); err != nil {
 			return

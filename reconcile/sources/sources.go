@@ -10,6 +10,9 @@ import (
 	"sync"
 	"time"
 
+	"filippo.io/age"
+	corev1 "k8s.io/api/core/v1"
+
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -41,6 +44,11 @@ type Manager struct {
 	// applier remembers what it compared last time, so a commit that
 	// changes one file re-plans one object, not every object.
 	applier *reconcile.Applier
+	// identities decrypt "age:" Secret values (SetIdentities).
+	identities []age.Identity
+	// decrypted: the plaintext copies of the last commits' Secrets (decrypt.go).
+	decryptMu sync.Mutex
+	decrypted map[*corev1.Secret]*corev1.Secret
 }
 
 // New prepares the sources; a local repo that cannot be opened fails here.
@@ -177,12 +185,14 @@ func (r *runner) syncOnce(ctx context.Context) error {
 	r.lastTried = snap.Commit
 	r.rt.attempted(snap)
 	res := r.m.validator.Validate(snap.Files)
-	out, err := r.m.applier.Apply(r.info(), r.commitInfo(snap), r.moved.apply(desired(res), r.cfg.Namespace), errorStrings(res.Errors), reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	want, errs := r.m.decryptSecrets(res)
+	errs = append(errorStrings(res.Errors), errs...)
+	out, err := r.m.applier.Apply(r.info(), r.commitInfo(snap), r.moved.apply(want, r.cfg.Namespace), errs, reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
 	if err != nil {
 		return err
 	}
-	if len(res.Errors) > 0 {
-		r.m.log.Warn("commit rejected: nothing applied, the last good commit keeps running", "source", r.name, "commit", short(snap.Commit), "errors", len(res.Errors), "first", res.Errors[0].Error())
+	if len(errs) > 0 {
+		r.m.log.Warn("commit rejected: nothing applied, the last good commit keeps running", "source", r.name, "commit", short(snap.Commit), "errors", len(errs), "first", errs[0])
 		return nil
 	}
 	r.rt.applied(snap)
@@ -197,14 +207,6 @@ func (r *runner) info() reconcile.SourceInfo {
 
 func commitInfo(s *gitsync.Snapshot) reconcile.CommitInfo {
 	return reconcile.CommitInfo{Hash: s.Commit, Author: s.Author, Message: s.Message, Time: s.Time}
-}
-
-func desired(res schema.Result) []reconcile.Desired {
-	out := make([]reconcile.Desired, 0, len(res.Manifests))
-	for _, m := range res.Manifests {
-		out = append(out, reconcile.Desired{Object: m.Object, Path: m.Path})
-	}
-	return out
 }
 
 func errorStrings(errs []schema.Error) []string {

@@ -20,6 +20,10 @@ var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction 
 type Options struct {
 	// History is how many events Watch can replay; 10,000 when zero.
 	History int
+	// EncryptionKey (16, 24 or 32 bytes: AES) encrypts the data on disk with
+	// Badger's own encryption, so Secrets are kept encrypted at rest. A store
+	// created with a key opens only with that key.
+	EncryptionKey []byte
 }
 
 const defaultHistory = 10000
@@ -54,6 +58,11 @@ func OpenWith(dir string, o Options) (*Store, error) {
 			WithValueThreshold(256).
 			WithMemTableSize(128 << 20).
 			WithValueLogFileSize(256 << 20)
+	}
+	if len(o.EncryptionKey) > 0 {
+		// Badger requires a block index cache with encryption; 64 MiB holds
+		// the indexes of a large store. Keys rotate every 10 days (default).
+		opts = opts.WithEncryptionKey(o.EncryptionKey).WithIndexCacheSize(64 << 20)
 	}
 	opts = opts.WithDetectConflicts(false).WithLogger(quietLogger{}).WithNumVersionsToKeep(1)
 	db, err := badger.Open(opts)

@@ -1,0 +1,52 @@
+package main
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+)
+
+// storeKeyFile holds the AES-256 key Badger encrypts the store with, so
+// Secrets (and everything else) are encrypted at rest. Back it up with the
+// data directory: the store cannot be read without it.
+const storeKeyFile = "store.key"
+
+// openStore opens DATA/store encrypted with DATA/store.key, creating the
+// key with a new store. A store made before encryption existed (no key
+// file) keeps opening unencrypted, with a warning: Badger cannot encrypt an
+// existing store in place.
+func openStore(data string, log *slog.Logger) (*store.Store, error) {
+	dir := filepath.Join(data, "store")
+	keyPath := filepath.Join(data, storeKeyFile)
+	key, err := os.ReadFile(keyPath)
+	switch {
+	case err == nil:
+		if len(key) != 32 {
+			return nil, fmt.Errorf("%s has %d bytes, want 32: restore it from a backup (the store cannot be read without it)", keyPath, len(key))
+		}
+	case errors.Is(err, os.ErrNotExist):
+		if _, serr := os.Stat(dir); serr == nil {
+			log.Warn("the store is not encrypted at rest (made before store encryption): to encrypt it, move "+dir+" away and let git re-apply", "key", keyPath)
+			return store.Open(dir)
+		}
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(keyPath, key, 0o600); err != nil {
+			return nil, fmt.Errorf("write the store key: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("read the store key: %w", err)
+	}
+	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key})
+	if err != nil {
+		return nil, fmt.Errorf("%w (the store is encrypted with %s: is it the key this store was made with?)", err, keyPath)
+	}
+	return st, nil
+}

@@ -428,7 +428,8 @@ func TestE2EServiceProxy(t *testing.T) {
 			got, err := n.hits("http://"+clusterIP+"/", 30)
 			if err != nil || got["FAILED"] > 0 || len(got) != replicas {
 				eps, _ := n.cli("get", "endpoints", "web", "-n", "e2e")
-				return fmt.Errorf("30 requests reached %v (%v); endpoints now:\n%s", got, err, eps)
+				pods, _ := n.cli("get", "pods", "-n", "e2e", "-o", "wide")
+				return fmt.Errorf("30 requests reached %v (%v); endpoints now:\n%s\npods:\n%s", got, err, eps, pods)
 			}
 			return nil
 		})

@@ -32,6 +32,9 @@ type evaluator struct {
 	// maxEvaluatorUses so that what CUE interns (labels of user data)
 	// cannot grow without bound in a long-running controller.
 	uses int
+	// policy is the tree's policy/*.cue compiled in ctx (policy.go); nil
+	// without one.
+	policy *compiledPolicy
 }
 
 const maxEvaluatorUses = 200_000
@@ -116,6 +119,9 @@ func (e *evaluator) checkDocument(file string, d *document) (Manifest, []Error) 
 	}
 	if err := u.Validate(cue.Concrete(true)); err != nil {
 		return Manifest{}, e.valueOf(d).errors(file, err, e.kinds[kind])
+	}
+	if errs := e.checkPolicy(file, kind, d, u); len(errs) > 0 {
+		return Manifest{}, errs
 	}
 	o, err := e.decode(kind, d)
 	if err != nil {

@@ -93,8 +93,9 @@ func (v *Validator) put(e *evaluator) {
 	}
 }
 
-// cacheKey identifies a file's content at a path.
-type cacheKey struct{ path, hash string }
+// cacheKey identifies a file's content at a path, checked under a policy
+// (the hash of the tree's policy files, "" without).
+type cacheKey struct{ path, hash, policy string }
 
 // cached is a file's result and the Validate call that last saw it.
 type cached struct {
@@ -103,9 +104,24 @@ type cached struct {
 }
 
 // Validate checks every file and reports every error at once. Files that
-// are not .yaml, .yml, .json or .cue are ignored.
+// are not .yaml, .yml, .json or .cue are ignored. Files policy/*.cue are
+// policy, not manifests: each object is also unified with the policy of
+// its kind (policy.go).
 func (v *Validator) Validate(files []File) Result {
-	results := make([]fileResult, len(files))
+	policyErrs := nestedPolicyErrors(files)
+	files, ps := splitPolicy(files)
+	policyHash := ""
+	if ps != nil {
+		policyHash = ps.hash
+		e := v.get()
+		errs := e.setPolicy(ps)
+		v.put(e)
+		if len(errs) > 0 {
+			policyErrs = append(policyErrs, errs...)
+			ps, policyHash = nil, "" // reported; check the manifests without it
+		}
+	}
+	results := make([]fileResult, len(files), len(files)+1)
 	var todo []int
 	v.mu.Lock()
 	v.gen++
@@ -119,7 +135,7 @@ func (v *Validator) Validate(files []File) Result {
 		if f.Hash == "" {
 			f.Hash = GitBlobHash(f.Data)
 		}
-		k := cacheKey{f.Path, f.Hash}
+		k := cacheKey{f.Path, f.Hash, policyHash}
 		if c, ok := v.cache[k]; ok {
 			results[i] = c.fileResult
 			c.gen = gen
@@ -130,13 +146,13 @@ func (v *Validator) Validate(files []File) Result {
 	}
 	v.mu.Unlock()
 
-	v.run(files, todo, results)
+	v.run(files, todo, results, ps)
 
 	// The cache keeps exactly the files of the latest tree, so its size
 	// follows the repository, not its history.
 	v.mu.Lock()
 	for _, i := range todo {
-		v.cache[cacheKey{files[i].Path, files[i].Hash}] = cached{results[i], gen}
+		v.cache[cacheKey{files[i].Path, files[i].Hash, policyHash}] = cached{results[i], gen}
 	}
 	for k, c := range v.cache {
 		if c.gen != gen {
@@ -144,6 +160,9 @@ func (v *Validator) Validate(files []File) Result {
 		}
 	}
 	v.mu.Unlock()
+	if len(policyErrs) > 0 {
+		results = append(results, fileResult{errors: policyErrs})
+	}
 	return assemble(results)
 }
 
@@ -171,7 +190,7 @@ func precheck(f *File) (fileResult, bool) {
 }
 
 // run validates files[todo] in parallel, one evaluator per worker.
-func (v *Validator) run(files []File, todo []int, results []fileResult) {
+func (v *Validator) run(files []File, todo []int, results []fileResult, ps *policySet) {
 	if len(todo) == 0 {
 		return
 	}
@@ -186,6 +205,7 @@ func (v *Validator) run(files []File, todo []int, results []fileResult) {
 			defer wg.Done()
 			e := v.get()
 			defer v.put(e)
+			e.setPolicy(ps) // compile errors were reported by Validate
 			for {
 				mu.Lock()
 				i := next

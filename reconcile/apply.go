@@ -24,6 +24,10 @@ type CommitInfo struct {
 	ForcedFrom string
 	// Rollback marks a commit applied by `reconcile rollback`.
 	Rollback bool
+	// Drift, when set, makes this a drift check of the applied commit
+	// rather than an apply (drift.go): DriftHeal re-applies what differs,
+	// DriftWarn only records it.
+	Drift DriftMode
 }
 
 // ApplyOptions are the source's pruning policy.
@@ -65,6 +69,8 @@ type SourceStatus struct {
 	// LastForcedPush is the last applied force-push: the ref moved from
 	// From (then applied) to To, which does not descend from it.
 	LastForcedPush *ForcedPush `json:"lastForcedPush,omitempty"`
+	// Drift counts changes made outside git to this source's objects.
+	Drift DriftStatus `json:"drift,omitzero"`
 }
 
 // ForcedPush records a ref that moved to a commit not descending from the
@@ -115,8 +121,10 @@ func (a *Applier) Apply(src SourceInfo, commit CommitInfo, desired []Desired, er
 		if err != nil {
 			return err
 		}
-		status.LastAttemptedCommit, status.LastAttemptedAt, status.LastAttemptedMessage = commit.Hash, now, commit.Message
-		status.FetchError, status.FetchErrorAt = "", time.Time{}
+		if commit.Drift == "" {
+			status.LastAttemptedCommit, status.LastAttemptedAt, status.LastAttemptedMessage = commit.Hash, now, commit.Message
+			status.FetchError, status.FetchErrorAt = "", time.Time{}
+		}
 		if len(errs) == 0 {
 			// Shared, read-only objects: the planner never modifies its
 			// inputs, and ownPlan copies the few the result hands out.
@@ -145,11 +153,19 @@ func (a *Applier) Apply(src SourceInfo, commit CommitInfo, desired []Desired, er
 			res.Status = status
 			return tx.PutMeta(statusKey(src.Name), status)
 		}
+		if commit.Drift != "" && !recordDrift(&status, commit.Drift, res.Plan, now) {
+			res.Status = status // no drift, or only reported (warn)
+			return tx.PutMeta(statusKey(src.Name), status)
+		}
 		if err := execute(tx, res.Plan, &res); err != nil {
 			return err
 		}
 		executed = true
 		res.Unchanged = res.Plan.Unchanged
+		if commit.Drift != "" { // repaired: the applied commit is unchanged
+			res.Status = status
+			return tx.PutMeta(statusKey(src.Name), status)
+		}
 		status.LastAppliedCommit, status.LastAppliedAt = commit.Hash, now
 		status.LastAppliedAuthor, status.LastAppliedMessage = commit.Author, commit.Message
 		status.Errors, status.Objects = nil, len(desired)

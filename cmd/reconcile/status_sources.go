@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
@@ -42,6 +43,7 @@ func printSourceExtras(w io.Writer, s sources.Status) {
 	} else {
 		fmt.Fprintf(w, "  pinned:    no\n")
 	}
+	printDrift(w, s)
 	if f := s.LastForcedPush; f != nil {
 		fmt.Fprintf(w, "  forced:    %s the ref moved from %s to %s, which does not descend from it (a force-push); applied\n",
 			f.At.Local().Format("2006-01-02 15:04:05"), short12(f.From), short12(f.To))
@@ -56,4 +58,25 @@ func byAuthor(a string) string {
 		return ""
 	}
 	return " — " + a
+}
+
+// printDrift shows how a source handles changes made outside git and what
+// it found.
+func printDrift(w io.Writer, s sources.Status) {
+	d := s.Drift
+	line := "heal (changes outside git are undone)"
+	if s.DriftMode == "warn" {
+		line = "warn (changes outside git are reported, not undone)"
+	}
+	fmt.Fprintf(w, "  drift:     %s; found %d, repaired %d\n", line, d.Found, d.Repaired)
+	if l := d.Last; l != nil {
+		what := "repaired"
+		if !l.Repaired {
+			what = "not repaired"
+		}
+		fmt.Fprintf(w, "  last drift: %s %s: %s (%s)\n", l.At.Local().Format("2006-01-02 15:04:05"), l.Object, l.Change, what)
+	}
+	if len(d.Unrepaired) > 0 {
+		fmt.Fprintf(w, "  differs from git now: %s\n", strings.Join(d.Unrepaired, ", "))
+	}
 }

@@ -59,6 +59,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
+	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
 	return s.auth(mux)
 }
 

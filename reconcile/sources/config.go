@@ -18,6 +18,7 @@ import (
 	"cuelang.org/go/encoding/yaml"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/reconcile"
 )
 
 // configSchema is the schema of the controller's config file.
@@ -44,6 +45,7 @@ type fileSource struct {
 	Namespace  string `json:"namespace"`
 	Prune      bool   `json:"prune"`
 	AllowEmpty bool   `json:"allowEmpty"`
+	Drift      string `json:"drift"`
 	Webhook    struct {
 		SecretFile string `json:"secretFile"`
 	} `json:"webhook"`
@@ -205,7 +207,7 @@ func (fc fileConfig) sources(file string, doc cue.Value, cacheDir string) ([]Con
 				Verify: gitsync.Verification{Mode: gitsync.VerifyMode(s.Verify.Mode), OpenPGPKeyFiles: keys,
 					SSHAllowedSignersFile: rel(s.Verify.SSHAllowedSigners)},
 			},
-			Prune: s.Prune, AllowEmpty: s.AllowEmpty,
+			Prune: s.Prune, AllowEmpty: s.AllowEmpty, Drift: reconcile.DriftMode(s.Drift),
 			Namespace: s.Namespace, WebhookSecretFile: rel(s.Webhook.SecretFile),
 		})
 	}

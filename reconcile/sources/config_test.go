@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/reconcile"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -34,6 +35,7 @@ sources:
     url: ./desired
     prune: false
     allowEmpty: true
+    drift: warn
 `
 	cueCfg := `
 sources: [{
@@ -51,17 +53,18 @@ sources: [{
 	url: "./desired"
 	prune: false
 	allowEmpty: true
+	drift: "warn"
 }]
 `
 	want := []Config{{
 		Config: gitsync.Config{Name: "apps", URL: "https://git.example.com/ops/apps.git", Ref: ">=1.2.0 <2.0.0", Path: "prod",
 			PollInterval: 30 * time.Second, TokenFile: "/etc/reconcile/secrets/token", CacheDir: "/cache",
 			Verify: gitsync.Verification{Mode: gitsync.VerifyTag, OpenPGPKeyFiles: []string{"/etc/reconcile/keys/release.asc"}, SSHAllowedSignersFile: "/etc/reconcile/keys/allowed_signers"}},
-		Prune: true, Namespace: "apps", WebhookSecretFile: "/etc/reconcile/hook",
+		Prune: true, Namespace: "apps", WebhookSecretFile: "/etc/reconcile/hook", Drift: reconcile.DriftHeal,
 	}, {
 		Config: gitsync.Config{Name: "local", URL: "/etc/reconcile/desired", CacheDir: "/cache",
 			Verify: gitsync.Verification{Mode: gitsync.VerifyOff}},
-		AllowEmpty: true,
+		AllowEmpty: true, Drift: reconcile.DriftWarn,
 	}}
 	for file, data := range map[string]string{"/etc/reconcile/controller.yaml": yamlCfg, "/etc/reconcile/controller.cue": cueCfg} {
 		got, err := ParseConfig(file, []byte(data), "/cache")

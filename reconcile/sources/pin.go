@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
@@ -30,6 +31,11 @@ type pinState struct {
 	snap *gitsync.Snapshot
 	// pending is the newest commit at the ref while pinned (fetched, not applied).
 	pending *gitsync.Snapshot
+	// driftCheck asks the loop to check the applied commit against the
+	// store (drift.go); driftRun says the current fetch serves such a check
+	// (both live here as the loop's fetch consumes them).
+	driftCheck atomic.Bool
+	driftRun   bool
 }
 
 // getPin returns the stored pin of a source (nil: not pinned).
@@ -47,6 +53,7 @@ func getPin(st *store.Store, source string) (*Pin, error) {
 // commit, which the loop applies once and then finds unchanged.
 func (r *runner) pinnedFetch(fetch func(context.Context) (*gitsync.Snapshot, error)) func(context.Context) (*gitsync.Snapshot, error) {
 	return func(ctx context.Context) (*gitsync.Snapshot, error) {
+		r.startDriftRun() // drift.go
 		snap, err := fetch(ctx)
 		pin, perr := getPin(r.m.st, r.name)
 		if perr != nil {
@@ -79,12 +86,17 @@ func (r *runner) commitInfo(snap *gitsync.Snapshot) reconcile.CommitInfo {
 	ci := commitInfo(snap)
 	r.pin.mu.Lock()
 	ci.Rollback = r.pin.snap != nil && r.pin.snap.Commit == snap.Commit
+	driftRun := r.pin.driftRun
 	r.pin.mu.Unlock()
-	if ci.Rollback {
+	st, err := reconcile.GetSourceStatus(r.m.st, r.name)
+	if err != nil {
 		return ci
 	}
-	st, err := reconcile.GetSourceStatus(r.m.st, r.name)
-	if err != nil || st.LastAppliedCommit == "" || st.LastAppliedCommit == snap.Commit {
+	if driftRun && st.LastAppliedCommit == snap.Commit && len(st.Errors) == 0 {
+		ci.Rollback, ci.Drift = false, r.driftMode()
+		return ci
+	}
+	if ci.Rollback || st.LastAppliedCommit == "" || st.LastAppliedCommit == snap.Commit {
 		return ci
 	}
 	descends, known, err := r.src.Descends(snap.Commit, st.LastAppliedCommit)

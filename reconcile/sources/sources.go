@@ -33,6 +33,9 @@ type Config struct {
 	Namespace string
 	// WebhookSecretFile holds the secret of POST /hooks/<name>; "" = no webhook.
 	WebhookSecretFile string
+	// Drift is what to do when objects of this source are changed outside
+	// git: heal (the default, also for "") or warn (drift.go).
+	Drift reconcile.DriftMode
 }
 
 // Manager runs every source.
@@ -88,6 +91,11 @@ func (m *Manager) Names() []string {
 // Run syncs every source until ctx ends.
 func (m *Manager) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		m.watchDrift(ctx) // drift.go
+	}()
 	for _, r := range m.runners {
 		wg.Add(1)
 		go func() {

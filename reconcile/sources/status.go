@@ -37,6 +37,8 @@ type Status struct {
 	// not applied.
 	PendingCommit        string `json:"pendingCommit,omitempty"`
 	PendingCommitMessage string `json:"pendingCommitMessage,omitempty"`
+	// DriftMode is heal or warn (see SourceStatus.Drift for what was found).
+	DriftMode reconcile.DriftMode `json:"driftMode"`
 }
 
 // runtimeStatus is what a runner learned that the store does not hold.
@@ -74,6 +76,7 @@ func (r *runner) status() (Status, error) {
 	if s.URL == "" { // not synced yet
 		s.URL, s.Ref, s.Path = cfg.URL, cfg.Ref, cfg.Path
 	}
+	s.DriftMode = r.driftMode()
 	pin, err := getPin(r.m.st, r.name)
 	if err != nil {
 		return Status{}, err

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// onlyContainer returns the ID of the one running managed container.
+func onlyContainer(t *testing.T) (string, error) {
+	ps := psContainers(t)
+	if len(ps) != 1 {
+		return "", fmt.Errorf("%d managed containers run, want 1", len(ps))
+	}
+	for id := range ps {
+		return id, nil
+	}
+	return "", nil
+}
+
+// Containers removed or stopped by hand in Podman come back (the agent's
+// job, as the kubelet's), and a git-managed object changed through the API
+// is put back as git has it and counted in `reconcile status`.
+func TestDriftIsRepairedE2E(t *testing.T) {
+	const v1 = "localhost/reconcile-hello:v1"
+	c := newPlainCluster(t, baseFiles(1, v1))
+	c.waitRunning(1, v1)
+
+	for _, how := range [][]string{{"rm", "-f"}, {"stop", "-t", "0"}} {
+		before, err := onlyContainer(t)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := podmanCmd(append(how, before)...); err != nil {
+			t.Fatal(err)
+		}
+		c.eventually(60*time.Second, "container restored after podman "+how[0], func() error {
+			id, err := onlyContainer(t)
+			if err != nil {
+				return err
+			}
+			if how[0] == "rm" && id == before {
+				return fmt.Errorf("still the removed container %.12s", id)
+			}
+			return nil
+		})
+		c.waitRunning(1, v1)
+	}
+
+	// Through the API: scale the git-managed Deployment by hand.
+	api := apiclient.New("http://"+c.server, "")
+	ctx := context.Background()
+	key := objects.Key{Kind: "Deployment", Namespace: "e2e", Name: "web"}
+	o, err := api.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := o.(*appsv1.Deployment)
+	three := int32(3)
+	d.Spec.Replicas = &three
+	if _, err := api.Replace(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	c.eventually(30*time.Second, "the hand edit repaired", func() error {
+		s := c.sourceStatus()
+		if s.Drift.Repaired < 1 || s.Drift.Last == nil {
+			return fmt.Errorf("drift %+v", s.Drift)
+		}
+		if s.Drift.Last.Object != key.String() || s.Drift.Last.Change != "spec.replicas is 3, git has 1" {
+			return fmt.Errorf("last drift %+v", s.Drift.Last)
+		}
+		return nil
+	})
+	o, err = api.Get(ctx, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := *o.(*appsv1.Deployment).Spec.Replicas; r != 1 {
+		t.Errorf("replicas after heal: %d", r)
+	}
+	c.waitRunning(1, v1)
+	text, err := c.run("status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"drift:     heal", "repaired 1", "last drift:", "Deployment/e2e/web: spec.replicas is 3, git has 1 (repaired)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("status lacks %q:\n%s", want, text)
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package sources
+
+import (
+	"context"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// DriftCheckInterval is how often every source's applied commit is checked
+// against the store, besides the checks store events trigger at once.
+var DriftCheckInterval = time.Minute
+
+// driftDebounce gathers the events of one hand edit (or of the applier's
+// own writes) into one check.
+const driftDebounce = 200 * time.Millisecond
+
+// driftMode is the source's drift handling (heal unless warn is asked for).
+func (r *runner) driftMode() reconcile.DriftMode {
+	if r.cfg.Drift == reconcile.DriftWarn {
+		return reconcile.DriftWarn
+	}
+	return reconcile.DriftHeal
+}
+
+// startDriftRun runs in the loop's fetch: a requested drift check forgets
+// the last tried commit, so the loop validates and plans the applied commit
+// again; commitInfo then marks the apply as a drift check. The planner's
+// memo is sound for this (an object changed through the API has a new
+// resourceVersion and generation, so it is compared again).
+func (r *runner) startDriftRun() {
+	run := r.pin.driftCheck.Swap(false)
+	r.pin.mu.Lock()
+	r.pin.driftRun = run
+	r.pin.mu.Unlock()
+	if run {
+		r.lastTried = ""
+	}
+}
+
+func (r *runner) requestDriftCheck() {
+	r.pin.driftCheck.Store(true)
+	r.src.Trigger()
+}
+
+// watchDrift follows the store: a change to an object a source owns
+// (carrying its source annotation) that is more than a status update asks
+// that source for a drift check; every DriftCheckInterval all sources are
+// checked. The applier's own writes cause a check that finds nothing.
+func (m *Manager) watchDrift(ctx context.Context) {
+	tick := time.NewTicker(DriftCheckInterval)
+	defer tick.Stop()
+	seen := map[objects.Key]string{} // what a status-only update keeps
+	for ctx.Err() == nil {
+		events, err := m.st.Watch(ctx, m.st.ResourceVersion())
+		if err != nil {
+			m.log.Warn("drift watch failed; retrying in 1s", "err", err)
+			sleepCtx(ctx, time.Second)
+			continue
+		}
+		dirty := map[*runner]bool{}
+		var debounce <-chan time.Time
+	follow:
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case ev, ok := <-events:
+				if !ok {
+					break follow // the watch ended (too slow): start a new one
+				}
+				if r := m.driftEvent(ev, seen); r != nil {
+					dirty[r] = true
+					if debounce == nil {
+						debounce = time.After(driftDebounce)
+					}
+				}
+			case <-debounce:
+				for r := range dirty {
+					r.requestDriftCheck()
+				}
+				dirty, debounce = map[*runner]bool{}, nil
+			case <-tick.C:
+				for _, r := range m.runners {
+					r.requestDriftCheck()
+				}
+			}
+		}
+	}
+}
+
+// driftEvent returns the source whose object an event changed beyond its
+// status, or nil.
+func (m *Manager) driftEvent(ev store.Event, seen map[objects.Key]string) *runner {
+	o := ev.Object
+	if o == nil {
+		return nil
+	}
+	r := m.runners[o.GetAnnotations()[objects.AnnotationSource]]
+	if r == nil {
+		return nil
+	}
+	key := objects.KeyOf(o)
+	if ev.Type == store.Deleted {
+		delete(seen, key)
+		return r
+	}
+	// A status update keeps the generation, labels and annotations.
+	mark := driftMark(o)
+	prev, known := seen[key]
+	seen[key] = mark
+	if known && prev == mark {
+		return nil
+	}
+	return r
+}
+
+// driftMark is what a status-only update leaves as it was: uid,
+// generation (raised by every spec change), labels and annotations.
+func driftMark(o objects.Object) string {
+	parts := []string{string(o.GetUID()), strconv.FormatInt(o.GetGeneration(), 10)}
+	for k, v := range o.GetLabels() {
+		parts = append(parts, "l:"+k+"="+v)
+	}
+	for k, v := range o.GetAnnotations() {
+		parts = append(parts, "a:"+k+"="+v)
+	}
+	sort.Strings(parts[2:])
+	return strings.Join(parts, "\x00")
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

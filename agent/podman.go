@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -243,6 +244,14 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 		s.Mounts = append(s.Mounts, spec.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, Options: opts})
 	}
 	created, err := containers.CreateWithSpec(c, s, nil)
+	if err != nil && strings.Contains(err.Error(), "cgroup is not set") {
+		// The pod's infra container is not running (its start failed or
+		// it died), so the pod has no cgroup yet: start the pod and try
+		// once more, rather than back off on a pod that can never work.
+		if _, serr := pods.Start(c, cfg.Pod, nil); serr == nil {
+			created, err = containers.CreateWithSpec(c, s, nil)
+		}
+	}
 	if err != nil {
 		return "", withReason(ErrRunContainer, "creating container %s: %v", cfg.Name, err)
 	}

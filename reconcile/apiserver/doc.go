@@ -7,6 +7,7 @@
 //	GET  /healthz
 //	GET  /api/v1/{plural}[?namespace=NS][&node=NODE]   a List with items and metadata.resourceVersion
 //	GET  /api/v1/{plural}/{name}[?namespace=NS]        one object
+//	PUT  /api/v1/{plural}/{name}[?namespace=NS]        replace an object (kubectl replace; replace.go)
 //	GET  /api/v1/watch?resourceVersion=RV[&kind=K][&node=NODE]
 //	                                                   a stream of JSON watch events, one per line
 //	POST /api/v1/nodes                                 register a node (create or replace its status)
@@ -16,6 +17,9 @@
 //	POST /api/v1/events                                record an event (agents)
 //	GET  /api/v1/sources                               status of every git source
 //	POST /api/v1/sync[?source=NAME]                    fetch now
+//	GET  /api/v1/history[?source=NAME]                 applied commits, newest first (history.go)
+//	POST /api/v1/rollback?commit=C[&source=NAME]       apply an earlier commit and pin the source
+//	POST /api/v1/resume[?source=NAME]                  unpin: follow the ref again
 //	POST /hooks/{source}                               webhook from a git host: fetch now (hooks.go)
 //
 // The server listens on 127.0.0.1:7420 by default. On any address beyond

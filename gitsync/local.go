@@ -158,10 +158,19 @@ func (l *localRepo) resolve(ref string) (*object.Commit, error) {
 	return r.commit, err
 }
 
-// resolveTarget finds what a ref names: HEAD for "", the highest matching
-// tag for a semver range, else a branch, a tag, then a full or short commit
+// resolveTarget finds what a ref names: HEAD for "" or "HEAD", the highest
+// matching tag for a semver range, else a branch, a tag, a remote-tracking
+// branch (origin/main), a revision with ~ or ^, then a full or short commit
 // hash.
 func (l *localRepo) resolveTarget(ref string) (resolved, error) {
+	if strings.ContainsAny(ref, "~^") && !strings.HasPrefix(ref, "~") && !strings.HasPrefix(ref, "^") {
+		// A revision such as HEAD~1 or main^ (`reconcile diff --base HEAD~1`);
+		// a semver range starts with ~ or ^ instead.
+		if h, err := l.repo.ResolveRevision(plumbing.Revision(ref)); err == nil {
+			c, err := peelToCommit(l.storage, *h, ref)
+			return resolved{target: *h, commit: c}, err
+		}
+	}
 	if IsSemverRange(ref) {
 		var tags []string
 		if iter, err := l.repo.Tags(); err == nil {
@@ -179,7 +188,7 @@ func (l *localRepo) resolveTarget(ref string) (resolved, error) {
 		c, err := peelToCommit(l.storage, h, what)
 		return resolved{target: h, commit: c, isTag: isTag}, err
 	}
-	if ref == "" {
+	if ref == "" || ref == "HEAD" {
 		head, err := l.repo.Reference(plumbing.HEAD, true)
 		if err != nil {
 			target := "HEAD"

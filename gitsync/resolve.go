@@ -24,7 +24,8 @@ func candidateRefs(ref string) []plumbing.ReferenceName {
 	if strings.HasPrefix(ref, "refs/") {
 		return []plumbing.ReferenceName{plumbing.ReferenceName(ref)}
 	}
-	return []plumbing.ReferenceName{plumbing.NewBranchReferenceName(ref), plumbing.NewTagReferenceName(ref)}
+	// refs/remotes/ last: CI checkouts have origin/main, not main.
+	return []plumbing.ReferenceName{plumbing.NewBranchReferenceName(ref), plumbing.NewTagReferenceName(ref), plumbing.ReferenceName("refs/remotes/" + ref)}
 }
 
 // refNotFound is the error for a ref that is no branch, tag or commit. It

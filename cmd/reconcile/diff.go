@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -42,6 +43,14 @@ Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 w
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			plan, err := f.plan(cmd.Context(), g, args)
+			var bad *invalidTree
+			if errors.As(err, &bad) && (f.output == "markdown" || f.output == "md") {
+				// A pull-request comment says why the change cannot deploy.
+				if werr := bad.markdown(cmd.OutOrStdout()); werr != nil {
+					return werr
+				}
+				return &exitError{code: 1, err: err}
+			}
 			if err != nil {
 				return err
 			}
@@ -128,11 +137,7 @@ func loadRef(v *schema.Validator, repo, ref, path string) ([]reconcile.Desired, 
 func validated(v *schema.Validator, files []schema.File, where string) ([]reconcile.Desired, error) {
 	res := v.Validate(files)
 	if len(res.Errors) > 0 {
-		msg := fmt.Sprintf("%s is invalid:", where)
-		for _, e := range res.Errors {
-			msg += "\n  " + e.Error()
-		}
-		return nil, errors.New(msg)
+		return nil, &invalidTree{where: where, errs: res.Errors}
 	}
 	out := make([]reconcile.Desired, 0, len(res.Manifests))
 	for _, m := range res.Manifests {
@@ -142,3 +147,30 @@ func validated(v *schema.Validator, files []schema.File, where string) ([]reconc
 }
 
 var _ = objects.KeyOf
+
+// invalidTree: a tree with schema or policy errors; the controller would
+// refuse the commit.
+type invalidTree struct {
+	where string
+	errs  []schema.Error
+}
+
+func (e *invalidTree) Error() string {
+	msg := fmt.Sprintf("%s is invalid:", e.where)
+	for _, se := range e.errs {
+		msg += "\n  " + se.Error()
+	}
+	return msg
+}
+
+// markdown writes the errors as a pull-request comment body.
+func (e *invalidTree) markdown(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### reconcile plan\n\n**The change cannot deploy: %d error(s).** The controller would refuse this commit and keep running the last good one.\n\n```\n", len(e.errs))
+	for _, se := range e.errs {
+		b.WriteString(strings.ReplaceAll(se.Error(), "```", "`\u200b``") + "\n")
+	}
+	b.WriteString("```\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/storer"
@@ -56,24 +58,43 @@ func (s *Source) SnapshotOf(ctx context.Context, commit string) (*Snapshot, erro
 }
 
 // Descends reports whether commit is ancestor or a descendant of it, i.e.
-// whether moving the ref from ancestor to commit was a fast-forward. known
-// is false when the history needed is not here (a shallow remote cache):
-// then nothing can be said and the move is not called a force-push.
-func (s *Source) Descends(commit, ancestor string) (descends, known bool, err error) {
+// whether moving the ref from ancestor to commit was a fast-forward. A
+// remote source's cache is shallow (fetches have depth 1): when the answer
+// lies beyond it, Descends fetches every branch and tag in full once and
+// asks again. known is false when the history still does not tell (the old
+// commit is gone from the server): then the move is not called a
+// force-push.
+func (s *Source) Descends(ctx context.Context, commit, ancestor string) (descends, known bool, err error) {
 	if commit == ancestor {
 		return true, true, nil
 	}
 	s.fetchMu.Lock()
 	defer s.fetchMu.Unlock()
-	var st storer.EncodedObjectStorer
 	if s.local != nil {
-		st = s.local.storage
-	} else {
-		if err := s.remote.open(); err != nil {
-			return false, false, err
-		}
-		st = s.remote.storage
+		return descendsIn(s.local.storage, commit, ancestor, true)
 	}
+	if err := s.remote.open(); err != nil {
+		return false, false, err
+	}
+	d, k, err := descendsIn(s.remote.storage, commit, ancestor, false)
+	if k || err != nil {
+		return d, k, err
+	}
+	auth, err := s.remote.auth()
+	if err != nil {
+		return false, false, err
+	}
+	opts := &git.FetchOptions{RemoteName: "origin", RefSpecs: []config.RefSpec{"+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"},
+		Depth: fullDepth, Tags: git.NoTags, Auth: auth, Force: true}
+	if err := s.remote.repo.FetchContext(ctx, opts); err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
+		return false, false, s.remote.explain("fetching the history of", err)
+	}
+	return descendsIn(s.remote.storage, commit, ancestor, false)
+}
+
+// descendsIn answers Descends from one object store; missingIsKnown says a
+// missing old commit means it was dropped (a full local repository).
+func descendsIn(st storer.EncodedObjectStorer, commit, ancestor string, missingIsKnown bool) (bool, bool, error) {
 	get := func(h string) (*object.Commit, error) { return object.GetCommit(st, plumbing.NewHash(h)) }
 	c, err := get(commit)
 	if err != nil {
@@ -83,7 +104,7 @@ func (s *Source) Descends(commit, ancestor string) (descends, known bool, err er
 	if errors.Is(err, plumbing.ErrObjectNotFound) {
 		// The old commit is gone from the repo (garbage-collected after a
 		// force-push) or was never fetched into a shallow cache.
-		return false, s.local != nil, nil
+		return false, missingIsKnown, nil
 	}
 	if err != nil {
 		return false, false, err

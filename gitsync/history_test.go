@@ -30,7 +30,7 @@ func TestSnapshotOfAndDescendsLocal(t *testing.T) {
 	}
 	check := func(commit, ancestor string, wantDescends, wantKnown bool) {
 		t.Helper()
-		d, k, err := s.Descends(commit, ancestor)
+		d, k, err := s.Descends(context.Background(), commit, ancestor)
 		if err != nil || d != wantDescends || k != wantKnown {
 			t.Errorf("Descends(%.7s, %.7s) = %v, %v, %v; want %v, %v", commit, ancestor, d, k, err, wantDescends, wantKnown)
 		}
@@ -68,5 +68,46 @@ func TestSnapshotOfRemoteFetchesAMissingCommit(t *testing.T) {
 	}
 	if snap.Commit != c1 || string(snap.Files[0].Data) != "v1\n" {
 		t.Errorf("snapshot of c1: %s %v", snap.Commit, snap.Files)
+	}
+}
+
+// A force-push to a remote: the cache is shallow, so Descends fetches the
+// history it needs.
+func TestDescendsRemoteAfterForcePush(t *testing.T) {
+	r := gittest.NewRepo(t)
+	r.Write("a.yaml", "v1\n")
+	c1 := r.Commit("v1")
+	r.Write("a.yaml", "v2\n")
+	c2 := r.Commit("v2")
+	root := t.TempDir()
+	bare := filepath.Join(root, "repo.git")
+	gittest.Run(t, root, "clone", "-q", "--bare", r.Dir, bare)
+	srv := gittest.HTTPServer(t, root, "")
+	s, err := New(Config{Name: "web", URL: srv.URL + "/repo.git", Ref: "main", CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fetchAt := func(want string) {
+		t.Helper()
+		snap, err := s.Fetch(context.Background())
+		if err != nil || snap.Commit != want {
+			t.Fatalf("fetch: %v, %v; want %.7s", snap, err, want)
+		}
+	}
+	fetchAt(c2)
+	r.Write("a.yaml", "v3\n")
+	c3 := r.Commit("v3")
+	r.Git("push", "-q", bare, "main")
+	fetchAt(c3)
+	if d, k, err := s.Descends(context.Background(), c3, c2); err != nil || !d || !k {
+		t.Errorf("fast-forward c2 → c3: %v %v %v", d, k, err)
+	}
+	r.Git("reset", "-q", "--hard", c1)
+	r.Write("a.yaml", "rewritten\n")
+	c4 := r.Commit("rewritten")
+	r.Git("push", "-q", "--force", bare, "main")
+	fetchAt(c4)
+	if d, k, err := s.Descends(context.Background(), c4, c3); err != nil || d || !k {
+		t.Errorf("force-push c3 → c4: descends %v, known %v, %v; want false, true", d, k, err)
 	}
 }

@@ -99,7 +99,9 @@ func (r *runner) commitInfo(snap *gitsync.Snapshot) reconcile.CommitInfo {
 	if ci.Rollback || st.LastAppliedCommit == "" || st.LastAppliedCommit == snap.Commit {
 		return ci
 	}
-	descends, known, err := r.src.Descends(snap.Commit, st.LastAppliedCommit)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	descends, known, err := r.src.Descends(ctx, snap.Commit, st.LastAppliedCommit)
 	if err == nil && known && !descends {
 		ci.ForcedFrom = st.LastAppliedCommit
 		r.m.log.Warn("force-push: the ref moved to a commit that does not descend from the applied one; applying it",

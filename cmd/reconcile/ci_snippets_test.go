@@ -50,7 +50,6 @@ func ciShell(t *testing.T, dir, script string, vars ...string) (int, string) {
 	return 0, string(out)
 }
 
-
 func TestCIGitHubActionsSnippet(t *testing.T) {
 	needE2EBinary(t)
 	var wf struct {

@@ -18,7 +18,7 @@ import (
 
 type diffFlags struct {
 	repo, base, head, path, ref, source, output string
-	exitCode                                    bool
+	exitCode, preview                           bool
 }
 
 func newDiffCmd(g *globalFlags) *cobra.Command {
@@ -32,7 +32,11 @@ Offline, for pull-request review, with no server:
   reconcile diff --repo DIR --base REF --head REF [--path P]
 
 Against the live state of a running controller (the working tree DIR, or a committed --ref):
-  reconcile diff [--server URL] [DIR | --repo DIR --ref REF]
+  reconcile diff [--server URL] [DIR | --repo DIR --ref REF] [--preview]
+
+--preview adds where the new pods would be scheduled (the controllers' and the scheduler's own
+logic over the live nodes and pods, as nomad job plan does): per new workload, the nodes its pods
+go to, or why they fit on none.
 
 Secret values never appear: they show as a masked hash.
 
@@ -42,6 +46,9 @@ Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 w
   reconcile diff examples/demo --exit-code`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if f.preview && f.output == "json" {
+				return errors.New("--preview prints with -o text or markdown")
+			}
 			plan, err := f.plan(cmd.Context(), g, args)
 			var bad *invalidTree
 			if errors.As(err, &bad) && (f.output == "markdown" || f.output == "md") {
@@ -56,6 +63,11 @@ Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 w
 			}
 			if err := render(cmd.OutOrStdout(), plan, f.output); err != nil {
 				return err
+			}
+			if f.preview {
+				if err := f.renderPreview(cmd.Context(), g, cmd.OutOrStdout(), plan); err != nil {
+					return err
+				}
 			}
 			if len(plan.Errors) > 0 {
 				return &exitError{code: 1, err: fmt.Errorf("the plan has %d error(s)", len(plan.Errors))}
@@ -74,6 +86,7 @@ Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 w
 	cmd.Flags().StringVar(&f.source, "source", "", "live: the source whose objects may be pruned (default: the controller's only source)")
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, markdown or json")
 	cmd.Flags().BoolVar(&f.exitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
+	cmd.Flags().BoolVar(&f.preview, "preview", false, "live: also show which node each new pod would go to, or why none fits")
 	return cmd
 }
 

@@ -2,10 +2,16 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/preview"
 	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -65,3 +71,37 @@ func (f *diffFlags) livePlan(ctx context.Context, g *globalFlags, v *schema.Vali
 }
 
 var _ = gitsync.SnapshotAt
+
+// renderPreview appends the scheduling preview of plan on the live nodes
+// and pods (reconcile/preview).
+func (f *diffFlags) renderPreview(ctx context.Context, g *globalFlags, w io.Writer, plan reconcile.Plan) error {
+	if f.base != "" || f.head != "" {
+		return errors.New("--preview needs the live cluster: use it without --base/--head")
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	nodeObjs, _, err := c.List(ctx, "Node", "", nil)
+	if err != nil {
+		return err
+	}
+	podObjs, _, err := c.List(ctx, "Pod", "", nil)
+	if err != nil {
+		return err
+	}
+	nodes := make([]*corev1.Node, 0, len(nodeObjs))
+	for _, o := range nodeObjs {
+		nodes = append(nodes, o.(*corev1.Node))
+	}
+	pods := make([]*corev1.Pod, 0, len(podObjs))
+	for _, o := range podObjs {
+		pods = append(pods, o.(*corev1.Pod))
+	}
+	ws := preview.Plan(plan, nodes, pods, time.Now())
+	switch f.output {
+	case "markdown", "md":
+		return preview.RenderMarkdown(w, ws)
+	}
+	return preview.RenderText(w, ws)
+}

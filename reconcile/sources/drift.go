@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -33,7 +34,7 @@ func (r *runner) driftMode() reconcile.DriftMode {
 // again; commitInfo then marks the apply as a drift check. The planner's
 // memo is sound for this (an object changed through the API has a new
 // resourceVersion and generation, so it is compared again).
-func (r *runner) startDriftRun() {
+func (r *runner) startDriftRun() bool {
 	run := r.pin.driftCheck.Swap(false)
 	r.pin.mu.Lock()
 	r.pin.driftRun = run
@@ -41,6 +42,26 @@ func (r *runner) startDriftRun() {
 	if run {
 		r.lastTried = ""
 	}
+	return run
+}
+
+// driftSnapshot is the commit a drift check runs on: the fetched one, or
+// the applied one when the ref holds a commit already refused (invalid or
+// unsigned) or cannot be fetched, so drift is healed while the last good
+// commit keeps running.
+func (r *runner) driftSnapshot(ctx context.Context, snap *gitsync.Snapshot, err error) (*gitsync.Snapshot, error) {
+	st, serr := reconcile.GetSourceStatus(r.m.st, r.name)
+	if serr != nil || st.LastAppliedCommit == "" {
+		return snap, err
+	}
+	if err == nil && (snap.Commit == st.LastAppliedCommit || snap.Commit != st.LastAttemptedCommit || len(st.Errors) == 0) {
+		return snap, err // the applied commit, or a new one: the loop applies it
+	}
+	applied, aerr := r.src.SnapshotOf(ctx, st.LastAppliedCommit)
+	if aerr != nil {
+		return snap, err
+	}
+	return applied, nil
 }
 
 func (r *runner) requestDriftCheck() {

@@ -74,3 +74,23 @@ func TestDriftWarnReportsAndKeepsTheChange(t *testing.T) {
 		t.Errorf("value after c2: %q", v)
 	}
 }
+
+// An invalid newer commit keeps the last good one running; drift is healed
+// against that one.
+func TestDriftIsHealedWhileTheHeadIsInvalid(t *testing.T) {
+	repo := gittest.NewRepo(t)
+	repo.Write("cm.yaml", configMap("app", "one"))
+	c1 := repo.Commit("one")
+	h := newHarness(t, Config{Config: gitsync.Config{Name: "web", URL: repo.Dir}, Prune: true})
+	h.run()
+	h.waitStatus("web", "c1 applied", func(s Status) bool { return s.LastAppliedCommit == c1 })
+	repo.Write("bad.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {value: 1}\n")
+	bad := repo.Commit("bad")
+	h.waitStatus("web", "bad refused", func(s Status) bool { return s.LastAttemptedCommit == bad && len(s.Errors) > 0 })
+
+	h.editByHand("app", "by-hand")
+	s := h.waitStatus("web", "drift repaired", func(s Status) bool { return s.Drift.Repaired == 1 })
+	if v := h.configValue("app"); v != "one" || s.LastAppliedCommit != c1 {
+		t.Errorf("value %q, applied %.7s", v, s.LastAppliedCommit)
+	}
+}

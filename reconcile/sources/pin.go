@@ -53,8 +53,11 @@ func getPin(st *store.Store, source string) (*Pin, error) {
 // commit, which the loop applies once and then finds unchanged.
 func (r *runner) pinnedFetch(fetch func(context.Context) (*gitsync.Snapshot, error)) func(context.Context) (*gitsync.Snapshot, error) {
 	return func(ctx context.Context) (*gitsync.Snapshot, error) {
-		r.startDriftRun() // drift.go
+		driftRun := r.startDriftRun() // drift.go
 		snap, err := fetch(ctx)
+		if driftRun {
+			snap, err = r.driftSnapshot(ctx, snap, err)
+		}
 		pin, perr := getPin(r.m.st, r.name)
 		if perr != nil {
 			return nil, perr
@@ -92,7 +95,7 @@ func (r *runner) commitInfo(snap *gitsync.Snapshot) reconcile.CommitInfo {
 	if err != nil {
 		return ci
 	}
-	if driftRun && st.LastAppliedCommit == snap.Commit && len(st.Errors) == 0 {
+	if driftRun && st.LastAppliedCommit == snap.Commit {
 		ci.Rollback, ci.Drift = false, r.driftMode()
 		return ci
 	}

@@ -5,7 +5,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -62,6 +66,10 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	o.SetNamespace(ns)
+	if k := maskedKey(o); k != "" {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("Secret %s/%s: data %q holds the masked placeholder, not a value: get the Secret with ?reveal=true (reconcile get secret %s --reveal) before replacing it", ns, o.GetName(), k, o.GetName()))
+		return
+	}
 	err = s.Store.Update(func(tx *store.Tx) error { return tx.Update(o) })
 	switch {
 	case errors.Is(err, store.ErrNotFound):
@@ -79,5 +87,31 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, err)
 		return
 	}
+	if !reveal(r) {
+		stored = secrets.Mask(stored)
+	}
 	writeJSON(w, http.StatusOK, stored)
+}
+
+// maskedKey names a Secret value that is the placeholder secrets.Mask puts
+// in answers: writing it back would replace the real value with it.
+func maskedKey(o objects.Object) string {
+	s, ok := o.(*corev1.Secret)
+	if !ok {
+		return ""
+	}
+	masked := func(v string) bool {
+		return strings.HasPrefix(v, "(hidden: ") && strings.HasSuffix(v, " bytes; ask with --reveal)")
+	}
+	for k, v := range s.Data {
+		if masked(string(v)) {
+			return k
+		}
+	}
+	for k, v := range s.StringData {
+		if masked(v) {
+			return k
+		}
+	}
+	return ""
 }

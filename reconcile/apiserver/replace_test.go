@@ -71,3 +71,35 @@ func TestReplaceNeedsTheToken(t *testing.T) {
 		t.Errorf("wrong token: %v", err)
 	}
 }
+
+// A Secret read without reveal carries placeholders: writing them back is
+// refused, and the answer to a PUT masks values like every other answer.
+func TestReplaceSecretKeepsValuesHidden(t *testing.T) {
+	st, c := newTestServer(t, "")
+	ctx := context.Background()
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "db"}, Data: map[string][]byte{"password": []byte("canary-4711")}}
+	objects.SetTypeMeta(sec, "Secret")
+	if err := st.Update(func(tx *store.Tx) error { return tx.Create(sec) }); err != nil {
+		t.Fatal(err)
+	}
+	masked, err := c.Get(ctx, objects.KeyOf(sec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Replace(ctx, masked); err == nil || !strings.Contains(err.Error(), "masked placeholder") {
+		t.Errorf("writing back a masked Secret: %v", err)
+	}
+	edit := objects.Copy(masked).(*corev1.Secret)
+	edit.Data = map[string][]byte{"password": []byte("canary-0815")}
+	out, err := c.Replace(ctx, edit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := string(out.(*corev1.Secret).Data["password"]); strings.Contains(v, "canary") {
+		t.Errorf("the PUT answer shows the value: %q", v)
+	}
+	stored, _ := st.Get(objects.KeyOf(sec))
+	if v := string(stored.(*corev1.Secret).Data["password"]); v != "canary-0815" {
+		t.Errorf("stored %q", v)
+	}
+}

@@ -61,6 +61,9 @@ func (r *runner) driftSnapshot(ctx context.Context, snap *gitsync.Snapshot, err 
 	if aerr != nil {
 		return snap, err
 	}
+	r.rt.mu.Lock() // what was learned when it was applied (SnapshotOf checks no signature)
+	applied.SignedBy, applied.ResolvedRef = r.rt.signedBy, r.rt.resolvedRef
+	r.rt.mu.Unlock()
 	return applied, nil
 }
 
@@ -160,4 +163,19 @@ func sleepCtx(ctx context.Context, d time.Duration) {
 	case <-ctx.Done():
 	case <-time.After(d):
 	}
+}
+
+// logDrift logs what a drift check found (nothing when nothing drifted).
+func (r *runner) logDrift(out reconcile.ApplyResult) {
+	d := out.Status.Drift.Last
+	if d == nil || len(out.Plan.Changes) == 0 {
+		return
+	}
+	if d.Repaired {
+		r.m.log.Warn("drift repaired: objects changed outside git were put back as git has them", "source", r.name,
+			"objects", len(out.Plan.Changes), "object", d.Object, "change", d.Change)
+		return
+	}
+	r.m.log.Warn("drift found: objects differ from git (drift: warn, not reverted)", "source", r.name,
+		"objects", len(out.Plan.Changes), "object", d.Object, "change", d.Change)
 }

@@ -191,16 +191,23 @@ func (r *runner) syncOnce(ctx context.Context) error {
 		return nil
 	}
 	r.lastTried = snap.Commit
-	r.rt.attempted(snap)
+	ci := r.commitInfo(snap) // a rollback, a force-push or a drift check (pin.go)
+	if ci.Drift == "" {
+		r.rt.attempted(snap)
+	}
 	res := r.m.validator.Validate(snap.Files)
 	want, errs := r.m.decryptSecrets(res)
 	errs = append(errorStrings(res.Errors), errs...)
-	out, err := r.m.applier.Apply(r.info(), r.commitInfo(snap), r.moved.apply(want, r.cfg.Namespace), errs, reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	out, err := r.m.applier.Apply(r.info(), ci, r.moved.apply(want, r.cfg.Namespace), errs, reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
 	if err != nil {
 		return err
 	}
 	if len(errs) > 0 {
 		r.m.log.Warn("commit rejected: nothing applied, the last good commit keeps running", "source", r.name, "commit", short(snap.Commit), "errors", len(errs), "first", errs[0])
+		return nil
+	}
+	if ci.Drift != "" {
+		r.logDrift(out) // drift.go
 		return nil
 	}
 	r.rt.applied(snap)

@@ -70,6 +70,19 @@ func realIptables(b *testing.B) Exec {
 // fresh namespace; also reports the bare iptables-restore of the same
 // text in another fresh namespace, and their ratio.
 func BenchmarkFullSync10k(b *testing.B) {
+	for _, h := range hairpins {
+		b.Run(h.name, func(b *testing.B) { fullSync10k(b, h.opts) })
+	}
+}
+
+// hairpins: hairpin rules for every endpoint (kube-proxy's rules), or
+// only for the endpoints in this node's pod subnet (a /24 of the 20,000).
+var hairpins = []struct {
+	name string
+	opts Options
+}{{"hairpin=all", Options{}}, {"hairpin=local", Options{NodePodCIDR: "10.244.0.0/24"}}}
+
+func fullSync10k(b *testing.B, opts Options) {
 	svcs, eps := world(10000)
 	src := &memSource{svcs: svcs, eps: eps}
 	var sync, bare, syncCPU, bareCPU time.Duration
@@ -78,12 +91,12 @@ func BenchmarkFullSync10k(b *testing.B) {
 		e := realIptables(b)
 		b.StartTimer()
 		t, c := time.Now(), cpuTime()
-		if _, err := (&Proxier{Source: src, IPTables: e}).Sync(b.Context()); err != nil {
+		if _, err := (&Proxier{Source: src, IPTables: e, Options: opts}).Sync(b.Context()); err != nil {
 			b.Fatal(err)
 		}
 		sync, syncCPU = sync+time.Since(t), syncCPU+cpuTime()-c
 		b.StopTimer()
-		text := RestoreText(Render(svcs, eps, Options{}), nil, nil, Hooks)
+		text := RestoreText(Render(svcs, eps, opts), nil, nil, Hooks)
 		other := realIptables(b)
 		t, c = time.Now(), cpuTime()
 		if err := other.Restore(b.Context(), text); err != nil {
@@ -105,10 +118,16 @@ func BenchmarkFullSync10k(b *testing.B) {
 // the rules in the kernel (list from memory, render, diff, one partial
 // iptables-restore). Each iteration adds another service.
 func BenchmarkAddOneService10k(b *testing.B) {
+	for _, h := range hairpins {
+		b.Run(h.name, func(b *testing.B) { addOneService10k(b, h.opts) })
+	}
+}
+
+func addOneService10k(b *testing.B, opts Options) {
 	svcs, eps := world(10000 + b.N)
 	e := realIptables(b)
 	src := &memSource{svcs: svcs[:10000], eps: eps[:10000]}
-	p := &Proxier{Source: src, IPTables: e}
+	p := &Proxier{Source: src, IPTables: e, Options: opts}
 	if _, err := p.Sync(b.Context()); err != nil {
 		b.Fatal(err)
 	}

@@ -20,13 +20,22 @@
 //   - Proxier: the loop (List, Render, RestoreText, Restore, Wait), and
 //     Cleanup for `reconcile agent --cleanup`.
 //
-// Why the rules look as they do, compared with kube-proxy: the DNAT of a
-// service without session affinity is in its SVC chain (no per-endpoint
-// SEP chain) and marking for masquerade is inline (no jump to a marking
-// chain). iptables-nft 1.8 resolves each jump target by scanning the
-// table's chains, so the restore time grows with chains × jumps: at 10,000
-// services with 2 endpoints the kube-proxy layout (30,000 chains, 50,000
-// jumps) takes ~45 s to restore here, this one (10,000 chains, 10,000
-// jumps) ~3 s. Chains are declared in name order for the same reason
-// (iptables-nft keeps its chain cache sorted).
+// Why the rules look as they do, compared with kube-proxy: there is no
+// chain per service. Services are sharded over at most 256 chains
+// RECONCILE-SVC-<nnn>, by the last byte of the ClusterIP, reached from
+// RECONCILE-SERVICES by one jump per shard (`-d 0.0.0.nnn/0.0.0.255`);
+// a shard holds its services' rules inline (match ClusterIP:port, mark
+// hairpin traffic, DNAT with -m statistic), so a change rewrites one
+// shard of ~40 services at 10,000. SEP chains exist only for ClientIP
+// affinity, EXT chains only for NodePorts; marking for masquerade is
+// inline. With the nf_tables backend the costs are: iptables-nft resolves
+// each jump target by scanning the table's chains (chains × jumps), the
+// kernel looks up every expression's type by name when a rule is added,
+// and on every nat commit it validates every rule reachable from the
+// hooks (twice: from PREROUTING and from OUTPUT). At 10,000 services with
+// 2 endpoints, kube-proxy's layout (30,000 chains, 50,000 jumps) takes ~45
+// s to restore here, one chain per service ~3 s, the shards ~1–2 s (see
+// BENCHMARKS.md). Options.NodePodCIDR halves the rules further: hairpin
+// rules are only needed for endpoints on this node. Chains are declared
+// in name order (iptables-nft keeps its chain cache sorted).
 package proxy

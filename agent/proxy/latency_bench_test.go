@@ -67,6 +67,17 @@ func svcAndEndpoints(i int) (*corev1.Service, *corev1.Endpoints) {
 // from the commit of the new service's Endpoints (the service itself is
 // already in the rules, rejecting) to the restore having returned.
 func BenchmarkEndpointsToKernel10k(b *testing.B) {
+	// hairpin=local: hairpin rules only for this node's pod subnet (a
+	// /24 of the 20,000 endpoints); hairpin=all: for every endpoint.
+	for _, h := range []struct {
+		name string
+		opts proxy.Options
+	}{{"hairpin=all", proxy.Options{}}, {"hairpin=local", proxy.Options{NodePodCIDR: "10.244.0.0/24"}}} {
+		b.Run(h.name, func(b *testing.B) { endpointsToKernel10k(b, h.opts) })
+	}
+}
+
+func endpointsToKernel10k(b *testing.B, opts proxy.Options) {
 	if os.Getenv("PROXY_BENCH_REAL") == "" || os.Geteuid() != 0 {
 		b.Skip("set PROXY_BENCH_REAL=1 (as root) to run against the real iptables in a private network namespace")
 	}
@@ -103,7 +114,7 @@ func BenchmarkEndpointsToKernel10k(b *testing.B) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ipt := &signalling{Exec: proxy.Exec{Prefix: []string{"nsenter", "--net=/run/netns/" + name}}, landed: make(chan time.Time, 1)}
-	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, apiclient.New(hs.URL, "")), IPTables: ipt}
+	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, apiclient.New(hs.URL, "")), IPTables: ipt, Options: opts}
 	ipt.expect("default/svc-09999:http")
 	t0 := time.Now()
 	done := make(chan struct{})

@@ -21,9 +21,9 @@ const (
 	ChainPostrouting      = "RECONCILE-POSTROUTING"       // nat: masquerade marked packets
 	ChainExternalServices = "RECONCILE-EXTERNAL-SERVICES" // filter: NodePorts without endpoints
 	chainPrefix           = "RECONCILE-"
-	svcChainPrefix        = "RECONCILE-SVC-" // one per service port: balances over endpoints
+	shardChainPrefix      = "RECONCILE-SVC-" // nat: a shard, the services whose ClusterIP ends in one byte
 	sepChainPrefix        = "RECONCILE-SEP-" // one per endpoint of a service port: DNAT
-	extChainPrefix        = "RECONCILE-EXT-" // one per NodePort: mark for masquerade, then SVC
+	extChainPrefix        = "RECONCILE-EXT-" // one per NodePort: mark for masquerade, then DNAT
 )
 
 // masqMark is the packet mark bit that asks RECONCILE-POSTROUTING to
@@ -44,6 +44,12 @@ type Options struct {
 	// from outside it (like kube-proxy's --cluster-cidr), so replies from
 	// a pod on another node come back through this node.
 	ClusterCIDR string
+	// NodePodCIDR, when set, is this node's own pod subnet: only its
+	// endpoints get hairpin rules, since a pod on another node never
+	// reaches a ClusterIP through this node's rules. At 10,000 services
+	// this halves the rules the kernel validates on every commit. Empty
+	// (or unparsable): every endpoint gets them, as kube-proxy does.
+	NodePodCIDR string
 }
 
 // Table and chain names a Ruleset holds.
@@ -89,22 +95,24 @@ var Hooks = []Hook{
 // and deterministic: the same input gives the same text, whatever the
 // order of the slices.
 //
-// Per service port with ready endpoints: a rule in RECONCILE-SERVICES
-// (ClusterIP:port) jumps to RECONCILE-SVC-<hash>, which marks hairpin
-// traffic (a pod calling its own service) for masquerade and DNATs to one
-// endpoint chosen with `-m statistic --mode random` (probability 1/n,
-// 1/(n-1), …, so each is equally likely). With sessionAffinity ClientIP
-// the SVC chain first sends a client seen before (`-m recent`) to the
-// same endpoint, and each endpoint has a RECONCILE-SEP-<hash> chain that
-// records the client and DNATs. A NodePort adds a rule in
-// RECONCILE-NODEPORTS (reached from RECONCILE-SERVICES for local
-// destination addresses: every node address) into RECONCILE-EXT-<hash>:
-// mark for masquerade (the reply must come back through this node), then
-// the SVC chain. RECONCILE-POSTROUTING masquerades marked packets. A
-// service port without ready endpoints keeps its (empty) SVC chain and
-// gets REJECT rules in the filter table, so clients fail at once rather
-// than hang. Headless
-// services (clusterIP None) and ExternalName services get no rules.
+// Services are spread over shard chains by the last byte of their
+// ClusterIP: RECONCILE-SERVICES jumps to RECONCILE-SVC-<byte> with
+// `-d 0.0.0.<byte>/0.0.0.255` (one jump per shard in use, not one per
+// service). Per service port with ready endpoints, its shard holds rules
+// matching ClusterIP:port that mark hairpin traffic (a pod calling its
+// own service) for masquerade and DNAT to one endpoint chosen with
+// `-m statistic --mode random` (probability 1/n, 1/(n-1), …, so each is
+// equally likely). With sessionAffinity ClientIP the rules first send a
+// client seen before (`-m recent`) to the same endpoint, and each endpoint
+// has a RECONCILE-SEP-<hash> chain that records the client and DNATs. A
+// NodePort adds a rule in RECONCILE-NODEPORTS (reached from
+// RECONCILE-SERVICES for local destination addresses: every node address)
+// into RECONCILE-EXT-<hash>: mark for masquerade (the reply must come back
+// through this node), then the same endpoint choice.
+// RECONCILE-POSTROUTING masquerades marked packets. A service port without
+// ready endpoints has no nat rules but REJECT rules in the filter table,
+// so clients fail at once rather than hang. Headless services (clusterIP
+// None) and ExternalName services get no rules.
 func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Options) Ruleset {
 	return (&Renderer{Options: opts}).Render(services, endpoints)
 }
@@ -131,9 +139,14 @@ type renderedFrom struct{ svcUID, svcRV, epUID, epRV string }
 
 // fragment is one service's share of the rules.
 type fragment struct {
-	nat, nodePorts, filter, external []string
-	chains                           []Chain
+	shard                                   int      // last byte of the ClusterIP
+	shardRules, nodePorts, filter, external []string // rules in the shared chains
+	chains                                  []Chain  // the service's own chains (EXT, SEP)
 }
+
+// shards is the number of shard chains: one per value of the ClusterIP's
+// last byte.
+const shards = 256
 
 // Render returns the rules of services and endpoints.
 func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) Ruleset {
@@ -152,7 +165,7 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	nodePorts := Chain{Table: TableNAT, Name: ChainNodePorts, Unordered: true}
 	filterServices := Chain{Table: TableFilter, Name: ChainServices, Unordered: true}
 	external := Chain{Table: TableFilter, Name: ChainExternalServices, Unordered: true}
-	natServices.Rules = make([]string, 0, len(svcs)+1)
+	shardRules := make([][]string, shards)
 	perService := make([]Chain, 0, len(svcs))
 	next := make(map[nsName]memoEntry, len(r.memo))
 	for _, svc := range svcs {
@@ -168,13 +181,22 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 			f = renderService(svc, ep, r.Options)
 			next[id] = memoEntry{key, f}
 		}
-		natServices.Rules = append(natServices.Rules, f.nat...)
+		shardRules[f.shard] = append(shardRules[f.shard], f.shardRules...)
 		nodePorts.Rules = append(nodePorts.Rules, f.nodePorts...)
 		filterServices.Rules = append(filterServices.Rules, f.filter...)
 		external.Rules = append(external.Rules, f.external...)
 		perService = append(perService, f.chains...)
 	}
 	r.memo = next
+	var shardChains []Chain
+	for i, rules := range shardRules {
+		if len(rules) == 0 {
+			continue // no chain and no jump for a shard without rules
+		}
+		c := Chain{Table: TableNAT, Name: shardChain(i), Rules: rules}
+		natServices.Rules = append(natServices.Rules, fmt.Sprintf("-d 0.0.0.%d/0.0.0.255 -j %s", i, c.Name))
+		shardChains = append(shardChains, c)
+	}
 	natServices.Rules = append(natServices.Rules,
 		`-m comment --comment "reconcile service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j `+ChainNodePorts)
 
@@ -186,6 +208,7 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 		}},
 		natServices, nodePorts, filterServices, external,
 	}}
+	rs.Chains = append(rs.Chains, shardChains...)
 	rs.Chains = append(rs.Chains, perService...)
 	return rs
 }
@@ -211,6 +234,11 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 	if ip == "" || ip == corev1.ClusterIPNone || svc.Spec.Type == corev1.ServiceTypeExternalName {
 		return f
 	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !addr.Is4() {
+		return f // never render what iptables (IPv4) would refuse
+	}
+	f.shard = int(addr.As4()[3])
 	for _, sp := range svc.Spec.Ports {
 		proto := strings.ToLower(string(sp.Protocol))
 		if proto == "" {
@@ -223,62 +251,84 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 		nodePort := sp.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
 		targets := readyTargets(ep, sp.Name)
 		dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
+		// Every rule of the service port in its shard matches the
+		// ClusterIP and port first: the shard is shared.
+		dst := fmt.Sprintf("-d %s/32 %s", ip, dport)
 		if len(targets) == 0 {
 			f.filter = append(f.filter, fmt.Sprintf(
-				`-d %s/32 %s -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, ip, dport, name))
+				`%s -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, dst, name))
 			if nodePort {
 				f.external = append(f.external, fmt.Sprintf(
 					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, proto, proto, sp.NodePort, name))
 			}
+			continue
 		}
-		// The SVC chain and the jumps to it exist with or without
-		// endpoints (an empty chain lets the packet on to the filter
-		// REJECT): endpoints coming or going then only rewrite this
-		// chain, and adding no jump spares the kernel a validation of
-		// every chain reachable from the hooks (~70 ms at 10,000
-		// services).
-		svcChain := Chain{Table: TableNAT, Name: svcChainPrefix + chainHash(name, proto)}
-		f.nat = append(f.nat, fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s cluster IP" -j %s`, ip, dport, name, svcChain.Name))
+		affinity := svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP
+		var seps []Chain
+		timeout := 0
+		if affinity {
+			seps, timeout = affinityChains(svc, name, proto, targets)
+			f.chains = append(f.chains, seps...)
+		}
 		if nodePort {
 			ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
 			f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
-			ext.Rules = append(ext.Rules,
-				fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq),
-				"-j "+svcChain.Name)
+			ext.Rules = append(ext.Rules, fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq))
+			ext.Rules = append(ext.Rules, balance("-p "+proto, "-m "+proto, name, targets, seps, timeout)...)
 			f.chains = append(f.chains, ext)
 		}
-		if len(targets) == 0 {
-			f.chains = append(f.chains, svcChain)
-			continue
-		}
 		if opts.ClusterCIDR != "" {
-			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`! -s %s -d %s/32 %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, ip, dport, name, markMasq))
+			f.shardRules = append(f.shardRules, fmt.Sprintf(`! -s %s %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, dst, name, markMasq))
 		}
-		affinity := svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP
-		if affinity {
-			var seps []Chain
-			svcChain.Rules, seps = affinityRules(svc, name, proto, svcChain.Rules, targets)
-			f.chains = append(f.chains, svcChain)
-			f.chains = append(f.chains, seps...)
-			continue
-		}
-		// Without affinity the DNAT is in the SVC chain itself: no
-		// per-endpoint chain, so 10,000 services are 10,000 chains,
-		// not 30,000 (iptables-nft resolves every jump by scanning
-		// the table's chains: the cost grows with chains × jumps).
-		for _, t := range targets {
-			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-s %s/32 -m comment --comment "%s hairpin" %s`, hostOf(t), name, markMasq))
-		}
-		for i, t := range targets {
-			stat := ""
-			if n := len(targets) - i; n > 1 {
-				stat = " -m statistic --mode random --probability " + probability(n)
+		if !affinity {
+			// Hairpin: a pod reaching its own service is masqueraded,
+			// or its reply would skip the reverse NAT. (With affinity
+			// the SEP chain marks.)
+			local, _ := netip.ParsePrefix(opts.NodePodCIDR)
+			for _, t := range targets {
+				if a, err := netip.ParseAddr(hostOf(t)); local.IsValid() && (err != nil || !local.Contains(a)) {
+					continue // not on this node: cannot be the caller
+				}
+				f.shardRules = append(f.shardRules, fmt.Sprintf(`-s %s/32 %s -m comment --comment "%s hairpin" %s`, hostOf(t), dst, name, markMasq))
 			}
-			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf(`-p %s -m comment --comment "%s -> %s"%s -m %s -j DNAT --to-destination %s`, proto, name, t, stat, proto, t))
 		}
-		f.chains = append(f.chains, svcChain)
+		f.shardRules = append(f.shardRules, balance(dst, "", name, targets, seps, timeout)...)
 	}
 	return f
+}
+
+// balance returns the rules that send a packet matching match to one of
+// targets: with seps (sessionAffinity ClientIP), first a `-m recent
+// --rcheck` rule per endpoint (a client seen within the timeout goes to
+// the endpoint it used before, as kube-proxy does), then a random choice
+// of SEP chain; without, a random choice DNATed inline (no per-endpoint
+// chain: iptables-nft resolves every jump by scanning the table's chains,
+// and the kernel validates every chain on each commit). before is put
+// before the DNAT target (the protocol match that --to-destination needs
+// when match has none).
+func balance(match, before, name string, targets []string, seps []Chain, timeout int) []string {
+	var rules []string
+	if seps != nil {
+		for i, t := range targets {
+			rules = append(rules, fmt.Sprintf(
+				`%s -m comment --comment "%s -> %s" -m recent --rcheck --seconds %d --reap --name %s --mask 255.255.255.255 --rsource -j %s`,
+				match, name, t, timeout, seps[i].Name, seps[i].Name))
+		}
+	}
+	for i, t := range targets {
+		stat := ""
+		if n := len(targets) - i; n > 1 {
+			stat = " -m statistic --mode random --probability " + probability(n)
+		}
+		target := "-j DNAT --to-destination " + t
+		if seps != nil {
+			target = "-j " + seps[i].Name
+		} else if before != "" {
+			target = before + " " + target
+		}
+		rules = append(rules, fmt.Sprintf(`%s -m comment --comment "%s -> %s"%s %s`, match, name, t, stat, target))
+	}
+	return rules
 }
 
 // probability is 1/n as iptables-save prints it: the statistic module
@@ -289,12 +339,11 @@ func probability(n int) string {
 	return fmt.Sprintf("%0.11f", q/float64(1<<31))
 }
 
-// affinityRules extends an SVC chain for sessionAffinity ClientIP, as
-// kube-proxy does: first a `-m recent --rcheck` rule per endpoint (a
-// client seen within the timeout goes to the endpoint it used before),
-// then the random choice; each endpoint has its RECONCILE-SEP chain, which
-// records the client (`-m recent --set`) and DNATs.
-func affinityRules(svc *corev1.Service, name, proto string, rules []string, targets []string) ([]string, []Chain) {
+// affinityChains returns a RECONCILE-SEP chain per endpoint for
+// sessionAffinity ClientIP, as kube-proxy's: it marks hairpin traffic,
+// records the client (`-m recent --set`) and DNATs. The timeout is the
+// affinity's, in seconds.
+func affinityChains(svc *corev1.Service, name, proto string, targets []string) ([]Chain, int) {
 	timeout := affinityTimeout
 	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
 		timeout = int(*c.ClientIP.TimeoutSeconds)
@@ -302,20 +351,11 @@ func affinityRules(svc *corev1.Service, name, proto string, rules []string, targ
 	seps := make([]Chain, len(targets))
 	for i, t := range targets {
 		seps[i] = Chain{Table: TableNAT, Name: sepChainPrefix + chainHash(name, proto, t)}
-		rules = append(rules, fmt.Sprintf(
-			`-m comment --comment "%s -> %s" -m recent --rcheck --seconds %d --reap --name %s --mask 255.255.255.255 --rsource -j %s`, name, t, timeout, seps[i].Name, seps[i].Name))
-	}
-	for i, t := range targets {
-		if n := len(targets) - i; n > 1 {
-			rules = append(rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -m statistic --mode random --probability %s -j %s`, name, t, probability(n), seps[i].Name))
-		} else {
-			rules = append(rules, fmt.Sprintf(`-m comment --comment "%s -> %s" -j %s`, name, t, seps[i].Name))
-		}
 		seps[i].Rules = append(seps[i].Rules,
 			fmt.Sprintf(`-s %s/32 -m comment --comment "%s" %s`, hostOf(t), name, markMasq),
 			fmt.Sprintf(`-p %s -m comment --comment "%s" -m recent --set --name %s --mask 255.255.255.255 --rsource -m %s -j DNAT --to-destination %s`, proto, name, seps[i].Name, proto, t))
 	}
-	return rules, seps
+	return seps, timeout
 }
 
 func hostOf(target string) string { return target[:strings.LastIndexByte(target, ':')] }
@@ -353,6 +393,9 @@ func chainHash(parts ...string) string {
 	h := sha256.Sum256([]byte(strings.Join(parts, "|")))
 	return base32.StdEncoding.EncodeToString(h[:])[:12]
 }
+
+// shardChain names the shard chain of ClusterIPs ending in byte i.
+func shardChain(i int) string { return fmt.Sprintf("%s%03d", shardChainPrefix, i) }
 
 // Owned reports whether chain is one of the proxy's.
 func Owned(chain string) bool { return strings.HasPrefix(chain, chainPrefix) }

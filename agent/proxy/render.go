@@ -124,7 +124,12 @@ func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Opti
 // concurrent use.
 type Renderer struct {
 	Options Options
-	memo    map[nsName]memoEntry
+	// memo holds the last render's fragments; spare and eps are kept
+	// only to be refilled (at 10,000 services, growing fresh maps on
+	// every sync cost more than the rendering they spare).
+	memo, spare map[nsName]*memoEntry
+	eps         map[nsName]*corev1.Endpoints
+	shardLen    [shards]int // rules per shard last time: the capacity to allocate
 }
 
 type nsName struct{ namespace, name string }
@@ -150,7 +155,11 @@ const shards = 256
 
 // Render returns the rules of services and endpoints.
 func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) Ruleset {
-	eps := make(map[nsName]*corev1.Endpoints, len(endpoints))
+	if r.eps == nil {
+		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
+	}
+	eps := r.eps
+	clear(eps)
 	for _, e := range endpoints {
 		eps[nsName{e.Namespace, e.Name}] = e
 	}
@@ -166,8 +175,17 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	filterServices := Chain{Table: TableFilter, Name: ChainServices, Unordered: true}
 	external := Chain{Table: TableFilter, Name: ChainExternalServices, Unordered: true}
 	shardRules := make([][]string, shards)
+	for i, n := range r.shardLen {
+		if n > 0 {
+			shardRules[i] = make([]string, 0, n)
+		}
+	}
 	perService := make([]Chain, 0, len(svcs))
-	next := make(map[nsName]memoEntry, len(r.memo))
+	next := r.spare
+	if next == nil {
+		next = make(map[nsName]*memoEntry, len(svcs))
+	}
+	clear(next)
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
 		ep := eps[id]
@@ -179,7 +197,7 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 			next[id] = m
 		} else {
 			f = renderService(svc, ep, r.Options)
-			next[id] = memoEntry{key, f}
+			next[id] = &memoEntry{key, f}
 		}
 		shardRules[f.shard] = append(shardRules[f.shard], f.shardRules...)
 		nodePorts.Rules = append(nodePorts.Rules, f.nodePorts...)
@@ -187,9 +205,11 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 		external.Rules = append(external.Rules, f.external...)
 		perService = append(perService, f.chains...)
 	}
-	r.memo = next
+	r.memo, r.spare = next, r.memo
+	clear(eps) // hold no objects between renders
 	var shardChains []Chain
 	for i, rules := range shardRules {
+		r.shardLen[i] = len(rules)
 		if len(rules) == 0 {
 			continue // no chain and no jump for a shard without rules
 		}

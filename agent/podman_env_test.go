@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -117,8 +118,7 @@ func cleanupPodman() {
 	podmanCLI("pod", "rm", "-af", "-t", "0")
 	podmanCLI("rm", "-af", "-t", "0")
 	podmanEnv.stop()
-	podmanCLI("system", "reset", "-f") // unmounts and deletes the isolated storage
-	os.RemoveAll(podmanEnv.dir)
+	podmantest.RemoveStorage(podmanEnv.dir) // never `system reset`: it removes host-wide state too
 }
 
 // eventually polls cond until it holds or the deadline passes.

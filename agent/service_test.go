@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -27,8 +28,7 @@ func TestPodmanServiceSupervision(t *testing.T) {
 	}
 	root, runRoot, tmp := filepath.Join(dir, "root"), filepath.Join(dir, "runroot"), filepath.Join(dir, "tmp")
 	t.Cleanup(func() {
-		exec.Command("podman", "--root", root, "--runroot", runRoot, "--tmpdir", tmp, "system", "reset", "-f").Run()
-		os.RemoveAll(dir)
+		podmantest.RemoveStorage(dir) // never `system reset`: it removes host-wide state too
 	})
 	// A service a killed agent left behind (its pid file names it) is
 	// stopped before the new one starts.

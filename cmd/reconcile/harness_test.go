@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"net"
 	"os"
 	"os/exec"
@@ -40,7 +41,7 @@ func TestMain(m *testing.M) {
 		env.stopSvc()
 	}
 	if env.dir != "" {
-		os.RemoveAll(env.dir)
+		podmantest.RemoveStorage(env.dir)
 	}
 	os.Exit(code)
 }

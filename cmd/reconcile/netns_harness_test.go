@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -127,10 +128,7 @@ default_subnet = "10.89.%s.0/24"
 		}
 		node.svc.Process.Signal(os.Interrupt)
 		node.svc.Wait()
-		if out, err := node.podmanCmd("system", "reset", "-f"); err != nil {
-			t.Logf("podman system reset on %s: %v\n%s", node.name, err, out)
-		}
-		os.RemoveAll(dir)
+		podmantest.RemoveStorage(dir) // never `system reset`: it removes host-wide state too
 	})
 	if err := waitFor(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
 		t.Fatalf("podman service of %s did not start: %v", node.name, err)

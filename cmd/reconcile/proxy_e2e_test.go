@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -108,7 +109,7 @@ default_subnet = "10.89.77.0/24"
 		n.podmanCmd("pod", "rm", "-f", "-a")
 		n.podmanC.Process.Signal(os.Interrupt)
 		n.podmanC.Wait()
-		n.podmanCmd("system", "reset", "-f")
+		podmantest.RemoveStorage(n.dir) // never `system reset`: it removes host-wide state too
 	})
 	if err := waitFor(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
 		t.Fatalf("podman service did not start: %v", err)

@@ -12,6 +12,7 @@ import (
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/preview"
+	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -67,7 +68,7 @@ func (f *diffFlags) livePlan(ctx context.Context, g *globalFlags, v *schema.Vali
 		}
 		stored = append(stored, items...)
 	}
-	return reconcile.PlanChanges(want, stored, reconcile.PlanOptions{Source: source, Prune: true}), nil
+	return reconcile.PlanChanges(sealedAsLive(want, stored), stored, reconcile.PlanOptions{Source: source, Prune: true}), nil
 }
 
 var _ = gitsync.SnapshotAt
@@ -104,4 +105,23 @@ func (f *diffFlags) renderPreview(ctx context.Context, g *globalFlags, w io.Writ
 		return preview.RenderMarkdown(w, ws)
 	}
 	return preview.RenderText(w, ws)
+}
+
+// sealedAsLive: encrypted Secrets cannot be decrypted here; each compares
+// by the hash of its ciphertexts the controller stored (secrets.AsLive).
+func sealedAsLive(want []reconcile.Desired, stored []objects.Object) []reconcile.Desired {
+	live := map[objects.Key]*corev1.Secret{}
+	for _, o := range stored {
+		if s, ok := o.(*corev1.Secret); ok {
+			live[objects.KeyOf(s)] = s
+		}
+	}
+	out := make([]reconcile.Desired, len(want))
+	for i, d := range want {
+		out[i] = d
+		if s, ok := d.Object.(*corev1.Secret); ok && secrets.HasEncrypted(s) {
+			out[i].Object = secrets.AsLive(s, live[objects.KeyOf(s)])
+		}
+	}
+	return out
 }

@@ -91,6 +91,11 @@ func TestE2EEncryptedSecretReachesThePodAndNothingElse(t *testing.T) {
 		return nil
 	})
 
+	// The live diff of what is committed shows no change: the CLI cannot
+	// decrypt, so it compares the ciphertexts' hash the controller stored.
+	if out, err := c.run("diff", c.repo, "--exit-code"); err != nil {
+		t.Fatalf("live diff of the applied commit: %v\n%s", err, out)
+	}
 	// Everything a person or a client can see without --reveal.
 	seen := map[string]string{"live diff": liveDiff, "encrypt output": manifest}
 	for name, args := range map[string][]string{

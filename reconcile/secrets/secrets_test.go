@@ -111,3 +111,28 @@ func TestMask(t *testing.T) {
 		t.Fatal("Mask touched a ConfigMap")
 	}
 }
+
+func TestAsLive(t *testing.T) {
+	id, _ := age.GenerateX25519Identity()
+	enc, _ := EncryptValue([]byte(canary), id.Recipient().String())
+	manifest := &corev1.Secret{Data: map[string][]byte{"pw": []byte(enc)}}
+	plain, err := Decrypt(manifest, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	Seal(plain, manifest)
+	stored := Mask(plain).(*corev1.Secret)
+
+	same := AsLive(manifest, stored)
+	if string(same.Data["pw"]) != string(stored.Data["pw"]) {
+		t.Error("the same ciphertext does not compare equal to the stored Secret")
+	}
+	enc2, _ := EncryptValue([]byte(canary), id.Recipient().String()) // re-encrypted: a change in git
+	changed := AsLive(&corev1.Secret{Data: map[string][]byte{"pw": []byte(enc2)}}, stored)
+	if string(changed.Data["pw"]) != enc2 || changed.Annotations[SealedAnnotation] == stored.Annotations[SealedAnnotation] {
+		t.Error("a new ciphertext compares equal")
+	}
+	if string(manifest.Data["pw"]) != enc || manifest.Annotations != nil {
+		t.Error("AsLive changed the manifest")
+	}
+}

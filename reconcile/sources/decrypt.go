@@ -40,6 +40,8 @@ func (m *Manager) decryptSecrets(res schema.Result) ([]reconcile.Desired, []stri
 					errs = append(errs, fmt.Sprintf("%s:%d:1: Secret %s/%s: %v", man.Path, man.Line, s.Namespace, s.Name, err))
 					continue
 				}
+				secrets.Seal(plain, s) // lets a live diff compare ciphertexts
+
 			}
 			kept[s] = plain
 			d.Object = plain

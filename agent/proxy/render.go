@@ -130,6 +130,7 @@ type Renderer struct {
 	memo, spare map[nsName]*memoEntry
 	eps         map[nsName]*corev1.Endpoints
 	shardLen    [shards]int // rules per shard last time: the capacity to allocate
+	memoOpts    Options     // the Options the memo was rendered with
 }
 
 type nsName struct{ namespace, name string }
@@ -155,6 +156,9 @@ const shards = 256
 
 // Render returns the rules of services and endpoints.
 func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) Ruleset {
+	if r.Options != r.memoOpts {
+		r.memo, r.memoOpts = nil, r.Options // rendered with other options: forget
+	}
 	if r.eps == nil {
 		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
 	}

@@ -135,7 +135,7 @@ func TestRendererMemory(t *testing.T) {
 	check := func(step string) {
 		t.Helper()
 		got := RestoreText(r.Render(svcs, eps), nil, nil, nil)
-		want := RestoreText(Render(svcs, eps, Options{}), nil, nil, nil)
+		want := RestoreText(Render(svcs, eps, r.Options), nil, nil, nil)
 		if string(got) != string(want) {
 			t.Fatalf("%s: the remembered rules differ from a fresh render", step)
 		}
@@ -153,4 +153,6 @@ func TestRendererMemory(t *testing.T) {
 	if len(r.memo) != 19 {
 		t.Fatalf("the memory holds %d services, want 19", len(r.memo))
 	}
+	r.Options.NodePodCIDR = "10.244.0.0/30" // fewer hairpin rules: nothing remembered may stay
+	check("options changed")
 }

@@ -118,7 +118,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if clock != nil {
 		log.Warn("TEST ONLY: Jobs and CronJobs run on an injected clock ("+testClockEnv+")", "now", clock())
 	}
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log}
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String()}
 	if !apiserver.IsLoopback(f.listen) {
 		srv.Token = token
 	}

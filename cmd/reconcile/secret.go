@@ -15,25 +15,28 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 )
 
-func newSecretCmd() *cobra.Command {
+func newSecretCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "secret", Short: "Write Secrets whose values are encrypted to the controller"}
-	cmd.AddCommand(newSecretEncryptCmd())
+	cmd.AddCommand(newSecretEncryptCmd(g))
 	return cmd
 }
 
-func newSecretEncryptCmd() *cobra.Command {
+func newSecretEncryptCmd(g *globalFlags) *cobra.Command {
 	var recipients, literals, files []string
 	var namespace, recipientFile string
 	cmd := &cobra.Command{
 		Use:   "encrypt NAME",
 		Short: "Print a Secret manifest whose values are encrypted with age to the controller's key",
 		Long: `Print a Secret manifest for git. Each value is encrypted with age to the
-controller's recipient (printed by ` + "`reconcile up`/`controller`" + ` at start and kept in
-DATA/age.recipient) and written as stringData "age:<base64>". Only the controller
-can decrypt it; ` + "`reconcile diff`" + ` and the API show Secret values masked.
-Nothing is sent anywhere: this runs offline.`,
+controller's recipient (printed by ` + "`reconcile up`/`controller`" + ` at start, kept in
+DATA/age.recipient, served at GET /api/v1/recipient) and written as stringData
+"age:<base64>". Only the controller can decrypt it; ` + "`reconcile diff`" + ` and the API
+show Secret values masked. With --recipient or --recipient-file this runs offline;
+without either it asks the controller (--server) for its recipient. Values are
+never sent anywhere.`,
 		Example: `  reconcile secret encrypt db -n demo --recipient age1… --from-literal password=s3cret > secret-db.yaml
-  reconcile secret encrypt tls --recipient-file /var/lib/reconcile/age.recipient --from-file tls.key`,
+  reconcile secret encrypt tls --recipient-file /var/lib/reconcile/age.recipient --from-file tls.key
+  reconcile secret encrypt api-key --server http://ctl:7420 --from-literal key=abc   # asks the controller`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if recipientFile != "" {
@@ -42,6 +45,17 @@ Nothing is sent anywhere: this runs offline.`,
 					return fmt.Errorf("--recipient-file: %w", err)
 				}
 				recipients = append(recipients, strings.Fields(string(b))...)
+			}
+			if len(recipients) == 0 {
+				c, err := g.client()
+				if err != nil {
+					return err
+				}
+				r, err := c.Recipient(cmd.Context())
+				if err != nil {
+					return fmt.Errorf("no --recipient given, and asking the controller failed: %w", err)
+				}
+				recipients = []string{r}
 			}
 			values := map[string][]byte{}
 			for _, l := range literals {

@@ -75,7 +75,8 @@ func TestE2EEncryptedSecretReachesThePodAndNothingElse(t *testing.T) {
 	})
 
 	// A second commit changes the value: an update, a diff, events.
-	manifest2, err := runBin("secret", "encrypt", "db", "-n", "e2e", "--recipient-file", recipientFile, "--from-literal", "password=2-"+secretCanary)
+	// This time the CLI asks the controller for its recipient (GET /api/v1/recipient).
+	manifest2, err := c.run("secret", "encrypt", "db", "-n", "e2e", "--from-literal", "password=2-"+secretCanary)
 	if err != nil {
 		t.Fatal(err)
 	}

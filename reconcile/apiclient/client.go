@@ -185,6 +185,17 @@ func (c *Client) get(ctx context.Context, key objects.Key, q url.Values) (object
 	return objects.Decode(raw)
 }
 
+// Recipient returns the controller's age recipient (`reconcile secret encrypt`).
+func (c *Client) Recipient(ctx context.Context) (string, error) {
+	var out struct {
+		Recipient string `json:"recipient"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/api/v1/recipient", nil, nil, &out); err != nil {
+		return "", err
+	}
+	return out.Recipient, nil
+}
+
 // Sources returns the raw status of every git source.
 func (c *Client) Sources(ctx context.Context, out any) error {
 	return c.do(ctx, http.MethodGet, "/api/v1/sources", nil, nil, out)

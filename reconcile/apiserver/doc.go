@@ -16,6 +16,7 @@
 //	DELETE /api/v1/pods/{name}?namespace=NS&uid=UID    remove a pod whose containers the agent stopped
 //	POST /api/v1/events                                record an event (agents)
 //	GET  /api/v1/sources                               status of every git source
+//	GET  /api/v1/recipient                             the controller's age recipient, {"recipient": "age1…"}
 //	POST /api/v1/sync[?source=NAME]                    fetch now
 //	GET  /api/v1/history[?source=NAME]                 applied commits, newest first (history.go)
 //	POST /api/v1/rollback?commit=C[&source=NAME]       apply an earlier commit and pin the source

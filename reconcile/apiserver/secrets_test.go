@@ -55,3 +55,27 @@ func TestSecretValuesAreMaskedUnlessRevealed(t *testing.T) {
 		t.Fatal("masking changed the stored object")
 	}
 }
+
+func TestRecipientIsServedWhenSet(t *testing.T) {
+	st, err := store.OpenInMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, tc := range []struct {
+		recipient string
+		code      int
+	}{{"age1example", 200}, {"", 404}} {
+		srv := httptest.NewServer((&Server{Store: st, Recipient: tc.recipient}).Handler())
+		resp, err := http.Get(srv.URL + "/api/v1/recipient")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != tc.code || (tc.recipient != "" && !strings.Contains(string(b), `"recipient":"age1example"`)) {
+			t.Errorf("recipient %q: %d %s", tc.recipient, resp.StatusCode, b)
+		}
+	}
+}

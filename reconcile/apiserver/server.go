@@ -40,6 +40,9 @@ type Server struct {
 	Now func() time.Time
 	// NodeIPAM is the pod network nodes get their subnets from (zero: 10.244.0.0/16, a /24 each).
 	NodeIPAM nodeipam.Config
+	// Recipient is the controller's age recipient (GET /api/v1/recipient), to
+	// encrypt Secrets for it; "" = not served.
+	Recipient string
 }
 
 // Handler returns the HTTP handler with every route.
@@ -49,6 +52,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /hooks/{source}", s.hook) // authenticated by signature, not token (see auth)
 	mux.HandleFunc("GET /api/v1/watch", s.watch)
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
+	mux.HandleFunc("GET /api/v1/recipient", s.recipient)
 	mux.HandleFunc("POST /api/v1/sync", s.sync)
 	s.historyRoutes(mux) // history, rollback, resume (history.go)
 	mux.HandleFunc("POST /api/v1/nodes", s.registerNode)
@@ -226,6 +230,16 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		o = secrets.Mask(o)
 	}
 	writeJSON(w, http.StatusOK, o)
+}
+
+// recipient answers the controller's public age key (not a secret: it
+// can only encrypt).
+func (s *Server) recipient(w http.ResponseWriter, r *http.Request) {
+	if s.Recipient == "" {
+		writeError(w, http.StatusNotFound, errors.New("this controller serves no secrets recipient"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"recipient": s.Recipient})
 }
 
 // reveal: the client asked for Secret values (?reveal=true: the agent, and

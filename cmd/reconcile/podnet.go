@@ -106,6 +106,7 @@ func startPodNetwork(ctx context.Context, agentF *agentFlags, cp agent.ControlPl
 	go disc.Run(ctx)
 	go podnet.KeepRoutes(ctx, nodes, podnet.IPRoute{}, agentF.node, log)
 	opts.Network = f.network
+	agentF.proxy.nodePodCIDR = cidr
 	opts.DNS = &agent.PodDNS{Server: gw.String(), ClusterDomain: f.domain}
 	opts.ServiceEnv = disc.ServiceEnv
 	log.Info("pod network ready", "network", f.network, "podCIDR", cidr, "dns", discovery.Addr(gw.String()), "upstreams", upstreams)

@@ -18,6 +18,9 @@ import (
 type proxyFlags struct {
 	enabled, keepRules, cleanup bool
 	clusterCIDR, backend        string
+	// nodePodCIDR is this node's pod subnet once the pod network is up:
+	// only its endpoints need hairpin rules, which halves the rules.
+	nodePodCIDR string
 }
 
 func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
@@ -53,7 +56,7 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, log *s
 	ctx, cancel := context.WithCancel(ctx)
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
-		Options: proxy.Options{ClusterCIDR: f.clusterCIDR}, Log: log}
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: f.nodePodCIDR}, Log: log}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

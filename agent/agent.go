@@ -56,6 +56,7 @@ type Agent struct {
 	removing map[string]bool                    // Podman pod IDs being removed in the background
 	stopping map[string]bool                    // uids of pods being terminated in the background
 	tails    map[string]string                  // container ID → log tail (FallbackToLogsOnError)
+	issued   map[string]Issued                  // pod uid → what the agent started and stopped
 	removals sync.WaitGroup
 }
 
@@ -107,7 +108,8 @@ func New(opts Options) (*Agent, error) {
 		return nil, fmt.Errorf("agent: creating data directory: %w", err)
 	}
 	a := &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
-		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}, stopping: map[string]bool{}, tails: map[string]string{}}
+		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}, stopping: map[string]bool{}, tails: map[string]string{},
+		issued: map[string]Issued{}}
 	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
 	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
 	return a, nil
@@ -254,6 +256,7 @@ func (a *Agent) observe(ctx context.Context) ([]ObservedPod, error) {
 				op.Failures[k] = v
 			}
 		}
+		a.attachIssued(&op)
 		out = append(out, op)
 	}
 	attachProbes(out, a.probes.snapshot())
@@ -328,6 +331,11 @@ func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
 	for uid := range a.failures {
 		if !keep[uid] {
 			delete(a.failures, uid)
+		}
+	}
+	for uid := range a.issued {
+		if !keep[uid] {
+			delete(a.issued, uid)
 		}
 	}
 	busy := len(a.removing) > 0

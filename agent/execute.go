@@ -76,6 +76,7 @@ func (a *Agent) executePod(ctx context.Context, actions []Action, oc *objectCach
 			if op := a.lookupObserved(ctx, string(act.Pod.UID)); op != nil {
 				grace = a.preStop(ctx, act.Pod, op, act.Container, grace)
 			}
+			a.noteStopped(string(act.Pod.UID), act.ContainerID)
 			err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, grace)
 		case ActRemoveContainer:
 			err = a.opts.Runtime.RemoveContainer(ctx, act.ContainerID)
@@ -140,6 +141,10 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 		return err
 	}
 	a.clearFailure(pod, c.Name)
+	a.noteStarted(string(pod.UID), c.Name)
+	if act.Drift != "" {
+		a.recordDriftRepaired(ctx, act)
+	}
 	a.events.record(ctx, pod, c.Name, corev1.EventTypeNormal, ReasonStarted, "Started container %s", c.Name)
 	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
 		if podIP == "" {

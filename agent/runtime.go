@@ -134,6 +134,9 @@ type ObservedPod struct {
 	// Probes are the probe results of running containers, by container ID.
 	// Kept by the agent's prober.
 	Probes map[string]ProbeResults
+	// Issued is what the agent itself started and stopped in this pod.
+	// Kept by the agent.
+	Issued Issued
 }
 
 // ObservedContainer is one Podman container of a managed pod.

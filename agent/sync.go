@@ -37,6 +37,9 @@ type Action struct {
 	ContainerID string      // stop-container, remove-container
 	Grace       time.Duration
 	Reason      string // why, for logs and golden tests
+	// Drift, on a start-container, says the container is restored because
+	// it was changed outside reconcile (see driftOf); "" otherwise.
+	Drift string
 }
 
 func (a Action) String() string {
@@ -57,7 +60,11 @@ func (a Action) String() string {
 	if a.Grace != 0 || a.Kind == ActTerminatePod {
 		s += " grace=" + a.Grace.String()
 	}
-	return s + ": " + a.Reason
+	s += ": " + a.Reason
+	if a.Drift != "" {
+		s += " (drift: " + a.Drift + ")"
+	}
+	return s
 }
 
 // Sync compares the pods bound to this node with what Podman runs and returns
@@ -181,7 +188,8 @@ func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now ti
 	}
 	cur, ok := currentContainer(op.Containers, c.Name)
 	if !ok {
-		return []Action{{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: 0, Reason: "not started yet"}}
+		return []Action{{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: 0, Reason: "not started yet",
+			Drift: driftOf(op, c.Name, cur, ok)}}
 	}
 	next := Action{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: cur.Attempt + 1}
 	if cur.SpecHash != containerSpecHash(c) {
@@ -215,6 +223,7 @@ func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now ti
 		return nil // CrashLoopBackOff
 	}
 	next.Reason = fmt.Sprintf("exited with code %d, restartPolicy %s", cur.ExitCode, policy)
+	next.Drift = driftOf(op, c.Name, cur, ok)
 	return []Action{next}
 }
 

@@ -117,7 +117,29 @@ func syncCases() []syncCase {
 	unhealthy.Probes = map[string]ProbeResults{running(always, "c", 0).ID: {Unhealthy: "Liveness probe failed: HTTP probe failed with statuscode: 500"}}
 	probed := observedPod(always, running(always, "c", 0))
 	probed.Probes = map[string]ProbeResults{running(always, "c", 0).ID: {Ready: false}}
-	return []syncCase{
+	issued := func(op ObservedPod, started []string, stopped ...string) ObservedPod {
+		op.Issued = Issued{Started: map[string]bool{}, Stopped: map[string]bool{}}
+		for _, n := range started {
+			op.Issued.Started[n] = true
+		}
+		for _, id := range stopped {
+			op.Issued.Stopped[id] = true
+		}
+		return op
+	}
+	killed := exited(always, "c", 0, 137, time.Second)
+	oomKilled := killed
+	oomKilled.OOMKilled = true
+	drift := []syncCase{
+		{"drift: container the agent started is gone (podman rm): restore, drift", []*corev1.Pod{web}, []ObservedPod{issued(observedPod(web, running(web, "app", 0)), []string{"app", "side"})}},
+		{"drift: container never started by this agent is missing: start, no drift", []*corev1.Pod{web}, []ObservedPod{issued(observedPod(web, running(web, "app", 0)), []string{"app"})}},
+		{"drift: SIGKILL the agent did not send (podman stop -t 0): restart, drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, killed), []string{"c"})}},
+		{"drift: SIGTERM the agent did not send (podman stop): restart, drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, exited(always, "c", 0, 143, time.Second)), []string{"c"})}},
+		{"drift: SIGKILL the agent sent (probe kill): restart, no drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, killed), []string{"c"}, killed.ID)}},
+		{"drift: OOM killed (exit 137): a crash, no drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, oomKilled), []string{"c"})}},
+		{"drift: crashed with exit 1: no drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, exited(always, "c", 0, 1, time.Second)), []string{"c"})}},
+	}
+	return append(drift, []syncCase{
 		{"new pod: create it and start every container", []*corev1.Pod{web}, nil},
 		{"healthy pod: nothing to do", []*corev1.Pod{web}, []ObservedPod{observedPod(web, running(web, "app", 0), running(web, "side", 0))}},
 		{"one container missing: start only it", []*corev1.Pod{web}, []ObservedPod{observedPod(web, running(web, "app", 0))}},
@@ -154,7 +176,7 @@ func syncCases() []syncCase {
 		{"sidecar running, init done: the app starts", []*corev1.Pod{withSidecar}, []ObservedPod{observedPod(withSidecar, initCtr(withSidecar, "proxy", 0, 0, false), initCtr(withSidecar, "migrate", 0, 0, true))}},
 		{"sidecar exited beside the app (pod Never): restarted anyway", []*corev1.Pod{withSidecar}, []ObservedPod{observedPod(withSidecar, initCtr(withSidecar, "proxy", 0, 2, true), initCtr(withSidecar, "migrate", 0, 0, true), running(withSidecar, "app", 0))}},
 		{"unknown container in the pod: remove it", []*corev1.Pod{always}, []ObservedPod{observedPod(always, running(always, "c", 0), running(web, "app", 0))}},
-	}
+	}...)
 }
 
 func TestSync(t *testing.T) {

@@ -52,6 +52,21 @@ func TestDriftIsRepairedE2E(t *testing.T) {
 			return nil
 		})
 		c.waitRunning(1, v1)
+		// The agent tells the hand-made change from a crash and reports it.
+		want := map[string]string{"rm": "was removed outside reconcile (podman rm); recreated",
+			"stop": "was stopped outside reconcile (podman stop, exit code 137); recreated"}[how[0]]
+		c.eventually(30*time.Second, "DriftRepaired event after podman "+how[0], func() error {
+			ev, err := c.run("events", "-n", "e2e")
+			if err != nil {
+				return err
+			}
+			for _, line := range strings.Split(ev, "\n") {
+				if strings.Contains(line, "DriftRepaired") && strings.Contains(line, want) {
+					return nil
+				}
+			}
+			return fmt.Errorf("no DriftRepaired event %q:\n%s", want, ev)
+		})
 	}
 
 	// Through the API: scale the git-managed Deployment by hand.
@@ -90,7 +105,8 @@ func TestDriftIsRepairedE2E(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"drift:     heal", "repaired 1", "last drift:", "Deployment/e2e/web: spec.replicas is 3, git has 1 (repaired)"} {
+	for _, want := range []string{"containers repaired: 2 (last: container hello of pod e2e/web-", "was stopped outside reconcile (podman stop, exit code 137); recreated, ",
+		"drift:     heal", "repaired 1", "last drift:", "Deployment/e2e/web: spec.replicas is 3, git has 1 (repaired)"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("status lacks %q:\n%s", want, text)
 		}

@@ -46,6 +46,14 @@ file:line:col: field: message while the last good commit keeps running.`,
 				printSourceStatus(cmd.OutOrStdout(), s)
 				printSourceHealth(cmd.OutOrStdout(), byHealth[s.Name])
 			}
+			// Containers changed by hand in Podman and restored by the agents.
+			items, _, err := c.List(cmd.Context(), "Event", "", nil)
+			if err != nil {
+				return err
+			}
+			if line := containersRepairedLine(toEvents(items)); line != "" {
+				fmt.Fprintln(cmd.OutOrStdout(), line)
+			}
 			return nil
 		},
 	}

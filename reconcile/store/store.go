@@ -118,17 +118,7 @@ func (s *Store) Get(key objects.Key) (objects.Object, error) {
 // namespace when ""), sorted by key, and the store's resourceVersion at the
 // time of the list: watching from it misses nothing.
 func (s *Store) List(kind, namespace string) ([]objects.Object, uint64, error) {
-	var out []objects.Object
-	var rv uint64
-	err := s.db.View(func(txn *badger.Txn) error {
-		var err error
-		if rv, err = readRV(txn); err != nil {
-			return err
-		}
-		out, err = s.listObjects(txn, nil, kind, namespace, false)
-		return err
-	})
-	return out, rv, err
+	return s.list(kind, namespace, false)
 }
 
 // ListShared is List without the copies: it returns the store's cached
@@ -138,6 +128,11 @@ func (s *Store) List(kind, namespace string) ([]objects.Object, uint64, error) {
 // planner, this turns a list of 10,000 unchanged objects from 10,000 deep
 // copies into 10,000 map lookups.
 func (s *Store) ListShared(kind, namespace string) ([]objects.Object, uint64, error) {
+	return s.list(kind, namespace, true)
+}
+
+// list reads the objects and the resourceVersion in one read transaction.
+func (s *Store) list(kind, namespace string, shared bool) ([]objects.Object, uint64, error) {
 	var out []objects.Object
 	var rv uint64
 	err := s.db.View(func(txn *badger.Txn) error {
@@ -145,7 +140,7 @@ func (s *Store) ListShared(kind, namespace string) ([]objects.Object, uint64, er
 		if rv, err = readRV(txn); err != nil {
 			return err
 		}
-		out, err = s.listObjects(txn, nil, kind, namespace, true)
+		out, err = s.listObjects(txn, nil, kind, namespace, shared)
 		return err
 	})
 	return out, rv, err

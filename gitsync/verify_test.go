@@ -1,10 +1,8 @@
 package gitsync
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
+	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +14,6 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
-	"golang.org/x/crypto/ssh"
 )
 
 // pgpKey is a generated OpenPGP key and its armored public key file.
@@ -50,28 +47,18 @@ func newPGPKey(t *testing.T, name string) pgpKey {
 
 // sshKey is a generated ed25519 key: the private key file git signs with and
 // an allowed_signers file trusting it.
-type sshKey struct {
-	privFile, allowedFile string
-}
+type sshKey = gittest.SSHKey
 
+// newSSHKey is gittest.NewSSHKey with a comment line in the allowed_signers
+// file, as real ones have, so the parser's handling of comments is covered.
 func newSSHKey(t *testing.T, principal string) sshKey {
 	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	k := gittest.NewSSHKey(t, principal)
+	b, err := os.ReadFile(k.AllowedSignersFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	block, err := ssh.MarshalPrivateKey(priv, principal)
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	k := sshKey{privFile: filepath.Join(dir, "id_ed25519"), allowedFile: filepath.Join(dir, "allowed_signers")}
-	if err := os.WriteFile(k.privFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	signer, _ := ssh.NewSignerFromKey(priv)
-	line := principal + ` namespaces="git" ` + string(ssh.MarshalAuthorizedKey(signer.PublicKey()))
-	if err := os.WriteFile(k.allowedFile, []byte("# trusted\n"+line), 0o644); err != nil {
+	if err := os.WriteFile(k.AllowedSignersFile, append([]byte("# trusted\n"), b...), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return k
@@ -111,7 +98,7 @@ func (r *testRepo) pgpTag(name string, key pgpKey) {
 }
 
 func sshGit(key sshKey) []string {
-	return []string{"-c", "gpg.format=ssh", "-c", "user.signingkey=" + key.privFile}
+	return []string{"-c", "gpg.format=ssh", "-c", "user.signingkey=" + key.PrivFile}
 }
 
 // sshCommit commits with the git CLI, signed with an SSH key (gpg.format=ssh).
@@ -153,7 +140,7 @@ func TestVerifySignedCommits(t *testing.T) {
 	r.sshCommit("ssh signed by eve", otherSSH)
 	r.git("branch", "ssh-other")
 
-	both := Verification{OpenPGPKeyFiles: []string{trustedPGP.pubFile}, SSHAllowedSignersFile: trustedSSH.allowedFile}
+	both := Verification{OpenPGPKeyFiles: []string{trustedPGP.pubFile}, SSHAllowedSignersFile: trustedSSH.AllowedSignersFile}
 	with := func(mode VerifyMode, v Verification) Verification { v.Mode = mode; return v }
 	tests := []struct {
 		name   string
@@ -167,7 +154,7 @@ func TestVerifySignedCommits(t *testing.T) {
 		{name: "head unsigned", ref: "unsigned", verify: with(VerifyHead, both), refuse: "not signed"},
 		{name: "head openpgp trusted", ref: "pgp-good", verify: with(VerifyHead, both), commit: pgpGood, signer: "release"},
 		{name: "head openpgp unknown key", ref: "pgp-other", verify: with(VerifyHead, both), refuse: "not among the trusted keys"},
-		{name: "head openpgp without pgp keys", ref: "pgp-good", verify: Verification{Mode: VerifyHead, SSHAllowedSignersFile: trustedSSH.allowedFile}, refuse: "trusts no OpenPGP keys"},
+		{name: "head openpgp without pgp keys", ref: "pgp-good", verify: Verification{Mode: VerifyHead, SSHAllowedSignersFile: trustedSSH.AllowedSignersFile}, refuse: "trusts no OpenPGP keys"},
 		{name: "head ssh trusted", ref: "ssh-good", verify: with(VerifyHead, both), commit: sshGood, signer: "ada@example.com"},
 		{name: "head ssh unknown key", ref: "ssh-other", verify: with(VerifyHead, both), refuse: "not in the allowed signers file"},
 		{name: "head ssh without ssh keys", ref: "ssh-good", verify: Verification{Mode: VerifyHead, OpenPGPKeyFiles: []string{trustedPGP.pubFile}}, refuse: "trusts no SSH keys"},
@@ -218,7 +205,7 @@ func TestVerifyConfigErrors(t *testing.T) {
 	os.WriteFile(bad, []byte("ada@example.com not-a-key\n"), 0o644)
 	ca := filepath.Join(dir, "ca")
 	k := newSSHKey(t, "x")
-	line, _ := os.ReadFile(k.allowedFile)
+	line, _ := os.ReadFile(k.AllowedSignersFile)
 	os.WriteFile(ca, []byte(strings.Replace(string(line), `namespaces="git"`, "cert-authority", 1)), 0o644)
 	for _, tc := range []struct {
 		v    Verification
@@ -246,7 +233,7 @@ func TestSSHSignatureTamperedAndWrongNamespace(t *testing.T) {
 	msg := filepath.Join(t.TempDir(), "msg")
 	os.WriteFile(msg, []byte("hello\n"), 0o644)
 	sign := func(ns string) string {
-		out, err := exec.Command("ssh-keygen", "-Y", "sign", "-f", k.privFile, "-n", ns, msg).CombinedOutput()
+		out, err := exec.Command("ssh-keygen", "-Y", "sign", "-f", k.PrivFile, "-n", ns, msg).CombinedOutput()
 		if err != nil {
 			t.Fatalf("ssh-keygen -Y sign: %v %s", err, out)
 		}

@@ -113,3 +113,6 @@ func lastHeartbeat(n *corev1.Node) time.Time {
 	}
 	return n.CreationTimestamp.Time
 }
+
+// nodeStep is the Node entry's step.
+func nodeStep(in Inputs, n *corev1.Node) Changes { return ReconcileNode(n, in.Now) }

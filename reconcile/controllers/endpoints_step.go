@@ -1,6 +1,9 @@
 package controllers
 
 import (
+	"maps"
+	"slices"
+
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -55,10 +58,7 @@ func servicesSelecting(c *cache, old, cur objects.Object) []objects.Key {
 // endpointsResync marks every Service and the Service of every Endpoints
 // (so Endpoints whose Service is gone are deleted).
 func endpointsResync(c *cache) []objects.Key {
-	var out []objects.Key
-	for k := range c.byKind["Service"] {
-		out = append(out, k)
-	}
+	out := slices.Collect(maps.Keys(c.byKind["Service"]))
 	for k := range c.byKind["Endpoints"] {
 		out = append(out, objects.Key{Kind: "Service", Namespace: k.Namespace, Name: k.Name})
 	}

@@ -1,6 +1,8 @@
 package controllers
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -129,10 +131,7 @@ func (q *queue) take(kind string) []objects.Key {
 	if len(m) == 0 {
 		return nil
 	}
-	out := make([]objects.Key, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
+	out := slices.Collect(maps.Keys(m))
 	delete(q.dirty, kind)
 	q.nDirty -= len(out)
 	return out

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"maps"
 	"slices"
 	"sync"
 	"time"
@@ -144,9 +145,7 @@ func watchedKinds(ctls []Controller) []string {
 		}
 		kinds = append(kinds, c.Owns...)
 		kinds = append(kinds, c.Reads...)
-		for k := range c.Watches {
-			kinds = append(kinds, k)
-		}
+		kinds = slices.AppendSeq(kinds, maps.Keys(c.Watches))
 	}
 	slices.Sort(kinds)
 	return slices.Compact(kinds)
@@ -187,10 +186,6 @@ func always(k objects.Key) MapFunc {
 // allOf maps every event to every cached object of kind.
 func allOf(kind string) MapFunc {
 	return func(c *cache, _, _ objects.Object) []objects.Key {
-		out := make([]objects.Key, 0, len(c.byKind[kind]))
-		for k := range c.byKind[kind] {
-			out = append(out, k)
-		}
-		return out
+		return slices.Collect(maps.Keys(c.byKind[kind]))
 	}
 }

@@ -35,6 +35,9 @@ func PodsToEvict(nodes []string, pods []*corev1.Pod) []*corev1.Pod {
 func evictionStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	var ch Changes
 	nodes := NodesToEvict(in.cache.nodes(), in.Now)
+	if len(nodes) == 0 {
+		return ch // the usual case: do not scan every pod
+	}
 	for _, p := range PodsToEvict(nodes, in.cache.pods()) {
 		ch.ForceDelete = append(ch.ForceDelete, p)
 		msg := fmt.Sprintf("Deleting pod %s/%s: node %s has not been ready for %s", p.Namespace, p.Name, p.Spec.NodeName, PodEvictionTimeout)

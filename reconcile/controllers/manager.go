@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -207,8 +208,21 @@ func either(a, b objects.Object) objects.Object {
 // every event that changed the cache).
 func (m *Manager) observe(ev store.Event, old, cur objects.Object) {
 	for _, h := range m.handlers[objects.KindOf(ev.Object)] {
-		h(old, cur)
+		m.mark(h, ev, old, cur)
 	}
+}
+
+// mark runs one handler; a panic in a table's MapFunc is logged with the
+// event's key and stack and skipped (the periodic resync marks the work
+// it would have marked), so it cannot stop the runner.
+func (m *Manager) mark(h func(old, cur objects.Object), ev store.Event, old, cur objects.Object) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.log.Error("controllers: marking the work of a watch event panicked; the resync will cover it",
+				"key", objects.KeyOf(ev.Object).String(), "panic", panicValue(r), "stack", string(debug.Stack()))
+		}
+	}()
+	h(old, cur)
 }
 
 // markOwner queues o's controller if it is of kind, or, for an orphan

@@ -65,10 +65,12 @@ func configMap(name string) *corev1.ConfigMap {
 // controllers keep working (a Deployment's pods get bound), the bad object
 // gets a ReconcilerPanic Warning event quoting at most 200 characters of
 // the panic, the log has its key and the stack, and the key is retried.
+// A panic in the controller's watch mapping is logged and skipped too.
 func TestControllerStepPanicIsIsolated(t *testing.T) {
 	var badCalls atomic.Int32
 	logs := &lockedBuffer{}
-	test := Controller{Kind: "ConfigMap", Component: "test-controller", Step: annotatingStep(&badCalls)}
+	test := Controller{Kind: "ConfigMap", Component: "test-controller", Step: annotatingStep(&badCalls),
+		Watches: map[string]MapFunc{"Secret": func(*cache, objects.Object, objects.Object) []objects.Key { panic("map func") }}}
 	st := startManager(t, Options{Controllers: append(Registry(), test), Log: slog.New(slog.NewTextHandler(logs, nil))})
 	registerNode(t, st, "n1", "4", time.Now(), true)
 	write(t, st, func(tx *store.Tx) error {
@@ -76,6 +78,11 @@ func TestControllerStepPanicIsIsolated(t *testing.T) {
 			if err := tx.Create(cm); err != nil {
 				return err
 			}
+		}
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "s"}}
+		objects.SetTypeMeta(secret, "Secret")
+		if err := tx.Create(secret); err != nil {
+			return err
 		}
 		return tx.Create(deployment("web", 2, "img"))
 	})
@@ -114,7 +121,8 @@ func TestControllerStepPanicIsIsolated(t *testing.T) {
 		return "no event on ConfigMap/default/bad"
 	})
 	got := logs.String()
-	for _, want := range []string{"controller step panicked", "key=ConfigMap/default/bad", "goroutine ", "panic_test.go"} {
+	for _, want := range []string{"controller step panicked", "key=ConfigMap/default/bad", "goroutine ", "panic_test.go",
+		"marking the work of a watch event panicked", "key=Secret/default/s"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("log lacks %q:\n%s", want, got)
 		}

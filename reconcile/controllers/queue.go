@@ -59,8 +59,11 @@ func newQueue(max int, onFull func(limit int, first objects.Key)) *queue {
 
 // admit reports whether k may enter the queue.
 func (q *queue) admit(k objects.Key) bool {
-	if builtIn(k) || q.nDirty+len(q.later) < q.max {
+	room := q.nDirty+len(q.later) < q.max
+	if room {
 		q.full = false
+	}
+	if room || builtIn(k) {
 		return true
 	}
 	q.dropped++

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -229,13 +231,21 @@ func writeChanges(tx *store.Tx, ch Changes, component string, now time.Time) err
 		}
 	}
 	for _, o := range ch.Delete {
-		if err := deleteIfSame(tx, o, now, true); err != nil {
+		if _, err := deleteIfSame(tx, o, now, true); err != nil {
 			return err
 		}
 	}
+	var skipped map[types.UID]bool // force deletes of objects gone or replaced meanwhile
 	for _, o := range ch.ForceDelete {
-		if err := deleteIfSame(tx, o, now, false); err != nil {
+		deleted, err := deleteIfSame(tx, o, now, false)
+		if err != nil {
 			return err
+		}
+		if !deleted {
+			if skipped == nil {
+				skipped = map[types.UID]bool{}
+			}
+			skipped[o.GetUID()] = true
 		}
 	}
 	mnow := metav1.NewTime(now)
@@ -249,29 +259,31 @@ func writeChanges(tx *store.Tx, ch Changes, component string, now time.Time) err
 			return err
 		}
 	}
-	return recordEvents(tx, ch.Events)
+	evs := ch.Events
+	if skipped != nil {
+		// An eviction's event says the pod was deleted: not if it was not.
+		evs = slices.DeleteFunc(slices.Clone(evs), func(e Event) bool { return skipped[e.Object.GetUID()] })
+	}
+	return recordEvents(tx, evs)
 }
 
 // deleteIfSame deletes o unless it is already gone or was replaced by a
-// new object of the same name (another uid). With graceful, pods are
-// deleted gracefully: a bound pod is marked terminating and its agent
-// removes it.
-func deleteIfSame(tx *store.Tx, o objects.Object, now time.Time, graceful bool) error {
+// new object of the same name (another uid); it reports whether it
+// deleted. With graceful, pods are deleted gracefully: a bound pod is
+// marked terminating and its agent removes it.
+func deleteIfSame(tx *store.Tx, o objects.Object, now time.Time, graceful bool) (bool, error) {
 	k := objects.KeyOf(o)
 	cur, err := tx.Get(k)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil
+		return false, nil
 	}
-	if err != nil {
-		return err
-	}
-	if cur.GetUID() != o.GetUID() {
-		return nil
+	if err != nil || cur.GetUID() != o.GetUID() {
+		return false, err
 	}
 	if !graceful {
-		return tx.Delete(k)
+		return true, tx.Delete(k)
 	}
-	return tx.DeleteGracefully(k, now)
+	return true, tx.DeleteGracefully(k, now)
 }
 
 func (m *Manager) logChanges(k objects.Key, ch Changes) {

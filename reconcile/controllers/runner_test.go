@@ -101,6 +101,9 @@ func TestWriteChangesBindingsEvictionsPruning(t *testing.T) {
 		ForceDelete: []objects.Object{cached["evict"], cached["evict-replaced"]},
 		PruneEvents: true,
 	}
+	for _, n := range []string{"evict", "evict-replaced"} {
+		ch.Event(cached[n], "node-controller", events.Warning, "NodeNotReadyEviction", "node lost", now)
+	}
 	write(t, st, func(tx *store.Tx) error { return writeChanges(tx, ch, "default-scheduler", now) })
 
 	for _, tc := range []struct {
@@ -132,6 +135,9 @@ func TestWriteChangesBindingsEvictionsPruning(t *testing.T) {
 	}
 	if storedPod(t, st, "evict") != nil {
 		t.Errorf("the evicted pod is still stored")
+	}
+	if evs := podEvents(t, st, "evict"); fmt.Sprint(evs) != "[NodeNotReadyEviction/node-controller]" {
+		t.Errorf("evicted pod's events: %v", evs)
 	}
 	if storedPod(t, st, "deleted") != nil {
 		t.Errorf("a binding created a deleted pod")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/scheduler"
@@ -88,7 +89,7 @@ func NewManager(st *store.Store, cfg Options) *Manager {
 // Run lists, watches and reconciles until ctx is done. It returns nil on
 // cancellation and an error only if the store cannot be read at all.
 func (m *Manager) Run(ctx context.Context) error {
-	failures := 0
+	failures, backoff := 0, storeBackoff
 	for {
 		err := m.session(ctx)
 		if ctx.Err() != nil {
@@ -96,21 +97,27 @@ func (m *Manager) Run(ctx context.Context) error {
 		}
 		if errors.Is(err, errRelist) || errors.Is(err, store.ErrGone) {
 			m.log.Info("re-listing the store", "reason", err)
-			failures = 0
+			failures, backoff = 0, storeBackoff
 			continue
 		}
 		failures++
-		if failures > 5 {
+		if failures > maxStoreFailures {
 			return fmt.Errorf("controllers: reading the store failed %d times in a row: %w", failures, err)
 		}
 		m.log.Error("controllers: store read failed; retrying", "err", err)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(time.Duration(failures) * time.Second):
+		case <-time.After(backoff.Step()):
 		}
 	}
 }
+
+// A store that cannot be listed or watched is retried after 1, 2, 4, 8
+// and 16 s; then Run gives up and returns the error.
+var storeBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Steps: maxStoreFailures, Cap: 16 * time.Second}
+
+const maxStoreFailures = 5
 
 // session is one list-then-watch session of the informer.
 func (m *Manager) session(ctx context.Context) error {

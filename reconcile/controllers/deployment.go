@@ -309,7 +309,11 @@ func deploymentStep(in Inputs, d *appsv1.Deployment) Changes {
 // ReplicaSet's pods (only the added replicas for a grown one).
 func expandDeployment(in PreviewInput) []*corev1.Pod {
 	d := in.Object.(*appsv1.Deployment)
-	if !grow(in, &d.Spec.Replicas) {
+	var old *int32
+	if o, ok := in.Old.(*appsv1.Deployment); ok {
+		old = o.Spec.Replicas
+	}
+	if !grow(in, &d.Spec.Replicas, old) {
 		return nil
 	}
 	var pods []*corev1.Pod

@@ -3,7 +3,6 @@ package controllers
 import (
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -63,19 +62,13 @@ func expandPod(in PreviewInput) []*corev1.Pod {
 }
 
 // grow keeps a created workload as it is, and turns an update into one
-// with only its added replicas; false when nothing is added.
-func grow(in PreviewInput, replicas **int32) bool {
+// with only its added replicas (old: the replaced object's replicas, nil
+// meaning 1 as Kubernetes defaults it); false when nothing is added.
+func grow(in PreviewInput, replicas **int32, old *int32) bool {
 	if in.Created {
 		return true
 	}
-	old := int32(1)
-	switch x := in.Old.(type) {
-	case *appsv1.Deployment:
-		old = replicasOf(x.Spec.Replicas)
-	case *appsv1.ReplicaSet:
-		old = replicasOf(x.Spec.Replicas)
-	}
-	added := replicasOf(*replicas) - old
+	added := replicasOf(*replicas) - replicasOf(old)
 	if added <= 0 {
 		return false
 	}

@@ -282,7 +282,11 @@ func replicaSetStep(in Inputs, rs *appsv1.ReplicaSet) Changes {
 // expandReplicaSet previews a created or grown ReplicaSet's new pods.
 func expandReplicaSet(in PreviewInput) []*corev1.Pod {
 	rs := in.Object.(*appsv1.ReplicaSet)
-	if !grow(in, &rs.Spec.Replicas) {
+	var old *int32
+	if o, ok := in.Old.(*appsv1.ReplicaSet); ok {
+		old = o.Spec.Replicas
+	}
+	if !grow(in, &rs.Spec.Replicas, old) {
 		return nil
 	}
 	return fixedPoint(func(ps []*corev1.Pod) Changes { return ReconcileReplicaSet(rs, ps, in.Suffix, in.Now) })

@@ -3,7 +3,6 @@ package controllers
 import (
 	"strconv"
 
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -12,32 +11,25 @@ import (
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// watchedKinds are the kinds the manager lists and watches: what its steps
-// read, plus every owner kind so garbage collection knows which owners
-// exist.
-func watchedKinds() []string {
-	kinds := []string{"Deployment", "ReplicaSet", "Pod", "Node"}
-	for k := range OwnerKinds {
-		if k != "Deployment" && k != "ReplicaSet" {
-			kinds = append(kinds, k)
-		}
-	}
-	return kinds
-}
-
-// cache is the manager's view of the store, fed by List then Watch. It is
-// only touched by the manager's goroutine. Because the manager waits for
-// the watch to deliver its own writes before the next step, the cache
-// always includes everything this manager wrote: a step never acts twice
-// on the same stale input (what Kubernetes needs "expectations" for).
+// cache is the runner's view of the store, fed by the informer (List then
+// Watch). It is only touched by the runner's goroutine. Because the runner
+// waits for the watch to deliver its own writes before the next step
+// (informer.catchUp), the cache always includes everything the runner
+// wrote: a step never acts twice on the same stale input (what Kubernetes
+// needs "expectations" for).
 type cache struct {
 	byKind  map[string]map[objects.Key]objects.Object
 	byOwner map[types.UID]map[objects.Key]objects.Object // ownerIndex → objects
-	rv      uint64                                       // last event applied
+	// podsByLabel indexes pods by "namespace/key=value", so a Service's
+	// endpoint candidates are the pods carrying its selector's rarest
+	// label instead of every pod of the namespace.
+	podsByLabel map[string]map[objects.Key]*corev1.Pod
+	rv          uint64 // last event applied
 }
 
 func newCache() *cache {
-	return &cache{byKind: map[string]map[objects.Key]objects.Object{}, byOwner: map[types.UID]map[objects.Key]objects.Object{}}
+	return &cache{byKind: map[string]map[objects.Key]objects.Object{}, byOwner: map[types.UID]map[objects.Key]objects.Object{},
+		podsByLabel: map[string]map[objects.Key]*corev1.Pod{}}
 }
 
 func objectRV(o objects.Object) uint64 {
@@ -59,16 +51,18 @@ func orphanIndex(kind, namespace string) types.UID {
 	return types.UID("#orphan/" + kind + "/" + namespace)
 }
 
+func labelIndex(namespace, key, value string) string { return namespace + "/" + key + "=" + value }
+
 func (c *cache) get(k objects.Key) objects.Object { return c.byKind[k.Kind][k] }
 
 // put stores o unless the cache already holds a newer version (lists of
 // different kinds are taken at different resourceVersions, and the watch
-// replays from the oldest of them).
-func (c *cache) put(o objects.Object) bool {
+// replays from the oldest of them). It returns the version it replaced.
+func (c *cache) put(o objects.Object) (old objects.Object, changed bool) {
 	k := objects.KeyOf(o)
-	old := c.get(k)
+	old = c.get(k)
 	if old != nil && objectRV(old) >= objectRV(o) {
-		return false
+		return old, false
 	}
 	if old != nil {
 		c.unindex(k, old)
@@ -82,20 +76,29 @@ func (c *cache) put(o objects.Object) bool {
 		c.byOwner[uid] = map[objects.Key]objects.Object{}
 	}
 	c.byOwner[uid][k] = o
-	return true
+	if p, ok := o.(*corev1.Pod); ok {
+		for lk, lv := range p.Labels {
+			ik := labelIndex(k.Namespace, lk, lv)
+			if c.podsByLabel[ik] == nil {
+				c.podsByLabel[ik] = map[objects.Key]*corev1.Pod{}
+			}
+			c.podsByLabel[ik][k] = p
+		}
+	}
+	return old, true
 }
 
 // remove drops o if the cached object is the same one (same uid) and not
-// newer than the deletion.
-func (c *cache) remove(o objects.Object, rv uint64) bool {
+// newer than the deletion; it returns the object it dropped.
+func (c *cache) remove(o objects.Object, rv uint64) (objects.Object, bool) {
 	k := objects.KeyOf(o)
 	old := c.get(k)
 	if old == nil || old.GetUID() != o.GetUID() || objectRV(old) > rv {
-		return false
+		return nil, false
 	}
 	delete(c.byKind[k.Kind], k)
 	c.unindex(k, old)
-	return true
+	return old, true
 }
 
 func (c *cache) unindex(k objects.Key, old objects.Object) {
@@ -104,20 +107,33 @@ func (c *cache) unindex(k objects.Key, old objects.Object) {
 	if len(c.byOwner[uid]) == 0 {
 		delete(c.byOwner, uid)
 	}
+	if p, ok := old.(*corev1.Pod); ok {
+		for lk, lv := range p.Labels {
+			ik := labelIndex(k.Namespace, lk, lv)
+			delete(c.podsByLabel[ik], k)
+			if len(c.podsByLabel[ik]) == 0 {
+				delete(c.podsByLabel, ik)
+			}
+		}
+	}
 }
 
-// apply feeds one watch event into the cache; false if it changed nothing.
-func (c *cache) apply(ev store.Event) bool {
+// apply feeds one watch event into the cache. It returns the object as it
+// was before (nil if new) and as it is now (nil if deleted), and false if
+// the event changed nothing.
+func (c *cache) apply(ev store.Event) (old, cur objects.Object, changed bool) {
 	c.rv = max(c.rv, ev.ResourceVersion)
 	if _, ok := ev.Object.(*corev1.Event); ok {
 		// No step reads events; caching them would only cost memory and
 		// make garbage collection scan them.
-		return false
+		return nil, nil, false
 	}
 	if ev.Type == store.Deleted {
-		return c.remove(ev.Object, ev.ResourceVersion)
+		old, changed = c.remove(ev.Object, ev.ResourceVersion)
+		return old, nil, changed
 	}
-	return c.put(ev.Object)
+	old, changed = c.put(ev.Object)
+	return old, ev.Object, changed
 }
 
 func (c *cache) all() []objects.Object {
@@ -128,14 +144,6 @@ func (c *cache) all() []objects.Object {
 		}
 	}
 	return out
-}
-
-func (c *cache) deployments() []*appsv1.Deployment {
-	return typed[*appsv1.Deployment](c.byKind["Deployment"])
-}
-
-func (c *cache) replicaSets() []*appsv1.ReplicaSet {
-	return typed[*appsv1.ReplicaSet](c.byKind["ReplicaSet"])
 }
 
 func (c *cache) pods() []*corev1.Pod { return typed[*corev1.Pod](c.byKind["Pod"]) }
@@ -154,6 +162,24 @@ func candidates[T objects.Object](c *cache, owner objects.Object, kind string) [
 	}
 	for _, o := range c.byOwner[orphanIndex(kind, owner.GetNamespace())] {
 		out = append(out, o.(T))
+	}
+	return out
+}
+
+// podsSelectable returns the pods that may match a label selector of
+// namespace: those carrying its rarest label (none for an empty one).
+func (c *cache) podsSelectable(namespace string, selector map[string]string) []*corev1.Pod {
+	var best map[objects.Key]*corev1.Pod
+	first := true
+	for k, v := range selector {
+		m := c.podsByLabel[labelIndex(namespace, k, v)]
+		if first || len(m) < len(best) {
+			best, first = m, false
+		}
+	}
+	out := make([]*corev1.Pod, 0, len(best))
+	for _, p := range best {
+		out = append(out, p)
 	}
 	return out
 }

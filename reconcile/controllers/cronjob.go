@@ -263,3 +263,9 @@ func finishedType(j *batchv1.Job) batchv1.JobConditionType {
 	}
 	return batchv1.JobComplete
 }
+
+// cronJobStep is the CronJob entry's step (on Options.BatchNow's clock,
+// schedules in the local time zone unless spec.timeZone says otherwise).
+func cronJobStep(in Inputs, cj *batchv1.CronJob) Changes {
+	return ReconcileCronJob(cj, candidates[*batchv1.Job](in.cache, cj, "Job"), time.Local, in.Now)
+}

@@ -334,3 +334,20 @@ func (ch *Changes) addDaemonSetStatus(ds *appsv1.DaemonSet, st *appsv1.DaemonSet
 	objects.SetTypeMeta(c, "DaemonSet")
 	ch.UpdateStatus = append(ch.UpdateStatus, c)
 }
+
+// daemonSetStep is the DaemonSet entry's step: its pods (and orphans it
+// may adopt) over every node.
+func daemonSetStep(in Inputs, ds *appsv1.DaemonSet) Changes {
+	pods := candidates[*corev1.Pod](in.cache, ds, "Pod")
+	return withWorkloadEvents(objects.KeyOf(ds), in.Component, ReconcileDaemonSet(ds, pods, in.cache.nodes(), in.Suffix, in.Now), in.Get, in.Now)
+}
+
+// expandDaemonSet previews a created DaemonSet: one pod per eligible
+// node, created bound.
+func expandDaemonSet(in PreviewInput) []*corev1.Pod {
+	if !in.Created {
+		return nil
+	}
+	ds := in.Object.(*appsv1.DaemonSet)
+	return fixedPoint(func(ps []*corev1.Pod) Changes { return ReconcileDaemonSet(ds, ps, in.Nodes, in.Suffix, in.Now) })
+}

@@ -297,3 +297,29 @@ func findByName(rses []*appsv1.ReplicaSet, name string) *appsv1.ReplicaSet {
 	}
 	return nil
 }
+
+// deploymentStep is the Deployment entry's step: the ReplicaSets it
+// controls or may adopt, plus Kubernetes' standard events.
+func deploymentStep(in Inputs, d *appsv1.Deployment) Changes {
+	rses := candidates[*appsv1.ReplicaSet](in.cache, d, "ReplicaSet")
+	return withWorkloadEvents(objects.KeyOf(d), in.Component, ReconcileDeployment(d, rses, in.Now), in.Get, in.Now)
+}
+
+// expandDeployment previews a created or grown Deployment: its new
+// ReplicaSet's pods (only the added replicas for a grown one).
+func expandDeployment(in PreviewInput) []*corev1.Pod {
+	d := in.Object.(*appsv1.Deployment)
+	var old *int32
+	if o, ok := in.Old.(*appsv1.Deployment); ok {
+		old = o.Spec.Replicas
+	}
+	if !grow(in, &d.Spec.Replicas, old) {
+		return nil
+	}
+	var pods []*corev1.Pod
+	for _, rs := range created[*appsv1.ReplicaSet](ReconcileDeployment(d, nil, in.Now)) {
+		prepare(rs, in.Now)
+		pods = append(pods, fixedPoint(func(ps []*corev1.Pod) Changes { return ReconcileReplicaSet(rs, ps, in.Suffix, in.Now) })...)
+	}
+	return pods
+}

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strings"
@@ -73,11 +74,7 @@ func DesiredEndpoints(svc *corev1.Service, pods []*corev1.Pod) *corev1.Endpoints
 	}
 	ep := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: svc.Name, Namespace: svc.Namespace, Labels: svc.Labels}}
 	objects.SetTypeMeta(ep, "Endpoints")
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(groups))
 	byIP := func(a, b corev1.EndpointAddress) int {
 		x, errX := netip.ParseAddr(a.IP)
 		y, errY := netip.ParseAddr(b.IP)
@@ -174,22 +171,10 @@ func ReconcileEndpoints(svc *corev1.Service, stored *corev1.Endpoints, pods []*c
 	case stored == nil:
 		return Changes{Create: []objects.Object{want}}
 	}
-	if equality.Semantic.DeepEqual(want.Subsets, stored.Subsets) && equalLabels(want.Labels, stored.Labels) {
+	if equality.Semantic.DeepEqual(want.Subsets, stored.Subsets) && maps.Equal(want.Labels, stored.Labels) {
 		return Changes{}
 	}
 	next := stored.DeepCopy()
 	next.Subsets, next.Labels = want.Subsets, want.Labels
 	return Changes{Update: []objects.Object{next}}
-}
-
-func equalLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || v != w {
-			return false
-		}
-	}
-	return true
 }

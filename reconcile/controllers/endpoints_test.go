@@ -107,9 +107,10 @@ func TestReconcileEndpoints(t *testing.T) {
 	}
 }
 
-// TestEndpointsRunner runs the runner on a real Badger store: endpoints
-// follow pods becoming ready, terminating and the service going away.
-func TestEndpointsRunner(t *testing.T) {
+// TestEndpointsStep runs the registry's Endpoints step in the Manager on
+// a real Badger store: endpoints follow pods becoming ready, terminating
+// and the service going away.
+func TestEndpointsStep(t *testing.T) {
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -118,7 +119,7 @@ func TestEndpointsRunner(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)
-	go func() { done <- NewEndpointsRunner(st, nil).Run(ctx) }()
+	go func() { done <- NewManager(st, Options{Log: discard}).Run(ctx) }()
 
 	write := func(f func(tx *store.Tx) error) {
 		t.Helper()

@@ -39,10 +39,14 @@ func recordEvents(tx *store.Tx, evs []Event) error {
 	return nil
 }
 
-// Components named in events, as Kubernetes names its controllers.
-var stepComponents = map[string]string{
-	"Deployment": "deployment-controller", "ReplicaSet": "replicaset-controller",
-	"DaemonSet": "daemonset-controller", "StatefulSet": "statefulset-controller",
+// eventPruneInterval is how often the event pruning step runs.
+const eventPruneInterval = time.Minute
+
+// pruneEventsStep bounds the event history (events.Prune: older than an
+// hour, or beyond 1,000 per namespace); the runner runs it every
+// eventPruneInterval.
+func pruneEventsStep(Inputs, objects.Key, objects.Object) Changes {
+	return Changes{PruneEvents: true}
 }
 
 // withWorkloadEvents adds Kubernetes' standard events to a workload
@@ -51,10 +55,10 @@ var stepComponents = map[string]string{
 // from 1 to 3"); a ReplicaSet, DaemonSet or StatefulSet that creates or
 // deletes pods records SuccessfulCreate / SuccessfulDelete ("Created pod:
 // web-abc-x2x7k"). before returns the cached object under a key (the
-// ReplicaSet's replicas before the change).
-func withWorkloadEvents(key objects.Key, ch Changes, before func(objects.Key) objects.Object, now time.Time) Changes {
-	component, ok := stepComponents[key.Kind]
-	if !ok || len(ch.Events) > 0 || ch.Empty() {
+// ReplicaSet's replicas before the change); component names the
+// controller.
+func withWorkloadEvents(key objects.Key, component string, ch Changes, before func(objects.Key) objects.Object, now time.Time) Changes {
+	if len(ch.Events) > 0 || ch.Empty() {
 		return ch
 	}
 	owner := before(key)

@@ -27,7 +27,7 @@ func TestWorkloadEvents(t *testing.T) {
 	scaledOld, scaledNew := oldRS.DeepCopy(), newRS.DeepCopy()
 	*scaledOld.Spec.Replicas, *scaledNew.Spec.Replicas = 2, 2
 	created := replicaSet("web-v3", 1)
-	ch := withWorkloadEvents(objects.KeyOf(d), Changes{Create: []objects.Object{created}, Update: []objects.Object{scaledOld, scaledNew}}, get, t0)
+	ch := withWorkloadEvents(objects.KeyOf(d), "deployment-controller", Changes{Create: []objects.Object{created}, Update: []objects.Object{scaledOld, scaledNew}}, get, t0)
 	want := []string{
 		"deployment-controller Deployment/web ScalingReplicaSet: Scaled up replica set web-v3 from 0 to 1",
 		"deployment-controller Deployment/web ScalingReplicaSet: Scaled down replica set web-old from 3 to 2",
@@ -41,7 +41,7 @@ func TestWorkloadEvents(t *testing.T) {
 	dying := ownedPod(oldRS, "c")
 	ts := metav1.NewTime(t0)
 	dying.DeletionTimestamp = &ts
-	ch = withWorkloadEvents(objects.KeyOf(oldRS), Changes{Create: []objects.Object{p1}, Delete: []objects.Object{p2, dying}}, get, t0)
+	ch = withWorkloadEvents(objects.KeyOf(oldRS), "replicaset-controller", Changes{Create: []objects.Object{p1}, Delete: []objects.Object{p2, dying}}, get, t0)
 	want = []string{
 		"replicaset-controller ReplicaSet/web-old SuccessfulCreate: Created pod: " + p1.Name,
 		"replicaset-controller ReplicaSet/web-old SuccessfulDelete: Deleted pod: " + p2.Name,
@@ -53,7 +53,7 @@ func TestWorkloadEvents(t *testing.T) {
 	// A step that records its own events is left alone.
 	own := Changes{Create: []objects.Object{p1}}
 	own.Event(oldRS, "x", "Normal", "Mine", "mine", t0)
-	if got := withWorkloadEvents(objects.KeyOf(oldRS), own, get, t0); len(got.Events) != 1 {
+	if got := withWorkloadEvents(objects.KeyOf(oldRS), "replicaset-controller", own, get, t0); len(got.Events) != 1 {
 		t.Errorf("own events were added to: %q", eventLines(got))
 	}
 }

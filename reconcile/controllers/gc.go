@@ -7,13 +7,6 @@ import (
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// OwnerKinds are the kinds whose objects control others. A controller
-// reference to any other kind is never treated as dangling, because the
-// garbage collector is not given objects of that kind to check against.
-var OwnerKinds = map[string]bool{
-	"Deployment": true, "ReplicaSet": true, "DaemonSet": true, "StatefulSet": true, "Job": true, "CronJob": true,
-}
-
 // Orphans returns the objects whose controller owner is gone: the
 // ownerReference with controller=true names an owner kind and no object in
 // objs has its uid. The cascade is followed in one call: when a Deployment
@@ -22,12 +15,20 @@ var OwnerKinds = map[string]bool{
 // in one transaction (pods gracefully: they stay, terminating, until their
 // agent has stopped them). objs must hold every object of OwnerKinds and the
 // dependents to check.
-func Orphans(objs []objects.Object) []objects.Object {
+func Orphans(objs []objects.Object) []objects.Object { return orphans(objs, OwnerKinds) }
+
+// gcStep is the garbage collector's built-in step: it deletes the
+// orphans of the whole cache (which holds every owner kind).
+func gcStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
+	return Changes{Delete: orphans(in.cache.all(), in.ownerKinds)}
+}
+
+func orphans(objs []objects.Object, ownerKinds map[string]bool) []objects.Object {
 	live := make(map[types.UID]bool, len(objs))
 	children := map[types.UID][]objects.Object{}
 	for _, o := range objs {
 		live[o.GetUID()] = true
-		if ref := metav1.GetControllerOfNoCopy(o); ref != nil && OwnerKinds[ref.Kind] {
+		if ref := metav1.GetControllerOfNoCopy(o); ref != nil && ownerKinds[ref.Kind] {
 			children[ref.UID] = append(children[ref.UID], o)
 		}
 	}

@@ -1,14 +1,11 @@
 package controllers
 
 import (
-	"errors"
 	"fmt"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
-	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -31,39 +28,20 @@ func PodsToEvict(nodes []string, pods []*corev1.Pod) []*corev1.Pod {
 	return out
 }
 
-// evictPods force-deletes the pods of nodes NotReady past the eviction
-// timeout, recording an event on each pod's node, and returns how many it
-// removed.
-func (m *Manager) evictPods(now time.Time) (int, error) {
-	nodes := NodesToEvict(m.cache.nodes(), now)
-	pods := PodsToEvict(nodes, m.cache.pods())
-	if len(pods) == 0 {
-		return 0, nil
+// evictionStep is the node controller's eviction step: it force-deletes
+// the pods of nodes NotReady past the eviction timeout, with a
+// NodeNotReadyEviction event on each pod, so their controllers replace
+// them on nodes that work.
+func evictionStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
+	var ch Changes
+	nodes := NodesToEvict(in.cache.nodes(), in.Now)
+	if len(nodes) == 0 {
+		return ch // the usual case: do not scan every pod
 	}
-	n := 0
-	err := m.st.Update(func(tx *store.Tx) error {
-		for _, p := range pods {
-			k := objects.KeyOf(p)
-			cur, err := tx.Get(k)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if cur.GetUID() != p.UID {
-				continue
-			}
-			if err := tx.Delete(k); err != nil {
-				return err
-			}
-			n++
-			msg := fmt.Sprintf("Deleting pod %s/%s: node %s has not been ready for %s", p.Namespace, p.Name, p.Spec.NodeName, PodEvictionTimeout)
-			if err := events.Record(tx, p, events.Warning, "NodeNotReadyEviction", msg, "node-controller", now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return n, err
+	for _, p := range PodsToEvict(nodes, in.cache.pods()) {
+		ch.ForceDelete = append(ch.ForceDelete, p)
+		msg := fmt.Sprintf("Deleting pod %s/%s: node %s has not been ready for %s", p.Namespace, p.Name, p.Spec.NodeName, PodEvictionTimeout)
+		ch.Event(p, in.Component, events.Warning, "NodeNotReadyEviction", msg, in.Now)
+	}
+	return ch
 }

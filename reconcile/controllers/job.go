@@ -383,3 +383,16 @@ func jobPodName(job *batchv1.Job, index int, suffix string) string {
 	}
 	return base + suffix
 }
+
+// jobStep is the Job entry's step (on Options.BatchNow's clock).
+func jobStep(in Inputs, j *batchv1.Job) Changes {
+	return ReconcileJob(j, candidates[*corev1.Pod](in.cache, j, "Pod"), in.Suffix, in.Now)
+}
+
+// expandJob previews a created Job's first pods.
+func expandJob(in PreviewInput) []*corev1.Pod {
+	if !in.Created {
+		return nil
+	}
+	return created[*corev1.Pod](ReconcileJob(in.Object.(*batchv1.Job), nil, in.Suffix, in.Now))
+}

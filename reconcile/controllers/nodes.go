@@ -16,7 +16,7 @@ const (
 	// this long is marked Ready=Unknown and gets no new pods.
 	NodeMonitorGracePeriod = 40 * time.Second
 	// PodEvictionTimeout: pods on a node NotReady this long are to be
-	// evicted and rescheduled (NodesToEvict; acted on in a later issue).
+	// evicted and rescheduled (NodesToEvict, evictionStep).
 	PodEvictionTimeout = 300 * time.Second
 )
 
@@ -73,8 +73,8 @@ func MarkHeartbeat(n *corev1.Node, now time.Time) {
 // NodesToEvict is the eviction hook: the nodes whose pods should be evicted
 // because they have not been Ready for PodEvictionTimeout. As Kubernetes
 // does, when no node at all is Ready nothing is evicted: the controller may
-// be the one cut off. The runner only logs these for now; evicting and
-// rescheduling comes with a later issue.
+// be the one cut off. The #evictions step force-deletes their pods
+// (evictionStep), so their controllers replace them.
 func NodesToEvict(nodes []*corev1.Node, now time.Time) []string {
 	var out []string
 	anyReady := false
@@ -113,3 +113,6 @@ func lastHeartbeat(n *corev1.Node) time.Time {
 	}
 	return n.CreationTimestamp.Time
 }
+
+// nodeStep is the Node entry's step.
+func nodeStep(in Inputs, n *corev1.Node) Changes { return ReconcileNode(n, in.Now) }

@@ -4,7 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"sort"
+	"maps"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -75,9 +76,7 @@ func PodTemplateHash(t *corev1.PodTemplateSpec, collisionCount *int32) string {
 
 func copyLabels(m map[string]string, extra ...string) map[string]string {
 	out := make(map[string]string, len(m)+len(extra)/2)
-	for k, v := range m {
-		out[k] = v
-	}
+	maps.Copy(out, m)
 	for i := 0; i+1 < len(extra); i += 2 {
 		out[extra[i]] = extra[i+1]
 	}
@@ -85,5 +84,14 @@ func copyLabels(m map[string]string, extra ...string) map[string]string {
 }
 
 func sortObjects(os []objects.Object) {
-	sort.Slice(os, func(i, j int) bool { return objects.KeyOf(os[i]).Less(objects.KeyOf(os[j])) })
+	slices.SortFunc(os, func(a, b objects.Object) int {
+		ka, kb := objects.KeyOf(a), objects.KeyOf(b)
+		switch {
+		case ka.Less(kb):
+			return -1
+		case kb.Less(ka):
+			return 1
+		}
+		return 0
+	})
 }

@@ -1,46 +1,118 @@
 package controllers
 
 import (
+	"maps"
+	"slices"
+	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// Work items that are not objects.
+// Work items that are not objects: the built-in steps that run over the
+// whole cache. Their kinds start with "#".
 var (
-	keySchedule = objects.Key{Kind: "#schedule"}
-	keyGC       = objects.Key{Kind: "#gc"}
+	keySchedule    = objects.Key{Kind: "#schedule"}
+	keyGC          = objects.Key{Kind: "#gc"}
+	keyPruneEvents = objects.Key{Kind: "#events"}
+	keyEvict       = objects.Key{Kind: "#evictions"}
 )
 
-// queue is the manager's set of dirty work items plus items due later. It
+func builtIn(k objects.Key) bool { return strings.HasPrefix(k.Kind, "#") }
+
+// DefaultMaxQueued bounds the queue's object keys (Options.MaxQueued).
+const DefaultMaxQueued = 200_000
+
+// retryBackoff is the delay of a key's retries after its first failure:
+// 50 ms doubling to 10 s, so a persistent error (or a step that panics on
+// one object) does not spin.
+var retryBackoff = wait.Backoff{Duration: 50 * time.Millisecond, Factor: 2, Jitter: 0.1, Steps: 64, Cap: 10 * time.Second}
+
+// queue is the runner's set of dirty work items plus items due later. It
 // is level-based: an item is a key, not an event, so many events on one
-// object become one step.
+// object become one step. It holds at most max object keys (built-in
+// items always fit): past that, new keys are dropped with one log line
+// per overflow, and the periodic resync, which marks every object again
+// once the queue has drained, brings them back.
 type queue struct {
-	dirty    map[objects.Key]bool
+	dirty    map[string]map[objects.Key]bool // by kind
+	nDirty   int
 	later    map[objects.Key]time.Time
-	failures map[objects.Key]int
+	failures map[objects.Key]*wait.Backoff
+	max      int
+	// full is set when a key was dropped, until the queue has room
+	// again; onFull is called once per overflow.
+	full    bool
+	dropped int
+	onFull  func(limit int, first objects.Key)
 }
 
-func newQueue() *queue {
-	return &queue{dirty: map[objects.Key]bool{}, later: map[objects.Key]time.Time{}, failures: map[objects.Key]int{}}
+func newQueue(max int, onFull func(limit int, first objects.Key)) *queue {
+	if max <= 0 {
+		max = DefaultMaxQueued
+	}
+	return &queue{dirty: map[string]map[objects.Key]bool{}, later: map[objects.Key]time.Time{},
+		failures: map[objects.Key]*wait.Backoff{}, max: max, onFull: onFull}
 }
 
-func (q *queue) add(k objects.Key) { q.dirty[k] = true }
+// admit reports whether k may enter the queue.
+func (q *queue) admit(k objects.Key) bool {
+	room := q.nDirty+len(q.later) < q.max
+	if room {
+		q.full = false
+	}
+	if room || builtIn(k) {
+		return true
+	}
+	q.dropped++
+	if !q.full {
+		q.full = true
+		if q.onFull != nil {
+			q.onFull(q.max, k)
+		}
+	}
+	return false
+}
+
+func (q *queue) add(k objects.Key) {
+	m := q.dirty[k.Kind]
+	if m[k] {
+		return
+	}
+	if !q.admit(k) {
+		return
+	}
+	if m == nil {
+		m = map[objects.Key]bool{}
+		q.dirty[k.Kind] = m
+	}
+	m[k] = true
+	q.nDirty++
+}
+
+func (q *queue) len() int { return q.nDirty }
 
 // addAfter makes k due at now+d, keeping an earlier due time.
 func (q *queue) addAfter(k objects.Key, now time.Time, d time.Duration) {
 	at := now.Add(d)
-	if t, ok := q.later[k]; !ok || at.Before(t) {
-		q.later[k] = at
+	t, ok := q.later[k]
+	if ok && !at.Before(t) {
+		return
 	}
+	if !ok && !q.admit(k) {
+		return
+	}
+	q.later[k] = at
 }
 
 // promote moves due items into the dirty set.
 func (q *queue) promote(now time.Time) {
 	for k, t := range q.later {
 		if !t.After(now) {
-			q.dirty[k] = true
 			delete(q.later, k)
+			q.add(k)
 		}
 	}
 }
@@ -58,37 +130,61 @@ func (q *queue) next() (time.Time, bool) {
 
 // take removes and returns the dirty keys of kind.
 func (q *queue) take(kind string) []objects.Key {
-	var out []objects.Key
-	for k := range q.dirty {
-		if k.Kind == kind {
-			out = append(out, k)
-			delete(q.dirty, k)
-		}
+	m := q.dirty[kind]
+	if len(m) == 0 {
+		return nil
 	}
+	out := slices.Collect(maps.Keys(m))
+	delete(q.dirty, kind)
+	q.nDirty -= len(out)
 	return out
 }
 
-func (q *queue) takeOne(k objects.Key) bool {
-	if q.dirty[k] {
-		delete(q.dirty, k)
-		return true
+// onlyDirty reports whether every dirty key is of one of kinds.
+func (q *queue) onlyDirty(kinds map[string]bool) bool {
+	for kind, m := range q.dirty {
+		if len(m) > 0 && !kinds[kind] {
+			return false
+		}
 	}
-	return false
+	return true
+}
+
+// dropKinds forgets dirty keys of kinds no step handles, so they cannot
+// keep the runner's pass loop going.
+func (q *queue) dropKinds(keep func(kind string) bool) {
+	for kind, m := range q.dirty {
+		if !keep(kind) {
+			q.nDirty -= len(m)
+			delete(q.dirty, kind)
+		}
+	}
 }
 
 // retry requeues k after a failure: at once the first time (a conflict is
 // usually cured by the catch-up that follows every write), then with
-// exponential backoff from 50 ms to 10 s so a persistent error does not
-// spin.
+// exponential backoff (retryBackoff).
 func (q *queue) retry(k objects.Key, now time.Time) {
-	n := q.failures[k]
-	q.failures[k] = n + 1
-	if n == 0 {
+	if _, failed := q.failures[k]; !failed {
+		b := retryBackoff
+		q.failures[k] = &b
 		q.add(k)
 		return
 	}
-	d := 50 * time.Millisecond << min(n-1, 8)
-	q.addAfter(k, now, min(d, 10*time.Second))
+	q.backoff(k, now)
 }
 
+// backoff requeues k after its next backoff delay (a step that panicked
+// is never retried at once).
+func (q *queue) backoff(k objects.Key, now time.Time) {
+	b, ok := q.failures[k]
+	if !ok {
+		c := retryBackoff
+		b = &c
+		q.failures[k] = b
+	}
+	q.addAfter(k, now, b.Step())
+}
+
+// succeeded resets k's backoff.
 func (q *queue) succeeded(k objects.Key) { delete(q.failures, k) }

@@ -271,3 +271,23 @@ func (ch *Changes) addReplicaSetStatus(rs *appsv1.ReplicaSet, st *appsv1.Replica
 	objects.SetTypeMeta(c, "ReplicaSet")
 	ch.UpdateStatus = append(ch.UpdateStatus, c)
 }
+
+// replicaSetStep is the ReplicaSet entry's step: the pods it controls or
+// may adopt, plus Kubernetes' standard events.
+func replicaSetStep(in Inputs, rs *appsv1.ReplicaSet) Changes {
+	pods := candidates[*corev1.Pod](in.cache, rs, "Pod")
+	return withWorkloadEvents(objects.KeyOf(rs), in.Component, ReconcileReplicaSet(rs, pods, in.Suffix, in.Now), in.Get, in.Now)
+}
+
+// expandReplicaSet previews a created or grown ReplicaSet's new pods.
+func expandReplicaSet(in PreviewInput) []*corev1.Pod {
+	rs := in.Object.(*appsv1.ReplicaSet)
+	var old *int32
+	if o, ok := in.Old.(*appsv1.ReplicaSet); ok {
+		old = o.Spec.Replicas
+	}
+	if !grow(in, &rs.Spec.Replicas, old) {
+		return nil
+	}
+	return fixedPoint(func(ps []*corev1.Pod) Changes { return ReconcileReplicaSet(rs, ps, in.Suffix, in.Now) })
+}

@@ -280,3 +280,19 @@ func (ch *Changes) addStatefulSetStatus(sts *appsv1.StatefulSet, st *appsv1.Stat
 	objects.SetTypeMeta(c, "StatefulSet")
 	ch.UpdateStatus = append(ch.UpdateStatus, c)
 }
+
+// statefulSetStep is the StatefulSet entry's step.
+func statefulSetStep(in Inputs, sts *appsv1.StatefulSet) Changes {
+	pods := candidates[*corev1.Pod](in.cache, sts, "Pod")
+	return withWorkloadEvents(objects.KeyOf(sts), in.Component, ReconcileStatefulSet(sts, pods, in.Now), in.Get, in.Now)
+}
+
+// expandStatefulSet previews a created StatefulSet (ordinals are names:
+// a grown one is previewed as created only).
+func expandStatefulSet(in PreviewInput) []*corev1.Pod {
+	if !in.Created {
+		return nil
+	}
+	sts := in.Object.(*appsv1.StatefulSet)
+	return fixedPoint(func(ps []*corev1.Pod) Changes { return ReconcileStatefulSet(sts, ps, in.Now) })
+}

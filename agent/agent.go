@@ -57,6 +57,7 @@ type Agent struct {
 	stopping map[string]bool                    // uids of pods being terminated in the background
 	tails    map[string]string                  // container ID → log tail (FallbackToLogsOnError)
 	issued   map[string]Issued                  // pod uid → what the agent started and stopped
+	panics   map[string]panicBackoff            // pod uid → its sync or an action of it panicked (panics.go)
 	removals sync.WaitGroup
 }
 
@@ -109,7 +110,7 @@ func New(opts Options) (*Agent, error) {
 	}
 	a := &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
 		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}, stopping: map[string]bool{}, tails: map[string]string{},
-		issued: map[string]Issued{}}
+		issued: map[string]Issued{}, panics: map[string]panicBackoff{}}
 	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
 	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
 	return a, nil
@@ -221,7 +222,7 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	actions := Sync(desired, observed, a.opts.Clock())
+	actions := a.plan(ctx, desired, observed, a.opts.Clock())
 	if len(actions) > 0 {
 		a.execute(ctx, actions, observed)
 		if observed, err = a.observe(ctx); err != nil {
@@ -289,18 +290,24 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		if pod.DeletionTimestamp != nil {
 			continue
 		}
-		st := Status(pod, byUID[string(pod.UID)], now, a.opts.Host.IP)
-		if equality.Semantic.DeepEqual(st, pod.Status) {
-			continue
-		}
-		updated := pod.DeepCopy()
-		updated.Status = st
-		if err := a.opts.ControlPlane.UpdatePodStatus(ctx, updated); err != nil {
-			a.log.Warn("writing pod status failed", "pod", podKey(pod), "err", err)
-			continue
-		}
-		a.backOffEvents(ctx, pod, st)
+		a.writeStatus(ctx, pod, byUID[string(pod.UID)], now)
 	}
+}
+
+// writeStatus computes and writes one pod's status; a panic stays with the pod.
+func (a *Agent) writeStatus(ctx context.Context, pod *corev1.Pod, op *ObservedPod, now time.Time) {
+	defer a.recovered(ctx, pod, "the status of pod "+podKey(pod), nil)
+	st := Status(pod, op, now, a.opts.Host.IP)
+	if equality.Semantic.DeepEqual(st, pod.Status) {
+		return
+	}
+	updated := pod.DeepCopy()
+	updated.Status = st
+	if err := a.opts.ControlPlane.UpdatePodStatus(ctx, updated); err != nil {
+		a.log.Warn("writing pod status failed", "pod", podKey(pod), "err", err)
+		return
+	}
+	a.backOffEvents(ctx, pod, st)
 }
 
 // backOffEvents reports every container that has just entered
@@ -336,6 +343,11 @@ func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
 	for uid := range a.issued {
 		if !keep[uid] {
 			delete(a.issued, uid)
+		}
+	}
+	for uid := range a.panics {
+		if !keep[uid] {
+			delete(a.panics, uid)
 		}
 	}
 	busy := len(a.removing) > 0

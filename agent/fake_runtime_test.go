@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -158,4 +159,17 @@ func (f *fakeRuntime) Exec(_ context.Context, id string, cmd []string) (int, str
 func (f *fakeRuntime) Logs(_ context.Context, id string, _ LogOptions, w io.Writer) error {
 	_, err := fmt.Fprintf(w, "log of %s\n", id)
 	return err
+}
+
+// countPrefix counts the recorded calls starting with prefix.
+func (f *fakeRuntime) countPrefix(prefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
 }

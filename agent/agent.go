@@ -125,6 +125,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.register(ctx); err != nil {
 		return err
 	}
+	// Before the first sync can remove a pod the store does not know (a
+	// store rebuilt from git): report those that run, for adoption.
+	a.adoptRunning(ctx)
 	go a.heartbeats(ctx)
 	if a.opts.LogListener != nil {
 		go func() {

@@ -54,7 +54,7 @@ func (f *fakeRuntime) CreatePod(_ context.Context, cfg PodConfig) (string, error
 	id := fmt.Sprintf("pod%d", f.seq)
 	grace, _ := strconv.Atoi(cfg.Labels[LabelGrace])
 	f.pods[id] = &ObservedPod{ID: id, Name: cfg.Name, Key: cfg.Labels[objects.LabelPodmanPod], UID: cfg.Labels[objects.LabelPodmanUID],
-		Created: f.now(), IP: fmt.Sprintf("10.88.0.%d", f.seq), Grace: time.Duration(grace) * time.Second}
+		PodSpec: cfg.Labels[LabelPodSpec], Created: f.now(), IP: fmt.Sprintf("10.88.0.%d", f.seq), Grace: time.Duration(grace) * time.Second}
 	f.record("create-pod %s", cfg.Name)
 	return id, nil
 }

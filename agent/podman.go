@@ -29,7 +29,8 @@ import (
 // through the v5 Go bindings). Only options the 4.3 service understands are
 // used; see podman_test.go for the checks against a real service.
 type PodmanRuntime struct {
-	conn context.Context // carries the bindings' connection value
+	conn    context.Context // carries the bindings' connection value
+	cluster string          // the reconcile.cluster label of every object it lists or creates
 
 	mu      sync.Mutex
 	infraIP map[string]string // infra container ID@start time → pod IP; an address lasts as long as the infra process
@@ -37,13 +38,38 @@ type PodmanRuntime struct {
 }
 
 // NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
-// checks that it answers.
-func NewPodmanRuntime(ctx context.Context, uri string) (*PodmanRuntime, error) {
+// checks that it answers. clusterID is the cluster's ID (package
+// reconcile/clusterid): the runtime lists only pods and containers labelled
+// reconcile.cluster=<clusterID> and labels everything it creates so, which
+// keeps two installations on one host (and hand-made pods) apart.
+func NewPodmanRuntime(ctx context.Context, uri, clusterID string) (*PodmanRuntime, error) {
+	if clusterID == "" {
+		return nil, errors.New("Podman runtime: a cluster ID is required: the agent only touches its own cluster's pods")
+	}
 	conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the Podman service at %s: %w (is `podman system service` running there?)", uri, err)
 	}
-	return &PodmanRuntime{conn: conn, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
+	return &PodmanRuntime{conn: conn, cluster: clusterID, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
+}
+
+// ClusterID is the cluster whose Podman objects this runtime manages.
+func (r *PodmanRuntime) ClusterID() string { return r.cluster }
+
+// managedFilter selects the cluster's managed objects: Podman ANDs the
+// label filters (reconcile.uid present, reconcile.cluster=<id>).
+func (r *PodmanRuntime) managedFilter() map[string][]string {
+	return map[string][]string{"label": {objects.LabelPodmanUID, LabelCluster + "=" + r.cluster}}
+}
+
+// withCluster adds the cluster label to a copy of labels.
+func (r *PodmanRuntime) withCluster(labels map[string]string) map[string]string {
+	out := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[LabelCluster] = r.cluster
+	return out
 }
 
 // withConn is the caller's context (deadline, cancellation) carrying the
@@ -62,22 +88,24 @@ func (c withConn) Value(key any) any {
 
 func (r *PodmanRuntime) ctx(ctx context.Context) context.Context { return withConn{ctx, r.conn} }
 
-var managedFilter = map[string][]string{"label": {objects.LabelPodmanUID}}
-
-// List returns managed pods (by the reconcile.uid label) with their containers.
+// List returns managed pods (by the reconcile.uid and reconcile.cluster
+// labels) with their containers.
 func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 	c := r.ctx(ctx)
-	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(managedFilter))
+	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(r.managedFilter()))
 	if err != nil {
 		return nil, fmt.Errorf("listing Podman pods: %w", err)
 	}
-	ctrs, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithFilters(managedFilter))
+	ctrs, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithFilters(r.managedFilter()))
 	if err != nil {
 		return nil, fmt.Errorf("listing Podman containers: %w", err)
 	}
 	byPod := map[string][]ObservedContainer{}
 	infra := map[string]types.ListContainer{} // by pod ID; infra containers carry the pod's labels
 	for _, lc := range ctrs {
+		if lc.Labels[LabelCluster] != r.cluster {
+			continue
+		}
 		if lc.IsInfra {
 			infra[lc.Pod] = lc
 		}
@@ -95,8 +123,11 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
+		if p.Labels[LabelCluster] != r.cluster { // the filter did it; this makes sure
+			continue
+		}
 		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
-			Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
+			PodSpec: p.Labels[LabelPodSpec], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
 		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
 			op.IP = r.podIP(c, ic)
 		}
@@ -172,7 +203,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	ps := specgen.PodSpecGenerator{}
 	ps.Name = cfg.Name
 	ps.Hostname = cfg.Hostname
-	ps.Labels = cfg.Labels
+	ps.Labels = r.withCluster(cfg.Labels)
 	for _, p := range cfg.Ports {
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
@@ -222,7 +253,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.Command = cfg.Command
 	s.Env = cfg.Env
 	s.WorkDir = cfg.WorkDir
-	s.Labels = cfg.Labels
+	s.Labels = r.withCluster(cfg.Labels)
 	s.ResourceLimits = linuxResources(cfg.Resources)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
@@ -329,7 +360,7 @@ func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 			err := system.Events(r.ctx(ctx), events, cancel, new(system.EventsOptions).WithStream(true).WithFilters(filters))
 			if err == nil {
 				for e := range events {
-					if e.Actor.Attributes[objects.LabelPodmanUID] == "" {
+					if e.Actor.Attributes[objects.LabelPodmanUID] == "" || e.Actor.Attributes[LabelCluster] != r.cluster {
 						continue
 					}
 					select {

@@ -19,6 +19,9 @@ import (
 
 const testNode = "node-a"
 
+// testClusterID labels the Podman objects of the package's tests.
+const testClusterID = "agent-test"
+
 type runningAgent struct {
 	agent *Agent
 	rt    *PodmanRuntime
@@ -29,7 +32,7 @@ type runningAgent struct {
 func startAgent(t testing.TB, cp ControlPlane, dataDir string) *runningAgent {
 	t.Helper()
 	sock := requirePodman(t)
-	rt, err := NewPodmanRuntime(context.Background(), sock)
+	rt, err := NewPodmanRuntime(context.Background(), sock, testClusterID)
 	if err != nil {
 		t.Fatal(err)
 	}

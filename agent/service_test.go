@@ -60,7 +60,7 @@ func TestPodmanServiceSupervision(t *testing.T) {
 	if !bytes.Equal(conf, ContainersConf) {
 		t.Errorf("containers.conf in the data dir differs from the embedded one")
 	}
-	rt, err := NewPodmanRuntime(context.Background(), sock)
+	rt, err := NewPodmanRuntime(context.Background(), sock, testClusterID)
 	if err != nil {
 		t.Fatal(err)
 	}

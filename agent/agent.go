@@ -361,7 +361,7 @@ func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
 	entries, _ := os.ReadDir(podDir(a.opts.DataDir, ""))
 	for _, e := range entries {
 		if !keep[e.Name()] {
-			if err := os.RemoveAll(podDir(a.opts.DataDir, e.Name())); err != nil {
+			if err := removePodDir(a.opts.DataDir, e.Name()); err != nil {
 				a.log.Warn("removing pod directory", "err", err)
 			}
 		}

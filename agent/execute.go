@@ -297,7 +297,9 @@ func (a *Agent) removePodInBackground(ctx context.Context, act Action) {
 		if err != nil {
 			a.log.Warn("removing pod failed; retrying at the next sync", "podmanPod", act.PodmanPodID, "err", err)
 		} else if act.UID != "" {
-			os.RemoveAll(podDir(a.opts.DataDir, act.UID))
+			if err := removePodDir(a.opts.DataDir, act.UID); err != nil {
+				a.log.Warn("removing pod directory", "uid", act.UID, "err", err)
+			}
 		}
 		a.mu.Lock()
 		delete(a.removing, act.PodmanPodID)

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"os"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -64,7 +63,9 @@ func (a *Agent) terminate(ctx context.Context, act Action) error {
 	if err := a.opts.Runtime.RemovePod(ctx, act.PodmanPodID, 0); err != nil {
 		return err
 	}
-	os.RemoveAll(podDir(a.opts.DataDir, act.UID))
+	if err := removePodDir(a.opts.DataDir, act.UID); err != nil {
+		a.log.Warn("removing pod directory", "uid", act.UID, "err", err)
+	}
 	a.finalize(ctx, pod)
 	return nil
 }

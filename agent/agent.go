@@ -42,6 +42,9 @@ type Options struct {
 
 	HeartbeatInterval time.Duration // default 10 s
 	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
+	// RuntimeCheckInterval is how often the runtime is pinged (a Runtime
+	// that is a Pinger); RuntimePingTimeout bounds one ping. Defaults 1 s, 5 s.
+	RuntimeCheckInterval, RuntimePingTimeout time.Duration
 }
 
 // Agent runs the pods bound to one node.
@@ -58,6 +61,10 @@ type Agent struct {
 	tails    map[string]string                  // container ID → log tail (FallbackToLogsOnError)
 	issued   map[string]Issued                  // pod uid → what the agent started and stopped
 	panics   map[string]panicBackoff            // pod uid → its sync or an action of it panicked (panics.go)
+	// runtimeErr is the last runtime ping's error (nil: answering);
+	// runtimeBack wakes the sync loop when it answers again (runtime_watch.go).
+	runtimeErr  error
+	runtimeBack chan struct{}
 	removals sync.WaitGroup
 }
 
@@ -105,12 +112,18 @@ func New(opts Options) (*Agent, error) {
 	if opts.ResyncInterval == 0 {
 		opts.ResyncInterval = 2 * time.Second
 	}
+	if opts.RuntimeCheckInterval == 0 {
+		opts.RuntimeCheckInterval = time.Second
+	}
+	if opts.RuntimePingTimeout == 0 {
+		opts.RuntimePingTimeout = 5 * time.Second
+	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: creating data directory: %w", err)
 	}
 	a := &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
 		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}, stopping: map[string]bool{}, tails: map[string]string{},
-		issued: map[string]Issued{}, panics: map[string]panicBackoff{}}
+		issued: map[string]Issued{}, panics: map[string]panicBackoff{}, runtimeBack: make(chan struct{}, 1)}
 	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
 	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
 	return a, nil
@@ -129,6 +142,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	// store rebuilt from git): report those that run, for adoption.
 	a.adoptRunning(ctx)
 	go a.heartbeats(ctx)
+	go a.watchRuntime(ctx)
 	if a.opts.LogListener != nil {
 		go func() {
 			if err := a.ServeLogs(ctx, a.opts.LogListener, a.opts.LogToken); err != nil {
@@ -176,6 +190,9 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 	case <-a.probes.wake:
 		cancel()
 		<-done
+	case <-a.runtimeBack:
+		cancel()
+		<-done
 	}
 }
 
@@ -203,10 +220,7 @@ func (a *Agent) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		err := a.opts.ControlPlane.Heartbeat(ctx, a.opts.NodeName)
-		if errors.Is(err, ErrNotFound) { // the controller lost the node (new store): register again
-			err = a.opts.ControlPlane.RegisterNode(ctx, NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock()))
-		}
+		err := a.reportReadiness(ctx) // runtime_watch.go
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("heartbeat failed", "err", err)
 		}

@@ -30,7 +30,8 @@ import (
 // used; see podman_test.go for the checks against a real service.
 type PodmanRuntime struct {
 	conn    context.Context // carries the bindings' connection value
-	cluster string          // the reconcile.cluster label of every object it lists or creates
+	uri     string
+	cluster string // the reconcile.cluster label of every object it lists or creates
 
 	mu      sync.Mutex
 	infraIP map[string]string // infra container ID@start time → pod IP; an address lasts as long as the infra process
@@ -50,8 +51,29 @@ func NewPodmanRuntime(ctx context.Context, uri, clusterID string) (*PodmanRuntim
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the Podman service at %s: %w (is `podman system service` running there?)", uri, err)
 	}
-	return &PodmanRuntime{conn: conn, cluster: clusterID, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
+	return &PodmanRuntime{conn: conn, uri: uri, cluster: clusterID, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
 }
+
+// Ping asks the service for GET /_ping: nil when it answers OK.
+func (r *PodmanRuntime) Ping(ctx context.Context) error {
+	c := r.ctx(ctx)
+	client, err := bindings.GetClient(c)
+	if err != nil {
+		return err
+	}
+	resp, err := client.DoRequest(c, nil, http.MethodGet, "/_ping", nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ping answered %s", resp.Status)
+	}
+	return nil
+}
+
+// Endpoint is the service's URI, for messages.
+func (r *PodmanRuntime) Endpoint() string { return r.uri }
 
 // ClusterID is the cluster whose Podman objects this runtime manages.
 func (r *PodmanRuntime) ClusterID() string { return r.cluster }

@@ -3,6 +3,7 @@ package apiclient
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -31,4 +32,11 @@ func (c *Client) AdoptPod(ctx context.Context, pod *corev1.Pod) (string, error) 
 		return "", err
 	}
 	return out.Result, nil
+}
+
+// ReportNodeReady sets the node's Ready condition (PUT
+// /api/v1/nodes/{name}/ready): the agent's way to say NotReady while its
+// container runtime is down. It counts as a heartbeat.
+func (c *Client) ReportNodeReady(ctx context.Context, node string, cond corev1.NodeCondition) error {
+	return c.do(ctx, http.MethodPut, "/api/v1/nodes/"+url.PathEscape(node)+"/ready", nil, cond, nil)
 }

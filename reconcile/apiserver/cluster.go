@@ -35,6 +35,7 @@ type AdoptResult struct {
 func (s *Server) clusterRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/cluster", s.clusterInfo)
 	mux.HandleFunc("POST /api/v1/pods/adopt", s.adoptPod)
+	mux.HandleFunc("PUT /api/v1/nodes/{name}/ready", s.reportNodeReady) // nodeready.go
 }
 
 func (s *Server) clusterInfo(w http.ResponseWriter, r *http.Request) {

@@ -64,3 +64,46 @@ func TestAdoptPodRoute(t *testing.T) {
 		t.Errorf("an unbound pod was adopted")
 	}
 }
+
+// An agent whose runtime is down reports NotReady with its reason; a
+// heartbeat makes it Ready again.
+func TestReportNodeReadyRoute(t *testing.T) {
+	st, c := newTestServer(t, "")
+	ctx := context.Background()
+	cp := apiclient.ControlPlane{Client: c}
+	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}
+	if err := cp.RegisterNode(ctx, n); err != nil {
+		t.Fatal(err)
+	}
+	down := corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionFalse, Reason: "ContainerRuntimeUnhealthy", Message: "podman down"}
+	if err := c.ReportNodeReady(ctx, "n1", down); err != nil {
+		t.Fatal(err)
+	}
+	ready := func() corev1.NodeCondition {
+		o, err := st.Get(objects.Key{Kind: "Node", Name: "n1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range o.(*corev1.Node).Status.Conditions {
+			if c.Type == corev1.NodeReady {
+				return c
+			}
+		}
+		return corev1.NodeCondition{}
+	}
+	if got := ready(); got.Status != corev1.ConditionFalse || got.Reason != "ContainerRuntimeUnhealthy" || got.LastHeartbeatTime.IsZero() {
+		t.Errorf("after the report: %+v", got)
+	}
+	if err := cp.Heartbeat(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ready(); got.Status != corev1.ConditionTrue {
+		t.Errorf("after a heartbeat: %+v", got)
+	}
+	if err := c.ReportNodeReady(ctx, "nope", down); !errors.Is(err, apiclient.ErrNotFound) {
+		t.Errorf("unknown node: %v", err)
+	}
+	if err := c.ReportNodeReady(ctx, "n1", corev1.NodeCondition{Type: "Other", Status: corev1.ConditionTrue}); err == nil {
+		t.Errorf("a condition other than Ready was accepted")
+	}
+}

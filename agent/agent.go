@@ -65,7 +65,7 @@ type Agent struct {
 	// runtimeBack wakes the sync loop when it answers again (runtime_watch.go).
 	runtimeErr  error
 	runtimeBack chan struct{}
-	removals sync.WaitGroup
+	removals    sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.

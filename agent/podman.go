@@ -34,8 +34,9 @@ type PodmanRuntime struct {
 	cluster string // the reconcile.cluster label of every object it lists or creates
 
 	mu      sync.Mutex
-	infraIP map[string]string // infra container ID@start time → pod IP; an address lasts as long as the infra process
-	oom     map[string]bool   // exited container ID → killed by the OOM killer (an exited container never changes)
+	infraIP map[string]string    // infra container ID@start time → pod IP; an address lasts as long as the infra process
+	exits   map[string]exitWatch // container ID → what the event stream said about its end (podman_stops.go)
+	oom     map[string]bool      // exited container ID → killed by the OOM killer (an exited container never changes)
 }
 
 // NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
@@ -138,10 +139,14 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		if oc.Exited() && oc.ExitCode == 137 {
 			oc.OOMKilled = r.oomKilled(c, oc.ID)
 		}
+		if oc.Exited() {
+			oc.StoppedOutside, oc.Settling = r.exitFacts(oc.ID, time.Now())
+		}
 		byPod[lc.Pod] = append(byPod[lc.Pod], oc)
 	}
 	r.pruneIPCache(infra)
 	r.pruneOOMCache(ctrs)
+	r.pruneExits(ctrs)
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
@@ -369,12 +374,20 @@ func isNoSuch(err error) bool {
 
 // Changes reports (coalesced) when a managed container died, so the agent
 // restarts it without waiting for its next resync. It follows the service's
-// event stream and subscribes again when the stream ends (a service restart).
+// event stream and subscribes again when the stream ends (a service
+// restart). It also reads from the stream whether a container was stopped
+// by hand (podman_stops.go): a death wakes the agent once that is settled.
 func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 	out := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case out <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
 	// Podman 4.3 matches a label filter only as key=value, so the
 	// reconcile.uid label is checked here instead.
-	filters := map[string][]string{"type": {"container"}, "event": {"died"}}
+	filters := map[string][]string{"type": {"container"}, "event": {"died", "cleanup", "stop", "kill", "start"}}
 	go func() {
 		for ctx.Err() == nil {
 			events := make(chan types.Event)
@@ -385,9 +398,17 @@ func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 					if e.Actor.Attributes[objects.LabelPodmanUID] == "" || e.Actor.Attributes[LabelCluster] != r.cluster {
 						continue
 					}
-					select {
-					case out <- struct{}{}:
-					default: // a wake-up is already pending
+					status := eventStatus(e)
+					at := time.Now()
+					if e.TimeNano != 0 {
+						at = time.Unix(0, e.TimeNano)
+					}
+					if r.noteExitEvent(e.Actor.ID, status, at) {
+						wake()
+					}
+					if status == "died" {
+						wake()
+						time.AfterFunc(exitSettleTime, wake) // settled by then: crash or drift
 					}
 				}
 			}

@@ -157,8 +157,14 @@ type ObservedContainer struct {
 	Created    time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
-	OOMKilled  bool   // exited because the kernel's OOM killer ended it
-	Message    string // termination message (terminationMessagePath, or the log tail); set by the agent
+	OOMKilled  bool // exited because the kernel's OOM killer ended it
+	// StoppedOutside: Podman stopped or killed it on request (podman stop,
+	// podman kill, or the agent itself: Issued.Stopped tells those apart).
+	StoppedOutside bool
+	// Settling: it died a moment ago and whether it was stopped by hand is
+	// not known yet; Sync waits for it (podman_stops.go).
+	Settling bool
+	Message  string // termination message (terminationMessagePath, or the log tail); set by the agent
 }
 
 // Running says whether the container process is alive.

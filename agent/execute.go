@@ -293,6 +293,14 @@ func (a *Agent) removePodInBackground(ctx context.Context, act Action) {
 	a.removals.Add(1)
 	go func() {
 		defer a.removals.Done()
+		defer func() { // a panic here must not end the agent
+			if v := recover(); v != nil {
+				a.notePanic(ctx, nil, fmt.Errorf("panic removing Podman pod %s: %v", act.PodmanPodID, v), debug.Stack())
+				a.mu.Lock()
+				delete(a.removing, act.PodmanPodID)
+				a.mu.Unlock()
+			}
+		}()
 		err := a.opts.Runtime.RemovePod(context.WithoutCancel(ctx), act.PodmanPodID, act.Grace)
 		if err != nil {
 			a.log.Warn("removing pod failed; retrying at the next sync", "podmanPod", act.PodmanPodID, "err", err)

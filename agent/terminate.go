@@ -33,7 +33,9 @@ func (a *Agent) terminatePodInBackground(ctx context.Context, act Action) {
 			delete(a.stopping, act.UID)
 			a.mu.Unlock()
 		}()
-		if err := a.terminate(ctx, act); err != nil && ctx.Err() == nil {
+		var err error
+		defer a.recovered(ctx, act.Pod, "terminating pod "+podKey(act.Pod), &err)
+		if err = a.terminate(ctx, act); err != nil && ctx.Err() == nil {
 			a.log.Warn("terminating pod failed; retrying at the next sync", "pod", podKey(act.Pod), "err", err)
 		}
 	}()

@@ -153,9 +153,14 @@ func (a *Agent) adoptRunning(ctx context.Context) {
 			a.log.Warn("cannot adopt a running pod; it will be removed", "podmanPod", op.Name, "err", err)
 			continue
 		}
-		res, err := ad.AdoptPod(ctx, p)
+		var res string
+		for try := 1; ; try++ { // a failure here costs a running pod: try a few times
+			if res, err = ad.AdoptPod(ctx, p); err == nil || try == 3 || !sleep(ctx, time.Second) {
+				break
+			}
+		}
 		if err != nil {
-			a.log.Warn("adopting a running pod failed", "pod", podKey(p), "uid", p.UID, "err", err)
+			a.log.Warn("adopting a running pod failed; it will be removed", "pod", podKey(p), "uid", p.UID, "err", err)
 			continue
 		}
 		a.log.Info("running pod reported to the controller", "pod", podKey(p), "uid", p.UID, "result", res)

@@ -25,6 +25,7 @@ type EndpointFacts struct {
 	// The socket's and its directory's mode and owner (unix).
 	SocketMode, DirMode os.FileMode
 	SocketUID, DirUID   uint32
+	SocketGID, DirGID   uint32
 	IsSocket            bool
 	// AgentUID is the agent's effective uid: root or it may own the socket.
 	AgentUID uint32
@@ -40,14 +41,16 @@ func EndpointProblems(f EndpointFacts) []string {
 		if !f.IsSocket {
 			return []string{fmt.Sprintf("%s is not a unix socket", f.Path)}
 		}
-		if f.SocketMode.Perm()&0o022 != 0 {
-			out = append(out, fmt.Sprintf("socket %s has mode %04o: group or others may connect (want 0600 or 0700: chmod go-w %s)", f.Path, f.SocketMode.Perm(), f.Path))
+		// Group write is fine for the root group (systemd's podman.socket
+		// is 0660 root:root); anyone else's group is not.
+		if w := f.SocketMode.Perm() & writable(f.SocketGID); w != 0 {
+			out = append(out, fmt.Sprintf("socket %s has mode %04o (group %d): group or others may connect (want 0600: chmod go-w %s)", f.Path, f.SocketMode.Perm(), f.SocketGID, f.Path))
 		}
 		if !trusted(f.SocketUID) {
 			out = append(out, fmt.Sprintf("socket %s is owned by uid %d, not root or the agent's uid %d", f.Path, f.SocketUID, f.AgentUID))
 		}
 		dir := filepath.Dir(f.Path)
-		if f.DirMode.Perm()&0o022 != 0 && f.DirMode&os.ModeSticky == 0 {
+		if f.DirMode.Perm()&writable(f.DirGID) != 0 && f.DirMode&os.ModeSticky == 0 {
 			out = append(out, fmt.Sprintf("directory %s has mode %04o: group or others may replace the socket (chmod go-w %s)", dir, f.DirMode.Perm(), dir))
 		}
 		if !trusted(f.DirUID) {
@@ -61,6 +64,15 @@ func EndpointProblems(f EndpointFacts) []string {
 		out = append(out, fmt.Sprintf("unknown Podman endpoint scheme %q (want unix://, ssh:// or tcp://)", f.Scheme))
 	}
 	return out
+}
+
+// writable is the mode bits that let others than root write, given the
+// file's group: group write counts unless the group is root's.
+func writable(gid uint32) os.FileMode {
+	if gid == 0 {
+		return 0o002
+	}
+	return 0o022
 }
 
 // ReadEndpointFacts parses the endpoint URI and stats a unix socket and
@@ -85,7 +97,7 @@ func ReadEndpointFacts(uri string) (EndpointFacts, error) {
 	f.IsSocket = fi.Mode()&os.ModeSocket != 0
 	f.SocketMode = fi.Mode()
 	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		f.SocketUID = st.Uid
+		f.SocketUID, f.SocketGID = st.Uid, st.Gid
 	}
 	di, err := os.Stat(filepath.Dir(f.Path))
 	if err != nil {
@@ -93,7 +105,7 @@ func ReadEndpointFacts(uri string) (EndpointFacts, error) {
 	}
 	f.DirMode = di.Mode()
 	if st, ok := di.Sys().(*syscall.Stat_t); ok {
-		f.DirUID = st.Uid
+		f.DirUID, f.DirGID = st.Uid, st.Gid
 	}
 	return f, nil
 }

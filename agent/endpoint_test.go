@@ -32,6 +32,17 @@ func listenUnix(t *testing.T, dirMode, sockMode os.FileMode) string {
 	return "unix://" + sock
 }
 
+// chgrp gives the socket and its directory a group other than root's.
+func chgrp(t *testing.T, uri string, gid int) {
+	t.Helper()
+	sock := strings.TrimPrefix(uri, "unix://")
+	for _, p := range []string{sock, filepath.Dir(sock)} {
+		if err := os.Chown(p, -1, gid); err != nil {
+			t.Skipf("chown: %v", err)
+		}
+	}
+}
+
 func TestCheckPodmanEndpointSocketModes(t *testing.T) {
 	for _, tc := range []struct {
 		name              string
@@ -42,13 +53,19 @@ func TestCheckPodmanEndpointSocketModes(t *testing.T) {
 		{"owner rwx socket", 0o755, 0o700, ""},
 		{"group readable only", 0o750, 0o640, ""},
 		{"world writable socket", 0o755, 0o666, "mode 0666"},
-		{"group writable socket", 0o755, 0o660, "mode 0660"},
+		{"group writable socket of root's group (systemd's podman.socket)", 0o755, 0o660, ""},
+		{"group writable socket of another group", 0o755, 0o660, "mode 0660 (group 100)"},
 		{"world writable dir", 0o777, 0o600, "may replace the socket"},
 		{"sticky world writable dir", os.ModeSticky | 0o777, 0o600, ""},
-		{"group writable dir", 0o775, 0o600, "may replace the socket"},
+		{"group writable dir of another group", 0o775, 0o600, "may replace the socket"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			uri := listenUnix(t, tc.dirMode, tc.sockMode)
+			if strings.Contains(tc.name, "another group") {
+				chgrp(t, uri, 100)
+			} else {
+				chgrp(t, uri, 0)
+			}
 			err := CheckPodmanEndpoint(uri, false, slog.New(slog.DiscardHandler))
 			switch {
 			case tc.refuse == "" && err != nil:

@@ -120,11 +120,11 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 		for {
 			exited := make(chan struct{})
 			go func() { cmd.Wait(); close(exited) }()
-			stopService := func() {
+			stopService := func(grace time.Duration) {
 				cmd.Process.Signal(syscall.SIGTERM)
 				select {
 				case <-exited:
-				case <-time.After(10 * time.Second):
+				case <-time.After(grace):
 					cmd.Process.Kill()
 					<-exited
 				}
@@ -134,7 +134,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 			for {
 				select {
 				case <-sctx.Done():
-					stopService()
+					stopService(10 * time.Second)
 					return
 				case <-exited:
 					o.Logger.Warn("podman system service exited; restarting it in 1s", "state", cmd.ProcessState.String())
@@ -149,7 +149,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 					failures = n
 					if restart && sctx.Err() == nil {
 						o.Logger.Warn("restarting podman system service: "+why, "socket", sock)
-						stopService()
+						stopService(3 * time.Second) // it is not serving anyway; containers live on in conmon
 						break watch
 					}
 				}

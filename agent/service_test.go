@@ -83,7 +83,7 @@ func TestPodmanServiceSupervision(t *testing.T) {
 	if err := os.Remove(strings.TrimPrefix(sock, "unix://")); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, 30*time.Second, "a new service answering after its socket was deleted", func() (bool, string) {
+	eventually(t, 60*time.Second, "a new service answering after its socket was deleted", func() (bool, string) {
 		pid := servicePID(t, sock)
 		if pid == 0 || pid == second {
 			return false, "not restarted yet"

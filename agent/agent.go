@@ -42,6 +42,9 @@ type Options struct {
 
 	HeartbeatInterval time.Duration // default 10 s
 	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
+	// RuntimeCheckInterval is how often the runtime is pinged (a Runtime
+	// that is a Pinger); RuntimePingTimeout bounds one ping. Defaults 1 s, 5 s.
+	RuntimeCheckInterval, RuntimePingTimeout time.Duration
 }
 
 // Agent runs the pods bound to one node.
@@ -57,7 +60,12 @@ type Agent struct {
 	stopping map[string]bool                    // uids of pods being terminated in the background
 	tails    map[string]string                  // container ID → log tail (FallbackToLogsOnError)
 	issued   map[string]Issued                  // pod uid → what the agent started and stopped
-	removals sync.WaitGroup
+	panics   map[string]panicBackoff            // pod uid → its sync or an action of it panicked (panics.go)
+	// runtimeErr is the last runtime ping's error (nil: answering);
+	// runtimeBack wakes the sync loop when it answers again (runtime_watch.go).
+	runtimeErr  error
+	runtimeBack chan struct{}
+	removals    sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.
@@ -104,12 +112,18 @@ func New(opts Options) (*Agent, error) {
 	if opts.ResyncInterval == 0 {
 		opts.ResyncInterval = 2 * time.Second
 	}
+	if opts.RuntimeCheckInterval == 0 {
+		opts.RuntimeCheckInterval = time.Second
+	}
+	if opts.RuntimePingTimeout == 0 {
+		opts.RuntimePingTimeout = 5 * time.Second
+	}
 	if err := os.MkdirAll(opts.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("agent: creating data directory: %w", err)
 	}
 	a := &Agent{opts: opts, log: opts.Logger.With("node", opts.NodeName),
 		failures: map[string]map[string]StartFailure{}, removing: map[string]bool{}, stopping: map[string]bool{}, tails: map[string]string{},
-		issued: map[string]Issued{}}
+		issued: map[string]Issued{}, panics: map[string]panicBackoff{}, runtimeBack: make(chan struct{}, 1)}
 	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
 	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
 	return a, nil
@@ -124,7 +138,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := a.register(ctx); err != nil {
 		return err
 	}
+	// Before the first sync can remove a pod the store does not know (a
+	// store rebuilt from git): report those that run, for adoption.
+	a.adoptRunning(ctx)
 	go a.heartbeats(ctx)
+	go a.watchRuntime(ctx)
 	if a.opts.LogListener != nil {
 		go func() {
 			if err := a.ServeLogs(ctx, a.opts.LogListener, a.opts.LogToken); err != nil {
@@ -172,6 +190,9 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 	case <-a.probes.wake:
 		cancel()
 		<-done
+	case <-a.runtimeBack:
+		cancel()
+		<-done
 	}
 }
 
@@ -199,10 +220,7 @@ func (a *Agent) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		err := a.opts.ControlPlane.Heartbeat(ctx, a.opts.NodeName)
-		if errors.Is(err, ErrNotFound) { // the controller lost the node (new store): register again
-			err = a.opts.ControlPlane.RegisterNode(ctx, NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock()))
-		}
+		err := a.reportReadiness(ctx) // runtime_watch.go
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("heartbeat failed", "err", err)
 		}
@@ -221,7 +239,7 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	actions := Sync(desired, observed, a.opts.Clock())
+	actions := a.plan(ctx, desired, observed, a.opts.Clock())
 	if len(actions) > 0 {
 		a.execute(ctx, actions, observed)
 		if observed, err = a.observe(ctx); err != nil {
@@ -289,18 +307,24 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		if pod.DeletionTimestamp != nil {
 			continue
 		}
-		st := Status(pod, byUID[string(pod.UID)], now, a.opts.Host.IP)
-		if equality.Semantic.DeepEqual(st, pod.Status) {
-			continue
-		}
-		updated := pod.DeepCopy()
-		updated.Status = st
-		if err := a.opts.ControlPlane.UpdatePodStatus(ctx, updated); err != nil {
-			a.log.Warn("writing pod status failed", "pod", podKey(pod), "err", err)
-			continue
-		}
-		a.backOffEvents(ctx, pod, st)
+		a.writeStatus(ctx, pod, byUID[string(pod.UID)], now)
 	}
+}
+
+// writeStatus computes and writes one pod's status; a panic stays with the pod.
+func (a *Agent) writeStatus(ctx context.Context, pod *corev1.Pod, op *ObservedPod, now time.Time) {
+	defer a.recovered(ctx, pod, "the status of pod "+podKey(pod), nil)
+	st := Status(pod, op, now, a.opts.Host.IP)
+	if equality.Semantic.DeepEqual(st, pod.Status) {
+		return
+	}
+	updated := pod.DeepCopy()
+	updated.Status = st
+	if err := a.opts.ControlPlane.UpdatePodStatus(ctx, updated); err != nil {
+		a.log.Warn("writing pod status failed", "pod", podKey(pod), "err", err)
+		return
+	}
+	a.backOffEvents(ctx, pod, st)
 }
 
 // backOffEvents reports every container that has just entered
@@ -338,6 +362,11 @@ func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
 			delete(a.issued, uid)
 		}
 	}
+	for uid := range a.panics {
+		if !keep[uid] {
+			delete(a.panics, uid)
+		}
+	}
 	busy := len(a.removing) > 0
 	a.mu.Unlock()
 	if busy {
@@ -346,7 +375,7 @@ func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
 	entries, _ := os.ReadDir(podDir(a.opts.DataDir, ""))
 	for _, e := range entries {
 		if !keep[e.Name()] {
-			if err := os.RemoveAll(podDir(a.opts.DataDir, e.Name())); err != nil {
+			if err := removePodDir(a.opts.DataDir, e.Name()); err != nil {
 				a.log.Warn("removing pod directory", "err", err)
 			}
 		}

@@ -15,9 +15,14 @@
 // = attempt, read back from the reconcile.attempt label) and keeps the
 // previous one for lastState. Labels: reconcile.pod, reconcile.uid,
 // reconcile.container (the contract), reconcile.attempt, reconcile.spec-hash
-// (a changed container spec replaces the container) and reconcile.grace on
-// pods. Because everything is read back from labels, a restarted agent adopts
-// running containers and recreates nothing. containerID in the status is the
+// (a changed container spec replaces the container), reconcile.grace and
+// reconcile.podspec (the Pod itself, for adoption after a lost store:
+// adopt.go) on pods, and reconcile.cluster=<cluster ID> on everything: the
+// runtime lists and touches only its own cluster's objects. Because
+// everything is read back from labels, a restarted agent adopts running
+// containers and recreates nothing; one whose store was lost reports its
+// running pods to the controller, which re-creates them for the workload
+// controllers to adopt. containerID in the status is the
 // full Podman container ID (`podman ps --no-trunc`).
 //
 // Restarts follow restartPolicy with Kubernetes' backoff (at once, then 10 s
@@ -30,7 +35,8 @@
 // Volumes: emptyDir, configMap and secret volumes are host directories under
 // <data dir>/pods/<uid>/volumes/<name>, bind-mounted (configMap and secret
 // read-only, files written with items and modes); they are deleted with the
-// pod. hostPath volumes bind-mount the node's path (checked or created per
+// pod. A secret volume's directory is a tmpfs of its own, files 0400 unless
+// defaultMode or an item's mode says otherwise (secretfs.go). hostPath volumes bind-mount the node's path (checked or created per
 // type); a persistentVolumeClaim is the named Podman volume claimName,
 // created when missing and kept after the pod (StatefulSet storage).
 //
@@ -65,6 +71,15 @@
 // ControlPlane.RecordEvent. Logs (logserver.go): the agent serves
 // /containerLogs/{namespace}/{pod}/{container} on its own listener, which
 // the API server proxies `reconcile logs` to; the port is on the Node.
+//
+// Robustness (issue 8): a panic in one pod's sync, status or action is a
+// FailedSync Warning event and a backoff of that pod (panics.go); the agent
+// pings its runtime and reports Ready=False, reason ContainerRuntimeUnhealthy,
+// while it does not answer (runtime_watch.go), and the supervisor of its own
+// Podman service restarts it when its socket is gone or it stops answering
+// (service.go); a Podman endpoint others than root can reach is refused
+// (endpoint.go); a container stopped through Podman by hand is drift, not a
+// crash (podman_stops.go, drift.go).
 //
 // What the agent needs from the host: root; Podman ≥ 4.3 with runc (crun
 // does not work on the reference hosts) and netavark or CNI for the default

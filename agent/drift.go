@@ -23,8 +23,10 @@ type Issued struct {
 }
 
 // driftOf says why a spec container counts as changed outside reconcile, or
-// "" when it does not: gone although the agent started it, or ended by
-// SIGKILL/SIGTERM the agent did not send (and not by the OOM killer).
+// "" when it does not: gone although the agent started it, or ended by a
+// stop through Podman, or by SIGKILL/SIGTERM, that the agent did not ask for
+// (and not by the OOM killer). A program that exits 0 on SIGTERM counts
+// because Podman reports the stop (StoppedOutside).
 func driftOf(op *ObservedPod, name string, cur ObservedContainer, found bool) string {
 	if !found {
 		if op.Issued.Started[name] {
@@ -32,7 +34,10 @@ func driftOf(op *ObservedPod, name string, cur ObservedContainer, found bool) st
 		}
 		return ""
 	}
-	if cur.Exited() && !cur.OOMKilled && (cur.ExitCode == 137 || cur.ExitCode == 143) && !op.Issued.Stopped[cur.ID] {
+	if !cur.Exited() || cur.OOMKilled || op.Issued.Stopped[cur.ID] {
+		return ""
+	}
+	if cur.StoppedOutside || cur.ExitCode == 137 || cur.ExitCode == 143 {
 		return fmt.Sprintf("was stopped outside reconcile (podman stop, exit code %d)", cur.ExitCode)
 	}
 	return ""

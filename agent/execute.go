@@ -3,7 +3,9 @@ package agent
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 
@@ -65,31 +67,47 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 func (a *Agent) executePod(ctx context.Context, actions []Action, oc *objectCache, ips map[string]string) {
 	for _, act := range actions {
 		log := a.log.With("action", string(act.Kind), "pod", podKey(act.Pod))
-		var err error
-		switch act.Kind {
-		case ActCreatePod:
-			err = a.createPod(ctx, act.Pod)
-		case ActStartContainer:
-			err = a.startContainer(ctx, oc, act, ips)
-		case ActStopContainer:
-			grace := act.Grace
-			if op := a.lookupObserved(ctx, string(act.Pod.UID)); op != nil {
-				grace = a.preStop(ctx, act.Pod, op, act.Container, grace)
-			}
-			a.noteStopped(string(act.Pod.UID), act.ContainerID)
-			err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, grace)
-		case ActRemoveContainer:
-			err = a.opts.Runtime.RemoveContainer(ctx, act.ContainerID)
-		}
+		err := a.executeAction(ctx, act, oc, ips)
 		if err != nil {
 			log.Warn("action failed", "what", act.String(), "err", err)
-			if act.Kind == ActCreatePod {
+			if act.Kind == ActCreatePod || errors.Is(err, errPanicked) {
 				return
 			}
 		} else if act.Kind != ActStartContainer {
 			log.Info(act.String())
 		}
 	}
+}
+
+// errPanicked marks an action that panicked: the pod's other actions wait
+// for its backoff (panics.go).
+var errPanicked = errors.New("action panicked")
+
+// executeAction runs one action; a panic becomes an error, a Warning event
+// and a backoff of the pod, and the other pods go on.
+func (a *Agent) executeAction(ctx context.Context, act Action, oc *objectCache, ips map[string]string) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("%w: %s: %v", errPanicked, act.String(), v)
+			a.notePanic(ctx, act.Pod, err, debug.Stack())
+		}
+	}()
+	switch act.Kind {
+	case ActCreatePod:
+		err = a.createPod(ctx, act.Pod)
+	case ActStartContainer:
+		err = a.startContainer(ctx, oc, act, ips)
+	case ActStopContainer:
+		grace := act.Grace
+		if op := a.lookupObserved(ctx, string(act.Pod.UID)); op != nil {
+			grace = a.preStop(ctx, act.Pod, op, act.Container, grace)
+		}
+		a.noteStopped(string(act.Pod.UID), act.ContainerID)
+		err = a.opts.Runtime.StopContainer(ctx, act.ContainerID, grace)
+	case ActRemoveContainer:
+		err = a.opts.Runtime.RemoveContainer(ctx, act.ContainerID)
+	}
+	return err
 }
 
 func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
@@ -275,11 +293,21 @@ func (a *Agent) removePodInBackground(ctx context.Context, act Action) {
 	a.removals.Add(1)
 	go func() {
 		defer a.removals.Done()
+		defer func() { // a panic here must not end the agent
+			if v := recover(); v != nil {
+				a.notePanic(ctx, nil, fmt.Errorf("panic removing Podman pod %s: %v", act.PodmanPodID, v), debug.Stack())
+				a.mu.Lock()
+				delete(a.removing, act.PodmanPodID)
+				a.mu.Unlock()
+			}
+		}()
 		err := a.opts.Runtime.RemovePod(context.WithoutCancel(ctx), act.PodmanPodID, act.Grace)
 		if err != nil {
 			a.log.Warn("removing pod failed; retrying at the next sync", "podmanPod", act.PodmanPodID, "err", err)
 		} else if act.UID != "" {
-			os.RemoveAll(podDir(a.opts.DataDir, act.UID))
+			if err := removePodDir(a.opts.DataDir, act.UID); err != nil {
+				a.log.Warn("removing pod directory", "uid", act.UID, "err", err)
+			}
 		}
 		a.mu.Lock()
 		delete(a.removing, act.PodmanPodID)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,7 +54,7 @@ func (f *fakeRuntime) CreatePod(_ context.Context, cfg PodConfig) (string, error
 	id := fmt.Sprintf("pod%d", f.seq)
 	grace, _ := strconv.Atoi(cfg.Labels[LabelGrace])
 	f.pods[id] = &ObservedPod{ID: id, Name: cfg.Name, Key: cfg.Labels[objects.LabelPodmanPod], UID: cfg.Labels[objects.LabelPodmanUID],
-		Created: f.now(), IP: fmt.Sprintf("10.88.0.%d", f.seq), Grace: time.Duration(grace) * time.Second}
+		PodSpec: cfg.Labels[LabelPodSpec], Created: f.now(), IP: fmt.Sprintf("10.88.0.%d", f.seq), Grace: time.Duration(grace) * time.Second}
 	f.record("create-pod %s", cfg.Name)
 	return id, nil
 }
@@ -158,4 +159,17 @@ func (f *fakeRuntime) Exec(_ context.Context, id string, cmd []string) (int, str
 func (f *fakeRuntime) Logs(_ context.Context, id string, _ LogOptions, w io.Writer) error {
 	_, err := fmt.Fprintf(w, "log of %s\n", id)
 	return err
+}
+
+// countPrefix counts the recorded calls starting with prefix.
+func (f *fakeRuntime) countPrefix(prefix string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if strings.HasPrefix(c, prefix) {
+			n++
+		}
+	}
+	return n
 }

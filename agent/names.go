@@ -23,6 +23,15 @@ const (
 	// LabelGrace is the pod's termination grace period in seconds, so a pod
 	// that vanished from the store is still stopped with its own grace.
 	LabelGrace = "reconcile.grace"
+	// LabelCluster is the cluster's ID (reconcile/clusterid) on every Podman
+	// pod and container: an agent lists, stops, removes and adopts only
+	// objects carrying its own cluster's value. Objects without it (made
+	// before the label existed, or by hand) are never touched.
+	LabelCluster = "reconcile.cluster"
+	// LabelPodSpec, on Podman pods, is the Pod they were made from
+	// (EncodePodSpec: metadata and spec, no status), so that after a lost
+	// store the agent can report the pod and have it adopted.
+	LabelPodSpec = "reconcile.podspec"
 )
 
 // podKey is "<namespace>/<name>", the value of the reconcile.pod label.
@@ -60,11 +69,15 @@ func containerSpecHash(c *corev1.Container) string {
 }
 
 func podLabels(pod *corev1.Pod) map[string]string {
-	return map[string]string{
+	l := map[string]string{
 		objects.LabelPodmanPod: podKey(pod),
 		objects.LabelPodmanUID: string(pod.UID),
 		LabelGrace:             fmt.Sprint(gracePeriodSeconds(pod)),
 	}
+	if spec := EncodePodSpec(pod); spec != "" {
+		l[LabelPodSpec] = spec
+	}
+	return l
 }
 
 func containerLabels(pod *corev1.Pod, c *corev1.Container, attempt int) map[string]string {

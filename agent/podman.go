@@ -29,21 +29,70 @@ import (
 // through the v5 Go bindings). Only options the 4.3 service understands are
 // used; see podman_test.go for the checks against a real service.
 type PodmanRuntime struct {
-	conn context.Context // carries the bindings' connection value
+	conn    context.Context // carries the bindings' connection value
+	uri     string
+	cluster string // the reconcile.cluster label of every object it lists or creates
 
 	mu      sync.Mutex
-	infraIP map[string]string // infra container ID@start time → pod IP; an address lasts as long as the infra process
-	oom     map[string]bool   // exited container ID → killed by the OOM killer (an exited container never changes)
+	infraIP map[string]string    // infra container ID@start time → pod IP; an address lasts as long as the infra process
+	exits   map[string]exitWatch // container ID → what the event stream said about its end (podman_stops.go)
+	oom     map[string]bool      // exited container ID → killed by the OOM killer (an exited container never changes)
 }
 
 // NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
-// checks that it answers.
-func NewPodmanRuntime(ctx context.Context, uri string) (*PodmanRuntime, error) {
+// checks that it answers. clusterID is the cluster's ID (package
+// reconcile/clusterid): the runtime lists only pods and containers labelled
+// reconcile.cluster=<clusterID> and labels everything it creates so, which
+// keeps two installations on one host (and hand-made pods) apart.
+func NewPodmanRuntime(ctx context.Context, uri, clusterID string) (*PodmanRuntime, error) {
+	if clusterID == "" {
+		return nil, errors.New("Podman runtime: a cluster ID is required: the agent only touches its own cluster's pods")
+	}
 	conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the Podman service at %s: %w (is `podman system service` running there?)", uri, err)
 	}
-	return &PodmanRuntime{conn: conn, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
+	return &PodmanRuntime{conn: conn, uri: uri, cluster: clusterID, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
+}
+
+// Ping asks the service for GET /_ping: nil when it answers OK.
+func (r *PodmanRuntime) Ping(ctx context.Context) error {
+	c := r.ctx(ctx)
+	client, err := bindings.GetClient(c)
+	if err != nil {
+		return err
+	}
+	resp, err := client.DoRequest(c, nil, http.MethodGet, "/_ping", nil, nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("ping answered %s", resp.Status)
+	}
+	return nil
+}
+
+// Endpoint is the service's URI, for messages.
+func (r *PodmanRuntime) Endpoint() string { return r.uri }
+
+// ClusterID is the cluster whose Podman objects this runtime manages.
+func (r *PodmanRuntime) ClusterID() string { return r.cluster }
+
+// managedFilter selects the cluster's managed objects: Podman ANDs the
+// label filters (reconcile.uid present, reconcile.cluster=<id>).
+func (r *PodmanRuntime) managedFilter() map[string][]string {
+	return map[string][]string{"label": {objects.LabelPodmanUID, LabelCluster + "=" + r.cluster}}
+}
+
+// withCluster adds the cluster label to a copy of labels.
+func (r *PodmanRuntime) withCluster(labels map[string]string) map[string]string {
+	out := make(map[string]string, len(labels)+1)
+	for k, v := range labels {
+		out[k] = v
+	}
+	out[LabelCluster] = r.cluster
+	return out
 }
 
 // withConn is the caller's context (deadline, cancellation) carrying the
@@ -62,22 +111,24 @@ func (c withConn) Value(key any) any {
 
 func (r *PodmanRuntime) ctx(ctx context.Context) context.Context { return withConn{ctx, r.conn} }
 
-var managedFilter = map[string][]string{"label": {objects.LabelPodmanUID}}
-
-// List returns managed pods (by the reconcile.uid label) with their containers.
+// List returns managed pods (by the reconcile.uid and reconcile.cluster
+// labels) with their containers.
 func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 	c := r.ctx(ctx)
-	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(managedFilter))
+	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(r.managedFilter()))
 	if err != nil {
 		return nil, fmt.Errorf("listing Podman pods: %w", err)
 	}
-	ctrs, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithFilters(managedFilter))
+	ctrs, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithFilters(r.managedFilter()))
 	if err != nil {
 		return nil, fmt.Errorf("listing Podman containers: %w", err)
 	}
 	byPod := map[string][]ObservedContainer{}
 	infra := map[string]types.ListContainer{} // by pod ID; infra containers carry the pod's labels
 	for _, lc := range ctrs {
+		if lc.Labels[LabelCluster] != r.cluster {
+			continue
+		}
 		if lc.IsInfra {
 			infra[lc.Pod] = lc
 		}
@@ -88,15 +139,22 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		if oc.Exited() && oc.ExitCode == 137 {
 			oc.OOMKilled = r.oomKilled(c, oc.ID)
 		}
+		if oc.Exited() {
+			oc.StoppedOutside, oc.Settling = r.exitFacts(oc.ID, time.Now())
+		}
 		byPod[lc.Pod] = append(byPod[lc.Pod], oc)
 	}
 	r.pruneIPCache(infra)
 	r.pruneOOMCache(ctrs)
+	r.pruneExits(ctrs)
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
+		if p.Labels[LabelCluster] != r.cluster { // the filter did it; this makes sure
+			continue
+		}
 		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
-			Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
+			PodSpec: p.Labels[LabelPodSpec], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
 		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
 			op.IP = r.podIP(c, ic)
 		}
@@ -172,7 +230,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	ps := specgen.PodSpecGenerator{}
 	ps.Name = cfg.Name
 	ps.Hostname = cfg.Hostname
-	ps.Labels = cfg.Labels
+	ps.Labels = r.withCluster(cfg.Labels)
 	for _, p := range cfg.Ports {
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
@@ -222,7 +280,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.Command = cfg.Command
 	s.Env = cfg.Env
 	s.WorkDir = cfg.WorkDir
-	s.Labels = cfg.Labels
+	s.Labels = r.withCluster(cfg.Labels)
 	s.ResourceLimits = linuxResources(cfg.Resources)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
@@ -316,12 +374,20 @@ func isNoSuch(err error) bool {
 
 // Changes reports (coalesced) when a managed container died, so the agent
 // restarts it without waiting for its next resync. It follows the service's
-// event stream and subscribes again when the stream ends (a service restart).
+// event stream and subscribes again when the stream ends (a service
+// restart). It also reads from the stream whether a container was stopped
+// by hand (podman_stops.go): a death wakes the agent once that is settled.
 func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 	out := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case out <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
 	// Podman 4.3 matches a label filter only as key=value, so the
 	// reconcile.uid label is checked here instead.
-	filters := map[string][]string{"type": {"container"}, "event": {"died"}}
+	filters := map[string][]string{"type": {"container"}, "event": {"died", "cleanup", "stop", "kill", "start"}}
 	go func() {
 		for ctx.Err() == nil {
 			events := make(chan types.Event)
@@ -329,12 +395,20 @@ func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 			err := system.Events(r.ctx(ctx), events, cancel, new(system.EventsOptions).WithStream(true).WithFilters(filters))
 			if err == nil {
 				for e := range events {
-					if e.Actor.Attributes[objects.LabelPodmanUID] == "" {
+					if e.Actor.Attributes[objects.LabelPodmanUID] == "" || e.Actor.Attributes[LabelCluster] != r.cluster {
 						continue
 					}
-					select {
-					case out <- struct{}{}:
-					default: // a wake-up is already pending
+					status := eventStatus(e)
+					at := time.Now()
+					if e.TimeNano != 0 {
+						at = time.Unix(0, e.TimeNano)
+					}
+					if r.noteExitEvent(e.Actor.ID, status, at) {
+						wake()
+					}
+					if status == "died" {
+						wake()
+						time.AfterFunc(exitSettleTime, wake) // settled by then: crash or drift
 					}
 				}
 			}

@@ -145,7 +145,7 @@ func TestPodmanRestartPolicies(t *testing.T) {
 	failed := testPod("failed", "22222222-aaaa-4000-8000-000000000004", testContainer("c", exit("7")))
 	failed.Spec.RestartPolicy = corev1.RestartPolicyNever
 	failed.Spec.Volumes = []corev1.Volume{reportVolume()}
-	watcher, err := NewPodmanRuntime(context.Background(), requirePodman(t))
+	watcher, err := NewPodmanRuntime(context.Background(), requirePodman(t), testClusterIDFor(t))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,30 @@ import (
 
 const testNode = "node-a"
 
+// testClusterID labels the Podman objects of the package's tests that run
+// their own Podman service.
+const testClusterID = "agent-test"
+
+// testClusterIDFor is the cluster of one test on the shared Podman service:
+// each test sees only its own pods (as two installations on one host do),
+// and removes them when it ends (startAgent).
+func testClusterIDFor(t testing.TB) string {
+	var b strings.Builder
+	b.WriteString("t-")
+	for _, r := range strings.ToLower(t.Name()) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	id := strings.TrimRight(b.String(), "-")
+	if len(id) > 60 {
+		id = strings.TrimRight(id[:60], "-")
+	}
+	return id
+}
+
 type runningAgent struct {
 	agent *Agent
 	rt    *PodmanRuntime
@@ -29,7 +53,7 @@ type runningAgent struct {
 func startAgent(t testing.TB, cp ControlPlane, dataDir string) *runningAgent {
 	t.Helper()
 	sock := requirePodman(t)
-	rt, err := NewPodmanRuntime(context.Background(), sock)
+	rt, err := NewPodmanRuntime(context.Background(), sock, testClusterIDFor(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,8 +77,18 @@ func startAgent(t testing.TB, cp ControlPlane, dataDir string) *runningAgent {
 		if ctx.Err() == nil {
 			ra.stop()
 		}
+		removeClusterPods(rt)
 	})
 	return ra
+}
+
+// removeClusterPods removes what a test left in the shared service (more
+// than once is fine).
+func removeClusterPods(rt *PodmanRuntime) {
+	list, _ := rt.List(context.Background())
+	for _, op := range list {
+		rt.RemovePod(context.Background(), op.ID, 0)
+	}
 }
 
 type testWriter struct{ t testing.TB }
@@ -170,6 +204,7 @@ func checkLabels(t *testing.T, pod *corev1.Pod, wantContainers int) {
 	t.Helper()
 	// The infra container carries the pod's labels too; it has no container label.
 	out, err := podmanCLI("ps", "-a", "--no-trunc", "--filter", "label="+objects.LabelPodmanPod+"="+podKey(pod),
+		"--filter", "label="+LabelCluster+"="+testClusterIDFor(t),
 		"--filter", "label="+objects.LabelPodmanContainer,
 		"--format", fmt.Sprintf(`{{.ID}} {{index .Labels %q}} {{index .Labels %q}}`, objects.LabelPodmanUID, objects.LabelPodmanContainer))
 	if err != nil {

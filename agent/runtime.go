@@ -12,8 +12,9 @@ import (
 
 // Runtime is the container engine as the agent sees it: a small surface over
 // Podman (PodmanRuntime) that tests can also drive against the real service.
-// Everything it lists carries the reconcile.* labels; it never touches
-// Podman objects without them.
+// Everything it lists carries the reconcile.* labels and its own cluster's
+// reconcile.cluster label; it never touches Podman objects without them, and
+// everything it creates carries them.
 type Runtime interface {
 	// List returns the managed pods with their containers (all states).
 	List(ctx context.Context) ([]ObservedPod, error)
@@ -120,10 +121,13 @@ type Mount struct {
 // ObservedPod is a Podman pod the agent manages, as found by its labels,
 // together with what the agent remembers about failed starts.
 type ObservedPod struct {
-	ID         string // Podman pod ID
-	Name       string // Podman pod name
-	Key        string // <namespace>/<name> from reconcile.pod
-	UID        string // reconcile.uid
+	ID   string // Podman pod ID
+	Name string // Podman pod name
+	Key  string // <namespace>/<name> from reconcile.pod
+	UID  string // reconcile.uid
+	// PodSpec is the reconcile.podspec label: the Pod the Podman pod was
+	// made from (DecodePodSpec), for adoption after a lost store.
+	PodSpec    string
 	Created    time.Time
 	IP         string // the infra container's address on its network
 	Grace      time.Duration
@@ -153,8 +157,14 @@ type ObservedContainer struct {
 	Created    time.Time
 	StartedAt  time.Time
 	FinishedAt time.Time
-	OOMKilled  bool   // exited because the kernel's OOM killer ended it
-	Message    string // termination message (terminationMessagePath, or the log tail); set by the agent
+	OOMKilled  bool // exited because the kernel's OOM killer ended it
+	// StoppedOutside: Podman stopped or killed it on request (podman stop,
+	// podman kill, or the agent itself: Issued.Stopped tells those apart).
+	StoppedOutside bool
+	// Settling: it died a moment ago and whether it was stopped by hand is
+	// not known yet; Sync waits for it (podman_stops.go).
+	Settling bool
+	Message  string // termination message (terminationMessagePath, or the log tail); set by the agent
 }
 
 // Running says whether the container process is alive.

@@ -30,6 +30,9 @@ type ServiceOptions struct {
 	Podman                string       // the podman binary; default "podman" from PATH
 	Output                io.Writer    // the service's stdout/stderr; default discarded
 	Logger                *slog.Logger // default slog.Default()
+	// PingInterval is how often the supervisor checks that the socket
+	// exists and answers GET /_ping within PingTimeout (defaults 2 s, 5 s).
+	PingInterval, PingTimeout time.Duration
 }
 
 // StartPodmanService starts `podman system service --time=0` on
@@ -49,6 +52,12 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.PingInterval == 0 {
+		o.PingInterval = 2 * time.Second
+	}
+	if o.PingTimeout == 0 {
+		o.PingTimeout = 5 * time.Second
 	}
 	bin, err := exec.LookPath(o.Podman)
 	if err != nil {
@@ -104,24 +113,47 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 	}
 	sctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
-	go func() { // supervise: restart the service when it dies
+	go func() { // supervise: restart the service when it dies, loses its socket or stops answering
 		defer close(done)
+		tick := time.NewTicker(o.PingInterval)
+		defer tick.Stop()
 		for {
 			exited := make(chan struct{})
 			go func() { cmd.Wait(); close(exited) }()
-			select {
-			case <-sctx.Done():
+			stopService := func(grace time.Duration) {
 				cmd.Process.Signal(syscall.SIGTERM)
 				select {
 				case <-exited:
-				case <-time.After(10 * time.Second):
+				case <-time.After(grace):
 					cmd.Process.Kill()
 					<-exited
 				}
-				return
-			case <-exited:
 			}
-			o.Logger.Warn("podman system service exited; restarting it in 1s", "state", cmd.ProcessState.String())
+			failures := 0
+		watch:
+			for {
+				select {
+				case <-sctx.Done():
+					stopService(10 * time.Second)
+					return
+				case <-exited:
+					o.Logger.Warn("podman system service exited; restarting it in 1s", "state", cmd.ProcessState.String())
+					break watch
+				case <-tick.C:
+					_, sockErr := os.Stat(sock)
+					var pingErr error
+					if sockErr == nil {
+						pingErr = pingUnixSocket(sctx, sock, o.PingTimeout)
+					}
+					restart, why, n := serviceHealth(sockErr, pingErr, failures)
+					failures = n
+					if restart && sctx.Err() == nil {
+						o.Logger.Warn("restarting podman system service: "+why, "socket", sock)
+						stopService(3 * time.Second) // it is not serving anyway; containers live on in conmon
+						break watch
+					}
+				}
+			}
 			if !sleep(sctx, time.Second) {
 				return
 			}
@@ -131,6 +163,13 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 				continue
 			}
 			cmd = c
+			// Health checks resume once the new service answers (or gave up
+			// starting: then the next check restarts it again).
+			if err := waitForSocket(sctx, sock, 30*time.Second); err != nil && sctx.Err() == nil {
+				o.Logger.Error("restarted podman system service does not answer", "socket", sock, "err", err)
+			} else if sctx.Err() == nil {
+				o.Logger.Info("podman system service restarted", "socket", sock)
+			}
 		}
 	}()
 	stop := func() { cancel(); <-done }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -46,7 +47,7 @@ func TestPodmanServiceSupervision(t *testing.T) {
 		t.Fatal(err)
 	}
 	sock, stop, err := StartPodmanServiceWith(context.Background(), ServiceOptions{DataDir: dir, Root: root, RunRoot: runRoot,
-		TmpDir: tmp, Logger: slog.New(slog.DiscardHandler)})
+		TmpDir: tmp, Logger: slog.New(slog.DiscardHandler), PingInterval: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func TestPodmanServiceSupervision(t *testing.T) {
 	if !bytes.Equal(conf, ContainersConf) {
 		t.Errorf("containers.conf in the data dir differs from the embedded one")
 	}
-	rt, err := NewPodmanRuntime(context.Background(), sock)
+	rt, err := NewPodmanRuntime(context.Background(), sock, testClusterID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,24 @@ func TestPodmanServiceSupervision(t *testing.T) {
 		_, err := rt.List(context.Background())
 		return err == nil, "list: " + errString(err)
 	})
+	// A deleted socket: the process lives on, unreachable; the supervisor
+	// restarts it (hole 9).
 	second := servicePID(t, sock)
+	if err := os.Remove(strings.TrimPrefix(sock, "unix://")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 60*time.Second, "a new service answering after its socket was deleted", func() (bool, string) {
+		pid := servicePID(t, sock)
+		if pid == 0 || pid == second {
+			return false, "not restarted yet"
+		}
+		_, err := rt.List(context.Background())
+		return err == nil, "list: " + errString(err)
+	})
+	if err := pingUnixSocket(context.Background(), strings.TrimPrefix(sock, "unix://"), 5*time.Second); err != nil {
+		t.Errorf("ping after the restart: %v", err)
+	}
+	second = servicePID(t, sock)
 	stop()
 	if err := syscall.Kill(second, 0); err == nil {
 		if state, _ := os.ReadFile("/proc/" + strconv.Itoa(second) + "/stat"); !bytes.Contains(state, []byte(") Z")) {

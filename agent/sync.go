@@ -216,14 +216,17 @@ func syncContainer(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now ti
 			Reason: "container was created but never started"},
 			{Kind: ActStartContainer, Pod: pod, Container: c.Name, Attempt: cur.Attempt, Reason: "replacing a container that never started"}}
 	}
+	if cur.Settling {
+		return nil // died a moment ago: a crash or a stop by hand? (podman_stops.go)
+	}
 	if !shouldRestart(policy, cur.ExitCode) {
 		return nil
 	}
-	if at := restartAt(cur); now.Before(at) {
-		return nil // CrashLoopBackOff
+	next.Drift = driftOf(op, c.Name, cur, ok)
+	if at := restartAt(cur); now.Before(at) && next.Drift == "" {
+		return nil // CrashLoopBackOff; a stop by hand is no crash and is repaired at once
 	}
 	next.Reason = fmt.Sprintf("exited with code %d, restartPolicy %s", cur.ExitCode, policy)
-	next.Drift = driftOf(op, c.Name, cur, ok)
 	return []Action{next}
 }
 

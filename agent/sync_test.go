@@ -130,7 +130,16 @@ func syncCases() []syncCase {
 	killed := exited(always, "c", 0, 137, time.Second)
 	oomKilled := killed
 	oomKilled.OOMKilled = true
+	handStopped := exited(always, "c", 3, 0, time.Second) // exits 0 on SIGTERM; in backoff were it a crash
+	handStopped.StoppedOutside = true
+	cleanExit := exited(always, "c", 3, 0, time.Second)
+	settling := exited(always, "c", 0, 0, 0)
+	settling.Settling = true
 	drift := []syncCase{
+		{"drift: podman stop of a program that exits 0 (Podman reports the stop): restored at once, drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, handStopped), []string{"c"})}},
+		{"drift: the same exit 0 without a stop: a restart in backoff, no drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, cleanExit), []string{"c"})}},
+		{"drift: died a moment ago, stop or crash not known yet: wait", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, settling), []string{"c"})}},
+		{"drift: a stop the agent asked for, exit 0: no drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, handStopped), []string{"c"}, handStopped.ID)}},
 		{"drift: container the agent started is gone (podman rm): restore, drift", []*corev1.Pod{web}, []ObservedPod{issued(observedPod(web, running(web, "app", 0)), []string{"app", "side"})}},
 		{"drift: container never started by this agent is missing: start, no drift", []*corev1.Pod{web}, []ObservedPod{issued(observedPod(web, running(web, "app", 0)), []string{"app"})}},
 		{"drift: SIGKILL the agent did not send (podman stop -t 0): restart, drift", []*corev1.Pod{always}, []ObservedPod{issued(observedPod(always, killed), []string{"c"})}},

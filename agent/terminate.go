@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"os"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -34,7 +33,9 @@ func (a *Agent) terminatePodInBackground(ctx context.Context, act Action) {
 			delete(a.stopping, act.UID)
 			a.mu.Unlock()
 		}()
-		if err := a.terminate(ctx, act); err != nil && ctx.Err() == nil {
+		var err error
+		defer a.recovered(ctx, act.Pod, "terminating pod "+podKey(act.Pod), &err)
+		if err = a.terminate(ctx, act); err != nil && ctx.Err() == nil {
 			a.log.Warn("terminating pod failed; retrying at the next sync", "pod", podKey(act.Pod), "err", err)
 		}
 	}()
@@ -64,7 +65,9 @@ func (a *Agent) terminate(ctx context.Context, act Action) error {
 	if err := a.opts.Runtime.RemovePod(ctx, act.PodmanPodID, 0); err != nil {
 		return err
 	}
-	os.RemoveAll(podDir(a.opts.DataDir, act.UID))
+	if err := removePodDir(a.opts.DataDir, act.UID); err != nil {
+		a.log.Warn("removing pod directory", "uid", act.UID, "err", err)
+	}
 	a.finalize(ctx, pod)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 
 // Pod volumes live on the host under <dataDir>/pods/<uid>/volumes/<name>
 // and are bind-mounted into the containers; the directory goes with the pod.
+// A secret volume's directory is a tmpfs of its own (secretfs.go).
 func podDir(dataDir string, uid string) string { return filepath.Join(dataDir, "pods", uid) }
 
 func volumeDir(dataDir string, pod *corev1.Pod, name string) string {
@@ -39,6 +40,11 @@ func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *c
 		dir := volumeDir(dataDir, pod, v.Name)
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+		}
+		if v.Secret != nil {
+			if err := ensureTmpfs(dir); err != nil { // secretfs.go
+				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
+			}
 		}
 		dirs[v.Name] = dir
 		var files map[string][]byte
@@ -81,6 +87,10 @@ func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *c
 				return nil, refError("volume "+v.Name+" secret", pod.Namespace, v.Secret.SecretName, err)
 			}
 			files, items, mode = secretKeys(s), v.Secret.Items, v.Secret.DefaultMode
+			if mode == nil {
+				m := int32(defaultSecretMode)
+				mode = &m
+			}
 		default:
 			return nil, configErrorf("volume %s: only emptyDir, configMap, secret, downwardAPI, hostPath and persistentVolumeClaim volumes are supported", v.Name)
 		}

@@ -16,16 +16,19 @@ import (
 
 // agentFlags configure a node agent, alone or inside `up`.
 type agentFlags struct {
-	node, podman, data string
-	net                podNetFlags // podnet.go
-	proxy              proxyFlags  // proxy.go
-	logs               logFlags    // agent_logs.go
+	node, podman, data  string
+	allowInsecurePodman bool
+	clusterID           string      // up: the controller's cluster ID, passed directly
+	net                 podNetFlags // podnet.go
+	proxy               proxyFlags  // proxy.go
+	logs                logFlags    // agent_logs.go
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	host, _ := os.Hostname()
 	cmd.Flags().StringVar(&f.node, "node", host, "name of this node")
 	cmd.Flags().StringVar(&f.podman, "podman", "", "Podman API socket, e.g. unix:///run/podman/podman.sock (default: start and supervise our own podman service)")
+	cmd.Flags().BoolVar(&f.allowInsecurePodman, "allow-insecure-podman", false, "use a Podman endpoint others than root can reach (a group/world-writable socket, tcp:// without TLS); warns at every start")
 	if withData {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
@@ -84,7 +87,16 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 		defer stop()
 		sock = s
 	}
-	rt, err := agent.NewPodmanRuntime(ctx, sock)
+	if err := agent.CheckPodmanEndpoint(sock, f.allowInsecurePodman, log); err != nil {
+		return err
+	}
+	cluster := f.clusterID
+	if cluster == "" {
+		if cluster, err = agent.WaitClusterID(ctx, cp, log); err != nil {
+			return err
+		}
+	}
+	rt, err := agent.NewPodmanRuntime(ctx, sock, cluster)
 	if err != nil {
 		return err
 	}
@@ -104,6 +116,6 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 		return err
 	}
 	defer stopProxy()
-	log.Info("agent running", "node", f.node, "podman", sock)
+	log.Info("agent running", "node", f.node, "podman", sock, "cluster", cluster)
 	return a.Run(ctx)
 }

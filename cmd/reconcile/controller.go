@@ -17,6 +17,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
@@ -31,6 +32,7 @@ type controllerFlags struct {
 	poll                     time.Duration
 	tokenFile, sshKey        string
 	noPrune, allowEmpty      bool
+	clusterID                string // --cluster-id (reconcile/clusterid)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -47,6 +49,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noPrune, "no-prune", false, "never delete objects that vanished from git")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
+	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
 }
 
 func defaultDataDir() string {
@@ -94,6 +97,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return err
 	}
 	defer st.Close()
+	cluster, err := clusterid.LoadOrCreate(f.data, st, f.clusterID, log)
+	if err != nil {
+		return err
+	}
 	id, err := secrets.LoadOrCreateIdentity(f.data)
 	if err != nil {
 		return err
@@ -131,7 +138,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if extra != nil {
 		g.Go(func() error { return extra(ctx) })
 	}
-	log.Info("controller running", "listen", f.listen, "repo", f.repo, "data", f.data,
+	log.Info("controller running", "cluster", cluster, "listen", f.listen, "repo", f.repo, "data", f.data,
 		"secrets-recipient", id.Recipient().String()) // what `reconcile secret encrypt --recipient` needs
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

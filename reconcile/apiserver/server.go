@@ -61,6 +61,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/pods/{name}", s.finalizePod)
 	mux.HandleFunc("GET /api/v1/pods/{name}/log", s.podLog)
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
+	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go

@@ -1,0 +1,106 @@
+package agent
+
+import (
+	"time"
+
+	"github.com/containers/podman/v5/pkg/domain/entities/types"
+)
+
+// Telling a hand-made `podman stop` from a crash (issue 8). Podman 4.3 keeps
+// "stopped by user" to itself (inspect shows it only from Podman 5) and
+// emits no "stop" event, and a program that exits 0 on SIGTERM leaves no
+// exit code to go by. What it does show, in its event stream: a container
+// stopped through Podman (CLI or API) is cleaned up twice, once by the
+// stopper and once by conmon's exit command, while a process that ends on
+// its own is cleaned up once, by conmon. A "kill" event (podman kill) or a
+// "stop" event (newer Podman) says so directly. The agent's own stops look
+// the same; Sync tells them apart by Issued.Stopped.
+//
+// The second cleanup follows the death by a few hundred milliseconds, so a
+// container that died less than exitSettleTime ago with one cleanup seen is
+// "settling": Sync waits for it instead of restarting it as a crash.
+
+// exitSettleTime is how long after a death the agent waits for the events
+// that say the container was stopped by hand.
+const exitSettleTime = time.Second
+
+// exitWatch is what the event stream told about one container's end.
+type exitWatch struct {
+	DiedAt   time.Time
+	Cleanups int  // cleanup events since the death
+	ByHand   bool // stopped or killed through Podman
+}
+
+// nextExitWatch folds one event (its status: died, cleanup, stop, kill)
+// into w. It is pure.
+func nextExitWatch(w exitWatch, status string, at time.Time) exitWatch {
+	switch status {
+	case "died":
+		return exitWatch{DiedAt: at, ByHand: w.ByHand}
+	case "cleanup":
+		w.Cleanups++
+		if w.Cleanups >= 2 {
+			w.ByHand = true
+		}
+	case "stop", "kill":
+		w.ByHand = true
+	case "start", "restart", "init":
+		return exitWatch{}
+	}
+	return w
+}
+
+// settling says whether an exited container may still turn out stopped by
+// hand: it died under exitSettleTime ago and nothing decided it yet. It is
+// pure.
+func (w exitWatch) settling(now time.Time) bool {
+	return !w.ByHand && !w.DiedAt.IsZero() && w.Cleanups < 2 && now.Sub(w.DiedAt) < exitSettleTime
+}
+
+// eventStatus is the event's action ("died", "cleanup", ...).
+func eventStatus(e types.Event) string {
+	if e.Action != "" {
+		return string(e.Action)
+	}
+	return string(e.Status)
+}
+
+// noteExitEvent records a container event; it says whether the agent
+// should look again now (the container was stopped by hand).
+func (r *PodmanRuntime) noteExitEvent(id, status string, at time.Time) (byHandNow bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.exits == nil {
+		r.exits = map[string]exitWatch{}
+	}
+	was := r.exits[id]
+	w := nextExitWatch(was, status, at)
+	r.exits[id] = w
+	return w.ByHand && !was.ByHand
+}
+
+// exitFacts is what List reports about an exited container.
+func (r *PodmanRuntime) exitFacts(id string, now time.Time) (byHand, settling bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	w, ok := r.exits[id]
+	if !ok {
+		return false, false
+	}
+	return w.ByHand, w.settling(now)
+}
+
+// pruneExits forgets containers that are gone.
+func (r *PodmanRuntime) pruneExits(ctrs []types.ListContainer) {
+	live := map[string]bool{}
+	for _, lc := range ctrs {
+		live[lc.ID] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id := range r.exits {
+		if !live[id] {
+			delete(r.exits, id)
+		}
+	}
+}

@@ -1,0 +1,34 @@
+package agent
+
+import (
+	"testing"
+	"time"
+)
+
+// The event sequences Podman 4.3 emits (checked by hand with `podman
+// events`): a stop through Podman cleans up twice, a death on its own once.
+func TestExitWatchFromEvents(t *testing.T) {
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	for _, tc := range []struct {
+		name           string
+		events         []string
+		now            int // ms after t0 (events come at 0, 100, 200, ...)
+		byHand, settle bool
+	}{
+		{"podman stop: died, cleanup, cleanup", []string{"died", "cleanup", "cleanup"}, 300, true, false},
+		{"exit on its own: died, cleanup; settling at first", []string{"died", "cleanup"}, 300, false, true},
+		{"exit on its own, settled", []string{"died", "cleanup"}, 1500, false, false},
+		{"podman kill", []string{"kill", "died", "cleanup"}, 300, true, false},
+		{"stop event of newer Podman", []string{"stop", "died", "cleanup"}, 300, true, false},
+		{"started again by hand: forgotten", []string{"died", "cleanup", "cleanup", "start"}, 400, false, false},
+		{"no events seen (agent restarted)", nil, 300, false, false},
+	} {
+		var w exitWatch
+		for i, e := range tc.events {
+			w = nextExitWatch(w, e, at(100*i))
+		}
+		if w.ByHand != tc.byHand || w.settling(at(tc.now)) != tc.settle {
+			t.Errorf("%s: byHand %v settling %v; want %v, %v", tc.name, w.ByHand, w.settling(at(tc.now)), tc.byHand, tc.settle)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Secret volumes are tmpfs mounts with files 0400 unless the pod says
+// otherwise, unmounted and removed with the pod. Real mounts: needs root.
+func TestSecretVolumesOnTmpfs(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("mounts a tmpfs: needs root (run `sudo go test`)")
+	}
+	data := t.TempDir()
+	cp := newFakeControlPlane()
+	cp.secrets["default/sec"] = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sec", Namespace: "default"},
+		Data: map[string][]byte{"password": []byte("s3cret"), "user": []byte("admin")}}
+	cp.configMaps["default/cfg"] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "default"},
+		Data: map[string]string{"a": "b"}}
+	p := pod("web", "33333333-aaaa-4000-8000-000000000001", corev1.RestartPolicyAlways, "app")
+	m0600, m0440 := int32(0o600), int32(0o440)
+	p.Spec.Volumes = []corev1.Volume{
+		{Name: "plain", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec"}}},
+		{Name: "moded", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: "sec", DefaultMode: &m0600,
+			Items: []corev1.KeyToPath{{Key: "password", Path: "pw"}, {Key: "user", Path: "u", Mode: &m0440}}}}},
+		{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
+			LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}}},
+	}
+	t.Cleanup(func() { removePodDir(data, string(p.UID)) })
+	dirs, err := prepareVolumes(context.Background(), newObjectCache(cp), data, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"plain", "moded"} {
+		if ok, err := isTmpfs(dirs[v]); err != nil || !ok {
+			t.Errorf("secret volume %s at %s is not a tmpfs (%v)", v, dirs[v], err)
+		}
+	}
+	if ok, _ := isTmpfs(dirs["cfg"]); ok {
+		t.Errorf("a configMap volume got a tmpfs")
+	}
+	for file, want := range map[string]os.FileMode{
+		"plain/password": 0o400, "plain/user": 0o400, "moded/pw": 0o600, "moded/u": 0o440, "cfg/a": 0o644,
+	} {
+		fi, err := os.Stat(filepath.Join(podDir(data, string(p.UID)), "volumes", file))
+		if err != nil {
+			t.Errorf("%s: %v", file, err)
+			continue
+		}
+		if fi.Mode().Perm() != want {
+			t.Errorf("%s has mode %04o, want %04o", file, fi.Mode().Perm(), want)
+		}
+	}
+	// A second prepare (a container restart) finds the mount and does not stack another.
+	if _, err := prepareVolumes(context.Background(), newObjectCache(cp), data, p); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := mountsUnder(podDir(data, string(p.UID))); len(ms) != 2 {
+		t.Errorf("mounts under the pod after two prepares: %v, want the two secret volumes", ms)
+	}
+	if err := removePodDir(data, string(p.UID)); err != nil {
+		t.Fatal(err)
+	}
+	if ms, _ := mountsUnder(podDir(data, string(p.UID))); len(ms) != 0 {
+		t.Errorf("mounts left after the pod went: %v", ms)
+	}
+	if _, err := os.Stat(podDir(data, string(p.UID))); !os.IsNotExist(err) {
+		t.Errorf("pod directory left: %v", err)
+	}
+}
+
+func TestUnescapeMountPath(t *testing.T) {
+	for in, want := range map[string]string{`/a\040b`: "/a b", `/plain`: "/plain", `/x\134y`: `/x\y`, `/bad\09`: `/bad\09`} {
+		if got := unescapeMountPath(in); got != want {
+			t.Errorf("unescapeMountPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

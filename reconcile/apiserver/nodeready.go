@@ -1,0 +1,68 @@
+package apiserver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// reportNodeReady is PUT /api/v1/nodes/{name}/ready: the agent sets its
+// node's Ready condition itself when it is alive but cannot run pods (its
+// container runtime does not answer: reason ContainerRuntimeUnhealthy), as
+// the kubelet folds runtime readiness into Ready. It counts as a heartbeat.
+// The plain heartbeat route keeps meaning Ready=True.
+func (s *Server) reportNodeReady(w http.ResponseWriter, r *http.Request) {
+	var c corev1.NodeCondition
+	if !decodeBody(w, r, &c) {
+		return
+	}
+	if c.Type != corev1.NodeReady || (c.Status != corev1.ConditionTrue && c.Status != corev1.ConditionFalse) {
+		writeError(w, http.StatusBadRequest, fmt.Errorf("node ready report: want type Ready with status True or False, got %s=%s", c.Type, c.Status))
+		return
+	}
+	key := objects.Key{Kind: "Node", Name: r.PathValue("name")}
+	err := s.Store.Update(func(tx *store.Tx) error {
+		cur, err := tx.Get(key)
+		if err != nil {
+			return err
+		}
+		n := cur.(*corev1.Node)
+		setReadyCondition(n, c, s.now())
+		return tx.UpdateStatus(n)
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", key.Name))
+		return
+	}
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// setReadyCondition replaces n's Ready condition by c with a fresh
+// heartbeat; lastTransitionTime moves only when the status changes.
+func setReadyCondition(n *corev1.Node, c corev1.NodeCondition, now time.Time) {
+	t := metav1.NewTime(now.UTC().Truncate(time.Second))
+	c.LastHeartbeatTime, c.LastTransitionTime = t, t
+	for i := range n.Status.Conditions {
+		old := &n.Status.Conditions[i]
+		if old.Type != corev1.NodeReady {
+			continue
+		}
+		if old.Status == c.Status {
+			c.LastTransitionTime = old.LastTransitionTime
+		}
+		*old = c
+		return
+	}
+	n.Status.Conditions = append(n.Status.Conditions, c)
+}

@@ -10,6 +10,8 @@ import (
 	"io"
 	"net/http"
 	"strings"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
 
 // MaxHookBody is the largest webhook body read (GitHub caps payloads at
@@ -68,7 +70,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "fetch requested", "source": name})
+	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "fetch requested", Source: name})
 }
 
 func (s *Server) logError(msg string, err error) {

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
@@ -28,7 +29,7 @@ func (h *hookSyncer) Trigger(name string) error {
 	h.triggers[name]++
 	return nil
 }
-func (h *hookSyncer) Statuses() ([]any, error) { return nil, nil }
+func (h *hookSyncer) Statuses() ([]apitypes.SourceStatus, error) { return nil, nil }
 func (h *hookSyncer) WebhookSecret(name string) ([]byte, bool, error) {
 	s, ok := h.secrets[name]
 	return []byte(s), ok, nil

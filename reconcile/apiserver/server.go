@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -26,7 +28,7 @@ type Syncer interface {
 	// Trigger asks the named source (or every source when name is "") to fetch now.
 	Trigger(name string) error
 	// Statuses returns the status of every source.
-	Statuses() ([]any, error)
+	Statuses() ([]apitypes.SourceStatus, error)
 }
 
 // Server is the HTTP API over one store.
@@ -137,12 +139,12 @@ func (s *Server) now() time.Time {
 
 func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
 	if s.Syncer == nil {
-		writeJSON(w, http.StatusOK, []any{})
+		writeJSON(w, http.StatusOK, []apitypes.SourceStatus{})
 		return
 	}
 	st, err := s.Syncer.Statuses()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -157,7 +159,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sync requested"})
+	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "sync requested"})
 }
 
 func kindFor(w http.ResponseWriter, plural string) (objects.KindInfo, bool) {
@@ -175,7 +177,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	items, rv, err := s.Store.List(k.Kind, r.URL.Query().Get("namespace"))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	if node := r.URL.Query().Get("node"); node != "" {
@@ -192,18 +194,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, List{APIVersion: "v1", Kind: "List", Metadata: ListMeta{ResourceVersion: strconv.FormatUint(rv, 10)}, Items: items})
 }
 
-// List is a Kubernetes-style list, as `reconcile get -o json` prints it.
-type List struct {
-	APIVersion string           `json:"apiVersion"`
-	Kind       string           `json:"kind"`
-	Metadata   ListMeta         `json:"metadata"`
-	Items      []objects.Object `json:"items"`
-}
+// List is the wire list (apitypes.List), kept under this name for callers.
+type List = apitypes.List
 
-// ListMeta carries the store's resourceVersion at the time of the list.
-type ListMeta struct {
-	ResourceVersion string `json:"resourceVersion"`
-}
+// ListMeta is the list's metadata (apitypes.ListMeta).
+type ListMeta = apitypes.ListMeta
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	k, ok := kindFor(w, r.PathValue("plural"))
@@ -223,7 +218,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	if !reveal(r) {
@@ -239,20 +234,29 @@ func (s *Server) recipient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errors.New("this controller serves no secrets recipient"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"recipient": s.Recipient})
+	writeJSON(w, http.StatusOK, apitypes.Recipient{Recipient: s.Recipient})
 }
 
 // reveal: the client asked for Secret values (?reveal=true: the agent, and
 // `reconcile get secret X --reveal`); every other answer masks them.
 func reveal(r *http.Request) bool { return r.URL.Query().Get("reveal") == "true" }
 
-// apiError is the body of every error answer.
-type apiError struct {
-	Error string `json:"error"`
+// writeError answers err as an apierrors.Status with the given HTTP code;
+// the reason is err's own when it maps to that code (a store.ErrConflict
+// answered 409 stays a Conflict), else the code's.
+func writeError(w http.ResponseWriter, code int, err error) {
+	st := apierrors.FromError(err)
+	if st.Code != code {
+		st.Reason, st.Code = apierrors.ReasonForCode(code), code
+	}
+	writeJSON(w, code, st)
 }
 
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, apiError{Error: err.Error()})
+// writeErr answers err with the code of its reason (apierrors.ReasonOf):
+// a wrapped store.ErrNotFound is a 404, anything unclassified a 500.
+func writeErr(w http.ResponseWriter, err error) {
+	st := apierrors.FromError(err)
+	writeJSON(w, st.Code, st)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

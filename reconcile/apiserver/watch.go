@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -39,7 +40,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -59,7 +60,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		if !show {
 			ev.Object = secrets.Mask(ev.Object) // a copy: ev.Object is shared by every watcher
 		}
-		if err := enc.Encode(ev); err != nil {
+		if err := enc.Encode(apitypes.WatchEvent{Type: string(ev.Type), Object: ev.Object, ResourceVersion: ev.ResourceVersion}); err != nil {
 			return
 		}
 		if flusher != nil {

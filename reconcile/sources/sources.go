@@ -124,8 +124,8 @@ func (m *Manager) Trigger(name string) error {
 }
 
 // Statuses returns the Status of every source.
-func (m *Manager) Statuses() ([]any, error) {
-	var out []any
+func (m *Manager) Statuses() ([]Status, error) {
+	var out []Status
 	for _, n := range m.Names() {
 		st, err := m.runners[n].status()
 		if err != nil {

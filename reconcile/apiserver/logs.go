@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -72,6 +73,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, resp.StatusCode, fmt.Errorf("agent of node %s: %s", pod.Spec.NodeName, strings.TrimSpace(string(b))))
 		return
 	}
+	httpserver.Stream(w) // a followed log outlives the server's timeouts
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
@@ -79,6 +81,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
+			httpserver.Extend(w)
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return
 			}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -45,6 +46,11 @@ type Server struct {
 	// Recipient is the controller's age recipient (GET /api/v1/recipient), to
 	// encrypt Secrets for it; "" = not served.
 	Recipient string
+	// Timeouts of the HTTP server (zero fields: httpserver.Defaults).
+	Timeouts httpserver.Timeouts
+
+	// testRoutes adds routes in tests (a panicking handler).
+	testRoutes func(*http.ServeMux)
 }
 
 // Handler returns the HTTP handler with every route.
@@ -66,7 +72,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
-	return s.auth(mux)
+	if s.testRoutes != nil {
+		s.testRoutes(mux)
+	}
+	return httpserver.Recover(s.Log, panicked, s.auth(mux))
+}
+
+// panicked answers a request whose handler panicked: a 500 Status that
+// names the route only (the log has the stack).
+func panicked(w http.ResponseWriter, r *http.Request, _ any) {
+	writeErr(w, apierrors.New(apierrors.ReasonInternalError, "internal error serving %s %s: the handler failed; the controller log has the details", r.Method, r.URL.Path))
 }
 
 func (s *Server) auth(next http.Handler) http.Handler {
@@ -101,20 +116,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve serves on ln until ctx ends.
+// Serve serves on ln until ctx ends, with the server timeouts of
+// s.Timeouts (watch and log streams extend theirs per write).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 
 // IsLoopback reports whether a listen address only accepts local traffic.

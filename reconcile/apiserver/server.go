@@ -36,7 +36,10 @@ type Syncer interface {
 type Server struct {
 	Store  *store.Store
 	Syncer Syncer
-	// Token, when set, is required as a bearer token on every request.
+	// Token is required as a bearer token on every request but GET /healthz
+	// and the signed POST /hooks/{source}, on every address (ListenAndServe
+	// refuses to listen without one). Empty = no authentication: for a
+	// handler served in-process by tests only.
 	Token string
 	Log   *slog.Logger
 	// Now is the clock (injected in tests).
@@ -90,23 +93,24 @@ func (s *Server) auth(next http.Handler) http.Handler {
 	}
 	want := []byte("Bearer " + s.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(path.Clean(r.URL.Path), "/hooks/") { // git hosts sign hooks; they have no token
+		p := path.Clean(r.URL.Path)
+		if strings.HasPrefix(p, "/hooks/") || (p == "/healthz" && r.Method == http.MethodGet) { // git hosts sign hooks; they have no token
 			next.ServeHTTP(w, r)
 			return
 		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong bearer token: pass --token-file (or RECONCILE_TOKEN) with the token from the controller's data directory"))
+			writeError(w, http.StatusUnauthorized, apierrors.New(apierrors.ReasonUnauthorized, "missing or wrong bearer token: the CLI reads it from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// ListenAndServe serves until ctx ends. A listen address beyond loopback
-// without a token is refused.
+// ListenAndServe serves until ctx ends. Listening without a token is
+// refused on every address: loopback is reachable by every local user.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	if s.Token == "" && !IsLoopback(addr) {
+	if s.Token == "" {
 		return fmt.Errorf("listening on %s needs authentication: no token configured", addr)
 	}
 	ln, err := net.Listen("tcp", addr)

@@ -60,6 +60,8 @@ func (r *runner) status() (Status, error) {
 		}
 		r.pin.mu.Unlock()
 	}
+	s.Fetches, s.LastFetchAt = r.limit.stats()
+	s.MinFetchInterval = r.interval()
 	r.rt.mu.Lock()
 	s.ResolvedRef, s.LastAttemptedAuthor, s.SignedBy = r.rt.resolvedRef, r.rt.lastAttemptedAuthor, r.rt.signedBy
 	r.rt.mu.Unlock()

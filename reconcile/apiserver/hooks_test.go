@@ -144,3 +144,32 @@ func TestWebhookBodyLimit(t *testing.T) {
 		t.Errorf("%d triggers, want 1 (oversized bodies trigger nothing)", got)
 	}
 }
+
+// FuzzCheckHookSignature: any headers and body are answered with an error
+// or accepted only when they carry the body's real signature.
+func FuzzCheckHookSignature(f *testing.F) {
+	f.Add("sha256="+sign("s3cret", "{}"), "", "{}")
+	f.Add("", "s3cret", "{}")
+	f.Add("sha256=zz", "", "")
+	f.Add("", "", "x")
+	f.Fuzz(func(t *testing.T, github, gitlab, body string) {
+		h := http.Header{}
+		if github != "" {
+			h.Set(HeaderGitHub, github)
+		}
+		if gitlab != "" {
+			h.Set(HeaderGitLab, gitlab)
+		}
+		err := CheckHookSignature(h, []byte(body), []byte("s3cret"))
+		if err != nil {
+			return
+		}
+		if h.Get(HeaderGitHub) != "" {
+			if !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(h.Get(HeaderGitHub), "sha256=")), sign("s3cret", body)) {
+				t.Fatalf("accepted a wrong GitHub signature %q for %q", github, body)
+			}
+		} else if h.Get(HeaderGitLab) != "s3cret" {
+			t.Fatalf("accepted GitLab token %q", gitlab)
+		}
+	})
+}

@@ -26,6 +26,9 @@ kind: Secret
 metadata: {name: db, namespace: default}
 stringData: {password: ` + canary + `}
 `})
+	// A user without a client config: the controller writes one for them.
+	xdg := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", xdg)
 	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
 	c.waitServer()
 	c.eventually(30*time.Second, "the Secret applied", func() error {
@@ -41,6 +44,17 @@ stringData: {password: ` + canary + `}
 	// Root's CLI needs nothing but the config: no --server, no token flag.
 	if out, err := runBin("get", "secret", "db", "--reveal", "-o", "yaml", "--config-file", admin); err != nil || !strings.Contains(out, "password") {
 		t.Fatalf("root with the admin config: %v\n%s", err, out)
+	}
+	// ... and on the first machine not even that: ~/.config/reconcile/config.
+	user := filepath.Join(xdg, "reconcile", "config")
+	if fi, err := os.Stat(user); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("user config %s: %v %v, want mode 0600", user, fi, err)
+	}
+	if di, err := os.Stat(filepath.Dir(user)); err != nil || di.Mode().Perm() != 0o700 {
+		t.Errorf("user config directory: %v %v, want mode 0700", di, err)
+	}
+	if out, err := runBin("get", "secret", "db"); err != nil || !strings.Contains(out, "db") {
+		t.Fatalf("root without flags: %v\n%s", err, out)
 	}
 	// Let the file's own mode decide (the data directory is 0700 as well).
 	if err := os.Chmod(c.data, 0o755); err != nil {

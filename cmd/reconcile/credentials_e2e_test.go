@@ -56,6 +56,9 @@ stringData: {password: ` + canary + `}
 	if out, err := runBin("get", "secret", "db"); err != nil || !strings.Contains(out, "db") {
 		t.Fatalf("root without flags: %v\n%s", err, out)
 	}
+	if out, err := runBin("status"); err != nil || !strings.Contains(out, "fetches:   ") || !strings.Contains(out, "at most one per 1s") {
+		t.Errorf("status shows no fetch count: %v\n%s", err, out)
+	}
 	// Let the file's own mode decide (the data directory is 0700 as well).
 	if err := os.Chmod(c.data, 0o755); err != nil {
 		t.Fatal(err)

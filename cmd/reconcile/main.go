@@ -66,7 +66,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config with the controller's URL and credentials (default $RECONCILE_CONFIG, then ~/.config/reconcile/config, which `up` writes)")
+	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config with the controller's URL and credentials (default $RECONCILE_CONFIG, then ~/.config/reconcile/config, which reconcile up writes)")
 	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address, overriding the client config's (default $RECONCILE_SERVER, then the client config's, then http://127.0.0.1:7420)")
 	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", "", "file holding the controller's bearer token, overriding the client config's (default $RECONCILE_TOKEN)")
 	root.AddCommand(

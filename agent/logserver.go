@@ -40,7 +40,10 @@ func (a *Agent) LogHandler(token string) http.Handler {
 func (a *Agent) ServeLogs(ctx context.Context, ln net.Listener, token string) error {
 	// The product's timeouts; a followed log extends its own (flushWriter).
 	// No grace at the end: followers end with the agent.
-	return httpserver.Serve(ctx, httpserver.New(a.LogHandler(token), httpserver.Timeouts{}), ln, 0)
+	h := httpserver.Recover(a.log, func(w http.ResponseWriter, r *http.Request, _ any) {
+		http.Error(w, "internal error serving the log: see the agent's log", http.StatusInternalServerError)
+	}, a.LogHandler(token))
+	return httpserver.Serve(ctx, httpserver.New(h, httpserver.Timeouts{}), ln, 0)
 }
 
 func (a *Agent) containerLogs(w http.ResponseWriter, r *http.Request) {

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -45,6 +46,7 @@ func TestWebhookFloodFetchesOncePerInterval(t *testing.T) {
 	mac.Write([]byte(body))
 	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
 	const hooks, senders = 1000, 8
+	goroutines := runtime.NumGoroutine()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
 	defer client.CloseIdleConnections()
 	var wg sync.WaitGroup
@@ -71,6 +73,16 @@ func TestWebhookFloodFetchesOncePerInterval(t *testing.T) {
 	wg.Wait()
 	took := time.Since(start)
 	t.Logf("%d hooks in %s", hooks, took.Round(time.Millisecond))
+	// No goroutine outlives its hook: with the connections closed, the
+	// count returns to where it was (give or take the server's own).
+	client.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > goroutines+4 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines+4 {
+		t.Errorf("%d goroutines after the flood, %d before: something is kept per hook", n, goroutines)
+	}
 
 	// The hooks may cost one fetch at once and one queued behind it, a
 	// further one per interval only if sending took longer than that.

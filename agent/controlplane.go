@@ -2,16 +2,19 @@ package agent
 
 import (
 	"context"
-	"errors"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 )
 
 // ErrNotFound is what GetConfigMap and GetSecret return, wrapped, when the
 // object does not exist: implementations must wrap it (fmt.Errorf("...: %w",
 // agent.ErrNotFound)) so that errors.Is(err, agent.ErrNotFound) holds. The
 // agent uses it to honour `optional: true` on configMap/secret references.
-var ErrNotFound = errors.New("not found")
+// It is the API's not-found (reconcile/apierrors), so a not-found answer the
+// API client decoded matches it without the client knowing the agent.
+var ErrNotFound = apierrors.ErrNotFound
 
 // ControlPlane is everything the agent needs from the controller. The
 // integrator provides an HTTP client and an in-process implementation.

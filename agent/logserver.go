@@ -2,12 +2,12 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"strconv"
-	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 )
 
 // The agent's log server (what the kubelet's /containerLogs is): the API
@@ -38,15 +38,12 @@ func (a *Agent) LogHandler(token string) http.Handler {
 
 // ServeLogs serves LogHandler on ln until ctx ends.
 func (a *Agent) ServeLogs(ctx context.Context, ln net.Listener, token string) error {
-	srv := &http.Server{Handler: a.LogHandler(token), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		srv.Close() // followers end with the agent
-	}()
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	// The product's timeouts; a followed log extends its own (flushWriter).
+	// No grace at the end: followers end with the agent.
+	h := httpserver.Recover(a.log, func(w http.ResponseWriter, r *http.Request, _ any) {
+		http.Error(w, "internal error serving the log: see the agent's log", http.StatusInternalServerError)
+	}, a.LogHandler(token))
+	return httpserver.Serve(ctx, httpserver.New(h, httpserver.Timeouts{}), ln, 0)
 }
 
 func (a *Agent) containerLogs(w http.ResponseWriter, r *http.Request) {
@@ -72,6 +69,7 @@ func (a *Agent) containerLogs(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
+	httpserver.Stream(w) // a followed log outlives the server's read and write timeouts
 	fw := flushWriter{w}
 	if err := a.opts.Runtime.Logs(r.Context(), id, opts, fw); err != nil && r.Context().Err() == nil {
 		a.log.Warn("serving container log failed", "pod", ns+"/"+name, "container", container, "err", err)
@@ -112,6 +110,7 @@ func (a *Agent) findContainer(ctx context.Context, key, container string, previo
 type flushWriter struct{ w http.ResponseWriter }
 
 func (f flushWriter) Write(p []byte) (int, error) {
+	httpserver.Extend(f.w)
 	n, err := f.w.Write(p)
 	if fl, ok := f.w.(http.Flusher); ok {
 		fl.Flush()

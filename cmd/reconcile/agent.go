@@ -39,7 +39,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 
 func newAgentCmd() *cobra.Command {
 	f := &agentFlags{}
-	var server, tokenFile string
+	var server, tokenFile, configFile string
 	cmd := &cobra.Command{
 		Use:   "agent --server URL [--node NAME]",
 		Short: "Run a node agent: realise this node's pods with Podman and report their status",
@@ -51,19 +51,23 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 			if f.proxy.cleanup {
 				return errors.Join(cleanupProxy(cmd.Context(), f.proxy.backend), cleanupPodNetwork(cmd.Context()))
 			}
-			token, err := apiclient.TokenFromFile(tokenFile)
+			srv, token, err := connection(configFile, server, tokenFile) // as the CLI: config file, then overrides
 			if err != nil {
 				return err
 			}
-			cp := apiclient.ControlPlane{Client: apiclient.New(apiclient.ServerFromEnv(server), token)}
+			if token == "" {
+				return fmt.Errorf("the agent needs the controller's token: pass --token-file (DATA/api-token of the controller) or --config-file (DATA/admin.conf)")
+			}
+			cp := apiclient.ControlPlane{Client: apiclient.New(srv, token)}
 			f.logs.token = token
 			return runAgent(cmd.Context(), f, cp, newLogger())
 		},
 	}
 	f.register(cmd, true)
 	// The agent's own flags shadow the global ones so its --help lists them.
-	cmd.Flags().StringVar(&server, "server", "", "controller address (default $RECONCILE_SERVER, then http://127.0.0.1:7420)")
-	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the controller's bearer token")
+	cmd.Flags().StringVar(&server, "server", "", "controller address (default $RECONCILE_SERVER, then the client config's, then http://127.0.0.1:7420)")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the controller's bearer token (default $RECONCILE_TOKEN, then the client config's)")
+	cmd.Flags().StringVar(&configFile, "config-file", "", "client config with the controller's URL and token (default $RECONCILE_CONFIG, then ~/.config/reconcile/config)")
 	return cmd
 }
 

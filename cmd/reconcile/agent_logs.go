@@ -40,10 +40,8 @@ func (f *logFlags) apply(opts *agent.Options) error {
 		return fmt.Errorf("agent log server: listen on %s: %w (is another agent running here? pick another --listen-logs)", f.listen, err)
 	}
 	opts.LogListener = ln
-	// Like the controller's API: a loopback listener needs no token (the
-	// controller sends none then), one beyond loopback requires it.
-	if !apiserver.IsLoopback(f.listen) {
-		opts.LogToken = f.token
-	}
+	// Like the controller's API: the token is required on every address,
+	// loopback included (logs may say what a local user must not read).
+	opts.LogToken = f.token
 	return nil
 }

@@ -20,7 +20,7 @@ import (
 func BenchmarkCommitToRunning(b *testing.B) {
 	c := newCluster(b, baseFiles(1, "localhost/reconcile-hello:v1"))
 	c.waitRunning(1, "localhost/reconcile-hello:v1")
-	api := apiclient.New(c.server, "")
+	api := c.api()
 	const runs = 10
 	var took []time.Duration
 	b.ResetTimer()

@@ -6,8 +6,6 @@ import (
 	"sort"
 	"testing"
 	"time"
-
-	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 )
 
 // BenchmarkPushWebhookToRunning measures, ten times, the time from a `git
@@ -20,7 +18,7 @@ func BenchmarkPushWebhookToRunning(b *testing.B) {
 	const image = "localhost/reconcile-hello:v1"
 	h := startHookCluster(b, "", baseFiles(1, image), true)
 	h.waitRunning(1, image)
-	api := apiclient.New(h.server, "")
+	api := h.api()
 	const runs = 10
 	var took, pushes []time.Duration
 	b.ResetTimer()

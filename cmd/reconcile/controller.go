@@ -42,7 +42,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.path, "path", "", "sub-directory of the repo holding the manifests")
 	fl.StringVar(&f.name, "source-name", "", "name of the source (default: derived from the repo)")
 	fl.StringVar(&f.data, "data", defaultDataDir(), "data directory: the Badger store, the API token, git caches")
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address; beyond loopback every request needs the token in DATA/api-token")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address; every request needs the token in DATA/api-token (DATA/admin.conf, which the CLI reads)")
 	fl.DurationVar(&f.poll, "poll", gitsync.DefaultPollInterval, "poll interval for remote repos (local repos are watched and need none)")
 	fl.StringVar(&f.tokenFile, "git-token-file", "", "https: file holding the access token")
 	fl.StringVar(&f.sshKey, "ssh-key-file", "", "ssh: private key file")
@@ -92,6 +92,9 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	if err := writeAdminConfig(f.data, f.listen, token, log); err != nil {
+		return err
+	}
 	st, err := openStore(f.data, log)
 	if err != nil {
 		return err
@@ -125,10 +128,9 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if clock != nil {
 		log.Warn("TEST ONLY: Jobs and CronJobs run on an injected clock ("+testClockEnv+")", "now", clock())
 	}
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String()}
-	if !apiserver.IsLoopback(f.listen) {
-		srv.Token = token
-	}
+	// The token is required on every address, loopback included: any local
+	// user can reach 127.0.0.1 (DATA/admin.conf, mode 0600, has it for root).
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
 	g.Go(func() error {

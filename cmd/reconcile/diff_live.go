@@ -48,8 +48,8 @@ func (f *diffFlags) livePlan(ctx context.Context, g *globalFlags, v *schema.Vali
 	}
 	source := f.source
 	if source == "" {
-		var sts []reconcile.SourceStatus
-		if err := c.Sources(ctx, &sts); err != nil {
+		sts, err := c.Sources(ctx)
+		if err != nil {
 			return reconcile.Plan{}, err
 		}
 		if len(sts) != 1 {

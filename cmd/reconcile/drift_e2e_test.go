@@ -9,7 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 
-	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -78,7 +77,7 @@ func TestDriftIsRepairedE2E(t *testing.T) {
 	}
 
 	// Through the API: scale the git-managed Deployment by hand.
-	api := apiclient.New("http://"+c.server, "")
+	api := c.api()
 	ctx := context.Background()
 	key := objects.Key{Kind: "Deployment", Namespace: "e2e", Name: "web"}
 	o, err := api.Get(ctx, key)

@@ -9,8 +9,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +21,10 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 )
 
 // env is shared by every end-to-end test of the package: built once.
@@ -36,12 +40,22 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	// `up` and `controller` write the user's client config when there is
+	// none: keep every process of the tests away from the real one.
+	xdg, err := os.MkdirTemp("", "reconcile-e2e-config-")
+	if err == nil {
+		os.Setenv("XDG_CONFIG_HOME", xdg)
+		defer os.RemoveAll(xdg)
+	}
 	code := m.Run()
 	if env.stopSvc != nil {
 		env.stopSvc()
 	}
 	if env.dir != "" {
 		podmantest.RemoveStorage(env.dir)
+	}
+	if xdg != "" {
+		os.RemoveAll(xdg)
 	}
 	os.Exit(code)
 }
@@ -212,7 +226,7 @@ func newSplitCluster(t testing.TB, files map[string]string) *cluster {
 }
 
 func (c *cluster) startAgent() {
-	c.startProc("agent", "agent", "--server", c.server, "--node", "e2e-node", "--podman", env.sock, "--data", filepath.Join(c.data, "agent"))
+	c.startProc("agent", "agent", "--config-file", c.adminConfig(), "--node", "e2e-node", "--podman", env.sock, "--data", filepath.Join(c.data, "agent"))
 }
 
 func prepareCluster(t testing.TB, files map[string]string) *cluster {
@@ -277,9 +291,34 @@ func (c *cluster) logs() string {
 	return c.log.String()
 }
 
-// run runs the CLI against this cluster and returns stdout.
+// run runs the CLI against this cluster and returns stdout. The CLI finds
+// the server and the token in the cluster's DATA/admin.conf.
 func (c *cluster) run(args ...string) (string, error) {
-	return runBin(append(args, "--server", c.server)...)
+	return runBin(append(args, "--config-file", c.adminConfig(), "--server", c.server)...)
+}
+
+// adminConfig is the client config `up` and `controller` write.
+func (c *cluster) adminConfig() string { return filepath.Join(c.data, "admin.conf") }
+
+// authorize adds the cluster's admin token to a raw API request.
+func (c *cluster) authorize(req *http.Request) *http.Request {
+	c.t.Helper()
+	cfg, err := clientconfig.Load(c.adminConfig())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+cfg.Token)
+	return req
+}
+
+// api is an API client with the cluster's admin token.
+func (c *cluster) api() *apiclient.Client {
+	c.t.Helper()
+	cfg, err := clientconfig.Load(c.adminConfig())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return apiclient.New(c.server, cfg.Token)
 }
 
 // runBin runs the binary, returning stdout and an error carrying stderr and the exit code.

@@ -47,8 +47,9 @@ func main() {
 
 // globalFlags are the flags every client command shares.
 type globalFlags struct {
-	server    string
-	tokenFile string
+	configFile string
+	server     string
+	tokenFile  string
 }
 
 func newRootCmd() *cobra.Command {
@@ -65,8 +66,9 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address (default $RECONCILE_SERVER, then http://127.0.0.1:7420)")
-	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", "", "file holding the controller's bearer token (default $RECONCILE_TOKEN); needed beyond loopback")
+	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config with the controller's URL and credentials (default $RECONCILE_CONFIG, then ~/.config/reconcile/config, which reconcile up writes)")
+	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address, overriding the client config's (default $RECONCILE_SERVER, then the client config's, then http://127.0.0.1:7420)")
+	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", "", "file holding the controller's bearer token, overriding the client config's (default $RECONCILE_TOKEN)")
 	root.AddCommand(
 		newUpCmd(),
 		newControllerCmd(),

@@ -229,7 +229,7 @@ func TestE2EPodBehaviour(t *testing.T) {
 
 	t.Run("logs -f streams until interrupted", func(t *testing.T) {
 		var out syncBuffer
-		cmd := exec.Command(env.bin, "logs", "-f", "unready", "-n", "e2e", "--server", c.server)
+		cmd := exec.Command(env.bin, "logs", "-f", "unready", "-n", "e2e", "--server", c.server, "--config-file", c.adminConfig())
 		cmd.Stdout = &out
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

@@ -55,7 +55,7 @@ func (n *pxNode) run(args ...string) (string, error) {
 
 // cli runs `reconcile ARGS --server` against the cluster in the namespace.
 func (n *pxNode) cli(args ...string) (string, error) {
-	cmd := n.in(append([]string{env.bin}, append(args, "--server", n.server)...)...)
+	cmd := n.in(append([]string{env.bin}, append(args, "--server", n.server, "--config-file", filepath.Join(n.dir, "data", "admin.conf"))...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {

@@ -157,7 +157,7 @@ func watchFor(t *testing.T, c *cluster, path string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.server+path, nil)
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := http.DefaultClient.Do(c.authorize(req))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,8 +25,8 @@ file:line:col: field: message while the last good commit keeps running.`,
 			if err != nil {
 				return err
 			}
-			var sts []sources.Status
-			if err := c.Sources(cmd.Context(), &sts); err != nil {
+			sts, err := c.Sources(cmd.Context())
+			if err != nil {
 				return err
 			}
 			if output == "json" {

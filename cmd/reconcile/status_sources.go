@@ -34,6 +34,7 @@ func printSourceExtras(w io.Writer, s sources.Status) {
 		poll += ", and on POST /hooks/" + s.Name
 	}
 	fmt.Fprintf(w, "  fetch:     %s\n", poll)
+	fmt.Fprintf(w, "  fetches:   %s\n", fetchesLine(s, time.Now()))
 	if s.Pinned {
 		fmt.Fprintf(w, "  pinned:    yes, to %s by a rollback (%s): new commits are fetched but not applied until `reconcile sync --resume`\n",
 			short12(s.PinnedCommit), s.PinnedAt.Local().Format("2006-01-02 15:04:05"))
@@ -79,4 +80,18 @@ func printDrift(w io.Writer, s sources.Status) {
 	if len(d.Unrepaired) > 0 {
 		fmt.Fprintf(w, "  differs from git now: %s\n", strings.Join(d.Unrepaired, ", "))
 	}
+}
+
+// fetchesLine says how many fetches this controller made of a source and
+// when the last one started: `3 (last 5s ago; at most one per 1s)`.
+func fetchesLine(s sources.Status, now time.Time) string {
+	line := fmt.Sprint(s.Fetches)
+	if !s.LastFetchAt.IsZero() {
+		line += " (last " + ago(s.LastFetchAt, now) + " ago"
+		if s.MinFetchInterval > 0 {
+			line += "; at most one per " + s.MinFetchInterval.String()
+		}
+		line += ")"
+	}
+	return line
 }

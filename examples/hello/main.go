@@ -56,7 +56,7 @@ func main() {
 		}
 		fmt.Fprintln(w, "ready")
 	})
-	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	hog := allocate()
 	go exitLater()
 	go func() {

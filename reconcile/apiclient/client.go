@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,14 +14,18 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // DefaultServer is where the controller listens unless told otherwise.
 const DefaultServer = "http://127.0.0.1:7420"
 
-// ErrNotFound is wrapped by every "no such object" answer.
-var ErrNotFound = errors.New("not found")
+// ErrNotFound matches every "no such object" answer; it is the API's
+// not-found (apierrors.ErrNotFound == store.ErrNotFound), so errors.Is works
+// with either name.
+var ErrNotFound = apierrors.ErrNotFound
 
 // Client is a connection to one controller.
 type Client struct {
@@ -105,25 +108,24 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
+// responseError turns an error answer into the typed error its Status
+// body names (apierrors): errors.Is(err, store.ErrNotFound), ErrGone,
+// ErrConflict… hold across HTTP. The message keeps the controller's words.
 func responseError(resp *http.Response) error {
-	var e struct {
-		Error string `json:"error"`
-	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if json.Unmarshal(b, &e) != nil || e.Error == "" {
-		e.Error = strings.TrimSpace(string(b))
+	var st apierrors.Status
+	if json.Unmarshal(b, &st) != nil || st.Message == "" {
+		st.Message = strings.TrimSpace(string(b))
+		if st.Message == "" {
+			st.Message = "controller answered " + resp.Status
+		}
 	}
-	switch resp.StatusCode {
-	case http.StatusNotFound:
-		return fmt.Errorf("%w: %s", ErrNotFound, e.Error)
-	case http.StatusGone:
-		return fmt.Errorf("%w: %s", ErrGone, e.Error)
-	}
-	return fmt.Errorf("controller answered %s: %s", resp.Status, e.Error)
+	return st.Err(resp.StatusCode)
 }
 
-// ErrGone: a watch from a resourceVersion the server no longer remembers.
-var ErrGone = errors.New("gone")
+// ErrGone matches a watch from a resourceVersion the server no longer
+// remembers (410, reason Expired): list again.
+var ErrGone = apierrors.ErrGone
 
 // List returns the objects of kind (in namespace, "" for all) and the
 // store's resourceVersion.
@@ -138,25 +140,12 @@ func (c *Client) List(ctx context.Context, kind, namespace string, q url.Values)
 	if namespace != "" {
 		q.Set("namespace", namespace)
 	}
-	var raw struct {
-		Metadata struct {
-			ResourceVersion string `json:"resourceVersion"`
-		} `json:"metadata"`
-		Items []json.RawMessage `json:"items"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/"+k.Plural, q, nil, &raw); err != nil {
+	var l apitypes.List
+	if err := c.do(ctx, http.MethodGet, "/api/v1/"+k.Plural, q, nil, &l); err != nil {
 		return nil, 0, err
 	}
-	out := make([]objects.Object, 0, len(raw.Items))
-	for _, it := range raw.Items {
-		o, err := objects.Decode(it)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, o)
-	}
-	rv, _ := strconv.ParseUint(raw.Metadata.ResourceVersion, 10, 64)
-	return out, rv, nil
+	rv, _ := strconv.ParseUint(l.Metadata.ResourceVersion, 10, 64)
+	return l.Items, rv, nil
 }
 
 // Get returns one object; a Secret's values come back masked.
@@ -187,18 +176,18 @@ func (c *Client) get(ctx context.Context, key objects.Key, q url.Values) (object
 
 // Recipient returns the controller's age recipient (`reconcile secret encrypt`).
 func (c *Client) Recipient(ctx context.Context) (string, error) {
-	var out struct {
-		Recipient string `json:"recipient"`
-	}
+	var out apitypes.Recipient
 	if err := c.do(ctx, http.MethodGet, "/api/v1/recipient", nil, nil, &out); err != nil {
 		return "", err
 	}
 	return out.Recipient, nil
 }
 
-// Sources returns the raw status of every git source.
-func (c *Client) Sources(ctx context.Context, out any) error {
-	return c.do(ctx, http.MethodGet, "/api/v1/sources", nil, nil, out)
+// Sources returns the status of every git source.
+func (c *Client) Sources(ctx context.Context) ([]apitypes.SourceStatus, error) {
+	var out []apitypes.SourceStatus
+	err := c.do(ctx, http.MethodGet, "/api/v1/sources", nil, nil, &out)
+	return out, err
 }
 
 // Sync asks the controller to fetch source now ("" = every source).
@@ -210,12 +199,8 @@ func (c *Client) Sync(ctx context.Context, source string) error {
 	return c.do(ctx, http.MethodPost, "/api/v1/sync", q, nil, nil)
 }
 
-// WatchEvent is one line of the watch stream.
-type WatchEvent struct {
-	Type            string
-	Object          objects.Object
-	ResourceVersion uint64
-}
+// WatchEvent is one line of the watch stream (the wire type).
+type WatchEvent = apitypes.WatchEvent
 
 // Watch streams events after rv to fn until fn returns false, ctx ends or
 // the stream closes. kind and node filter on the server.
@@ -235,19 +220,11 @@ func (c *Client) Watch(ctx context.Context, rv uint64, kind, node string, fn fun
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
-		var raw struct {
-			Type            string          `json:"type"`
-			Object          json.RawMessage `json:"object"`
-			ResourceVersion uint64          `json:"resourceVersion"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &raw); err != nil {
+		var ev WatchEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
 			return fmt.Errorf("watch: bad event: %w", err)
 		}
-		o, err := objects.Decode(raw.Object)
-		if err != nil {
-			return err
-		}
-		if !fn(WatchEvent{Type: raw.Type, Object: o, ResourceVersion: raw.ResourceVersion}) {
+		if !fn(ev) {
 			return nil
 		}
 	}

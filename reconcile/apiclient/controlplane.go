@@ -3,20 +3,18 @@ package apiclient
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// ControlPlane is the agent's view of the controller over HTTP.
+// ControlPlane is the agent's view of the controller over HTTP: it
+// implements agent.ControlPlane (asserted where the two meet, in cmd/reconcile,
+// so that this package does not import the agent and its Podman bindings).
 type ControlPlane struct{ *Client }
-
-var _ agent.ControlPlane = ControlPlane{}
 
 // RegisterNode creates or refreshes the node.
 func (c ControlPlane) RegisterNode(ctx context.Context, node *corev1.Node) error {
@@ -77,13 +75,9 @@ func (c ControlPlane) UpdatePodStatus(ctx context.Context, pod *corev1.Pod) erro
 	return c.notFound(c.do(ctx, http.MethodPut, "/api/v1/pods/"+url.PathEscape(pod.Name)+"/status", q, pod, nil))
 }
 
-// notFound translates the client's not-found into the agent's.
-func (ControlPlane) notFound(err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("%w: %v", agent.ErrNotFound, err)
-	}
-	return err
-}
+// notFound keeps the not-found of an answer recognisable: the agent's
+// ErrNotFound is apierrors.ErrNotFound, which decoded answers match already.
+func (ControlPlane) notFound(err error) error { return err }
 
 // FinalizePod removes a pod whose containers the agent has stopped (the
 // end of graceful deletion). The uid guards against removing a newer pod

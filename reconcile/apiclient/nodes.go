@@ -5,15 +5,11 @@ import (
 	"errors"
 
 	corev1 "k8s.io/api/core/v1"
-
-	"github.com/reconcile-dev/reconcile/agent/podnet"
 )
 
 // Nodes is the agent's view of the cluster's nodes over HTTP, for the pod
 // network (every node's podCIDR and address).
 type Nodes struct{ *Client }
-
-var _ podnet.NodeSource = Nodes{}
 
 // ListNodes returns every node and the store's resourceVersion.
 func (c Nodes) ListNodes(ctx context.Context) ([]*corev1.Node, uint64, error) {

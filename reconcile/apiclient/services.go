@@ -8,15 +8,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/reconcile-dev/reconcile/agent/proxy"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // Services is the agent's source of Services and Endpoints over HTTP, for
 // the proxy and the DNS server.
 type Services struct{ *Client }
-
-var _ proxy.Source = Services{}
 
 // List returns every Service and Endpoints of the cluster and the
 // resourceVersion to wait from (the smaller of the two lists', so no change
@@ -76,8 +73,6 @@ type ServiceCache struct {
 	synced  chan struct{} // closed after the first list
 	lastErr error
 }
-
-var _ proxy.Source = (*ServiceCache)(nil)
 
 // NewServiceCache starts filling a cache from the controller; it stops
 // when ctx ends.

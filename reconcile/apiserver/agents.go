@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -61,10 +62,10 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		return tx.UpdateStatus(old)
 	})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "registered"})
+	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "registered"})
 }
 
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
@@ -83,10 +84,10 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
 }
 
 // setReady marks the node Ready with a fresh heartbeat time.
@@ -145,8 +146,8 @@ func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer s
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": answer})
+	writeJSON(w, http.StatusOK, apitypes.Ack{Status: answer})
 }

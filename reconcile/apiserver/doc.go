@@ -23,11 +23,19 @@
 //	POST /api/v1/resume[?source=NAME]                  unpin: follow the ref again
 //	POST /hooks/{source}                               webhook from a git host: fetch now (hooks.go)
 //
-// The server listens on 127.0.0.1:7420 by default. On any address beyond
-// loopback every request must carry "Authorization: Bearer <token>", the
-// token being generated into the data directory at first start: a control
-// plane that can start containers must not be open to the network. Webhooks
-// are the exception: git hosts cannot send the token, so /hooks/ checks an
-// HMAC signature (or GitLab's token) against the source's own secret, and a
-// valid hook can only make that source fetch.
+// The server listens on 127.0.0.1:7420 by default. On every address,
+// loopback included, every request must carry "Authorization: Bearer
+// <token>", the token being generated into the data directory at first start
+// (and written with the server URL to DATA/admin.conf, which the CLI reads):
+// a control plane that can start containers must be open neither to the
+// network nor to the other users of its host. GET /healthz needs no token.
+// Webhooks are the other exception: git hosts cannot send the token, so
+// /hooks/ checks an HMAC signature (or GitLab's token) against the source's
+// own secret, and a valid hook can only make that source fetch.
+//
+// Errors are answered as Kubernetes-style Status bodies (reconcile/apierrors);
+// the other bodies are the wire structs of reconcile/apitypes. A panicking
+// handler answers 500 and the server keeps serving; every server has header,
+// body-read, write and idle timeouts (reconcile/httpserver), which watch and
+// log streams extend per write.
 package apiserver

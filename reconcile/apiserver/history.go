@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
 
 // Rollbacks is what the history, rollback and resume routes need of the
@@ -81,5 +82,5 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "resumed: the source follows its ref again"})
+	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "resumed: the source follows its ref again"})
 }

@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -10,6 +11,9 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
 
 // MaxHookBody is the largest webhook body read (GitHub caps payloads at
@@ -27,8 +31,9 @@ type HookSecrets interface {
 // hook serves POST /hooks/{source}. It authenticates by signature, not by
 // the API token: a valid hook only asks the source to fetch now, and the
 // payload is never read as content, so a replayed hook can do no more than
-// cause one more fetch. Triggers coalesce (one pending fetch per source), so
-// a burst of hooks causes at most two fetches.
+// cause one more fetch. Triggers coalesce (one fetch running and one pending
+// per source, at least the source's minFetchInterval apart), so a burst of
+// hooks costs at most one fetch per interval.
 func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("source")
 	hs, ok := s.Syncer.(HookSecrets)
@@ -50,7 +55,9 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("webhook body of %d bytes is over the limit of %d", r.ContentLength, MaxHookBody))
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxHookBody))
+	// The body is hashed as it streams in, never held: a flood of hooks
+	// costs no memory per hook beyond the connection's.
+	sum, err := hookMAC(secret, http.MaxBytesReader(w, r.Body, MaxHookBody))
 	var tooLarge *http.MaxBytesError
 	if errors.As(err, &tooLarge) {
 		writeError(w, http.StatusRequestEntityTooLarge, fmt.Errorf("webhook body is over the limit of %d bytes", MaxHookBody))
@@ -60,7 +67,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("reading webhook body: %w", err))
 		return
 	}
-	if err := CheckHookSignature(r.Header, body, secret); err != nil {
+	if err := checkHookMAC(r.Header, sum, secret); err != nil {
 		writeError(w, http.StatusUnauthorized, err)
 		return
 	}
@@ -68,7 +75,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "fetch requested", "source": name})
+	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "fetch requested", Source: name})
 }
 
 func (s *Server) logError(msg string, err error) {
@@ -92,12 +99,33 @@ const (
 // CheckHookSignature authenticates a webhook body. Every comparison takes
 // constant time.
 func CheckHookSignature(h http.Header, body, secret []byte) error {
+	sum, _ := hookMAC(secret, bytes.NewReader(body))
+	return checkHookMAC(h, sum, secret)
+}
+
+// macBuffers are the copy buffers of hookMAC, shared by all requests.
+var macBuffers = sync.Pool{New: func() any { b := make([]byte, 16<<10); return &b }}
+
+// hookMAC is the HMAC-SHA256 of a body read to its end, keyed with secret.
+func hookMAC(secret []byte, body io.Reader) ([]byte, error) {
+	mac := hmac.New(sha256.New, secret)
+	buf := macBuffers.Get().(*[]byte)
+	defer macBuffers.Put(buf)
+	if _, err := io.CopyBuffer(mac, body, *buf); err != nil {
+		return nil, err
+	}
+	return mac.Sum(nil), nil
+}
+
+// checkHookMAC checks the signature headers against sum, the body's
+// HMAC-SHA256 with secret.
+func checkHookMAC(h http.Header, sum, secret []byte) error {
 	if len(secret) == 0 {
 		return errors.New("no webhook secret configured")
 	}
 	if sig := h.Get(HeaderGitHub); sig != "" {
 		hexSig, ok := strings.CutPrefix(sig, "sha256=")
-		if !ok || !validHMAC(hexSig, body, secret) {
+		if !ok || !validHMAC(hexSig, sum) {
 			return fmt.Errorf("%s does not match the body signed with this source's secret", HeaderGitHub)
 		}
 		return nil
@@ -111,7 +139,7 @@ func CheckHookSignature(h http.Header, body, secret []byte) error {
 		return nil
 	}
 	if sig := h.Get(HeaderGeneric); sig != "" {
-		if !validHMAC(strings.TrimPrefix(sig, "sha256="), body, secret) {
+		if !validHMAC(strings.TrimPrefix(sig, "sha256="), sum) {
 			return fmt.Errorf("%s does not match the body signed with this source's secret", HeaderGeneric)
 		}
 		return nil
@@ -119,12 +147,10 @@ func CheckHookSignature(h http.Header, body, secret []byte) error {
 	return fmt.Errorf("the hook carries no signature: send %s (GitHub, Gitea), %s (GitLab) or %s (hex HMAC-SHA256 of the body)", HeaderGitHub, HeaderGitLab, HeaderGeneric)
 }
 
-func validHMAC(hexSig string, body, secret []byte) bool {
+func validHMAC(hexSig string, sum []byte) bool {
 	got, err := hex.DecodeString(strings.TrimSpace(hexSig))
 	if err != nil {
 		return false
 	}
-	mac := hmac.New(sha256.New, secret)
-	mac.Write(body)
-	return hmac.Equal(got, mac.Sum(nil))
+	return hmac.Equal(got, sum)
 }

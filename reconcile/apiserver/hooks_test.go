@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
@@ -28,7 +29,7 @@ func (h *hookSyncer) Trigger(name string) error {
 	h.triggers[name]++
 	return nil
 }
-func (h *hookSyncer) Statuses() ([]any, error) { return nil, nil }
+func (h *hookSyncer) Statuses() ([]apitypes.SourceStatus, error) { return nil, nil }
 func (h *hookSyncer) WebhookSecret(name string) ([]byte, bool, error) {
 	s, ok := h.secrets[name]
 	return []byte(s), ok, nil
@@ -142,4 +143,33 @@ func TestWebhookBodyLimit(t *testing.T) {
 	if got := sy.count("apps"); got != 1 {
 		t.Errorf("%d triggers, want 1 (oversized bodies trigger nothing)", got)
 	}
+}
+
+// FuzzCheckHookSignature: any headers and body are answered with an error
+// or accepted only when they carry the body's real signature.
+func FuzzCheckHookSignature(f *testing.F) {
+	f.Add("sha256="+sign("s3cret", "{}"), "", "{}")
+	f.Add("", "s3cret", "{}")
+	f.Add("sha256=zz", "", "")
+	f.Add("", "", "x")
+	f.Fuzz(func(t *testing.T, github, gitlab, body string) {
+		h := http.Header{}
+		if github != "" {
+			h.Set(HeaderGitHub, github)
+		}
+		if gitlab != "" {
+			h.Set(HeaderGitLab, gitlab)
+		}
+		err := CheckHookSignature(h, []byte(body), []byte("s3cret"))
+		if err != nil {
+			return
+		}
+		if h.Get(HeaderGitHub) != "" {
+			if !strings.EqualFold(strings.TrimSpace(strings.TrimPrefix(h.Get(HeaderGitHub), "sha256=")), sign("s3cret", body)) {
+				t.Fatalf("accepted a wrong GitHub signature %q for %q", github, body)
+			}
+		} else if h.Get(HeaderGitLab) != "s3cret" {
+			t.Fatalf("accepted GitLab token %q", gitlab)
+		}
+	})
 }

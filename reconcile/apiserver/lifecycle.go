@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -47,8 +48,8 @@ func (s *Server) recordEvent(w http.ResponseWriter, r *http.Request) {
 		return tx.Update(old)
 	})
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "recorded"})
+	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "recorded"})
 }

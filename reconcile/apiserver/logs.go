@@ -12,6 +12,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -35,7 +36,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	pod := o.(*corev1.Pod)
@@ -55,7 +56,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	}
 	req, err := http.NewRequestWithContext(r.Context(), http.MethodGet, target, nil)
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	if s.Token != "" {
@@ -72,6 +73,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 		writeError(w, resp.StatusCode, fmt.Errorf("agent of node %s: %s", pod.Spec.NodeName, strings.TrimSpace(string(b))))
 		return
 	}
+	httpserver.Stream(w) // a followed log outlives the server's timeouts
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
@@ -79,6 +81,7 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	for {
 		n, err := resp.Body.Read(buf)
 		if n > 0 {
+			httpserver.Extend(w)
 			if _, werr := w.Write(buf[:n]); werr != nil {
 				return
 			}

@@ -84,7 +84,7 @@ func (s *Server) replace(w http.ResponseWriter, r *http.Request) {
 	}
 	stored, err := s.Store.Get(objects.KeyOf(o))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	if !reveal(r) {

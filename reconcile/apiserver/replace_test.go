@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -42,7 +43,7 @@ func TestReplaceObject(t *testing.T) {
 	}
 
 	// A stale resourceVersion conflicts; a missing object, a wrong kind or a system kind are refused.
-	if _, err := c.Replace(ctx, edit); err == nil || !strings.Contains(err.Error(), "409") {
+	if _, err := c.Replace(ctx, edit); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("stale resourceVersion: %v", err)
 	}
 	gone := objects.Copy(cm).(*corev1.ConfigMap)
@@ -67,7 +68,7 @@ func TestReplaceNeedsTheToken(t *testing.T) {
 	defer hs.Close()
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "app"}}
 	objects.SetTypeMeta(cm, "ConfigMap")
-	if _, err := apiclient.New(hs.URL, "wrong").Replace(context.Background(), cm); err == nil || !strings.Contains(err.Error(), "401") {
+	if _, err := apiclient.New(hs.URL, "wrong").Replace(context.Background(), cm); !apierrors.Is(err, apierrors.ReasonUnauthorized) {
 		t.Errorf("wrong token: %v", err)
 	}
 }

@@ -14,6 +14,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -26,14 +29,17 @@ type Syncer interface {
 	// Trigger asks the named source (or every source when name is "") to fetch now.
 	Trigger(name string) error
 	// Statuses returns the status of every source.
-	Statuses() ([]any, error)
+	Statuses() ([]apitypes.SourceStatus, error)
 }
 
 // Server is the HTTP API over one store.
 type Server struct {
 	Store  *store.Store
 	Syncer Syncer
-	// Token, when set, is required as a bearer token on every request.
+	// Token is required as a bearer token on every request but GET /healthz
+	// and the signed POST /hooks/{source}, on every address (ListenAndServe
+	// refuses to listen without one). Empty = no authentication: for a
+	// handler served in-process by tests only.
 	Token string
 	Log   *slog.Logger
 	// Now is the clock (injected in tests).
@@ -43,6 +49,11 @@ type Server struct {
 	// Recipient is the controller's age recipient (GET /api/v1/recipient), to
 	// encrypt Secrets for it; "" = not served.
 	Recipient string
+	// Timeouts of the HTTP server (zero fields: httpserver.Defaults).
+	Timeouts httpserver.Timeouts
+
+	// testRoutes adds routes in tests (a panicking handler).
+	testRoutes func(*http.ServeMux)
 }
 
 // Handler returns the HTTP handler with every route.
@@ -65,7 +76,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
-	return s.auth(mux)
+	if s.testRoutes != nil {
+		s.testRoutes(mux)
+	}
+	return httpserver.Recover(s.Log, panicked, s.auth(mux))
+}
+
+// panicked answers a request whose handler panicked: a 500 Status that
+// names the route only (the log has the stack).
+func panicked(w http.ResponseWriter, r *http.Request, _ any) {
+	writeErr(w, apierrors.New(apierrors.ReasonInternalError, "internal error serving %s %s: the handler failed; the controller log has the details", r.Method, r.URL.Path))
 }
 
 func (s *Server) auth(next http.Handler) http.Handler {
@@ -74,23 +94,24 @@ func (s *Server) auth(next http.Handler) http.Handler {
 	}
 	want := []byte("Bearer " + s.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(path.Clean(r.URL.Path), "/hooks/") { // git hosts sign hooks; they have no token
+		p := path.Clean(r.URL.Path)
+		if strings.HasPrefix(p, "/hooks/") || (p == "/healthz" && r.Method == http.MethodGet) { // git hosts sign hooks; they have no token
 			next.ServeHTTP(w, r)
 			return
 		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, http.StatusUnauthorized, errors.New("missing or wrong bearer token: pass --token-file (or RECONCILE_TOKEN) with the token from the controller's data directory"))
+			writeError(w, http.StatusUnauthorized, apierrors.New(apierrors.ReasonUnauthorized, "missing or wrong bearer token: the CLI reads it from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)"))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// ListenAndServe serves until ctx ends. A listen address beyond loopback
-// without a token is refused.
+// ListenAndServe serves until ctx ends. Listening without a token is
+// refused on every address: loopback is reachable by every local user.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
-	if s.Token == "" && !IsLoopback(addr) {
+	if s.Token == "" {
 		return fmt.Errorf("listening on %s needs authentication: no token configured", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -100,20 +121,10 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	return s.Serve(ctx, ln)
 }
 
-// Serve serves on ln until ctx ends.
+// Serve serves on ln until ctx ends, with the server timeouts of
+// s.Timeouts (watch and log streams extend theirs per write).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	err := srv.Serve(ln)
-	if errors.Is(err, http.ErrServerClosed) {
-		return nil
-	}
-	return err
+	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 
 // IsLoopback reports whether a listen address only accepts local traffic.
@@ -138,12 +149,12 @@ func (s *Server) now() time.Time {
 
 func (s *Server) sources(w http.ResponseWriter, r *http.Request) {
 	if s.Syncer == nil {
-		writeJSON(w, http.StatusOK, []any{})
+		writeJSON(w, http.StatusOK, []apitypes.SourceStatus{})
 		return
 	}
 	st, err := s.Syncer.Statuses()
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -158,7 +169,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "sync requested"})
+	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "sync requested"})
 }
 
 func kindFor(w http.ResponseWriter, plural string) (objects.KindInfo, bool) {
@@ -176,7 +187,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	items, rv, err := s.Store.List(k.Kind, r.URL.Query().Get("namespace"))
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	if node := r.URL.Query().Get("node"); node != "" {
@@ -193,18 +204,11 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, List{APIVersion: "v1", Kind: "List", Metadata: ListMeta{ResourceVersion: strconv.FormatUint(rv, 10)}, Items: items})
 }
 
-// List is a Kubernetes-style list, as `reconcile get -o json` prints it.
-type List struct {
-	APIVersion string           `json:"apiVersion"`
-	Kind       string           `json:"kind"`
-	Metadata   ListMeta         `json:"metadata"`
-	Items      []objects.Object `json:"items"`
-}
+// List is the wire list (apitypes.List), kept under this name for callers.
+type List = apitypes.List
 
-// ListMeta carries the store's resourceVersion at the time of the list.
-type ListMeta struct {
-	ResourceVersion string `json:"resourceVersion"`
-}
+// ListMeta is the list's metadata (apitypes.ListMeta).
+type ListMeta = apitypes.ListMeta
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 	k, ok := kindFor(w, r.PathValue("plural"))
@@ -224,7 +228,7 @@ func (s *Server) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
 	if !reveal(r) {
@@ -240,20 +244,29 @@ func (s *Server) recipient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errors.New("this controller serves no secrets recipient"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"recipient": s.Recipient})
+	writeJSON(w, http.StatusOK, apitypes.Recipient{Recipient: s.Recipient})
 }
 
 // reveal: the client asked for Secret values (?reveal=true: the agent, and
 // `reconcile get secret X --reveal`); every other answer masks them.
 func reveal(r *http.Request) bool { return r.URL.Query().Get("reveal") == "true" }
 
-// apiError is the body of every error answer.
-type apiError struct {
-	Error string `json:"error"`
+// writeError answers err as an apierrors.Status with the given HTTP code;
+// the reason is err's own when it maps to that code (a store.ErrConflict
+// answered 409 stays a Conflict), else the code's.
+func writeError(w http.ResponseWriter, code int, err error) {
+	st := apierrors.FromError(err)
+	if st.Code != code {
+		st.Reason, st.Code = apierrors.ReasonForCode(code), code
+	}
+	writeJSON(w, code, st)
 }
 
-func writeError(w http.ResponseWriter, code int, err error) {
-	writeJSON(w, code, apiError{Error: err.Error()})
+// writeErr answers err with the code of its reason (apierrors.ReasonOf):
+// a wrapped store.ErrNotFound is a 404, anything unclassified a 500.
+func writeErr(w http.ResponseWriter, err error) {
+	st := apierrors.FromError(err)
+	writeJSON(w, st.Code, st)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -39,9 +41,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
+		writeErr(w, err)
 		return
 	}
+	httpserver.Stream(w) // a watch outlives the server's read and write timeouts
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
@@ -59,7 +62,8 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		if !show {
 			ev.Object = secrets.Mask(ev.Object) // a copy: ev.Object is shared by every watcher
 		}
-		if err := enc.Encode(ev); err != nil {
+		httpserver.Extend(w)
+		if err := enc.Encode(apitypes.WatchEvent{Type: string(ev.Type), Object: ev.Object, ResourceVersion: ev.ResourceVersion}); err != nil {
 			return
 		}
 		if flusher != nil {

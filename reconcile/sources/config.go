@@ -37,7 +37,9 @@ type fileSource struct {
 	Ref          string `json:"ref"`
 	Path         string `json:"path"`
 	PollInterval string `json:"pollInterval"`
-	Credentials  struct {
+	// MinFetchInterval spaces fetches (fetchlimit.go).
+	MinFetchInterval string `json:"minFetchInterval"`
+	Credentials      struct {
 		SSHKeyFile     string `json:"sshKeyFile"`
 		KnownHostsFile string `json:"knownHostsFile"`
 		TokenFile      string `json:"tokenFile"`
@@ -188,6 +190,14 @@ func (fc fileConfig) sources(file string, doc cue.Value, cacheDir string) ([]Con
 			}
 			poll = d
 		}
+		var minFetch time.Duration
+		if s.MinFetchInterval != "" {
+			d, err := time.ParseDuration(s.MinFetchInterval)
+			if err != nil || d < 100*time.Millisecond || d > time.Hour {
+				at(i, "minFetchInterval", "%q is not a duration between 100ms and 1h: write e.g. \"1s\" or \"10s\"", s.MinFetchInterval)
+			}
+			minFetch = d
+		}
 		url := s.URL
 		if strings.HasPrefix(url, "./") || strings.HasPrefix(url, "../") || url == "." {
 			url = rel(url)
@@ -207,7 +217,7 @@ func (fc fileConfig) sources(file string, doc cue.Value, cacheDir string) ([]Con
 				Verify: gitsync.Verification{Mode: gitsync.VerifyMode(s.Verify.Mode), OpenPGPKeyFiles: keys,
 					SSHAllowedSignersFile: rel(s.Verify.SSHAllowedSigners)},
 			},
-			Prune: s.Prune, AllowEmpty: s.AllowEmpty, Drift: reconcile.DriftMode(s.Drift),
+			Prune: s.Prune, AllowEmpty: s.AllowEmpty, Drift: reconcile.DriftMode(s.Drift), MinFetchInterval: minFetch,
 			Namespace: s.Namespace, WebhookSecretFile: rel(s.Webhook.SecretFile),
 		})
 	}
@@ -351,9 +361,10 @@ func unknownFields(file string, def, data cue.Value, path []string) ConfigErrors
 
 // fieldHints say what a pattern-checked field must look like.
 var fieldHints = map[string]string{
-	"name":         "use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63)",
-	"namespace":    "use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63)",
-	"pollInterval": `write a duration such as "30s", "5m" or "1h"`,
+	"name":             "use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63)",
+	"namespace":        "use lowercase letters, digits and '-', starting and ending with a letter or digit (at most 63)",
+	"pollInterval":     `write a duration such as "30s", "5m" or "1h"`,
+	"minFetchInterval": `write a duration such as "1s" or "10s"`,
 }
 
 // cuePath makes a CUE path from error path elements (indexes are digits).

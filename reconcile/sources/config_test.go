@@ -24,6 +24,7 @@ sources:
     ref: ">=1.2.0 <2.0.0"
     path: prod
     pollInterval: 30s
+    minFetchInterval: 5s
     credentials: {tokenFile: secrets/token}
     namespace: apps
     webhook: {secretFile: /etc/reconcile/hook}
@@ -44,6 +45,7 @@ sources: [{
 	ref: ">=1.2.0 <2.0.0"
 	path: "prod"
 	pollInterval: "30s"
+	minFetchInterval: "5s"
 	credentials: tokenFile: "secrets/token"
 	namespace: "apps"
 	webhook: secretFile: "/etc/reconcile/hook"
@@ -61,6 +63,7 @@ sources: [{
 			PollInterval: 30 * time.Second, TokenFile: "/etc/reconcile/secrets/token", CacheDir: "/cache",
 			Verify: gitsync.Verification{Mode: gitsync.VerifyTag, OpenPGPKeyFiles: []string{"/etc/reconcile/keys/release.asc"}, SSHAllowedSignersFile: "/etc/reconcile/keys/allowed_signers"}},
 		Prune: true, Namespace: "apps", WebhookSecretFile: "/etc/reconcile/hook", Drift: reconcile.DriftHeal,
+		MinFetchInterval: 5 * time.Second,
 	}, {
 		Config: gitsync.Config{Name: "local", URL: "/etc/reconcile/desired", CacheDir: "/cache",
 			Verify: gitsync.Verification{Mode: gitsync.VerifyOff}},
@@ -107,6 +110,26 @@ func TestParseConfigDuplicateNames(t *testing.T) {
 	_, err = ParseConfig("c.yaml", []byte("sources: []\n"), "")
 	if err == nil {
 		t.Fatal("a config without sources was accepted")
+	}
+}
+
+func TestParseConfigMinFetchInterval(t *testing.T) {
+	for in, want := range map[string]string{
+		"soon": `sources[0].minFetchInterval: "soon" is not allowed here`,
+		"10ms": `c.yaml:1:30: sources[0].minFetchInterval: "10ms" is not a duration between 100ms and 1h`,
+		"2h":   `is not a duration between 100ms and 1h`,
+		"1.5s": "",
+	} {
+		cfgs, err := ParseConfig("c.yaml", []byte(`sources: [{name: a, url: /x, minFetchInterval: "`+in+`"}]`+"\n"), "")
+		if want == "" {
+			if err != nil || cfgs[0].MinFetchInterval != 1500*time.Millisecond {
+				t.Errorf("%s: %v %+v", in, err, cfgs)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("minFetchInterval %q: %v, want %q", in, err, want)
+		}
 	}
 }
 

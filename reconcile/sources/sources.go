@@ -36,6 +36,10 @@ type Config struct {
 	// Drift is what to do when objects of this source are changed outside
 	// git: heal (the default, also for "") or warn (drift.go).
 	Drift reconcile.DriftMode
+	// MinFetchInterval is the least time between the starts of two fetches
+	// (0 = DefaultMinFetchInterval): a burst of webhooks, syncs or ref
+	// changes costs at most one fetch per interval (fetchlimit.go).
+	MinFetchInterval time.Duration
 }
 
 // Manager runs every source.
@@ -124,8 +128,8 @@ func (m *Manager) Trigger(name string) error {
 }
 
 // Statuses returns the Status of every source.
-func (m *Manager) Statuses() ([]any, error) {
-	var out []any
+func (m *Manager) Statuses() ([]Status, error) {
+	var out []Status
 	for _, n := range m.Names() {
 		st, err := m.runners[n].status()
 		if err != nil {
@@ -151,6 +155,7 @@ type runner struct {
 	fetch func(context.Context) (*gitsync.Snapshot, error)
 	rt    runtimeStatus
 	pin   pinState
+	limit fetchLimit
 }
 
 // retryAfterError bounds how soon a failed fetch is tried again when no
@@ -160,6 +165,9 @@ const retryAfterError = 5 * time.Second
 func (r *runner) run(ctx context.Context) {
 	changes := r.src.Watch(ctx)
 	for {
+		if !r.limit.wait(ctx, r) { // at most one fetch per interval (fetchlimit.go)
+			return
+		}
 		err := r.syncOnce(ctx)
 		var retry <-chan time.Time
 		if err != nil {
@@ -178,6 +186,8 @@ func (r *runner) run(ctx context.Context) {
 // syncOnce fetches the source and applies its commit if it is new.
 func (r *runner) syncOnce(ctx context.Context) error {
 	start := time.Now()
+	n := r.limit.started(start)
+	r.m.log.Debug("fetching", "source", r.name, "fetches", n)
 	snap, err := r.fetch(ctx)
 	var refused *gitsync.UnverifiedError
 	if errors.As(err, &refused) {

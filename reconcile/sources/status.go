@@ -2,44 +2,15 @@ package sources
 
 import (
 	"sync"
-	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
 
-// Status is what `reconcile status` shows of one source: the stored record
-// (reconcile.SourceStatus) and what the running controller knows besides.
-type Status struct {
-	reconcile.SourceStatus
-	// ResolvedRef is the tag a semver range ref resolved to.
-	ResolvedRef string `json:"resolvedRef,omitempty"`
-	// LastAttemptedAuthor is the author of the last attempted commit.
-	LastAttemptedAuthor string `json:"lastAttemptedAuthor,omitempty"`
-	// SignedBy names the trusted key that signed the applied commit (or tag).
-	SignedBy string `json:"signedBy,omitempty"`
-	// Verify is the signature policy: off, head or tag.
-	Verify string `json:"verify,omitempty"`
-	// Namespace receives the objects that name no namespace.
-	Namespace string `json:"namespace,omitempty"`
-	// NextPollAt is the next poll of a remote source; zero for a local one,
-	// which is watched instead.
-	NextPollAt time.Time `json:"nextPollAt,omitzero"`
-	// Webhook says whether POST /hooks/<name> is enabled.
-	Webhook bool `json:"webhook"`
-	// Pinned is true while a rollback holds the source at an earlier
-	// commit (new commits are fetched, not applied) until `reconcile sync
-	// --resume`; PinnedCommit is that commit.
-	Pinned       bool      `json:"pinned"`
-	PinnedCommit string    `json:"pinnedCommit,omitempty"`
-	PinnedAt     time.Time `json:"pinnedAt,omitzero"`
-	// PendingCommit is the newest commit at the ref while pinned: fetched,
-	// not applied.
-	PendingCommit        string `json:"pendingCommit,omitempty"`
-	PendingCommitMessage string `json:"pendingCommitMessage,omitempty"`
-	// DriftMode is heal or warn (see SourceStatus.Drift for what was found).
-	DriftMode reconcile.DriftMode `json:"driftMode"`
-}
+// Status is what `reconcile status` shows of one source; the type is the
+// API's wire struct (reconcile/apitypes), shared with the client.
+type Status = apitypes.SourceStatus
 
 // runtimeStatus is what a runner learned that the store does not hold.
 type runtimeStatus struct {
@@ -89,6 +60,8 @@ func (r *runner) status() (Status, error) {
 		}
 		r.pin.mu.Unlock()
 	}
+	s.Fetches, s.LastFetchAt = r.limit.stats()
+	s.MinFetchInterval = r.interval()
 	r.rt.mu.Lock()
 	s.ResolvedRef, s.LastAttemptedAuthor, s.SignedBy = r.rt.resolvedRef, r.rt.lastAttemptedAuthor, r.rt.signedBy
 	r.rt.mu.Unlock()

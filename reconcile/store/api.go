@@ -5,21 +5,23 @@ package store
 // The implementation lives in the other files of this package.
 
 import (
-	"errors"
-
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
+// The store's errors are the API's vocabulary (reconcile/apierrors), so the
+// API server maps them to HTTP codes by reason and errors.Is(err,
+// store.ErrNotFound) also holds for an error the API client decoded.
 var (
 	// ErrNotFound: no object under that key.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = apierrors.ErrNotFound
 	// ErrExists: Create of a key that is already stored.
-	ErrExists = errors.New("already exists")
+	ErrExists = apierrors.ErrExists
 	// ErrConflict: Update with a resourceVersion that is no longer current.
-	ErrConflict = errors.New("conflict: the object was changed since it was read; read it again and retry")
+	ErrConflict = apierrors.ErrConflict
 	// ErrGone: Watch from a resourceVersion older than the retained history;
 	// list again and watch from the list's resourceVersion.
-	ErrGone = errors.New("resource version too old; list again")
+	ErrGone = apierrors.ErrGone
 )
 
 // EventType says what happened to an object.

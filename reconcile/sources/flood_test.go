@@ -1,0 +1,100 @@
+package sources
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/gitsync"
+	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+)
+
+// TestWebhookFloodFetchesOncePerInterval: hole 11 of issue 8. A thousand
+// signed hooks sent as fast as the machine allows (well within a second)
+// against a real source over a real repo cost at most two fetches (the
+// one the first hook starts and the one queued behind it), counted by the
+// source's fetch counter; the queued one is not lost.
+func TestWebhookFloodFetchesOncePerInterval(t *testing.T) {
+	const interval = 2 * time.Second
+	repo := gittest.NewRepo(t)
+	repo.Write("cm.yaml", configMap("app", "one"))
+	c1 := repo.Commit("one")
+	secretFile := filepath.Join(t.TempDir(), "hook-secret")
+	os.WriteFile(secretFile, []byte("s3cret\n"), 0o600)
+	h := newHarness(t, Config{Config: gitsync.Config{Name: "apps", URL: repo.Dir}, Prune: true,
+		WebhookSecretFile: secretFile, MinFetchInterval: interval})
+	h.run()
+	base := h.waitStatus("apps", "first commit applied", func(s Status) bool { return s.LastAppliedCommit == c1 }).Fetches
+	if base != 1 {
+		t.Fatalf("fetches at start: %d, want 1", base)
+	}
+
+	srv := httptest.NewServer((&apiserver.Server{Store: h.st, Syncer: h.m, Token: "api-token"}).Handler())
+	defer srv.Close()
+	body := `{"ref":"refs/heads/main","after":"0000"}`
+	mac := hmac.New(sha256.New, []byte("s3cret"))
+	mac.Write([]byte(body))
+	sig := "sha256=" + hex.EncodeToString(mac.Sum(nil))
+	const hooks, senders = 1000, 8
+	goroutines := runtime.NumGoroutine()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: senders}}
+	defer client.CloseIdleConnections()
+	var wg sync.WaitGroup
+	var failed sync.Once
+	start := time.Now()
+	for w := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < hooks; i += senders {
+				req, _ := http.NewRequest("POST", srv.URL+"/hooks/apps", strings.NewReader(body))
+				req.Header.Set(apiserver.HeaderGitHub, sig)
+				resp, err := client.Do(req)
+				if err == nil {
+					resp.Body.Close()
+				}
+				if err != nil || resp.StatusCode != http.StatusAccepted {
+					failed.Do(func() { t.Errorf("hook %d: %v %v", i, err, resp) })
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	took := time.Since(start)
+	t.Logf("%d hooks in %s", hooks, took.Round(time.Millisecond))
+	// No goroutine outlives its hook: with the connections closed, the
+	// count returns to where it was (give or take the server's own).
+	client.CloseIdleConnections()
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > goroutines+4 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines+4 {
+		t.Errorf("%d goroutines after the flood, %d before: something is kept per hook", n, goroutines)
+	}
+
+	// The hooks may cost one fetch at once and one queued behind it, a
+	// further one per interval only if sending took longer than that.
+	bound := uint64(2 + int(took/interval))
+	s := h.waitStatus("apps", "the queued fetch", func(s Status) bool { return s.Fetches >= base+2 })
+	// Nothing asks for more: one more interval shows whether a third comes.
+	time.Sleep(interval + interval/2)
+	s = h.status("apps")
+	if got := s.Fetches - base; got > bound {
+		t.Fatalf("%d signed hooks in %s caused %d fetches, want at most %d", hooks, took, got, bound)
+	}
+	if s.LastFetchAt.IsZero() || s.MinFetchInterval != interval {
+		t.Errorf("status: lastFetchAt %v, minFetchInterval %v", s.LastFetchAt, s.MinFetchInterval)
+	}
+}

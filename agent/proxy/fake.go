@@ -14,7 +14,7 @@ import (
 // --noflush text the way the kernel tools do for the subset the proxy
 // writes (declare/flush, -A, -D, -I, -X, one COMMIT per table), refusing
 // what the real tool refuses (deleting an absent rule, deleting a chain
-// still referenced or not empty, jumping to an undeclared chain). A
+// still referenced or not empty, jumping to a chain that does not exist). A
 // refused restore changes nothing. Safe for concurrent use.
 type Fake struct {
 	mu sync.Mutex
@@ -108,7 +108,7 @@ func applyLine(tables map[string]map[string][]string, table *string, line string
 		return fmt.Errorf("no chain %s", chain)
 	}
 	if op == "-A" || op == "-I" {
-		if j := jumpTarget(rule); j != "" && strings.HasPrefix(j, chainPrefix) {
+		if j := jumpTarget(rule); j != "" && !targets[j] {
 			if _, ok := t[j]; !ok {
 				return fmt.Errorf("jump to undeclared chain %s", j)
 			}
@@ -146,6 +146,11 @@ func applyLine(tables map[string]map[string][]string, table *string, line string
 	}
 	return nil
 }
+
+// targets are the iptables targets the rules of the proxy and the pod
+// network use; any other -j names a chain, which must exist.
+var targets = map[string]bool{"ACCEPT": true, "DROP": true, "RETURN": true, "REJECT": true,
+	"DNAT": true, "SNAT": true, "MASQUERADE": true, "MARK": true}
 
 func jumpTarget(rule string) string {
 	i := strings.LastIndex(rule, "-j ")

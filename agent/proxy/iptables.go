@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -30,6 +31,32 @@ type Exec struct {
 	Prefix []string
 	// Binaries; empty means iptables-restore, iptables-save, iptables.
 	RestoreBin, SaveBin, Bin string
+}
+
+// Backends are the values NewExec takes: "" (the iptables tools as
+// installed, whatever their backend), "nft" or "legacy".
+var Backends = []string{"", "nft", "legacy"}
+
+// NewExec returns the runner of an iptables backend (the agent's
+// --iptables-backend): "" runs iptables-restore, iptables-save and
+// iptables as installed; "nft" and "legacy" run iptables-nft-* or
+// iptables-legacy-*. Every writer of the node's rules (the proxy, the pod
+// network's masquerade chain) uses the same one: rules written by the two
+// backends live in different kernel tables and do not see each other.
+func NewExec(backend string, prefix ...string) (Exec, error) {
+	switch backend {
+	case "":
+		return Exec{Prefix: prefix}, nil
+	case "nft", "legacy":
+		return Exec{Prefix: prefix, RestoreBin: "iptables-" + backend + "-restore", SaveBin: "iptables-" + backend + "-save", Bin: "iptables-" + backend}, nil
+	}
+	return Exec{}, fmt.Errorf(`iptables backend %q: use "", "nft" or "legacy"`, backend)
+}
+
+// Binaries returns the commands e runs: iptables-restore, iptables-save
+// and iptables, or the backend's.
+func (e Exec) Binaries() []string {
+	return []string{cmp.Or(e.RestoreBin, "iptables-restore"), cmp.Or(e.SaveBin, "iptables-save"), cmp.Or(e.Bin, "iptables")}
 }
 
 func (e Exec) cmd(ctx context.Context, bin, def string, args ...string) *exec.Cmd {

@@ -101,7 +101,8 @@ func TestProxierOnRealIptables(t *testing.T) {
 		t.Fatal(err)
 	}
 	src := &memSource{}
-	p := &Proxier{Source: src, IPTables: e}
+	opts := Options{ServiceCIDR: "10.96.0.0/16"}
+	p := &Proxier{Source: src, IPTables: e, Options: opts}
 	web := service("web", "10.96.0.10", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 80, 30080))
 	steps := []func(){
 		func() {},
@@ -121,7 +122,7 @@ func TestProxierOnRealIptables(t *testing.T) {
 		}
 		// What a fresh proxier's full sync writes in another namespace.
 		other := netns(t)
-		if _, err := (&Proxier{Source: src, IPTables: other}).Sync(t.Context()); err != nil {
+		if _, err := (&Proxier{Source: src, IPTables: other, Options: opts}).Sync(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 		if got, want := sortLines(ownedSave(t, e)), sortLines(ownedSave(t, other)); got != want {

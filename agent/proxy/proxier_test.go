@@ -32,10 +32,13 @@ func sortedSave(f *Fake) string {
 	return strings.Join(lines, "\n")
 }
 
-func fullState(t *testing.T, src *memSource, foreign []string) string {
+func fullState(t *testing.T, src *memSource, foreign []string, opts ...Options) string {
 	t.Helper()
 	f := NewFake(foreign...)
 	p := &Proxier{Source: src, IPTables: f}
+	if len(opts) > 0 {
+		p.Options = opts[0]
+	}
 	if _, err := p.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +52,8 @@ func TestPartialSyncsEqualFullSync(t *testing.T) {
 	foreign := []string{"nat PREROUTING -j DOCKER", "filter FORWARD -j ACCEPT"}
 	f := NewFake(foreign...)
 	src := &memSource{}
-	p := &Proxier{Source: src, IPTables: f}
+	opts := Options{ServiceCIDR: "10.96.0.0/16"}
+	p := &Proxier{Source: src, IPTables: f, Options: opts}
 	web := service("web", "10.96.0.10", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 80, 30080))
 	db := service("db", "10.96.0.11", corev1.ServiceTypeClusterIP, port("pg", corev1.ProtocolTCP, 5432, 0), port("metrics", corev1.ProtocolUDP, 9000, 0))
 	steps := []struct {
@@ -81,7 +85,7 @@ func TestPartialSyncsEqualFullSync(t *testing.T) {
 		if st.Full != (i == 0) {
 			t.Fatalf("step %q: full=%v", s.name, st.Full)
 		}
-		if got, want := sortedSave(f), fullState(t, src, foreign); got != want {
+		if got, want := sortedSave(f), fullState(t, src, foreign, opts); got != want {
 			t.Fatalf("step %q: partial sync state differs from a full sync:\n%s\n--- want\n%s\n--- restore text:\n%s", s.name, got, want, f.Texts[len(f.Texts)-1])
 		}
 	}

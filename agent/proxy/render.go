@@ -50,6 +50,15 @@ type Options struct {
 	// this halves the rules the kernel validates on every commit. Empty
 	// (or unparsable): every endpoint gets them, as kube-proxy does.
 	NodePodCIDR string
+	// ServiceCIDR, when set, is the range ClusterIPs are allocated from
+	// (reconcile.DefaultServiceNetwork, 10.96.0.0/16): a new connection
+	// still addressed to it after the nat table is rejected in the filter
+	// table, because no service rule took it (an unallocated ClusterIP, a
+	// port the service does not have, rules not yet written). Without
+	// this, such a packet follows the default route out of the node, as
+	// kube-proxy's nftables mode also prevents. Empty (or unparsable): no
+	// such rule.
+	ServiceCIDR string
 }
 
 // Table and chain names a Ruleset holds.
@@ -111,7 +120,8 @@ var Hooks = []Hook{
 // through this node), then the same endpoint choice.
 // RECONCILE-POSTROUTING masquerades marked packets. A service port without
 // ready endpoints has no nat rules but REJECT rules in the filter table,
-// so clients fail at once rather than hang. Headless services (clusterIP
+// so clients fail at once rather than hang; with Options.ServiceCIDR, so
+// does any address and port of that range no service rule took. Headless services (clusterIP
 // None) and ExternalName services get no rules.
 func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Options) Ruleset {
 	return (&Renderer{Options: opts}).Render(services, endpoints)
@@ -221,6 +231,9 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 		natServices.Rules = append(natServices.Rules, fmt.Sprintf("-d 0.0.0.%d/0.0.0.255 -j %s", i, c.Name))
 		shardChains = append(shardChains, c)
 	}
+	if r := serviceCIDRReject(r.Options.ServiceCIDR); r != "" {
+		filterServices.Rules = append(filterServices.Rules, r)
+	}
 	natServices.Rules = append(natServices.Rules,
 		`-m comment --comment "reconcile service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j `+ChainNodePorts)
 
@@ -235,6 +248,21 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	rs.Chains = append(rs.Chains, shardChains...)
 	rs.Chains = append(rs.Chains, perService...)
 	return rs
+}
+
+// serviceCIDRReject is the filter rule that rejects what is still
+// addressed to the service CIDR after nat ("" without a valid IPv4 CIDR).
+// After DNAT a serviced packet's destination is a pod, so the rule only
+// catches packets no service rule took. It rejects as a service without
+// endpoints does (port unreachable: the client sees "connection refused"
+// at once), so its place among those rules does not matter: the chain is
+// one-rule-per-service and a partial sync appends.
+func serviceCIDRReject(cidr string) string {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() {
+		return ""
+	}
+	return fmt.Sprintf(`-d %s -m comment --comment "reconcile: no service at this cluster IP and port" -j REJECT --reject-with icmp-port-unreachable`, p.Masked())
 }
 
 // memoKey identifies what a service's rules were rendered from: the uid

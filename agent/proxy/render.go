@@ -26,14 +26,14 @@ const (
 	extChainPrefix        = "RECONCILE-EXT-" // one per NodePort: mark for masquerade, then DNAT
 )
 
-// masqMark is the packet mark bit that asks RECONCILE-POSTROUTING to
+// MasqMark is the packet mark bit that asks RECONCILE-POSTROUTING to
 // masquerade (kube-proxy uses the same bit; both mean the same thing).
-const masqMark = "0x4000"
+const MasqMark = "0x4000"
 
 // markMasq marks a packet for masquerade. It is written inline rather
 // than as a jump to a marking chain (kube-proxy's KUBE-MARK-MASQ): every
 // jump costs iptables-nft a scan of the table's chains.
-const markMasq = "-j MARK --set-xmark " + masqMark + "/" + masqMark
+const markMasq = "-j MARK --set-xmark " + MasqMark + "/" + MasqMark
 
 // affinityTimeout is Kubernetes' default sessionAffinityConfig timeout.
 const affinityTimeout = 10800
@@ -239,8 +239,8 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 
 	rs := Ruleset{Chains: []Chain{
 		{Table: TableNAT, Name: ChainPostrouting, Rules: []string{
-			"-m mark ! --mark " + masqMark + "/" + masqMark + " -j RETURN",
-			"-j MARK --set-xmark " + masqMark + "/0x0",
+			"-m mark ! --mark " + MasqMark + "/" + MasqMark + " -j RETURN",
+			"-j MARK --set-xmark " + MasqMark + "/0x0",
 			`-m comment --comment "reconcile service traffic requiring SNAT" -j MASQUERADE`,
 		}},
 		natServices, nodePorts, filterServices, external,

@@ -33,7 +33,9 @@ func (h PodmanHost) EnsureNoMasquerade(ctx context.Context, clusterCIDR string) 
 }
 
 // ServeDNS runs srv on addr until ctx ends (discovery.Server.Run).
-func (PodmanHost) ServeDNS(ctx context.Context, srv *discovery.Server, addr string) { srv.Run(ctx, addr) }
+func (PodmanHost) ServeDNS(ctx context.Context, srv *discovery.Server, addr string) {
+	srv.Run(ctx, addr)
+}
 
 // Cleanup is the pod network's part of `reconcile agent --cleanup`: the
 // RCN-PODNET chain (with ipt, the proxy's runner) and the routes to other

@@ -113,7 +113,7 @@ default_subnet = "10.89.77.0/24"
 		podmantest.RemoveStorage(n.dir) // never `system reset`: it removes host-wide state too
 	})
 	if err := waitFor(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
-		t.Fatalf("podman service did not start: %v", err)
+		t.Fatalf("podman service did not start: %v\n%s", err, n.logs())
 	}
 	ctxDir := filepath.Join(n.dir, "hello")
 	os.MkdirAll(ctxDir, 0o755)
@@ -477,7 +477,7 @@ func (n *pxNode) curlExit(url string) int {
 	return 0
 }
 
-// TestE2EClusterIPsSurviveSIGTERM (issue 8, hole 6): a ClusterIP keeps
+// TestE2EProxySIGTERM (issue 8, hole 6): a ClusterIP keeps
 // answering from the node after `up` got SIGTERM and exited, while its
 // pod runs on; an address of the service CIDR that no Service holds, a
 // port the Service does not have and a Service without endpoints are
@@ -486,7 +486,7 @@ func (n *pxNode) curlExit(url string) int {
 // route leads into a sink). `reconcile agent --cleanup` then removes the
 // rules, and the same requests do leave by the default route: the
 // rejects above came from the rules.
-func TestE2EClusterIPsSurviveSIGTERM(t *testing.T) {
+func TestE2EProxySIGTERM(t *testing.T) {
 	repo := pxRepo(t, map[string]string{
 		"namespace.yaml": e2eNamespace,
 		"web.yaml":       pxDeployment("web", 1, false),

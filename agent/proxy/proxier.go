@@ -139,21 +139,35 @@ func (p *Proxier) Run(ctx context.Context) error {
 }
 
 // Cleanup removes the proxy's hooks and chains (`reconcile agent
-// --cleanup`), in one restore. Rules of others are left alone.
+// --cleanup`). Rules of others are left alone. A hook found twice (written
+// again by hand, or by an agent of an older version) needs one deletion
+// per copy, or the chain it jumps to cannot go: the hooks are deleted
+// until none is left, then the chains in one restore.
 func Cleanup(ctx context.Context, ipt IPTables) error {
 	chains, err := ipt.OwnedChains(ctx)
 	if err != nil {
 		return err
 	}
-	var present []Hook
-	for _, h := range Hooks {
-		ok, err := ipt.HasHook(ctx, h)
-		if err != nil {
+	for range maxHookCopies {
+		var present []Hook
+		for _, h := range Hooks {
+			ok, err := ipt.HasHook(ctx, h)
+			if err != nil {
+				return err
+			}
+			if ok {
+				present = append(present, h)
+			}
+		}
+		if len(present) == 0 {
+			return ipt.Restore(ctx, CleanupText(chains, nil))
+		}
+		if err := ipt.Restore(ctx, CleanupText(nil, present)); err != nil {
 			return err
 		}
-		if ok {
-			present = append(present, h)
-		}
 	}
-	return ipt.Restore(ctx, CleanupText(chains, present))
+	return fmt.Errorf("the jumps into the RECONCILE-* chains are still there after %d deletions; is another process adding them?", maxHookCopies)
 }
+
+// maxHookCopies bounds the deletions of one hook in Cleanup.
+const maxHookCopies = 16

@@ -160,3 +160,23 @@ func (f *failing) Restore(ctx context.Context, text []byte) error {
 	}
 	return f.Fake.Restore(ctx, text)
 }
+
+// TestCleanupRemovesDuplicateHooks: a hook written twice (by hand, by an
+// older agent) does not keep its chain alive: Cleanup leaves exactly the
+// foreign rules.
+func TestCleanupRemovesDuplicateHooks(t *testing.T) {
+	foreign := []string{"nat OUTPUT -j DOCKER"}
+	f := NewFake(foreign...)
+	src := &memSource{svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))}}
+	if _, err := (&Proxier{Source: src, IPTables: f, Options: Options{ServiceCIDR: "10.96.0.0/16"}}).Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := Hooks[1]
+	f.Tables[h.Table][h.Chain] = append(f.Tables[h.Table][h.Chain], h.Rule)
+	if err := Cleanup(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.Save(), NewFake(foreign...).Save(); got != want {
+		t.Fatalf("after cleanup:\n%s\nwant\n%s", got, want)
+	}
+}

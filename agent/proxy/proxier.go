@@ -138,6 +138,34 @@ func (p *Proxier) Run(ctx context.Context) error {
 	return nil
 }
 
+// Start runs p (Run) until ctx ends or stop is called. stop waits for
+// Run to return and then, only with removeRules, removes the rules
+// (Cleanup, bounded by 30 s). By default the rules stay, as kube-proxy
+// leaves its own across restarts: the pods keep running while the agent
+// is down, so their ClusterIPs must keep answering, and the next start's
+// first sync is full and takes the rules over.
+func (p *Proxier) Start(ctx context.Context, removeRules bool) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx)
+	}()
+	return func() error {
+		cancel()
+		<-done
+		if !removeRules {
+			return nil
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ccancel()
+		if err := Cleanup(cctx, p.IPTables); err != nil {
+			return fmt.Errorf("removing the service rules: %w; run `reconcile agent --cleanup`", err)
+		}
+		return nil
+	}
+}
+
 // Cleanup removes the proxy's hooks and chains (`reconcile agent
 // --cleanup`). Rules of others are left alone. A hook found twice (written
 // again by hand, or by an agent of an older version) needs one deletion

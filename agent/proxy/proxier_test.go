@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -179,4 +180,37 @@ func TestCleanupRemovesDuplicateHooks(t *testing.T) {
 	if got, want := f.Save(), NewFake(foreign...).Save(); got != want {
 		t.Fatalf("after cleanup:\n%s\nwant\n%s", got, want)
 	}
+}
+
+// TestStopKeepsRules: stopping a started proxier leaves its rules (as
+// kube-proxy), unless asked to remove them.
+func TestStopKeepsRules(t *testing.T) {
+	src := &memSource{svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))},
+		eps: []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2"})}}
+	for _, remove := range []bool{false, true} {
+		f := NewFake()
+		synced := make(chan struct{})
+		p := &Proxier{Source: &notifySource{memSource: src, listed: synced}, IPTables: f}
+		stop := p.Start(t.Context(), remove)
+		<-synced // listed once; Run restores before it waits, and stop waits for Run
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		kept := strings.Contains(f.Save(), "DNAT --to-destination 10.88.0.2:8080")
+		if kept == remove {
+			t.Errorf("removeRules=%v: rules kept after stop = %v\n%s", remove, kept, f.Save())
+		}
+	}
+}
+
+// notifySource closes listed at the first Wait: the sync before it is done.
+type notifySource struct {
+	*memSource
+	listed chan struct{}
+	once   sync.Once
+}
+
+func (n *notifySource) Wait(ctx context.Context, rv uint64) error {
+	n.once.Do(func() { close(n.listed) })
+	return n.memSource.Wait(ctx, rv)
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -60,26 +59,15 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt pr
 	if !ok {
 		return nil, fmt.Errorf("service proxy: needs the HTTP control plane (got %T); pass --proxy=false to run without it", cp)
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
 		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR}, Log: log}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.Run(ctx)
-	}()
+	stopProxier := p.Start(ctx, !f.keepRules)
 	return func() {
-		cancel()
-		<-done
-		if f.keepRules {
+		if err := stopProxier(); err != nil {
+			log.Error("service proxy", "err", err)
+		} else if f.keepRules {
 			log.Info("service rules left in place (as kube-proxy); `reconcile agent --cleanup` removes them")
-			return
-		}
-		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer ccancel()
-		if err := proxy.Cleanup(cctx, ipt); err != nil {
-			log.Error("removing the service rules failed; run `reconcile agent --cleanup`", "err", err)
 		}
 	}, nil
 }

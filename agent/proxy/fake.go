@@ -177,11 +177,16 @@ func (f *Fake) OwnedChains(context.Context) ([]TableChain, error) {
 	return out, nil
 }
 
-// HasHook reports whether the hook rule is in the fake.
+// HasHook reports whether the hook rule is in the fake (first in its
+// chain when h.First).
 func (f *Fake) HasHook(_ context.Context, h Hook) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Contains(f.Tables[h.Table][h.Chain], h.Rule), nil
+	rules := f.Tables[h.Table][h.Chain]
+	if h.First {
+		return len(rules) > 0 && rules[0] == h.Rule, nil
+	}
+	return slices.Contains(rules, h.Rule), nil
 }
 
 // Save renders the fake's tables as iptables-save would (chains sorted,

@@ -20,7 +20,8 @@ type IPTables interface {
 	// OwnedChains lists the chains of the nat and filter tables whose
 	// names start with RECONCILE-.
 	OwnedChains(ctx context.Context) ([]TableChain, error)
-	// HasHook reports whether the hook rule is in its built-in chain.
+	// HasHook reports whether the hook rule is in its built-in chain
+	// (as its first rule when h.First).
 	HasHook(ctx context.Context, h Hook) (bool, error)
 }
 
@@ -128,8 +129,15 @@ func ParseOwnedChains(table string, save []byte) []TableChain {
 	return out
 }
 
-// HasHook runs iptables -C.
+// HasHook runs iptables -C, or iptables -S for a First hook.
 func (e Exec) HasHook(ctx context.Context, h Hook) (bool, error) {
+	if h.First {
+		out, err := e.cmd(ctx, e.Bin, "iptables", "-w", "-t", h.Table, "-S", h.Chain).Output()
+		if err != nil {
+			return false, fmt.Errorf("iptables -t %s -S %s: %w", h.Table, h.Chain, exitDetail(err))
+		}
+		return FirstRule(h.Chain, out) == h.Rule, nil
+	}
 	args := append([]string{"-w", "-t", h.Table, "-C", h.Chain}, SplitRule(h.Rule)...)
 	err := e.cmd(ctx, e.Bin, "iptables", args...).Run()
 	var ee *exec.ExitError
@@ -145,6 +153,17 @@ func (e Exec) HasHook(ctx context.Context, h Hook) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("iptables -t %s -C %s: %w", h.Table, h.Chain, exitDetail(err))
+}
+
+// FirstRule is the first rule of chain in `iptables -S chain` output
+// (the text after "-A CHAIN "), "" when the chain has none.
+func FirstRule(chain string, listing []byte) string {
+	for _, line := range strings.Split(string(listing), "\n") {
+		if rule, ok := strings.CutPrefix(line, "-A "+chain+" "); ok {
+			return rule
+		}
+	}
+	return ""
 }
 
 func exitDetail(err error) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -151,6 +152,20 @@ func proxierOnRealIptables(t *testing.T, backend string) {
 		if got, want := sortLines(ownedSave(t, e)), sortLines(ownedSave(t, other)); got != want {
 			t.Fatalf("step %d: kernel after partial sync:\n%s\nafter a full sync:\n%s", i, got, want)
 		}
+	}
+	// Something inserts an ACCEPT at the top of FORWARD (as netavark
+	// does): the next hook check moves the proxy's hook back above it.
+	if out, err := e.cmd(t.Context(), e.Bin, "iptables", "-w", "-I", "FORWARD", "1", "-s", "10.88.0.0/16", "-j", "ACCEPT").CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	p.lastHooks = time.Time{}
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	forward, _ := e.cmd(t.Context(), e.Bin, "iptables", "-w", "-S", "FORWARD").Output()
+	hook := Hooks[4]
+	if hook.Chain != "FORWARD" || FirstRule("FORWARD", forward) != hook.Rule || strings.Count(string(forward), hook.Rule) != 1 {
+		t.Fatalf("%s: FORWARD after the hook check:\n%s", backend, forward)
 	}
 	if err := Cleanup(t.Context(), e); err != nil {
 		t.Fatal(err)

@@ -70,13 +70,32 @@ func (p *Proxier) apply(ctx context.Context, rs Ruleset, st *SyncStats) error {
 		}
 	}
 	if p.prev == nil || time.Since(p.lastHooks) > p.hookInterval() {
+		var misplaced []Hook
 		for _, h := range Hooks {
 			ok, err := p.IPTables.HasHook(ctx, h)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				missing = append(missing, h)
+			if ok {
+				continue
+			}
+			missing = append(missing, h)
+			if !h.First {
+				continue
+			}
+			if lower, err := p.IPTables.HasHook(ctx, h.anywhere()); err != nil {
+				return err
+			} else if lower {
+				misplaced = append(misplaced, h.anywhere())
+			}
+		}
+		// A First hook found lower down is deleted, then inserted at
+		// the top by the restore below (-D deletes the first match, so
+		// it must go before the new copy exists).
+		if len(misplaced) > 0 {
+			if err := p.IPTables.Restore(ctx, CleanupText(nil, misplaced)); err != nil {
+				p.prev = nil
+				return err
 			}
 		}
 		p.lastHooks = time.Now()
@@ -179,6 +198,7 @@ func Cleanup(ctx context.Context, ipt IPTables) error {
 	for range maxHookCopies {
 		var present []Hook
 		for _, h := range Hooks {
+			h = h.anywhere()
 			ok, err := ipt.HasHook(ctx, h)
 			if err != nil {
 				return err

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -213,4 +214,44 @@ type notifySource struct {
 func (n *notifySource) Wait(ctx context.Context, rv uint64) error {
 	n.once.Do(func() { close(n.listed) })
 	return n.memSource.Wait(ctx, rv)
+}
+
+// TestHooksMovedBackToTop: netavark inserts its FORWARD jump (which
+// accepts everything from its subnets) at the top after the proxy's first
+// sync; the next hook check moves the proxy's FORWARD and OUTPUT hooks
+// back above it, one copy each, and other hooks stay where they are.
+func TestHooksMovedBackToTop(t *testing.T) {
+	f := NewFake()
+	src := &memSource{}
+	p := &Proxier{Source: src, IPTables: f, Options: Options{ServiceCIDR: "10.96.0.0/16"}}
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	netavark := "-m comment --comment \"netavark firewall plugin rules\" -j NETAVARK_FORWARD"
+	f.Tables[TableFilter]["NETAVARK_FORWARD"] = []string{"-s 10.88.0.0/16 -j ACCEPT"}
+	for _, chain := range []string{"FORWARD", "OUTPUT", "INPUT"} {
+		f.Tables[TableFilter][chain] = append([]string{netavark}, f.Tables[TableFilter][chain]...)
+	}
+	p.lastHooks = time.Time{} // as after HookCheckInterval: the next sync checks the hooks
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range Hooks {
+		if h.Table != TableFilter {
+			continue
+		}
+		rules := f.Tables[h.Table][h.Chain]
+		copies := len(slices.DeleteFunc(slices.Clone(rules), func(r string) bool { return r != h.Rule }))
+		if first := rules[0] == h.Rule; copies != 1 || first != h.First {
+			t.Errorf("%s: %d copies of the hook, first=%v (want 1, first=%v):\n%s", h.Chain, copies, first, h.First, strings.Join(rules, "\n"))
+		}
+	}
+	if err := Cleanup(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	for _, chain := range []string{"FORWARD", "OUTPUT", "INPUT"} {
+		if rules := f.Tables[TableFilter][chain]; !slices.Equal(rules, []string{netavark}) {
+			t.Errorf("%s after cleanup: %q", chain, rules)
+		}
+	}
 }

@@ -85,19 +85,35 @@ type Ruleset struct {
 
 // Hook is a jump from a built-in chain into an owned chain. Hooks are the
 // only rules the proxy writes outside its chains.
-type Hook struct{ Table, Chain, Rule string }
+type Hook struct {
+	Table, Chain, Rule string
+	// First hooks must be the first rule of their chain: an ACCEPT that
+	// someone inserted above them would let through what they reject.
+	// Podman's netavark inserts `-j NETAVARK_FORWARD` (which accepts
+	// everything from its subnets) at the top of FORWARD when it sets up
+	// its first network, which on a fresh host is after the agent's first
+	// sync; a pod's packet to an unallocated ClusterIP would then leave by
+	// the default route. HasHook reports a First hook found lower down as
+	// missing, and the Proxier moves it back to the top.
+	First bool
+}
+
+// anywhere is h without the First requirement.
+func (h Hook) anywhere() Hook { h.First = false; return h }
 
 // Hooks are the jumps the proxy needs, as kube-proxy's: nat PREROUTING
 // (traffic from pods and other hosts) and OUTPUT (the node itself) into
 // RECONCILE-SERVICES, POSTROUTING into RECONCILE-POSTROUTING; filter
-// rejects for services without endpoints on new connections.
+// rejects for services without endpoints (and, with Options.ServiceCIDR,
+// for what no service rule took) on new connections, first in FORWARD and
+// OUTPUT.
 var Hooks = []Hook{
-	{TableNAT, "PREROUTING", `-m comment --comment "reconcile service portals" -j ` + ChainServices},
-	{TableNAT, "OUTPUT", `-m comment --comment "reconcile service portals" -j ` + ChainServices},
-	{TableNAT, "POSTROUTING", `-m comment --comment "reconcile postrouting rules" -j ` + ChainPostrouting},
-	{TableFilter, "INPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile externally-visible service portals" -j ` + ChainExternalServices},
-	{TableFilter, "FORWARD", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices},
-	{TableFilter, "OUTPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices},
+	{TableNAT, "PREROUTING", `-m comment --comment "reconcile service portals" -j ` + ChainServices, false},
+	{TableNAT, "OUTPUT", `-m comment --comment "reconcile service portals" -j ` + ChainServices, false},
+	{TableNAT, "POSTROUTING", `-m comment --comment "reconcile postrouting rules" -j ` + ChainPostrouting, false},
+	{TableFilter, "INPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile externally-visible service portals" -j ` + ChainExternalServices, false},
+	{TableFilter, "FORWARD", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices, true},
+	{TableFilter, "OUTPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices, true},
 }
 
 // Render turns services and endpoints into the proxy's rules. It is pure

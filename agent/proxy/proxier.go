@@ -15,7 +15,9 @@ type Proxier struct {
 	Options  Options
 	Log      *slog.Logger
 	// HookCheckInterval re-checks the hooks in the built-in chains (in
-	// case someone flushed them) this often (default 1 minute).
+	// case someone flushed them, or inserted a rule above a First hook)
+	// this often (default 30 s, kube-proxy's sync period; a sync runs at
+	// least every 30 s, when the Source's Wait times out).
 	HookCheckInterval time.Duration
 
 	renderer   Renderer
@@ -116,7 +118,7 @@ func (p *Proxier) hookInterval() time.Duration {
 	if p.HookCheckInterval > 0 {
 		return p.HookCheckInterval
 	}
-	return time.Minute
+	return 30 * time.Second
 }
 
 // Run syncs, then waits for the next change of services or endpoints and

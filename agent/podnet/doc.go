@@ -30,6 +30,8 @@
 // overlap any network the hosts use.
 //
 // DesiredRoutes, PlanRoutes and NoMasqueradeRules are pure; IPRoute runs
-// the ip command, Iptables iptables(-restore); EnsureNetwork talks to the
-// Podman service.
+// the ip command; Masquerade writes with the proxy's iptables runner
+// (proxy.IPTables, so --iptables-backend holds for it too); EnsureNetwork
+// talks to the Podman service. Package agent/bootstrap runs these steps in
+// order when the agent starts.
 package podnet

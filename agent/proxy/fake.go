@@ -14,7 +14,7 @@ import (
 // --noflush text the way the kernel tools do for the subset the proxy
 // writes (declare/flush, -A, -D, -I, -X, one COMMIT per table), refusing
 // what the real tool refuses (deleting an absent rule, deleting a chain
-// still referenced or not empty, jumping to an undeclared chain). A
+// still referenced or not empty, jumping to a chain that does not exist). A
 // refused restore changes nothing. Safe for concurrent use.
 type Fake struct {
 	mu sync.Mutex
@@ -108,7 +108,7 @@ func applyLine(tables map[string]map[string][]string, table *string, line string
 		return fmt.Errorf("no chain %s", chain)
 	}
 	if op == "-A" || op == "-I" {
-		if j := jumpTarget(rule); j != "" && strings.HasPrefix(j, chainPrefix) {
+		if j := jumpTarget(rule); j != "" && !targets[j] {
 			if _, ok := t[j]; !ok {
 				return fmt.Errorf("jump to undeclared chain %s", j)
 			}
@@ -147,6 +147,11 @@ func applyLine(tables map[string]map[string][]string, table *string, line string
 	return nil
 }
 
+// targets are the iptables targets the rules of the proxy and the pod
+// network use; any other -j names a chain, which must exist.
+var targets = map[string]bool{"ACCEPT": true, "DROP": true, "RETURN": true, "REJECT": true,
+	"DNAT": true, "SNAT": true, "MASQUERADE": true, "MARK": true}
+
 func jumpTarget(rule string) string {
 	i := strings.LastIndex(rule, "-j ")
 	if i < 0 {
@@ -172,11 +177,16 @@ func (f *Fake) OwnedChains(context.Context) ([]TableChain, error) {
 	return out, nil
 }
 
-// HasHook reports whether the hook rule is in the fake.
+// HasHook reports whether the hook rule is in the fake (first in its
+// chain when h.First).
 func (f *Fake) HasHook(_ context.Context, h Hook) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Contains(f.Tables[h.Table][h.Chain], h.Rule), nil
+	rules := f.Tables[h.Table][h.Chain]
+	if h.First {
+		return len(rules) > 0 && rules[0] == h.Rule, nil
+	}
+	return slices.Contains(rules, h.Rule), nil
 }
 
 // Save renders the fake's tables as iptables-save would (chains sorted,

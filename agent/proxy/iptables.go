@@ -3,6 +3,7 @@ package proxy
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -19,7 +20,8 @@ type IPTables interface {
 	// OwnedChains lists the chains of the nat and filter tables whose
 	// names start with RECONCILE-.
 	OwnedChains(ctx context.Context) ([]TableChain, error)
-	// HasHook reports whether the hook rule is in its built-in chain.
+	// HasHook reports whether the hook rule is in its built-in chain
+	// (as its first rule when h.First).
 	HasHook(ctx context.Context, h Hook) (bool, error)
 }
 
@@ -30,6 +32,32 @@ type Exec struct {
 	Prefix []string
 	// Binaries; empty means iptables-restore, iptables-save, iptables.
 	RestoreBin, SaveBin, Bin string
+}
+
+// Backends are the values NewExec takes: "" (the iptables tools as
+// installed, whatever their backend), "nft" or "legacy".
+var Backends = []string{"", "nft", "legacy"}
+
+// NewExec returns the runner of an iptables backend (the agent's
+// --iptables-backend): "" runs iptables-restore, iptables-save and
+// iptables as installed; "nft" and "legacy" run iptables-nft-* or
+// iptables-legacy-*. Every writer of the node's rules (the proxy, the pod
+// network's masquerade chain) uses the same one: rules written by the two
+// backends live in different kernel tables and do not see each other.
+func NewExec(backend string, prefix ...string) (Exec, error) {
+	switch backend {
+	case "":
+		return Exec{Prefix: prefix}, nil
+	case "nft", "legacy":
+		return Exec{Prefix: prefix, RestoreBin: "iptables-" + backend + "-restore", SaveBin: "iptables-" + backend + "-save", Bin: "iptables-" + backend}, nil
+	}
+	return Exec{}, fmt.Errorf(`iptables backend %q: use "", "nft" or "legacy"`, backend)
+}
+
+// Binaries returns the commands e runs: iptables-restore, iptables-save
+// and iptables, or the backend's.
+func (e Exec) Binaries() []string {
+	return []string{cmp.Or(e.RestoreBin, "iptables-restore"), cmp.Or(e.SaveBin, "iptables-save"), cmp.Or(e.Bin, "iptables")}
 }
 
 func (e Exec) cmd(ctx context.Context, bin, def string, args ...string) *exec.Cmd {
@@ -101,8 +129,15 @@ func ParseOwnedChains(table string, save []byte) []TableChain {
 	return out
 }
 
-// HasHook runs iptables -C.
+// HasHook runs iptables -C, or iptables -S for a First hook.
 func (e Exec) HasHook(ctx context.Context, h Hook) (bool, error) {
+	if h.First {
+		out, err := e.cmd(ctx, e.Bin, "iptables", "-w", "-t", h.Table, "-S", h.Chain).Output()
+		if err != nil {
+			return false, fmt.Errorf("iptables -t %s -S %s: %w", h.Table, h.Chain, exitDetail(err))
+		}
+		return FirstRule(h.Chain, out) == h.Rule, nil
+	}
 	args := append([]string{"-w", "-t", h.Table, "-C", h.Chain}, SplitRule(h.Rule)...)
 	err := e.cmd(ctx, e.Bin, "iptables", args...).Run()
 	var ee *exec.ExitError
@@ -118,6 +153,17 @@ func (e Exec) HasHook(ctx context.Context, h Hook) (bool, error) {
 		return false, nil
 	}
 	return false, fmt.Errorf("iptables -t %s -C %s: %w", h.Table, h.Chain, exitDetail(err))
+}
+
+// FirstRule is the first rule of chain in `iptables -S chain` output
+// (the text after "-A CHAIN "), "" when the chain has none.
+func FirstRule(chain string, listing []byte) string {
+	for _, line := range strings.Split(string(listing), "\n") {
+		if rule, ok := strings.CutPrefix(line, "-A "+chain+" "); ok {
+			return rule
+		}
+	}
+	return ""
 }
 
 func exitDetail(err error) error {

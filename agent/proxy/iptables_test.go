@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -39,7 +40,7 @@ func ownedSave(t testing.TB, e Exec) string {
 	t.Helper()
 	var b strings.Builder
 	for _, table := range []string{TableFilter, TableNAT} {
-		out, err := e.cmd(t.Context(), "", "iptables-save", "-t", table).Output()
+		out, err := e.cmd(t.Context(), e.SaveBin, "iptables-save", "-t", table).Output()
 		if err != nil {
 			t.Fatalf("iptables-save: %v", err)
 		}
@@ -96,12 +97,33 @@ func TestGoldenIsIptablesSaveText(t *testing.T) {
 // TestProxierOnRealIptables runs full and partial syncs and the cleanup
 // against the kernel in a private namespace, next to a foreign rule.
 func TestProxierOnRealIptables(t *testing.T) {
-	e := netns(t)
+	for _, backend := range []string{"nft", "legacy"} {
+		t.Run(backend, func(t *testing.T) { proxierOnRealIptables(t, backend) })
+	}
+}
+
+// netnsBackend is netns with the tools of an iptables backend.
+func netnsBackend(t *testing.T, backend string) Exec {
+	e, err := NewExec(backend, netns(t).Prefix...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bin := range e.Binaries() {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("%s not installed", bin)
+		}
+	}
+	return e
+}
+
+func proxierOnRealIptables(t *testing.T, backend string) {
+	e := netnsBackend(t, backend)
 	if err := e.Restore(t.Context(), []byte("*nat\n:FOREIGN - [0:0]\n-A PREROUTING -j FOREIGN\nCOMMIT\n")); err != nil {
 		t.Fatal(err)
 	}
 	src := &memSource{}
-	p := &Proxier{Source: src, IPTables: e}
+	opts := Options{ServiceCIDR: "10.96.0.0/16"}
+	p := &Proxier{Source: src, IPTables: e, Options: opts}
 	web := service("web", "10.96.0.10", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 80, 30080))
 	steps := []func(){
 		func() {},
@@ -120,13 +142,30 @@ func TestProxierOnRealIptables(t *testing.T) {
 			t.Fatalf("step %d: %v", i, err)
 		}
 		// What a fresh proxier's full sync writes in another namespace.
-		other := netns(t)
-		if _, err := (&Proxier{Source: src, IPTables: other}).Sync(t.Context()); err != nil {
+		other := netnsBackend(t, backend)
+		if _, err := (&Proxier{Source: src, IPTables: other, Options: opts}).Sync(t.Context()); err != nil {
 			t.Fatal(err)
+		}
+		if i == 2 && !strings.Contains(ownedSave(t, e), "--to-destination 10.88.0.2:8080") {
+			t.Fatalf("%s: the endpoint's rule is not in the backend's tables:\n%s", backend, ownedSave(t, e))
 		}
 		if got, want := sortLines(ownedSave(t, e)), sortLines(ownedSave(t, other)); got != want {
 			t.Fatalf("step %d: kernel after partial sync:\n%s\nafter a full sync:\n%s", i, got, want)
 		}
+	}
+	// Something inserts an ACCEPT at the top of FORWARD (as netavark
+	// does): the next hook check moves the proxy's hook back above it.
+	if out, err := e.cmd(t.Context(), e.Bin, "iptables", "-w", "-I", "FORWARD", "1", "-s", "10.88.0.0/16", "-j", "ACCEPT").CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	p.lastHooks = time.Time{}
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	forward, _ := e.cmd(t.Context(), e.Bin, "iptables", "-w", "-S", "FORWARD").Output()
+	hook := Hooks[4]
+	if hook.Chain != "FORWARD" || FirstRule("FORWARD", forward) != hook.Rule || strings.Count(string(forward), hook.Rule) != 1 {
+		t.Fatalf("%s: FORWARD after the hook check:\n%s", backend, forward)
 	}
 	if err := Cleanup(t.Context(), e); err != nil {
 		t.Fatal(err)
@@ -134,7 +173,7 @@ func TestProxierOnRealIptables(t *testing.T) {
 	if left := ownedSave(t, e); left != "" {
 		t.Fatalf("after cleanup:\n%s", left)
 	}
-	out, _ := e.cmd(t.Context(), "", "iptables-save", "-t", "nat").Output()
+	out, _ := e.cmd(t.Context(), e.SaveBin, "iptables-save", "-t", "nat").Output()
 	if !bytes.Contains(out, []byte("-A PREROUTING -j FOREIGN")) {
 		t.Fatalf("the foreign rule is gone:\n%s", out)
 	}

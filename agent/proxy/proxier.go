@@ -15,7 +15,9 @@ type Proxier struct {
 	Options  Options
 	Log      *slog.Logger
 	// HookCheckInterval re-checks the hooks in the built-in chains (in
-	// case someone flushed them) this often (default 1 minute).
+	// case someone flushed them, or inserted a rule above a First hook)
+	// this often (default 30 s, kube-proxy's sync period; a sync runs at
+	// least every 30 s, when the Source's Wait times out).
 	HookCheckInterval time.Duration
 
 	renderer   Renderer
@@ -70,13 +72,32 @@ func (p *Proxier) apply(ctx context.Context, rs Ruleset, st *SyncStats) error {
 		}
 	}
 	if p.prev == nil || time.Since(p.lastHooks) > p.hookInterval() {
+		var misplaced []Hook
 		for _, h := range Hooks {
 			ok, err := p.IPTables.HasHook(ctx, h)
 			if err != nil {
 				return err
 			}
-			if !ok {
-				missing = append(missing, h)
+			if ok {
+				continue
+			}
+			missing = append(missing, h)
+			if !h.First {
+				continue
+			}
+			if lower, err := p.IPTables.HasHook(ctx, h.anywhere()); err != nil {
+				return err
+			} else if lower {
+				misplaced = append(misplaced, h.anywhere())
+			}
+		}
+		// A First hook found lower down is deleted, then inserted at
+		// the top by the restore below (-D deletes the first match, so
+		// it must go before the new copy exists).
+		if len(misplaced) > 0 {
+			if err := p.IPTables.Restore(ctx, CleanupText(nil, misplaced)); err != nil {
+				p.prev = nil
+				return err
 			}
 		}
 		p.lastHooks = time.Now()
@@ -97,7 +118,7 @@ func (p *Proxier) hookInterval() time.Duration {
 	if p.HookCheckInterval > 0 {
 		return p.HookCheckInterval
 	}
-	return time.Minute
+	return 30 * time.Second
 }
 
 // Run syncs, then waits for the next change of services or endpoints and
@@ -138,22 +159,65 @@ func (p *Proxier) Run(ctx context.Context) error {
 	return nil
 }
 
+// Start runs p (Run) until ctx ends or stop is called. stop waits for
+// Run to return and then, only with removeRules, removes the rules
+// (Cleanup, bounded by 30 s). By default the rules stay, as kube-proxy
+// leaves its own across restarts: the pods keep running while the agent
+// is down, so their ClusterIPs must keep answering, and the next start's
+// first sync is full and takes the rules over.
+func (p *Proxier) Start(ctx context.Context, removeRules bool) (stop func() error) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx)
+	}()
+	return func() error {
+		cancel()
+		<-done
+		if !removeRules {
+			return nil
+		}
+		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer ccancel()
+		if err := Cleanup(cctx, p.IPTables); err != nil {
+			return fmt.Errorf("removing the service rules: %w; run `reconcile agent --cleanup`", err)
+		}
+		return nil
+	}
+}
+
 // Cleanup removes the proxy's hooks and chains (`reconcile agent
-// --cleanup`), in one restore. Rules of others are left alone.
+// --cleanup`). Rules of others are left alone. A hook found twice (written
+// again by hand, or by an agent of an older version) needs one deletion
+// per copy, or the chain it jumps to cannot go: the hooks are deleted
+// until none is left, then the chains in one restore.
 func Cleanup(ctx context.Context, ipt IPTables) error {
 	chains, err := ipt.OwnedChains(ctx)
 	if err != nil {
 		return err
 	}
-	var present []Hook
-	for _, h := range Hooks {
-		ok, err := ipt.HasHook(ctx, h)
-		if err != nil {
+	for range maxHookCopies {
+		var present []Hook
+		for _, h := range Hooks {
+			h = h.anywhere()
+			ok, err := ipt.HasHook(ctx, h)
+			if err != nil {
+				return err
+			}
+			if ok {
+				present = append(present, h)
+			}
+		}
+		if len(present) == 0 {
+			return ipt.Restore(ctx, CleanupText(chains, nil))
+		}
+		if err := ipt.Restore(ctx, CleanupText(nil, present)); err != nil {
 			return err
 		}
-		if ok {
-			present = append(present, h)
-		}
 	}
-	return ipt.Restore(ctx, CleanupText(chains, present))
+	return fmt.Errorf("the jumps into the RECONCILE-* chains are still there after %d deletions; is another process adding them?", maxHookCopies)
 }
+
+// maxHookCopies bounds the deletions of one hook in Cleanup.
+const maxHookCopies = 16

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -32,10 +34,13 @@ func sortedSave(f *Fake) string {
 	return strings.Join(lines, "\n")
 }
 
-func fullState(t *testing.T, src *memSource, foreign []string) string {
+func fullState(t *testing.T, src *memSource, foreign []string, opts ...Options) string {
 	t.Helper()
 	f := NewFake(foreign...)
 	p := &Proxier{Source: src, IPTables: f}
+	if len(opts) > 0 {
+		p.Options = opts[0]
+	}
 	if _, err := p.Sync(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +54,8 @@ func TestPartialSyncsEqualFullSync(t *testing.T) {
 	foreign := []string{"nat PREROUTING -j DOCKER", "filter FORWARD -j ACCEPT"}
 	f := NewFake(foreign...)
 	src := &memSource{}
-	p := &Proxier{Source: src, IPTables: f}
+	opts := Options{ServiceCIDR: "10.96.0.0/16"}
+	p := &Proxier{Source: src, IPTables: f, Options: opts}
 	web := service("web", "10.96.0.10", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 80, 30080))
 	db := service("db", "10.96.0.11", corev1.ServiceTypeClusterIP, port("pg", corev1.ProtocolTCP, 5432, 0), port("metrics", corev1.ProtocolUDP, 9000, 0))
 	steps := []struct {
@@ -81,7 +87,7 @@ func TestPartialSyncsEqualFullSync(t *testing.T) {
 		if st.Full != (i == 0) {
 			t.Fatalf("step %q: full=%v", s.name, st.Full)
 		}
-		if got, want := sortedSave(f), fullState(t, src, foreign); got != want {
+		if got, want := sortedSave(f), fullState(t, src, foreign, opts); got != want {
 			t.Fatalf("step %q: partial sync state differs from a full sync:\n%s\n--- want\n%s\n--- restore text:\n%s", s.name, got, want, f.Texts[len(f.Texts)-1])
 		}
 	}
@@ -155,4 +161,97 @@ func (f *failing) Restore(ctx context.Context, text []byte) error {
 		return fmt.Errorf("iptables-restore: injected failure")
 	}
 	return f.Fake.Restore(ctx, text)
+}
+
+// TestCleanupRemovesDuplicateHooks: a hook written twice (by hand, by an
+// older agent) does not keep its chain alive: Cleanup leaves exactly the
+// foreign rules.
+func TestCleanupRemovesDuplicateHooks(t *testing.T) {
+	foreign := []string{"nat OUTPUT -j DOCKER"}
+	f := NewFake(foreign...)
+	src := &memSource{svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))}}
+	if _, err := (&Proxier{Source: src, IPTables: f, Options: Options{ServiceCIDR: "10.96.0.0/16"}}).Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	h := Hooks[1]
+	f.Tables[h.Table][h.Chain] = append(f.Tables[h.Table][h.Chain], h.Rule)
+	if err := Cleanup(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.Save(), NewFake(foreign...).Save(); got != want {
+		t.Fatalf("after cleanup:\n%s\nwant\n%s", got, want)
+	}
+}
+
+// TestStopKeepsRules: stopping a started proxier leaves its rules (as
+// kube-proxy), unless asked to remove them.
+func TestStopKeepsRules(t *testing.T) {
+	src := &memSource{svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))},
+		eps: []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2"})}}
+	for _, remove := range []bool{false, true} {
+		f := NewFake()
+		synced := make(chan struct{})
+		p := &Proxier{Source: &notifySource{memSource: src, listed: synced}, IPTables: f}
+		stop := p.Start(t.Context(), remove)
+		<-synced // listed once; Run restores before it waits, and stop waits for Run
+		if err := stop(); err != nil {
+			t.Fatal(err)
+		}
+		kept := strings.Contains(f.Save(), "DNAT --to-destination 10.88.0.2:8080")
+		if kept == remove {
+			t.Errorf("removeRules=%v: rules kept after stop = %v\n%s", remove, kept, f.Save())
+		}
+	}
+}
+
+// notifySource closes listed at the first Wait: the sync before it is done.
+type notifySource struct {
+	*memSource
+	listed chan struct{}
+	once   sync.Once
+}
+
+func (n *notifySource) Wait(ctx context.Context, rv uint64) error {
+	n.once.Do(func() { close(n.listed) })
+	return n.memSource.Wait(ctx, rv)
+}
+
+// TestHooksMovedBackToTop: netavark inserts its FORWARD jump (which
+// accepts everything from its subnets) at the top after the proxy's first
+// sync; the next hook check moves the proxy's FORWARD and OUTPUT hooks
+// back above it, one copy each, and other hooks stay where they are.
+func TestHooksMovedBackToTop(t *testing.T) {
+	f := NewFake()
+	src := &memSource{}
+	p := &Proxier{Source: src, IPTables: f, Options: Options{ServiceCIDR: "10.96.0.0/16"}}
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	netavark := "-m comment --comment \"netavark firewall plugin rules\" -j NETAVARK_FORWARD"
+	f.Tables[TableFilter]["NETAVARK_FORWARD"] = []string{"-s 10.88.0.0/16 -j ACCEPT"}
+	for _, chain := range []string{"FORWARD", "OUTPUT", "INPUT"} {
+		f.Tables[TableFilter][chain] = append([]string{netavark}, f.Tables[TableFilter][chain]...)
+	}
+	p.lastHooks = time.Time{} // as after HookCheckInterval: the next sync checks the hooks
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range Hooks {
+		if h.Table != TableFilter {
+			continue
+		}
+		rules := f.Tables[h.Table][h.Chain]
+		copies := len(slices.DeleteFunc(slices.Clone(rules), func(r string) bool { return r != h.Rule }))
+		if first := rules[0] == h.Rule; copies != 1 || first != h.First {
+			t.Errorf("%s: %d copies of the hook, first=%v (want 1, first=%v):\n%s", h.Chain, copies, first, h.First, strings.Join(rules, "\n"))
+		}
+	}
+	if err := Cleanup(t.Context(), f); err != nil {
+		t.Fatal(err)
+	}
+	for _, chain := range []string{"FORWARD", "OUTPUT", "INPUT"} {
+		if rules := f.Tables[TableFilter][chain]; !slices.Equal(rules, []string{netavark}) {
+			t.Errorf("%s after cleanup: %q", chain, rules)
+		}
+	}
 }

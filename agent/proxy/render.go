@@ -26,14 +26,14 @@ const (
 	extChainPrefix        = "RECONCILE-EXT-" // one per NodePort: mark for masquerade, then DNAT
 )
 
-// masqMark is the packet mark bit that asks RECONCILE-POSTROUTING to
+// MasqMark is the packet mark bit that asks RECONCILE-POSTROUTING to
 // masquerade (kube-proxy uses the same bit; both mean the same thing).
-const masqMark = "0x4000"
+const MasqMark = "0x4000"
 
 // markMasq marks a packet for masquerade. It is written inline rather
 // than as a jump to a marking chain (kube-proxy's KUBE-MARK-MASQ): every
 // jump costs iptables-nft a scan of the table's chains.
-const markMasq = "-j MARK --set-xmark " + masqMark + "/" + masqMark
+const markMasq = "-j MARK --set-xmark " + MasqMark + "/" + MasqMark
 
 // affinityTimeout is Kubernetes' default sessionAffinityConfig timeout.
 const affinityTimeout = 10800
@@ -50,6 +50,15 @@ type Options struct {
 	// this halves the rules the kernel validates on every commit. Empty
 	// (or unparsable): every endpoint gets them, as kube-proxy does.
 	NodePodCIDR string
+	// ServiceCIDR, when set, is the range ClusterIPs are allocated from
+	// (reconcile.DefaultServiceNetwork, 10.96.0.0/16): a new connection
+	// still addressed to it after the nat table is rejected in the filter
+	// table, because no service rule took it (an unallocated ClusterIP, a
+	// port the service does not have, rules not yet written). Without
+	// this, such a packet follows the default route out of the node, as
+	// kube-proxy's nftables mode also prevents. Empty (or unparsable): no
+	// such rule.
+	ServiceCIDR string
 }
 
 // Table and chain names a Ruleset holds.
@@ -76,19 +85,35 @@ type Ruleset struct {
 
 // Hook is a jump from a built-in chain into an owned chain. Hooks are the
 // only rules the proxy writes outside its chains.
-type Hook struct{ Table, Chain, Rule string }
+type Hook struct {
+	Table, Chain, Rule string
+	// First hooks must be the first rule of their chain: an ACCEPT that
+	// someone inserted above them would let through what they reject.
+	// Podman's netavark inserts `-j NETAVARK_FORWARD` (which accepts
+	// everything from its subnets) at the top of FORWARD when it sets up
+	// its first network, which on a fresh host is after the agent's first
+	// sync; a pod's packet to an unallocated ClusterIP would then leave by
+	// the default route. HasHook reports a First hook found lower down as
+	// missing, and the Proxier moves it back to the top.
+	First bool
+}
+
+// anywhere is h without the First requirement.
+func (h Hook) anywhere() Hook { h.First = false; return h }
 
 // Hooks are the jumps the proxy needs, as kube-proxy's: nat PREROUTING
 // (traffic from pods and other hosts) and OUTPUT (the node itself) into
 // RECONCILE-SERVICES, POSTROUTING into RECONCILE-POSTROUTING; filter
-// rejects for services without endpoints on new connections.
+// rejects for services without endpoints (and, with Options.ServiceCIDR,
+// for what no service rule took) on new connections, first in FORWARD and
+// OUTPUT.
 var Hooks = []Hook{
-	{TableNAT, "PREROUTING", `-m comment --comment "reconcile service portals" -j ` + ChainServices},
-	{TableNAT, "OUTPUT", `-m comment --comment "reconcile service portals" -j ` + ChainServices},
-	{TableNAT, "POSTROUTING", `-m comment --comment "reconcile postrouting rules" -j ` + ChainPostrouting},
-	{TableFilter, "INPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile externally-visible service portals" -j ` + ChainExternalServices},
-	{TableFilter, "FORWARD", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices},
-	{TableFilter, "OUTPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices},
+	{TableNAT, "PREROUTING", `-m comment --comment "reconcile service portals" -j ` + ChainServices, false},
+	{TableNAT, "OUTPUT", `-m comment --comment "reconcile service portals" -j ` + ChainServices, false},
+	{TableNAT, "POSTROUTING", `-m comment --comment "reconcile postrouting rules" -j ` + ChainPostrouting, false},
+	{TableFilter, "INPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile externally-visible service portals" -j ` + ChainExternalServices, false},
+	{TableFilter, "FORWARD", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices, true},
+	{TableFilter, "OUTPUT", `-m conntrack --ctstate NEW -m comment --comment "reconcile service portals" -j ` + ChainServices, true},
 }
 
 // Render turns services and endpoints into the proxy's rules. It is pure
@@ -111,7 +136,8 @@ var Hooks = []Hook{
 // through this node), then the same endpoint choice.
 // RECONCILE-POSTROUTING masquerades marked packets. A service port without
 // ready endpoints has no nat rules but REJECT rules in the filter table,
-// so clients fail at once rather than hang. Headless services (clusterIP
+// so clients fail at once rather than hang; with Options.ServiceCIDR, so
+// does any address and port of that range no service rule took. Headless services (clusterIP
 // None) and ExternalName services get no rules.
 func Render(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Options) Ruleset {
 	return (&Renderer{Options: opts}).Render(services, endpoints)
@@ -221,13 +247,16 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 		natServices.Rules = append(natServices.Rules, fmt.Sprintf("-d 0.0.0.%d/0.0.0.255 -j %s", i, c.Name))
 		shardChains = append(shardChains, c)
 	}
+	if r := serviceCIDRReject(r.Options.ServiceCIDR); r != "" {
+		filterServices.Rules = append(filterServices.Rules, r)
+	}
 	natServices.Rules = append(natServices.Rules,
 		`-m comment --comment "reconcile service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j `+ChainNodePorts)
 
 	rs := Ruleset{Chains: []Chain{
 		{Table: TableNAT, Name: ChainPostrouting, Rules: []string{
-			"-m mark ! --mark " + masqMark + "/" + masqMark + " -j RETURN",
-			"-j MARK --set-xmark " + masqMark + "/0x0",
+			"-m mark ! --mark " + MasqMark + "/" + MasqMark + " -j RETURN",
+			"-j MARK --set-xmark " + MasqMark + "/0x0",
 			`-m comment --comment "reconcile service traffic requiring SNAT" -j MASQUERADE`,
 		}},
 		natServices, nodePorts, filterServices, external,
@@ -235,6 +264,21 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	rs.Chains = append(rs.Chains, shardChains...)
 	rs.Chains = append(rs.Chains, perService...)
 	return rs
+}
+
+// serviceCIDRReject is the filter rule that rejects what is still
+// addressed to the service CIDR after nat ("" without a valid IPv4 CIDR).
+// After DNAT a serviced packet's destination is a pod, so the rule only
+// catches packets no service rule took. It rejects as a service without
+// endpoints does (port unreachable: the client sees "connection refused"
+// at once), so its place among those rules does not matter: the chain is
+// one-rule-per-service and a partial sync appends.
+func serviceCIDRReject(cidr string) string {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil || !p.Addr().Is4() {
+		return ""
+	}
+	return fmt.Sprintf(`-d %s -m comment --comment "reconcile: no service at this cluster IP and port" -j REJECT --reject-with icmp-port-unreachable`, p.Masked())
 }
 
 // memoKey identifies what a service's rules were rendered from: the uid

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,6 +74,15 @@ func TestRenderGolden(t *testing.T) {
 			},
 			eps: []*corev1.Endpoints{endpoints("unready", map[string]int32{"": 8080}, nil, "10.88.0.9"),
 				endpoints("headless", map[string]int32{"": 8080}, []string{"10.88.0.10"})}},
+		// The service CIDR's catch-all REJECT comes after the per-service
+		// ones; a host address in the flag is masked to the network.
+		{name: "service-cidr",
+			svcs: []*corev1.Service{
+				service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0)),
+				service("empty", "10.96.0.40", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0)),
+			},
+			eps:  []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2"})},
+			opts: Options{ServiceCIDR: "10.96.7.7/16"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := RestoreText(Render(tc.svcs, tc.eps, tc.opts), nil, nil, nil)
@@ -155,4 +165,31 @@ func TestRendererMemory(t *testing.T) {
 	}
 	r.Options.NodePodCIDR = "10.244.0.0/30" // fewer hairpin rules: nothing remembered may stay
 	check("options changed")
+	r.Options.ServiceCIDR = "10.96.0.0/16"
+	check("service CIDR set")
+}
+
+// TestServiceCIDRReject: the catch-all rule is there only with a valid
+// IPv4 service CIDR, once, whatever the number of services.
+func TestServiceCIDRReject(t *testing.T) {
+	svcs, eps := world(3)
+	for _, tc := range []struct {
+		cidr string
+		want int
+	}{{"", 0}, {"10.96.0.0/16", 1}, {"10.96.3.4/16", 1}, {"fd00::/108", 0}, {"10.96.0.0", 0}} {
+		n := 0
+		for _, c := range Render(svcs, eps, Options{ServiceCIDR: tc.cidr}).Chains {
+			for _, r := range c.Rules {
+				if strings.Contains(r, "no service at this cluster IP") {
+					n++
+					if c.Table != TableFilter || c.Name != ChainServices || !strings.HasPrefix(r, "-d 10.96.0.0/16 ") {
+						t.Errorf("ServiceCIDR %q: rule %q in %s %s", tc.cidr, r, c.Table, c.Name)
+					}
+				}
+			}
+		}
+		if n != tc.want {
+			t.Errorf("ServiceCIDR %q: %d catch-all rules, want %d", tc.cidr, n, tc.want)
+		}
+	}
 }

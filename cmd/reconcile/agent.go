@@ -11,6 +11,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/agent/bootstrap"
+	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 )
 
@@ -49,7 +51,11 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 		Example: `  reconcile agent --server http://10.0.0.1:7420 --token-file /etc/reconcile/token --node node-b`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.proxy.cleanup {
-				return errors.Join(cleanupProxy(cmd.Context(), f.proxy.backend), cleanupPodNetwork(cmd.Context()))
+				ipt, err := f.proxy.iptables()
+				if err != nil {
+					return err
+				}
+				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, podnet.IPRoute{}))
 			}
 			srv, token, err := connection(configFile, server, tokenFile) // as the CLI: config file, then overrides
 			if err != nil {
@@ -104,10 +110,16 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
-	if err := startPodNetwork(ctx, f, cp, sock, &opts, log); err != nil {
+	ipt, err := f.proxy.iptables()
+	if err != nil {
 		return err
 	}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
+	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
+	if err != nil {
+		return err
+	}
+	podNet.AgentOptions(&opts)
 	if err := f.logs.apply(&opts); err != nil {
 		return err
 	}
@@ -115,7 +127,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	stopProxy, err := startProxy(ctx, f.proxy, cp, log)
+	stopProxy, err := startProxy(ctx, f.proxy, cp, ipt, podNet.PodCIDR, log)
 	if err != nil {
 		return err
 	}

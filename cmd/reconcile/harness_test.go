@@ -236,12 +236,21 @@ func prepareCluster(t testing.TB, files map[string]string) *cluster {
 	c.commit("initial", files)
 	t.Cleanup(func() {
 		c.stop()
+		cleanupNodeRules(t)
 		cleanupPodman()
 		if t.Failed() {
 			t.Logf("reconcile up log:\n%s", c.logs())
 		}
 	})
 	return c
+}
+
+// cleanupNodeRules removes the rules a stopped agent leaves in the host's
+// tables (the service rules stay when it stops, as kube-proxy's).
+func cleanupNodeRules(t testing.TB) {
+	if out, err := exec.Command(env.bin, "agent", "--cleanup").CombinedOutput(); err != nil {
+		t.Logf("reconcile agent --cleanup: %v %s", err, out)
+	}
 }
 
 // startProc starts the binary as a named process of this cluster.

@@ -68,6 +68,9 @@ func startHookCluster(t testing.TB, extraConfig string, initial map[string]strin
 	h.server = fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	t.Cleanup(func() {
 		h.stop()
+		if withAgent {
+			cleanupNodeRules(t)
+		}
 		if t.Failed() {
 			t.Logf("controller log:\n%s", h.logs())
 		}

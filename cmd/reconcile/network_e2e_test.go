@@ -322,6 +322,30 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 	get("... by DNS name", "http://web.e2e.svc.cluster.local/")
 	get("... by short name", "http://web/")
 
+	// A pod's connection to an address of the service CIDR that no
+	// Service holds is refused on its own node, not routed out. The
+	// simulated nodes have no default route: a route of the service CIDR
+	// into a veth whose peer is down (which discards) stands for it, so
+	// without the proxy's reject the request times out inside the
+	// namespace. Netavark
+	// inserts its FORWARD jump (accepting everything from the pod subnet)
+	// at the top when the first pod starts, after the proxy's first sync;
+	// the proxy's hook check (every 30 s) moves its hook back above it.
+	for _, cmd := range [][]string{{"ip", "link", "add", "svc-sink", "type", "veth", "peer", "name", "svc-sink-peer"},
+		{"ip", "link", "set", "svc-sink", "up"}, {"ip", "route", "add", "10.96.0.0/16", "dev", "svc-sink"}} {
+		if out, err := exec.Command("nsenter", append(nodeA.nsenter()[1:], cmd...)...).CombinedOutput(); err != nil {
+			t.Fatalf("%v on node-a: %v %s", cmd, err, out)
+		}
+	}
+	c.eventually(150*time.Second, "a pod's connection to an unallocated ClusterIP refused", func() error {
+		out, err := nodeA.exec("e2e/client", "client", "/netclient", "get", "http://10.96.255.254/")
+		if err == nil || !strings.Contains(out, "connection refused") {
+			forward, _ := exec.Command("nsenter", append(nodeA.nsenter()[1:], "iptables", "-L", "FORWARD", "-v", "-n")...).CombinedOutput()
+			return fmt.Errorf("GET http://10.96.255.254/ from node-a's client: %v %s\nFORWARD:\n%s", err, out, forward)
+		}
+		return nil
+	})
+
 	// `reconcile agent --cleanup` on node-a removes the agent's chains and
 	// routes there, and nothing else.
 	agentA := c.procs["agent-node-a"]

@@ -5,94 +5,75 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
+	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 )
 
 // proxyFlags configure the node's service proxy (agent/proxy).
 type proxyFlags struct {
-	enabled, keepRules, cleanup bool
-	clusterCIDR, backend        string
-	// nodePodCIDR is this node's pod subnet once the pod network is up:
-	// only its endpoints need hairpin rules, which halves the rules.
-	nodePodCIDR string
+	enabled, keepRules, cleanup       bool
+	clusterCIDR, serviceCIDR, backend string
 }
 
 func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
 	fl := cmd.Flags()
 	fl.BoolVar(&f.enabled, "proxy", true, "program this node's iptables nat rules for Services (ClusterIP, NodePort) in chains named RECONCILE-*")
-	fl.BoolVar(&f.keepRules, "keep-service-rules", false, "leave the service rules in the kernel when the agent stops (Services keep working across an agent restart); by default they are removed on exit")
+	fl.BoolVar(&f.keepRules, "keep-service-rules", true, "leave the service rules in the kernel when the agent stops, as kube-proxy does: ClusterIPs keep answering while the pods run and the agent restarts (false: remove them on exit, as reconcile agent --cleanup does)")
 	fl.StringVar(&f.clusterCIDR, "cluster-cidr", "", "pod address range of the cluster, e.g. 10.244.0.0/16: traffic to a ClusterIP from outside it is masqueraded (optional)")
-	fl.StringVar(&f.backend, "iptables-backend", "", `iptables tools to use: "" (iptables-restore as installed), "nft" or "legacy" (iptables-legacy-*: a full sync of 10,000 services is ~4x faster, a one-service change ~5x slower; do not mix with Podman's netavark rules unless you know both are fine)`)
+	fl.StringVar(&f.serviceCIDR, "service-cidr", reconcile.DefaultServiceNetwork.CIDR.String(), "range ClusterIPs are allocated from: a connection to an address in it that no service rule takes is rejected instead of leaving by the default route (\"\": no such rule)")
+	fl.StringVar(&f.backend, "iptables-backend", "", `iptables tools to use for the service rules and the pod network's: "" (iptables-restore as installed), "nft" or "legacy" (iptables-legacy-*: a full sync of 10,000 services is ~4x faster, a one-service change ~5x slower; do not mix with Podman's netavark rules unless you know both are fine)`)
 	if withCleanup {
-		fl.BoolVar(&f.cleanup, "cleanup", false, "remove this node's service rules (the RECONCILE-* chains and the jumps to them) and exit")
+		fl.BoolVar(&f.cleanup, "cleanup", false, "remove this node's service rules (the RECONCILE-* chains and the jumps to them) and the pod network's (chain RCN-PODNET, routes to other nodes), and exit")
 	}
 }
 
+// iptables is the node's iptables runner for the backend flag: the proxy
+// and the pod network write with the same one.
+func (f proxyFlags) iptables() (proxy.Exec, error) {
+	ipt, err := proxy.NewExec(f.backend)
+	if err != nil {
+		return ipt, fmt.Errorf("--iptables-backend: %w", err)
+	}
+	return ipt, nil
+}
+
 // startProxy runs the service proxy until ctx ends; the returned stop
-// waits for it and, unless --keep-service-rules, removes its rules.
-func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, log *slog.Logger) (stop func(), err error) {
+// waits for it and, with --keep-service-rules=false, removes its rules.
+// nodePodCIDR is this node's pod subnet when its pods are on it (only
+// their endpoints need hairpin rules).
+func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodePodCIDR string, log *slog.Logger) (stop func(), err error) {
 	if !f.enabled {
 		return func() {}, nil
 	}
-	if f.clusterCIDR != "" {
-		if _, err := netip.ParsePrefix(f.clusterCIDR); err != nil {
-			return nil, fmt.Errorf("--cluster-cidr %q: %v (write a prefix such as 10.244.0.0/16)", f.clusterCIDR, err)
+	for flag, v := range map[string]string{"--cluster-cidr": f.clusterCIDR, "--service-cidr": f.serviceCIDR} {
+		if _, err := netip.ParsePrefix(v); v != "" && err != nil {
+			return nil, fmt.Errorf("%s %q: %v (write a prefix such as 10.244.0.0/16)", flag, v, err)
 		}
 	}
 	acp, ok := cp.(apiclient.ControlPlane)
 	if !ok {
 		return nil, fmt.Errorf("service proxy: needs the HTTP control plane (got %T); pass --proxy=false to run without it", cp)
 	}
-	ipt, err := iptablesFor(f.backend)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
-		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: f.nodePodCIDR}, Log: log}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		p.Run(ctx)
-	}()
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR}, Log: log}
+	stopProxier := p.Start(ctx, !f.keepRules)
 	return func() {
-		cancel()
-		<-done
-		if f.keepRules {
-			return
-		}
-		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer ccancel()
-		if err := proxy.Cleanup(cctx, ipt); err != nil {
-			log.Error("removing the service rules failed; run `reconcile agent --cleanup`", "err", err)
+		if err := stopProxier(); err != nil {
+			log.Error("service proxy", "err", err)
+		} else if f.keepRules {
+			log.Info("service rules left in place (as kube-proxy); `reconcile agent --cleanup` removes them")
 		}
 	}, nil
 }
 
-// iptablesFor picks the iptables tools of a backend.
-func iptablesFor(backend string) (proxy.Exec, error) {
-	switch backend {
-	case "":
-		return proxy.Exec{}, nil
-	case "nft", "legacy":
-		return proxy.Exec{RestoreBin: "iptables-" + backend + "-restore", SaveBin: "iptables-" + backend + "-save", Bin: "iptables-" + backend}, nil
-	}
-	return proxy.Exec{}, fmt.Errorf(`--iptables-backend %q: use "", "nft" or "legacy"`, backend)
-}
-
-// cleanupProxy is `reconcile agent --cleanup`.
-func cleanupProxy(ctx context.Context, backend string) error {
-	ipt, err := iptablesFor(backend)
-	if err != nil {
-		return err
-	}
+// cleanupProxy is the proxy's part of `reconcile agent --cleanup`.
+func cleanupProxy(ctx context.Context, ipt proxy.IPTables) error {
 	if err := proxy.Cleanup(ctx, ipt); err != nil {
 		return fmt.Errorf("remove the service rules: %w (needs root and iptables)", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -112,7 +113,7 @@ default_subnet = "10.89.77.0/24"
 		podmantest.RemoveStorage(n.dir) // never `system reset`: it removes host-wide state too
 	})
 	if err := waitFor(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
-		t.Fatalf("podman service did not start: %v", err)
+		t.Fatalf("podman service did not start: %v\n%s", err, n.logs())
 	}
 	ctxDir := filepath.Join(n.dir, "hello")
 	os.MkdirAll(ctxDir, 0o755)
@@ -317,8 +318,8 @@ func (n *pxNode) eventually(d time.Duration, what string, fn func() error) {
 // TestE2EServiceProxy: a 3-replica Service by ClusterIP from the node
 // (300 requests reach all three backends), a pod failing readiness gets
 // no traffic, scaling to 1 and back shows in the kernel's rules, the
-// NodePort answers on the node address, and the rules go when the agent
-// stops.
+// NodePort answers on the node address, the rules stay when the agent
+// stops and `reconcile agent --cleanup` removes them.
 func TestE2EServiceProxy(t *testing.T) {
 	files := map[string]string{
 		"namespace.yaml": e2eNamespace,
@@ -436,11 +437,12 @@ func TestE2EServiceProxy(t *testing.T) {
 		})
 	}
 
-	// The agent removes its rules when it stops.
+	// The agent leaves its rules in place when it stops (as kube-proxy):
+	// the pods keep running, so their ClusterIPs keep answering.
 	n.up.Process.Signal(os.Interrupt)
 	n.up.Wait()
-	if nat := n.natRules(); strings.Contains(nat, "RECONCILE-") {
-		t.Errorf("rules left after the agent stopped:\n%s", nat)
+	if nat := n.natRules(); endpointsIn(nat, "e2e/web:http") != 3 {
+		t.Errorf("the rules of e2e/web are gone after the agent stopped:\n%s", nat)
 	}
 
 	// `reconcile agent --cleanup` removes what an agent killed without
@@ -458,5 +460,105 @@ func TestE2EServiceProxy(t *testing.T) {
 	nat := n.natRules()
 	if strings.Contains(nat, "RECONCILE-") || !strings.Contains(nat, "-A OUTPUT -j OTHER") {
 		t.Errorf("after reconcile agent --cleanup:\n%s", nat)
+	}
+}
+
+// curlExit is curl's exit code for url from the node: 0 answered, 7
+// connection refused (a REJECT), 28 timed out (the packet went out by the
+// default route, into the namespace's sink, and nothing answered).
+func (n *pxNode) curlExit(url string) int {
+	err := n.in("curl", "-s", "-o", "/dev/null", "-m", "3", url).Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		n.t.Fatalf("curl %s: %v", url, err)
+	}
+	return 0
+}
+
+// TestE2EProxySIGTERM (issue 8, hole 6): a ClusterIP keeps
+// answering from the node after `up` got SIGTERM and exited, while its
+// pod runs on; an address of the service CIDR that no Service holds, a
+// port the Service does not have and a Service without endpoints are
+// rejected at once (curl exit code 7), before and after the stop, instead
+// of leaving by the default route (a timeout here: the namespace's default
+// route leads into a sink). `reconcile agent --cleanup` then removes the
+// rules, and the same requests do leave by the default route: the
+// rejects above came from the rules.
+func TestE2EProxySIGTERM(t *testing.T) {
+	repo := pxRepo(t, map[string]string{
+		"namespace.yaml": e2eNamespace,
+		"web.yaml":       pxDeployment("web", 1, false),
+		"services.yaml":  pxServices,
+	})
+	n := newPxNode(t, repo)
+	clusterIPs := map[string]string{}
+	n.eventually(90*time.Second, "a ready web pod, the services' ClusterIPs and the web endpoint in the rules", func() error {
+		if web := n.readyPods("web"); len(web) != 1 {
+			return fmt.Errorf("ready web pods: %v", web)
+		}
+		for _, name := range []string{"web", "nobody"} {
+			var s corev1.Service
+			out, err := n.cli("get", "service", name, "-n", "e2e", "-o", "json")
+			if err != nil || json.Unmarshal([]byte(out), &s) != nil || s.Spec.ClusterIP == "" {
+				return fmt.Errorf("service %s has no clusterIP yet: %v", name, err)
+			}
+			clusterIPs[name] = s.Spec.ClusterIP
+		}
+		if got := endpointsIn(n.natRules(), "e2e/web:http"); got != 1 {
+			return fmt.Errorf("%d endpoints of e2e/web in the rules, want 1", got)
+		}
+		return nil
+	})
+	unallocated := "10.96.255.254"
+	for _, ip := range clusterIPs {
+		if ip == unallocated {
+			t.Fatalf("%s is allocated: pick another unallocated address", unallocated)
+		}
+	}
+	web := "http://" + clusterIPs["web"] + "/"
+	rejected := map[string]string{
+		"an unallocated address of the service CIDR": "http://" + unallocated + "/",
+		"a port web does not have":                   "http://" + clusterIPs["web"] + ":81/",
+		"the service without endpoints":              "http://" + clusterIPs["nobody"] + "/",
+	}
+	check := func(when string) {
+		t.Helper()
+		n.eventually(30*time.Second, "web's ClusterIP answers "+when, func() error {
+			got, err := n.hits(web, 5)
+			if err != nil || got["FAILED"] > 0 {
+				return fmt.Errorf("5 requests to %s: %v %v", web, got, err)
+			}
+			return nil
+		})
+		for what, url := range rejected {
+			if code := n.curlExit(url); code != 7 {
+				t.Errorf("%s: %s (%s): curl exit code %d, want 7 (connection refused)", when, url, what, code)
+			}
+		}
+	}
+	check("before SIGTERM")
+
+	if err := n.up.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err := n.up.Wait()
+	t.Logf("up exited after SIGTERM: %v", err)
+	if !strings.Contains(n.logs(), "service rules left in place") {
+		t.Errorf("up did not say it left the service rules in place:\n%s", tail(n.logs(), 30))
+	}
+	check("after up got SIGTERM and exited")
+
+	if out, err := n.run(env.bin, "agent", "--cleanup"); err != nil {
+		t.Fatalf("reconcile agent --cleanup: %v %s", err, out)
+	}
+	if nat := n.natRules(); strings.Contains(nat, "RECONCILE-") {
+		t.Fatalf("rules left after --cleanup:\n%s", nat)
+	}
+	for _, url := range []string{web, rejected["an unallocated address of the service CIDR"]} {
+		if code := n.curlExit(url); code != 28 {
+			t.Errorf("after --cleanup, %s: curl exit code %d, want 28 (sent out by the default route, no answer)", url, code)
+		}
 	}
 }

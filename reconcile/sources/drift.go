@@ -69,7 +69,7 @@ func (r *runner) driftSnapshot(ctx context.Context, snap *gitsync.Snapshot, err 
 
 func (r *runner) requestDriftCheck() {
 	r.pin.driftCheck.Store(true)
-	r.src.Trigger()
+	r.request()
 }
 
 // watchDrift follows the store: a change to an object a source owns

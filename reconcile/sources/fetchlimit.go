@@ -7,15 +7,19 @@ import (
 )
 
 // DefaultMinFetchInterval is the least time between two fetches of a source
-// unless its config says otherwise (minFetchInterval).
+// asked from outside (webhooks, `reconcile sync`) unless its config says
+// otherwise (minFetchInterval).
 const DefaultMinFetchInterval = time.Second
 
-// fetchLimit spaces a source's fetches. The loop is the only fetcher, so at
-// most one fetch runs; the Watch channel (buffer 1) holds at most one more
-// request, whatever the number of webhooks, syncs and ref changes that
-// asked; and wait holds the next fetch until the interval since the last
-// one's start has passed. A flood of N hooks in T seconds thus costs at most
-// 1 + T/interval fetches, and no memory per hook.
+// fetchLimit spaces a source's fetches asked from outside, and drift checks
+// (asked by changes in the store, which can come in floods too). The loop is the
+// only fetcher, so at most one fetch runs; the runner's request channel
+// (buffer 1) holds at most one more, whatever the number of webhooks and
+// syncs and drift checks that asked; and wait holds that fetch until the interval since the
+// last fetch's start has passed. A flood of N hooks in T seconds thus costs
+// at most 1 + T/interval fetches, and no memory per hook. Ref changes the
+// source's own watch sees (a local commit) are fetched at once: they cannot
+// be flooded from outside, and waiting would slow every deploy.
 type fetchLimit struct {
 	mu      sync.Mutex
 	count   uint64    // fetches started by this process
@@ -32,8 +36,10 @@ func (r *runner) interval() time.Duration {
 	return DefaultMinFetchInterval
 }
 
-// wait returns when the next fetch may start (false: ctx ended).
-func (l *fetchLimit) wait(ctx context.Context, r *runner) bool {
+// wait returns when the next requested fetch may start (false: ctx ended).
+// A ref change seen by the source's watch ends the wait at once: that fetch
+// serves the request too, and a local commit never queues behind a webhook.
+func (l *fetchLimit) wait(ctx context.Context, r *runner, changes <-chan struct{}) bool {
 	l.mu.Lock()
 	next := l.last.Add(r.interval())
 	d := time.Until(next)
@@ -54,6 +60,8 @@ func (l *fetchLimit) wait(ctx context.Context, r *runner) bool {
 	select {
 	case <-ctx.Done():
 		return false
+	case <-changes:
+		return true
 	case <-t.C:
 		return true
 	}

@@ -75,7 +75,7 @@ func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) 
 				return nil, fmt.Errorf("source %q: webhook secret: %w: create it with a random secret, e.g. `openssl rand -hex 32 > %s`", name, err, c.WebhookSecretFile)
 			}
 		}
-		r := &runner{m: m, cfg: c, src: src, name: name}
+		r := &runner{m: m, cfg: c, src: src, name: name, requests: make(chan struct{}, 1)}
 		r.fetch = r.pinnedFetch(src.Fetch) // a rollback pins the source (pin.go)
 		m.runners[name] = r
 	}
@@ -111,11 +111,13 @@ func (m *Manager) Run(ctx context.Context) error {
 	return nil
 }
 
-// Trigger asks a source ("" = all) to fetch now.
+// Trigger asks a source ("" = all) to fetch now: a webhook or `reconcile
+// sync`. Requests from outside are spaced by the source's minimum fetch
+// interval (fetchlimit.go); ref changes the source's own watch sees are not.
 func (m *Manager) Trigger(name string) error {
 	if name == "" {
 		for _, r := range m.runners {
-			r.src.Trigger()
+			r.request()
 		}
 		return nil
 	}
@@ -123,7 +125,7 @@ func (m *Manager) Trigger(name string) error {
 	if !ok {
 		return fmt.Errorf("no source named %q (sources: %v)", name, m.Names())
 	}
-	r.src.Trigger()
+	r.request()
 	return nil
 }
 
@@ -156,16 +158,25 @@ type runner struct {
 	rt    runtimeStatus
 	pin   pinState
 	limit fetchLimit
+	// requests holds at most one pending fetch asked from outside (Trigger):
+	// a burst of any size is one request.
+	requests chan struct{}
 }
 
 // retryAfterError bounds how soon a failed fetch is tried again when no
 // change signal arrives.
 const retryAfterError = 5 * time.Second
 
+// run is the source's loop: one fetch at a time, the next one asked for at
+// most once whatever the number of signals. A fetch asked from outside
+// (webhook, sync) or for a drift check waits for the minimum fetch interval;
+// one for a ref change seen by the watch (fsnotify on a local repo, the poll
+// timer), a rollback or a resume does not, so a local commit deploys at once.
 func (r *runner) run(ctx context.Context) {
 	changes := r.src.Watch(ctx)
+	requested := false
 	for {
-		if !r.limit.wait(ctx, r) { // at most one fetch per interval (fetchlimit.go)
+		if requested && !r.limit.wait(ctx, r, changes) { // at most one requested fetch per interval
 			return
 		}
 		err := r.syncOnce(ctx)
@@ -178,8 +189,21 @@ func (r *runner) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changes:
+			requested = false
+		case <-r.requests:
+			requested = true
 		case <-retry:
+			requested = false
 		}
+	}
+}
+
+// request asks the loop for a fetch (Trigger); one pending request holds
+// any number of callers.
+func (r *runner) request() {
+	select {
+	case r.requests <- struct{}{}:
+	default:
 	}
 }
 

@@ -140,7 +140,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 			oc.OOMKilled = r.oomKilled(c, oc.ID)
 		}
 		if oc.Exited() {
-			oc.StoppedOutside, oc.Settling = r.exitFacts(oc.ID, time.Now())
+			oc.StoppedOutside, oc.Settling = r.exitFacts(oc.ID, oc.FinishedAt, time.Now())
 		}
 		byPod[lc.Pod] = append(byPod[lc.Pod], oc)
 	}

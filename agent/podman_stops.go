@@ -79,15 +79,25 @@ func (r *PodmanRuntime) noteExitEvent(id, status string, at time.Time) (byHandNo
 	return w.ByHand && !was.ByHand
 }
 
-// exitFacts is what List reports about an exited container.
-func (r *PodmanRuntime) exitFacts(id string, now time.Time) (byHand, settling bool) {
+// exitFacts is what List reports about an exited container that finished
+// at finishedAt (Podman's ExitedAt: whole seconds).
+func (r *PodmanRuntime) exitFacts(id string, finishedAt, now time.Time) (byHand, settling bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	w, ok := r.exits[id]
 	if !ok {
-		return false, false
+		return false, unseenExitSettling(finishedAt, now)
 	}
 	return w.ByHand, w.settling(now)
+}
+
+// unseenExitSettling says whether an exit that List shows before the event
+// stream told of it may still turn out stopped by hand. Under load the
+// stream lags behind List; without this, a `podman stop` seen first by List
+// was restarted as a crash. finishedAt has whole seconds, cut down, hence
+// the extra second. It is pure.
+func unseenExitSettling(finishedAt, now time.Time) bool {
+	return !finishedAt.IsZero() && now.Sub(finishedAt) < exitSettleTime+time.Second
 }
 
 // pruneExits forgets containers that are gone.

@@ -32,3 +32,25 @@ func TestExitWatchFromEvents(t *testing.T) {
 		}
 	}
 }
+
+// An exit that List shows before the event stream told of it is settling
+// for a moment (ExitedAt has whole seconds), then a crash unless events came.
+func TestUnseenExitSettling(t *testing.T) {
+	finished := t0.Truncate(time.Second)
+	for _, tc := range []struct {
+		name string
+		now  time.Time
+		want bool
+	}{
+		{"just exited", finished.Add(300 * time.Millisecond), true},
+		{"within the cut second", finished.Add(exitSettleTime + 900*time.Millisecond), true},
+		{"settled", finished.Add(exitSettleTime + time.Second), false},
+	} {
+		if got := unseenExitSettling(finished, tc.now); got != tc.want {
+			t.Errorf("%s: unseenExitSettling = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	if unseenExitSettling(time.Time{}, t0) {
+		t.Error("an exit with no time is settling")
+	}
+}

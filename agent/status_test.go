@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -90,7 +91,7 @@ func TestStatus(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "## %s\n%s\n", tc.name, y)
 	}
-	golden(t, "status.golden", b.String())
+	testkit.GoldenString(t, "testdata/status.golden", b.String())
 }
 
 func TestNodeObject(t *testing.T) {
@@ -100,7 +101,7 @@ func TestNodeObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "node.golden", string(y))
+	testkit.GoldenString(t, "testdata/node.golden", string(y))
 }
 
 func TestReadHostInfo(t *testing.T) {

@@ -2,7 +2,7 @@ package gitsync
 
 import (
 	"errors"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -47,13 +47,13 @@ func newPGPKey(t *testing.T, name string) pgpKey {
 
 // sshKey is a generated ed25519 key: the private key file git signs with and
 // an allowed_signers file trusting it.
-type sshKey = gittest.SSHKey
+type sshKey = testkit.SSHKey
 
-// newSSHKey is gittest.NewSSHKey with a comment line in the allowed_signers
+// newSSHKey is testkit.NewSSHKey with a comment line in the allowed_signers
 // file, as real ones have, so the parser's handling of comments is covered.
 func newSSHKey(t *testing.T, principal string) sshKey {
 	t.Helper()
-	k := gittest.NewSSHKey(t, principal)
+	k := testkit.NewSSHKey(t, principal)
 	b, err := os.ReadFile(k.AllowedSignersFile)
 	if err != nil {
 		t.Fatal(err)

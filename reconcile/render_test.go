@@ -3,6 +3,8 @@ package reconcile
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,7 +52,7 @@ func TestRenderGolden(t *testing.T) {
 					t.Errorf("%s shows the secret value %q", tc.name, secretValue)
 				}
 			}
-			golden(t, tc.name, b.Bytes())
+			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), b.Bytes())
 		})
 	}
 }

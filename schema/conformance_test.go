@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -44,7 +45,7 @@ func TestConformance(t *testing.T) {
 		res.Errors = append(res.Errors, r.Errors...)
 		b.WriteString(r.String())
 	}
-	checkGolden(t, filepath.Join("testdata", "conformance.golden"), b.String())
+	testkit.GoldenString(t, filepath.Join("testdata", "conformance.golden"), b.String())
 
 	// Every manifest file yields objects or errors, never nothing.
 	seen := map[string]bool{}

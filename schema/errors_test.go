@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,7 +30,7 @@ func TestErrorGolden(t *testing.T) {
 			if len(res.Errors) == 0 {
 				t.Errorf("%s: expected errors, got none", in)
 			}
-			checkGolden(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden", got)
+			testkit.GoldenString(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden", got)
 		})
 	}
 }

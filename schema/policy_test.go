@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 )
@@ -63,7 +64,7 @@ func TestPolicy(t *testing.T) {
 		}
 		out.WriteString(res.String())
 	}
-	checkGolden(t, "testdata/policy.golden", out.String())
+	testkit.GoldenString(t, "testdata/policy.golden", out.String())
 }
 
 // A cached manifest is checked again when the policy changes, and the

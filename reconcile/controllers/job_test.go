@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"sort"
 	"strings"
 	"testing"
@@ -175,7 +176,7 @@ func TestJobCompletionsAndParallelism(t *testing.T) {
 	if ch := w.step(); !ch.Empty() {
 		t.Fatalf("a complete job still changes: %+v", ch)
 	}
-	golden(t, "job-completions-trace", w.trace)
+	testkit.GoldenJSON(t, "testdata/job-completions-trace.golden", w.trace)
 }
 
 func TestJobFailsPastBackoffLimitWithGrowingDelays(t *testing.T) {
@@ -212,7 +213,7 @@ func TestJobFailsPastBackoffLimitWithGrowingDelays(t *testing.T) {
 	if c == nil || c.Reason != ReasonBackoffLimitExceeded || w.job.Status.Failed != 3 {
 		t.Fatalf("want Failed/BackoffLimitExceeded after 3 failures: %+v", w.job.Status)
 	}
-	golden(t, "job-backoff-trace", w.trace)
+	testkit.GoldenJSON(t, "testdata/job-backoff-trace.golden", w.trace)
 }
 
 func TestJobRetryDelayIsCapped(t *testing.T) {

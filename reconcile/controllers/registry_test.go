@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"maps"
 	"slices"
 	"strings"
@@ -51,7 +52,7 @@ func TestRegistryGolden(t *testing.T) {
 	}
 	lines = append(lines, "watched kinds: "+strings.Join(watchedKinds(Registry()), ","))
 	lines = append(lines, "owner kinds: "+strings.Join(slices.Sorted(maps.Keys(OwnerKinds)), ","))
-	golden(t, "registry", lines)
+	testkit.GoldenJSON(t, "testdata/registry.golden", lines)
 }
 
 // TestRegistryIsConsistent checks the rules every entry must follow.

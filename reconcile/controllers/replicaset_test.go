@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"testing"
 	"time"
 
@@ -53,7 +54,7 @@ func TestReplicaSetScaleUpCreatesUnboundPods(t *testing.T) {
 	if len(ch.Create) != 2 {
 		t.Fatalf("created %d pods, want 2", len(ch.Create))
 	}
-	golden(t, "replicaset-new-pod", ch.Create[0])
+	testkit.GoldenJSON(t, "testdata/replicaset-new-pod.golden", ch.Create[0])
 	if n := ch.Create[1].GetName(); n != "web-abc-bbbbb" {
 		t.Errorf("second pod %q, want web-abc-bbbbb", n)
 	}

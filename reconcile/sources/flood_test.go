@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // TestWebhookFloodFetchesOncePerInterval: hole 11 of issue 8. A thousand
@@ -26,7 +26,7 @@ import (
 // source's fetch counter; the queued one is not lost.
 func TestWebhookFloodFetchesOncePerInterval(t *testing.T) {
 	const interval = 2 * time.Second
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	secretFile := filepath.Join(t.TempDir(), "hook-secret")

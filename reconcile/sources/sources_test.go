@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -94,7 +94,7 @@ func (h *harness) waitStatus(name, what string, cond func(Status) bool) Status {
 }
 
 func TestWebhookBurstCausesAtMostTwoFetches(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	secretFile := filepath.Join(t.TempDir(), "hook-secret")
@@ -172,9 +172,9 @@ func TestWebhookBurstCausesAtMostTwoFetches(t *testing.T) {
 }
 
 func TestUnsignedCommitIsRefusedAndTheLastGoodOneKeepsRunning(t *testing.T) {
-	gittest.NeedSSHKeygen(t)
-	key, stranger := gittest.NewSSHKey(t, "ada@example.com"), gittest.NewSSHKey(t, "eve@example.com")
-	repo := gittest.NewRepo(t)
+	testkit.NeedSSHKeygen(t)
+	key, stranger := testkit.NewSSHKey(t, "ada@example.com"), testkit.NewSSHKey(t, "eve@example.com")
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "signed"))
 	good := repo.Commit("signed by ada", key.SignArgs()...)
 	h := newHarness(t, Config{Config: gitsync.Config{Name: "apps", URL: repo.Dir,
@@ -208,7 +208,7 @@ func TestUnsignedCommitIsRefusedAndTheLastGoodOneKeepsRunning(t *testing.T) {
 }
 
 func TestTargetNamespaceAndSemverRef(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	repo.Write("other.yaml", strings.Replace(configMap("pinned", "x"), "  name: pinned\n", "  name: pinned\n  namespace: kept\n", 1))
 	repo.Write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n")

@@ -24,10 +24,6 @@ func newTestRepo(t testing.TB) *testRepo {
 func (r *testRepo) git(args ...string) string  { r.t.Helper(); return r.Git(args...) }
 func (r *testRepo) write(path, content string) { r.t.Helper(); r.Write(path, content) }
 func (r *testRepo) commit(msg string) string   { r.t.Helper(); return r.Commit(msg) }
-func runGit(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	return testkit.Run(t, dir, args...)
-}
 
 func newSource(t testing.TB, cfg Config) *Source {
 	t.Helper()

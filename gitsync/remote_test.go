@@ -72,7 +72,7 @@ func TestHTTPTokenAuth(t *testing.T) {
 	r.write("a.yaml", "a\n")
 	c1 := r.commit("c1")
 	root := t.TempDir()
-	runGit(t, root, "clone", "-q", "--bare", r.dir, filepath.Join(root, "repo.git"))
+	testkit.Run(t, root, "clone", "-q", "--bare", r.dir, filepath.Join(root, "repo.git"))
 	srv := gitHTTPServer(t, root, "s3cret")
 	url := srv.URL + "/repo.git"
 

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"testing"
 	"time"
 
@@ -87,7 +88,7 @@ func TestManagerRunsJobToCompletion(t *testing.T) {
 }
 
 func TestManagerCronJobOnInjectedClock(t *testing.T) {
-	clock := &fakeClock{t: time.Now().Truncate(time.Minute).Add(30 * time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Minute).Add(30 * time.Second))
 	st := startManager(t, Options{Now: clock.Now, Resync: 5 * time.Millisecond})
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	cj := newCronJob("* * * * *", batchv1.ForbidConcurrent)

@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -80,17 +81,14 @@ func (h *harness) status(name string) Status {
 // waitStatus polls until cond holds, failing only after a generous deadline.
 func (h *harness) waitStatus(name, what string, cond func(Status) bool) Status {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		s := h.status(name)
-		if cond(s) {
-			return s
+	var s Status
+	testkit.Eventually(h.t, 20*time.Second, what, func() error {
+		if s = h.status(name); !cond(s) {
+			return fmt.Errorf("status %+v", s)
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("%s: status never got there: %+v", what, s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return s
 }
 
 func TestWebhookBurstCausesAtMostTwoFetches(t *testing.T) {

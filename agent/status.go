@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"k8s.io/utils/ptr"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -109,7 +110,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
 		}
-		cs.Started = ptr(false)
+		cs.Started = ptr.To(false)
 		return cs
 	}
 	cs.ContainerID = cur.ID
@@ -126,10 +127,10 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		// terminating pod is never ready.
 		r := op.Probes[cur.ID]
 		started := c.StartupProbe == nil || r.Started
-		cs.Started = ptr(started)
+		cs.Started = ptr.To(started)
 		cs.Ready = started && (c.ReadinessProbe == nil || r.Ready) && pod.DeletionTimestamp == nil
 	case cur.Exited():
-		cs.Started = ptr(false)
+		cs.Started = ptr.To(false)
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.LastTerminationState.Terminated = terminated(cur)
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
@@ -144,7 +145,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		}
 	default:
 		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
-		cs.Started = ptr(false)
+		cs.Started = ptr.To(false)
 	}
 	return cs
 }
@@ -219,5 +220,3 @@ func mtime(t time.Time) *metav1.Time {
 	mt := metav1.NewTime(t.Truncate(time.Second))
 	return &mt
 }
-
-func ptr[T any](v T) *T { return &v }

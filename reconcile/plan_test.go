@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"k8s.io/utils/ptr"
 	"strings"
 	"testing"
 
@@ -42,7 +43,7 @@ func planCases() []planCase {
 	mine := func(o objects.Object) objects.Object { return storedAs(o, "main", "apps/"+o.GetName()+".yaml") }
 	controlled := func() objects.Object {
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-abc",
-			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr(true)}}}}
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr.To(true)}}}}
 		objects.SetTypeMeta(rs, "ReplicaSet")
 		return rs
 	}
@@ -116,8 +117,6 @@ func terminating(o objects.Object) objects.Object {
 func hash(s string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(string(mask(s)), "(sensitive, sha256:"), ")")
 }
-
-func ptr[T any](v T) *T { return &v }
 
 func TestPlanIsPure(t *testing.T) {
 	d := deploy("web", 3, "i")

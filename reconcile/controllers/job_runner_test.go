@@ -3,6 +3,7 @@ package controllers
 import (
 	"fmt"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"k8s.io/utils/ptr"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestManagerRunsJobToCompletion(t *testing.T) {
 	st := startManager(t, Options{})
 	registerNode(t, st, "n1", "4", time.Now(), true)
 	write(t, st, func(tx *store.Tx) error {
-		return tx.Create(newJob("batch", ptrTo(int32(3)), ptrTo(int32(2)), corev1.RestartPolicyNever))
+		return tx.Create(newJob("batch", ptr.To(int32(3)), ptr.To(int32(2)), corev1.RestartPolicyNever))
 	})
 	maxActive := 0
 	deadline := time.Now().Add(10 * time.Second)

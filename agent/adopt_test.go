@@ -2,12 +2,13 @@ package agent
 
 import (
 	"context"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // AdoptPod makes the fake control plane a PodAdopter, as the API server is.

@@ -2,13 +2,14 @@ package agent
 
 import (
 	"context"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func newLoopAgent(t *testing.T, cp ControlPlane, rt Runtime, clock *testkit.Clock) *Agent {

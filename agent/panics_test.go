@@ -2,12 +2,13 @@ package agent
 
 import (
 	"context"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // panickyRuntime panics when it is asked to run a container of one pod.

@@ -2,12 +2,12 @@ package agent
 
 import (
 	"context"
-	"k8s.io/utils/ptr"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 )
 
 // A two-container pod comes up with its labels, env and volumes; a restarted

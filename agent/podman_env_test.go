@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -14,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // The real-Podman tests share one isolated Podman service (own root, runroot

@@ -3,7 +3,6 @@ package agent
 import (
 	"context"
 	"errors"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"net"
 	"net/http"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func TestServiceHealth(t *testing.T) {

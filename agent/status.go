@@ -2,10 +2,11 @@ package agent
 
 import (
 	"k8s.io/utils/ptr"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"time"
 )
 
 // Status computes a pod's status from what Podman runs. It is pure. Times are

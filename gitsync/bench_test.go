@@ -3,12 +3,13 @@ package gitsync
 import (
 	"context"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // benchFiles is the size of the repo the speed targets name.

@@ -3,11 +3,12 @@ package gitsync
 import (
 	"context"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // TestErrorMessages pins every error a person may see, with temp paths

@@ -2,9 +2,10 @@ package gitsync
 
 import (
 	"context"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // testRepo is a real git repository made with the git CLI (testkit.Repo

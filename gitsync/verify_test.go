@@ -2,7 +2,6 @@ package gitsync
 
 import (
 	"errors"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // pgpKey is a generated OpenPGP key and its armored public key file.

@@ -2,13 +2,13 @@ package reconcile
 
 import (
 	"fmt"
-	"k8s.io/utils/ptr"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )

@@ -3,13 +3,13 @@ package reconcile
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 

@@ -1,11 +1,12 @@
 package schema
 
 import (
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // conformanceDir finds shared/conformance beside the repository, or the

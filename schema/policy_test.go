@@ -2,9 +2,10 @@ package schema
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 const policyWorkloads = `package policy

@@ -2,13 +2,14 @@ package discovery
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func endpoints(ns, name string, subsets ...corev1.EndpointSubset) *corev1.Endpoints {

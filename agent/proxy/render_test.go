@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func service(name, ip string, typ corev1.ServiceType, ports ...corev1.ServicePort) *corev1.Service {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"sort"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // BenchmarkCommitToRunning measures, ten times, the time from `git commit`

@@ -2,11 +2,12 @@ package main
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"net/http"
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // BenchmarkPushWebhookToRunning measures, ten times, the time from a `git

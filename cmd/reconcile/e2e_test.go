@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os/exec"
 	"sort"
 	"strings"
@@ -12,6 +11,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 const e2eNamespace = `apiVersion: v1

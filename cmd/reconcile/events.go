@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"k8s.io/apimachinery/pkg/util/duration"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/events"

@@ -9,7 +9,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"net"
 	"net/http"
 	"os"
@@ -25,6 +24,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // env is shared by every end-to-end test of the package: built once.

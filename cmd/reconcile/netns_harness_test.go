@@ -2,14 +2,15 @@ package main
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // This file simulates several hosts on one machine for the network tests:

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // webService is a ClusterIP service and a headless one for the web pods.

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +14,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // The service proxy end to end: a whole cluster (`reconcile up`, its own

@@ -3,13 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func (c *cluster) sourceStatus() sources.Status {

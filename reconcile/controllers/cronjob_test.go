@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"fmt"
-	"k8s.io/utils/ptr"
 	"sort"
 	"strings"
 	"testing"
@@ -12,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )

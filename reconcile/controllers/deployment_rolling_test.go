@@ -2,7 +2,6 @@ package controllers
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // step runs the Deployment, ReplicaSet and GC steps to a fixpoint without

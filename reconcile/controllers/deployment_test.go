@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"testing"
 	"time"
 
@@ -9,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 

@@ -2,10 +2,11 @@ package controllers
 
 import (
 	"k8s.io/utils/ptr"
-	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"testing"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )

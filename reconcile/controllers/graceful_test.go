@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"testing"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 

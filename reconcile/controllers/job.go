@@ -2,13 +2,13 @@ package controllers
 
 import (
 	"fmt"
-	"k8s.io/utils/ptr"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/schema/objects"

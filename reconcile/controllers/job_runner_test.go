@@ -2,15 +2,15 @@ package controllers
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
-	"k8s.io/utils/ptr"
 	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 

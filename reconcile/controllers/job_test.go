@@ -2,8 +2,6 @@ package controllers
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
-	"k8s.io/utils/ptr"
 	"sort"
 	"strings"
 	"testing"
@@ -13,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 

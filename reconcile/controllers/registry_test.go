@@ -2,13 +2,13 @@ package controllers
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/reconcile/health"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 

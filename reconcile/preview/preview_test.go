@@ -1,7 +1,6 @@
 package preview
 
 import (
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )

@@ -2,7 +2,6 @@ package sources
 
 import (
 	"errors"
-	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func TestParseConfigYAMLAndCUE(t *testing.T) {

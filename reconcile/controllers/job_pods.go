@@ -1,7 +1,7 @@
 package controllers
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -86,7 +86,7 @@ func succeededIndexes(succeeded []*corev1.Pod, completions int32) []int {
 	for i := range seen {
 		out = append(out, i)
 	}
-	sort.Ints(out)
+	slices.Sort(out)
 	return out
 }
 

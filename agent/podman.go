@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strconv"
@@ -145,8 +146,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		byPod[lc.Pod] = append(byPod[lc.Pod], oc)
 	}
 	r.pruneIPCache(infra)
-	r.pruneOOMCache(ctrs)
-	r.pruneExits(ctrs)
+	r.pruneContainerCaches(ctrs)
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
@@ -210,6 +210,19 @@ func (r *PodmanRuntime) podIP(ctx context.Context, infra types.ListContainer) st
 }
 
 // pruneIPCache forgets the addresses of infra containers that are gone.
+// pruneContainerCaches forgets what the OOM and exit caches hold about
+// containers that are gone.
+func (r *PodmanRuntime) pruneContainerCaches(ctrs []types.ListContainer) {
+	live := make(map[string]bool, len(ctrs))
+	for _, lc := range ctrs {
+		live[lc.ID] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	maps.DeleteFunc(r.oom, func(id string, _ bool) bool { return !live[id] })
+	maps.DeleteFunc(r.exits, func(id string, _ exitWatch) bool { return !live[id] })
+}
+
 func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
 	live := map[string]bool{}
 	for _, ic := range infra {
@@ -217,11 +230,7 @@ func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k := range r.infraIP {
-		if !live[k] {
-			delete(r.infraIP, k)
-		}
-	}
+	maps.DeleteFunc(r.infraIP, func(k string, _ string) bool { return !live[k] })
 }
 
 // CreatePod creates and starts a pod with an infra container holding the shared network

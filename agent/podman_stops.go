@@ -89,18 +89,3 @@ func (r *PodmanRuntime) exitFacts(id string, now time.Time) (byHand, settling bo
 	}
 	return w.ByHand, w.settling(now)
 }
-
-// pruneExits forgets containers that are gone.
-func (r *PodmanRuntime) pruneExits(ctrs []types.ListContainer) {
-	live := map[string]bool{}
-	for _, lc := range ctrs {
-		live[lc.ID] = true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id := range r.exits {
-		if !live[id] {
-			delete(r.exits, id)
-		}
-	}
-}

@@ -1,12 +1,13 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -158,7 +159,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
 			op.IP = r.podIP(c, ic)
 		}
-		sort.Slice(op.Containers, func(i, j int) bool { return op.Containers[i].PodmanName < op.Containers[j].PodmanName })
+		slices.SortFunc(op.Containers, func(a, b ObservedContainer) int { return cmp.Compare(a.PodmanName, b.PodmanName) })
 		out = append(out, op)
 	}
 	return out, nil

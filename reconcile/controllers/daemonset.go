@@ -263,12 +263,7 @@ func daemonPod(ds *appsv1.DaemonSet, hash, node, name string) *corev1.Pod {
 }
 
 func hasToleration(tols []corev1.Toleration, t corev1.Toleration) bool {
-	for _, have := range tols {
-		if have.Key == t.Key && have.Effect == t.Effect {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(tols, func(have corev1.Toleration) bool { return have.Key == t.Key && have.Effect == t.Effect })
 }
 
 // nodeLost marks a pod whose node is gone as Failed.

@@ -23,8 +23,9 @@ import (
 	"github.com/containers/podman/v5/pkg/errorhandling"
 	"github.com/containers/podman/v5/pkg/specgen"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/reconcile-dev/reconcile/schema/objects"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // PodmanRuntime is the Runtime over a Podman API service (Podman ≥ 4.3,

@@ -200,16 +200,16 @@ func stopOrphan(pidFile, sock string, log *slog.Logger) {
 	}
 	log.Warn("stopping the podman service a previous agent left running", "pid", pid)
 	syscall.Kill(pid, syscall.SIGTERM)
-	for i := 0; i < 100; i++ {
+	gone := func(context.Context) (bool, error) {
 		if syscall.Kill(pid, 0) != nil {
-			return
+			return true, nil
 		}
-		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(st), ") Z") {
-			return // a zombie of a parent that is gone; init reaps it
-		}
-		time.Sleep(50 * time.Millisecond)
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return strings.Contains(string(st), ") Z"), nil // a zombie of a parent that is gone; init reaps it
 	}
-	syscall.Kill(pid, syscall.SIGKILL)
+	if wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 5*time.Second, true, gone) != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
 // restartBackoff spaces the restarts of a podman service that keeps
@@ -217,18 +217,18 @@ func stopOrphan(pidFile, sock string, log *slog.Logger) {
 var restartBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Steps: math.MaxInt32, Cap: 30 * time.Second}
 
 func waitForSocket(ctx context.Context, sock string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, limit, true, func(context.Context) (bool, error) {
 		c, err := net.DialTimeout("unix", sock, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
+		if err != nil {
+			last = err
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		if !sleep(ctx, 50*time.Millisecond) {
-			return ctx.Err()
-		}
+		c.Close()
+		return true, nil
+	})
+	if err != nil && ctx.Err() == nil && last != nil {
+		return last // timed out: say why the socket did not answer
 	}
+	return err
 }

@@ -8,7 +8,6 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -43,7 +42,7 @@ func planCases() []planCase {
 	mine := func(o objects.Object) objects.Object { return storedAs(o, "main", "apps/"+o.GetName()+".yaml") }
 	controlled := func() objects.Object {
 		rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web-abc",
-			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr.To(true)}}}}
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", Controller: ptr(true)}}}}
 		objects.SetTypeMeta(rs, "ReplicaSet")
 		return rs
 	}
@@ -117,6 +116,8 @@ func terminating(o objects.Object) objects.Object {
 func hash(s string) string {
 	return strings.TrimSuffix(strings.TrimPrefix(string(mask(s)), "(sensitive, sha256:"), ")")
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func TestPlanIsPure(t *testing.T) {
 	d := deploy("web", 3, "i")

@@ -2,13 +2,14 @@ package agent
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -108,7 +109,7 @@ func Adoptable(bound []*corev1.Pod, observed []ObservedPod) []ObservedPod {
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	slices.SortFunc(out, func(a, b ObservedPod) int { return cmp.Compare(a.Key, b.Key) })
 	return out
 }
 

@@ -7,6 +7,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // AdoptPod makes the fake control plane a PodAdopter, as the API server is.
@@ -86,8 +88,8 @@ func TestAdoptable(t *testing.T) {
 // The store is lost: a new, empty control plane. The restarted agent reports
 // the pod it runs, which comes back under its uid, and nothing is restarted.
 func TestAgentAdoptsRunningPodsAfterALostStore(t *testing.T) {
-	clock := &fakeClock{t: t0}
-	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.now)
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
 	p := pod("web-1", "u-web-1", corev1.RestartPolicyAlways, "app")
 	p.Labels = map[string]string{"app": "web"}

@@ -4,25 +4,17 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
-// fakeClock is a settable clock for the loop tests.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
-
-func newLoopAgent(t *testing.T, cp ControlPlane, rt Runtime, clock *fakeClock) *Agent {
+func newLoopAgent(t *testing.T, cp ControlPlane, rt Runtime, clock *testkit.Clock) *Agent {
 	t.Helper()
-	a, err := New(Options{NodeName: "n1", DataDir: t.TempDir(), ControlPlane: cp, Runtime: rt, Clock: clock.now,
+	a, err := New(Options{NodeName: "n1", DataDir: t.TempDir(), ControlPlane: cp, Runtime: rt, Clock: clock.Now,
 		Host: &HostInfo{IP: "192.0.2.1", CPUs: 2, MemoryBytes: 1 << 30}, Logger: slog.New(slog.DiscardHandler),
 		HeartbeatInterval: 10 * time.Millisecond, ResyncInterval: 50 * time.Millisecond})
 	if err != nil {
@@ -41,8 +33,8 @@ func syncOnce(t *testing.T, a *Agent) {
 // The loop over fakes: start, stay quiet when healthy, restart with backoff,
 // remove, and write a status only when it changed.
 func TestAgentLoop(t *testing.T) {
-	clock := &fakeClock{t: t0}
-	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.now)
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
 	p := pod("web", "u-web", corev1.RestartPolicyAlways, "app")
 	cp.putPod(p)
@@ -53,7 +45,7 @@ func TestAgentLoop(t *testing.T) {
 		t.Fatalf("after the first sync: %+v", st)
 	}
 	updates, calls := cp.statusUpdates, len(rt.calls)
-	clock.add(5 * time.Second)
+	clock.Add(5 * time.Second)
 	syncOnce(t, a)
 	if cp.statusUpdates != updates || len(rt.calls) != calls {
 		t.Errorf("a healthy pod caused %d status writes and runtime calls %v", cp.statusUpdates-updates, rt.calls[calls:])
@@ -71,7 +63,7 @@ func TestAgentLoop(t *testing.T) {
 	if cs := cp.pod("default", "web").Status.ContainerStatuses[0]; cs.State.Waiting == nil || cs.State.Waiting.Reason != "CrashLoopBackOff" {
 		t.Fatalf("after the second exit: %+v", cs)
 	}
-	clock.add(11 * time.Second)
+	clock.Add(11 * time.Second)
 	syncOnce(t, a)
 	if cs := cp.pod("default", "web").Status.ContainerStatuses[0]; cs.RestartCount != 2 || cs.State.Running == nil {
 		t.Fatalf("after the backoff: %+v", cs)
@@ -94,8 +86,8 @@ func TestAgentLoop(t *testing.T) {
 
 // Image and config failures are waiting reasons, retried after the backoff.
 func TestAgentStartFailures(t *testing.T) {
-	clock := &fakeClock{t: t0}
-	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.now)
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
 	p := pod("web", "u-web", corev1.RestartPolicyAlways, "app")
 	p.Spec.Containers[0].Image = "missing:v1"
@@ -113,7 +105,7 @@ func TestAgentStartFailures(t *testing.T) {
 	if got := cp.pod("default", "web").Status.ContainerStatuses[0]; got.State.Running != nil {
 		t.Fatal("retried before the backoff")
 	}
-	clock.add(11 * time.Second)
+	clock.Add(11 * time.Second)
 	syncOnce(t, a)
 	if got := cp.pod("default", "web").Status.ContainerStatuses[0]; got.State.Running == nil {
 		t.Fatalf("not running after the backoff: %+v", got)
@@ -122,8 +114,8 @@ func TestAgentStartFailures(t *testing.T) {
 
 // Run registers, heartbeats, and registers again when the controller lost the node.
 func TestAgentRunRegistersAndHeartbeats(t *testing.T) {
-	clock := &fakeClock{t: t0}
-	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.now)
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
 	cp.putPod(pod("web", "u-web", corev1.RestartPolicyAlways, "app"))
 	ctx, cancel := context.WithCancel(context.Background())

@@ -3,7 +3,7 @@ package agent
 import (
 	"context"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -117,6 +117,6 @@ func medianTime(ts []time.Time) time.Time {
 	if len(ts) == 0 {
 		return time.Time{}
 	}
-	sort.Slice(ts, func(i, j int) bool { return ts[i].Before(ts[j]) })
+	slices.SortFunc(ts, time.Time.Compare)
 	return ts[len(ts)/2]
 }

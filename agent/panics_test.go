@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // panickyRuntime panics when it is asked to run a container of one pod.
@@ -25,9 +27,9 @@ func (r *panickyRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) 
 // A panic while executing one pod's action becomes a Warning event on that
 // pod; the pod backs off while the others run, and is retried later.
 func TestAgentActionPanicIsIsolated(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := testkit.NewClock(t0)
 	cp := newFakeControlPlane()
-	rt := &panickyRuntime{fakeRuntime: newFakeRuntime(clock.now), podName: "bad"}
+	rt := &panickyRuntime{fakeRuntime: newFakeRuntime(clock.Now), podName: "bad"}
 	a := newLoopAgent(t, cp, rt, clock)
 	cp.putPod(pod("bad", "u-bad", corev1.RestartPolicyAlways, "app"))
 	cp.putPod(pod("good", "u-good", corev1.RestartPolicyAlways, "app"))
@@ -48,13 +50,13 @@ func TestAgentActionPanicIsIsolated(t *testing.T) {
 	rt.mu.Lock()
 	rt.calls = nil
 	rt.mu.Unlock()
-	clock.add(5 * time.Second)
+	clock.Add(5 * time.Second)
 	syncOnce(t, a)
 	if rt.countPrefix("create-pod default_bad_") != 0 {
 		t.Errorf("the pod was worked on during its backoff: %v", rt.calls)
 	}
 	// After it, it is retried (and panics again: the count goes up).
-	clock.add(10 * time.Second)
+	clock.Add(10 * time.Second)
 	syncOnce(t, a)
 	if !strings.Contains(strings.Join(cp.eventsFor("bad"), "\n"), "(2)") {
 		t.Errorf("the pod was not retried after its backoff; events: %v", cp.eventsFor("bad"))
@@ -63,8 +65,8 @@ func TestAgentActionPanicIsIsolated(t *testing.T) {
 
 // A panic of the pure sync step for one pod leaves the other pods synced.
 func TestAgentSyncPanicIsIsolated(t *testing.T) {
-	clock := &fakeClock{t: t0}
-	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.now)
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
 	orig := syncStep
 	t.Cleanup(func() { syncStep = orig })

@@ -1,11 +1,13 @@
 package agent
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,8 +23,9 @@ import (
 	"github.com/containers/podman/v5/pkg/errorhandling"
 	"github.com/containers/podman/v5/pkg/specgen"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
-	"github.com/reconcile-dev/reconcile/schema/objects"
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // PodmanRuntime is the Runtime over a Podman API service (Podman ≥ 4.3,
@@ -145,8 +148,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		byPod[lc.Pod] = append(byPod[lc.Pod], oc)
 	}
 	r.pruneIPCache(infra)
-	r.pruneOOMCache(ctrs)
-	r.pruneExits(ctrs)
+	r.pruneContainerCaches(ctrs)
 	var out []ObservedPod
 	for _, p := range podList {
 		grace, _ := strconv.Atoi(p.Labels[LabelGrace])
@@ -158,7 +160,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
 			op.IP = r.podIP(c, ic)
 		}
-		sort.Slice(op.Containers, func(i, j int) bool { return op.Containers[i].PodmanName < op.Containers[j].PodmanName })
+		slices.SortFunc(op.Containers, func(a, b ObservedContainer) int { return cmp.Compare(a.PodmanName, b.PodmanName) })
 		out = append(out, op)
 	}
 	return out, nil
@@ -210,6 +212,19 @@ func (r *PodmanRuntime) podIP(ctx context.Context, infra types.ListContainer) st
 }
 
 // pruneIPCache forgets the addresses of infra containers that are gone.
+// pruneContainerCaches forgets what the OOM and exit caches hold about
+// containers that are gone.
+func (r *PodmanRuntime) pruneContainerCaches(ctrs []types.ListContainer) {
+	live := make(map[string]bool, len(ctrs))
+	for _, lc := range ctrs {
+		live[lc.ID] = true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	maps.DeleteFunc(r.oom, func(id string, _ bool) bool { return !live[id] })
+	maps.DeleteFunc(r.exits, func(id string, _ exitWatch) bool { return !live[id] })
+}
+
 func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
 	live := map[string]bool{}
 	for _, ic := range infra {
@@ -217,11 +232,7 @@ func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for k := range r.infraIP {
-		if !live[k] {
-			delete(r.infraIP, k)
-		}
-	}
+	maps.DeleteFunc(r.infraIP, func(k string, _ string) bool { return !live[k] })
 }
 
 // CreatePod creates and starts a pod with an infra container holding the shared network

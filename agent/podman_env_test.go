@@ -2,8 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -12,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // The real-Podman tests share one isolated Podman service (own root, runroot
@@ -124,15 +127,10 @@ func cleanupPodman() {
 // eventually polls cond until it holds or the deadline passes.
 func eventually(t testing.TB, limit time.Duration, what string, cond func() (bool, string)) {
 	t.Helper()
-	deadline := time.Now().Add(limit)
-	last := ""
-	for time.Now().Before(deadline) {
-		ok, msg := cond()
-		if ok {
-			return
+	testkit.Eventually(t, limit, what, func() error {
+		if ok, msg := cond(); !ok {
+			return errors.New(msg)
 		}
-		last = msg
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("timed out after %s waiting for %s; last: %s", limit, what, last)
+		return nil
+	})
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/containers/podman/v5/pkg/api/handlers"
 	"github.com/containers/podman/v5/pkg/bindings/containers"
-	"github.com/containers/podman/v5/pkg/domain/entities/types"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -78,20 +77,6 @@ func (r *PodmanRuntime) oomKilled(ctx context.Context, id string) bool {
 	r.oom[id] = killed
 	r.mu.Unlock()
 	return killed
-}
-
-func (r *PodmanRuntime) pruneOOMCache(ctrs []types.ListContainer) {
-	live := map[string]bool{}
-	for _, lc := range ctrs {
-		live[lc.ID] = true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id := range r.oom {
-		if !live[id] {
-			delete(r.oom, id)
-		}
-	}
 }
 
 // linuxResources maps resolved limits to the OCI resources Podman applies

@@ -99,18 +99,3 @@ func (r *PodmanRuntime) exitFacts(id string, finishedAt, now time.Time) (byHand,
 func unseenExitSettling(finishedAt, now time.Time) bool {
 	return !finishedAt.IsZero() && now.Sub(finishedAt) < exitSettleTime+time.Second
 }
-
-// pruneExits forgets containers that are gone.
-func (r *PodmanRuntime) pruneExits(ctrs []types.ListContainer) {
-	live := map[string]bool{}
-	for _, lc := range ctrs {
-		live[lc.ID] = true
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for id := range r.exits {
-		if !live[id] {
-			delete(r.exits, id)
-		}
-	}
-}

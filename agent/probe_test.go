@@ -15,6 +15,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func TestProbeStepThresholds(t *testing.T) {
@@ -130,12 +132,12 @@ func TestRunProbeHTTPAndTCP(t *testing.T) {
 }
 
 func TestEventRecorderCountsRepeats(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := testkit.NewClock(t0)
 	cp := newFakeControlPlane()
-	r := newEventRecorder(cp, "n1", clock.now, func(string, ...any) {})
+	r := newEventRecorder(cp, "n1", clock.Now, func(string, ...any) {})
 	p := pod("web", "u-web", corev1.RestartPolicyAlways, "app")
 	r.record(context.Background(), p, "app", corev1.EventTypeWarning, ReasonUnhealthy, "Readiness probe failed: %s", "boom")
-	clock.add(time.Second)
+	clock.Add(time.Second)
 	r.record(context.Background(), p, "app", corev1.EventTypeWarning, ReasonUnhealthy, "Readiness probe failed: %s", "boom")
 	r.record(context.Background(), p, "app", corev1.EventTypeNormal, ReasonKilling, "Stopping container app")
 	got := strings.Join(cp.eventsFor("web"), "\n")
@@ -155,8 +157,8 @@ func TestEventRecorderCountsRepeats(t *testing.T) {
 // the pod's Ready condition, a liveness failure restarts the container, and
 // a startup probe holds both back.
 func TestProberLoop(t *testing.T) {
-	clock := &fakeClock{t: t0}
-	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.now)
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
 	defer a.probes.stop()
 	var mu sync.Mutex
@@ -215,7 +217,7 @@ func TestProberLoop(t *testing.T) {
 	cp.putPod(p)
 	setVerdict("liveness", false)
 	eventually(t, 15*time.Second, "restarted by the liveness probe", func() (bool, string) {
-		clock.add(11 * time.Second) // past any restart backoff
+		clock.Add(11 * time.Second) // past any restart backoff
 		syncOnce(t, a)
 		cs := status()
 		return cs.RestartCount >= 2 && cs.LastTerminationState.Terminated != nil, fmt.Sprintf("%+v", cs)

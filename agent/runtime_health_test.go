@@ -11,6 +11,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func TestServiceHealth(t *testing.T) {
@@ -119,9 +121,9 @@ func (f *fakeControlPlane) readyCondition(node string) (corev1.NodeCondition, in
 // A runtime that stops answering makes the node NotReady with the reason;
 // when it answers again, heartbeats (Ready) resume and pending pods start.
 func TestAgentReportsRuntimeDownAsNotReady(t *testing.T) {
-	clock := &fakeClock{t: t0}
+	clock := testkit.NewClock(t0)
 	cp := newFakeControlPlane()
-	rt := &pingRuntime{fakeRuntime: newFakeRuntime(clock.now), mu: make(chan struct{}, 1)}
+	rt := &pingRuntime{fakeRuntime: newFakeRuntime(clock.Now), mu: make(chan struct{}, 1)}
 	a := newLoopAgent(t, cp, rt, clock)
 	a.opts.RuntimeCheckInterval = 10 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
@@ -149,11 +151,10 @@ func TestAgentReportsRuntimeDownAsNotReady(t *testing.T) {
 
 func waitUntil(t *testing.T, what string, ok func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: %s", what)
+	testkit.Eventually(t, 10*time.Second, what, func() error {
+		if !ok() {
+			return errors.New("not yet")
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }

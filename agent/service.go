@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -14,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // ContainersConf is the project's containers.conf (runc, lowered ulimits).
@@ -117,6 +120,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 		defer close(done)
 		tick := time.NewTicker(o.PingInterval)
 		defer tick.Stop()
+		backoff := restartBackoff
 		for {
 			exited := make(chan struct{})
 			go func() { cmd.Wait(); close(exited) }()
@@ -137,7 +141,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 					stopService(10 * time.Second)
 					return
 				case <-exited:
-					o.Logger.Warn("podman system service exited; restarting it in 1s", "state", cmd.ProcessState.String())
+					o.Logger.Warn("podman system service exited; restarting it", "state", cmd.ProcessState.String())
 					break watch
 				case <-tick.C:
 					_, sockErr := os.Stat(sock)
@@ -154,7 +158,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 					}
 				}
 			}
-			if !sleep(sctx, time.Second) {
+			if !sleep(sctx, backoff.Step()) {
 				return
 			}
 			c, err := start()
@@ -169,6 +173,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 				o.Logger.Error("restarted podman system service does not answer", "socket", sock, "err", err)
 			} else if sctx.Err() == nil {
 				o.Logger.Info("podman system service restarted", "socket", sock)
+				backoff = restartBackoff
 			}
 		}
 	}()
@@ -195,31 +200,35 @@ func stopOrphan(pidFile, sock string, log *slog.Logger) {
 	}
 	log.Warn("stopping the podman service a previous agent left running", "pid", pid)
 	syscall.Kill(pid, syscall.SIGTERM)
-	for i := 0; i < 100; i++ {
+	gone := func(context.Context) (bool, error) {
 		if syscall.Kill(pid, 0) != nil {
-			return
+			return true, nil
 		}
-		if st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid)); strings.Contains(string(st), ") Z") {
-			return // a zombie of a parent that is gone; init reaps it
-		}
-		time.Sleep(50 * time.Millisecond)
+		st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+		return strings.Contains(string(st), ") Z"), nil // a zombie of a parent that is gone; init reaps it
 	}
-	syscall.Kill(pid, syscall.SIGKILL)
+	if wait.PollUntilContextTimeout(context.Background(), 50*time.Millisecond, 5*time.Second, true, gone) != nil {
+		syscall.Kill(pid, syscall.SIGKILL)
+	}
 }
 
+// restartBackoff spaces the restarts of a podman service that keeps
+// dying: 1 s, doubling up to 30 s; a restart that answers starts it over.
+var restartBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Steps: math.MaxInt32, Cap: 30 * time.Second}
+
 func waitForSocket(ctx context.Context, sock string, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for {
+	var last error
+	err := wait.PollUntilContextTimeout(ctx, 50*time.Millisecond, limit, true, func(context.Context) (bool, error) {
 		c, err := net.DialTimeout("unix", sock, time.Second)
-		if err == nil {
-			c.Close()
-			return nil
+		if err != nil {
+			last = err
+			return false, nil
 		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		if !sleep(ctx, 50*time.Millisecond) {
-			return ctx.Err()
-		}
+		c.Close()
+		return true, nil
+	})
+	if err != nil && ctx.Err() == nil && last != nil {
+		return last // timed out: say why the socket did not answer
 	}
+	return err
 }

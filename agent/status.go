@@ -1,10 +1,12 @@
 package agent
 
 import (
-	"time"
+	"k8s.io/utils/ptr"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"time"
 )
 
 // Status computes a pod's status from what Podman runs. It is pure. Times are
@@ -109,7 +111,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
 		}
-		cs.Started = ptr(false)
+		cs.Started = ptr.To(false)
 		return cs
 	}
 	cs.ContainerID = cur.ID
@@ -126,10 +128,10 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		// terminating pod is never ready.
 		r := op.Probes[cur.ID]
 		started := c.StartupProbe == nil || r.Started
-		cs.Started = ptr(started)
+		cs.Started = ptr.To(started)
 		cs.Ready = started && (c.ReadinessProbe == nil || r.Ready) && pod.DeletionTimestamp == nil
 	case cur.Exited():
-		cs.Started = ptr(false)
+		cs.Started = ptr.To(false)
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.LastTerminationState.Terminated = terminated(cur)
 			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
@@ -144,7 +146,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		}
 	default:
 		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
-		cs.Started = ptr(false)
+		cs.Started = ptr.To(false)
 	}
 	return cs
 }
@@ -219,5 +221,3 @@ func mtime(t time.Time) *metav1.Time {
 	mt := metav1.NewTime(t.Truncate(time.Second))
 	return &mt
 }
-
-func ptr[T any](v T) *T { return &v }

@@ -10,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 type statusCase struct {
@@ -90,7 +92,7 @@ func TestStatus(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "## %s\n%s\n", tc.name, y)
 	}
-	golden(t, "status.golden", b.String())
+	testkit.GoldenString(t, "testdata/status.golden", b.String())
 }
 
 func TestNodeObject(t *testing.T) {
@@ -100,7 +102,7 @@ func TestNodeObject(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "node.golden", string(y))
+	testkit.GoldenString(t, "testdata/node.golden", string(y))
 }
 
 func TestReadHostInfo(t *testing.T) {

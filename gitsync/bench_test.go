@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // benchFiles is the size of the repo the speed targets name.
@@ -52,11 +54,11 @@ func benchRepos(b *testing.B) (loose, packed string) {
 				}
 			}
 		}
-		runGit(b, benchDirs.loose, "init", "-q", "-b", "main")
-		runGit(b, benchDirs.loose, "add", "-A")
-		runGit(b, benchDirs.loose, "commit", "-q", "-m", "10k manifests")
+		testkit.Run(b, benchDirs.loose, "init", "-q", "-b", "main")
+		testkit.Run(b, benchDirs.loose, "add", "-A")
+		testkit.Run(b, benchDirs.loose, "commit", "-q", "-m", "10k manifests")
 		benchDirs.packed = filepath.Join(benchRoot, "packed")
-		runGit(b, benchRoot, "clone", "-q", "--no-local", benchDirs.loose, benchDirs.packed)
+		testkit.Run(b, benchRoot, "clone", "-q", "--no-local", benchDirs.loose, benchDirs.packed)
 	})
 	return benchDirs.loose, benchDirs.packed
 }
@@ -123,7 +125,7 @@ func BenchmarkFetchLocal10kOneFileChanged(b *testing.B) {
 		if err := os.WriteFile(file, []byte(benchManifest("app-042-007", replicas)), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		runGit(b, loose, "commit", "-q", "-am", "scale")
+		testkit.Run(b, loose, "commit", "-q", "-am", "scale")
 		b.StartTimer()
 		fetch(b, s)
 	}
@@ -146,7 +148,7 @@ func BenchmarkCommitToSnapshot(b *testing.B) {
 		if err := os.WriteFile(file, []byte(benchManifest("app-007-042", 2+benchCommits)), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		runGit(b, loose, "commit", "-q", "-am", "warm up")
+		testkit.Run(b, loose, "commit", "-q", "-am", "warm up")
 		select {
 		case <-ch:
 			ready = true
@@ -161,8 +163,8 @@ func BenchmarkCommitToSnapshot(b *testing.B) {
 		if err := os.WriteFile(file, []byte(benchManifest("app-007-042", 2+benchCommits)), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		runGit(b, loose, "commit", "-q", "-am", "scale")
-		want := runGit(b, loose, "rev-parse", "HEAD")
+		testkit.Run(b, loose, "commit", "-q", "-am", "scale")
+		want := testkit.Run(b, loose, "rev-parse", "HEAD")
 		b.StartTimer()
 		for {
 			<-ch

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // TestErrorMessages pins every error a person may see, with temp paths
@@ -72,20 +74,5 @@ func TestErrorMessages(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%s:\n\t%s\n", c.name, placeholders.Replace(c.err.Error()))
 	}
-	golden := filepath.Join("testdata", "errors.golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("error messages differ from %s (run go test -update and review the diff):\n%s", golden, b.String())
-	}
+	testkit.GoldenString(t, filepath.Join("testdata", "errors.golden"), b.String())
 }

@@ -2,35 +2,29 @@ package gitsync
 
 import (
 	"context"
-	"flag"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-// testRepo is a real git repository made with the git CLI (gittest.Repo
+// testRepo is a real git repository made with the git CLI (testkit.Repo
 // under the short names these tests use).
 type testRepo struct {
-	*gittest.Repo
+	*testkit.Repo
 	t   testing.TB
 	dir string
 }
 
 func newTestRepo(t testing.TB) *testRepo {
 	t.Helper()
-	g := gittest.NewRepo(t)
+	g := testkit.NewRepo(t)
 	return &testRepo{Repo: g, t: t, dir: g.Dir}
 }
 
 func (r *testRepo) git(args ...string) string  { r.t.Helper(); return r.Git(args...) }
 func (r *testRepo) write(path, content string) { r.t.Helper(); r.Write(path, content) }
 func (r *testRepo) commit(msg string) string   { r.t.Helper(); return r.Commit(msg) }
-func runGit(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	return gittest.Run(t, dir, args...)
-}
 
 func newSource(t testing.TB, cfg Config) *Source {
 	t.Helper()

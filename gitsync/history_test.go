@@ -5,11 +5,11 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func TestSnapshotOfAndDescendsLocal(t *testing.T) {
-	r := gittest.NewRepo(t)
+	r := testkit.NewRepo(t)
 	r.Write("app/a.yaml", "v1\n")
 	c1 := r.Commit("v1")
 	r.Write("app/a.yaml", "v2\n")
@@ -47,14 +47,14 @@ func TestSnapshotOfAndDescendsLocal(t *testing.T) {
 }
 
 func TestSnapshotOfRemoteFetchesAMissingCommit(t *testing.T) {
-	r := gittest.NewRepo(t)
+	r := testkit.NewRepo(t)
 	r.Write("a.yaml", "v1\n")
 	c1 := r.Commit("v1")
 	r.Write("a.yaml", "v2\n")
 	r.Commit("v2")
 	root := t.TempDir()
-	gittest.Run(t, root, "clone", "-q", "--bare", r.Dir, filepath.Join(root, "repo.git"))
-	srv := gittest.HTTPServer(t, root, "")
+	testkit.Run(t, root, "clone", "-q", "--bare", r.Dir, filepath.Join(root, "repo.git"))
+	srv := testkit.HTTPServer(t, root, "")
 	s, err := New(Config{Name: "web", URL: srv.URL + "/repo.git", Ref: "main", CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -74,15 +74,15 @@ func TestSnapshotOfRemoteFetchesAMissingCommit(t *testing.T) {
 // A force-push to a remote: the cache is shallow, so Descends fetches the
 // history it needs.
 func TestDescendsRemoteAfterForcePush(t *testing.T) {
-	r := gittest.NewRepo(t)
+	r := testkit.NewRepo(t)
 	r.Write("a.yaml", "v1\n")
 	c1 := r.Commit("v1")
 	r.Write("a.yaml", "v2\n")
 	c2 := r.Commit("v2")
 	root := t.TempDir()
 	bare := filepath.Join(root, "repo.git")
-	gittest.Run(t, root, "clone", "-q", "--bare", r.Dir, bare)
-	srv := gittest.HTTPServer(t, root, "")
+	testkit.Run(t, root, "clone", "-q", "--bare", r.Dir, bare)
+	srv := testkit.HTTPServer(t, root, "")
 	s, err := New(Config{Name: "web", URL: srv.URL + "/repo.git", Ref: "main", CacheDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func TestFileURLCloneAndFetch(t *testing.T) {
@@ -64,7 +64,7 @@ func TestFileURLDefaultBranchNotMain(t *testing.T) {
 // gitHTTPServer serves bare repos under root with git-http-backend, admitting
 // only requests that carry the token as a basic-auth password or bearer token.
 func gitHTTPServer(t *testing.T, root, token string) *httptest.Server {
-	return gittest.HTTPServer(t, root, token)
+	return testkit.HTTPServer(t, root, token)
 }
 
 func TestHTTPTokenAuth(t *testing.T) {
@@ -72,7 +72,7 @@ func TestHTTPTokenAuth(t *testing.T) {
 	r.write("a.yaml", "a\n")
 	c1 := r.commit("c1")
 	root := t.TempDir()
-	runGit(t, root, "clone", "-q", "--bare", r.dir, filepath.Join(root, "repo.git"))
+	testkit.Run(t, root, "clone", "-q", "--bare", r.dir, filepath.Join(root, "repo.git"))
 	srv := gitHTTPServer(t, root, "s3cret")
 	url := srv.URL + "/repo.git"
 

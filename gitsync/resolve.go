@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -51,7 +51,7 @@ func refNotFound(ref, where string, refs []*plumbing.Reference) error {
 }
 
 func shortList(names []string) string {
-	sort.Strings(names)
+	slices.Sort(names)
 	const max = 10
 	if len(names) > max {
 		return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %d more", len(names)-max)

@@ -3,21 +3,21 @@ package gitsync
 import (
 	"testing"
 
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // The refs a CI job passes to `reconcile diff --base/--head`: HEAD
 // (detached in a pull-request checkout), HEAD~1, and origin/main in a clone.
 func TestSnapshotAtCIRevisions(t *testing.T) {
-	r := gittest.NewRepo(t)
+	r := testkit.NewRepo(t)
 	r.Write("a.yaml", "one\n")
 	c1 := r.Commit("c1")
 	r.Write("a.yaml", "two\n")
 	c2 := r.Commit("c2")
 
 	clone := t.TempDir()
-	gittest.Run(t, clone, "clone", "-q", r.Dir, ".")
-	gittest.Run(t, clone, "checkout", "-q", "--detach", c1)
+	testkit.Run(t, clone, "clone", "-q", r.Dir, ".")
+	testkit.Run(t, clone, "checkout", "-q", "--detach", c1)
 
 	cases := []struct{ dir, ref, want string }{
 		{r.Dir, "HEAD", c2},

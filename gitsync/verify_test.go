@@ -2,7 +2,6 @@ package gitsync
 
 import (
 	"errors"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // pgpKey is a generated OpenPGP key and its armored public key file.
@@ -47,13 +48,13 @@ func newPGPKey(t *testing.T, name string) pgpKey {
 
 // sshKey is a generated ed25519 key: the private key file git signs with and
 // an allowed_signers file trusting it.
-type sshKey = gittest.SSHKey
+type sshKey = testkit.SSHKey
 
-// newSSHKey is gittest.NewSSHKey with a comment line in the allowed_signers
+// newSSHKey is testkit.NewSSHKey with a comment line in the allowed_signers
 // file, as real ones have, so the parser's handling of comments is covered.
 func newSSHKey(t *testing.T, principal string) sshKey {
 	t.Helper()
-	k := gittest.NewSSHKey(t, principal)
+	k := testkit.NewSSHKey(t, principal)
 	b, err := os.ReadFile(k.AllowedSignersFile)
 	if err != nil {
 		t.Fatal(err)

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
@@ -122,7 +123,7 @@ func (al *allocator) service(key objects.Key, path string, old, svc *corev1.Serv
 	// Release what the old version held and the new one does not.
 	if old != nil {
 		for _, k := range heldKeys(old) {
-			if svc == nil || !contains(heldKeys(svc), k) {
+			if svc == nil || !slices.Contains(heldKeys(svc), k) {
 				al.release[k] = key
 			}
 		}
@@ -253,7 +254,7 @@ func (al *allocator) holder(mk string) (objects.Key, bool, error) {
 		}
 		svc, _ = o.(*corev1.Service)
 	}
-	if svc == nil || !contains(heldKeys(svc), mk) {
+	if svc == nil || !slices.Contains(heldKeys(svc), mk) {
 		return objects.Key{}, false, nil
 	}
 	return owner, true, nil
@@ -355,15 +356,6 @@ func heldKeys(svc *corev1.Service) []string {
 func oldHad(old *corev1.Service, nodePort int32) bool {
 	for _, p := range old.Spec.Ports {
 		if p.NodePort == nodePort {
-			return true
-		}
-	}
-	return false
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
 			return true
 		}
 	}

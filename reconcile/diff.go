@@ -5,7 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -150,11 +151,7 @@ func leaves(path string, v any, fn func(string, any)) {
 		if len(t) == 0 {
 			fn(path, t)
 		}
-		keys := make([]string, 0, len(t))
-		for k := range t {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(t))
 		for _, k := range keys {
 			leaves(join(path, k), t[k], fn)
 		}
@@ -233,7 +230,7 @@ func unionKeys(a, b map[string]any) []string {
 			keys = append(keys, k)
 		}
 	}
-	sort.Strings(keys)
+	slices.Sort(keys)
 	return keys
 }
 

@@ -3,11 +3,13 @@ package reconcile
 import (
 	"bytes"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -50,7 +52,7 @@ func TestRenderGolden(t *testing.T) {
 					t.Errorf("%s shows the secret value %q", tc.name, secretValue)
 				}
 			}
-			golden(t, tc.name, b.Bytes())
+			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), b.Bytes())
 		})
 	}
 }

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -136,7 +137,7 @@ func FailureMessage(total int, nodeReasons map[string][]string) string {
 	for r, c := range counts {
 		parts = append(parts, fmt.Sprintf("%d %s", c, r))
 	}
-	sort.Strings(parts)
+	slices.Sort(parts)
 	return fmt.Sprintf("0/%d nodes are available: %s.", total, strings.Join(parts, ", "))
 }
 

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // conformanceDir finds shared/conformance beside the repository, or the
@@ -44,7 +46,7 @@ func TestConformance(t *testing.T) {
 		res.Errors = append(res.Errors, r.Errors...)
 		b.WriteString(r.String())
 	}
-	checkGolden(t, filepath.Join("testdata", "conformance.golden"), b.String())
+	testkit.GoldenString(t, filepath.Join("testdata", "conformance.golden"), b.String())
 
 	// Every manifest file yields objects or errors, never nothing.
 	seen := map[string]bool{}

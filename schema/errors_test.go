@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // TestErrorGolden validates each file of testdata/errors on its own and
@@ -29,7 +31,7 @@ func TestErrorGolden(t *testing.T) {
 			if len(res.Errors) == 0 {
 				t.Errorf("%s: expected errors, got none", in)
 			}
-			checkGolden(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden", got)
+			testkit.GoldenString(t, strings.TrimSuffix(in, filepath.Ext(in))+".golden", got)
 		})
 	}
 }

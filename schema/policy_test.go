@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 const policyWorkloads = `package policy
@@ -63,7 +65,7 @@ func TestPolicy(t *testing.T) {
 		}
 		out.WriteString(res.String())
 	}
-	checkGolden(t, "testdata/policy.golden", out.String())
+	testkit.GoldenString(t, "testdata/policy.golden", out.String())
 }
 
 // A cached manifest is checked again when the policy changes, and the

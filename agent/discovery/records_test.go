@@ -1,19 +1,16 @@
 package discovery
 
 import (
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+)
 
 func endpoints(ns, name string, subsets ...corev1.EndpointSubset) *corev1.Endpoints {
 	return &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Subsets: subsets}
@@ -89,24 +86,7 @@ func TestAnswersGolden(t *testing.T) {
 			}
 		}
 	}
-	golden(t, "answers.golden", b.String())
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	testkit.GoldenString(t, "testdata/answers.golden", b.String())
 }
 
 func TestBuildIndexIsDeterministic(t *testing.T) {

@@ -10,12 +10,12 @@
 package podmantest
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
-	"sort"
-	"strings"
+	"slices"
 	"syscall"
+
+	"github.com/moby/sys/mountinfo"
 )
 
 // RemoveStorage lazily unmounts every mount under dir (overlay layers,
@@ -31,53 +31,14 @@ func RemoveStorage(dir string) error {
 	return os.RemoveAll(dir)
 }
 
+// mountsUnder lists the mount points at or below dir, deepest first, so a
+// parent is unmounted after what it holds.
 func mountsUnder(dir string) []string {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil
+	infos, _ := mountinfo.GetMounts(mountinfo.PrefixFilter(dir))
+	out := make([]string, 0, len(infos))
+	for _, m := range infos {
+		out = append(out, m.Mountpoint)
 	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		mp := unescape(fields[4])
-		if mp == dir || strings.HasPrefix(mp, dir+"/") {
-			out = append(out, mp)
-		}
-	}
-	// Deepest first, so a parent is unmounted after what it holds.
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	slices.SortFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
-}
-
-// unescape undoes mountinfo's octal escapes (\040 for a space).
-func unescape(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			var v byte
-			ok := true
-			for _, c := range s[i+1 : i+4] {
-				if c < '0' || c > '7' {
-					ok = false
-					break
-				}
-				v = v*8 + byte(c-'0')
-			}
-			if ok {
-				b.WriteByte(v)
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }

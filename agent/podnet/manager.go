@@ -4,10 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
+
+// retryBackoff spaces the retries of a failed node list or route sync:
+// 1 s, doubling up to 30 s, with 10 % jitter so a cluster's agents do not
+// retry in step after a control-plane restart; a success starts it over.
+var retryBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.1, Steps: math.MaxInt32, Cap: 30 * time.Second}
 
 // NodeSource is where the agent reads the cluster's nodes: the HTTP client
 // (apiclient.Nodes) or a fake.
@@ -22,6 +29,7 @@ type NodeSource interface {
 // PodCIDR waits until node self has a podCIDR (the controller assigns it
 // when the node registers) and returns it.
 func PodCIDR(ctx context.Context, src NodeSource, self string, log *slog.Logger) (string, error) {
+	backoff := retryBackoff
 	for {
 		nodes, rv, err := src.ListNodes(ctx)
 		if err == nil {
@@ -36,8 +44,11 @@ func PodCIDR(ctx context.Context, src NodeSource, self string, log *slog.Logger)
 			return "", fmt.Errorf("waiting for node %s's podCIDR: %w", self, ctx.Err())
 		}
 		if err != nil {
-			log.Warn("pod network: listing nodes failed; retrying in 1s", "err", err)
-			sleep(ctx, time.Second)
+			d := backoff.Step()
+			log.Warn("pod network: listing nodes failed; retrying", "in", d, "err", err)
+			sleep(ctx, d)
+		} else {
+			backoff = retryBackoff
 		}
 	}
 }
@@ -46,6 +57,7 @@ func PodCIDR(ctx context.Context, src NodeSource, self string, log *slog.Logger)
 // ends, following node changes.
 func KeepRoutes(ctx context.Context, src NodeSource, table RouteTable, self string, log *slog.Logger) {
 	var last []Route
+	backoff := retryBackoff
 	for ctx.Err() == nil {
 		nodes, rv, err := src.ListNodes(ctx)
 		if err == nil {
@@ -59,8 +71,11 @@ func KeepRoutes(ctx context.Context, src NodeSource, table RouteTable, self stri
 			}
 		}
 		if err != nil && ctx.Err() == nil {
-			log.Warn("pod network: syncing routes failed; retrying in 1s", "err", err)
-			sleep(ctx, time.Second)
+			d := backoff.Step()
+			log.Warn("pod network: syncing routes failed; retrying", "in", d, "err", err)
+			sleep(ctx, d)
+		} else {
+			backoff = retryBackoff
 		}
 	}
 }

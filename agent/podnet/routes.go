@@ -1,12 +1,13 @@
 package podnet
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
-	"sort"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,7 +42,7 @@ func DesiredRoutes(nodes []*corev1.Node, self string) []Route {
 		}
 		out = append(out, Route{Dst: n.Spec.PodCIDR, Via: ip})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Dst < out[j].Dst })
+	slices.SortFunc(out, func(a, b Route) int { return cmp.Compare(a.Dst, b.Dst) })
 	return out
 }
 

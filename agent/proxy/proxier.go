@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // Proxier keeps the kernel's rules equal to Render(Source). Use one per
@@ -121,38 +124,46 @@ func (p *Proxier) hookInterval() time.Duration {
 	return 30 * time.Second
 }
 
+// retryBackoff spaces Run's retries after a failed sync or wait: 1 s,
+// doubling up to 30 s, with jitter; a successful sync starts it over.
+var retryBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.1, Steps: math.MaxInt32, Cap: 30 * time.Second}
+
 // Run syncs, then waits for the next change of services or endpoints and
-// syncs again, until ctx ends. Failures are logged and retried after a
-// second (a full sync); Run returns nil when ctx ends.
+// syncs again, until ctx ends. Failures are logged and retried, with a
+// full sync, after retryBackoff; Run returns nil when ctx ends.
 func (p *Proxier) Run(ctx context.Context) error {
 	log := p.Log
 	if log == nil {
 		log = slog.Default()
 	}
 	log = log.With("component", "proxy")
+	backoff := retryBackoff
 	for ctx.Err() == nil {
 		st, err := p.Sync(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			log.Error("service rules not written; retrying in 1 s", "err", err)
+			d := backoff.Step()
+			log.Error("service rules not written; retrying", "in", d, "err", err)
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-time.After(time.Second):
+			case <-time.After(d):
 			}
 			continue
 		}
+		backoff = retryBackoff
 		if st.RestoreSize > 0 {
 			log.Debug("service rules written", "full", st.Full, "services", st.Services, "bytes", st.RestoreSize,
 				"list", st.List, "render", st.Render, "restore", st.Restore)
 		}
 		if err := p.Source.Wait(ctx, p.lastRV); err != nil && ctx.Err() == nil {
-			log.Warn("waiting for service changes failed; listing again in 1 s", "err", err)
+			d := backoff.Step()
+			log.Warn("waiting for service changes failed; listing again", "in", d, "err", err)
 			select {
 			case <-ctx.Done():
-			case <-time.After(time.Second):
+			case <-time.After(d):
 			}
 		}
 	}

@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,9 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
-)
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+)
 
 func service(name, ip string, typ corev1.ServiceType, ports ...corev1.ServicePort) *corev1.Service {
 	return &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
@@ -86,29 +84,12 @@ func TestRenderGolden(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := RestoreText(Render(tc.svcs, tc.eps, tc.opts), nil, nil, nil)
-			golden(t, filepath.Join("testdata", tc.name+".golden"), got)
+			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), got)
 			// The fake (like iptables-restore) accepts it.
 			if err := NewFake().Restore(t.Context(), got); err != nil {
 				t.Fatal(err)
 			}
 		})
-	}
-}
-
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != string(got) {
-		t.Errorf("%s differs (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
 

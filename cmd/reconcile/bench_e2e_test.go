@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // BenchmarkCommitToRunning measures, ten times, the time from `git commit`
@@ -29,14 +30,14 @@ func BenchmarkCommitToRunning(b *testing.B) {
 		for n := 2; n < 2+runs; n++ {
 			start := time.Now()
 			c.commit(fmt.Sprintf("scale to %d", n), map[string]string{"web.yaml": deployment(n, "localhost/reconcile-hello:v1")})
-			if err := waitFor(30*time.Second, func() error { return runningCount(api, n) }); err != nil {
+			if err := testkit.Poll(30*time.Second, func() error { return runningCount(api, n) }); err != nil {
 				b.Fatalf("scale to %d: %v\n%s", n, err, tail(c.logs(), 30))
 			}
 			took = append(took, time.Since(start))
 		}
 		b.StopTimer()
 		c.commit("scale to 1", map[string]string{"web.yaml": deployment(1, "localhost/reconcile-hello:v1")})
-		if err := waitFor(60*time.Second, func() error { return runningCount(api, 1) }); err != nil {
+		if err := testkit.Poll(60*time.Second, func() error { return runningCount(api, 1) }); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

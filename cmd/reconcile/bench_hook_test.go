@@ -6,6 +6,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // BenchmarkPushWebhookToRunning measures, ten times, the time from a `git
@@ -32,7 +34,7 @@ func BenchmarkPushWebhookToRunning(b *testing.B) {
 			if code := h.hook(h.secret); code != http.StatusAccepted {
 				b.Fatalf("hook: %d", code)
 			}
-			if err := waitFor(30*time.Second, func() error { return runningCount(api, n) }); err != nil {
+			if err := testkit.Poll(30*time.Second, func() error { return runningCount(api, n) }); err != nil {
 				b.Fatalf("scale to %d: %v\n%s", n, err, tail(h.logs(), 30))
 			}
 			took = append(took, time.Since(start))
@@ -40,7 +42,7 @@ func BenchmarkPushWebhookToRunning(b *testing.B) {
 		b.StopTimer()
 		h.push("scale to 1", map[string]string{"web.yaml": deployment(1, image)})
 		h.hook(h.secret)
-		if err := waitFor(60*time.Second, func() error { return runningCount(api, 1) }); err != nil {
+		if err := testkit.Poll(60*time.Second, func() error { return runningCount(api, 1) }); err != nil {
 			b.Fatal(err)
 		}
 		b.StartTimer()

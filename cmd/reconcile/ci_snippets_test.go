@@ -18,22 +18,22 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // prClone makes an origin repo whose main has one Deployment and a policy,
 // and a clone checked out on a branch that changes it with change.
 func prClone(t *testing.T, change string) string {
-	origin := gittest.NewRepo(t)
+	origin := testkit.NewRepo(t)
 	origin.Write("deploy/policy/images.cue", "Deployment: spec: template: spec: containers: [...{image: =~\"^localhost/\"}]\n")
 	origin.Write("deploy/web.yaml", strings.Replace(deployment(1, "localhost/reconcile-hello:v1"), "namespace: e2e", "namespace: default", 1))
 	origin.Write("README", "app\n")
 	origin.Commit("base")
 	clone := t.TempDir()
-	gittest.Run(t, clone, "clone", "-q", origin.Dir, ".")
-	gittest.Run(t, clone, "checkout", "-q", "-b", "feature")
+	testkit.Run(t, clone, "clone", "-q", origin.Dir, ".")
+	testkit.Run(t, clone, "checkout", "-q", "-b", "feature")
 	os.WriteFile(filepath.Join(clone, "deploy/web.yaml"), []byte(strings.Replace(deployment(3, change), "namespace: e2e", "namespace: default", 1)), 0o644)
-	gittest.Run(t, clone, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-am", "change")
+	testkit.Run(t, clone, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-am", "change")
 	return clone
 }
 

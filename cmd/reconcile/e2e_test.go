@@ -11,6 +11,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 const e2eNamespace = `apiVersion: v1
@@ -237,7 +239,7 @@ func TestE2EAgentRestartAdoptsContainers(t *testing.T) {
 func TestE2EDiffBaseHead(t *testing.T) {
 	needE2EBinary(t)
 	repo := t.TempDir()
-	git(t, repo, "init", "-q", "-b", "main")
+	testkit.Run(t, repo, "init", "-q", "-b", "main")
 	c := &cluster{t: t, repo: repo}
 	base := c.commit("base", baseFiles(2, "localhost/reconcile-hello:v1"))
 	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: creds, namespace: e2e}\nstringData: {password: canary-s3cr3t}\n"

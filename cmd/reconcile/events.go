@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
@@ -124,23 +125,14 @@ func printEvents(w io.Writer, evs []*corev1.Event, withNS bool, now time.Time) e
 	return tw.Flush()
 }
 
-// ago renders how long before now t was, kubectl style (45s, 3m, 2h).
+// ago renders how long before now t was as kubectl's AGE and LAST SEEN
+// columns do (duration.HumanDuration: 45s, 3m20s, 5h, 3d4h); a time a
+// little ahead of now (clock skew between nodes) reads 0s.
 func ago(t, now time.Time) string {
 	if t.IsZero() {
 		return "<unknown>"
 	}
-	d := now.Sub(t)
-	switch {
-	case d < 0:
-		return "0s"
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
+	return duration.HumanDuration(max(now.Sub(t), 0))
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

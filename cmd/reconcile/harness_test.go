@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +24,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // env is shared by every end-to-end test of the package: built once.
@@ -123,7 +123,7 @@ func setupPodman() {
 		svc.Process.Signal(os.Interrupt)
 		svc.Wait()
 	}
-	if err := waitFor(10*time.Second, func() error { _, err := os.Stat(sockPath); return err }); err != nil {
+	if err := testkit.Poll(10*time.Second, func() error { _, err := os.Stat(sockPath); return err }); err != nil {
 		env.err = fmt.Errorf("podman service did not start: %w", err)
 		return
 	}
@@ -232,7 +232,7 @@ func (c *cluster) startAgent() {
 func prepareCluster(t testing.TB, files map[string]string) *cluster {
 	c := &cluster{t: t, data: t.TempDir(), repo: t.TempDir(), log: &bytes.Buffer{}, procs: map[string]*exec.Cmd{}}
 	c.server = fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	git(t, c.repo, "init", "-q", "-b", "main")
+	testkit.Run(t, c.repo, "init", "-q", "-b", "main")
 	c.commit("initial", files)
 	t.Cleanup(func() {
 		c.stop()
@@ -264,7 +264,7 @@ func (c *cluster) startProc(name string, args ...string) {
 }
 
 func (c *cluster) waitServer() {
-	if err := waitFor(20*time.Second, func() error { _, err := c.run("get", "nodes"); return err }); err != nil {
+	if err := testkit.Poll(20*time.Second, func() error { _, err := c.run("get", "nodes"); return err }); err != nil {
 		c.t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 }
@@ -357,20 +357,9 @@ func (c *cluster) commit(msg string, files map[string]string) string {
 			c.t.Fatal(err)
 		}
 	}
-	git(c.t, c.repo, "add", "-A")
-	git(c.t, c.repo, "-c", "user.name=e2e", "-c", "user.email=e2e@localhost", "commit", "-q", "--allow-empty", "-m", msg)
-	return strings.TrimSpace(git(c.t, c.repo, "rev-parse", "HEAD"))
-}
-
-func git(t testing.TB, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	testkit.Run(c.t, c.repo, "add", "-A")
+	testkit.Run(c.t, c.repo, "commit", "-q", "--allow-empty", "-m", msg)
+	return testkit.Run(c.t, c.repo, "rev-parse", "HEAD")
 }
 
 // pods returns the pods of namespace as `reconcile get pods -o json` shows them.
@@ -404,25 +393,9 @@ func runningPods(pods []corev1.Pod) []corev1.Pod {
 	return out
 }
 
-// waitFor polls fn until it returns nil or the deadline passes.
-func waitFor(d time.Duration, fn func() error) error {
-	deadline := time.Now().Add(d)
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(50 * time.Millisecond)
-		runtime.Gosched()
-	}
-}
-
 func (c *cluster) eventually(d time.Duration, what string, fn func() error) {
 	c.t.Helper()
-	if err := waitFor(d, fn); err != nil {
+	if err := testkit.Poll(d, fn); err != nil {
 		c.t.Fatalf("%s: %v\nreconcile up log (tail):\n%s", what, err, tail(c.logs(), 40))
 	}
 }

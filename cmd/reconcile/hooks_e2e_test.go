@@ -17,8 +17,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // hookCluster is a `reconcile controller --config` whose one source is a
@@ -26,7 +26,7 @@ import (
 // a webhook makes it fetch a push.
 type hookCluster struct {
 	*cluster
-	work   *gittest.Repo // the developer's clone that pushes
+	work   *testkit.Repo // the developer's clone that pushes
 	remote string        // the HTTP URL of the served repository
 	secret string
 }
@@ -44,9 +44,9 @@ func startHookCluster(t testing.TB, extraConfig string, initial map[string]strin
 		needE2EBinary(t)
 	}
 	root := t.TempDir()
-	gittest.NewBareRepo(t, root, "desired.git")
-	srv := gittest.HTTPServer(t, root, "")
-	h := &hookCluster{work: gittest.NewRepo(t), remote: srv.URL + "/desired.git", secret: "hook-s3cret"}
+	testkit.NewBareRepo(t, root, "desired.git")
+	srv := testkit.HTTPServer(t, root, "")
+	h := &hookCluster{work: testkit.NewRepo(t), remote: srv.URL + "/desired.git", secret: "hook-s3cret"}
 	for name, content := range initial {
 		h.work.Write(name, content)
 	}
@@ -188,8 +188,8 @@ func TestE2EPushWebhookFetchApply(t *testing.T) {
 }
 
 func TestE2EUnsignedPushIsRefused(t *testing.T) {
-	gittest.NeedSSHKeygen(t)
-	key := gittest.NewSSHKey(t, "ada@example.com")
+	testkit.NeedSSHKeygen(t)
+	key := testkit.NewSSHKey(t, "ada@example.com")
 	verify := fmt.Sprintf("    namespace: team\n    verify: {mode: head, sshAllowedSigners: %s}\n", key.AllowedSignersFile)
 	h := newHookCluster(t, verify, nil)
 	good := h.push("signed", map[string]string{"cm.yaml": cmYAML("app", "signed")}, key.SignArgs()...)

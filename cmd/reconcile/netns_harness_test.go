@@ -2,13 +2,15 @@ package main
 
 import (
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // This file simulates several hosts on one machine for the network tests:
@@ -130,7 +132,7 @@ default_subnet = "10.89.%s.0/24"
 		node.svc.Wait()
 		podmantest.RemoveStorage(dir) // never `system reset`: it removes host-wide state too
 	})
-	if err := waitFor(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
+	if err := testkit.Poll(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
 		t.Fatalf("podman service of %s did not start: %v", node.name, err)
 	}
 	for tag, ctxDir := range images {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // webService is a ClusterIP service and a headless one for the web pods.
@@ -122,7 +124,7 @@ func getService(t testing.TB, run func(...string) (string, error), name string) 
 func waitClusterIP(t *testing.T, run func(...string) (string, error), name string) string {
 	t.Helper()
 	var ip string
-	err := waitFor(20*time.Second, func() error {
+	err := testkit.Poll(20*time.Second, func() error {
 		s := getService(t, run, name)
 		if s == nil || s.Spec.ClusterIP == "" {
 			return fmt.Errorf("service %s has no clusterIP", name)
@@ -371,7 +373,7 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 // pod-network steps before it have passed by then.
 func needProxy(t *testing.T, nsenter []string) {
 	t.Helper()
-	err := waitFor(20*time.Second, func() error {
+	err := testkit.Poll(20*time.Second, func() error {
 		args := append(append([]string{}, nsenter...), "iptables-save")
 		out, err := exec.Command(args[0], args[1:]...).Output()
 		if err == nil && !strings.Contains(string(out), ":RECONCILE-SERVICES") {
@@ -401,7 +403,7 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 		return runBin(append(args, "--server", c.server, "--token-file", token)...)
 	}
 	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
-	if err := waitFor(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
+	if err := testkit.Poll(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 	for _, n := range sim.nodes {

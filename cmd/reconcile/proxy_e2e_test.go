@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/reconcile-dev/reconcile/agent/podmantest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +14,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/agent/podmantest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // The service proxy end to end: a whole cluster (`reconcile up`, its own
@@ -112,7 +114,7 @@ default_subnet = "10.89.77.0/24"
 		n.podmanC.Wait()
 		podmantest.RemoveStorage(n.dir) // never `system reset`: it removes host-wide state too
 	})
-	if err := waitFor(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
+	if err := testkit.Poll(20*time.Second, func() error { _, err := os.Stat(sock); return err }); err != nil {
 		t.Fatalf("podman service did not start: %v\n%s", err, n.logs())
 	}
 	ctxDir := filepath.Join(n.dir, "hello")
@@ -144,7 +146,7 @@ default_subnet = "10.89.77.0/24"
 			t.Logf("log:\n%s", tail(n.logs(), 200))
 		}
 	})
-	if err := waitFor(30*time.Second, func() error { _, err := n.cli("get", "nodes"); return err }); err != nil {
+	if err := testkit.Poll(30*time.Second, func() error { _, err := n.cli("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, n.logs())
 	}
 	return n
@@ -261,7 +263,7 @@ spec:
 
 func pxRepo(t *testing.T, files map[string]string) string {
 	repo := t.TempDir()
-	git(t, repo, "init", "-q", "-b", "main")
+	testkit.Run(t, repo, "init", "-q", "-b", "main")
 	pxCommit(t, repo, "initial", files)
 	return repo
 }
@@ -272,8 +274,8 @@ func pxCommit(t *testing.T, repo, msg string, files map[string]string) {
 			t.Fatal(err)
 		}
 	}
-	git(t, repo, "add", "-A")
-	git(t, repo, "-c", "user.name=e2e", "-c", "user.email=e2e@example.com", "commit", "-q", "-m", msg)
+	testkit.Run(t, repo, "add", "-A")
+	testkit.Run(t, repo, "commit", "-q", "-m", msg)
 }
 
 func (n *pxNode) readyPods(deployment string) []string {
@@ -310,7 +312,7 @@ func (n *pxNode) readyEndpoints(name string) int {
 
 func (n *pxNode) eventually(d time.Duration, what string, fn func() error) {
 	n.t.Helper()
-	if err := waitFor(d, fn); err != nil {
+	if err := testkit.Poll(d, fn); err != nil {
 		n.t.Fatalf("%s: %v", what, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func (c *cluster) sourceStatus() sources.Status {
@@ -40,7 +41,7 @@ func TestRollbackPinResumeE2E(t *testing.T) {
 	const v1, v2 = "localhost/reconcile-hello:v1", "localhost/reconcile-hello:v2"
 	c := newPlainCluster(t, baseFiles(1, v1))
 	c.waitRunning(1, v1)
-	first := strings.TrimSpace(git(t, c.repo, "rev-parse", "HEAD"))
+	first := testkit.Run(t, c.repo, "rev-parse", "HEAD")
 	second := c.commit("v2", map[string]string{"web.yaml": deployment(1, v2)})
 	c.waitApplied(second)
 	c.waitRunning(1, v2)

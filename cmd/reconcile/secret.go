@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -108,11 +109,7 @@ func encryptedSecret(name, namespace string, values map[string][]byte, recipient
 		Type:       corev1.SecretTypeOpaque,
 		StringData: map[string]string{},
 	}
-	keys := make([]string, 0, len(values))
-	for k := range values {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(values))
 	for _, k := range keys {
 		enc, err := secrets.EncryptValue(values[k], recipients...)
 		if err != nil {

@@ -9,7 +9,6 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -17,7 +16,7 @@ import (
 // row renders one object as table columns; the header comes from the
 // first object's kind.
 func row(o objects.Object, wide bool) (header, cols []string) {
-	age := humanAge(o.GetCreationTimestamp())
+	age := ago(o.GetCreationTimestamp().Time, time.Now())
 	switch x := o.(type) {
 	case *corev1.Pod:
 		ready, restarts := 0, int32(0)
@@ -159,20 +158,4 @@ func dash(s string) string {
 		return "<none>"
 	}
 	return s
-}
-
-func humanAge(t metav1.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	d := time.Since(t.Time)
-	switch {
-	case d < 2*time.Minute:
-		return fmt.Sprintf("%ds", int(d.Seconds()))
-	case d < 2*time.Hour:
-		return fmt.Sprintf("%dm", int(d.Minutes()))
-	case d < 48*time.Hour:
-		return fmt.Sprintf("%dh", int(d.Hours()))
-	}
-	return fmt.Sprintf("%dd", int(d.Hours()/24))
 }

@@ -3,10 +3,12 @@ package apiclient
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -82,8 +84,14 @@ func NewServiceCache(ctx context.Context, c *Client) *ServiceCache {
 	return s
 }
 
+// listBackoff spaces the cache's retries of a failed list: 1 s, doubling
+// up to 30 s, with jitter so a cluster's agents do not retry in step; a
+// successful list starts it over.
+var listBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 0.1, Steps: math.MaxInt32, Cap: 30 * time.Second}
+
 func (s *ServiceCache) run(ctx context.Context) {
 	first := true
+	backoff := listBackoff
 	for ctx.Err() == nil {
 		svcs, eps, rv, err := (Services{s.c}).List(ctx)
 		if err != nil {
@@ -93,10 +101,11 @@ func (s *ServiceCache) run(ctx context.Context) {
 			select {
 			case <-ctx.Done():
 				return
-			case <-time.After(time.Second):
+			case <-time.After(backoff.Step()):
 			}
 			continue
 		}
+		backoff = listBackoff
 		s.mu.Lock()
 		s.svcs, s.eps, s.lastErr = map[objects.Key]*corev1.Service{}, map[objects.Key]*corev1.Endpoints{}, nil
 		for _, o := range svcs {

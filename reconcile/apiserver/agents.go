@@ -69,18 +69,23 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
-	key := objects.Key{Kind: "Node", Name: r.PathValue("name")}
+	s.updateNodeStatus(w, r.PathValue("name"), func(n *corev1.Node) { setReady(n, s.now()) })
+}
+
+// updateNodeStatus applies mark to the status of registered node name
+// (a heartbeat or a Ready report) and answers the agent.
+func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(*corev1.Node)) {
 	err := s.Store.Update(func(tx *store.Tx) error {
-		cur, err := tx.Get(key)
+		cur, err := tx.Get(objects.Key{Kind: "Node", Name: name})
 		if err != nil {
 			return err
 		}
 		n := cur.(*corev1.Node)
-		setReady(n, s.now())
+		mark(n)
 		return tx.UpdateStatus(n)
 	})
 	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", key.Name))
+		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
 		return
 	}
 	if err != nil {

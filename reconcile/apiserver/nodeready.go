@@ -1,16 +1,12 @@
 package apiserver
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/reconcile-dev/reconcile/reconcile/store"
-	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // reportNodeReady is PUT /api/v1/nodes/{name}/ready: the agent sets its
@@ -27,25 +23,7 @@ func (s *Server) reportNodeReady(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("node ready report: want type Ready with status True or False, got %s=%s", c.Type, c.Status))
 		return
 	}
-	key := objects.Key{Kind: "Node", Name: r.PathValue("name")}
-	err := s.Store.Update(func(tx *store.Tx) error {
-		cur, err := tx.Get(key)
-		if err != nil {
-			return err
-		}
-		n := cur.(*corev1.Node)
-		setReadyCondition(n, c, s.now())
-		return tx.UpdateStatus(n)
-	})
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", key.Name))
-		return
-	}
-	if err != nil {
-		writeError(w, http.StatusInternalServerError, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	s.updateNodeStatus(w, r.PathValue("name"), func(n *corev1.Node) { setReadyCondition(n, c, s.now()) })
 }
 
 // setReadyCondition replaces n's Ready condition by c with a fresh

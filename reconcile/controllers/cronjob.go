@@ -1,8 +1,9 @@
 package controllers
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -209,7 +210,7 @@ func pruneHistory(cj *batchv1.CronJob, finished []*batchv1.Job, limit int, now t
 	if len(finished) <= limit {
 		return
 	}
-	sort.Slice(finished, func(i, j int) bool { return jobStart(finished[i]).Before(jobStart(finished[j])) })
+	slices.SortFunc(finished, func(a, b *batchv1.Job) int { return jobStart(a).Compare(jobStart(b)) })
 	for _, j := range finished[:len(finished)-limit] {
 		ch.Delete = append(ch.Delete, j)
 		ch.Event(cj, cronComponent, events.Normal, "SuccessfulDelete", "Deleted job "+j.Name, now)
@@ -231,7 +232,7 @@ func historyLimit(v *int32, def int) int {
 }
 
 func jobRefs(jobs []*batchv1.Job) []corev1.ObjectReference {
-	sort.Slice(jobs, func(i, j int) bool { return jobs[i].Name < jobs[j].Name })
+	slices.SortFunc(jobs, func(a, b *batchv1.Job) int { return cmp.Compare(a.Name, b.Name) })
 	var out []corev1.ObjectReference
 	for _, j := range jobs {
 		out = append(out, corev1.ObjectReference{Kind: "Job", APIVersion: "batch/v1", Namespace: j.Namespace, Name: j.Name, UID: j.UID})

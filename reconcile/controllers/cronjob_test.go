@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -165,8 +166,8 @@ func TestCronJobMissedSchedulesAfterDowntime(t *testing.T) {
 	}{
 		{"three hours down: only the latest minute runs", "* * * * *", nil, 3*time.Hour + 10*time.Second, minute(t0.Add(3 * time.Hour)), "TooManyMissedTimes"},
 		{"a few minutes down: the latest runs, no warning", "*/5 * * * *", nil, 17 * time.Minute, minute(t0.Add(15 * time.Minute)), ""},
-		{"past the starting deadline: skipped", "0 * * * *", ptrTo(int64(60)), 90 * time.Minute, "", ""},
-		{"within the starting deadline: runs", "0 * * * *", ptrTo(int64(3600)), 90 * time.Minute, minute(t0.Add(time.Hour)), ""},
+		{"past the starting deadline: skipped", "0 * * * *", ptr.To(int64(60)), 90 * time.Minute, "", ""},
+		{"within the starting deadline: runs", "0 * * * *", ptr.To(int64(3600)), 90 * time.Minute, minute(t0.Add(time.Hour)), ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -192,7 +193,7 @@ func TestCronJobMissedSchedulesAfterDowntime(t *testing.T) {
 
 func TestCronJobMissScheduleEvent(t *testing.T) {
 	cj := newCronJob("0 * * * *", batchv1.ForbidConcurrent)
-	cj.Spec.StartingDeadlineSeconds = ptrTo(int64(600))
+	cj.Spec.StartingDeadlineSeconds = ptr.To(int64(600))
 	w := newCronWorld(t, cj, t0.Add(time.Hour))
 	w.jobs["running"] = &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "running", UID: "r",
 		OwnerReferences: []metav1.OwnerReference{controllerRef(cj, "CronJob")}}}
@@ -207,18 +208,18 @@ func TestCronJobMissScheduleEvent(t *testing.T) {
 
 func TestCronJobSuspendHistoryAndTimeZone(t *testing.T) {
 	cj := newCronJob("* * * * *", batchv1.AllowConcurrent)
-	cj.Spec.Suspend = ptrTo(true)
+	cj.Spec.Suspend = ptr.To(true)
 	w := newCronWorld(t, cj, t0.Add(10*time.Minute))
 	for i := range 5 {
 		n := fmt.Sprintf("ok-%d", i)
 		w.jobs[n] = &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: n, UID: types.UID(n), OwnerReferences: []metav1.OwnerReference{controllerRef(cj, "CronJob")}},
-			Status: batchv1.JobStatus{StartTime: ptrTo(metav1.NewTime(t0.Add(time.Duration(i) * time.Minute)))}}
+			Status: batchv1.JobStatus{StartTime: ptr.To(metav1.NewTime(t0.Add(time.Duration(i) * time.Minute)))}}
 		w.finish(n, batchv1.JobComplete)
 	}
 	for i := range 3 {
 		n := fmt.Sprintf("bad-%d", i)
 		w.jobs[n] = &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: n, UID: types.UID(n), OwnerReferences: []metav1.OwnerReference{controllerRef(cj, "CronJob")}},
-			Status: batchv1.JobStatus{StartTime: ptrTo(metav1.NewTime(t0.Add(time.Duration(i) * time.Minute)))}}
+			Status: batchv1.JobStatus{StartTime: ptr.To(metav1.NewTime(t0.Add(time.Duration(i) * time.Minute)))}}
 		w.finish(n, batchv1.JobFailed)
 	}
 	w.step()
@@ -227,14 +228,14 @@ func TestCronJobSuspendHistoryAndTimeZone(t *testing.T) {
 	}
 
 	paris := newCronJob("0 9 * * *", batchv1.AllowConcurrent)
-	paris.Spec.TimeZone = ptrTo("Europe/Paris")
+	paris.Spec.TimeZone = ptr.To("Europe/Paris")
 	w = newCronWorld(t, paris, time.Date(2025, 1, 1, 8, 0, 30, 0, time.UTC)) // 09:00:30 in Paris
 	w.step()
 	if want := minute(time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)); w.names() != want {
 		t.Fatalf("jobs %q, want %q (09:00 Paris is 08:00 UTC)", w.names(), want)
 	}
 	bad := newCronJob("0 9 * * *", batchv1.AllowConcurrent)
-	bad.Spec.TimeZone = ptrTo("Nowhere/Land")
+	bad.Spec.TimeZone = ptr.To("Nowhere/Land")
 	w = newCronWorld(t, bad, t0.Add(24*time.Hour))
 	w.step()
 	if len(w.jobs) != 0 || !strings.Contains(strings.Join(w.events, ""), "unknown time zone") {

@@ -1,7 +1,9 @@
 package controllers
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -78,7 +80,7 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 	var desired []*corev1.Node
 	var ready, available, updated, scheduled, misscheduled int32
 	sorted := append([]*corev1.Node(nil), nodes...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	slices.SortFunc(sorted, func(a, b *corev1.Node) int { return cmp.Compare(a.Name, b.Name) })
 	maxUnav, maxSurge := daemonRollingParams(ds, sorted, probe)
 	onDelete := ds.Spec.UpdateStrategy.Type == appsv1.OnDeleteDaemonSetStrategyType
 	var unavailable, surging int32
@@ -261,12 +263,7 @@ func daemonPod(ds *appsv1.DaemonSet, hash, node, name string) *corev1.Pod {
 }
 
 func hasToleration(tols []corev1.Toleration, t corev1.Toleration) bool {
-	for _, have := range tols {
-		if have.Key == t.Key && have.Effect == t.Effect {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(tols, func(have corev1.Toleration) bool { return have.Key == t.Key && have.Effect == t.Effect })
 }
 
 // nodeLost marks a pod whose node is gone as Failed.

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -86,7 +87,7 @@ func TestDaemonSetOnePodPerEligibleNode(t *testing.T) {
 		t.Fatalf("pods %q, want only n1 (n2 has no ssd, n3 is tainted)", got)
 	}
 	p := w.pods()[0]
-	golden(t, "daemonset-pod", p.Spec)
+	testkit.GoldenJSON(t, "testdata/daemonset-pod.golden", p.Spec)
 	if c := podCondition(p, corev1.PodScheduled); c == nil || c.Status != corev1.ConditionTrue {
 		t.Errorf("daemon pod not marked scheduled: %+v", p.Status.Conditions)
 	}
@@ -253,7 +254,7 @@ func TestDaemonSetRollingUpdateMaxSurge(t *testing.T) {
 			break
 		}
 	}
-	golden(t, "daemonset-surge-trace", trace)
+	testkit.GoldenJSON(t, "testdata/daemonset-surge-trace.golden", trace)
 	if got := podsByNode(w); got != "n1:img:v2 n2:img:v2 n3:img:v2" {
 		t.Fatalf("after the rollout: %s", got)
 	}

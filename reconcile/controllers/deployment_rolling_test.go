@@ -10,6 +10,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // step runs the Deployment, ReplicaSet and GC steps to a fixpoint without
@@ -173,7 +175,7 @@ func TestRollingUpdateKeepsAvailability(t *testing.T) {
 			}
 		})
 	}
-	golden(t, "rolling-update-traces", traces)
+	testkit.GoldenJSON(t, "testdata/rolling-update-traces.golden", traces)
 }
 
 func TestRolloutStallsOnUnreadyPodsAndTimesOut(t *testing.T) {
@@ -208,7 +210,7 @@ func TestRolloutStallsOnUnreadyPodsAndTimesOut(t *testing.T) {
 	if c == nil || c.Status != corev1.ConditionFalse || c.Reason != ReasonProgressDeadlineExceeded {
 		t.Fatalf("after the deadline Progressing = %+v", c)
 	}
-	golden(t, "deployment-deadline-exceeded", c)
+	testkit.GoldenJSON(t, "testdata/deployment-deadline-exceeded.golden", c)
 	if _, r := w.countPods("img:v2"); r != v2ready {
 		t.Errorf("v2 ready pods went from %d to %d after the deadline; the old version must keep serving", v2ready, r)
 	}
@@ -425,7 +427,7 @@ func TestDeploymentRecordsScalingEvents(t *testing.T) {
 	for _, e := range ch.Events {
 		msgs = append(msgs, e.Reason+": "+e.Message)
 	}
-	golden(t, "deployment-rollout-events", msgs)
+	testkit.GoldenJSON(t, "testdata/deployment-rollout-events.golden", msgs)
 	rsCh := ReconcileReplicaSet(w.replicaSets()[0], nil, w.suffix, w.now)
 	if len(rsCh.Events) != 2 || rsCh.Events[0].Reason != "SuccessfulCreate" || rsCh.Events[0].Component != ComponentReplicaSet {
 		t.Errorf("ReplicaSet events %+v", rsCh.Events)
@@ -480,7 +482,7 @@ func TestScaleDuringRolloutIsProportional(t *testing.T) {
 	down := replicaTrace(w, "img:v2")
 	// new/old: 5/8 of 10 (+3 surge) becomes 10/15 of 20 (+5): both grow by
 	// their share; then 5 (+2) shrinks both.
-	golden(t, "deployment-proportional-scale", []string{before, after, down})
+	testkit.GoldenJSON(t, "testdata/deployment-proportional-scale.golden", []string{before, after, down})
 	if before != "5/8" || after != "10/15" {
 		t.Errorf("scale 10 -> 20 mid-rollout: %s -> %s, want 5/8 -> 10/15", before, after)
 	}

@@ -1,10 +1,6 @@
 package controllers
 
 import (
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,33 +8,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
-
-func golden(t *testing.T, name string, v any) {
-	t.Helper()
-	got, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	got = append(got, '\n')
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from %s (go test -update rewrites it):\n%s", name, path, got)
-	}
-}
 
 func TestPodTemplateHashIsStableAndShort(t *testing.T) {
 	a := deployment("web", 2, "img:v1")
@@ -58,7 +30,7 @@ func TestPodTemplateHashIsStableAndShort(t *testing.T) {
 	if PodTemplateHash(&a.Spec.Template, &one) == ha {
 		t.Error("collision count did not change the hash")
 	}
-	golden(t, "pod-template-hash", map[string]string{"img:v1": ha, "img:v2": hc})
+	testkit.GoldenJSON(t, "testdata/pod-template-hash.golden", map[string]string{"img:v1": ha, "img:v2": hc})
 }
 
 func TestDeploymentCreatesReplicaSet(t *testing.T) {
@@ -69,8 +41,8 @@ func TestDeploymentCreatesReplicaSet(t *testing.T) {
 	if len(ch.Create) != 1 {
 		t.Fatalf("created %d objects, want 1 ReplicaSet", len(ch.Create))
 	}
-	golden(t, "deployment-new-replicaset", ch.Create[0])
-	golden(t, "deployment-new-status", ch.UpdateStatus[0].(*appsv1.Deployment).Status)
+	testkit.GoldenJSON(t, "testdata/deployment-new-replicaset.golden", ch.Create[0])
+	testkit.GoldenJSON(t, "testdata/deployment-new-status.golden", ch.UpdateStatus[0].(*appsv1.Deployment).Status)
 }
 
 func TestDeploymentLifecycle(t *testing.T) {
@@ -159,7 +131,7 @@ func TestRevisionHistoryLimit(t *testing.T) {
 	for _, rs := range w.replicaSets() {
 		revs = append(revs, rs.Annotations[AnnotationRevision]+":"+rs.Spec.Template.Spec.Containers[0].Image)
 	}
-	golden(t, "revision-history", revs)
+	testkit.GoldenJSON(t, "testdata/revision-history.golden", revs)
 	if len(revs) != 3 {
 		t.Errorf("kept %d ReplicaSets, want the current one and 2 old", len(revs))
 	}
@@ -176,7 +148,7 @@ func TestDeploymentSelectorMismatch(t *testing.T) {
 	if len(c) != 1 || c[0].Reason != "InvalidSelector" {
 		t.Fatalf("conditions %+v", c)
 	}
-	golden(t, "deployment-invalid-selector", c[0].Message)
+	testkit.GoldenJSON(t, "testdata/deployment-invalid-selector.golden", c[0].Message)
 }
 
 func TestDeploymentAdoptsOrphanReplicaSet(t *testing.T) {

@@ -2,10 +2,6 @@ package controllers
 
 import (
 	"context"
-	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -15,10 +11,9 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
-
-var updateEndpoints = flag.Bool("update-endpoints", false, "rewrite testdata/endpoints.golden")
 
 func epService(name string, ports ...corev1.ServicePort) *corev1.Service {
 	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Labels: map[string]string{"team": "a"}},
@@ -65,21 +60,7 @@ func TestDesiredEndpointsGolden(t *testing.T) {
 		epPod("no-named-ports", "10.88.0.9", true, func(p *corev1.Pod) { p.Spec.Containers[0].Ports = nil }),
 		epPod("hostname", "10.88.0.10", true, func(p *corev1.Pod) { p.Spec.Hostname, p.Spec.Subdomain = "web-0", "web" }),
 	}
-	got, err := json.MarshalIndent(DesiredEndpoints(svc, pods), "", "  ")
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", "endpoints.golden")
-	if *updateEndpoints {
-		os.WriteFile(path, append(got, '\n'), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test -run Endpoints -update-endpoints creates it)", err)
-	}
-	if string(want) != string(got)+"\n" {
-		t.Fatalf("endpoints differ from %s (-update-endpoints rewrites it):\n%s", path, got)
-	}
+	testkit.GoldenJSON(t, "testdata/endpoints.golden", DesiredEndpoints(svc, pods))
 	// Without a selector the Endpoints are not managed.
 	svc.Spec.Selector = nil
 	if ep := DesiredEndpoints(svc, pods); ep != nil {

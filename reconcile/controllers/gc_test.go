@@ -1,10 +1,12 @@
 package controllers
 
 import (
-	"testing"
+	"k8s.io/utils/ptr"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"testing"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -19,7 +21,7 @@ func TestOrphansCascade(t *testing.T) {
 	standalone := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "solo", UID: "solo"}}
 	objects.SetTypeMeta(standalone, "Pod")
 	nodeOwned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "mirror", UID: "m",
-		OwnerReferences: []metav1.OwnerReference{{Kind: "Node", Name: "n1", UID: "gone", Controller: ptr(true)}}}}
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Node", Name: "n1", UID: "gone", Controller: ptr.To(true)}}}}
 	objects.SetTypeMeta(nodeOwned, "Pod")
 
 	if got := Orphans([]objects.Object{d, rs, pod, standalone, nodeOwned}); len(got) != 0 {
@@ -31,12 +33,10 @@ func TestOrphansCascade(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
-
 func TestOrphansSkipsTerminatingPods(t *testing.T) {
 	rs := replicaSet("web-abc", 1)
 	rs.UID = "rs1"
-	rs.OwnerReferences = []metav1.OwnerReference{{Kind: "Deployment", Name: "web", UID: "gone", Controller: ptr(true)}}
+	rs.OwnerReferences = []metav1.OwnerReference{{Kind: "Deployment", Name: "web", UID: "gone", Controller: ptr.To(true)}}
 	live := ownedPod(rs, "p1")
 	dying := ownedPod(rs, "p2")
 	ts := metav1.NewTime(t0)

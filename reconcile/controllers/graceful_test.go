@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -42,7 +43,7 @@ func finalizeTerminatingPods(ctx context.Context, st *store.Store) {
 }
 
 func TestManagerEvictsPodsOfLostNode(t *testing.T) {
-	clock := &fakeClock{t: time.Now()}
+	clock := testkit.NewClock(time.Now())
 	st := startManager(t, Options{Now: clock.Now, Resync: 5 * time.Millisecond})
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	registerNode(t, st, "n2", "4", clock.Now(), true)

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -74,7 +75,7 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 		// Pods still running after the end (a deadline, a success of
 		// another index) are stopped.
 		deletePods(job, active, now, &ch)
-		status.Active, status.Ready = 0, ptrTo(int32(0))
+		status.Active, status.Ready = 0, ptr.To(int32(0))
 		ch.addJobStatus(job, status)
 		return ch
 	}
@@ -105,7 +106,7 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 	case jobDone(job, status.Succeeded, completions, len(active)):
 		status.Conditions = setJobCondition(status.Conditions, batchv1.JobComplete, ReasonCompleted, "", mnow)
 		status.CompletionTime = &mnow
-		status.Active, status.Ready = 0, ptrTo(int32(0))
+		status.Active, status.Ready = 0, ptr.To(int32(0))
 		deletePods(job, active, now, &ch)
 		ch.Event(job, jobComponent, events.Normal, ReasonCompleted, "Job completed", now)
 		if !metav1.HasAnnotation(job.ObjectMeta, objects.AnnotationSource) {
@@ -253,7 +254,7 @@ func containerRestarts(job *batchv1.Job, active []*corev1.Pod) int32 {
 func failJob(job *batchv1.Job, status *batchv1.JobStatus, reason, msg string, active []*corev1.Pod, now time.Time, ch *Changes) {
 	mnow := metav1.NewTime(now)
 	status.Conditions = setJobCondition(status.Conditions, batchv1.JobFailed, reason, msg, mnow)
-	status.Active, status.Ready = 0, ptrTo(int32(0))
+	status.Active, status.Ready = 0, ptr.To(int32(0))
 	deletePods(job, active, now, ch)
 	ch.Event(job, jobComponent, events.Warning, reason, msg, now)
 	if !metav1.HasAnnotation(job.ObjectMeta, objects.AnnotationSource) {
@@ -368,8 +369,6 @@ func (ch *Changes) addJobStatus(job *batchv1.Job, st *batchv1.JobStatus) {
 	objects.SetTypeMeta(c, "Job")
 	ch.UpdateStatus = append(ch.UpdateStatus, c)
 }
-
-func ptrTo[T any](v T) *T { return &v }
 
 // jobPodName is "<job>-<suffix>", or "<job>-<index>-<suffix>" for an
 // Indexed job, as Kubernetes names them.

@@ -1,7 +1,8 @@
 package controllers
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,12 +83,7 @@ func succeededIndexes(succeeded []*corev1.Pod, completions int32) []int {
 			seen[i] = true
 		}
 	}
-	out := make([]int, 0, len(seen))
-	for i := range seen {
-		out = append(out, i)
-	}
-	sort.Ints(out)
-	return out
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // pendingIndexes returns up to n of the lowest indexes that have neither

@@ -7,8 +7,10 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -47,7 +49,7 @@ func TestManagerRunsJobToCompletion(t *testing.T) {
 	st := startManager(t, Options{})
 	registerNode(t, st, "n1", "4", time.Now(), true)
 	write(t, st, func(tx *store.Tx) error {
-		return tx.Create(newJob("batch", ptrTo(int32(3)), ptrTo(int32(2)), corev1.RestartPolicyNever))
+		return tx.Create(newJob("batch", ptr.To(int32(3)), ptr.To(int32(2)), corev1.RestartPolicyNever))
 	})
 	maxActive := 0
 	deadline := time.Now().Add(10 * time.Second)
@@ -87,7 +89,7 @@ func TestManagerRunsJobToCompletion(t *testing.T) {
 }
 
 func TestManagerCronJobOnInjectedClock(t *testing.T) {
-	clock := &fakeClock{t: time.Now().Truncate(time.Minute).Add(30 * time.Second)}
+	clock := testkit.NewClock(time.Now().Truncate(time.Minute).Add(30 * time.Second))
 	st := startManager(t, Options{Now: clock.Now, Resync: 5 * time.Millisecond})
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	cj := newCronJob("* * * * *", batchv1.ForbidConcurrent)

@@ -11,7 +11,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -32,9 +34,9 @@ func newJob(name string, completions, parallelism *int32, policy corev1.RestartP
 	objects.SetTypeMeta(j, "Job")
 	j.Spec.Completions, j.Spec.Parallelism = completions, parallelism
 	if parallelism == nil {
-		j.Spec.Parallelism = ptrTo(int32(1))
+		j.Spec.Parallelism = ptr.To(int32(1))
 	}
-	j.Spec.BackoffLimit = ptrTo(int32(DefaultBackoffLimit))
+	j.Spec.BackoffLimit = ptr.To(int32(DefaultBackoffLimit))
 	j.Spec.Template.Spec.RestartPolicy = policy
 	j.Spec.Template.Spec.Containers = []corev1.Container{{Name: "work", Image: "img"}}
 	return j
@@ -148,7 +150,7 @@ func (w *jobWorld) condition(t batchv1.JobConditionType) *batchv1.JobCondition {
 }
 
 func TestJobCompletionsAndParallelism(t *testing.T) {
-	w := newJobWorld(t, newJob("batch", ptrTo(int32(3)), ptrTo(int32(2)), corev1.RestartPolicyNever))
+	w := newJobWorld(t, newJob("batch", ptr.To(int32(3)), ptr.To(int32(2)), corev1.RestartPolicyNever))
 	w.step()
 	if r := w.running(); len(r) != 2 {
 		t.Fatalf("running %v, want 2 pods (parallelism 2)", r)
@@ -175,12 +177,12 @@ func TestJobCompletionsAndParallelism(t *testing.T) {
 	if ch := w.step(); !ch.Empty() {
 		t.Fatalf("a complete job still changes: %+v", ch)
 	}
-	golden(t, "job-completions-trace", w.trace)
+	testkit.GoldenJSON(t, "testdata/job-completions-trace.golden", w.trace)
 }
 
 func TestJobFailsPastBackoffLimitWithGrowingDelays(t *testing.T) {
 	j := newJob("flaky", nil, nil, corev1.RestartPolicyNever)
-	j.Spec.BackoffLimit = ptrTo(int32(2))
+	j.Spec.BackoffLimit = ptr.To(int32(2))
 	w := newJobWorld(t, j)
 	var delays []time.Duration
 	w.step()
@@ -212,7 +214,7 @@ func TestJobFailsPastBackoffLimitWithGrowingDelays(t *testing.T) {
 	if c == nil || c.Reason != ReasonBackoffLimitExceeded || w.job.Status.Failed != 3 {
 		t.Fatalf("want Failed/BackoffLimitExceeded after 3 failures: %+v", w.job.Status)
 	}
-	golden(t, "job-backoff-trace", w.trace)
+	testkit.GoldenJSON(t, "testdata/job-backoff-trace.golden", w.trace)
 }
 
 func TestJobRetryDelayIsCapped(t *testing.T) {
@@ -228,7 +230,7 @@ func TestJobRetryDelayIsCapped(t *testing.T) {
 
 func TestJobOnFailureRestartsCountAgainstBackoffLimit(t *testing.T) {
 	j := newJob("restarts", nil, nil, corev1.RestartPolicyOnFailure)
-	j.Spec.BackoffLimit = ptrTo(int32(1))
+	j.Spec.BackoffLimit = ptr.To(int32(1))
 	w := newJobWorld(t, j)
 	w.step()
 	p := w.pods[w.running()[0]]
@@ -244,8 +246,8 @@ func TestJobOnFailureRestartsCountAgainstBackoffLimit(t *testing.T) {
 }
 
 func TestJobActiveDeadline(t *testing.T) {
-	j := newJob("slow", nil, ptrTo(int32(2)), corev1.RestartPolicyNever)
-	j.Spec.ActiveDeadlineSeconds = ptrTo(int64(30))
+	j := newJob("slow", nil, ptr.To(int32(2)), corev1.RestartPolicyNever)
+	j.Spec.ActiveDeadlineSeconds = ptr.To(int64(30))
 	w := newJobWorld(t, j)
 	if ch := w.step(); ch.RequeueAfter != 30*time.Second {
 		t.Fatalf("requeue %v, want the deadline 30s", ch.RequeueAfter)
@@ -261,7 +263,7 @@ func TestJobActiveDeadline(t *testing.T) {
 func TestJobTTLAfterFinished(t *testing.T) {
 	for _, fromGit := range []bool{false, true} {
 		j := newJob("ttl", nil, nil, corev1.RestartPolicyNever)
-		j.Spec.TTLSecondsAfterFinished = ptrTo(int32(60))
+		j.Spec.TTLSecondsAfterFinished = ptr.To(int32(60))
 		if fromGit {
 			j.Annotations = map[string]string{objects.AnnotationSource: "repo"}
 		}
@@ -290,8 +292,8 @@ func TestJobTTLAfterFinished(t *testing.T) {
 }
 
 func TestJobIndexed(t *testing.T) {
-	j := newJob("idx", ptrTo(int32(3)), ptrTo(int32(2)), corev1.RestartPolicyNever)
-	j.Spec.CompletionMode = ptrTo(batchv1.IndexedCompletion)
+	j := newJob("idx", ptr.To(int32(3)), ptr.To(int32(2)), corev1.RestartPolicyNever)
+	j.Spec.CompletionMode = ptr.To(batchv1.IndexedCompletion)
 	w := newJobWorld(t, j)
 	w.step()
 	if got := w.running(); fmt.Sprint(got) != "[idx-0-x1 idx-1-x2]" {
@@ -315,7 +317,7 @@ func TestJobIndexed(t *testing.T) {
 }
 
 func TestJobSuspendAndTerminatingPods(t *testing.T) {
-	j := newJob("sus", ptrTo(int32(2)), ptrTo(int32(2)), corev1.RestartPolicyNever)
+	j := newJob("sus", ptr.To(int32(2)), ptr.To(int32(2)), corev1.RestartPolicyNever)
 	w := newJobWorld(t, j)
 	w.step()
 	// A pod someone deleted is terminating: not active, not a failure,
@@ -329,7 +331,7 @@ func TestJobSuspendAndTerminatingPods(t *testing.T) {
 		t.Fatalf("terminating pod: status %+v pods %v", w.job.Status, w.podNames())
 	}
 	delete(w.pods, dying.Name)
-	w.job.Spec.Suspend = ptrTo(true)
+	w.job.Spec.Suspend = ptr.To(true)
 	w.step()
 	if len(w.pods) != 0 || w.condition(batchv1.JobSuspended) == nil {
 		t.Fatalf("suspended job: pods %v status %+v", w.podNames(), w.job.Status)

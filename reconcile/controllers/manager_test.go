@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,23 +15,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 var discard = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// fakeClock is a settable clock for the time-based rules.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // startManager opens a real Badger store (on disk in a temp dir) and runs
 // a Manager on it until the test ends.
@@ -108,16 +95,12 @@ func editDeployment(t testing.TB, st *store.Store, name string, fn func(*appsv1.
 // waitFor polls the store until check returns "" or 10 s pass.
 func waitFor(t testing.TB, st *store.Store, what string, check func(pods []*corev1.Pod, rses []*appsv1.ReplicaSet) string) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var last string
-	for time.Now().Before(deadline) {
-		pods, rses := storedPods(t, st), storedReplicaSets(t, st)
-		if last = check(pods, rses); last == "" {
-			return
+	testkit.Eventually(t, 10*time.Second, what, func() error {
+		if msg := check(storedPods(t, st), storedReplicaSets(t, st)); msg != "" {
+			return errors.New(msg)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("timed out waiting for %s: %s", what, last)
+		return nil
+	})
 }
 
 func storedPods(t testing.TB, st *store.Store) []*corev1.Pod {
@@ -227,19 +210,16 @@ func TestManagerDeploymentLifecycle(t *testing.T) {
 
 func waitForDeploymentStatus(t *testing.T, st *store.Store, name string, ok func(appsv1.DeploymentStatus) bool) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	var last appsv1.DeploymentStatus
-	for time.Now().Before(deadline) {
+	testkit.Eventually(t, 10*time.Second, "Deployment "+name+" status", func() error {
 		o, err := st.Get(objects.Key{Kind: "Deployment", Namespace: "default", Name: name})
 		if err != nil {
-			t.Fatal(err)
+			return err
 		}
-		if last = o.(*appsv1.Deployment).Status; ok(last) {
-			return
+		if st := o.(*appsv1.Deployment).Status; !ok(st) {
+			return fmt.Errorf("status %+v", st)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	t.Fatalf("Deployment status never matched; last %+v", last)
+		return nil
+	})
 }
 
 func TestManagerUnschedulableUntilNodeIsReady(t *testing.T) {
@@ -268,7 +248,7 @@ func TestManagerUnschedulableUntilNodeIsReady(t *testing.T) {
 }
 
 func TestManagerMarksSilentNodeUnknown(t *testing.T) {
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	st := startManager(t, Options{Now: clock.Now, Resync: 10 * time.Millisecond})
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	clock.Add(NodeMonitorGracePeriod + time.Second)

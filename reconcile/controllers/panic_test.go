@@ -15,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -79,11 +80,6 @@ func TestControllerStepPanicIsIsolated(t *testing.T) {
 				return err
 			}
 		}
-		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "s"}}
-		objects.SetTypeMeta(secret, "Secret")
-		if err := tx.Create(secret); err != nil {
-			return err
-		}
 		return tx.Create(deployment("web", 2, "img"))
 	})
 
@@ -96,6 +92,13 @@ func TestControllerStepPanicIsIsolated(t *testing.T) {
 			return "good ConfigMap not reconciled"
 		}
 		return boundPods(2, "n1", "img")(pods, rses)
+	})
+	// The Secret comes once the manager reconciles, so it reaches the
+	// controller as a watch event (in the first list it would not).
+	write(t, st, func(tx *store.Tx) error {
+		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "s"}}
+		objects.SetTypeMeta(secret, "Secret")
+		return tx.Create(secret)
 	})
 	waitFor(t, st, "a ReconcilerPanic event on the bad ConfigMap, retried", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
 		evs, _, err := st.List("Event", "default")
@@ -120,13 +123,19 @@ func TestControllerStepPanicIsIsolated(t *testing.T) {
 		}
 		return "no event on ConfigMap/default/bad"
 	})
-	got := logs.String()
-	for _, want := range []string{"controller step panicked", "key=ConfigMap/default/bad", "goroutine ", "panic_test.go",
-		"marking the work of a watch event panicked", "key=Secret/default/s"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("log lacks %q:\n%s", want, got)
+	// The watch mapping's panic is logged by the watch goroutine, not in
+	// step with the state waited for above: wait for the log too.
+	var got string
+	testkit.Eventually(t, 10*time.Second, "the panics in the log", func() error {
+		got = logs.String()
+		for _, want := range []string{"controller step panicked", "key=ConfigMap/default/bad", "goroutine ", "panic_test.go",
+			"marking the work of a watch event panicked", "key=Secret/default/s"} {
+			if !strings.Contains(got, want) {
+				return fmt.Errorf("log lacks %q:\n%s", want, got)
+			}
 		}
-	}
+		return nil
+	})
 	if strings.Contains(got, "key=ConfigMap/default/good") {
 		t.Errorf("the good ConfigMap was logged as failing:\n%s", got)
 	}

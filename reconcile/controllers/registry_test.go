@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/reconcile/health"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -51,7 +52,7 @@ func TestRegistryGolden(t *testing.T) {
 	}
 	lines = append(lines, "watched kinds: "+strings.Join(watchedKinds(Registry()), ","))
 	lines = append(lines, "owner kinds: "+strings.Join(slices.Sorted(maps.Keys(OwnerKinds)), ","))
-	golden(t, "registry", lines)
+	testkit.GoldenJSON(t, "testdata/registry.golden", lines)
 }
 
 // TestRegistryIsConsistent checks the rules every entry must follow.

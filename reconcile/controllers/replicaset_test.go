@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -53,7 +54,7 @@ func TestReplicaSetScaleUpCreatesUnboundPods(t *testing.T) {
 	if len(ch.Create) != 2 {
 		t.Fatalf("created %d pods, want 2", len(ch.Create))
 	}
-	golden(t, "replicaset-new-pod", ch.Create[0])
+	testkit.GoldenJSON(t, "testdata/replicaset-new-pod.golden", ch.Create[0])
 	if n := ch.Create[1].GetName(); n != "web-abc-bbbbb" {
 		t.Errorf("second pod %q, want web-abc-bbbbb", n)
 	}

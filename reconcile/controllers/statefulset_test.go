@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -90,7 +91,7 @@ func TestStatefulSetOrderedReadyScaleUpAndDown(t *testing.T) {
 	if did := w.stepStateful(); did != "" {
 		t.Fatalf("second step with db-0 not ready: %q, want nothing", did)
 	}
-	golden(t, "statefulset-pod-0", w.pods()[0])
+	testkit.GoldenJSON(t, "testdata/statefulset-pod-0.golden", w.pods()[0])
 	w.readyAll()
 	if got := w.runStateful(); got != "+db-1 +db-2" {
 		t.Fatalf("scale-up order %q", got)

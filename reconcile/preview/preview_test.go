@@ -1,8 +1,6 @@
 package preview
 
 import (
-	"flag"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -12,11 +10,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func node(name, cpu string, labels map[string]string) *corev1.Node {
 	n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}
@@ -90,18 +87,7 @@ func TestPreview(t *testing.T) {
 	RenderText(&b, ws)
 	b.WriteString("\n")
 	RenderMarkdown(&b, ws)
-	golden := "testdata/preview.golden"
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		os.WriteFile(golden, []byte(b.String()), 0o644)
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("preview differs (go test -update to accept):\n--- want\n%s\n--- got\n%s", want, b.String())
-	}
+	testkit.GoldenString(t, "testdata/preview.golden", b.String())
 	// The invariants the golden file shows, stated: the grown Deployment
 	// previews only its 2 added pods, the too-large one places none.
 	for _, w := range ws {

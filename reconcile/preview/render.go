@@ -3,7 +3,8 @@ package preview
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -58,11 +59,7 @@ func cell(s string) string {
 
 // nodeList is "node-a (2), node-b (1)", nodes by name.
 func nodeList(m map[string]int) string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(m))
 	var parts []string
 	for _, n := range names {
 		parts = append(parts, fmt.Sprintf("%s (%d)", n, m[n]))

@@ -8,9 +8,9 @@ import (
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema"
 )
 
@@ -35,8 +35,8 @@ spec:
 
 // benchRepo is a real git repository whose one commit holds 1,000
 // Deployments (a file each) and their Namespace.
-func benchRepo(b *testing.B) (*gittest.Repo, string) {
-	repo := gittest.NewRepo(b)
+func benchRepo(b *testing.B) (*testkit.Repo, string) {
+	repo := testkit.NewRepo(b)
 	repo.Write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: bench}\n")
 	for i := range 1000 {
 		repo.Write(fmt.Sprintf("apps/app-%04d.yaml", i), benchDeployment(i, 2))

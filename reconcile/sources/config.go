@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -301,7 +302,7 @@ func validationErrors(file string, doc cue.Value, err error) ConfigErrors {
 		out = append(out, ce)
 	}
 	for field, want := range conflicts {
-		sort.Strings(want)
+		slices.Sort(want)
 		msg := ": use " + strings.Join(want, " or ")
 		for _, w := range want {
 			if w == "bool" || w == "string" || w == "int" || w == "number" {

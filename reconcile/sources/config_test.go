@@ -2,8 +2,6 @@ package sources
 
 import (
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -12,9 +10,8 @@ import (
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
-
-var update = flag.Bool("update", false, "rewrite testdata/*.golden")
 
 func TestParseConfigYAMLAndCUE(t *testing.T) {
 	yamlCfg := `
@@ -87,14 +84,7 @@ func TestParseConfigErrorsGolden(t *testing.T) {
 		t.Fatal("a bad config was accepted")
 	}
 	got := err.Error() + "\n"
-	golden := filepath.Join("testdata", "bad-config.golden")
-	if *update {
-		os.WriteFile(golden, []byte(got), 0o644)
-	}
-	want, _ := os.ReadFile(golden)
-	if got != string(want) {
-		t.Errorf("errors:\n%s\nwant (testdata/bad-config.golden, -update to rewrite):\n%s", got, want)
-	}
+	testkit.GoldenString(t, filepath.Join("testdata", "bad-config.golden"), got)
 	for _, line := range strings.Split(strings.TrimSpace(got), "\n")[1:] {
 		if !strings.HasPrefix(strings.TrimSpace(line), in+":") {
 			t.Errorf("error without file:line:col: %s", line)

@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -30,7 +30,7 @@ func encryptedSecret(t *testing.T, name, value, recipient string) string {
 func TestEncryptedSecretIsDecryptedBeforeApply(t *testing.T) {
 	id, _ := age.GenerateX25519Identity()
 	other, _ := age.GenerateX25519Identity()
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("secret.yaml", encryptedSecret(t, "db", canary, id.Recipient().String()))
 	c1 := repo.Commit("encrypted secret")
 

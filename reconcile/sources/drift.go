@@ -2,10 +2,13 @@ package sources
 
 import (
 	"context"
-	"sort"
+	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
@@ -72,6 +75,10 @@ func (r *runner) requestDriftCheck() {
 	r.request()
 }
 
+// watchBackoff spaces the retries of a store watch that cannot start:
+// 1 s, doubling up to 30 s; a watch that starts resets it.
+var watchBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Steps: math.MaxInt32, Cap: 30 * time.Second}
+
 // watchDrift follows the store: a change to an object a source owns
 // (carrying its source annotation) that is more than a status update asks
 // that source for a drift check; every DriftCheckInterval all sources are
@@ -80,13 +87,16 @@ func (m *Manager) watchDrift(ctx context.Context) {
 	tick := time.NewTicker(DriftCheckInterval)
 	defer tick.Stop()
 	seen := map[objects.Key]string{} // what a status-only update keeps
+	backoff := watchBackoff
 	for ctx.Err() == nil {
 		events, err := m.st.Watch(ctx, m.st.ResourceVersion())
 		if err != nil {
-			m.log.Warn("drift watch failed; retrying in 1s", "err", err)
-			sleepCtx(ctx, time.Second)
+			d := backoff.Step()
+			m.log.Warn("drift watch failed; retrying", "in", d, "err", err)
+			sleepCtx(ctx, d)
 			continue
 		}
+		backoff = watchBackoff
 		dirty := map[*runner]bool{}
 		var debounce <-chan time.Time
 	follow:
@@ -154,7 +164,7 @@ func driftMark(o objects.Object) string {
 	for k, v := range o.GetAnnotations() {
 		parts = append(parts, "a:"+k+"="+v)
 	}
-	sort.Strings(parts[2:])
+	slices.Sort(parts[2:])
 	return strings.Join(parts, "\x00")
 }
 

@@ -6,9 +6,9 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -30,7 +30,7 @@ func (h *harness) editByHand(name, value string) {
 }
 
 func TestDriftThroughTheStoreIsHealed(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	h := newHarness(t, Config{Config: gitsync.Config{Name: "web", URL: repo.Dir}, Prune: true})
@@ -51,7 +51,7 @@ func TestDriftThroughTheStoreIsHealed(t *testing.T) {
 }
 
 func TestDriftWarnReportsAndKeepsTheChange(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	h := newHarness(t, Config{Config: gitsync.Config{Name: "web", URL: repo.Dir}, Prune: true, Drift: reconcile.DriftWarn})
@@ -78,7 +78,7 @@ func TestDriftWarnReportsAndKeepsTheChange(t *testing.T) {
 // An invalid newer commit keeps the last good one running; drift is healed
 // against that one.
 func TestDriftIsHealedWhileTheHeadIsInvalid(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	h := newHarness(t, Config{Config: gitsync.Config{Name: "web", URL: repo.Dir}, Prune: true})

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,8 +16,8 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // TestWebhookFloodFetchesOncePerInterval: hole 11 of issue 8. A thousand
@@ -26,7 +27,7 @@ import (
 // source's fetch counter; the queued one is not lost.
 func TestWebhookFloodFetchesOncePerInterval(t *testing.T) {
 	const interval = 2 * time.Second
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	secretFile := filepath.Join(t.TempDir(), "hook-secret")
@@ -76,10 +77,12 @@ func TestWebhookFloodFetchesOncePerInterval(t *testing.T) {
 	// No goroutine outlives its hook: with the connections closed, the
 	// count returns to where it was (give or take the server's own).
 	client.CloseIdleConnections()
-	deadline := time.Now().Add(10 * time.Second)
-	for runtime.NumGoroutine() > goroutines+4 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
+	_ = testkit.Poll(10*time.Second, func() error {
+		if runtime.NumGoroutine() > goroutines+4 {
+			return errors.New("goroutines left")
+		}
+		return nil
+	})
 	if n := runtime.NumGoroutine(); n > goroutines+4 {
 		t.Errorf("%d goroutines after the flood, %d before: something is kept per hook", n, goroutines)
 	}

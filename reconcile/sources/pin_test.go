@@ -8,8 +8,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -23,7 +23,7 @@ func (h *harness) configValue(name string) string {
 }
 
 func TestRollbackPinsUntilResume(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	repo.Write("cm.yaml", configMap("app", "two"))
@@ -74,7 +74,7 @@ func TestRollbackPinsUntilResume(t *testing.T) {
 }
 
 func TestRollbackRefusesBadCommitsAndUnknownSources(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: app\ndata:\n  value: 1\n") // not a string: invalid
 	bad := repo.Commit("bad")
 	repo.Write("cm.yaml", configMap("app", "two"))
@@ -98,7 +98,7 @@ func TestRollbackRefusesBadCommitsAndUnknownSources(t *testing.T) {
 }
 
 func TestForcePushIsAppliedAndRecorded(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	repo.Write("cm.yaml", configMap("app", "two"))

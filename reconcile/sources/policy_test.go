@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func limitedDeployment(image string) string {
@@ -27,7 +27,7 @@ spec:
 // A commit that breaks the repository's policy/*.cue is refused at the
 // manifest's file:line:col, and the last good commit keeps running.
 func TestPolicyViolationBlocksTheCommit(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("policy/images.cue", "Deployment: spec: template: spec: containers: [...{image: =~\"^localhost/\"}]\n")
 	repo.Write("web.yaml", limitedDeployment("localhost/web:v1"))
 	c1 := repo.Commit("policy and a deployment that keeps it")

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -84,11 +85,7 @@ func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) 
 
 // Names lists the sources, sorted.
 func (m *Manager) Names() []string {
-	var out []string
-	for n := range m.runners {
-		out = append(out, n)
-	}
-	sort.Strings(out)
+	out := slices.Sorted(maps.Keys(m.runners))
 	return out
 }
 

@@ -3,6 +3,7 @@ package sources
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,9 +16,9 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
-	"github.com/reconcile-dev/reconcile/gitsync/gittest"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -80,21 +81,18 @@ func (h *harness) status(name string) Status {
 // waitStatus polls until cond holds, failing only after a generous deadline.
 func (h *harness) waitStatus(name, what string, cond func(Status) bool) Status {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		s := h.status(name)
-		if cond(s) {
-			return s
+	var s Status
+	testkit.Eventually(h.t, 20*time.Second, what, func() error {
+		if s = h.status(name); !cond(s) {
+			return fmt.Errorf("status %+v", s)
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("%s: status never got there: %+v", what, s)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
+	return s
 }
 
 func TestWebhookBurstCausesAtMostTwoFetches(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	c1 := repo.Commit("one")
 	secretFile := filepath.Join(t.TempDir(), "hook-secret")
@@ -172,9 +170,9 @@ func TestWebhookBurstCausesAtMostTwoFetches(t *testing.T) {
 }
 
 func TestUnsignedCommitIsRefusedAndTheLastGoodOneKeepsRunning(t *testing.T) {
-	gittest.NeedSSHKeygen(t)
-	key, stranger := gittest.NewSSHKey(t, "ada@example.com"), gittest.NewSSHKey(t, "eve@example.com")
-	repo := gittest.NewRepo(t)
+	testkit.NeedSSHKeygen(t)
+	key, stranger := testkit.NewSSHKey(t, "ada@example.com"), testkit.NewSSHKey(t, "eve@example.com")
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "signed"))
 	good := repo.Commit("signed by ada", key.SignArgs()...)
 	h := newHarness(t, Config{Config: gitsync.Config{Name: "apps", URL: repo.Dir,
@@ -208,7 +206,7 @@ func TestUnsignedCommitIsRefusedAndTheLastGoodOneKeepsRunning(t *testing.T) {
 }
 
 func TestTargetNamespaceAndSemverRef(t *testing.T) {
-	repo := gittest.NewRepo(t)
+	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", configMap("app", "one"))
 	repo.Write("other.yaml", strings.Replace(configMap("pinned", "x"), "  name: pinned\n", "  name: pinned\n  namespace: kept\n", 1))
 	repo.Write("ns.yaml", "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n")

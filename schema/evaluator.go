@@ -91,6 +91,9 @@ func (e *evaluator) check(f File) fileResult {
 		e.uses++
 		m, errs := e.checkDocument(f.Path, &docs[i])
 		if len(errs) > 0 {
+			if vals := e.secretValues(&docs[i]); vals != nil {
+				errs = redactSecretErrors(errs, vals)
+			}
 			res.errors = append(res.errors, errs...)
 			continue
 		}

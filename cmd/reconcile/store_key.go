@@ -32,7 +32,7 @@ func openStore(data string, log *slog.Logger) (*store.Store, error) {
 	case errors.Is(err, os.ErrNotExist):
 		if _, serr := os.Stat(dir); serr == nil {
 			log.Warn("the store is not encrypted at rest (made before store encryption): to encrypt it, move "+dir+" away and let git re-apply", "key", keyPath)
-			return store.Open(dir)
+			return store.OpenWith(dir, store.Options{Log: log})
 		}
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
@@ -44,7 +44,7 @@ func openStore(data string, log *slog.Logger) (*store.Store, error) {
 	default:
 		return nil, fmt.Errorf("read the store key: %w", err)
 	}
-	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key})
+	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key, Log: log})
 	if err != nil {
 		return nil, fmt.Errorf("%w (the store is encrypted with %s: is it the key this store was made with?)", err, keyPath)
 	}

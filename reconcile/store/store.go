@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -24,6 +26,11 @@ type Options struct {
 	// Badger's own encryption, so Secrets are kept encrypted at rest. A store
 	// created with a key opens only with that key.
 	EncryptionKey []byte
+	// LockWait bounds how long Open waits for another process's lock on
+	// dir (DefaultLockWait when zero; negative: do not wait).
+	LockWait time.Duration
+	// Log receives the "waiting for the lock" message; slog.Default() when nil.
+	Log *slog.Logger
 }
 
 const defaultHistory = 10000
@@ -65,12 +72,26 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		opts = opts.WithEncryptionKey(o.EncryptionKey).WithIndexCacheSize(64 << 20)
 	}
 	opts = opts.WithDetectConflicts(false).WithLogger(quietLogger{}).WithNumVersionsToKeep(1)
-	db, err := badger.Open(opts)
-	if err != nil {
-		if dir == "" {
+	var db *badger.DB
+	var err error
+	if dir == "" {
+		if db, err = badger.Open(opts); err != nil {
 			return nil, fmt.Errorf("open in-memory store: %w", err)
 		}
-		return nil, fmt.Errorf("open store in %s: %w (is another reconcile process using this data directory?)", dir, err)
+	} else {
+		wait, log := o.LockWait, o.Log
+		if wait == 0 {
+			wait = DefaultLockWait
+		}
+		if log == nil {
+			log = slog.Default()
+		}
+		if db, err = openLocked(dir, opts, max(wait, 0), log); err != nil {
+			if errors.Is(err, ErrLocked) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("open store in %s: %w", dir, err)
+		}
 	}
 	st := &Store{db: db}
 	var rv uint64

@@ -38,7 +38,9 @@ Against the live state of a running controller (the working tree DIR, or a commi
 logic over the live nodes and pods, as nomad job plan does): per new workload, the nodes its pods
 go to, or why they fit on none.
 
-Secret values never appear: they show as a masked hash.
+Secret values never appear, nor hashes of them: a Secret's keys show as changed or unchanged.
+A live diff asks the controller to compare Secret values (plain or age-encrypted), so a clean
+tree diffs clean.
 
 Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 when there are;
 1 on any error.`,

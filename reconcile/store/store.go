@@ -26,6 +26,13 @@ type Options struct {
 	// Badger's own encryption, so Secrets are kept encrypted at rest. A store
 	// created with a key opens only with that key.
 	EncryptionKey []byte
+	// HistoryBytes bounds the watch history by the objects' encoded size
+	// as well (64 MiB when zero).
+	HistoryBytes int64
+	// GCInterval is how often old revisions are collected from Badger's
+	// value log (DefaultGCInterval when zero; negative: never, except
+	// after large overwrites and deletes).
+	GCInterval time.Duration
 	// LockWait bounds how long Open waits for another process's lock on
 	// dir (DefaultLockWait when zero; negative: do not wait).
 	LockWait time.Duration
@@ -33,7 +40,10 @@ type Options struct {
 	Log *slog.Logger
 }
 
-const defaultHistory = 10000
+const (
+	defaultHistory      = 10000
+	defaultHistoryBytes = 64 << 20
+)
 
 var rvKey = []byte("s/rv")
 
@@ -46,6 +56,15 @@ type Store struct {
 	// cache holds decoded objects by Badger key and version, so reads
 	// copy instead of decoding JSON (several times faster).
 	cache decodeCache
+
+	// Garbage collection (gc.go): garbage counts the bytes of old
+	// revisions since the last compaction; the loop runs until gcDone.
+	garbage   atomic.Int64
+	gcKick    chan struct{}
+	gcDone    chan struct{}
+	gcStopped chan struct{}
+	gcErr     atomic.Value // string: the last GC error, for tests and logs
+	closeOnce sync.Once
 }
 
 // Open opens (or creates) the store in dir.
@@ -61,10 +80,14 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		opts = badger.DefaultOptions("").WithInMemory(true).
 			WithMemTableSize(256 << 20)
 	} else {
+		// Values over 256 bytes go to the value log (commits of many
+		// objects stay small in the LSM tree); its files are small so
+		// that GC can reclaim old revisions of large objects (gc.go).
 		opts = badger.DefaultOptions(dir).
 			WithValueThreshold(256).
 			WithMemTableSize(128 << 20).
-			WithValueLogFileSize(256 << 20)
+			WithValueLogFileSize(valueLogFileSize).
+			WithBlockCacheSize(32 << 20)
 	}
 	if len(o.EncryptionKey) > 0 {
 		// Badger requires a block index cache with encryption; 64 MiB holds
@@ -109,12 +132,31 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	if n <= 0 {
 		n = defaultHistory
 	}
-	st.h = newHistory(n, rv)
+	hb := o.HistoryBytes
+	if hb <= 0 {
+		hb = defaultHistoryBytes
+	}
+	st.h = newHistory(n, hb, rv)
+	st.gcKick, st.gcDone, st.gcStopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	interval := o.GCInterval
+	switch {
+	case interval == 0:
+		interval = DefaultGCInterval
+	case interval < 0:
+		interval = 1<<63 - 1
+	}
+	if dir == "" {
+		close(st.gcStopped) // nothing on disk to collect
+	} else {
+		go st.gcLoop(interval)
+	}
 	return st, nil
 }
 
 // Close closes every watch channel and the database.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.gcDone) })
+	<-s.gcStopped
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.h.close()
@@ -223,6 +265,9 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
 	s.h.publish(tx.events)
+	if s.garbage.Add(tx.garbage) >= bigWrite {
+		s.kickGC()
+	}
 	return nil
 }
 

@@ -23,6 +23,9 @@ type Tx struct {
 	txn     *badger.Txn
 	rv      uint64 // last resourceVersion handed out in this transaction
 	events  []Event
+	// garbage estimates the bytes of old revisions this transaction leaves
+	// behind (overwritten and deleted values): the store's GC trigger.
+	garbage int64
 }
 
 // Get returns the object under key as this transaction sees it.
@@ -124,13 +127,18 @@ func (tx *Tx) Delete(key objects.Key) error {
 	if err != nil {
 		return err
 	}
+	size := int64(1024)
+	if item, err := tx.txn.Get(objectKey(key)); err == nil {
+		size = item.EstimatedSize()
+	}
 	tx.written[string(objectKey(key))] = true
 	if err := tx.txn.Delete(objectKey(key)); err != nil {
 		return tx.sizeErr(err)
 	}
+	tx.garbage += size
 	rv := tx.nextRV()
 	old.SetResourceVersion(strconv.FormatUint(rv, 10))
-	tx.events = append(tx.events, Event{Type: Deleted, Object: old, ResourceVersion: rv})
+	tx.events = append(tx.events, Event{Type: Deleted, Object: old, ResourceVersion: rv, size: size})
 	return nil
 }
 
@@ -161,7 +169,10 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 	if err := tx.set(objectKey(key), b); err != nil {
 		return err
 	}
-	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv})
+	if t == Modified {
+		tx.garbage += int64(len(b)) // the old revision, about as large
+	}
+	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv, size: int64(len(b))})
 	return nil
 }
 

@@ -138,7 +138,7 @@ func (e *evaluator) checkDocument(file string, d *document) (Manifest, []Error) 
 		return Manifest{}, out
 	}
 	normalize(o)
-	return Manifest{Object: o, Path: file, Line: line, Col: col, key: objects.KeyOf(o)}, nil
+	return Manifest{Object: o, Path: file, Line: line, Col: col, key: objects.KeyOf(o), size: int64(len(e.buf))}, nil
 }
 
 // quickKind reads kind from the syntax of a YAML or JSON document when

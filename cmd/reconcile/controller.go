@@ -20,7 +20,6 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
-	"github.com/reconcile-dev/reconcile/schema"
 )
 
 // controllerFlags configure the controller, alone or inside `up`.
@@ -31,6 +30,7 @@ type controllerFlags struct {
 	poll                     time.Duration
 	tokenFile, sshKey        string
 	noPrune, allowEmpty      bool
+	limits                   limitFlags
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -47,6 +47,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noPrune, "no-prune", false, "never delete objects that vanished from git")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
+	f.limits.register(fl)
 }
 
 func defaultDataDir() string {
@@ -98,7 +99,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	v, err := schema.NewValidator()
+	v, err := newLimitedValidator(&f.limits, f.config)
 	if err != nil {
 		return err
 	}

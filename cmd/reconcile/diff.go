@@ -19,6 +19,7 @@ import (
 type diffFlags struct {
 	repo, base, head, path, ref, source, output string
 	exitCode, preview                           bool
+	limits                                      limitFlags
 }
 
 func newDiffCmd(g *globalFlags) *cobra.Command {
@@ -89,6 +90,7 @@ Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 w
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, markdown or json")
 	cmd.Flags().BoolVar(&f.exitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&f.preview, "preview", false, "live: also show which node each new pod would go to, or why none fits")
+	f.limits.register(cmd.Flags())
 	return cmd
 }
 
@@ -114,7 +116,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (f *diffFlags) plan(ctx context.Context, g *globalFlags, args []string) (reconcile.Plan, error) {
-	v, err := schema.NewValidator()
+	v, err := newLimitedValidator(&f.limits, "")
 	if err != nil {
 		return reconcile.Plan{}, err
 	}

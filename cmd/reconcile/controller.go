@@ -20,6 +20,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/schema"
 )
 
 // controllerFlags configure the controller, alone or inside `up`.
@@ -90,7 +91,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	st, err := openStore(f.data, log)
+	limits, err := f.limits.resolve(f.config)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(f.data, log, limits.MaxObjectBytes)
 	if err != nil {
 		return err
 	}
@@ -99,10 +104,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	v, err := newLimitedValidator(&f.limits, f.config)
+	v, err := schema.NewValidator()
 	if err != nil {
 		return err
 	}
+	v.SetLimits(limits)
 	cfgs, err := sourceConfigs(f)
 	if err != nil {
 		return err

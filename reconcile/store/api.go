@@ -40,6 +40,8 @@ type Event struct {
 	// size is the object's encoded size: the watch history is bounded by
 	// bytes as well as by count.
 	size int64
+	// supersedesLarge: this event replaces a large object (watch.go).
+	supersedesLarge bool
 }
 
 // MetaRecord is one side record returned by ListMeta.

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // Garbage collection of old revisions. Values over the value threshold
@@ -24,14 +26,21 @@ const (
 	// bigWrite is how many bytes of overwritten or deleted values make a
 	// commit trigger a GC at once.
 	bigWrite = 4 << 20
-	// valueLogFileSize keeps value-log files small: Badger never collects
-	// the file being written, so its size bounds what one object's old
-	// revisions can hold on disk.
-	valueLogFileSize = 2 << 20
+	// minValueLogFileSize: value-log files are small (Badger's default is
+	// 1 GiB) so that GC reclaims space file by file; a file must hold the
+	// largest value, so they are at least twice Options.MaxValueBytes.
+	minValueLogFileSize = 16 << 20
 )
 
-// gcLoop runs the value-log GC every interval and when kicked, until done
-// is closed.
+// valueLogFileSize is the size of the value-log files for values up to
+// maxValue bytes.
+func valueLogFileSize(maxValue int64) int64 {
+	return max(minValueLogFileSize, 2*maxValue)
+}
+
+// gcLoop collects every interval (lightly: compaction and value-log GC
+// when anything was overwritten or deleted) and fully when kicked after a
+// large overwrite or delete, until gcDone is closed.
 func (s *Store) gcLoop(interval time.Duration) {
 	defer close(s.gcStopped)
 	t := time.NewTicker(interval)
@@ -41,26 +50,44 @@ func (s *Store) gcLoop(interval time.Duration) {
 		case <-s.gcDone:
 			return
 		case <-t.C:
+			if s.garbage.Swap(0) > 0 {
+				s.collect(false)
+			}
 		case <-s.gcKick:
+			s.garbage.Store(0)
+			s.collect(true)
 		}
-		s.CollectGarbage()
 	}
 }
 
-// CollectGarbage reclaims old revisions, then gives freed memory back to
-// the OS. Safe to call at any time; the store calls it by itself.
-//
-// Badger learns which value-log bytes are garbage only when a compaction
-// of its LSM tree drops the old versions (NumVersionsToKeep is 1), and a
-// memtable holding a few keys' pointers may never fill and flush. So after
-// overwrites or deletes the store first flushes the memtable (a drop
-// of a marker key's prefix, the one public way) and compacts the tree
-// (Flatten), then rewrites every value-log file at least half garbage.
+// CollectGarbage reclaims the space and memory of old revisions and
+// deleted objects now. The store calls it by itself after large overwrites
+// and deletes; tests and tools may call it at any time.
 func (s *Store) CollectGarbage() {
-	if s.garbage.Swap(0) > 0 {
-		if err := s.flushAndCompact(); err != nil {
+	s.garbage.Store(0)
+	s.collect(true)
+}
+
+// collect: Badger learns which value-log bytes are garbage only when a
+// compaction of its LSM tree drops the old versions (NumVersionsToKeep is
+// 1), and a memtable holding a few keys' pointers may never fill and
+// flush. So the store flushes the memtable (a drop of a marker key's
+// prefix, the one public way) and compacts the tree (Flatten); then it
+// rewrites every value-log file at least half garbage. Badger never
+// collects the file it writes to, which after a large delete holds the
+// deleted values (and keeps their pages resident, as the files are
+// mapped): a full collection first fills that file with a throwaway value
+// so that Badger starts a new one. Last, freed heap goes back to the OS.
+func (s *Store) collect(full bool) {
+	s.gcMu.Lock() // the loop and CollectGarbage: one at a time
+	defer s.gcMu.Unlock()
+	if full {
+		if err := s.rotateValueLog(); err != nil {
 			s.gcErr.Store(err.Error())
 		}
+	}
+	if err := s.flushAndCompact(); err != nil {
+		s.gcErr.Store(err.Error())
 	}
 	for i := 0; i < 1000; i++ { // each round rewrites at most one file
 		err := s.db.RunValueLogGC(gcDiscardRatio)
@@ -75,8 +102,12 @@ func (s *Store) CollectGarbage() {
 }
 
 // gcMarker is a side key written and dropped to make Badger flush its
-// memtable (DropPrefix flushes only when the prefix exists).
-var gcMarker = []byte("g/flush")
+// memtable (DropPrefix flushes only when the prefix exists); gcFiller
+// fills the value-log file being written.
+var (
+	gcMarker = []byte("g/flush")
+	gcFiller = []byte("g/fill")
+)
 
 func (s *Store) flushAndCompact() error {
 	// DropPrefix blocks writes while it runs: hold the writers' lock.
@@ -92,10 +123,46 @@ func (s *Store) flushAndCompact() error {
 	return s.db.Flatten(1)
 }
 
+// rotateValueLog writes and deletes a value as large as a value-log file,
+// so that Badger closes the file being written and opens a new one.
+func (s *Store) rotateValueLog() error {
+	filler := make([]byte, s.db.Opts().ValueLogFileSize)
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(gcFiller, filler) }); err != nil {
+		return err
+	}
+	return s.db.Update(func(txn *badger.Txn) error { return txn.Delete(gcFiller) })
+}
+
 // kickGC asks the GC loop to run soon; never blocks.
 func (s *Store) kickGC() {
 	select {
 	case s.gcKick <- struct{}{}:
 	default:
 	}
+}
+
+// largeObject: events of objects larger than this do not outlive the
+// object in the watch history, and a Deleted event carries only the
+// object's metadata (watchers of deletions need the key, not the data).
+const largeObject = 256 << 10
+
+// metadataOnly is an object of kind with o's type and object metadata only.
+func metadataOnly(kind string, o objects.Object) objects.Object {
+	m, err := objects.New(kind)
+	if err != nil {
+		return o
+	}
+	m.SetName(o.GetName())
+	m.SetNamespace(o.GetNamespace())
+	m.SetUID(o.GetUID())
+	m.SetResourceVersion(o.GetResourceVersion())
+	m.SetGeneration(o.GetGeneration())
+	m.SetCreationTimestamp(o.GetCreationTimestamp())
+	m.SetDeletionTimestamp(o.GetDeletionTimestamp())
+	m.SetLabels(o.GetLabels())
+	m.SetAnnotations(o.GetAnnotations())
+	m.SetOwnerReferences(o.GetOwnerReferences())
+	m.SetFinalizers(o.GetFinalizers())
+	objects.SetTypeMeta(m, kind)
+	return m
 }

@@ -1,6 +1,12 @@
 package store
 
-import "testing"
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
 
 // The watch history forgets large objects early: it is bounded by bytes as
 // well as by count, and always keeps the newest event.
@@ -30,5 +36,36 @@ func TestHistoryIsBoundedByBytes(t *testing.T) {
 	}
 	if h.bytes != 1000 {
 		t.Fatalf("bytes %d after dropping the large one, want 1000", h.bytes)
+	}
+}
+
+// A deleted large object leaves the history at once: its Deleted event
+// carries only its metadata, and its earlier events are dropped.
+func TestDeletedLargeObjectsLeaveTheHistory(t *testing.T) {
+	st, err := OpenWith(t.TempDir(), Options{GCInterval: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	small := bigConfigMap(0, 10)
+	small.Name = "small"
+	if err := st.Update(func(tx *Tx) error { return tx.Create(small) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Update(func(tx *Tx) error { return tx.Create(bigConfigMap(0, 2<<20)) }); err != nil {
+		t.Fatal(err)
+	}
+	key := objects.KeyOf(bigConfigMap(0, 0))
+	if err := st.Update(func(tx *Tx) error { return tx.Delete(key) }); err != nil {
+		t.Fatal(err)
+	}
+	st.h.mu.Lock()
+	evs, bytes := append([]Event(nil), st.h.events...), st.h.bytes
+	st.h.mu.Unlock()
+	if len(evs) != 1 || evs[0].Type != Deleted || bytes > 4096 {
+		t.Fatalf("history: %d events, %d bytes; want only the Deleted event, small", len(evs), bytes)
+	}
+	if cm := evs[0].Object.(*corev1.ConfigMap); cm.Name != "big" || len(cm.Data) != 0 || cm.UID == "" {
+		t.Fatalf("the Deleted event must carry the metadata only: %+v", cm)
 	}
 }

@@ -33,6 +33,10 @@ type Options struct {
 	// value log (DefaultGCInterval when zero; negative: never, except
 	// after large overwrites and deletes).
 	GCInterval time.Duration
+	// MaxValueBytes is the largest object or side record the store must
+	// accept (its JSON); at least 8 MiB. It sizes Badger's value-log
+	// files (gc.go).
+	MaxValueBytes int64
 	// LockWait bounds how long Open waits for another process's lock on
 	// dir (DefaultLockWait when zero; negative: do not wait).
 	LockWait time.Duration
@@ -41,6 +45,7 @@ type Options struct {
 }
 
 const (
+	defaultMaxValue     = 8 << 20
 	defaultHistory      = 10000
 	defaultHistoryBytes = 64 << 20
 )
@@ -60,6 +65,7 @@ type Store struct {
 	// Garbage collection (gc.go): garbage counts the bytes of old
 	// revisions since the last compaction; the loop runs until gcDone.
 	garbage   atomic.Int64
+	gcMu      sync.Mutex
 	gcKick    chan struct{}
 	gcDone    chan struct{}
 	gcStopped chan struct{}
@@ -75,6 +81,7 @@ func OpenInMemory() (*Store, error) { return OpenWith("", Options{}) }
 
 // OpenWith opens the store in dir, or in memory when dir is "".
 func OpenWith(dir string, o Options) (*Store, error) {
+	maxValue := max(o.MaxValueBytes, defaultMaxValue)
 	var opts badger.Options
 	if dir == "" {
 		opts = badger.DefaultOptions("").WithInMemory(true).
@@ -86,7 +93,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		opts = badger.DefaultOptions(dir).
 			WithValueThreshold(256).
 			WithMemTableSize(128 << 20).
-			WithValueLogFileSize(valueLogFileSize).
+			WithValueLogFileSize(valueLogFileSize(maxValue)).
 			WithBlockCacheSize(32 << 20)
 	}
 	if len(o.EncryptionKey) > 0 {

@@ -138,7 +138,11 @@ func (tx *Tx) Delete(key objects.Key) error {
 	tx.garbage += size
 	rv := tx.nextRV()
 	old.SetResourceVersion(strconv.FormatUint(rv, 10))
-	tx.events = append(tx.events, Event{Type: Deleted, Object: old, ResourceVersion: rv, size: size})
+	ev := Event{Type: Deleted, Object: old, ResourceVersion: rv, size: size}
+	if size > largeObject {
+		ev.Object, ev.size, ev.supersedesLarge = metadataOnly(key.Kind, old), 1024, true
+	}
+	tx.events = append(tx.events, ev)
 	return nil
 }
 
@@ -172,7 +176,8 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 	if t == Modified {
 		tx.garbage += int64(len(b)) // the old revision, about as large
 	}
-	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv, size: int64(len(b))})
+	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv, size: int64(len(b)),
+		supersedesLarge: t == Modified && len(b) > largeObject})
 	return nil
 }
 

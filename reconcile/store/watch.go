@@ -35,15 +35,23 @@ func (h *history) publish(evs []Event) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := len(h.events)
 	h.events = append(h.events, evs...)
 	for _, ev := range evs {
 		h.bytes += ev.size
 	}
 	// Drop the oldest events beyond the count and, so that large objects
 	// leave memory soon after they are deleted (ten 10 MB ConfigMaps must
-	// not stay because 10,000 events may), beyond the byte bound; the
-	// newest event always stays.
+	// not stay because 10,000 events may), up to the last event of every
+	// large object this publish deletes or replaces, and beyond the byte
+	// bound; the newest event always stays. A watcher behind the new floor
+	// lists again, as after any history loss.
 	drop := max(len(h.events)-h.max, 0)
+	for _, ev := range evs {
+		if ev.supersedesLarge {
+			drop = max(drop, lastEventOf(h.events[:n], objects.KeyOf(ev.Object))+1)
+		}
+	}
 	b := h.bytes
 	for _, ev := range h.events[:drop] {
 		b -= ev.size
@@ -129,4 +137,14 @@ func (h *history) floorRV() uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.floor
+}
+
+// lastEventOf is the index of the last event of key in evs, -1 if none.
+func lastEventOf(evs []Event, key objects.Key) int {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if objects.KeyOf(evs[i].Object) == key {
+			return i
+		}
+	}
+	return -1
 }

@@ -118,6 +118,31 @@ func TestE2EMemoryReturnsAfterLargeObjectsGo(t *testing.T) {
 	})
 	t.Logf("controller RSS: start %d MB, with the ConfigMaps %d MB, after they went %d MB", start>>20, peak>>20, now>>20)
 	if err != nil {
+		rollup, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
+		t.Logf("smaps_rollup:\n%s", rollup)
+		smaps, _ := os.ReadFile(fmt.Sprintf("/proc/%d/smaps", pid))
+		t.Logf("large mappings:\n%s", largeMappings(string(smaps)))
+	}
+	if err != nil {
 		t.Fatalf("the controller's memory did not come back within 20%% of its start: %v", err)
 	}
+}
+
+// largeMappings lists the mappings of /proc/PID/smaps with over 4 MB resident.
+func largeMappings(smaps string) string {
+	var b strings.Builder
+	head := ""
+	for _, l := range strings.Split(smaps, "\n") {
+		f := strings.Fields(l)
+		if len(f) > 0 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":") {
+			head = l
+			continue
+		}
+		if len(f) >= 2 && f[0] == "Rss:" {
+			if kb, _ := strconv.Atoi(f[1]); kb > 4096 {
+				fmt.Fprintf(&b, "%s  rss %d kB\n", head, kb)
+			}
+		}
+	}
+	return b.String()
 }

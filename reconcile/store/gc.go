@@ -32,6 +32,18 @@ const (
 	minValueLogFileSize = 16 << 20
 )
 
+// memTableSize is Badger's memtable. Badger allocates it (about 1.3 times
+// this) at every flush, and Go zeroes reused heap, so all of it becomes
+// resident memory once the store has flushed after a large delete: it is
+// small. It also bounds one transaction (15 %: 1.2 MiB of keys, value
+// pointers and inline values, about 13,000 entries: a commit of the default
+// 10,000 objects fits); values over valueThreshold go to the value log and
+// take a pointer's room only.
+const (
+	memTableSize   = 8 << 20
+	valueThreshold = 64
+)
+
 // valueLogFileSize is the size of the value-log files for values up to
 // maxValue bytes.
 func valueLogFileSize(maxValue int64) int64 {

@@ -16,7 +16,7 @@ import (
 )
 
 // ErrTxnTooBig: one Update wrote more than Badger accepts in a transaction.
-var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 150,000 objects or 19 MiB of small objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
+var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 13,000 objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
 
 // Options tune a store. The zero value is the default.
 type Options struct {
@@ -91,8 +91,8 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		// objects stay small in the LSM tree); its files are small so
 		// that GC can reclaim old revisions of large objects (gc.go).
 		opts = badger.DefaultOptions(dir).
-			WithValueThreshold(256).
-			WithMemTableSize(128 << 20).
+			WithValueThreshold(valueThreshold).
+			WithMemTableSize(memTableSize).
 			WithValueLogFileSize(valueLogFileSize(maxValue)).
 			WithBlockCacheSize(32 << 20)
 	}

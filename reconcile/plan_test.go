@@ -113,7 +113,6 @@ func terminating(o objects.Object) objects.Object {
 	return o
 }
 
-
 func ptr[T any](v T) *T { return &v }
 
 func TestPlanIsPure(t *testing.T) {

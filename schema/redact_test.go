@@ -38,10 +38,10 @@ func FuzzSecretErrors(f *testing.F) {
 func TestSecretValueMessages(t *testing.T) {
 	cases := map[string]string{
 		`invalid value "x!": not valid base64: encode the value (base64 -w0), or put the plain value in stringData`: "not valid base64 (value hidden): encode the value (base64 -w0), or put the plain value in stringData",
-		"expected a string, found 98127364; quote the value":                                                      "expected a string (value hidden); quote the value",
-		`policy: invalid value "hunter2" (out of bound =~"^age:") (rule at policy/s.cue:3:4)`:                     "policy: the value breaks a rule (value hidden) (rule at policy/s.cue:3:4)",
-		`conflicting values "a" and "b"`:                                                                          "invalid value (value hidden)",
-		"required field is missing":                                                                               "required field is missing",
+		"expected a string, found 98127364; quote the value":                                                        "expected a string (value hidden); quote the value",
+		`policy: invalid value "hunter2" (out of bound =~"^age:") (rule at policy/s.cue:3:4)`:                       "policy: the value breaks a rule (value hidden) (rule at policy/s.cue:3:4)",
+		`conflicting values "a" and "b"`:                                                                            "invalid value (value hidden)",
+		"required field is missing":                                                                                 "required field is missing",
 	}
 	for in, want := range cases {
 		if got := secretValueMessage(in); got != want {

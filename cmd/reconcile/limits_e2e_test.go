@@ -55,9 +55,7 @@ func (c *cluster) configMapCount(ns string) int {
 }
 
 func TestE2ELargeObjectsAreRefusedByDefault(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("end-to-end test: runs the controller like the others (root); run `sudo make test`")
-	}
+	skipUnlessE2E(t)
 	c := newControllerOnly(t, map[string]string{"namespace.yaml": e2eNamespace})
 	c.commit("ten 9.5 MB ConfigMaps", bigConfigMaps(true))
 	c.eventually(60*time.Second, "the commit refused with the limit named", func() error {
@@ -76,9 +74,7 @@ func TestE2ELargeObjectsAreRefusedByDefault(t *testing.T) {
 }
 
 func TestE2EMemoryReturnsAfterLargeObjectsGo(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("end-to-end test: runs the controller like the others (root); run `sudo make test`")
-	}
+	skipUnlessE2E(t)
 	needE2EBinary(t)
 	c := prepareCluster(t, map[string]string{"namespace.yaml": e2eNamespace})
 	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server,
@@ -145,4 +141,14 @@ func largeMappings(smaps string) string {
 		}
 	}
 	return b.String()
+}
+
+// skipUnlessE2E skips as needE2E does, for tests that need no Podman.
+func skipUnlessE2E(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	if os.Geteuid() != 0 {
+		t.Skip("end-to-end test: runs the controller like the others (root); run `sudo make test`")
+	}
 }

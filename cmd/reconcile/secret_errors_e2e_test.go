@@ -43,9 +43,7 @@ func newControllerOnly(t *testing.T, files map[string]string) *cluster {
 }
 
 func TestE2EInvalidSecretValueAppearsInNoOutput(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("end-to-end test: runs the controller like the others (root); run `sudo make test`")
-	}
+	skipUnlessE2E(t)
 	c := newControllerOnly(t, map[string]string{"namespace.yaml": e2eNamespace})
 	base := strings.TrimSpace(git(t, c.repo, "rev-parse", "HEAD"))
 	head := c.commit("an invalid Secret", map[string]string{"secret.yaml": invalidSecret})

@@ -26,6 +26,9 @@ const (
 	// bigWrite is how many bytes of overwritten or deleted values make a
 	// commit trigger a GC at once.
 	bigWrite = 4 << 20
+	// freeAgainAfter: how long after a large delete freed heap is given
+	// back to the OS a second time.
+	freeAgainAfter = 10 * time.Second
 	// minValueLogFileSize: value-log files are small (Badger's default is
 	// 1 GiB) so that GC reclaims space file by file; a file must hold the
 	// largest value, so they are at least twice Options.MaxValueBytes.
@@ -57,6 +60,13 @@ func (s *Store) gcLoop(interval time.Duration) {
 	defer close(s.gcStopped)
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	// The large objects a commit deleted are also held, for a moment, by
+	// whoever wrote them (the source loop's commit, its validation), read
+	// them (watchers) or encoded them (encoding/json keeps its last buffers
+	// in a sync.Pool, which only a second GC empties): heap is given back
+	// twice more after they let go.
+	var freeAgain <-chan time.Time
+	freesLeft := 0
 	for {
 		select {
 		case <-s.gcDone:
@@ -68,6 +78,13 @@ func (s *Store) gcLoop(interval time.Duration) {
 		case <-s.gcKick:
 			s.garbage.Store(0)
 			s.collect(true)
+			freeAgain, freesLeft = time.After(freeAgainAfter), 2
+		case <-freeAgain:
+			debug.FreeOSMemory()
+			freeAgain = nil
+			if freesLeft--; freesLeft > 0 {
+				freeAgain = time.After(2 * freeAgainAfter)
+			}
 		}
 	}
 }

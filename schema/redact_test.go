@@ -49,3 +49,23 @@ func TestSecretValueMessages(t *testing.T) {
 		}
 	}
 }
+
+// A policy on Secret values (e.g. "only encrypted values") is reported
+// without the value it refused.
+func TestPolicyErrorsHideSecretValues(t *testing.T) {
+	v := newTestValidator(t)
+	res := v.Validate([]File{
+		{Path: "policy/secrets.cue", Data: []byte("Secret: stringData: [string]: =~\"^age:\"\nSecret: metadata: labels: owner: =~\"^team-\"\n")},
+		{Path: "s.yaml", Data: []byte("apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n  labels: {owner: plain-canary-label}\nstringData:\n  pin: \"canary-pin-4711\"\n")},
+	})
+	out := res.String()
+	if !strings.Contains(out, "s.yaml:7:8: stringData.pin: policy: the value breaks a rule (value hidden) (rule at policy/secrets.cue:1:") {
+		t.Errorf("the policy error does not name the key and the rule:\n%s", out)
+	}
+	if strings.Contains(out, "canary-pin-4711") {
+		t.Errorf("the policy error shows the value:\n%s", out)
+	}
+	if !strings.Contains(out, "plain-canary-label") {
+		t.Errorf("a label is not secret and should be quoted:\n%s", out)
+	}
+}

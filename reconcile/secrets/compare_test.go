@@ -69,3 +69,27 @@ func TestCompareSaysChangedOrUnchangedPerKey(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCompare: whatever the controller is sent, Compare answers every key
+// and its errors never carry a value.
+func FuzzCompare(f *testing.F) {
+	id, _ := age.GenerateX25519Identity()
+	enc, _ := EncryptValue([]byte("fuzz-canary"), id.Recipient().String())
+	f.Add("k", "fuzz-canary", "fuzz-canary")
+	f.Add("k", enc, "fuzz-canary")
+	f.Add("k", "age:not base64 fuzz-canary", "x")
+	f.Add("k", "age:"+enc[4:20], "")
+	f.Fuzz(func(t *testing.T, key, want, have string) {
+		d := secretOf(map[string]string{key: want})
+		s := secretOf(map[string]string{key: have})
+		c := Compare(d, s, id)
+		if c.Keys[key] != KeyChanged && c.Keys[key] != KeyUnchanged {
+			t.Fatalf("key %q: %q", key, c.Keys[key])
+		}
+		for _, e := range c.Errors {
+			if len(want) > 8 && strings.Contains(e, want[4:]) {
+				t.Fatalf("error %q carries the value", e)
+			}
+		}
+	})
+}

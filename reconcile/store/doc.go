@@ -24,7 +24,7 @@
 //
 // Old revisions (gc.go). NumVersionsToKeep is 1; value-log files are small
 // (16 MiB, or twice the largest object) and collected every GCInterval
-// (5 min) and at once after a commit that overwrote or deleted 4 MiB:
+// (5 min) and at once after commits that overwrote or deleted 4 MiB of objects over 256 KiB:
 // memtable flush, compaction, RunValueLogGC(0.5) until nothing is left to
 // rewrite, then debug.FreeOSMemory. The watch history is bounded by bytes
 // (Options.HistoryBytes, 64 MiB) as well as by count, a large object's

@@ -23,8 +23,9 @@ const (
 	// gcDiscardRatio: a value-log file is rewritten when at least half of
 	// it is garbage (Badger's recommended 0.5).
 	gcDiscardRatio = 0.5
-	// bigWrite is how many bytes of overwritten or deleted values make a
-	// commit trigger a GC at once.
+	// bigWrite is how many bytes of overwritten or deleted large objects
+	// (over largeObject) make a full GC run at once; the garbage of small
+	// objects (status updates) waits for the periodic one.
 	bigWrite = 4 << 20
 	// freeAgainAfter: how long after a large delete freed heap is given
 	// back to the OS a second time.
@@ -77,6 +78,7 @@ func (s *Store) gcLoop(interval time.Duration) {
 			}
 		case <-s.gcKick:
 			s.garbage.Store(0)
+			s.largeGarbage.Store(0)
 			s.collect(true)
 			freeAgain, freesLeft = time.After(freeAgainAfter), 2
 		case <-freeAgain:
@@ -94,6 +96,7 @@ func (s *Store) gcLoop(interval time.Duration) {
 // and deletes; tests and tools may call it at any time.
 func (s *Store) CollectGarbage() {
 	s.garbage.Store(0)
+	s.largeGarbage.Store(0)
 	s.collect(true)
 }
 

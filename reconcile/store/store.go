@@ -64,13 +64,14 @@ type Store struct {
 
 	// Garbage collection (gc.go): garbage counts the bytes of old
 	// revisions since the last compaction; the loop runs until gcDone.
-	garbage   atomic.Int64
-	gcMu      sync.Mutex
-	gcKick    chan struct{}
-	gcDone    chan struct{}
-	gcStopped chan struct{}
-	gcErr     atomic.Value // string: the last GC error, for tests and logs
-	closeOnce sync.Once
+	garbage      atomic.Int64
+	largeGarbage atomic.Int64
+	gcMu         sync.Mutex
+	gcKick       chan struct{}
+	gcDone       chan struct{}
+	gcStopped    chan struct{}
+	gcErr        atomic.Value // string: the last GC error, for tests and logs
+	closeOnce    sync.Once
 }
 
 // Open opens (or creates) the store in dir.
@@ -272,7 +273,8 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
 	s.h.publish(tx.events)
-	if s.garbage.Add(tx.garbage) >= bigWrite {
+	s.garbage.Add(tx.garbage)
+	if s.largeGarbage.Add(tx.largeGarbage) >= bigWrite {
 		s.kickGC()
 	}
 	return nil

@@ -24,8 +24,9 @@ type Tx struct {
 	rv      uint64 // last resourceVersion handed out in this transaction
 	events  []Event
 	// garbage estimates the bytes of old revisions this transaction leaves
-	// behind (overwritten and deleted values): the store's GC trigger.
-	garbage int64
+	// behind (overwritten and deleted values), largeGarbage those of
+	// objects over largeObject: the store's GC triggers (gc.go).
+	garbage, largeGarbage int64
 }
 
 // Get returns the object under key as this transaction sees it.
@@ -135,7 +136,7 @@ func (tx *Tx) Delete(key objects.Key) error {
 	if err := tx.txn.Delete(objectKey(key)); err != nil {
 		return tx.sizeErr(err)
 	}
-	tx.garbage += size
+	tx.addGarbage(size)
 	rv := tx.nextRV()
 	old.SetResourceVersion(strconv.FormatUint(rv, 10))
 	ev := Event{Type: Deleted, Object: old, ResourceVersion: rv, size: size}
@@ -174,7 +175,7 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 		return err
 	}
 	if t == Modified {
-		tx.garbage += int64(len(b)) // the old revision, about as large
+		tx.addGarbage(int64(len(b))) // the old revision, about as large
 	}
 	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv, size: int64(len(b)),
 		supersedesLarge: t == Modified && len(b) > largeObject})
@@ -217,3 +218,10 @@ func setSystemMeta(dst, src objects.Object) {
 }
 
 func newUID() types.UID { return types.UID(uuid.NewString()) }
+
+func (tx *Tx) addGarbage(n int64) {
+	tx.garbage += n
+	if n > largeObject {
+		tx.largeGarbage += n
+	}
+}

@@ -39,12 +39,12 @@ const (
 // memTableSize is Badger's memtable. Badger allocates it (about 1.3 times
 // this) at every flush, and Go zeroes reused heap, so all of it becomes
 // resident memory once the store has flushed after a large delete: it is
-// small. It also bounds one transaction (15 %: 1.2 MiB of keys, value
-// pointers and inline values, about 13,000 entries: a commit of the default
-// 10,000 objects fits); values over valueThreshold go to the value log and
-// take a pointer's room only.
+// small. It also bounds one transaction (15 %: 1.8 MiB of keys, value
+// pointers and inline values, about 14,000 entries: a commit of the default
+// 10,000 objects fits, 8 MiB would not); values over valueThreshold go to
+// the value log and take a pointer's room only.
 const (
-	memTableSize   = 8 << 20
+	memTableSize   = 12 << 20
 	valueThreshold = 64
 )
 

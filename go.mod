@@ -16,6 +16,8 @@ require (
 	sigs.k8s.io/yaml v1.6.0
 )
 
+require github.com/robfig/cron/v3 v3.0.1 // indirect
+
 require (
 	dario.cat/mergo v1.0.2 // indirect
 	filippo.io/age v1.2.1

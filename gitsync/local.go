@@ -71,7 +71,7 @@ func openLocal(dir, subPath string) (*localRepo, error) {
 	}
 	// Reopen with a size threshold so that blobs over MaxFileSize stay on
 	// disk (go-git otherwise inflates every object it is asked for).
-	l.storage = filesystem.NewStorageWithOptions(dotFS, cache.NewObjectLRUDefault(),
+	l.storage = filesystem.NewStorageWithOptions(dotFS, cache.NewObjectLRU(objectCacheSize),
 		storageOptions)
 	l.repo, err = git.Open(l.storage, wtFS)
 	if err != nil {

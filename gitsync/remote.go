@@ -42,7 +42,7 @@ func (r *remoteRepo) open() error {
 	if err := os.MkdirAll(r.dir, 0o755); err != nil {
 		return fmt.Errorf("creating git cache directory: %w: check the permissions of %s", err, filepath.Dir(r.dir))
 	}
-	st := filesystem.NewStorageWithOptions(osfs.New(r.dir), cache.NewObjectLRUDefault(),
+	st := filesystem.NewStorageWithOptions(osfs.New(r.dir), cache.NewObjectLRU(objectCacheSize),
 		storageOptions)
 	repo, err := git.Open(st, nil)
 	if errors.Is(err, git.ErrRepositoryNotExists) {

@@ -1,6 +1,8 @@
 package gitsync
 
 import (
+	"github.com/go-git/go-git/v5/plumbing/cache"
+
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +43,13 @@ func newBlobCache() *blobCache { return &blobCache{entries: map[plumbing.Hash]ca
 // inflates every object it is asked for) and keep a few pack files open:
 // without that, go-git reopens the pack file for every object it reads.
 var storageOptions = filesystem.Options{LargeObjectThreshold: MaxFileSize, MaxOpenDescriptors: 16}
+
+// objectCacheSize bounds go-git's object cache (96 MiB by default). Objects
+// of this size or more are never cached, so large files, read once per
+// commit through the blob cache above, do not stay in memory after they
+// leave the repository; trees and commits, which go-git reads again and
+// again, are small and still cached.
+const objectCacheSize = 8 * cache.MiByte
 
 // treeReader turns a git tree into Files, reading each blob at most once.
 type treeReader struct {

@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -21,14 +20,17 @@ type FieldChange struct {
 	New  any    `json:"new,omitempty"`
 }
 
-// Masked stands for a Secret value: a short hash, so a reviewer sees that
-// a value changed (and which values are equal) without seeing it.
+// Masked stands for a Secret value in a diff. It says whether the value
+// changed, never the value nor a hash of it (a hash of a short password
+// gives it away; the live diff asks the controller instead, see
+// secrets.Compare).
 type Masked string
 
-func mask(v any) Masked {
-	sum := sha256.Sum256([]byte(fmt.Sprint(v)))
-	return Masked(fmt.Sprintf("(sensitive, sha256:%x)", sum[:4]))
-}
+// The masks: a value set or removed, and a value that changed.
+const (
+	MaskedValue   Masked = "(value hidden)"
+	MaskedChanged Masked = "(value hidden, changed)"
+)
 
 // FieldChanges lists the field-level changes of c: the changed fields of
 // an update, every field of a created object, nothing for a delete.
@@ -263,10 +265,13 @@ func maskSecret(kind string, fs []FieldChange) []FieldChange {
 	for i, f := range fs {
 		if sensitivePath(f.Path) {
 			if f.Old != nil {
-				fs[i].Old = mask(f.Old)
+				fs[i].Old = MaskedValue
 			}
 			if f.New != nil {
-				fs[i].New = mask(f.New)
+				fs[i].New = MaskedValue
+				if f.Old != nil {
+					fs[i].New = MaskedChanged
+				}
 			}
 		}
 	}

@@ -43,10 +43,10 @@
 //     slashes), list items by [name] when every item has a unique name (as
 //     Kubernetes merges containers, env, volumes), else by [index].
 //   - Secrets: values under a Secret's data and stringData appear only as
-//     "(sensitive, sha256:xxxxxxxx)" (the first 4 bytes of the SHA-256 of the
-//     value as written in JSON) in every field change and so in every
-//     rendering. Change.Object and Change.Old still hold the real values and
-//     are never rendered.
+//     "(value hidden)" (set or removed) and "(value hidden, changed)" in
+//     every field change and so in every rendering: no value and no hash of
+//     one (a hash of a short value gives it away). Change.Object and
+//     Change.Old still hold the real values and are never rendered.
 //
 // Renderers: RenderText (terminal, optional colour), RenderMarkdown (a PR
 // comment) and RenderJSON (schema JSONPlan, version 1).

@@ -18,7 +18,8 @@ import (
 //
 // Changes are in apply order. "old" is absent for an added field, "new" for
 // a removed one; creates list every field as "new"; deletes list none.
-// Secret values are strings "(sensitive, sha256:xxxxxxxx)".
+// Secret values are the strings "(value hidden)" and, for the new side of a
+// changed value, "(value hidden, changed)".
 type JSONPlan struct {
 	Version  int          `json:"version"`
 	Source   string       `json:"source,omitempty"`

@@ -40,6 +40,8 @@ func RenderText(w io.Writer, plan Plan, color bool) error {
 				fmt.Fprintln(bw, paint(green, "    + "+f.Path+": "+value(f.New)))
 			case f.New == nil:
 				fmt.Fprintln(bw, paint(red, "    - "+f.Path+": "+value(f.Old)))
+			case f.New == MaskedChanged:
+				fmt.Fprintln(bw, paint(yellow, "    ~ "+f.Path+": changed "+string(MaskedValue)))
 			default:
 				fmt.Fprintln(bw, paint(yellow, "    ~ "+f.Path+": "+value(f.Old)+" → "+value(f.New)))
 			}

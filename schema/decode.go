@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"github.com/reconcile-dev/reconcile/schema/excerpt"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -144,10 +146,10 @@ func syntaxErrors(file string, err error) []Error {
 			}
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
-		out = append(out, Error{Path: file, Line: line, Col: col, Message: "syntax error: " + msg})
+		out = append(out, Error{Path: file, Line: line, Col: col, Message: "syntax error: " + excerpt.Cut(msg)})
 	}
 	if len(out) == 0 {
-		out = append(out, Error{Path: file, Message: "syntax error: " + err.Error()})
+		out = append(out, Error{Path: file, Message: "syntax error: " + excerpt.Cut(err.Error())})
 	}
 	return out
 }

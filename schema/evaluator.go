@@ -39,6 +39,10 @@ type evaluator struct {
 
 const maxEvaluatorUses = 200_000
 
+// maxKeptBuffer: an evaluator keeps its JSON buffer between documents only
+// up to this capacity.
+const maxKeptBuffer = 1 << 20
+
 func newEvaluator(s *schemas) (*evaluator, error) {
 	ctx := cuecontext.New()
 	e := &evaluator{schemas: s, ctx: ctx}
@@ -91,6 +95,9 @@ func (e *evaluator) check(f File) fileResult {
 		e.uses++
 		m, errs := e.checkDocument(f.Path, &docs[i])
 		if len(errs) > 0 {
+			if vals := e.secretValues(&docs[i]); vals != nil {
+				errs = redactSecretErrors(errs, vals)
+			}
 			res.errors = append(res.errors, errs...)
 			continue
 		}
@@ -135,7 +142,11 @@ func (e *evaluator) checkDocument(file string, d *document) (Manifest, []Error) 
 		return Manifest{}, out
 	}
 	normalize(o)
-	return Manifest{Object: o, Path: file, Line: line, Col: col, key: objects.KeyOf(o)}, nil
+	size := int64(len(e.buf))
+	if cap(e.buf) > maxKeptBuffer {
+		e.buf = nil // pooled evaluators must not keep a large document's JSON
+	}
+	return Manifest{Object: o, Path: file, Line: line, Col: col, key: objects.KeyOf(o), size: size}, nil
 }
 
 // quickKind reads kind from the syntax of a YAML or JSON document when

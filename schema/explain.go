@@ -1,6 +1,8 @@
 package schema
 
 import (
+	"github.com/reconcile-dev/reconcile/schema/excerpt"
+
 	"fmt"
 	"regexp"
 	"strings"
@@ -160,10 +162,10 @@ func explainBound(value, bound string, sels []string) string {
 func explainPattern(m string) string {
 	for _, p := range patternHelp {
 		if strings.Contains(m, p.fragment) {
-			return m + ": " + p.help
+			return excerpt.Cut(m) + ": " + p.help
 		}
 	}
-	return m
+	return excerpt.Cut(m)
 }
 
 // keyMaps are fields whose keys are user data, constrained by a pattern.
@@ -208,7 +210,7 @@ func (d document) userValue(sels []string) string {
 			return ""
 		}
 	}
-	return fmt.Sprint(v)
+	return excerpt.Cut(fmt.Sprint(v))
 }
 
 func (d document) kind() string {

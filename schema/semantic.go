@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/reconcile-dev/reconcile/schema/cron"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -71,6 +73,7 @@ func semanticChecks(o objects.Object) []semanticError {
 	case *batchv1.Job:
 		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
 	case *batchv1.CronJob:
+		cronJobChecks(x, add)
 		podChecks(&x.Spec.JobTemplate.Spec.Template.Spec, add, "spec", "jobTemplate", "spec", "template", "spec")
 	case *corev1.Pod:
 		podChecks(&x.Spec, add, "spec")
@@ -244,4 +247,21 @@ func defaultPullPolicy(image string) corev1.PullPolicy {
 		return corev1.PullAlways
 	}
 	return corev1.PullIfNotPresent
+}
+
+// cronJobChecks parses the schedule with the controller's parser (package
+// schema/cron), so a schedule it could not run is refused here, at its
+// position, and not found later by an InvalidSchedule event.
+func cronJobChecks(cj *batchv1.CronJob, add func(string, ...string)) {
+	tz := ""
+	if cj.Spec.TimeZone != nil {
+		if err := cron.CheckTimeZone(*cj.Spec.TimeZone); err != nil {
+			add(err.Error(), "spec", "timeZone")
+		} else {
+			tz = *cj.Spec.TimeZone
+		}
+	}
+	if _, err := cron.Parse(cj.Spec.Schedule, tz, time.UTC); err != nil {
+		add(err.Error(), "spec", "schedule")
+	}
 }

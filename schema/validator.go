@@ -23,6 +23,9 @@ type Manifest struct {
 	// validated so that re-assembling a cached tree does not parse every
 	// object's apiVersion again.
 	key objects.Key
+	// size is the object's JSON size as written (with schema defaults):
+	// what the limits count (limits.go).
+	size int64
 }
 
 // Result of validating a tree: the objects, or every error found.
@@ -47,9 +50,10 @@ type Validator struct {
 	pool    chan *evaluator
 	workers int
 
-	mu    sync.Mutex
-	cache map[cacheKey]cached
-	gen   uint64 // of the latest Validate; entries of older trees are dropped
+	mu     sync.Mutex
+	cache  map[cacheKey]cached
+	gen    uint64 // of the latest Validate; entries of older trees are dropped
+	limits Limits
 }
 
 // NewValidator compiles the embedded schema.cue.
@@ -65,7 +69,7 @@ func newValidator(schema string) (*Validator, error) {
 		return nil, err
 	}
 	n := runtime.GOMAXPROCS(0)
-	v := &Validator{schemas: s, workers: n, pool: make(chan *evaluator, n), cache: map[cacheKey]cached{}}
+	v := &Validator{schemas: s, workers: n, pool: make(chan *evaluator, n), cache: map[cacheKey]cached{}, limits: DefaultLimits()}
 	v.pool <- e
 	return v, nil
 }
@@ -159,11 +163,12 @@ func (v *Validator) Validate(files []File) Result {
 			delete(v.cache, k)
 		}
 	}
+	limits := v.limits
 	v.mu.Unlock()
 	if len(policyErrs) > 0 {
 		results = append(results, fileResult{errors: policyErrs})
 	}
-	return assemble(results)
+	return limits.apply(assemble(results))
 }
 
 // precheck handles files that are not evaluated: ignored extensions,

@@ -33,6 +33,7 @@ type controllerFlags struct {
 	tokenFile, sshKey        string
 	noPrune, allowEmpty      bool
 	clusterID                string // --cluster-id (reconcile/clusterid)
+	limits                   limitFlags
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -50,6 +51,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
 	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
+	f.limits.register(fl)
 }
 
 func defaultDataDir() string {
@@ -95,7 +97,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err := writeAdminConfig(f.data, f.listen, token, log); err != nil {
 		return err
 	}
-	st, err := openStore(f.data, log)
+	limits, err := f.limits.resolve(f.config)
+	if err != nil {
+		return err
+	}
+	st, err := openStore(f.data, log, limits.MaxObjectBytes)
 	if err != nil {
 		return err
 	}
@@ -112,6 +118,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	v.SetLimits(limits)
 	cfgs, err := sourceConfigs(f)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 type diffFlags struct {
 	repo, base, head, path, ref, source, output string
 	exitCode, preview                           bool
+	limits                                      limitFlags
 }
 
 func newDiffCmd(g *globalFlags) *cobra.Command {
@@ -38,7 +39,9 @@ Against the live state of a running controller (the working tree DIR, or a commi
 logic over the live nodes and pods, as nomad job plan does): per new workload, the nodes its pods
 go to, or why they fit on none.
 
-Secret values never appear: they show as a masked hash.
+Secret values never appear, nor hashes of them: a Secret's keys show as changed or unchanged.
+A live diff asks the controller to compare Secret values (plain or age-encrypted), so a clean
+tree diffs clean.
 
 Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 when there are;
 1 on any error.`,
@@ -87,6 +90,7 @@ Exit status: 0 on success; with --exit-code, 0 when there are no changes and 2 w
 	cmd.Flags().StringVarP(&f.output, "output", "o", "text", "output format: text, markdown or json")
 	cmd.Flags().BoolVar(&f.exitCode, "exit-code", false, "exit 2 when there are changes, 0 when there are none")
 	cmd.Flags().BoolVar(&f.preview, "preview", false, "live: also show which node each new pod would go to, or why none fits")
+	f.limits.register(cmd.Flags())
 	return cmd
 }
 
@@ -112,7 +116,7 @@ func isTerminal(w io.Writer) bool {
 }
 
 func (f *diffFlags) plan(ctx context.Context, g *globalFlags, args []string) (reconcile.Plan, error) {
-	v, err := schema.NewValidator()
+	v, err := newLimitedValidator(&f.limits, "")
 	if err != nil {
 		return reconcile.Plan{}, err
 	}

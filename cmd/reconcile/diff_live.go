@@ -9,8 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/preview"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/schema"
@@ -68,10 +68,14 @@ func (f *diffFlags) livePlan(ctx context.Context, g *globalFlags, v *schema.Vali
 		}
 		stored = append(stored, items...)
 	}
-	return reconcile.PlanChanges(sealedAsLive(want, stored), stored, reconcile.PlanOptions{Source: source, Prune: true}), nil
+	want, warnings, err := comparedSecrets(ctx, c, want, stored)
+	if err != nil {
+		return reconcile.Plan{}, err
+	}
+	plan := reconcile.PlanChanges(want, stored, reconcile.PlanOptions{Source: source, Prune: true})
+	plan.Warnings = append(plan.Warnings, warnings...)
+	return plan, nil
 }
-
-var _ = gitsync.SnapshotAt
 
 // renderPreview appends the scheduling preview of plan on the live nodes
 // and pods (reconcile/preview).
@@ -107,21 +111,43 @@ func (f *diffFlags) renderPreview(ctx context.Context, g *globalFlags, w io.Writ
 	return preview.RenderText(w, ws)
 }
 
-// sealedAsLive: encrypted Secrets cannot be decrypted here; each compares
-// by the hash of its ciphertexts the controller stored (secrets.AsLive).
-func sealedAsLive(want []reconcile.Desired, stored []objects.Object) []reconcile.Desired {
+// comparedSecrets: the CLI cannot read the stored Secret values (the API
+// masks them) nor decrypt "age:" ones, so the controller compares them
+// (POST /api/v1/diff/secrets) and each desired Secret is rewritten for the
+// planner: an unchanged key takes the stored (masked) value, so it shows
+// no change; a changed or added one a placeholder that differs from it.
+// Encrypted Secrets get the sealed annotation the controller stores with
+// them. Warnings name keys the controller could not decrypt.
+func comparedSecrets(ctx context.Context, c *apiclient.Client, want []reconcile.Desired, stored []objects.Object) ([]reconcile.Desired, []string, error) {
 	live := map[objects.Key]*corev1.Secret{}
 	for _, o := range stored {
 		if s, ok := o.(*corev1.Secret); ok {
 			live[objects.KeyOf(s)] = s
 		}
 	}
-	out := make([]reconcile.Desired, len(want))
+	var ask []*corev1.Secret
+	var at []int
 	for i, d := range want {
-		out[i] = d
-		if s, ok := d.Object.(*corev1.Secret); ok && secrets.HasEncrypted(s) {
-			out[i].Object = secrets.AsLive(s, live[objects.KeyOf(s)])
+		if s, ok := d.Object.(*corev1.Secret); ok {
+			ask = append(ask, s)
+			at = append(at, i)
 		}
 	}
-	return out
+	cmp, err := c.DiffSecrets(ctx, ask)
+	if err != nil {
+		return nil, nil, fmt.Errorf("compare Secrets in the controller: %w", err)
+	}
+	if len(cmp) != len(ask) {
+		return nil, nil, fmt.Errorf("compare Secrets in the controller: %d answers for %d Secrets", len(cmp), len(ask))
+	}
+	out := append([]reconcile.Desired(nil), want...)
+	var warnings []string
+	for j, i := range at {
+		s := ask[j]
+		for _, e := range cmp[j].Errors {
+			warnings = append(warnings, fmt.Sprintf("%s: Secret %s/%s: %s", want[i].Path, s.Namespace, s.Name, e))
+		}
+		out[i].Object = secrets.ForLivePlan(s, live[objects.KeyOf(s)], cmp[j])
+	}
+	return out, warnings, nil
 }

@@ -20,7 +20,10 @@ const storeKeyFile = "store.key"
 // key with a new store. A store made before encryption existed (no key
 // file) keeps opening unencrypted, with a warning: Badger cannot encrypt an
 // existing store in place.
-func openStore(data string, log *slog.Logger) (*store.Store, error) {
+func openStore(data string, log *slog.Logger, maxObject int64) (*store.Store, error) {
+	// The store takes objects of up to maxObject bytes, plus what it adds
+	// (uid, resourceVersion, the source annotations).
+	maxValue := maxObject + 64<<10
 	dir := filepath.Join(data, "store")
 	keyPath := filepath.Join(data, storeKeyFile)
 	key, err := os.ReadFile(keyPath)
@@ -32,7 +35,7 @@ func openStore(data string, log *slog.Logger) (*store.Store, error) {
 	case errors.Is(err, os.ErrNotExist):
 		if _, serr := os.Stat(dir); serr == nil {
 			log.Warn("the store is not encrypted at rest (made before store encryption): to encrypt it, move "+dir+" away and let git re-apply", "key", keyPath)
-			return store.Open(dir)
+			return store.OpenWith(dir, store.Options{Log: log, MaxValueBytes: maxValue})
 		}
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
@@ -44,7 +47,7 @@ func openStore(data string, log *slog.Logger) (*store.Store, error) {
 	default:
 		return nil, fmt.Errorf("read the store key: %w", err)
 	}
-	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key})
+	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key, Log: log, MaxValueBytes: maxValue})
 	if err != nil {
 		return nil, fmt.Errorf("%w (the store is encrypted with %s: is it the key this store was made with?)", err, keyPath)
 	}

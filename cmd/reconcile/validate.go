@@ -10,7 +10,8 @@ import (
 )
 
 func newValidateCmd() *cobra.Command {
-	return &cobra.Command{
+	var limits limitFlags
+	cmd := &cobra.Command{
 		Use:   "validate [DIR]",
 		Short: "Check a tree of manifests against schema.cue",
 		Long: `Check every .yaml, .yml, .json and .cue file under DIR (default: the current directory) against
@@ -28,7 +29,7 @@ Exit status: 0 when the tree is valid, 1 when it is not.`,
 			if err != nil {
 				return err
 			}
-			v, err := schema.NewValidator()
+			v, err := newLimitedValidator(&limits, "")
 			if err != nil {
 				return err
 			}
@@ -45,4 +46,6 @@ Exit status: 0 when the tree is valid, 1 when it is not.`,
 			return nil
 		},
 	}
+	limits.register(cmd.Flags())
+	return cmd
 }

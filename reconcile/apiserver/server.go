@@ -66,6 +66,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/recipient", s.recipient)
 	mux.HandleFunc("POST /api/v1/sync", s.sync)
 	s.historyRoutes(mux) // history, rollback, resume (history.go)
+	s.diffRoutes(mux)    // POST /api/v1/diff/secrets (diff_secrets.go)
 	mux.HandleFunc("POST /api/v1/nodes", s.registerNode)
 	mux.HandleFunc("POST /api/v1/nodes/{name}/heartbeat", s.heartbeat)
 	mux.HandleFunc("PUT /api/v1/pods/{name}/status", s.podStatus)

@@ -22,13 +22,15 @@ func TestScheduleNext(t *testing.T) {
 		{"@monthly", "", base, time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)},
 		{"@yearly", "", base, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)},
 		{"30 9 * * MON-FRI", "", base, time.Date(2025, 1, 2, 9, 30, 0, 0, time.UTC)},
-		{"0 0 * * 7", "", base, time.Date(2025, 1, 5, 0, 0, 0, 0, time.UTC)},
+		{"0 0 * * SUN", "", base, time.Date(2025, 1, 5, 0, 0, 0, 0, time.UTC)},
 		{"0 0 13 * 5", "", base, time.Date(2025, 1, 3, 0, 0, 0, 0, time.UTC)}, // Friday or the 13th: Friday 3rd first
 		{"5-10/2 3 * JAN,mar *", "", base, time.Date(2025, 1, 2, 3, 5, 0, 0, time.UTC)},
 		{"10/20 * * * *", "", base, time.Date(2025, 1, 1, 10, 30, 0, 0, time.UTC)},
 		{"0 0 29 2 *", "", base, time.Date(2028, 2, 29, 0, 0, 0, 0, time.UTC)},
 		{"0 9 * * *", "Europe/Paris", base, time.Date(2025, 1, 2, 9, 0, 0, 0, paris).UTC()},
 		{"TZ=Europe/Paris 0 9 * * *", "", base, time.Date(2025, 1, 2, 9, 0, 0, 0, paris).UTC()},
+		{"CRON_TZ=Europe/Paris 0 9 * * *", "", base, time.Date(2025, 1, 2, 9, 0, 0, 0, paris).UTC()},
+		{"@every 1h", "", base, time.Date(2025, 1, 1, 11, 17, 30, 0, time.UTC)},
 		{"0 0 30 2 *", "", base, time.Time{}},
 	}
 	for _, c := range cases {
@@ -44,12 +46,17 @@ func TestScheduleNext(t *testing.T) {
 }
 
 func TestScheduleErrors(t *testing.T) {
-	for _, spec := range []string{"* * * *", "60 * * * *", "* * 0 * *", "*/0 * * * *", "a * * * *", "5-1 * * * *", "@often"} {
+	for _, spec := range []string{"* * * *", "60 * * * *", "* * 0 * *", "*/0 * * * *", "a * * * *", "5-1 * * * *", "@often",
+		"61 * * * *", "0 0 * * 7", // robfig's standard parser, as Kubernetes: 7 is not Sunday there
+	} {
 		if _, err := ParseSchedule(spec, "", time.UTC); err == nil {
 			t.Errorf("%q parsed", spec)
 		}
 	}
 	if _, err := ParseSchedule("* * * * *", "Mars/Olympus", time.UTC); err == nil {
 		t.Error("unknown zone accepted")
+	}
+	if _, err := ParseSchedule("TZ=UTC * * * * *", "Europe/Paris", time.UTC); err == nil {
+		t.Error("a TZ= prefix with timeZone accepted (Kubernetes refuses both)")
 	}
 }

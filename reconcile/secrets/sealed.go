@@ -45,17 +45,3 @@ func Seal(plain, manifest *corev1.Secret) {
 	}
 	plain.Annotations[SealedAnnotation] = SealedHash(manifest)
 }
-
-// AsLive prepares an encrypted manifest for a live diff against stored
-// (masked, as the API answers; nil when absent): a copy carrying the
-// sealed hash, whose values are the stored ones when the hashes match, so
-// an unchanged Secret shows no change and a changed one shows its values
-// and hash changed.
-func AsLive(manifest *corev1.Secret, stored *corev1.Secret) *corev1.Secret {
-	c := manifest.DeepCopy()
-	Seal(c, manifest)
-	if stored != nil && stored.Annotations[SealedAnnotation] == c.Annotations[SealedAnnotation] {
-		c.Data, c.StringData = stored.Data, stored.StringData
-	}
-	return c
-}

@@ -112,27 +112,31 @@ func TestMask(t *testing.T) {
 	}
 }
 
-func TestAsLive(t *testing.T) {
+func TestForLivePlanKeepsNoDesiredValue(t *testing.T) {
 	id, _ := age.GenerateX25519Identity()
 	enc, _ := EncryptValue([]byte(canary), id.Recipient().String())
-	manifest := &corev1.Secret{Data: map[string][]byte{"pw": []byte(enc)}}
+	manifest := &corev1.Secret{Data: map[string][]byte{"pw": []byte(enc), "plain": []byte(canary + "2"), "same": []byte("x")}}
 	plain, err := Decrypt(manifest, id)
 	if err != nil {
 		t.Fatal(err)
 	}
 	Seal(plain, manifest)
+	plain.Data["same"] = []byte("x")
 	stored := Mask(plain).(*corev1.Secret)
-
-	same := AsLive(manifest, stored)
-	if string(same.Data["pw"]) != string(stored.Data["pw"]) {
-		t.Error("the same ciphertext does not compare equal to the stored Secret")
+	cmp := Comparison{Keys: map[string]KeyState{"pw": KeyUnchanged, "plain": KeyChanged, "same": KeyUnchanged}}
+	got := ForLivePlan(manifest, stored, cmp)
+	for k, v := range got.Data {
+		if strings.Contains(string(v), canary) || strings.HasPrefix(string(v), Prefix) {
+			t.Errorf("key %s keeps a desired value: %q", k, v)
+		}
 	}
-	enc2, _ := EncryptValue([]byte(canary), id.Recipient().String()) // re-encrypted: a change in git
-	changed := AsLive(&corev1.Secret{Data: map[string][]byte{"pw": []byte(enc2)}}, stored)
-	if string(changed.Data["pw"]) != enc2 || changed.Annotations[SealedAnnotation] == stored.Annotations[SealedAnnotation] {
-		t.Error("a new ciphertext compares equal")
+	if string(got.Data["pw"]) != string(stored.Data["pw"]) || string(got.Data["plain"]) == string(stored.Data["plain"]) {
+		t.Errorf("unchanged keys must equal the stored ones, changed ones differ: %q", got.Data)
+	}
+	if got.Annotations[SealedAnnotation] != stored.Annotations[SealedAnnotation] {
+		t.Error("the sealed annotation differs for the same ciphertexts")
 	}
 	if string(manifest.Data["pw"]) != enc || manifest.Annotations != nil {
-		t.Error("AsLive changed the manifest")
+		t.Error("ForLivePlan changed the manifest")
 	}
 }

@@ -30,6 +30,7 @@ var configSchema string
 // fileConfig is the config file as written.
 type fileConfig struct {
 	Sources []fileSource `json:"sources"`
+	Limits  fileLimits   `json:"limits"`
 }
 
 type fileSource struct {
@@ -102,6 +103,15 @@ func LoadConfig(file, cacheDir string) ([]Config, error) {
 
 // ParseConfig is LoadConfig on data already read.
 func ParseConfig(file string, data []byte, cacheDir string) ([]Config, error) {
+	fc, doc, err := parseConfigFile(file, data)
+	if err != nil {
+		return nil, err
+	}
+	return fc.sources(file, doc, cacheDir)
+}
+
+// parseConfigFile validates a config file against config.cue and decodes it.
+func parseConfigFile(file string, data []byte) (fileConfig, cue.Value, error) {
 	var (
 		f   *ast.File
 		err error
@@ -112,16 +122,16 @@ func ParseConfig(file string, data []byte, cacheDir string) ([]Config, error) {
 		f, err = yaml.Extract(file, data)
 	}
 	if err != nil {
-		return nil, syntaxErrors(file, err)
+		return fileConfig{}, cue.Value{}, syntaxErrors(file, err)
 	}
 	ctx := cuecontext.New()
 	schema := ctx.CompileString(configSchema, cue.Filename("config.cue"))
 	if schema.Err() != nil {
-		return nil, fmt.Errorf("compile config.cue: %s", cueerrors.Details(schema.Err(), nil))
+		return fileConfig{}, cue.Value{}, fmt.Errorf("compile config.cue: %s", cueerrors.Details(schema.Err(), nil))
 	}
 	doc := ctx.BuildFile(f)
 	if doc.Err() != nil {
-		return nil, syntaxErrors(file, doc.Err())
+		return fileConfig{}, cue.Value{}, syntaxErrors(file, doc.Err())
 	}
 	def := schema.LookupPath(cue.ParsePath("#Config"))
 	v := def.Unify(doc)
@@ -140,13 +150,13 @@ func ParseConfig(file string, data []byte, cacheDir string) ([]Config, error) {
 			}
 		}
 		sortErrors(errs)
-		return nil, errs
+		return fileConfig{}, cue.Value{}, errs
 	}
 	var fc fileConfig
 	if err := v.Decode(&fc); err != nil {
-		return nil, fmt.Errorf("%s: %v", file, err)
+		return fileConfig{}, cue.Value{}, fmt.Errorf("%s: %v", file, err)
 	}
-	return fc.sources(file, doc, cacheDir)
+	return fc, doc, nil
 }
 
 // sources turns the validated file into source configs, checking what the

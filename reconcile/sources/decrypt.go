@@ -51,3 +51,7 @@ func (m *Manager) decryptSecrets(res schema.Result) ([]reconcile.Desired, []stri
 	m.decrypted = kept
 	return out, errs
 }
+
+// Identities returns the keys given to SetIdentities: the API server's
+// live diff of Secrets (apiserver.SecretIdentities) compares with them.
+func (m *Manager) Identities() []age.Identity { return m.identities }

@@ -39,6 +39,11 @@ type Event struct {
 	Type            EventType      `json:"type"`
 	Object          objects.Object `json:"object"`
 	ResourceVersion uint64         `json:"resourceVersion"`
+	// size is the object's encoded size: the watch history is bounded by
+	// bytes as well as by count.
+	size int64
+	// supersedesLarge: this event replaces a large object (watch.go).
+	supersedesLarge bool
 }
 
 // MetaRecord is one side record returned by ListMeta.

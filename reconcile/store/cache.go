@@ -18,6 +18,12 @@ type decodeCache struct {
 	m  map[string]cached
 }
 
+// maxCachedValue: larger objects are decoded on every read instead of
+// being kept, so the cache's memory follows the number of objects, not
+// their size (a 10 MB ConfigMap costs a decode per read, and nothing once
+// it is read).
+const maxCachedValue = 256 << 10
+
 type cached struct {
 	version uint64
 	obj     objects.Object
@@ -46,7 +52,7 @@ func (c *decodeCache) object(item *badger.Item, kind string, written map[string]
 		o, err = decode(kind, v)
 		return err
 	})
-	if err != nil || fresh {
+	if err != nil || fresh || item.ValueSize() > maxCachedValue {
 		return o, err
 	}
 	keep := o

@@ -11,13 +11,31 @@
 // own conflict detection is therefore switched off.
 //
 // Sizes. One commit of a git source must land in one transaction, so the
-// Badger options are chosen to fit at least 10,000 objects per transaction:
-// on disk, values of 256 bytes or more go to the value log (a transaction
-// then counts only about 40 bytes per object against Badger's batch limit)
-// and the memtable is 128 MiB (batch limit about 19 MiB). In memory there is
-// no value log, so the memtable is 256 MiB (batch limit about 38 MiB of
-// JSON). A transaction that is still too large fails with ErrTxnTooBig,
-// which names the limit; nothing of it is written.
+// Badger options are chosen to fit at least 10,000 objects (the default
+// per-commit limit of package schema) per transaction: on disk, values of
+// 64 bytes or more go to the value log (a transaction then counts only
+// about 40 bytes per object against Badger's batch limit) and the memtable
+// is 12 MiB (batch limit about 1.8 MiB, 14,000 entries): Badger allocates a
+// new memtable at every flush and Go zeroes reused heap, so its size is
+// resident memory. In memory there is no value log, so the memtable is 256
+// MiB (batch limit about 38 MiB of JSON). A transaction that is still too
+// large fails with ErrTxnTooBig, which names the limit; nothing of it is
+// written.
+//
+// Old revisions (gc.go). NumVersionsToKeep is 1; value-log files are small
+// (16 MiB, or twice the largest object) and collected every GCInterval
+// (5 min) and at once after commits that overwrote or deleted 4 MiB of objects over 256 KiB:
+// memtable flush, compaction, RunValueLogGC(0.5) until nothing is left to
+// rewrite, then debug.FreeOSMemory. The watch history is bounded by bytes
+// (Options.HistoryBytes, 64 MiB) as well as by count, a large object's
+// events leave it when the object is deleted or replaced, and its Deleted
+// event carries its metadata only. The decode cache keeps objects up to
+// 256 KiB. So memory and disk come back after large objects go.
+//
+// Open waits (Options.LockWait, 30 s) for the directory lock of a process
+// that is exiting, e.g. right after `kill -9`, logging "waiting for the
+// lock of DIR held by a process that is exiting"; a live holder makes Open
+// fail with ErrLocked, naming the directory, the process and what to do.
 //
 // Watch serves events from a bounded in-memory history (Options.History,
 // 10,000 events by default). A watcher reads that history at its own pace

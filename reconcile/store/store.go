@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 
@@ -14,7 +16,7 @@ import (
 )
 
 // ErrTxnTooBig: one Update wrote more than Badger accepts in a transaction.
-var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 150,000 objects or 19 MiB of small objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
+var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 14,000 objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
 
 // Options tune a store. The zero value is the default.
 type Options struct {
@@ -24,9 +26,29 @@ type Options struct {
 	// Badger's own encryption, so Secrets are kept encrypted at rest. A store
 	// created with a key opens only with that key.
 	EncryptionKey []byte
+	// HistoryBytes bounds the watch history by the objects' encoded size
+	// as well (64 MiB when zero).
+	HistoryBytes int64
+	// GCInterval is how often old revisions are collected from Badger's
+	// value log (DefaultGCInterval when zero; negative: never, except
+	// after large overwrites and deletes).
+	GCInterval time.Duration
+	// MaxValueBytes is the largest object or side record the store must
+	// accept (its JSON); at least 8 MiB. It sizes Badger's value-log
+	// files (gc.go).
+	MaxValueBytes int64
+	// LockWait bounds how long Open waits for another process's lock on
+	// dir (DefaultLockWait when zero; negative: do not wait).
+	LockWait time.Duration
+	// Log receives the "waiting for the lock" message; slog.Default() when nil.
+	Log *slog.Logger
 }
 
-const defaultHistory = 10000
+const (
+	defaultMaxValue     = 8 << 20
+	defaultHistory      = 10000
+	defaultHistoryBytes = 64 << 20
+)
 
 var rvKey = []byte("s/rv")
 
@@ -39,6 +61,17 @@ type Store struct {
 	// cache holds decoded objects by Badger key and version, so reads
 	// copy instead of decoding JSON (several times faster).
 	cache decodeCache
+
+	// Garbage collection (gc.go): garbage counts the bytes of old
+	// revisions since the last compaction; the loop runs until gcDone.
+	garbage      atomic.Int64
+	largeGarbage atomic.Int64
+	gcMu         sync.Mutex
+	gcKick       chan struct{}
+	gcDone       chan struct{}
+	gcStopped    chan struct{}
+	gcErr        atomic.Value // string: the last GC error, for tests and logs
+	closeOnce    sync.Once
 }
 
 // Open opens (or creates) the store in dir.
@@ -49,15 +82,20 @@ func OpenInMemory() (*Store, error) { return OpenWith("", Options{}) }
 
 // OpenWith opens the store in dir, or in memory when dir is "".
 func OpenWith(dir string, o Options) (*Store, error) {
+	maxValue := max(o.MaxValueBytes, defaultMaxValue)
 	var opts badger.Options
 	if dir == "" {
 		opts = badger.DefaultOptions("").WithInMemory(true).
 			WithMemTableSize(256 << 20)
 	} else {
+		// Values over 256 bytes go to the value log (commits of many
+		// objects stay small in the LSM tree); its files are small so
+		// that GC can reclaim old revisions of large objects (gc.go).
 		opts = badger.DefaultOptions(dir).
-			WithValueThreshold(256).
-			WithMemTableSize(128 << 20).
-			WithValueLogFileSize(256 << 20)
+			WithValueThreshold(valueThreshold).
+			WithMemTableSize(memTableSize).
+			WithValueLogFileSize(valueLogFileSize(maxValue)).
+			WithBlockCacheSize(32 << 20)
 	}
 	if len(o.EncryptionKey) > 0 {
 		// Badger requires a block index cache with encryption; 64 MiB holds
@@ -65,12 +103,26 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		opts = opts.WithEncryptionKey(o.EncryptionKey).WithIndexCacheSize(64 << 20)
 	}
 	opts = opts.WithDetectConflicts(false).WithLogger(quietLogger{}).WithNumVersionsToKeep(1)
-	db, err := badger.Open(opts)
-	if err != nil {
-		if dir == "" {
+	var db *badger.DB
+	var err error
+	if dir == "" {
+		if db, err = badger.Open(opts); err != nil {
 			return nil, fmt.Errorf("open in-memory store: %w", err)
 		}
-		return nil, fmt.Errorf("open store in %s: %w (is another reconcile process using this data directory?)", dir, err)
+	} else {
+		wait, log := o.LockWait, o.Log
+		if wait == 0 {
+			wait = DefaultLockWait
+		}
+		if log == nil {
+			log = slog.Default()
+		}
+		if db, err = openLocked(dir, opts, max(wait, 0), log); err != nil {
+			if errors.Is(err, ErrLocked) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("open store in %s: %w", dir, err)
+		}
 	}
 	st := &Store{db: db}
 	var rv uint64
@@ -88,12 +140,31 @@ func OpenWith(dir string, o Options) (*Store, error) {
 	if n <= 0 {
 		n = defaultHistory
 	}
-	st.h = newHistory(n, rv)
+	hb := o.HistoryBytes
+	if hb <= 0 {
+		hb = defaultHistoryBytes
+	}
+	st.h = newHistory(n, hb, rv)
+	st.gcKick, st.gcDone, st.gcStopped = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	interval := o.GCInterval
+	switch {
+	case interval == 0:
+		interval = DefaultGCInterval
+	case interval < 0:
+		interval = 1<<63 - 1
+	}
+	if dir == "" {
+		close(st.gcStopped) // nothing on disk to collect
+	} else {
+		go st.gcLoop(interval)
+	}
 	return st, nil
 }
 
 // Close closes every watch channel and the database.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { close(s.gcDone) })
+	<-s.gcStopped
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.h.close()
@@ -202,6 +273,10 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
 	s.h.publish(tx.events)
+	s.garbage.Add(tx.garbage)
+	if s.largeGarbage.Add(tx.largeGarbage) >= bigWrite {
+		s.kickGC()
+	}
 	return nil
 }
 

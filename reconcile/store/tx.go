@@ -23,6 +23,10 @@ type Tx struct {
 	txn     *badger.Txn
 	rv      uint64 // last resourceVersion handed out in this transaction
 	events  []Event
+	// garbage estimates the bytes of old revisions this transaction leaves
+	// behind (overwritten and deleted values), largeGarbage those of
+	// objects over largeObject: the store's GC triggers (gc.go).
+	garbage, largeGarbage int64
 }
 
 // Get returns the object under key as this transaction sees it.
@@ -124,13 +128,22 @@ func (tx *Tx) Delete(key objects.Key) error {
 	if err != nil {
 		return err
 	}
+	size := int64(1024)
+	if item, err := tx.txn.Get(objectKey(key)); err == nil {
+		size = item.EstimatedSize()
+	}
 	tx.written[string(objectKey(key))] = true
 	if err := tx.txn.Delete(objectKey(key)); err != nil {
 		return tx.sizeErr(err)
 	}
+	tx.addGarbage(size)
 	rv := tx.nextRV()
 	old.SetResourceVersion(strconv.FormatUint(rv, 10))
-	tx.events = append(tx.events, Event{Type: Deleted, Object: old, ResourceVersion: rv})
+	ev := Event{Type: Deleted, Object: old, ResourceVersion: rv, size: size}
+	if size > largeObject {
+		ev.Object, ev.size, ev.supersedesLarge = metadataOnly(key.Kind, old), 1024, true
+	}
+	tx.events = append(tx.events, ev)
 	return nil
 }
 
@@ -161,7 +174,11 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 	if err := tx.set(objectKey(key), b); err != nil {
 		return err
 	}
-	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv})
+	if t == Modified {
+		tx.addGarbage(int64(len(b))) // the old revision, about as large
+	}
+	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv, size: int64(len(b)),
+		supersedesLarge: t == Modified && len(b) > largeObject})
 	return nil
 }
 
@@ -201,3 +218,10 @@ func setSystemMeta(dst, src objects.Object) {
 }
 
 func newUID() types.UID { return types.UID(uuid.NewString()) }
+
+func (tx *Tx) addGarbage(n int64) {
+	tx.garbage += n
+	if n > largeObject {
+		tx.largeGarbage += n
+	}
+}

@@ -15,16 +15,18 @@ const watchBuffer = 256
 
 // history holds the last events, in resourceVersion order, for Watch.
 type history struct {
-	mu     sync.Mutex
-	max    int
-	events []Event
-	floor  uint64        // every event with rv > floor is in events
-	wake   chan struct{} // closed and replaced on every publish
-	closed bool
+	mu       sync.Mutex
+	max      int
+	maxBytes int64 // bound on the sum of the events' sizes
+	bytes    int64
+	events   []Event
+	floor    uint64        // every event with rv > floor is in events
+	wake     chan struct{} // closed and replaced on every publish
+	closed   bool
 }
 
-func newHistory(max int, rv uint64) *history {
-	return &history{max: max, floor: rv, wake: make(chan struct{})}
+func newHistory(max int, maxBytes int64, rv uint64) *history {
+	return &history{max: max, maxBytes: maxBytes, floor: rv, wake: make(chan struct{})}
 }
 
 func (h *history) publish(evs []Event) {
@@ -33,8 +35,33 @@ func (h *history) publish(evs []Event) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	n := len(h.events)
 	h.events = append(h.events, evs...)
-	if drop := len(h.events) - h.max; drop > 0 {
+	for _, ev := range evs {
+		h.bytes += ev.size
+	}
+	// Drop the oldest events beyond the count and, so that large objects
+	// leave memory soon after they are deleted (ten 10 MB ConfigMaps must
+	// not stay because 10,000 events may), up to the last event of every
+	// large object this publish deletes or replaces, and beyond the byte
+	// bound; the newest event always stays. A watcher behind the new floor
+	// lists again, as after any history loss.
+	drop := max(len(h.events)-h.max, 0)
+	for _, ev := range evs {
+		if ev.supersedesLarge {
+			drop = max(drop, lastEventOf(h.events[:n], objects.KeyOf(ev.Object))+1)
+		}
+	}
+	b := h.bytes
+	for _, ev := range h.events[:drop] {
+		b -= ev.size
+	}
+	for drop < len(h.events)-1 && b > h.maxBytes {
+		b -= h.events[drop].size
+		drop++
+	}
+	if drop > 0 {
+		h.bytes = b
 		h.floor = h.events[drop-1].ResourceVersion
 		// Copy rather than reslice so the dropped events can be collected.
 		h.events = append(make([]Event, 0, h.max+h.max/4), h.events[drop:]...)
@@ -110,4 +137,14 @@ func (h *history) floorRV() uint64 {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.floor
+}
+
+// lastEventOf is the index of the last event of key in evs, -1 if none.
+func lastEventOf(evs []Event, key objects.Key) int {
+	for i := len(evs) - 1; i >= 0; i-- {
+		if objects.KeyOf(evs[i].Object) == key {
+			return i
+		}
+	}
+	return -1
 }

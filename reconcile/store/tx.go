@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	badger "github.com/dgraph-io/badger/v4"
 	"github.com/google/uuid"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -49,22 +47,7 @@ func (tx *Tx) ListShared(kind, namespace string) ([]objects.Object, error) {
 // generation 1 and creationTimestamp are set on o. ErrExists when the key
 // is taken.
 func (tx *Tx) Create(o objects.Object) error {
-	key, err := validKey(o)
-	if err != nil {
-		return err
-	}
-	switch _, err := tx.txn.Get(objectKey(key)); {
-	case err == nil:
-		return fmt.Errorf("create %s: %w", key, ErrExists)
-	case !errors.Is(err, badger.ErrKeyNotFound):
-		return err
-	}
-	rv := tx.nextRV()
-	o.SetUID(newUID())
-	o.SetResourceVersion(strconv.FormatUint(rv, 10))
-	o.SetGeneration(1)
-	o.SetCreationTimestamp(metav1.NewTime(time.Now().UTC().Truncate(time.Second)))
-	return tx.write(key, o, Added, rv)
+	return tx.CreateWith(o, CreateOptions{})
 }
 
 // Update replaces the metadata and spec of the stored object with o's,

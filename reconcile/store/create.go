@@ -25,10 +25,7 @@ type CreateOptions struct {
 
 // CreateWith is Create with options.
 func (tx *Tx) CreateWith(o objects.Object, opts CreateOptions) error {
-	if !opts.KeepUID {
-		return tx.Create(o)
-	}
-	if o.GetUID() == "" {
+	if opts.KeepUID && o.GetUID() == "" {
 		return fmt.Errorf("create %s keeping its uid: the object has no metadata.uid", objects.KeyOf(o))
 	}
 	key, err := validKey(o)
@@ -44,6 +41,10 @@ func (tx *Tx) CreateWith(o objects.Object, opts CreateOptions) error {
 	rv := tx.nextRV()
 	o.SetResourceVersion(strconv.FormatUint(rv, 10))
 	o.SetGeneration(1)
+	if !opts.KeepUID {
+		o.SetUID(newUID())
+		o.SetCreationTimestamp(metav1.Time{})
+	}
 	if ts := o.GetCreationTimestamp(); ts.IsZero() {
 		o.SetCreationTimestamp(metav1.NewTime(time.Now().UTC().Truncate(time.Second)))
 	}

@@ -91,10 +91,11 @@ func TestE2EMemoryReturnsAfterLargeObjectsGo(t *testing.T) {
 	})
 	// Warm up: three of the large objects in and out first. The store's
 	// GC after a large delete flushes Badger's memtable, and Go zeroes the
-	// freed heap the next memtable (12 MiB + 30 %) is cut from, so from then
-	// on it is resident: a fixed cost any controller that ever held large
-	// objects pays once. The start is a controller past it, so the test
-	// shows that ten more large objects leave nothing behind.
+	// freed heap the next memtable (128 MiB + 30 %) is cut from, so from
+	// then on it is resident: a fixed cost every controller pays at its
+	// first memtable flush (ordinary writes get there too). The start is a
+	// controller in that steady state, so the test shows that ten more large
+	// objects leave nothing behind.
 	warm := bigConfigMaps(true)
 	for i := 3; i < 10; i++ {
 		delete(warm, fmt.Sprintf("big/cm-%d.yaml", i))

@@ -15,9 +15,10 @@
 // per-commit limit of package schema) per transaction: on disk, values of
 // 64 bytes or more go to the value log (a transaction then counts only
 // about 40 bytes per object against Badger's batch limit) and the memtable
-// is 12 MiB (batch limit about 1.8 MiB, 14,000 entries): Badger allocates a
-// new memtable at every flush and Go zeroes reused heap, so its size is
-// resident memory. In memory there is no value log, so the memtable is 256
+// is 128 MiB (batch limit about 19 MiB, 150,000 entries; reads of a commit
+// stay in memory): Badger allocates a new memtable at every flush and Go
+// zeroes reused heap, so from the first flush on its size is resident
+// memory, a fixed cost (gc.go). In memory there is no value log, so the memtable is 256
 // MiB (batch limit about 38 MiB of JSON). A transaction that is still too
 // large fails with ErrTxnTooBig, which names the limit; nothing of it is
 // written.

@@ -36,15 +36,17 @@ const (
 	minValueLogFileSize = 16 << 20
 )
 
-// memTableSize is Badger's memtable. Badger allocates it (about 1.3 times
-// this) at every flush, and Go zeroes reused heap, so all of it becomes
-// resident memory once the store has flushed after a large delete: it is
-// small. It also bounds one transaction (15 %: 1.8 MiB of keys, value
-// pointers and inline values, about 14,000 entries: a commit of the default
-// 10,000 objects fits, 8 MiB would not); values over valueThreshold go to
-// the value log and take a pointer's room only.
+// memTableSize is Badger's memtable. It bounds one transaction (15 %:
+// about 150,000 objects) and keeps a commit's reads in memory: at 12 MiB a
+// one-file commit in a 10,000-object store cost 30 % more CPU (reads from
+// SSTables), which the speed contract of issue 8 forbids. Badger allocates
+// it (about 1.3 times this) at every flush from Go's heap, and Go zeroes
+// reused heap, so once the store has flushed after a large delete the new
+// memtable is resident: a fixed cost paid once, not a growth per revision
+// (BENCHMARKS.md, "Memory after large objects"). Values over valueThreshold
+// go to the value log and take a pointer's room only.
 const (
-	memTableSize   = 12 << 20
+	memTableSize   = 128 << 20
 	valueThreshold = 64
 )
 

@@ -16,7 +16,7 @@ import (
 )
 
 // ErrTxnTooBig: one Update wrote more than Badger accepts in a transaction.
-var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 14,000 objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
+var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 150,000 objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
 
 // Options tune a store. The zero value is the default.
 type Options struct {

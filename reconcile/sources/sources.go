@@ -176,6 +176,10 @@ func (r *runner) run(ctx context.Context) {
 		if requested && !r.limit.wait(ctx, r, changes) { // at most one requested fetch per interval
 			return
 		}
+		// The fetch starting now serves every signal received so far: at
+		// most one more waits behind it, whichever channel it comes on.
+		drain(changes)
+		drain(r.requests)
 		err := r.syncOnce(ctx)
 		var retry <-chan time.Time
 		if err != nil {
@@ -192,6 +196,14 @@ func (r *runner) run(ctx context.Context) {
 		case <-retry:
 			requested = false
 		}
+	}
+}
+
+// drain takes a pending signal, if any, without waiting.
+func drain(ch <-chan struct{}) {
+	select {
+	case <-ch:
+	default:
 	}
 }
 

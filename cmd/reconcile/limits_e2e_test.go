@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
@@ -89,31 +90,6 @@ func TestE2EMemoryReturnsAfterLargeObjectsGo(t *testing.T) {
 		}
 		return nil
 	})
-	// Warm up: three of the large objects in and out first. The store's
-	// GC after a large delete flushes Badger's memtable, and Go zeroes the
-	// freed heap the next memtable (128 MiB + 30 %) is cut from, so from
-	// then on it is resident: a fixed cost every controller pays at its
-	// first memtable flush (ordinary writes get there too). The start is a
-	// controller in that steady state, so the test shows that ten more large
-	// objects leave nothing behind.
-	warm := bigConfigMaps(true)
-	for i := 3; i < 10; i++ {
-		delete(warm, fmt.Sprintf("big/cm-%d.yaml", i))
-	}
-	c.commit("warm-up: three large objects", warm)
-	c.eventually(120*time.Second, "the warm-up ConfigMaps stored", func() error {
-		if n := c.configMapCount("e2e"); n != 3 {
-			return fmt.Errorf("%d stored", n)
-		}
-		return nil
-	})
-	c.commit("warm-up objects deleted", bigConfigMaps(false))
-	c.eventually(60*time.Second, "the warm-up ConfigMaps deleted", func() error {
-		if n := c.configMapCount("e2e"); n != 0 {
-			return fmt.Errorf("%d left", n)
-		}
-		return nil
-	})
 	start := settledRSS(t, pid)
 
 	c.commit("ten 9.5 MB ConfigMaps", bigConfigMaps(true))
@@ -134,8 +110,13 @@ func TestE2EMemoryReturnsAfterLargeObjectsGo(t *testing.T) {
 	var now int64
 	err := testkit.Poll(90*time.Second, func() error {
 		now = vmRSS(t, pid)
-		if float64(now) > 1.2*float64(start) {
-			return fmt.Errorf("RSS %d MB, start %d MB", now>>20, start>>20)
+		// Within 20 % of the start, plus Badger's memtable arena: once a
+		// flush (the GC after a large delete forces one) has cut a memtable
+		// from heap Go zeroes, it stays resident, large objects or not
+		// (store.MemtableArenaBytes; a 12 MiB memtable avoided most of it
+		// but made a one-file commit 30 % slower, BENCHMARKS.md).
+		if limit := 1.2*float64(start) + store.MemtableArenaBytes; float64(now) > limit {
+			return fmt.Errorf("RSS %d MB, start %d MB, limit %d MB", now>>20, start>>20, int64(limit)>>20)
 		}
 		return nil
 	})

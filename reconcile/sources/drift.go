@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -59,6 +60,16 @@ func (r *runner) driftSnapshot(ctx context.Context, snap *gitsync.Snapshot, err 
 	}
 	if err == nil && (snap.Commit == st.LastAppliedCommit || snap.Commit != st.LastAttemptedCommit || len(st.Errors) == 0) {
 		return snap, err // the applied commit, or a new one: the loop applies it
+	}
+	var refused *gitsync.UnverifiedError
+	if errors.As(err, &refused) && refused.Commit != nil && refused.Commit.Commit != st.LastAttemptedCommit {
+		// A new head that fails its signature check is an attempt to
+		// record, even when this fetch also serves a drift check (they
+		// coalesce): the loop records the refusal, and the drift check
+		// runs again on the next fetch, against the applied commit.
+		r.pin.driftCheck.Store(true)
+		r.request()
+		return snap, err
 	}
 	applied, aerr := r.src.SnapshotOf(ctx, st.LastAppliedCommit)
 	if aerr != nil {

@@ -50,6 +50,12 @@ const (
 	valueThreshold = 64
 )
 
+// MemtableArenaBytes is what one Badger memtable takes in memory: its size
+// plus room for the largest batch (Badger: 15 % of it, in bytes and in
+// nodes). Once a flush has cut a memtable from heap Go had to zero, that
+// much is resident for good: a fixed cost, not a growth.
+const MemtableArenaBytes = memTableSize * 13 / 10
+
 // valueLogFileSize is the size of the value-log files for values up to
 // maxValue bytes.
 func valueLogFileSize(maxValue int64) int64 {

@@ -32,16 +32,19 @@ func DefaultLimits() Limits {
 }
 
 // WithDefaults fills the zero fields of l with the defaults.
-func (l Limits) WithDefaults() Limits {
-	d := DefaultLimits()
+func (l Limits) WithDefaults() Limits { return l.Or(DefaultLimits()) }
+
+// Or fills the fields of l that are not set (zero or less) from other: a
+// flag wins over the config file, the config file over the defaults.
+func (l Limits) Or(other Limits) Limits {
 	if l.MaxObjectBytes <= 0 {
-		l.MaxObjectBytes = d.MaxObjectBytes
+		l.MaxObjectBytes = other.MaxObjectBytes
 	}
 	if l.MaxCommitBytes <= 0 {
-		l.MaxCommitBytes = d.MaxCommitBytes
+		l.MaxCommitBytes = other.MaxCommitBytes
 	}
 	if l.MaxCommitObjects <= 0 {
-		l.MaxCommitObjects = d.MaxCommitObjects
+		l.MaxCommitObjects = other.MaxCommitObjects
 	}
 	return l
 }

@@ -25,15 +25,7 @@ func (f *limitFlags) resolve(configFile string) (schema.Limits, error) {
 		if err != nil {
 			return l, err
 		}
-		if l.MaxObjectBytes == 0 {
-			l.MaxObjectBytes = c.MaxObjectBytes
-		}
-		if l.MaxCommitBytes == 0 {
-			l.MaxCommitBytes = c.MaxCommitBytes
-		}
-		if l.MaxCommitObjects == 0 {
-			l.MaxCommitObjects = c.MaxCommitObjects
-		}
+		l = l.Or(c)
 	}
 	return l.WithDefaults(), nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/health"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -108,8 +109,7 @@ func describe(w io.Writer, o objects.Object, evs []*corev1.Event, now time.Time)
 		}
 		d.field(0, "Controlled By", "%s", strings.Join(s, ", "))
 	}
-	if health.Assessed(objects.KindOf(o)) {
-		st, msg := health.Of(o)
+	if st, msg := controllers.Health(o); st != health.None {
 		if msg != "" {
 			d.field(0, "Health", "%s (%s)", st, msg)
 		} else {

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/health"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -27,7 +28,7 @@ func withHealth(o objects.Object, header, cols []string) ([]string, []string) {
 	if !healthColumnKinds[objects.KindOf(o)] {
 		return header, cols
 	}
-	st, _ := health.Of(o)
+	st, _ := controllers.Health(o)
 	return append(header, "HEALTH"), append(cols, string(st))
 }
 
@@ -102,7 +103,7 @@ func healthBySource(ctx context.Context, c *apiclient.Client, objectsWanted map[
 				continue
 			}
 			present[src]++
-			if st, _ := health.Of(o); st != health.None {
+			if st, _ := controllers.Health(o); st != health.None {
 				if out[src] == nil {
 					out[src] = map[health.Status]int{}
 				}

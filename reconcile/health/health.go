@@ -32,41 +32,16 @@ const (
 	None Status = ""
 )
 
-// Assessed reports whether Of computes a health for objects of kind.
-func Assessed(kind string) bool {
-	switch kind {
-	case "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "Service", "Node":
-		return true
+// For adapts a kind's assessor to any object (the registry of controllers
+// holds one per kind; controllers.Health dispatches on it).
+func For[T objects.Object](assess func(T) (Status, string)) func(objects.Object) (Status, string) {
+	return func(o objects.Object) (Status, string) {
+		t, ok := o.(T)
+		if !ok {
+			return None, ""
+		}
+		return assess(t)
 	}
-	return false
-}
-
-// Of returns o's health and a message saying why. A nil object is
-// Missing.
-func Of(o objects.Object) (Status, string) {
-	switch x := o.(type) {
-	case nil:
-		return Missing, "not in the store"
-	case *appsv1.Deployment:
-		return deployment(x)
-	case *appsv1.ReplicaSet:
-		return replicaSet(x)
-	case *appsv1.StatefulSet:
-		return statefulSet(x)
-	case *appsv1.DaemonSet:
-		return daemonSet(x)
-	case *batchv1.Job:
-		return job(x)
-	case *batchv1.CronJob:
-		return cronJob(x)
-	case *corev1.Pod:
-		return pod(x)
-	case *corev1.Service:
-		return service(x)
-	case *corev1.Node:
-		return node(x)
-	}
-	return None, ""
 }
 
 func replicasOf(r *int32) int32 {
@@ -76,7 +51,8 @@ func replicasOf(r *int32) int32 {
 	return *r
 }
 
-func deployment(d *appsv1.Deployment) (Status, string) {
+// Deployment assesses a Deployment (as Argo CD: observed generation, updated and available replicas, progress deadline).
+func Deployment(d *appsv1.Deployment) (Status, string) {
 	if d.Spec.Paused {
 		return Suspended, "Deployment is paused"
 	}
@@ -100,7 +76,8 @@ func deployment(d *appsv1.Deployment) (Status, string) {
 	return Healthy, fmt.Sprintf("%d of %d replicas available", s.AvailableReplicas, want)
 }
 
-func replicaSet(rs *appsv1.ReplicaSet) (Status, string) {
+// ReplicaSet assesses a ReplicaSet by its available replicas.
+func ReplicaSet(rs *appsv1.ReplicaSet) (Status, string) {
 	if rs.Generation > rs.Status.ObservedGeneration {
 		return Progressing, "Waiting for rollout to finish: observed replica set generation less than desired generation"
 	}
@@ -115,7 +92,8 @@ func replicaSet(rs *appsv1.ReplicaSet) (Status, string) {
 	return Healthy, fmt.Sprintf("%d of %d replicas available", rs.Status.AvailableReplicas, replicasOf(rs.Spec.Replicas))
 }
 
-func statefulSet(s *appsv1.StatefulSet) (Status, string) {
+// StatefulSet assesses a StatefulSet by its observed generation and ready, updated replicas.
+func StatefulSet(s *appsv1.StatefulSet) (Status, string) {
 	if s.Status.ObservedGeneration == 0 || s.Generation > s.Status.ObservedGeneration {
 		return Progressing, "Waiting for statefulset spec update to be observed..."
 	}
@@ -132,7 +110,8 @@ func statefulSet(s *appsv1.StatefulSet) (Status, string) {
 	return Healthy, fmt.Sprintf("statefulset rolling update complete %d pods at revision %s...", s.Status.CurrentReplicas, s.Status.CurrentRevision)
 }
 
-func daemonSet(d *appsv1.DaemonSet) (Status, string) {
+// DaemonSet assesses a DaemonSet by its observed generation and available, updated pods.
+func DaemonSet(d *appsv1.DaemonSet) (Status, string) {
 	if d.Generation > d.Status.ObservedGeneration {
 		return Progressing, "Waiting for rollout to finish: observed daemon set generation less than desired generation"
 	}
@@ -146,7 +125,8 @@ func daemonSet(d *appsv1.DaemonSet) (Status, string) {
 	return Healthy, fmt.Sprintf("%d of %d pods available", s.NumberAvailable, s.DesiredNumberScheduled)
 }
 
-func job(j *batchv1.Job) (Status, string) {
+// Job assesses a Job by its Complete, Failed and Suspended conditions.
+func Job(j *batchv1.Job) (Status, string) {
 	for _, c := range j.Status.Conditions {
 		if c.Status != corev1.ConditionTrue {
 			continue
@@ -166,7 +146,8 @@ func job(j *batchv1.Job) (Status, string) {
 	return Progressing, fmt.Sprintf("Job is running: %d active, %d succeeded, %d failed", j.Status.Active, j.Status.Succeeded, j.Status.Failed)
 }
 
-func cronJob(c *batchv1.CronJob) (Status, string) {
+// CronJob assesses a CronJob: Suspended, or the health of its last run.
+func CronJob(c *batchv1.CronJob) (Status, string) {
 	if c.Spec.Suspend != nil && *c.Spec.Suspend {
 		return Suspended, "CronJob is suspended"
 	}
@@ -188,7 +169,8 @@ var badWaiting = map[string]bool{
 	"CreateContainerConfigError": true, "InvalidImageName": true, "CreateContainerError": true, "RunContainerError": true,
 }
 
-func pod(p *corev1.Pod) (Status, string) {
+// Pod assesses a Pod by its phase, readiness and container states.
+func Pod(p *corev1.Pod) (Status, string) {
 	if p.DeletionTimestamp != nil {
 		return Progressing, "Pod is terminating"
 	}
@@ -227,14 +209,16 @@ func pod(p *corev1.Pod) (Status, string) {
 	return Progressing, "Pod is pending"
 }
 
-func service(s *corev1.Service) (Status, string) {
+// Service assesses a Service (a LoadBalancer waits for its ingress).
+func Service(s *corev1.Service) (Status, string) {
 	if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
 		return Progressing, "Waiting for the load balancer's address"
 	}
 	return Healthy, ""
 }
 
-func node(n *corev1.Node) (Status, string) {
+// Node assesses a Node by its Ready condition.
+func Node(n *corev1.Node) (Status, string) {
 	for _, c := range n.Status.Conditions {
 		if c.Type == corev1.NodeReady {
 			if c.Status == corev1.ConditionTrue {
@@ -251,19 +235,4 @@ func joinMsg(m string) string {
 		return ""
 	}
 	return ": " + m
-}
-
-// Summary counts the health of objs (objects whose kind is not assessed
-// are left out) and adds missing as Missing.
-func Summary(objs []objects.Object, missing int) map[Status]int {
-	out := map[Status]int{}
-	for _, o := range objs {
-		if s, _ := Of(o); s != None {
-			out[s]++
-		}
-	}
-	if missing > 0 {
-		out[Missing] += missing
-	}
-	return out
 }

@@ -299,6 +299,9 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	}
 	for _, m := range cfg.Mounts {
 		if m.Volume != "" {
+			if err := r.ensureVolume(c, m.Volume); err != nil {
+				return "", err
+			}
 			var opts []string
 			if m.ReadOnly {
 				opts = append(opts, "ro")

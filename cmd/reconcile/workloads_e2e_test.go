@@ -334,6 +334,11 @@ func TestE2EStatefulSetKeepsVolumeData(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(strings.TrimSpace(mp), "greeting"), []byte(greeting), 0o644); err != nil {
 			t.Fatal(err)
 		}
+		// Like every Podman object the agent makes, the volume carries
+		// its cluster's label.
+		if l, err := podmanCmd("volume", "inspect", vol, "--format", `{{index .Labels "reconcile.cluster"}}`); err != nil || strings.TrimSpace(l) == "" {
+			t.Errorf("volume %s has no reconcile.cluster label (%q, %v)", vol, l, err)
+		}
 	}
 	c.waitGreeting("db-1", "one")
 

@@ -41,7 +41,15 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	}
 	objects.SetTypeMeta(&n, "Node")
 	setReady(&n, s.now())
-	err := s.Store.Update(func(tx *store.Tx) error {
+	old, err := s.Store.Get(objects.KeyOf(&n))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		writeErr(w, err)
+		return
+	}
+	if !s.admit(w, r, &n, old) { // a node registers only itself, never its podCIDR
+		return
+	}
+	err = s.Store.Update(func(tx *store.Tx) error {
 		// The controller owns spec.podCIDR: the same subnet on every registration.
 		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
 			return err

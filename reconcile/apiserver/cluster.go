@@ -74,6 +74,9 @@ func (s *Server) adoptPod(w http.ResponseWriter, r *http.Request) {
 		p.Namespace = "default"
 	}
 	objects.SetTypeMeta(&p, "Pod")
+	if !s.admit(w, r, &p, nil) { // a node adopts only pods bound to itself
+		return
+	}
 	p.OwnerReferences = nil // the controllers claim it by their selectors
 	p.DeletionTimestamp, p.DeletionGracePeriodSeconds, p.ResourceVersion = nil, nil, ""
 	status := p.Status

@@ -34,6 +34,9 @@ func (s *Server) recordEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	objects.SetTypeMeta(&ev, "Event")
+	if !s.admit(w, r, &ev, nil) { // a node posts events about itself and its pods only
+		return
+	}
 	err := s.Store.Update(func(tx *store.Tx) error {
 		cur, err := tx.Get(objects.KeyOf(&ev))
 		if errors.Is(err, store.ErrNotFound) {

@@ -2,14 +2,13 @@ package apiserver
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -36,11 +35,17 @@ type Syncer interface {
 type Server struct {
 	Store  *store.Store
 	Syncer Syncer
-	// Token is required as a bearer token on every request but GET /healthz
-	// and the signed POST /hooks/{source}, on every address (ListenAndServe
-	// refuses to listen without one). Empty = no authentication: for a
-	// handler served in-process by tests only.
+	// Token is the admin bearer token: a request carrying it is an admin.
+	// Every request but GET /healthz and the signed POST /hooks/{source}
+	// needs an identity, this token or a verified client certificate
+	// (reconcile/authz), on every address (ListenAndServe refuses to
+	// listen without a token). Empty with no client certificate = admin:
+	// for a handler served in-process by tests only.
 	Token string
+	// Revoked, when set, is asked on every request authenticated by a
+	// client certificate whether its serial is revoked (a deleted node);
+	// a revoked one is answered 401.
+	Revoked func(serial *big.Int) bool
 	Log   *slog.Logger
 	// Now is the clock (injected in tests).
 	Now func() time.Time
@@ -60,7 +65,7 @@ type Server struct {
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("POST /hooks/{source}", s.hook) // authenticated by signature, not token (see auth)
+	mux.HandleFunc("POST /hooks/{source}", s.hook) // authenticated by signature, not identity (authz.Exempt)
 	mux.HandleFunc("GET /api/v1/watch", s.watch)
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
 	mux.HandleFunc("GET /api/v1/recipient", s.recipient)
@@ -80,33 +85,13 @@ func (s *Server) Handler() http.Handler {
 	if s.testRoutes != nil {
 		s.testRoutes(mux)
 	}
-	return httpserver.Recover(s.Log, panicked, s.auth(mux))
+	return httpserver.Recover(s.Log, panicked, s.guard(mux)) // guard.go: authenticate, authorize
 }
 
 // panicked answers a request whose handler panicked: a 500 Status that
 // names the route only (the log has the stack).
 func panicked(w http.ResponseWriter, r *http.Request, _ any) {
 	writeErr(w, apierrors.New(apierrors.ReasonInternalError, "internal error serving %s %s: the handler failed; the controller log has the details", r.Method, r.URL.Path))
-}
-
-func (s *Server) auth(next http.Handler) http.Handler {
-	if s.Token == "" {
-		return next
-	}
-	want := []byte("Bearer " + s.Token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := path.Clean(r.URL.Path)
-		if strings.HasPrefix(p, "/hooks/") || (p == "/healthz" && r.Method == http.MethodGet) { // git hosts sign hooks; they have no token
-			next.ServeHTTP(w, r)
-			return
-		}
-		got := []byte(r.Header.Get("Authorization"))
-		if subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, http.StatusUnauthorized, apierrors.New(apierrors.ReasonUnauthorized, "missing or wrong bearer token: the CLI reads it from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)"))
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
 }
 
 // ListenAndServe serves until ctx ends. Listening without a token is
@@ -193,6 +178,10 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	if node := r.URL.Query().Get("node"); node != "" {
 		items = onNode(items, node)
+	}
+	if items, err = s.visible(r, items); err != nil { // a node sees its own objects only
+		writeErr(w, err)
+		return
 	}
 	if items == nil {
 		items = []objects.Object{}

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -35,6 +36,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	node := q.Get("node")
 	show := reveal(r)
+	id := identity(r)
 	events, err := s.Store.Watch(r.Context(), rv)
 	if errors.Is(err, store.ErrGone) {
 		writeError(w, http.StatusGone, err)
@@ -57,6 +59,15 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		if node != "" && !boundTo(ev.Object, node) {
+			continue
+		}
+		// A node's watch carries only what it may read: its pods, Nodes,
+		// Services, Endpoints, the ConfigMaps and Secrets its pods reference
+		// at the time of the event (a fresh filter per event).
+		if ok, err := authz.Visibility(id, s.graph())(ev.Object); err != nil || !ok {
+			if err != nil {
+				s.logError("watch: filtering an event for "+id.Name, err)
+			}
 			continue
 		}
 		if !show {

@@ -1,0 +1,69 @@
+package authz
+
+import (
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// Admit checks the body a node writes once Authorize allowed the request,
+// as Kubernetes' NodeRestriction admission plugin does: a node registers
+// only itself and never sets spec.podCIDR (the controller assigns it),
+// adopts only pods bound to itself, and posts events only about its own
+// Node or its own pods. obj is the decoded body, old the stored object it
+// replaces (nil when there is none). Other roles pass. The error is an
+// apierrors Forbidden (403) saying why.
+func Admit(id Identity, a Attributes, obj, old objects.Object, g Graph) error {
+	if id.Role != RoleNode {
+		return nil
+	}
+	n := id.Node
+	forbid := func(why string) error {
+		return apierrors.New(apierrors.ReasonForbidden, "%s", deny(id, a, why).Message)
+	}
+	switch o := obj.(type) {
+	case *corev1.Node:
+		if o.Name != n {
+			return forbid(fmt.Sprintf("node %s may register only itself, not %q", n, o.Name))
+		}
+		var stored corev1.NodeSpec
+		if on, ok := old.(*corev1.Node); ok {
+			stored = on.Spec
+		}
+		if (o.Spec.PodCIDR != "" && o.Spec.PodCIDR != stored.PodCIDR) || (len(o.Spec.PodCIDRs) > 0 && fmt.Sprint(o.Spec.PodCIDRs) != fmt.Sprint(stored.PodCIDRs)) {
+			return forbid(fmt.Sprintf("node %s may not set spec.podCIDR: the controller assigns it", n))
+		}
+	case *corev1.Pod:
+		if o.Spec.NodeName != n {
+			return forbid(fmt.Sprintf("node %s may adopt only pods bound to it, not pod %s/%s with spec.nodeName %q", n, o.Namespace, o.Name, o.Spec.NodeName))
+		}
+	case *corev1.Event:
+		io := o.InvolvedObject
+		switch io.Kind {
+		case "Node":
+			if io.Name == n {
+				return nil
+			}
+			return forbid(fmt.Sprintf("node %s may post events about its own Node only, not about node %q", n, io.Name))
+		case "Pod":
+			if io.Namespace != o.Namespace {
+				return forbid(fmt.Sprintf("the event's namespace %q is not its pod's %q", o.Namespace, io.Namespace))
+			}
+			bound, err := podBound(g, n, io.Namespace, io.Name)
+			if err != nil {
+				return err
+			}
+			if !bound {
+				return forbid(fmt.Sprintf("no pod %s/%s is bound to node %s", io.Namespace, io.Name, n))
+			}
+		default:
+			return forbid(fmt.Sprintf("node %s may post events about its Node and its pods only, not about a %s", n, io.Kind))
+		}
+	default:
+		return forbid(fmt.Sprintf("node %s may not write a %s", n, objects.KindOf(obj)))
+	}
+	return nil
+}

@@ -1,0 +1,144 @@
+package authz
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/x509"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+)
+
+// Role is what an identity may do (see the package doc).
+type Role string
+
+// The roles. A person's certificate carries one of the first three as its
+// organization; nodes carry NodesGroup.
+const (
+	RoleAdmin    Role = "admin"
+	RoleDeployer Role = "deployer"
+	RoleViewer   Role = "viewer"
+	RoleNode     Role = "node"
+)
+
+// Subjects of client certificates (the shared contract; pki.NodeSubject
+// and pki.UserSubject make them).
+const (
+	// NodePrefix starts a node's common name: "node:<name>".
+	NodePrefix = "node:"
+	// NodesGroup is the organization of every node certificate.
+	NodesGroup = "reconcile:nodes"
+	// ControllersGroup is the organization of the controller's own client
+	// certificate, which it shows to agents' log servers, not to the API.
+	ControllersGroup = "reconcile:controllers"
+	// TokenUser is the Name of the identity the admin bearer token gives.
+	TokenUser = "admin-token"
+)
+
+// Identity is who made a request.
+type Identity struct {
+	// Name is the certificate's common name ("node:a", "alice") or
+	// TokenUser.
+	Name string
+	Role Role
+	// Node is the node's name for RoleNode ("a" for "node:a"), else "".
+	Node string
+}
+
+// subject names the identity in messages as Kubernetes names users:
+// `node "node:a"`, `viewer "alice"`.
+func (id Identity) subject() string {
+	return string(id.Role) + ` "` + id.Name + `"`
+}
+
+// Exempt reports whether a request needs no identity: GET /healthz, and
+// POST /hooks/{source}, which the hook handler authenticates by the
+// source's signature (git hosts cannot present a certificate or token).
+func Exempt(r *http.Request) bool {
+	p := r.URL.Path
+	return (r.Method == http.MethodGet && p == "/healthz") ||
+		(r.Method == http.MethodPost && strings.HasPrefix(p, "/hooks/") && !strings.Contains(p[len("/hooks/"):], "/"))
+}
+
+// Authenticate finds who made r: a verified client certificate first
+// (r.TLS.VerifiedChains, checked against the cluster CA by the TLS
+// handshake), else "Authorization: Bearer <adminToken>" (compared in
+// constant time). Any failure is an apierrors Unauthorized (401) saying
+// what was wrong and what to do.
+func Authenticate(r *http.Request, adminToken string) (Identity, error) {
+	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
+		return FromCertificate(r.TLS.VerifiedChains[0][0])
+	}
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "no credentials: present a client certificate of the cluster CA or \"Authorization: Bearer <token>\"; the CLI reads both from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)")
+	}
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok || adminToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(adminToken)) != 1 {
+		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "wrong bearer token: the admin token is the controller's DATA/api-token (also in DATA/admin.conf); nodes and people authenticate with client certificates")
+	}
+	return Identity{Name: TokenUser, Role: RoleAdmin}, nil
+}
+
+// FromCertificate maps a verified client certificate to its identity by
+// its subject: CN "node:<name>" with O "reconcile:nodes" is a node; O
+// "admin", "deployer" or "viewer" (exactly one) is a person of that role
+// named by the CN. Anything else is refused (401): a certificate of the
+// cluster CA made for another purpose gives no access.
+func FromCertificate(c *x509.Certificate) (Identity, error) {
+	cn, orgs := c.Subject.CommonName, c.Subject.Organization
+	if name, ok := strings.CutPrefix(cn, NodePrefix); ok {
+		if !slices.Contains(orgs, NodesGroup) {
+			return Identity{}, unauthorizedCert(cn, orgs, "a node's certificate (CN node:<name>) must have organization "+NodesGroup)
+		}
+		if name == "" || strings.ContainsAny(name, "/ ") {
+			return Identity{}, unauthorizedCert(cn, orgs, "the node name after \"node:\" is empty or not a name")
+		}
+		return Identity{Name: cn, Role: RoleNode, Node: name}, nil
+	}
+	if slices.Contains(orgs, NodesGroup) {
+		return Identity{}, unauthorizedCert(cn, orgs, "organization "+NodesGroup+" needs the common name node:<name>")
+	}
+	if slices.Contains(orgs, ControllersGroup) {
+		return Identity{}, unauthorizedCert(cn, orgs, "the controller's certificate is for agents' log servers, not for the API")
+	}
+	var roles []Role
+	for _, o := range orgs {
+		switch r := Role(o); r {
+		case RoleAdmin, RoleDeployer, RoleViewer:
+			if !slices.Contains(roles, r) {
+				roles = append(roles, r)
+			}
+		}
+	}
+	switch {
+	case len(roles) == 0:
+		return Identity{}, unauthorizedCert(cn, orgs, "it carries no role: the organization must be admin, deployer or viewer (make one with `reconcile user create NAME --role R`)")
+	case len(roles) > 1:
+		return Identity{}, unauthorizedCert(cn, orgs, "it carries more than one role: a person has exactly one")
+	case cn == "":
+		return Identity{}, unauthorizedCert(cn, orgs, "it has no common name to name the user")
+	}
+	return Identity{Name: cn, Role: roles[0]}, nil
+}
+
+func unauthorizedCert(cn string, orgs []string, why string) error {
+	return apierrors.New(apierrors.ReasonUnauthorized, "client certificate CN=%q O=%q is not accepted: %s", cn, orgs, why)
+}
+
+type identityKey struct{}
+
+// WithIdentity returns ctx carrying id, for the handlers after the
+// authorizer (lists, watches and admission need it).
+func WithIdentity(ctx context.Context, id Identity) context.Context {
+	return context.WithValue(ctx, identityKey{}, id)
+}
+
+// IdentityFrom returns the identity WithIdentity stored; ok is false when
+// there is none (an exempt route).
+func IdentityFrom(ctx context.Context) (Identity, bool) {
+	id, ok := ctx.Value(identityKey{}).(Identity)
+	return id, ok
+}

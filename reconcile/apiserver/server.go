@@ -46,7 +46,7 @@ type Server struct {
 	// client certificate whether its serial is revoked (a deleted node);
 	// a revoked one is answered 401.
 	Revoked func(serial *big.Int) bool
-	Log   *slog.Logger
+	Log     *slog.Logger
 	// Now is the clock (injected in tests).
 	Now func() time.Time
 	// NodeIPAM is the pod network nodes get their subnets from (zero: 10.244.0.0/16, a /24 each).

@@ -111,6 +111,9 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 	if err != nil {
 		return Attributes{}, err
 	}
+	if method == http.MethodHead {
+		method = http.MethodGet // the mux serves HEAD with the GET routes
+	}
 	q := u.Query()
 	a := Attributes{Verb: verbOf(method, 2), Reveal: q.Get("reveal") == "true"}
 	rest, ok := cutPrefix(segs, "api", "v1")
@@ -151,6 +154,9 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 	if len(rest) == 3 {
 		a.Subresource = rest[2]
 	}
+	if known && info.Plural == "nodes" && a.Subresource == SubHeartbeat && method == http.MethodPost {
+		a.Verb = VerbUpdate // a heartbeat refreshes the node's status
+	}
 	a.Namespace = q.Get("namespace")
 	switch {
 	case known && !info.Namespaced:
@@ -183,7 +189,7 @@ func resource(name string) (string, bool) {
 // lowercase name, which no rule grants but admin.
 func verbOf(method string, n int) Verb {
 	switch method {
-	case http.MethodGet, http.MethodHead:
+	case http.MethodGet:
 		if n == 1 {
 			return VerbList
 		}

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/yaml"
+
+	"github.com/reconcile-dev/reconcile/reconcile/fileutil"
 )
 
 // APIVersion and Kind head every file.
@@ -24,8 +26,17 @@ type Config struct {
 	// Servers are the controller's API URLs (http://127.0.0.1:7420); a
 	// client uses the first (several once there are several servers).
 	Servers []string `json:"servers"`
-	// Token is the bearer token sent on every request.
+	// Token is the bearer token sent on every request (the admin token;
+	// people and nodes use client certificates instead).
 	Token string `json:"token,omitempty"`
+	// CertificateAuthority is the cluster CA (PEM) that the server's
+	// certificate must chain to; with https:// servers and no CA the client
+	// refuses to connect rather than trust the system roots.
+	CertificateAuthority string `json:"certificateAuthority,omitempty"`
+	// ClientCertificate and ClientKey (PEM) are this client's identity
+	// (pki.NodeSubject, pki.UserSubject).
+	ClientCertificate string `json:"clientCertificate,omitempty"`
+	ClientKey         string `json:"clientKey,omitempty"`
 	// GeneratedFrom names the admin.conf a user's copy was written from,
 	// so a restart may refresh a copy it wrote itself (a new token after a
 	// lost data directory) but never one the user wrote.
@@ -81,27 +92,7 @@ func Write(path string, c *Config) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("client config: %w", err)
-	}
-	tmp, err := os.CreateTemp(dir, ".config-*")
-	if err != nil {
-		return fmt.Errorf("client config: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("client config: %w", err)
-	}
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return fmt.Errorf("client config %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("client config %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := fileutil.WriteAtomic(path, b, 0o600); err != nil {
 		return fmt.Errorf("client config: %w", err)
 	}
 	return nil

@@ -48,7 +48,7 @@ func TestAgentCallsAsNode(t *testing.T) {
 	}
 	ca := newTestCA(t)
 	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
-	certA, _ := ca.issue(t, "node:a", "reconcile:nodes")
+	certA, _ := ca.node(t, "a")
 	// apiclient's clients use http.DefaultTransport; until clientconfig
 	// carries the TLS config, the test gives it node a's certificate.
 	old := http.DefaultTransport

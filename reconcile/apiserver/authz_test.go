@@ -19,6 +19,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -78,7 +79,7 @@ func TestNodeCredentialLeastPrivilege(t *testing.T) {
 	cluster(t, st)
 	ca := newTestCA(t)
 	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
-	certA, _ := ca.issue(t, "node:a", "reconcile:nodes")
+	certA, _ := ca.node(t, "a")
 	a := clientFor(hs, &certA)
 	get := func(path string) answer { return call(t, a, hs.URL, "GET", path, nil) }
 
@@ -175,8 +176,8 @@ func TestPeopleRoles(t *testing.T) {
 	ca := newTestCA(t)
 	sy := &peopleSyncer{}
 	hs := tlsServer(t, &Server{Store: st, Syncer: sy, Token: "admin-token"}, ca)
-	vc, _ := ca.issue(t, "victor", "viewer")
-	dc, _ := ca.issue(t, "dora", "deployer")
+	vc, _ := ca.user(t, "victor", "viewer")
+	dc, _ := ca.user(t, "dora", "deployer")
 	viewer, deployer := clientFor(hs, &vc), clientFor(hs, &dc)
 
 	expect(t, "viewer reveals a Secret", call(t, viewer, hs.URL, "GET", "/api/v1/secrets/db?namespace=shop&reveal=true", nil), 403,
@@ -209,8 +210,10 @@ func TestPeopleRoles(t *testing.T) {
 	expect(t, "no credentials", call(t, admin, hs.URL, "GET", "/api/v1/pods", nil), 401, "no credentials")
 	expect(t, "wrong token", call(t, admin, hs.URL, "GET", "/api/v1/pods", nil, "Authorization", "Bearer nope"), 401, "wrong bearer token")
 	expect(t, "healthz needs nothing", call(t, admin, hs.URL, "GET", "/healthz", nil), 200, "")
-	oc, _ := ca.issue(t, "mallory", "root")
+	oc, _ := ca.user(t, "mallory", "root")
 	expect(t, "a certificate without a role", call(t, clientFor(hs, &oc), hs.URL, "GET", "/api/v1/pods", nil), 401, "carries no role")
+	cc, _ := ca.issue(t, pki.Request{Subject: pki.ControllerSubject(), Usage: pki.ClientAuth})
+	expect(t, "the controller's own certificate", call(t, clientFor(hs, &cc), hs.URL, "GET", "/api/v1/pods", nil), 401, "agents' log servers")
 }
 
 // TestRevokedCertificate: a revoked serial is refused at once, 401.
@@ -218,8 +221,8 @@ func TestRevokedCertificate(t *testing.T) {
 	st := openStore(t)
 	cluster(t, st)
 	ca := newTestCA(t)
-	certA, serialA := ca.issue(t, "node:a", "reconcile:nodes")
-	certB, _ := ca.issue(t, "node:b", "reconcile:nodes")
+	certA, serialA := ca.node(t, "a")
+	certB, _ := ca.node(t, "b")
 	revoked := map[string]bool{serialA.String(): true}
 	hs := tlsServer(t, &Server{Store: st, Token: "admin-token", Revoked: func(s *big.Int) bool { return revoked[s.String()] }}, ca)
 	expect(t, "revoked node a", call(t, clientFor(hs, &certA), hs.URL, "POST", "/api/v1/nodes/a/heartbeat", nil), 401,
@@ -236,7 +239,7 @@ func TestNodeWatchIsFiltered(t *testing.T) {
 	cluster(t, st)
 	ca := newTestCA(t)
 	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
-	certA, _ := ca.issue(t, "node:a", "reconcile:nodes")
+	certA, _ := ca.node(t, "a")
 	req, _ := http.NewRequest("GET", hs.URL+"/api/v1/watch?resourceVersion=0&reveal=true", nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

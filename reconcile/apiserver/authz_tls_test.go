@@ -3,12 +3,7 @@ package apiserver
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"io"
 	"math/big"
@@ -19,62 +14,51 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
-// testCA is a cluster CA for the tests: ECDSA P-256 as reconcile/pki's,
-// made with crypto/x509 (the identity contract is the subject, which is
-// what the API server reads).
-type testCA struct {
-	cert   *x509.Certificate
-	key    *ecdsa.PrivateKey
-	serial int64
+// testCA is a cluster CA made by reconcile/pki, as the controller's.
+type testCA struct{ *pki.CA }
+
+func newTestCA(t *testing.T) testCA {
+	t.Helper()
+	ca, err := pki.NewCA(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testCA{ca}
 }
 
-func newTestCA(t *testing.T) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "reconcile-ca"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return &testCA{cert: c, key: key, serial: 1}
+// node issues node name's client certificate (pki.NodeSubject).
+func (ca testCA) node(t *testing.T, name string) (tls.Certificate, *big.Int) {
+	return ca.issue(t, pki.Request{Subject: pki.NodeSubject(name), Usage: pki.ClientAuth})
 }
 
-// issue makes a client certificate for CN/O; serial is its number.
-func (ca *testCA) issue(t *testing.T, cn string, orgs ...string) (tls.Certificate, *big.Int) {
+// user issues a person's client certificate (pki.UserSubject).
+func (ca testCA) user(t *testing.T, name, role string) (tls.Certificate, *big.Int) {
+	return ca.issue(t, pki.Request{Subject: pki.UserSubject(name, role), Usage: pki.ClientAuth})
+}
+
+func (ca testCA) issue(t *testing.T, req pki.Request) (tls.Certificate, *big.Int) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	kp, err := ca.IssueKeyPair(req, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ca.serial++
-	serial := big.NewInt(ca.serial)
-	tmpl := &x509.Certificate{SerialNumber: serial, Subject: pkix.Name{CommonName: cn, Organization: orgs},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
+	c, err := kp.TLS()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, serial
+	return c, kp.Cert.SerialNumber
 }
 
 // tlsServer serves srv over TLS, asking for (not requiring) a client
 // certificate of ca, as the controller does.
-func tlsServer(t *testing.T, srv *Server, ca *testCA) *httptest.Server {
+func tlsServer(t *testing.T, srv *Server, ca testCA) *httptest.Server {
 	t.Helper()
 	hs := httptest.NewUnstartedServer(srv.Handler())
-	pool := x509.NewCertPool()
-	pool.AddCert(ca.cert)
-	hs.TLS = &tls.Config{ClientCAs: pool, ClientAuth: tls.VerifyClientCertIfGiven}
+	hs.TLS = &tls.Config{ClientCAs: ca.Pool(), ClientAuth: tls.VerifyClientCertIfGiven}
 	hs.StartTLS()
 	t.Cleanup(hs.Close)
 	return hs

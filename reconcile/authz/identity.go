@@ -9,13 +9,15 @@ import (
 	"strings"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
 
 // Role is what an identity may do (see the package doc).
 type Role string
 
 // The roles. A person's certificate carries one of the first three as its
-// organization; nodes carry NodesGroup.
+// organization (pki.UserSubject); nodes carry pki.GroupNodes
+// (pki.NodeSubject).
 const (
 	RoleAdmin    Role = "admin"
 	RoleDeployer Role = "deployer"
@@ -23,19 +25,8 @@ const (
 	RoleNode     Role = "node"
 )
 
-// Subjects of client certificates (the shared contract; pki.NodeSubject
-// and pki.UserSubject make them).
-const (
-	// NodePrefix starts a node's common name: "node:<name>".
-	NodePrefix = "node:"
-	// NodesGroup is the organization of every node certificate.
-	NodesGroup = "reconcile:nodes"
-	// ControllersGroup is the organization of the controller's own client
-	// certificate, which it shows to agents' log servers, not to the API.
-	ControllersGroup = "reconcile:controllers"
-	// TokenUser is the Name of the identity the admin bearer token gives.
-	TokenUser = "admin-token"
-)
+// TokenUser is the Name of the identity the admin bearer token gives.
+const TokenUser = "admin-token"
 
 // Identity is who made a request.
 type Identity struct {
@@ -89,28 +80,25 @@ func Authenticate(r *http.Request, adminToken string) (Identity, error) {
 // cluster CA made for another purpose gives no access.
 func FromCertificate(c *x509.Certificate) (Identity, error) {
 	cn, orgs := c.Subject.CommonName, c.Subject.Organization
-	if name, ok := strings.CutPrefix(cn, NodePrefix); ok {
-		if !slices.Contains(orgs, NodesGroup) {
-			return Identity{}, unauthorizedCert(cn, orgs, "a node's certificate (CN node:<name>) must have organization "+NodesGroup)
+	if name, ok := strings.CutPrefix(cn, pki.NodePrefix); ok {
+		if !slices.Contains(orgs, pki.GroupNodes) {
+			return Identity{}, unauthorizedCert(cn, orgs, "a node's certificate (CN node:<name>) must have organization "+pki.GroupNodes)
 		}
 		if name == "" || strings.ContainsAny(name, "/ ") {
 			return Identity{}, unauthorizedCert(cn, orgs, "the node name after \"node:\" is empty or not a name")
 		}
 		return Identity{Name: cn, Role: RoleNode, Node: name}, nil
 	}
-	if slices.Contains(orgs, NodesGroup) {
-		return Identity{}, unauthorizedCert(cn, orgs, "organization "+NodesGroup+" needs the common name node:<name>")
+	if slices.Contains(orgs, pki.GroupNodes) {
+		return Identity{}, unauthorizedCert(cn, orgs, "organization "+pki.GroupNodes+" needs the common name node:<name>")
 	}
-	if slices.Contains(orgs, ControllersGroup) {
+	if slices.Contains(orgs, pki.GroupControllers) {
 		return Identity{}, unauthorizedCert(cn, orgs, "the controller's certificate is for agents' log servers, not for the API")
 	}
 	var roles []Role
 	for _, o := range orgs {
-		switch r := Role(o); r {
-		case RoleAdmin, RoleDeployer, RoleViewer:
-			if !slices.Contains(roles, r) {
-				roles = append(roles, r)
-			}
+		if slices.Contains(pki.Roles, o) && !slices.Contains(roles, Role(o)) {
+			roles = append(roles, Role(o))
 		}
 	}
 	switch {

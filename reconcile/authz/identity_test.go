@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
 
 func cert(cn string, orgs ...string) *x509.Certificate {
@@ -23,15 +24,15 @@ func TestFromCertificate(t *testing.T) {
 		want Identity
 		err  string // part of the 401's message
 	}{
-		{cert("node:a", NodesGroup), Identity{Name: "node:a", Role: RoleNode, Node: "a"}, ""},
+		{cert("node:a", pki.GroupNodes), Identity{Name: "node:a", Role: RoleNode, Node: "a"}, ""},
 		{cert("alice", "admin"), Identity{Name: "alice", Role: RoleAdmin}, ""},
 		{cert("bob", "deployer"), Identity{Name: "bob", Role: RoleDeployer}, ""},
 		{cert("victor", "viewer", "viewer"), Identity{Name: "victor", Role: RoleViewer}, ""},
 		{cert("node:a"), Identity{}, "must have organization reconcile:nodes"},
 		{cert("node:a", "admin"), Identity{}, "must have organization reconcile:nodes"},
-		{cert("node:", NodesGroup), Identity{}, "node name after"},
-		{cert("a", NodesGroup), Identity{}, "needs the common name node:<name>"},
-		{cert("reconcile:controller", ControllersGroup), Identity{}, "agents' log servers"},
+		{cert("node:", pki.GroupNodes), Identity{}, "node name after"},
+		{cert("a", pki.GroupNodes), Identity{}, "needs the common name node:<name>"},
+		{cert("reconcile:controller", pki.GroupControllers), Identity{}, "agents' log servers"},
 		{cert("mallory"), Identity{}, "carries no role"},
 		{cert("mallory", "root"), Identity{}, "carries no role"},
 		{cert("mallory", "viewer", "admin"), Identity{}, "more than one role"},
@@ -72,7 +73,7 @@ func TestAuthenticate(t *testing.T) {
 		{"wrong token", req("Bearer nope", nil), Identity{}, "wrong bearer token"},
 		{"basic auth", req("Basic czNjcmV0", nil), Identity{}, "wrong bearer token"},
 		{"nothing", req("", nil), Identity{}, "no credentials"},
-		{"certificate", req("", cert("node:a", NodesGroup)), Identity{Name: "node:a", Role: RoleNode, Node: "a"}, ""},
+		{"certificate", req("", cert("node:a", pki.GroupNodes)), Identity{Name: "node:a", Role: RoleNode, Node: "a"}, ""},
 		{"certificate wins over the token", req("Bearer s3cret", cert("victor", "viewer")), Identity{Name: "victor", Role: RoleViewer}, ""},
 		{"certificate without a role", req("Bearer s3cret", cert("x")), Identity{}, "carries no role"},
 	} {

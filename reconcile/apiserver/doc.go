@@ -24,11 +24,15 @@
 //	POST /hooks/{source}                               webhook from a git host: fetch now (hooks.go)
 //
 // The server listens on 127.0.0.1:7420 by default. On every address,
-// loopback included, every request must carry "Authorization: Bearer
-// <token>", the token being generated into the data directory at first start
-// (and written with the server URL to DATA/admin.conf, which the CLI reads):
-// a control plane that can start containers must be open neither to the
-// network nor to the other users of its host. GET /healthz needs no token.
+// loopback included, every request is made by someone (guard.go,
+// reconcile/authz): a client certificate of the cluster CA names a node or
+// a person with a role, and "Authorization: Bearer <token>" with the token
+// generated into the data directory at first start (and written with the
+// server URL to DATA/admin.conf, which the CLI reads) is an admin: a control
+// plane that can start containers must be open neither to the network nor
+// to the other users of its host. The authorizer then allows or forbids the
+// request (403) for that identity's role; a node's lists and watches carry
+// only its own objects. GET /healthz needs no identity.
 // Webhooks are the other exception: git hosts cannot send the token, so
 // /hooks/ checks an HMAC signature (or GitLab's token) against the source's
 // own secret, and a valid hook can only make that source fetch.

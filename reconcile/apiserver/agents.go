@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -49,6 +50,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	if !s.admit(w, r, &n, old) { // a node registers only itself, never its podCIDR
 		return
 	}
+	node := identity(r).Role == authz.RoleNode
 	err = s.Store.Update(func(tx *store.Tx) error {
 		// The controller owns spec.podCIDR: the same subnet on every registration.
 		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
@@ -62,7 +64,11 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		old := cur.(*corev1.Node)
-		old.Labels, old.Spec = n.Labels, n.Spec
+		spec := n.Spec
+		if node { // NodeRestriction: a node may not lift its taints nor uncordon itself
+			spec.Taints, spec.Unschedulable = old.Spec.Taints, old.Spec.Unschedulable
+		}
+		old.Labels, old.Spec = n.Labels, spec
 		if err := tx.Update(old); err != nil {
 			return err
 		}

@@ -340,3 +340,39 @@ func TestEveryRouteIsInTheTable(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeRegistrationRestriction: a node re-registering keeps the taints
+// and cordon others set on its Node (Kubernetes' NodeRestriction: kubelets
+// may not modify taints) and may not choose its podCIDR.
+func TestNodeRegistrationRestriction(t *testing.T) {
+	st := openStore(t)
+	cluster(t, st)
+	ca := newTestCA(t)
+	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
+	certA, _ := ca.node(t, "a")
+	a := clientFor(hs, &certA)
+	expect(t, "first registration", call(t, a, hs.URL, "POST", "/api/v1/nodes", testNode("a")), 200, "")
+	taint := corev1.Taint{Key: "node.kubernetes.io/unschedulable", Effect: corev1.TaintEffectNoSchedule}
+	if err := st.Update(func(tx *store.Tx) error {
+		o, err := tx.Get(objects.Key{Kind: "Node", Name: "a"})
+		if err != nil {
+			return err
+		}
+		n := o.(*corev1.Node)
+		n.Spec.Unschedulable, n.Spec.Taints = true, []corev1.Taint{taint}
+		return tx.Update(n)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "re-registration", call(t, a, hs.URL, "POST", "/api/v1/nodes", testNode("a")), 200, "")
+	o, err := st.Get(objects.Key{Kind: "Node", Name: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := o.(*corev1.Node); !n.Spec.Unschedulable || len(n.Spec.Taints) != 1 || n.Spec.Taints[0].Key != taint.Key {
+		t.Fatalf("node a lifted its own cordon or taints by registering: %+v", n.Spec)
+	}
+	withCIDR := testNode("a")
+	withCIDR.Spec.PodCIDR = "10.244.200.0/24"
+	expect(t, "registration choosing a podCIDR", call(t, a, hs.URL, "POST", "/api/v1/nodes", withCIDR), 403, "may not set spec.podCIDR")
+}

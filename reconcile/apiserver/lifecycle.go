@@ -34,10 +34,15 @@ func (s *Server) recordEvent(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	objects.SetTypeMeta(&ev, "Event")
-	if !s.admit(w, r, &ev, nil) { // a node posts events about itself and its pods only
+	old, err := s.Store.Get(objects.KeyOf(&ev))
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		writeErr(w, err)
 		return
 	}
-	err := s.Store.Update(func(tx *store.Tx) error {
+	if !s.admit(w, r, &ev, old) { // a node posts events about itself and its pods only
+		return
+	}
+	err = s.Store.Update(func(tx *store.Tx) error {
 		cur, err := tx.Get(objects.KeyOf(&ev))
 		if errors.Is(err, store.ErrNotFound) {
 			return tx.Create(&ev)

@@ -11,9 +11,11 @@ import (
 
 // Admit checks the body a node writes once Authorize allowed the request,
 // as Kubernetes' NodeRestriction admission plugin does: a node registers
-// only itself and never sets spec.podCIDR (the controller assigns it),
-// adopts only pods bound to itself, and posts events only about its own
-// Node or its own pods. obj is the decoded body, old the stored object it
+// only itself and never sets spec.podCIDR (the controller assigns it; the
+// API server also keeps a registered node's taints and unschedulable, which
+// a node may not change), adopts only pods bound to itself, and posts
+// events only about its own Node or its own pods (an event of the same name
+// about another object is not its to count again). obj is the decoded body, old the stored object it
 // replaces (nil when there is none). Other roles pass. The error is an
 // apierrors Forbidden (403) saying why.
 func Admit(id Identity, a Attributes, obj, old objects.Object, g Graph) error {
@@ -42,6 +44,9 @@ func Admit(id Identity, a Attributes, obj, old objects.Object, g Graph) error {
 		}
 	case *corev1.Event:
 		io := o.InvolvedObject
+		if oe, ok := old.(*corev1.Event); ok && !sameObjectRef(oe.InvolvedObject, io) {
+			return forbid(fmt.Sprintf("event %s/%s is about %s %s/%s: a node may count again only its own events", o.Namespace, o.Name, oe.InvolvedObject.Kind, oe.InvolvedObject.Namespace, oe.InvolvedObject.Name))
+		}
 		switch io.Kind {
 		case "Node":
 			if io.Name == n {
@@ -66,4 +71,8 @@ func Admit(id Identity, a Attributes, obj, old objects.Object, g Graph) error {
 		return forbid(fmt.Sprintf("node %s may not write a %s", n, objects.KindOf(obj)))
 	}
 	return nil
+}
+
+func sameObjectRef(a, b corev1.ObjectReference) bool {
+	return a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name
 }

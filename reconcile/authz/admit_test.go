@@ -41,6 +41,8 @@ func TestAdmit(t *testing.T) {
 		{"event about another node's pod", nodeA, "POST", "/api/v1/events", event("shop", "Pod", "shop", "other"), nil, "no pod shop/other is bound to node a"},
 		{"event about another Node", nodeA, "POST", "/api/v1/events", event("default", "Node", "", "b"), nil, `events about its own Node only, not about node "b"`},
 		{"event in another namespace than its pod", nodeA, "POST", "/api/v1/events", event("default", "Pod", "shop", "web"), nil, "is not its pod's"},
+		{"count its event again", nodeA, "POST", "/api/v1/events", event("shop", "Pod", "shop", "web"), event("shop", "Pod", "shop", "web"), ""},
+		{"take over another pod's event", nodeA, "POST", "/api/v1/events", event("shop", "Pod", "shop", "web"), event("shop", "Pod", "shop", "other"), "is about Pod shop/other"},
 		{"event about a Deployment", nodeA, "POST", "/api/v1/events", event("shop", "Deployment", "shop", "web"), nil, "not about a Deployment"},
 	} {
 		u, _ := url.Parse(tc.u)

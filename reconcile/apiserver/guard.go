@@ -9,6 +9,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/authz"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -68,9 +69,9 @@ func (s *Server) authenticate(r *http.Request) (authz.Identity, error) {
 
 func revokedError(id authz.Identity, serial *big.Int) error {
 	if id.Role == authz.RoleNode {
-		return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: the node was deleted; join it again with a new token (certificate serial %s of %s)", serial.Text(16), id.Name)
+		return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: the node was deleted; join it again with a new token (certificate serial %s of %s)", pki.SerialString(serial), id.Name)
 	}
-	return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: serial %s of %s is no longer accepted; ask an admin for a new one (`reconcile user create`)", serial.Text(16), id.Name)
+	return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: serial %s of %s is no longer accepted; ask an admin for a new one (`reconcile user create`)", pki.SerialString(serial), id.Name)
 }
 
 // identity is the request's identity (set by guard; admin for exempt
@@ -125,7 +126,7 @@ func (s *Server) visible(r *http.Request, items []objects.Object) ([]objects.Obj
 // graph answers the authorizer's questions from the store: the pods bound
 // to a node, read through the store's shared decode cache (no copies, no
 // second informer). The store has no index by node: a question scans the
-// pods of one namespace (a Secret's, a pod's), shared and undecoded-once.
+// pods of one namespace (a Secret's, a pod's) from the decode cache, uncopied.
 func (s *Server) graph() authz.Graph { return storeGraph{s.Store} }
 
 type storeGraph struct{ st *store.Store }

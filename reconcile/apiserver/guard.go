@@ -126,7 +126,7 @@ func (s *Server) visible(r *http.Request, items []objects.Object) ([]objects.Obj
 // graph answers the authorizer's questions from the store: the pods bound
 // to a node, read through the store's shared decode cache (no copies, no
 // second informer). The store has no index by node: a question scans the
-// pods of one namespace (a Secret's, a pod's) from the decode cache, uncopied.
+// pods of one namespace (the Secret's, the pod's).
 func (s *Server) graph() authz.Graph { return storeGraph{s.Store} }
 
 type storeGraph struct{ st *store.Store }

@@ -64,7 +64,7 @@ func Authenticate(r *http.Request, adminToken string) (Identity, error) {
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "no credentials: present a client certificate of the cluster CA or \"Authorization: Bearer <token>\"; the CLI reads both from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)")
+		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "no credentials: present a client certificate of the cluster CA or the admin bearer token (\"Authorization: Bearer <token>\"); the CLI reads them from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)")
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
 	if !ok || adminToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(adminToken)) != 1 {

@@ -376,3 +376,33 @@ func TestNodeRegistrationRestriction(t *testing.T) {
 	withCIDR.Spec.PodCIDR = "10.244.200.0/24"
 	expect(t, "registration choosing a podCIDR", call(t, a, hs.URL, "POST", "/api/v1/nodes", withCIDR), 403, "may not set spec.podCIDR")
 }
+
+// TestForgedAdoptionRevealsNothing: a node that reports a made-up pod
+// for adoption, bound to itself and referencing a Secret, does not get
+// to read that Secret (the pod has no controller whose template
+// references it).
+func TestForgedAdoptionRevealsNothing(t *testing.T) {
+	st := openStore(t)
+	cluster(t, st)
+	ca := newTestCA(t)
+	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
+	certA, _ := ca.node(t, "a")
+	a := clientFor(hs, &certA)
+	forged := pod("forged", "a")
+	forged.Namespace, forged.UID = "shop", "uid-forged"
+	forged.Spec.Containers[0].EnvFrom = []corev1.EnvFromSource{{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "unreferenced"}}}}
+	forged.Annotations = map[string]string{objects.AnnotationAdoptedFromNode: ""} // the server sets it whatever the body says
+	expect(t, "adopting a made-up pod", call(t, a, hs.URL, "POST", "/api/v1/pods/adopt", forged), 200, "")
+	o, err := st.Get(objects.KeyOf(forged))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.GetAnnotations()[objects.AnnotationAdoptedFromNode] != "a" {
+		t.Fatalf("adopted pod annotations %v, want %s=a", o.GetAnnotations(), objects.AnnotationAdoptedFromNode)
+	}
+	expect(t, "the Secret the forged pod references", call(t, a, hs.URL, "GET", "/api/v1/secrets/unreferenced?namespace=shop&reveal=true", nil), 403,
+		"no pod bound to node a references secret shop/unreferenced")
+	forged.Spec.NodeName = "b"
+	forged.Name, forged.UID = "forged-b", "uid-forged-b"
+	expect(t, "adopting a pod of node b", call(t, a, hs.URL, "POST", "/api/v1/pods/adopt", forged), 403, "may adopt only pods bound to it")
+}

@@ -78,6 +78,13 @@ func (s *Server) adoptPod(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.OwnerReferences = nil // the controllers claim it by their selectors
+	// Marked so that it lets its node read only what its controller's pod
+	// template references too (reconcile/authz granted): its spec is the
+	// node's word.
+	if p.Annotations == nil {
+		p.Annotations = map[string]string{}
+	}
+	p.Annotations[objects.AnnotationAdoptedFromNode] = p.Spec.NodeName
 	p.DeletionTimestamp, p.DeletionGracePeriodSeconds, p.ResourceVersion = nil, nil, ""
 	status := p.Status
 	res := AdoptResult{Result: "adopted"}

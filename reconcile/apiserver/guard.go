@@ -1,11 +1,13 @@
 package apiserver
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/authz"
@@ -130,6 +132,14 @@ func (s *Server) visible(r *http.Request, items []objects.Object) ([]objects.Obj
 func (s *Server) graph() authz.Graph { return storeGraph{s.Store} }
 
 type storeGraph struct{ st *store.Store }
+
+func (g storeGraph) Controller(namespace string, ref metav1.OwnerReference) (objects.Object, error) {
+	o, err := g.st.Get(objects.Key{Kind: ref.Kind, Namespace: namespace, Name: ref.Name})
+	if errors.Is(err, store.ErrNotFound) || (err == nil && o.GetUID() != ref.UID) {
+		return nil, nil
+	}
+	return o, err
+}
 
 func (g storeGraph) PodsOn(node, namespace string) ([]*corev1.Pod, error) {
 	items, _, err := g.st.ListShared("Pod", namespace)

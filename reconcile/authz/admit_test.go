@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -138,6 +139,64 @@ func TestReferencesOf(t *testing.T) {
 	for _, c := range wantC {
 		if !r.ConfigMaps[c] {
 			t.Errorf("configmap %s not referenced", c)
+		}
+	}
+}
+
+// TestAdoptedPodsGrantOnlyWhatTheirControllerReferences: a pod a node
+// reported for adoption lets it read a Secret only when the pod's
+// controller's template references it too.
+func TestAdoptedPodsGrantOnlyWhatTheirControllerReferences(t *testing.T) {
+	envFrom := func(names ...string) []corev1.Container {
+		c := corev1.Container{Name: "c"}
+		for _, n := range names {
+			c.EnvFrom = append(c.EnvFrom, corev1.EnvFromSource{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: n}}})
+		}
+		return []corev1.Container{c}
+	}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "rs", UID: "u-rs"},
+		Spec: appsv1.ReplicaSetSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{Containers: envFrom("app-secret")}}}}
+	objects.SetTypeMeta(rs, "ReplicaSet")
+	yes := true
+	adopted := func(name string, owner *metav1.OwnerReference) *corev1.Pod {
+		p := testPod("shop", name, "a", corev1.PodSpec{Containers: envFrom("app-secret", "stolen")})
+		p.Annotations = map[string]string{objects.AnnotationAdoptedFromNode: "a"}
+		if owner != nil {
+			p.OwnerReferences = []metav1.OwnerReference{*owner}
+		}
+		return p
+	}
+	for _, tc := range []struct {
+		name string
+		pod  *corev1.Pod
+		want map[string]bool // secret → visible
+	}{
+		{"owned by the ReplicaSet", adopted("owned", &metav1.OwnerReference{Kind: "ReplicaSet", Name: "rs", UID: "u-rs", Controller: &yes}),
+			map[string]bool{"app-secret": true, "stolen": false}},
+		{"no controller yet", adopted("orphan", nil), map[string]bool{"app-secret": false, "stolen": false}},
+		{"a controller of another uid", adopted("stale", &metav1.OwnerReference{Kind: "ReplicaSet", Name: "rs", UID: "old", Controller: &yes}),
+			map[string]bool{"app-secret": false, "stolen": false}},
+		{"not adopted: its own references", func() *corev1.Pod {
+			p := adopted("plain", nil)
+			p.Annotations = nil
+			return p
+		}(), map[string]bool{"app-secret": true, "stolen": true}},
+	} {
+		g := graph{pods: map[string][]*corev1.Pod{"a": {tc.pod}}, owners: []objects.Object{rs}}
+		see := Visibility(Identity{Name: "node:a", Role: RoleNode, Node: "a"}, g)
+		for name, want := range tc.want {
+			got, err := see(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: name}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != want {
+				t.Errorf("%s: node a sees secret %s: %v, want %v", tc.name, name, got, want)
+			}
+			u, _ := url.Parse("/api/v1/secrets/" + name + "?namespace=shop&reveal=true")
+			a, _ := ParseRequest("GET", u)
+			if d, _ := Authorize(Identity{Name: "node:a", Role: RoleNode, Node: "a"}, a, g); d.Allowed != want {
+				t.Errorf("%s: node a may get secret %s: %v, want %v (%s)", tc.name, name, d.Allowed, want, d.Message)
+			}
 		}
 	}
 }

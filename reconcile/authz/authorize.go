@@ -6,15 +6,21 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // Graph is what the node rules need to know of the store: which pods are
-// bound to a node (Kubernetes' Node authorizer keeps the same graph).
+// bound to a node (Kubernetes' Node authorizer keeps the same graph), and
+// the controller of an adopted pod.
 type Graph interface {
 	// PodsOn returns the pods with spec.nodeName == node in namespace (""
 	// = every namespace). The caller does not modify them.
 	PodsOn(node, namespace string) ([]*corev1.Pod, error)
+	// Controller returns the object ref names in namespace when it exists
+	// with ref's uid, else nil. The caller does not modify it.
+	Controller(namespace string, ref metav1.OwnerReference) (objects.Object, error)
 }
 
 // Decision is the authorizer's answer.
@@ -181,7 +187,10 @@ func referenced(g Graph, node, ns string) (nsRefs, error) {
 		if p.Namespace != ns {
 			continue
 		}
-		r := ReferencesOf(p)
+		r, err := granted(p, g)
+		if err != nil {
+			return nsRefs{}, err
+		}
 		for k := range r.ConfigMaps {
 			out.configMaps[k] = true
 		}

@@ -13,14 +13,27 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// graph is a fixed Graph: pods by node.
-type graph map[string][]*corev1.Pod
+// graph is a fixed Graph: pods by node, and controllers.
+type graph struct {
+	pods   map[string][]*corev1.Pod
+	owners []objects.Object
+}
+
+func (g graph) Controller(ns string, ref metav1.OwnerReference) (objects.Object, error) {
+	for _, o := range g.owners {
+		if objects.KindOf(o) == ref.Kind && o.GetNamespace() == ns && o.GetName() == ref.Name && o.GetUID() == ref.UID {
+			return o, nil
+		}
+	}
+	return nil, nil
+}
 
 func (g graph) PodsOn(node, ns string) ([]*corev1.Pod, error) {
 	var out []*corev1.Pod
-	for _, p := range g[node] {
+	for _, p := range g.pods[node] {
 		if ns == "" || p.Namespace == ns {
 			out = append(out, p)
 		}
@@ -47,7 +60,7 @@ func testGraph() graph {
 		Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "tls"}}}}}}}}})
 	other := testPod("shop", "other", "b", corev1.PodSpec{Containers: []corev1.Container{{Name: "c", EnvFrom: []corev1.EnvFromSource{
 		{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "other-db"}}}}}}})
-	return graph{"a": {web, proj}, "b": {other}}
+	return graph{pods: map[string][]*corev1.Pod{"a": {web, proj}, "b": {other}}}
 }
 
 var testIdentities = []Identity{

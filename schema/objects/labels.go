@@ -17,6 +17,11 @@ const (
 	AnnotationSourcePath = "reconcile.dev/source-path"
 	// AnnotationCommit is the commit that last applied the object.
 	AnnotationCommit = "reconcile.dev/commit"
+	// AnnotationAdoptedFromNode is set by the API server on a pod an agent
+	// reported for adoption (POST /api/v1/pods/adopt): the node it came from.
+	// Such a pod lets its node read only the ConfigMaps and Secrets its
+	// controller's pod template references too (reconcile/authz).
+	AnnotationAdoptedFromNode = "reconcile.dev/adopted-from-node"
 
 	// LabelPodTemplateHash is Kubernetes' label on ReplicaSets and their pods.
 	LabelPodTemplateHash = "pod-template-hash"

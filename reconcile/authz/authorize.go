@@ -18,6 +18,9 @@ type Graph interface {
 	// PodsOn returns the pods with spec.nodeName == node in namespace (""
 	// = every namespace). The caller does not modify them.
 	PodsOn(node, namespace string) ([]*corev1.Pod, error)
+	// Pod returns pod namespace/name, nil when there is none (one read,
+	// where PodsOn scans a namespace). The caller does not modify it.
+	Pod(namespace, name string) (*corev1.Pod, error)
 	// Controller returns the object ref names in namespace when it exists
 	// with ref's uid, else nil. The caller does not modify it.
 	Controller(namespace string, ref metav1.OwnerReference) (objects.Object, error)
@@ -155,16 +158,11 @@ func node(id Identity, a Attributes, g Graph) (Decision, error) {
 
 // podBound reports whether pod ns/name is bound to node.
 func podBound(g Graph, node, ns, name string) (bool, error) {
-	pods, err := g.PodsOn(node, ns)
+	p, err := g.Pod(ns, name)
 	if err != nil {
-		return false, fmt.Errorf("authorizing node %s: listing its pods: %w", node, err)
+		return false, fmt.Errorf("authorizing node %s: reading pod %s/%s: %w", node, ns, name, err)
 	}
-	for _, p := range pods {
-		if p.Name == name && p.Namespace == ns {
-			return true, nil
-		}
-	}
-	return false, nil
+	return p != nil && p.Spec.NodeName == node, nil
 }
 
 // nsRefs is what the pods of one node in one namespace reference.

@@ -31,6 +31,17 @@ func (g graph) Controller(ns string, ref metav1.OwnerReference) (objects.Object,
 	return nil, nil
 }
 
+func (g graph) Pod(ns, name string) (*corev1.Pod, error) {
+	for _, pods := range g.pods {
+		for _, p := range pods {
+			if p.Namespace == ns && p.Name == name {
+				return p, nil
+			}
+		}
+	}
+	return nil, nil
+}
+
 func (g graph) PodsOn(node, ns string) ([]*corev1.Pod, error) {
 	var out []*corev1.Pod
 	for _, p := range g.pods[node] {

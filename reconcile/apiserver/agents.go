@@ -50,7 +50,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	if !s.admit(w, r, &n, old) { // a node registers only itself, never its podCIDR
 		return
 	}
-	node := identity(r).Role == authz.RoleNode
+	byNode := identity(r).Role == authz.RoleNode
 	err = s.Store.Update(func(tx *store.Tx) error {
 		// The controller owns spec.podCIDR: the same subnet on every registration.
 		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
@@ -65,7 +65,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		}
 		old := cur.(*corev1.Node)
 		spec := n.Spec
-		if node { // NodeRestriction: a node may not lift its taints nor uncordon itself
+		if byNode { // NodeRestriction: a node may not lift its taints nor uncordon itself
 			spec.Taints, spec.Unschedulable = old.Spec.Taints, old.Spec.Unschedulable
 		}
 		old.Labels, old.Spec = n.Labels, spec

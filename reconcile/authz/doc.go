@@ -28,8 +28,8 @@
 //	          Node
 //
 // The authorizer is pure over its inputs: Authorize(Identity, Attributes,
-// Graph) where Graph answers which pods are bound to a node (the API
-// server reads them from the store). Lists and watches a node may make are
+// Graph) where Graph answers which pods are bound to a node, one pod, and
+// an adopted pod's controller (the API server reads them from the store). Lists and watches a node may make are
 // allowed whole and filtered object by object with Visible, so a node's
 // watch never carries another node's pod or an unreferenced Secret.
 //

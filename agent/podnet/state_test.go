@@ -44,15 +44,15 @@ func TestPlanStateGolden(t *testing.T) {
 		{"vxlan, nothing yet", VXLAN, State{}},
 		{"auto, nothing yet: host-gw to b (on-link), the overlay to c", Auto, State{}},
 		{"vxlan, in place", VXLAN, State{
-			Routes: append(overlayB.Routes, Route{Dst: "10.244.2.0/24", Via: "10.244.2.0", Overlay: true}),
+			Routes:     append(overlayB.Routes, Route{Dst: "10.244.2.0/24", Via: "10.244.2.0", Overlay: true}),
 			Neighbours: append(overlayB.Neighbours, Neighbour{IP: "10.244.2.0", MAC: macC}),
-			FDB: append(overlayB.FDB, FDBEntry{MAC: macC, Dst: "10.2.0.2"})}},
+			FDB:        append(overlayB.FDB, FDBEntry{MAC: macC, Dst: "10.2.0.2"})}},
 		{"auto after vxlan: b's overlay entries go, its route turns host-gw", Auto, overlayB},
 		{"host-gw after vxlan: every overlay entry goes", HostGW, overlayB},
 		{"vxlan: b moved to a new IP and MAC, a node that left", VXLAN, State{
-			Routes: []Route{{Dst: "10.244.1.0/24", Via: "10.244.1.0", Overlay: true}, {Dst: "10.244.9.0/24", Via: "10.244.9.0", Overlay: true}},
+			Routes:     []Route{{Dst: "10.244.1.0/24", Via: "10.244.1.0", Overlay: true}, {Dst: "10.244.9.0/24", Via: "10.244.9.0", Overlay: true}},
 			Neighbours: []Neighbour{{IP: "10.244.1.0", MAC: "0a:00:00:00:00:99"}, {IP: "10.244.9.0", MAC: "0a:00:00:00:00:09"}},
-			FDB: []FDBEntry{{MAC: "0a:00:00:00:00:99", Dst: "10.1.0.99"}, {MAC: "0a:00:00:00:00:09", Dst: "10.2.0.9"}}}},
+			FDB:        []FDBEntry{{MAC: "0a:00:00:00:00:99", Dst: "10.1.0.99"}, {MAC: "0a:00:00:00:00:09", Dst: "10.2.0.9"}}}},
 	}
 	var out strings.Builder
 	for _, c := range cases {

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -28,8 +30,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// registerNode creates the Node or replaces its labels, taints and status:
-// the agent is the authority on its own node.
+// registerNode creates the Node or replaces its labels, taints and status
+// and sets its annotations under NodeAnnotationPrefix: the agent is the
+// authority on its own node (its other annotations stay).
 func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	var n corev1.Node
 	if !decodeBody(w, r, &n) {
@@ -55,6 +58,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		}
 		old := cur.(*corev1.Node)
 		old.Labels, old.Spec = n.Labels, n.Spec
+		old.Annotations = mergeNodeAnnotations(old.Annotations, n.Annotations)
 		if err := tx.Update(old); err != nil {
 			return err
 		}
@@ -155,4 +159,25 @@ func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer s
 		return
 	}
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: answer})
+}
+
+// NodeAnnotationPrefix marks the annotations an agent sets on its own Node
+// (e.g. node.reconcile.dev/vxlan-mac): at each registration the agent's
+// values replace the stored ones. A key the agent no longer sends stays
+// (another part of the agent may set it on another path).
+const NodeAnnotationPrefix = "node.reconcile.dev/"
+
+// mergeNodeAnnotations is stored with the agent's node.reconcile.dev/
+// annotations set; the agent's other annotations are ignored. It is pure.
+func mergeNodeAnnotations(stored, sent map[string]string) map[string]string {
+	out := maps.Clone(stored)
+	for k, v := range sent {
+		if strings.HasPrefix(k, NodeAnnotationPrefix) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -38,6 +38,8 @@ type Host interface {
 	// Dataplane holds the routes to the other nodes' pod subnets and the
 	// overlay's neighbour and FDB entries.
 	podnet.Dataplane
+	// OverlayMTU is the VXLAN device's MTU for nodeIP's link.
+	OverlayMTU(ctx context.Context, nodeIP string) (int, error)
 	// EnsureVXLAN makes the node's VXLAN device (podnet.Netlink's).
 	EnsureVXLAN(ctx context.Context, nodeIP, podCIDR string) (podnet.VTEP, error)
 	// RemoveVXLAN deletes it (a host-gw node's leftover of another backend).
@@ -142,8 +144,24 @@ func Start(ctx context.Context, o Options) (Result, error) {
 	if err := o.Host.EnableForwarding(); err != nil {
 		return res, err
 	}
-	backend, mtu, annotations := overlay(ctx, o.Host, backend, host.IP, cidr, log)
+	// The Podman network first: netavark refuses a subnet that an address
+	// of the host overlaps, as the VXLAN device's will.
+	mtu := 0
+	if backend.UsesOverlay() {
+		if mtu, err = o.Host.OverlayMTU(ctx, host.IP); err != nil {
+			log.Error("pod network: no VXLAN overlay; this node runs host-gw: pods on nodes that are not on its segment cannot reach its pods", "backend", backend, "err", err)
+			backend = podnet.HostGW
+		}
+	}
 	gw, err := o.Host.EnsureNetwork(ctx, o.Network, cidr, mtu)
+	if err != nil && backend.UsesOverlay() {
+		// The VTEP address of an earlier run overlaps the subnet of a
+		// network that must be recreated (its MTU changed): the device
+		// goes and is made again below.
+		if o.Host.RemoveVXLAN(ctx) == nil {
+			gw, err = o.Host.EnsureNetwork(ctx, o.Network, cidr, mtu)
+		}
+	}
 	if err != nil {
 		log.Error("pod network unavailable: pods use Podman's default network without cluster DNS or routes to other nodes; fix the cause and restart the agent (or pass --pod-network= to silence this)", "err", err)
 		return res, nil
@@ -161,6 +179,7 @@ func Start(ctx context.Context, o Options) (Result, error) {
 	disc := discovery.New(o.Services, srv, domain, log)
 	disc.ListServices = o.ListServices
 	go disc.Run(ctx)
+	backend, annotations := overlay(ctx, o.Host, backend, host.IP, cidr, log)
 	go podnet.KeepPeers(ctx, o.Nodes, o.Host, o.NodeName, backend, log)
 	host.Annotations = annotations
 	res.HostInfo = &host // the agent registers the node again with the annotations
@@ -227,22 +246,21 @@ func resolveBackend(ctx context.Context, o Options, log *slog.Logger) (podnet.Ba
 }
 
 // overlay readies the VXLAN device when backend uses one and returns the
-// backend the node runs, the pods' MTU (0: the default) and the node's
-// annotations. A device that cannot be made leaves the node on host-gw
+// backend the node runs and the node's annotations. A device that cannot be made leaves the node on host-gw
 // (peers that are not on-link stay unreachable, and say so in the log);
 // under host-gw a device an earlier backend left is removed.
-func overlay(ctx context.Context, h Host, backend podnet.Backend, nodeIP, podCIDR string, log *slog.Logger) (podnet.Backend, int, map[string]string) {
+func overlay(ctx context.Context, h Host, backend podnet.Backend, nodeIP, podCIDR string, log *slog.Logger) (podnet.Backend, map[string]string) {
 	if backend.UsesOverlay() {
 		vtep, err := h.EnsureVXLAN(ctx, nodeIP, podCIDR)
 		if err == nil {
-			return backend, vtep.MTU, map[string]string{podnet.AnnotationBackend: string(backend), podnet.AnnotationVXLANMAC: vtep.MAC}
+			return backend, map[string]string{podnet.AnnotationBackend: string(backend), podnet.AnnotationVXLANMAC: vtep.MAC}
 		}
 		log.Error("pod network: no VXLAN device; this node runs host-gw: pods on nodes that are not on its segment cannot reach its pods", "backend", backend, "err", err)
 		backend = podnet.HostGW
 	} else if err := h.RemoveVXLAN(ctx); err != nil {
 		log.Warn("pod network: a VXLAN device of an earlier backend stays", "err", err)
 	}
-	return backend, 0, map[string]string{podnet.AnnotationBackend: string(backend)}
+	return backend, map[string]string{podnet.AnnotationBackend: string(backend)}
 }
 
 func backoff(o Options) wait.Backoff {

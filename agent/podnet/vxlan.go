@@ -67,6 +67,22 @@ func (k *Netlink) underlay(ip net.IP) (netlink.Link, error) {
 	return nil, fmt.Errorf("pod network: the node IP %s is on no interface of this host; pass --node-ip with one of its addresses", ip)
 }
 
+// OverlayMTU is the MTU the VXLAN device gets (and the pods, which must
+// know it before the device has its address: netavark refuses a subnet
+// that an address of the host overlaps): the MTU of the link holding
+// nodeIP minus VXLANOverhead.
+func (k *Netlink) OverlayMTU(_ context.Context, nodeIP string) (int, error) {
+	ip := net.ParseIP(nodeIP).To4()
+	if ip == nil {
+		return 0, fmt.Errorf("pod network: node IP %q is not an IPv4 address (VXLAN needs one)", nodeIP)
+	}
+	under, err := k.underlay(ip)
+	if err != nil {
+		return 0, err
+	}
+	return overlayMTU(under.Attrs().MTU), nil
+}
+
 // EnsureVXLAN makes the node's VXLAN device (VXLANDevice, VNI VXLANID,
 // UDP VXLANPort, local nodeIP on the link that holds it, learning off,
 // MTU that link's minus VXLANOverhead, MAC VTEPMAC(nodeIP)) with the

@@ -426,7 +426,7 @@ func TestStartBackends(t *testing.T) {
 		{"host-gw", "vxlan", nil, "reconcile 10.244.1.0/24 1450", "[192.0.2.10 10.244.1.0/24]", // the agent's override wins
 			"map[node.reconcile.dev/pod-network-backend:vxlan node.reconcile.dev/vxlan-mac:0a:00:00:00:00:01]",
 			"[10.244.2.0/24 via 10.244.2.0 dev reconcile.1 onlink] [10.244.2.0 lladdr 0a:00:00:00:00:02 permanent] [0a:00:00:00:00:02 dst 198.51.100.20 self permanent]"},
-		{"vxlan", "", errors.New("no vxlan module"), "reconcile 10.244.1.0/24 1450", // the MTU is set before the device is tried "[192.0.2.10 10.244.1.0/24]",
+		{"vxlan", "", errors.New("no vxlan module"), "reconcile 10.244.1.0/24 1450", "[192.0.2.10 10.244.1.0/24]", // the MTU is set before the device is tried
 			"map[node.reconcile.dev/pod-network-backend:host-gw]", "[10.244.2.0/24 via 198.51.100.20] [] []"},
 	} {
 		t.Run(c.cluster+"/"+c.override, func(t *testing.T) {

@@ -100,7 +100,9 @@ func newRoutedSimNet(t testing.TB, first, second []string) *simNet {
 	attach(n.bridge, "", root)
 	sh(t, "ip", "addr", "add", n.prefix+".1/24", "dev", root)
 	sh(t, "ip", "link", "set", root, "up")
-	inNS := func(ns string, args ...string) { sh(t, append([]string{"nsenter", "--net=/run/netns/" + ns}, args...)...) }
+	inNS := func(ns string, args ...string) {
+		sh(t, append([]string{"nsenter", "--net=/run/netns/" + ns}, args...)...)
+	}
 	addNode := func(sw, prefix, name string) {
 		node := &simNode{name: name, netns: fmt.Sprintf("rcn-%s-%d", name, id), ip: fmt.Sprintf("%s.%d", prefix, len(n.nodes)+2)}
 		exec.Command("ip", "netns", "del", node.netns).Run()

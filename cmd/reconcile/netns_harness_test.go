@@ -20,7 +20,9 @@ import (
 // and its own agent, both run under `nsenter --net=/run/netns/NAME` (not
 // `ip netns exec`, which remounts /sys and breaks cgroups). The controller
 // runs in the root namespace and listens on its address on that link.
-// Everything is removed at the end.
+// newRoutedSimNet adds a second subnet behind a router namespace for the
+// overlay tests. Agents start in startSimAgent (network_e2e_test.go), the
+// one place they do. Everything is removed at the end.
 
 // simNode is one simulated host.
 type simNode struct {

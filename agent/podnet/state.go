@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -18,7 +19,7 @@ type Peer struct {
 	MAC     string // its VXLAN device's MAC (AnnotationVXLANMAC), "" when it has none
 }
 
-// Peers are the nodes other than self with an InternalIP and a valid
+// Peers are the nodes other than self with an IPv4 InternalIP and an
 // IPv4 podCIDR (the others have not registered fully yet), sorted by
 // podCIDR. It is pure.
 func Peers(nodes []*corev1.Node, self string) []Peer {
@@ -27,8 +28,8 @@ func Peers(nodes []*corev1.Node, self string) []Peer {
 		if n.Name == self || n.Spec.PodCIDR == "" {
 			continue
 		}
-		ip := InternalIP(n)
-		if ip == "" {
+		ip, err := netip.ParseAddr(InternalIP(n))
+		if err != nil || !ip.Is4() {
 			continue
 		}
 		if _, err := VTEPAddr(n.Spec.PodCIDR); err != nil {
@@ -40,7 +41,7 @@ func Peers(nodes []*corev1.Node, self string) []Peer {
 		} else {
 			mac = hw.String()
 		}
-		out = append(out, Peer{Name: n.Name, IP: ip, PodCIDR: n.Spec.PodCIDR, MAC: mac})
+		out = append(out, Peer{Name: n.Name, IP: ip.String(), PodCIDR: n.Spec.PodCIDR, MAC: mac})
 	}
 	slices.SortFunc(out, func(a, b Peer) int { return cmp.Compare(a.PodCIDR, b.PodCIDR) })
 	return out

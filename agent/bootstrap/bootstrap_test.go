@@ -217,7 +217,7 @@ func options(t *testing.T, reg *registrar, nodes *nodeList, h *host) Options {
 		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10", Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}}}}
 	return Options{NodeName: "self", Network: "reconcile", ClusterCIDR: "10.244.0.0/16", ResolvConf: resolv,
 		Registrar: reg, Nodes: nodes, Services: services{[]*corev1.Service{web}}, Host: h,
-		ClusterBackend: func(context.Context) (string, error) { return "", nil }, // the default, auto
+		ClusterBackend: func(context.Context) (string, error) { return "auto", nil },
 		Backoff:        wait.Backoff{Duration: time.Millisecond}}
 }
 

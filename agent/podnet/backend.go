@@ -25,9 +25,12 @@ const (
 	Auto Backend = "auto"
 )
 
-// DefaultBackend is the controller's default: a cluster on one segment
-// runs host-gw only, one across routed subnets works too.
-const DefaultBackend = Auto
+// DefaultBackend is the controller's default: host-gw, what every
+// cluster ran before the overlay existed (and what an older controller,
+// which serves no backend, means). A single-host `up` so makes no VXLAN
+// device and keeps the full MTU; a cluster across routed subnets passes
+// --pod-network-backend auto (or vxlan).
+const DefaultBackend = HostGW
 
 // Backends lists the valid values, for flag help and errors.
 var Backends = []Backend{HostGW, VXLAN, Auto}

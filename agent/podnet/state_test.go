@@ -72,7 +72,7 @@ func TestPlanStateGolden(t *testing.T) {
 }
 
 func TestParseBackend(t *testing.T) {
-	for in, want := range map[string]Backend{"": Auto, "host-gw": HostGW, "vxlan": VXLAN, "auto": Auto} {
+	for in, want := range map[string]Backend{"": HostGW, "host-gw": HostGW, "vxlan": VXLAN, "auto": Auto} {
 		if got, err := ParseBackend(in); err != nil || got != want {
 			t.Errorf("ParseBackend(%q) = %q, %v; want %q", in, got, err, want)
 		}

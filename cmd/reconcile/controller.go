@@ -90,6 +90,10 @@ func newLogger() *slog.Logger {
 // runController runs the control plane until ctx ends. extra, when set,
 // runs alongside it (the local agent of `up`) once the API server listens.
 func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context) error) error {
+	backend, err := podnet.ParseBackend(f.podNetworkBackend)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -140,10 +144,6 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	// The token is required on every address, loopback included: any local
 	// user can reach 127.0.0.1 (DATA/admin.conf, mode 0600, has it for root).
-	backend, err := podnet.ParseBackend(f.podNetworkBackend)
-	if err != nil {
-		return err
-	}
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend)}
 	g, ctx := errgroup.WithContext(ctx)

@@ -48,7 +48,7 @@ type Server struct {
 	NodeIPAM nodeipam.Config
 	// PodNetworkBackend is the cluster's pod network backend served to the
 	// agents in GET /api/v1/cluster (host-gw, vxlan, auto; "": the agents'
-	// default, auto).
+	// default, host-gw).
 	PodNetworkBackend string
 	// Recipient is the controller's age recipient (GET /api/v1/recipient), to
 	// encrypt Secrets for it; "" = not served.

@@ -86,7 +86,7 @@ type ClusterInfo struct {
 	ID string `json:"id"`
 	// PodNetworkBackend is how nodes reach each other's pod subnets:
 	// host-gw, vxlan or auto (controller --pod-network-backend; package
-	// agent/podnet). Empty (an older controller) means auto.
+	// agent/podnet). Empty (an older controller) means host-gw.
 	PodNetworkBackend string `json:"podNetworkBackend,omitempty"`
 }
 

@@ -3,6 +3,7 @@ package agent
 import (
 	"bufio"
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"runtime"
@@ -35,6 +36,10 @@ type HostInfo struct {
 	// server prefers when it proxies `reconcile logs`.
 	LogPort int32
 	LogHost string
+	// Annotations go on the Node (keys under node.reconcile.dev/, e.g.
+	// the pod network's node.reconcile.dev/vxlan-mac); the controller
+	// updates them at every registration.
+	Annotations map[string]string
 }
 
 // NodeObject builds the Node the agent registers. It is pure.
@@ -65,6 +70,9 @@ func NodeObject(name string, h HostInfo, version string, now time.Time) *corev1.
 				KubeletVersion: version, KubeProxyVersion: version,
 			},
 		},
+	}
+	if len(h.Annotations) > 0 {
+		n.Annotations = maps.Clone(h.Annotations)
 	}
 	if h.IP != "" {
 		n.Status.Addresses = append(n.Status.Addresses, corev1.NodeAddress{Type: corev1.NodeInternalIP, Address: h.IP})

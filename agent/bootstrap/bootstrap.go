@@ -29,13 +29,21 @@ type Host interface {
 	// EnableForwarding turns on IPv4 forwarding.
 	EnableForwarding() error
 	// EnsureNetwork makes (or checks) the Podman bridge network name with
-	// subnet podCIDR and returns its gateway.
-	EnsureNetwork(ctx context.Context, name, podCIDR string) (gateway netip.Addr, err error)
+	// subnet podCIDR and the pods' mtu (0: the default) and returns its
+	// gateway.
+	EnsureNetwork(ctx context.Context, name, podCIDR string, mtu int) (gateway netip.Addr, err error)
 	// EnsureNoMasquerade keeps pod-to-pod traffic in clusterCIDR
 	// unmasqueraded (podnet.Masquerade).
 	EnsureNoMasquerade(ctx context.Context, clusterCIDR string) error
-	// RouteTable holds the routes to the other nodes' pod subnets.
-	podnet.RouteTable
+	// Dataplane holds the routes to the other nodes' pod subnets and the
+	// overlay's neighbour and FDB entries.
+	podnet.Dataplane
+	// OverlayMTU is the VXLAN device's MTU for nodeIP's link.
+	OverlayMTU(ctx context.Context, nodeIP string) (int, error)
+	// EnsureVXLAN makes the node's VXLAN device (podnet.Netlink's).
+	EnsureVXLAN(ctx context.Context, nodeIP, podCIDR string) (podnet.VTEP, error)
+	// RemoveVXLAN deletes it (a host-gw node's leftover of another backend).
+	RemoveVXLAN(ctx context.Context) error
 	// ServeDNS serves srv on addr until ctx ends.
 	ServeDNS(ctx context.Context, srv *discovery.Server, addr string)
 }
@@ -55,6 +63,11 @@ type Options struct {
 	Network string
 	// ClusterCIDR is every node's pods' range (no masquerade inside it).
 	ClusterCIDR string
+	// Backend is the pod network backend; "" asks ClusterBackend.
+	Backend podnet.Backend
+	// ClusterBackend tells the cluster's backend (GET /api/v1/cluster's
+	// podNetworkBackend; "" there means podnet.DefaultBackend).
+	ClusterBackend func(ctx context.Context) (string, error)
 	// ClusterDomain of services (default discovery.DefaultDomain);
 	// ResolvConf lists the resolvers names outside it are forwarded to
 	// (default /etc/resolv.conf).
@@ -124,10 +137,31 @@ func Start(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	backend, err := resolveBackend(ctx, o, log)
+	if err != nil {
+		return res, err
+	}
 	if err := o.Host.EnableForwarding(); err != nil {
 		return res, err
 	}
-	gw, err := o.Host.EnsureNetwork(ctx, o.Network, cidr)
+	// The Podman network first: netavark refuses a subnet that an address
+	// of the host overlaps, as the VXLAN device's will.
+	mtu := 0
+	if backend.UsesOverlay() {
+		if mtu, err = o.Host.OverlayMTU(ctx, host.IP); err != nil {
+			log.Error("pod network: no VXLAN overlay; this node runs host-gw: pods on nodes that are not on its segment cannot reach its pods", "backend", backend, "err", err)
+			backend = podnet.HostGW
+		}
+	}
+	gw, err := o.Host.EnsureNetwork(ctx, o.Network, cidr, mtu)
+	if err != nil && backend.UsesOverlay() {
+		// The VTEP address of an earlier run overlaps the subnet of a
+		// network that must be recreated (its MTU changed): the device
+		// goes and is made again below.
+		if o.Host.RemoveVXLAN(ctx) == nil {
+			gw, err = o.Host.EnsureNetwork(ctx, o.Network, cidr, mtu)
+		}
+	}
 	if err != nil {
 		log.Error("pod network unavailable: pods use Podman's default network without cluster DNS or routes to other nodes; fix the cause and restart the agent (or pass --pod-network= to silence this)", "err", err)
 		return res, nil
@@ -145,18 +179,21 @@ func Start(ctx context.Context, o Options) (Result, error) {
 	disc := discovery.New(o.Services, srv, domain, log)
 	disc.ListServices = o.ListServices
 	go disc.Run(ctx)
-	go podnet.KeepRoutes(ctx, o.Nodes, o.Host, o.NodeName, log)
+	backend, annotations := overlay(ctx, o.Host, backend, host.IP, cidr, log)
+	go podnet.KeepPeers(ctx, o.Nodes, o.Host, o.NodeName, backend, log)
+	host.Annotations = annotations
+	res.HostInfo = &host // the agent registers the node again with the annotations
 	res.Network, res.PodCIDR = o.Network, cidr
 	res.DNS = &agent.PodDNS{Server: gw.String(), ClusterDomain: domain}
 	res.ServiceEnv = disc.ServiceEnv
-	log.Info("pod network ready", "network", o.Network, "podCIDR", cidr, "dns", discovery.Addr(gw.String()), "upstreams", upstreams)
+	log.Info("pod network ready", "network", o.Network, "podCIDR", cidr, "backend", backend, "mtu", mtu, "dns", discovery.Addr(gw.String()), "upstreams", upstreams)
 	return res, nil
 }
 
 func (o Options) check() error {
 	var missing []error
 	for name, ok := range map[string]bool{"NodeName": o.NodeName != "", "ClusterCIDR": o.ClusterCIDR != "",
-		"Registrar": o.Registrar != nil, "Nodes": o.Nodes != nil, "Services": o.Services != nil, "Host": o.Host != nil} {
+		"Registrar": o.Registrar != nil, "Backend or ClusterBackend": o.Backend != "" || o.ClusterBackend != nil, "Nodes": o.Nodes != nil, "Services": o.Services != nil, "Host": o.Host != nil} {
 		if !ok {
 			missing = append(missing, fmt.Errorf("bootstrap.Options.%s is not set", name))
 		}
@@ -170,12 +207,8 @@ func (o Options) check() error {
 // register registers the node, retrying with o.Backoff until it succeeds
 // or ctx ends.
 func register(ctx context.Context, o Options, host agent.HostInfo, log *slog.Logger) error {
-	b := o.Backoff
-	if b == (wait.Backoff{}) {
-		b = DefaultBackoff
-	}
 	var last error
-	err := b.DelayFunc().Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+	err := backoff(o).DelayFunc().Until(ctx, true, true, func(ctx context.Context) (bool, error) {
 		last = o.Registrar.RegisterNode(ctx, agent.NodeObject(o.NodeName, host, "", time.Now()))
 		if last != nil {
 			log.Warn("pod network: registering the node failed; retrying", "node", o.NodeName, "err", last)
@@ -186,4 +219,53 @@ func register(ctx context.Context, o Options, host agent.HostInfo, log *slog.Log
 		return fmt.Errorf("pod network: registering node %s: %w (last error: %v)", o.NodeName, err, last)
 	}
 	return nil
+}
+
+// resolveBackend is o.Backend, or else the cluster's, asked with
+// o.Backoff's retries until the controller answers or ctx ends.
+func resolveBackend(ctx context.Context, o Options, log *slog.Logger) (podnet.Backend, error) {
+	if o.Backend != "" {
+		return podnet.ParseBackend(string(o.Backend))
+	}
+	var backend podnet.Backend
+	var last error
+	err := backoff(o).DelayFunc().Until(ctx, true, true, func(ctx context.Context) (bool, error) {
+		var s string
+		if s, last = o.ClusterBackend(ctx); last == nil {
+			backend, last = podnet.ParseBackend(s)
+		}
+		if last != nil {
+			log.Warn("pod network: asking the controller for the cluster's backend failed; retrying", "err", last)
+		}
+		return last == nil, nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("pod network: the cluster's backend (GET /api/v1/cluster): %w (last error: %v)", err, last)
+	}
+	return backend, nil
+}
+
+// overlay readies the VXLAN device when backend uses one and returns the
+// backend the node runs and the node's annotations. A device that cannot be made leaves the node on host-gw
+// (peers that are not on-link stay unreachable, and say so in the log);
+// under host-gw a device an earlier backend left is removed.
+func overlay(ctx context.Context, h Host, backend podnet.Backend, nodeIP, podCIDR string, log *slog.Logger) (podnet.Backend, map[string]string) {
+	if backend.UsesOverlay() {
+		vtep, err := h.EnsureVXLAN(ctx, nodeIP, podCIDR)
+		if err == nil {
+			return backend, map[string]string{podnet.AnnotationBackend: string(backend), podnet.AnnotationVXLANMAC: vtep.MAC}
+		}
+		log.Error("pod network: no VXLAN device; this node runs host-gw: pods on nodes that are not on its segment cannot reach its pods", "backend", backend, "err", err)
+		backend = podnet.HostGW
+	} else if err := h.RemoveVXLAN(ctx); err != nil {
+		log.Warn("pod network: a VXLAN device of an earlier backend stays", "err", err)
+	}
+	return backend, map[string]string{podnet.AnnotationBackend: string(backend)}
+}
+
+func backoff(o Options) wait.Backoff {
+	if o.Backoff == (wait.Backoff{}) {
+		return DefaultBackoff
+	}
+	return o.Backoff
 }

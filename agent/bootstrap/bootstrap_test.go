@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -94,9 +95,14 @@ type host struct {
 	mu         sync.Mutex
 	networkErr error
 	forwarding int
-	networks   []string // "name podCIDR"
+	networks   []string // "name podCIDR mtu"
 	ipt        *proxy.Fake
 	routes     []podnet.Route
+	neighs     []podnet.Neighbour
+	fdb        []podnet.FDBEntry
+	vxlanErr   error
+	vxlan      []string // "nodeIP podCIDR" per EnsureVXLAN, "remove" per RemoveVXLAN
+	onLink     map[string]bool
 	routed     chan struct{} // closed at the first route
 	dns        chan string   // the address ServeDNS was called with
 }
@@ -107,10 +113,10 @@ func newHost() *host {
 
 func (h *host) EnableForwarding() error { h.mu.Lock(); h.forwarding++; h.mu.Unlock(); return nil }
 
-func (h *host) EnsureNetwork(_ context.Context, name, podCIDR string) (netip.Addr, error) {
+func (h *host) EnsureNetwork(_ context.Context, name, podCIDR string, mtu int) (netip.Addr, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.networks = append(h.networks, name+" "+podCIDR)
+	h.networks = append(h.networks, fmt.Sprintf("%s %s %d", name, podCIDR, mtu))
 	if h.networkErr != nil {
 		return netip.Addr{}, h.networkErr
 	}
@@ -144,6 +150,61 @@ func (h *host) Delete(_ context.Context, r podnet.Route) error {
 	return nil
 }
 
+func (h *host) EnsureVXLAN(_ context.Context, nodeIP, podCIDR string) (podnet.VTEP, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.vxlan = append(h.vxlan, nodeIP+" "+podCIDR)
+	if h.vxlanErr != nil {
+		return podnet.VTEP{}, h.vxlanErr
+	}
+	return podnet.VTEP{MAC: "0a:00:00:00:00:01", MTU: 1450}, nil
+}
+func (h *host) OverlayMTU(context.Context, string) (int, error) { return 1450, nil }
+func (h *host) RemoveVXLAN(context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.vxlan = append(h.vxlan, "remove")
+	return nil
+}
+func (h *host) OnLink(_ context.Context, ip string) (bool, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.onLink[ip], nil
+}
+func (h *host) ListNeighbours(context.Context) ([]podnet.Neighbour, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.neighs), nil
+}
+func (h *host) ReplaceNeighbour(_ context.Context, n podnet.Neighbour) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.neighs = append(slices.DeleteFunc(h.neighs, func(x podnet.Neighbour) bool { return x.IP == n.IP }), n)
+	return nil
+}
+func (h *host) DeleteNeighbour(_ context.Context, n podnet.Neighbour) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.neighs = slices.DeleteFunc(h.neighs, func(x podnet.Neighbour) bool { return x == n })
+	return nil
+}
+func (h *host) ListFDB(context.Context) ([]podnet.FDBEntry, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return slices.Clone(h.fdb), nil
+}
+func (h *host) ReplaceFDB(_ context.Context, f podnet.FDBEntry) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fdb = append(slices.DeleteFunc(h.fdb, func(x podnet.FDBEntry) bool { return x.MAC == f.MAC }), f)
+	return nil
+}
+func (h *host) DeleteFDB(_ context.Context, f podnet.FDBEntry) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.fdb = slices.DeleteFunc(h.fdb, func(x podnet.FDBEntry) bool { return x == f })
+	return nil
+}
 func (h *host) ServeDNS(ctx context.Context, _ *discovery.Server, addr string) {
 	h.dns <- addr
 	<-ctx.Done()
@@ -156,7 +217,8 @@ func options(t *testing.T, reg *registrar, nodes *nodeList, h *host) Options {
 		Spec: corev1.ServiceSpec{ClusterIP: "10.96.0.10", Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP}}}}
 	return Options{NodeName: "self", Network: "reconcile", ClusterCIDR: "10.244.0.0/16", ResolvConf: resolv,
 		Registrar: reg, Nodes: nodes, Services: services{[]*corev1.Service{web}}, Host: h,
-		Backoff: wait.Backoff{Duration: time.Millisecond}}
+		ClusterBackend: func(context.Context) (string, error) { return "auto", nil },
+		Backoff:        wait.Backoff{Duration: time.Millisecond}}
 }
 
 // within fails the test when ch gives nothing for a long while: a guard
@@ -185,6 +247,7 @@ func TestStartRetriesRegistration(t *testing.T) {
 		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "192.0.2.20"}}}}
 	nodes := &nodeList{podCIDR: "10.244.1.0/24", others: []*corev1.Node{other}}
 	h := newHost()
+	h.onLink = map[string]bool{"192.0.2.20": true}
 	o := options(t, reg, nodes, h)
 	o.NodeIP = "192.0.2.10"
 	res, err := Start(ctx, o)
@@ -201,8 +264,14 @@ func TestStartRetriesRegistration(t *testing.T) {
 		res.DNS.ClusterDomain != discovery.DefaultDomain || res.HostInfo == nil || res.HostInfo.IP != "192.0.2.10" {
 		t.Fatalf("result %+v (DNS %+v)", res, res.DNS)
 	}
-	if !slices.Equal(h.networks, []string{"reconcile 10.244.1.0/24"}) || h.forwarding != 1 {
-		t.Errorf("networks made %q, forwarding enabled %d times", h.networks, h.forwarding)
+	if !slices.Equal(h.networks, []string{"reconcile 10.244.1.0/24 1450"}) || h.forwarding != 1 {
+		t.Errorf("networks made %q (want the overlay's MTU: auto may use it), forwarding enabled %d times", h.networks, h.forwarding)
+	}
+	if !slices.Equal(h.vxlan, []string{"192.0.2.10 10.244.1.0/24"}) {
+		t.Errorf("VXLAN devices made: %q", h.vxlan)
+	}
+	if a := res.HostInfo.Annotations; a[podnet.AnnotationVXLANMAC] != "0a:00:00:00:00:01" || a[podnet.AnnotationBackend] != "auto" {
+		t.Errorf("annotations the agent registers with: %v", a)
 	}
 	if chain := h.ipt.Tables[proxy.TableNAT][podnet.ChainNoMasq]; len(chain) != 1 || !strings.Contains(chain[0], "-s 10.244.0.0/16 -d 10.244.0.0/16") {
 		t.Errorf("no-masquerade chain in the proxy's iptables: %q", chain)
@@ -236,7 +305,7 @@ func TestStartWaitsForLatePodCIDR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.PodCIDR != "10.244.7.0/24" || !slices.Equal(h.networks, []string{"reconcile 10.244.7.0/24"}) {
+	if res.PodCIDR != "10.244.7.0/24" || !slices.Equal(h.networks, []string{"reconcile 10.244.7.0/24 1450"}) {
 		t.Fatalf("podCIDR %q, networks %q", res.PodCIDR, h.networks)
 	}
 	nodes.mu.Lock()
@@ -303,7 +372,7 @@ func TestStartEndsWithContext(t *testing.T) {
 // TestStartRefusesMissingOptions: a wiring mistake is an error, not a panic.
 func TestStartRefusesMissingOptions(t *testing.T) {
 	_, err := Start(t.Context(), Options{NodeName: "self", Network: "reconcile"})
-	for _, name := range []string{"ClusterCIDR", "Registrar", "Nodes", "Services", "Host"} {
+	for _, name := range []string{"ClusterCIDR", "Registrar", "Nodes", "Services", "Host", "ClusterBackend"} {
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("err = %v, want it to name %s", err, name)
 		}
@@ -327,7 +396,76 @@ func TestCleanup(t *testing.T) {
 	if got, want := ipt.Save(), proxy.NewFake(foreign).Save(); got != want {
 		t.Errorf("after cleanup:\n%s\nwant:\n%s", got, want)
 	}
-	if rs, _ := h.List(ctx); len(rs) != 0 {
-		t.Errorf("routes left: %v", rs)
+	if rs, _ := h.List(ctx); len(rs) != 0 || !slices.Equal(h.vxlan, []string{"remove"}) {
+		t.Errorf("routes left: %v; VXLAN calls %q, want the device removed", rs, h.vxlan)
+	}
+}
+
+// TestStartBackends: the cluster's backend decides the VXLAN device, the
+// pods' MTU, the annotations and the entries kept for a peer that is not
+// on-link; a device that cannot be made leaves the node on host-gw.
+func TestStartBackends(t *testing.T) {
+	other := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "other", Annotations: map[string]string{podnet.AnnotationVXLANMAC: "0a:00:00:00:00:02"}},
+		Spec:   corev1.NodeSpec{PodCIDR: "10.244.2.0/24"},
+		Status: corev1.NodeStatus{Addresses: []corev1.NodeAddress{{Type: corev1.NodeInternalIP, Address: "198.51.100.20"}}}}
+	for _, c := range []struct {
+		cluster, override string
+		vxlanErr          error
+		network, vxlan    string
+		annotations       string
+		routes            string
+	}{
+		{"vxlan", "", nil, "reconcile 10.244.1.0/24 1450", "[192.0.2.10 10.244.1.0/24]",
+			"map[node.reconcile.dev/pod-network-backend:vxlan node.reconcile.dev/vxlan-mac:0a:00:00:00:00:01]",
+			"[10.244.2.0/24 via 10.244.2.0 dev reconcile.1 onlink] [10.244.2.0 lladdr 0a:00:00:00:00:02 permanent] [0a:00:00:00:00:02 dst 198.51.100.20 self permanent]"},
+		{"auto", "", nil, "reconcile 10.244.1.0/24 1450", "[192.0.2.10 10.244.1.0/24]",
+			"map[node.reconcile.dev/pod-network-backend:auto node.reconcile.dev/vxlan-mac:0a:00:00:00:00:01]",
+			"[10.244.2.0/24 via 10.244.2.0 dev reconcile.1 onlink] [10.244.2.0 lladdr 0a:00:00:00:00:02 permanent] [0a:00:00:00:00:02 dst 198.51.100.20 self permanent]"},
+		{"host-gw", "", nil, "reconcile 10.244.1.0/24 0", "[remove]",
+			"map[node.reconcile.dev/pod-network-backend:host-gw]", "[10.244.2.0/24 via 198.51.100.20] [] []"},
+		{"host-gw", "vxlan", nil, "reconcile 10.244.1.0/24 1450", "[192.0.2.10 10.244.1.0/24]", // the agent's override wins
+			"map[node.reconcile.dev/pod-network-backend:vxlan node.reconcile.dev/vxlan-mac:0a:00:00:00:00:01]",
+			"[10.244.2.0/24 via 10.244.2.0 dev reconcile.1 onlink] [10.244.2.0 lladdr 0a:00:00:00:00:02 permanent] [0a:00:00:00:00:02 dst 198.51.100.20 self permanent]"},
+		{"vxlan", "", errors.New("no vxlan module"), "reconcile 10.244.1.0/24 1450", "[192.0.2.10 10.244.1.0/24]", // the MTU is set before the device is tried
+			"map[node.reconcile.dev/pod-network-backend:host-gw]", "[10.244.2.0/24 via 198.51.100.20] [] []"},
+	} {
+		t.Run(c.cluster+"/"+c.override, func(t *testing.T) {
+			ctx, cancel := context.WithCancel(t.Context())
+			defer cancel()
+			h := newHost()
+			h.vxlanErr = c.vxlanErr
+			o := options(t, &registrar{}, &nodeList{podCIDR: "10.244.1.0/24", others: []*corev1.Node{other}}, h)
+			o.NodeIP, o.Backend = "192.0.2.10", podnet.Backend(c.override)
+			asked := 0
+			o.ClusterBackend = func(context.Context) (string, error) {
+				if asked++; asked == 1 {
+					return "", errors.New("connection refused") // retried
+				}
+				return c.cluster, nil
+			}
+			res, err := Start(ctx, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			within(t, h.routed, "a route to the other node")
+			h.mu.Lock()
+			defer h.mu.Unlock()
+			got := []string{fmt.Sprint(h.networks[0]), fmt.Sprint(h.vxlan), fmt.Sprint(res.HostInfo.Annotations),
+				fmt.Sprint(h.routes) + " " + fmt.Sprint(h.neighs) + " " + fmt.Sprint(h.fdb)}
+			want := []string{c.network, c.vxlan, c.annotations, c.routes}
+			if !slices.Equal(got, want) {
+				t.Errorf("network, vxlan, annotations, entries:\n%q\nwant\n%q", got, want)
+			}
+		})
+	}
+}
+
+// TestStartRefusesABadBackend: a backend the agent does not know is an
+// error, not a silent host-gw.
+func TestStartRefusesABadBackend(t *testing.T) {
+	o := options(t, &registrar{}, &nodeList{podCIDR: "10.244.1.0/24"}, newHost())
+	o.Backend = "udp"
+	if _, err := Start(t.Context(), o); err == nil || !strings.Contains(err.Error(), "host-gw, vxlan, auto") {
+		t.Fatalf("err = %v", err)
 	}
 }

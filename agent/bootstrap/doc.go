@@ -7,11 +7,17 @@
 //     still be starting), because the controller assigns the node's
 //     podCIDR at registration (package reconcile/nodeipam);
 //  2. waits for the podCIDR (podnet.PodCIDR follows the node list);
-//  3. turns on IPv4 forwarding, makes the Podman bridge network with that
-//     subnet and writes the pod network's no-masquerade chain (podnet) with
-//     the node's iptables runner, the proxy's;
-//  4. starts the DNS server on the bridge gateway, service discovery and
-//     the routes to the other nodes' pod subnets; they run until ctx ends.
+//  3. resolves the pod network backend (Options.Backend, else the
+//     cluster's from GET /api/v1/cluster);
+//  4. turns on IPv4 forwarding, makes the Podman bridge network with that
+//     subnet (and the overlay's MTU under vxlan and auto), then the VXLAN
+//     device, and writes the pod network's no-masquerade chain (podnet)
+//     with the node's iptables runner, the proxy's;
+//  5. starts the DNS server on the bridge gateway, service discovery and
+//     the routes (and overlay entries) to the other nodes' pod subnets;
+//     they run until ctx ends. The Result's HostInfo carries the node
+//     annotations (node.reconcile.dev/pod-network-backend, .../vxlan-mac)
+//     the agent registers with.
 //
 // When the Podman network cannot be made, pods still run, on Podman's
 // default network without cluster DNS or routes to other nodes: a node

@@ -53,18 +53,20 @@ func PodCIDR(ctx context.Context, src NodeSource, self string, log *slog.Logger)
 	}
 }
 
-// KeepRoutes keeps the routes to the other nodes' pod subnets until ctx
-// ends, following node changes.
-func KeepRoutes(ctx context.Context, src NodeSource, table RouteTable, self string, log *slog.Logger) {
-	var last []Route
+// KeepPeers keeps the node's routes (and, with an overlay, its neighbour
+// and FDB entries) to the other nodes' pod subnets in dp until ctx ends,
+// following node changes.
+func KeepPeers(ctx context.Context, src NodeSource, dp Dataplane, self string, backend Backend, log *slog.Logger) {
+	var last string
 	backoff := retryBackoff
 	for ctx.Err() == nil {
 		nodes, rv, err := src.ListNodes(ctx)
 		if err == nil {
-			want := DesiredRoutes(nodes, self)
-			if err = SyncRoutes(ctx, table, want); err == nil && fmt.Sprint(want) != fmt.Sprint(last) {
-				log.Info("pod network: routes to other nodes", "routes", fmt.Sprint(want))
-				last = want
+			peers := Peers(nodes, self)
+			want := DesiredState(peers, backend, onLinkPeers(ctx, dp, peers, backend))
+			if err = SyncState(ctx, dp, want); err == nil && fmt.Sprint(want.Routes) != last {
+				last = fmt.Sprint(want.Routes)
+				log.Info("pod network: routes to other nodes", "backend", backend, "routes", last)
 			}
 			if err == nil {
 				err = src.WaitNodes(ctx, rv)
@@ -78,6 +80,20 @@ func KeepRoutes(ctx context.Context, src NodeSource, table RouteTable, self stri
 			backoff = retryBackoff
 		}
 	}
+}
+
+// onLinkPeers asks the kernel which peers are on-link (Auto only). A peer
+// the kernel has no route to counts as not on-link: the overlay is the
+// only path that can work once a route appears.
+func onLinkPeers(ctx context.Context, dp Dataplane, peers []Peer, backend Backend) map[string]bool {
+	if backend != Auto {
+		return nil
+	}
+	out := map[string]bool{}
+	for _, p := range peers {
+		out[p.IP], _ = dp.OnLink(ctx, p.IP)
+	}
+	return out
 }
 
 func sleep(ctx context.Context, d time.Duration) {

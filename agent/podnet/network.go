@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 
 	nettypes "github.com/containers/common/libnetwork/types"
 	"github.com/containers/podman/v5/pkg/bindings"
@@ -21,8 +22,12 @@ const LabelNetwork = "reconcile.network"
 // (gateway: its first address) and Podman's DNS off, on the Podman service
 // at uri. A network of that name with another subnet (the node got a new
 // podCIDR, e.g. after the controller's store was reset) is recreated when
-// no container uses it, and is an error otherwise. It returns the gateway.
-func EnsureNetwork(ctx context.Context, uri, name, subnet string) (netip.Addr, error) {
+// no container uses it, and is an error otherwise. mtu (0: Podman's
+// default, the host's) is the pods' MTU: the overlay's when the node may
+// send pod traffic through VXLAN. A network with another MTU is recreated
+// when no container uses it and kept otherwise (its pods keep the old MTU
+// until they are recreated). It returns the gateway.
+func EnsureNetwork(ctx context.Context, uri, name, subnet string, mtu int) (netip.Addr, error) {
 	p, err := netip.ParsePrefix(subnet)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("pod network: node podCIDR %q is not a CIDR: %w", subnet, err)
@@ -42,10 +47,12 @@ func EnsureNetwork(ctx context.Context, uri, name, subnet string) (netip.Addr, e
 		if err != nil {
 			return netip.Addr{}, fmt.Errorf("pod network: inspecting Podman network %s: %w", name, err)
 		}
-		if hasSubnet(cur.Network, p, gw) {
+		if hasSubnet(cur.Network, p, gw) && cur.Options["mtu"] == mtuOption(mtu) {
 			return gw, nil
 		}
-		if _, err := network.Remove(conn, name, nil); err != nil {
+		if _, err := network.Remove(conn, name, nil); err != nil && hasSubnet(cur.Network, p, gw) {
+			return gw, nil // only the MTU differs and pods use it: keep it
+		} else if err != nil {
 			return netip.Addr{}, fmt.Errorf("pod network: Podman network %s has subnet %s, the node's podCIDR is %s, and it cannot be removed (%v); remove its pods or the network (podman network rm %s)",
 				name, subnetsOf(cur.Network), p, err, name)
 		}
@@ -53,10 +60,21 @@ func EnsureNetwork(ctx context.Context, uri, name, subnet string) (netip.Addr, e
 	_, ipn, _ := net.ParseCIDR(p.String())
 	nw := &nettypes.Network{Name: name, Driver: "bridge", DNSEnabled: false, Labels: map[string]string{LabelNetwork: "pod"},
 		Subnets: []nettypes.Subnet{{Subnet: nettypes.IPNet{IPNet: *ipn}, Gateway: net.IP(gw.AsSlice())}}}
+	if mtu > 0 {
+		nw.Options = map[string]string{"mtu": mtuOption(mtu)}
+	}
 	if _, err := network.Create(conn, nw); err != nil {
 		return netip.Addr{}, fmt.Errorf("pod network: creating Podman network %s with subnet %s: %w", name, p, err)
 	}
 	return gw, nil
+}
+
+// mtuOption is the bridge driver's "mtu" option for mtu ("" for 0).
+func mtuOption(mtu int) string {
+	if mtu <= 0 {
+		return ""
+	}
+	return strconv.Itoa(mtu)
 }
 
 func hasSubnet(n nettypes.Network, p netip.Prefix, gw netip.Addr) bool {

@@ -55,7 +55,7 @@ func TestEnsureNetworkRealPodman(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	subnetOf := func() string {
-		cmd := exec.Command("podman", append(flags, "network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}} dns={{.DNSEnabled}}", DefaultNetwork)...)
+		cmd := exec.Command("podman", append(flags, "network", "inspect", "--format", "{{range .Subnets}}{{.Subnet}} {{.Gateway}}{{end}} dns={{.DNSEnabled}} mtu={{index .Options \"mtu\"}}", DefaultNetwork)...)
 		cmd.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -65,12 +65,18 @@ func TestEnsureNetworkRealPodman(t *testing.T) {
 	}
 	ctx := context.Background()
 	uri := "unix://" + sock
-	for _, step := range []struct{ cidr, want string }{
-		{"10.244.3.0/24", "10.244.3.0/24 10.244.3.1 dns=false"}, // created
-		{"10.244.3.0/24", "10.244.3.0/24 10.244.3.1 dns=false"}, // kept
-		{"10.244.4.0/24", "10.244.4.0/24 10.244.4.1 dns=false"}, // recreated with the new podCIDR
+	for _, step := range []struct {
+		cidr string
+		mtu  int
+		want string
+	}{
+		{"10.244.3.0/24", 0, "10.244.3.0/24 10.244.3.1 dns=false mtu="},        // created
+		{"10.244.3.0/24", 0, "10.244.3.0/24 10.244.3.1 dns=false mtu="},        // kept
+		{"10.244.4.0/24", 0, "10.244.4.0/24 10.244.4.1 dns=false mtu="},        // recreated with the new podCIDR
+		{"10.244.4.0/24", 1450, "10.244.4.0/24 10.244.4.1 dns=false mtu=1450"}, // recreated with the overlay's MTU
+		{"10.244.4.0/24", 1450, "10.244.4.0/24 10.244.4.1 dns=false mtu=1450"}, // kept
 	} {
-		gw, err := EnsureNetwork(ctx, uri, DefaultNetwork, step.cidr)
+		gw, err := EnsureNetwork(ctx, uri, DefaultNetwork, step.cidr, step.mtu)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -78,7 +84,7 @@ func TestEnsureNetworkRealPodman(t *testing.T) {
 			t.Fatalf("after EnsureNetwork(%s): network %q gateway %s, want %q", step.cidr, got, gw, step.want)
 		}
 	}
-	if _, err := EnsureNetwork(ctx, uri, DefaultNetwork, "not-a-cidr"); err == nil || !strings.Contains(err.Error(), "not a CIDR") {
+	if _, err := EnsureNetwork(ctx, uri, DefaultNetwork, "not-a-cidr", 0); err == nil || !strings.Contains(err.Error(), "not a CIDR") {
 		t.Fatalf("bad podCIDR: %v", err)
 	}
 }

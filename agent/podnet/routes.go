@@ -1,50 +1,14 @@
 package podnet
 
 import (
-	"cmp"
 	"context"
+	"errors"
 	"fmt"
-	"net/netip"
 	"os"
-	"os/exec"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 )
-
-// RouteProto marks the routes the agent owns (see `ip route show proto 147`).
-const RouteProto = "147"
-
-// Route sends a pod subnet to the node holding it.
-type Route struct {
-	Dst string // pod subnet, e.g. 10.244.1.0/24
-	Via string // that node's InternalIP
-}
-
-func (r Route) String() string { return r.Dst + " via " + r.Via }
-
-// DesiredRoutes are the routes node self needs: every other node's podCIDR
-// through its InternalIP. Nodes without either are left out (they have not
-// registered fully yet). It is pure; the result is sorted.
-func DesiredRoutes(nodes []*corev1.Node, self string) []Route {
-	var out []Route
-	for _, n := range nodes {
-		if n.Name == self || n.Spec.PodCIDR == "" {
-			continue
-		}
-		ip := InternalIP(n)
-		if ip == "" {
-			continue
-		}
-		if _, err := netip.ParsePrefix(n.Spec.PodCIDR); err != nil {
-			continue
-		}
-		out = append(out, Route{Dst: n.Spec.PodCIDR, Via: ip})
-	}
-	slices.SortFunc(out, func(a, b Route) int { return cmp.Compare(a.Dst, b.Dst) })
-	return out
-}
 
 // InternalIP is the node's InternalIP address, "" when it has none.
 func InternalIP(n *corev1.Node) string {
@@ -56,87 +20,11 @@ func InternalIP(n *corev1.Node) string {
 	return ""
 }
 
-// PlanRoutes compares the routes wanted with those present (ours only) and
-// returns what to replace and what to delete. It is pure.
-func PlanRoutes(want, have []Route) (replace, remove []Route) {
-	present := map[Route]bool{}
-	for _, r := range have {
-		present[r] = true
-	}
-	wanted := map[string]bool{}
-	for _, r := range want {
-		wanted[r.Dst] = true
-		if !present[r] {
-			replace = append(replace, r)
-		}
-	}
-	for _, r := range have {
-		if !wanted[r.Dst] {
-			remove = append(remove, r)
-		}
-	}
-	return replace, remove
-}
-
-// RouteTable is where routes go: the kernel (IPRoute) or a fake.
+// RouteTable is where routes go: the kernel (Netlink) or a fake.
 type RouteTable interface {
 	List(ctx context.Context) ([]Route, error)
 	Replace(ctx context.Context, r Route) error
 	Delete(ctx context.Context, r Route) error
-}
-
-// IPRoute is the kernel's main table through the ip command, limited to
-// routes with protocol RouteProto.
-type IPRoute struct {
-	// Command runs ip; default ["ip"]. Tests prefix it with
-	// nsenter --net=/run/netns/NAME to work in a private namespace.
-	Command []string
-}
-
-func (t IPRoute) run(ctx context.Context, args ...string) (string, error) {
-	cmd := append([]string{}, t.Command...)
-	if len(cmd) == 0 {
-		cmd = []string{"ip"}
-	}
-	cmd = append(cmd, args...)
-	out, err := exec.CommandContext(ctx, cmd[0], cmd[1:]...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("%s: %v: %s", strings.Join(cmd, " "), err, strings.TrimSpace(string(out)))
-	}
-	return string(out), nil
-}
-
-// List returns the routes the agent made.
-func (t IPRoute) List(ctx context.Context) ([]Route, error) {
-	out, err := t.run(ctx, "-4", "-o", "route", "show", "proto", RouteProto)
-	if err != nil {
-		return nil, err
-	}
-	return parseRoutes(out), nil
-}
-
-// parseRoutes reads `ip -o route` lines: "10.244.1.0/24 via 10.0.0.2 dev eth0 ...".
-func parseRoutes(out string) []Route {
-	var rs []Route
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 3 && f[1] == "via" {
-			rs = append(rs, Route{Dst: f[0], Via: f[2]})
-		}
-	}
-	return rs
-}
-
-// Replace adds or changes a route.
-func (t IPRoute) Replace(ctx context.Context, r Route) error {
-	_, err := t.run(ctx, "route", "replace", r.Dst, "via", r.Via, "proto", RouteProto)
-	return err
-}
-
-// Delete removes a route the agent made.
-func (t IPRoute) Delete(ctx context.Context, r Route) error {
-	_, err := t.run(ctx, "route", "del", r.Dst, "via", r.Via, "proto", RouteProto)
-	return err
 }
 
 // SyncRoutes makes table hold exactly want (among the agent's routes).
@@ -161,6 +49,60 @@ func SyncRoutes(ctx context.Context, table RouteTable, want []Route) error {
 		return fmt.Errorf("pod routes: %s (is the other node's address reachable on a directly connected network?)", strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// Observe reads the state the agent keeps in dp.
+func Observe(ctx context.Context, dp Dataplane) (State, error) {
+	var s State
+	var err1, err2, err3 error
+	s.Routes, err1 = dp.List(ctx)
+	s.Neighbours, err2 = dp.ListNeighbours(ctx)
+	s.FDB, err3 = dp.ListFDB(ctx)
+	return s, errors.Join(err1, err2, err3)
+}
+
+// Apply carries out plan on dp in flannel's order: stale routes first,
+// then stale FDB and neighbour entries; then new neighbour and FDB
+// entries before the routes that use them. It goes on past a failure and
+// returns them all.
+func Apply(ctx context.Context, dp Dataplane, plan Plan) error {
+	var errs []error
+	do := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, r := range plan.Routes.Delete {
+		do(dp.Delete(ctx, r))
+	}
+	for _, f := range plan.FDB.Delete {
+		do(dp.DeleteFDB(ctx, f))
+	}
+	for _, n := range plan.Neighbours.Delete {
+		do(dp.DeleteNeighbour(ctx, n))
+	}
+	for _, n := range plan.Neighbours.Replace {
+		do(dp.ReplaceNeighbour(ctx, n))
+	}
+	for _, f := range plan.FDB.Replace {
+		do(dp.ReplaceFDB(ctx, f))
+	}
+	for _, r := range plan.Routes.Replace {
+		do(dp.Replace(ctx, r))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("pod network: %w (a host-gw route needs the other node on a directly connected network; the overlay needs UDP %d between nodes)", errors.Join(errs...), VXLANPort)
+	}
+	return nil
+}
+
+// SyncState makes dp hold exactly want among the agent's entries.
+func SyncState(ctx context.Context, dp Dataplane, want State) error {
+	have, err := Observe(ctx, dp)
+	if err != nil {
+		return err
+	}
+	return Apply(ctx, dp, PlanState(want, have))
 }
 
 // EnableForwarding turns on IPv4 forwarding in the agent's network

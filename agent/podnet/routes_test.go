@@ -27,26 +27,18 @@ func TestDesiredRoutes(t *testing.T) {
 		node("no-ip", "10.244.5.0/24", ""),
 	}
 	got := DesiredRoutes(nodes, "a")
-	want := []Route{{"10.244.1.0/24", "10.99.0.2"}, {"10.244.2.0/24", "10.99.0.3"}}
+	want := []Route{{Dst: "10.244.1.0/24", Via: "10.99.0.2"}, {Dst: "10.244.2.0/24", Via: "10.99.0.3"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("DesiredRoutes = %v, want %v", got, want)
 	}
 }
 
 func TestPlanRoutes(t *testing.T) {
-	want := []Route{{"10.244.1.0/24", "10.99.0.2"}, {"10.244.2.0/24", "10.99.0.30"}}
-	have := []Route{{"10.244.2.0/24", "10.99.0.3"}, {"10.244.9.0/24", "10.99.0.9"}, {"10.244.1.0/24", "10.99.0.2"}}
+	want := []Route{{Dst: "10.244.1.0/24", Via: "10.99.0.2"}, {Dst: "10.244.2.0/24", Via: "10.99.0.30"}}
+	have := []Route{{Dst: "10.244.2.0/24", Via: "10.99.0.3"}, {Dst: "10.244.9.0/24", Via: "10.99.0.9"}, {Dst: "10.244.1.0/24", Via: "10.99.0.2"}}
 	replace, remove := PlanRoutes(want, have)
 	if fmt.Sprint(replace) != "[10.244.2.0/24 via 10.99.0.30]" || fmt.Sprint(remove) != "[10.244.9.0/24 via 10.99.0.9]" {
 		t.Fatalf("replace %v remove %v", replace, remove)
-	}
-}
-
-func TestParseRoutes(t *testing.T) {
-	out := "10.244.1.0/24 via 10.99.0.2 dev veth-a proto 147 \n10.244.2.0/24 via 10.99.0.3 dev veth-a proto 147 \n"
-	got := parseRoutes(out)
-	if !reflect.DeepEqual(got, []Route{{"10.244.1.0/24", "10.99.0.2"}, {"10.244.2.0/24", "10.99.0.3"}}) {
-		t.Fatalf("parseRoutes = %v", got)
 	}
 }
 
@@ -56,7 +48,7 @@ type fakeTable struct{ routes map[string]string }
 func (f *fakeTable) List(context.Context) ([]Route, error) {
 	var rs []Route
 	for d, v := range f.routes {
-		rs = append(rs, Route{d, v})
+		rs = append(rs, Route{Dst: d, Via: v})
 	}
 	return rs, nil
 }
@@ -65,7 +57,7 @@ func (f *fakeTable) Delete(_ context.Context, r Route) error  { delete(f.routes,
 
 func TestSyncRoutes(t *testing.T) {
 	tb := &fakeTable{routes: map[string]string{"10.244.9.0/24": "10.99.0.9", "10.244.1.0/24": "10.99.0.7"}}
-	want := []Route{{"10.244.1.0/24", "10.99.0.2"}, {"10.244.2.0/24", "10.99.0.3"}}
+	want := []Route{{Dst: "10.244.1.0/24", Via: "10.99.0.2"}, {Dst: "10.244.2.0/24", Via: "10.99.0.3"}}
 	if err := SyncRoutes(context.Background(), tb, want); err != nil {
 		t.Fatal(err)
 	}

@@ -34,7 +34,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	if withData {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
-	f.net.register(cmd)
+	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
 }
@@ -55,7 +55,7 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 				if err != nil {
 					return err
 				}
-				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, podnet.IPRoute{}))
+				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, &podnet.Netlink{}))
 			}
 			srv, token, err := connection(configFile, server, tokenFile) // as the CLI: config file, then overrides
 			if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
@@ -33,6 +34,7 @@ type controllerFlags struct {
 	tokenFile, sshKey        string
 	noPrune, allowEmpty      bool
 	clusterID                string // --cluster-id (reconcile/clusterid)
+	podNetworkBackend        string // --pod-network-backend (agent/podnet), served to agents
 	limits                   limitFlags
 }
 
@@ -50,6 +52,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noPrune, "no-prune", false, "never delete objects that vanished from git")
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
+	fl.StringVar(&f.podNetworkBackend, "pod-network-backend", string(podnet.DefaultBackend), "how nodes reach each other's pod subnets, read by every agent at start: host-gw (a route via the node's IP; all nodes on one segment), vxlan (an overlay over UDP 8472; pods' MTU 50 lower), auto (host-gw to the nodes on-link, vxlan to the others)")
 	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
 	f.limits.register(fl)
 }
@@ -87,6 +90,10 @@ func newLogger() *slog.Logger {
 // runController runs the control plane until ctx ends. extra, when set,
 // runs alongside it (the local agent of `up`) once the API server listens.
 func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context) error) error {
+	backend, err := podnet.ParseBackend(f.podNetworkBackend)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
@@ -137,7 +144,8 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	// The token is required on every address, loopback included: any local
 	// user can reach 127.0.0.1 (DATA/admin.conf, mode 0600, has it for root).
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token}
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
+		PodNetworkBackend: string(backend)}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
 	g.Go(func() error {

@@ -20,7 +20,9 @@ import (
 // and its own agent, both run under `nsenter --net=/run/netns/NAME` (not
 // `ip netns exec`, which remounts /sys and breaks cgroups). The controller
 // runs in the root namespace and listens on its address on that link.
-// Everything is removed at the end.
+// newRoutedSimNet adds a second subnet behind a router namespace for the
+// overlay tests. Agents start in startSimAgent (network_e2e_test.go), the
+// one place they do. Everything is removed at the end.
 
 // simNode is one simulated host.
 type simNode struct {
@@ -30,12 +32,15 @@ type simNode struct {
 	svc             *exec.Cmd
 }
 
-// simNet is the switch namespace and the nodes on it.
+// simNet is the switch namespace and the nodes on it; a routed one has
+// a second switch (subnet 2) and a router namespace between them.
 type simNet struct {
 	t      testing.TB
-	bridge string // the switch namespace
-	prefix string // e.g. 10.250.17 (a /24)
-	nodes  []*simNode
+	bridge string // the switch namespace of subnet 1
+	prefix string // subnet 1, e.g. 10.250.17 (a /24): the root namespace is prefix.1
+	// prefix2 is subnet 2 ("" when there is none), e.g. 10.251.17.
+	prefix2 string
+	nodes   []*simNode
 }
 
 func sh(t testing.TB, args ...string) string {
@@ -54,35 +59,93 @@ func sh(t testing.TB, args ...string) string {
 // traffic never passes the root namespace's iptables (br_netfilter would
 // apply the machine's own Podman NAT rules to it), as between real hosts.
 func newSimNet(t testing.TB, names ...string) *simNet {
+	return newRoutedSimNet(t, names, nil)
+}
+
+// newRoutedSimNet is newSimNet with the nodes named second on another
+// subnet: a second switch namespace (prefix2, a /24) and a router
+// namespace with a leg on each switch (prefix.254 and prefix2.254) and
+// forwarding on. Nodes of each subnet route the other one via the router,
+// and the root namespace routes subnet 2 via it too, so the controller on
+// prefix.1 serves every node. Nodes of different subnets are not on-link:
+// a host-gw route between them cannot be made; only the overlay (UDP
+// 8472 between the nodes' addresses, routed) joins their pods.
+func newRoutedSimNet(t testing.TB, first, second []string) *simNet {
 	id := os.Getpid() % 100000
 	n := &simNet{t: t, bridge: fmt.Sprintf("rcn-sw-%d", id), prefix: fmt.Sprintf("10.250.%d", os.Getpid()%250)}
-	exec.Command("ip", "netns", "del", n.bridge).Run() // a leftover of a killed run with the same pid
-	sh(t, "ip", "netns", "add", n.bridge)
-	t.Cleanup(func() { exec.Command("ip", "netns", "del", n.bridge).Run() })
-	sw := []string{"nsenter", "--net=/run/netns/" + n.bridge}
-	sh(t, append(sw, "ip", "link", "add", "br0", "type", "bridge")...)
-	sh(t, append(sw, "ip", "link", "set", "br0", "up")...)
-	// port attaches the peer of a new veth pair to the bridge.
-	port := func(i int) string { return fmt.Sprintf("p%d", i) }
+	ports := 0
+	// newSwitch makes a switch namespace with a bridge; attach plugs a new
+	// veth pair into it, the other end named ifname in namespace ns ("":
+	// the root namespace).
+	newSwitch := func(name string) {
+		exec.Command("ip", "netns", "del", name).Run() // a leftover of a killed run with the same pid
+		sh(t, "ip", "netns", "add", name)
+		t.Cleanup(func() { exec.Command("ip", "netns", "del", name).Run() })
+		sh(t, "nsenter", "--net=/run/netns/"+name, "ip", "link", "add", "br0", "type", "bridge")
+		sh(t, "nsenter", "--net=/run/netns/"+name, "ip", "link", "set", "br0", "up")
+	}
+	attach := func(sw, ns, ifname string) {
+		port := fmt.Sprintf("p%d", ports)
+		ports++
+		in := []string{"nsenter", "--net=/run/netns/" + sw}
+		if ns == "" { // made from the root namespace, its port sent to the switch
+			exec.Command("ip", "link", "del", ifname).Run()
+			sh(t, "ip", "link", "add", ifname, "type", "veth", "peer", "name", port, "netns", sw)
+			t.Cleanup(func() { exec.Command("ip", "link", "del", ifname).Run() })
+		} else {
+			sh(t, append(in, "ip", "link", "add", port, "type", "veth", "peer", "name", ifname, "netns", ns)...)
+		}
+		sh(t, append(in, "ip", "link", "set", port, "master", "br0", "up")...)
+	}
+	newSwitch(n.bridge)
 	root := fmt.Sprintf("rcn%dr", id)
-	exec.Command("ip", "link", "del", root).Run()
-	sh(t, "ip", "link", "add", root, "type", "veth", "peer", "name", port(0), "netns", n.bridge)
-	t.Cleanup(func() { exec.Command("ip", "link", "del", root).Run() })
+	attach(n.bridge, "", root)
 	sh(t, "ip", "addr", "add", n.prefix+".1/24", "dev", root)
 	sh(t, "ip", "link", "set", root, "up")
-	sh(t, append(sw, "ip", "link", "set", port(0), "master", "br0", "up")...)
-	for i, name := range names {
-		node := &simNode{name: name, netns: fmt.Sprintf("rcn-%s-%d", name, id), ip: fmt.Sprintf("%s.%d", n.prefix, i+2)}
+	inNS := func(ns string, args ...string) {
+		sh(t, append([]string{"nsenter", "--net=/run/netns/" + ns}, args...)...)
+	}
+	addNode := func(sw, prefix, name string) {
+		node := &simNode{name: name, netns: fmt.Sprintf("rcn-%s-%d", name, id), ip: fmt.Sprintf("%s.%d", prefix, len(n.nodes)+2)}
 		exec.Command("ip", "netns", "del", node.netns).Run()
 		sh(t, "ip", "netns", "add", node.netns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", node.netns).Run() })
-		sh(t, append(sw, "ip", "link", "add", port(i+1), "type", "veth", "peer", "name", "eth0", "netns", node.netns)...)
-		sh(t, append(sw, "ip", "link", "set", port(i+1), "master", "br0", "up")...)
-		in := node.nsenter()
-		sh(t, append(in, "ip", "addr", "add", node.ip+"/24", "dev", "eth0")...)
-		sh(t, append(in, "ip", "link", "set", "eth0", "up")...)
-		sh(t, append(in, "ip", "link", "set", "lo", "up")...)
+		attach(sw, node.netns, "eth0")
+		inNS(node.netns, "ip", "addr", "add", node.ip+"/24", "dev", "eth0")
+		inNS(node.netns, "ip", "link", "set", "eth0", "up")
+		inNS(node.netns, "ip", "link", "set", "lo", "up")
 		n.nodes = append(n.nodes, node)
+	}
+	for _, name := range first {
+		addNode(n.bridge, n.prefix, name)
+	}
+	if len(second) == 0 {
+		return n
+	}
+	n.prefix2 = fmt.Sprintf("10.251.%d", os.Getpid()%250)
+	sw2, router := fmt.Sprintf("rcn-sw2-%d", id), fmt.Sprintf("rcn-rtr-%d", id)
+	newSwitch(sw2)
+	exec.Command("ip", "netns", "del", router).Run()
+	sh(t, "ip", "netns", "add", router)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", router).Run() })
+	attach(n.bridge, router, "eth1")
+	attach(sw2, router, "eth2")
+	inNS(router, "ip", "addr", "add", n.prefix+".254/24", "dev", "eth1")
+	inNS(router, "ip", "addr", "add", n.prefix2+".254/24", "dev", "eth2")
+	for _, l := range []string{"eth1", "eth2", "lo"} {
+		inNS(router, "ip", "link", "set", l, "up")
+	}
+	inNS(router, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")
+	sh(t, "ip", "route", "add", n.prefix2+".0/24", "via", n.prefix+".254", "dev", root)
+	for _, name := range second {
+		addNode(sw2, n.prefix2, name)
+	}
+	for _, node := range n.nodes {
+		if strings.HasPrefix(node.ip, n.prefix2+".") {
+			inNS(node.netns, "ip", "route", "add", n.prefix+".0/24", "via", n.prefix2+".254")
+		} else {
+			inNS(node.netns, "ip", "route", "add", n.prefix2+".0/24", "via", n.prefix+".254")
+		}
 	}
 	return n
 }

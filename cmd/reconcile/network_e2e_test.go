@@ -356,9 +356,10 @@ func TestE2ECrossNodePodNetwork(t *testing.T) {
 	if out, err := exec.Command("nsenter", append(nodeA.nsenter()[1:], env.bin, "agent", "--cleanup")...).CombinedOutput(); err != nil {
 		t.Fatalf("agent --cleanup: %v\n%s", err, out)
 	}
-	for _, cmd := range [][]string{{"iptables-save"}, {"ip", "route", "show", "proto", "147"}} {
+	for _, cmd := range [][]string{{"iptables-save"}, {"ip", "route", "show", "proto", "147"}, {"ip", "-o", "link", "show"}} {
 		out, err := exec.Command("nsenter", append(nodeA.nsenter()[1:], cmd...)...).CombinedOutput()
-		if err != nil || strings.Contains(string(out), "RECONCILE-") || strings.Contains(string(out), "RCN-PODNET") || strings.Contains(string(out), "via") {
+		if err != nil || strings.Contains(string(out), "RECONCILE-") || strings.Contains(string(out), "RCN-PODNET") || strings.Contains(string(out), "via") ||
+			strings.Contains(string(out), "reconcile.1") {
 			t.Fatalf("after --cleanup, %v on node-a: %v\n%s", cmd, err, out)
 		}
 		if cmd[0] == "iptables-save" && !strings.Contains(string(out), "NETAVARK") {
@@ -391,8 +392,17 @@ func needProxy(t *testing.T, nsenter []string) {
 // Podman service), and returns a CLI runner for the cluster.
 func newSimCluster(t *testing.T, files map[string]string, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
 	needE2E(t)
-	dirs := imageDirs(t)
 	sim := newSimNet(t, names...)
+	c, run := startSimCluster(t, files, sim)
+	return c, sim, run
+}
+
+// startSimCluster starts the nodes' Podman services, a controller (with
+// controllerArgs) in the root namespace on subnet 1's .1 address and one
+// agent per node of sim, and returns a CLI runner for the cluster.
+func startSimCluster(t *testing.T, files map[string]string, sim *simNet, controllerArgs ...string) (*cluster, func(...string) (string, error)) {
+	needE2E(t)
+	dirs := imageDirs(t)
 	for _, n := range sim.nodes {
 		n.startPodman(t, dirs)
 	}
@@ -402,19 +412,12 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 	run := func(args ...string) (string, error) {
 		return runBin(append(args, "--server", c.server, "--token-file", token)...)
 	}
-	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
+	c.startProc("controller", append([]string{"controller", "--repo", c.repo, "--data", c.data, "--listen", c.server}, controllerArgs...)...)
 	if err := testkit.Poll(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 	for _, n := range sim.nodes {
-		args := append(n.nsenter(), env.bin, "agent", "--server", "http://"+c.server, "--token-file", token, "--node", n.name,
-			"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
-		agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
-		agent.Stdout, agent.Stderr = c, c
-		if err := agent.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c.procs["agent-"+n.name] = agent
+		startSimAgent(t, c, n, token)
 	}
 	t.Cleanup(func() { // agents first (c.stop knows only the names it started with)
 		for _, n := range sim.nodes {
@@ -430,11 +433,25 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 			return
 		}
 		for _, n := range sim.nodes {
-			for _, cmd := range [][]string{{"ip", "route"}, {"iptables-save", "-t", "nat"}} {
+			for _, cmd := range [][]string{{"ip", "route"}, {"ip", "-d", "link", "show", "reconcile.1"}, {"ip", "neigh"}, {"bridge", "fdb", "show", "dev", "reconcile.1"}, {"iptables-save", "-t", "nat"}} {
 				out, _ := exec.Command("nsenter", append([]string{"--net=/run/netns/" + n.netns}, cmd...)...).CombinedOutput()
 				t.Logf("%s %v:\n%s", n.name, cmd, out)
 			}
 		}
 	})
-	return c, sim, run
+	return c, run
+}
+
+// startSimAgent starts node n's agent in its namespace, connected to the
+// controller of c: the one place the simulated agents are started (and
+// authenticate).
+func startSimAgent(t *testing.T, c *cluster, n *simNode, token string) {
+	args := append(n.nsenter(), env.bin, "agent", "--server", "http://"+c.server, "--token-file", token, "--node", n.name,
+		"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
+	agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
+	agent.Stdout, agent.Stderr = c, c
+	if err := agent.Start(); err != nil {
+		t.Fatal(err)
+	}
+	c.procs["agent-"+n.name] = agent
 }

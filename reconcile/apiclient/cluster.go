@@ -6,18 +6,30 @@ import (
 	"net/url"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
 
 // ClusterID returns the cluster's ID (GET /api/v1/cluster): the value of
 // the reconcile.cluster label on its Podman objects.
 func (c *Client) ClusterID(ctx context.Context) (string, error) {
-	var out struct {
-		ID string `json:"id"`
-	}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/cluster", nil, nil, &out); err != nil {
-		return "", err
-	}
-	return out.ID, nil
+	info, err := c.ClusterInfo(ctx)
+	return info.ID, err
+}
+
+// ClusterInfo returns GET /api/v1/cluster: the cluster's ID and pod
+// network backend.
+func (c *Client) ClusterInfo(ctx context.Context) (apitypes.ClusterInfo, error) {
+	var out apitypes.ClusterInfo
+	err := c.do(ctx, http.MethodGet, "/api/v1/cluster", nil, nil, &out)
+	return out, err
+}
+
+// PodNetworkBackend returns the cluster's pod network backend ("": the
+// default).
+func (c *Client) PodNetworkBackend(ctx context.Context) (string, error) {
+	info, err := c.ClusterInfo(ctx)
+	return info.PodNetworkBackend, err
 }
 
 // AdoptPod asks the controller to re-create a pod its agent runs but the

@@ -5,14 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
-	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -29,8 +30,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// registerNode creates the Node or replaces its labels, taints and status:
-// the agent is the authority on its own node.
+// registerNode creates the Node or replaces its labels, taints and status
+// and sets its annotations under NodeAnnotationPrefix: the agent is the
+// authority on its own node (its other annotations stay).
 func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	var n corev1.Node
 	if !decodeBody(w, r, &n) {
@@ -50,7 +52,6 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	if !s.admit(w, r, &n, old) { // a node registers only itself, never its podCIDR
 		return
 	}
-	byNode := identity(r).Role == authz.RoleNode
 	err = s.Store.Update(func(tx *store.Tx) error {
 		// The controller owns spec.podCIDR: the same subnet on every registration.
 		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
@@ -65,10 +66,12 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		}
 		old := cur.(*corev1.Node)
 		spec := n.Spec
-		if byNode { // NodeRestriction: a node may not lift its taints nor uncordon itself
-			spec.Taints, spec.Unschedulable = old.Spec.Taints, old.Spec.Unschedulable
-		}
+		// Cordon and the lifecycle taints belong to the controller and the
+		// admin: a re-registering agent never lifts them (for a node
+		// identity this is also NodeRestriction's rule).
+		spec.Taints, spec.Unschedulable = old.Spec.Taints, old.Spec.Unschedulable
 		old.Labels, old.Spec = n.Labels, spec
+		old.Annotations = mergeNodeAnnotations(old.Annotations, n.Annotations)
 		if err := tx.Update(old); err != nil {
 			return err
 		}
@@ -169,4 +172,25 @@ func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer s
 		return
 	}
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: answer})
+}
+
+// NodeAnnotationPrefix marks the annotations an agent sets on its own Node
+// (e.g. node.reconcile.dev/vxlan-mac): at each registration the agent's
+// values replace the stored ones. A key the agent no longer sends stays
+// (another part of the agent may set it on another path).
+const NodeAnnotationPrefix = "node.reconcile.dev/"
+
+// mergeNodeAnnotations is stored with the agent's node.reconcile.dev/
+// annotations set; the agent's other annotations are ignored. It is pure.
+func mergeNodeAnnotations(stored, sent map[string]string) map[string]string {
+	out := maps.Clone(stored)
+	for k, v := range sent {
+		if strings.HasPrefix(k, NodeAnnotationPrefix) {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[k] = v
+		}
+	}
+	return out
 }

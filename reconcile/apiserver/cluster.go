@@ -7,6 +7,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -17,11 +18,6 @@ import (
 // and rebuilt from git, report the pods they still run (POST
 // /api/v1/pods/adopt) so the workload controllers adopt them as orphans
 // instead of starting new ones.
-
-// ClusterInfo is the answer of GET /api/v1/cluster.
-type ClusterInfo struct {
-	ID string `json:"id"`
-}
 
 // AdoptResult is the answer of POST /api/v1/pods/adopt.
 type AdoptResult struct {
@@ -48,7 +44,7 @@ func (s *Server) clusterInfo(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, errors.New("this controller has no cluster ID yet (it is made at start); retry"))
 		return
 	}
-	writeJSON(w, http.StatusOK, ClusterInfo{ID: id})
+	writeJSON(w, http.StatusOK, apitypes.ClusterInfo{ID: id, PodNetworkBackend: s.PodNetworkBackend})
 }
 
 // adoptPod re-creates a pod an agent runs but the store does not know,

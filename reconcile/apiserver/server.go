@@ -51,6 +51,10 @@ type Server struct {
 	Now func() time.Time
 	// NodeIPAM is the pod network nodes get their subnets from (zero: 10.244.0.0/16, a /24 each).
 	NodeIPAM nodeipam.Config
+	// PodNetworkBackend is the cluster's pod network backend served to the
+	// agents in GET /api/v1/cluster (host-gw, vxlan, auto; "": the agents'
+	// default, host-gw).
+	PodNetworkBackend string
 	// Recipient is the controller's age recipient (GET /api/v1/recipient), to
 	// encrypt Secrets for it; "" = not served.
 	Recipient string

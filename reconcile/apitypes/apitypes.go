@@ -79,6 +79,17 @@ type Ack struct {
 	Source string `json:"source,omitempty"`
 }
 
+// ClusterInfo is the answer of GET /api/v1/cluster: what every agent
+// reads at start.
+type ClusterInfo struct {
+	// ID is the reconcile.cluster label value of the cluster's Podman objects.
+	ID string `json:"id"`
+	// PodNetworkBackend is how nodes reach each other's pod subnets:
+	// host-gw, vxlan or auto (controller --pod-network-backend; package
+	// agent/podnet). Empty (an older controller) means host-gw.
+	PodNetworkBackend string `json:"podNetworkBackend,omitempty"`
+}
+
 // Recipient is GET /api/v1/recipient: the controller's age recipient.
 type Recipient struct {
 	Recipient string `json:"recipient"`

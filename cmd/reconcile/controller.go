@@ -167,7 +167,9 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 			if err := writeAdmin(); err != nil {
 				log.Error("rewriting the admin client config after its certificate was renewed", "err", err)
 			}
-		}, func(err error) { log.Error("renewing the controller's certificates (the current ones stay valid; fix and restart)", "dir", p.Dir, "err", err) })
+		}, func(err error) {
+			log.Error("renewing the controller's certificates (the current ones stay valid; fix and restart)", "dir", p.Dir, "err", err)
+		})
 		return nil
 	})
 	g.Go(func() error {

@@ -57,6 +57,7 @@ func BenchmarkCommitToRunningTLSCost(b *testing.B) {
 			c.stop()
 			cleanupPodman()
 			b.StartTimer()
+			b.Logf("plain HTTP %v: %v", usePlain, took)
 			if usePlain {
 				plain = append(plain, took...)
 			} else {

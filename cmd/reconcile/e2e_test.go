@@ -217,6 +217,7 @@ func TestE2EAgentRestartAdoptsContainers(t *testing.T) {
 		}
 		return err
 	})
+	c.logServerRefusesAllButTheController("e2e-node")
 
 	agent := c.procs["agent"]
 	if err := agent.Process.Signal(syscall.SIGKILL); err != nil {

@@ -8,12 +8,18 @@ package main
 import (
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
@@ -157,4 +163,54 @@ func mustCert(t *testing.T, pemBytes []byte) *x509.Certificate {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// logServerRefusesAllButTheController dials node's agent log server (its
+// port from the Node) without a certificate, with a node's, and with a
+// "controller" certificate of another CA: each handshake must fail, while
+// `reconcile logs` (the controller's certificate) works.
+func (c *cluster) logServerRefusesAllButTheController(node string) {
+	c.t.Helper()
+	out, err := c.run("get", "node", node, "-o", "json")
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	var n corev1.Node
+	if err := json.Unmarshal([]byte(out), &n); err != nil {
+		c.t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(int(n.Status.DaemonEndpoints.KubeletEndpoint.Port)))
+	nodeCfg, err := clientconfig.Load(c.nodeCredentials("another-node"))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	nodePair, err := tls.X509KeyPair([]byte(nodeCfg.ClientCertificate), []byte(nodeCfg.ClientKey))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	other, _ := pki.NewCA(time.Now())
+	fake, err := other.IssueKeyPair(pki.Request{Subject: pki.ControllerSubject(), Usage: pki.ClientAuth}, time.Now())
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	fakePair, _ := fake.TLS()
+	for name, certs := range map[string][]tls.Certificate{
+		"no certificate":                         nil,
+		"another node's certificate":             {nodePair},
+		"a controller certificate of another CA": {fakePair},
+	} {
+		hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true, Certificates: certs}}}
+		resp, err := hc.Get("https://" + addr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			c.t.Errorf("agent log server with %s: HTTP %d, want a refused handshake", name, resp.StatusCode)
+		}
+	}
+	// Plain HTTP gets nothing either.
+	if resp, err := http.Get("http://" + addr + "/healthz"); err == nil {
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusOK {
+			c.t.Error("agent log server answered plain HTTP")
+		}
+	}
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/schema"
@@ -36,6 +38,8 @@ type controllerFlags struct {
 	clusterID                string // --cluster-id (reconcile/clusterid)
 	podNetworkBackend        string // --pod-network-backend (agent/podnet), served to agents
 	limits                   limitFlags
+	tlsSANs                  []string // --tls-san: more names and addresses in the serving certificate
+	plainHTTP                bool     // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -45,7 +49,10 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.path, "path", "", "sub-directory of the repo holding the manifests")
 	fl.StringVar(&f.name, "source-name", "", "name of the source (default: derived from the repo)")
 	fl.StringVar(&f.data, "data", defaultDataDir(), "data directory: the Badger store, the API token, git caches")
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address; every request needs the token in DATA/api-token (DATA/admin.conf, which the CLI reads)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address, served over HTTPS with the cluster CA (DATA/pki); every request needs a client certificate or the token (DATA/admin.conf, which the CLI reads, has both)")
+	fl.StringSliceVar(&f.tlsSANs, "tls-san", nil, "another host name or IP address for the API's serving certificate (repeatable; the listen address, localhost, 127.0.0.1 and the host name are always in it)")
+	fl.BoolVar(&f.plainHTTP, "insecure-plain-http", false, "TEST ONLY: serve the API over plain HTTP (loopback addresses only), to measure what TLS costs")
+	_ = fl.MarkHidden("insecure-plain-http")
 	fl.DurationVar(&f.poll, "poll", gitsync.DefaultPollInterval, "poll interval for remote repos (local repos are watched and need none)")
 	fl.StringVar(&f.tokenFile, "git-token-file", "", "https: file holding the access token")
 	fl.StringVar(&f.sshKey, "ssh-key-file", "", "ssh: private key file")
@@ -72,9 +79,17 @@ func newControllerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "controller --repo PATH|URL",
 		Short: "Run the controller: git sync, validation, the store, controllers, scheduler and API server",
-		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --server URL'.
-Use 'reconcile up' to run the controller and a local agent in one process.`,
-		Example: `  reconcile controller --repo /srv/desired-state --listen 0.0.0.0:7420`,
+		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --config-file FILE'
+(the node's credentials: 'reconcile node credentials NAME'). Use 'reconcile up' to run the controller and a
+local agent in one process.
+
+The API is served over HTTPS on every address it listens on, with the cluster CA that the first start
+makes in DATA/pki (back up ca.key and ca.crt); the serving certificate names localhost, 127.0.0.1, the
+host name, the --listen address and every --tls-san, and is renewed while the controller runs.
+DATA/admin.conf holds the https:// URL, the CA, an admin certificate and the token. (A hidden
+--insecure-plain-http serves plain HTTP on loopback only, to measure what TLS costs; never use it
+otherwise.)`,
+		Example: `  reconcile controller --repo /srv/desired-state --listen 0.0.0.0:7420 --tls-san api.example.com`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runController(cmd.Context(), f, newLogger(), nil)
 		},
@@ -88,8 +103,9 @@ func newLogger() *slog.Logger {
 }
 
 // runController runs the control plane until ctx ends. extra, when set,
-// runs alongside it (the local agent of `up`) once the API server listens.
-func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context) error) error {
+// runs alongside it (the local agent of `up`, given the controller's PKI
+// and the API's local URL) once the API server listens.
+func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context, p *credentials.ControllerPKI, server string) error) error {
 	backend, err := podnet.ParseBackend(f.podNetworkBackend)
 	if err != nil {
 		return err
@@ -97,11 +113,20 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
+	if f.plainHTTP && !apiserver.IsLoopback(f.listen) {
+		return fmt.Errorf("--insecure-plain-http with --listen %s: plain HTTP is for benchmarks on loopback only (127.0.0.1:PORT)", f.listen)
+	}
 	token, err := apiToken(f.data)
 	if err != nil {
 		return err
 	}
-	if err := writeAdminConfig(f.data, f.listen, token, log); err != nil {
+	p, err := credentials.OpenControllerPKI(f.data, f.listen, f.tlsSANs, nil)
+	if err != nil {
+		return err
+	}
+	server := localURL(f.listen, !f.plainHTTP)
+	writeAdmin := func() error { return writeAdminConfig(f.data, p.AdminConfig(server, token), log) }
+	if err := writeAdmin(); err != nil {
 		return err
 	}
 	limits, err := f.limits.resolve(f.config)
@@ -145,17 +170,31 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	// The token is required on every address, loopback included: any local
 	// user can reach 127.0.0.1 (DATA/admin.conf, mode 0600, has it for root).
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
-		PodNetworkBackend: string(backend)}
+		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS}
+	if f.plainHTTP {
+		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)
+		srv.TLS = nil
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
+	g.Go(func() error {
+		p.Run(ctx, pki.RefreshEvery, func() {
+			if err := writeAdmin(); err != nil {
+				log.Error("rewriting the admin client config after its certificate was renewed", "err", err)
+			}
+		}, func(err error) {
+			log.Error("renewing the controller's certificates (the current ones stay valid; fix and restart)", "dir", p.Dir, "err", err)
+		})
+		return nil
+	})
 	g.Go(func() error {
 		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
-		g.Go(func() error { return extra(ctx) })
+		g.Go(func() error { return extra(ctx, p, server) })
 	}
-	log.Info("controller running", "cluster", cluster, "listen", f.listen, "repo", f.repo, "data", f.data,
+	log.Info("controller running", "cluster", cluster, "listen", f.listen, "server", server, "ca-hash", p.CA.Hash(), "repo", f.repo, "data", f.data,
 		"secrets-recipient", id.Recipient().String()) // what `reconcile secret encrypt --recipient` needs
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

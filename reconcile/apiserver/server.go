@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,6 +61,14 @@ type Server struct {
 	Recipient string
 	// Timeouts of the HTTP server (zero fields: httpserver.Defaults).
 	Timeouts httpserver.Timeouts
+	// TLS serves HTTPS on every address (pki.CA.APIServerTLS: the rotating
+	// serving pair, client certificates verified when given). nil = plain
+	// HTTP, refused by ListenAndServe beyond loopback (in-process tests and
+	// the plain-vs-TLS benchmark only).
+	TLS *tls.Config
+	// AgentTLS is the TLS towards node's agent (its log server:
+	// pki.CA.AgentClientTLS); nil = plain HTTP (in-process tests).
+	AgentTLS func(node string) *tls.Config
 
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)
@@ -99,10 +108,14 @@ func panicked(w http.ResponseWriter, r *http.Request, _ any) {
 }
 
 // ListenAndServe serves until ctx ends. Listening without a token is
-// refused on every address: loopback is reachable by every local user.
+// refused on every address: loopback is reachable by every local user;
+// without TLS it is refused beyond loopback.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	if s.Token == "" {
 		return fmt.Errorf("listening on %s needs authentication: no token configured", addr)
+	}
+	if s.TLS == nil && !IsLoopback(addr) {
+		return fmt.Errorf("listening on %s without TLS: refused beyond loopback (the controller serves HTTPS with the cluster CA)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -112,8 +125,14 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 // Serve serves on ln until ctx ends, with the server timeouts of
-// s.Timeouts (watch and log streams extend theirs per write).
+// s.Timeouts (watch and log streams extend theirs per write), over TLS
+// when s.TLS is set. A plain HTTP request to the TLS port gets Go's 400
+// "Client sent an HTTP request to an HTTPS server" (apiclient turns it
+// into "use https://").
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
+	}
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 

@@ -40,6 +40,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	objects.SetTypeMeta(&n, "Node")
+	n.Annotations = agentAnnotations(nil, n.Annotations)
 	setReady(&n, s.now())
 	err := s.Store.Update(func(tx *store.Tx) error {
 		// The controller owns spec.podCIDR: the same subnet on every registration.
@@ -55,6 +56,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		}
 		old := cur.(*corev1.Node)
 		old.Labels, old.Spec = n.Labels, n.Spec
+		old.Annotations = agentAnnotations(old.Annotations, n.Annotations)
 		if err := tx.Update(old); err != nil {
 			return err
 		}

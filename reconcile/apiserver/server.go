@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"path"
@@ -17,6 +18,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
+	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -51,6 +53,16 @@ type Server struct {
 	Recipient string
 	// Timeouts of the HTTP server (zero fields: httpserver.Defaults).
 	Timeouts httpserver.Timeouts
+	// Credentials serves join tokens, joins, renewals and node deletion
+	// (join.go); nil = not served.
+	Credentials *nodecreds.Issuer
+	// Revoked says whether a client certificate's serial was revoked; it is
+	// asked on every request authenticated by a certificate (nil = none).
+	Revoked func(serial *big.Int) bool
+
+	// streams are the cancel functions of the requests in flight of each
+	// certificate, so a revoked node's watches end at once (revoke.go).
+	streams streamSet
 
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)
@@ -74,13 +86,14 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/pods/{name}/log", s.podLog)
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
+	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
 	if s.testRoutes != nil {
 		s.testRoutes(mux)
 	}
-	return httpserver.Recover(s.Log, panicked, s.auth(mux))
+	return httpserver.Recover(s.Log, panicked, s.auth(s.revocable(mux)))
 }
 
 // panicked answers a request whose handler panicked: a 500 Status that
@@ -97,6 +110,14 @@ func (s *Server) auth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := path.Clean(r.URL.Path)
 		if strings.HasPrefix(p, "/hooks/") || (p == "/healthz" && r.Method == http.MethodGet) { // git hosts sign hooks; they have no token
+			next.ServeHTTP(w, r)
+			return
+		}
+		if p == "/api/v1/join" && r.Method == http.MethodPost { // a join token is its credential (join.go)
+			next.ServeHTTP(w, r)
+			return
+		}
+		if verifiedLeaf(r) != nil { // a client certificate of the cluster CA (revocation: revocable)
 			next.ServeHTTP(w, r)
 			return
 		}

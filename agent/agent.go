@@ -73,7 +73,7 @@ type Agent struct {
 	runtimeBack chan struct{}
 	// reported are the NodeAnnotations last registered (node_annotations.go).
 	reported map[string]string
-	removals    sync.WaitGroup
+	removals sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.

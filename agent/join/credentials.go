@@ -215,6 +215,11 @@ func (c *Credentials) KeepRenewed(ctx context.Context, r Renewer, renewed func()
 		if renewed != nil {
 			renewed()
 		}
+		// A certificate due at once (a lifetime shorter than the minute
+		// of clock skew pki allows for) must not make a hot loop.
+		if !sleep(ctx, time.Second) {
+			return
+		}
 	}
 }
 
@@ -232,4 +237,3 @@ func sleep(ctx context.Context, d time.Duration) bool {
 		return true
 	}
 }
-

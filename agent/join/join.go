@@ -14,8 +14,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/jointoken"
@@ -215,8 +215,10 @@ func reuse(ctx context.Context, o Options, tok jointoken.Token, path string) (bo
 	}
 	c := apiclient.NewWithHTTP(o.Server, "", creds.HTTPClient(o.Timeout))
 	_, err = c.ClusterID(ctx)
+	var answered *apierrors.Error
 	switch {
-	case err == nil:
+	case err == nil || errors.As(err, &answered) && answered.Reason != apierrors.ReasonUnauthorized:
+		// Any answer but 401 means the controller took the certificate.
 		o.Log.Info("this host has joined before: reusing its credentials", "config", path, "node", o.Node, "notAfter", creds.NotAfter())
 		return true, nil
 	case apierrors.Is(err, apierrors.ReasonUnauthorized):

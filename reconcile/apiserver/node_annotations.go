@@ -10,16 +10,12 @@ import (
 const NodeAnnotationPrefix = "node.reconcile.dev/"
 
 // agentAnnotations is stored with the agent's annotations under
-// NodeAnnotationPrefix replacing the stored ones under it (a key the agent
-// no longer sends goes); annotations outside the prefix are the
-// controller's and people's, never the agent's to set, and stay as stored.
+// NodeAnnotationPrefix set over the stored ones; annotations outside the
+// prefix are the controller's and people's, never the agent's to set, and
+// stay as stored. A key the agent does not send stays too: parts of the
+// agent may report their keys on other paths (the pod network's).
 func agentAnnotations(stored, sent map[string]string) map[string]string {
 	out := maps.Clone(stored)
-	for k := range out {
-		if strings.HasPrefix(k, NodeAnnotationPrefix) {
-			delete(out, k)
-		}
-	}
 	for k, v := range sent {
 		if strings.HasPrefix(k, NodeAnnotationPrefix) {
 			if out == nil {

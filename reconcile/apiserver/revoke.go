@@ -102,3 +102,7 @@ func (s *Server) log() *slog.Logger {
 	}
 	return slog.New(slog.DiscardHandler)
 }
+
+// OpenRequests is how many requests made with node's certificates are in
+// flight (watches, long polls): for tests and diagnostics.
+func (s *Server) OpenRequests(node string) int { return len(s.streams.of(node)) }

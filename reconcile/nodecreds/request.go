@@ -103,4 +103,3 @@ func KeyHash(csr *x509.CertificateRequest) string {
 func badRequest(format string, args ...any) error {
 	return apierrors.New(apierrors.ReasonBadRequest, format, args...)
 }
-

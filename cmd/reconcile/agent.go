@@ -24,6 +24,8 @@ type agentFlags struct {
 	net                 podNetFlags // podnet.go
 	proxy               proxyFlags  // proxy.go
 	logs                logFlags    // agent_logs.go
+	// annotations are the Node annotations of a joined node (join.go).
+	annotations func() map[string]string
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -56,6 +58,9 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 					return err
 				}
 				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, podnet.IPRoute{}))
+			}
+			if path, isNode := nodeConfig(configFile); isNode { // a joined node's agent.conf (join.go)
+				return runNodeAgent(cmd.Context(), f, path, cmd.Flags().Changed("node"), newLogger())
 			}
 			srv, token, err := connection(configFile, server, tokenFile) // as the CLI: config file, then overrides
 			if err != nil {
@@ -114,7 +119,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

@@ -82,6 +82,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newDescribeCmd(g), newEventsCmd(g),
 		newRolloutCmd(g),
 		newLogsCmd(g),
+		newJoinCmd(), newTokenCmd(g), newNodeCmd(g), // join.go, token.go, node.go
 	)
 	return root
 }

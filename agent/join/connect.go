@@ -1,0 +1,26 @@
+package join
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+)
+
+// Connect is how an agent with a node's client config (DATA/agent.conf,
+// written by Join) talks to the controller: an API client presenting the
+// node's certificate, kept renewed in the background until ctx ends.
+// `reconcile join` and `reconcile agent --config-file` both run it.
+func Connect(ctx context.Context, path string, log *slog.Logger) (*Credentials, *apiclient.Client, error) {
+	creds, err := LoadCredentials(path, nil, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	if creds == nil {
+		return nil, nil, fmt.Errorf("%s holds no node certificate", path)
+	}
+	client := apiclient.NewWithHTTP(creds.Server(), "", creds.HTTPClient(0))
+	go creds.KeepRenewed(ctx, client, nil)
+	return creds, client, nil
+}

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -36,9 +37,11 @@ type Options struct {
 
 	// LogListener, when set, serves container logs (LogHandler) for the API
 	// server's `reconcile logs` proxy; its port is reported on the Node.
-	// LogToken, when set, is required as a bearer token there.
+	// LogTLS is its TLS (pki.AgentServerTLS: the node's certificate, only
+	// the controller's client certificate accepted); nil = plain HTTP, for
+	// in-process tests.
 	LogListener net.Listener
-	LogToken    string
+	LogTLS      *tls.Config
 
 	// NodeAnnotations, when set, gives the annotations under
 	// node.reconcile.dev/ the agent reports on its Node (the end of its
@@ -153,7 +156,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	go a.watchRuntime(ctx)
 	if a.opts.LogListener != nil {
 		go func() {
-			if err := a.ServeLogs(ctx, a.opts.LogListener, a.opts.LogToken); err != nil {
+			if err := a.ServeLogs(ctx, a.opts.LogListener, a.opts.LogTLS); err != nil {
 				a.log.Error("log server stopped; `reconcile logs` will not reach this node", "err", err)
 			}
 		}()

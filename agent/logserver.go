@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -16,33 +17,29 @@ import (
 //	GET /containerLogs/{namespace}/{pod}/{container}?follow=true&previous=true&tailLines=N&timestamps=true
 //
 // previous selects the incarnation before the current one (the agent keeps
-// it for lastState). With a token, requests must carry it as a bearer token.
+// it for lastState). Who may ask is decided by TLS (ServeLogs): only the
+// controller's client certificate is accepted (pki.AgentServerTLS).
 
 // LogHandler returns the log server's handler.
-func (a *Agent) LogHandler(token string) http.Handler {
+func (a *Agent) LogHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /containerLogs/{namespace}/{pod}/{container}", a.containerLogs)
-	if token == "" {
-		return mux
-	}
-	want := "Bearer " + token
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != want {
-			http.Error(w, "missing or wrong bearer token: the agent's log server takes the controller's token", http.StatusUnauthorized)
-			return
-		}
-		mux.ServeHTTP(w, r)
-	})
+	return mux
 }
 
-// ServeLogs serves LogHandler on ln until ctx ends.
-func (a *Agent) ServeLogs(ctx context.Context, ln net.Listener, token string) error {
+// ServeLogs serves LogHandler on ln until ctx ends, over TLS when tc is
+// set (it always is outside in-process tests: the command refuses to start
+// a log server without the node's certificate).
+func (a *Agent) ServeLogs(ctx context.Context, ln net.Listener, tc *tls.Config) error {
 	// The product's timeouts; a followed log extends its own (flushWriter).
 	// No grace at the end: followers end with the agent.
 	h := httpserver.Recover(a.log, func(w http.ResponseWriter, r *http.Request, _ any) {
 		http.Error(w, "internal error serving the log: see the agent's log", http.StatusInternalServerError)
-	}, a.LogHandler(token))
+	}, a.LogHandler())
+	if tc != nil {
+		ln = tls.NewListener(ln, tc)
+	}
 	return httpserver.Serve(ctx, httpserver.New(h, httpserver.Timeouts{}), ln, 0)
 }
 

@@ -6,7 +6,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -144,9 +143,17 @@ func (c *Credentials) TLSConfig() *tls.Config {
 	}
 }
 
-// HTTPClient is a client over TLSConfig; timeout 0 = none (watches).
-func (c *Credentials) HTTPClient(timeout time.Duration) *http.Client {
-	return httpClient(c.TLSConfig(), timeout)
+// LogServerTLS is the TLS of the agent's log server: the node's current
+// pair (a renewed one from the next handshake on), only the controller's
+// client certificate accepted (pki.AgentServerTLS).
+func (c *Credentials) LogServerTLS() (*tls.Config, error) {
+	cfg, err := pki.AgentServerTLS(pki.EncodeCert(c.ca.Raw), *c.Certificate())
+	if err != nil {
+		return nil, err
+	}
+	cfg.Certificates = nil
+	cfg.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return c.Certificate(), nil }
+	return cfg, nil
 }
 
 // Renewer is the controller call a renewal makes (apiclient.Client).

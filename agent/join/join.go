@@ -135,7 +135,7 @@ func requestCredentials(ctx context.Context, u *url.URL, tok jointoken.Token, ca
 		return nil, err
 	}
 	var again *x509.Certificate
-	c := apiclient.NewWithHTTP(u.String(), tok.Bare(), httpClient(pinned(u, tok.CAHash, o.Now, &again), o.Timeout))
+	c := apiclient.NewTLS(u.String(), tok.Bare(), pinned(u, tok.CAHash, o.Now, &again))
 	out, err := c.Join(ctx, apitypes.JoinRequest{Node: o.Node, Addresses: o.Addresses, CSR: string(csr)})
 	if err != nil {
 		return nil, joinRefused(u, err)
@@ -213,7 +213,7 @@ func reuse(ctx context.Context, o Options, tok jointoken.Token, path string) (bo
 		o.Log.Info("the existing certificate expired; joining again", "path", path, "notAfter", creds.NotAfter())
 		return false, nil
 	}
-	c := apiclient.NewWithHTTP(o.Server, "", creds.HTTPClient(o.Timeout))
+	c := apiclient.NewTLS(o.Server, "", creds.TLSConfig())
 	_, err = c.ClusterID(ctx)
 	var answered *apierrors.Error
 	switch {

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/jointoken"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
@@ -45,32 +45,29 @@ func startController(t *testing.T, lifetime time.Duration) *controller {
 	if err := st.Update(func(tx *store.Tx) error { return tx.PutMeta(clusterid.MetaKey, "c0ffee") }); err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now()
-	ca, err := pki.NewCA(now)
+	// The controller's real PKI: the CA in DATA/pki and the API's TLS
+	// (the rotating serving pair sent as [leaf, CA]).
+	p, err := credentials.OpenControllerPKI(t.TempDir(), "127.0.0.1:7420", nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ca := p.CA
 	is, err := nodecreds.New(nodecreds.Options{Store: st, CA: ca, Lifetime: lifetime})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := &apiserver.Server{Store: st, Token: "admin-token", Credentials: is, Revoked: is.Revoked}
+	srv := &apiserver.Server{Store: st, Token: "admin-token", Credentials: is, Revoked: is.Revoked, TLS: p.APIServerTLS()}
 	is.OnRevoke(srv.CloseNode)
-	serving, err := ca.IssueKeyPair(pki.Request{Subject: pki.ServingSubject(), DNSNames: []string{"localhost"},
-		IPs: []net.IP{net.IPv4(127, 0, 0, 1)}, Usage: pki.ServerAuth}, now)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := serving.TLS()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair.Certificate = append(pair.Certificate, ca.Cert.Raw) // [leaf, CA]
-	ts := httptest.NewUnstartedServer(srv.Handler())
-	ts.TLS = &tls.Config{Certificates: []tls.Certificate{pair}, ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: ca.Pool()}
-	ts.StartTLS()
-	t.Cleanup(ts.Close)
-	return &controller{URL: ts.URL, Issuer: is, Server: srv, CA: ca}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	url := "https://" + ln.Addr().String()
+	return &controller{URL: url, Issuer: is, Server: srv, CA: ca}
 }
 
 func (c *controller) token(t *testing.T, ttl time.Duration) jointoken.Token {
@@ -111,9 +108,30 @@ func TestJoinWritesWorkingCredentials(t *testing.T) {
 	if err != nil || creds.Node() != "node-b" {
 		t.Fatalf("credentials %v %v", creds, err)
 	}
-	client := apiclient.NewWithHTTP(c.URL, "", creds.HTTPClient(0))
+	client := apiclient.NewTLS(c.URL, "", creds.TLSConfig())
 	if id, err := client.ClusterID(context.Background()); err != nil || id != "c0ffee" {
 		t.Fatalf("a request with the node's certificate: %q %v", id, err)
+	}
+	// Tokens and node deletion are for admins: a node's certificate is refused.
+	if _, err := client.CreateToken(context.Background(), "1h", ""); !apierrors.Is(err, apierrors.ReasonForbidden) {
+		t.Errorf("a node made a join token: %v", err)
+	}
+	admin := apiclient.NewTLS(c.URL, "admin-token", &tls.Config{RootCAs: c.CA.Pool()})
+	made, err := admin.CreateToken(context.Background(), "2h", "for node-c")
+	if err != nil || !strings.HasPrefix(made.Token, "K10") || made.Description != "for node-c" {
+		t.Fatalf("admin token create: %+v %v", made, err)
+	}
+	list, err := admin.ListTokens(context.Background())
+	if err != nil || len(list) != 2 {
+		t.Fatalf("token list: %+v %v", list, err)
+	}
+	for _, tk := range list {
+		if tk.Token != "" {
+			t.Errorf("token list shows a secret: %+v", tk)
+		}
+	}
+	if err := admin.DeleteToken(context.Background(), made.ID); err != nil {
+		t.Errorf("token delete: %v", err)
 	}
 	// Joining again reuses the credentials, whatever the token.
 	res, err = Join(context.Background(), options(c, c.token(t, time.Hour), data))
@@ -188,7 +206,7 @@ func TestRenewalAndRevocation(t *testing.T) {
 		t.Fatal(err)
 	}
 	first := creds.Certificate().Leaf
-	client := apiclient.NewWithHTTP(c.URL, "", creds.HTTPClient(0))
+	client := apiclient.NewTLS(c.URL, "", creds.TLSConfig())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	renewed := make(chan struct{}, 10)
@@ -212,7 +230,7 @@ func TestRenewalAndRevocation(t *testing.T) {
 	// New connections present the new pair: a fresh client works (the
 	// old certificate may still be valid, so show the server took the
 	// new serial: it is the one revoked below and refused).
-	fresh := apiclient.NewWithHTTP(c.URL, "", creds.HTTPClient(0))
+	fresh := apiclient.NewTLS(c.URL, "", creds.TLSConfig())
 	if _, err := fresh.ClusterID(ctx); err != nil {
 		t.Fatalf("with the renewed certificate: %v", err)
 	}

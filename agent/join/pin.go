@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -86,12 +85,4 @@ func pinnedCA(server string, chain []*x509.Certificate, want string) (*x509.Cert
 		return nil, &HashMismatchError{Server: server, Want: want, Got: got}
 	}
 	return ca, nil
-}
-
-// httpClient is an HTTP client over cfg with a bound per request.
-func httpClient(cfg *tls.Config, timeout time.Duration) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.TLSClientConfig = cfg
-	tr.Proxy = nil // a node talks to its controller directly
-	return &http.Client{Transport: tr, Timeout: timeout}
 }

@@ -9,12 +9,12 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 )
 
-// writeAdminConfig writes DATA/admin.conf (the controller's URL and token,
-// mode 0600) at every start, and a copy to the user's
-// ~/.config/reconcile/config unless the user has one of their own, so the
-// CLI of the user who started the controller needs no flags.
-func writeAdminConfig(data, listen, token string, log *slog.Logger) error {
-	cfg := clientconfig.New(token, localURL(listen))
+// writeAdminConfig writes DATA/admin.conf (the controller's URL, the
+// cluster CA, the admin's client certificate and the token, mode 0600) at
+// every start, and a copy to the user's ~/.config/reconcile/config unless
+// the user has one of their own, so the CLI of the user who started the
+// controller needs no flags.
+func writeAdminConfig(data string, cfg *clientconfig.Config, log *slog.Logger) error {
 	admin, err := filepath.Abs(filepath.Join(data, "admin.conf"))
 	if err != nil {
 		return err
@@ -40,14 +40,19 @@ func writeAdminConfig(data, listen, token string, log *slog.Logger) error {
 }
 
 // localURL is the URL a client on this machine reaches listen at: an
-// unspecified host (0.0.0.0, ::) is reached over loopback.
-func localURL(listen string) string {
+// unspecified host (0.0.0.0, ::) is reached over loopback (127.0.0.1 is in
+// the serving certificate). https unless the API serves plain HTTP.
+func localURL(listen string, https bool) string {
+	scheme := "https://"
+	if !https {
+		scheme = "http://"
+	}
 	host, port, err := net.SplitHostPort(listen)
 	if err != nil {
-		return "http://" + listen
+		return scheme + listen
 	}
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
 		host = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(host, port)
+	return scheme + net.JoinHostPort(host, port)
 }

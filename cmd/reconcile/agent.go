@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +14,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/bootstrap"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
-	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 )
 
 // agentFlags configure a node agent, alone or inside `up`.
@@ -30,7 +31,7 @@ type agentFlags struct {
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	host, _ := os.Hostname()
-	cmd.Flags().StringVar(&f.node, "node", host, "name of this node")
+	cmd.Flags().StringVar(&f.node, "node", host, "name of this node (a lone agent: default the node its certificate names)")
 	cmd.Flags().StringVar(&f.podman, "podman", "", "Podman API socket, e.g. unix:///run/podman/podman.sock (default: start and supervise our own podman service)")
 	cmd.Flags().BoolVar(&f.allowInsecurePodman, "allow-insecure-podman", false, "use a Podman endpoint others than root can reach (a group/world-writable socket, tcp:// without TLS); warns at every start")
 	if withData {
@@ -50,7 +51,10 @@ func newAgentCmd() *cobra.Command {
 		Long: `Run the agent of one node. It registers the node with the controller, sends heartbeats,
 and realises the pods bound to it as Podman pods and containers. A restarted agent adopts the
 containers it finds (by their reconcile.* labels) instead of recreating them.`,
-		Example: `  reconcile agent --server http://10.0.0.1:7420 --token-file /etc/reconcile/token --node node-b`,
+		Example: `  # on the controller's machine: credentials for node-b, copied to node-b
+  reconcile node credentials node-b --node-ip 10.0.0.2 --server https://10.0.0.1:7420 > agent.conf
+  # on node-b
+  reconcile agent --config-file agent.conf`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if f.proxy.cleanup {
 				ipt, err := f.proxy.iptables()
@@ -59,26 +63,22 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 				}
 				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, podnet.IPRoute{}))
 			}
-			if path, isNode := nodeConfig(configFile); isNode { // a joined node's agent.conf (join.go)
-				return runNodeAgent(cmd.Context(), f, path, cmd.Flags().Changed("node"), newLogger())
+			if cmd.Flags().Changed("token-file") || os.Getenv("RECONCILE_TOKEN") != "" {
+				return fmt.Errorf("the agent authenticates with its node's certificate, not a bearer token: drop --token-file / $RECONCILE_TOKEN and pass --config-file with the node's credentials (DATA/agent.conf written by `reconcile join`, or `reconcile node credentials NAME > agent.conf` where the controller's DATA/pki is)")
 			}
-			srv, token, err := connection(configFile, server, tokenFile) // as the CLI: config file, then overrides
+			path, _, err := clientconfig.Find(configFile)
 			if err != nil {
 				return err
 			}
-			if token == "" {
-				return fmt.Errorf("the agent needs the controller's token: pass --token-file (DATA/api-token of the controller) or --config-file (DATA/admin.conf)")
-			}
-			cp := apiclient.ControlPlane{Client: apiclient.New(srv, token)}
-			f.logs.token = token
-			return runAgent(cmd.Context(), f, cp, newLogger())
+			return runNodeAgent(cmd.Context(), f, path, cmp.Or(server, os.Getenv("RECONCILE_SERVER")), cmd.Flags().Changed("node"), newLogger())
 		},
 	}
 	f.register(cmd, true)
 	// The agent's own flags shadow the global ones so its --help lists them.
-	cmd.Flags().StringVar(&server, "server", "", "controller address (default $RECONCILE_SERVER, then the client config's, then http://127.0.0.1:7420)")
-	cmd.Flags().StringVar(&tokenFile, "token-file", "", "file holding the controller's bearer token (default $RECONCILE_TOKEN, then the client config's)")
-	cmd.Flags().StringVar(&configFile, "config-file", "", "client config with the controller's URL and token (default $RECONCILE_CONFIG, then ~/.config/reconcile/config)")
+	cmd.Flags().StringVar(&server, "server", "", "controller URL, overriding the client config's (default $RECONCILE_SERVER, then the client config's)")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "not for agents: an agent authenticates with its node's certificate (refused)")
+	_ = cmd.Flags().MarkHidden("token-file")
+	cmd.Flags().StringVar(&configFile, "config-file", "", "the node's client config: the controller's URL, the cluster CA and the node's certificate (`reconcile node credentials`; default $RECONCILE_CONFIG, then ~/.config/reconcile/config)")
 	return cmd
 }
 

@@ -19,6 +19,9 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/schema"
@@ -34,6 +37,8 @@ type controllerFlags struct {
 	noPrune, allowEmpty      bool
 	clusterID                string // --cluster-id (reconcile/clusterid)
 	limits                   limitFlags
+	tlsSANs                  []string // --tls-san: more names and addresses in the serving certificate
+	plainHTTP                bool     // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -43,7 +48,10 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.path, "path", "", "sub-directory of the repo holding the manifests")
 	fl.StringVar(&f.name, "source-name", "", "name of the source (default: derived from the repo)")
 	fl.StringVar(&f.data, "data", defaultDataDir(), "data directory: the Badger store, the API token, git caches")
-	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address; every request needs the token in DATA/api-token (DATA/admin.conf, which the CLI reads)")
+	fl.StringVar(&f.listen, "listen", "127.0.0.1:7420", "API server address, served over HTTPS with the cluster CA (DATA/pki); every request needs a client certificate or the token (DATA/admin.conf, which the CLI reads, has both)")
+	fl.StringSliceVar(&f.tlsSANs, "tls-san", nil, "another host name or IP address for the API's serving certificate (repeatable; the listen address, localhost, 127.0.0.1 and the host name are always in it)")
+	fl.BoolVar(&f.plainHTTP, "insecure-plain-http", false, "TEST ONLY: serve the API over plain HTTP (loopback addresses only), to measure what TLS costs")
+	_ = fl.MarkHidden("insecure-plain-http")
 	fl.DurationVar(&f.poll, "poll", gitsync.DefaultPollInterval, "poll interval for remote repos (local repos are watched and need none)")
 	fl.StringVar(&f.tokenFile, "git-token-file", "", "https: file holding the access token")
 	fl.StringVar(&f.sshKey, "ssh-key-file", "", "ssh: private key file")
@@ -85,16 +93,26 @@ func newLogger() *slog.Logger {
 }
 
 // runController runs the control plane until ctx ends. extra, when set,
-// runs alongside it (the local agent of `up`) once the API server listens.
-func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context) error) error {
+// runs alongside it (the local agent of `up`, given the controller's PKI
+// and the API's local URL) once the API server listens.
+func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context, p *credentials.ControllerPKI, server string) error) error {
 	if err := os.MkdirAll(f.data, 0o700); err != nil {
 		return fmt.Errorf("data directory: %w", err)
+	}
+	if f.plainHTTP && !apiserver.IsLoopback(f.listen) {
+		return fmt.Errorf("--insecure-plain-http with --listen %s: plain HTTP is for benchmarks on loopback only (127.0.0.1:PORT)", f.listen)
 	}
 	token, err := apiToken(f.data)
 	if err != nil {
 		return err
 	}
-	if err := writeAdminConfig(f.data, f.listen, token, log); err != nil {
+	p, err := credentials.OpenControllerPKI(f.data, f.listen, f.tlsSANs, nil)
+	if err != nil {
+		return err
+	}
+	server := localURL(f.listen, !f.plainHTTP)
+	writeAdmin := func() error { return writeAdminConfig(f.data, p.AdminConfig(server, token), log) }
+	if err := writeAdmin(); err != nil {
 		return err
 	}
 	limits, err := f.limits.resolve(f.config)
@@ -137,17 +155,42 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	// The token is required on every address, loopback included: any local
 	// user can reach 127.0.0.1 (DATA/admin.conf, mode 0600, has it for root).
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token}
+	nodes, err := nodecreds.New(nodecreds.Options{Store: st, CA: p.CA}) // join tokens, node certificates (join.go)
+	if err != nil {
+		return err
+	}
+	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
+		TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Revoked: nodes.Revoked}
+	nodes.OnRevoke(srv.CloseNode)
+	if f.plainHTTP {
+		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)
+		srv.TLS = nil
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
+	g.Go(func() error {
+		p.Run(ctx, pki.RefreshEvery, func() {
+			if err := writeAdmin(); err != nil {
+				log.Error("rewriting the admin client config after its certificate was renewed", "err", err)
+			}
+		}, func(err error) {
+			log.Error("renewing the controller's certificates (the current ones stay valid; fix and restart)", "dir", p.Dir, "err", err)
+		})
+		return nil
+	})
 	g.Go(func() error {
 		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
-		g.Go(func() error { return extra(ctx) })
+		g.Go(func() error { return extra(ctx, p, server) })
 	}
-	log.Info("controller running", "cluster", cluster, "listen", f.listen, "repo", f.repo, "data", f.data,
+	if !f.plainHTTP {
+		if err := printJoinLine(os.Stderr, nodes, f.listen); err != nil {
+			return err
+		}
+	}
+	log.Info("controller running", "cluster", cluster, "listen", f.listen, "server", server, "ca-hash", p.CA.Hash(), "repo", f.repo, "data", f.data,
 		"secrets-recipient", id.Recipient().String()) // what `reconcile secret encrypt --recipient` needs
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

@@ -226,7 +226,24 @@ func newSplitCluster(t testing.TB, files map[string]string) *cluster {
 }
 
 func (c *cluster) startAgent() {
-	c.startProc("agent", "agent", "--config-file", c.adminConfig(), "--node", "e2e-node", "--podman", env.sock, "--data", filepath.Join(c.data, "agent"))
+	conf := c.nodeCredentials("e2e-node")
+	c.startProc("agent", "agent", "--config-file", conf, "--node", "e2e-node", "--podman", env.sock, "--data", filepath.Join(c.data, "agent"))
+}
+
+// nodeCredentials issues node name's client config with `reconcile node
+// credentials` (run where DATA/pki is, as an operator provisions a node
+// offline) and returns the file; args add --node-ip, --server.
+func (c *cluster) nodeCredentials(name string, args ...string) string {
+	c.t.Helper()
+	out, err := runBin(append([]string{"node", "credentials", name, "--data", c.data}, args...)...)
+	if err != nil {
+		c.t.Fatalf("node credentials for %s: %v", name, err)
+	}
+	path := filepath.Join(c.data, "node-"+name+".conf")
+	if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
+		c.t.Fatal(err)
+	}
+	return path
 }
 
 func prepareCluster(t testing.TB, files map[string]string) *cluster {
@@ -312,22 +329,46 @@ func (c *cluster) adminConfig() string { return filepath.Join(c.data, "admin.con
 // authorize adds the cluster's admin token to a raw API request.
 func (c *cluster) authorize(req *http.Request) *http.Request {
 	c.t.Helper()
-	cfg, err := clientconfig.Load(c.adminConfig())
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+cfg.Token)
+	req.Header.Set("Authorization", "Bearer "+c.adminClientConfig().Token)
 	return req
 }
 
-// api is an API client with the cluster's admin token.
-func (c *cluster) api() *apiclient.Client {
+// url is the API's URL for path (https: the controller serves TLS).
+func (c *cluster) url(path string) string { return "https://" + c.server + path }
+
+// httpClient is an HTTP client that trusts the cluster CA (from
+// DATA/admin.conf) and presents nothing: raw requests add the token with
+// authorize.
+func (c *cluster) httpClient() *http.Client {
+	c.t.Helper()
+	cfg := c.adminClientConfig()
+	cfg.ClientCertificate, cfg.ClientKey = "", ""
+	tc, err := cfg.TLSConfig()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
+}
+
+func (c *cluster) adminClientConfig() *clientconfig.Config {
 	c.t.Helper()
 	cfg, err := clientconfig.Load(c.adminConfig())
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return apiclient.New(c.server, cfg.Token)
+	return cfg
+}
+
+// api is an API client with the cluster's admin config (CA, certificate,
+// token).
+func (c *cluster) api() *apiclient.Client {
+	c.t.Helper()
+	cfg := c.adminClientConfig()
+	tc, err := cfg.TLSConfig()
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return apiclient.NewTLS(c.server, cfg.Token, tc)
 }
 
 // runBin runs the binary, returning stdout and an error carrying stderr and the exit code.

@@ -101,10 +101,10 @@ func (h *hookCluster) hook(secret string) int {
 	body := []byte(`{"ref":"refs/heads/main"}`)
 	m := hmac.New(sha256.New, []byte(secret))
 	m.Write(body)
-	req, _ := http.NewRequest("POST", "http://"+h.server+"/hooks/apps", bytes.NewReader(body))
+	req, _ := http.NewRequest("POST", h.url("/hooks/apps"), bytes.NewReader(body))
 	req.Header.Set("X-Hub-Signature-256", "sha256="+hex.EncodeToString(m.Sum(nil)))
 	req.Header.Set("X-GitHub-Event", "push")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := h.httpClient().Do(req) // a git host: the cluster CA, no client certificate, no token
 	if err != nil {
 		h.t.Fatal(err)
 	}

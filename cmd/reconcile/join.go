@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -12,8 +12,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/join"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
-	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
-	"github.com/reconcile-dev/reconcile/reconcile/pki"
+	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 )
 
 func newJoinCmd() *cobra.Command {
@@ -48,7 +47,7 @@ credentials (and joins again when its node was deleted).`,
 			if err != nil {
 				return err
 			}
-			return runNodeAgent(cmd.Context(), f, res.Path, false, log)
+			return runNodeAgent(cmd.Context(), f, res.Path, "", false, log)
 		},
 	}
 	f.register(cmd, true)
@@ -58,13 +57,18 @@ credentials (and joins again when its node was deleted).`,
 }
 
 // runNodeAgent runs the agent with a node's client config (agent.conf):
-// its certificate, renewed in the background, is its credential. nodeSet
-// says whether --node was given (it must then be the certificate's node).
-func runNodeAgent(ctx context.Context, f *agentFlags, path string, nodeSet bool, log *slog.Logger) error {
+// its certificate, renewed in the background, is its credential towards
+// the API and its log server's pair. server overrides the config's URL;
+// nodeSet says whether --node was given (it must then be the
+// certificate's node).
+func runNodeAgent(ctx context.Context, f *agentFlags, path, server string, nodeSet bool, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	creds, client, err := join.Connect(ctx, path, log)
+	creds, client, err := join.Connect(ctx, path, server, log)
 	if err != nil {
+		return err
+	}
+	if f.logs.tls, err = creds.LogServerTLS(); err != nil {
 		return err
 	}
 	if nodeSet && f.node != creds.Node() {
@@ -79,21 +83,19 @@ func runNodeAgent(ctx context.Context, f *agentFlags, path string, nodeSet bool,
 	return err
 }
 
-// nodeConfig says whether the agent's client config (--config-file, then
-// $RECONCILE_CONFIG) holds a node's certificate: a joined node.
-func nodeConfig(flag string) (string, bool) {
-	path, explicit, err := clientconfig.Find(flag)
-	if err != nil || !explicit {
-		return "", false
-	}
-	cfg, err := clientconfig.Load(path)
-	return path, err == nil && cfg.ClientCertificate != "" && pki.NodeName(subjectOf(cfg.ClientCertificate)) != ""
-}
-
-func subjectOf(certPEM string) pkix.Name {
-	c, err := pki.ParseCert([]byte(certPEM))
+// printJoinLine prints how to join a host, with a fresh 24 h token
+// (nodecreds.StartToken).
+func printJoinLine(w io.Writer, nodes *nodecreds.Issuer, listen string) error {
+	tok, err := nodes.StartToken()
 	if err != nil {
-		return pkix.Name{}
+		return err
 	}
-	return c.Subject
+	url, local := nodecreds.JoinURL(listen, agent.HostIP())
+	note := ""
+	if local {
+		note = " (the API listens on loopback only: start with --listen 0.0.0.0:PORT for other hosts to reach it)"
+	}
+	_, err = fmt.Fprintf(w, "\nTo join a host to this cluster, run on it as root (the token works for %s; `reconcile token create` makes more)%s:\n\n  %s\n\n",
+		nodecreds.DefaultTTL, note, nodecreds.JoinLine(url, tok))
+	return err
 }

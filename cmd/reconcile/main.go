@@ -67,7 +67,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config with the controller's URL and credentials (default $RECONCILE_CONFIG, then ~/.config/reconcile/config, which reconcile up writes)")
-	root.PersistentFlags().StringVar(&g.server, "server", "", "controller address, overriding the client config's (default $RECONCILE_SERVER, then the client config's, then http://127.0.0.1:7420)")
+	root.PersistentFlags().StringVar(&g.server, "server", "", "controller URL, overriding the client config's and keeping its CA (default $RECONCILE_SERVER, then the client config's, then https://127.0.0.1:7420)")
 	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", "", "file holding the controller's bearer token, overriding the client config's (default $RECONCILE_TOKEN)")
 	root.AddCommand(
 		newUpCmd(),
@@ -82,7 +82,8 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newDescribeCmd(g), newEventsCmd(g),
 		newRolloutCmd(g),
 		newLogsCmd(g),
-		newJoinCmd(), newTokenCmd(g), newNodeCmd(g), // join.go, token.go, node.go
+		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
+		newJoinCmd(), newTokenCmd(g), // join.go, token.go
 	)
 	return root
 }

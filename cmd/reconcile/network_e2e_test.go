@@ -386,6 +386,21 @@ func needProxy(t *testing.T, nsenter []string) {
 	}
 }
 
+// startSimAgent starts node n's agent in its namespace with the node's own
+// credentials (`reconcile node credentials`; the "join" slice replaces this
+// with `reconcile join`).
+func (c *cluster) startSimAgent(n *simNode) {
+	conf := c.nodeCredentials(n.name, "--node-ip", n.ip)
+	args := append(n.nsenter(), env.bin, "agent", "--config-file", conf, "--node", n.name,
+		"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
+	agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
+	agent.Stdout, agent.Stderr = c, c
+	if err := agent.Start(); err != nil {
+		c.t.Fatal(err)
+	}
+	c.procs["agent-"+n.name] = agent
+}
+
 // newSimCluster starts a controller in the root namespace on the bridge
 // address and one agent per simulated node (network namespace with its own
 // Podman service), and returns a CLI runner for the cluster.
@@ -398,23 +413,13 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 	}
 	c := prepareCluster(t, files)
 	c.server = fmt.Sprintf("%s.1:%d", sim.prefix, freePort(t))
-	token := filepath.Join(c.data, "api-token")
-	run := func(args ...string) (string, error) {
-		return runBin(append(args, "--server", c.server, "--token-file", token)...)
-	}
+	run := c.run // DATA/admin.conf: the server's URL, the cluster CA, the admin's certificate
 	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
 	if err := testkit.Poll(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 	for _, n := range sim.nodes {
-		args := append(n.nsenter(), env.bin, "agent", "--server", "http://"+c.server, "--token-file", token, "--node", n.name,
-			"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
-		agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
-		agent.Stdout, agent.Stderr = c, c
-		if err := agent.Start(); err != nil {
-			t.Fatal(err)
-		}
-		c.procs["agent-"+n.name] = agent
+		c.startSimAgent(n)
 	}
 	t.Cleanup(func() { // agents first (c.stop knows only the names it started with)
 		for _, n := range sim.nodes {

@@ -6,12 +6,15 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func newNodeCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "node",
-		Short: "Manage the cluster's nodes",
-	}
-	cmd.AddCommand(&cobra.Command{
+// withNodeDelete adds `node delete` to the `node` command.
+func withNodeDelete(node *cobra.Command, g *globalFlags) *cobra.Command {
+	node.Short = "Manage nodes: their credentials, their removal"
+	node.AddCommand(newNodeDeleteCmd(g))
+	return node
+}
+
+func newNodeDeleteCmd(g *globalFlags) *cobra.Command {
+	return &cobra.Command{
 		Use:   "delete NAME",
 		Short: "Remove a node: delete its Node and its pods (replaced elsewhere) and revoke its certificates",
 		Long: `Delete the Node, remove the pods bound to it at once (their controllers make new ones on the
@@ -31,6 +34,5 @@ watches end. The host may join again with a new token ('reconcile join'); its ol
 			fmt.Fprintf(cmd.OutOrStdout(), "node %s deleted: %d pod(s) removed, %d certificate(s) revoked\n", out.Node, out.DeletedPods, len(out.RevokedSerials))
 			return nil
 		},
-	})
-	return cmd
+	}
 }

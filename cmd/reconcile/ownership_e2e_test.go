@@ -13,6 +13,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
 
 // clusterContainers returns the running containers of one cluster in Podman
@@ -155,11 +159,31 @@ func TestE2EWorldWritablePodmanSocketRefused(t *testing.T) {
 	if err := os.Chmod(sock, 0o666); err != nil {
 		t.Fatal(err)
 	}
-	_, err = runBin("agent", "--server", "127.0.0.1:1", "--podman", "unix://"+sock, "--data", filepath.Join(dir, "agent"), "--proxy=false")
+	conf := standaloneNodeCredentials(t, dir, "e2e-node", "https://127.0.0.1:1")
+	_, err = runBin("agent", "--config-file", conf, "--podman", "unix://"+sock, "--data", filepath.Join(dir, "agent"), "--proxy=false")
 	if err == nil || !strings.Contains(err.Error(), "insecure Podman endpoint") || !strings.Contains(err.Error(), "mode 0666") {
 		t.Fatalf("a 0666 socket was not refused clearly: %v", err)
 	}
 	if exitCode(err) == 0 {
 		t.Errorf("exit code 0")
 	}
+}
+
+// standaloneNodeCredentials writes a node's client config issued by a CA
+// made for the test, for agent tests that fail before reaching a controller.
+func standaloneNodeCredentials(t *testing.T, dir, node, server string) string {
+	t.Helper()
+	ca, err := pki.NewCA(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := credentials.Node(ca, server, node, nil, 0, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, node+".conf")
+	if err := clientconfig.Write(path, cfg); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

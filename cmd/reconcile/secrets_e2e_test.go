@@ -156,8 +156,8 @@ func watchFor(t *testing.T, c *cluster, path string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+c.server+path, nil)
-	resp, err := http.DefaultClient.Do(c.authorize(req))
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.url(path), nil)
+	resp, err := c.httpClient().Do(c.authorize(req))
 	if err != nil {
 		t.Fatal(err)
 	}

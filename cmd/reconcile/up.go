@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 )
 
 func newUpCmd() *cobra.Command {
@@ -24,16 +25,22 @@ A local repo is watched: commit a change and the containers follow within about 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
 			af.data = filepath.Join(cf.data, "agent")
-			token, err := apiToken(cf.data)
-			if err != nil {
-				return err
-			}
-			// The local agent speaks HTTP to the API server like any remote
-			// agent: one code path, tested once.
-			cp := apiclient.ControlPlane{Client: apiclient.New(cf.listen, token)}
-			af.logs.token = token
-			return runController(cmd.Context(), cf, log, func(ctx context.Context) error {
-				return runAgent(ctx, af, cp, log)
+			return runController(cmd.Context(), cf, log, func(ctx context.Context, p *credentials.ControllerPKI, server string) error {
+				// The local agent speaks HTTPS to the API server like any
+				// remote agent, with its own node certificate (DATA/pki/node-NAME.*):
+				// one code path, tested once.
+				ncfg, err := p.NodeConfig(server, af.node, nil)
+				if err != nil {
+					return err
+				}
+				client, err := newClient(ncfg)
+				if err != nil {
+					return err
+				}
+				if af.logs.tls, err = credentials.AgentLogTLS(ncfg); err != nil {
+					return err
+				}
+				return runAgent(ctx, af, apiclient.ControlPlane{Client: client}, log)
 			})
 		},
 	}

@@ -344,8 +344,8 @@ func TestE2EStatefulSetKeepsVolumeData(t *testing.T) {
 
 	// 1. Delete db-1 for good (force): the StatefulSet makes a new db-1.
 	old := podNamed(c.pods("e2e"), "db-1")
-	req, _ := http.NewRequestWithContext(context.Background(), http.MethodDelete, "http://"+c.server+"/api/v1/pods/db-1?namespace=e2e", nil)
-	resp, err := http.DefaultClient.Do(c.authorize(req))
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodDelete, c.url("/api/v1/pods/db-1?namespace=e2e"), nil)
+	resp, err := c.httpClient().Do(c.authorize(req))
 	if err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("delete pod db-1: %v %v", err, resp)
 	}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -20,7 +21,7 @@ import (
 )
 
 // DefaultServer is where the controller listens unless told otherwise.
-const DefaultServer = "http://127.0.0.1:7420"
+const DefaultServer = "https://127.0.0.1:7420"
 
 // ErrNotFound matches every "no such object" answer; it is the API's
 // not-found (apierrors.ErrNotFound == store.ErrNotFound), so errors.Is works
@@ -34,16 +35,36 @@ type Client struct {
 	http  *http.Client
 }
 
-// New returns a client for server (e.g. http://127.0.0.1:7420) sending
-// token as a bearer token when it is not empty.
+// New returns a client for server (e.g. https://127.0.0.1:7420; an
+// address without a scheme is https://) sending token as a bearer token
+// when it is not empty, over the default transport: for plain http://
+// servers in tests. The CLI and agents use NewTLS.
 func New(server, token string) *Client {
+	return NewTLS(server, token, nil)
+}
+
+// NewTLS is New with the TLS of a client config (clientconfig.TLSConfig:
+// the cluster CA as the only root, the client certificate).
+func NewTLS(server, token string, tc *tls.Config) *Client {
+	hc := &http.Client{}
+	if tc != nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = tc
+		hc.Transport = t
+	}
+	return &Client{base: NormalizeServer(server), token: token, http: hc}
+}
+
+// NormalizeServer is server as a URL: the default when empty, https://
+// when it names no scheme (the controller serves HTTPS), no trailing slash.
+func NormalizeServer(server string) string {
 	if server == "" {
 		server = DefaultServer
 	}
 	if !strings.Contains(server, "://") {
-		server = "http://" + server
+		server = "https://" + server
 	}
-	return &Client{base: strings.TrimRight(server, "/"), token: token, http: &http.Client{}}
+	return strings.TrimRight(server, "/")
 }
 
 // ServerFromEnv picks the server as the CLI does: the flag, then
@@ -95,11 +116,11 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", c.base, err)
+		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return responseError(resp)
+		return c.responseError(resp)
 	}
 	if out == nil {
 		io.Copy(io.Discard, resp.Body)
@@ -111,8 +132,12 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 // responseError turns an error answer into the typed error its Status
 // body names (apierrors): errors.Is(err, store.ErrNotFound), ErrGone,
 // ErrConflict… hold across HTTP. The message keeps the controller's words.
-func responseError(resp *http.Response) error {
+// Go's answer to plain HTTP on a TLS port becomes "use https://".
+func (c *Client) responseError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err := plainToTLS(c.base, resp.StatusCode, b); err != nil {
+		return err
+	}
 	var st apierrors.Status
 	if json.Unmarshal(b, &st) != nil || st.Message == "" {
 		st.Message = strings.TrimSpace(string(b))
@@ -251,11 +276,11 @@ func (c *Client) stream(ctx context.Context, path string, q url.Values) (*http.R
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", c.base, err)
+		return nil, c.unreachable(err)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()
-		return nil, responseError(resp)
+		return nil, c.responseError(resp)
 	}
 	return resp, nil
 }

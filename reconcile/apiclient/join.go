@@ -9,15 +9,6 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
 
-// NewWithHTTP is New with the HTTP client to use: a join's client (the CA
-// pinned by the token's hash) or a node's (a client certificate that
-// renews itself, agent/join.Credentials).
-func NewWithHTTP(server, token string, hc *http.Client) *Client {
-	c := New(server, token)
-	c.http = hc
-	return c
-}
-
 // CreateToken makes a join token (POST /api/v1/tokens); ttl "" is the
 // controller's default (24h), "0" never expires. The answer carries the
 // token's printed form, the only time it is shown.

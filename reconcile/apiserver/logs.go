@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -21,8 +22,9 @@ import (
 // to the agent of the pod's node, as the Kubernetes API server does to the
 // kubelet: the agent's log port is the Node's
 // status.daemonEndpoints.kubeletEndpoint.port, its host the Node's
-// InternalDNS, else InternalIP, else Hostname address. The controller's
-// token is passed on (the agent's log server accepts it).
+// InternalDNS, else InternalIP, else Hostname address. Over TLS
+// (s.AgentTLS) the controller presents its own client certificate and
+// accepts only the certificate of that node (pki.VerifyNodeChain).
 func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	ns := q.Get("namespace")
@@ -59,10 +61,16 @@ func (s *Server) podLog(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	if s.Token != "" {
-		req.Header.Set("Authorization", "Bearer "+s.Token)
+	rt := http.DefaultTransport
+	if s.AgentTLS != nil {
+		// One connection per log request: logs are rare, and each node's
+		// connection must be verified for that node.
+		t := &http.Transport{TLSClientConfig: s.AgentTLS(pod.Spec.NodeName), DisableKeepAlives: true,
+			Proxy: nil, TLSHandshakeTimeout: 10 * time.Second, ResponseHeaderTimeout: 30 * time.Second}
+		defer t.CloseIdleConnections()
+		rt = t
 	}
-	resp, err := http.DefaultTransport.RoundTrip(req)
+	resp, err := rt.RoundTrip(req)
 	if err != nil {
 		writeError(w, http.StatusBadGateway, fmt.Errorf("cannot reach the agent of node %s for logs: %v (is its --listen-logs address reachable from the controller?)", pod.Spec.NodeName, err))
 		return
@@ -149,7 +157,11 @@ func (s *Server) agentLogURL(pod *corev1.Pod, container string, q url.Values) (s
 	if v := q.Get("tailLines"); v != "" {
 		out.Set("tailLines", v)
 	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, strconv.Itoa(int(port))),
+	scheme := "http"
+	if s.AgentTLS != nil {
+		scheme = "https"
+	}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(int(port))),
 		Path:     "/containerLogs/" + url.PathEscape(pod.Namespace) + "/" + url.PathEscape(pod.Name) + "/" + url.PathEscape(container),
 		RawQuery: out.Encode()}
 	return u.String(), nil

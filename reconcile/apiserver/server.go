@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"crypto/subtle"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -53,6 +54,14 @@ type Server struct {
 	Recipient string
 	// Timeouts of the HTTP server (zero fields: httpserver.Defaults).
 	Timeouts httpserver.Timeouts
+	// TLS serves HTTPS on every address (pki.CA.APIServerTLS: the rotating
+	// serving pair, client certificates verified when given). nil = plain
+	// HTTP, refused by ListenAndServe beyond loopback (in-process tests and
+	// the plain-vs-TLS benchmark only).
+	TLS *tls.Config
+	// AgentTLS is the TLS towards node's agent (its log server:
+	// pki.CA.AgentClientTLS); nil = plain HTTP (in-process tests).
+	AgentTLS func(node string) *tls.Config
 	// Credentials serves join tokens, joins, renewals and node deletion
 	// (join.go); nil = not served.
 	Credentials *nodecreds.Issuer
@@ -117,13 +126,17 @@ func (s *Server) auth(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		if verifiedLeaf(r) != nil { // a client certificate of the cluster CA (revocation: revocable)
+		// A client certificate the TLS handshake verified against the
+		// cluster CA authenticates (nodes, people, the admin's pair). What
+		// each identity may do is the authorizer's (package authz); until
+		// it is wired, every verified identity passes.
+		if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 {
 			next.ServeHTTP(w, r)
 			return
 		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			writeError(w, http.StatusUnauthorized, apierrors.New(apierrors.ReasonUnauthorized, "missing or wrong bearer token: the CLI reads it from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)"))
+			writeError(w, http.StatusUnauthorized, apierrors.New(apierrors.ReasonUnauthorized, "no client certificate of the cluster CA and no valid bearer token: the CLI reads its credentials from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf, or a config from `reconcile user create`), or a token from --token-file / $RECONCILE_TOKEN (DATA/api-token)"))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -131,10 +144,14 @@ func (s *Server) auth(next http.Handler) http.Handler {
 }
 
 // ListenAndServe serves until ctx ends. Listening without a token is
-// refused on every address: loopback is reachable by every local user.
+// refused on every address: loopback is reachable by every local user;
+// without TLS it is refused beyond loopback.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 	if s.Token == "" {
 		return fmt.Errorf("listening on %s needs authentication: no token configured", addr)
+	}
+	if s.TLS == nil && !IsLoopback(addr) {
+		return fmt.Errorf("listening on %s without TLS: refused beyond loopback (the controller serves HTTPS with the cluster CA)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
@@ -144,8 +161,14 @@ func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
 }
 
 // Serve serves on ln until ctx ends, with the server timeouts of
-// s.Timeouts (watch and log streams extend theirs per write).
+// s.Timeouts (watch and log streams extend theirs per write), over TLS
+// when s.TLS is set. A plain HTTP request to the TLS port gets Go's 400
+// "Client sent an HTTP request to an HTTPS server" (apiclient turns it
+// into "use https://").
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	if s.TLS != nil {
+		ln = tls.NewListener(ln, s.TLS)
+	}
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 

@@ -355,3 +355,47 @@ func FuzzJoinRequest(f *testing.F) {
 		_ = jointoken.Token{}
 	})
 }
+
+func TestJoinURL(t *testing.T) {
+	for _, tc := range []struct {
+		listen, hostIP, url string
+		local               bool
+	}{
+		{"127.0.0.1:7420", "10.0.0.1", "https://127.0.0.1:7420", true},
+		{"0.0.0.0:7420", "10.0.0.1", "https://10.0.0.1:7420", false},
+		{":7420", "10.0.0.1", "https://10.0.0.1:7420", false},
+		{"[::]:7420", "", "https://127.0.0.1:7420", true},
+		{"10.0.0.5:7420", "10.0.0.1", "https://10.0.0.5:7420", false},
+		{"[fd00::1]:7420", "", "https://[fd00::1]:7420", false},
+	} {
+		url, local := JoinURL(tc.listen, tc.hostIP)
+		if url != tc.url || local != tc.local {
+			t.Errorf("JoinURL(%q, %q) = %q %v, want %q %v", tc.listen, tc.hostIP, url, local, tc.url, tc.local)
+		}
+	}
+}
+
+func TestStartToken(t *testing.T) {
+	is, clock, _ := newIssuer(t, 0)
+	first, err := is.StartToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, _, _ := is.CreateToken(time.Hour, "someone's")
+	clock.Add(DefaultTTL)
+	second, err := is.StartToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, _ := is.ListTokens()
+	ids := map[string]bool{}
+	for _, r := range list {
+		ids[r.ID] = true
+	}
+	if ids[first.ID] || !ids[second.ID] || !ids[kept.ID] {
+		t.Errorf("after a restart a day later: %v (first %s, second %s, a person's expired %s)", ids, first.ID, second.ID, kept.ID)
+	}
+	if got := JoinLine("https://10.0.0.1:7420", second); got != "reconcile join https://10.0.0.1:7420 --token "+second.String() {
+		t.Errorf("join line %q", got)
+	}
+}

@@ -77,9 +77,17 @@ func newControllerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "controller --repo PATH|URL",
 		Short: "Run the controller: git sync, validation, the store, controllers, scheduler and API server",
-		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --server URL'.
-Use 'reconcile up' to run the controller and a local agent in one process.`,
-		Example: `  reconcile controller --repo /srv/desired-state --listen 0.0.0.0:7420`,
+		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --config-file FILE'
+(the node's credentials: 'reconcile node credentials NAME'). Use 'reconcile up' to run the controller and a
+local agent in one process.
+
+The API is served over HTTPS on every address it listens on, with the cluster CA that the first start
+makes in DATA/pki (back up ca.key and ca.crt); the serving certificate names localhost, 127.0.0.1, the
+host name, the --listen address and every --tls-san, and is renewed while the controller runs.
+DATA/admin.conf holds the https:// URL, the CA, an admin certificate and the token. (A hidden
+--insecure-plain-http serves plain HTTP on loopback only, to measure what TLS costs; never use it
+otherwise.)`,
+		Example: `  reconcile controller --repo /srv/desired-state --listen 0.0.0.0:7420 --tls-san api.example.com`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runController(cmd.Context(), f, newLogger(), nil)
 		},

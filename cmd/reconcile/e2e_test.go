@@ -206,7 +206,18 @@ func TestE2EInvalidCommitKeepsLastGood(t *testing.T) {
 // several hosts.
 func TestE2EAgentRestartAdoptsContainers(t *testing.T) {
 	c := newSplitCluster(t, baseFiles(2, "localhost/reconcile-hello:v1"))
-	before := containerIDs(c.waitRunning(2, "localhost/reconcile-hello:v1"))
+	running := c.waitRunning(2, "localhost/reconcile-hello:v1")
+	before := containerIDs(running)
+	// `reconcile logs` across processes: the controller calls the agent's
+	// TLS log server with its own certificate, the agent serves its node's.
+	c.eventually(20*time.Second, "logs of a pod through the agent's TLS log server", func() error {
+		out, err := c.run("logs", running[0].Name, "-n", "e2e")
+		if err == nil && !strings.Contains(out, "hello v1 listening") {
+			err = fmt.Errorf("log %q lacks the start line", out)
+		}
+		return err
+	})
+	c.logServerRefusesAllButTheController("e2e-node")
 
 	agent := c.procs["agent"]
 	if err := agent.Process.Signal(syscall.SIGKILL); err != nil {

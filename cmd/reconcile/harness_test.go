@@ -195,6 +195,7 @@ type cluster struct {
 	procs  map[string]*exec.Cmd
 	log    *bytes.Buffer
 	logMu  sync.Mutex
+	plain  bool // the API serves plain HTTP (--insecure-plain-http, the TLS cost benchmark only)
 }
 
 func freePort(t testing.TB) int {
@@ -206,11 +207,15 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// newCluster makes a git repo with files and starts `reconcile up` on it.
-func newCluster(t testing.TB, files map[string]string) *cluster {
+// newCluster makes a git repo with files and starts `reconcile up` on it
+// (extra: more flags of up).
+func newCluster(t testing.TB, files map[string]string, extra ...string) *cluster {
 	needE2E(t)
 	c := prepareCluster(t, files)
-	c.startProc("up", "up", "--repo", c.repo, "--data", c.data, "--podman", env.sock, "--listen", c.server, "--node", "e2e-node")
+	for _, a := range extra {
+		c.plain = c.plain || a == "--insecure-plain-http"
+	}
+	c.startProc("up", append([]string{"up", "--repo", c.repo, "--data", c.data, "--podman", env.sock, "--listen", c.server, "--node", "e2e-node"}, extra...)...)
 	c.waitServer()
 	return c
 }
@@ -320,7 +325,11 @@ func (c *cluster) logs() string {
 // run runs the CLI against this cluster and returns stdout. The CLI finds
 // the server and the token in the cluster's DATA/admin.conf.
 func (c *cluster) run(args ...string) (string, error) {
-	return runBin(append(args, "--config-file", c.adminConfig(), "--server", c.server)...)
+	server := c.server // https:// by default
+	if c.plain {
+		server = "http://" + c.server
+	}
+	return runBin(append(args, "--config-file", c.adminConfig(), "--server", server)...)
 }
 
 // adminConfig is the client config `up` and `controller` write.
@@ -364,6 +373,9 @@ func (c *cluster) adminClientConfig() *clientconfig.Config {
 func (c *cluster) api() *apiclient.Client {
 	c.t.Helper()
 	cfg := c.adminClientConfig()
+	if c.plain {
+		return apiclient.New("http://"+c.server, cfg.Token)
+	}
 	tc, err := cfg.TLSConfig()
 	if err != nil {
 		c.t.Fatal(err)

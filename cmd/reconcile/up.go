@@ -33,6 +33,11 @@ A local repo is watched: commit a change and the containers follow within about 
 				if err != nil {
 					return err
 				}
+				if cf.plainHTTP { // TEST ONLY (the TLS cost benchmark): no TLS, no certificate to authenticate by
+					if ncfg.Token, err = apiToken(cf.data); err != nil {
+						return err
+					}
+				}
 				client, err := newClient(ncfg)
 				if err != nil {
 					return err

@@ -23,12 +23,15 @@
 //	POST /api/v1/resume[?source=NAME]                  unpin: follow the ref again
 //	POST /hooks/{source}                               webhook from a git host: fetch now (hooks.go)
 //
-// The server listens on 127.0.0.1:7420 by default. On every address,
-// loopback included, every request must carry "Authorization: Bearer
-// <token>", the token being generated into the data directory at first start
-// (and written with the server URL to DATA/admin.conf, which the CLI reads):
-// a control plane that can start containers must be open neither to the
-// network nor to the other users of its host. GET /healthz needs no token.
+// The server listens on 127.0.0.1:7420 by default, over TLS (Server.TLS:
+// the cluster CA's serving certificate, client certificates verified when
+// given). On every address, loopback included, every request must carry a
+// client certificate of the cluster CA or "Authorization: Bearer <token>",
+// the admin token generated into the data directory at first start (both
+// are written with the https:// URL and the CA to DATA/admin.conf, which
+// the CLI reads): a control plane that can start containers must be open
+// neither to the network nor to the other users of its host. GET /healthz
+// needs no credential.
 // Webhooks are the other exception: git hosts cannot send the token, so
 // /hooks/ checks an HMAC signature (or GitLab's token) against the source's
 // own secret, and a valid hook can only make that source fetch.

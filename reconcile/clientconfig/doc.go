@@ -11,7 +11,8 @@
 // credential that can start containers as root.
 //
 // The format is versioned (apiVersion reconcile.dev/v1, kind Config) and
-// made to grow: the cluster issue adds TLS (certificate-authority-data,
-// client-certificate-data, client-key-data, as a kubeconfig names them) and
-// a role to this same file; readers ignore fields they do not know.
+// made to grow: certificateAuthority, clientCertificate and clientKey (PEM,
+// what a kubeconfig calls certificate-authority-data, client-certificate-data
+// and client-key-data) make it TLS (TLSConfig); readers ignore fields they
+// do not know.
 package clientconfig

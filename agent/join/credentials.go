@@ -13,6 +13,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
 
@@ -66,8 +67,8 @@ func credentialsFrom(path string, cfg *clientconfig.Config, now func() time.Time
 	if err := c.set(cfg); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
-	if c.Node() == "" {
-		return nil, fmt.Errorf("%s: the client certificate is %q's, not a node's (CN node:<name>, O %s)", path, c.pair.Leaf.Subject.CommonName, pki.GroupNodes)
+	if _, err := credentials.NodeOf(cfg); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	for _, ip := range c.pair.Leaf.IPAddresses {
 		c.addresses = append(c.addresses, ip.String())

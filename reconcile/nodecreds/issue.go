@@ -7,6 +7,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -86,14 +87,9 @@ func (is *Issuer) Renew(presented *x509.Certificate, req Request) (apitypes.Cert
 // issue signs req for rec's node, records the serial (dropping expired
 // ones) and stores rec, in tx.
 func (is *Issuer) issue(tx *store.Tx, rec *NodeRecord, req Request, now time.Time) (*x509.Certificate, error) {
-	cert, err := is.ca.Issue(pki.Request{
-		Subject:   pki.NodeSubject(req.Node),
-		PublicKey: req.CSR.PublicKey,
-		DNSNames:  []string{req.Node},
-		IPs:       req.IPs,
-		Usage:     pki.ClientAuth | pki.ServerAuth,
-		Lifetime:  is.lifetime,
-	}, now)
+	pr := credentials.NodeRequest(req.Node, req.IPs) // NodeSubject, ClientAuth|ServerAuth
+	pr.PublicKey, pr.Lifetime = req.CSR.PublicKey, is.lifetime
+	cert, err := is.ca.Issue(pr, now)
 	if err != nil {
 		return nil, err
 	}

@@ -226,7 +226,7 @@ func procCPU(b *testing.B, pid int) time.Duration {
 	}
 	// Fields after the command name (which may hold spaces) start after ")".
 	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+2:]))
-	utime, _ := strconv.ParseInt(f[11], 10, 64) // field 14 of stat
-	stime, _ := strconv.ParseInt(f[12], 10, 64) // field 15
+	utime, _ := strconv.ParseInt(f[11], 10, 64)           // field 14 of stat
+	stime, _ := strconv.ParseInt(f[12], 10, 64)           // field 15
 	return time.Duration(utime+stime) * time.Second / 100 // USER_HZ is 100 on Linux
 }

@@ -107,7 +107,7 @@ func BenchmarkHeartbeats1000(b *testing.B) {
 	const nodes, interval, window = 1000, 10 * time.Second, time.Minute
 	needE2E(b)
 	c := prepareCluster(b, map[string]string{"namespace.yaml": e2eNamespace})
-	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
+	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server, "--node-cidr-mask-size", "26")
 	c.waitServer()
 	pid := c.procs["controller"].Process.Pid
 	admin := c.adminClientConfig()

@@ -21,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
+	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
@@ -36,6 +37,7 @@ type controllerFlags struct {
 	tokenFile, sshKey        string
 	noPrune, allowEmpty      bool
 	clusterID                string // --cluster-id (reconcile/clusterid)
+	nodeMask                 int    // --node-cidr-mask-size (reconcile/nodeipam)
 	limits                   limitFlags
 	tlsSANs                  []string // --tls-san: more names and addresses in the serving certificate
 	plainHTTP                bool     // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
@@ -59,6 +61,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.allowEmpty, "allow-empty", false, "let a commit with no objects prune everything the source created")
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
 	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
+	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 }
 
@@ -170,6 +173,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
 		TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Revoked: nodes.Revoked}
 	nodes.OnRevoke(srv.CloseNode)
+	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
 		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)
 		srv.TLS = nil

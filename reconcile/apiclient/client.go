@@ -50,6 +50,10 @@ func NewTLS(server, token string, tc *tls.Config) *Client {
 	if tc != nil {
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tc
+		// An agent runs several requests at once (long poll, watches,
+		// heartbeats, status): keep their connections rather than pay a
+		// TLS handshake for each past the default two idle ones.
+		t.MaxIdleConnsPerHost = 16
 		hc.Transport = t
 	}
 	return &Client{base: NormalizeServer(server), token: token, http: hc}

@@ -22,7 +22,7 @@ import (
 
 // serveTLS runs the API server over TLS with the controller's PKI in a
 // temporary data directory and returns its URL and the PKI.
-func serveTLS(t *testing.T, st *store.Store, token string) (string, *credentials.ControllerPKI) {
+func serveTLS(t testing.TB, st *store.Store, token string) (string, *credentials.ControllerPKI) {
 	t.Helper()
 	p, err := credentials.OpenControllerPKI(t.TempDir(), "127.0.0.1:0", nil, nil)
 	if err != nil {

@@ -23,7 +23,7 @@ const (
 type Config struct {
 	APIVersion string `json:"apiVersion"`
 	Kind       string `json:"kind"`
-	// Servers are the controller's API URLs (http://127.0.0.1:7420); a
+	// Servers are the controller's API URLs (https://127.0.0.1:7420); a
 	// client uses the first (several once there are several servers).
 	Servers []string `json:"servers"`
 	// Token is the bearer token sent on every request (the admin token;

@@ -225,7 +225,10 @@ func reuse(ctx context.Context, o Options, tok jointoken.Token, path string) (bo
 		o.Log.Info("the controller refuses this host's earlier credentials (the node was deleted?); joining again", "err", err)
 		return false, nil
 	}
-	return false, fmt.Errorf("join: checking the credentials of an earlier join (%s): %w", path, err)
+	// The controller cannot be asked now (a host booting before it): the
+	// credentials are kept and the agent retries until it answers.
+	o.Log.Warn("cannot check the credentials of an earlier join now; using them, the agent retries", "config", path, "err", err)
+	return true, nil
 }
 
 func parseIPs(addrs []string) []net.IP {

@@ -142,6 +142,13 @@ func TestJoinWritesWorkingCredentials(t *testing.T) {
 	if again.ClientCertificate != cfg.ClientCertificate {
 		t.Error("the second join replaced working credentials")
 	}
+	// A host booting while the controller is away keeps its credentials
+	// (the agent retries); nothing is sent anywhere else.
+	down := options(c, c.token(t, time.Hour), data)
+	down.Server = "https://127.0.0.1:1"
+	if res, err := Join(context.Background(), down); err != nil || !res.Reused {
+		t.Errorf("join with the controller unreachable: %+v %v", res, err)
+	}
 }
 
 func TestJoinRefusals(t *testing.T) {

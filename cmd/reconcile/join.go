@@ -47,7 +47,7 @@ credentials (and joins again when its node was deleted).`,
 			if err != nil {
 				return err
 			}
-			return runNodeAgent(cmd.Context(), f, res.Path, "", false, log)
+			return runNodeAgent(cmd.Context(), f, res.Path, args[0], false, log) // the URL given wins over an older agent.conf's
 		},
 	}
 	f.register(cmd, true)

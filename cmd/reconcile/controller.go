@@ -80,9 +80,10 @@ func newControllerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "controller --repo PATH|URL",
 		Short: "Run the controller: git sync, validation, the store, controllers, scheduler and API server",
-		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --config-file FILE'
-(the node's credentials: 'reconcile node credentials NAME'). Use 'reconcile up' to run the controller and a
-local agent in one process.
+		Long: `Run the control plane alone. Hosts join it with 'reconcile join https://HOST:PORT --token TOKEN',
+which the controller prints at every start with a fresh 24 h token ('reconcile token create' makes more);
+agents with offline-provisioned credentials ('reconcile node credentials NAME') connect with 'reconcile
+agent --config-file FILE'. Use 'reconcile up' to run the controller and a local agent in one process.
 
 The API is served over HTTPS on every address it listens on, with the cluster CA that the first start
 makes in DATA/pki (back up ca.key and ca.crt); the serving certificate names localhost, 127.0.0.1, the

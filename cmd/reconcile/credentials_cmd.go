@@ -76,7 +76,8 @@ never Secret values). The certificate names NAME (CN) and the role (O), as kubea
 
 Run it where the controller's data directory is: it needs the cluster CA's key (DATA/pki/ca.key).
 The key is made here and printed: redirect the output to a file of mode 0600 and hand it over
-privately.`,
+privately. --server is the URL the config names, as the person reaches the controller (default
+DATA/admin.conf's, which is loopback); its host must be in the serving certificate (--tls-san).`,
 		Example: `  reconcile user create ann --role viewer --server https://10.0.0.1:7420 > ann.conf
   RECONCILE_CONFIG=ann.conf reconcile get pods`,
 		Args: cobra.ExactArgs(1),
@@ -111,8 +112,8 @@ controller's URL, the cluster CA and a certificate for node NAME (CN node:NAME, 
 that serves both as its client identity and as its log server's certificate.
 
 Run it where the controller's data directory is (it needs DATA/pki/ca.key); the key is made
-here, so copy the file to the node privately. 'reconcile join' is the online way that keeps
-the node's key on the node.`,
+here, so copy the file to the node privately. --server is the URL the config names, as the node
+reaches the controller (default DATA/admin.conf's, which is loopback).`,
 		Example: `  reconcile node credentials node-b --node-ip 10.0.0.2 --server https://10.0.0.1:7420 > agent.conf`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

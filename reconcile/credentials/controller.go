@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
@@ -88,13 +89,14 @@ func (p *ControllerPKI) NodeConfig(server, name string, ips []net.IP) (*clientco
 // called when the admin's pair changed (rewrite DATA/admin.conf), onErr
 // with failures (the old certificates stay valid for months).
 func (p *ControllerPKI) Run(ctx context.Context, every time.Duration, adminRenewed func(), onErr func(error)) {
-	done := make(chan struct{})
-	go func() { p.Serving.Run(ctx, every, nil, onErr); close(done) }()
-	go p.Client.Run(ctx, every, nil, onErr)
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); p.Serving.Run(ctx, every, nil, onErr) }()
+	go func() { defer wg.Done(); p.Client.Run(ctx, every, nil, onErr) }()
 	p.Admin.Run(ctx, every, func(*pki.KeyPair) {
 		if adminRenewed != nil {
 			adminRenewed()
 		}
 	}, onErr)
-	<-done
+	wg.Wait() // returns when every loop has ended: no write after it
 }

@@ -1,6 +1,8 @@
 package credentials
 
 import (
+	"context"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 func newCA(t *testing.T) *pki.CA {
@@ -151,4 +154,46 @@ func FuzzNodeOf(f *testing.F) {
 			t.Fatal("no error and no node")
 		}
 	})
+}
+
+// A running controller renews its pairs when they come due: Run re-ensures
+// them, the serving pair changes under the TLS callbacks and the admin's
+// renewal is reported (to rewrite admin.conf).
+func TestControllerPKIRenewsWhileRunning(t *testing.T) {
+	clock := testkit.NewClock(time.Now())
+	p, err := OpenControllerPKI(t.TempDir(), "127.0.0.1:7420", nil, clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldServing, oldAdmin := p.Serving.Current().Cert, p.Admin.Current().Cert
+	ctx, cancel := context.WithCancel(context.Background())
+	adminRenewed, done := make(chan struct{}, 1), make(chan struct{})
+	go func() {
+		defer close(done)
+		p.Run(ctx, 5*time.Millisecond, func() {
+			select {
+			case adminRenewed <- struct{}{}:
+			default:
+			}
+		}, func(err error) { t.Error(err) })
+	}()
+	defer func() { cancel(); <-done }() // before the data directory goes
+	clock.Set(pki.RenewAt(oldServing).Add(time.Hour))
+	select {
+	case <-adminRenewed:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the admin's pair was not renewed")
+	}
+	if err := testkit.Poll(30*time.Second, func() error {
+		c, _ := p.Serving.GetCertificate(nil)
+		if c.Leaf.Equal(oldServing) {
+			return fmt.Errorf("still the old serving certificate")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if p.Admin.Current().Cert.Equal(oldAdmin) || p.AdminConfig("https://h:1", "").ClientCertificate == string(pki.EncodeCert(oldAdmin.Raw)) {
+		t.Error("admin.conf would carry the old certificate")
+	}
 }

@@ -16,7 +16,7 @@ import (
 func Connect(ctx context.Context, path, server string, log *slog.Logger) (*Credentials, *apiclient.Client, error) {
 	creds, err := LoadCredentials(path, nil, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%w (an agent runs with its node's client config: DATA/agent.conf written by `reconcile join`, or --config-file)", err)
 	}
 	if creds == nil {
 		return nil, nil, fmt.Errorf("%s holds no client certificate: an agent authenticates with its node's certificate (DATA/agent.conf written by `reconcile join`, or `reconcile node credentials NAME > agent.conf` where the controller's DATA/pki is)", path)

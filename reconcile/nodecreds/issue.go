@@ -71,7 +71,10 @@ func (is *Issuer) Renew(presented *x509.Certificate, req Request) (apitypes.Cert
 			return err
 		}
 		if rec == nil {
-			return apierrors.New(apierrors.ReasonUnauthorized, "node %q has no credentials on this controller (deleted?): join again with a token", req.Node)
+			// Offline-provisioned credentials (`reconcile node credentials`)
+			// have no record: the verified, unrevoked certificate proves the
+			// node; from now on its serials are recorded (and revocable).
+			rec = &NodeRecord{Node: req.Node, Serials: []Issued{{Serial: pki.SerialString(presented.SerialNumber), NotAfter: presented.NotAfter.UTC()}}}
 		}
 		rec.KeyHash = KeyHash(req.CSR)
 		cert, err := is.issue(tx, rec, req, now)

@@ -286,6 +286,20 @@ func TestRenewAndRevoke(t *testing.T) {
 	if _, err := is.DeleteNode("node-b"); !errors.Is(err, apierrors.ErrNotFound) {
 		t.Errorf("deleting twice: %v", err)
 	}
+	// A node provisioned offline (a certificate of the CA, no record) renews,
+	// and from then on its serials are recorded: node delete revokes them.
+	offline, err := is.CA().Issue(pki.Request{Subject: pki.NodeSubject("node-d"), PublicKey: renewal.CSR.PublicKey, Usage: pki.ClientAuth}, clock.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	renewD, _ := joinRequest(t, "node-d")
+	if _, err := is.Renew(offline, renewD); err != nil {
+		t.Fatalf("renewal of offline credentials: %v", err)
+	}
+	delD, err := is.DeleteNode("node-d")
+	if err != nil || len(delD.RevokedSerials) != 2 || !is.Revoked(offline.SerialNumber) {
+		t.Errorf("node delete after an offline node's renewal: %+v %v", delD, err)
+	}
 	// Revocations survive a restart of the controller.
 	again, err := New(Options{Store: st, CA: is.CA(), Now: clock.Now})
 	if err != nil {

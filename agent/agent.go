@@ -43,6 +43,12 @@ type Options struct {
 	LogListener net.Listener
 	LogTLS      *tls.Config
 
+	// NodeAnnotations, when set, gives the annotations under
+	// node.reconcile.dev/ the agent reports on its Node (the end of its
+	// certificate): sent when it registers, and again at the next
+	// heartbeat whenever they change (node_annotations.go).
+	NodeAnnotations func() map[string]string
+
 	HeartbeatInterval time.Duration // default 10 s
 	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
 	// RuntimeCheckInterval is how often the runtime is pinged (a Runtime
@@ -68,7 +74,9 @@ type Agent struct {
 	// runtimeBack wakes the sync loop when it answers again (runtime_watch.go).
 	runtimeErr  error
 	runtimeBack chan struct{}
-	removals    sync.WaitGroup
+	// reported are the NodeAnnotations last registered (node_annotations.go).
+	reported map[string]string
+	removals sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.
@@ -201,8 +209,7 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 
 func (a *Agent) register(ctx context.Context) error {
 	for {
-		node := NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock())
-		err := a.opts.ControlPlane.RegisterNode(ctx, node)
+		err := a.registerNode(ctx)
 		if err == nil {
 			a.log.Info("node registered")
 			return nil

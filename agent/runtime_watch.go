@@ -79,9 +79,12 @@ func (a *Agent) reportReadiness(ctx context.Context) error {
 		}
 		return nr.ReportNodeReady(ctx, a.opts.NodeName, RuntimeCondition(a.runtimeEndpoint(), rterr, a.opts.Clock()))
 	}
+	if a.annotationsChanged() { // a renewed certificate: its end goes on the Node
+		return a.registerNode(ctx)
+	}
 	err := a.opts.ControlPlane.Heartbeat(ctx, a.opts.NodeName)
 	if errors.Is(err, ErrNotFound) { // the controller lost the node (new store): register again
-		err = a.opts.ControlPlane.RegisterNode(ctx, NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock()))
+		err = a.registerNode(ctx)
 	}
 	return err
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/bootstrap"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
-	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
-	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 )
 
 // agentFlags configure a node agent, alone or inside `up`.
@@ -25,6 +25,8 @@ type agentFlags struct {
 	net                 podNetFlags // podnet.go
 	proxy               proxyFlags  // proxy.go
 	logs                logFlags    // agent_logs.go
+	// annotations are the Node annotations of a joined node (join.go).
+	annotations func() map[string]string
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -62,30 +64,13 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, &podnet.Netlink{}))
 			}
 			if cmd.Flags().Changed("token-file") || os.Getenv("RECONCILE_TOKEN") != "" {
-				return fmt.Errorf("the agent authenticates with its node's certificate, not a bearer token: drop --token-file / $RECONCILE_TOKEN and pass --config-file with the node's credentials (`reconcile node credentials NAME > agent.conf` where the controller's DATA/pki is)")
+				return fmt.Errorf("the agent authenticates with its node's certificate, not a bearer token: drop --token-file / $RECONCILE_TOKEN and pass --config-file with the node's credentials (DATA/agent.conf written by `reconcile join`, or `reconcile node credentials NAME > agent.conf` where the controller's DATA/pki is)")
 			}
-			cfg, err := connection(configFile, server, "") // as the CLI: config file, then --server
+			path, _, err := clientconfig.Find(configFile)
 			if err != nil {
 				return err
 			}
-			node, err := credentials.NodeOf(cfg)
-			if err != nil {
-				return err
-			}
-			if !cmd.Flags().Changed("node") {
-				f.node = node
-			} else if f.node != node {
-				return fmt.Errorf("--node %s, but the client config holds the certificate of node %s: pass that node's credentials (or drop --node)", f.node, node)
-			}
-			cfg.Token = "" // never the admin token: the node's identity is its certificate
-			client, err := newClient(cfg)
-			if err != nil {
-				return err
-			}
-			if f.logs.tls, err = credentials.AgentLogTLS(cfg); err != nil {
-				return err
-			}
-			return runAgent(cmd.Context(), f, apiclient.ControlPlane{Client: client}, newLogger())
+			return runNodeAgent(cmd.Context(), f, path, cmp.Or(server, os.Getenv("RECONCILE_SERVER")), cmd.Flags().Changed("node"), newLogger())
 		},
 	}
 	f.register(cmd, true)
@@ -134,7 +119,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

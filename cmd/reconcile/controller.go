@@ -21,6 +21,8 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
+	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
@@ -37,6 +39,7 @@ type controllerFlags struct {
 	noPrune, allowEmpty      bool
 	clusterID                string // --cluster-id (reconcile/clusterid)
 	podNetworkBackend        string // --pod-network-backend (agent/podnet), served to agents
+	nodeMask                 int    // --node-cidr-mask-size (reconcile/nodeipam)
 	limits                   limitFlags
 	tlsSANs                  []string // --tls-san: more names and addresses in the serving certificate
 	plainHTTP                bool     // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
@@ -61,6 +64,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
 	fl.StringVar(&f.podNetworkBackend, "pod-network-backend", string(podnet.DefaultBackend), "how nodes reach each other's pod subnets, read by every agent at start: host-gw (a route via the node's IP; all nodes on one segment), vxlan (an overlay over UDP 8472; pods' MTU 50 lower), auto (host-gw to the nodes on-link, vxlan to the others)")
 	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
+	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 }
 
@@ -79,9 +83,10 @@ func newControllerCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "controller --repo PATH|URL",
 		Short: "Run the controller: git sync, validation, the store, controllers, scheduler and API server",
-		Long: `Run the control plane alone; node agents connect to it with 'reconcile agent --config-file FILE'
-(the node's credentials: 'reconcile node credentials NAME'). Use 'reconcile up' to run the controller and a
-local agent in one process.
+		Long: `Run the control plane alone. Hosts join it with 'reconcile join https://HOST:PORT --token TOKEN',
+which the controller prints at every start with a fresh 24 h token ('reconcile token create' makes more);
+agents with offline-provisioned credentials ('reconcile node credentials NAME') connect with 'reconcile
+agent --config-file FILE'. Use 'reconcile up' to run the controller and a local agent in one process.
 
 The API is served over HTTPS on every address it listens on, with the cluster CA that the first start
 makes in DATA/pki (back up ca.key and ca.crt); the serving certificate names localhost, 127.0.0.1, the
@@ -169,8 +174,14 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	// The token is required on every address, loopback included: any local
 	// user can reach 127.0.0.1 (DATA/admin.conf, mode 0600, has it for root).
+	nodes, err := nodecreds.New(nodecreds.Options{Store: st, CA: p.CA}) // join tokens, node certificates (join.go)
+	if err != nil {
+		return err
+	}
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
-		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS}
+		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Revoked: nodes.Revoked}
+	nodes.OnRevoke(srv.CloseNode)
+	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
 		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)
 		srv.TLS = nil
@@ -193,6 +204,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
 		g.Go(func() error { return extra(ctx, p, server) })
+	}
+	if !f.plainHTTP {
+		if err := printJoinLine(os.Stderr, nodes, f.listen); err != nil {
+			return err
+		}
 	}
 	log.Info("controller running", "cluster", cluster, "listen", f.listen, "server", server, "ca-hash", p.CA.Hash(), "repo", f.repo, "data", f.data,
 		"secrets-recipient", id.Recipient().String()) // what `reconcile secret encrypt --recipient` needs

@@ -82,7 +82,8 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newDescribeCmd(g), newEventsCmd(g),
 		newRolloutCmd(g),
 		newLogsCmd(g),
-		newUserCmd(g), newNodeCmd(g),
+		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
+		newJoinCmd(), newTokenCmd(g), // join.go, token.go
 	)
 	return root
 }

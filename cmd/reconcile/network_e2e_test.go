@@ -387,14 +387,15 @@ func needProxy(t *testing.T, nsenter []string) {
 	}
 }
 
-// startSimAgent starts node n's agent in its namespace with the node's own
-// credentials (`reconcile node credentials`; the "join" slice replaces this
-// with `reconcile join`).
+// startSimAgent joins node n to the cluster and runs its agent, in its
+// namespace, as an operator would on a new host: `reconcile join
+// https://CONTROLLER --token TOKEN` with a token from `reconcile token
+// create`; the agent runs inside join with the node's own key and
+// certificate (DATA/agent.conf).
 func (c *cluster) startSimAgent(n *simNode) {
-	conf := c.nodeCredentials(n.name, "--node-ip", n.ip)
-	args := append(n.nsenter(), env.bin, "agent", "--config-file", conf, "--node", n.name,
+	args := append(n.nsenter(), env.bin, "join", "https://"+c.server, "--token", c.joinToken(), "--node", n.name,
 		"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
-	agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
+	agent := exec.Command(args[0], args[1:]...) // nsenter execs join, which runs the agent: signals reach it
 	agent.Stdout, agent.Stderr = c, c
 	if err := agent.Start(); err != nil {
 		c.t.Fatal(err)
@@ -402,10 +403,20 @@ func (c *cluster) startSimAgent(n *simNode) {
 	c.procs["agent-"+n.name] = agent
 }
 
+// joinToken makes a join token with `reconcile token create`.
+func (c *cluster) joinToken(args ...string) string {
+	c.t.Helper()
+	out, err := c.run(append([]string{"token", "create", "--description", "e2e"}, args...)...)
+	if err != nil {
+		c.t.Fatalf("token create: %v\n%s", err, c.logs())
+	}
+	return strings.TrimSpace(out)
+}
+
 // newSimCluster starts a controller in the root namespace on the bridge
 // address and one agent per simulated node (network namespace with its own
 // Podman service), and returns a CLI runner for the cluster.
-func newSimCluster(t *testing.T, files map[string]string, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
+func newSimCluster(t testing.TB, files map[string]string, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
 	needE2E(t)
 	sim := newSimNet(t, names...)
 	c, run := startSimCluster(t, files, sim)
@@ -415,7 +426,7 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 // startSimCluster starts the nodes' Podman services, a controller (with
 // controllerArgs) in the root namespace on subnet 1's .1 address and one
 // agent per node of sim, and returns a CLI runner for the cluster.
-func startSimCluster(t *testing.T, files map[string]string, sim *simNet, controllerArgs ...string) (*cluster, func(...string) (string, error)) {
+func startSimCluster(t testing.TB, files map[string]string, sim *simNet, controllerArgs ...string) (*cluster, func(...string) (string, error)) {
 	needE2E(t)
 	dirs := imageDirs(t)
 	for _, n := range sim.nodes {

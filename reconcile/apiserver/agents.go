@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
-	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,6 +41,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	objects.SetTypeMeta(&n, "Node")
+	n.Annotations = agentAnnotations(nil, n.Annotations)
 	setReady(&n, s.now())
 	old, err := s.Store.Get(objects.KeyOf(&n))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -71,7 +70,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		// identity this is also NodeRestriction's rule).
 		spec.Taints, spec.Unschedulable = old.Spec.Taints, old.Spec.Unschedulable
 		old.Labels, old.Spec = n.Labels, spec
-		old.Annotations = mergeNodeAnnotations(old.Annotations, n.Annotations)
+		old.Annotations = agentAnnotations(old.Annotations, n.Annotations)
 		if err := tx.Update(old); err != nil {
 			return err
 		}
@@ -172,25 +171,4 @@ func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer s
 		return
 	}
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: answer})
-}
-
-// NodeAnnotationPrefix marks the annotations an agent sets on its own Node
-// (e.g. node.reconcile.dev/vxlan-mac): at each registration the agent's
-// values replace the stored ones. A key the agent no longer sends stays
-// (another part of the agent may set it on another path).
-const NodeAnnotationPrefix = "node.reconcile.dev/"
-
-// mergeNodeAnnotations is stored with the agent's node.reconcile.dev/
-// annotations set; the agent's other annotations are ignored. It is pure.
-func mergeNodeAnnotations(stored, sent map[string]string) map[string]string {
-	out := maps.Clone(stored)
-	for k, v := range sent {
-		if strings.HasPrefix(k, NodeAnnotationPrefix) {
-			if out == nil {
-				out = map[string]string{}
-			}
-			out[k] = v
-		}
-	}
-	return out
 }

@@ -22,6 +22,11 @@
 //	POST /api/v1/rollback?commit=C[&source=NAME]       apply an earlier commit and pin the source
 //	POST /api/v1/resume[?source=NAME]                  unpin: follow the ref again
 //	POST /hooks/{source}                               webhook from a git host: fetch now (hooks.go)
+//	POST /api/v1/tokens, GET /api/v1/tokens            make, list join tokens (admin; join.go)
+//	DELETE /api/v1/tokens/{id}                         delete a join token (admin)
+//	POST /api/v1/join                                  a node joins: join token as bearer, key's CSR → certificate
+//	POST /api/v1/nodes/{name}/certificate              a node renews its own certificate (mTLS)
+//	DELETE /api/v1/nodes/{name}                        delete a node and its pods, revoke its certificates (admin)
 //
 // The server listens on 127.0.0.1:7420 by default, over TLS (Server.TLS:
 // the cluster CA's serving certificate, client certificates verified when
@@ -34,7 +39,9 @@
 // containers must be open neither to the network nor to the other users of
 // its host. The authorizer then allows or forbids the request (403) for
 // that identity's role; a node's lists and watches carry only its own
-// objects. GET /healthz needs no identity.
+// objects. GET /healthz needs no identity; POST /api/v1/join has the join
+// token as its only credential. A revoked certificate (Server.Revoked) is
+// refused on every request.
 // Webhooks are the other exception: git hosts cannot send the token, so
 // /hooks/ checks an HMAC signature (or GitLab's token) against the source's
 // own secret, and a valid hook can only make that source fetch.

@@ -17,6 +17,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
+	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -69,6 +70,13 @@ type Server struct {
 	// AgentTLS is the TLS towards node's agent (its log server:
 	// pki.CA.AgentClientTLS); nil = plain HTTP (in-process tests).
 	AgentTLS func(node string) *tls.Config
+	// Credentials serves join tokens, joins, renewals and node deletion
+	// (join.go); nil = not served.
+	Credentials *nodecreds.Issuer
+
+	// streams are the cancel functions of the requests in flight of each
+	// certificate, so a revoked node's watches end at once (revoke.go).
+	streams streamSet
 
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)
@@ -92,13 +100,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/pods/{name}/log", s.podLog)
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
+	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
 	if s.testRoutes != nil {
 		s.testRoutes(mux)
 	}
-	return httpserver.Recover(s.Log, panicked, s.guard(mux)) // guard.go: authenticate, authorize
+	// guard.go: authenticate, authorize; revoke.go: a revoked node's open
+	// requests end when it is deleted.
+	return httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux)))
 }
 
 // panicked answers a request whose handler panicked: a 500 Status that

@@ -31,16 +31,18 @@ const (
 	ResourceHistory   = "history"   // GET /api/v1/history
 	ResourceRollback  = "rollback"  // POST /api/v1/rollback (pins the source)
 	ResourceResume    = "resume"    // POST /api/v1/resume
+	ResourceTokens    = "tokens"    // join tokens: GET, POST /api/v1/tokens, DELETE /api/v1/tokens/{id}
 )
 
 // Subresources.
 const (
-	SubStatus    = "status"    // PUT /api/v1/pods/{name}/status
-	SubLog       = "log"       // GET /api/v1/pods/{name}/log
-	SubAdopt     = "adopt"     // POST /api/v1/pods/adopt
-	SubHeartbeat = "heartbeat" // POST /api/v1/nodes/{name}/heartbeat
-	SubReady     = "ready"     // PUT /api/v1/nodes/{name}/ready
-	SubDiff      = "diff"      // POST /api/v1/diff/secrets
+	SubStatus      = "status"      // PUT /api/v1/pods/{name}/status
+	SubLog         = "log"         // GET /api/v1/pods/{name}/log
+	SubAdopt       = "adopt"       // POST /api/v1/pods/adopt
+	SubHeartbeat   = "heartbeat"   // POST /api/v1/nodes/{name}/heartbeat
+	SubReady       = "ready"       // PUT /api/v1/nodes/{name}/ready
+	SubDiff        = "diff"        // POST /api/v1/diff/secrets
+	SubCertificate = "certificate" // POST /api/v1/nodes/{name}/certificate (renewal)
 )
 
 // Attributes are what the authorizer decides on: the request reduced to

@@ -54,6 +54,11 @@ func Authorize(id Identity, a Attributes, g Graph) (Decision, error) {
 
 // person: viewers read; deployers read and drive the git sources.
 func person(id Identity, a Attributes) Decision {
+	if a.Resource == ResourceTokens {
+		// A join token's list is small, but who may mint nodes is an
+		// admin's business only.
+		return deny(id, a, "join tokens are for admins only")
+	}
 	if a.Reveal {
 		return deny(id, a, fmt.Sprintf("a %s never sees Secret values (ask without --reveal; only an admin may reveal them)", id.Role))
 	}
@@ -99,13 +104,14 @@ func node(id Identity, a Attributes, g Graph) (Decision, error) {
 			return allow, nil // every Node: the pod network routes to each node's podCIDR
 		case a.Verb == VerbCreate && a.Subresource == "" && a.Name == "":
 			return allow, nil // registration: Admit checks the body names this node
-		case a.Verb == VerbUpdate && (a.Subresource == SubHeartbeat || a.Subresource == SubReady):
+		case (a.Verb == VerbUpdate && (a.Subresource == SubHeartbeat || a.Subresource == SubReady)) ||
+			(a.Verb == VerbCreate && a.Subresource == SubCertificate): // renewal of its own certificate
 			if a.Name == n {
 				return allow, nil
 			}
 			return deny(id, a, fmt.Sprintf("node %s may write only its own Node, not %q", n, a.Name)), nil
 		}
-		return deny(id, a, fmt.Sprintf("node %s may read Nodes, register itself and post its own heartbeat and readiness", n)), nil
+		return deny(id, a, fmt.Sprintf("node %s may read Nodes, register itself, post its own heartbeat and readiness and renew its own certificate", n)), nil
 	case "pods":
 		switch {
 		case (a.Verb == VerbList || a.Verb == VerbWatch) && a.Subresource == "":

@@ -46,11 +46,13 @@ func (id Identity) subject() string {
 
 // Exempt reports whether a request needs no identity: GET /healthz, and
 // POST /hooks/{source}, which the hook handler authenticates by the
-// source's signature (git hosts cannot present a certificate or token).
+// source's signature (git hosts cannot present a certificate or token),
+// and POST /api/v1/join, whose join token the join handler checks.
 func Exempt(r *http.Request) bool {
 	p := r.URL.Path
 	return (r.Method == http.MethodGet && p == "/healthz") ||
-		(r.Method == http.MethodPost && strings.HasPrefix(p, "/hooks/") && !strings.Contains(p[len("/hooks/"):], "/"))
+		(r.Method == http.MethodPost && strings.HasPrefix(p, "/hooks/") && !strings.Contains(p[len("/hooks/"):], "/")) ||
+		(r.Method == http.MethodPost && p == "/api/v1/join") // the join token is its credential (apiserver/join.go)
 }
 
 // Authenticate finds who made r: a verified client certificate first

@@ -1,0 +1,36 @@
+package agent
+
+import (
+	"context"
+	"maps"
+)
+
+// registerNode registers the Node with the annotations of the moment and
+// remembers them.
+func (a *Agent) registerNode(ctx context.Context) error {
+	node := NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock())
+	var ann map[string]string
+	if a.opts.NodeAnnotations != nil {
+		ann = a.opts.NodeAnnotations()
+		node.Annotations = maps.Clone(ann)
+	}
+	if err := a.opts.ControlPlane.RegisterNode(ctx, node); err != nil {
+		return err
+	}
+	a.mu.Lock()
+	a.reported = ann
+	a.mu.Unlock()
+	return nil
+}
+
+// annotationsChanged says whether NodeAnnotations differ from those last
+// registered.
+func (a *Agent) annotationsChanged() bool {
+	if a.opts.NodeAnnotations == nil {
+		return false
+	}
+	now := a.opts.NodeAnnotations()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !maps.Equal(now, a.reported)
+}

@@ -1,0 +1,44 @@
+package agent
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+)
+
+// The agent reports its node.reconcile.dev/ annotations when it registers
+// and, when they change (a renewed certificate), at the next heartbeat.
+func TestNodeAnnotationsFollowChanges(t *testing.T) {
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
+	a := newLoopAgent(t, cp, rt, clock)
+	var notAfter atomic.Value
+	notAfter.Store("2027-01-01T00:00:00Z")
+	a.opts.NodeAnnotations = func() map[string]string {
+		return map[string]string{"node.reconcile.dev/certificate-not-after": notAfter.Load().(string)}
+	}
+	ctx := context.Background()
+	if err := a.registerNode(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check := func(want string) {
+		t.Helper()
+		cp.mu.Lock()
+		defer cp.mu.Unlock()
+		if got := cp.nodes["n1"].Annotations["node.reconcile.dev/certificate-not-after"]; got != want {
+			t.Errorf("annotation %q, want %q", got, want)
+		}
+	}
+	check("2027-01-01T00:00:00Z")
+	beats := cp.heartbeats
+	if err := a.reportReadiness(ctx); err != nil || cp.heartbeats != beats+1 {
+		t.Fatalf("unchanged annotations: a plain heartbeat (%d → %d) %v", beats, cp.heartbeats, err)
+	}
+	notAfter.Store("2027-06-01T00:00:00Z")
+	if err := a.reportReadiness(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("2027-06-01T00:00:00Z")
+}

@@ -1,0 +1,108 @@
+package apiserver
+
+import (
+	"context"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"sync"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
+)
+
+// revocable refuses a request whose client certificate was revoked (401,
+// at once: Revoked is asked on every request, not only at the handshake,
+// so a kept-alive connection of a deleted node is refused too), and keeps
+// the cancel function of every request made with a node's certificate so
+// that CloseNode ends its open watches and log streams.
+func (s *Server) revocable(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaf := verifiedLeaf(r)
+		if leaf == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.revoked(r) {
+			writeErr(w, apierrors.New(apierrors.ReasonUnauthorized, "the client certificate of %s (serial %s) was revoked: the node was deleted with `reconcile node delete`; join again with a token", leaf.Subject.CommonName, pki.SerialString(leaf.SerialNumber)))
+			return
+		}
+		node := pki.NodeName(leaf.Subject)
+		if node == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, cancel := context.WithCancel(r.Context())
+		id := s.streams.add(node, leaf.SerialNumber, cancel)
+		defer s.streams.remove(node, id)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// CloseNode ends every request in flight made with a certificate of node
+// whose serial is now revoked (nodecreds.Issuer.OnRevoke calls it after a
+// node is deleted).
+func (s *Server) CloseNode(node string) {
+	for _, c := range s.streams.of(node) {
+		if s.Revoked != nil && s.Revoked(c.serial) {
+			c.cancel()
+		}
+	}
+}
+
+type streamEntry struct {
+	serial *big.Int
+	cancel context.CancelFunc
+}
+
+// streamSet holds the in-flight requests of node certificates.
+type streamSet struct {
+	mu     sync.Mutex
+	next   uint64
+	byNode map[string]map[uint64]streamEntry
+}
+
+func (ss *streamSet) add(node string, serial *big.Int, cancel context.CancelFunc) uint64 {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	if ss.byNode == nil {
+		ss.byNode = map[string]map[uint64]streamEntry{}
+	}
+	if ss.byNode[node] == nil {
+		ss.byNode[node] = map[uint64]streamEntry{}
+	}
+	ss.next++
+	ss.byNode[node][ss.next] = streamEntry{serial, cancel}
+	return ss.next
+}
+
+func (ss *streamSet) remove(node string, id uint64) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.byNode[node], id)
+	if len(ss.byNode[node]) == 0 {
+		delete(ss.byNode, node)
+	}
+}
+
+func (ss *streamSet) of(node string) []streamEntry {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	out := make([]streamEntry, 0, len(ss.byNode[node]))
+	for _, e := range ss.byNode[node] {
+		out = append(out, e)
+	}
+	return out
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// OpenRequests is how many requests made with node's certificates are in
+// flight (watches, long polls): for tests and diagnostics.
+func (s *Server) OpenRequests(node string) int { return len(s.streams.of(node)) }

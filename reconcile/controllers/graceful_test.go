@@ -65,16 +65,20 @@ func TestManagerEvictsPodsOfLostNode(t *testing.T) {
 	})
 	// n2 stops heartbeating; n1 keeps going. After the grace period n2 is
 	// Unknown, after the eviction timeout its pods are replaced on n1.
-	clock.Add(NodeMonitorGracePeriod + time.Second)
+	clock.Add(DefaultNodeMonitorGracePeriod + time.Second)
 	registerNode(t, st, "n1", "4", clock.Now(), true)
-	waitFor(t, st, "n2 marked not ready", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
+	waitFor(t, st, "n2 marked not ready and tainted unreachable", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
 		o, _ := st.Get(objects.Key{Kind: "Node", Name: "n2"})
-		if c := nodeReady(o.(*corev1.Node)); c.Status != corev1.ConditionUnknown {
+		n := o.(*corev1.Node)
+		if c := nodeReady(n); c.Status != corev1.ConditionUnknown {
 			return "n2 " + string(c.Status)
+		}
+		if findTaint(n.Spec.Taints, &taintUnreachableNoExecute) == nil {
+			return fmt.Sprintf("n2 taints %v", n.Spec.Taints)
 		}
 		return ""
 	})
-	clock.Add(PodEvictionTimeout + time.Second)
+	clock.Add(time.Duration(DefaultTolerationSeconds)*time.Second + time.Second)
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	waitFor(t, st, "every pod on n1", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
 		if len(pods) != 4 {
@@ -87,15 +91,6 @@ func TestManagerEvictsPodsOfLostNode(t *testing.T) {
 		}
 		return ""
 	})
-}
-
-func TestPodsToEvict(t *testing.T) {
-	a := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a"}, Spec: corev1.PodSpec{NodeName: "lost"}}
-	b := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b"}, Spec: corev1.PodSpec{NodeName: "ok"}}
-	c := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "c"}}
-	if got := PodsToEvict([]string{"lost"}, []*corev1.Pod{a, b, c}); len(got) != 1 || got[0].Name != "a" {
-		t.Fatalf("got %v", got)
-	}
 }
 
 func TestPartitionPodsKeepsTerminatingPodsResources(t *testing.T) {

@@ -1,7 +1,6 @@
 package controllers
 
 import (
-	"reflect"
 	"testing"
 	"time"
 
@@ -34,7 +33,7 @@ func TestReconcileNode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			objects.SetTypeMeta(tt.node, "Node")
-			ch := ReconcileNode(tt.node, tt.now)
+			ch := ReconcileNode(tt.node, DefaultNodeMonitorGracePeriod, tt.now)
 			if ch.RequeueAfter != tt.wantRequeue {
 				t.Errorf("requeue after %s, want %s", ch.RequeueAfter, tt.wantRequeue)
 			}
@@ -52,7 +51,7 @@ func TestReconcileNode(t *testing.T) {
 				t.Errorf("Ready condition %+v", c)
 			}
 			// Once Unknown, nothing more is written until a heartbeat.
-			if again := ReconcileNode(ch.UpdateStatus[0].(*corev1.Node), tt.now.Add(time.Hour)); !again.Empty() {
+			if again := ReconcileNode(ch.UpdateStatus[0].(*corev1.Node), DefaultNodeMonitorGracePeriod, tt.now.Add(time.Hour)); !again.Empty() {
 				t.Errorf("second pass wrote %+v", again)
 			}
 		})
@@ -61,7 +60,7 @@ func TestReconcileNode(t *testing.T) {
 
 func TestMarkHeartbeatRevivesNode(t *testing.T) {
 	n := heartbeatNode("n", t0)
-	n = ReconcileNode(n, t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
+	n = ReconcileNode(n, DefaultNodeMonitorGracePeriod, t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
 	MarkHeartbeat(n, t0.Add(2*time.Minute))
 	c := nodeReady(n)
 	if c.Status != corev1.ConditionTrue || !c.LastTransitionTime.Time.Equal(t0.Add(2*time.Minute)) {
@@ -69,17 +68,12 @@ func TestMarkHeartbeatRevivesNode(t *testing.T) {
 	}
 }
 
-func TestNodesToEvict(t *testing.T) {
-	ready := heartbeatNode("ready", t0.Add(10*time.Minute))
-	lost := ReconcileNode(heartbeatNode("lost", t0), t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
-	now := t0.Add(time.Minute + PodEvictionTimeout)
-	if got := NodesToEvict([]*corev1.Node{ready, lost}, now); !reflect.DeepEqual(got, []string{"lost"}) {
-		t.Errorf("evict %v, want [lost]", got)
+func TestReconcileNodeShortGracePeriod(t *testing.T) {
+	n := heartbeatNode("n", t0)
+	if ch := ReconcileNode(n, 5*time.Second, t0.Add(4*time.Second)); !ch.Empty() || ch.RequeueAfter != time.Second {
+		t.Errorf("inside a 5 s grace period: %+v", ch)
 	}
-	if got := NodesToEvict([]*corev1.Node{ready, lost}, now.Add(-time.Second)); len(got) != 0 {
-		t.Errorf("evict %v before the timeout", got)
-	}
-	if got := NodesToEvict([]*corev1.Node{lost}, now); len(got) != 0 {
-		t.Errorf("evict %v when no node is ready", got)
+	if ch := ReconcileNode(n, 5*time.Second, t0.Add(5*time.Second)); len(ch.UpdateStatus) != 1 {
+		t.Errorf("a 5 s grace period ran out without a write: %+v", ch)
 	}
 }

@@ -166,13 +166,13 @@ func TestTaintEvictions(t *testing.T) {
 	}
 	daemon := pod("daemon", "lost", t0.Add(-time.Hour), daemonTolerations...)
 	pods := []*corev1.Pod{
-		pod("default", "lost", t0.Add(-time.Hour)),                                     // 300 s from the taint
-		pod("short", "lost", t0.Add(-time.Hour), unreachableFor(ptr.To[int64](60))),    // 60 s
-		pod("zero", "lost", t0.Add(-time.Hour), unreachableFor(ptr.To[int64](-5))),     // negative = at once
-		pod("forever", "lost", t0.Add(-time.Hour), unreachableFor(nil)),                // never
-		pod("late", "lost", t0.Add(100*time.Second)),                                   // 300 s from its creation
-		pod("healthy", "ok", t0.Add(-time.Hour)),                                       // not tainted
-		pod("untolerated", "dedicated", t0.Add(-time.Hour)),                            // at once
+		pod("default", "lost", t0.Add(-time.Hour)),                                  // 300 s from the taint
+		pod("short", "lost", t0.Add(-time.Hour), unreachableFor(ptr.To[int64](60))), // 60 s
+		pod("zero", "lost", t0.Add(-time.Hour), unreachableFor(ptr.To[int64](-5))),  // negative = at once
+		pod("forever", "lost", t0.Add(-time.Hour), unreachableFor(nil)),             // never
+		pod("late", "lost", t0.Add(100*time.Second)),                                // 300 s from its creation
+		pod("healthy", "ok", t0.Add(-time.Hour)),                                    // not tainted
+		pod("untolerated", "dedicated", t0.Add(-time.Hour)),                         // at once
 		pod("tolerates-db", "dedicated", t0.Add(-time.Hour), corev1.Toleration{Key: "dedicated", Operator: corev1.TolerationOpEqual, Value: "db"}),
 		daemon,
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,7 @@ type agentFlags struct {
 	net                 podNetFlags // podnet.go
 	proxy               proxyFlags  // proxy.go
 	logs                logFlags    // agent_logs.go
+	statusEvery         time.Duration
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -34,6 +36,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	if withData {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
+	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
 	f.net.register(cmd)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
@@ -114,7 +117,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, HeartbeatInterval: f.statusEvery}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

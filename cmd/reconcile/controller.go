@@ -34,6 +34,7 @@ type controllerFlags struct {
 	noPrune, allowEmpty      bool
 	clusterID                string // --cluster-id (reconcile/clusterid)
 	limits                   limitFlags
+	lifecycle                lifecycleFlags // node_lifecycle.go
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -52,6 +53,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
 	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
 	f.limits.register(fl)
+	f.lifecycle.register(fl)
 }
 
 func defaultDataDir() string {
@@ -141,7 +143,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

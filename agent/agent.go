@@ -104,7 +104,7 @@ func New(opts Options) (*Agent, error) {
 		opts.Host = &h
 	}
 	if opts.Version == "" {
-		opts.Version = "reconcile-dev"
+		opts.Version = BuildVersion()
 	}
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = 10 * time.Second

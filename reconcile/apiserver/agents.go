@@ -28,8 +28,9 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// registerNode creates the Node or replaces its labels, taints and status:
-// the agent is the authority on its own node.
+// registerNode creates the Node or replaces its labels, spec and status:
+// the agent is the authority on its own node, but for spec.unschedulable
+// and spec.taints (keepControllerSpec).
 func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	var n corev1.Node
 	if !decodeBody(w, r, &n) {
@@ -54,6 +55,7 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		old := cur.(*corev1.Node)
+		keepControllerSpec(old, &n) // nodes.go: cordon and taints survive a restart
 		old.Labels, old.Spec = n.Labels, n.Spec
 		if err := tx.Update(old); err != nil {
 			return err

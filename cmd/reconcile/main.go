@@ -83,5 +83,6 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newRolloutCmd(g),
 		newLogsCmd(g),
 	)
+	root.AddCommand(nodeCmds(g)...) // cordon, uncordon, drain (nodes.go)
 	return root
 }

@@ -220,7 +220,12 @@ func (a *Agent) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		err := a.reportReadiness(ctx) // runtime_watch.go
+		// One heartbeat may take at most an interval: a request stuck on a
+		// connection the network dropped (a link down) must not hold back
+		// the heartbeats after the link is back; the next one dials anew.
+		hctx, cancel := context.WithTimeout(ctx, a.opts.HeartbeatInterval)
+		err := a.reportReadiness(hctx) // runtime_watch.go
+		cancel()
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("heartbeat failed", "err", err)
 		}

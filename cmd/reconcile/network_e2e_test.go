@@ -390,6 +390,16 @@ func needProxy(t *testing.T, nsenter []string) {
 // address and one agent per simulated node (network namespace with its own
 // Podman service), and returns a CLI runner for the cluster.
 func newSimCluster(t *testing.T, files map[string]string, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
+	return newSimClusterWith(t, files, simOptions{}, names...)
+}
+
+// simOptions add flags to the simulated cluster's processes (shortened
+// node lifecycle timings).
+type simOptions struct {
+	controllerArgs, agentArgs []string
+}
+
+func newSimClusterWith(t *testing.T, files map[string]string, opts simOptions, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
 	needE2E(t)
 	dirs := imageDirs(t)
 	sim := newSimNet(t, names...)
@@ -402,13 +412,14 @@ func newSimCluster(t *testing.T, files map[string]string, names ...string) (*clu
 	run := func(args ...string) (string, error) {
 		return runBin(append(args, "--server", c.server, "--token-file", token)...)
 	}
-	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server)
+	c.startProc("controller", append([]string{"controller", "--repo", c.repo, "--data", c.data, "--listen", c.server}, opts.controllerArgs...)...)
 	if err := testkit.Poll(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 	for _, n := range sim.nodes {
 		args := append(n.nsenter(), env.bin, "agent", "--server", "http://"+c.server, "--token-file", token, "--node", n.name,
 			"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
+		args = append(args, opts.agentArgs...)
 		agent := exec.Command(args[0], args[1:]...) // nsenter execs the agent: signals reach it
 		agent.Stdout, agent.Stderr = c, c
 		if err := agent.Start(); err != nil {

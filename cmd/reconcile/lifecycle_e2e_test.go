@@ -141,10 +141,28 @@ func runningContainers(sim *simNet, name string) (map[string]int, error) {
 //  4. drain node-b moves its web pods off, its daemon pod stays; the node
 //     shows SchedulingDisabled and the unschedulable taint until uncordon.
 func TestE2ENodeLifecycle(t *testing.T) {
-	files := baseFiles(3, "localhost/reconcile-hello:v1")
-	files["daemon.yaml"] = nodeDaemon
+	files := map[string]string{"namespace.yaml": e2eNamespace, "config.yaml": webConfig, "daemon.yaml": nodeDaemon}
 	c, sim, run := newSimClusterWith(t, files, lifecycleTimings, "node-a", "node-b", "node-c")
 	nodeC := sim.nodes[2]
+	// The web pods come once every node is Ready, so the scheduler
+	// spreads them (least allocated first) instead of filling the first.
+	c.eventually(60*time.Second, "three Ready nodes", func() error {
+		nodes, err := getNodes(run)
+		if err != nil {
+			return err
+		}
+		ready := 0
+		for _, n := range nodes {
+			if readyOf(n) == corev1.ConditionTrue {
+				ready++
+			}
+		}
+		if ready != 3 {
+			return fmt.Errorf("%d of %d nodes Ready", ready, len(nodes))
+		}
+		return nil
+	})
+	c.commit("web", map[string]string{"web.yaml": deployment(3, "localhost/reconcile-hello:v1")})
 	var web, daemons []corev1.Pod
 	c.eventually(180*time.Second, "3 web pods on 3 nodes and a daemon pod on each", func() error {
 		all := c.pods("e2e")
@@ -196,7 +214,7 @@ func TestE2ENodeLifecycle(t *testing.T) {
 		}
 		return nil
 	})
-	if still := podsByApp(c.pods("e2e"), "daemon"); !slices.ContainsFunc(still, func(p corev1.Pod) bool { return p.UID == lostDaemon.UID }) {
+	if still := podsByApp(c.pods("e2e"), "daemon"); !slices.ContainsFunc(still, func(p corev1.Pod) bool { return p.UID == lostDaemon.UID && p.DeletionTimestamp == nil }) {
 		t.Errorf("node-c's daemon pod was evicted (it tolerates unreachable nodes): %s", summary(still))
 	}
 

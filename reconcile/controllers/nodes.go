@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -78,6 +79,14 @@ func lastHeartbeat(n *corev1.Node) time.Time {
 }
 
 // nodeStep is the Node entry's step.
+// It records Kubernetes' NodeNotReady event when the node goes Unknown.
 func nodeStep(in Inputs, n *corev1.Node) Changes {
-	return ReconcileNode(n, in.Lifecycle.WithDefaults().MonitorGracePeriod, in.Now)
+	ch := ReconcileNode(n, in.Lifecycle.WithDefaults().MonitorGracePeriod, in.Now)
+	for _, o := range ch.UpdateStatus {
+		ch.Event(o, in.Component, events.Normal, ReasonNodeNotReady, fmt.Sprintf("Node %s status is now: NodeNotReady", o.GetName()), in.Now)
+	}
+	return ch
 }
+
+// ReasonNodeNotReady is the event on a node that stopped heartbeating.
+const ReasonNodeNotReady = "NodeNotReady"

@@ -77,3 +77,14 @@ func TestReconcileNodeShortGracePeriod(t *testing.T) {
 		t.Errorf("a 5 s grace period ran out without a write: %+v", ch)
 	}
 }
+
+func TestNodeStepRecordsNodeNotReady(t *testing.T) {
+	in := Inputs{Now: t0.Add(time.Minute), Component: "node-controller", Lifecycle: NodeLifecycle{MonitorGracePeriod: 10 * time.Second}}
+	ch := nodeStep(in, heartbeatNode("n", t0))
+	if len(ch.Events) != 1 || ch.Events[0].Reason != ReasonNodeNotReady || ch.Events[0].Message != "Node n status is now: NodeNotReady" || ch.Events[0].Component != "node-controller" {
+		t.Errorf("events %+v", ch.Events)
+	}
+	if ch := nodeStep(in, heartbeatNode("n", t0.Add(55*time.Second))); len(ch.Events) != 0 {
+		t.Errorf("a node inside its grace period got events %+v", ch.Events)
+	}
+}

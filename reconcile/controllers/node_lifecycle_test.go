@@ -294,3 +294,45 @@ func TestNodeLifecycleTrace(t *testing.T) {
 	log("pods left: %s", strings.Join(left, " "))
 	testkit.GoldenString(t, "testdata/node-lifecycle-trace.golden", strings.Join(trace, "\n")+"\n")
 }
+
+func TestNodeEventsThatQueueTheLifecycleSteps(t *testing.T) {
+	m := onNodeLifecycleChange(keyTaints)
+	n := heartbeatNode("n", t0)
+	beat := n.DeepCopy()
+	MarkHeartbeat(beat, t0.Add(10*time.Second))
+	unknown := ReconcileNode(beat, DefaultNodeMonitorGracePeriod, t0.Add(time.Hour)).UpdateStatus[0].(*corev1.Node)
+	cordoned := n.DeepCopy()
+	cordoned.Spec.Unschedulable = true
+	tainted := n.DeepCopy()
+	tainted.Spec.Taints = []corev1.Taint{stamped(taintUnreachableNoExecute, t0)}
+	retainted := n.DeepCopy()
+	retainted.Spec.Taints = []corev1.Taint{stamped(taintUnreachableNoExecute, t0.Add(time.Minute))}
+	zoned := n.DeepCopy()
+	zoned.Labels = map[string]string{corev1.LabelTopologyZone: "z1"}
+	tests := []struct {
+		name     string
+		old, cur *corev1.Node
+		queued   bool
+	}{
+		{"a heartbeat", n, beat, false},
+		{"new", nil, n, true},
+		{"deleted", n, nil, true},
+		{"Ready → Unknown", beat, unknown, true},
+		{"cordoned", n, cordoned, true},
+		{"tainted", n, tainted, true},
+		{"a taint's time changed", tainted, retainted, true},
+		{"zone label", n, zoned, true},
+	}
+	for _, tt := range tests {
+		var old, cur objects.Object
+		if tt.old != nil {
+			old = tt.old
+		}
+		if tt.cur != nil {
+			cur = tt.cur
+		}
+		if got := len(m(nil, old, cur)) > 0; got != tt.queued {
+			t.Errorf("%s: queued %v, want %v", tt.name, got, tt.queued)
+		}
+	}
+}

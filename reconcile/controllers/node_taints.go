@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -188,4 +189,38 @@ func nodeTaintsStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	}
 	ch.requeueAfter(wait)
 	return ch
+}
+
+// onNodeLifecycleChange maps a Node event to k only when it changes what
+// the node steps decide on: the node came or went, its Ready status, its
+// cordon, its taints or its zone. A heartbeat (a new lastHeartbeatTime
+// only), every node's every 10 s, queues nothing.
+func onNodeLifecycleChange(k objects.Key) MapFunc {
+	return func(_ *cache, old, cur objects.Object) []objects.Key {
+		o, _ := old.(*corev1.Node)
+		n, _ := cur.(*corev1.Node)
+		if o == nil || n == nil || lifecycleState(o) != lifecycleState(n) {
+			return []objects.Key{k}
+		}
+		return nil
+	}
+}
+
+// lifecycleState is what the node steps read of a node, as a comparable
+// string.
+func lifecycleState(n *corev1.Node) string {
+	var ready corev1.ConditionStatus
+	if c := nodeReady(n); c != nil {
+		ready = c.Status
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s|%v|%s|", ready, n.Spec.Unschedulable, zoneOf(n))
+	for _, t := range n.Spec.Taints {
+		var added int64
+		if t.TimeAdded != nil {
+			added = t.TimeAdded.Unix()
+		}
+		fmt.Fprintf(&b, "%s=%s:%s@%d;", t.Key, t.Value, t.Effect, added)
+	}
+	return b.String()
 }

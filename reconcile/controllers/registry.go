@@ -79,9 +79,9 @@ func Registry() []Controller {
 	return []Controller{
 		{Kind: "Node", Component: "node-controller", Step: objectStep(nodeStep), Health: health.For(health.Node)},
 		{Kind: keyTaints.Kind, Component: "node-controller", Reads: []string{"Node"},
-			Watches: map[string]MapFunc{"Node": always(keyTaints)}, Step: nodeTaintsStep},
+			Watches: map[string]MapFunc{"Node": onNodeLifecycleChange(keyTaints)}, Step: nodeTaintsStep},
 		{Kind: keyEvict.Kind, Component: "taint-eviction-controller", Reads: []string{"Node", "Pod"},
-			Watches: map[string]MapFunc{"Node": always(keyEvict)}, Step: evictionStep},
+			Watches: map[string]MapFunc{"Node": onNodeLifecycleChange(keyEvict)}, Step: evictionStep},
 		{Kind: keyGC.Kind, Component: "garbage-collector-controller", OnOwnerDeleted: true, Step: gcStep},
 		{Kind: "Deployment", Component: "deployment-controller", Owns: []string{"ReplicaSet"}, Adopts: true,
 			Step: objectStep(deploymentStep), Preview: expandDeployment, Health: health.For(health.Deployment)},

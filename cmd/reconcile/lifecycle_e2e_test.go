@@ -320,9 +320,11 @@ func TestE2ENodeLifecycle(t *testing.T) {
 		}
 		return nil
 	}, "node-b")
-	if out, err := run("get", "nodes", "-o", "wide"); err != nil || !regexpLine(out, `node-b\s+Ready,SchedulingDisabled\s.*node.kubernetes.io/unschedulable:NoSchedule`) {
+	out, err = run("get", "nodes", "-o", "wide")
+	if err != nil || !regexpLine(out, `node-b\s+Ready,SchedulingDisabled\s.*node.kubernetes.io/unschedulable:NoSchedule`) {
 		t.Errorf("get nodes -o wide after drain: %v\n%s", err, out)
 	}
+	t.Logf("get nodes -o wide:\n%s", out)
 	if out, err := run("uncordon", "node-b"); err != nil || out != "node/node-b uncordoned\n" {
 		t.Errorf("uncordon: %v %q", err, out)
 	}

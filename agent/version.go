@@ -5,12 +5,20 @@ import (
 	"strings"
 )
 
+// buildVersion is set at link time by `make build`
+// (-X github.com/reconcile-dev/reconcile/agent.buildVersion=$(git describe)).
+var buildVersion string
+
 // BuildVersion is the version of the running binary as the agent reports
-// it in its Node's status.nodeInfo.kubeletVersion (`reconcile get nodes -o
-// wide`, VERSION): the main module's version Go stamps from the git tag or
-// commit (v0.0.0-20261207053358-8b26c60e1a2f, "+dirty" for a modified
-// tree), else the commit from the VCS settings, else "devel".
+// it in its Node's status.nodeInfo.kubeletVersion (`reconcile get nodes`,
+// VERSION): what `make build` linked in (git describe), else the main
+// module's version Go stamps from the git tag or commit
+// (v0.0.0-20261207053358-8b26c60e1a2f, "+dirty" for a modified tree),
+// else the commit from the VCS settings, else "devel" (-buildvcs=false).
 func BuildVersion() string {
+	if buildVersion != "" {
+		return buildVersion
+	}
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "devel"

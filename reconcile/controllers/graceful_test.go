@@ -120,3 +120,61 @@ func TestPartitionPodsKeepsTerminatingPodsResources(t *testing.T) {
 		t.Fatalf("pending %s bound %s; want [new] and [running terminating]", names(pending), names(bound))
 	}
 }
+
+// TestManagerEvictsNothingUnderFullDisruption: both nodes stop
+// heartbeating; once both are Unknown no NoExecute taint is left and, long
+// past the toleration, every pod is still there. A Deployment created
+// afterwards, whose pod the scheduler (a Quiet step: it runs once every
+// other step is idle) reports unschedulable, shows the runner has passed
+// over the steps on the advanced clock.
+func TestManagerEvictsNothingUnderFullDisruption(t *testing.T) {
+	clock := testkit.NewClock(time.Now())
+	st := startManager(t, Options{Now: clock.Now, Resync: 5 * time.Millisecond})
+	registerNode(t, st, "n1", "4", clock.Now(), true)
+	registerNode(t, st, "n2", "4", clock.Now(), true)
+	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("web", 4, "img")) })
+	waitFor(t, st, "4 pods bound", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		for _, p := range pods {
+			if p.Spec.NodeName == "" {
+				return p.Name + " not bound"
+			}
+		}
+		if len(pods) != 4 {
+			return fmt.Sprintf("%d pods", len(pods))
+		}
+		return ""
+	})
+	before := storedPods(t, st)
+	clock.Add(DefaultNodeMonitorGracePeriod + time.Second)
+	waitFor(t, st, "both nodes Unknown without NoExecute taints", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
+		for _, name := range []string{"n1", "n2"} {
+			o, _ := st.Get(objects.Key{Kind: "Node", Name: name})
+			n := o.(*corev1.Node)
+			if c := nodeReady(n); c.Status != corev1.ConditionUnknown || hasOwnedNoExecute(n.Spec.Taints) || findTaint(n.Spec.Taints, &taintUnreachNoSchedule) == nil {
+				return fmt.Sprintf("%s %s taints %v", name, c.Status, n.Spec.Taints)
+			}
+		}
+		return ""
+	})
+	clock.Add(time.Hour)
+	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("probe", 1, "img")) })
+	waitFor(t, st, "the probe pod reported unschedulable", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		for _, p := range pods {
+			if p.Labels["app"] == "probe" {
+				if c := podCondition(p, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
+					return ""
+				}
+			}
+		}
+		return "not yet"
+	})
+	after := map[string]bool{}
+	for _, p := range storedPods(t, st) {
+		after[string(p.UID)] = true
+	}
+	for _, p := range before {
+		if !after[string(p.UID)] {
+			t.Errorf("pod %s was evicted while no node was Ready", p.Name)
+		}
+	}
+}

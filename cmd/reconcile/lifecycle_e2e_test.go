@@ -252,6 +252,16 @@ func TestE2ENodeLifecycle(t *testing.T) {
 		}
 		return nil
 	})
+	c.eventually(30*time.Second, "the pods of unreachable nodes marked not ready", func() error {
+		for _, p := range c.pods("e2e") {
+			if slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+				return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+			}) {
+				return fmt.Errorf("%s still Ready", p.Name)
+			}
+		}
+		return nil
+	})
 	// Longer than the toleration (15 s) plus the eviction step's resync
 	// (10 s): the pods of every node would be gone by then.
 	if err := consistently(35*time.Second, func() error {
@@ -280,6 +290,18 @@ func TestE2ENodeLifecycle(t *testing.T) {
 	if now := uids(c.pods("e2e")); !slices.Equal(now, before) {
 		t.Errorf("pods changed across the full disruption: %v, was %v", now, before)
 	}
+	// While their nodes were Unknown their pods were marked not ready
+	// (Kubernetes' MarkPodsNotReady); the agents report them ready again.
+	c.eventually(60*time.Second, "every pod Ready again", func() error {
+		for _, p := range c.pods("e2e") {
+			if !slices.ContainsFunc(p.Status.Conditions, func(c corev1.PodCondition) bool {
+				return c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue
+			}) {
+				return fmt.Errorf("%s not Ready: %+v", p.Name, p.Status.Conditions)
+			}
+		}
+		return nil
+	})
 
 	t.Log("4. drain node-b")
 	var daemonB corev1.Pod

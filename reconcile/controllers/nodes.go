@@ -79,13 +79,49 @@ func lastHeartbeat(n *corev1.Node) time.Time {
 }
 
 // nodeStep is the Node entry's step.
-// It records Kubernetes' NodeNotReady event when the node goes Unknown.
+// It records Kubernetes' NodeNotReady event when the node goes Unknown,
+// and marks the pods of an Unknown node not ready (PodsNotReady).
 func nodeStep(in Inputs, n *corev1.Node) Changes {
 	ch := ReconcileNode(n, in.Lifecycle.WithDefaults().MonitorGracePeriod, in.Now)
+	cur := n
 	for _, o := range ch.UpdateStatus {
+		cur = o.(*corev1.Node)
 		ch.Event(o, in.Component, events.Normal, ReasonNodeNotReady, fmt.Sprintf("Node %s status is now: NodeNotReady", o.GetName()), in.Now)
 	}
+	if c := nodeReady(cur); c == nil || c.Status != corev1.ConditionUnknown {
+		return ch // the usual case (a heartbeat): do not look at the pods
+	}
+	for _, p := range PodsNotReady(cur, in.cache.pods(), in.Now) {
+		ch.UpdateStatus = append(ch.UpdateStatus, p)
+		ch.Event(p, in.Component, events.Warning, ReasonNodeNotReady, "Node is not ready", in.Now)
+	}
 	return ch
+}
+
+// PodsNotReady returns, for a node whose agent stopped posting status
+// (Ready=Unknown), copies of its pods that still say Ready=True with
+// Ready=False: Kubernetes' MarkPodsNotReady, so Endpoints stop sending
+// them traffic while nobody knows whether they run. Their agent writes
+// their real status again when it is back. Terminating pods are left as
+// they are.
+func PodsNotReady(n *corev1.Node, pods []*corev1.Pod, now time.Time) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range pods {
+		if p.Spec.NodeName != n.Name || p.DeletionTimestamp != nil {
+			continue
+		}
+		for i, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				cp := p.DeepCopy()
+				objects.SetTypeMeta(cp, "Pod")
+				cp.Status.Conditions[i].Status = corev1.ConditionFalse
+				cp.Status.Conditions[i].LastTransitionTime = metav1.NewTime(now)
+				out = append(out, cp)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // ReasonNodeNotReady is the event on a node that stopped heartbeating.

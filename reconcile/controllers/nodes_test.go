@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -79,12 +80,52 @@ func TestReconcileNodeShortGracePeriod(t *testing.T) {
 }
 
 func TestNodeStepRecordsNodeNotReady(t *testing.T) {
-	in := Inputs{Now: t0.Add(time.Minute), Component: "node-controller", Lifecycle: NodeLifecycle{MonitorGracePeriod: 10 * time.Second}}
+	in := Inputs{Now: t0.Add(time.Minute), Component: "node-controller", Lifecycle: NodeLifecycle{MonitorGracePeriod: 10 * time.Second}, cache: newCache()}
 	ch := nodeStep(in, heartbeatNode("n", t0))
 	if len(ch.Events) != 1 || ch.Events[0].Reason != ReasonNodeNotReady || ch.Events[0].Message != "Node n status is now: NodeNotReady" || ch.Events[0].Component != "node-controller" {
 		t.Errorf("events %+v", ch.Events)
 	}
 	if ch := nodeStep(in, heartbeatNode("n", t0.Add(55*time.Second))); len(ch.Events) != 0 {
 		t.Errorf("a node inside its grace period got events %+v", ch.Events)
+	}
+}
+
+func TestPodsOfAnUnknownNodeAreMarkedNotReady(t *testing.T) {
+	c := newCache()
+	n := heartbeatNode("lost", t0)
+	n.ResourceVersion = "1"
+	c.put(n)
+	pod := func(name, node string, ready corev1.ConditionStatus, deleting bool) {
+		p := pendingPod(name)
+		p.ResourceVersion, p.Spec.NodeName = "1", node
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}
+		if deleting {
+			ts := metav1.NewTime(t0)
+			p.DeletionTimestamp = &ts
+		}
+		c.put(p)
+	}
+	pod("ready", "lost", corev1.ConditionTrue, false)
+	pod("not-ready", "lost", corev1.ConditionFalse, false)
+	pod("terminating", "lost", corev1.ConditionTrue, true)
+	pod("elsewhere", "ok", corev1.ConditionTrue, false)
+	in := Inputs{Now: t0.Add(time.Minute), Component: "node-controller", cache: c}
+	ch := nodeStep(in, n)
+	var marked []string
+	for _, o := range ch.UpdateStatus {
+		if p, ok := o.(*corev1.Pod); ok {
+			marked = append(marked, p.Name)
+			if p.Status.Conditions[0].Status != corev1.ConditionFalse || !p.Status.Conditions[0].LastTransitionTime.Time.Equal(in.Now) {
+				t.Errorf("%s: %+v", p.Name, p.Status.Conditions)
+			}
+		}
+	}
+	if strings.Join(marked, ",") != "ready" || len(ch.UpdateStatus) != 2 {
+		t.Errorf("marked %v (changes %d), want the node and its one ready pod", marked, len(ch.UpdateStatus))
+	}
+	// A Ready node's heartbeat does not look at pods.
+	in.Now = t0.Add(time.Second)
+	if ch := nodeStep(in, n); !ch.Empty() {
+		t.Errorf("a heartbeating node's step wrote %+v", ch)
 	}
 }

@@ -77,7 +77,7 @@ type MapFunc func(c *cache, old, cur objects.Object) []objects.Key
 // the scheduler of the same pass).
 func Registry() []Controller {
 	return []Controller{
-		{Kind: "Node", Component: "node-controller", Step: objectStep(nodeStep), Health: health.For(health.Node)},
+		{Kind: "Node", Component: "node-controller", Reads: []string{"Pod"}, Step: objectStep(nodeStep), Health: health.For(health.Node)},
 		{Kind: keyTaints.Kind, Component: "node-controller", Reads: []string{"Node"},
 			Watches: map[string]MapFunc{"Node": onNodeLifecycleChange(keyTaints)}, Step: nodeTaintsStep},
 		{Kind: keyEvict.Kind, Component: "taint-eviction-controller", Reads: []string{"Node", "Pod"},

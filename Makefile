@@ -41,8 +41,11 @@ images: setup
 	  podman build -q -t localhost/reconcile-hello:$$v bin/hello-image >/dev/null && echo "images: localhost/reconcile-hello:$$v"; \
 	done
 
+# The agent reports this version as its node's VERSION (reconcile get nodes).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/reconcile
+	$(GO) build -ldflags "-X github.com/reconcile-dev/reconcile/agent.buildVersion=$(VERSION)" -o $(BIN) ./cmd/reconcile
 
 # demo-repo makes a git repository of examples/demo to deploy from, once.
 demo-repo:

@@ -115,7 +115,7 @@ func New(opts Options) (*Agent, error) {
 		opts.Host = &h
 	}
 	if opts.Version == "" {
-		opts.Version = "reconcile-dev"
+		opts.Version = BuildVersion()
 	}
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = 10 * time.Second
@@ -230,7 +230,12 @@ func (a *Agent) heartbeats(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		err := a.reportReadiness(ctx) // runtime_watch.go
+		// One heartbeat may take at most an interval: a request stuck on a
+		// connection the network dropped (a link down) must not hold back
+		// the heartbeats after the link is back; the next one dials anew.
+		hctx, cancel := context.WithTimeout(ctx, a.opts.HeartbeatInterval)
+		err := a.reportReadiness(hctx) // runtime_watch.go
+		cancel()
 		if err != nil && ctx.Err() == nil {
 			a.log.Warn("heartbeat failed", "err", err)
 		}

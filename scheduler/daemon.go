@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"fmt"
+
 	corev1 "k8s.io/api/core/v1"
 )
 
@@ -20,6 +22,27 @@ func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
 	for _, f := range []FilterPlugin{NodeUnschedulable{}, NodeSelector{}, TaintToleration{}} {
 		if r := f.Filter(p, n); len(r) > 0 {
 			return r
+		}
+	}
+	return nil
+}
+
+// DaemonPodMayStay reports why a DaemonSet's pod already on node must go:
+// the node's labels no longer match its nodeSelector, or the node has a
+// NoExecute taint it does not tolerate. A node it would not be placed on
+// now (a NoSchedule taint such as node.kubernetes.io/unreachable:NoSchedule
+// on a node that stopped heartbeating) keeps the pod it has, as
+// Kubernetes' DaemonSet controller does (shouldContinueRunning).
+func DaemonPodMayStay(pod *corev1.Pod, node *corev1.Node) []string {
+	p := newPodInfo(pod)
+	n := &NodeInfo{Node: node, ready: true}
+	if r := (NodeSelector{}).Filter(p, n); len(r) > 0 {
+		return r
+	}
+	for i := range node.Spec.Taints {
+		t := &node.Spec.Taints[i]
+		if t.Effect == corev1.TaintEffectNoExecute && !tolerates(pod.Spec.Tolerations, t) {
+			return []string{fmt.Sprintf("node(s) had untolerated taint {%s: %s}", t.Key, t.Value)}
 		}
 	}
 	return nil

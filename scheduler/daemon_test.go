@@ -46,3 +46,40 @@ func TestDaemonPodFits(t *testing.T) {
 		})
 	}
 }
+
+func TestDaemonPodMayStay(t *testing.T) {
+	node := func(labels map[string]string, taints ...corev1.Taint) *corev1.Node {
+		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n", Labels: labels}}
+		n.Spec.Taints = taints
+		return n
+	}
+	unreachableNoSchedule := corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoSchedule}
+	unreachableNoExecute := corev1.Taint{Key: corev1.TaintNodeUnreachable, Effect: corev1.TaintEffectNoExecute}
+	tolerateUnreachable := corev1.Toleration{Key: corev1.TaintNodeUnreachable, Operator: corev1.TolerationOpExists, Effect: corev1.TaintEffectNoExecute}
+	cases := []struct {
+		name string
+		sel  map[string]string
+		tols []corev1.Toleration
+		node *corev1.Node
+		fits bool
+		want string
+	}{
+		{"a NoSchedule taint: not placed, but stays", nil, []corev1.Toleration{tolerateUnreachable}, node(nil, unreachableNoSchedule, unreachableNoExecute), false, ""},
+		{"an untolerated NoExecute taint: goes", nil, nil, node(nil, unreachableNoExecute), false, "node(s) had untolerated taint {node.kubernetes.io/unreachable: }"},
+		{"the selector no longer matches: goes", map[string]string{"disk": "ssd"}, nil, node(map[string]string{"disk": "hdd"}), false, ReasonNodeSelector},
+		{"nothing in the way", nil, nil, node(nil), true, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &corev1.Pod{}
+			p.Spec.NodeSelector, p.Spec.Tolerations = tc.sel, tc.tols
+			got := ""
+			if r := DaemonPodMayStay(p, tc.node); len(r) > 0 {
+				got = r[0]
+			}
+			if got != tc.want || (len(DaemonPodFits(p, tc.node)) == 0) != tc.fits {
+				t.Errorf("DaemonPodMayStay = %q (fits %v), want %q (fits %v)", got, !tc.fits, tc.want, tc.fits)
+			}
+		})
+	}
+}

@@ -15,11 +15,8 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
-
-// AnnotationCertificateNotAfter is the Node annotation with the end of the
-// node's certificate (RFC 3339), set by the agent.
-const AnnotationCertificateNotAfter = "node.reconcile.dev/certificate-not-after"
 
 // Credentials are a node's client certificate, kept current: every TLS
 // handshake takes the pair of the moment, so a renewed pair is used from
@@ -122,7 +119,7 @@ func (c *Credentials) Certificate() *tls.Certificate {
 // Annotations are the Node annotations the agent reports: the end of its
 // certificate.
 func (c *Credentials) Annotations() map[string]string {
-	return map[string]string{AnnotationCertificateNotAfter: c.NotAfter().UTC().Format(time.RFC3339)}
+	return map[string]string{objects.AnnotationCertificateNotAfter: c.NotAfter().UTC().Format(time.RFC3339)}
 }
 
 // CAPool holds the cluster CA only.

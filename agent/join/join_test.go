@@ -23,6 +23,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // controller is a real API server on real TLS (the cluster CA's serving
@@ -231,7 +232,7 @@ func TestRenewalAndRevocation(t *testing.T) {
 	if onDisk.ClientCertificate != string(pki.EncodeCert(second.Raw)) {
 		t.Error("agent.conf does not hold the renewed certificate")
 	}
-	if ann := creds.Annotations()[AnnotationCertificateNotAfter]; ann != second.NotAfter.UTC().Format(time.RFC3339) {
+	if ann := creds.Annotations()[objects.AnnotationCertificateNotAfter]; ann != second.NotAfter.UTC().Format(time.RFC3339) {
 		t.Errorf("annotation %q", ann)
 	}
 	// New connections present the new pair: a fresh client works (the

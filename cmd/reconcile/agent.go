@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ type agentFlags struct {
 	logs                logFlags    // agent_logs.go
 	// annotations are the Node annotations of a joined node (join.go).
 	annotations func() map[string]string
+	statusEvery time.Duration // --node-status-update-frequency
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -37,6 +39,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	if withData {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
+	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
@@ -119,7 +122,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations, HeartbeatInterval: f.statusEvery}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

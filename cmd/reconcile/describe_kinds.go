@@ -101,6 +101,7 @@ func describeKind(d *describer, o objects.Object) {
 			}
 		}
 	case *corev1.Node:
+		describeNode(d, x) // node_table.go
 		d.field(0, "Pod CIDR", "%s", dash(x.Spec.PodCIDR))
 		for _, a := range x.Status.Addresses {
 			d.field(0, "Address", "%s %s", a.Type, a.Address)

@@ -16,6 +16,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/jointoken"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // readyNodes returns the nodes `reconcile get nodes` shows Ready.
@@ -66,8 +67,8 @@ func TestE2EJoinThreeHosts(t *testing.T) {
 			return err
 		}
 		for _, n := range nodes {
-			if _, err := time.Parse(time.RFC3339, n.Annotations[join.AnnotationCertificateNotAfter]); err != nil {
-				return fmt.Errorf("node %s: annotation %s: %v (annotations %v)", n.Name, join.AnnotationCertificateNotAfter, err, n.Annotations)
+			if _, err := time.Parse(time.RFC3339, n.Annotations[objects.AnnotationCertificateNotAfter]); err != nil {
+				return fmt.Errorf("node %s: annotation %s: %v (annotations %v)", n.Name, objects.AnnotationCertificateNotAfter, err, n.Annotations)
 			}
 		}
 		return nil

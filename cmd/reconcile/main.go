@@ -85,5 +85,6 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
 		newJoinCmd(), newTokenCmd(g), // join.go, token.go
 	)
+	root.AddCommand(nodeCmds(g)...) // cordon, uncordon, drain (nodes.go)
 	return root
 }

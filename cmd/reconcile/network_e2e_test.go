@@ -392,9 +392,10 @@ func needProxy(t *testing.T, nsenter []string) {
 // https://CONTROLLER --token TOKEN` with a token from `reconcile token
 // create`; the agent runs inside join with the node's own key and
 // certificate (DATA/agent.conf).
-func (c *cluster) startSimAgent(n *simNode) {
+func (c *cluster) startSimAgent(n *simNode, agentArgs ...string) {
 	args := append(n.nsenter(), env.bin, "join", "https://"+c.server, "--token", c.joinToken(), "--node", n.name,
 		"--node-ip", n.ip, "--podman", n.sock, "--data", filepath.Join(n.dir, "agent"))
+	args = append(args, agentArgs...)
 	agent := exec.Command(args[0], args[1:]...) // nsenter execs join, which runs the agent: signals reach it
 	agent.Stdout, agent.Stderr = c, c
 	if err := agent.Start(); err != nil {
@@ -417,16 +418,26 @@ func (c *cluster) joinToken(args ...string) string {
 // address and one agent per simulated node (network namespace with its own
 // Podman service), and returns a CLI runner for the cluster.
 func newSimCluster(t testing.TB, files map[string]string, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
+	return newSimClusterWith(t, files, simOptions{}, names...)
+}
+
+// simOptions add flags to the simulated cluster's processes (shortened
+// node lifecycle timings, the pod network backend).
+type simOptions struct {
+	controllerArgs, agentArgs []string
+}
+
+func newSimClusterWith(t testing.TB, files map[string]string, opts simOptions, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
 	needE2E(t)
 	sim := newSimNet(t, names...)
-	c, run := startSimCluster(t, files, sim)
+	c, run := startSimCluster(t, files, sim, opts)
 	return c, sim, run
 }
 
-// startSimCluster starts the nodes' Podman services, a controller (with
-// controllerArgs) in the root namespace on subnet 1's .1 address and one
-// agent per node of sim, and returns a CLI runner for the cluster.
-func startSimCluster(t testing.TB, files map[string]string, sim *simNet, controllerArgs ...string) (*cluster, func(...string) (string, error)) {
+// startSimCluster starts the nodes' Podman services, a controller in the
+// root namespace on subnet 1's .1 address and one agent per node of sim,
+// with opts' flags, and returns a CLI runner for the cluster.
+func startSimCluster(t testing.TB, files map[string]string, sim *simNet, opts simOptions) (*cluster, func(...string) (string, error)) {
 	needE2E(t)
 	dirs := imageDirs(t)
 	for _, n := range sim.nodes {
@@ -435,12 +446,12 @@ func startSimCluster(t testing.TB, files map[string]string, sim *simNet, control
 	c := prepareCluster(t, files)
 	c.server = fmt.Sprintf("%s.1:%d", sim.prefix, freePort(t))
 	run := c.run // DATA/admin.conf: the server's URL, the cluster CA, the admin's certificate
-	c.startProc("controller", append([]string{"controller", "--repo", c.repo, "--data", c.data, "--listen", c.server}, controllerArgs...)...)
+	c.startProc("controller", append([]string{"controller", "--repo", c.repo, "--data", c.data, "--listen", c.server}, opts.controllerArgs...)...)
 	if err := testkit.Poll(20*time.Second, func() error { _, err := run("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 	for _, n := range sim.nodes {
-		c.startSimAgent(n)
+		c.startSimAgent(n, opts.agentArgs...)
 	}
 	t.Cleanup(func() { // agents first (c.stop knows only the names it started with)
 		for _, n := range sim.nodes {

@@ -49,13 +49,7 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 			cols = append(cols, images(x.Spec.Template.Spec))
 		}
 	case *corev1.Node:
-		header = []string{"NAME", "STATUS", "AGE"}
-		cols = []string{x.Name, nodeStatus(x), age}
-		if wide {
-			header = append(header, "CPU", "MEMORY", "PODS", "POD-CIDR")
-			a := x.Status.Allocatable
-			cols = append(cols, a.Cpu().String(), a.Memory().String(), a.Pods().String(), dash(x.Spec.PodCIDR))
-		}
+		header, cols = nodeRow(x, wide, age, time.Now()) // node_table.go
 	case *corev1.Service:
 		var ports []string
 		for _, p := range x.Spec.Ports {
@@ -114,18 +108,6 @@ func podStatus(p *corev1.Pod) string {
 		return "Pending"
 	}
 	return string(p.Status.Phase)
-}
-
-func nodeStatus(n *corev1.Node) string {
-	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			if c.Status == corev1.ConditionTrue {
-				return "Ready"
-			}
-			return "NotReady"
-		}
-	}
-	return "Unknown"
 }
 
 func images(spec corev1.PodSpec) string {

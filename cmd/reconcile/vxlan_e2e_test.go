@@ -37,7 +37,7 @@ func podNetworkAcrossSubnets(t *testing.T, backend podnet.Backend) {
 		"client.yaml":   clientPod("node-a"),
 	}
 	sim := newRoutedSimNet(t, []string{"node-a", "node-b"}, []string{"node-c"})
-	c, run := startSimCluster(t, files, sim, "--pod-network-backend", string(backend))
+	c, run := startSimCluster(t, files, sim, simOptions{controllerArgs: []string{"--pod-network-backend", string(backend)}})
 	nodeA := sim.nodes[0]
 	var server, client corev1.Pod
 	c.eventually(90*time.Second, "web on node-c and client on node-a running", func() error {

@@ -28,9 +28,10 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-// registerNode creates the Node or replaces its labels, taints and status
-// and sets its annotations under NodeAnnotationPrefix: the agent is the
-// authority on its own node (its other annotations stay).
+// registerNode creates the Node or replaces its labels, spec and status,
+// but for spec.unschedulable and spec.taints (keepControllerSpec), and sets
+// its annotations under NodeAnnotationPrefix: the agent is the authority on
+// its own node (its other annotations stay).
 func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 	var n corev1.Node
 	if !decodeBody(w, r, &n) {
@@ -64,12 +65,8 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 			return err
 		}
 		old := cur.(*corev1.Node)
-		spec := n.Spec
-		// Cordon and the lifecycle taints belong to the controller and the
-		// admin: a re-registering agent never lifts them (for a node
-		// identity this is also NodeRestriction's rule).
-		spec.Taints, spec.Unschedulable = old.Spec.Taints, old.Spec.Unschedulable
-		old.Labels, old.Spec = n.Labels, spec
+		keepControllerSpec(old, &n) // nodes.go: cordon and taints survive a re-registration (NodeRestriction for a node)
+		old.Labels, old.Spec = n.Labels, n.Spec
 		old.Annotations = agentAnnotations(old.Annotations, n.Annotations)
 		if err := tx.Update(old); err != nil {
 			return err

@@ -95,6 +95,8 @@ func (s *Server) Handler() http.Handler {
 	s.diffRoutes(mux)    // POST /api/v1/diff/secrets (diff_secrets.go)
 	mux.HandleFunc("POST /api/v1/nodes", s.registerNode)
 	mux.HandleFunc("POST /api/v1/nodes/{name}/heartbeat", s.heartbeat)
+	mux.HandleFunc("PATCH /api/v1/nodes/{name}", s.patchNode)       // cordon, uncordon (nodes.go)
+	mux.HandleFunc("POST /api/v1/pods/{name}/eviction", s.evictPod) // drain (eviction.go)
 	mux.HandleFunc("PUT /api/v1/pods/{name}/status", s.podStatus)
 	mux.HandleFunc("DELETE /api/v1/pods/{name}", s.finalizePod)
 	mux.HandleFunc("GET /api/v1/pods/{name}/log", s.podLog)

@@ -92,6 +92,9 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 	for _, n := range sorted {
 		ps := byNode[n.Name]
 		if len(scheduler.DaemonPodFits(probe, n)) > 0 {
+			if len(ps) > 0 && len(scheduler.DaemonPodMayStay(probe, n)) == 0 {
+				continue // not placed there now, but its pod stays (a not-ready node's NoSchedule taint)
+			}
 			if len(ps) > 0 {
 				misscheduled++
 				ch.Delete = append(ch.Delete, podsAsObjects(ps)...)

@@ -259,3 +259,34 @@ func TestDaemonSetRollingUpdateMaxSurge(t *testing.T) {
 		t.Fatalf("after the rollout: %s", got)
 	}
 }
+
+// TestDaemonPodsStayOnLostNodes: a node that stops heartbeating gets the
+// node controller's unreachable taints (NoSchedule and NoExecute); its
+// daemon pod tolerates the NoExecute one and stays, as in Kubernetes
+// (shouldContinueRunning), instead of being deleted as misscheduled. A
+// NoExecute taint it does not tolerate does remove it.
+func TestDaemonPodsStayOnLostNodes(t *testing.T) {
+	w := newWorld(t)
+	w.addNode("n1", nil)
+	w.addNode("n2", nil)
+	w.create(daemonSet("logs", "img"))
+	w.stepDaemons(true)
+	taint := func(name string, taints ...corev1.Taint) {
+		n := objects.Copy(w.objs[objects.Key{Kind: "Node", Name: name}]).(*corev1.Node)
+		n.Spec.Taints = taints
+		w.apply(Changes{Update: []objects.Object{n}})
+	}
+	taint("n2", taintUnreachNoSchedule, stamped(taintUnreachableNoExecute, t0))
+	w.stepDaemons(true)
+	if got := podsByNode(w); got != "n1:img n2:img" {
+		t.Fatalf("after n2 became unreachable: pods %q, want the daemon pod to stay on n2", got)
+	}
+	if st := listOf[*appsv1.DaemonSet](w, "DaemonSet")[0].Status; st.NumberMisscheduled != 0 {
+		t.Errorf("the pod on the unreachable node counts as misscheduled: %+v", st)
+	}
+	taint("n2", corev1.Taint{Key: "maintenance", Effect: corev1.TaintEffectNoExecute})
+	w.stepDaemons(true)
+	if got := podsByNode(w); got != "n1:img" {
+		t.Fatalf("after an untolerated NoExecute taint: pods %q, want n1 only", got)
+	}
+}

@@ -12,7 +12,8 @@
 //	ReconcileStatefulSet(sts, pods, now) Changes
 //	ReconcileEndpoints(svc, stored, pods) Changes
 //	Orphans(objects) []Object
-//	ReconcileNode(node, now) Changes; MarkHeartbeat(node, now); NodesToEvict(nodes, now)
+//	ReconcileNode(node, grace, now) Changes; MarkHeartbeat(node, now)
+//	NodeTaints(nodes, lifecycle, now); TaintEvictions(nodes, pods, defaultSeconds, now)
 //	ReconcileJob(job, pods, suffix, now); ReconcileCronJob(cronJob, jobs, loc, now)
 //
 // Changes lists creates, updates, status updates, deletes (graceful),
@@ -22,7 +23,7 @@
 // Registry (registry.go) is the one table of what runs: an entry per kind
 // (its owner kinds, what else queues it, its Kubernetes component name,
 // its pure step, its preview expansion for reconcile/preview, its health)
-// and the built-in steps (#evictions, #gc, #events, #schedule). Adding a
+// and the built-in steps (#taints, #evictions, #gc, #events, #schedule). Adding a
 // kind is one file with its pure step, Step adapter and expansion, plus
 // one entry.
 //

@@ -65,16 +65,20 @@ func TestManagerEvictsPodsOfLostNode(t *testing.T) {
 	})
 	// n2 stops heartbeating; n1 keeps going. After the grace period n2 is
 	// Unknown, after the eviction timeout its pods are replaced on n1.
-	clock.Add(NodeMonitorGracePeriod + time.Second)
+	clock.Add(DefaultNodeMonitorGracePeriod + time.Second)
 	registerNode(t, st, "n1", "4", clock.Now(), true)
-	waitFor(t, st, "n2 marked not ready", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
+	waitFor(t, st, "n2 marked not ready and tainted unreachable", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
 		o, _ := st.Get(objects.Key{Kind: "Node", Name: "n2"})
-		if c := nodeReady(o.(*corev1.Node)); c.Status != corev1.ConditionUnknown {
+		n := o.(*corev1.Node)
+		if c := nodeReady(n); c.Status != corev1.ConditionUnknown {
 			return "n2 " + string(c.Status)
+		}
+		if findTaint(n.Spec.Taints, &taintUnreachableNoExecute) == nil {
+			return fmt.Sprintf("n2 taints %v", n.Spec.Taints)
 		}
 		return ""
 	})
-	clock.Add(PodEvictionTimeout + time.Second)
+	clock.Add(time.Duration(DefaultTolerationSeconds)*time.Second + time.Second)
 	registerNode(t, st, "n1", "4", clock.Now(), true)
 	waitFor(t, st, "every pod on n1", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
 		if len(pods) != 4 {
@@ -87,15 +91,6 @@ func TestManagerEvictsPodsOfLostNode(t *testing.T) {
 		}
 		return ""
 	})
-}
-
-func TestPodsToEvict(t *testing.T) {
-	a := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "a"}, Spec: corev1.PodSpec{NodeName: "lost"}}
-	b := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "b"}, Spec: corev1.PodSpec{NodeName: "ok"}}
-	c := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "c"}}
-	if got := PodsToEvict([]string{"lost"}, []*corev1.Pod{a, b, c}); len(got) != 1 || got[0].Name != "a" {
-		t.Fatalf("got %v", got)
-	}
 }
 
 func TestPartitionPodsKeepsTerminatingPodsResources(t *testing.T) {
@@ -123,5 +118,63 @@ func TestPartitionPodsKeepsTerminatingPodsResources(t *testing.T) {
 	}
 	if names(pending) != "[new]" || names(bound) != "[running terminating]" {
 		t.Fatalf("pending %s bound %s; want [new] and [running terminating]", names(pending), names(bound))
+	}
+}
+
+// TestManagerEvictsNothingUnderFullDisruption: both nodes stop
+// heartbeating; once both are Unknown no NoExecute taint is left and, long
+// past the toleration, every pod is still there. A Deployment created
+// afterwards, whose pod the scheduler (a Quiet step: it runs once every
+// other step is idle) reports unschedulable, shows the runner has passed
+// over the steps on the advanced clock.
+func TestManagerEvictsNothingUnderFullDisruption(t *testing.T) {
+	clock := testkit.NewClock(time.Now())
+	st := startManager(t, Options{Now: clock.Now, Resync: 5 * time.Millisecond})
+	registerNode(t, st, "n1", "4", clock.Now(), true)
+	registerNode(t, st, "n2", "4", clock.Now(), true)
+	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("web", 4, "img")) })
+	waitFor(t, st, "4 pods bound", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		for _, p := range pods {
+			if p.Spec.NodeName == "" {
+				return p.Name + " not bound"
+			}
+		}
+		if len(pods) != 4 {
+			return fmt.Sprintf("%d pods", len(pods))
+		}
+		return ""
+	})
+	before := storedPods(t, st)
+	clock.Add(DefaultNodeMonitorGracePeriod + time.Second)
+	waitFor(t, st, "both nodes Unknown without NoExecute taints", func([]*corev1.Pod, []*appsv1.ReplicaSet) string {
+		for _, name := range []string{"n1", "n2"} {
+			o, _ := st.Get(objects.Key{Kind: "Node", Name: name})
+			n := o.(*corev1.Node)
+			if c := nodeReady(n); c.Status != corev1.ConditionUnknown || hasOwnedNoExecute(n.Spec.Taints) || findTaint(n.Spec.Taints, &taintUnreachNoSchedule) == nil {
+				return fmt.Sprintf("%s %s taints %v", name, c.Status, n.Spec.Taints)
+			}
+		}
+		return ""
+	})
+	clock.Add(time.Hour)
+	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("probe", 1, "img")) })
+	waitFor(t, st, "the probe pod reported unschedulable", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		for _, p := range pods {
+			if p.Labels["app"] == "probe" {
+				if c := podCondition(p, corev1.PodScheduled); c != nil && c.Status == corev1.ConditionFalse {
+					return ""
+				}
+			}
+		}
+		return "not yet"
+	})
+	after := map[string]bool{}
+	for _, p := range storedPods(t, st) {
+		after[string(p.UID)] = true
+	}
+	for _, p := range before {
+		if !after[string(p.UID)] {
+			t.Errorf("pod %s was evicted while no node was Ready", p.Name)
+		}
 	}
 }

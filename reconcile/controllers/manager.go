@@ -38,6 +38,10 @@ type Options struct {
 	// DefaultMaxQueued); past it new keys are dropped, logged once per
 	// overflow, and come back with the next resync.
 	MaxQueued int
+	// NodeLifecycle are the node controller's timings: heartbeat grace
+	// period, default toleration of not-ready and unreachable nodes,
+	// eviction rate (zero fields: Kubernetes' defaults).
+	NodeLifecycle NodeLifecycle
 	// Controllers is the table the runner runs (default Registry()).
 	Controllers []Controller
 }
@@ -77,6 +81,7 @@ func NewManager(st *store.Store, cfg Options) *Manager {
 	if cfg.Scheduler == nil {
 		cfg.Scheduler = scheduler.New()
 	}
+	cfg.NodeLifecycle = cfg.NodeLifecycle.WithDefaults()
 	if cfg.Controllers == nil {
 		cfg.Controllers = Registry()
 	}

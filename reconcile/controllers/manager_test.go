@@ -251,7 +251,7 @@ func TestManagerMarksSilentNodeUnknown(t *testing.T) {
 	clock := testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	st := startManager(t, Options{Now: clock.Now, Resync: 10 * time.Millisecond})
 	registerNode(t, st, "n1", "4", clock.Now(), true)
-	clock.Add(NodeMonitorGracePeriod + time.Second)
+	clock.Add(DefaultNodeMonitorGracePeriod + time.Second)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		o, err := st.Get(objects.Key{Kind: "Node", Name: "n1"})

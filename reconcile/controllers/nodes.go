@@ -7,17 +7,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/schema/objects"
-)
-
-// Node lifecycle timings, Kubernetes' defaults (DESIGN.md §6).
-const (
-	// NodeMonitorGracePeriod: a node whose agent has not heartbeated for
-	// this long is marked Ready=Unknown and gets no new pods.
-	NodeMonitorGracePeriod = 40 * time.Second
-	// PodEvictionTimeout: pods on a node NotReady this long are to be
-	// evicted and rescheduled (NodesToEvict, evictionStep).
-	PodEvictionTimeout = 300 * time.Second
 )
 
 // ReasonNodeStatusUnknown is the Ready condition's reason after a missed
@@ -26,12 +17,13 @@ const ReasonNodeStatusUnknown = "NodeStatusUnknown"
 
 // ReconcileNode marks a node Ready=Unknown when its agent's last heartbeat
 // (the Ready condition's lastHeartbeatTime, or the node's creation if it
-// never reported) is older than NodeMonitorGracePeriod. Otherwise it asks
-// to run again when the grace period would run out.
-func ReconcileNode(n *corev1.Node, now time.Time) Changes {
+// never reported) is older than grace (NodeLifecycle.MonitorGracePeriod).
+// Otherwise it asks to run again when the grace period would run out. The
+// taints that follow the condition are NodeTaints'.
+func ReconcileNode(n *corev1.Node, grace time.Duration, now time.Time) Changes {
 	var ch Changes
 	last := lastHeartbeat(n)
-	if wait := last.Add(NodeMonitorGracePeriod).Sub(now); wait > 0 {
+	if wait := last.Add(grace).Sub(now); wait > 0 {
 		ch.requeueAfter(wait)
 		return ch
 	}
@@ -41,7 +33,7 @@ func ReconcileNode(n *corev1.Node, now time.Time) Changes {
 	c := n.DeepCopy()
 	objects.SetTypeMeta(c, "Node")
 	msg := fmt.Sprintf("The node's agent stopped posting node status: no heartbeat since %s (grace period %s). Check that `reconcile agent` runs on the node and reaches the controller.",
-		last.UTC().Format(time.RFC3339), NodeMonitorGracePeriod)
+		last.UTC().Format(time.RFC3339), grace)
 	cond := corev1.NodeCondition{Type: corev1.NodeReady, Status: corev1.ConditionUnknown, Reason: ReasonNodeStatusUnknown,
 		Message: msg, LastHeartbeatTime: metav1.NewTime(last), LastTransitionTime: metav1.NewTime(now)}
 	if r := nodeReady(c); r != nil {
@@ -70,34 +62,6 @@ func MarkHeartbeat(n *corev1.Node, now time.Time) {
 	c.Status, c.Reason, c.Message, c.LastHeartbeatTime = corev1.ConditionTrue, "AgentReady", "reconcile agent is posting ready status", t
 }
 
-// NodesToEvict is the eviction hook: the nodes whose pods should be evicted
-// because they have not been Ready for PodEvictionTimeout. As Kubernetes
-// does, when no node at all is Ready nothing is evicted: the controller may
-// be the one cut off. The #evictions step force-deletes their pods
-// (evictionStep), so their controllers replace them.
-func NodesToEvict(nodes []*corev1.Node, now time.Time) []string {
-	var out []string
-	anyReady := false
-	for _, n := range nodes {
-		c := nodeReady(n)
-		if c != nil && c.Status == corev1.ConditionTrue {
-			anyReady = true
-			continue
-		}
-		since := n.CreationTimestamp.Time
-		if c != nil {
-			since = c.LastTransitionTime.Time
-		}
-		if now.Sub(since) >= PodEvictionTimeout {
-			out = append(out, n.Name)
-		}
-	}
-	if !anyReady {
-		return nil
-	}
-	return out
-}
-
 func nodeReady(n *corev1.Node) *corev1.NodeCondition {
 	for i := range n.Status.Conditions {
 		if n.Status.Conditions[i].Type == corev1.NodeReady {
@@ -115,4 +79,50 @@ func lastHeartbeat(n *corev1.Node) time.Time {
 }
 
 // nodeStep is the Node entry's step.
-func nodeStep(in Inputs, n *corev1.Node) Changes { return ReconcileNode(n, in.Now) }
+// It records Kubernetes' NodeNotReady event when the node goes Unknown,
+// and marks the pods of an Unknown node not ready (PodsNotReady).
+func nodeStep(in Inputs, n *corev1.Node) Changes {
+	ch := ReconcileNode(n, in.Lifecycle.WithDefaults().MonitorGracePeriod, in.Now)
+	cur := n
+	for _, o := range ch.UpdateStatus {
+		cur = o.(*corev1.Node)
+		ch.Event(o, in.Component, events.Normal, ReasonNodeNotReady, fmt.Sprintf("Node %s status is now: NodeNotReady", o.GetName()), in.Now)
+	}
+	if c := nodeReady(cur); c == nil || c.Status != corev1.ConditionUnknown {
+		return ch // the usual case (a heartbeat): do not look at the pods
+	}
+	for _, p := range PodsNotReady(cur, in.cache.pods(), in.Now) {
+		ch.UpdateStatus = append(ch.UpdateStatus, p)
+		ch.Event(p, in.Component, events.Warning, ReasonNodeNotReady, "Node is not ready", in.Now)
+	}
+	return ch
+}
+
+// PodsNotReady returns, for a node whose agent stopped posting status
+// (Ready=Unknown), copies of its pods that still say Ready=True with
+// Ready=False: Kubernetes' MarkPodsNotReady, so Endpoints stop sending
+// them traffic while nobody knows whether they run. Their agent writes
+// their real status again when it is back. Terminating pods are left as
+// they are.
+func PodsNotReady(n *corev1.Node, pods []*corev1.Pod, now time.Time) []*corev1.Pod {
+	var out []*corev1.Pod
+	for _, p := range pods {
+		if p.Spec.NodeName != n.Name || p.DeletionTimestamp != nil {
+			continue
+		}
+		for i, c := range p.Status.Conditions {
+			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
+				cp := p.DeepCopy()
+				objects.SetTypeMeta(cp, "Pod")
+				cp.Status.Conditions[i].Status = corev1.ConditionFalse
+				cp.Status.Conditions[i].LastTransitionTime = metav1.NewTime(now)
+				out = append(out, cp)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// ReasonNodeNotReady is the event on a node that stopped heartbeating.
+const ReasonNodeNotReady = "NodeNotReady"

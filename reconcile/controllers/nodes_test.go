@@ -1,7 +1,7 @@
 package controllers
 
 import (
-	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,7 +34,7 @@ func TestReconcileNode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			objects.SetTypeMeta(tt.node, "Node")
-			ch := ReconcileNode(tt.node, tt.now)
+			ch := ReconcileNode(tt.node, DefaultNodeMonitorGracePeriod, tt.now)
 			if ch.RequeueAfter != tt.wantRequeue {
 				t.Errorf("requeue after %s, want %s", ch.RequeueAfter, tt.wantRequeue)
 			}
@@ -52,7 +52,7 @@ func TestReconcileNode(t *testing.T) {
 				t.Errorf("Ready condition %+v", c)
 			}
 			// Once Unknown, nothing more is written until a heartbeat.
-			if again := ReconcileNode(ch.UpdateStatus[0].(*corev1.Node), tt.now.Add(time.Hour)); !again.Empty() {
+			if again := ReconcileNode(ch.UpdateStatus[0].(*corev1.Node), DefaultNodeMonitorGracePeriod, tt.now.Add(time.Hour)); !again.Empty() {
 				t.Errorf("second pass wrote %+v", again)
 			}
 		})
@@ -61,7 +61,7 @@ func TestReconcileNode(t *testing.T) {
 
 func TestMarkHeartbeatRevivesNode(t *testing.T) {
 	n := heartbeatNode("n", t0)
-	n = ReconcileNode(n, t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
+	n = ReconcileNode(n, DefaultNodeMonitorGracePeriod, t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
 	MarkHeartbeat(n, t0.Add(2*time.Minute))
 	c := nodeReady(n)
 	if c.Status != corev1.ConditionTrue || !c.LastTransitionTime.Time.Equal(t0.Add(2*time.Minute)) {
@@ -69,17 +69,63 @@ func TestMarkHeartbeatRevivesNode(t *testing.T) {
 	}
 }
 
-func TestNodesToEvict(t *testing.T) {
-	ready := heartbeatNode("ready", t0.Add(10*time.Minute))
-	lost := ReconcileNode(heartbeatNode("lost", t0), t0.Add(time.Minute)).UpdateStatus[0].(*corev1.Node)
-	now := t0.Add(time.Minute + PodEvictionTimeout)
-	if got := NodesToEvict([]*corev1.Node{ready, lost}, now); !reflect.DeepEqual(got, []string{"lost"}) {
-		t.Errorf("evict %v, want [lost]", got)
+func TestReconcileNodeShortGracePeriod(t *testing.T) {
+	n := heartbeatNode("n", t0)
+	if ch := ReconcileNode(n, 5*time.Second, t0.Add(4*time.Second)); !ch.Empty() || ch.RequeueAfter != time.Second {
+		t.Errorf("inside a 5 s grace period: %+v", ch)
 	}
-	if got := NodesToEvict([]*corev1.Node{ready, lost}, now.Add(-time.Second)); len(got) != 0 {
-		t.Errorf("evict %v before the timeout", got)
+	if ch := ReconcileNode(n, 5*time.Second, t0.Add(5*time.Second)); len(ch.UpdateStatus) != 1 {
+		t.Errorf("a 5 s grace period ran out without a write: %+v", ch)
 	}
-	if got := NodesToEvict([]*corev1.Node{lost}, now); len(got) != 0 {
-		t.Errorf("evict %v when no node is ready", got)
+}
+
+func TestNodeStepRecordsNodeNotReady(t *testing.T) {
+	in := Inputs{Now: t0.Add(time.Minute), Component: "node-controller", Lifecycle: NodeLifecycle{MonitorGracePeriod: 10 * time.Second}, cache: newCache()}
+	ch := nodeStep(in, heartbeatNode("n", t0))
+	if len(ch.Events) != 1 || ch.Events[0].Reason != ReasonNodeNotReady || ch.Events[0].Message != "Node n status is now: NodeNotReady" || ch.Events[0].Component != "node-controller" {
+		t.Errorf("events %+v", ch.Events)
+	}
+	if ch := nodeStep(in, heartbeatNode("n", t0.Add(55*time.Second))); len(ch.Events) != 0 {
+		t.Errorf("a node inside its grace period got events %+v", ch.Events)
+	}
+}
+
+func TestPodsOfAnUnknownNodeAreMarkedNotReady(t *testing.T) {
+	c := newCache()
+	n := heartbeatNode("lost", t0)
+	n.ResourceVersion = "1"
+	c.put(n)
+	pod := func(name, node string, ready corev1.ConditionStatus, deleting bool) {
+		p := pendingPod(name)
+		p.ResourceVersion, p.Spec.NodeName = "1", node
+		p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: ready}}
+		if deleting {
+			ts := metav1.NewTime(t0)
+			p.DeletionTimestamp = &ts
+		}
+		c.put(p)
+	}
+	pod("ready", "lost", corev1.ConditionTrue, false)
+	pod("not-ready", "lost", corev1.ConditionFalse, false)
+	pod("terminating", "lost", corev1.ConditionTrue, true)
+	pod("elsewhere", "ok", corev1.ConditionTrue, false)
+	in := Inputs{Now: t0.Add(time.Minute), Component: "node-controller", cache: c}
+	ch := nodeStep(in, n)
+	var marked []string
+	for _, o := range ch.UpdateStatus {
+		if p, ok := o.(*corev1.Pod); ok {
+			marked = append(marked, p.Name)
+			if p.Status.Conditions[0].Status != corev1.ConditionFalse || !p.Status.Conditions[0].LastTransitionTime.Time.Equal(in.Now) {
+				t.Errorf("%s: %+v", p.Name, p.Status.Conditions)
+			}
+		}
+	}
+	if strings.Join(marked, ",") != "ready" || len(ch.UpdateStatus) != 2 {
+		t.Errorf("marked %v (changes %d), want the node and its one ready pod", marked, len(ch.UpdateStatus))
+	}
+	// A Ready node's heartbeat does not look at pods.
+	in.Now = t0.Add(time.Second)
+	if ch := nodeStep(in, n); !ch.Empty() {
+		t.Errorf("a heartbeating node's step wrote %+v", ch)
 	}
 }

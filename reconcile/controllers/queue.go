@@ -18,6 +18,7 @@ var (
 	keyGC          = objects.Key{Kind: "#gc"}
 	keyPruneEvents = objects.Key{Kind: "#events"}
 	keyEvict       = objects.Key{Kind: "#evictions"}
+	keyTaints      = objects.Key{Kind: "#taints"}
 )
 
 func builtIn(k objects.Key) bool { return strings.HasPrefix(k.Kind, "#") }

@@ -77,9 +77,11 @@ type MapFunc func(c *cache, old, cur objects.Object) []objects.Key
 // the scheduler of the same pass).
 func Registry() []Controller {
 	return []Controller{
-		{Kind: "Node", Component: "node-controller", Step: objectStep(nodeStep), Health: health.For(health.Node)},
-		{Kind: keyEvict.Kind, Component: "node-controller", Reads: []string{"Node", "Pod"},
-			Watches: map[string]MapFunc{"Node": always(keyEvict)}, Step: evictionStep},
+		{Kind: "Node", Component: "node-controller", Reads: []string{"Pod"}, Step: objectStep(nodeStep), Health: health.For(health.Node)},
+		{Kind: keyTaints.Kind, Component: "node-controller", Reads: []string{"Node"},
+			Watches: map[string]MapFunc{"Node": onNodeLifecycleChange(keyTaints)}, Step: nodeTaintsStep},
+		{Kind: keyEvict.Kind, Component: "taint-eviction-controller", Reads: []string{"Node", "Pod"},
+			Watches: map[string]MapFunc{"Node": onNodeLifecycleChange(keyEvict)}, Step: evictionStep},
 		{Kind: keyGC.Kind, Component: "garbage-collector-controller", OnOwnerDeleted: true, Step: gcStep},
 		{Kind: "Deployment", Component: "deployment-controller", Owns: []string{"ReplicaSet"}, Adopts: true,
 			Step: objectStep(deploymentStep), Preview: expandDeployment, Health: health.For(health.Deployment)},
@@ -158,7 +160,9 @@ type Inputs struct {
 	Suffix    Suffixes
 	Component string
 	// Scheduler places pending pods (the scheduler step).
-	Scheduler  *scheduler.Scheduler
+	Scheduler *scheduler.Scheduler
+	// Lifecycle are the node controller's timings (zero fields: defaults).
+	Lifecycle  NodeLifecycle
 	cache      *cache
 	ownerKinds map[string]bool
 }

@@ -102,7 +102,7 @@ func TestWriteChangesBindingsEvictionsPruning(t *testing.T) {
 		PruneEvents: true,
 	}
 	for _, n := range []string{"evict", "evict-replaced"} {
-		ch.Event(cached[n], "node-controller", events.Warning, "NodeNotReadyEviction", "node lost", now)
+		ch.Event(cached[n], "node-controller", events.Warning, ReasonTaintManagerEviction, "node lost", now)
 	}
 	write(t, st, func(tx *store.Tx) error { return writeChanges(tx, ch, "default-scheduler", now) })
 
@@ -136,7 +136,7 @@ func TestWriteChangesBindingsEvictionsPruning(t *testing.T) {
 	if storedPod(t, st, "evict") != nil {
 		t.Errorf("the evicted pod is still stored")
 	}
-	if evs := podEvents(t, st, "evict"); fmt.Sprint(evs) != "[NodeNotReadyEviction/node-controller]" {
+	if evs := podEvents(t, st, "evict"); fmt.Sprint(evs) != "[TaintManagerEviction/node-controller]" {
 		t.Errorf("evicted pod's events: %v", evs)
 	}
 	if storedPod(t, st, "deleted") != nil {
@@ -144,36 +144,6 @@ func TestWriteChangesBindingsEvictionsPruning(t *testing.T) {
 	}
 	if evs := podEvents(t, st, "old-event-subject"); len(evs) != 0 {
 		t.Errorf("an event of two hours ago survived pruning: %v", evs)
-	}
-}
-
-func TestEvictionStep(t *testing.T) {
-	c := newCache()
-	ready := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "ok", ResourceVersion: "1"}}
-	objects.SetTypeMeta(ready, "Node")
-	MarkHeartbeat(ready, t0.Add(PodEvictionTimeout))
-	lost := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "lost", ResourceVersion: "1"}}
-	objects.SetTypeMeta(lost, "Node")
-	MarkHeartbeat(lost, t0)
-	lost.Status.Conditions[0].Status = corev1.ConditionUnknown
-	c.put(ready)
-	c.put(lost)
-	for i, node := range []string{"ok", "lost", ""} {
-		p := pendingPod(fmt.Sprintf("p%d", i))
-		p.ResourceVersion, p.Spec.NodeName = "1", node
-		c.put(p)
-	}
-	in := Inputs{Now: t0.Add(PodEvictionTimeout + time.Second), Component: "node-controller", cache: c}
-	ch := evictionStep(in, keyEvict, nil)
-	if len(ch.ForceDelete) != 1 || ch.ForceDelete[0].GetName() != "p1" || len(ch.Delete) != 0 {
-		t.Fatalf("evicted %v, want only the pod on the lost node, force-deleted", ch.ForceDelete)
-	}
-	if len(ch.Events) != 1 || ch.Events[0].Reason != "NodeNotReadyEviction" || ch.Events[0].Type != events.Warning || ch.Events[0].Component != "node-controller" {
-		t.Errorf("events %+v", ch.Events)
-	}
-	in.Now = t0.Add(PodEvictionTimeout - time.Second)
-	if ch := evictionStep(in, keyEvict, nil); !ch.Empty() {
-		t.Errorf("evicted before the timeout: %+v", ch)
 	}
 }
 

@@ -23,6 +23,11 @@ const (
 	// controller's pod template references too (reconcile/authz).
 	AnnotationAdoptedFromNode = "reconcile.dev/adopted-from-node"
 
+	// AnnotationCertificateNotAfter is set by a node's agent on its own
+	// Node: when the node's client certificate expires (RFC 3339). `get
+	// nodes -o wide` and `describe node` show it.
+	AnnotationCertificateNotAfter = "node.reconcile.dev/certificate-not-after"
+
 	// LabelPodTemplateHash is Kubernetes' label on ReplicaSets and their pods.
 	LabelPodTemplateHash = "pod-template-hash"
 )

@@ -112,7 +112,7 @@ func newLogger() *slog.Logger {
 // runController runs the control plane until ctx ends. extra, when set,
 // runs alongside it (the local agent of `up`, given the controller's PKI
 // and the API's local URL) once the API server listens.
-func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context, p *credentials.ControllerPKI, server string) error) error {
+func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context, p *credentials.ControllerPKI, nodes *nodecreds.Issuer, server string) error) error {
 	backend, err := podnet.ParseBackend(f.podNetworkBackend)
 	if err != nil {
 		return err
@@ -205,7 +205,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
-		g.Go(func() error { return extra(ctx, p, server) })
+		g.Go(func() error { return extra(ctx, p, nodes, server) })
 	}
 	if !f.plainHTTP {
 		if err := printJoinLine(os.Stderr, nodes, f.listen); err != nil {

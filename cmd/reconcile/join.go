@@ -35,15 +35,7 @@ credentials (and joins again when its node was deleted).`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
-			addr := f.net.nodeIP
-			if addr == "" {
-				addr = agent.HostIP()
-			}
-			var addrs []string
-			if addr != "" {
-				addrs = []string{addr}
-			}
-			res, err := join.Join(cmd.Context(), join.Options{Server: args[0], Token: token, Node: f.node, Addresses: addrs, DataDir: f.data, Log: log})
+			res, err := join.Join(cmd.Context(), join.Options{Server: args[0], Token: token, Node: f.node, Addresses: hostAddresses(f), DataDir: f.data, Log: log})
 			if err != nil {
 				return err
 			}
@@ -54,6 +46,19 @@ credentials (and joins again when its node was deleted).`,
 	cmd.Flags().StringVar(&token, "token", "", "join token from 'reconcile token create' (K10<CA hash>::<id>.<secret>)")
 	cmd.MarkFlagRequired("token")
 	return cmd
+}
+
+// hostAddresses are the node's addresses for its certificate: --node-ip,
+// else the host's own.
+func hostAddresses(f *agentFlags) []string {
+	addr := f.net.nodeIP
+	if addr == "" {
+		addr = agent.HostIP()
+	}
+	if addr == "" {
+		return nil
+	}
+	return []string{addr}
 }
 
 // runNodeAgent runs the agent with a node's client config (agent.conf):

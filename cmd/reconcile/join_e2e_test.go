@@ -40,15 +40,26 @@ func readyNodes(run func(...string) (string, error)) (map[string]corev1.Node, er
 	return ready, nil
 }
 
+// notReferencedSecret is a Secret no pod uses: no node may read it.
+const notReferencedSecret = `apiVersion: v1
+kind: Secret
+metadata:
+  name: not-referenced
+  namespace: e2e
+stringData:
+  password: hunter2
+`
+
 // TestE2EJoinThreeHosts: three hosts (network namespaces, each with its
 // own Podman) join a controller with `reconcile join` and a token; they
 // appear Ready with their certificate's end annotated, and a Deployment's
 // pods spread over the three. An expired token, a deleted token, a wrong
 // CA hash and plain HTTP are refused by `reconcile join` with clear
-// messages. After `reconcile node delete`, the deleted node's certificate
+// messages. A node's credentials read neither another node's pod nor a
+// Secret its pods do not reference, nor write another Node (403). After `reconcile node delete`, the deleted node's certificate
 // is refused at once and its pods run on the other two.
 func TestE2EJoinThreeHosts(t *testing.T) {
-	files := map[string]string{"namespace.yaml": e2eNamespace, "config.yaml": webConfig}
+	files := map[string]string{"namespace.yaml": e2eNamespace, "config.yaml": webConfig, "secret.yaml": notReferencedSecret}
 	names := []string{"node-a", "node-b", "node-c"}
 	c, sim, run := newSimCluster(t, files, names...)
 	var nodes map[string]corev1.Node
@@ -160,6 +171,37 @@ func TestE2EJoinThreeHosts(t *testing.T) {
 	if _, err := asNodeC.ClusterID(context.Background()); err != nil {
 		t.Fatalf("node-c's certificate before node delete: %v", err)
 	}
+	// Least privilege over the wire, with node-c's own joined credentials:
+	// another node's pod, a Secret none of its pods references, and a
+	// write to another Node are 403; its own pod is readable.
+	var onA, onC string
+	for _, p := range runningPods(c.pods("e2e")) {
+		switch p.Spec.NodeName {
+		case "node-a":
+			onA = p.Name
+		case "node-c":
+			onC = p.Name
+		}
+	}
+	ctx := context.Background()
+	forbidden := func(what string, err error) {
+		t.Helper()
+		if !apierrors.Is(err, apierrors.ReasonForbidden) {
+			t.Errorf("node-c %s: %v, want 403 Forbidden", what, err)
+		}
+	}
+	_, err = asNodeC.Get(ctx, objects.Key{Kind: "Pod", Namespace: "e2e", Name: onA})
+	forbidden("reading node-a's pod "+onA, err)
+	_, err = asNodeC.Get(ctx, objects.Key{Kind: "Secret", Namespace: "e2e", Name: "not-referenced"})
+	forbidden("reading a Secret no pod of it references", err)
+	forbidden("posting node-a's heartbeat", apiclient.ControlPlane{Client: asNodeC}.Heartbeat(ctx, "node-a"))
+	if _, err := asNodeC.Get(ctx, objects.Key{Kind: "Pod", Namespace: "e2e", Name: onC}); err != nil {
+		t.Errorf("node-c reading its own pod %s: %v", onC, err)
+	}
+	if _, err := asNodeC.Get(ctx, objects.Key{Kind: "Node", Name: "node-c"}); err != nil {
+		t.Errorf("node-c reading its own Node: %v", err)
+	}
+
 	if out, err := c.run("node", "delete", "node-c"); err != nil || !strings.Contains(out, "revoked") {
 		t.Fatalf("node delete: %v %s", err, out)
 	}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/reconcile-dev/reconcile/agent/join"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 )
 
 func newUpCmd() *cobra.Command {
@@ -25,31 +28,42 @@ A local repo is watched: commit a change and the containers follow within about 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
 			af.data = filepath.Join(cf.data, "agent")
-			return runController(cmd.Context(), cf, log, func(ctx context.Context, p *credentials.ControllerPKI, server string) error {
-				// The local agent speaks HTTPS to the API server like any
-				// remote agent, with its own node certificate (DATA/pki/node-NAME.*):
-				// one code path, tested once.
-				ncfg, err := p.NodeConfig(server, af.node, nil)
+			return runController(cmd.Context(), cf, log, func(ctx context.Context, p *credentials.ControllerPKI, nodes *nodecreds.Issuer, server string) error {
+				if cf.plainHTTP { // TEST ONLY (the TLS cost benchmark): no TLS, the admin token instead of a certificate
+					return runPlainLocalAgent(ctx, cf, af, p, server, log)
+				}
+				// The local agent joins like any other host (a one-use
+				// token, its own key, a recorded and renewed certificate)
+				// and speaks HTTPS to the API server: one code path.
+				res, err := join.JoinLocal(ctx, nodes, join.Options{Server: server, Node: af.node, Addresses: hostAddresses(af), DataDir: af.data, Log: log})
 				if err != nil {
 					return err
 				}
-				if cf.plainHTTP { // TEST ONLY (the TLS cost benchmark): no TLS, no certificate to authenticate by
-					if ncfg.Token, err = apiToken(cf.data); err != nil {
-						return err
-					}
-				}
-				client, err := newClient(ncfg)
-				if err != nil {
-					return err
-				}
-				if af.logs.tls, err = credentials.AgentLogTLS(ncfg); err != nil {
-					return err
-				}
-				return runAgent(ctx, af, apiclient.ControlPlane{Client: client}, log)
+				return runNodeAgent(ctx, af, res.Path, server, false, log)
 			})
 		},
 	}
 	cf.register(cmd)
 	af.register(cmd, false)
 	return cmd
+}
+
+// runPlainLocalAgent runs up's agent against the plain-HTTP API of the
+// TLS cost benchmark (--insecure-plain-http, loopback only).
+func runPlainLocalAgent(ctx context.Context, cf *controllerFlags, af *agentFlags, p *credentials.ControllerPKI, server string, log *slog.Logger) error {
+	ncfg, err := p.NodeConfig(server, af.node, nil)
+	if err != nil {
+		return err
+	}
+	if ncfg.Token, err = apiToken(cf.data); err != nil {
+		return err
+	}
+	client, err := newClient(ncfg)
+	if err != nil {
+		return err
+	}
+	if af.logs.tls, err = credentials.AgentLogTLS(ncfg); err != nil {
+		return err
+	}
+	return runAgent(ctx, af, apiclient.ControlPlane{Client: client}, log)
 }

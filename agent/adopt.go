@@ -14,6 +14,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // Adoption after a lost store (DESIGN.md §10: git is the source of desired
@@ -156,7 +158,7 @@ func (a *Agent) adoptRunning(ctx context.Context) {
 		}
 		var res string
 		for try := 1; ; try++ { // a failure here costs a running pod: try a few times
-			if res, err = ad.AdoptPod(ctx, p); err == nil || try == 3 || !sleep(ctx, time.Second) {
+			if res, err = ad.AdoptPod(ctx, p); err == nil || try == 3 || !ctxwait.Sleep(ctx, time.Second) {
 				break
 			}
 		}

@@ -13,6 +13,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // Options configure an Agent. NodeName, DataDir, ControlPlane and Runtime are
@@ -174,7 +176,7 @@ func (a *Agent) Run(ctx context.Context) error {
 				break
 			}
 			a.log.Warn("sync failed; retrying in 1s", "err", err)
-			sleep(ctx, time.Second)
+			ctxwait.Sleep(ctx, time.Second)
 			continue
 		}
 		a.wait(ctx, rv, changes)
@@ -193,7 +195,7 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 	case err := <-done:
 		if err != nil && wctx.Err() == nil {
 			a.log.Warn("waiting for pod changes failed; retrying in 1s", "err", err)
-			sleep(ctx, time.Second)
+			ctxwait.Sleep(ctx, time.Second)
 		}
 	case <-changes:
 		cancel()
@@ -215,7 +217,7 @@ func (a *Agent) register(ctx context.Context) error {
 			return nil
 		}
 		a.log.Warn("registering node failed; retrying in 2s", "err", err)
-		if !sleep(ctx, 2*time.Second) {
+		if !ctxwait.Sleep(ctx, 2*time.Second) {
 			return nil
 		}
 	}
@@ -394,16 +396,5 @@ func (a *Agent) forget(desired []*corev1.Pod, observed []ObservedPod) {
 				a.log.Warn("removing pod directory", "err", err)
 			}
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

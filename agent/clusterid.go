@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // ClusterIdentity is the optional part of a ControlPlane that tells the
@@ -32,7 +34,7 @@ func WaitClusterID(ctx context.Context, cp ControlPlane, log *slog.Logger) (stri
 			err = errors.New("empty cluster ID")
 		}
 		log.Warn("asking the controller for the cluster ID failed; retrying in 2s", "err", err)
-		if !sleep(ctx, 2*time.Second) {
+		if !ctxwait.Sleep(ctx, 2*time.Second) {
 			return "", fmt.Errorf("agent: no cluster ID from the controller: %w", err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // Lifecycle hooks (Kubernetes semantics): postStart runs right after a
@@ -39,7 +41,7 @@ func (a *Agent) runHook(ctx context.Context, c *corev1.Container, containerID, p
 		if d > timeout {
 			d = timeout
 		}
-		sleep(ctx, d)
+		ctxwait.Sleep(ctx, d)
 	}
 	return nil
 }

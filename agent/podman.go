@@ -25,6 +25,7 @@ import (
 	spec "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -427,7 +428,7 @@ func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 				}
 			}
 			cancel <- true
-			sleep(ctx, time.Second)
+			ctxwait.Sleep(ctx, time.Second)
 		}
 	}()
 	return out

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // prober runs the probes of running containers, one worker goroutine per
@@ -153,7 +155,7 @@ func (p *prober) work(ctx context.Context, kind ProbeKind, pod *corev1.Pod, c *c
 	pp := paramsOf(probe, kind)
 	target, resolveErr := resolveProbe(probe, c, podIP)
 	state := initialProbeState(kind)
-	if wait := oc.StartedAt.Add(pp.InitialDelay).Sub(p.clock()); wait > 0 && !sleep(ctx, wait) {
+	if wait := oc.StartedAt.Add(pp.InitialDelay).Sub(p.clock()); wait > 0 && !ctxwait.Sleep(ctx, wait) {
 		return
 	}
 	for {
@@ -175,7 +177,7 @@ func (p *prober) work(ctx context.Context, kind ProbeKind, pod *corev1.Pod, c *c
 				return
 			}
 		}
-		if !sleep(ctx, pp.Period) {
+		if !ctxwait.Sleep(ctx, pp.Period) {
 			return
 		}
 	}

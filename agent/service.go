@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // ContainersConf is the project's containers.conf (runc, lowered ulimits).
@@ -158,7 +160,7 @@ func StartPodmanServiceWith(ctx context.Context, o ServiceOptions) (string, func
 					}
 				}
 			}
-			if !sleep(sctx, backoff.Step()) {
+			if !ctxwait.Sleep(sctx, backoff.Step()) {
 				return
 			}
 			c, err := start()

@@ -14,6 +14,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -201,7 +202,7 @@ func (c *Credentials) KeepRenewed(ctx context.Context, r Renewer, renewed func()
 	back := RenewBackoff
 	for {
 		until := pki.RenewAt(c.leaf()).Sub(c.now())
-		if !sleep(ctx, until) {
+		if !ctxwait.Sleep(ctx, until) {
 			return
 		}
 		if err := c.Renew(ctx, r); err != nil {
@@ -210,7 +211,7 @@ func (c *Credentials) KeepRenewed(ctx context.Context, r Renewer, renewed func()
 			}
 			d := back.Step()
 			c.log.Warn("certificate renewal failed; retrying", "in", d, "notAfter", c.NotAfter(), "err", err)
-			if !sleep(ctx, d) {
+			if !ctxwait.Sleep(ctx, d) {
 				return
 			}
 			continue
@@ -222,23 +223,8 @@ func (c *Credentials) KeepRenewed(ctx context.Context, r Renewer, renewed func()
 		}
 		// A certificate due at once (a lifetime shorter than the minute
 		// of clock skew pki allows for) must not make a hot loop.
-		if !sleep(ctx, time.Second) {
+		if !ctxwait.Sleep(ctx, time.Second) {
 			return
 		}
-	}
-}
-
-// sleep waits d (nothing when d <= 0); false when ctx ended first.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

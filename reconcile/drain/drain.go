@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -105,7 +106,7 @@ func evict(ctx context.Context, api API, p *corev1.Pod, every time.Duration) err
 		case err == nil, errors.Is(err, apierrors.ErrNotFound), errors.Is(err, apierrors.ErrConflict):
 			return nil // gone, or replaced by a new pod of that name: this one is gone
 		case apierrors.Is(err, apierrors.ReasonTooManyRequests):
-			if !sleep(ctx, every) {
+			if !ctxwait.Sleep(ctx, every) {
 				return fmt.Errorf("evicting pod %s: %v (retried until the timeout)", podName(p), err)
 			}
 		default:
@@ -149,7 +150,7 @@ func waitGone(ctx context.Context, api API, node string, order []*corev1.Pod, ev
 		if len(pending) == 0 {
 			return nil
 		}
-		if !sleep(ctx, every) {
+		if !ctxwait.Sleep(ctx, every) {
 			return timedOut()
 		}
 	}
@@ -168,15 +169,4 @@ func podsOf(ctx context.Context, api API, node string) ([]*corev1.Pod, error) {
 		}
 	}
 	return pods, nil
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

@@ -25,29 +25,19 @@ import (
 //	POST   /api/v1/join                       a node joins: join token as bearer, apitypes.JoinRequest
 //	POST   /api/v1/nodes/{name}/certificate   a node renews its own certificate (mTLS), apitypes.CertificateRequest
 //	DELETE /api/v1/nodes/{name}               delete a node, its pods, and revoke its certificates (admin)
+// Who may call them is the guard's (guard.go, reconcile/authz: tokens and
+// node deletion are an admin's, renewal the node's own, join is exempt),
+// and so is the revocation check.
 func (s *Server) joinRoutes(mux *http.ServeMux) {
 	if s.Credentials == nil {
 		return
 	}
-	mux.HandleFunc("POST /api/v1/tokens", s.admin(s.createToken))
-	mux.HandleFunc("GET /api/v1/tokens", s.admin(s.listTokens))
-	mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.admin(s.deleteToken))
+	mux.HandleFunc("POST /api/v1/tokens", s.createToken)
+	mux.HandleFunc("GET /api/v1/tokens", s.listTokens)
+	mux.HandleFunc("DELETE /api/v1/tokens/{id}", s.deleteToken)
 	mux.HandleFunc("POST /api/v1/join", s.join)
 	mux.HandleFunc("POST /api/v1/nodes/{name}/certificate", s.renewCertificate)
-	mux.HandleFunc("DELETE /api/v1/nodes/{name}", s.admin(s.deleteNode))
-}
-
-// admin guards the token and node-deletion routes until the authorizer
-// (reconcile/authz) is in the middleware: a request that passed auth with
-// the admin bearer token, or with a client certificate of role admin.
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if leaf := verifiedLeaf(r); leaf != nil && !(len(leaf.Subject.Organization) == 1 && leaf.Subject.Organization[0] == "admin") {
-			writeErr(w, apierrors.New(apierrors.ReasonForbidden, "%s may not %s %s: join tokens and node deletion are for admins", leaf.Subject.CommonName, r.Method, r.URL.Path))
-			return
-		}
-		h(w, r)
-	}
+	mux.HandleFunc("DELETE /api/v1/nodes/{name}", s.deleteNode)
 }
 
 // verifiedLeaf is the client certificate the TLS handshake verified
@@ -57,12 +47,6 @@ func verifiedLeaf(r *http.Request) *x509.Certificate {
 		return nil
 	}
 	return r.TLS.VerifiedChains[0][0]
-}
-
-// revoked says whether the request's certificate was revoked.
-func (s *Server) revoked(r *http.Request) bool {
-	leaf := verifiedLeaf(r)
-	return leaf != nil && s.Revoked != nil && s.Revoked(leaf.SerialNumber)
 }
 
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, bool) {
@@ -159,10 +143,6 @@ func (s *Server) renewCertificate(w http.ResponseWriter, r *http.Request) {
 	leaf := verifiedLeaf(r)
 	if leaf == nil || pki.NodeName(leaf.Subject) == "" {
 		writeErr(w, apierrors.New(apierrors.ReasonForbidden, "only node %q itself, with its client certificate, may renew its certificate", name))
-		return
-	}
-	if s.revoked(r) {
-		writeErr(w, apierrors.New(apierrors.ReasonUnauthorized, "the certificate of %s was revoked (the node was deleted): join again with a token", leaf.Subject.CommonName))
 		return
 	}
 	body, ok := readBody(w, r)

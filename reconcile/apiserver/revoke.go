@@ -7,24 +7,19 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
 
-// revocable refuses a request whose client certificate was revoked (401,
-// at once: Revoked is asked on every request, not only at the handshake,
-// so a kept-alive connection of a deleted node is refused too), and keeps
-// the cancel function of every request made with a node's certificate so
-// that CloseNode ends its open watches and log streams.
+// revocable keeps the cancel function of every request made with a node's
+// certificate so that CloseNode ends its open watches and log streams when
+// the node is deleted. (The guard refuses a revoked certificate on every
+// request, not only at the handshake, so a kept-alive connection of a
+// deleted node is refused too.)
 func (s *Server) revocable(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		leaf := verifiedLeaf(r)
 		if leaf == nil {
 			next.ServeHTTP(w, r)
-			return
-		}
-		if s.revoked(r) {
-			writeErr(w, apierrors.New(apierrors.ReasonUnauthorized, "the client certificate of %s (serial %s) was revoked: the node was deleted with `reconcile node delete`; join again with a token", leaf.Subject.CommonName, pki.SerialString(leaf.SerialNumber)))
 			return
 		}
 		node := pki.NodeName(leaf.Subject)

@@ -5,14 +5,18 @@ import (
 	"maps"
 )
 
-// registerNode registers the Node with the annotations of the moment and
-// remembers them.
+// registerNode registers the Node with the annotations of the moment (the
+// host's, such as the pod network's, and NodeAnnotations', such as the
+// certificate's end) and remembers NodeAnnotations'.
 func (a *Agent) registerNode(ctx context.Context) error {
 	node := NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock())
 	var ann map[string]string
 	if a.opts.NodeAnnotations != nil {
 		ann = a.opts.NodeAnnotations()
-		node.Annotations = maps.Clone(ann)
+		if node.Annotations == nil && len(ann) > 0 {
+			node.Annotations = map[string]string{}
+		}
+		maps.Copy(node.Annotations, ann)
 	}
 	if err := a.opts.ControlPlane.RegisterNode(ctx, node); err != nil {
 		return err

@@ -9,11 +9,13 @@ import (
 )
 
 // The agent reports its node.reconcile.dev/ annotations when it registers
-// and, when they change (a renewed certificate), at the next heartbeat.
+// and, when they change (a renewed certificate), at the next heartbeat;
+// the host's own (the pod network's) go with them.
 func TestNodeAnnotationsFollowChanges(t *testing.T) {
 	clock := testkit.NewClock(t0)
 	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
+	a.opts.Host.Annotations = map[string]string{"node.reconcile.dev/vxlan-mac": "0a:00:00:00:00:01"} // the pod network's
 	var notAfter atomic.Value
 	notAfter.Store("2027-01-01T00:00:00Z")
 	a.opts.NodeAnnotations = func() map[string]string {
@@ -29,6 +31,9 @@ func TestNodeAnnotationsFollowChanges(t *testing.T) {
 		defer cp.mu.Unlock()
 		if got := cp.nodes["n1"].Annotations["node.reconcile.dev/certificate-not-after"]; got != want {
 			t.Errorf("annotation %q, want %q", got, want)
+		}
+		if got := cp.nodes["n1"].Annotations["node.reconcile.dev/vxlan-mac"]; got != "0a:00:00:00:00:01" {
+			t.Errorf("the host's annotation: %q, want it sent beside NodeAnnotations'", got)
 		}
 	}
 	check("2027-01-01T00:00:00Z")

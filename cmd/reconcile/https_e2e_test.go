@@ -117,10 +117,10 @@ func TestE2EControllerServesHTTPS(t *testing.T) {
 	if out, err := get.CombinedOutput(); err != nil {
 		t.Errorf("RECONCILE_CONFIG=ann.conf reconcile get pods: %v\n%s", err, out)
 	}
-	// A viewer never sees Secret values: `get secrets --reveal` is 403.
+	// A viewer never sees Secret values: `get secrets --reveal` is refused (403).
 	reveal := exec.Command(env.bin, "get", "secrets", "-A", "--reveal")
 	reveal.Env = append(os.Environ(), clientconfig.EnvConfig+"="+ann)
-	if out, err := reveal.CombinedOutput(); err == nil || !strings.Contains(string(out), "403") || !strings.Contains(string(out), "never sees Secret values") {
+	if out, err := reveal.CombinedOutput(); err == nil || !strings.Contains(string(out), `viewer "ann" cannot list resource "secrets"`) || !strings.Contains(string(out), "never sees Secret values") {
 		t.Errorf("a viewer's get secrets --reveal: %v\n%s", err, out)
 	}
 	if _, err := runBin("user", "create", "bob", "--role", "root", "--data", c.data); err == nil || !strings.Contains(err.Error(), `unknown role "root"`) {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/miekg/dns"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // Server answers DNS queries for the cluster domain from an Index and
@@ -214,7 +216,7 @@ func (s *Server) Run(ctx context.Context, addr string) {
 				s.Log.Error("dns server cannot listen; retrying every second", "err", err)
 				warned = true
 			}
-			sleep(ctx, time.Second)
+			ctxwait.Sleep(ctx, time.Second)
 			continue
 		}
 		warned = false

@@ -9,6 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/agent/proxy"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // Discovery keeps the DNS records and the service list of one agent up to
@@ -46,14 +47,14 @@ func (d *Discovery) Run(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				d.Log.Warn("dns: listing services failed; retrying in 1s", "err", err)
-				sleep(ctx, time.Second)
+				ctxwait.Sleep(ctx, time.Second)
 			}
 			continue
 		}
 		d.Update(svcs, eps)
 		if err := d.Source.Wait(ctx, rv); err != nil && ctx.Err() == nil {
 			d.Log.Warn("dns: waiting for service changes failed; retrying in 1s", "err", err)
-			sleep(ctx, time.Second)
+			ctxwait.Sleep(ctx, time.Second)
 		}
 	}
 }
@@ -94,13 +95,4 @@ func (d *Discovery) ServiceEnv(ctx context.Context, namespace string) (map[strin
 	svcs := d.services
 	d.mu.Unlock()
 	return ServiceEnv(svcs, namespace), nil
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

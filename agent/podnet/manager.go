@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 )
 
 // retryBackoff spaces the retries of a failed node list or route sync:
@@ -46,7 +48,7 @@ func PodCIDR(ctx context.Context, src NodeSource, self string, log *slog.Logger)
 		if err != nil {
 			d := backoff.Step()
 			log.Warn("pod network: listing nodes failed; retrying", "in", d, "err", err)
-			sleep(ctx, d)
+			ctxwait.Sleep(ctx, d)
 		} else {
 			backoff = retryBackoff
 		}
@@ -75,7 +77,7 @@ func KeepPeers(ctx context.Context, src NodeSource, dp Dataplane, self string, b
 		if err != nil && ctx.Err() == nil {
 			d := backoff.Step()
 			log.Warn("pod network: syncing routes failed; retrying", "in", d, "err", err)
-			sleep(ctx, d)
+			ctxwait.Sleep(ctx, d)
 		} else {
 			backoff = retryBackoff
 		}
@@ -94,13 +96,4 @@ func onLinkPeers(ctx context.Context, dp Dataplane, peers []Peer, backend Backen
 		out[p.IP], _ = dp.OnLink(ctx, p.IP)
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -25,6 +25,7 @@ import (
 //	POST   /api/v1/join                       a node joins: join token as bearer, apitypes.JoinRequest
 //	POST   /api/v1/nodes/{name}/certificate   a node renews its own certificate (mTLS), apitypes.CertificateRequest
 //	DELETE /api/v1/nodes/{name}               delete a node, its pods, and revoke its certificates (admin)
+//
 // Who may call them is the guard's (guard.go, reconcile/authz: tokens and
 // node deletion are an admin's, renewal the node's own, join is exempt),
 // and so is the revocation check.

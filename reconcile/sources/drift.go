@@ -13,6 +13,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -104,7 +105,7 @@ func (m *Manager) watchDrift(ctx context.Context) {
 		if err != nil {
 			d := backoff.Step()
 			m.log.Warn("drift watch failed; retrying", "in", d, "err", err)
-			sleepCtx(ctx, d)
+			ctxwait.Sleep(ctx, d)
 			continue
 		}
 		backoff = watchBackoff
@@ -177,13 +178,6 @@ func driftMark(o objects.Object) string {
 	}
 	slices.Sort(parts[2:])
 	return strings.Join(parts, "\x00")
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	select {
-	case <-ctx.Done():
-	case <-time.After(d):
-	}
 }
 
 // logDrift logs what a drift check found (nothing when nothing drifted).

@@ -22,6 +22,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
+	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
@@ -180,8 +181,12 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	people, err := usercreds.New(usercreds.Options{Store: st, Nodes: nodes}) // people's certificates and tokens (users.go)
+	if err != nil {
+		return err
+	}
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
-		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Revoked: nodes.Revoked}
+		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked}
 	nodes.OnRevoke(srv.CloseNode)
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {

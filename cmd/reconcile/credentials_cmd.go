@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -45,10 +46,17 @@ func (f *issueFlags) issuer(g *globalFlags) (*pki.CA, string, error) {
 		server = admin.Server()
 	}
 	server = apiclient.NormalizeServer(server)
-	if host, _, err := net.SplitHostPort(server[len("https://"):]); err == nil && apiserver.IsLoopback(net.JoinHostPort(host, "0")) {
+	noteLoopback(server)
+	return ca, server, nil
+}
+
+// noteLoopback tells on stderr when a printed config names a server
+// reachable from this machine only.
+func noteLoopback(server string) {
+	rest, ok := strings.CutPrefix(server, "https://")
+	if host, _, err := net.SplitHostPort(rest); ok && err == nil && apiserver.IsLoopback(net.JoinHostPort(host, "0")) {
 		fmt.Fprintf(os.Stderr, "note: the config names %s, reachable from this machine only; pass --server https://HOST:PORT for another machine (HOST must be in the controller's certificate: --tls-san)\n", server)
 	}
-	return ca, server, nil
 }
 
 // printConfig writes a client config to stdout (the caller redirects it
@@ -60,44 +68,6 @@ func printConfig(cmd *cobra.Command, c *clientconfig.Config) error {
 	}
 	_, err = cmd.OutOrStdout().Write(b)
 	return err
-}
-
-func newUserCmd(g *globalFlags) *cobra.Command {
-	cmd := &cobra.Command{Use: "user", Short: "Issue credentials for people (client certificates of the cluster CA)"}
-	f := &issueFlags{}
-	var role string
-	create := &cobra.Command{
-		Use:   "create NAME --role admin|deployer|viewer",
-		Short: "Print a client config for a person: the server, the cluster CA and a client certificate",
-		Long: `Print a client config (usable as $RECONCILE_CONFIG or --config-file) for the person NAME
-with a role: admin, deployer (sync, rollback, pin, resume; no Secret values) or viewer (read,
-never Secret values). The certificate names NAME (CN) and the role (O), as kubeadm's
-'kubeadm kubeconfig user' does.
-
-Run it where the controller's data directory is: it needs the cluster CA's key (DATA/pki/ca.key).
-The key is made here and printed: redirect the output to a file of mode 0600 and hand it over
-privately. --server is the URL the config names, as the person reaches the controller (default
-DATA/admin.conf's, which is loopback); its host must be in the serving certificate (--tls-san).`,
-		Example: `  reconcile user create ann --role viewer --server https://10.0.0.1:7420 > ann.conf
-  RECONCILE_CONFIG=ann.conf reconcile get pods`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			ca, server, err := f.issuer(g)
-			if err != nil {
-				return err
-			}
-			c, err := credentials.User(ca, server, args[0], role, f.ttl, time.Now())
-			if err != nil {
-				return err
-			}
-			return printConfig(cmd, c)
-		},
-	}
-	create.Flags().StringVar(&role, "role", "", "the person's role: admin, deployer or viewer")
-	_ = create.MarkFlagRequired("role")
-	f.register(create)
-	cmd.AddCommand(create)
-	return cmd
 }
 
 func newNodeCmd(g *globalFlags) *cobra.Command {

@@ -78,17 +78,21 @@ func printTokens(w io.Writer, toks []apitypes.Token, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(tw, "ID\tEXPIRES\tUSES\tAGE\tDESCRIPTION")
 	for _, t := range toks {
-		exp := "never"
-		switch {
-		case t.Expires.IsZero():
-		case !now.Before(t.Expires):
-			exp = "expired " + duration.HumanDuration(now.Sub(t.Expires)) + " ago"
-		default:
-			exp = "in " + duration.HumanDuration(t.Expires.Sub(now))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.ID, exp, t.Uses, ago(t.Created, now), dash(t.Description))
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\n", t.ID, expires(t.Expires, now), t.Uses, ago(t.Created, now), dash(t.Description))
 	}
 	return tw.Flush()
+}
+
+// expires is a credential's EXPIRES column: "in 23h", "expired 5m ago",
+// "never" (zero).
+func expires(at, now time.Time) string {
+	switch {
+	case at.IsZero():
+		return "never"
+	case !now.Before(at):
+		return "expired " + duration.HumanDuration(now.Sub(at)) + " ago"
+	}
+	return "in " + duration.HumanDuration(at.Sub(now))
 }
 
 func newTokenDeleteCmd(g *globalFlags) *cobra.Command {

@@ -59,7 +59,7 @@ func (s *Server) authenticate(r *http.Request) (authz.Identity, error) {
 	if s.Token == "" && !verified {
 		return authz.Identity{Name: authz.TokenUser, Role: authz.RoleAdmin}, nil
 	}
-	id, err := authz.Authenticate(r, s.Token)
+	id, err := authz.Authenticate(r, s.Token, s.people())
 	if err != nil || !verified || s.Revoked == nil {
 		return id, err
 	}
@@ -69,11 +69,19 @@ func (s *Server) authenticate(r *http.Request) (authz.Identity, error) {
 	return id, nil
 }
 
+// people is the lookup of people's tokens, nil when none are served.
+func (s *Server) people() authz.People {
+	if s.Users == nil {
+		return nil
+	}
+	return s.Users
+}
+
 func revokedError(id authz.Identity, serial *big.Int) error {
 	if id.Role == authz.RoleNode {
 		return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: the node was deleted; join it again with a new token (certificate serial %s of %s)", pki.SerialString(serial), id.Name)
 	}
-	return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: serial %s of %s is no longer accepted; ask an admin for a new one (`reconcile user create`)", pki.SerialString(serial), id.Name)
+	return apierrors.New(apierrors.ReasonUnauthorized, "certificate revoked: serial %s of user %q is no longer accepted (the user was deleted: `reconcile user delete`); ask an admin for new credentials (`reconcile user create`)", pki.SerialString(serial), id.Name)
 }
 
 // identity is the request's identity (set by guard; admin for exempt

@@ -21,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -45,7 +46,8 @@ type Server struct {
 	// for a handler served in-process by tests only.
 	Token string
 	// Revoked, when set, is asked on every request authenticated by a
-	// client certificate whether its serial is revoked (a deleted node);
+	// client certificate whether its serial is revoked (a deleted node or
+	// person: nodecreds.Issuer.Revoked);
 	// a revoked one is answered 401.
 	Revoked func(serial *big.Int) bool
 	Log     *slog.Logger
@@ -73,6 +75,9 @@ type Server struct {
 	// Credentials serves join tokens, joins, renewals and node deletion
 	// (join.go); nil = not served.
 	Credentials *nodecreds.Issuer
+	// Users serves people's credentials (users.go) and authenticates
+	// their bearer tokens (guard.go); nil = neither.
+	Users *usercreds.Users
 
 	// streams are the cancel functions of the requests in flight of each
 	// certificate, so a revoked node's watches end at once (revoke.go).
@@ -103,6 +108,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
 	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
+	s.userRoutes(mux)    // people's credentials (users.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go

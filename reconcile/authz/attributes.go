@@ -32,6 +32,7 @@ const (
 	ResourceRollback  = "rollback"  // POST /api/v1/rollback (pins the source)
 	ResourceResume    = "resume"    // POST /api/v1/resume
 	ResourceTokens    = "tokens"    // join tokens: GET, POST /api/v1/tokens, DELETE /api/v1/tokens/{id}
+	ResourceUsers     = "users"     // people's credentials: GET, POST /api/v1/users, DELETE /api/v1/users/{name}
 )
 
 // Subresources.

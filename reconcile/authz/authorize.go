@@ -59,6 +59,10 @@ func person(id Identity, a Attributes) Decision {
 		// admin's business only.
 		return deny(id, a, "join tokens are for admins only")
 	}
+	if a.Resource == ResourceUsers {
+		// Who may do what, and listing who has credentials, is an admin's.
+		return deny(id, a, "people's credentials are for admins only")
+	}
 	if a.Reveal {
 		return deny(id, a, fmt.Sprintf("a %s never sees Secret values (ask without --reveal; only an admin may reveal them)", id.Role))
 	}

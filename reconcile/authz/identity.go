@@ -55,24 +55,41 @@ func Exempt(r *http.Request) bool {
 		(r.Method == http.MethodPost && p == "/api/v1/join") // the join token is its credential (apiserver/join.go)
 }
 
+// People looks up people's bearer tokens (reconcile/usercreds keeps them
+// in memory: a request costs a hash and a map read, no store read).
+type People interface {
+	// PersonByToken returns the identity of bearer. known is false when
+	// bearer is no person's token, then err is nil; err is an apierrors
+	// Unauthorized when it was one that no longer works (expired, its user
+	// deleted), saying which.
+	PersonByToken(bearer string) (id Identity, known bool, err error)
+}
+
 // Authenticate finds who made r: a verified client certificate first
 // (r.TLS.VerifiedChains, checked against the cluster CA by the TLS
-// handshake), else "Authorization: Bearer <adminToken>" (compared in
-// constant time). Any failure is an apierrors Unauthorized (401) saying
-// what was wrong and what to do.
-func Authenticate(r *http.Request, adminToken string) (Identity, error) {
+// handshake), else "Authorization: Bearer <token>": the admin token
+// (compared in constant time) or a person's token (people, nil = none;
+// looked up by its hash). Any failure is an apierrors Unauthorized (401)
+// saying what was wrong and what to do.
+func Authenticate(r *http.Request, adminToken string, people People) (Identity, error) {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.VerifiedChains[0]) > 0 {
 		return FromCertificate(r.TLS.VerifiedChains[0][0])
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "no credentials: present a client certificate of the cluster CA or the admin bearer token (\"Authorization: Bearer <token>\"); the CLI reads them from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf), or --token-file / $RECONCILE_TOKEN (DATA/api-token)")
+		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "no credentials: present a client certificate of the cluster CA or a bearer token (\"Authorization: Bearer <token>\": the admin token or a person's from `reconcile user create --token`); the CLI reads them from ~/.config/reconcile/config (written by `reconcile up` for the user who started it), --config-file or $RECONCILE_CONFIG (the controller's DATA/admin.conf, or a config from `reconcile user create`), or --token-file / $RECONCILE_TOKEN (DATA/api-token)")
 	}
 	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || adminToken == "" || subtle.ConstantTimeCompare([]byte(tok), []byte(adminToken)) != 1 {
-		return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "wrong bearer token: the admin token is the controller's DATA/api-token (also in DATA/admin.conf); nodes and people authenticate with client certificates")
+	if ok && adminToken != "" && subtle.ConstantTimeCompare([]byte(tok), []byte(adminToken)) == 1 {
+		return Identity{Name: TokenUser, Role: RoleAdmin}, nil
 	}
-	return Identity{Name: TokenUser, Role: RoleAdmin}, nil
+	if ok && people != nil {
+		id, known, err := people.PersonByToken(tok)
+		if err != nil || known {
+			return id, err
+		}
+	}
+	return Identity{}, apierrors.New(apierrors.ReasonUnauthorized, "wrong bearer token: it is neither the admin token (the controller's DATA/api-token, also in DATA/admin.conf) nor a person's token (`reconcile user list` shows who has one; `reconcile user create NAME --token` makes one)")
 }
 
 // FromCertificate maps a verified client certificate to its identity by

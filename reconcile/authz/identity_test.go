@@ -76,8 +76,12 @@ func TestAuthenticate(t *testing.T) {
 		{"certificate", req("", cert("node:a", pki.GroupNodes)), Identity{Name: "node:a", Role: RoleNode, Node: "a"}, ""},
 		{"certificate wins over the token", req("Bearer s3cret", cert("victor", "viewer")), Identity{Name: "victor", Role: RoleViewer}, ""},
 		{"certificate without a role", req("Bearer s3cret", cert("x")), Identity{}, "carries no role"},
+		{"a person's token", req("Bearer ann-tok", nil), Identity{Name: "ann", Role: RoleViewer}, ""},
+		{"a person's expired token", req("Bearer old-tok", nil), Identity{}, "expired"},
+		{"certificate wins over a person's token", req("Bearer ann-tok", cert("dora", "deployer")), Identity{Name: "dora", Role: RoleDeployer}, ""},
+		{"a person's token without Bearer", req("ann-tok", nil), Identity{}, "wrong bearer token"},
 	} {
-		got, err := Authenticate(tc.r, "s3cret")
+		got, err := Authenticate(tc.r, "s3cret", fakePeople{})
 		switch {
 		case tc.err == "" && err != nil:
 			t.Errorf("%s: %v", tc.name, err)
@@ -90,13 +94,30 @@ func TestAuthenticate(t *testing.T) {
 	// An unverified peer certificate (no chain to the CA) is no identity.
 	r := req("", nil)
 	r.TLS = &tls.ConnectionState{PeerCertificates: []*x509.Certificate{cert("alice", "admin")}}
-	if _, err := Authenticate(r, "s3cret"); err == nil {
+	if _, err := Authenticate(r, "s3cret", nil); err == nil {
 		t.Error("an unverified certificate authenticated")
 	}
 	// No admin token configured: no bearer token is right.
-	if _, err := Authenticate(req("Bearer ", nil), ""); err == nil {
+	if _, err := Authenticate(req("Bearer ", nil), "", fakePeople{}); err == nil {
 		t.Error("an empty bearer token authenticated against an empty admin token")
 	}
+	// No people's tokens served: a person's token is a wrong one.
+	if _, err := Authenticate(req("Bearer ann-tok", nil), "s3cret", nil); err == nil || !strings.Contains(err.Error(), "wrong bearer token") {
+		t.Errorf("a person's token without People: %v", err)
+	}
+}
+
+// fakePeople knows ann's token (a viewer) and an expired one.
+type fakePeople struct{}
+
+func (fakePeople) PersonByToken(bearer string) (Identity, bool, error) {
+	switch bearer {
+	case "ann-tok":
+		return Identity{Name: "ann", Role: RoleViewer}, true, nil
+	case "old-tok":
+		return Identity{}, true, apierrors.New(apierrors.ReasonUnauthorized, "the token of user \"old\" expired")
+	}
+	return Identity{}, false, nil
 }
 
 func TestExempt(t *testing.T) {

@@ -102,9 +102,11 @@ type NodeRecord struct {
 	Serials []Issued `json:"serials"`
 }
 
-// Revocation records a revoked serial.
+// Revocation records a revoked serial: a deleted node's, or a deleted
+// person's (User set, Node empty; RevokeUser).
 type Revocation struct {
-	Node      string    `json:"node"`
+	Node      string    `json:"node,omitempty"`
+	User      string    `json:"user,omitempty"`
 	RevokedAt time.Time `json:"revokedAt"`
 	NotAfter  time.Time `json:"notAfter"`
 }

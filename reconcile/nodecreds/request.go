@@ -36,7 +36,7 @@ type Request struct {
 // is a BadRequest naming the field.
 func ParseJoinRequest(body []byte) (Request, error) {
 	var in apitypes.JoinRequest
-	if err := decodeStrict(body, &in); err != nil {
+	if err := DecodeStrict(body, &in); err != nil {
 		return Request{}, err
 	}
 	if errs := validation.IsDNS1123Subdomain(in.Node); in.Node == "" || len(errs) > 0 {
@@ -49,13 +49,16 @@ func ParseJoinRequest(body []byte) (Request, error) {
 // /api/v1/nodes/{name}/certificate) for node.
 func ParseCertificateRequest(node string, body []byte) (Request, error) {
 	var in apitypes.CertificateRequest
-	if err := decodeStrict(body, &in); err != nil {
+	if err := DecodeStrict(body, &in); err != nil {
 		return Request{}, err
 	}
 	return checkRequest(node, in.Addresses, in.CSR)
 }
 
-func decodeStrict(body []byte, v any) error {
+// DecodeStrict decodes body, at most MaxRequestBytes, into v: one JSON
+// value, no unknown fields; errors are BadRequest (RequestTooLarge) for
+// the API to answer as they are (join, renewal, people's credentials).
+func DecodeStrict(body []byte, v any) error {
 	if len(body) > MaxRequestBytes {
 		return apierrors.New(apierrors.ReasonRequestTooLarge, "request body is %d bytes, at most %d", len(body), MaxRequestBytes)
 	}

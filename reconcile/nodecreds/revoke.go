@@ -68,3 +68,31 @@ func (is *Issuer) DeleteNode(node string) (apitypes.NodeDeleted, error) {
 	}
 	return out, nil
 }
+
+// RevokeUser revokes the serials of the certificates issued to person user
+// (reconcile/usercreds, `reconcile user delete`): stored as a node's are,
+// and refused by Revoked from the next request on, so one revocation list
+// serves nodes and people.
+func (is *Issuer) RevokeUser(user string, serials []Issued) error {
+	if len(serials) == 0 {
+		return nil
+	}
+	now := is.now().UTC()
+	err := is.store.Update(func(tx *store.Tx) error {
+		for _, s := range serials {
+			if err := tx.PutMeta(revokedPrefix+s.Serial, Revocation{User: user, RevokedAt: now, NotAfter: s.NotAfter}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	is.mu.Lock()
+	for _, s := range serials {
+		is.revoked[s.Serial] = true
+	}
+	is.mu.Unlock()
+	return nil
+}

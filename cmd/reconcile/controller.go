@@ -22,11 +22,11 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
-	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 	"github.com/reconcile-dev/reconcile/schema"
 )
 

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -126,8 +127,9 @@ func TestE2EControllerServesHTTPS(t *testing.T) {
 	if _, err := runBin("user", "create", "bob", "--role", "root", "--data", c.data); err == nil || !strings.Contains(err.Error(), `unknown role "root"`) {
 		t.Errorf("an unknown role: %v", err)
 	}
-	if _, err := runBin("user", "create", "bob", "--role", "viewer", "--data", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no cluster CA") {
-		t.Errorf("no CA: %v", err)
+	// People-management is an admin's: a viewer's config cannot make users.
+	if _, err := runBin("user", "create", "bob", "--role", "admin", "--config-file", ann); err == nil || !strings.Contains(err.Error(), "people's credentials are for admins only") {
+		t.Errorf("a viewer creating a user: %v", err)
 	}
 
 	// A node's credentials: its name and addresses, both usages.
@@ -149,6 +151,64 @@ func TestE2EControllerServesHTTPS(t *testing.T) {
 	}
 	if _, err := runBin("agent", "--config-file", admin, "--token-file", filepath.Join(c.data, "api-token")); err == nil || !strings.Contains(err.Error(), "not a bearer token") {
 		t.Errorf("agent with the admin token: %v", err)
+	}
+
+	peopleByTokenAndDeletion(t, c.data, ann)
+}
+
+// peopleByTokenAndDeletion: a viewer with a token from `user create
+// --token` reads pods and is refused Secret values; `user list` shows the
+// certificate user ann (config annConf) and the token user, never a
+// secret; `user delete` refuses the token and ann's certificate at once
+// (401).
+func peopleByTokenAndDeletion(t *testing.T, data, annConf string) {
+	t.Helper()
+	out, err := runBin("user", "create", "tim", "--role", "viewer", "--token", "--ttl", "1h", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tim := filepath.Join(t.TempDir(), "tim.conf")
+	if err := os.WriteFile(tim, []byte(out), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	timCfg, err := clientconfig.Load(tim)
+	if err != nil || timCfg.Token == "" || timCfg.ClientCertificate != "" || timCfg.ClientKey != "" || timCfg.CertificateAuthority == "" {
+		t.Fatalf("tim's config: %+v %v", timCfg, err)
+	}
+	as := func(conf string, args ...string) (string, error) {
+		cmd := exec.Command(env.bin, args...)
+		cmd.Env = append(os.Environ(), clientconfig.EnvConfig+"="+conf)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := as(tim, "get", "pods", "-A"); err != nil {
+		t.Errorf("tim's token: get pods: %v\n%s", err, out)
+	}
+	if out, err := as(tim, "get", "secrets", "-A", "--reveal"); err == nil || !strings.Contains(out, `viewer "tim" cannot list resource "secrets"`) {
+		t.Errorf("tim's token: get secrets --reveal: %v\n%s", err, out)
+	}
+
+	list, err := runBin("user", "list", "--data", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^ann\s+viewer\s+cert\s+in `).MatchString(list) || !regexp.MustCompile(`(?m)^tim\s+viewer\s+token\s+in (59m|60m|1h)`).MatchString(list) || strings.Contains(list, timCfg.Token) {
+		t.Errorf("user list:\n%s", list)
+	}
+
+	for _, who := range []struct{ name, conf, refused string }{
+		{"tim", tim, `the bearer token of user "tim" no longer works: the user was deleted`},
+		{"ann", annConf, `certificate revoked: serial`},
+	} {
+		if out, err := runBin("user", "delete", who.name, "--data", data); err != nil || !strings.Contains(out, "user "+who.name+" deleted") {
+			t.Fatalf("user delete %s: %v\n%s", who.name, err, out)
+		}
+		if out, err := as(who.conf, "get", "pods", "-A"); err == nil || !strings.Contains(out, who.refused) {
+			t.Errorf("%s after user delete: %v\n%s", who.name, err, out)
+		}
+	}
+	if list, err := runBin("user", "list", "--data", data); err != nil || strings.Contains(list, "tim") || strings.Contains(list, "ann") {
+		t.Errorf("user list after the deletes: %v\n%s", err, list)
 	}
 }
 

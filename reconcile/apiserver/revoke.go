@@ -7,32 +7,57 @@ import (
 	"net/http"
 	"sync"
 
+	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
 
 // revocable keeps the cancel function of every request made with a node's
-// certificate so that CloseNode ends its open watches and log streams when
-// the node is deleted. (The guard refuses a revoked certificate on every
-// request, not only at the handshake, so a kept-alive connection of a
-// deleted node is refused too.)
+// certificate, or by a person (certificate or token), so that CloseNode and
+// ClosePerson end their open watches and log streams when the node or
+// person is deleted. (The guard refuses a revoked certificate or a deleted
+// person's token on every request, not only at the handshake, so a
+// kept-alive connection is refused too.)
 func (s *Server) revocable(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		leaf := verifiedLeaf(r)
-		if leaf == nil {
-			next.ServeHTTP(w, r)
-			return
-		}
-		node := pki.NodeName(leaf.Subject)
-		if node == "" {
+		key, serial := streamKey(r)
+		if key == "" {
 			next.ServeHTTP(w, r)
 			return
 		}
 		ctx, cancel := context.WithCancel(r.Context())
-		id := s.streams.add(node, leaf.SerialNumber, cancel)
-		defer s.streams.remove(node, id)
+		id := s.streams.add(key, serial, cancel)
+		defer s.streams.remove(key, id)
 		defer cancel()
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// personKey is the streams' key of person name: node names (DNS-1123)
+// have no "/", so no node's key is a person's.
+func personKey(name string) string { return "user/" + name }
+
+// streamKey says whose r is: a node's name and its certificate's serial,
+// personKey for a person (the guard's identity), "" for others (the admin
+// token, exempt routes).
+func streamKey(r *http.Request) (string, *big.Int) {
+	if leaf := verifiedLeaf(r); leaf != nil {
+		if node := pki.NodeName(leaf.Subject); node != "" {
+			return node, leaf.SerialNumber
+		}
+	}
+	id, ok := authz.IdentityFrom(r.Context())
+	if !ok || id.Role == authz.RoleNode || id.Name == authz.TokenUser {
+		return "", nil
+	}
+	return personKey(id.Name), nil
+}
+
+// ClosePerson ends every request in flight of person name, made with any
+// of its credentials (after `user delete`).
+func (s *Server) ClosePerson(name string) {
+	for _, c := range s.streams.of(personKey(name)) {
+		c.cancel()
+	}
 }
 
 // CloseNode ends every request in flight made with a certificate of node
@@ -101,3 +126,6 @@ func (s *Server) log() *slog.Logger {
 // OpenRequests is how many requests made with node's certificates are in
 // flight (watches, long polls): for tests and diagnostics.
 func (s *Server) OpenRequests(node string) int { return len(s.streams.of(node)) }
+
+// OpenPersonRequests is OpenRequests for person name.
+func (s *Server) OpenPersonRequests(name string) int { return len(s.streams.of(personKey(name))) }

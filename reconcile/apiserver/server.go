@@ -80,7 +80,8 @@ type Server struct {
 	Users *usercreds.Users
 
 	// streams are the cancel functions of the requests in flight of each
-	// certificate, so a revoked node's watches end at once (revoke.go).
+	// node and person, so a revoked node's or deleted person's watches end
+	// at once (revoke.go).
 	streams streamSet
 
 	// testRoutes adds routes in tests (a panicking handler).

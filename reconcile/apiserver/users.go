@@ -55,6 +55,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	s.ClosePerson(out.Name) // its open watches and log streams end now
 	s.log().Info("user deleted", "user", out.Name, "revoked", out.RevokedSerials, "tokens", out.DeletedTokens, "by", identity(r).Name)
 	writeJSON(w, http.StatusOK, out)
 }

@@ -1,6 +1,12 @@
 package apiserver
 
 import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -10,6 +16,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 )
 
@@ -30,7 +37,8 @@ func TestPeopleOverTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := tlsServer(t, &Server{Store: st, Token: "admin-token", Credentials: is, Users: users, Revoked: is.Revoked}, ca)
+	srv := &Server{Store: st, Token: "admin-token", Credentials: is, Users: users, Revoked: is.Revoked}
+	hs := tlsServer(t, srv, ca)
 	anon := clientFor(hs, nil)
 	asAdmin := func(method, path string, body any) answer {
 		return call(t, anon, hs.URL, method, path, body, "Authorization", "Bearer admin-token")
@@ -96,8 +104,27 @@ func TestPeopleOverTLS(t *testing.T) {
 		t.Errorf("the list shows a secret or a certificate: %s", ans.body)
 	}
 
-	// Delete: at once, on the connections already open.
+	// Delete: at once, on the connections already open, and ann's open
+	// watch ends.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute) // a bound for a broken test, not a timing assertion
+	defer cancel()
+	wreq, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/api/v1/watch?resourceVersion=0", nil)
+	wreq.Header.Set("Authorization", "Bearer "+annTok.Token)
+	watch, err := anon.Do(wreq)
+	if err != nil || watch.StatusCode != 200 {
+		t.Fatalf("ann's watch: %v %v", watch, err)
+	}
+	defer watch.Body.Close()
+	testkit.Eventually(t, 30*time.Second, "ann's watch is open", func() error {
+		if n := srv.OpenPersonRequests("ann"); n != 1 {
+			return fmt.Errorf("%d open requests of ann", n)
+		}
+		return nil
+	})
 	expect(t, "delete ann", asAdmin("DELETE", "/api/v1/users/ann", nil), 200, "")
+	if _, err := io.Copy(io.Discard, watch.Body); ctx.Err() != nil {
+		t.Errorf("ann's watch did not end when ann was deleted: %v", err)
+	}
 	expect(t, "ann's token after the delete", asAnn("GET", "/api/v1/pods?namespace=shop", nil), 401, `the bearer token of user "ann" no longer works: the user was deleted`)
 	ans = asAdmin("DELETE", "/api/v1/users/carl", nil)
 	expect(t, "delete carl", ans, 200, "")

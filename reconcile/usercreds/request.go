@@ -6,6 +6,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
@@ -22,7 +23,8 @@ type Request struct {
 
 // ParseRequest decodes and checks the body of POST /api/v1/users: one JSON
 // object, no unknown fields (nodecreds.DecodeStrict), a user name that
-// cannot pass for a node or the controller (credentials.CheckUserName), a
+// cannot pass for a node, the controller or the admin token
+// (credentials.CheckUserName, authz.TokenUser), a
 // role, a positive ttl, and either a CSR (signature and key checked by
 // pki.ParseCSR) or "token": true. Every error is a BadRequest naming the
 // field.
@@ -33,6 +35,9 @@ func ParseRequest(body []byte) (Request, error) {
 	}
 	if err := credentials.CheckUserName(in.Name); err != nil {
 		return Request{}, badRequest("name: %s", err)
+	}
+	if in.Name == authz.TokenUser {
+		return Request{}, badRequest("name: %q is the name of the admin token's identity: pick another", in.Name)
 	}
 	if err := pki.CheckRole(in.Role); err != nil {
 		return Request{}, badRequest("role: %s", err)

@@ -204,6 +204,7 @@ func TestParseRequestRefuses(t *testing.T) {
 		{`{"name":"","role":"viewer","token":true}`, "name: user name is empty"},
 		{`{"name":"node:a","role":"viewer","token":true}`, "reserved for nodes"},
 		{`{"name":"a b","role":"viewer","token":true}`, "no spaces"},
+		{`{"name":"admin-token","role":"viewer","token":true}`, "admin token"},
 		{`{"name":"ann","role":"root","token":true}`, `role: unknown role "root"`},
 		{`{"name":"ann","role":"viewer","ttl":"soon","token":true}`, "ttl:"},
 		{`{"name":"ann","role":"viewer","ttl":"-1h","token":true}`, "not a positive duration"},
@@ -245,7 +246,7 @@ func FuzzUserRequest(f *testing.F) {
 			}
 			return
 		}
-		if pki.CheckRole(req.Role) != nil || req.TTL <= 0 || req.Name == "" || strings.HasPrefix(req.Name, pki.NodePrefix) {
+		if pki.CheckRole(req.Role) != nil || req.TTL <= 0 || req.Name == "" || strings.HasPrefix(req.Name, pki.NodePrefix) || req.Name == authz.TokenUser {
 			t.Fatalf("accepted %+v", req)
 		}
 		if req.CSR != nil && req.CSR.CheckSignature() != nil {

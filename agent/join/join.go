@@ -9,15 +9,19 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"net/url"
 	"path/filepath"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/reconcile/jointoken"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 )
@@ -71,7 +75,7 @@ func Join(ctx context.Context, o Options) (Result, error) {
 		res.Reused = ok
 		return res, err
 	}
-	ca, err := discover(ctx, u, tok.CAHash, o)
+	ca, err := discoverWhenReachable(ctx, u, tok.CAHash, o)
 	if err != nil {
 		return res, err
 	}
@@ -114,6 +118,25 @@ func discover(ctx context.Context, u *url.URL, want string, o Options) (*x509.Ce
 	}
 	conn.Close()
 	return ca, nil
+}
+
+// discoverWhenReachable is discover, retried while the controller cannot
+// be reached at all (a host that boots before its controller, as k3s'
+// agent waits for its server); any answer, refusals included, ends it.
+func discoverWhenReachable(ctx context.Context, u *url.URL, want string, o Options) (*x509.Certificate, error) {
+	b := wait.Backoff{Duration: 500 * time.Millisecond, Factor: 2, Steps: math.MaxInt32, Cap: 10 * time.Second}
+	for {
+		ca, err := discover(ctx, u, want, o)
+		var op *net.OpError
+		if err == nil || !errors.As(err, &op) || op.Op != "dial" || ctx.Err() != nil {
+			return ca, err
+		}
+		d := b.Step()
+		o.Log.Warn("join: the controller cannot be reached yet; retrying", "server", u.String(), "in", d, "err", err)
+		if !ctxwait.Sleep(ctx, d) {
+			return nil, err
+		}
+	}
 }
 
 func hostPort(u *url.URL) string {

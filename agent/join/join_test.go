@@ -38,6 +38,15 @@ type controller struct {
 
 func startController(t *testing.T, lifetime time.Duration) *controller {
 	t.Helper()
+	c := newController(t, lifetime)
+	c.serve(t, "127.0.0.1:0")
+	return c
+}
+
+// newController makes the controller's store, PKI and API server without
+// serving them yet (serve).
+func newController(t *testing.T, lifetime time.Duration) *controller {
+	t.Helper()
 	st, err := store.OpenInMemory()
 	if err != nil {
 		t.Fatal(err)
@@ -59,16 +68,21 @@ func startController(t *testing.T, lifetime time.Duration) *controller {
 	}
 	srv := &apiserver.Server{Store: st, Token: "admin-token", Credentials: is, Revoked: is.Revoked, TLS: p.APIServerTLS()}
 	is.OnRevoke(srv.CloseNode)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return &controller{Issuer: is, Server: srv, CA: ca}
+}
+
+// serve serves the API on addr and sets c.URL.
+func (c *controller) serve(t *testing.T, addr string) {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { srv.Serve(ctx, ln); close(done) }()
+	go func() { c.Server.Serve(ctx, ln); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
-	url := "https://" + ln.Addr().String()
-	return &controller{URL: url, Issuer: is, Server: srv, CA: ca}
+	c.URL = "https://" + ln.Addr().String()
 }
 
 func (c *controller) token(t *testing.T, ttl time.Duration) jointoken.Token {

@@ -193,8 +193,12 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)
 		srv.TLS = nil
 	}
+	ln, err := srv.Listen(f.listen) // before anything runs: up's agent connects at once
+	if err != nil {
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
-	g.Go(func() error { return srv.ListenAndServe(ctx, f.listen) })
+	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error {
 		p.Run(ctx, pki.RefreshEvery, func() {
 			if err := writeAdmin(); err != nil {

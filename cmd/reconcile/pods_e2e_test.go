@@ -6,18 +6,18 @@ package main
 // All pods run in one cluster at once, so the waits overlap.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 const helloV1 = "localhost/reconcile-hello:v1"
@@ -228,7 +228,7 @@ func TestE2EPodBehaviour(t *testing.T) {
 	})
 
 	t.Run("logs -f streams until interrupted", func(t *testing.T) {
-		var out syncBuffer
+		var out testkit.SyncBuffer
 		cmd := exec.Command(env.bin, "logs", "-f", "unready", "-n", "e2e", "--server", c.server, "--config-file", c.adminConfig())
 		cmd.Stdout = &out
 		if err := cmd.Start(); err != nil {
@@ -262,22 +262,4 @@ func TestE2EPodBehaviour(t *testing.T) {
 			t.Errorf("no Killing event for graceful")
 		}
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for a writing process and a polling test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

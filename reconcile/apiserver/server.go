@@ -131,17 +131,28 @@ func panicked(w http.ResponseWriter, r *http.Request, _ any) {
 // refused on every address: loopback is reachable by every local user;
 // without TLS it is refused beyond loopback.
 func (s *Server) ListenAndServe(ctx context.Context, addr string) error {
+	ln, err := s.Listen(addr)
+	if err != nil {
+		return err
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Listen opens addr for Serve, with ListenAndServe's checks. A caller that
+// listens before it starts serving lets clients in the same process (the
+// agent of `reconcile up`) connect at once: the kernel queues them.
+func (s *Server) Listen(addr string) (net.Listener, error) {
 	if s.Token == "" {
-		return fmt.Errorf("listening on %s needs authentication: no token configured", addr)
+		return nil, fmt.Errorf("listening on %s needs authentication: no token configured", addr)
 	}
 	if s.TLS == nil && !IsLoopback(addr) {
-		return fmt.Errorf("listening on %s without TLS: refused beyond loopback (the controller serves HTTPS with the cluster CA)", addr)
+		return nil, fmt.Errorf("listening on %s without TLS: refused beyond loopback (the controller serves HTTPS with the cluster CA)", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("api server: listen on %s: %w (is another reconcile running? use --listen to pick another address)", addr, err)
+		return nil, fmt.Errorf("api server: listen on %s: %w (is another reconcile running? use --listen to pick another address)", addr, err)
 	}
-	return s.Serve(ctx, ln)
+	return ln, nil
 }
 
 // Serve serves on ln until ctx ends, with the server timeouts of

@@ -1,11 +1,9 @@
 package controllers
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,24 +16,6 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
-
-// lockedBuffer is a log sink the runner's goroutine and the test share.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // annotatingStep is a test controller over ConfigMaps: it marks each one
 // reconciled, and panics on the one named "bad" with a long value.
@@ -69,7 +49,7 @@ func configMap(name string) *corev1.ConfigMap {
 // A panic in the controller's watch mapping is logged and skipped too.
 func TestControllerStepPanicIsIsolated(t *testing.T) {
 	var badCalls atomic.Int32
-	logs := &lockedBuffer{}
+	logs := &testkit.SyncBuffer{}
 	test := Controller{Kind: "ConfigMap", Component: "test-controller", Step: annotatingStep(&badCalls),
 		Watches: map[string]MapFunc{"Secret": func(*cache, objects.Object, objects.Object) []objects.Key { panic("map func") }}}
 	st := startManager(t, Options{Controllers: append(Registry(), test), Log: slog.New(slog.NewTextHandler(logs, nil))})

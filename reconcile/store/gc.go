@@ -36,25 +36,47 @@ const (
 	minValueLogFileSize = 16 << 20
 )
 
-// memTableSize is Badger's memtable. It bounds one transaction (15 %:
-// about 150,000 objects) and keeps a commit's reads in memory: at 12 MiB a
-// one-file commit in a 10,000-object store cost 30 % more CPU (reads from
-// SSTables), which the speed contract of issue 8 forbids. Badger allocates
-// it (about 1.3 times this) at every flush from Go's heap, and Go zeroes
-// reused heap, so once the store has flushed after a large delete the new
-// memtable is resident: a fixed cost paid once, not a growth per revision
-// (BENCHMARKS.md, "Memory after large objects"). Values over valueThreshold
-// go to the value log and take a pointer's room only.
+// Badger's memtable. Badger allocates its arena (memtableArenaBytes) from
+// Go's heap, anew at every flush, and every collection flushes (below).
+// Go zeroes heap it reuses, and freed heap is nearly always among the
+// pages of a new arena (giving freed heap back to the OS first does not
+// help: a page or two that a concurrent free left behind is enough for Go
+// to zero the whole span), so after a flush the whole arena is resident.
+// The memtable is therefore as small as the store's transactions allow:
+// Badger bounds a transaction by the memtable (15 % of it in bytes, and
+// that over its 96-byte skiplist node in entries: 640 bytes of memtable
+// per entry), and one commit of a source is one transaction of one entry
+// per object, one per ClusterIP or NodePort a Service claims, one per
+// object it prunes, and a few side records (memTableSize: the objects,
+// half as many again, and 1,000). At the default 10,000 objects per commit
+// that is 10 MiB, whose 13 MB arena is within the 20 % the controller's
+// memory may keep after large objects go. A 128 MiB memtable (before) left 166
+// MB resident from the first flush on; it also made the GC run half as
+// often, the arena being counted as live heap (BENCHMARKS.md, issue 8).
+// Values over valueThreshold go to the value log and take a pointer's
+// room only.
 const (
-	memTableSize   = 128 << 20
-	valueThreshold = 64
+	minMemTableSize       = 8 << 20
+	memTableBytesPerEntry = 96 * 100 / 15
+	valueThreshold        = 64
 )
 
-// MemtableArenaBytes is what one Badger memtable takes in memory: its size
+// memTableSize is the memtable for transactions of up to txnObjects
+// objects (their entries: txnEntries), in whole MiB, at least
+// minMemTableSize.
+func memTableSize(txnObjects int) int64 {
+	entries := txnEntries(txnObjects)
+	const mib = 1 << 20
+	return max(minMemTableSize, (entries*memTableBytesPerEntry+mib-1)/mib*mib)
+}
+
+// txnEntries is how many Badger entries a commit of objects may write.
+func txnEntries(objects int) int64 { return int64(objects)*3/2 + 1000 }
+
+// memtableArenaBytes is what a memtable of size takes in memory: its size
 // plus room for the largest batch (Badger: 15 % of it, in bytes and in
-// nodes). Once a flush has cut a memtable from heap Go had to zero, that
-// much is resident for good: a fixed cost, not a growth.
-const MemtableArenaBytes = memTableSize * 13 / 10
+// nodes).
+func memtableArenaBytes(size int64) int64 { return size * 13 / 10 }
 
 // valueLogFileSize is the size of the value-log files for values up to
 // maxValue bytes.

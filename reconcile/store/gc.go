@@ -38,23 +38,26 @@ const (
 
 // Badger's memtable. Badger allocates its arena (memtableArenaBytes) from
 // Go's heap, anew at every flush, and every collection flushes (below).
-// Go zeroes heap it reuses, and freed heap is nearly always among the
-// pages of a new arena (giving freed heap back to the OS first does not
-// help: a page or two that a concurrent free left behind is enough for Go
-// to zero the whole span), so after a flush the whole arena is resident.
-// The memtable is therefore as small as the store's transactions allow:
-// Badger bounds a transaction by the memtable (15 % of it in bytes, and
-// that over its 96-byte skiplist node in entries: 640 bytes of memtable
-// per entry), and one commit of a source is one transaction of one entry
-// per object, one per ClusterIP or NodePort a Service claims, one per
-// object it prunes, and a few side records (memTableSize: the objects,
-// half as many again, and 1,000). At the default 10,000 objects per commit
-// that is 10 MiB, whose 13 MB arena is within the 20 % the controller's
-// memory may keep after large objects go. A 128 MiB memtable (before) left 166
-// MB resident from the first flush on; it also made the GC run half as
-// often, the arena being counted as live heap (BENCHMARKS.md, issue 8).
-// Values over valueThreshold go to the value log and take a pointer's
-// room only.
+// Go zeroes reused heap unless every page of the span was returned to the
+// OS (Go 1.26, mheap.initSpan); after large objects go, heap Go still
+// holds is among the arena's pages more often than not, even right after
+// debug.FreeOSMemory (a few pages freed concurrently are enough; tried:
+// the arena was resident in 1 run of 3 to 2 of 3; flushAndCompact still
+// does it, for the runs it helps), so after a flush the whole arena counts
+// as resident. The memtable is therefore as small as
+// the store's transactions allow: Badger bounds a transaction by the
+// memtable (15 % of it in bytes, and that over its 96-byte skiplist node
+// in entries: 640 bytes of memtable per entry), and one commit of a source
+// is one transaction of one entry per object, one per ClusterIP or
+// NodePort a Service claims, one per object it prunes, and a few side
+// records (txnEntries: the objects, a third more, and 1,000). At the
+// default 10,000 objects per commit that is 9 MiB, whose 11.7 MB arena is
+// within the 20 % the controller's memory may keep after large objects go.
+// The 128 MiB memtable of before left 166 MB resident from the first
+// flush on; it also made the GC run less than half as often, its arena
+// counting as live heap: with 9 MiB, the garbage of a commit was cut to
+// match (BENCHMARKS.md, issue 8). Values over valueThreshold go to the
+// value log and take a pointer's room only.
 const (
 	minMemTableSize       = 8 << 20
 	memTableBytesPerEntry = 96 * 100 / 15
@@ -71,7 +74,7 @@ func memTableSize(txnObjects int) int64 {
 }
 
 // txnEntries is how many Badger entries a commit of objects may write.
-func txnEntries(objects int) int64 { return int64(objects)*3/2 + 1000 }
+func txnEntries(objects int) int64 { return int64(objects)*4/3 + 1000 }
 
 // memtableArenaBytes is what a memtable of size takes in memory: its size
 // plus room for the largest batch (Badger: 15 % of it, in bytes and in
@@ -172,6 +175,11 @@ var (
 )
 
 func (s *Store) flushAndCompact() error {
+	// The flush cuts a new memtable arena from Go's heap: give freed heap
+	// back to the OS first, so that the arena lands on returned pages,
+	// which Go does not zero and which cost nothing until written, at
+	// least when no page freed meanwhile is among them (see memTableSize).
+	debug.FreeOSMemory()
 	// DropPrefix blocks writes while it runs: hold the writers' lock.
 	s.mu.Lock()
 	err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(gcMarker, []byte{1}) })

@@ -93,8 +93,8 @@ func TestMemtableHoldsACommitOfTheLimit(t *testing.T) {
 	}{
 		{0, 8 << 20},
 		{1_000, 8 << 20},
-		{10_000, 10 << 20},
-		{50_000, 47 << 20},
+		{10_000, 9 << 20},
+		{50_000, 42 << 20},
 	} {
 		got := memTableSize(c.objects)
 		if got != c.want {
@@ -108,7 +108,7 @@ func TestMemtableHoldsACommitOfTheLimit(t *testing.T) {
 }
 
 // A commit of the default limit (10,000 objects, a third of them Services
-// that each claim a ClusterIP: side records) that also prunes 1,500 stored
+// that each claim a ClusterIP: side records) that also prunes 1,000 stored
 // objects is one transaction.
 func TestCommitOfTheLimitThatPrunesFits(t *testing.T) {
 	if testing.Short() {
@@ -119,7 +119,7 @@ func TestCommitOfTheLimitThatPrunesFits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	old := manyDeployments(1500)
+	old := manyDeployments(1000)
 	for _, o := range old {
 		o.SetName("old-" + o.GetName())
 	}
@@ -143,6 +143,6 @@ func TestCommitOfTheLimitThatPrunesFits(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("10,000 creates, 3,334 side records and 1,500 deletes in one transaction: %v", err)
+		t.Fatalf("10,000 creates, 3,334 side records and 1,000 deletes in one transaction: %v", err)
 	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // ErrTxnTooBig: one Update wrote more than Badger accepts in a transaction.
-var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (on disk: the objects per commit the store was opened for, --max-commit-objects, plus half as many Service allocations and pruned objects; in memory: 38 MiB of JSON); split the source into smaller sources or raise --max-commit-objects")
+var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (on disk: the objects per commit the store was opened for, --max-commit-objects, plus a third more for Service allocations and pruned objects; in memory: 38 MiB of JSON); split the source into smaller sources or raise --max-commit-objects")
 
 // Options tune a store. The zero value is the default.
 type Options struct {
@@ -40,8 +40,8 @@ type Options struct {
 	// MaxTxnObjects is how many objects one transaction must hold: a
 	// source's commit, so the per-commit limit (schema.Limits.
 	// MaxCommitObjects); 10,000 when zero. It sizes Badger's memtable
-	// (gc.go): a transaction may write half as many entries again
-	// (Service allocations, pruned objects) and 1,000 side records.
+	// (gc.go): a transaction may write a third more entries (Service
+	// allocations, pruned objects) and 1,000 side records.
 	MaxTxnObjects int
 	// LockWait bounds how long Open waits for another process's lock on
 	// dir (DefaultLockWait when zero; negative: do not wait).

@@ -169,6 +169,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		close(st.gcStopped) // nothing on disk to collect
 	} else {
 		go st.gcLoop(interval)
+		keepGCPace()
 	}
 	return st, nil
 }

@@ -54,9 +54,10 @@ const (
 // default 10,000 objects per commit that is 9 MiB, whose 11.7 MB arena is
 // within the 20 % the controller's memory may keep after large objects go.
 // The 128 MiB memtable of before left 166 MB resident from the first
-// flush on; it also made the GC run less than half as often, its arena
-// counting as live heap: with 9 MiB, the garbage of a commit was cut to
-// match (BENCHMARKS.md, issue 8). Values over valueThreshold go to the
+// flush on; it also made the GC run two to six times less often, its
+// arena counting as live heap: the store now keeps that pace in the open
+// (gcpace.go), and the garbage of a commit was cut (BENCHMARKS.md, issue
+// 8). Values over valueThreshold go to the
 // value log and take a pointer's room only.
 const (
 	minMemTableSize       = 8 << 20

@@ -127,7 +127,7 @@ func PlanChanges(desired []Desired, stored []objects.Object, opts PlanOptions) P
 // memo knows (see Planner), and records new verdicts.
 func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo) Plan {
 	p := Plan{Source: opts.Source}
-	index := make(map[objects.Key]int, len(stored))
+	index := m.storedIndex(len(stored))
 	for i, s := range stored {
 		index[keyOf(s)] = i
 	}

@@ -141,7 +141,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	st, err := openStore(f.data, log, limits.MaxObjectBytes)
+	st, err := openStore(f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
 	if err != nil {
 		return err
 	}

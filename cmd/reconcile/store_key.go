@@ -20,7 +20,8 @@ const storeKeyFile = "store.key"
 // key with a new store. A store made before encryption existed (no key
 // file) keeps opening unencrypted, with a warning: Badger cannot encrypt an
 // existing store in place.
-func openStore(data string, log *slog.Logger, maxObject int64) (*store.Store, error) {
+// The store's transactions hold a commit of up to maxCommitObjects.
+func openStore(data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (*store.Store, error) {
 	// The store takes objects of up to maxObject bytes, plus what it adds
 	// (uid, resourceVersion, the source annotations).
 	maxValue := maxObject + 64<<10
@@ -35,7 +36,7 @@ func openStore(data string, log *slog.Logger, maxObject int64) (*store.Store, er
 	case errors.Is(err, os.ErrNotExist):
 		if _, serr := os.Stat(dir); serr == nil {
 			log.Warn("the store is not encrypted at rest (made before store encryption): to encrypt it, move "+dir+" away and let git re-apply", "key", keyPath)
-			return store.OpenWith(dir, store.Options{Log: log, MaxValueBytes: maxValue})
+			return store.OpenWith(dir, store.Options{Log: log, MaxValueBytes: maxValue, MaxTxnObjects: maxCommitObjects})
 		}
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
@@ -47,7 +48,7 @@ func openStore(data string, log *slog.Logger, maxObject int64) (*store.Store, er
 	default:
 		return nil, fmt.Errorf("read the store key: %w", err)
 	}
-	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key, Log: log, MaxValueBytes: maxValue})
+	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key, Log: log, MaxValueBytes: maxValue, MaxTxnObjects: maxCommitObjects})
 	if err != nil {
 		return nil, fmt.Errorf("%w (the store is encrypted with %s: is it the key this store was made with?)", err, keyPath)
 	}

@@ -33,11 +33,11 @@ type cached struct {
 // caller owns, or with shared the cached object itself, which nobody may
 // modify (it is handed to every shared reader).
 func (c *decodeCache) object(item *badger.Item, kind string, written map[string]bool, shared bool) (objects.Object, error) {
-	key := string(item.Key())
-	fresh := written[key]
+	k := item.Key()
+	fresh := written[string(k)] // indexing by string(k) does not allocate
 	if !fresh {
 		c.mu.Lock()
-		e, ok := c.m[key]
+		e, ok := c.m[string(k)]
 		c.mu.Unlock()
 		if ok && e.version == item.Version() {
 			if shared {
@@ -59,6 +59,7 @@ func (c *decodeCache) object(item *badger.Item, kind string, written map[string]
 	if !shared {
 		keep = objects.Copy(o) // the caller may modify o
 	}
+	key := string(k)
 	c.mu.Lock()
 	if c.m == nil {
 		c.m = map[string]cached{}
@@ -70,6 +71,13 @@ func (c *decodeCache) object(item *badger.Item, kind string, written map[string]
 	}
 	c.mu.Unlock()
 	return o, nil
+}
+
+// len is how many objects the cache holds: about how many are stored.
+func (c *decodeCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
 }
 
 // forget drops keys a committed transaction wrote (deleted keys included),

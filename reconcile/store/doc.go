@@ -11,17 +11,21 @@
 // own conflict detection is therefore switched off.
 //
 // Sizes. One commit of a git source must land in one transaction, so the
-// Badger options are chosen to fit at least 10,000 objects (the default
-// per-commit limit of package schema) per transaction: on disk, values of
-// 64 bytes or more go to the value log (a transaction then counts only
-// about 40 bytes per object against Badger's batch limit) and the memtable
-// is 128 MiB (batch limit about 19 MiB, 150,000 entries; reads of a commit
-// stay in memory): Badger allocates a new memtable at every flush and Go
-// zeroes reused heap, so from the first flush on its size is resident
-// memory, a fixed cost (gc.go). In memory there is no value log, so the memtable is 256
-// MiB (batch limit about 38 MiB of JSON). A transaction that is still too
-// large fails with ErrTxnTooBig, which names the limit; nothing of it is
-// written.
+// Badger options are chosen to fit a commit of Options.MaxTxnObjects
+// objects (the per-commit limit of package schema, 10,000 by default) per
+// transaction: on disk, values of 64 bytes or more go to the value log (a
+// transaction then counts only about 40 bytes per object against Badger's
+// batch limit), and the memtable holds that many objects, a third more
+// (Service allocations, pruned objects) and 1,000 side records:
+// Badger's limit is 15 % of the memtable in bytes and that over 96 bytes
+// in entries, so 9 MiB at the default. It is no larger because Badger
+// allocates a new memtable arena (1.3 times its size) from Go's heap at
+// every flush, and Go zeroes the reused heap it comes from, so the whole
+// arena is resident from the first flush on (gc.go); the GC's pace that
+// the larger arena gave is kept explicitly (gcpace.go). In memory there is
+// no value log, so the memtable is 256 MiB (batch limit about 38 MiB of
+// JSON). A transaction that is still too large fails with ErrTxnTooBig,
+// which names the limit; nothing of it is written.
 //
 // Old revisions (gc.go). NumVersionsToKeep is 1; value-log files are small
 // (16 MiB, or twice the largest object) and collected every GCInterval

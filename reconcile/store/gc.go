@@ -36,25 +36,51 @@ const (
 	minValueLogFileSize = 16 << 20
 )
 
-// memTableSize is Badger's memtable. It bounds one transaction (15 %:
-// about 150,000 objects) and keeps a commit's reads in memory: at 12 MiB a
-// one-file commit in a 10,000-object store cost 30 % more CPU (reads from
-// SSTables), which the speed contract of issue 8 forbids. Badger allocates
-// it (about 1.3 times this) at every flush from Go's heap, and Go zeroes
-// reused heap, so once the store has flushed after a large delete the new
-// memtable is resident: a fixed cost paid once, not a growth per revision
-// (BENCHMARKS.md, "Memory after large objects"). Values over valueThreshold
-// go to the value log and take a pointer's room only.
+// Badger's memtable. Badger allocates its arena (memtableArenaBytes) from
+// Go's heap, anew at every flush, and every collection flushes (below).
+// Go zeroes reused heap unless every page of the span was returned to the
+// OS (Go 1.26, mheap.initSpan); after large objects go, heap Go still
+// holds is among the arena's pages more often than not, even right after
+// debug.FreeOSMemory (a few pages freed concurrently are enough; tried:
+// the arena was resident in 1 run of 3 to 2 of 3; flushAndCompact still
+// does it, for the runs it helps), so after a flush the whole arena counts
+// as resident. The memtable is therefore as small as
+// the store's transactions allow: Badger bounds a transaction by the
+// memtable (15 % of it in bytes, and that over its 96-byte skiplist node
+// in entries: 640 bytes of memtable per entry), and one commit of a source
+// is one transaction of one entry per object, one per ClusterIP or
+// NodePort a Service claims, one per object it prunes, and a few side
+// records (txnEntries: the objects, a third more, and 1,000). At the
+// default 10,000 objects per commit that is 9 MiB, whose 11.7 MB arena is
+// within the 20 % the controller's memory may keep after large objects go.
+// The 128 MiB memtable of before left 166 MB resident from the first
+// flush on; it also made the GC run two to six times less often, its
+// arena counting as live heap: the store now keeps that pace in the open
+// (gcpace.go), and the garbage of a commit was cut (BENCHMARKS.md, issue
+// 8). Values over valueThreshold go to the
+// value log and take a pointer's room only.
 const (
-	memTableSize   = 128 << 20
-	valueThreshold = 64
+	minMemTableSize       = 8 << 20
+	memTableBytesPerEntry = 96 * 100 / 15
+	valueThreshold        = 64
 )
 
-// MemtableArenaBytes is what one Badger memtable takes in memory: its size
+// memTableSize is the memtable for transactions of up to txnObjects
+// objects (their entries: txnEntries), in whole MiB, at least
+// minMemTableSize.
+func memTableSize(txnObjects int) int64 {
+	entries := txnEntries(txnObjects)
+	const mib = 1 << 20
+	return max(minMemTableSize, (entries*memTableBytesPerEntry+mib-1)/mib*mib)
+}
+
+// txnEntries is how many Badger entries a commit of objects may write.
+func txnEntries(objects int) int64 { return int64(objects)*4/3 + 1000 }
+
+// memtableArenaBytes is what a memtable of size takes in memory: its size
 // plus room for the largest batch (Badger: 15 % of it, in bytes and in
-// nodes). Once a flush has cut a memtable from heap Go had to zero, that
-// much is resident for good: a fixed cost, not a growth.
-const MemtableArenaBytes = memTableSize * 13 / 10
+// nodes).
+func memtableArenaBytes(size int64) int64 { return size * 13 / 10 }
 
 // valueLogFileSize is the size of the value-log files for values up to
 // maxValue bytes.
@@ -150,6 +176,11 @@ var (
 )
 
 func (s *Store) flushAndCompact() error {
+	// The flush cuts a new memtable arena from Go's heap: give freed heap
+	// back to the OS first, so that the arena lands on returned pages,
+	// which Go does not zero and which cost nothing until written, at
+	// least when no page freed meanwhile is among them (see memTableSize).
+	debug.FreeOSMemory()
 	// DropPrefix blocks writes while it runs: hold the writers' lock.
 	s.mu.Lock()
 	err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(gcMarker, []byte{1}) })

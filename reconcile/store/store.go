@@ -16,7 +16,7 @@ import (
 )
 
 // ErrTxnTooBig: one Update wrote more than Badger accepts in a transaction.
-var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (about 150,000 objects on disk, 38 MiB of JSON in memory); split the source into smaller sources")
+var ErrTxnTooBig = errors.New("transaction too large for one Badger transaction (on disk: the objects per commit the store was opened for, --max-commit-objects, plus a third more for Service allocations and pruned objects; in memory: 38 MiB of JSON); split the source into smaller sources or raise --max-commit-objects")
 
 // Options tune a store. The zero value is the default.
 type Options struct {
@@ -37,6 +37,12 @@ type Options struct {
 	// accept (its JSON); at least 8 MiB. It sizes Badger's value-log
 	// files (gc.go).
 	MaxValueBytes int64
+	// MaxTxnObjects is how many objects one transaction must hold: a
+	// source's commit, so the per-commit limit (schema.Limits.
+	// MaxCommitObjects); 10,000 when zero. It sizes Badger's memtable
+	// (gc.go): a transaction may write a third more entries (Service
+	// allocations, pruned objects) and 1,000 side records.
+	MaxTxnObjects int
 	// LockWait bounds how long Open waits for another process's lock on
 	// dir (DefaultLockWait when zero; negative: do not wait).
 	LockWait time.Duration
@@ -46,6 +52,7 @@ type Options struct {
 
 const (
 	defaultMaxValue     = 8 << 20
+	defaultTxnObjects   = 10000
 	defaultHistory      = 10000
 	defaultHistoryBytes = 64 << 20
 )
@@ -88,12 +95,17 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		opts = badger.DefaultOptions("").WithInMemory(true).
 			WithMemTableSize(256 << 20)
 	} else {
-		// Values over 256 bytes go to the value log (commits of many
+		// Values over 64 bytes go to the value log (commits of many
 		// objects stay small in the LSM tree); its files are small so
-		// that GC can reclaim old revisions of large objects (gc.go).
+		// that GC can reclaim old revisions of large objects, and the
+		// memtable as small as a commit allows (gc.go).
+		txnObjects := o.MaxTxnObjects
+		if txnObjects <= 0 {
+			txnObjects = defaultTxnObjects
+		}
 		opts = badger.DefaultOptions(dir).
 			WithValueThreshold(valueThreshold).
-			WithMemTableSize(memTableSize).
+			WithMemTableSize(memTableSize(txnObjects)).
 			WithValueLogFileSize(valueLogFileSize(maxValue)).
 			WithBlockCacheSize(32 << 20)
 	}
@@ -157,6 +169,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		close(st.gcStopped) // nothing on disk to collect
 	} else {
 		go st.gcLoop(interval)
+		keepGCPace()
 	}
 	return st, nil
 }
@@ -329,6 +342,9 @@ func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, name
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: listPrefix(kind, namespace)})
 	defer it.Close()
 	var out []objects.Object
+	if kind == "" && namespace == "" { // every object: about as many as the cache holds
+		out = make([]objects.Object, 0, s.cache.len()+16)
+	}
 	for it.Rewind(); it.Valid(); it.Next() {
 		item := it.Item()
 		k := kind
@@ -347,11 +363,23 @@ func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, name
 func kindOfKey(k []byte) string {
 	for i := 2; i < len(k); i++ {
 		if k[i] == '/' {
+			if name, ok := kindNames[string(k[2:i])]; ok {
+				return name // a list of every kind reads one key per object: no string each
+			}
 			return string(k[2:i])
 		}
 	}
 	return ""
 }
+
+// kindNames maps every kind's name to itself.
+var kindNames = func() map[string]string {
+	m := map[string]string{}
+	for _, k := range objects.Kinds() {
+		m[k.Kind] = k.Kind
+	}
+	return m
+}()
 
 func decode(kind string, data []byte) (objects.Object, error) {
 	o, err := objects.New(kind)

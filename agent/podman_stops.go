@@ -16,13 +16,14 @@ import (
 // "stop" event (newer Podman) says so directly. The agent's own stops look
 // the same; Sync tells them apart by Issued.Stopped.
 //
-// The second cleanup follows the death by a few hundred milliseconds, so a
+// The second cleanup follows the death by a few hundred milliseconds (over
+// a second on a loaded host: the stopper is a separate podman process), so a
 // container that died less than exitSettleTime ago with one cleanup seen is
 // "settling": Sync waits for it instead of restarting it as a crash.
 
 // exitSettleTime is how long after a death the agent waits for the events
 // that say the container was stopped by hand.
-const exitSettleTime = time.Second
+const exitSettleTime = 2 * time.Second
 
 // exitWatch is what the event stream told about one container's end.
 type exitWatch struct {

@@ -17,7 +17,7 @@ func TestExitWatchFromEvents(t *testing.T) {
 	}{
 		{"podman stop: died, cleanup, cleanup", []string{"died", "cleanup", "cleanup"}, 300, true, false},
 		{"exit on its own: died, cleanup; settling at first", []string{"died", "cleanup"}, 300, false, true},
-		{"exit on its own, settled", []string{"died", "cleanup"}, 1500, false, false},
+		{"exit on its own, settled", []string{"died", "cleanup"}, int(exitSettleTime/time.Millisecond) + 500, false, false},
 		{"podman kill", []string{"kill", "died", "cleanup"}, 300, true, false},
 		{"stop event of newer Podman", []string{"stop", "died", "cleanup"}, 300, true, false},
 		{"started again by hand: forgotten", []string{"died", "cleanup", "cleanup", "start"}, 400, false, false},

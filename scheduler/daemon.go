@@ -19,7 +19,7 @@ import (
 func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
 	p := newPodInfo(pod)
 	n := &NodeInfo{Node: node, ready: true}
-	for _, f := range []FilterPlugin{NodeUnschedulable{}, NodeSelector{}, TaintToleration{}} {
+	for _, f := range []FilterPlugin{NodeUnschedulable{}, NodeAffinity{}, TaintToleration{}} {
 		if r := f.Filter(p, n); len(r) > 0 {
 			return r
 		}
@@ -36,7 +36,7 @@ func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
 func DaemonPodMayStay(pod *corev1.Pod, node *corev1.Node) []string {
 	p := newPodInfo(pod)
 	n := &NodeInfo{Node: node, ready: true}
-	if r := (NodeSelector{}).Filter(p, n); len(r) > 0 {
+	if r := (NodeAffinity{}).Filter(p, n); len(r) > 0 {
 		return r
 	}
 	for i := range node.Spec.Taints {

@@ -13,7 +13,26 @@ type PodInfo struct {
 	Requests Resources // for filtering: the real requests
 	scoring  Resources // for scoring: with non-zero defaults
 	selector labels.Selector
+
+	requiredNode  *requiredNodeAffinity // nodeSelector + required node affinity
+	preferredNode []preferredNodeTerm
+	terms         *podTerms // pod (anti-)affinity; nil when none
+	spread        []spreadConstraint
+	images        []string // normalised names of all containers' images
+	classKey      string
+
+	// Per-pod state the PreFilter/PreScore plugins compute against the
+	// cluster as it is when the pod is placed (Kubernetes' CycleState).
+	prefiltered bool
+	interPod    interPodState
+	spreadState spreadState
+	scoreState  podScoreState
 }
+
+// Reset drops the state computed for the pod against the cluster, so the
+// next filter recomputes it (after the cluster changed under a pod that
+// is being placed, e.g. by preemption's simulation).
+func (p *PodInfo) Reset() { p.prefiltered = false }
 
 // NodeInfo is a node with the resources already taken on it. Requested
 // grows as Schedule binds pods within one call.
@@ -23,6 +42,12 @@ type NodeInfo struct {
 	Requested   Resources // real requests of bound pods
 	scored      Resources // scoring requests of bound pods
 	ready       bool
+	// Pods are the pods bound to the node, including those bound earlier
+	// in this Schedule call.
+	Pods    []*corev1.Pod
+	idx     int32            // index in Cluster.nodes
+	images  map[string]int64 // normalised image name -> size in bytes
+	cluster *Cluster
 }
 
 // FilterPlugin rejects nodes a pod cannot run on. Filter returns "" when
@@ -33,19 +58,56 @@ type FilterPlugin interface {
 	Filter(pod *PodInfo, node *NodeInfo) []string
 }
 
-// ScorePlugin ranks feasible nodes: higher is better, 0..100.
+// ScorePlugin ranks feasible nodes: higher is better. A plugin's score is
+// 0..100, or any raw number when it is also a Normalizer.
 type ScorePlugin interface {
 	Name() string
 	Score(pod *PodInfo, node *NodeInfo) int64
 }
 
-// DefaultFilters are the filters in the order they run: cheap checks first.
-func DefaultFilters() []FilterPlugin {
-	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeSelector{}, TaintToleration{}, ResourceFit{}}
+// PreFilterPlugin computes, once per pod, what its Filter needs from the
+// whole cluster (Kubernetes' PreFilter), storing it in the PodInfo.
+type PreFilterPlugin interface {
+	PreFilter(pod *PodInfo, c *Cluster)
 }
 
-// DefaultScores are the score plugins; their scores are summed.
-func DefaultScores() []ScorePlugin { return []ScorePlugin{LeastAllocated{}} }
+// PreScorePlugin computes, once per pod, what its Score needs from the
+// feasible nodes (Kubernetes' PreScore).
+type PreScorePlugin interface {
+	PreScore(pod *PodInfo, c *Cluster, feasible []*NodeInfo)
+}
+
+// Normalizer is a ScorePlugin whose raw scores only mean something
+// relative to each other: Normalize rescales the scores of the feasible
+// nodes, in place, to 0..100 (Kubernetes' NormalizeScore).
+type Normalizer interface {
+	Normalize(pod *PodInfo, nodes []*NodeInfo, scores []int64)
+}
+
+// Weighted is a ScorePlugin whose score counts Weight times in the sum
+// (Kubernetes' plugin weights); others count once.
+type Weighted interface {
+	Weight() int64
+}
+
+// DefaultFilters are the filters in the order they run: cheap checks first.
+func DefaultFilters() []FilterPlugin {
+	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeAffinity{}, TaintToleration{}, ResourceFit{}, PodTopologySpread{}, InterPodAffinity{}}
+}
+
+// DefaultScores are the score plugins of Kubernetes' default profile, each
+// with its default weight; the weighted scores are summed.
+func DefaultScores() []ScorePlugin {
+	return []ScorePlugin{
+		TaintToleration{},   // weight 3
+		NodeAffinity{},      // 2
+		PodTopologySpread{}, // 2
+		InterPodAffinity{},  // 2
+		LeastAllocated{},    // 1 (NodeResourcesFit)
+		BalancedAllocation{},
+		ImageLocality{},
+	}
+}
 
 // Reasons, worded as the Kubernetes scheduler words them.
 const (

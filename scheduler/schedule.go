@@ -34,6 +34,10 @@ const ReasonPodUnschedulable = corev1.PodReasonUnschedulable
 type Scheduler struct {
 	Filters []FilterPlugin
 	Scores  []ScorePlugin
+	// NamespaceLabels are the labels of the cluster's namespaces, for pod
+	// affinity terms with a namespaceSelector; nil: no labels but
+	// kubernetes.io/metadata.name.
+	NamespaceLabels map[string]map[string]string
 }
 
 // New returns a scheduler with the default plugins.
@@ -54,6 +58,9 @@ func PodKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound []*corev1.Pod) Result {
 	res := Result{Bindings: map[string]string{}, Unschedulable: map[string]Failure{}}
 	infos := newNodeInfos(nodes, bound)
+	if len(infos) > 0 && s.NamespaceLabels != nil {
+		infos[0].cluster.SetNamespaceLabels(s.NamespaceLabels)
+	}
 
 	pods := make([]*PodInfo, 0, len(pending))
 	for _, p := range pending {
@@ -70,25 +77,57 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 		return PodKey(a) < PodKey(b)
 	})
 
+	cy := &cycle{s: s}
 	for _, p := range pods {
-		best, failure := s.place(p, infos)
+		best, failure := cy.place(p, infos)
 		if best == nil {
 			res.Unschedulable[PodKey(p.Pod)] = failure
 			continue
 		}
 		best.Requested.add(p.Requests)
 		best.scored.add(p.scoring)
+		best.cluster.addPod(p.Pod, p, best)
 		res.Bindings[PodKey(p.Pod)] = best.Node.Name
 	}
 	return res
 }
 
+// cycle is one Schedule call's scratch space, reused from pod to pod.
+type cycle struct {
+	s        *Scheduler
+	next     int // where the next search for feasible nodes starts
+	feasible []*NodeInfo
+	raw      []int64
+	total    []int64
+}
+
+// Kubernetes stops looking once it found enough feasible nodes in a large
+// cluster (percentageOfNodesToScore, adaptive by default): at least 100
+// nodes, 50% of them less 1% per 125 nodes, never below 5%; the next pod's
+// search starts where this one stopped, so every node gets its turn.
+func numFeasibleNodesToFind(all int) int {
+	const minFeasible = 100
+	if all < minFeasible {
+		return all
+	}
+	pct := max(50-all/125, 5)
+	return max(all*pct/100, minFeasible)
+}
+
 // place returns the best feasible node, or nil and the reasons.
-func (s *Scheduler) place(p *PodInfo, infos []*NodeInfo) (*NodeInfo, Failure) {
-	var best *NodeInfo
-	var bestScore int64 = -1
+func (cy *cycle) place(p *PodInfo, infos []*NodeInfo) (*NodeInfo, Failure) {
+	s := cy.s
+	if len(infos) == 0 {
+		return nil, Failure{Message: FailureMessage(0, nil)}
+	}
+	s.preFilter(p, infos[0].cluster)
+	want := numFeasibleNodesToFind(len(infos))
+	cy.feasible = cy.feasible[:0]
 	var reasons map[string][]string
-	for _, n := range infos {
+	processed := 0
+	for i := 0; i < len(infos) && len(cy.feasible) < want; i++ {
+		n := infos[(cy.next+i)%len(infos)]
+		processed++
 		if r := s.filter(p, n); len(r) > 0 {
 			if reasons == nil {
 				reasons = map[string][]string{}
@@ -96,22 +135,80 @@ func (s *Scheduler) place(p *PodInfo, infos []*NodeInfo) (*NodeInfo, Failure) {
 			reasons[n.Node.Name] = r
 			continue
 		}
-		var score int64
-		for _, sp := range s.Scores {
-			score += sp.Score(p, n)
-		}
-		// infos are sorted by name, so ">" keeps the first name on a tie.
-		if score > bestScore {
-			best, bestScore = n, score
-		}
+		cy.feasible = append(cy.feasible, n)
 	}
-	if best != nil {
-		return best, Failure{}
+	cy.next = (cy.next + processed) % len(infos)
+	if len(cy.feasible) == 0 {
+		return nil, Failure{NodeReasons: reasons, Message: FailureMessage(len(infos), reasons)}
 	}
-	return nil, Failure{NodeReasons: reasons, Message: FailureMessage(len(infos), reasons)}
+	if len(cy.feasible) == 1 || len(s.Scores) == 0 {
+		return cy.feasible[0], Failure{}
+	}
+	return cy.best(p), Failure{}
 }
 
+// best scores the feasible nodes with every score plugin, normalises and
+// weighs the scores as Kubernetes does, and returns the highest; a tie goes
+// to the node found first.
+func (cy *cycle) best(p *PodInfo) *NodeInfo {
+	c := cy.feasible[0].cluster
+	cy.total = resize(cy.total, len(cy.feasible))
+	clear(cy.total)
+	for _, sp := range cy.s.Scores {
+		if ps, ok := sp.(PreScorePlugin); ok {
+			ps.PreScore(p, c, cy.feasible)
+		}
+		cy.raw = resize(cy.raw, len(cy.feasible))
+		for i, n := range cy.feasible {
+			cy.raw[i] = sp.Score(p, n)
+		}
+		if nz, ok := sp.(Normalizer); ok {
+			nz.Normalize(p, cy.feasible, cy.raw)
+		}
+		w := int64(1)
+		if wp, ok := sp.(Weighted); ok {
+			w = wp.Weight()
+		}
+		for i, v := range cy.raw {
+			cy.total[i] += w * v
+		}
+	}
+	best := 0
+	for i, v := range cy.total {
+		if v > cy.total[best] {
+			best = i
+		}
+	}
+	return cy.feasible[best]
+}
+
+func resize(b []int64, n int) []int64 {
+	if cap(b) < n {
+		return make([]int64, n)
+	}
+	return b[:n]
+}
+
+// preFilter runs the PreFilter plugins for p against the cluster as it is.
+func (s *Scheduler) preFilter(p *PodInfo, c *Cluster) {
+	p.prefiltered = true
+	if c == nil {
+		return
+	}
+	for _, f := range s.Filters {
+		if pf, ok := f.(PreFilterPlugin); ok {
+			pf.PreFilter(p, c)
+		}
+	}
+}
+
+// filter runs the filters in order and returns the first rejection's
+// reasons; nil when the node is feasible. It prefilters p first if that
+// has not been done (or was Reset).
 func (s *Scheduler) filter(p *PodInfo, n *NodeInfo) []string {
+	if !p.prefiltered {
+		s.preFilter(p, n.cluster)
+	}
 	for _, f := range s.Filters {
 		if r := f.Filter(p, n); len(r) > 0 {
 			return r
@@ -146,19 +243,47 @@ func newPodInfo(p *corev1.Pod) *PodInfo {
 	if len(p.Spec.NodeSelector) > 0 {
 		pi.selector = labels.SelectorFromSet(p.Spec.NodeSelector)
 	}
+	pi.requiredNode = newRequiredNodeAffinity(p)
+	pi.preferredNode = newPreferredNodeTerms(p)
+	pi.terms = newPodTerms(p)
+	pi.spread = newSpreadConstraints(p, pi.requiredNode)
+	for _, cs := range [][]corev1.Container{p.Spec.InitContainers, p.Spec.Containers} {
+		for i := range cs {
+			pi.images = append(pi.images, normalizedImageName(cs[i].Image))
+		}
+	}
+	pi.classKey = classKey(p)
 	return pi
 }
 
 // newNodeInfos builds the per-node accounting, sorted by node name so ties
-// in score go to the first name.
+// in score go to the first name, and the Cluster they share.
 func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
+	c := &Cluster{classes: map[string]*podClass{}, imageNodes: map[string]int{}}
 	infos := make([]*NodeInfo, 0, len(nodes))
-	byName := make(map[string]*NodeInfo, len(nodes))
 	for _, n := range nodes {
-		ni := &NodeInfo{Node: n, Allocatable: NodeAllocatable(n), ready: NodeIsReady(n)}
+		ni := &NodeInfo{Node: n, Allocatable: NodeAllocatable(n), ready: NodeIsReady(n), cluster: c}
+		if len(n.Status.Images) > 0 {
+			ni.images = make(map[string]int64, len(n.Status.Images))
+			for _, img := range n.Status.Images {
+				for _, name := range img.Names {
+					name = normalizedImageName(name)
+					if _, seen := ni.images[name]; !seen {
+						c.imageNodes[name]++
+					}
+					ni.images[name] = img.SizeBytes
+				}
+			}
+		}
 		infos = append(infos, ni)
-		byName[n.Name] = ni
 	}
+	sort.Slice(infos, func(i, j int) bool { return infos[i].Node.Name < infos[j].Node.Name })
+	byName := make(map[string]*NodeInfo, len(nodes))
+	for i, ni := range infos {
+		ni.idx = int32(i)
+		byName[ni.Node.Name] = ni
+	}
+	c.nodes = infos
 	for _, p := range bound {
 		if p.Spec.NodeName == "" || isTerminal(p) {
 			continue
@@ -166,9 +291,9 @@ func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
 		if ni := byName[p.Spec.NodeName]; ni != nil {
 			ni.Requested.add(PodRequests(p))
 			ni.scored.add(scoringRequests(p))
+			c.addPod(p, nil, ni)
 		}
 	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].Node.Name < infos[j].Node.Name })
 	return infos
 }
 

@@ -1,0 +1,36 @@
+package scheduler
+
+import "math"
+
+// BalancedAllocation is Kubernetes' NodeResourcesBalancedAllocation score:
+// it prefers the node whose cpu and memory would be used in the most equal
+// shares after placing the pod: 100 × (1 − the standard deviation of the
+// two fractions), each fraction capped at 1. It counts the real requests
+// (not the non-zero defaults), and, as Kubernetes, skips a pod that
+// requests nothing (every node scores 0).
+type BalancedAllocation struct{}
+
+func (BalancedAllocation) Name() string { return "NodeResourcesBalancedAllocation" }
+
+func (BalancedAllocation) Score(p *PodInfo, n *NodeInfo) int64 {
+	if p.Requests.MilliCPU == 0 && p.Requests.Memory == 0 {
+		return 0
+	}
+	var fr [2]float64
+	k := 0
+	for _, r := range [][2]int64{
+		{n.Requested.MilliCPU + p.Requests.MilliCPU, n.Allocatable.MilliCPU},
+		{n.Requested.Memory + p.Requests.Memory, n.Allocatable.Memory},
+	} {
+		if r[1] == 0 {
+			continue
+		}
+		fr[k] = min(float64(r[0])/float64(r[1]), 1)
+		k++
+	}
+	std := 0.0
+	if k == 2 {
+		std = math.Abs((fr[0] - fr[1]) / 2)
+	}
+	return int64((1 - std) * maxNodeScore)
+}

@@ -1,0 +1,133 @@
+package scheduler
+
+import (
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// Cluster is what the plugins see beyond one node: every node, and the
+// bound pods grouped into classes of identical pods (same namespace,
+// labels and affinity), each class knowing how many of its pods run on
+// which node. Replicas of one workload share a class, so the inter-pod
+// affinity and spread plugins match a selector once per class instead of
+// once per pod, and binding a pod only bumps one counter. Schedule keeps
+// it current as it binds.
+type Cluster struct {
+	nodes   []*NodeInfo
+	classes map[string]*podClass
+	all     []*podClass // in creation order, for deterministic walks
+	// withTerms are the classes whose pods have pod (anti-)affinity terms:
+	// the ones an incoming pod must be checked against.
+	withTerms []*podClass
+	// imageNodes counts, per normalised image name, the nodes that have it.
+	imageNodes map[string]int
+	nsLabels   map[string]labels.Set
+}
+
+// podClass is a set of identical bound pods and where they run.
+type podClass struct {
+	ns          string
+	labels      labels.Set
+	terms       *podTerms // nil when the pods have no pod (anti-)affinity
+	terminating bool
+	onNode      map[int32]int32 // node index -> pods of the class there
+}
+
+// namespaceLabels are a namespace's labels for namespaceSelector, with
+// kubernetes.io/metadata.name as the API server sets it.
+func (c *Cluster) namespaceLabels(ns string) labels.Set {
+	if l, ok := c.nsLabels[ns]; ok {
+		return l
+	}
+	l := labels.Set{"kubernetes.io/metadata.name": ns}
+	if c.nsLabels == nil {
+		c.nsLabels = map[string]labels.Set{}
+	}
+	c.nsLabels[ns] = l
+	return l
+}
+
+// SetNamespaceLabels gives the labels of the cluster's namespaces, for
+// pod affinity terms with a namespaceSelector.
+func (c *Cluster) SetNamespaceLabels(ns map[string]map[string]string) {
+	c.nsLabels = make(map[string]labels.Set, len(ns))
+	for name, l := range ns {
+		set := labels.Set{"kubernetes.io/metadata.name": name}
+		for k, v := range l {
+			set[k] = v
+		}
+		c.nsLabels[name] = set
+	}
+}
+
+func classKey(p *corev1.Pod) string {
+	var b strings.Builder
+	b.WriteString(p.Namespace)
+	b.WriteByte(0)
+	b.WriteString(labels.Set(p.Labels).String())
+	if p.DeletionTimestamp != nil {
+		b.WriteString("\x00T")
+	}
+	if a := p.Spec.Affinity; a != nil && (a.PodAffinity != nil || a.PodAntiAffinity != nil) {
+		b.WriteByte(0)
+		b.WriteString(a.PodAffinity.String())
+		b.WriteString(a.PodAntiAffinity.String())
+	}
+	return b.String()
+}
+
+// addPod records pod p (whose PodInfo may be nil for a bound pod) on n.
+func (c *Cluster) addPod(pod *corev1.Pod, info *PodInfo, n *NodeInfo) {
+	key := ""
+	if info != nil {
+		key = info.classKey
+	} else {
+		key = classKey(pod)
+	}
+	cl := c.classes[key]
+	if cl == nil {
+		cl = &podClass{ns: pod.Namespace, labels: labels.Set(pod.Labels), terminating: pod.DeletionTimestamp != nil, onNode: map[int32]int32{}}
+		if info != nil {
+			cl.terms = info.terms
+		} else {
+			cl.terms = newPodTerms(pod)
+		}
+		c.classes[key] = cl
+		c.all = append(c.all, cl)
+		if cl.terms != nil {
+			c.withTerms = append(c.withTerms, cl)
+		}
+	}
+	cl.onNode[n.idx]++
+	n.Pods = append(n.Pods, pod)
+}
+
+// removePod takes a bound pod off n again (preemption's simulation).
+// PodInfos prefiltered before the change must be reset with Reset.
+func (c *Cluster) removePod(pod *corev1.Pod, n *NodeInfo) {
+	if cl := c.classes[classKey(pod)]; cl != nil {
+		if cl.onNode[n.idx]--; cl.onNode[n.idx] <= 0 {
+			delete(cl.onNode, n.idx)
+		}
+	}
+	for i, q := range n.Pods {
+		if q == pod {
+			n.Pods = append(n.Pods[:i:i], n.Pods[i+1:]...)
+			break
+		}
+	}
+}
+
+// topoPair is a topology domain: a node label key and its value.
+type topoPair struct{ key, value string }
+
+// normalizedImageName adds ":latest" to an untagged image, as Kubernetes'
+// ImageLocality does before it compares names.
+func normalizedImageName(name string) string {
+	if strings.LastIndex(name, ":") <= strings.LastIndex(name, "/") {
+		name += ":latest"
+	}
+	return name
+}

@@ -1,0 +1,34 @@
+package scheduler
+
+import corev1 "k8s.io/api/core/v1"
+
+// Score counts the node's PreferNoSchedule taints the pod does not
+// tolerate; Normalize turns the count around so the node with fewest gets
+// 100, as Kubernetes' TaintToleration score does (weight 3).
+func (TaintToleration) Score(p *PodInfo, n *NodeInfo) int64 {
+	var count int64
+	for i := range n.Node.Spec.Taints {
+		t := &n.Node.Spec.Taints[i]
+		if t.Effect != corev1.TaintEffectPreferNoSchedule {
+			continue
+		}
+		tolerated := false
+		for j := range p.Pod.Spec.Tolerations {
+			tol := &p.Pod.Spec.Tolerations[j]
+			// Only tolerations for PreferNoSchedule (or every effect) count.
+			if (tol.Effect == "" || tol.Effect == corev1.TaintEffectPreferNoSchedule) && tol.ToleratesTaint(t) {
+				tolerated = true
+				break
+			}
+		}
+		if !tolerated {
+			count++
+		}
+	}
+	return count
+}
+
+func (TaintToleration) Normalize(_ *PodInfo, _ []*NodeInfo, scores []int64) {
+	defaultNormalize(scores, true)
+}
+func (TaintToleration) Weight() int64 { return 3 }

@@ -19,15 +19,15 @@ import (
 // reason ("" = fits) or its normalised score. The cases are taken from
 // the Kubernetes scheduler's own tests for the same plugin.
 type pluginCase struct {
-	Name  string            `json:"name"`
-	Nodes []*corev1.Node    `json:"nodes"`
-	Bound []*corev1.Pod     `json:"bound"`
-	Pod   *corev1.Pod       `json:"pod"`
+	Name  string         `json:"name"`
+	Nodes []*corev1.Node `json:"nodes"`
+	Bound []*corev1.Pod  `json:"bound"`
+	Pod   *corev1.Pod    `json:"pod"`
 	// Failed names nodes an earlier filter rejected: they are in the
 	// cluster but not scored (Kubernetes' failedNodes).
 	Failed []string          `json:"failed"`
-	Fits  map[string]string `json:"fits"`  // filter cases
-	Score map[string]int64  `json:"score"` // score cases
+	Fits   map[string]string `json:"fits"`  // filter cases
+	Score  map[string]int64  `json:"score"` // score cases
 }
 
 var pluginsByName = map[string]any{

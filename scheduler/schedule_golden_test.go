@@ -64,4 +64,3 @@ func TestScheduleScenarios(t *testing.T) {
 	}
 	testkit.GoldenString(t, "testdata/schedule.golden", b.String())
 }
-

@@ -21,9 +21,87 @@ type Cluster struct {
 	// withTerms are the classes whose pods have pod (anti-)affinity terms:
 	// the ones an incoming pod must be checked against.
 	withTerms []*podClass
-	// imageNodes counts, per normalised image name, the nodes that have it.
-	imageNodes map[string]int
-	nsLabels   map[string]labels.Set
+	// imageOn lists, per normalised image name, the nodes that have it.
+	imageOn  map[string][]imageAt
+	nsLabels map[string]labels.Set
+	// topoKeys are the topology keys the plugins asked about, each node's
+	// value interned to a small integer so that counting pods per domain
+	// is indexing a slice, not hashing strings.
+	topoKeys map[string]*topoKey
+	scratch  []bool
+}
+
+type imageAt struct {
+	node int32
+	size int64
+}
+
+// topoKey is one node label key used as a topology key: the value id of
+// each node (by node index; -1 when the node lacks the label).
+type topoKey struct {
+	key     string
+	valueOf []int32
+	values  int
+}
+
+// topology returns the interned values of key, built on first use.
+func (c *Cluster) topology(key string) *topoKey {
+	if tk := c.topoKeys[key]; tk != nil {
+		return tk
+	}
+	tk := &topoKey{key: key, valueOf: make([]int32, len(c.nodes))}
+	ids := map[string]int32{}
+	for i, n := range c.nodes {
+		v, ok := n.Node.Labels[key]
+		if !ok {
+			tk.valueOf[i] = -1
+			continue
+		}
+		id, seen := ids[v]
+		if !seen {
+			id = int32(len(ids))
+			ids[v] = id
+		}
+		tk.valueOf[i] = id
+	}
+	tk.values = len(ids)
+	if c.topoKeys == nil {
+		c.topoKeys = map[string]*topoKey{}
+	}
+	c.topoKeys[key] = tk
+	return tk
+}
+
+// domainCounts counts pods per value of one topology key.
+type domainCounts struct {
+	tk *topoKey
+	n  []int32
+}
+
+func newDomainCounts(tk *topoKey) domainCounts {
+	return domainCounts{tk: tk, n: make([]int32, tk.values)}
+}
+
+// at returns the count in node idx's domain and whether it has one.
+func (d *domainCounts) at(idx int32) (int32, bool) {
+	v := d.tk.valueOf[idx]
+	if v < 0 {
+		return 0, false
+	}
+	return d.n[v], true
+}
+
+// addClass adds the pods of class cl to their nodes' domains (nodes
+// without the key count nowhere); it reports whether any counted.
+func (d *domainCounts) addClass(cl *podClass) bool {
+	any := false
+	for idx, k := range cl.onNode {
+		if v := d.tk.valueOf[idx]; v >= 0 {
+			d.n[v] += k
+			any = true
+		}
+	}
+	return any
 }
 
 // podClass is a set of identical bound pods and where they run.
@@ -120,9 +198,6 @@ func (c *Cluster) removePod(pod *corev1.Pod, n *NodeInfo) {
 	}
 }
 
-// topoPair is a topology domain: a node label key and its value.
-type topoPair struct{ key, value string }
-
 // normalizedImageName adds ":latest" to an untagged image, as Kubernetes'
 // ImageLocality does before it compares names.
 func normalizedImageName(name string) string {
@@ -130,4 +205,15 @@ func normalizedImageName(name string) string {
 		name += ":latest"
 	}
 	return name
+}
+
+// scratchBools returns a zeroed []bool of length n, reused between calls
+// (the plugins run one at a time).
+func (c *Cluster) scratchBools(n int) []bool {
+	if cap(c.scratch) < n {
+		c.scratch = make([]bool, n)
+	}
+	c.scratch = c.scratch[:n]
+	clear(c.scratch)
+	return c.scratch
 }

@@ -15,17 +15,31 @@ const (
 
 func (ImageLocality) Name() string { return "ImageLocality" }
 
-func (ImageLocality) Score(p *PodInfo, n *NodeInfo) int64 {
-	if len(n.images) == 0 || len(p.images) == 0 {
-		return 0
-	}
-	total := len(n.cluster.nodes)
-	var sum int64
+// PreScore sums, for the nodes that have any of the pod's images, the
+// scaled sizes (most nodes have none, and score 0 without a lookup).
+func (ImageLocality) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
+	st := &p.scoreState
+	st.images = nil
+	total := float64(len(c.nodes))
 	for _, img := range p.images {
-		if size, ok := n.images[img]; ok {
-			spread := float64(n.cluster.imageNodes[img]) / float64(total)
-			sum += int64(float64(size) * spread)
+		on := c.imageOn[img]
+		if len(on) == 0 {
+			continue
 		}
+		if st.images == nil {
+			st.images = map[int32]int64{}
+		}
+		spread := float64(len(on)) / total
+		for _, at := range on {
+			st.images[at.node] += int64(float64(at.size) * spread)
+		}
+	}
+}
+
+func (ImageLocality) Score(p *PodInfo, n *NodeInfo) int64 {
+	sum := p.scoreState.images[n.idx]
+	if sum == 0 {
+		return 0
 	}
 	maxThreshold := imageMaxContainerSize * int64(len(p.images))
 	sum = min(max(sum, imageMinThreshold), maxThreshold)

@@ -2,6 +2,7 @@ package scheduler
 
 import (
 	"math"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/labels"
 )
@@ -33,10 +34,17 @@ const (
 // interPodState is InterPodAffinity's PreFilter state for one pod: the
 // number of matching pods per topology domain.
 type interPodState struct {
-	existingAnti map[topoPair]int32 // bound pods' required anti-affinity matching the pod
-	affinity     map[topoPair]int32 // pods matching all the pod's required affinity terms
-	anti         map[topoPair]int32 // pods matching each of its required anti-affinity terms
-	selfMatch    bool               // the pod matches all its own required affinity terms
+	// existingAnti: bound pods whose required anti-affinity matches the
+	// pod, per domain of the term's key (one entry per key).
+	existingAnti []domainCounts
+	// affinity: pods matching all the pod's required affinity terms, per
+	// domain of each term's key (same order as the terms).
+	affinity    []domainCounts
+	anyAffinity bool
+	// anti: pods matching each of its required anti-affinity terms.
+	anti      []domainCounts
+	anyAnti   bool
+	selfMatch bool // the pod matches all its own required affinity terms
 }
 
 func (InterPodAffinity) Name() string  { return "InterPodAffinity" }
@@ -52,24 +60,37 @@ func (InterPodAffinity) PreFilter(p *PodInfo, c *Cluster) {
 		}
 		for i := range cl.terms.requiredAnti {
 			t := &cl.terms.requiredAnti[i]
-			if t.matches(ns, pl, c.namespaceLabels) {
-				st.existingAnti = countDomains(st.existingAnti, c, cl, t.topologyKey)
+			if !t.matches(ns, pl, c.namespaceLabels) {
+				continue
 			}
+			tk := c.topology(t.topologyKey)
+			j := slices.IndexFunc(st.existingAnti, func(d domainCounts) bool { return d.tk == tk })
+			if j < 0 {
+				st.existingAnti = append(st.existingAnti, newDomainCounts(tk))
+				j = len(st.existingAnti) - 1
+			}
+			st.existingAnti[j].addClass(cl)
 		}
 	}
 	if t := p.terms; t != nil && (len(t.requiredAffinity) > 0 || len(t.requiredAnti) > 0) {
+		for i := range t.requiredAffinity {
+			st.affinity = append(st.affinity, newDomainCounts(c.topology(t.requiredAffinity[i].topologyKey)))
+		}
+		for i := range t.requiredAnti {
+			st.anti = append(st.anti, newDomainCounts(c.topology(t.requiredAnti[i].topologyKey)))
+		}
 		for _, cl := range c.all {
 			if len(cl.onNode) == 0 {
 				continue
 			}
-			if matchesAll(t.requiredAffinity, cl.ns, cl.labels, c.namespaceLabels) {
-				for i := range t.requiredAffinity {
-					st.affinity = countDomains(st.affinity, c, cl, t.requiredAffinity[i].topologyKey)
+			if len(t.requiredAffinity) > 0 && matchesAll(t.requiredAffinity, cl.ns, cl.labels, c.namespaceLabels) {
+				for i := range st.affinity {
+					st.anyAffinity = st.affinity[i].addClass(cl) || st.anyAffinity
 				}
 			}
 			for i := range t.requiredAnti {
 				if t.requiredAnti[i].matches(cl.ns, cl.labels, c.namespaceLabels) {
-					st.anti = countDomains(st.anti, c, cl, t.requiredAnti[i].topologyKey)
+					st.anyAnti = st.anti[i].addClass(cl) || st.anyAnti
 				}
 			}
 		}
@@ -78,52 +99,36 @@ func (InterPodAffinity) PreFilter(p *PodInfo, c *Cluster) {
 	p.interPod = st
 }
 
-// countDomains adds the pods of class cl to m under each node's value of
-// the topology key (nodes without the key count nowhere).
-func countDomains(m map[topoPair]int32, c *Cluster, cl *podClass, key string) map[topoPair]int32 {
-	if m == nil {
-		m = map[topoPair]int32{}
-	}
-	for idx, n := range cl.onNode {
-		if v, ok := c.nodes[idx].Node.Labels[key]; ok {
-			m[topoPair{key, v}] += n
-		}
-	}
-	return m
-}
-
 func (InterPodAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 	st := &p.interPod
-	nl := n.Node.Labels
-	if p.terms != nil && len(p.terms.requiredAffinity) > 0 {
+	if len(st.affinity) > 0 {
 		podsExist := true
-		for i := range p.terms.requiredAffinity {
-			key := p.terms.requiredAffinity[i].topologyKey
-			v, ok := nl[key]
+		for i := range st.affinity {
+			k, ok := st.affinity[i].at(n.idx)
 			if !ok {
+				// All topology labels must exist on the node.
 				return []string{ReasonAffinityRulesNotMatch}
 			}
-			if st.affinity[topoPair{key, v}] <= 0 {
+			if k <= 0 {
 				podsExist = false
 			}
 		}
-		if !podsExist && (len(st.affinity) > 0 || !st.selfMatch) {
+		// The first pod of a group that is affine to itself: no pod
+		// anywhere matches yet, so it may go where the keys exist.
+		if !podsExist && (st.anyAffinity || !st.selfMatch) {
 			return []string{ReasonAffinityRulesNotMatch}
 		}
 	}
-	if len(st.anti) > 0 {
-		for i := range p.terms.requiredAnti {
-			key := p.terms.requiredAnti[i].topologyKey
-			if v, ok := nl[key]; ok && st.anti[topoPair{key, v}] > 0 {
+	if st.anyAnti {
+		for i := range st.anti {
+			if k, _ := st.anti[i].at(n.idx); k > 0 {
 				return []string{ReasonAntiAffinityRulesNotMatch}
 			}
 		}
 	}
-	if len(st.existingAnti) > 0 {
-		for k, v := range nl {
-			if st.existingAnti[topoPair{k, v}] > 0 {
-				return []string{ReasonExistingAntiAffinityNotMatch}
-			}
+	for i := range st.existingAnti {
+		if k, _ := st.existingAnti[i].at(n.idx); k > 0 {
+			return []string{ReasonExistingAntiAffinityNotMatch}
 		}
 	}
 	return nil
@@ -131,30 +136,31 @@ func (InterPodAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 
 // podScoreState is the score plugins' PreScore state for one pod.
 type podScoreState struct {
-	affinity map[topoPair]int64 // InterPodAffinity: weight per domain
-	affKeys  []string
+	affinity []scoreDomains // InterPodAffinity: weight per domain, per key
 	spread   spreadScoreState
+	images   map[int32]int64 // ImageLocality: scaled sizes per node index
+}
+
+type scoreDomains struct {
+	tk *topoKey
+	w  []int64
 }
 
 func (InterPodAffinity) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
 	st := &p.scoreState
-	st.affinity, st.affKeys = nil, st.affKeys[:0]
+	st.affinity = st.affinity[:0]
 	pl := labels.Set(p.Pod.Labels)
 	ns := p.Pod.Namespace
 	add := func(cl *podClass, t *podTerm, w int64) {
-		if st.affinity == nil {
-			st.affinity = map[topoPair]int64{}
+		tk := c.topology(t.topologyKey)
+		j := slices.IndexFunc(st.affinity, func(d scoreDomains) bool { return d.tk == tk })
+		if j < 0 {
+			st.affinity = append(st.affinity, scoreDomains{tk, make([]int64, tk.values)})
+			j = len(st.affinity) - 1
 		}
-		seen := false
-		for _, k := range st.affKeys {
-			seen = seen || k == t.topologyKey
-		}
-		if !seen {
-			st.affKeys = append(st.affKeys, t.topologyKey)
-		}
-		for idx, n := range cl.onNode {
-			if v, ok := c.nodes[idx].Node.Labels[t.topologyKey]; ok {
-				st.affinity[topoPair{t.topologyKey, v}] += w * int64(n)
+		for idx, k := range cl.onNode {
+			if v := tk.valueOf[idx]; v >= 0 {
+				st.affinity[j].w[v] += w * int64(k)
 			}
 		}
 	}
@@ -200,14 +206,10 @@ func (InterPodAffinity) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
 }
 
 func (InterPodAffinity) Score(p *PodInfo, n *NodeInfo) int64 {
-	st := &p.scoreState
-	if len(st.affinity) == 0 {
-		return 0
-	}
 	var sum int64
-	for _, k := range st.affKeys {
-		if v, ok := n.Node.Labels[k]; ok {
-			sum += st.affinity[topoPair{k, v}]
+	for _, d := range p.scoreState.affinity {
+		if v := d.tk.valueOf[n.idx]; v >= 0 {
+			sum += d.w[v]
 		}
 	}
 	return sum
@@ -216,7 +218,7 @@ func (InterPodAffinity) Score(p *PodInfo, n *NodeInfo) int64 {
 // Normalize maps the lowest sum to 0 and the highest to 100.
 func (InterPodAffinity) Normalize(p *PodInfo, _ []*NodeInfo, scores []int64) {
 	if len(p.scoreState.affinity) == 0 {
-		clear(scores)
+		clear(scores) // Kubernetes skips the plugin: every node 0
 		return
 	}
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)

@@ -45,8 +45,7 @@ type NodeInfo struct {
 	// Pods are the pods bound to the node, including those bound earlier
 	// in this Schedule call.
 	Pods    []*corev1.Pod
-	idx     int32            // index in Cluster.nodes
-	images  map[string]int64 // normalised image name -> size in bytes
+	idx     int32 // index in Cluster.nodes
 	cluster *Cluster
 }
 

@@ -80,9 +80,10 @@ func newSpreadConstraints(p *corev1.Pod, _ *requiredNodeAffinity) []spreadConstr
 }
 
 // spreadState is the PreFilter state: per hard constraint (in the order
-// of p.spread, soft ones skipped), the pods per domain and the smallest.
+// of p.spread, soft ones skipped), the pods per domain (-1: a domain of no
+// eligible node) and the smallest count.
 type spreadState struct {
-	counts []map[string]int32
+	counts []domainCounts
 	minima []int32
 }
 
@@ -105,36 +106,40 @@ func (sc *spreadConstraint) eligible(p *PodInfo, n *corev1.Node) bool {
 	return true
 }
 
-// hasKeys reports whether the node has the topology key of every
-// constraint of p that is hard (or soft).
-func hasKeys(p *PodInfo, n *corev1.Node, hard bool) bool {
+// countSpread counts, per constraint of p that is hard (or soft), the
+// matching pods per domain over the eligible nodes: nodes with the
+// topology key of every such constraint that the constraint's policies
+// admit. Domains of no eligible node stay at -1.
+func countSpread(p *PodInfo, c *Cluster, hard bool) []domainCounts {
+	var keys []*topoKey
 	for i := range p.spread {
-		if p.spread[i].hard != hard {
-			continue
-		}
-		if _, ok := n.Labels[p.spread[i].key]; !ok {
-			return false
+		if p.spread[i].hard == hard {
+			keys = append(keys, c.topology(p.spread[i].key))
 		}
 	}
-	return true
-}
-
-// countSpread counts, per constraint of p that is hard (or soft), the
-// matching pods per domain over the eligible nodes; every eligible
-// domain is present, possibly with 0.
-func countSpread(p *PodInfo, c *Cluster, hard bool, counts []map[string]int32) []map[string]int32 {
-	counts = counts[:0]
+	var counts []domainCounts
+	k := 0
 	for i := range p.spread {
 		sc := &p.spread[i]
 		if sc.hard != hard {
 			continue
 		}
-		m := map[string]int32{}
-		el := make([]bool, len(c.nodes))
+		d := newDomainCounts(keys[k])
+		k++
+		for j := range d.n {
+			d.n[j] = -1
+		}
+		el := c.scratchBools(len(c.nodes))
+	nodes:
 		for j, n := range c.nodes {
-			if hasKeys(p, n.Node, hard) && sc.eligible(p, n.Node) {
+			for _, tk := range keys {
+				if tk.valueOf[j] < 0 {
+					continue nodes
+				}
+			}
+			if sc.eligible(p, n.Node) {
 				el[j] = true
-				m[n.Node.Labels[sc.key]] += 0
+				d.n[d.tk.valueOf[j]] = 0
 			}
 		}
 		for _, cl := range c.all {
@@ -143,11 +148,11 @@ func countSpread(p *PodInfo, c *Cluster, hard bool, counts []map[string]int32) [
 			}
 			for idx, k := range cl.onNode {
 				if el[idx] {
-					m[c.nodes[idx].Node.Labels[sc.key]] += k
+					d.n[d.tk.valueOf[idx]] += k
 				}
 			}
 		}
-		counts = append(counts, m)
+		counts = append(counts, d)
 	}
 	return counts
 }
@@ -162,20 +167,23 @@ func (PodTopologySpread) PreFilter(p *PodInfo, c *Cluster) {
 	if !hasHard {
 		return
 	}
-	st.counts = countSpread(p, c, true, nil)
+	st.counts = countSpread(p, c, true)
 	k := 0
 	for i := range p.spread {
 		sc := &p.spread[i]
 		if !sc.hard {
 			continue
 		}
-		m := st.counts[k]
-		k++
-		lo := int32(math.MaxInt32)
-		for _, v := range m {
-			lo = min(lo, v)
+		lo, domains := int32(math.MaxInt32), 0
+		for _, v := range st.counts[k].n {
+			if v >= 0 {
+				lo = min(lo, v)
+				domains++
+			}
 		}
-		if len(m) < int(sc.minDomains) || len(m) == 0 {
+		k++
+		// Fewer eligible domains than minDomains: the global minimum is 0.
+		if domains < int(sc.minDomains) || domains == 0 {
 			lo = 0
 		}
 		st.minima = append(st.minima, lo)
@@ -193,7 +201,7 @@ func (PodTopologySpread) Filter(p *PodInfo, n *NodeInfo) []string {
 		if !sc.hard {
 			continue
 		}
-		v, ok := n.Node.Labels[sc.key]
+		cnt, ok := st.counts[k].at(n.idx)
 		if !ok {
 			return []string{ReasonSpreadMissingLabel}
 		}
@@ -201,7 +209,7 @@ func (PodTopologySpread) Filter(p *PodInfo, n *NodeInfo) []string {
 		if sc.selfMatch {
 			self = 1
 		}
-		if st.counts[k][v]+self-st.minima[k] > sc.maxSkew {
+		if max(cnt, 0)+self-st.minima[k] > sc.maxSkew {
 			return []string{ReasonSpreadConstraintsNotMatch}
 		}
 		k++
@@ -211,55 +219,53 @@ func (PodTopologySpread) Filter(p *PodInfo, n *NodeInfo) []string {
 
 // spreadScoreState is the PreScore state for the soft constraints.
 type spreadScoreState struct {
-	active  bool
-	counts  []map[string]int32
+	counts  []domainCounts
 	weights []float64
-	ignored map[int32]bool // feasible nodes without every soft key
+}
+
+// ignored reports whether node idx lacks a soft constraint's key: such a
+// node scores 0 (Kubernetes' IgnoredNodes).
+func (st *spreadScoreState) ignored(idx int32) bool {
+	for _, d := range st.counts {
+		if d.tk.valueOf[idx] < 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) {
 	st := &p.scoreState.spread
-	st.active = false
-	soft := 0
+	st.counts, st.weights = nil, st.weights[:0]
+	soft := false
 	for i := range p.spread {
-		if !p.spread[i].hard {
-			soft++
-		}
+		soft = soft || !p.spread[i].hard
 	}
-	if soft == 0 {
+	if !soft {
 		return
 	}
-	st.active = true
-	st.ignored = map[int32]bool{}
-	st.counts = countSpread(p, c, false, st.counts)
-	st.weights = st.weights[:0]
-	k := 0
-	for i := range p.spread {
-		sc := &p.spread[i]
-		if sc.hard {
-			continue
-		}
-		domains := map[string]bool{}
+	st.counts = countSpread(p, c, false)
+	for _, d := range st.counts {
+		// The weight grows with the number of domains among the feasible
+		// nodes (for the hostname key: of feasible nodes).
+		seen := c.scratchBools(d.tk.values)
 		size := 0
 		for _, n := range feasible {
-			if !hasKeys(p, n.Node, false) {
-				st.ignored[n.idx] = true
+			if st.ignored(n.idx) {
 				continue
 			}
-			size++
-			domains[n.Node.Labels[sc.key]] = true
-		}
-		if sc.key != corev1.LabelHostname {
-			size = len(domains)
+			if v := d.tk.valueOf[n.idx]; d.tk.key == corev1.LabelHostname || !seen[v] {
+				seen[v] = true
+				size++
+			}
 		}
 		st.weights = append(st.weights, math.Log(float64(size+2)))
-		k++
 	}
 }
 
 func (PodTopologySpread) Score(p *PodInfo, n *NodeInfo) int64 {
 	st := &p.scoreState.spread
-	if !st.active || st.ignored[n.idx] {
+	if st.counts == nil || st.ignored(n.idx) {
 		return 0
 	}
 	var score float64
@@ -269,9 +275,8 @@ func (PodTopologySpread) Score(p *PodInfo, n *NodeInfo) int64 {
 		if sc.hard {
 			continue
 		}
-		if v, ok := n.Node.Labels[sc.key]; ok {
-			score += float64(st.counts[k][v])*st.weights[k] + float64(sc.maxSkew-1)
-		}
+		cnt, _ := st.counts[k].at(n.idx)
+		score += float64(max(cnt, 0))*st.weights[k] + float64(sc.maxSkew-1)
 		k++
 	}
 	return int64(math.Round(score))
@@ -281,22 +286,18 @@ func (PodTopologySpread) Score(p *PodInfo, n *NodeInfo) int64 {
 // nodes without the topology keys get 0.
 func (PodTopologySpread) Normalize(p *PodInfo, nodes []*NodeInfo, scores []int64) {
 	st := &p.scoreState.spread
-	if !st.active {
+	if st.counts == nil {
 		return
 	}
-	// Ignored nodes scored 0 above; they must not be the minimum.
 	lo, hi := int64(math.MaxInt64), int64(0)
-	ign := make([]bool, len(scores))
 	for i := range scores {
-		ign[i] = st.ignored[nodes[i].idx]
-		if ign[i] {
-			continue
+		if !st.ignored(nodes[i].idx) {
+			lo, hi = min(lo, scores[i]), max(hi, scores[i])
 		}
-		lo, hi = min(lo, scores[i]), max(hi, scores[i])
 	}
 	for i, s := range scores {
 		switch {
-		case ign[i]:
+		case st.ignored(nodes[i].idx):
 			scores[i] = 0
 		case hi == 0:
 			scores[i] = maxNodeScore

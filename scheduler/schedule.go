@@ -259,22 +259,10 @@ func newPodInfo(p *corev1.Pod) *PodInfo {
 // newNodeInfos builds the per-node accounting, sorted by node name so ties
 // in score go to the first name, and the Cluster they share.
 func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
-	c := &Cluster{classes: map[string]*podClass{}, imageNodes: map[string]int{}}
+	c := &Cluster{classes: map[string]*podClass{}, imageOn: map[string][]imageAt{}}
 	infos := make([]*NodeInfo, 0, len(nodes))
 	for _, n := range nodes {
 		ni := &NodeInfo{Node: n, Allocatable: NodeAllocatable(n), ready: NodeIsReady(n), cluster: c}
-		if len(n.Status.Images) > 0 {
-			ni.images = make(map[string]int64, len(n.Status.Images))
-			for _, img := range n.Status.Images {
-				for _, name := range img.Names {
-					name = normalizedImageName(name)
-					if _, seen := ni.images[name]; !seen {
-						c.imageNodes[name]++
-					}
-					ni.images[name] = img.SizeBytes
-				}
-			}
-		}
 		infos = append(infos, ni)
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Node.Name < infos[j].Node.Name })
@@ -282,6 +270,15 @@ func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
 	for i, ni := range infos {
 		ni.idx = int32(i)
 		byName[ni.Node.Name] = ni
+		seen := map[string]bool{}
+		for _, img := range ni.Node.Status.Images {
+			for _, name := range img.Names {
+				if name = normalizedImageName(name); !seen[name] {
+					seen[name] = true
+					c.imageOn[name] = append(c.imageOn[name], imageAt{ni.idx, img.SizeBytes})
+				}
+			}
+		}
 	}
 	c.nodes = infos
 	for _, p := range bound {

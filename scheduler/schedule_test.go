@@ -226,9 +226,9 @@ func TestPodRequests(t *testing.T) {
 	}
 }
 
-// BenchmarkSchedule places 1,000 pending pods on 100 nodes that already run
+// BenchmarkScheduleSmall places 1,000 pending pods on 100 nodes that already run
 // 1,000 pods, in one call.
-func BenchmarkSchedule(b *testing.B) {
+func BenchmarkScheduleSmall(b *testing.B) {
 	var nodes []*corev1.Node
 	for i := 0; i < 100; i++ {
 		n := node(fmt.Sprintf("node-%03d", i), "16", "64Gi", 110)

@@ -12,10 +12,12 @@ type BalancedAllocation struct{}
 
 func (BalancedAllocation) Name() string { return "NodeResourcesBalancedAllocation" }
 
+// PreScore skips a pod that requests no cpu and no memory.
+func (BalancedAllocation) PreScore(p *PodInfo, _ *Cluster, _ []*NodeInfo) bool {
+	return p.Requests.MilliCPU != 0 || p.Requests.Memory != 0
+}
+
 func (BalancedAllocation) Score(p *PodInfo, n *NodeInfo) int64 {
-	if p.Requests.MilliCPU == 0 && p.Requests.Memory == 0 {
-		return 0
-	}
 	var fr [2]float64
 	k := 0
 	for _, r := range [][2]int64{

@@ -17,7 +17,7 @@ func (ImageLocality) Name() string { return "ImageLocality" }
 
 // PreScore sums, for the nodes that have any of the pod's images, the
 // scaled sizes (most nodes have none, and score 0 without a lookup).
-func (ImageLocality) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
+func (ImageLocality) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) bool {
 	st := &p.scoreState
 	st.images = nil
 	total := float64(len(c.nodes))
@@ -34,6 +34,7 @@ func (ImageLocality) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
 			st.images[at.node] += int64(float64(at.size) * spread)
 		}
 	}
+	return st.images != nil
 }
 
 func (ImageLocality) Score(p *PodInfo, n *NodeInfo) int64 {

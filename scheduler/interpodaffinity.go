@@ -146,7 +146,7 @@ type scoreDomains struct {
 	w  []int64
 }
 
-func (InterPodAffinity) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
+func (InterPodAffinity) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) bool {
 	st := &p.scoreState
 	st.affinity = st.affinity[:0]
 	pl := labels.Set(p.Pod.Labels)
@@ -203,6 +203,7 @@ func (InterPodAffinity) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) {
 			}
 		}
 	}
+	return len(st.affinity) > 0
 }
 
 func (InterPodAffinity) Score(p *PodInfo, n *NodeInfo) int64 {

@@ -17,6 +17,11 @@ func (NodeAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 	return nil
 }
 
+// PreScore skips a pod without preferred terms.
+func (NodeAffinity) PreScore(p *PodInfo, _ *Cluster, _ []*NodeInfo) bool {
+	return len(p.preferredNode) > 0
+}
+
 func (NodeAffinity) Score(p *PodInfo, n *NodeInfo) int64 {
 	var sum int64
 	for i := range p.preferredNode {

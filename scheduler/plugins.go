@@ -71,9 +71,11 @@ type PreFilterPlugin interface {
 }
 
 // PreScorePlugin computes, once per pod, what its Score needs from the
-// feasible nodes (Kubernetes' PreScore).
+// feasible nodes (Kubernetes' PreScore). It returns false when the plugin
+// has nothing to say about this pod (Kubernetes' Skip): every node then
+// scores 0 without Score being called.
 type PreScorePlugin interface {
-	PreScore(pod *PodInfo, c *Cluster, feasible []*NodeInfo)
+	PreScore(pod *PodInfo, c *Cluster, feasible []*NodeInfo) bool
 }
 
 // Normalizer is a ScorePlugin whose raw scores only mean something

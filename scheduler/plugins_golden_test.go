@@ -115,7 +115,8 @@ func runFilter(f FilterPlugin, tc pluginCase) map[string]string {
 	return out
 }
 
-// runScore scores every node (all are taken as feasible) as place does.
+// runScore scores the nodes not listed as failed, as place does (a
+// skipped plugin scores 0 everywhere).
 func runScore(s ScorePlugin, tc pluginCase) map[string]int64 {
 	all, p := caseCluster(tc)
 	var infos []*NodeInfo
@@ -124,15 +125,14 @@ func runScore(s ScorePlugin, tc pluginCase) map[string]int64 {
 			infos = append(infos, n)
 		}
 	}
-	if ps, ok := s.(PreScorePlugin); ok {
-		ps.PreScore(p, all[0].cluster, infos)
-	}
 	scores := make([]int64, len(infos))
-	for i, n := range infos {
-		scores[i] = s.Score(p, n)
-	}
-	if nz, ok := s.(Normalizer); ok {
-		nz.Normalize(p, infos, scores)
+	if ps, ok := s.(PreScorePlugin); !ok || ps.PreScore(p, all[0].cluster, infos) {
+		for i, n := range infos {
+			scores[i] = s.Score(p, n)
+		}
+		if nz, ok := s.(Normalizer); ok {
+			nz.Normalize(p, infos, scores)
+		}
 	}
 	out := map[string]int64{}
 	for i, n := range infos {

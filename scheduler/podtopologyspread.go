@@ -234,7 +234,7 @@ func (st *spreadScoreState) ignored(idx int32) bool {
 	return false
 }
 
-func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) {
+func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) bool {
 	st := &p.scoreState.spread
 	st.counts, st.weights = nil, st.weights[:0]
 	soft := false
@@ -242,7 +242,7 @@ func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) 
 		soft = soft || !p.spread[i].hard
 	}
 	if !soft {
-		return
+		return false
 	}
 	st.counts = countSpread(p, c, false)
 	for _, d := range st.counts {
@@ -261,6 +261,7 @@ func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) 
 		}
 		st.weights = append(st.weights, math.Log(float64(size+2)))
 	}
+	return true
 }
 
 func (PodTopologySpread) Score(p *PodInfo, n *NodeInfo) int64 {

@@ -155,8 +155,8 @@ func (cy *cycle) best(p *PodInfo) *NodeInfo {
 	cy.total = resize(cy.total, len(cy.feasible))
 	clear(cy.total)
 	for _, sp := range cy.s.Scores {
-		if ps, ok := sp.(PreScorePlugin); ok {
-			ps.PreScore(p, c, cy.feasible)
+		if ps, ok := sp.(PreScorePlugin); ok && !ps.PreScore(p, c, cy.feasible) {
+			continue
 		}
 		cy.raw = resize(cy.raw, len(cy.feasible))
 		for i, n := range cy.feasible {

@@ -5,6 +5,19 @@ import corev1 "k8s.io/api/core/v1"
 // Score counts the node's PreferNoSchedule taints the pod does not
 // tolerate; Normalize turns the count around so the node with fewest gets
 // 100, as Kubernetes' TaintToleration score does (weight 3).
+// PreScore skips the plugin when no feasible node has a PreferNoSchedule
+// taint: every node would score 100, which changes no ranking.
+func (TaintToleration) PreScore(_ *PodInfo, _ *Cluster, feasible []*NodeInfo) bool {
+	for _, n := range feasible {
+		for i := range n.Node.Spec.Taints {
+			if n.Node.Spec.Taints[i].Effect == corev1.TaintEffectPreferNoSchedule {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (TaintToleration) Score(p *PodInfo, n *NodeInfo) int64 {
 	var count int64
 	for i := range n.Node.Spec.Taints {

@@ -28,7 +28,7 @@ var Target = Shape{Nodes: 1000, Zones: 10, Bound: 30000, Pending: 10000, Replica
 func Cluster(s Shape) (nodes []*corev1.Node, bound, pending []*corev1.Pod) {
 	for i := range s.Nodes {
 		name := fmt.Sprintf("node-%04d", i)
-		n := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name), Labels: map[string]string{
+		n := &corev1.Node{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Node"}, ObjectMeta: metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name), Labels: map[string]string{
 			corev1.LabelHostname:     name,
 			corev1.LabelTopologyZone: fmt.Sprintf("zone-%d", i%s.Zones),
 		}}}
@@ -70,7 +70,7 @@ func Cluster(s Shape) (nodes []*corev1.Node, bound, pending []*corev1.Pod) {
 }
 
 func pod(name, app string, created time.Time) *corev1.Pod {
-	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{
+	p := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: metav1.ObjectMeta{
 		Namespace: "default", Name: name, UID: types.UID("uid-" + name),
 		Labels:            map[string]string{"app": app, "pod-template-hash": "abc123"},
 		CreationTimestamp: metav1.NewTime(created),

@@ -78,7 +78,9 @@ type Agent struct {
 	runtimeBack chan struct{}
 	// reported are the NodeAnnotations last registered (node_annotations.go).
 	reported map[string]string
-	removals sync.WaitGroup
+	// reportedImages are the images last registered in status.images.
+	reportedImages []corev1.ContainerImage
+	removals       sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.

@@ -7,9 +7,11 @@ import (
 
 // registerNode registers the Node with the annotations of the moment (the
 // host's, such as the pod network's, and NodeAnnotations', such as the
-// certificate's end) and remembers NodeAnnotations'.
+// certificate's end) and the runtime's images, and remembers both.
 func (a *Agent) registerNode(ctx context.Context) error {
 	node := NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock())
+	imgs := a.nodeImages(ctx)
+	node.Status.Images = imgs
 	var ann map[string]string
 	if a.opts.NodeAnnotations != nil {
 		ann = a.opts.NodeAnnotations()
@@ -23,6 +25,7 @@ func (a *Agent) registerNode(ctx context.Context) error {
 	}
 	a.mu.Lock()
 	a.reported = ann
+	a.reportedImages = imgs
 	a.mu.Unlock()
 	return nil
 }

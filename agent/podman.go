@@ -449,3 +449,18 @@ func portMapping(p PortMapping) nettypes.PortMapping {
 	}
 	return nettypes.PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, Range: 1}
 }
+
+// Images lists the node's images for status.images: every tag and digest
+// as a name, with the image's size.
+func (r *PodmanRuntime) Images(ctx context.Context) ([]corev1.ContainerImage, error) {
+	list, err := images.List(r.ctx(ctx), nil)
+	if err != nil {
+		return nil, fmt.Errorf("listing images: %w", err)
+	}
+	out := make([]corev1.ContainerImage, 0, len(list))
+	for _, im := range list {
+		names := append(slices.Clone(im.RepoTags), im.RepoDigests...)
+		out = append(out, corev1.ContainerImage{Names: names, SizeBytes: im.Size})
+	}
+	return out, nil
+}

@@ -79,7 +79,7 @@ func (a *Agent) reportReadiness(ctx context.Context) error {
 		}
 		return nr.ReportNodeReady(ctx, a.opts.NodeName, RuntimeCondition(a.runtimeEndpoint(), rterr, a.opts.Clock()))
 	}
-	if a.annotationsChanged() { // a renewed certificate: its end goes on the Node
+	if a.annotationsChanged() || a.imagesChanged(ctx) { // a renewed certificate, a pulled image: onto the Node
 		return a.registerNode(ctx)
 	}
 	err := a.opts.ControlPlane.Heartbeat(ctx, a.opts.NodeName)

@@ -31,7 +31,9 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	if len(pending) == 0 {
 		return Changes{}
 	}
-	res := in.Scheduler.Schedule(pending, in.cache.nodes(), bound)
+	sched := *in.Scheduler // its own copy: NamespaceLabels are this pass's
+	sched.NamespaceLabels = namespaceLabels(in.cache)
+	res := sched.Schedule(pending, in.cache.nodes(), bound)
 	var ch Changes
 	for _, p := range pending {
 		pk := scheduler.PodKey(p)
@@ -111,4 +113,14 @@ func recordBindingEvent(tx *store.Tx, p *corev1.Pod, b Binding, component string
 func sameUnschedulable(p *corev1.Pod, msg string) bool {
 	c := podCondition(p, corev1.PodScheduled)
 	return c != nil && c.Status == corev1.ConditionFalse && c.Reason == scheduler.ReasonPodUnschedulable && c.Message == msg
+}
+
+// namespaceLabels are the namespaces' labels, for pod affinity terms with a
+// namespaceSelector.
+func namespaceLabels(c *cache) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	for _, ns := range typed[*corev1.Namespace](c.byKind["Namespace"]) {
+		out[ns.Name] = ns.Labels
+	}
+	return out
 }

@@ -82,7 +82,7 @@ func TestNodeImagesFollowChanges(t *testing.T) {
 }
 
 // The real Podman lists the agent tests' image with its tag and a size.
-func TestPodmanImagesListsTheDemoImage(t *testing.T) {
+func TestPodmanImagesListsTheTestImage(t *testing.T) {
 	sock := requirePodman(t)
 	rt, err := NewPodmanRuntime(context.Background(), sock, testClusterIDFor(t))
 	if err != nil {

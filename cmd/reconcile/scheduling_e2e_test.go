@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
@@ -40,8 +41,33 @@ spec:
 // with maxSkew 1 over the two hosts run two per node.
 func TestE2EAffinityAndSpread(t *testing.T) {
 	needE2E(t)
-	files := map[string]string{
-		"namespace.yaml": e2eNamespace,
+	c, _, run := newSimCluster(t, map[string]string{"namespace.yaml": e2eNamespace}, "node-a", "node-b")
+	// Spread counts the domains that exist: with one node registered, the
+	// hostname spread has one domain and every replica fits there (as in
+	// Kubernetes). So the workloads come once both nodes are Ready.
+	c.eventually(120*time.Second, "both nodes Ready", func() error {
+		out, err := run("get", "nodes", "-o", "json")
+		if err != nil {
+			return err
+		}
+		var l struct{ Items []corev1.Node }
+		if err := json.Unmarshal([]byte(out), &l); err != nil {
+			return err
+		}
+		ready := 0
+		for _, n := range l.Items {
+			for _, cond := range n.Status.Conditions {
+				if cond.Type == corev1.NodeReady && cond.Status == corev1.ConditionTrue {
+					ready++
+				}
+			}
+		}
+		if ready != 2 {
+			return fmt.Errorf("%d of 2 nodes Ready", ready)
+		}
+		return nil
+	})
+	c.commit("affinity and spread", map[string]string{
 		"anti.yaml": workload("anti", 3, `      affinity:
         podAntiAffinity:
           requiredDuringSchedulingIgnoredDuringExecution:
@@ -58,8 +84,7 @@ func TestE2EAffinityAndSpread(t *testing.T) {
           topologyKey: kubernetes.io/hostname
           whenUnsatisfiable: DoNotSchedule
           labelSelector: {matchLabels: {app: spread}}`),
-	}
-	c, _, _ := newSimCluster(t, files, "node-a", "node-b")
+	})
 	const wantPending = "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules."
 	var pods []corev1.Pod
 	c.eventually(180*time.Second, "7 pods running where the constraints put them, one anti pod Pending", func() error {

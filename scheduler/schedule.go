@@ -123,22 +123,22 @@ func (cy *cycle) place(p *PodInfo, infos []*NodeInfo) (*NodeInfo, Failure) {
 	s.preFilter(p, infos[0].cluster)
 	want := numFeasibleNodesToFind(len(infos))
 	cy.feasible = cy.feasible[:0]
-	var reasons map[string][]string
 	processed := 0
 	for i := 0; i < len(infos) && len(cy.feasible) < want; i++ {
 		n := infos[(cy.next+i)%len(infos)]
 		processed++
-		if r := s.filter(p, n); len(r) > 0 {
-			if reasons == nil {
-				reasons = map[string][]string{}
-			}
-			reasons[n.Node.Name] = r
-			continue
+		if len(s.filter(p, n)) == 0 {
+			cy.feasible = append(cy.feasible, n)
 		}
-		cy.feasible = append(cy.feasible, n)
 	}
 	cy.next = (cy.next + processed) % len(infos)
 	if len(cy.feasible) == 0 {
+		// Every node refused: ask them again for the reasons (only a pod
+		// that fits nowhere pays for recording them).
+		reasons := make(map[string][]string, len(infos))
+		for _, n := range infos {
+			reasons[n.Node.Name] = s.filter(p, n)
+		}
 		return nil, Failure{NodeReasons: reasons, Message: FailureMessage(len(infos), reasons)}
 	}
 	if len(cy.feasible) == 1 || len(s.Scores) == 0 {

@@ -20,14 +20,12 @@ func (BalancedAllocation) PreScore(p *PodInfo, _ *Cluster, _ []*NodeInfo) bool {
 func (BalancedAllocation) Score(p *PodInfo, n *NodeInfo) int64 {
 	var fr [2]float64
 	k := 0
-	for _, r := range [][2]int64{
-		{n.Requested.MilliCPU + p.Requests.MilliCPU, n.Allocatable.MilliCPU},
-		{n.Requested.Memory + p.Requests.Memory, n.Allocatable.Memory},
-	} {
-		if r[1] == 0 {
-			continue
-		}
-		fr[k] = min(float64(r[0])/float64(r[1]), 1)
+	if a := n.Allocatable.MilliCPU; a != 0 {
+		fr[k] = min(float64(n.Requested.MilliCPU+p.Requests.MilliCPU)/float64(a), 1)
+		k++
+	}
+	if a := n.Allocatable.Memory; a != 0 {
+		fr[k] = min(float64(n.Requested.Memory+p.Requests.Memory)/float64(a), 1)
 		k++
 	}
 	std := 0.0

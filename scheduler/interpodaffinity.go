@@ -50,7 +50,7 @@ type interPodState struct {
 func (InterPodAffinity) Name() string  { return "InterPodAffinity" }
 func (InterPodAffinity) Weight() int64 { return 2 }
 
-func (InterPodAffinity) PreFilter(p *PodInfo, c *Cluster) {
+func (InterPodAffinity) PreFilter(p *PodInfo, c *Cluster) bool {
 	st := interPodState{}
 	pl := labels.Set(p.Pod.Labels)
 	ns := p.Pod.Namespace
@@ -97,6 +97,7 @@ func (InterPodAffinity) PreFilter(p *PodInfo, c *Cluster) {
 		st.selfMatch = matchesAll(t.requiredAffinity, ns, pl, c.namespaceLabels)
 	}
 	p.interPod = st
+	return len(st.affinity) > 0 || st.anyAnti || len(st.existingAnti) > 0
 }
 
 func (InterPodAffinity) Filter(p *PodInfo, n *NodeInfo) []string {

@@ -10,6 +10,9 @@ type NodeAffinity struct{}
 func (NodeAffinity) Name() string  { return "NodeAffinity" }
 func (NodeAffinity) Weight() int64 { return 2 }
 
+// PreFilter skips a pod without nodeSelector and required node affinity.
+func (NodeAffinity) PreFilter(p *PodInfo, _ *Cluster) bool { return p.requiredNode != nil }
+
 func (NodeAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 	if !p.requiredNode.matches(n.Node) {
 		return []string{ReasonNodeSelector}

@@ -24,6 +24,7 @@ type PodInfo struct {
 	// Per-pod state the PreFilter/PreScore plugins compute against the
 	// cluster as it is when the pod is placed (Kubernetes' CycleState).
 	prefiltered bool
+	skipFilter  uint64 // bit i: Filters[i] skipped by its PreFilter
 	interPod    interPodState
 	spreadState spreadState
 	scoreState  podScoreState
@@ -65,9 +66,11 @@ type ScorePlugin interface {
 }
 
 // PreFilterPlugin computes, once per pod, what its Filter needs from the
-// whole cluster (Kubernetes' PreFilter), storing it in the PodInfo.
+// whole cluster (Kubernetes' PreFilter), storing it in the PodInfo. It
+// returns false when the pod gives the filter nothing to check
+// (Kubernetes' Skip): the filter then is not called for this pod.
 type PreFilterPlugin interface {
-	PreFilter(pod *PodInfo, c *Cluster)
+	PreFilter(pod *PodInfo, c *Cluster) bool
 }
 
 // PreScorePlugin computes, once per pod, what its Score needs from the

@@ -105,12 +105,17 @@ func caseCluster(tc pluginCase) ([]*NodeInfo, *PodInfo) {
 
 func runFilter(f FilterPlugin, tc pluginCase) map[string]string {
 	infos, p := caseCluster(tc)
+	skip := false
 	if pf, ok := f.(PreFilterPlugin); ok {
-		pf.PreFilter(p, infos[0].cluster)
+		skip = !pf.PreFilter(p, infos[0].cluster)
 	}
 	out := map[string]string{}
 	for _, n := range infos {
-		out[n.Node.Name] = strings.Join(f.Filter(p, n), "; ")
+		if !skip {
+			out[n.Node.Name] = strings.Join(f.Filter(p, n), "; ")
+		} else {
+			out[n.Node.Name] = ""
+		}
 	}
 	return out
 }

@@ -157,7 +157,7 @@ func countSpread(p *PodInfo, c *Cluster, hard bool) []domainCounts {
 	return counts
 }
 
-func (PodTopologySpread) PreFilter(p *PodInfo, c *Cluster) {
+func (PodTopologySpread) PreFilter(p *PodInfo, c *Cluster) bool {
 	st := &p.spreadState
 	st.counts, st.minima = nil, st.minima[:0]
 	hasHard := false
@@ -165,7 +165,7 @@ func (PodTopologySpread) PreFilter(p *PodInfo, c *Cluster) {
 		hasHard = hasHard || p.spread[i].hard
 	}
 	if !hasHard {
-		return
+		return false
 	}
 	st.counts = countSpread(p, c, true)
 	k := 0
@@ -188,6 +188,7 @@ func (PodTopologySpread) PreFilter(p *PodInfo, c *Cluster) {
 		}
 		st.minima = append(st.minima, lo)
 	}
+	return true
 }
 
 func (PodTopologySpread) Filter(p *PodInfo, n *NodeInfo) []string {

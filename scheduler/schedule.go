@@ -191,13 +191,13 @@ func resize(b []int64, n int) []int64 {
 
 // preFilter runs the PreFilter plugins for p against the cluster as it is.
 func (s *Scheduler) preFilter(p *PodInfo, c *Cluster) {
-	p.prefiltered = true
+	p.prefiltered, p.skipFilter = true, 0
 	if c == nil {
 		return
 	}
-	for _, f := range s.Filters {
-		if pf, ok := f.(PreFilterPlugin); ok {
-			pf.PreFilter(p, c)
+	for i, f := range s.Filters {
+		if pf, ok := f.(PreFilterPlugin); ok && !pf.PreFilter(p, c) && i < 64 {
+			p.skipFilter |= 1 << i
 		}
 	}
 }
@@ -209,7 +209,10 @@ func (s *Scheduler) filter(p *PodInfo, n *NodeInfo) []string {
 	if !p.prefiltered {
 		s.preFilter(p, n.cluster)
 	}
-	for _, f := range s.Filters {
+	for i, f := range s.Filters {
+		if i < 64 && p.skipFilter&(1<<i) != 0 {
+			continue
+		}
 		if r := f.Filter(p, n); len(r) > 0 {
 			return r
 		}

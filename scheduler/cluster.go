@@ -29,6 +29,9 @@ type Cluster struct {
 	// is indexing a slice, not hashing strings.
 	topoKeys map[string]*topoKey
 	scratch  []bool
+	// imageSums and imageTouched are ImageLocality's per-pod buffer.
+	imageSums    []int64
+	imageTouched []int32
 }
 
 type imageAt struct {

@@ -16,28 +16,40 @@ const (
 func (ImageLocality) Name() string { return "ImageLocality" }
 
 // PreScore sums, for the nodes that have any of the pod's images, the
-// scaled sizes (most nodes have none, and score 0 without a lookup).
+// scaled sizes into the cluster's per-node buffer (most nodes have none
+// and score 0); the buffer serves one pod at a time.
 func (ImageLocality) PreScore(p *PodInfo, c *Cluster, _ []*NodeInfo) bool {
 	st := &p.scoreState
 	st.images = nil
 	total := float64(len(c.nodes))
+	for _, idx := range c.imageTouched {
+		c.imageSums[idx] = 0
+	}
+	c.imageTouched = c.imageTouched[:0]
 	for _, img := range p.images {
 		on := c.imageOn[img]
 		if len(on) == 0 {
 			continue
 		}
-		if st.images == nil {
-			st.images = map[int32]int64{}
+		if c.imageSums == nil {
+			c.imageSums = make([]int64, len(c.nodes))
 		}
 		spread := float64(len(on)) / total
 		for _, at := range on {
-			st.images[at.node] += int64(float64(at.size) * spread)
+			if c.imageSums[at.node] == 0 {
+				c.imageTouched = append(c.imageTouched, at.node)
+			}
+			c.imageSums[at.node] += int64(float64(at.size) * spread)
 		}
+		st.images = c.imageSums
 	}
 	return st.images != nil
 }
 
 func (ImageLocality) Score(p *PodInfo, n *NodeInfo) int64 {
+	if p.scoreState.images == nil {
+		return 0
+	}
 	sum := p.scoreState.images[n.idx]
 	if sum == 0 {
 		return 0

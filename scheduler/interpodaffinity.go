@@ -31,6 +31,13 @@ const (
 	hardPodAffinityWeight              int64 = 1
 )
 
+// The filter's verdicts, shared (callers only read them).
+var (
+	reasonsAffinity     = []string{ReasonAffinityRulesNotMatch}
+	reasonsAnti         = []string{ReasonAntiAffinityRulesNotMatch}
+	reasonsExistingAnti = []string{ReasonExistingAntiAffinityNotMatch}
+)
+
 // interPodState is InterPodAffinity's PreFilter state for one pod: the
 // number of matching pods per topology domain.
 type interPodState struct {
@@ -108,7 +115,7 @@ func (InterPodAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 			k, ok := st.affinity[i].at(n.idx)
 			if !ok {
 				// All topology labels must exist on the node.
-				return []string{ReasonAffinityRulesNotMatch}
+				return reasonsAffinity
 			}
 			if k <= 0 {
 				podsExist = false
@@ -117,19 +124,19 @@ func (InterPodAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 		// The first pod of a group that is affine to itself: no pod
 		// anywhere matches yet, so it may go where the keys exist.
 		if !podsExist && (st.anyAffinity || !st.selfMatch) {
-			return []string{ReasonAffinityRulesNotMatch}
+			return reasonsAffinity
 		}
 	}
 	if st.anyAnti {
 		for i := range st.anti {
 			if k, _ := st.anti[i].at(n.idx); k > 0 {
-				return []string{ReasonAntiAffinityRulesNotMatch}
+				return reasonsAnti
 			}
 		}
 	}
 	for i := range st.existingAnti {
 		if k, _ := st.existingAnti[i].at(n.idx); k > 0 {
-			return []string{ReasonExistingAntiAffinityNotMatch}
+			return reasonsExistingAnti
 		}
 	}
 	return nil
@@ -139,7 +146,7 @@ func (InterPodAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 type podScoreState struct {
 	affinity []scoreDomains // InterPodAffinity: weight per domain, per key
 	spread   spreadScoreState
-	images   map[int32]int64 // ImageLocality: scaled sizes per node index
+	images   []int64 // ImageLocality: scaled sizes by node index (Cluster's buffer)
 }
 
 type scoreDomains struct {

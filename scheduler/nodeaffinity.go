@@ -7,6 +7,8 @@ package scheduler
 // preferred terms the node matches, normalised so the best node gets 100.
 type NodeAffinity struct{}
 
+var reasonsNodeAffinity = []string{ReasonNodeSelector} // shared: callers only read it
+
 func (NodeAffinity) Name() string  { return "NodeAffinity" }
 func (NodeAffinity) Weight() int64 { return 2 }
 
@@ -15,7 +17,7 @@ func (NodeAffinity) PreFilter(p *PodInfo, _ *Cluster) bool { return p.requiredNo
 
 func (NodeAffinity) Filter(p *PodInfo, n *NodeInfo) []string {
 	if !p.requiredNode.matches(n.Node) {
-		return []string{ReasonNodeSelector}
+		return reasonsNodeAffinity
 	}
 	return nil
 }

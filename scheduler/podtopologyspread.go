@@ -33,6 +33,13 @@ const (
 	ReasonSpreadMissingLabel        = "node(s) didn't match pod topology spread constraints (missing required label)"
 )
 
+// The filter's verdicts, shared (callers only read them): a rejection
+// allocates nothing.
+var (
+	reasonsSpreadNotMatch     = []string{ReasonSpreadConstraintsNotMatch}
+	reasonsSpreadMissingLabel = []string{ReasonSpreadMissingLabel}
+)
+
 type spreadConstraint struct {
 	maxSkew       int32
 	key           string
@@ -204,14 +211,14 @@ func (PodTopologySpread) Filter(p *PodInfo, n *NodeInfo) []string {
 		}
 		cnt, ok := st.counts[k].at(n.idx)
 		if !ok {
-			return []string{ReasonSpreadMissingLabel}
+			return reasonsSpreadMissingLabel
 		}
 		self := int32(0)
 		if sc.selfMatch {
 			self = 1
 		}
 		if max(cnt, 0)+self-st.minima[k] > sc.maxSkew {
-			return []string{ReasonSpreadConstraintsNotMatch}
+			return reasonsSpreadNotMatch
 		}
 		k++
 	}

@@ -45,14 +45,14 @@ func Cluster(s Shape) (nodes []*corev1.Node, bound, pending []*corev1.Pod) {
 	t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range s.Bound {
 		app := i / s.ReplicasPerApp
-		p := pod(fmt.Sprintf("run-%d-%d", app, i%s.ReplicasPerApp), fmt.Sprintf("run-%d", app), t0)
+		p := pod(fmt.Sprintf("run-%d-%d", app, i%s.ReplicasPerApp), fmt.Sprintf("run-%d", app), app, t0)
 		p.Spec.NodeName = nodes[i%len(nodes)].Name
 		bound = append(bound, p)
 	}
 	for i := range s.Pending {
 		app := i / s.ReplicasPerApp
 		name := fmt.Sprintf("new-%d", app)
-		p := pod(fmt.Sprintf("%s-%d", name, i%s.ReplicasPerApp), name, t0.Add(time.Duration(i)*time.Millisecond))
+		p := pod(fmt.Sprintf("%s-%d", name, i%s.ReplicasPerApp), name, app, t0.Add(time.Duration(i)*time.Millisecond))
 		sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}}
 		switch app % (2 * s.ConstrainedEvery) {
 		case 0:
@@ -69,13 +69,15 @@ func Cluster(s Shape) (nodes []*corev1.Node, bound, pending []*corev1.Pod) {
 	return nodes, bound, pending
 }
 
-func pod(name, app string, created time.Time) *corev1.Pod {
+// pod makes a pod of app; its image is one of the 50 the nodes have
+// (each on 20 nodes), so ImageLocality has something to score.
+func pod(name, app string, appIndex int, created time.Time) *corev1.Pod {
 	p := &corev1.Pod{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Pod"}, ObjectMeta: metav1.ObjectMeta{
 		Namespace: "default", Name: name, UID: types.UID("uid-" + name),
 		Labels:            map[string]string{"app": app, "pod-template-hash": "abc123"},
 		CreationTimestamp: metav1.NewTime(created),
 	}}
-	p.Spec.Containers = []corev1.Container{{Name: "app", Image: "localhost/" + app[:3] + ":v1", Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+	p.Spec.Containers = []corev1.Container{{Name: "app", Image: fmt.Sprintf("localhost/app-%d:v1", appIndex%50), Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("100m"),
 		corev1.ResourceMemory: resource.MustParse("128Mi"),
 	}}}}

@@ -83,23 +83,26 @@ func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) er
 		return nil
 	}
 	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}
-	if b.Node != "" {
-		cur.Spec.NodeName = b.Node
-		if err := tx.Update(cur); err != nil {
-			return err
-		}
-	} else {
+	if b.Node == "" {
 		cond.Status, cond.Reason, cond.Message = corev1.ConditionFalse, scheduler.ReasonPodUnschedulable, b.Message
 	}
 	conds, changed := setPodCondition(cur.Status.Conditions, cond, now)
-	if !changed {
+	if b.Node == "" && !changed {
 		return nil
 	}
-	if err := recordBindingEvent(tx, cur, b, component, now.Time); err != nil {
-		return err
+	if changed {
+		if err := recordBindingEvent(tx, cur, b, component, now.Time); err != nil {
+			return err
+		}
+		cur.Status.Conditions = conds
 	}
-	cur.Status.Conditions = conds
-	return tx.UpdateStatus(cur)
+	if b.Node == "" {
+		return tx.UpdateStatus(cur)
+	}
+	// spec.nodeName and PodScheduled=True in one write: one watch event
+	// that the agent sees bound and scheduled at once.
+	cur.Spec.NodeName = b.Node
+	return tx.UpdateWithStatus(cur)
 }
 
 func recordBindingEvent(tx *store.Tx, p *corev1.Pod, b Binding, component string, now time.Time) error {

@@ -50,6 +50,10 @@ type Options struct {
 	// certificate): sent when it registers, and again at the next
 	// heartbeat whenever they change (node_annotations.go).
 	NodeAnnotations func() map[string]string
+	// NodeLabels go on the Node beside kubernetes.io/hostname, os and
+	// arch (the agent's --node-labels, as the kubelet's); ValidNodeLabels
+	// says which a node may set on itself.
+	NodeLabels map[string]string
 
 	HeartbeatInterval time.Duration // default 10 s
 	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s

@@ -10,6 +10,11 @@ import (
 // certificate's end) and the runtime's images, and remembers both.
 func (a *Agent) registerNode(ctx context.Context) error {
 	node := NodeObject(a.opts.NodeName, *a.opts.Host, a.opts.Version, a.opts.Clock())
+	for k, v := range a.opts.NodeLabels {
+		if _, builtin := node.Labels[k]; !builtin {
+			node.Labels[k] = v
+		}
+	}
 	imgs := a.nodeImages(ctx)
 	node.Status.Images = imgs
 	var ann map[string]string

@@ -28,7 +28,8 @@ type agentFlags struct {
 	logs                logFlags    // agent_logs.go
 	// annotations are the Node annotations of a joined node (join.go).
 	annotations func() map[string]string
-	statusEvery time.Duration // --node-status-update-frequency
+	statusEvery time.Duration     // --node-status-update-frequency
+	labels      map[string]string // --node-labels
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -39,6 +40,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	if withData {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
+	cmd.Flags().StringToStringVar(&f.labels, "node-labels", nil, "labels this node carries, key=value,… (as the kubelet's; e.g. disktype=ssd,topology.kubernetes.io/zone=a): what nodeSelector, node affinity and topology spread match")
 	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
@@ -122,7 +124,10 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations, HeartbeatInterval: f.statusEvery}
+	if err := agent.ValidNodeLabels(f.labels); err != nil {
+		return err
+	}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations, HeartbeatInterval: f.statusEvery, NodeLabels: f.labels}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -425,6 +426,7 @@ func newSimCluster(t testing.TB, files map[string]string, names ...string) (*clu
 // node lifecycle timings, the pod network backend).
 type simOptions struct {
 	controllerArgs, agentArgs []string
+	nodeArgs                  map[string][]string // one node's agent's further flags, by node name
 }
 
 func newSimClusterWith(t testing.TB, files map[string]string, opts simOptions, names ...string) (*cluster, *simNet, func(...string) (string, error)) {
@@ -451,7 +453,7 @@ func startSimCluster(t testing.TB, files map[string]string, sim *simNet, opts si
 		t.Fatalf("controller did not come up: %v\n%s", err, c.logs())
 	}
 	for _, n := range sim.nodes {
-		c.startSimAgent(n, opts.agentArgs...)
+		c.startSimAgent(n, append(slices.Clone(opts.agentArgs), opts.nodeArgs[n.name]...)...)
 	}
 	t.Cleanup(func() { // agents first (c.stop knows only the names it started with)
 		for _, n := range sim.nodes {

@@ -37,11 +37,13 @@ spec:
 // scheduler's affinity and spread on real agents: of three replicas with
 // required pod anti-affinity per host, two run on the two nodes and the
 // third stays Pending with Kubernetes' message; a pod with required node
-// affinity to node-b's hostname label runs there; four replicas spread
+// affinity to disktype=ssd runs on node-b, the node whose agent has
+// --node-labels disktype=ssd; four replicas spread
 // with maxSkew 1 over the two hosts run two per node.
 func TestE2EAffinityAndSpread(t *testing.T) {
 	needE2E(t)
-	c, _, run := newSimCluster(t, map[string]string{"namespace.yaml": e2eNamespace}, "node-a", "node-b")
+	c, _, run := newSimClusterWith(t, map[string]string{"namespace.yaml": e2eNamespace},
+		simOptions{nodeArgs: map[string][]string{"node-b": {"--node-labels", "disktype=ssd"}}}, "node-a", "node-b")
 	// Spread counts the domains that exist: with one node registered, the
 	// hostname spread has one domain and every replica fits there (as in
 	// Kubernetes). So the workloads come once both nodes are Ready.
@@ -78,7 +80,7 @@ func TestE2EAffinityAndSpread(t *testing.T) {
           requiredDuringSchedulingIgnoredDuringExecution:
             nodeSelectorTerms:
               - matchExpressions:
-                  - {key: kubernetes.io/hostname, operator: In, values: [node-b]}`),
+                  - {key: disktype, operator: In, values: [ssd]}`),
 		"spread.yaml": workload("spread", 4, `      topologySpreadConstraints:
         - maxSkew: 1
           topologyKey: kubernetes.io/hostname
@@ -127,7 +129,7 @@ func TestE2EAffinityAndSpread(t *testing.T) {
 	if pending["anti"] != 1 || len(pending) != 1 {
 		t.Errorf("pending pods per app %v, want only one anti pod", pending)
 	}
-	check("node affinity to node-b", perNode["pinned"], map[string]int{"node-b": 1})
+	check("node affinity to disktype=ssd (node-b)", perNode["pinned"], map[string]int{"node-b": 1})
 	check("spread maxSkew 1", perNode["spread"], map[string]int{"node-a": 2, "node-b": 2})
 	if !hasEvent(c.events(pendingName), "FailedScheduling", wantPending) {
 		t.Errorf("no FailedScheduling event for %s saying %q", pendingName, wantPending)

@@ -47,7 +47,7 @@ func TestE2EAffinityAndSpread(t *testing.T) {
 	// Spread counts the domains that exist: with one node registered, the
 	// hostname spread has one domain and every replica fits there (as in
 	// Kubernetes). So the workloads come once both nodes are Ready.
-	c.eventually(120*time.Second, "both nodes Ready", func() error {
+	c.eventually(120*time.Second, "both nodes Ready, reporting their images", func() error {
 		out, err := run("get", "nodes", "-o", "json")
 		if err != nil {
 			return err
@@ -66,6 +66,12 @@ func TestE2EAffinityAndSpread(t *testing.T) {
 		}
 		if ready != 2 {
 			return fmt.Errorf("%d of 2 nodes Ready", ready)
+		}
+		// The agents report their Podman images (ImageLocality reads them).
+		for _, n := range l.Items {
+			if !hasImage(n, "localhost/reconcile-hello:v1") {
+				return fmt.Errorf("node %s reports images %v, without localhost/reconcile-hello:v1", n.Name, n.Status.Images)
+			}
 		}
 		return nil
 	})
@@ -143,4 +149,15 @@ func podCondition(p corev1.Pod, t corev1.PodConditionType) *corev1.PodCondition 
 		}
 	}
 	return nil
+}
+
+func hasImage(n corev1.Node, name string) bool {
+	for _, im := range n.Status.Images {
+		for _, x := range im.Names {
+			if x == name {
+				return im.SizeBytes > 0
+			}
+		}
+	}
+	return false
 }

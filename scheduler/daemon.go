@@ -7,7 +7,8 @@ import (
 )
 
 // DaemonPodFits reports why a DaemonSet's pod must not run on node: the
-// node's labels do not match the pod's nodeSelector, or the node has a
+// node's labels do not match the pod's nodeSelector or required node
+// affinity (Kubernetes' NodeAffinity filter), or the node has a
 // NoSchedule/NoExecute taint the pod does not tolerate (a cordoned node
 // counts as the unschedulable taint). An empty result means the node is
 // eligible. Readiness and free resources are not checked: as in
@@ -28,7 +29,8 @@ func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
 }
 
 // DaemonPodMayStay reports why a DaemonSet's pod already on node must go:
-// the node's labels no longer match its nodeSelector, or the node has a
+// the node's labels no longer match its nodeSelector or required node
+// affinity, or the node has a
 // NoExecute taint it does not tolerate. A node it would not be placed on
 // now (a NoSchedule taint such as node.kubernetes.io/unreachable:NoSchedule
 // on a node that stopped heartbeating) keeps the pod it has, as

@@ -83,3 +83,23 @@ func TestDaemonPodMayStay(t *testing.T) {
 		})
 	}
 }
+
+// A daemon pod's required node affinity counts as its nodeSelector does,
+// both for placing it and for keeping it (Kubernetes' DaemonSet
+// predicates use the NodeAffinity filter).
+func TestDaemonPodHonoursRequiredNodeAffinity(t *testing.T) {
+	p := &corev1.Pod{}
+	p.Spec.Affinity = &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "disk", Operator: corev1.NodeSelectorOpIn, Values: []string{"ssd"}}}}},
+	}}}
+	ssd := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "a", Labels: map[string]string{"disk": "ssd"}}}
+	hdd := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "b", Labels: map[string]string{"disk": "hdd"}}}
+	if r := DaemonPodFits(p, ssd); len(r) > 0 {
+		t.Errorf("ssd node refused: %v", r)
+	}
+	for name, r := range map[string][]string{"fits": DaemonPodFits(p, hdd), "may stay": DaemonPodMayStay(p, hdd)} {
+		if len(r) != 1 || r[0] != ReasonNodeSelector {
+			t.Errorf("hdd node, %s: %v, want %q", name, r, ReasonNodeSelector)
+		}
+	}
+}

@@ -206,6 +206,7 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 		slices.SortFunc(p.Changes, byApplyOrder)
 	}
 	p.Changes = append(p.Changes, prunes(len(desired), stored, wantedBy, opts, &p)...)
+	admitPods(&p, stored) // priority.go
 	return p
 }
 

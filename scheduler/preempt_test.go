@@ -20,12 +20,17 @@ const (
 func prio(v int32) podOpt { return func(p *corev1.Pod) { p.Spec.Priority = ptr.To(v) } }
 func never(p *corev1.Pod) { p.Spec.PreemptionPolicy = ptr.To(corev1.PreemptNever) }
 func started(minutes int) podOpt {
-	return func(p *corev1.Pod) { p.Status.StartTime = ptr.To(metav1.NewTime(t0.Add(time.Duration(minutes) * time.Minute))) }
+	return func(p *corev1.Pod) {
+		p.Status.StartTime = ptr.To(metav1.NewTime(t0.Add(time.Duration(minutes) * time.Minute)))
+	}
 }
-func nominated(node string) podOpt { return func(p *corev1.Pod) { p.Status.NominatedNodeName = node } }
-func terminating(p *corev1.Pod) { p.DeletionTimestamp = ptr.To(metav1.NewTime(t0)) }
+func nominated(node string) podOpt  { return func(p *corev1.Pod) { p.Status.NominatedNodeName = node } }
+func terminating(p *corev1.Pod)     { p.DeletionTimestamp = terminatingTime() }
+func terminatingTime() *metav1.Time { return ptr.To(metav1.NewTime(t0)) }
 func created(minutes int) podOpt {
-	return func(p *corev1.Pod) { p.CreationTimestamp = metav1.NewTime(t0.Add(time.Duration(minutes) * time.Minute)) }
+	return func(p *corev1.Pod) {
+		p.CreationTimestamp = metav1.NewTime(t0.Add(time.Duration(minutes) * time.Minute))
+	}
 }
 
 // renderResult is a Schedule result on lines: bindings, preemptions

@@ -42,6 +42,7 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 		}
 	}
 	slices.SortStableFunc(ch.Bindings, func(a, b Binding) int { return -strings.Compare(a.Node, b.Node) }) // bindings first
+	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch) // preemption.go
 	return ch
 }
 
@@ -86,6 +87,7 @@ func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) er
 		if err := tx.Update(cur); err != nil {
 			return err
 		}
+		cur.Status.NominatedNodeName = "" // bound: the nomination is done, as Kubernetes clears it
 	} else {
 		cond.Status, cond.Reason, cond.Message = corev1.ConditionFalse, scheduler.ReasonPodUnschedulable, b.Message
 	}

@@ -42,7 +42,7 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 		}
 	}
 	slices.SortStableFunc(ch.Bindings, func(a, b Binding) int { return -strings.Compare(a.Node, b.Node) }) // bindings first
-	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch) // preemption.go
+	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch)                                       // preemption.go
 	return ch
 }
 

@@ -27,6 +27,9 @@ type Options struct {
 	Clock        func() time.Time // default time.Now
 	Logger       *slog.Logger     // default slog.Default()
 	Host         *HostInfo        // default ReadHostInfo()
+	// SystemReserved is taken off the node's capacity to give its
+	// allocatable (cpu, memory; ParseReserved reads --system-reserved).
+	SystemReserved corev1.ResourceList
 	Version      string           // reported as the node's kubelet version
 
 	// The pod network and discovery (podnet.go, package agent/discovery):
@@ -99,6 +102,11 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.Host == nil {
 		h := ReadHostInfo()
+		opts.Host = &h
+	}
+	if len(opts.SystemReserved) > 0 {
+		h := *opts.Host
+		h.SystemReserved = opts.SystemReserved
 		opts.Host = &h
 	}
 	if v, ok := opts.Runtime.(interface{ Version() string }); ok && opts.Host.RuntimeVersion == "" {

@@ -42,7 +42,8 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 		}
 	}
 	slices.SortStableFunc(ch.Bindings, func(a, b Binding) int { return -strings.Compare(a.Node, b.Node) }) // bindings first
-	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch)                                       // preemption.go
+	// Victims and nominations (preemption.go).
+	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch)
 	return ch
 }
 

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/scheduler"
@@ -18,7 +19,8 @@ const ReasonPreempted = "Preempted"
 // preemptions turns the scheduler's preemptions into changes: each victim
 // is deleted gracefully (Changes.Delete: its terminationGracePeriodSeconds
 // are honoured by its agent) with the Normal event Preempted worded as
-// kube-scheduler's ("Preempted by pod <uid> on node <node>"), and the
+// kube-scheduler's ("Preempted by pod <uid> on node <node>") and the
+// condition DisruptionTarget (reason PreemptionByScheduler), and the
 // preemptor gets status.nominatedNodeName; it stays pending and a later
 // pass binds it once the victims are gone.
 func preemptions(pending []*corev1.Pod, prs map[string]scheduler.Preemption, component string, now time.Time, ch *Changes) {
@@ -31,6 +33,14 @@ func preemptions(pending []*corev1.Pod, prs map[string]scheduler.Preemption, com
 			continue
 		}
 		for _, v := range pr.Victims {
+			// Kubernetes marks the victim before deleting it, so its
+			// status says why it went.
+			target := v.DeepCopy()
+			target.Status.Conditions, _ = setPodCondition(target.Status.Conditions, corev1.PodCondition{
+				Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue, Reason: corev1.PodReasonPreemptionByScheduler,
+				Message: component + ": preempting to accommodate a higher priority pod"}, metav1.NewTime(now))
+			objects.SetTypeMeta(target, "Pod")
+			ch.UpdateStatus = append(ch.UpdateStatus, target)
 			ch.Delete = append(ch.Delete, v)
 			ch.Event(v, component, events.Normal, ReasonPreempted, fmt.Sprintf("Preempted by pod %s on node %s", p.UID, pr.Node), now)
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"github.com/reconcile-dev/reconcile/scheduler"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -96,4 +97,35 @@ func cond(ok bool, why string) string {
 		return ""
 	}
 	return why
+}
+
+// TestPreemptionsChanges: a scheduler preemption becomes a graceful
+// delete of each victim marked DisruptionTarget with the Preempted event,
+// and the preemptor's nomination.
+func TestPreemptionsChanges(t *testing.T) {
+	victim := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "low", UID: "u-low"}, Spec: corev1.PodSpec{NodeName: "n1"}}
+	urgent := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "urgent", UID: "u-urgent"}}
+	var ch Changes
+	preemptions([]*corev1.Pod{urgent}, map[string]scheduler.Preemption{"default/urgent": {Node: "n1", Victims: []*corev1.Pod{victim}}}, "default-scheduler", t0, &ch)
+	var got []string
+	for _, o := range ch.Delete {
+		got = append(got, "delete "+o.GetName())
+	}
+	for _, o := range ch.UpdateStatus {
+		p := o.(*corev1.Pod)
+		if c := podCondition(p, corev1.DisruptionTarget); c != nil {
+			got = append(got, fmt.Sprintf("%s %s=%s %s: %s", p.Name, c.Type, c.Status, c.Reason, c.Message))
+		}
+		if p.Status.NominatedNodeName != "" {
+			got = append(got, p.Name+" nominated "+p.Status.NominatedNodeName)
+		}
+	}
+	for _, e := range ch.Events {
+		got = append(got, e.Object.GetName()+" "+e.Type+" "+e.Reason+" "+e.Message)
+	}
+	want := "delete low; low DisruptionTarget=True PreemptionByScheduler: default-scheduler: preempting to accommodate a higher priority pod; " +
+		"urgent nominated n1; low Normal Preempted Preempted by pod u-urgent on node n1"
+	if s := strings.Join(got, "; "); s != want {
+		t.Errorf("got  %s\nwant %s", s, want)
+	}
 }

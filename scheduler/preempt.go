@@ -28,21 +28,34 @@ type Preemption struct {
 type preemptionState struct {
 	onNode  map[string][]*corev1.Pod
 	victims map[*corev1.Pod]bool
+	// lowest is the lowest priority of any pod on each node, and of all
+	// (a lower bound: terminating pods and chosen victims included), so a
+	// pod no higher than it skips the node, or preemption, unscanned: with
+	// every pod at the same priority, an unschedulable pod costs nothing.
+	lowest    map[string]int32
+	lowestAll int32
 }
 
 func newPreemptionState(bound []*corev1.Pod) *preemptionState {
-	st := &preemptionState{onNode: map[string][]*corev1.Pod{}, victims: map[*corev1.Pod]bool{}}
+	st := &preemptionState{onNode: map[string][]*corev1.Pod{}, victims: map[*corev1.Pod]bool{},
+		lowest: map[string]int32{}, lowestAll: math.MaxInt32}
 	for _, p := range bound {
 		if p.Spec.NodeName != "" && !isTerminal(p) {
-			st.onNode[p.Spec.NodeName] = append(st.onNode[p.Spec.NodeName], p)
+			st.bind(p, p.Spec.NodeName)
 		}
 	}
 	return st
 }
 
-// bind records a pod placed in this call, a victim of later preemptions.
+// bind records a pod on node (bound, or placed in this call), a
+// candidate victim of later preemptions.
 func (st *preemptionState) bind(p *corev1.Pod, node string) {
 	st.onNode[node] = append(st.onNode[node], p)
+	prio := priority.Of(p)
+	if low, ok := st.lowest[node]; !ok || prio < low {
+		st.lowest[node] = prio
+	}
+	st.lowestAll = min(st.lowestAll, prio)
 }
 
 // eligibleToPreempt is Kubernetes' PodEligibleToPreemptOthers: never with
@@ -82,9 +95,13 @@ func resolvableByPreemption(reasons []string) bool {
 // (SelectVictimsOnNode, pickOneNodeForPreemption). It reports false when
 // no node would do.
 func (s *Scheduler) preempt(p *PodInfo, infos []*NodeInfo, st *preemptionState, f Failure) (Preemption, bool) {
+	prio := priority.Of(p.Pod)
+	if prio <= st.lowestAll {
+		return Preemption{}, false // no pod anywhere has a lower priority
+	}
 	var best *candidate
 	for _, n := range infos {
-		if !resolvableByPreemption(f.NodeReasons[n.Node.Name]) {
+		if low, ok := st.lowest[n.Node.Name]; !ok || prio <= low || !resolvableByPreemption(f.NodeReasons[n.Node.Name]) {
 			continue
 		}
 		c, ok := s.selectVictimsOnNode(p, n, st)

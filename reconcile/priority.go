@@ -19,7 +19,7 @@ import (
 // the pod's file, so the commit is refused as the API server would refuse
 // the pod. Pods whose priority the stored pod already fixed
 // (withSystemFields) are left alone.
-func admitPods(p *Plan, stored []objects.Object) {
+func admitPods(p *Plan, desired []Desired, stored []objects.Object) {
 	var classes *priority.Classes
 	for i := range p.Changes {
 		c := &p.Changes[i]
@@ -36,7 +36,11 @@ func admitPods(p *Plan, stored []objects.Object) {
 			if pod.Spec.PriorityClassName != "" {
 				msg += fmt.Sprintf(" (known classes: %s); add a PriorityClass of that name or fix spec.priorityClassName", strings.Join(classes.Names(), ", "))
 			}
-			p.Errors = append(p.Errors, PlanError{Key: c.Key, Path: c.Path, Message: msg})
+			e := PlanError{Key: c.Key, Path: c.Path, Message: msg}
+			if d := desiredAt(desired, c.Key); d != nil {
+				e.Line, e.Col = d.Line, d.Col
+			}
+			p.Errors = append(p.Errors, e)
 			continue
 		}
 		if c.Action == Update {
@@ -69,4 +73,14 @@ func planClasses(p *Plan, stored []objects.Object) priority.Classes {
 		list = append(list, pc)
 	}
 	return priority.NewClasses(list)
+}
+
+// desiredAt finds the desired object of key (only for an error: a scan).
+func desiredAt(desired []Desired, key objects.Key) *Desired {
+	for i := range desired {
+		if keyOf(desired[i].Object) == key {
+			return &desired[i]
+		}
+	}
+	return nil
 }

@@ -44,8 +44,8 @@ func TestPlanAdmitsBarePods(t *testing.T) {
 		{"built-in class", []Desired{{Object: bare("p", "system-node-critical"), Path: "p.yaml"}}, nil, "p=2000001000/PreemptLowerPriority"},
 		{"no class, no default", []Desired{{Object: bare("p", ""), Path: "p.yaml"}}, nil, "p=0/PreemptLowerPriority"},
 		{"no class, global default", []Desired{{Object: bare("p", ""), Path: "p.yaml"}}, []objects.Object{def}, "p=7/PreemptLowerPriority"},
-		{"unknown class", []Desired{{Object: bare("p", "gold"), Path: "p.yaml"}}, nil,
-			`p.yaml: Pod/default/p: pods "p" is forbidden: no PriorityClass with name gold was found (known classes: system-cluster-critical, system-node-critical); add a PriorityClass of that name or fix spec.priorityClassName`},
+		{"unknown class, at the manifest's position", []Desired{{Object: bare("p", "gold"), Path: "p.yaml", Line: 3, Col: 1}}, nil,
+			`p.yaml:3:1: Pod/default/p: pods "p" is forbidden: no PriorityClass with name gold was found (known classes: system-cluster-critical, system-node-critical); add a PriorityClass of that name or fix spec.priorityClassName`},
 		{"class deleted by the same commit", []Desired{{Object: bare("p", "high"), Path: "p.yaml"}}, []objects.Object{storedAs(high, "apps", "pc.yaml")},
 			`p.yaml: Pod/default/p: pods "p" is forbidden: no PriorityClass with name high was found (known classes: system-cluster-critical, system-node-critical); add a PriorityClass of that name or fix spec.priorityClassName`},
 	}

@@ -129,3 +129,43 @@ func TestPreemptionsChanges(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", s, want)
 	}
 }
+
+// TestManagerRefusesPodsOfUnknownClass: the runner admits template pods:
+// a ReplicaSet whose template names a class that does not exist creates
+// no pod and records FailedCreate with the API server's words; once the
+// class exists, its pods are created with the class's priority.
+func TestManagerRefusesPodsOfUnknownClass(t *testing.T) {
+	st := startManager(t, Options{Resync: 50 * time.Millisecond})
+	d := deployment("gold", 1, "img")
+	d.Spec.Template.Spec.PriorityClassName = "gold"
+	write(t, st, func(tx *store.Tx) error { return tx.Create(d) })
+	testkit.Eventually(t, 10*time.Second, "FailedCreate on the ReplicaSet", func() error {
+		objs, _, err := st.List("Event", "default")
+		if err != nil {
+			return err
+		}
+		for _, o := range objs {
+			ev := o.(*corev1.Event)
+			if ev.Reason == ReasonFailedCreate && ev.InvolvedObject.Kind == "ReplicaSet" && ev.Type == corev1.EventTypeWarning &&
+				strings.HasPrefix(ev.Message, "Error creating: pods \"gold-") && strings.HasSuffix(ev.Message, "\" is forbidden: no PriorityClass with name gold was found") {
+				return nil
+			}
+		}
+		return fmt.Errorf("no FailedCreate among %d events", len(objs))
+	})
+	if pods := storedPods(t, st); len(pods) != 0 {
+		t.Fatalf("pods created despite the unknown class: %d", len(pods))
+	}
+	write(t, st, func(tx *store.Tx) error {
+		pc := &schedulingv1.PriorityClass{ObjectMeta: metav1.ObjectMeta{Name: "gold"}, Value: 7}
+		objects.SetTypeMeta(pc, "PriorityClass")
+		return tx.Create(pc)
+	})
+	testkit.Eventually(t, 30*time.Second, "the pod created once the class exists", func() error {
+		pods := storedPods(t, st)
+		if len(pods) != 1 || pods[0].Spec.Priority == nil || *pods[0].Spec.Priority != 7 {
+			return fmt.Errorf("%d pods", len(pods))
+		}
+		return nil
+	})
+}

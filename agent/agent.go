@@ -30,7 +30,7 @@ type Options struct {
 	// SystemReserved is taken off the node's capacity to give its
 	// allocatable (cpu, memory; ParseReserved reads --system-reserved).
 	SystemReserved corev1.ResourceList
-	Version      string           // reported as the node's kubelet version
+	Version        string // reported as the node's kubelet version
 
 	// The pod network and discovery (podnet.go, package agent/discovery):
 	// the Podman network pods join, the resolver they get, and the service

@@ -27,10 +27,10 @@ type Options struct {
 	Clock        func() time.Time // default time.Now
 	Logger       *slog.Logger     // default slog.Default()
 	Host         *HostInfo        // default ReadHostInfo()
+	Version      string           // reported as the node's kubelet version
 	// SystemReserved is taken off the node's capacity to give its
 	// allocatable (cpu, memory; ParseReserved reads --system-reserved).
 	SystemReserved corev1.ResourceList
-	Version        string // reported as the node's kubelet version
 
 	// The pod network and discovery (podnet.go, package agent/discovery):
 	// the Podman network pods join, the resolver they get, and the service

@@ -126,5 +126,9 @@ func TestE2EPreemption(t *testing.T) {
 	if !hasEvent(evs, "Preempted", "on node e2e-node") {
 		t.Fatalf("victim %s has no Preempted event: %+v", victim, evs)
 	}
-	t.Logf("victim %s: %s", victim, evs[0].Message)
+	for _, e := range evs {
+		if e.Reason == "Preempted" {
+			t.Logf("victim %s: %s %s", victim, e.Reason, e.Message)
+		}
+	}
 }

@@ -28,6 +28,9 @@ type Options struct {
 	Logger       *slog.Logger     // default slog.Default()
 	Host         *HostInfo        // default ReadHostInfo()
 	Version      string           // reported as the node's kubelet version
+	// SystemReserved is taken off the node's capacity to give its
+	// allocatable (cpu, memory; ParseReserved reads --system-reserved).
+	SystemReserved corev1.ResourceList
 
 	// The pod network and discovery (podnet.go, package agent/discovery):
 	// the Podman network pods join, the resolver they get, and the service
@@ -105,6 +108,11 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.Host == nil {
 		h := ReadHostInfo()
+		opts.Host = &h
+	}
+	if len(opts.SystemReserved) > 0 {
+		h := *opts.Host
+		h.SystemReserved = opts.SystemReserved
 		opts.Host = &h
 	}
 	if v, ok := opts.Runtime.(interface{ Version() string }); ok && opts.Host.RuntimeVersion == "" {

@@ -40,6 +40,9 @@ type HostInfo struct {
 	// the pod network's node.reconcile.dev/vxlan-mac); the controller
 	// updates them at every registration.
 	Annotations map[string]string
+	// SystemReserved is taken off the capacity to give the allocatable
+	// the scheduler fills (--system-reserved, as the kubelet's).
+	SystemReserved corev1.ResourceList
 }
 
 // NodeObject builds the Node the agent registers. It is pure.
@@ -59,7 +62,7 @@ func NodeObject(name string, h HostInfo, version string, now time.Time) *corev1.
 		}},
 		Status: corev1.NodeStatus{
 			Capacity:    capacity,
-			Allocatable: capacity.DeepCopy(),
+			Allocatable: allocatable(capacity, h.SystemReserved), // reserved.go
 			Conditions: []corev1.NodeCondition{{
 				Type: corev1.NodeReady, Status: corev1.ConditionTrue, Reason: "AgentReady",
 				Message: "reconcile agent is posting ready status", LastHeartbeatTime: t, LastTransitionTime: t,

@@ -148,9 +148,26 @@ func withSystemFields(d, s objects.Object) objects.Object {
 	switch dv := d.(type) {
 	case *corev1.Pod:
 		sv, ok := s.(*corev1.Pod)
-		if ok && dv.Spec.NodeName == "" && sv.Spec.NodeName != "" {
+		if !ok {
+			return d
+		}
+		bind := dv.Spec.NodeName == "" && sv.Spec.NodeName != ""
+		// Priority admission resolved the stored pod's class once; the
+		// same class keeps that value (a class changed later does not
+		// touch existing pods, as in Kubernetes).
+		prio := dv.Spec.PriorityClassName == sv.Spec.PriorityClassName &&
+			(dv.Spec.Priority == nil && sv.Spec.Priority != nil || dv.Spec.PreemptionPolicy == nil && sv.Spec.PreemptionPolicy != nil)
+		if bind || prio {
 			c := dv.DeepCopy()
-			c.Spec.NodeName = sv.Spec.NodeName
+			if bind {
+				c.Spec.NodeName = sv.Spec.NodeName
+			}
+			if prio && c.Spec.Priority == nil {
+				c.Spec.Priority = sv.Spec.Priority
+			}
+			if prio && c.Spec.PreemptionPolicy == nil {
+				c.Spec.PreemptionPolicy = sv.Spec.PreemptionPolicy
+			}
 			return c
 		}
 	case *corev1.Service:

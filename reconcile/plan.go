@@ -14,6 +14,9 @@ import (
 type Desired struct {
 	Object objects.Object
 	Path   string
+	// Line and Col locate the object in its file (schema.Manifest), for
+	// errors about it; zero when unknown.
+	Line, Col int
 }
 
 // PlanOptions say whose objects the plan manages and what it may delete.
@@ -61,12 +64,17 @@ type Change struct {
 type PlanError struct {
 	Key     objects.Key `json:"key"`
 	Path    string      `json:"path,omitempty"`
+	Line    int         `json:"line,omitempty"`
+	Col     int         `json:"col,omitempty"`
 	Message string      `json:"message"`
 }
 
 func (e PlanError) Error() string {
-	if e.Path == "" {
+	switch {
+	case e.Path == "":
 		return e.Key.String() + ": " + e.Message
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d:%d: %s: %s", e.Path, e.Line, e.Col, e.Key, e.Message)
 	}
 	return e.Path + ": " + e.Key.String() + ": " + e.Message
 }
@@ -206,6 +214,7 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 		slices.SortFunc(p.Changes, byApplyOrder)
 	}
 	p.Changes = append(p.Changes, prunes(len(desired), stored, wantedBy, opts, &p)...)
+	admitPods(&p, desired, stored) // priority.go
 	return p
 }
 

@@ -8,6 +8,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/reconcile-dev/reconcile/scheduler/priority"
 )
 
 // Result is the outcome of one Schedule call.
@@ -16,6 +18,9 @@ type Result struct {
 	Bindings map[string]string
 	// Unschedulable maps a pod key to why no node took it.
 	Unschedulable map[string]Failure
+	// Preemptions maps the key of an unschedulable pod to the node it is
+	// nominated to and the lower-priority pods to delete there (preempt.go).
+	Preemptions map[string]Preemption
 }
 
 // Failure says why a pod fits on no node.
@@ -52,15 +57,17 @@ func Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound []*corev1.Pod) 
 func PodKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 
 // Schedule places pending pods (spec.nodeName empty) on nodes, given the
-// pods already bound. Pods are placed oldest first (then by key), so the
+// pods already bound. Pods are placed highest priority first, then oldest
+// first (then by key), so the
 // result is deterministic; each placement counts against its node for the
 // pods placed after it. Pending pods that already have a node are ignored.
 func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound []*corev1.Pod) Result {
-	res := Result{Bindings: map[string]string{}, Unschedulable: map[string]Failure{}}
+	res := Result{Bindings: map[string]string{}, Unschedulable: map[string]Failure{}, Preemptions: map[string]Preemption{}}
 	infos := newNodeInfos(nodes, bound)
 	if len(infos) > 0 && s.NamespaceLabels != nil {
 		infos[0].cluster.SetNamespaceLabels(s.NamespaceLabels)
 	}
+	st := newPreemptionState(bound)
 
 	pods := make([]*PodInfo, 0, len(pending))
 	for _, p := range pending {
@@ -71,6 +78,9 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 	}
 	sort.Slice(pods, func(i, j int) bool {
 		a, b := pods[i].Pod, pods[j].Pod
+		if pa, pb := priority.Of(a), priority.Of(b); pa != pb { // Kubernetes' PrioritySort
+			return pa > pb
+		}
 		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 			return a.CreationTimestamp.Before(&b.CreationTimestamp)
 		}
@@ -82,12 +92,14 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 		best, failure := cy.place(p, infos)
 		if best == nil {
 			res.Unschedulable[PodKey(p.Pod)] = failure
+			s.unplaced(p, infos, st, failure, &res) // preempt.go
 			continue
 		}
 		best.Requested.add(p.Requests)
 		best.scored.add(p.scoring)
 		best.cluster.addPod(p.Pod, p, best)
 		res.Bindings[PodKey(p.Pod)] = best.Node.Name
+		st.bind(p.Pod, best.Node.Name)
 	}
 	return res
 }

@@ -8,10 +8,12 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/reconcile-dev/reconcile/scheduler/priority"
 	"github.com/reconcile-dev/reconcile/schema/cron"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -79,6 +81,10 @@ func semanticChecks(o objects.Object) []semanticError {
 		podChecks(&x.Spec, add, "spec")
 	case *corev1.Service:
 		serviceChecks(x, add)
+	case *schedulingv1.PriorityClass:
+		if priority.Reserved(x.Name) {
+			add(fmt.Sprintf("priority class names with %q prefix are reserved for the built-in system-cluster-critical and system-node-critical classes; choose another name", priority.ReservedPrefix), "metadata", "name")
+		}
 	}
 	return errs
 }

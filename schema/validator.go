@@ -266,6 +266,7 @@ func assemble(results []fileResult) Result {
 		kept = append(kept, m)
 	}
 	res.Manifests = kept
+	res.Errors = append(res.Errors, globalDefaultErrors(res.Manifests)...)
 	if len(res.Errors) > 0 {
 		sortErrors(res.Errors)
 		res.Errors = dedupErrors(res.Errors)

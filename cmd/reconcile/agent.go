@@ -30,6 +30,7 @@ type agentFlags struct {
 	annotations func() map[string]string
 	statusEvery time.Duration     // --node-status-update-frequency
 	labels      map[string]string // --node-labels
+	reserved    string            // --system-reserved
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -42,6 +43,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	}
 	cmd.Flags().StringToStringVar(&f.labels, "node-labels", nil, "labels this node carries, key=value,… (as the kubelet's; e.g. disktype=ssd,topology.kubernetes.io/zone=a): what nodeSelector, node affinity and topology spread match")
 	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
+	cmd.Flags().StringVar(&f.reserved, "system-reserved", "", "resources this host keeps for itself, taken off the node's capacity to give its allocatable (what the scheduler fills), as the kubelet's: cpu=500m,memory=1Gi")
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
@@ -127,7 +129,12 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err := agent.ValidNodeLabels(f.labels); err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations, HeartbeatInterval: f.statusEvery, NodeLabels: f.labels}
+	reserved, err := agent.ParseReserved(f.reserved)
+	if err != nil {
+		return err
+	}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations,
+		HeartbeatInterval: f.statusEvery, NodeLabels: f.labels, SystemReserved: reserved}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

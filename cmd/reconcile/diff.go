@@ -158,7 +158,7 @@ func validated(v *schema.Validator, files []schema.File, where string) ([]reconc
 	}
 	out := make([]reconcile.Desired, 0, len(res.Manifests))
 	for _, m := range res.Manifests {
-		out = append(out, reconcile.Desired{Object: m.Object, Path: m.Path})
+		out = append(out, reconcile.Desired{Object: m.Object, Path: m.Path, Line: m.Line, Col: m.Col})
 	}
 	return out, nil
 }

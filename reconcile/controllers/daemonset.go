@@ -37,6 +37,15 @@ const ReasonNodeLost = "NodeLost"
 // OnDelete leaves them until someone deletes them. pods are
 // the pods of ds's namespace.
 func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, suffix Suffixes, now time.Time) Changes {
+	return ReconcileDaemonSetPlaced(ds, pods, nodes, nil, suffix, now)
+}
+
+// ReconcileDaemonSetPlaced is ReconcileDaemonSet with the resource fit
+// of new pods (daemon_placement.go): a pod that does not fit on its node
+// is not created there (Warning FailedPlacement, retried), or, when it
+// may preempt, the victims are deleted gracefully as it is created. A nil
+// place creates without accounting (previews).
+func ReconcileDaemonSetPlaced(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev1.Node, place DaemonPlacement, suffix Suffixes, now time.Time) Changes {
 	var ch Changes
 	status := ds.Status.DeepCopy()
 	status.ObservedGeneration = ds.Generation
@@ -86,8 +95,17 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 	var unavailable, surging int32
 	var outdated []*corev1.Pod // available pods of an old revision, candidates for the rollout
 	taken := takenNames(pods)
+	byName := make(map[string]*corev1.Node, len(nodes))
+	for _, n := range nodes {
+		byName[n.Name] = n
+	}
+	var victims []objects.Object
 	create := func(node string) {
-		ch.Create = append(ch.Create, daemonPod(ds, hash, node, uniqueName(ds.Name, suffix, taken)))
+		p := daemonPod(ds, hash, node, uniqueName(ds.Name, suffix, taken))
+		if place != nil && !placeDaemonPod(ds, p, byName[node], place, &ch, &victims, now) {
+			return
+		}
+		ch.Create = append(ch.Create, p)
 	}
 	for _, n := range sorted {
 		ps := byNode[n.Name]
@@ -167,6 +185,7 @@ func ReconcileDaemonSet(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []*corev
 	}
 
 	ch.podEvents(ds, ComponentDaemonSet, ch.Create, ch.Delete, now)
+	ch.Delete = append(ch.Delete, victims...) // not the DaemonSet's pods: no SuccessfulDelete
 	status.DesiredNumberScheduled = int32(len(desired))
 	status.CurrentNumberScheduled = scheduled
 	status.NumberMisscheduled = misscheduled
@@ -339,7 +358,8 @@ func (ch *Changes) addDaemonSetStatus(ds *appsv1.DaemonSet, st *appsv1.DaemonSet
 // may adopt) over every node.
 func daemonSetStep(in Inputs, ds *appsv1.DaemonSet) Changes {
 	pods := candidates[*corev1.Pod](in.cache, ds, "Pod")
-	return withWorkloadEvents(objects.KeyOf(ds), in.Component, ReconcileDaemonSet(ds, pods, in.cache.nodes(), in.Suffix, in.Now), in.Get, in.Now)
+	place := daemonPlacement(in.cache)
+	return withWorkloadEvents(objects.KeyOf(ds), in.Component, ReconcileDaemonSetPlaced(ds, pods, in.cache.nodes(), place, in.Suffix, in.Now), in.Get, in.Now)
 }
 
 // expandDaemonSet previews a created DaemonSet: one pod per eligible

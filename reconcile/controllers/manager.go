@@ -94,6 +94,9 @@ func NewManager(st *store.Store, cfg Options) *Manager {
 // Run lists, watches and reconciles until ctx is done. It returns nil on
 // cancellation and an error only if the store cannot be read at all.
 func (m *Manager) Run(ctx context.Context) error {
+	if err := EnsureSystemPriorityClasses(m.st); err != nil {
+		m.log.Error("controllers: creating the built-in PriorityClasses failed; pods still resolve them", "err", err)
+	}
 	failures, backoff := 0, storeBackoff
 	for {
 		err := m.session(ctx)

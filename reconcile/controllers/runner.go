@@ -53,6 +53,9 @@ func (m *Manager) run(ctx context.Context, c *Controller, keys []objects.Key, no
 		if !ok {
 			continue
 		}
+		if len(ch.Create) > 0 { // Priority admission of the pods it creates (priority.go)
+			ch = AdmitCreatedPods(in.cache.priorityClasses(), in.cache.get(k), ch, c.Component, now)
+		}
 		if c.Every > 0 {
 			m.q.addAfter(k, now, c.Every)
 		}

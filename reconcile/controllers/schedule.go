@@ -44,6 +44,8 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 		}
 	}
 	slices.SortStableFunc(ch.Bindings, func(a, b Binding) int { return -strings.Compare(a.Node, b.Node) }) // bindings first
+	// Victims and nominations (preemption.go).
+	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch)
 	return ch
 }
 
@@ -102,6 +104,7 @@ func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) er
 	// spec.nodeName and PodScheduled=True in one write: one watch event
 	// that the agent sees bound and scheduled at once.
 	cur.Spec.NodeName = b.Node
+	cur.Status.NominatedNodeName = "" // bound: the nomination is done, as Kubernetes clears it
 	return tx.UpdateWithStatus(cur)
 }
 

@@ -31,7 +31,7 @@ func (m *Manager) decryptSecrets(res schema.Result) ([]reconcile.Desired, []stri
 	out := make([]reconcile.Desired, 0, len(res.Manifests))
 	var errs []string
 	for _, man := range res.Manifests {
-		d := reconcile.Desired{Object: man.Object, Path: man.Path}
+		d := reconcile.Desired{Object: man.Object, Path: man.Path, Line: man.Line, Col: man.Col}
 		if s, ok := man.Object.(*corev1.Secret); ok && secrets.HasEncrypted(s) {
 			plain := m.decrypted[s]
 			if plain == nil {

@@ -9,6 +9,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 )
@@ -36,6 +37,7 @@ type KindInfo struct {
 
 var kinds = []KindInfo{
 	{Kind: "Namespace", APIVersion: "v1", Namespaced: false, Manifest: true, Plural: "namespaces", Short: []string{"ns"}, newFn: func() Object { return &corev1.Namespace{} }},
+	{Kind: "PriorityClass", APIVersion: "scheduling.k8s.io/v1", Namespaced: false, Manifest: true, Plural: "priorityclasses", Short: []string{"pc"}, newFn: func() Object { return &schedulingv1.PriorityClass{} }},
 	{Kind: "ConfigMap", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "configmaps", Short: []string{"cm"}, newFn: func() Object { return &corev1.ConfigMap{} }},
 	{Kind: "Secret", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "secrets", newFn: func() Object { return &corev1.Secret{} }},
 	{Kind: "Service", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "services", Short: []string{"svc"}, newFn: func() Object { return &corev1.Service{} }},

@@ -1,0 +1,119 @@
+package controllers
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	schedulingv1 "k8s.io/api/scheduling/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/events"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/scheduler/priority"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// ReasonFailedCreate is the Warning event a workload controller records
+// when a pod it makes is refused, as Kubernetes' controllers name it.
+const ReasonFailedCreate = "FailedCreate"
+
+// admitRetry is how soon a controller whose pods were refused tries again
+// (Kubernetes requeues with backoff; a PriorityClass added to git
+// meanwhile lets the next attempt through).
+const admitRetry = 10 * time.Second
+
+// priorityClasses are the cached PriorityClasses with the built-ins.
+func (c *cache) priorityClasses() priority.Classes {
+	return priority.NewClasses(typed[*schedulingv1.PriorityClass](c.byKind["PriorityClass"]))
+}
+
+// AdmitCreatedPods is Kubernetes' Priority admission for the pods a
+// workload step creates from its template: each gets spec.priority and
+// spec.preemptionPolicy from its priorityClassName (or the globalDefault
+// class). A pod whose class does not exist is not created: the API server
+// would refuse it, so the owner gets the Warning event FailedCreate with
+// the API server's words (`Error creating: pods "web-x" is forbidden: no
+// PriorityClass with name gold was found`) instead of its SuccessfulCreate,
+// and the step runs again after admitRetry. Pure over its inputs.
+func AdmitCreatedPods(classes priority.Classes, owner objects.Object, ch Changes, component string, now time.Time) Changes {
+	var refused map[string]bool
+	kept := ch.Create[:0:0]
+	for _, o := range ch.Create {
+		pod, ok := o.(*corev1.Pod)
+		if !ok {
+			kept = append(kept, o)
+			continue
+		}
+		if err := classes.Admit(pod); err != nil {
+			if refused == nil {
+				refused = map[string]bool{}
+			}
+			refused[pod.Name] = true
+			if owner != nil {
+				ch.Event(owner, component, events.Warning, ReasonFailedCreate, failedCreateMessage(owner, pod, err), now)
+			}
+			continue
+		}
+		kept = append(kept, o)
+	}
+	if refused == nil {
+		return ch
+	}
+	ch.Create = kept
+	// The step's own SuccessfulCreate events name the pods it meant to
+	// create; those that were refused were not.
+	ch.Events = slices.DeleteFunc(slices.Clone(ch.Events), func(e Event) bool {
+		return e.Reason == "SuccessfulCreate" && refused[createdPodName(e.Message)]
+	})
+	ch.requeueAfter(admitRetry)
+	return ch
+}
+
+// failedCreateMessage words the refusal as the owner's Kubernetes
+// controller does.
+func failedCreateMessage(owner objects.Object, pod *corev1.Pod, err error) string {
+	if _, ok := owner.(*appsv1.StatefulSet); ok {
+		return fmt.Sprintf("create Pod %s in StatefulSet %s failed error: %s", pod.Name, owner.GetName(), err)
+	}
+	return "Error creating: " + err.Error()
+}
+
+// createdPodName is the pod a SuccessfulCreate message names: "Created
+// pod: NAME" or "create Pod NAME in StatefulSet …".
+func createdPodName(msg string) string {
+	if name, ok := strings.CutPrefix(msg, "Created pod: "); ok {
+		return name
+	}
+	if rest, ok := strings.CutPrefix(msg, "create Pod "); ok {
+		name, _, _ := strings.Cut(rest, " ")
+		return name
+	}
+	return ""
+}
+
+// EnsureSystemPriorityClasses creates the built-in PriorityClasses
+// (system-cluster-critical, system-node-critical) when the store lacks
+// them, as Kubernetes' API server does at start, so `reconcile get
+// priorityclasses` lists them. They carry no source annotation, so no git
+// source prunes them; admission knows them even before they are stored.
+func EnsureSystemPriorityClasses(st *store.Store) error {
+	return st.Update(func(tx *store.Tx) error {
+		for _, pc := range priority.SystemClasses() {
+			_, err := tx.Get(objects.KeyOf(pc))
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			if err := tx.Create(pc); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -247,6 +247,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
 	podNetworkSpec(&ps, cfg)
+	podNamespaceSpec(&ps, cfg)
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
@@ -447,5 +448,5 @@ func portMapping(p PortMapping) nettypes.PortMapping {
 	if proto == "" {
 		proto = "tcp"
 	}
-	return nettypes.PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, Range: 1}
+	return nettypes.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, Range: 1}
 }

@@ -21,9 +21,12 @@ type PodDNS struct {
 	ClusterDomain string // default cluster.local
 }
 
-// podNetwork puts the pod on the node's pod network with its resolver.
+// podNetwork puts the pod on the node's pod network with its resolver; a
+// hostNetwork pod joins no network (it has the node's).
 func (a *Agent) podNetwork(pod *corev1.Pod, cfg *PodConfig) {
-	cfg.Network = a.opts.Network
+	if !pod.Spec.HostNetwork {
+		cfg.Network = a.opts.Network
+	}
 	cfg.DNSServers, cfg.DNSSearch, cfg.DNSOptions = podDNSConfig(pod, a.opts.DNS)
 }
 
@@ -31,10 +34,19 @@ func (a *Agent) podNetwork(pod *corev1.Pod, cfg *PodConfig) {
 // cluster resolver with the namespace's search path and ndots:5 for
 // ClusterFirst (the default), the node's own resolv.conf for Default (empty
 // results: Podman copies the host's), only spec.dnsConfig for None;
-// spec.dnsConfig is merged into the first two. It is pure.
+// spec.dnsConfig is merged into the first two. On the host's network
+// ClusterFirst means Default and only ClusterFirstWithHostNet gets the
+// cluster resolver (the kubelet's rule). It is pure.
 func podDNSConfig(pod *corev1.Pod, d *PodDNS) (servers, searches, options []string) {
 	policy := pod.Spec.DNSPolicy
-	if policy == "" || policy == corev1.DNSClusterFirstWithHostNet {
+	switch {
+	case policy == "" && pod.Spec.HostNetwork:
+		policy = corev1.DNSDefault
+	case policy == "":
+		policy = corev1.DNSClusterFirst
+	case policy == corev1.DNSClusterFirst && pod.Spec.HostNetwork:
+		policy = corev1.DNSDefault
+	case policy == corev1.DNSClusterFirstWithHostNet:
 		policy = corev1.DNSClusterFirst
 	}
 	if policy == corev1.DNSClusterFirst && d != nil && d.Server != "" {

@@ -76,10 +76,14 @@ type PodConfig struct {
 	Network string
 	// DNS* make the pod's resolv.conf (empty: Podman copies the host's).
 	DNSServers, DNSSearch, DNSOptions []string
+	// HostNetwork, HostPID, HostIPC put the pod in the node's namespaces;
+	// SharePID gives its containers one process namespace (hostns.go).
+	HostNetwork, HostPID, HostIPC, SharePID bool
 }
 
 // PortMapping publishes a container port on the host (hostPort).
 type PortMapping struct {
+	HostIP        string // "": every address of the node
 	HostPort      uint16
 	ContainerPort uint16
 	Protocol      string // tcp, udp

@@ -1,0 +1,170 @@
+package agent
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/containers/podman/v5/pkg/specgen"
+	corev1 "k8s.io/api/core/v1"
+)
+
+// This file realises a pod's host fields: hostNetwork, hostPID, hostIPC
+// and shareProcessNamespace as the Podman pod's namespaces, hostPorts as
+// Podman port mappings, and /etc/hosts as the kubelet writes it.
+
+// podNamespaces fills the namespace fields of cfg from the pod spec.
+func podNamespaces(pod *corev1.Pod, cfg *PodConfig) {
+	cfg.HostNetwork = pod.Spec.HostNetwork
+	cfg.HostPID = pod.Spec.HostPID
+	cfg.HostIPC = pod.Spec.HostIPC
+	cfg.SharePID = pod.Spec.ShareProcessNamespace != nil && *pod.Spec.ShareProcessNamespace
+	if cfg.HostNetwork {
+		// The node's UTS namespace goes with its network, as with the
+		// kubelet: the pod's hostname is the node's.
+		cfg.Hostname = ""
+	}
+}
+
+// podPorts are the pod's host ports as Podman port mappings. A hostNetwork
+// pod has none: its containers bind the node's ports themselves.
+func podPorts(pod *corev1.Pod) []PortMapping {
+	if pod.Spec.HostNetwork {
+		return nil
+	}
+	var ports []PortMapping
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			for _, p := range c.Ports {
+				if p.HostPort == 0 {
+					continue
+				}
+				proto := strings.ToLower(string(p.Protocol))
+				if proto == "" {
+					proto = "tcp"
+				}
+				ports = append(ports, PortMapping{HostIP: p.HostIP, HostPort: uint16(p.HostPort), ContainerPort: uint16(p.ContainerPort), Protocol: proto})
+			}
+		}
+	}
+	return ports
+}
+
+// podNamespaceSpec sets a Podman pod spec's namespaces from cfg. The
+// pod's infra container holds them and every container joins them: the
+// shared set is Podman's default (ipc, net, uts) plus pid when the
+// containers share one process namespace (shareProcessNamespace) or the
+// node's (hostPID). Host namespaces are the infra container's, so the
+// containers that join it are on the host's too.
+func podNamespaceSpec(ps *specgen.PodSpecGenerator, cfg PodConfig) {
+	shared := []string{"ipc", "net", "uts"}
+	if cfg.SharePID || cfg.HostPID {
+		shared = append(shared, "pid")
+	}
+	ps.SharedNamespaces = shared
+	if cfg.HostNetwork {
+		ps.NetNS = specgen.Namespace{NSMode: specgen.Host}
+		ps.Networks = nil
+		ps.PortMappings = nil
+		ps.UtsNs = specgen.Namespace{NSMode: specgen.Host}
+		ps.Hostname = ""
+	}
+	if cfg.HostPID {
+		ps.Pid = specgen.Namespace{NSMode: specgen.Host}
+	}
+	if cfg.HostIPC {
+		ps.Ipc = specgen.Namespace{NSMode: specgen.Host}
+	}
+}
+
+// EtcHostsHeader starts every /etc/hosts the agent writes, as the kubelet's.
+const EtcHostsHeader = "# Kubernetes-managed hosts file.\n"
+
+// etcHosts is the kubelet's /etc/hosts of a pod (managedHostsFileContent):
+// localhost lines, the pod's address with its hostname (fully qualified
+// when the pod has a subdomain: hostname.subdomain.ns.svc.<domain>), then
+// the hostAliases under "# Entries added by HostAliases.". A hostNetwork
+// pod gets the node's file (nodeHosts) with the aliases appended instead.
+// It is pure.
+func etcHosts(pod *corev1.Pod, podIP, clusterDomain string, nodeHosts []byte) []byte {
+	var b bytes.Buffer
+	if pod.Spec.HostNetwork {
+		b.Write(nodeHosts)
+		if len(nodeHosts) > 0 && !bytes.HasSuffix(nodeHosts, []byte("\n")) {
+			b.WriteByte('\n')
+		}
+	} else {
+		b.WriteString(EtcHostsHeader)
+		b.WriteString("127.0.0.1\tlocalhost\n")
+		b.WriteString("::1\tlocalhost ip6-localhost ip6-loopback\n")
+		b.WriteString("fe00::0\tip6-localnet\n")
+		b.WriteString("fe00::0\tip6-mcastprefix\n")
+		b.WriteString("fe00::1\tip6-allnodes\n")
+		b.WriteString("fe00::2\tip6-allrouters\n")
+		host := podHostname(pod)
+		if podIP != "" {
+			if pod.Spec.Subdomain != "" {
+				domain := strings.TrimSuffix(clusterDomain, ".")
+				if domain == "" {
+					domain = "cluster.local"
+				}
+				fmt.Fprintf(&b, "%s\t%s.%s.%s.svc.%s\t%s\n", podIP, host, pod.Spec.Subdomain, pod.Namespace, domain, host)
+			} else {
+				fmt.Fprintf(&b, "%s\t%s\n", podIP, host)
+			}
+		}
+	}
+	if len(pod.Spec.HostAliases) > 0 {
+		b.WriteString("\n# Entries added by HostAliases.\n")
+		for _, a := range pod.Spec.HostAliases {
+			fmt.Fprintf(&b, "%s\t%s\n", a.IP, strings.Join(a.Hostnames, "\t"))
+		}
+	}
+	return b.Bytes()
+}
+
+// etcHostsMount writes the pod's /etc/hosts into its directory (in place,
+// so containers that mount it already see the new content) and returns
+// the mount of it. A hostNetwork pod without hostAliases keeps Podman's
+// copy of the node's file.
+func (a *Agent) etcHostsMount(pod *corev1.Pod, podIP string) (*Mount, error) {
+	if pod.Spec.HostNetwork && len(pod.Spec.HostAliases) == 0 {
+		return nil, nil
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			for _, m := range c.VolumeMounts {
+				if filepath.Clean(m.MountPath) == "/etc/hosts" {
+					return nil, nil // the kubelet leaves a mounted /etc/hosts alone too
+				}
+			}
+		}
+	}
+	var nodeHosts []byte
+	if pod.Spec.HostNetwork {
+		nodeHosts, _ = os.ReadFile("/etc/hosts") // none: only the aliases
+	}
+	domain := ""
+	if a.opts.DNS != nil {
+		domain = a.opts.DNS.ClusterDomain
+	}
+	want := etcHosts(pod, podIP, domain, nodeHosts)
+	path := filepath.Join(podDir(a.opts.DataDir, string(pod.UID)), "etc-hosts")
+	if have, err := os.ReadFile(path); err != nil || !bytes.Equal(have, want) {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			return nil, fmt.Errorf("writing /etc/hosts of pod %s: %w", podKey(pod), err)
+		}
+	}
+	return &Mount{Source: path, Destination: "/etc/hosts"}, nil
+}
+
+// podIPOf is a pod's address: the node's for a hostNetwork pod (as
+// Kubernetes reports it), else its infra container's.
+func podIPOf(pod *corev1.Pod, infraIP, hostIP string) string {
+	if pod.Spec.HostNetwork {
+		return hostIP
+	}
+	return infraIP
+}

@@ -1,0 +1,68 @@
+package schema
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// TestHostNetworkDefaults: on the host's network every containerPort is a
+// hostPort (Kubernetes' defaultHostNetworkPorts), and the host fields come
+// through.
+func TestHostNetworkDefaults(t *testing.T) {
+	m := mustOne(t, "p.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostNetwork: true
+  hostPID: true
+  hostIPC: true
+  dnsPolicy: ClusterFirstWithHostNet
+  containers:
+  - name: c
+    image: c:v1
+    ports: [{containerPort: 8080}, {containerPort: 53, protocol: UDP, hostPort: 53}]
+`)
+	spec := m.Object.(*corev1.Pod).Spec
+	if !spec.HostNetwork || !spec.HostPID || !spec.HostIPC || spec.DNSPolicy != corev1.DNSClusterFirstWithHostNet {
+		t.Fatalf("host fields lost: %+v", spec)
+	}
+	if p := spec.Containers[0].Ports; p[0].HostPort != 8080 || p[1].HostPort != 53 {
+		t.Fatalf("hostPort not defaulted to containerPort: %+v", p)
+	}
+	plain := mustOne(t, "q.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: q}
+spec:
+  containers: [{name: c, image: c:v1, ports: [{containerPort: 8080}]}]
+`)
+	if hp := plain.Object.(*corev1.Pod).Spec.Containers[0].Ports[0].HostPort; hp != 0 {
+		t.Fatalf("a pod off the host's network got hostPort %d", hp)
+	}
+}
+
+// TestHostFieldErrors: Kubernetes' validation of host ports, hostAliases
+// and dnsConfig, at the field's position.
+func TestHostFieldErrors(t *testing.T) {
+	res := validateOne(t, "h.yaml", `apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  hostNetwork: true
+  dnsPolicy: None
+  hostAliases: [{ip: not-an-ip, hostnames: [a]}]
+  containers:
+  - name: c
+    image: c:v1
+    ports: [{containerPort: 80, hostPort: 8080}, {containerPort: 90, hostPort: 90, hostIP: nowhere}, {containerPort: 90}]
+`)
+	want := `h.yaml:6:14: spec.dnsPolicy: required value: must provide ` + "`dnsConfig` when `dnsPolicy` is `None`" + `
+h.yaml:7:22: spec.hostAliases[0].ip: invalid value "not-an-ip": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)
+h.yaml:11:43: spec.containers[0].ports[0].hostPort: invalid value 8080: must match ` + "`containerPort` when `hostNetwork` is true" + `
+h.yaml:11:92: spec.containers[0].ports[1].hostIP: invalid value "nowhere": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)
+h.yaml:11:102: spec.containers[0].ports[2].hostPort: duplicate value "90/TCP": a host port may be used once in a pod
+`
+	if got := res.String(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -13,6 +13,8 @@ type PodInfo struct {
 	Requests Resources // for filtering: the real requests
 	scoring  Resources // for scoring: with non-zero defaults
 	selector labels.Selector
+	// hostPorts the pod takes on its node (nodeports.go).
+	hostPorts []hostPort
 }
 
 // NodeInfo is a node with the resources already taken on it. Requested
@@ -23,6 +25,8 @@ type NodeInfo struct {
 	Requested   Resources // real requests of bound pods
 	scored      Resources // scoring requests of bound pods
 	ready       bool
+	// UsedPorts are the host ports of its pods (nodeports.go).
+	UsedPorts HostPorts
 }
 
 // FilterPlugin rejects nodes a pod cannot run on. Filter returns "" when
@@ -41,7 +45,7 @@ type ScorePlugin interface {
 
 // DefaultFilters are the filters in the order they run: cheap checks first.
 func DefaultFilters() []FilterPlugin {
-	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeSelector{}, TaintToleration{}, ResourceFit{}}
+	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeSelector{}, TaintToleration{}, ResourceFit{}, NodePorts{}}
 }
 
 // DefaultScores are the score plugins; their scores are summed.

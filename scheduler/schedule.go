@@ -78,6 +78,7 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 		}
 		best.Requested.add(p.Requests)
 		best.scored.add(p.scoring)
+		best.UsedPorts.add(p.hostPorts)
 		res.Bindings[PodKey(p.Pod)] = best.Node.Name
 	}
 	return res
@@ -142,7 +143,7 @@ func FailureMessage(total int, nodeReasons map[string][]string) string {
 }
 
 func newPodInfo(p *corev1.Pod) *PodInfo {
-	pi := &PodInfo{Pod: p, Requests: PodRequests(p), scoring: scoringRequests(p)}
+	pi := &PodInfo{Pod: p, Requests: PodRequests(p), scoring: scoringRequests(p), hostPorts: podHostPorts(p)}
 	if len(p.Spec.NodeSelector) > 0 {
 		pi.selector = labels.SelectorFromSet(p.Spec.NodeSelector)
 	}
@@ -166,6 +167,7 @@ func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
 		if ni := byName[p.Spec.NodeName]; ni != nil {
 			ni.Requested.add(PodRequests(p))
 			ni.scored.add(scoringRequests(p))
+			ni.UsedPorts.add(podHostPorts(p))
 		}
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Node.Name < infos[j].Node.Name })

@@ -205,6 +205,13 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 	if hosts != nil {
 		mounts = append(mounts, *hosts)
 	}
+	resolv, err := a.resolvConfMount(pod)
+	if err != nil {
+		return "", err
+	}
+	if resolv != nil {
+		mounts = append(mounts, *resolv)
+	}
 	cfg := ContainerConfig{
 		Pod: podmanPodName(pod), Name: podmanContainerName(pod, c.Name, attempt), Image: c.Image,
 		Entrypoint: expandAll(c.Command, env), Command: expandAll(c.Args, env), Env: env, WorkDir: c.WorkingDir,

@@ -168,3 +168,52 @@ func podIPOf(pod *corev1.Pod, infraIP, hostIP string) string {
 	}
 	return infraIP
 }
+
+// resolvConf is a resolv.conf of the given servers, search path and
+// options, as the kubelet writes it for the runtime. It is pure.
+func resolvConf(servers, searches, options []string) []byte {
+	var b bytes.Buffer
+	for _, s := range servers {
+		fmt.Fprintf(&b, "nameserver %s\n", s)
+	}
+	if len(searches) > 0 {
+		fmt.Fprintf(&b, "search %s\n", strings.Join(searches, " "))
+	}
+	if len(options) > 0 {
+		fmt.Fprintf(&b, "options %s\n", strings.Join(options, " "))
+	}
+	return b.Bytes()
+}
+
+// resolvConfMount gives a hostNetwork pod with its own resolver
+// (ClusterFirstWithHostNet, None, dnsConfig nameservers) its resolv.conf:
+// Podman gives a container on the host's network the host's file whatever
+// the pod's DNS settings, so the agent writes it, as the kubelet does,
+// into the pod's directory and mounts it. Other pods get theirs from
+// Podman (podNetworkSpec).
+func (a *Agent) resolvConfMount(pod *corev1.Pod) (*Mount, error) {
+	if !pod.Spec.HostNetwork {
+		return nil, nil
+	}
+	servers, searches, options := podDNSConfig(pod, a.opts.DNS)
+	if len(servers) == 0 {
+		return nil, nil // the node's resolver (Default)
+	}
+	for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+		for _, c := range cs {
+			for _, m := range c.VolumeMounts {
+				if filepath.Clean(m.MountPath) == "/etc/resolv.conf" {
+					return nil, nil
+				}
+			}
+		}
+	}
+	want := resolvConf(servers, searches, options)
+	path := filepath.Join(podDir(a.opts.DataDir, string(pod.UID)), "resolv.conf")
+	if have, err := os.ReadFile(path); err != nil || !bytes.Equal(have, want) {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			return nil, fmt.Errorf("writing /etc/resolv.conf of pod %s: %w", podKey(pod), err)
+		}
+	}
+	return &Mount{Source: path, Destination: "/etc/resolv.conf"}, nil
+}

@@ -105,6 +105,14 @@ func TestEtcHosts(t *testing.T) {
 	}
 }
 
+func TestResolvConf(t *testing.T) {
+	got := string(resolvConf([]string{"10.244.1.1"}, []string{"shop.svc.cluster.local", "svc.cluster.local"}, []string{"ndots:5"}))
+	want := "nameserver 10.244.1.1\nsearch shop.svc.cluster.local svc.cluster.local\noptions ndots:5\n"
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
+
 // TestHostNetworkPodIP: a hostNetwork pod's podIP is the node's, as
 // Kubernetes reports it.
 func TestHostNetworkPodIP(t *testing.T) {

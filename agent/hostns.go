@@ -57,9 +57,14 @@ func podPorts(pod *corev1.Pod) []PortMapping {
 // shared set is Podman's default (ipc, net, uts) plus pid when the
 // containers share one process namespace (shareProcessNamespace) or the
 // node's (hostPID). Host namespaces are the infra container's, so the
-// containers that join it are on the host's too.
+// containers that join it are on the host's too; but for IPC, which
+// Podman 4 cannot set on a pod: there each container asks for the host's
+// (containerNamespaceSpec) and the pod shares none.
 func podNamespaceSpec(ps *specgen.PodSpecGenerator, cfg PodConfig) {
 	shared := []string{"ipc", "net", "uts"}
+	if cfg.HostIPC {
+		shared = []string{"net", "uts"}
+	}
 	if cfg.SharePID || cfg.HostPID {
 		shared = append(shared, "pid")
 	}
@@ -74,8 +79,12 @@ func podNamespaceSpec(ps *specgen.PodSpecGenerator, cfg PodConfig) {
 	if cfg.HostPID {
 		ps.Pid = specgen.Namespace{NSMode: specgen.Host}
 	}
+}
+
+// containerNamespaceSpec sets the namespaces a container asks for itself.
+func containerNamespaceSpec(s *specgen.SpecGenerator, cfg ContainerConfig) {
 	if cfg.HostIPC {
-		ps.Ipc = specgen.Namespace{NSMode: specgen.Host}
+		s.IpcNS = specgen.Namespace{NSMode: specgen.Host}
 	}
 }
 

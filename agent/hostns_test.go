@@ -37,7 +37,8 @@ func TestPodNamespaceSpec(t *testing.T) {
 			spec: corev1.PodSpec{HostNetwork: true}, share: []string{"ipc", "net", "uts"}, net: host, uts: host},
 		{name: "hostPID: the node's pid namespace, shared", spec: corev1.PodSpec{HostPID: true},
 			share: []string{"ipc", "net", "uts", "pid"}, pid: host, hostname: "web-0", ports: 1},
-		{name: "hostIPC", spec: corev1.PodSpec{HostIPC: true}, share: []string{"ipc", "net", "uts"}, ipc: host, hostname: "web-0", ports: 1},
+		{name: "hostIPC: each container asks for the host's (Podman 4 has no pod --ipc)", spec: corev1.PodSpec{HostIPC: true},
+			share: []string{"net", "uts"}, hostname: "web-0", ports: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -71,6 +72,19 @@ func TestPodNamespaceSpec(t *testing.T) {
 				t.Errorf("port mapping %+v", ps.PortMappings[0])
 			}
 		})
+	}
+}
+
+func TestContainerNamespaceSpec(t *testing.T) {
+	var s specgen.SpecGenerator
+	containerNamespaceSpec(&s, ContainerConfig{HostIPC: true})
+	if s.IpcNS.NSMode != specgen.Host {
+		t.Fatalf("hostIPC container: ipc %v", s.IpcNS)
+	}
+	var plain specgen.SpecGenerator
+	containerNamespaceSpec(&plain, ContainerConfig{})
+	if plain.IpcNS.NSMode != "" {
+		t.Fatalf("plain container: ipc %v, want the pod's", plain.IpcNS)
 	}
 }
 

@@ -295,6 +295,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.WorkDir = cfg.WorkDir
 	s.Labels = r.withCluster(cfg.Labels)
 	s.ResourceLimits = linuxResources(cfg.Resources)
+	containerNamespaceSpec(s, cfg)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
 		s.StopTimeout = &t

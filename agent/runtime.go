@@ -103,6 +103,8 @@ type ContainerConfig struct {
 	Labels     map[string]string
 	StopGrace  time.Duration
 	Resources  Resources
+	// HostIPC: the node's IPC namespace (hostns.go).
+	HostIPC bool
 }
 
 // Resources are a container's cgroup limits, from resources.limits (and

@@ -3,6 +3,9 @@ package schema
 import (
 	"fmt"
 	"net"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -85,6 +88,11 @@ func hostFieldChecks(spec *corev1.PodSpec, add func(string, ...string), p func(.
 		for i, ns := range dc.Nameservers {
 			if net.ParseIP(ns) == nil {
 				add(fmt.Sprintf("invalid value %q: must be a valid IP address", ns), p("dnsConfig", "nameservers", fmt.Sprint(i))...)
+			}
+		}
+		for i, s := range dc.Searches {
+			if len(validation.IsDNS1123Subdomain(strings.TrimSuffix(s, "."))) > 0 {
+				add(fmt.Sprintf("invalid value %q: a search domain is a DNS-1123 subdomain: lowercase letters, digits, '-' and '.' (e.g. corp.example)", s), p("dnsConfig", "searches", fmt.Sprint(i))...)
 			}
 		}
 		if len(dc.Searches) > 32 {

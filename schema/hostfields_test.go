@@ -44,7 +44,7 @@ spec:
 // TestHostFieldErrors: Kubernetes' validation of host ports, hostAliases
 // and dnsConfig, at the field's position.
 func TestHostFieldErrors(t *testing.T) {
-	res := validateOne(t, "h.yaml", `apiVersion: v1
+	tests := []struct{ src, want string }{{`apiVersion: v1
 kind: Pod
 metadata: {name: p}
 spec:
@@ -55,14 +55,30 @@ spec:
   - name: c
     image: c:v1
     ports: [{containerPort: 80, hostPort: 8080}, {containerPort: 90, hostPort: 90, hostIP: nowhere}, {containerPort: 90}]
-`)
-	want := `h.yaml:6:14: spec.dnsPolicy: required value: must provide ` + "`dnsConfig` when `dnsPolicy` is `None`" + `
+`, `h.yaml:6:14: spec.dnsPolicy: required value: must provide ` + "`dnsConfig` when `dnsPolicy` is `None`" + `
 h.yaml:7:22: spec.hostAliases[0].ip: invalid value "not-an-ip": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)
 h.yaml:11:43: spec.containers[0].ports[0].hostPort: invalid value 8080: must match ` + "`containerPort` when `hostNetwork` is true" + `
 h.yaml:11:92: spec.containers[0].ports[1].hostIP: invalid value "nowhere": must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)
 h.yaml:11:102: spec.containers[0].ports[2].hostPort: duplicate value "90/TCP": a host port may be used once in a pod
-`
-	if got := res.String(); got != want {
-		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+`}, {`apiVersion: v1
+kind: Pod
+metadata: {name: q}
+spec:
+  dnsConfig: {nameservers: [1.1.1.1, 8.8.8.8, 9.9.9.9, 10.0.0.1], searches: [corp.example., bad/search]}
+  containers: [{name: c, image: c:v1}]
+`, `h.yaml:5:28: spec.dnsConfig.nameservers: too many: 4: must have at most 3 items
+h.yaml:5:93: spec.dnsConfig.searches[1]: invalid value "bad/search": a search domain is a DNS-1123 subdomain: lowercase letters, digits, '-' and '.' (e.g. corp.example)
+`}, {`apiVersion: v1
+kind: Pod
+metadata: {name: r}
+spec:
+  hostAliases: [{ip: 10.1.2.3, hostnames: [a, Bad_Name]}]
+  containers: [{name: c, image: c:v1}]
+`, `h.yaml:5:47: spec.hostAliases[0].hostnames[1]: invalid value "Bad_Name": must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (e.g. my-app.v1)
+`}}
+	for _, tc := range tests {
+		if got := validateOne(t, "h.yaml", tc.src).String(); got != tc.want {
+			t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+		}
 	}
 }

@@ -204,7 +204,7 @@ func (a *Agent) resolvConfMount(pod *corev1.Pod) (*Mount, error) {
 	if !pod.Spec.HostNetwork {
 		return nil, nil
 	}
-	servers, searches, options := podDNSConfig(pod, a.opts.DNS)
+	servers, searches, options := podDNSConfig(pod, a.opts.DNS, a.nodeResolverFor(pod))
 	if len(servers) == 0 {
 		return nil, nil // the node's resolver (Default)
 	}

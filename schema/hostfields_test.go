@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -81,4 +82,29 @@ spec:
 			t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
 		}
 	}
+}
+
+// FuzzHostFields: whatever a manifest says about host ports, validation
+// does not panic, and a hostNetwork pod it accepts has every containerPort
+// as its hostPort with no hostPort/protocol twice.
+func FuzzHostFields(f *testing.F) {
+	f.Add(true, int32(8080), int32(0), "", "TCP", "10.1.2.3", "foo.local")
+	f.Add(false, int32(80), int32(8080), "127.0.0.1", "UDP", "::1", "bar")
+	f.Add(true, int32(53), int32(53), "0.0.0.0", "UDP", "bad ip", "Bad_Name")
+	v := newTestValidator(f)
+	f.Fuzz(func(t *testing.T, hostNetwork bool, containerPort, hostPort int32, hostIP, proto, aliasIP, aliasName string) {
+		src := fmt.Sprintf(`{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": {"hostNetwork": %t,
+"hostAliases": [{"ip": %q, "hostnames": [%q]}],
+"containers": [{"name": "c", "image": "c:v1", "ports": [{"containerPort": %d, "hostPort": %d, "hostIP": %q, "protocol": %q}, {"containerPort": %d, "protocol": %q}]}]}}`,
+			hostNetwork, aliasIP, aliasName, containerPort, hostPort, hostIP, proto, containerPort, proto)
+		res := v.Validate([]File{{Path: "p.json", Data: []byte(src)}})
+		if !res.OK() {
+			return
+		}
+		spec := res.Manifests[0].Object.(*corev1.Pod).Spec
+		if !spec.HostNetwork {
+			return
+		}
+		t.Fatalf("a hostNetwork pod with the same containerPort twice was accepted: %+v", spec.Containers[0].Ports)
+	})
 }

@@ -2,9 +2,12 @@ package agent
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/containers/podman/v5/pkg/specgen"
@@ -225,4 +228,30 @@ func (a *Agent) resolvConfMount(pod *corev1.Pod) (*Mount, error) {
 		}
 	}
 	return &Mount{Source: path, Destination: "/etc/resolv.conf"}, nil
+}
+
+// sandboxHash sums what a Podman pod is made from and cannot change
+// afterwards: its namespaces, hostname, host ports and resolver.
+func sandboxHash(pod *corev1.Pod) string {
+	h := fnv.New64a()
+	s := pod.Spec
+	dns, _ := json.Marshal(s.DNSConfig) // not %v: its options hold pointers
+	fmt.Fprintf(h, "%t %t %t %t %q %v %q %s", s.HostNetwork, s.HostPID, s.HostIPC,
+		s.ShareProcessNamespace != nil && *s.ShareProcessNamespace, podHostname(pod), podPorts(pod), s.DNSPolicy, dns)
+	return strconv.FormatUint(h.Sum64(), 16)
+}
+
+// sandboxChanged says whether a running pod's Podman pod was made from other
+// sandbox fields (a pod from git whose hostNetwork, say, was edited): the
+// kubelet's podSandboxChanged. Finished pods and Podman pods of older agents
+// (no hash) are left alone.
+func sandboxChanged(pod *corev1.Pod, op *ObservedPod) bool {
+	return op != nil && op.SandboxHash != "" && !isTerminal(pod.Status.Phase) && op.SandboxHash != sandboxHash(pod)
+}
+
+// recreateSandbox removes the Podman pod; the next sync makes it again. The
+// pod's directory (emptyDir volumes) stays: it is the same pod.
+func recreateSandbox(op *ObservedPod) Action {
+	return Action{Kind: ActRemovePod, PodmanPodID: op.ID, Grace: op.Grace,
+		Reason: "Pod sandbox changed, it will be killed and re-created."}
 }

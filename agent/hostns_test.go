@@ -88,6 +88,53 @@ func TestContainerNamespaceSpec(t *testing.T) {
 	}
 }
 
+// TestSandboxChanged: a pod whose sandbox fields change gets a new Podman
+// pod (the kubelet's SandboxChanged); a container-level change, a finished
+// pod and a Podman pod of an older agent do not; the hash is stable.
+func TestSandboxChanged(t *testing.T) {
+	two := "2"
+	base := corev1.PodSpec{Containers: []corev1.Container{{Name: "c", Image: "a:v1"}},
+		DNSConfig: &corev1.PodDNSConfig{Options: []corev1.PodDNSConfigOption{{Name: "ndots", Value: &two}}}}
+	pod := hostPod(base)
+	op := &ObservedPod{ID: "podman-1", UID: "u1", Key: "shop/web-0", SandboxHash: sandboxHash(pod), Grace: 30 * time.Second}
+	if again := hostPod(*base.DeepCopy()); sandboxHash(again) != op.SandboxHash {
+		t.Fatal("the hash of an equal pod differs")
+	}
+	change := func(f func(*corev1.PodSpec)) *corev1.Pod {
+		p := hostPod(*base.DeepCopy())
+		f(&p.Spec)
+		return p
+	}
+	for name, p := range map[string]*corev1.Pod{
+		"hostNetwork": change(func(s *corev1.PodSpec) { s.HostNetwork = true }),
+		"hostPID":     change(func(s *corev1.PodSpec) { s.HostPID = true }),
+		"hostIPC":     change(func(s *corev1.PodSpec) { s.HostIPC = true }),
+		"share":       change(func(s *corev1.PodSpec) { s.ShareProcessNamespace = ptr.To(true) }),
+		"hostname":    change(func(s *corev1.PodSpec) { s.Hostname = "other" }),
+		"hostPort": change(func(s *corev1.PodSpec) {
+			s.Containers[0].Ports = []corev1.ContainerPort{{ContainerPort: 80, HostPort: 80}}
+		}),
+		"dnsPolicy": change(func(s *corev1.PodSpec) { s.DNSPolicy = corev1.DNSDefault }),
+	} {
+		acts := Sync([]*corev1.Pod{p}, []ObservedPod{*op}, time.Now())
+		if len(acts) != 1 || acts[0].Kind != ActRemovePod || acts[0].PodmanPodID != "podman-1" || acts[0].UID != "" {
+			t.Errorf("%s changed: actions %v", name, acts)
+		}
+	}
+	same := change(func(s *corev1.PodSpec) { s.Containers[0].Image = "a:v2" })
+	if sandboxChanged(same, op) {
+		t.Error("an image change recreates the sandbox")
+	}
+	if sandboxChanged(change(func(s *corev1.PodSpec) { s.HostNetwork = true }), &ObservedPod{}) {
+		t.Error("a Podman pod without the label is recreated")
+	}
+	done := change(func(s *corev1.PodSpec) { s.HostNetwork = true })
+	done.Status.Phase = corev1.PodSucceeded
+	if sandboxChanged(done, op) {
+		t.Error("a finished pod is recreated")
+	}
+}
+
 // TestEtcHosts: the kubelet's managed hosts file (the same bytes as its
 // managedHostsFileContent and nodeHostsFileContent).
 func TestEtcHosts(t *testing.T) {

@@ -157,7 +157,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 			continue
 		}
 		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
-			PodSpec: p.Labels[LabelPodSpec], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
+			PodSpec: p.Labels[LabelPodSpec], SandboxHash: p.Labels[LabelSandbox], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
 		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
 			op.IP = r.podIP(c, ic)
 		}

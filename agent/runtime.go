@@ -133,11 +133,14 @@ type ObservedPod struct {
 	UID  string // reconcile.uid
 	// PodSpec is the reconcile.podspec label: the Pod the Podman pod was
 	// made from (DecodePodSpec), for adoption after a lost store.
-	PodSpec    string
-	Created    time.Time
-	IP         string // the infra container's address on its network
-	Grace      time.Duration
-	Containers []ObservedContainer
+	PodSpec string
+	// SandboxHash is the reconcile.sandbox-hash label ("" on pods made by
+	// older agents): what the Podman pod's namespaces were made from.
+	SandboxHash string
+	Created     time.Time
+	IP          string // the infra container's address on its network
+	Grace       time.Duration
+	Containers  []ObservedContainer
 	// Failures are start attempts that failed before a container existed
 	// (image pull, config errors), by container name. Kept by the agent.
 	Failures map[string]StartFailure

@@ -157,21 +157,24 @@ func TestE2EHostAndDNSFields(t *testing.T) {
 		expect("the Service backed by the hostNetwork pod answers", "client", "c", ".", "get", "http://hostnet.e2e.svc.cluster.local/")
 	})
 
+	// hostPortAnswers GETs the node's port from the root namespace:
+	// another host on the link.
+	hostPortAnswers := func(port int) error {
+		url := fmt.Sprintf("http://%s:%d/", node.ip, port)
+		cl := &http.Client{Timeout: 5 * time.Second}
+		resp, err := cl.Get(url)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || len(strings.TrimSpace(string(b))) == 0 {
+			return fmt.Errorf("GET %s: %s %q", url, resp.Status, b)
+		}
+		return nil
+	}
 	section("hostPort", func() {
-		url := fmt.Sprintf("http://%s:18081/", node.ip)
-		c.eventually(60*time.Second, "hostPort on the node's address", func() error {
-			cl := &http.Client{Timeout: 5 * time.Second}
-			resp, err := cl.Get(url) // from the root namespace: another host on the link
-			if err != nil {
-				return err
-			}
-			defer resp.Body.Close()
-			b, _ := io.ReadAll(resp.Body)
-			if resp.StatusCode != 200 || len(strings.TrimSpace(string(b))) == 0 {
-				return fmt.Errorf("GET %s: %s %q", url, resp.Status, b)
-			}
-			return nil
-		})
+		c.eventually(60*time.Second, "hostPort on the node's address", func() error { return hostPortAnswers(18081) })
 	})
 
 	section("hostPID and hostIPC", func() {
@@ -237,6 +240,23 @@ func TestE2EHostAndDNSFields(t *testing.T) {
 				}
 			}
 			return fmt.Errorf("conditions %+v", p.Status.Conditions)
+		})
+	})
+
+	section("an edited hostPort makes the pod's sandbox again", func() {
+		c.commit("move the host port", map[string]string{"pods.yaml": strings.Replace(hostFieldsManifests(), "hostPort: 18081", "hostPort: 18082", 1)})
+		c.eventually(120*time.Second, "the new hostPort answers", func() error { return hostPortAnswers(18082) })
+		// The old port is free: the pending pod that wanted it is placed.
+		c.eventually(60*time.Second, "the conflicting pod bound", func() error {
+			out, err := run("get", "pod", "conflict", "-n", "e2e", "-o", "json")
+			var p corev1.Pod
+			if err == nil {
+				err = json.Unmarshal([]byte(out), &p)
+			}
+			if err != nil || p.Spec.NodeName != node.name {
+				return fmt.Errorf("conflict pod: node %q %v", p.Spec.NodeName, err)
+			}
+			return nil
 		})
 	})
 }

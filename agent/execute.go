@@ -65,6 +65,12 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 // executePod runs one pod's actions in order; when its Podman pod cannot be
 // created, its containers are not tried.
 func (a *Agent) executePod(ctx context.Context, actions []Action, oc *objectCache, ips map[string]string) {
+	if len(actions) > 0 {
+		// This pod's own copy: startContainer remembers an address it
+		// looked up, and other pods run in parallel.
+		uid := string(actions[0].Pod.UID)
+		ips = map[string]string{uid: ips[uid]}
+	}
 	for _, act := range actions {
 		log := a.log.With("action", string(act.Kind), "pod", podKey(act.Pod))
 		err := a.executeAction(ctx, act, oc, ips)
@@ -114,16 +120,9 @@ func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
 	if err := os.MkdirAll(podDir(a.opts.DataDir, string(pod.UID)), 0o755); err != nil {
 		return err
 	}
-	cfg := PodConfig{Name: podmanPodName(pod), Hostname: podHostname(pod), Labels: podLabels(pod)}
-	for _, c := range pod.Spec.Containers {
-		for _, p := range c.Ports {
-			if p.HostPort != 0 {
-				cfg.Ports = append(cfg.Ports, PortMapping{HostPort: uint16(p.HostPort), ContainerPort: uint16(p.ContainerPort),
-					Protocol: strings.ToLower(string(p.Protocol))})
-			}
-		}
-	}
+	cfg := PodConfig{Name: podmanPodName(pod), Hostname: podHostname(pod), Labels: podLabels(pod), Ports: podPorts(pod)}
 	a.podNetwork(pod, &cfg)
+	podNamespaces(pod, &cfg)
 	_, err := a.opts.Runtime.CreatePod(ctx, cfg)
 	return err
 }
@@ -147,9 +146,12 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 	if c == nil {
 		return nil
 	}
-	podIP := ips[string(pod.UID)]
-	if podIP == "" && needsPodIP(c) {
+	podIP := podIPOf(pod, ips[string(pod.UID)], a.opts.Host.IP)
+	if podIP == "" {
+		// A pod created in this sync: its address is needed for
+		// status.podIP variables and the /etc/hosts line.
 		podIP = a.lookupPodIP(ctx, pod)
+		ips[string(pod.UID)] = podIP
 	}
 	id, err := a.runContainer(ctx, oc, pod, c, act.Attempt, podIP)
 	if err != nil {
@@ -165,9 +167,6 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 	}
 	a.events.record(ctx, pod, c.Name, corev1.EventTypeNormal, ReasonStarted, "Started container %s", c.Name)
 	if c.Lifecycle != nil && c.Lifecycle.PostStart != nil {
-		if podIP == "" {
-			podIP = a.lookupPodIP(ctx, pod)
-		}
 		a.postStart(ctx, pod, c, id, podIP)
 	}
 	a.log.Info("container started", "pod", podKey(pod), "container", c.Name, "attempt", act.Attempt, "id", id, "why", act.Reason)
@@ -199,11 +198,25 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 		return "", err
 	}
 	mounts = append(mounts, tm)
+	hosts, err := a.etcHostsMount(pod, podIP)
+	if err != nil {
+		return "", err
+	}
+	if hosts != nil {
+		mounts = append(mounts, *hosts)
+	}
+	resolv, err := a.resolvConfMount(pod)
+	if err != nil {
+		return "", err
+	}
+	if resolv != nil {
+		mounts = append(mounts, *resolv)
+	}
 	cfg := ContainerConfig{
 		Pod: podmanPodName(pod), Name: podmanContainerName(pod, c.Name, attempt), Image: c.Image,
 		Entrypoint: expandAll(c.Command, env), Command: expandAll(c.Args, env), Env: env, WorkDir: c.WorkingDir,
 		Mounts: mounts, Labels: containerLabels(pod, c, attempt), StopGrace: gracePeriod(pod),
-		Resources: containerResources(c),
+		Resources: containerResources(c), HostIPC: pod.Spec.HostIPC,
 	}
 	return a.opts.Runtime.RunContainer(ctx, cfg)
 }
@@ -221,15 +234,6 @@ func defaultPullPolicy(image string) corev1.PullPolicy {
 		return corev1.PullAlways
 	}
 	return corev1.PullIfNotPresent
-}
-
-func needsPodIP(c *corev1.Container) bool {
-	for _, e := range c.Env {
-		if e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == "status.podIP" {
-			return true
-		}
-	}
-	return false
 }
 
 // lookupPodIP asks Podman for the address of a pod created in this sync

@@ -32,6 +32,9 @@ const (
 	// (EncodePodSpec: metadata and spec, no status), so that after a lost
 	// store the agent can report the pod and have it adopted.
 	LabelPodSpec = "reconcile.podspec"
+	// LabelSandbox, on Podman pods, is sandboxHash of the pod they were
+	// made for: a pod whose sandbox fields change is made again.
+	LabelSandbox = "reconcile.sandbox-hash"
 )
 
 // podKey is "<namespace>/<name>", the value of the reconcile.pod label.
@@ -73,6 +76,7 @@ func podLabels(pod *corev1.Pod) map[string]string {
 		objects.LabelPodmanPod: podKey(pod),
 		objects.LabelPodmanUID: string(pod.UID),
 		LabelGrace:             fmt.Sprint(gracePeriodSeconds(pod)),
+		LabelSandbox:           sandboxHash(pod),
 	}
 	if spec := EncodePodSpec(pod); spec != "" {
 		l[LabelPodSpec] = spec

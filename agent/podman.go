@@ -157,7 +157,7 @@ func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
 			continue
 		}
 		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
-			PodSpec: p.Labels[LabelPodSpec], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
+			PodSpec: p.Labels[LabelPodSpec], SandboxHash: p.Labels[LabelSandbox], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
 		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
 			op.IP = r.podIP(c, ic)
 		}
@@ -247,6 +247,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
 	podNetworkSpec(&ps, cfg)
+	podNamespaceSpec(&ps, cfg)
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
@@ -294,6 +295,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.WorkDir = cfg.WorkDir
 	s.Labels = r.withCluster(cfg.Labels)
 	s.ResourceLimits = linuxResources(cfg.Resources)
+	containerNamespaceSpec(s, cfg)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
 		s.StopTimeout = &t
@@ -447,7 +449,7 @@ func portMapping(p PortMapping) nettypes.PortMapping {
 	if proto == "" {
 		proto = "tcp"
 	}
-	return nettypes.PortMapping{HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, Range: 1}
+	return nettypes.PortMapping{HostIP: p.HostIP, HostPort: p.HostPort, ContainerPort: p.ContainerPort, Protocol: proto, Range: 1}
 }
 
 // Images lists the node's images for status.images: every tag and digest

@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
+
+	"github.com/miekg/dns"
 
 	nettypes "github.com/containers/common/libnetwork/types"
 	"github.com/containers/podman/v5/pkg/specgen"
@@ -21,20 +24,43 @@ type PodDNS struct {
 	ClusterDomain string // default cluster.local
 }
 
-// podNetwork puts the pod on the node's pod network with its resolver.
+// podNetwork puts the pod on the node's pod network with its resolver; a
+// hostNetwork pod joins no network (it has the node's).
 func (a *Agent) podNetwork(pod *corev1.Pod, cfg *PodConfig) {
-	cfg.Network = a.opts.Network
-	cfg.DNSServers, cfg.DNSSearch, cfg.DNSOptions = podDNSConfig(pod, a.opts.DNS)
+	if !pod.Spec.HostNetwork {
+		cfg.Network = a.opts.Network
+	}
+	cfg.DNSServers, cfg.DNSSearch, cfg.DNSOptions = podDNSConfig(pod, a.opts.DNS, a.nodeResolverFor(pod))
+}
+
+// nodeResolverFor reads the node's resolver for a pod that merges a
+// dnsConfig into it, nil for the others (Podman copies the node's file).
+func (a *Agent) nodeResolverFor(pod *corev1.Pod) *NodeResolver {
+	if pod.Spec.DNSConfig == nil {
+		return nil
+	}
+	return nodeResolver()
 }
 
 // podDNSConfig is the pod's resolv.conf as the kubelet writes it: the
 // cluster resolver with the namespace's search path and ndots:5 for
 // ClusterFirst (the default), the node's own resolv.conf for Default (empty
 // results: Podman copies the host's), only spec.dnsConfig for None;
-// spec.dnsConfig is merged into the first two. It is pure.
-func podDNSConfig(pod *corev1.Pod, d *PodDNS) (servers, searches, options []string) {
+// spec.dnsConfig is merged into the first two. On the host's network
+// ClusterFirst means Default and only ClusterFirstWithHostNet gets the
+// cluster resolver (the kubelet's rule). With the node's resolver, a
+// dnsConfig is merged into node's servers and search path (empty when
+// unknown), as the kubelet merges it into its --resolv-conf. It is pure.
+func podDNSConfig(pod *corev1.Pod, d *PodDNS, node *NodeResolver) (servers, searches, options []string) {
 	policy := pod.Spec.DNSPolicy
-	if policy == "" || policy == corev1.DNSClusterFirstWithHostNet {
+	switch {
+	case policy == "" && pod.Spec.HostNetwork:
+		policy = corev1.DNSDefault
+	case policy == "":
+		policy = corev1.DNSClusterFirst
+	case policy == corev1.DNSClusterFirst && pod.Spec.HostNetwork:
+		policy = corev1.DNSDefault
+	case policy == corev1.DNSClusterFirstWithHostNet:
 		policy = corev1.DNSClusterFirst
 	}
 	if policy == corev1.DNSClusterFirst && d != nil && d.Server != "" {
@@ -45,10 +71,13 @@ func podDNSConfig(pod *corev1.Pod, d *PodDNS) (servers, searches, options []stri
 		servers = []string{d.Server}
 		searches = []string{pod.Namespace + ".svc." + domain, "svc." + domain, domain}
 		options = []string{"ndots:5"}
+	} else if policy != corev1.DNSNone && pod.Spec.DNSConfig != nil && node != nil {
+		servers = append(servers, node.Servers...)
+		searches = append(searches, node.Searches...)
 	}
 	if dc := pod.Spec.DNSConfig; dc != nil {
-		servers = append(servers, dc.Nameservers...)
-		searches = append(searches, dc.Searches...)
+		servers = appendNew(servers, dc.Nameservers...)
+		searches = appendNew(searches, dc.Searches...)
 		for _, o := range dc.Options {
 			opt := o.Name
 			if o.Value != nil {
@@ -58,6 +87,28 @@ func podDNSConfig(pod *corev1.Pod, d *PodDNS) (servers, searches, options []stri
 		}
 	}
 	return servers, searches, options
+}
+
+// NodeResolver is the node's own resolver (its resolv.conf).
+type NodeResolver struct{ Servers, Searches []string }
+
+// nodeResolver reads the node's /etc/resolv.conf; nil when it cannot.
+func nodeResolver() *NodeResolver {
+	cfg, err := dns.ClientConfigFromFile("/etc/resolv.conf")
+	if err != nil {
+		return nil
+	}
+	return &NodeResolver{Servers: cfg.Servers, Searches: cfg.Search}
+}
+
+// appendNew appends the values list lacks, as the kubelet merges lists.
+func appendNew(list []string, values ...string) []string {
+	for _, v := range values {
+		if !slices.Contains(list, v) {
+			list = append(list, v)
+		}
+	}
+	return list
 }
 
 // mergeOption replaces an option of the same name (a pod's ndots:2 wins

@@ -17,6 +17,7 @@ func TestPodDNSConfig(t *testing.T) {
 		name                string
 		spec                corev1.PodSpec
 		dns                 *PodDNS
+		node                *NodeResolver
 		servers, search, op []string
 	}{
 		{name: "ClusterFirst by default", dns: cluster, servers: []string{"10.244.1.1"},
@@ -30,6 +31,21 @@ func TestPodDNSConfig(t *testing.T) {
 				Options: []corev1.PodDNSConfigOption{{Name: "ndots", Value: &two}, {Name: "edns0"}}}},
 			servers: []string{"10.244.1.1", "10.244.9.9"},
 			search:  []string{"shop.svc.cluster.local", "svc.cluster.local", "cluster.local", "corp.example"}, op: []string{"ndots:2", "edns0"}},
+		{name: "hostNetwork: ClusterFirst (the default) means Default", dns: cluster, spec: corev1.PodSpec{HostNetwork: true}},
+		{name: "hostNetwork: ClusterFirst said means Default", dns: cluster, spec: corev1.PodSpec{HostNetwork: true, DNSPolicy: corev1.DNSClusterFirst}},
+		{name: "hostNetwork: ClusterFirstWithHostNet gets the cluster DNS", dns: cluster,
+			spec:    corev1.PodSpec{HostNetwork: true, DNSPolicy: corev1.DNSClusterFirstWithHostNet},
+			servers: []string{"10.244.1.1"}, search: []string{"shop.svc.cluster.local", "svc.cluster.local", "cluster.local"}, op: []string{"ndots:5"}},
+		{name: "ClusterFirstWithHostNet off the host's network is ClusterFirst", dns: cluster,
+			spec:    corev1.PodSpec{DNSPolicy: corev1.DNSClusterFirstWithHostNet},
+			servers: []string{"10.244.1.1"}, search: []string{"shop.svc.cluster.local", "svc.cluster.local", "cluster.local"}, op: []string{"ndots:5"}},
+		{name: "Default merges dnsConfig into the node's resolver", dns: cluster, node: &NodeResolver{Servers: []string{"10.0.0.53"}, Searches: []string{"corp.example"}},
+			spec: corev1.PodSpec{DNSPolicy: corev1.DNSDefault, DNSConfig: &corev1.PodDNSConfig{Nameservers: []string{"10.0.0.53", "10.244.9.9"}, Searches: []string{"lab.example"},
+				Options: []corev1.PodDNSConfigOption{{Name: "edns0"}}}},
+			servers: []string{"10.0.0.53", "10.244.9.9"}, search: []string{"corp.example", "lab.example"}, op: []string{"edns0"}},
+		{name: "None: only dnsConfig, not the node's", dns: cluster, node: &NodeResolver{Servers: []string{"10.0.0.53"}},
+			spec:    corev1.PodSpec{DNSPolicy: corev1.DNSNone, DNSConfig: &corev1.PodDNSConfig{Nameservers: []string{"10.244.9.9"}}},
+			servers: []string{"10.244.9.9"}},
 		{name: "None: only dnsConfig", dns: cluster,
 			spec: corev1.PodSpec{DNSPolicy: corev1.DNSNone, DNSConfig: &corev1.PodDNSConfig{Nameservers: []string{"10.244.9.9"},
 				Options: []corev1.PodDNSConfigOption{{Name: "ndots", Value: &five}}}},
@@ -38,7 +54,7 @@ func TestPodDNSConfig(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "p"}, Spec: tc.spec}
-			s, se, o := podDNSConfig(pod, tc.dns)
+			s, se, o := podDNSConfig(pod, tc.dns, tc.node)
 			if !reflect.DeepEqual(s, tc.servers) || !reflect.DeepEqual(se, tc.search) || !reflect.DeepEqual(o, tc.op) {
 				t.Fatalf("podDNSConfig = %v %v %v; want %v %v %v", s, se, o, tc.servers, tc.search, tc.op)
 			}

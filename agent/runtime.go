@@ -76,10 +76,14 @@ type PodConfig struct {
 	Network string
 	// DNS* make the pod's resolv.conf (empty: Podman copies the host's).
 	DNSServers, DNSSearch, DNSOptions []string
+	// HostNetwork, HostPID, HostIPC put the pod in the node's namespaces;
+	// SharePID gives its containers one process namespace (hostns.go).
+	HostNetwork, HostPID, HostIPC, SharePID bool
 }
 
 // PortMapping publishes a container port on the host (hostPort).
 type PortMapping struct {
+	HostIP        string // "": every address of the node
 	HostPort      uint16
 	ContainerPort uint16
 	Protocol      string // tcp, udp
@@ -99,6 +103,8 @@ type ContainerConfig struct {
 	Labels     map[string]string
 	StopGrace  time.Duration
 	Resources  Resources
+	// HostIPC: the node's IPC namespace (hostns.go).
+	HostIPC bool
 }
 
 // Resources are a container's cgroup limits, from resources.limits (and
@@ -127,11 +133,14 @@ type ObservedPod struct {
 	UID  string // reconcile.uid
 	// PodSpec is the reconcile.podspec label: the Pod the Podman pod was
 	// made from (DecodePodSpec), for adoption after a lost store.
-	PodSpec    string
-	Created    time.Time
-	IP         string // the infra container's address on its network
-	Grace      time.Duration
-	Containers []ObservedContainer
+	PodSpec string
+	// SandboxHash is the reconcile.sandbox-hash label ("" on pods made by
+	// older agents): what the Podman pod's namespaces were made from.
+	SandboxHash string
+	Created     time.Time
+	IP          string // the infra container's address on its network
+	Grace       time.Duration
+	Containers  []ObservedContainer
 	// Failures are start attempts that failed before a container existed
 	// (image pull, config errors), by container name. Kept by the agent.
 	Failures map[string]StartFailure

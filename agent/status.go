@@ -23,9 +23,9 @@ func Status(pod *corev1.Pod, op *ObservedPod, now time.Time, hostIP string) core
 	if op == nil {
 		op = &ObservedPod{}
 	}
-	if op.IP != "" {
-		st.PodIP = op.IP
-		st.PodIPs = []corev1.PodIP{{IP: op.IP}}
+	if ip := podIPOf(pod, op.IP, hostIP); ip != "" {
+		st.PodIP = ip
+		st.PodIPs = []corev1.PodIP{{IP: ip}}
 	}
 	switch {
 	case pod.Status.StartTime != nil:

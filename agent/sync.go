@@ -107,6 +107,10 @@ func Sync(desired []*corev1.Pod, observed []ObservedPod, now time.Time) []Action
 		if !wanted[string(pod.UID)] {
 			continue
 		}
+		if op := byUID[string(pod.UID)]; sandboxChanged(pod, op) {
+			actions = append(actions, recreateSandbox(op))
+			continue
+		}
 		actions = append(actions, syncPod(pod, byUID[string(pod.UID)], now)...)
 	}
 	return actions

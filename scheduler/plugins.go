@@ -28,6 +28,8 @@ type PodInfo struct {
 	interPod    interPodState
 	spreadState spreadState
 	scoreState  podScoreState
+	// hostPorts the pod takes on its node (nodeports.go).
+	hostPorts []hostPort
 }
 
 // Reset drops the state computed for the pod against the cluster, so the
@@ -48,6 +50,8 @@ type NodeInfo struct {
 	Pods    []*corev1.Pod
 	idx     int32 // index in Cluster.nodes
 	cluster *Cluster
+	// UsedPorts are the host ports of its pods (nodeports.go).
+	UsedPorts HostPorts
 }
 
 // FilterPlugin rejects nodes a pod cannot run on. Filter returns "" when
@@ -96,7 +100,7 @@ type Weighted interface {
 
 // DefaultFilters are the filters in the order they run: cheap checks first.
 func DefaultFilters() []FilterPlugin {
-	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeAffinity{}, TaintToleration{}, ResourceFit{}, PodTopologySpread{}, InterPodAffinity{}}
+	return []FilterPlugin{NodeReady{}, NodeUnschedulable{}, NodeAffinity{}, TaintToleration{}, ResourceFit{}, NodePorts{}, PodTopologySpread{}, InterPodAffinity{}}
 }
 
 // DefaultScores are the score plugins of Kubernetes' default profile, each

@@ -98,6 +98,7 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 		best.Requested.add(p.Requests)
 		best.scored.add(p.scoring)
 		best.cluster.addPod(p.Pod, p, best)
+		best.UsedPorts.add(p.hostPorts)
 		res.Bindings[PodKey(p.Pod)] = best.Node.Name
 		st.bind(p.Pod, best.Node.Name)
 	}
@@ -254,7 +255,7 @@ func FailureMessage(total int, nodeReasons map[string][]string) string {
 }
 
 func newPodInfo(p *corev1.Pod) *PodInfo {
-	pi := &PodInfo{Pod: p, Requests: PodRequests(p), scoring: scoringRequests(p)}
+	pi := &PodInfo{Pod: p, Requests: PodRequests(p), scoring: scoringRequests(p), hostPorts: podHostPorts(p)}
 	if len(p.Spec.NodeSelector) > 0 {
 		pi.selector = labels.SelectorFromSet(p.Spec.NodeSelector)
 	}
@@ -304,6 +305,7 @@ func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
 			ni.Requested.add(PodRequests(p))
 			ni.scored.add(scoringRequests(p))
 			c.addPod(p, nil, ni)
+			ni.UsedPorts.add(podHostPorts(p))
 		}
 	}
 	return infos

@@ -126,6 +126,7 @@ func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...stri
 	}
 	check("initContainers", spec.InitContainers)
 	check("containers", spec.Containers)
+	hostFieldChecks(spec, add, p)
 }
 
 func serviceChecks(s *corev1.Service, add func(string, ...string)) {
@@ -232,6 +233,7 @@ func normalize(o objects.Object) {
 }
 
 func podDefaults(spec *corev1.PodSpec) {
+	hostNetworkDefaults(spec)
 	for _, cs := range [][]corev1.Container{spec.InitContainers, spec.Containers} {
 		for i := range cs {
 			if cs[i].ImagePullPolicy == "" {

@@ -8,7 +8,12 @@
 //	netclient resolve NAME    print NAME's addresses (the pod's search path applies)
 //	netclient srv NAME        print NAME's SRV records
 //	netclient env             print the environment
-//	netclient serve           answer HTTP on :8080 with the caller's address
+//	netclient serve [PORT]    answer HTTP on PORT (8080) with the caller's address
+//	netclient cat FILE        print FILE
+//	netclient readlink PATH   print the link's target (e.g. /proc/self/ns/ipc)
+//	netclient ifaces          print each interface with its addresses
+//	netclient ps              print "PID CMDLINE" of every process it sees in /proc
+//	netclient hostname        print the hostname
 package main
 
 import (
@@ -54,10 +59,33 @@ func main() {
 			}
 		}
 	case "serve":
-		err = http.ListenAndServe(":8080", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		port := "8080"
+		if len(os.Args) > 2 {
+			port = os.Args[2]
+		}
+		err = http.ListenAndServe(":"+port, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			host, _, _ := net.SplitHostPort(r.RemoteAddr)
 			fmt.Fprintln(w, host)
 		}))
+	case "cat":
+		var b []byte
+		if b, err = os.ReadFile(os.Args[2]); err == nil {
+			os.Stdout.Write(b)
+		}
+	case "readlink":
+		var target string
+		if target, err = os.Readlink(os.Args[2]); err == nil {
+			fmt.Println(target)
+		}
+	case "ifaces":
+		err = ifaces()
+	case "ps":
+		err = ps()
+	case "hostname":
+		var h string
+		if h, err = os.Hostname(); err == nil {
+			fmt.Println(h)
+		}
 	case "env":
 		for _, e := range os.Environ() {
 			fmt.Println(e)
@@ -84,6 +112,37 @@ func get(url string, n int) error {
 			return err
 		}
 		fmt.Print(string(b))
+	}
+	return nil
+}
+
+func ifaces() error {
+	list, err := net.Interfaces()
+	if err != nil {
+		return err
+	}
+	for _, i := range list {
+		addrs, _ := i.Addrs()
+		var as []string
+		for _, a := range addrs {
+			as = append(as, a.String())
+		}
+		fmt.Println(i.Name, strings.Join(as, " "))
+	}
+	return nil
+}
+
+func ps() error {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		fmt.Println(e.Name(), strings.TrimSpace(strings.ReplaceAll(string(b), "\x00", " ")))
 	}
 	return nil
 }

@@ -175,11 +175,7 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 }
 
 func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.Pod, c *corev1.Container, attempt int, podIP string) (string, error) {
-	policy := c.ImagePullPolicy
-	if policy == "" {
-		policy = defaultPullPolicy(c.Image)
-	}
-	if err := a.opts.Runtime.EnsureImage(ctx, c.Image, policy); err != nil {
+	if err := a.ensureImage(ctx, oc, pod, c); err != nil {
 		return "", err
 	}
 	dirs, err := prepareVolumes(ctx, oc, a.opts.DataDir, pod)

@@ -124,6 +124,7 @@ func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
 		}
 	}
 	a.podNetwork(pod, &cfg)
+	cfg.Resources = podResources(pod)
 	_, err := a.opts.Runtime.CreatePod(ctx, cfg)
 	return err
 }

@@ -246,6 +246,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
 	podNetworkSpec(&ps, cfg)
+	ps.ResourceLimits = linuxResources(cfg.Resources)
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)

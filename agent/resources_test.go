@@ -28,3 +28,17 @@ func TestContainerResources(t *testing.T) {
 		}
 	}
 }
+
+func TestPodResources(t *testing.T) {
+	q := resource.MustParse
+	if got := podResources(&corev1.Pod{}); got != (Resources{}) {
+		t.Errorf("no pod-level resources: %+v", got)
+	}
+	p := &corev1.Pod{Spec: corev1.PodSpec{Resources: &corev1.ResourceRequirements{
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: q("1"), corev1.ResourceMemory: q("200Mi")},
+		Requests: corev1.ResourceList{corev1.ResourceCPU: q("500m")}}}}
+	want := Resources{MemoryLimit: 200 << 20, CPUQuota: 100000, CPUPeriod: 100000, CPUShares: 512}
+	if got := podResources(p); got != want {
+		t.Errorf("pod-level resources: %+v, want %+v", got, want)
+	}
+}

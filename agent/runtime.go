@@ -77,6 +77,9 @@ type PodConfig struct {
 	Network string
 	// DNS* make the pod's resolv.conf (empty: Podman copies the host's).
 	DNSServers, DNSSearch, DNSOptions []string
+	// Resources are the pod-level limits (spec.resources) for the Podman
+	// pod's cgroup, which every container of the pod lives under.
+	Resources Resources
 }
 
 // PortMapping publishes a container port on the host (hostPort).

@@ -362,6 +362,7 @@ func (a *Agent) backOffEvents(ctx context.Context, pod *corev1.Pod, st corev1.Po
 			a.events.record(ctx, pod, cs.Name, corev1.EventTypeWarning, ReasonBackOff, "Back-off restarting failed container %s", cs.Name)
 		case "ImagePullBackOff":
 			a.events.record(ctx, pod, cs.Name, corev1.EventTypeNormal, ReasonBackOff, "Back-off pulling image %q", cs.Image)
+			a.events.record(ctx, pod, cs.Name, corev1.EventTypeWarning, ReasonFailed, "Error: ImagePullBackOff")
 		}
 	}
 }

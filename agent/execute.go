@@ -156,6 +156,9 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 	if err != nil {
 		if a.recordFailure(pod, c, err) {
 			a.events.record(ctx, pod, c.Name, corev1.EventTypeWarning, ReasonFailed, "%v", err)
+			if errors.Is(err, ErrImagePull) { // the kubelet's second word on it
+				a.events.record(ctx, pod, c.Name, corev1.EventTypeWarning, ReasonFailed, "Error: ErrImagePull")
+			}
 		}
 		return err
 	}

@@ -51,6 +51,8 @@ func TestAgentPullSecrets(t *testing.T) {
 		`Pulling: Pulling image "` + image + `" (2)`,
 		`Failed: Failed to pull image "` + image + `": initializing source docker://` + image + `: reading manifest v1: unauthorized: authentication required (2)`,
 		`BackOff: Back-off pulling image "` + image + `" (1)`,
+		`Failed: Error: ErrImagePull (2)`,
+		`Failed: Error: ImagePullBackOff (1)`,
 		`FailedToRetrieveImagePullSecret: Unable to retrieve some image pull secrets (secret default/bad has type "Opaque"`,
 	} {
 		if !strings.Contains(evs, want) {

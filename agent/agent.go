@@ -359,15 +359,24 @@ func (a *Agent) writeStatus(ctx context.Context, pod *corev1.Pod, op *ObservedPo
 }
 
 // backOffEvents reports every container that has just entered
-// CrashLoopBackOff; each back-off of a crash loop counts the same event up.
+// CrashLoopBackOff or ImagePullBackOff; each back-off counts the same event up.
 func (a *Agent) backOffEvents(ctx context.Context, pod *corev1.Pod, st corev1.PodStatus) {
-	was := map[string]bool{}
-	for _, cs := range pod.Status.ContainerStatuses {
-		was[cs.Name] = cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff"
+	was := map[string]string{}
+	for _, cs := range append(pod.Status.InitContainerStatuses, pod.Status.ContainerStatuses...) {
+		if cs.State.Waiting != nil {
+			was[cs.Name] = cs.State.Waiting.Reason
+		}
 	}
 	for _, cs := range append(st.InitContainerStatuses, st.ContainerStatuses...) {
-		if cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" && !was[cs.Name] {
+		if cs.State.Waiting == nil || was[cs.Name] == cs.State.Waiting.Reason {
+			continue
+		}
+		switch cs.State.Waiting.Reason {
+		case "CrashLoopBackOff":
 			a.events.record(ctx, pod, cs.Name, corev1.EventTypeWarning, ReasonBackOff, "Back-off restarting failed container %s", cs.Name)
+		case "ImagePullBackOff":
+			a.events.record(ctx, pod, cs.Name, corev1.EventTypeNormal, ReasonBackOff, "Back-off pulling image %q", cs.Image)
+			a.events.record(ctx, pod, cs.Name, corev1.EventTypeWarning, ReasonFailed, "Error: ImagePullBackOff")
 		}
 	}
 }

@@ -14,7 +14,8 @@ import (
 
 // resourceValue is a resourceFieldRef's value as the kubelet computes it:
 // the container's request or limit divided by divisor, rounded up; a limit
-// that is not set is the node's allocatable (host), as in Kubernetes.
+// that is not set is the pod-level limit when there is one, else the node's
+// allocatable (host), as in Kubernetes.
 func resourceValue(pod *corev1.Pod, container string, ref *corev1.ResourceFieldSelector, host HostInfo) (string, error) {
 	c := specContainer(pod, container)
 	if c == nil {
@@ -31,6 +32,9 @@ func resourceValue(pod *corev1.Pod, container string, ref *corev1.ResourceFieldS
 		return "", configErrorf("resourceFieldRef %q: want limits.cpu, limits.memory, requests.cpu or requests.memory", ref.Resource)
 	}
 	q, ok := list[corev1.ResourceName(name)]
+	if !ok && kind == "limits" && pod.Spec.Resources != nil {
+		q, ok = pod.Spec.Resources.Limits[corev1.ResourceName(name)]
+	}
 	if !ok {
 		switch {
 		case kind == "limits" && name == "cpu":

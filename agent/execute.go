@@ -123,6 +123,7 @@ func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
 	cfg := PodConfig{Name: podmanPodName(pod), Hostname: podHostname(pod), Labels: podLabels(pod), Ports: podPorts(pod)}
 	a.podNetwork(pod, &cfg)
 	podNamespaces(pod, &cfg)
+	cfg.Resources = podResources(pod)
 	_, err := a.opts.Runtime.CreatePod(ctx, cfg)
 	return err
 }
@@ -157,6 +158,9 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 	if err != nil {
 		if a.recordFailure(pod, c, err) {
 			a.events.record(ctx, pod, c.Name, corev1.EventTypeWarning, ReasonFailed, "%v", err)
+			if errors.Is(err, ErrImagePull) { // the kubelet's second word on it
+				a.events.record(ctx, pod, c.Name, corev1.EventTypeWarning, ReasonFailed, "Error: ErrImagePull")
+			}
 		}
 		return err
 	}
@@ -174,11 +178,7 @@ func (a *Agent) startContainer(ctx context.Context, oc *objectCache, act Action,
 }
 
 func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.Pod, c *corev1.Container, attempt int, podIP string) (string, error) {
-	policy := c.ImagePullPolicy
-	if policy == "" {
-		policy = defaultPullPolicy(c.Image)
-	}
-	if err := a.opts.Runtime.EnsureImage(ctx, c.Image, policy); err != nil {
+	if err := a.ensureImage(ctx, oc, pod, c); err != nil {
 		return "", err
 	}
 	dirs, err := prepareVolumes(ctx, oc, a.opts.DataDir, pod)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
-	corev1 "k8s.io/api/core/v1"
 )
 
 // fakeRuntime is an in-memory Runtime for tests of the agent loop: containers
@@ -25,10 +24,16 @@ type fakeRuntime struct {
 	removed chan string
 	// execCode is what Exec returns, by container ID (default 0).
 	execCode map[string]int
+	// registryOnly images are in the fake registry but not yet local;
+	// registryAuth is the credential the registry wants for an image.
+	registryOnly map[string]bool
+	registryAuth map[string]RegistryAuth
+	pulls        []string
 }
 
 func newFakeRuntime(now func() time.Time) *fakeRuntime {
-	return &fakeRuntime{now: now, pods: map[string]*ObservedPod{}, images: map[string]bool{"demo:v1": true}, removed: make(chan string, 10), execCode: map[string]int{}}
+	return &fakeRuntime{now: now, pods: map[string]*ObservedPod{}, images: map[string]bool{"demo:v1": true}, removed: make(chan string, 10), execCode: map[string]int{},
+		registryOnly: map[string]bool{}, registryAuth: map[string]RegistryAuth{}}
 }
 
 func (f *fakeRuntime) record(format string, args ...any) {
@@ -59,15 +64,25 @@ func (f *fakeRuntime) CreatePod(_ context.Context, cfg PodConfig) (string, error
 	return id, nil
 }
 
-func (f *fakeRuntime) EnsureImage(_ context.Context, image string, policy corev1.PullPolicy) error {
+func (f *fakeRuntime) ImagePresent(_ context.Context, image string) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	return f.images[image] && !f.registryOnly[image], nil
+}
+
+// PullImage succeeds for the images the fake knows; registryAuth, when set
+// for an image, is the only credential its registry accepts.
+func (f *fakeRuntime) PullImage(_ context.Context, image string, auth *RegistryAuth) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.pulls = append(f.pulls, image)
 	if !f.images[image] {
-		if policy == corev1.PullNever {
-			return withReason(ErrImageNeverPull, "image %s is not present", image)
-		}
-		return withReason(ErrImagePull, "pulling %s: no registry", image)
+		return fmt.Errorf("initializing source docker://%s: no registry", image)
 	}
+	if want, ok := f.registryAuth[image]; ok && (auth == nil || auth.Username != want.Username || auth.Password != want.Password) {
+		return fmt.Errorf("initializing source docker://%s: reading manifest v1: unauthorized: authentication required", image)
+	}
+	delete(f.registryOnly, image)
 	return nil
 }
 

@@ -248,6 +248,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	}
 	podNetworkSpec(&ps, cfg)
 	podNamespaceSpec(&ps, cfg)
+	ps.ResourceLimits = linuxResources(cfg.Resources)
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
@@ -260,26 +261,26 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	return rep.Id, nil
 }
 
-// EnsureImage applies the pull policy. Always pulls every time, and a failed
-// pull is ErrImagePull even when an older copy is present, as in Kubernetes.
-func (r *PodmanRuntime) EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy) error {
-	c := r.ctx(ctx)
-	if policy != corev1.PullAlways {
-		ok, err := images.Exists(c, image, nil)
-		if err != nil {
-			return fmt.Errorf("checking image %s: %w", image, err)
-		}
-		if ok {
-			return nil
-		}
-		if policy == corev1.PullNever {
-			return withReason(ErrImageNeverPull, "image %s is not present on this node and imagePullPolicy is Never; build or load it with podman first", image)
-		}
+// ImagePresent says whether the image is in Podman's storage.
+func (r *PodmanRuntime) ImagePresent(ctx context.Context, image string) (bool, error) {
+	ok, err := images.Exists(r.ctx(ctx), image, nil)
+	if err != nil {
+		return false, fmt.Errorf("checking image %s: %w", image, err)
 	}
-	if _, err := images.Pull(c, image, new(images.PullOptions).WithQuiet(true)); err != nil {
-		return withReason(ErrImagePull, "pulling image %s: %v", image, err)
+	return ok, nil
+}
+
+// PullImage pulls through the Podman service; auth travels as the pull's
+// X-Registry-Auth header, so no credential is written to disk. A registry
+// that speaks plain HTTP must be marked insecure in the registries.conf of
+// the Podman service (README, "Private registries").
+func (r *PodmanRuntime) PullImage(ctx context.Context, image string, auth *RegistryAuth) error {
+	opts := new(images.PullOptions).WithQuiet(true)
+	if auth != nil {
+		opts = opts.WithUsername(auth.Username).WithPassword(auth.Password)
 	}
-	return nil
+	_, err := images.Pull(r.ctx(ctx), image, opts)
+	return err
 }
 
 // RunContainer creates the container in its pod and starts it.

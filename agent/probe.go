@@ -93,7 +93,11 @@ type probeTarget struct {
 	URL     string
 	Headers map[string]string
 	Host    string // Host header of httpGet
-	Addr    string // tcpSocket host:port
+	Addr    string // tcpSocket or grpc host:port
+	// GRPC is set for a grpc probe: Addr is the pod IP and port, and
+	// GRPCService the service asked for ("" is the whole server).
+	GRPC        bool
+	GRPCService string
 }
 
 func (t probeTarget) String() string {
@@ -102,6 +106,8 @@ func (t probeTarget) String() string {
 		return "exec " + strings.Join(t.Exec, " ")
 	case t.URL != "":
 		return "GET " + t.URL
+	case t.GRPC:
+		return "grpc " + t.Addr + " service " + strconv.Quote(t.GRPCService)
 	default:
 		return "tcp " + t.Addr
 	}
@@ -155,8 +161,17 @@ func resolveProbe(p *corev1.Probe, c *corev1.Container, podIP string) (probeTarg
 			host = podIP
 		}
 		return probeTarget{Addr: net.JoinHostPort(host, strconv.Itoa(port))}, nil
+	case p.GRPC != nil:
+		if p.GRPC.Port <= 0 || p.GRPC.Port > 65535 {
+			return probeTarget{}, fmt.Errorf("grpc probe port %d is out of range", p.GRPC.Port)
+		}
+		t := probeTarget{GRPC: true, Addr: net.JoinHostPort(podIP, strconv.Itoa(int(p.GRPC.Port)))}
+		if p.GRPC.Service != nil {
+			t.GRPCService = *p.GRPC.Service
+		}
+		return t, nil
 	}
-	return probeTarget{}, fmt.Errorf("probe has no handler: set exec, httpGet or tcpSocket (grpc is not supported)")
+	return probeTarget{}, fmt.Errorf("probe has no handler: set exec, httpGet, tcpSocket or grpc")
 }
 
 func probePort(port intstr.IntOrString, c *corev1.Container) (int, error) {

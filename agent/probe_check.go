@@ -66,6 +66,8 @@ func runProbe(ctx context.Context, rt Runtime, containerID string, t probeTarget
 			return false, fmt.Sprintf("HTTP probe failed with statuscode: %d", resp.StatusCode)
 		}
 		return true, ""
+	case t.GRPC:
+		return grpcProbe(ctx, t.Addr, t.GRPCService, timeout)
 	default:
 		var d net.Dialer
 		conn, err := d.DialContext(ctx, "tcp", t.Addr)

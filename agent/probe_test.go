@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -71,7 +72,10 @@ func TestResolveProbe(t *testing.T) {
 		{corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("http")}}, "tcp 10.88.0.5:8080"},
 		{corev1.ProbeHandler{Exec: &corev1.ExecAction{Command: []string{"/bin/check", "-q"}}}, "exec /bin/check -q"},
 		{corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromString("nope")}}, `error: probe port "nope" names no port of container app; add it to ports or use a number`},
-		{corev1.ProbeHandler{}, "error: probe has no handler: set exec, httpGet or tcpSocket (grpc is not supported)"},
+		{corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: 9090}}, `grpc 10.88.0.5:9090 service ""`},
+		{corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: 9090, Service: ptr.To("liveness")}}, `grpc 10.88.0.5:9090 service "liveness"`},
+		{corev1.ProbeHandler{GRPC: &corev1.GRPCAction{Port: 0}}, "error: grpc probe port 0 is out of range"},
+		{corev1.ProbeHandler{}, "error: probe has no handler: set exec, httpGet, tcpSocket or grpc"},
 	}
 	for _, tc := range cases {
 		target, err := resolveProbe(&corev1.Probe{ProbeHandler: tc.probe}, c, "10.88.0.5")

@@ -41,3 +41,14 @@ func containerResources(c *corev1.Container) Resources {
 	}
 	return r
 }
+
+// podResources are the pod cgroup's settings from pod-level resources
+// (spec.resources, Kubernetes' PodLevelResources), computed as for a
+// container: the pod's containers share them, and one without limits of
+// its own is held by the pod's.
+func podResources(pod *corev1.Pod) Resources {
+	if pod.Spec.Resources == nil {
+		return Resources{}
+	}
+	return containerResources(&corev1.Container{Resources: *pod.Spec.Resources})
+}

@@ -28,3 +28,42 @@ func TestContainerResources(t *testing.T) {
 		}
 	}
 }
+
+func TestPodResources(t *testing.T) {
+	q := resource.MustParse
+	if got := podResources(&corev1.Pod{}); got != (Resources{}) {
+		t.Errorf("no pod-level resources: %+v", got)
+	}
+	p := &corev1.Pod{Spec: corev1.PodSpec{Resources: &corev1.ResourceRequirements{
+		Limits:   corev1.ResourceList{corev1.ResourceCPU: q("1"), corev1.ResourceMemory: q("200Mi")},
+		Requests: corev1.ResourceList{corev1.ResourceCPU: q("500m")}}}}
+	want := Resources{MemoryLimit: 200 << 20, CPUQuota: 100000, CPUPeriod: 100000, CPUShares: 512}
+	if got := podResources(p); got != want {
+		t.Errorf("pod-level resources: %+v, want %+v", got, want)
+	}
+}
+
+// A container without a limit sees the pod-level limit through the
+// downward API (resourceFieldRef), not the node's allocatable.
+func TestDownwardLimitsFromPodLevelResources(t *testing.T) {
+	q := resource.MustParse
+	host := HostInfo{CPUs: 4, MemoryBytes: 8 << 30}
+	p := &corev1.Pod{Spec: corev1.PodSpec{
+		Resources: &corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: q("200Mi")}},
+		Containers: []corev1.Container{{Name: "bare"}, {Name: "own", Resources: corev1.ResourceRequirements{
+			Limits: corev1.ResourceList{corev1.ResourceMemory: q("100Mi")}}}}}}
+	for _, tc := range []struct{ container, res, want string }{
+		{"bare", "limits.memory", "200"},
+		{"own", "limits.memory", "100"},
+		{"bare", "limits.cpu", "4000"}, // no pod-level cpu limit: the node's
+	} {
+		div := q("1Mi")
+		if tc.res == "limits.cpu" {
+			div = q("1m")
+		}
+		got, err := resourceValue(p, tc.container, &corev1.ResourceFieldSelector{Resource: tc.res, Divisor: div}, host)
+		if err != nil || got != tc.want {
+			t.Errorf("%s %s = %q %v, want %s", tc.container, tc.res, got, err, tc.want)
+		}
+	}
+}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	corev1 "k8s.io/api/core/v1"
 )
 
 // Runtime is the container engine as the agent sees it: a small surface over
@@ -20,9 +18,12 @@ type Runtime interface {
 	List(ctx context.Context) ([]ObservedPod, error)
 	// CreatePod creates a Podman pod and starts its infra container.
 	CreatePod(ctx context.Context, cfg PodConfig) (id string, err error)
-	// EnsureImage makes the image available per the pull policy. A missing
-	// image under Never wraps ErrImageNeverPull; a failed pull wraps ErrImagePull.
-	EnsureImage(ctx context.Context, image string, policy corev1.PullPolicy) error
+	// ImagePresent says whether the image is in local storage.
+	ImagePresent(ctx context.Context, image string) (bool, error)
+	// PullImage pulls the image from its registry, with auth when not nil.
+	// The agent applies the pull policy (pull.go) and wraps a failure in
+	// ErrImagePull.
+	PullImage(ctx context.Context, image string, auth *RegistryAuth) error
 	// RunContainer creates a container in its pod and starts it. When the
 	// start fails the created container is removed again.
 	RunContainer(ctx context.Context, cfg ContainerConfig) (id string, err error)
@@ -44,7 +45,7 @@ type Runtime interface {
 	RemovePod(ctx context.Context, id string, timeout time.Duration) error
 }
 
-// Errors EnsureImage and RunContainer wrap; the agent maps them to the
+// Errors the agent's image pull and RunContainer wrap; the agent maps them to the
 // Kubernetes waiting reasons of the same names.
 var (
 	ErrImagePull      = errors.New("ErrImagePull")
@@ -79,6 +80,9 @@ type PodConfig struct {
 	// HostNetwork, HostPID, HostIPC put the pod in the node's namespaces;
 	// SharePID gives its containers one process namespace (hostns.go).
 	HostNetwork, HostPID, HostIPC, SharePID bool
+	// Resources are the pod-level limits (spec.resources) for the Podman
+	// pod's cgroup, which every container of the pod lives under.
+	Resources Resources
 }
 
 // PortMapping publishes a container port on the host (hostPort).

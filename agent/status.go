@@ -1,6 +1,8 @@
 package agent
 
 import (
+	"fmt"
+
 	"k8s.io/utils/ptr"
 
 	corev1 "k8s.io/api/core/v1"
@@ -109,7 +111,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 	if !ok {
 		cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}
 		if f, failed := op.Failures[c.Name]; failed {
-			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
+			cs.State.Waiting = failureWaiting(c, f, now)
 		}
 		cs.Started = ptr.To(false)
 		return cs
@@ -134,7 +136,7 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 		cs.Started = ptr.To(false)
 		if f, failed := op.Failures[c.Name]; failed {
 			cs.LastTerminationState.Terminated = terminated(cur)
-			cs.State.Waiting = &corev1.ContainerStateWaiting{Reason: failureReason(f, now), Message: f.Message}
+			cs.State.Waiting = failureWaiting(c, f, now)
 		} else if shouldRestart(policy, cur.ExitCode) && !isTerminal(pod.Status.Phase) && pod.DeletionTimestamp == nil {
 			// Waiting for its restart: Kubernetes shows the dead container
 			// as lastState and the pod as crash-looping.
@@ -151,11 +153,15 @@ func containerStatus(pod *corev1.Pod, c *corev1.Container, op *ObservedPod, now 
 	return cs
 }
 
-func failureReason(f StartFailure, now time.Time) string {
+// failureWaiting is the waiting state of a container whose start failed.
+// Between pull attempts after the second failure it is ImagePullBackOff,
+// worded as the kubelet words it.
+func failureWaiting(c *corev1.Container, f StartFailure, now time.Time) *corev1.ContainerStateWaiting {
 	if f.Reason == "ErrImagePull" && f.Count > 1 && now.Before(failureRetryAt(f)) {
-		return "ImagePullBackOff"
+		return &corev1.ContainerStateWaiting{Reason: "ImagePullBackOff",
+			Message: fmt.Sprintf("Back-off pulling image %q: ErrImagePull: %s", c.Image, f.Message)}
 	}
-	return f.Reason
+	return &corev1.ContainerStateWaiting{Reason: f.Reason, Message: f.Message}
 }
 
 func terminated(c ObservedContainer) *corev1.ContainerStateTerminated {

@@ -113,13 +113,13 @@ func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...stri
 					continue
 				}
 				n := 0
-				for _, set := range []bool{pr.Exec != nil, pr.HTTPGet != nil, pr.TCPSocket != nil} {
+				for _, set := range []bool{pr.Exec != nil, pr.HTTPGet != nil, pr.TCPSocket != nil, pr.GRPC != nil} {
 					if set {
 						n++
 					}
 				}
 				if n != 1 {
-					add("a probe needs exactly one of exec, httpGet or tcpSocket", p(list, idx, probe)...)
+					add("a probe needs exactly one of exec, httpGet, tcpSocket or grpc", p(list, idx, probe)...)
 				}
 			}
 		}
@@ -127,6 +127,7 @@ func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...stri
 	check("initContainers", spec.InitContainers)
 	check("containers", spec.Containers)
 	hostFieldChecks(spec, add, p)
+	podResourceChecks(spec, add, prefix...)
 }
 
 func serviceChecks(s *corev1.Service, add func(string, ...string)) {

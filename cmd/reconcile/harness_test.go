@@ -110,8 +110,13 @@ func setupPodman() {
 	env.podman = []string{"--root", root, "--runroot", runroot, "--cgroup-manager", "cgroupfs"}
 	sockPath := filepath.Join(dir, "podman.sock")
 	env.sock = "unix://" + sockPath
+	regConf, err := insecureTestRegistry(dir)
+	if err != nil {
+		env.err = err
+		return
+	}
 	svc := exec.Command("podman", append(append([]string{}, env.podman...), "system", "service", "--time=0", env.sock)...)
-	svc.Env = append(os.Environ(), "CONTAINERS_CONF="+conf)
+	svc.Env = append(os.Environ(), "CONTAINERS_CONF="+conf, "CONTAINERS_REGISTRIES_CONF="+regConf)
 	svc.Dir = dir // conmon drops an "oom" file into its working directory on an OOM kill
 	svc.Stdout, svc.Stderr = os.Stderr, os.Stderr
 	if err := svc.Start(); err != nil {

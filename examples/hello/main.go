@@ -11,6 +11,10 @@
 //	TERMINATION_MESSAGE=text  written to /dev/termination-log before exiting
 //	ALLOC_MB=64       allocate and touch that many MiB at start (try memory limits)
 //	SIGTERM_FILE=path append a line to path on SIGTERM (see graceful termination)
+//	GRPC_HEALTH_PORT=9090  also serve grpc.health.v1 there (gRPC probes); the
+//	                  services "", "liveness" and "readiness" answer SERVING
+//	                  unless the file $GRPC_HEALTH_DIR/<service>.down exists
+//	                  ("server.down" for ""), checked every 200 ms
 //
 // On SIGTERM it logs, stops accepting connections, finishes the requests in
 // flight and exits 0.
@@ -59,6 +63,7 @@ func main() {
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	hog := allocate()
 	go exitLater()
+	go serveGRPCHealth()
 	go func() {
 		terms := make(chan os.Signal, 1)
 		signal.Notify(terms, syscall.SIGTERM, syscall.SIGINT)

@@ -33,7 +33,9 @@ func securityChecks(spec *corev1.PodSpec, add func(string, ...string), p func(..
 			if sc == nil {
 				continue
 			}
-			at := func(s ...string) []string { return p(append([]string{list, fmt.Sprint(i), "securityContext"}, s...)...) }
+			at := func(s ...string) []string {
+				return p(append([]string{list, fmt.Sprint(i), "securityContext"}, s...)...)
+			}
 			seccompChecks(sc.SeccompProfile, add, at("seccompProfile")...)
 			if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
 				continue

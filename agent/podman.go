@@ -247,6 +247,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 		ps.PortMappings = append(ps.PortMappings, portMapping(p))
 	}
 	podNetworkSpec(&ps, cfg)
+	ps.Sysctl = cfg.Sysctls
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
@@ -294,6 +295,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.WorkDir = cfg.WorkDir
 	s.Labels = r.withCluster(cfg.Labels)
 	s.ResourceLimits = linuxResources(cfg.Resources)
+	securitySpec(s, cfg.Security)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
 		s.StopTimeout = &t

@@ -76,6 +76,9 @@ type PodConfig struct {
 	Network string
 	// DNS* make the pod's resolv.conf (empty: Podman copies the host's).
 	DNSServers, DNSSearch, DNSOptions []string
+	// Sysctls are the pod's namespaced sysctls (securityContext.sysctls),
+	// set in the namespaces its containers share.
+	Sysctls map[string]string
 }
 
 // PortMapping publishes a container port on the host (hostPort).
@@ -99,6 +102,7 @@ type ContainerConfig struct {
 	Labels     map[string]string
 	StopGrace  time.Duration
 	Resources  Resources
+	Security   Security // user, groups, capabilities, seccomp (security.go)
 }
 
 // Resources are a container's cgroup limits, from resources.limits (and

@@ -29,6 +29,8 @@ type agentFlags struct {
 	// annotations are the Node annotations of a joined node (join.go).
 	annotations func() map[string]string
 	statusEvery time.Duration // --node-status-update-frequency
+	// seccompDefault: RuntimeDefault for containers that name no seccomp profile.
+	seccompDefault bool
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -40,6 +42,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
 	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
+	cmd.Flags().BoolVar(&f.seccompDefault, "seccomp-default", false, "run containers whose securityContext names no seccomp profile under RuntimeDefault (Podman's default filter) instead of Kubernetes' default, Unconfined (the kubelet's --seccomp-default); Localhost profiles are read from DATA/seccomp")
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
@@ -122,7 +125,8 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations, HeartbeatInterval: f.statusEvery}
+	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations, HeartbeatInterval: f.statusEvery,
+		SeccompDefault: f.seccompDefault}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

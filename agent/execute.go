@@ -211,7 +211,7 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 		Pod: podmanPodName(pod), Name: podmanContainerName(pod, c.Name, attempt), Image: c.Image,
 		Entrypoint: expandAll(c.Command, env), Command: expandAll(c.Args, env), Env: env, WorkDir: c.WorkingDir,
 		Mounts: mounts, Labels: containerLabels(pod, c, attempt), StopGrace: gracePeriod(pod),
-		Resources: containerResources(c), Security: security,
+		Resources: containerResources(c), Security: security, FSGroup: podFSGroup(pod),
 	}
 	return a.opts.Runtime.RunContainer(ctx, cfg)
 }

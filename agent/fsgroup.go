@@ -12,7 +12,8 @@ import (
 
 // Volume ownership for fsGroup, as the kubelet's SetVolumeOwnership: every
 // file and directory of the pod's own volumes (emptyDir, configMap, secret,
-// downwardAPI; not hostPath, whose files belong to the node) gets group
+// downwardAPI; claims through PodmanRuntime.ownVolume; not hostPath, whose
+// files belong to the node) gets group
 // fsGroup and group read (and write, for writable volumes) permission;
 // directories also get group execute and setgid, so what the containers
 // create inside stays group fsGroup.
@@ -46,6 +47,15 @@ func applyFSGroup(pod *corev1.Pod, dirs map[string]string) error {
 		}
 	}
 	return nil
+}
+
+// podFSGroup is the pod's fsGroup for the runtime's named volumes; nil without one.
+func podFSGroup(pod *corev1.Pod) *FSGroup {
+	psc := pod.Spec.SecurityContext
+	if psc == nil || psc.FSGroup == nil {
+		return nil
+	}
+	return &FSGroup{GID: *psc.FSGroup, OnRootMismatch: psc.FSGroupChangePolicy != nil && *psc.FSGroupChangePolicy == corev1.FSGroupChangeOnRootMismatch}
 }
 
 func setVolumeOwnership(dir string, gid int, readOnly bool) error {

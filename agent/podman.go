@@ -302,8 +302,13 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	}
 	for _, m := range cfg.Mounts {
 		if m.Volume != "" {
-			if err := r.ensureVolume(c, m.Volume); err != nil {
+			if err := r.ensureVolume(c, m.Volume, cfg.FSGroup); err != nil {
 				return "", err
+			}
+			if cfg.FSGroup != nil {
+				if err := r.ownVolume(c, m.Volume, *cfg.FSGroup); err != nil {
+					return "", withReason(ErrRunContainer, "%v", err)
+				}
 			}
 			var opts []string
 			if m.ReadOnly {

@@ -103,6 +103,15 @@ type ContainerConfig struct {
 	StopGrace  time.Duration
 	Resources  Resources
 	Security   Security // user, groups, capabilities, seccomp (security.go)
+	// FSGroup, when set, owns the named volumes the container mounts
+	// (claims), as applyFSGroup does for the agent's own volume directories.
+	FSGroup *FSGroup
+}
+
+// FSGroup is a pod's fsGroup and fsGroupChangePolicy.
+type FSGroup struct {
+	GID            int64
+	OnRootMismatch bool
 }
 
 // Resources are a container's cgroup limits, from resources.limits (and

@@ -138,6 +138,9 @@ func TestE2ESecurityContext(t *testing.T) {
 		"sysctl.yaml": securityPod("sysctl", "{sysctls: [{name: net.ipv4.tcp_keepalive_time, value: \"600\"}]}", "", "", "",
 			"read:/proc/sys/net/ipv4/tcp_keepalive_time"),
 		"nonroot.yaml": securityPod("nonroot", "{runAsNonRoot: true}", "", "", ""),
+		"claim.yaml": securityPod("claim", "{runAsUser: 1000, fsGroup: 2500, fsGroupChangePolicy: OnRootMismatch}", "",
+			fmt.Sprintf("  volumes: [{name: data, persistentVolumeClaim: {claimName: sec-claim-%d}}]\n", os.Getpid()),
+			"    volumeMounts: [{name: data, mountPath: /data}]\n", "write:/data/f"),
 	}
 	c := newCluster(t, files)
 
@@ -158,6 +161,9 @@ func TestE2ESecurityContext(t *testing.T) {
 		}
 		if got := reportLine(r, "read /proc/timer_list:"); !strings.HasPrefix(got, "0 bytes") {
 			t.Errorf("procMount Default: /proc/timer_list %q, want masked (empty)", got)
+		}
+		if got := reportLine(c.securityReport("claim", "main"), "write /data/f:"); got != "ok gid=2500" {
+			t.Errorf("a file created by user 1000 in a claim volume: %q, want group 2500 (fsGroup)", got)
 		}
 		init := c.securityReport("ids", "init")
 		if got := sortedIDs(reportLine(init, "uid=")); got != "1234 gid=3000 groups=2000,3000,4000" {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -203,6 +204,9 @@ func verifyRunAsNonRoot(pod *corev1.Pod, c *corev1.Container, imageUser string) 
 		return configErrorf("container has runAsNonRoot and image has non-numeric user (%s), cannot verify user is non-root %s", name, where)
 	case uid != nil && *uid == 0:
 		return configErrorf("container has runAsNonRoot and image will run as root %s", where)
+	case uid != nil && (*uid < 0 || *uid > math.MaxInt32):
+		return configErrorf("container has runAsNonRoot and image has an invalid user id (%d). (Must be 1-(%d)): must be between 0 and %d, inclusive %s",
+			*uid, math.MaxInt32, math.MaxInt32, where)
 	}
 	return nil
 }

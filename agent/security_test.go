@@ -2,6 +2,7 @@ package agent
 
 import (
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,6 +168,8 @@ func TestVerifyRunAsNonRoot(t *testing.T) {
 		{name: "image USER by name cannot be verified", csc: &corev1.SecurityContext{RunAsNonRoot: ptr.To(true)}, imageUser: "root",
 			want: "container has runAsNonRoot and image has non-numeric user (root), cannot verify user is non-root " + where},
 		{name: "image USER numeric non-root", csc: &corev1.SecurityContext{RunAsNonRoot: ptr.To(true)}, imageUser: "65532:65532"},
+		{name: "image USER out of range", csc: &corev1.SecurityContext{RunAsNonRoot: ptr.To(true)}, imageUser: "-1",
+			want: "container has runAsNonRoot and image has an invalid user id (-1). (Must be 1-(2147483647)): must be between 0 and 2147483647, inclusive " + where},
 		{name: "runAsUser 0 breaks the policy", psc: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true), RunAsUser: ptr.To[int64](0)},
 			want: "container's runAsUser breaks non-root policy " + where},
 		{name: "runAsUser non-zero wins over a root image", psc: &corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)},
@@ -236,4 +239,24 @@ func TestApplyFSGroup(t *testing.T) {
 	if needsOwnershipChange(dirs["scratch"], 2345, false) || !needsOwnershipChange(dirs["host"], 2345, false) {
 		t.Errorf("OnRootMismatch: a volume just given to the group needs no change, an untouched one does")
 	}
+}
+
+// FuzzVerifyRunAsNonRoot: an image's USER is outside input; whatever it is,
+// the check does not panic, and it lets a container start under
+// runAsNonRoot only when that user is a number other than 0.
+func FuzzVerifyRunAsNonRoot(f *testing.F) {
+	for _, seed := range []string{"", "0", "0:0", "root", "1000", "1000:1000", "app:app", ":1", "-1", "99999999999999999999"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, user string) {
+		pod, c := securityPod(&corev1.PodSecurityContext{RunAsNonRoot: ptr.To(true)}, nil)
+		err := verifyRunAsNonRoot(pod, c, user)
+		uid, _ := imageUserID(user)
+		if err == nil && (uid == nil || *uid <= 0 || *uid > math.MaxInt32) {
+			t.Errorf("image user %q: allowed to start under runAsNonRoot", user)
+		}
+		if _, err := containerSecurity(pod, c, user, SecurityDefaults{SeccompDir: "/s"}); err != nil {
+			t.Errorf("image user %q: %v", user, err)
+		}
+	})
 }

@@ -11,7 +11,8 @@ import (
 // securityChecks are the API server's rules about securityContext that relate
 // several fields: a Localhost seccomp profile names a file below the node's
 // profile directory and only Localhost names one; privileged and
-// CAP_SYS_ADMIN contradict allowPrivilegeEscalation: false; sysctls are unique.
+// CAP_SYS_ADMIN contradict allowPrivilegeEscalation: false; sysctls are
+// namespaced, unique, and not of a namespace the pod shares with the host.
 func securityChecks(spec *corev1.PodSpec, add func(string, ...string), p func(...string) []string) {
 	if sc := spec.SecurityContext; sc != nil {
 		seccompChecks(sc.SeccompProfile, add, p("securityContext", "seccompProfile")...)
@@ -20,6 +21,13 @@ func securityChecks(spec *corev1.PodSpec, add func(string, ...string), p func(..
 			if !namespacedSysctl(s.Name) {
 				add(fmt.Sprintf("%s is not a namespaced sysctl (net.*, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*): a pod may not set the node's own kernel parameters", s.Name),
 					p("securityContext", "sysctls", fmt.Sprint(i), "name")...)
+			}
+			name := strings.ReplaceAll(s.Name, "/", ".")
+			if spec.HostNetwork && strings.HasPrefix(name, "net.") {
+				add("may not be specified when 'hostNetwork' is true", p("securityContext", "sysctls", fmt.Sprint(i), "name")...)
+			}
+			if spec.HostIPC && !strings.HasPrefix(name, "net.") && namespacedSysctl(name) {
+				add("may not be specified when 'hostIPC' is true", p("securityContext", "sysctls", fmt.Sprint(i), "name")...)
 			}
 			if seen[s.Name] {
 				add(fmt.Sprintf("duplicate sysctl %q", s.Name), p("securityContext", "sysctls", fmt.Sprint(i), "name")...)

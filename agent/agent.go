@@ -63,6 +63,12 @@ type Options struct {
 	// RuntimeCheckInterval is how often the runtime is pinged (a Runtime
 	// that is a Pinger); RuntimePingTimeout bounds one ping. Defaults 1 s, 5 s.
 	RuntimeCheckInterval, RuntimePingTimeout time.Duration
+
+	// SeccompDefault makes RuntimeDefault the seccomp profile of containers
+	// whose securityContext names none (the kubelet's --seccomp-default);
+	// false keeps Kubernetes' default, Unconfined. Localhost profiles are
+	// read from SeccompDir(DataDir).
+	SeccompDefault bool
 }
 
 // Agent runs the pods bound to one node.

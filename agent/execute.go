@@ -124,6 +124,7 @@ func (a *Agent) createPod(ctx context.Context, pod *corev1.Pod) error {
 	a.podNetwork(pod, &cfg)
 	podNamespaces(pod, &cfg)
 	cfg.Resources = podResources(pod)
+	cfg.Sysctls = podSysctls(pod)
 	_, err := a.opts.Runtime.CreatePod(ctx, cfg)
 	return err
 }
@@ -181,8 +182,15 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 	if err := a.ensureImage(ctx, oc, pod, c); err != nil {
 		return "", err
 	}
+	security, err := a.security(ctx, pod, c)
+	if err != nil {
+		return "", err
+	}
 	dirs, err := prepareVolumes(ctx, oc, a.opts.DataDir, pod)
 	if err != nil {
+		return "", err
+	}
+	if err := applyFSGroup(pod, dirs); err != nil {
 		return "", err
 	}
 	mounts, err := containerMounts(pod, c, dirs)
@@ -216,7 +224,7 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 		Pod: podmanPodName(pod), Name: podmanContainerName(pod, c.Name, attempt), Image: c.Image,
 		Entrypoint: expandAll(c.Command, env), Command: expandAll(c.Args, env), Env: env, WorkDir: c.WorkingDir,
 		Mounts: mounts, Labels: containerLabels(pod, c, attempt), StopGrace: gracePeriod(pod),
-		Resources: containerResources(c), HostIPC: pod.Spec.HostIPC,
+		Resources: containerResources(c), HostIPC: pod.Spec.HostIPC, Security: security, FSGroup: podFSGroup(pod),
 	}
 	return a.opts.Runtime.RunContainer(ctx, cfg)
 }

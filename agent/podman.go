@@ -249,6 +249,7 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 	podNetworkSpec(&ps, cfg)
 	podNamespaceSpec(&ps, cfg)
 	ps.ResourceLimits = linuxResources(cfg.Resources)
+	ps.Sysctl = cfg.Sysctls
 	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
@@ -297,14 +298,20 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	s.Labels = r.withCluster(cfg.Labels)
 	s.ResourceLimits = linuxResources(cfg.Resources)
 	containerNamespaceSpec(s, cfg)
+	securitySpec(s, cfg.Security)
 	if cfg.StopGrace > 0 {
 		t := uint(cfg.StopGrace / time.Second)
 		s.StopTimeout = &t
 	}
 	for _, m := range cfg.Mounts {
 		if m.Volume != "" {
-			if err := r.ensureVolume(c, m.Volume); err != nil {
+			if err := r.ensureVolume(c, m.Volume, cfg.FSGroup); err != nil {
 				return "", err
+			}
+			if cfg.FSGroup != nil {
+				if err := r.ownVolume(c, m.Volume, *cfg.FSGroup); err != nil {
+					return "", withReason(ErrRunContainer, "%v", err)
+				}
 			}
 			var opts []string
 			if m.ReadOnly {

@@ -83,6 +83,9 @@ type PodConfig struct {
 	// Resources are the pod-level limits (spec.resources) for the Podman
 	// pod's cgroup, which every container of the pod lives under.
 	Resources Resources
+	// Sysctls are the pod's namespaced sysctls (securityContext.sysctls),
+	// set in the namespaces its containers share.
+	Sysctls map[string]string
 }
 
 // PortMapping publishes a container port on the host (hostPort).
@@ -108,7 +111,17 @@ type ContainerConfig struct {
 	StopGrace  time.Duration
 	Resources  Resources
 	// HostIPC: the node's IPC namespace (hostns.go).
-	HostIPC bool
+	HostIPC  bool
+	Security Security // user, groups, capabilities, seccomp (security.go)
+	// FSGroup, when set, owns the named volumes the container mounts
+	// (claims), as applyFSGroup does for the agent's own volume directories.
+	FSGroup *FSGroup
+}
+
+// FSGroup is a pod's fsGroup and fsGroupChangePolicy.
+type FSGroup struct {
+	GID            int64
+	OnRootMismatch bool
 }
 
 // Resources are a container's cgroup limits, from resources.limits (and

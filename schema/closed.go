@@ -15,8 +15,8 @@ func notAllowed(def, user cue.Value) [][]string {
 	var out [][]string
 	var walk func(s, u cue.Value, sels []string)
 	walk = func(s, u cue.Value, sels []string) {
-		if !s.Exists() {
-			return
+		if !s.Exists() || s.Err() != nil {
+			return // a field refused with error("…") is named once, not its subfields
 		}
 		switch u.IncompleteKind() {
 		case cue.StructKind:

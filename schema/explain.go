@@ -19,6 +19,8 @@ type rawError struct {
 // patternHelp explains the regular expressions of schema.cue, matched by a
 // distinctive fragment of the pattern as CUE prints it.
 var patternHelp = []struct{ fragment, help string }{
+	{`([./][a-z0-9]`, "must be a sysctl name: lowercase letters, digits, '-' and '_' in parts joined by '.' or '/' (e.g. net.ipv4.ip_local_port_range)"},
+	{`=~"^[A-Za-z_0-9]+$"`, "must be a capability name such as NET_ADMIN (or ALL)"},
 	{`{0,61}[a-z0-9])?$"`, "must be a DNS-1123 label: at most 63 lowercase letters, digits and '-', starting and ending with a letter or digit (e.g. my-app)"},
 	{`[a-z0-9])?)*$"`, "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters (e.g. my-app.v1)"},
 	{`{0,61})?[A-Za-z0-9])?$"`, "label values are empty or at most 63 letters, digits, '-', '_' and '.', starting and ending with a letter or digit"},

@@ -128,6 +128,7 @@ func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...stri
 	check("containers", spec.Containers)
 	hostFieldChecks(spec, add, p)
 	podResourceChecks(spec, add, prefix...)
+	securityChecks(spec, add, p)
 }
 
 func serviceChecks(s *corev1.Service, add func(string, ...string)) {

@@ -12,7 +12,8 @@
 //
 // `testprog check FILE` exits 0 when FILE exists and 1 otherwise: the
 // command of exec probes in a FROM scratch image. `testprog touch FILE`
-// writes the time to FILE: the command of lifecycle hooks.
+// writes the time to FILE: the command of lifecycle hooks. `testprog
+// security …` prints the user, groups and kernel security state (security.go).
 package main
 
 import (
@@ -27,6 +28,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) >= 2 && os.Args[1] == "security" { // security.go
+		security(os.Args[2:])
+	}
 	if len(os.Args) == 3 && os.Args[1] == "touch" { // lifecycle hooks' command
 		must(os.WriteFile(os.Args[2], []byte(time.Now().Format(time.RFC3339Nano)+"\n"), 0o644))
 		os.Exit(0)

@@ -56,6 +56,10 @@ type Options struct {
 	// RuntimeCheckInterval is how often the runtime is pinged (a Runtime
 	// that is a Pinger); RuntimePingTimeout bounds one ping. Defaults 1 s, 5 s.
 	RuntimeCheckInterval, RuntimePingTimeout time.Duration
+	// VolumeSyncInterval is how often the files of configMap, secret,
+	// downwardAPI and projected volumes of running pods are updated from
+	// their objects (volume_refresh.go); default 10 s.
+	VolumeSyncInterval time.Duration
 }
 
 // Agent runs the pods bound to one node.
@@ -78,7 +82,9 @@ type Agent struct {
 	runtimeBack chan struct{}
 	// reported are the NodeAnnotations last registered (node_annotations.go).
 	reported map[string]string
-	removals sync.WaitGroup
+	// volumesSynced is when refreshVolumes last ran.
+	volumesSynced time.Time
+	removals      sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.
@@ -127,6 +133,9 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.RuntimeCheckInterval == 0 {
 		opts.RuntimeCheckInterval = time.Second
+	}
+	if opts.VolumeSyncInterval == 0 {
+		opts.VolumeSyncInterval = defaultVolumeSyncInterval
 	}
 	if opts.RuntimePingTimeout == 0 {
 		opts.RuntimePingTimeout = 5 * time.Second
@@ -263,6 +272,7 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 			return 0, err
 		}
 	}
+	a.refreshVolumes(ctx, desired, observed) // volume_refresh.go
 	a.probes.update(desired, observed)
 	attachProbes(observed, a.probes.snapshot())
 	a.attachMessages(ctx, desired, observed)

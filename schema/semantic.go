@@ -120,6 +120,7 @@ func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...stri
 	}
 	check("initContainers", spec.InitContainers)
 	check("containers", spec.Containers)
+	volumeChecks(spec, add, p) // volumes.go
 }
 
 func serviceChecks(s *corev1.Service, add func(string, ...string)) {

@@ -12,6 +12,8 @@
 //	ALLOC_MB=64       allocate and touch that many MiB at start (try memory limits)
 //	SIGTERM_FILE=path append a line to path on SIGTERM (see graceful termination)
 //
+// `hello cat|stat|write …` are small file tools for `podman exec` (tools.go).
+//
 // On SIGTERM it logs, stops accepting connections, finishes the requests in
 // flight and exits 0.
 package main
@@ -35,6 +37,9 @@ import (
 var version = "dev"
 
 func main() {
+	if code, ran := runTool(os.Args[1:]); ran { // tools.go: cat, stat, write
+		os.Exit(code)
+	}
 	addr := flag.String("listen", ":8080", "address to listen on")
 	flag.Parse()
 	host, _ := os.Hostname()

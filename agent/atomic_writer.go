@@ -88,8 +88,8 @@ func samePayload(a, b payload) bool {
 
 func checkPayloadPath(p string) error {
 	switch {
-	case p == "":
-		return configErrorf("a file path of the volume is empty")
+	case p == "" || p == ".":
+		return configErrorf("file path %q of the volume names no file", p)
 	case path.IsAbs(p):
 		return configErrorf("file path %q of the volume must be relative", p)
 	case strings.HasPrefix(p, ".."):
@@ -99,6 +99,9 @@ func checkPayloadPath(p string) error {
 		if e == ".." {
 			return configErrorf("file path %q of the volume must not contain '..'", p)
 		}
+	}
+	if path.Clean(p) != p { // "." elements, "//" or a trailing "/" would name the volume's root or a link twice
+		return configErrorf("file path %q of the volume must be a clean relative path (write %q)", p, path.Clean(p))
 	}
 	return nil
 }

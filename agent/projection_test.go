@@ -288,3 +288,25 @@ func TestVolumePayload(t *testing.T) {
 		})
 	}
 }
+
+// Whatever a manifest says, an accepted subPathExpr result and an accepted
+// file path stay inside the volume.
+func FuzzVolumePaths(f *testing.F) {
+	for _, s := range []string{"a/b", "$(POD)/x", "../x", "/etc", "$(UP)", "a/../../b", "..data/x", "", "a//b", "./a"} {
+		f.Add(s)
+	}
+	env := map[string]string{"POD": "web-0", "UP": ".."}
+	f.Fuzz(func(t *testing.T, s string) {
+		if p, err := mountSubPath(corev1.VolumeMount{SubPathExpr: s}, env); err == nil && s != "" {
+			if filepath.IsAbs(p) || slices.Contains(strings.Split(p, "/"), "..") {
+				t.Fatalf("subPathExpr %q accepted as %q", s, p)
+			}
+		}
+		if _, err := planProjection(payload{s: {}}, observedProjection{}); err == nil {
+			dir := "/vol"
+			if full := filepath.Join(dir, s); !strings.HasPrefix(full, dir+"/") || strings.HasPrefix(s, "..") {
+				t.Fatalf("file path %q accepted, lands at %s", s, full)
+			}
+		}
+	})
+}

@@ -33,12 +33,14 @@ metadata: {name: app-secret, namespace: e2e}
 stringData: {username: admin, password: s3cret}
 `
 
-var volumesPod = `apiVersion: v1
+func volumesPod(labels string) string {
+	return `apiVersion: v1
 kind: Pod
 metadata:
   name: vols
   namespace: e2e
-  labels: {app: vols, tier: front}
+  labels: {` + labels + `}
+  annotations: {note: hello}
 spec:
   terminationGracePeriodSeconds: 1
   containers:
@@ -72,15 +74,17 @@ spec:
         items:
           - {path: labels, fieldRef: {fieldPath: metadata.labels}}
           - {path: name, fieldRef: {fieldPath: metadata.name}, mode: 0600}
+          - {path: annotations, fieldRef: {fieldPath: metadata.annotations}}
     - name: cfg
       configMap: {name: app-config, items: [{key: config, path: app.conf}], defaultMode: 0640}
     - {name: scratch, emptyDir: {}}
     - {name: ro, emptyDir: {}}
 `
+}
 
 func TestE2EProjectedAndDownwardVolumes(t *testing.T) {
 	c := newPlainCluster(t, map[string]string{"namespace.yaml": e2eNamespace,
-		"config.yaml": volumesConfigMap("v1"), "secret.yaml": volumesSecret, "pod.yaml": volumesPod})
+		"config.yaml": volumesConfigMap("v1"), "secret.yaml": volumesSecret, "pod.yaml": volumesPod("app: vols, tier: front")})
 	// The pod's tmpfs stays mounted when the agent stops (its pods may run
 	// on, to be adopted); this test removes it before the data dir goes.
 	t.Cleanup(func() {
@@ -119,6 +123,10 @@ func TestE2EProjectedAndDownwardVolumes(t *testing.T) {
 			t.Errorf("%s = %q, want %q", file, got, want)
 		}
 	}
+	// The product adds its own annotations (reconcile.dev/commit, …) beside the manifest's.
+	if got := must("cat", "/info/annotations"); !strings.Contains(got, "note=\"hello\"\n") {
+		t.Errorf("/info/annotations = %q, want a line note=\"hello\"", got)
+	}
 	for _, file := range []string{"/projected/labels", "/info/labels"} {
 		if got, want := must("cat", file), "app=\"vols\"\ntier=\"front\"\n"; got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)
@@ -153,18 +161,20 @@ func TestE2EProjectedAndDownwardVolumes(t *testing.T) {
 		t.Errorf("the projected volume with a secret source is not a tmpfs on the node")
 	}
 
-	// The ConfigMap changes in git: the files change in the running
-	// container (the kubelet's ..data swap), the subPath file does not,
-	// and the container is not restarted.
-	c.commit("config v2", map[string]string{"config.yaml": volumesConfigMap("v2")})
-	c.eventually(180*time.Second, "the new ConfigMap value in the running container", func() error {
-		for _, file := range []string{"/cfg/app.conf", "/projected/my-group/my-config"} {
+	// The ConfigMap and the pod's labels change in git: the files change
+	// in the running container (the kubelet's ..data swap), the subPath
+	// file does not, and the container is not restarted.
+	c.commit("config v2, a new label", map[string]string{"config.yaml": volumesConfigMap("v2"),
+		"pod.yaml": volumesPod("app: vols, tier: front, release: two")})
+	c.eventually(180*time.Second, "the new ConfigMap value and labels in the running container", func() error {
+		for file, want := range map[string]string{"/cfg/app.conf": "v2", "/projected/my-group/my-config": "v2",
+			"/info/labels": "app=\"vols\"\nrelease=\"two\"\ntier=\"front\"\n"} {
 			out, err := exec("cat", file)
 			if err != nil {
 				return err
 			}
-			if out != "v2" {
-				return fmt.Errorf("%s = %q, want v2", file, out)
+			if out != want {
+				return fmt.Errorf("%s = %q, want %q", file, out, want)
 			}
 		}
 		return nil

@@ -71,3 +71,25 @@ func TestVolumesUpdatedInPlace(t *testing.T) {
 		t.Errorf("no %s event for a ConfigMap that went; events:\n%s", ReasonFailedMount, evs)
 	}
 }
+
+// A listed key that the ConfigMap lacks keeps the container waiting with
+// CreateContainerConfigError and says which key, in status and events.
+func TestMissingVolumeKeyIsAConfigError(t *testing.T) {
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
+	a := newLoopAgent(t, cp, rt, clock)
+	cp.configMaps["default/cfg"] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "default"}, Data: map[string]string{"k": "v1"}}
+	p := pod("web", "u-key", corev1.RestartPolicyAlways, "app")
+	p.Spec.Volumes = []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+		{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}, Items: []corev1.KeyToPath{{Key: "nope", Path: "x"}}}}}}}}}
+	cp.putPod(p)
+	syncOnce(t, a)
+	cs := cp.pod("default", "web").Status.ContainerStatuses
+	if len(cs) != 1 || cs[0].State.Waiting == nil || cs[0].State.Waiting.Reason != "CreateContainerConfigError" ||
+		!strings.Contains(cs[0].State.Waiting.Message, `key "nope" not found in ConfigMap default/cfg`) {
+		t.Fatalf("status: %+v", cs)
+	}
+	if evs := strings.Join(cp.eventsFor("web"), "\n"); !strings.Contains(evs, `key "nope" not found`) {
+		t.Errorf("no event names the key:\n%s", evs)
+	}
+}

@@ -69,6 +69,10 @@ type Options struct {
 	// false keeps Kubernetes' default, Unconfined. Localhost profiles are
 	// read from SeccompDir(DataDir).
 	SeccompDefault bool
+	// VolumeSyncInterval is how often the files of configMap, secret,
+	// downwardAPI and projected volumes of running pods are updated from
+	// their objects (volume_refresh.go); default 10 s.
+	VolumeSyncInterval time.Duration
 }
 
 // Agent runs the pods bound to one node.
@@ -93,7 +97,9 @@ type Agent struct {
 	reported map[string]string
 	// reportedImages are the images last registered in status.images.
 	reportedImages []corev1.ContainerImage
-	removals       sync.WaitGroup
+	// volumesSynced is when refreshVolumes last ran.
+	volumesSynced time.Time
+	removals      sync.WaitGroup
 }
 
 // New checks the options and fills in defaults.
@@ -147,6 +153,9 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.RuntimeCheckInterval == 0 {
 		opts.RuntimeCheckInterval = time.Second
+	}
+	if opts.VolumeSyncInterval == 0 {
+		opts.VolumeSyncInterval = defaultVolumeSyncInterval
 	}
 	if opts.RuntimePingTimeout == 0 {
 		opts.RuntimePingTimeout = 5 * time.Second
@@ -283,6 +292,7 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 			return 0, err
 		}
 	}
+	a.refreshVolumes(ctx, desired, observed) // volume_refresh.go
 	a.probes.update(desired, observed)
 	attachProbes(observed, a.probes.snapshot())
 	a.attachMessages(ctx, desired, observed)

@@ -193,11 +193,11 @@ func (a *Agent) runContainer(ctx context.Context, oc *objectCache, pod *corev1.P
 	if err := applyFSGroup(pod, dirs); err != nil {
 		return "", err
 	}
-	mounts, err := containerMounts(pod, c, dirs)
+	env, err := containerEnv(ctx, oc, pod, c, podIP, a.opts.Host.IP)
 	if err != nil {
 		return "", err
 	}
-	env, err := containerEnv(ctx, oc, pod, c, podIP, a.opts.Host.IP)
+	mounts, err := containerMounts(pod, c, dirs, env)
 	if err != nil {
 		return "", err
 	}

@@ -30,13 +30,16 @@ func TestSecretVolumesOnTmpfs(t *testing.T) {
 			Items: []corev1.KeyToPath{{Key: "password", Path: "pw"}, {Key: "user", Path: "u", Mode: &m0440}}}}},
 		{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{
 			LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}}},
+		{Name: "proj", VolumeSource: corev1.VolumeSource{Projected: &corev1.ProjectedVolumeSource{Sources: []corev1.VolumeProjection{
+			{ConfigMap: &corev1.ConfigMapProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}},
+			{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "sec"}, Items: []corev1.KeyToPath{{Key: "password", Path: "pw"}}}}}}}},
 	}
 	t.Cleanup(func() { removePodDir(data, string(p.UID)) })
 	dirs, err := prepareVolumes(context.Background(), newObjectCache(cp), data, p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, v := range []string{"plain", "moded"} {
+	for _, v := range []string{"plain", "moded", "proj"} {
 		if ok, err := isTmpfs(dirs[v]); err != nil || !ok {
 			t.Errorf("secret volume %s at %s is not a tmpfs (%v)", v, dirs[v], err)
 		}
@@ -46,6 +49,7 @@ func TestSecretVolumesOnTmpfs(t *testing.T) {
 	}
 	for file, want := range map[string]os.FileMode{
 		"plain/password": 0o400, "plain/user": 0o400, "moded/pw": 0o600, "moded/u": 0o440, "cfg/a": 0o644,
+		"proj/pw": 0o644, "proj/a": 0o644, // a projected volume's default is Kubernetes' 0644
 	} {
 		fi, err := os.Stat(filepath.Join(podDir(data, string(p.UID)), "volumes", file))
 		if err != nil {
@@ -60,8 +64,20 @@ func TestSecretVolumesOnTmpfs(t *testing.T) {
 	if _, err := prepareVolumes(context.Background(), newObjectCache(cp), data, p); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := mountsUnder(podDir(data, string(p.UID))); len(ms) != 2 {
-		t.Errorf("mounts under the pod after two prepares: %v, want the two secret volumes", ms)
+	if ms, _ := mountsUnder(podDir(data, string(p.UID))); len(ms) != 3 {
+		t.Errorf("mounts under the pod after two prepares: %v, want the three secret volumes", ms)
+	}
+	// A Secret update is written in place, on the same tmpfs.
+	cp.secrets["default/sec"].Data["password"] = []byte("rotated")
+	changed, err := writeVolume(context.Background(), newObjectCache(cp), p, p.Spec.Volumes[3], dirs["proj"])
+	if err != nil || !changed {
+		t.Fatalf("update: changed=%v err=%v", changed, err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(dirs["proj"], "pw")); string(b) != "rotated" {
+		t.Errorf("proj/pw = %q after the update", b)
+	}
+	if ok, _ := isTmpfs(filepath.Join(dirs["proj"], "..data")); !ok {
+		t.Errorf("the updated files are not on the tmpfs")
 	}
 	if err := removePodDir(data, string(p.UID)); err != nil {
 		t.Fatal(err)

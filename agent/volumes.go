@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -21,8 +20,9 @@ func volumeDir(dataDir string, pod *corev1.Pod, name string) string {
 	return filepath.Join(podDir(dataDir, string(pod.UID)), "volumes", name)
 }
 
-// prepareVolumes creates the pod's volume directories and (re)writes the
-// files of its configMap and secret volumes. It returns the host directory
+// prepareVolumes creates the pod's volume directories and writes the files
+// of its configMap, secret, downwardAPI and projected volumes (payload:
+// projection.go; layout: atomic_writer.go). It returns the host directory
 // of every volume by name.
 func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *corev1.Pod) (map[string]string, error) {
 	dirs := map[string]string{}
@@ -41,128 +41,44 @@ func prepareVolumes(ctx context.Context, oc *objectCache, dataDir string, pod *c
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 		}
-		if v.Secret != nil {
+		if holdsSecrets(v) {
 			if err := ensureTmpfs(dir); err != nil { // secretfs.go
 				return nil, fmt.Errorf("volume %s: %w", v.Name, err)
 			}
 		}
 		dirs[v.Name] = dir
-		var files map[string][]byte
-		var items []corev1.KeyToPath
-		var mode *int32
 		switch {
 		case v.EmptyDir != nil:
 			if err := os.Chmod(dir, 0o777); err != nil { // any container user may write, as in Kubernetes
 				return nil, err
 			}
-			continue
-		case v.ConfigMap != nil:
-			cm, err := oc.configMap(ctx, pod.Namespace, v.ConfigMap.Name)
-			if err != nil {
-				if errors.Is(err, ErrNotFound) && isOptional(v.ConfigMap.Optional) {
-					continue
-				}
-				return nil, refError("volume "+v.Name+" configMap", pod.Namespace, v.ConfigMap.Name, err)
-			}
-			files = map[string][]byte{}
-			for k, s := range cm.Data {
-				files[k] = []byte(s)
-			}
-			for k, b := range cm.BinaryData {
-				files[k] = b
-			}
-			items, mode = v.ConfigMap.Items, v.ConfigMap.DefaultMode
-		case v.DownwardAPI != nil:
-			var err error
-			if files, items, err = downwardFiles(pod, v.DownwardAPI, oc.host); err != nil {
-				return nil, configErrorf("volume %s: %v", v.Name, err)
-			}
-			mode = v.DownwardAPI.DefaultMode
-		case v.Secret != nil:
-			s, err := oc.secret(ctx, pod.Namespace, v.Secret.SecretName)
-			if err != nil {
-				if errors.Is(err, ErrNotFound) && isOptional(v.Secret.Optional) {
-					continue
-				}
-				return nil, refError("volume "+v.Name+" secret", pod.Namespace, v.Secret.SecretName, err)
-			}
-			files, items, mode = secretKeys(s), v.Secret.Items, v.Secret.DefaultMode
-			if mode == nil {
-				m := int32(defaultSecretMode)
-				mode = &m
+		case projectsObjects(v):
+			if _, err := writeVolume(ctx, oc, pod, v, dir); err != nil {
+				return nil, err
 			}
 		default:
-			return nil, configErrorf("volume %s: only emptyDir, configMap, secret, downwardAPI, hostPath and persistentVolumeClaim volumes are supported", v.Name)
-		}
-		if err := writeProjection(dir, v.Name, files, items, mode); err != nil {
-			return nil, err
+			return nil, configErrorf("volume %s: only emptyDir, configMap, secret, downwardAPI, projected, hostPath and persistentVolumeClaim volumes are supported", v.Name)
 		}
 	}
 	return dirs, nil
 }
 
-// writeProjection writes keys as files: all keys, or only items (key → path,
-// per-item mode). Files of keys that are gone are removed.
-func writeProjection(dir, volume string, data map[string][]byte, items []corev1.KeyToPath, defaultMode *int32) error {
-	mode := os.FileMode(corev1.ConfigMapVolumeSourceDefaultMode)
-	if defaultMode != nil {
-		mode = os.FileMode(*defaultMode)
+// writeVolume makes a configMap, secret, downwardAPI or projected volume's
+// directory hold its current files, and says whether anything changed.
+func writeVolume(ctx context.Context, oc *objectCache, pod *corev1.Pod, v corev1.Volume, dir string) (bool, error) {
+	files, err := volumePayload(ctx, oc, pod, v)
+	if err != nil {
+		return false, err
 	}
-	type file struct {
-		path string
-		data []byte
-		mode os.FileMode
-	}
-	var files []file
-	if len(items) == 0 {
-		for k, b := range data {
-			files = append(files, file{k, b, mode})
+	changed, err := writeProjection(atomicWriter{}, dir, files)
+	if err != nil {
+		var cfg *configError
+		if errors.As(err, &cfg) {
+			return false, configErrorf("volume %s: %v", v.Name, err)
 		}
+		return false, fmt.Errorf("volume %s: writing its files in %s: %w", v.Name, dir, err)
 	}
-	for _, it := range items {
-		b, ok := data[it.Key]
-		if !ok {
-			return configErrorf("volume %s: key %q not found; add the key or remove the item", volume, it.Key)
-		}
-		m := mode
-		if it.Mode != nil {
-			m = os.FileMode(*it.Mode)
-		}
-		files = append(files, file{it.Path, b, m})
-	}
-	sort.Slice(files, func(i, j int) bool { return files[i].path < files[j].path })
-	keep := map[string]bool{}
-	for _, f := range files {
-		p, err := inside(dir, f.path)
-		if err != nil {
-			return configErrorf("volume %s: %v", volume, err)
-		}
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return err
-		}
-		if err := writeFileAtomic(p, f.data, f.mode); err != nil {
-			return fmt.Errorf("volume %s: %w", volume, err)
-		}
-		keep[p] = true
-	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if p := filepath.Join(dir, e.Name()); !e.IsDir() && !keep[p] {
-			os.Remove(p)
-		}
-	}
-	return nil
-}
-
-func writeFileAtomic(path string, data []byte, mode os.FileMode) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, mode); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, mode); err != nil { // WriteFile's mode is filtered by the umask
-		return err
-	}
-	return os.Rename(tmp, path)
+	return changed, nil
 }
 
 // inside joins a relative path under dir and refuses one that leaves it.
@@ -177,17 +93,22 @@ func inside(dir, rel string) (string, error) {
 	return p, nil
 }
 
-// containerMounts maps volumeMounts to bind mounts. configMap and secret
-// volumes are always read-only, as in Kubernetes.
-func containerMounts(pod *corev1.Pod, c *corev1.Container, dirs map[string]string) ([]Mount, error) {
+// containerMounts maps volumeMounts to bind mounts. configMap, secret,
+// downwardAPI and projected volumes are always read-only, as in Kubernetes.
+// env is the container's environment, for subPathExpr.
+func containerMounts(pod *corev1.Pod, c *corev1.Container, dirs map[string]string, env map[string]string) ([]Mount, error) {
 	kinds := map[string]corev1.Volume{}
 	for _, v := range pod.Spec.Volumes {
 		kinds[v.Name] = v
 	}
 	var mounts []Mount
 	for _, vm := range c.VolumeMounts {
+		subPath, err := mountSubPath(vm, env)
+		if err != nil {
+			return nil, configErrorf("container %s: volumeMount %s: %v", c.Name, vm.Name, err)
+		}
 		if v, ok := kinds[vm.Name]; ok && v.PersistentVolumeClaim != nil {
-			if vm.SubPath != "" {
+			if subPath != "" {
 				return nil, configErrorf("container %s: volumeMount %s: subPath is not supported on persistentVolumeClaim volumes", c.Name, vm.Name)
 			}
 			mounts = append(mounts, Mount{Volume: v.PersistentVolumeClaim.ClaimName, Destination: vm.MountPath,
@@ -196,29 +117,65 @@ func containerMounts(pod *corev1.Pod, c *corev1.Container, dirs map[string]strin
 		}
 		dir, ok := dirs[vm.Name]
 		if !ok {
-			if _, declared := kinds[vm.Name]; declared {
-				continue // an optional configMap/secret that does not exist
-			}
 			return nil, configErrorf("container %s: volumeMount %q names no volume of the pod", c.Name, vm.Name)
 		}
 		src := dir
-		if vm.SubPath != "" {
-			p, err := inside(dir, vm.SubPath)
-			if err != nil {
+		if subPath != "" {
+			if src, err = subPathSource(dir, subPath); err != nil {
 				return nil, configErrorf("container %s: volumeMount %s subPath: %v", c.Name, vm.Name, err)
 			}
-			if _, err := os.Stat(p); os.IsNotExist(err) {
-				if err := os.MkdirAll(p, 0o777); err != nil {
-					return nil, err
-				}
-			}
-			src = p
 		}
-		v := kinds[vm.Name]
-		ro := vm.ReadOnly || v.ConfigMap != nil || v.Secret != nil || v.DownwardAPI != nil
+		ro := vm.ReadOnly || projectsObjects(kinds[vm.Name])
 		mounts = append(mounts, Mount{Source: src, Destination: vm.MountPath, ReadOnly: ro})
 	}
 	return mounts, nil
+}
+
+// mountSubPath is the mount's subPath, or its subPathExpr with $(VAR)
+// expanded from the container's environment (Kubernetes' rule: env only); a
+// result that is absolute or has a ".." element is refused.
+func mountSubPath(vm corev1.VolumeMount, env map[string]string) (string, error) {
+	if vm.SubPathExpr == "" {
+		return vm.SubPath, nil
+	}
+	p := expand(vm.SubPathExpr, env)
+	if filepath.IsAbs(p) {
+		return "", fmt.Errorf("subPathExpr %q expands to the absolute path %q; it must be relative", vm.SubPathExpr, p)
+	}
+	for _, e := range strings.Split(p, "/") {
+		if e == ".." {
+			return "", fmt.Errorf("subPathExpr %q expands to %q, which leaves the volume ('..')", vm.SubPathExpr, p)
+		}
+	}
+	return p, nil
+}
+
+// subPathSource is the host path a subPath mount binds: the path resolved
+// through symlinks (a projected file is a link into ..data; a container may
+// have made a link in an emptyDir) and refused when it then leaves the
+// volume. A missing path is made a directory, as the kubelet does.
+func subPathSource(dir, subPath string) (string, error) {
+	p, err := inside(dir, subPath)
+	if err != nil {
+		return "", err
+	}
+	if _, err := os.Lstat(p); os.IsNotExist(err) {
+		if err := os.MkdirAll(p, 0o777); err != nil {
+			return "", err
+		}
+	}
+	root, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	real, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
+	if real != root && !strings.HasPrefix(real, root+string(filepath.Separator)) {
+		return "", fmt.Errorf("path %q resolves to %s, outside the volume", subPath, real)
+	}
+	return real, nil
 }
 
 // prepareHostPath checks or creates a hostPath volume's path per its type,

@@ -129,6 +129,7 @@ func podChecks(spec *corev1.PodSpec, add func(string, ...string), prefix ...stri
 	hostFieldChecks(spec, add, p)
 	podResourceChecks(spec, add, prefix...)
 	securityChecks(spec, add, p)
+	volumeChecks(spec, add, p) // volumes.go
 }
 
 func serviceChecks(s *corev1.Service, add func(string, ...string)) {

@@ -16,6 +16,8 @@
 //	                  unless the file $GRPC_HEALTH_DIR/<service>.down exists
 //	                  ("server.down" for ""), checked every 200 ms
 //
+// `hello cat|stat|write …` are small file tools for `podman exec` (tools.go).
+//
 // On SIGTERM it logs, stops accepting connections, finishes the requests in
 // flight and exits 0.
 package main
@@ -39,6 +41,9 @@ import (
 var version = "dev"
 
 func main() {
+	if code, ran := runTool(os.Args[1:]); ran { // tools.go: cat, stat, write
+		os.Exit(code)
+	}
 	addr := flag.String("listen", ":8080", "address to listen on")
 	flag.Parse()
 	host, _ := os.Hostname()

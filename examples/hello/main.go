@@ -14,6 +14,9 @@
 //
 // On SIGTERM it logs, stops accepting connections, finishes the requests in
 // flight and exits 0.
+//
+// `hello job ...` is a Job's work instead (see job.go): it prints its
+// JOB_COMPLETION_INDEX and hostname and exits with a code chosen per index.
 package main
 
 import (
@@ -35,6 +38,9 @@ import (
 var version = "dev"
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "job" {
+		os.Exit(jobMain(os.Args[2:]))
+	}
 	addr := flag.String("listen", ":8080", "address to listen on")
 	flag.Parse()
 	host, _ := os.Hostname()

@@ -133,6 +133,16 @@ func TestE2EIndexedJobsAndFailurePolicy(t *testing.T) {
 		t.Errorf("job perindex: Failed %q, status %+v; want FailedIndexes, failedIndexes 1, completedIndexes 0,2, 2 failed", got, j.Status)
 	}
 
+	out, err := c.run("describe", "job", "perindex", "-n", "e2e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Backoff Limit Per Index:", "Completed Indexes:", "0,2", "Failed Indexes:", "FailedIndexes", "Job has failed indexes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("describe job perindex lacks %q:\n%s", want, out)
+		}
+	}
+
 	// successPolicy: index 0 completed the job; the others were stopped.
 	j = finished["success"]
 	if got := reason(j, batchv1.JobComplete); got != "SuccessPolicy: Matched rules at index 0" || reason(j, batchv1.JobSuccessCriteriaMet) == "" || j.Status.CompletedIndexes != "0" {

@@ -413,3 +413,33 @@ func TestMatchSuccessPolicy(t *testing.T) {
 		}
 	}
 }
+
+// TestCronJobCarriesJobPolicies: a CronJob's runs get the policies of its
+// jobTemplate, and run by them.
+func TestCronJobCarriesJobPolicies(t *testing.T) {
+	cj := newCronJob("* * * * *", batchv1.AllowConcurrent)
+	spec := &cj.Spec.JobTemplate.Spec
+	spec.Completions, spec.Parallelism = ptr.To(int32(3)), ptr.To(int32(3))
+	spec.CompletionMode = ptr.To(batchv1.IndexedCompletion)
+	spec.BackoffLimitPerIndex, spec.MaxFailedIndexes = ptr.To(int32(0)), ptr.To(int32(1))
+	spec.PodFailurePolicy = &batchv1.PodFailurePolicy{Rules: []batchv1.PodFailurePolicyRule{failIndexOn3}}
+	spec.SuccessPolicy = &batchv1.SuccessPolicy{Rules: []batchv1.SuccessPolicyRule{{SucceededIndexes: ptr.To("1")}}}
+	spec.Template.Spec.Containers[0].Name = "main"
+	ch := ReconcileCronJob(cj, nil, time.UTC, t0.Add(90*time.Second))
+	if len(ch.Create) != 1 {
+		t.Fatalf("created %d objects, want one Job", len(ch.Create))
+	}
+	job := ch.Create[0].(*batchv1.Job)
+	job.UID = "uid-run"
+	w := newJobWorld(t, job)
+	w.now = t0.Add(90 * time.Second)
+	w.step()
+	w.start()
+	w.exit(w.byIndex(0), 3) // FailIndex: index 0 failed
+	w.exit(w.byIndex(1), 0) // the success policy is met while index 2 runs
+	w.step()                // SuccessCriteriaMet; index 2's pod is deleted
+	w.step()                // Complete
+	if got := jobConds(w.job.Status); got != " SuccessCriteriaMet=True(SuccessPolicy) Complete=True(SuccessPolicy) completedIndexes=1 failedIndexes=0" || len(w.running()) != 0 {
+		t.Errorf("the CronJob's run: %s", got)
+	}
+}

@@ -157,3 +157,72 @@ func TestE2EIndexedJobsAndFailurePolicy(t *testing.T) {
 		return nil
 	})
 }
+
+// A drain evicts Job pods through the eviction API, which marks them
+// DisruptionTarget before deleting them: a podFailurePolicy rule on that
+// condition sees it (through the agent's status reports, which keep it).
+// FailJob fails its job with Kubernetes' message; Ignore replaces the pod
+// without counting it, although backoffLimit is 0.
+func TestE2EJobPodFailurePolicySeesEvictions(t *testing.T) {
+	onDisruption := func(name, action, sleep string) string {
+		return strings.Replace(policyJobYAML(name, 1, "  backoffLimit: 0\n  podFailurePolicy:\n    rules:\n      - action: "+action+"\n        onPodConditions: [{type: DisruptionTarget}]\n", "*=0@"+sleep),
+			"  completionMode: Indexed\n", "", 1)
+	}
+	c := newPlainCluster(t, map[string]string{
+		"namespace.yaml": e2eNamespace,
+		"failjob.yaml":   onDisruption("evict-failjob", "FailJob", "10m"),
+		"ignore.yaml":    onDisruption("evict-ignore", "Ignore", "15s"),
+	})
+	podsOf := func(job string) []corev1.Pod {
+		var out []corev1.Pod
+		for _, p := range c.pods("e2e") {
+			if ownedByJob(p, job) {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	c.eventually(2*time.Minute, "both jobs' pods running", func() error {
+		for _, job := range []string{"evict-failjob", "evict-ignore"} {
+			ps := podsOf(job)
+			if len(ps) != 1 || ps[0].Status.Phase != corev1.PodRunning {
+				return fmt.Errorf("pods of %s: %d, %+v", job, len(ps), ps)
+			}
+		}
+		return nil
+	})
+	evicted := podsOf("evict-failjob")[0].Name
+	if out, err := c.run("drain", "e2e-node", "--timeout", "120s"); err != nil {
+		t.Fatalf("drain: %v\n%s", err, out)
+	}
+	if out, err := c.run("uncordon", "e2e-node"); err != nil {
+		t.Fatalf("uncordon: %v\n%s", err, out)
+	}
+	var failed, ignored batchv1.Job
+	c.eventually(2*time.Minute, "evict-failjob Failed and evict-ignore Complete", func() error {
+		for _, j := range c.jobs("e2e") {
+			switch j.Name {
+			case "evict-failjob":
+				failed = j
+			case "evict-ignore":
+				ignored = j
+			}
+		}
+		if jobCondition(ignored, batchv1.JobFailed) {
+			t.Fatalf("the evicted pod of evict-ignore was counted: %+v", ignored.Status)
+		}
+		if !jobCondition(failed, batchv1.JobFailed) || !jobCondition(ignored, batchv1.JobComplete) {
+			return fmt.Errorf("evict-failjob %+v; evict-ignore %+v", failed.Status, ignored.Status)
+		}
+		return nil
+	})
+	want := fmt.Sprintf("PodFailurePolicy: Pod e2e/%s has condition DisruptionTarget matching FailJob rule at index 0", evicted)
+	for _, cond := range failed.Status.Conditions {
+		if cond.Type == batchv1.JobFailed && cond.Reason+": "+cond.Message != want {
+			t.Errorf("evict-failjob Failed: %s: %s, want %s", cond.Reason, cond.Message, want)
+		}
+	}
+	if ignored.Status.Failed != 0 || ignored.Status.Succeeded != 1 {
+		t.Errorf("evict-ignore status %+v, want 1 succeeded, 0 failed", ignored.Status)
+	}
+}

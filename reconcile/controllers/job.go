@@ -94,10 +94,16 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 	var succeededIdx, failedIdx []int
 	nSucceeded := int32(len(s.succeeded))
 	if jobIndexed(job) {
-		succeededIdx = succeededIndexes(s.succeeded, completions)
+		// The stored sets are kept, as Kubernetes keeps them: a succeeded
+		// pod someone deleted, or a disrupted pod a FailIndex rule failed
+		// (gone once its agent stopped it), still counts.
+		succeededIdx = unionIndexes(storedIndexes(status.CompletedIndexes, completions), succeededIndexes(s.succeeded, completions))
 		nSucceeded = int32(len(succeededIdx))
 		status.CompletedIndexes = objects.FormatIndexes(succeededIdx)
 		failedIdx = s.failedIndexes(job, succeededIdx)
+		if job.Spec.BackoffLimitPerIndex != nil && status.FailedIndexes != nil {
+			failedIdx = withoutIndexes(unionIndexes(storedIndexes(*status.FailedIndexes, completions), failedIdx), succeededIdx)
+		}
 		if job.Spec.BackoffLimitPerIndex != nil {
 			status.FailedIndexes = ptr.To(objects.FormatIndexes(failedIdx))
 		}

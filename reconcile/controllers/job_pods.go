@@ -121,3 +121,41 @@ func indexRetryWaits(failed []*corev1.Pod, now time.Time) map[int]time.Duration 
 	}
 	return out
 }
+
+// storedIndexes reads an index set the job's status holds; one that does
+// not parse (written by someone else) counts as empty.
+func storedIndexes(s string, completions int32) []int {
+	rs, err := objects.ParseIndexes(s, completions)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, r := range rs {
+		for i := r.First; i <= r.Last; i++ {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// unionIndexes merges sorted index lists into one sorted list.
+func unionIndexes(a, b []int) []int {
+	out := append(append([]int(nil), a...), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// withoutIndexes is a minus the indexes in b.
+func withoutIndexes(a, b []int) []int {
+	drop := make(map[int]bool, len(b))
+	for _, i := range b {
+		drop[i] = true
+	}
+	var out []int
+	for _, i := range a {
+		if !drop[i] {
+			out = append(out, i)
+		}
+	}
+	return out
+}

@@ -183,6 +183,29 @@ func TestJobPolicySpec(t *testing.T) {
 		},
 		want: "Failed=True(FailedIndexes)",
 	}, {
+		name: "podFailurePolicy FailIndex on DisruptionTarget: an evicted index stays failed after its pod is gone; a deleted succeeded pod's index stays completed",
+		job: indexedJob("evicted-index", 3, 3, ptr.To(int32(3)), batchv1.PodFailurePolicyRule{Action: batchv1.PodFailurePolicyActionFailIndex,
+			OnPodConditions: []batchv1.PodFailurePolicyOnPodConditionsPattern{{Type: corev1.DisruptionTarget, Status: corev1.ConditionTrue}}}),
+		run: func(w *jobWorld) {
+			w.step()
+			w.start()
+			w.when("index 0 succeeds and the eviction API marks index 1's pod DisruptionTarget and deletes it")
+			w.exit(w.byIndex(0), 0)
+			evicted := w.byIndex(1)
+			w.disrupt(evicted, store.ReasonEvictionByEvictionAPI)
+			ts := metav1.NewTime(w.now)
+			w.pods[evicted].DeletionTimestamp = &ts
+			w.step()
+			w.when("its agent has stopped it, and someone deletes index 0's succeeded pod")
+			w.stopped(evicted)
+			w.stopped(w.byIndex(0))
+			w.step()
+			w.when("index 2 succeeds")
+			w.exit(w.byIndex(2), 0)
+			w.step()
+		},
+		want: "Failed=True(FailedIndexes)",
+	}, {
 		name: "backoffLimitPerIndex 1: an index is retried once after its own backoff, then failed; the others complete",
 		job:  indexedJob("per-index", 3, 3, ptr.To(int32(1))),
 		run: func(w *jobWorld) {

@@ -73,9 +73,11 @@ func semanticChecks(o objects.Object) []semanticError {
 		}
 		podChecks(&spec, add, "spec", "template", "spec")
 	case *batchv1.Job:
+		jobChecks(&x.Spec, add, "spec")
 		podChecks(&x.Spec.Template.Spec, add, "spec", "template", "spec")
 	case *batchv1.CronJob:
 		cronJobChecks(x, add)
+		jobChecks(&x.Spec.JobTemplate.Spec, add, "spec", "jobTemplate", "spec")
 		podChecks(&x.Spec.JobTemplate.Spec.Template.Spec, add, "spec", "jobTemplate", "spec", "template", "spec")
 	case *corev1.Pod:
 		podChecks(&x.Spec, add, "spec")
@@ -205,8 +207,10 @@ func normalize(o objects.Object) {
 		}
 		podDefaults(&x.Spec.Template.Spec)
 	case *batchv1.Job:
+		jobDefaults(&x.Spec)
 		podDefaults(&x.Spec.Template.Spec)
 	case *batchv1.CronJob:
+		jobDefaults(&x.Spec.JobTemplate.Spec)
 		podDefaults(&x.Spec.JobTemplate.Spec.Template.Spec)
 	case *corev1.Service:
 		if x.Spec.SessionAffinity == corev1.ServiceAffinityClientIP {

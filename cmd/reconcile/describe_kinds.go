@@ -128,6 +128,15 @@ func describeJob(d *describer, x *batchv1.Job) {
 		d.field(0, "Completion Mode", "%s", *s.CompletionMode)
 	}
 	d.field(0, "Backoff Limit", "%d", int32Or(s.BackoffLimit, 6))
+	if s.BackoffLimitPerIndex != nil {
+		d.field(0, "Backoff Limit Per Index", "%d", *s.BackoffLimitPerIndex)
+	}
+	if s.MaxFailedIndexes != nil {
+		d.field(0, "Max Failed Indexes", "%d", *s.MaxFailedIndexes)
+	}
+	if s.PodReplacementPolicy != nil {
+		d.field(0, "Pod Replacement Policy", "%s", *s.PodReplacementPolicy)
+	}
 	if s.ActiveDeadlineSeconds != nil {
 		d.field(0, "Active Deadline Seconds", "%ds", *s.ActiveDeadlineSeconds)
 	}
@@ -143,6 +152,12 @@ func describeJob(d *describer, x *batchv1.Job) {
 	d.field(0, "Pods Statuses", "%d Active / %d Succeeded / %d Failed", st.Active, st.Succeeded, st.Failed)
 	if st.CompletedIndexes != "" {
 		d.field(0, "Completed Indexes", "%s", st.CompletedIndexes)
+	}
+	if st.FailedIndexes != nil && *st.FailedIndexes != "" {
+		d.field(0, "Failed Indexes", "%s", *st.FailedIndexes)
+	}
+	if st.Terminating != nil && *st.Terminating > 0 {
+		d.field(0, "Terminating Pods", "%d", *st.Terminating)
 	}
 	podTemplate(d, s.Template)
 	var rows [][]string

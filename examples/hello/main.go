@@ -20,6 +20,9 @@
 //
 // On SIGTERM it logs, stops accepting connections, finishes the requests in
 // flight and exits 0.
+//
+// `hello job ...` is a Job's work instead (see job.go): it prints its
+// JOB_COMPLETION_INDEX and hostname and exits with a code chosen per index.
 package main
 
 import (
@@ -43,6 +46,9 @@ var version = "dev"
 func main() {
 	if code, ran := runTool(os.Args[1:]); ran { // tools.go: cat, stat, write
 		os.Exit(code)
+	}
+	if len(os.Args) > 1 && os.Args[1] == "job" {
+		os.Exit(jobMain(os.Args[2:]))
 	}
 	addr := flag.String("listen", ":8080", "address to listen on")
 	flag.Parse()

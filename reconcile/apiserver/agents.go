@@ -135,7 +135,7 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.updatePod(w, r, string(p.UID), "ok", func(tx *store.Tx, stored *corev1.Pod) error {
-		stored.Status = p.Status
+		stored.Status = store.MergeAgentPodStatus(stored.Status, p.Status)
 		return tx.UpdateStatus(stored)
 	})
 }

@@ -114,6 +114,9 @@ func evict(tx *store.Tx, key objects.Key, uid types.UID, now time.Time) (string,
 	if err := checkPodDisruptionBudgets(tx, p); err != nil {
 		return "", err
 	}
+	if err := tx.MarkDisrupted(key, store.ReasonEvictionByEvictionAPI, "Eviction API: evicting", now); err != nil {
+		return "", err
+	}
 	if err := tx.DeletePodGracefully(key, now); err != nil {
 		return "", err
 	}

@@ -3,11 +3,14 @@ package apiserver
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -55,6 +58,25 @@ func TestEvictionRoute(t *testing.T) {
 	if p == nil || p.DeletionTimestamp == nil || p.DeletionGracePeriodSeconds == nil || *p.DeletionGracePeriodSeconds != store.DefaultTerminationGracePeriod {
 		t.Fatalf("after eviction the pod should be terminating with its grace period: %+v", p)
 	}
+	// Kubernetes marks an evicted pod DisruptionTarget (a Job's
+	// podFailurePolicy reads it), and the agent's next report keeps it.
+	wantDisrupted := func(when string) {
+		t.Helper()
+		var got []string
+		for _, c := range stored("running").Status.Conditions {
+			got = append(got, fmt.Sprintf("%s=%s/%s/%s", c.Type, c.Status, c.Reason, c.Message))
+		}
+		if want := "DisruptionTarget=True/EvictionByEvictionAPI/Eviction API: evicting"; !slices.Contains(got, want) {
+			t.Errorf("%s: conditions %v, want %s", when, got, want)
+		}
+	}
+	wantDisrupted("after eviction")
+	report := stored("running").DeepCopy()
+	report.Status = corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionFalse}}}
+	if err := (apiclient.ControlPlane{Client: c}).UpdatePodStatus(ctx, report); err != nil {
+		t.Fatal(err)
+	}
+	wantDisrupted("after the agent's report")
 	if ans, err := c.Evict(ctx, "default", "running", ""); err != nil || ans != "already terminating" {
 		t.Fatalf("evicting a terminating pod again: %q %v", ans, err)
 	}

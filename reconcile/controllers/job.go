@@ -2,6 +2,8 @@ package controllers
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -27,46 +29,44 @@ const (
 
 // Job condition reasons, as Kubernetes words them.
 const (
-	ReasonBackoffLimitExceeded = "BackoffLimitExceeded"
-	ReasonDeadlineExceeded     = "DeadlineExceeded"
-	ReasonCompleted            = "Completed"
-	ReasonJobSuspended         = "JobSuspended"
-	jobComponent               = "job-controller"
+	ReasonBackoffLimitExceeded     = batchv1.JobReasonBackoffLimitExceeded
+	ReasonDeadlineExceeded         = batchv1.JobReasonDeadlineExceeded
+	ReasonPodFailurePolicy         = batchv1.JobReasonPodFailurePolicy
+	ReasonMaxFailedIndexesExceeded = batchv1.JobReasonMaxFailedIndexesExceeded
+	ReasonFailedIndexes            = batchv1.JobReasonFailedIndexes
+	ReasonSuccessPolicy            = batchv1.JobReasonSuccessPolicy
+	ReasonCompleted                = "Completed"
+	ReasonJobSuspended             = "JobSuspended"
+	ReasonJobResumed               = "JobResumed"
+	jobComponent                   = "job-controller"
 )
 
-// ReconcileJob computes the writes that run job to its end: pods are
-// created from the template until completions pods succeeded, at most
-// parallelism at once; after a failure the next pod waits an exponential
-// backoff (JobBackoffBase doubling to JobBackoffMax); more than
-// backoffLimit failures, or running past activeDeadlineSeconds, fails the
-// job (condition Failed, reason BackoffLimitExceeded or DeadlineExceeded)
-// and deletes its running pods; success sets condition Complete. A
-// finished job with ttlSecondsAfterFinished is deleted that long after it
-// finished, unless a git source owns it (the next apply would only create
-// it again). pods are the pods of the job's namespace; the job's are those
-// it controls.
+// ReconcileJob computes the writes that run job to its end, with
+// Kubernetes' semantics: pods are created from the template until
+// completions pods (or, Indexed, every index 0..completions-1) succeeded,
+// at most parallelism at once; after a failure the next pod waits an
+// exponential backoff (JobBackoffBase doubling to JobBackoffMax; per index
+// with backoffLimitPerIndex). The job fails (conditions in the order
+// Kubernetes checks them) when a podFailurePolicy FailJob rule matches a
+// failed pod (FailureTarget and Failed, reason PodFailurePolicy), past
+// backoffLimit failures (BackoffLimitExceeded), past activeDeadlineSeconds
+// (DeadlineExceeded), past maxFailedIndexes (MaxFailedIndexesExceeded) or,
+// once every index succeeded or failed, with a failed index
+// (FailedIndexes); it completes when completions succeeded (Complete) or a
+// successPolicy rule is met (SuccessCriteriaMet, then Complete with reason
+// SuccessPolicy once its other pods are gone). Ending deletes the running
+// pods. suspend deletes them too (Suspended=True, JobSuspended); resuming
+// sets Suspended=False (JobResumed) and restarts startTime, so the
+// deadline counts from the resume. A finished job with
+// ttlSecondsAfterFinished is deleted that long after it finished, unless a
+// git source owns it (the next apply would only create it again). pods are
+// the pods of the job's namespace; the job's are those it controls.
 func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now time.Time) Changes {
 	var ch Changes
 	mnow := metav1.NewTime(now)
 	status := job.Status.DeepCopy()
-
-	var active, succeeded, failed []*corev1.Pod
-	for _, p := range pods {
-		if !ownedBy(p, job) {
-			continue
-		}
-		switch {
-		case p.DeletionTimestamp != nil && p.Status.Phase != corev1.PodSucceeded:
-			// Stopped by this controller (or a person): neither running
-			// nor a failure of the work.
-		case p.Status.Phase == corev1.PodSucceeded:
-			succeeded = append(succeeded, p)
-		case p.Status.Phase == corev1.PodFailed:
-			failed = append(failed, p)
-		default:
-			active = append(active, p)
-		}
-	}
+	s := sortJobPods(job, pods)
+	status.Terminating = ptr.To(int32(len(s.terminating)))
 
 	if finished, _ := jobFinished(job); finished {
 		if !metav1.HasAnnotation(job.ObjectMeta, objects.AnnotationSource) {
@@ -74,40 +74,65 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 		}
 		// Pods still running after the end (a deadline, a success of
 		// another index) are stopped.
-		deletePods(job, active, now, &ch)
+		deletePods(job, s.active, now, &ch)
 		status.Active, status.Ready = 0, ptr.To(int32(0))
 		ch.addJobStatus(job, status)
 		return ch
 	}
 
-	if status.StartTime == nil && !jobSuspended(job) {
+	suspended := jobSuspended(job)
+	switch {
+	case status.StartTime == nil && !suspended:
 		status.StartTime = &mnow
+	case !suspended && conditionTrue(status.Conditions, batchv1.JobSuspended):
+		// Resumed: the deadline counts from now, as in Kubernetes.
+		status.StartTime = &mnow
+		status.Conditions = setJobConditionStatus(status.Conditions, batchv1.JobSuspended, corev1.ConditionFalse, ReasonJobResumed, "Job resumed", mnow)
+		ch.Event(job, jobComponent, events.Normal, "Resumed", "Job resumed", now)
 	}
-	indexed := job.Spec.CompletionMode != nil && *job.Spec.CompletionMode == batchv1.IndexedCompletion
 	completions := jobCompletions(job)
-	nSucceeded := int32(len(succeeded))
-	if indexed {
-		nSucceeded = int32(len(succeededIndexes(succeeded, completions)))
-		status.CompletedIndexes = formatIndexes(succeededIndexes(succeeded, completions))
+	var succeededIdx, failedIdx []int
+	nSucceeded := int32(len(s.succeeded))
+	if jobIndexed(job) {
+		// The stored sets are kept, as Kubernetes keeps them: a succeeded
+		// pod someone deleted, or a disrupted pod a FailIndex rule failed
+		// (gone once its agent stopped it), still counts.
+		succeededIdx = unionIndexes(storedIndexes(status.CompletedIndexes, completions), succeededIndexes(s.succeeded, completions))
+		nSucceeded = int32(len(succeededIdx))
+		status.CompletedIndexes = objects.FormatIndexes(succeededIdx)
+		failedIdx = s.failedIndexes(job, succeededIdx)
+		if job.Spec.BackoffLimitPerIndex != nil && status.FailedIndexes != nil {
+			failedIdx = withoutIndexes(unionIndexes(storedIndexes(*status.FailedIndexes, completions), failedIdx), succeededIdx)
+		}
+		if job.Spec.BackoffLimitPerIndex != nil {
+			status.FailedIndexes = ptr.To(objects.FormatIndexes(failedIdx))
+		}
 	}
 	status.Succeeded = max(status.Succeeded, nSucceeded)
-	status.Failed = max(status.Failed, int32(len(failed)))
-	failures := status.Failed + containerRestarts(job, active)
+	status.Failed = max(status.Failed, int32(len(s.failed)))
+	failures := status.Failed + containerRestarts(job, s.active)
 
-	switch {
-	case failures > backoffLimit(job):
-		msg := "Job has reached the specified backoff limit"
-		failJob(job, status, ReasonBackoffLimitExceeded, msg, active, now, &ch)
+	if c := jobCondition(status.Conditions, batchv1.JobSuccessCriteriaMet); c != nil && c.Status == corev1.ConditionTrue {
+		completeJob(job, status, &s, c.Reason, c.Message, now, &ch)
 		return ch
-	case pastDeadline(job, status, now):
-		msg := "Job was active longer than specified deadline"
-		failJob(job, status, ReasonDeadlineExceeded, msg, active, now, &ch)
+	}
+	if reason, msg := jobFailure(job, status, &s, failures, failedIdx, now); reason != "" {
+		if reason == ReasonPodFailurePolicy {
+			status.Conditions = setJobCondition(status.Conditions, batchv1.JobFailureTarget, reason, msg, mnow)
+		}
+		failJob(job, status, reason, msg, s.active, now, &ch)
 		return ch
-	case jobDone(job, status.Succeeded, completions, len(active)):
+	}
+	if msg, met := matchSuccessPolicy(job, succeededIdx); met {
+		status.Conditions = setJobCondition(status.Conditions, batchv1.JobSuccessCriteriaMet, ReasonSuccessPolicy, msg, mnow)
+		completeJob(job, status, &s, ReasonSuccessPolicy, msg, now, &ch)
+		return ch
+	}
+	if jobDone(job, status.Succeeded, completions, len(s.active)) {
 		status.Conditions = setJobCondition(status.Conditions, batchv1.JobComplete, ReasonCompleted, "", mnow)
 		status.CompletionTime = &mnow
 		status.Active, status.Ready = 0, ptr.To(int32(0))
-		deletePods(job, active, now, &ch)
+		deletePods(job, s.active, now, &ch)
 		ch.Event(job, jobComponent, events.Normal, ReasonCompleted, "Job completed", now)
 		if !metav1.HasAnnotation(job.ObjectMeta, objects.AnnotationSource) {
 			jobTTL(job, now, &ch)
@@ -116,13 +141,16 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 		return ch
 	}
 
-	if jobSuspended(job) {
+	active := s.active
+	if suspended {
+		if !conditionTrue(status.Conditions, batchv1.JobSuspended) {
+			ch.Event(job, jobComponent, events.Normal, "Suspended", "Job suspended", now)
+		}
 		status.Conditions = setJobCondition(status.Conditions, batchv1.JobSuspended, ReasonJobSuspended, "Job suspended", mnow)
 		deletePods(job, active, now, &ch)
 		active = nil
 	} else {
-		status.Conditions = removeJobCondition(status.Conditions, batchv1.JobSuspended)
-		active = startPods(job, pods, active, succeeded, failed, status, suffix, now, &ch)
+		active = startPods(job, pods, &s, succeededIdx, failedIdx, status, suffix, now, &ch)
 		if d := deadlineLeft(job, status, now); d > 0 {
 			ch.requeueAfter(d)
 		}
@@ -139,34 +167,104 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 	return ch
 }
 
+// jobFailure is the reason and message of the job's failure, checked in
+// Kubernetes' order, or "" while it may still succeed.
+func jobFailure(job *batchv1.Job, status *batchv1.JobStatus, s *jobPods, failures int32, failedIdx []int, now time.Time) (string, string) {
+	switch {
+	case s.failJob != "":
+		return ReasonPodFailurePolicy, s.failJob
+	case failures > backoffLimit(job):
+		return ReasonBackoffLimitExceeded, "Job has reached the specified backoff limit"
+	case !jobSuspended(job) && pastDeadline(job, status, now):
+		return ReasonDeadlineExceeded, "Job was active longer than specified deadline"
+	case job.Spec.MaxFailedIndexes != nil && len(failedIdx) > int(*job.Spec.MaxFailedIndexes):
+		return ReasonMaxFailedIndexesExceeded, "Job has exceeded the specified maximal number of failed indexes"
+	case len(failedIdx) > 0 && int32(len(failedIdx))+status.Succeeded >= jobCompletions(job):
+		return ReasonFailedIndexes, "Job has failed indexes"
+	}
+	return "", ""
+}
+
+// completeJob ends a job whose successPolicy was met: its other pods are
+// deleted, and Complete (with the SuccessCriteriaMet reason and message)
+// follows once none is left running or terminating.
+func completeJob(job *batchv1.Job, status *batchv1.JobStatus, s *jobPods, reason, msg string, now time.Time, ch *Changes) {
+	mnow := metav1.NewTime(now)
+	deletePods(job, s.active, now, ch)
+	status.Active, status.Ready = 0, ptr.To(int32(0))
+	if len(s.active) == 0 && len(s.terminating) == 0 {
+		status.Conditions = setJobCondition(status.Conditions, batchv1.JobComplete, reason, msg, mnow)
+		status.CompletionTime = &mnow
+		ch.Event(job, jobComponent, events.Normal, ReasonCompleted, "Job completed", now)
+		if !metav1.HasAnnotation(job.ObjectMeta, objects.AnnotationSource) {
+			jobTTL(job, now, ch)
+		}
+	}
+	ch.addJobStatus(job, status)
+}
+
 // startPods creates the pods that are missing, unless a failure's backoff
 // is still running, and returns the active pods including the new ones.
-func startPods(job *batchv1.Job, all, active, succeeded, failed []*corev1.Pod, status *batchv1.JobStatus, suffix Suffixes, now time.Time, ch *Changes) []*corev1.Pod {
-	want := wantActive(job, status.Succeeded, len(active))
-	if want <= len(active) {
+// With podReplacementPolicy Failed, terminating pods hold their place
+// until they are gone.
+func startPods(job *batchv1.Job, all []*corev1.Pod, s *jobPods, succeededIdx, failedIdx []int, status *batchv1.JobStatus, suffix Suffixes, now time.Time, ch *Changes) []*corev1.Pod {
+	active := s.active
+	running := len(active)
+	if onlyReplaceFailed(job) {
+		running += len(s.terminating)
+	}
+	want := wantActive(job, status.Succeeded+int32(len(failedIdx)), running)
+	if want <= running {
 		return active
 	}
-	if wait := retryWait(failed, now); wait > 0 {
-		ch.requeueAfter(wait)
-		return active
+	perIndex := job.Spec.BackoffLimitPerIndex != nil && jobIndexed(job)
+	if !perIndex {
+		if wait := retryWait(s.failed, now); wait > 0 {
+			ch.requeueAfter(wait)
+			return active
+		}
 	}
 	taken := make(map[string]bool, len(all))
 	for _, p := range all {
 		taken[p.Name] = true
 	}
 	var indexes []int
-	if job.Spec.CompletionMode != nil && *job.Spec.CompletionMode == batchv1.IndexedCompletion {
-		indexes = pendingIndexes(jobCompletions(job), succeeded, active, want-len(active))
+	var indexFailures map[int]int32
+	if jobIndexed(job) {
+		busy := map[int]bool{}
+		for _, i := range append(append([]int(nil), succeededIdx...), failedIdx...) {
+			busy[i] = true
+		}
+		placed := append([]*corev1.Pod(nil), active...)
+		if onlyReplaceFailed(job) {
+			placed = append(placed, s.terminating...)
+		}
+		for _, p := range placed {
+			busy[podIndex(p)] = true
+		}
+		if perIndex {
+			indexFailures = s.indexFailures()
+			for i, wait := range indexRetryWaits(s.failed, now) {
+				if wait > 0 && !busy[i] {
+					busy[i] = true
+					ch.requeueAfter(wait)
+				}
+			}
+		}
+		indexes = pendingIndexes(jobCompletions(job), busy, want-running)
 	}
-	for i := len(active); i < want; i++ {
+	for i := running; i < want; i++ {
 		index := -1
-		if indexes != nil {
+		if jobIndexed(job) {
 			if len(indexes) == 0 {
 				break
 			}
 			index, indexes = indexes[0], indexes[1:]
 		}
 		p := newJobPod(job, suffix, taken, index)
+		if perIndex {
+			p.Annotations[AnnotationIndexFailureCount] = strconv.Itoa(int(indexFailures[index]))
+		}
 		ch.Create = append(ch.Create, p)
 		ch.Event(job, jobComponent, events.Normal, "SuccessfulCreate", "Created pod: "+p.Name, now)
 		active = append(active, p)
@@ -320,8 +418,13 @@ func jobTTLFrom(job *batchv1.Job, finished, now time.Time, ch *Changes) {
 
 func jobSuspended(job *batchv1.Job) bool { return job.Spec.Suspend != nil && *job.Spec.Suspend }
 
+// backoffLimit is spec.backoffLimit or its default: 6, or unlimited
+// with backoffLimitPerIndex (Kubernetes' MaxInt32).
 func backoffLimit(job *batchv1.Job) int32 {
 	if job.Spec.BackoffLimit == nil {
+		if job.Spec.BackoffLimitPerIndex != nil {
+			return math.MaxInt32
+		}
 		return DefaultBackoffLimit
 	}
 	return *job.Spec.BackoffLimit
@@ -336,7 +439,11 @@ func jobCompletions(job *batchv1.Job) int32 {
 }
 
 func setJobCondition(conds []batchv1.JobCondition, t batchv1.JobConditionType, reason, msg string, now metav1.Time) []batchv1.JobCondition {
-	c := batchv1.JobCondition{Type: t, Status: corev1.ConditionTrue, Reason: reason, Message: msg, LastProbeTime: now, LastTransitionTime: now}
+	return setJobConditionStatus(conds, t, corev1.ConditionTrue, reason, msg, now)
+}
+
+func setJobConditionStatus(conds []batchv1.JobCondition, t batchv1.JobConditionType, st corev1.ConditionStatus, reason, msg string, now metav1.Time) []batchv1.JobCondition {
+	c := batchv1.JobCondition{Type: t, Status: st, Reason: reason, Message: msg, LastProbeTime: now, LastTransitionTime: now}
 	for i := range conds {
 		if conds[i].Type == t {
 			if conds[i].Status == c.Status && conds[i].Reason == reason && conds[i].Message == msg {
@@ -350,14 +457,18 @@ func setJobCondition(conds []batchv1.JobCondition, t batchv1.JobConditionType, r
 	return append(append([]batchv1.JobCondition(nil), conds...), c)
 }
 
-func removeJobCondition(conds []batchv1.JobCondition, t batchv1.JobConditionType) []batchv1.JobCondition {
-	var out []batchv1.JobCondition
-	for _, c := range conds {
-		if c.Type != t {
-			out = append(out, c)
+func jobCondition(conds []batchv1.JobCondition, t batchv1.JobConditionType) *batchv1.JobCondition {
+	for i := range conds {
+		if conds[i].Type == t {
+			return &conds[i]
 		}
 	}
-	return out
+	return nil
+}
+
+func conditionTrue(conds []batchv1.JobCondition, t batchv1.JobConditionType) bool {
+	c := jobCondition(conds, t)
+	return c != nil && c.Status == corev1.ConditionTrue
 }
 
 func (ch *Changes) addJobStatus(job *batchv1.Job, st *batchv1.JobStatus) {

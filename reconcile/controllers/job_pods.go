@@ -1,10 +1,11 @@
 package controllers
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
-	"strings"
+	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +24,9 @@ const (
 	// index; the pod's containers get it as JOB_COMPLETION_INDEX.
 	AnnotationCompletionIndex = "batch.kubernetes.io/job-completion-index"
 	envCompletionIndex        = "JOB_COMPLETION_INDEX"
+	// AnnotationIndexFailureCount: with backoffLimitPerIndex, the failures
+	// of the pod's index before it was created.
+	AnnotationIndexFailureCount = "batch.kubernetes.io/job-index-failure-count"
 )
 
 // newJobPod makes an unbound pod from job's template; index >= 0 for an
@@ -37,11 +41,15 @@ func newJobPod(job *batchv1.Job, suffix Suffixes, taken map[string]bool, index i
 	lbl := copyLabels(t.Labels,
 		LabelJobName, job.Name, LabelControllerUID, string(job.UID),
 		legacyLabelJobName, job.Name, legacyLabelControllerID, string(job.UID))
-	ann := t.Annotations
+	ann := copyLabels(t.Annotations)
 	if index >= 0 {
 		idx := strconv.Itoa(index)
 		lbl[AnnotationCompletionIndex] = idx
 		ann = copyLabels(ann, AnnotationCompletionIndex, idx)
+		// A stable hostname per index, as Kubernetes sets it: with a
+		// headless Service named in subdomain, peers find each other at
+		// <job>-<index>.<subdomain>.
+		t.Spec.Hostname = fmt.Sprintf("%s-%d", job.Name, index)
 		for i := range t.Spec.InitContainers {
 			t.Spec.InitContainers[i].Env = append(t.Spec.InitContainers[i].Env, corev1.EnvVar{Name: envCompletionIndex, Value: idx})
 		}
@@ -86,13 +94,9 @@ func succeededIndexes(succeeded []*corev1.Pod, completions int32) []int {
 	return slices.Sorted(maps.Keys(seen))
 }
 
-// pendingIndexes returns up to n of the lowest indexes that have neither
-// succeeded nor a running pod.
-func pendingIndexes(completions int32, succeeded, active []*corev1.Pod, n int) []int {
-	busy := map[int]bool{}
-	for _, p := range append(append([]*corev1.Pod(nil), succeeded...), active...) {
-		busy[podIndex(p)] = true
-	}
+// pendingIndexes returns up to n of the lowest indexes below completions
+// that are not busy (succeeded, failed, running or waiting).
+func pendingIndexes(completions int32, busy map[int]bool, n int) []int {
 	out := []int{}
 	for i := 0; i < int(completions) && len(out) < n; i++ {
 		if !busy[i] {
@@ -102,22 +106,56 @@ func pendingIndexes(completions int32, succeeded, active []*corev1.Pod, n int) [
 	return out
 }
 
-// formatIndexes renders sorted indexes as Kubernetes' completedIndexes:
-// "1,3-5,7".
-func formatIndexes(idx []int) string {
-	var parts []string
-	for i := 0; i < len(idx); {
-		j := i
-		for j+1 < len(idx) && idx[j+1] == idx[j]+1 {
-			j++
+// indexRetryWaits is, per index with failures, how long its next pod must
+// still wait (backoffLimitPerIndex: each index backs off on its own).
+func indexRetryWaits(failed []*corev1.Pod, now time.Time) map[int]time.Duration {
+	byIndex := map[int][]*corev1.Pod{}
+	for _, p := range failed {
+		if i := podIndex(p); i >= 0 {
+			byIndex[i] = append(byIndex[i], p)
 		}
-		switch {
-		case j == i:
-			parts = append(parts, strconv.Itoa(idx[i]))
-		default:
-			parts = append(parts, strconv.Itoa(idx[i])+"-"+strconv.Itoa(idx[j]))
-		}
-		i = j + 1
 	}
-	return strings.Join(parts, ",")
+	out := make(map[int]time.Duration, len(byIndex))
+	for i, ps := range byIndex {
+		out[i] = retryWait(ps, now)
+	}
+	return out
+}
+
+// storedIndexes reads an index set the job's status holds; one that does
+// not parse (written by someone else) counts as empty.
+func storedIndexes(s string, completions int32) []int {
+	rs, err := objects.ParseIndexes(s, completions)
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, r := range rs {
+		for i := r.First; i <= r.Last; i++ {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// unionIndexes merges sorted index lists into one sorted list.
+func unionIndexes(a, b []int) []int {
+	out := append(append([]int(nil), a...), b...)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// withoutIndexes is a minus the indexes in b.
+func withoutIndexes(a, b []int) []int {
+	drop := make(map[int]bool, len(b))
+	for _, i := range b {
+		drop[i] = true
+	}
+	var out []int
+	for _, i := range a {
+		if !drop[i] {
+			out = append(out, i)
+		}
+	}
+	return out
 }

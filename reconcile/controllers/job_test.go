@@ -27,6 +27,9 @@ type jobWorld struct {
 	seq   int
 	trace []string
 	gone  bool // the job was deleted
+	// graceful: deleting a bound, unfinished pod marks it terminating (as
+	// store.DeletePodGracefully does) until the test removes it.
+	graceful bool
 }
 
 func newJob(name string, completions, parallelism *int32, policy corev1.RestartPolicy) *batchv1.Job {
@@ -72,6 +75,12 @@ func (w *jobWorld) step() Changes {
 	for _, o := range ch.Delete {
 		switch o := o.(type) {
 		case *corev1.Pod:
+			if p := w.pods[o.Name]; w.graceful && p != nil && p.Spec.NodeName != "" && p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+				ts := metav1.NewTime(w.now)
+				p.DeletionTimestamp = &ts
+				line = append(line, "delete "+o.Name+" (terminating)")
+				continue
+			}
 			delete(w.pods, o.Name)
 			line = append(line, "delete "+o.Name)
 		case *batchv1.Job:
@@ -101,6 +110,12 @@ func jobConds(s batchv1.JobStatus) string {
 	}
 	if s.CompletedIndexes != "" {
 		out += " completedIndexes=" + s.CompletedIndexes
+	}
+	if s.FailedIndexes != nil {
+		out += " failedIndexes=" + *s.FailedIndexes
+	}
+	if s.Terminating != nil && *s.Terminating > 0 {
+		out += fmt.Sprintf(" terminating=%d", *s.Terminating)
 	}
 	return out
 }

@@ -16,13 +16,18 @@ import (
 // heap is small (the controller, the benchmarks: BENCHMARKS.md, issue 8).
 // The memtable is small now (gc.go); keepGCPace keeps the pace it gave,
 // in the open: after every collection it sets GOGC so that the next one
-// comes at twice the live heap plus gcHeadroom. The trade is the one the
-// arena made: up to gcHeadroom more garbage between collections, which
-// debug.FreeOSMemory (run after large deletes) gives back. An operator's
-// GOGC or GOMEMLIMIT in the environment wins: then the store leaves the
-// GC alone.
+// comes at twice the live heap plus gcHeadroom. With GOGC=100 an arena of
+// A bytes put the goal at 2 × (live + A), so gcHeadroom is twice the old
+// arena (2 × 166 MB). Half of that (160 MiB, until December 2026) made a
+// commit of 10,000 new objects meet a collection about every other time,
+// with its objects live, so that the collection marked them all
+// (BenchmarkApply10k: 15–21 % more CPU; BENCHMARKS.md, issue 8). The
+// trade is the one the arena made: up to gcHeadroom more garbage between
+// collections, which debug.FreeOSMemory (run after large deletes) gives
+// back. An operator's GOGC or GOMEMLIMIT in the environment wins: then
+// the store leaves the GC alone.
 const (
-	gcHeadroom = 160 << 20
+	gcHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
 )

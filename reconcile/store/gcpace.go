@@ -14,15 +14,23 @@ import (
 // live heap: garbage could grow by that much more between collections,
 // and the GC ran two to six times less often in a process whose real live
 // heap is small (the controller, the benchmarks: BENCHMARKS.md, issue 8).
-// The memtable is small now (gc.go); keepGCPace keeps the pace it gave,
-// in the open: after every collection it sets GOGC so that the next one
-// comes at twice the live heap plus gcHeadroom. The trade is the one the
-// arena made: up to gcHeadroom more garbage between collections, which
-// debug.FreeOSMemory (run after large deletes) gives back. An operator's
-// GOGC or GOMEMLIMIT in the environment wins: then the store leaves the
-// GC alone.
+// The memtable is small now (gc.go); keepGCPace keeps the heap goal it
+// gave, in the open: after every collection it sets GOGC so that the next
+// one comes at twice the live heap plus gcHeadroom. With GOGC=100 an arena
+// of A bytes put the goal at 2 × (live + A), so gcHeadroom is twice the
+// old arena (2 × 166 MB): the peak heap is the old one (below a live heap
+// of 36 MiB maxGCPercent keeps it lower), and garbage may now fill the
+// room the arena took (live + 320 MiB between collections, against live
+// + 166 MB then). Half of it (160 MiB, until December 2026) kept the old
+// number of collections but not their moment: the 166 MB allocation of a
+// new arena used to start them while little else was live, and without it
+// a commit of 10,000 new objects met one about every other time, with its
+// objects live, so that it marked them all (BenchmarkApply10k: 15–21 %
+// more CPU; BENCHMARKS.md, issue 8). debug.FreeOSMemory (run after large
+// deletes) gives the garbage back. An operator's GOGC or GOMEMLIMIT in the
+// environment wins: then the store leaves the GC alone.
 const (
-	gcHeadroom = 160 << 20
+	gcHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
 )

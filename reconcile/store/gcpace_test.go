@@ -18,9 +18,9 @@ func TestGCPercentKeepsTheHeadroom(t *testing.T) {
 	}{
 		{0, maxGCPercent},
 		{1 << 20, maxGCPercent}, // a fresh process: bounded
-		{160 << 20, 200},        // goal 2×160 + 160 MiB
-		{320 << 20, 150},        // goal 2×320 + 160 MiB
-		{1600 << 20, 110},       // large heaps: nearly Go's default
+		{160 << 20, 300},        // goal 2×160 + 320 MiB
+		{320 << 20, 200},        // goal 2×320 + 320 MiB
+		{3200 << 20, 110},       // large heaps: nearly Go's default
 		{1 << 40, 100},          // never below it
 	} {
 		if got := gcPercent(c.live); got != c.want {

@@ -21,9 +21,12 @@ func (d document) errors(file string, err error, def cue.Value) []Error {
 		format, args := e.Msg()
 		raws = append(raws, rawError{sels: trimDefPath(e.Path()), msg: fmt.Sprintf(format, args...)})
 	}
+	refused := map[string]bool{}
 	for _, p := range notAllowed(def, d.value) {
 		raws = append(raws, rawError{sels: p, msg: "field not allowed"})
+		refused[strings.Join(p, "\x00")] = true
 	}
+	raws = withoutInsideRefused(raws, refused)
 	// Group by field, keeping the order of first appearance.
 	var order []string
 	groups := map[string]*rawError{}
@@ -160,4 +163,21 @@ func trimDefPath(sels []string) []string {
 		sels = sels[2:]
 	}
 	return unquoteSels(sels)
+}
+
+// withoutInsideRefused drops errors about fields inside a field that is
+// itself not allowed: "remove rollbackTo" says all there is to say, CUE's
+// extra report on rollbackTo.revision only repeats it.
+func withoutInsideRefused(raws []rawError, refused map[string]bool) []rawError {
+	out := raws[:0]
+	for _, r := range raws {
+		inside := false
+		for i := 1; i < len(r.sels) && !inside; i++ {
+			inside = refused[strings.Join(r.sels[:i], "\x00")]
+		}
+		if !inside {
+			out = append(out, r)
+		}
+	}
+	return out
 }

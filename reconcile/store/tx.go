@@ -58,16 +58,25 @@ func (tx *Tx) Create(o objects.Object) error {
 // result equals what is stored. o's system metadata is set to the stored
 // values.
 func (tx *Tx) Update(o objects.Object) error {
-	return tx.update(o, false)
+	return tx.update(o, updateSpec)
 }
 
 // UpdateStatus replaces only the status of the stored object with o's.
 // Same conflict and no-op rules as Update; the generation never changes.
 func (tx *Tx) UpdateStatus(o objects.Object) error {
-	return tx.update(o, true)
+	return tx.update(o, updateStatus)
 }
 
-func (tx *Tx) update(o objects.Object, status bool) error {
+// updateMode says which halves of the stored object an update replaces.
+type updateMode int
+
+const (
+	updateSpec   updateMode = iota // metadata and spec; the stored status stays
+	updateStatus                   // status only; the generation never changes
+	updateBoth                     // metadata, spec and status (UpdateWithStatus)
+)
+
+func (tx *Tx) update(o objects.Object, mode updateMode) error {
 	key, err := validKey(o)
 	if err != nil {
 		return err
@@ -80,12 +89,14 @@ func (tx *Tx) update(o objects.Object, status bool) error {
 		return fmt.Errorf("update %s (resourceVersion %s, stored %s): %w", key, rv, old.GetResourceVersion(), ErrConflict)
 	}
 	var next objects.Object
-	if status {
+	if mode == updateStatus {
 		next = objects.Copy(old)
 		copyStatus(next, o)
 	} else {
 		next = objects.Copy(o)
-		copyStatus(next, old)
+		if mode == updateSpec {
+			copyStatus(next, old)
+		}
 		next.SetUID(old.GetUID())
 		next.SetCreationTimestamp(old.GetCreationTimestamp())
 		next.SetGeneration(old.GetGeneration())
@@ -96,7 +107,7 @@ func (tx *Tx) update(o objects.Object, status bool) error {
 		setSystemMeta(o, old)
 		return nil
 	}
-	if !status && !sameSpec(next, old) {
+	if mode != updateStatus && !sameSpec(next, old) {
 		next.SetGeneration(old.GetGeneration() + 1)
 	}
 	rv := tx.nextRV()

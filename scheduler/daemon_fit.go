@@ -6,13 +6,14 @@ import (
 	"github.com/reconcile-dev/reconcile/scheduler/priority"
 )
 
-// resourceOnly is the filter chain a DaemonSet pod meets on the one node
-// it belongs to once DaemonPodFits said the node is eligible: room.
-var resourceOnly = &Scheduler{Filters: []FilterPlugin{ResourceFit{}}}
+// daemonFit is the filter chain a DaemonSet pod meets on the one node it
+// belongs to once DaemonPodFits said the node is eligible: room, and its
+// host ports free (the kubelet would refuse a second pod on a taken port).
+var daemonFit = &Scheduler{Filters: []FilterPlugin{ResourceFit{}, NodePorts{}}}
 
 // DaemonPodPlacement says whether a DaemonSet's pod (its priority
 // resolved) fits on node beside the pods already bound there, with the
-// same ResourceFit filter every other pod meets. When it does not, and
+// same ResourceFit and NodePorts filters every other pod meets. When it does not, and
 // the pod may preempt, victims are the lower-priority pods to delete so it
 // fits (chosen as Preemption chooses them on one node: all lower-priority
 // pods, then reprieved most important first); reasons are Kubernetes'
@@ -21,14 +22,14 @@ var resourceOnly = &Scheduler{Filters: []FilterPlugin{ResourceFit{}}}
 func DaemonPodPlacement(pod *corev1.Pod, node *corev1.Node, onNode []*corev1.Pod) (victims []*corev1.Pod, reasons []string) {
 	n := newNodeInfos([]*corev1.Node{node}, onNode)[0]
 	p := newPodInfo(pod)
-	reasons = resourceOnly.filter(p, n)
+	reasons = daemonFit.filter(p, n)
 	if len(reasons) == 0 {
 		return nil, nil
 	}
 	if !priority.MayPreempt(pod) {
 		return nil, reasons
 	}
-	c, ok := resourceOnly.selectVictimsOnNode(p, n, newPreemptionState(onNode))
+	c, ok := daemonFit.selectVictimsOnNode(p, n, newPreemptionState(onNode))
 	if !ok {
 		return nil, reasons
 	}

@@ -15,7 +15,7 @@ type TokenIssuer interface {
 }
 
 // LocalTokenDescription marks the one-use tokens JoinLocal makes.
-const LocalTokenDescription = "reconcile up: its own agent"
+const LocalTokenDescription = jointoken.LocalDescription
 
 // JoinLocal joins the agent of `reconcile up` (in the controller's own
 // process) the way every other host joins, so its credentials are like

@@ -44,3 +44,9 @@ func Check(t Token, rec *Record, now time.Time) error {
 	}
 	return nil
 }
+
+// LocalDescription marks the one-use tokens with which `reconcile up` joins
+// its own agent (agent/join.JoinLocal). Such a join may take over a Node of
+// its name that was registered without joining: the same machine's node
+// from before nodes had credentials.
+const LocalDescription = "reconcile up: its own agent"

@@ -8,6 +8,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/jointoken"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -17,12 +18,13 @@ import (
 // a checked request (ParseJoinRequest). The name must be free, or held by
 // the same key (a host joining again gets a fresh certificate for the key
 // it has). A Node of that name registered without joining (the local agent
-// of `reconcile up`) holds its name too.
+// of `reconcile up` before nodes joined) holds its name too, except against
+// up's own one-use token (jointoken.LocalDescription), which takes it over.
 func (is *Issuer) Join(bearer string, req Request) (apitypes.Certificate, error) {
 	var out apitypes.Certificate
 	now := is.now()
 	err := is.store.Update(func(tx *store.Tx) error {
-		tok, err := useToken(tx, bearer, now)
+		tok, tokRec, err := useToken(tx, bearer, now)
 		if err != nil {
 			return err
 		}
@@ -35,9 +37,14 @@ func (is *Issuer) Join(bearer string, req Request) (apitypes.Certificate, error)
 		case rec != nil && rec.KeyHash != key:
 			return apierrors.New(apierrors.ReasonConflict, "node %q has already joined with another key: if this is a new host or its data directory was lost, run `reconcile node delete %s` on the controller first (that revokes the old credentials), then join again; else pick another --node name", req.Node, req.Node)
 		case rec == nil:
-			if _, err := tx.Get(objects.Key{Kind: "Node", Name: req.Node}); err == nil {
+			_, err := tx.Get(objects.Key{Kind: "Node", Name: req.Node})
+			switch {
+			case err == nil && tokRec.Description == jointoken.LocalDescription:
+				// `reconcile up` upgraded over a data directory whose agent
+				// registered before nodes joined: the same machine's node.
+			case err == nil:
 				return apierrors.New(apierrors.ReasonConflict, "a node %q is registered that did not join with a token (the controller's own agent?): pick another --node name, or `reconcile node delete %s` first", req.Node, req.Node)
-			} else if !errors.Is(err, store.ErrNotFound) {
+			case !errors.Is(err, store.ErrNotFound):
 				return err
 			}
 			rec = &NodeRecord{Node: req.Node, KeyHash: key}

@@ -214,6 +214,13 @@ func TestJoinNameHeldByItsKey(t *testing.T) {
 	if _, err := is.Join(tok.String(), local); !apierrors.Is(err, apierrors.ReasonConflict) {
 		t.Errorf("name of a registered node: %v", err)
 	}
+	// ... except for up's own one-use token: `reconcile up` upgraded over a
+	// data directory whose agent registered before nodes joined takes its
+	// own node over.
+	upTok, _, _ := is.CreateToken(time.Hour, jointoken.LocalDescription)
+	if _, err := is.Join(upTok.String(), local); err != nil {
+		t.Errorf("up's own agent over its earlier node: %v", err)
+	}
 }
 
 func TestRenewAndRevoke(t *testing.T) {

@@ -114,14 +114,14 @@ func (is *Issuer) CheckToken(bearer string) error {
 }
 
 // useToken checks bearer in tx and counts its use.
-func useToken(tx *store.Tx, bearer string, now time.Time) (jointoken.Token, error) {
+func useToken(tx *store.Tx, bearer string, now time.Time) (jointoken.Token, *jointoken.Record, error) {
 	tok, rec, err := checkToken(tx.GetMeta, bearer, now)
 	if err != nil {
-		return tok, err
+		return tok, nil, err
 	}
 	rec.Uses++
 	rec.LastUsed = now.UTC()
-	return tok, tx.PutMeta(tokenPrefix+tok.ID, rec)
+	return tok, rec, tx.PutMeta(tokenPrefix+tok.ID, rec)
 }
 
 // checkToken checks bearer (either printed form) against its record, read

@@ -102,7 +102,7 @@ func Registry() []Controller {
 		{Kind: keyPruneEvents.Kind, Component: "event-pruner", Every: eventPruneInterval, Step: pruneEventsStep},
 		{Kind: "Pod", Preview: expandPod, Health: health.For(health.Pod)},
 		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace"},
-			Watches: map[string]MapFunc{"Pod": always(keySchedule), "Node": always(keySchedule)}, Step: scheduleStep},
+			Watches: map[string]MapFunc{"Pod": always(keySchedule), "Node": always(keySchedule), "Namespace": always(keySchedule)}, Step: scheduleStep},
 	}
 }
 

@@ -16,10 +16,14 @@ import (
 // writes are measured by reconcile/controllers' BenchmarkScheduleAndBind.
 func BenchmarkSchedule(b *testing.B) {
 	nodes, bound, pending := schedbench.Cluster(schedbench.Target)
+	s := New()
 	var cpu time.Duration
 	for b.Loop() {
 		start := processCPU()
-		res := Schedule(pending, nodes, bound)
+		// As the controllers' step: system default spread over the apps'
+		// ReplicaSets for the pods without constraints of their own.
+		s.DefaultSpreadSelector = DefaultSpreadSelector(nil, schedbench.ReplicaSets(bound, pending), nil)
+		res := s.Schedule(pending, nodes, bound)
 		cpu += processCPU() - start
 		for k, f := range res.Unschedulable {
 			b.Fatalf("%s unschedulable: %s", k, f.Message)

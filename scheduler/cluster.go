@@ -32,6 +32,41 @@ type Cluster struct {
 	// imageSums and imageTouched are ImageLocality's per-pod buffer.
 	imageSums    []int64
 	imageTouched []int32
+	// matches memoises selector → matching classes (matching).
+	matches map[string]*classMatches
+}
+
+// classMatches are the classes, of the first seen of c.all, whose pods a
+// selector matches in one namespace.
+type classMatches struct {
+	seen    int
+	classes []*podClass
+}
+
+// matching returns the classes of namespace ns whose labels sel matches.
+// Pods of one app share their selector, so it is matched against each
+// class once per Schedule call, not once per pod; classes are only ever
+// appended to c.all, so an entry is brought up to date by matching the
+// classes added since.
+func (c *Cluster) matching(ns string, sel labels.Selector) []*podClass {
+	key := ns + "\x00" + sel.String()
+	if !sel.Empty() && key[len(key)-1] == 0 {
+		key += "nothing" // labels.Nothing() prints as "", as Everything() does
+	}
+	m := c.matches[key]
+	if m == nil {
+		if c.matches == nil {
+			c.matches = map[string]*classMatches{}
+		}
+		m = &classMatches{}
+		c.matches[key] = m
+	}
+	for ; m.seen < len(c.all); m.seen++ {
+		if cl := c.all[m.seen]; cl.ns == ns && sel.Matches(cl.labels) {
+			m.classes = append(m.classes, cl)
+		}
+	}
+	return m.classes
 }
 
 type imageAt struct {

@@ -49,6 +49,10 @@ type spreadConstraint struct {
 	honorAffinity bool
 	honorTaints   bool
 	selfMatch     bool // the pod itself matches the selector
+	// systemDefault: one of Kubernetes' system default constraints
+	// (spread_defaults.go): a node lacking its key is not ignored, it only
+	// has no term for it (Kubernetes' requireAllTopologies = false).
+	systemDefault bool
 }
 
 func newSpreadConstraints(p *corev1.Pod, _ *requiredNodeAffinity) []spreadConstraint {
@@ -140,7 +144,7 @@ func countSpread(p *PodInfo, c *Cluster, hard bool) []domainCounts {
 	nodes:
 		for j, n := range c.nodes {
 			for _, tk := range keys {
-				if tk.valueOf[j] < 0 {
+				if tk.valueOf[j] < 0 && (!sc.systemDefault || tk == d.tk) {
 					continue nodes
 				}
 			}
@@ -149,8 +153,8 @@ func countSpread(p *PodInfo, c *Cluster, hard bool) []domainCounts {
 				d.n[d.tk.valueOf[j]] = 0
 			}
 		}
-		for _, cl := range c.all {
-			if cl.ns != p.Pod.Namespace || cl.terminating || len(cl.onNode) == 0 || !sc.selector.Matches(cl.labels) {
+		for _, cl := range c.matching(p.Pod.Namespace, sc.selector) {
+			if cl.terminating || len(cl.onNode) == 0 {
 				continue
 			}
 			for idx, k := range cl.onNode {
@@ -229,11 +233,16 @@ func (PodTopologySpread) Filter(p *PodInfo, n *NodeInfo) []string {
 type spreadScoreState struct {
 	counts  []domainCounts
 	weights []float64
+	anyKey  bool // system defaults: a node is scored on the keys it has
 }
 
 // ignored reports whether node idx lacks a soft constraint's key: such a
-// node scores 0 (Kubernetes' IgnoredNodes).
+// node scores 0 (Kubernetes' IgnoredNodes). Under the system defaults no
+// node is ignored for a missing key.
 func (st *spreadScoreState) ignored(idx int32) bool {
+	if st.anyKey {
+		return false
+	}
 	for _, d := range st.counts {
 		if d.tk.valueOf[idx] < 0 {
 			return true
@@ -252,6 +261,7 @@ func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) 
 	if !soft {
 		return false
 	}
+	st.anyKey = p.spread[0].systemDefault
 	st.counts = countSpread(p, c, false)
 	for _, d := range st.counts {
 		// The weight grows with the number of domains among the feasible
@@ -262,7 +272,7 @@ func (PodTopologySpread) PreScore(p *PodInfo, c *Cluster, feasible []*NodeInfo) 
 			if st.ignored(n.idx) {
 				continue
 			}
-			if v := d.tk.valueOf[n.idx]; d.tk.key == corev1.LabelHostname || !seen[v] {
+			if v := d.tk.valueOf[n.idx]; v >= 0 && (d.tk.key == corev1.LabelHostname || !seen[v]) {
 				seen[v] = true
 				size++
 			}
@@ -284,8 +294,9 @@ func (PodTopologySpread) Score(p *PodInfo, n *NodeInfo) int64 {
 		if sc.hard {
 			continue
 		}
-		cnt, _ := st.counts[k].at(n.idx)
-		score += float64(max(cnt, 0))*st.weights[k] + float64(sc.maxSkew-1)
+		if cnt, ok := st.counts[k].at(n.idx); ok {
+			score += float64(max(cnt, 0))*st.weights[k] + float64(sc.maxSkew-1)
+		}
 		k++
 	}
 	return int64(math.Round(score))

@@ -43,6 +43,13 @@ type Scheduler struct {
 	// affinity terms with a namespaceSelector; nil: no labels but
 	// kubernetes.io/metadata.name.
 	NamespaceLabels map[string]map[string]string
+	// DefaultSpreadSelector, when set, gives a pod without
+	// topologySpreadConstraints Kubernetes' system default ones (scored
+	// only), counting the pods its selector returns: the pods of the
+	// Services, ReplicaSets and StatefulSets that select it
+	// (DefaultSpreadSelector in spread_defaults.go builds it). nil or an
+	// empty selector: none.
+	DefaultSpreadSelector func(*corev1.Pod) labels.Selector
 }
 
 // New returns a scheduler with the default plugins.
@@ -74,7 +81,11 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 		if p.Spec.NodeName != "" || isTerminal(p) {
 			continue
 		}
-		pods = append(pods, newPodInfo(p))
+		pi := newPodInfo(p)
+		if len(pi.spread) == 0 && s.DefaultSpreadSelector != nil {
+			pi.spread = systemDefaultSpread(p, s.DefaultSpreadSelector(p))
+		}
+		pods = append(pods, pi)
 	}
 	sort.Slice(pods, func(i, j int) bool {
 		a, b := pods[i].Pod, pods[j].Pod

@@ -101,7 +101,7 @@ func Registry() []Controller {
 			Resync:  endpointsResync, Step: endpointsStep, Health: health.For(health.Service)},
 		{Kind: keyPruneEvents.Kind, Component: "event-pruner", Every: eventPruneInterval, Step: pruneEventsStep},
 		{Kind: "Pod", Preview: expandPod, Health: health.For(health.Pod)},
-		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace"},
+		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace", "Service", "ReplicaSet", "StatefulSet"},
 			Watches: map[string]MapFunc{"Pod": always(keySchedule), "Node": always(keySchedule), "Namespace": always(keySchedule)}, Step: scheduleStep},
 	}
 }

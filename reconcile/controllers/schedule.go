@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -33,6 +34,10 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	}
 	sched := *in.Scheduler // its own copy: NamespaceLabels are this pass's
 	sched.NamespaceLabels = namespaceLabels(in.cache)
+	// Kubernetes' system default spread for pods without constraints of
+	// their own, over the workloads that select them.
+	sched.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(typed[*corev1.Service](in.cache.byKind["Service"]),
+		typed[*appsv1.ReplicaSet](in.cache.byKind["ReplicaSet"]), typed[*appsv1.StatefulSet](in.cache.byKind["StatefulSet"]))
 	res := sched.Schedule(pending, in.cache.nodes(), bound)
 	var ch Changes
 	for _, p := range pending {

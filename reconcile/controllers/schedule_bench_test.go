@@ -59,7 +59,9 @@ func BenchmarkScheduleAndBind(b *testing.B) {
 		runtime.GC() // the setup's garbage is not the scheduler's
 		b.StartTimer()
 		start, c0 := time.Now(), cpuTime()
-		res := scheduler.New().Schedule(pending, nodes, bound)
+		sc := scheduler.New() // as scheduleStep: with the system default spread
+		sc.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(nil, schedbench.ReplicaSets(bound, pending), nil)
+		res := sc.Schedule(pending, nodes, bound)
 		var ch Changes
 		for _, p := range pending {
 			if n, ok := res.Bindings[scheduler.PodKey(p)]; ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -82,4 +83,24 @@ func pod(name, app string, appIndex int, created time.Time) *corev1.Pod {
 		corev1.ResourceMemory: resource.MustParse("128Mi"),
 	}}}}
 	return p
+}
+
+// ReplicaSets are the workloads of the pods, one per app label, as the
+// controllers would have made them: what gives the pods without
+// constraints of their own Kubernetes' system default spread.
+func ReplicaSets(pods ...[]*corev1.Pod) []*appsv1.ReplicaSet {
+	seen := map[string]bool{}
+	var out []*appsv1.ReplicaSet
+	for _, list := range pods {
+		for _, p := range list {
+			app := p.Labels["app"]
+			if seen[app] {
+				continue
+			}
+			seen[app] = true
+			out = append(out, &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: p.Namespace, Name: app},
+				Spec: appsv1.ReplicaSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": app}}}})
+		}
+	}
+	return out
 }

@@ -49,6 +49,18 @@ func applyFSGroup(pod *corev1.Pod, dirs map[string]string) error {
 	return nil
 }
 
+// ownRewrittenVolume gives the files just rewritten in a configMap,
+// secret, downwardAPI or projected volume (volume_refresh.go) to the
+// pod's fsGroup, as the kubelet sets a volume's ownership after each
+// update; with OnRootMismatch too, since the new files are not the root's.
+func ownRewrittenVolume(pod *corev1.Pod, dir string) error {
+	psc := pod.Spec.SecurityContext
+	if psc == nil || psc.FSGroup == nil {
+		return nil
+	}
+	return setVolumeOwnership(dir, int(*psc.FSGroup), true)
+}
+
 // podFSGroup is the pod's fsGroup for the runtime's named volumes; nil without one.
 func podFSGroup(pod *corev1.Pod) *FSGroup {
 	psc := pod.Spec.SecurityContext

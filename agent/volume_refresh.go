@@ -59,6 +59,9 @@ func (a *Agent) refreshVolumes(ctx context.Context, desired []*corev1.Pod, obser
 				continue // not set up by a container start yet: prepareVolumes writes it then
 			}
 			changed, err := writeVolume(ctx, oc, pod, v, dir)
+			if err == nil && changed {
+				err = ownRewrittenVolume(pod, dir)
+			}
 			if err != nil {
 				a.events.record(ctx, pod, "", corev1.EventTypeWarning, ReasonFailedMount, "MountVolume.SetUp failed for volume %q : %v", v.Name, err)
 				continue

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -91,5 +92,38 @@ func TestMissingVolumeKeyIsAConfigError(t *testing.T) {
 	}
 	if evs := strings.Join(cp.eventsFor("web"), "\n"); !strings.Contains(evs, `key "nope" not found`) {
 		t.Errorf("no event names the key:\n%s", evs)
+	}
+}
+
+// Files rewritten by the volume refresh belong to the pod's fsGroup, as
+// those written at the container's start do.
+func TestRefreshedVolumeFilesKeepTheFSGroup(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("giving files to a group needs root; run the tests as root")
+	}
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
+	a := newLoopAgent(t, cp, rt, clock)
+	cp.configMaps["default/cfg"] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "cfg", Namespace: "default"}, Data: map[string]string{"k": "v1"}}
+	p := pod("web", "u-fsg", corev1.RestartPolicyAlways, "app")
+	gid := int64(4321)
+	p.Spec.SecurityContext = &corev1.PodSecurityContext{FSGroup: &gid}
+	p.Spec.Volumes = []corev1.Volume{{Name: "cfg", VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: "cfg"}}}}}
+	cp.putPod(p)
+	syncOnce(t, a)
+	cp.configMaps["default/cfg"].Data["k"] = "v2"
+	clock.Add(a.opts.VolumeSyncInterval + time.Second)
+	syncOnce(t, a)
+	file := filepath.Join(volumeDir(a.opts.DataDir, p, "cfg"), "k")
+	b, _ := os.ReadFile(file)
+	if string(b) != "v2" {
+		t.Fatalf("cfg/k = %q, want the refreshed v2", b)
+	}
+	fi, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := fi.Sys().(*syscall.Stat_t); int64(st.Gid) != gid {
+		t.Errorf("refreshed file's group %d, want the fsGroup %d", st.Gid, gid)
 	}
 }

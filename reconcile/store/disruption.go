@@ -11,17 +11,15 @@ import (
 
 // Reasons of a pod's DisruptionTarget condition, as Kubernetes words them.
 const (
-	ReasonEvictionByEvictionAPI  = "EvictionByEvictionAPI"
-	ReasonDeletionByTaintManager = "DeletionByTaintManager"
-	ReasonPreemptionByScheduler  = corev1.PodReasonPreemptionByScheduler
-	ReasonTerminationByKubelet   = corev1.PodReasonTerminationByKubelet
+	ReasonEvictionByEvictionAPI = "EvictionByEvictionAPI"
+	ReasonPreemptionByScheduler = corev1.PodReasonPreemptionByScheduler
 )
 
 // MarkDisrupted sets a pod's DisruptionTarget condition to True with
 // reason and message, as Kubernetes does before an eviction (reason
-// EvictionByEvictionAPI, message "Eviction API: evicting"), a preemption
-// (PreemptionByScheduler) or a node-pressure or shutdown termination
-// (TerminationByKubelet) deletes the pod: a Job's podFailurePolicy tells
+// EvictionByEvictionAPI, message "Eviction API: evicting") deletes the
+// pod (the scheduler's preemptions set PreemptionByScheduler through the
+// controllers' Changes instead): a Job's podFailurePolicy tells
 // such disruptions from failures of the work by it. Call it before the
 // deletion, in the same transaction. A pod that already finished is left
 // as it is; ErrNotFound when there is no such pod.

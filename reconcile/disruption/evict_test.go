@@ -129,4 +129,3 @@ func names(pods []*corev1.Pod) string {
 	}
 	return s
 }
-

@@ -37,7 +37,7 @@ func pod(name, rs string, ready bool) *corev1.Pod {
 }
 
 func int32p(n int32) *intstr.IntOrString { v := intstr.FromInt32(n); return &v }
-func pct(s string) *intstr.IntOrString    { v := intstr.FromString(s); return &v }
+func pct(s string) *intstr.IntOrString   { v := intstr.FromString(s); return &v }
 
 // scales: ReplicaSet "rs" has 3 replicas, "rs4" 4; others are not found.
 func scales(ref metav1.OwnerReference, _ string) (Controller, bool) {

@@ -41,7 +41,9 @@ func getPDB(run func(...string) (string, error)) (policyv1.PodDisruptionBudget, 
 	if err != nil {
 		return policyv1.PodDisruptionBudget{}, err
 	}
-	var l struct{ Items []policyv1.PodDisruptionBudget }
+	var l struct {
+		Items []policyv1.PodDisruptionBudget
+	}
 	if err := json.Unmarshal([]byte(out), &l); err != nil || len(l.Items) != 1 {
 		return policyv1.PodDisruptionBudget{}, fmt.Errorf("get pdb -o json: %v\n%s", err, out)
 	}

@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/disruption"
 	"github.com/reconcile-dev/reconcile/scheduler/priority"
 )
 
@@ -92,7 +93,9 @@ func resolvableByPreemption(reasons []string) bool {
 
 // preempt finds the node where deleting the fewest and least important
 // lower-priority pods lets p fit, as Kubernetes' DefaultPreemption
-// (SelectVictimsOnNode, pickOneNodeForPreemption). It reports false when
+// (SelectVictimsOnNode, pickOneNodeForPreemption), which avoids breaking
+// PodDisruptionBudgets where it can but breaks them when it must, as
+// Kubernetes does (they are a best effort for preemption). It reports false when
 // no node would do.
 func (s *Scheduler) preempt(p *PodInfo, infos []*NodeInfo, st *preemptionState, f Failure) (Preemption, bool) {
 	prio := priority.Of(p.Pod)
@@ -122,6 +125,9 @@ func (s *Scheduler) preempt(p *PodInfo, infos []*NodeInfo, st *preemptionState, 
 type candidate struct {
 	node    string
 	victims []*corev1.Pod // most important first
+	// pdbViolations counts the victims whose deletion breaks a
+	// PodDisruptionBudget (Kubernetes' NumPDBViolations).
+	pdbViolations int
 }
 
 // selectVictimsOnNode removes every pod of lower priority than p from a
@@ -149,14 +155,30 @@ func (s *Scheduler) selectVictimsOnNode(p *PodInfo, n *NodeInfo, st *preemptionS
 	}
 	slices.SortStableFunc(potential, moreImportant)
 	c := &candidate{node: n.Node.Name}
-	for _, q := range potential {
+	reprieve := func(q *corev1.Pod) bool {
 		trial.Requested.add(PodRequests(q))
 		trial.scored.add(scoringRequests(q))
-		if len(s.filter(p, &trial)) > 0 {
-			trial.Requested.sub(PodRequests(q))
-			trial.scored.sub(scoringRequests(q))
-			c.victims = append(c.victims, q)
+		if len(s.filter(p, &trial)) == 0 {
+			return true
 		}
+		trial.Requested.sub(PodRequests(q))
+		trial.scored.sub(scoringRequests(q))
+		c.victims = append(c.victims, q)
+		return false
+	}
+	// Pods whose deletion would break a disruption budget are reprieved
+	// first, then the others, each group most important first.
+	violating, nonViolating := disruption.Violating(potential, s.PodDisruptionBudgets)
+	for _, q := range violating {
+		if !reprieve(q) {
+			c.pdbViolations++
+		}
+	}
+	for _, q := range nonViolating {
+		reprieve(q)
+	}
+	if len(violating) > 0 && len(nonViolating) > 0 {
+		slices.SortStableFunc(c.victims, moreImportant)
 	}
 	return c, len(c.victims) > 0
 }
@@ -186,12 +208,15 @@ func startTime(p *corev1.Pod) time.Time {
 	return p.CreationTimestamp.Time
 }
 
-// better is pickOneNodeForPreemption's order (no PodDisruptionBudgets
-// yet, so its first criterion never differs): the lowest highest victim
+// better is pickOneNodeForPreemption's order: the fewest victims whose
+// deletion breaks a PodDisruptionBudget, then the lowest highest victim
 // priority, then the smallest sum of victim priorities, then the fewest
 // victims, then the node whose most important victims started latest;
 // the first node by name on a full tie (candidates come sorted by name).
 func (c *candidate) better(o *candidate) bool {
+	if c.pdbViolations != o.pdbViolations {
+		return c.pdbViolations < o.pdbViolations
+	}
 	if a, b := priority.Of(c.victims[0]), priority.Of(o.victims[0]); a != b {
 		return a < b
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/reconcile-dev/reconcile/scheduler/priority"
@@ -50,6 +51,9 @@ type Scheduler struct {
 	// (DefaultSpreadSelector in spread_defaults.go builds it). nil or an
 	// empty selector: none.
 	DefaultSpreadSelector func(*corev1.Pod) labels.Selector
+	// PodDisruptionBudgets of the cluster, with their status: preemption
+	// prefers victims whose deletion keeps every budget (preempt.go).
+	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
 }
 
 // New returns a scheduler with the default plugins.

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -100,6 +101,8 @@ func describeKind(d *describer, o objects.Object) {
 				d.field(0, "NodePort", "%d", p.NodePort)
 			}
 		}
+	case *policyv1.PodDisruptionBudget:
+		describePDB(d, x) // pdb_table.go
 	case *corev1.Node:
 		describeNode(d, x) // node_table.go
 		d.field(0, "Pod CIDR", "%s", dash(x.Spec.PodCIDR))

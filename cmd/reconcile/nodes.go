@@ -28,6 +28,9 @@ Waits until the evicted pods are gone and says what it did.
 DaemonSet pods stay (kubectl's --ignore-daemonsets, always on). Pods that declare no controller are
 refused unless --force (nothing recreates them; a bare pod from git is recreated by its source), pods with
 emptyDir volumes unless --delete-emptydir-data. A refusal evicts nothing; the node stays cordoned.
+A pod whose PodDisruptionBudget allows no disruption now is refused by the eviction API ("Cannot evict
+pod as it would violate the pod's disruption budget."): drain says so and asks again every 5 s, as
+kubectl does, until the budget allows it (another replica is ready elsewhere) or --timeout.
 'reconcile uncordon NODE' makes it schedulable again.`,
 		Example: `  reconcile drain node-b
   reconcile drain node-b --force --timeout 5m`,

@@ -14,6 +14,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/disruption"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -111,7 +112,7 @@ func evict(tx *store.Tx, key objects.Key, uid types.UID, now time.Time) (string,
 	if p.DeletionTimestamp != nil {
 		return "already terminating", nil
 	}
-	if err := checkPodDisruptionBudgets(tx, p); err != nil {
+	if err := checkPodDisruptionBudgets(tx, p, now); err != nil {
 		return "", err
 	}
 	if err := tx.MarkDisrupted(key, store.ReasonEvictionByEvictionAPI, "Eviction API: evicting", now); err != nil {
@@ -130,13 +131,25 @@ func evict(tx *store.Tx, key objects.Key, uid types.UID, now time.Time) (string,
 	return "evicted", nil
 }
 
-// checkPodDisruptionBudgets is where the eviction API will enforce
-// PodDisruptionBudgets (policy/v1) once reconcile stores them: Kubernetes
-// refuses an eviction that would take a budget's healthy pods below
-// minAvailable (or beyond maxUnavailable) with 429 TooManyRequests
-// ("Cannot evict pod as it would violate the pod's disruption budget."),
-// and `reconcile drain` retries such refusals until its --timeout. There
-// are no budgets yet, so every eviction is allowed.
-func checkPodDisruptionBudgets(_ *store.Tx, _ *corev1.Pod) error {
-	return nil
+// checkPodDisruptionBudgets enforces the PodDisruptionBudgets of the
+// pod's namespace (disruption.Evict, Kubernetes' eviction subresource):
+// a refusal is 429 TooManyRequests "Cannot evict pod as it would violate
+// the pod's disruption budget." (which `reconcile drain` retries); an
+// allowed eviction decrements the budget's disruptionsAllowed and records
+// the pod in its disruptedPods in the eviction's own transaction, so two
+// evictions at once never both spend the last disruption.
+func checkPodDisruptionBudgets(tx *store.Tx, p *corev1.Pod, now time.Time) error {
+	objs, err := tx.List("PodDisruptionBudget", p.Namespace)
+	if err != nil {
+		return err
+	}
+	pdbs := make([]*policyv1.PodDisruptionBudget, 0, len(objs))
+	for _, o := range objs {
+		pdbs = append(pdbs, o.(*policyv1.PodDisruptionBudget))
+	}
+	upd, err := disruption.Evict(pdbs, p, now)
+	if err != nil || upd == nil {
+		return err
+	}
+	return tx.UpdateStatus(upd)
 }

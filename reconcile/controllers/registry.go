@@ -99,9 +99,12 @@ func Registry() []Controller {
 		{Kind: "Service", Component: "endpoint-controller",
 			Watches: map[string]MapFunc{"Pod": servicesSelecting, "Endpoints": serviceOfEndpoints},
 			Resync:  endpointsResync, Step: endpointsStep, Health: health.For(health.Service)},
+		{Kind: "PodDisruptionBudget", Component: pdbComponent, Reads: []string{"Pod", "ReplicaSet", "Deployment", "StatefulSet"},
+			Watches: map[string]MapFunc{"Pod": budgetsSelecting, "ReplicaSet": budgetsOfNamespace, "Deployment": budgetsOfNamespace, "StatefulSet": budgetsOfNamespace},
+			Step:    objectStep(pdbStep), Health: health.For(health.PodDisruptionBudget)},
 		{Kind: keyPruneEvents.Kind, Component: "event-pruner", Every: eventPruneInterval, Step: pruneEventsStep},
 		{Kind: "Pod", Preview: expandPod, Health: health.For(health.Pod)},
-		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace", "Service", "ReplicaSet", "StatefulSet"},
+		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace", "Service", "ReplicaSet", "StatefulSet", "PodDisruptionBudget"},
 			Watches: map[string]MapFunc{"Pod": always(keySchedule), "Node": always(keySchedule), "Namespace": always(keySchedule)}, Step: scheduleStep},
 	}
 }

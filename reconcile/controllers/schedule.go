@@ -34,6 +34,7 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	}
 	sched := *in.Scheduler // its own copy: NamespaceLabels are this pass's
 	sched.NamespaceLabels = namespaceLabels(in.cache)
+	sched.PodDisruptionBudgets = in.cache.budgets()
 	// Kubernetes' system default spread for pods without constraints of
 	// their own, over the workloads that select them.
 	sched.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(typed[*corev1.Service](in.cache.byKind["Service"]),

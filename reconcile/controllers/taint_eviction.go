@@ -57,6 +57,10 @@ type Eviction struct {
 // the defaults (WithDefaultTolerations with defaultSeconds). It returns the
 // pods to evict now, in name order, and how long until the next one is due
 // (0: none). When no node is Ready nothing is evicted (FullDisruption).
+// PodDisruptionBudgets are not consulted, as in Kubernetes: a not-ready or
+// unreachable node is an involuntary disruption, and its pods are lost
+// whatever a budget says; only the eviction API (drain) and preemption
+// weigh budgets.
 func TaintEvictions(nodes []*corev1.Node, pods []*corev1.Pod, defaultSeconds int64, now time.Time) (out []Eviction, next time.Duration) {
 	if FullDisruption(nodes) {
 		return nil, 0

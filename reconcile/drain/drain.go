@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -52,8 +53,11 @@ type Settings struct {
 	// Timeout bounds the whole drain; 0 waits for ever (kubectl's default).
 	Timeout time.Duration
 	// PollInterval is how often Drain looks whether the evicted pods are
-	// gone, and retries evictions a budget refused (default 1 s).
+	// gone (default 1 s).
 	PollInterval time.Duration
+	// EvictionRetry is how long Drain waits before it asks again for an
+	// eviction a PodDisruptionBudget refused (429); default 5 s, kubectl's.
+	EvictionRetry time.Duration
 }
 
 // Drain cordons the node, evicts the pods Filter chooses and waits until
@@ -63,6 +67,9 @@ type Settings struct {
 func Drain(ctx context.Context, api API, node string, s Settings, out io.Writer) error {
 	if s.PollInterval <= 0 {
 		s.PollInterval = time.Second
+	}
+	if s.EvictionRetry <= 0 {
+		s.EvictionRetry = 5 * time.Second
 	}
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
@@ -84,11 +91,8 @@ func Drain(ctx context.Context, api API, node string, s Settings, out io.Writer)
 	for _, w := range group(append(plan.Ignored, plan.Warnings...)) {
 		fmt.Fprintf(out, "Warning: %s\n", w)
 	}
-	for _, p := range plan.Evict {
-		fmt.Fprintf(out, "evicting pod %s\n", podName(p))
-		if err := evict(ctx, api, p, s.PollInterval); err != nil {
-			return fmt.Errorf("draining node %q: %w", node, err)
-		}
+	if err := evictAll(ctx, api, plan.Evict, s.EvictionRetry, out); err != nil {
+		return fmt.Errorf("draining node %q: %w", node, err)
 	}
 	if err := waitGone(ctx, api, node, plan.Evict, s.PollInterval, out); err != nil {
 		return fmt.Errorf("draining node %q: %w", node, err)
@@ -97,15 +101,38 @@ func Drain(ctx context.Context, api API, node string, s Settings, out io.Writer)
 	return nil
 }
 
+// evictAll evicts the pods at once, one goroutine each, as kubectl does,
+// so a pod whose disruption budget holds it back does not hold back the
+// others; it returns the first error once every eviction has ended.
+func evictAll(ctx context.Context, api API, pods []*corev1.Pod, retry time.Duration, out io.Writer) error {
+	out = &lockedWriter{w: out}
+	for _, p := range pods {
+		fmt.Fprintf(out, "evicting pod %s\n", podName(p))
+	}
+	errs := make([]error, len(pods))
+	var wg sync.WaitGroup
+	for i, p := range pods {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = evict(ctx, api, p, retry, out)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
 // evict evicts one pod, retrying while a disruption budget refuses it
-// (429), as kubectl does; a pod already gone counts as evicted.
-func evict(ctx context.Context, api API, p *corev1.Pod, every time.Duration) error {
+// (429) and saying so in kubectl's words; a pod already gone counts as
+// evicted.
+func evict(ctx context.Context, api API, p *corev1.Pod, every time.Duration, out io.Writer) error {
 	for {
 		_, err := api.Evict(ctx, p.Namespace, p.Name, p.UID)
 		switch {
 		case err == nil, errors.Is(err, apierrors.ErrNotFound), errors.Is(err, apierrors.ErrConflict):
 			return nil // gone, or replaced by a new pod of that name: this one is gone
 		case apierrors.Is(err, apierrors.ReasonTooManyRequests):
+			fmt.Fprintf(out, "error when evicting pods/%q -n %q (will retry after %s): %v\n", p.Name, p.Namespace, every, err)
 			if !ctxwait.Sleep(ctx, every) {
 				return fmt.Errorf("evicting pod %s: %v (retried until the timeout)", podName(p), err)
 			}
@@ -113,6 +140,18 @@ func evict(ctx context.Context, api API, p *corev1.Pod, every time.Duration) err
 			return fmt.Errorf("evicting pod %s: %w", podName(p), err)
 		}
 	}
+}
+
+// lockedWriter serialises the lines of concurrent evictions.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
 }
 
 // waitGone waits until no pod of pending (by uid) is bound to the node.

@@ -6,6 +6,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -123,6 +125,24 @@ func DaemonSet(d *appsv1.DaemonSet) (Status, string) {
 		return Progressing, fmt.Sprintf("Waiting for daemon set %q rollout to finish: %d of %d updated pods are available...", d.Name, s.NumberAvailable, s.DesiredNumberScheduled)
 	}
 	return Healthy, fmt.Sprintf("%d of %d pods available", s.NumberAvailable, s.DesiredNumberScheduled)
+}
+
+// PodDisruptionBudget assesses a budget as Argo CD does: Progressing until
+// the disruption controller wrote a condition, Degraded when it could not
+// count the pods (SyncFailed), Healthy otherwise, also while no
+// disruption is allowed (InsufficientPods: maxUnavailable 0 is a valid
+// choice).
+func PodDisruptionBudget(b *policyv1.PodDisruptionBudget) (Status, string) {
+	for _, c := range b.Status.Conditions {
+		if c.Type != policyv1.DisruptionAllowedCondition {
+			continue
+		}
+		if c.Status == metav1.ConditionFalse && c.Reason != policyv1.InsufficientPodsReason {
+			return Degraded, "PodDisruptionBudget has " + c.Reason + joinMsg(c.Message)
+		}
+		return Healthy, fmt.Sprintf("%d disruptions allowed (%d healthy pods, %d desired)", b.Status.DisruptionsAllowed, b.Status.CurrentHealthy, b.Status.DesiredHealthy)
+	}
+	return Progressing, "Waiting for status"
 }
 
 // Job assesses a Job by its Complete, Failed and Suspended conditions.

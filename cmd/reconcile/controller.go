@@ -24,6 +24,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
+	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
@@ -185,8 +186,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	usage := podmetrics.New() // agents' pod usage, in memory as metrics-server's (HPA, top)
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
-		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked}
+		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
+		Usage: usage}
 	nodes.OnRevoke(srv.CloseNode)
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
@@ -210,7 +213,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return nil
 	})
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

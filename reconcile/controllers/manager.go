@@ -44,6 +44,10 @@ type Options struct {
 	NodeLifecycle NodeLifecycle
 	// Controllers is the table the runner runs (default Registry()).
 	Controllers []Controller
+	// Usage is the pods' latest usage as their agents reported it
+	// (reconcile/podmetrics), read by the HorizontalPodAutoscaler step;
+	// nil = no usage (autoscalers report the metrics missing).
+	Usage UsageSource
 }
 
 // Manager is the runner of the registry: one informer (list + watch into

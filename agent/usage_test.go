@@ -15,8 +15,8 @@ func TestPodUsage(t *testing.T) {
 	}
 	pods := []ObservedPod{
 		{Key: "shop/web", UID: "u1", Containers: []ObservedContainer{running("c1", "app"), running("c2", "side")}},
-		{Key: "shop/new", UID: "u2", Containers: []ObservedContainer{running("c3", "app")}},          // one reading only
-		{Key: "shop/restarted", UID: "u3", Containers: []ObservedContainer{running("c4", "app")}},    // counter went back
+		{Key: "shop/new", UID: "u2", Containers: []ObservedContainer{running("c3", "app")}},         // one reading only
+		{Key: "shop/restarted", UID: "u3", Containers: []ObservedContainer{running("c4", "app")}},   // counter went back
 		{Key: "shop/done", UID: "u4", Containers: []ObservedContainer{{ID: "c5", State: "exited"}}}, // nothing running
 	}
 	prev := map[string]ContainerSample{

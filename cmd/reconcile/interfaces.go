@@ -13,7 +13,7 @@ import (
 var (
 	_ agent.ControlPlane  = apiclient.ControlPlane{}
 	_ agent.UsageReporter = apiclient.ControlPlane{}
-	_ podnet.NodeSource  = apiclient.Nodes{}
-	_ proxy.Source       = apiclient.Services{}
-	_ proxy.Source       = (*apiclient.ServiceCache)(nil)
+	_ podnet.NodeSource   = apiclient.Nodes{}
+	_ proxy.Source        = apiclient.Services{}
+	_ proxy.Source        = (*apiclient.ServiceCache)(nil)
 )

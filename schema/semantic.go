@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -83,6 +84,8 @@ func semanticChecks(o objects.Object) []semanticError {
 		podChecks(&x.Spec, add, "spec")
 	case *corev1.Service:
 		serviceChecks(x, add)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		hpaChecks(x, add)
 	case *schedulingv1.PriorityClass:
 		if priority.Reserved(x.Name) {
 			add(fmt.Sprintf("priority class names with %q prefix are reserved for the built-in system-cluster-critical and system-node-critical classes; choose another name", priority.ReservedPrefix), "metadata", "name")

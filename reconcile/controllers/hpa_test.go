@@ -74,7 +74,6 @@ func calcPods(ps []calcPod) ([]*corev1.Pod, map[string]PodUsage) {
 	return pods, usage
 }
 
-
 // TestReplicaCalculator runs Kubernetes' replica calculator cases
 // (replica_calculator_test.go) and writes them as a spec:
 // testdata/hpa-replicas.golden.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 
@@ -72,6 +73,8 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		cols = []string{x.Name, string(x.Type), fmt.Sprint(len(x.Data) + len(x.StringData)), age}
 	case *schedulingv1.PriorityClass:
 		header, cols = priorityClassRow(x, age) // priorityclass_table.go
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		header, cols = hpaRow(x, age) // hpa_table.go
 	default:
 		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}

@@ -46,6 +46,7 @@ type controllerFlags struct {
 	tlsSANs                  []string       // --tls-san: more names and addresses in the serving certificate
 	plainHTTP                bool           // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
 	lifecycle                lifecycleFlags // node_lifecycle.go
+	hpaSync                  time.Duration  // --horizontal-pod-autoscaler-sync-period
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -70,6 +71,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
+	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
 }
 
 func defaultDataDir() string {
@@ -213,7 +215,8 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return nil
 	})
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
+			HPASyncPeriod: f.hpaSync}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

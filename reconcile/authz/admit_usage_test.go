@@ -1,6 +1,7 @@
 package authz
 
 import (
+	"encoding/json"
 	"errors"
 	"net/url"
 	"strings"
@@ -52,4 +53,32 @@ func TestAdmitUsage(t *testing.T) {
 			t.Errorf("%s: admitted %v, want %q", tc.name, names, tc.want)
 		}
 	}
+}
+
+// FuzzAdmitUsage: whatever a node sends as its usage report, what is
+// admitted names only pods bound to it.
+func FuzzAdmitUsage(f *testing.F) {
+	f.Add(`{"node":"a","pods":[{"metadata":{"namespace":"shop","name":"web"},"containers":[{"name":"c","usage":{"cpu":"5m"}}]}]}`)
+	f.Add(`{"node":"a","pods":[{"metadata":{"namespace":"shop","name":"other"}}]}`)
+	f.Add(`{"node":"a","pods":[{"metadata":{"namespace":"","name":""}},null]}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		var r podmetrics.NodeReport
+		if json.Unmarshal([]byte(body), &r) != nil {
+			return
+		}
+		r.Node = "a"
+		u, _ := url.Parse("/api/v1/nodes/a/usage")
+		a, _ := ParseRequest("PUT", u)
+		got, err := AdmitUsage(Identity{Name: "node:a", Role: RoleNode, Node: "a"}, a, r, testGraph())
+		if err != nil {
+			return
+		}
+		g := testGraph()
+		for _, p := range got.Pods {
+			pod, _ := g.Pod(p.Namespace, p.Name)
+			if pod == nil || pod.Spec.NodeName != "a" {
+				t.Fatalf("admitted usage of %s/%s, not bound to node a", p.Namespace, p.Name)
+			}
+		}
+	})
 }

@@ -73,6 +73,9 @@ type Options struct {
 	// downwardAPI and projected volumes of running pods are updated from
 	// their objects (volume_refresh.go); default 10 s.
 	VolumeSyncInterval time.Duration
+	// UsageInterval is how often the agent reads its containers' CPU and
+	// memory usage and reports it (usage.go); default 15 s, negative: never.
+	UsageInterval time.Duration
 }
 
 // Agent runs the pods bound to one node.
@@ -154,6 +157,9 @@ func New(opts Options) (*Agent, error) {
 	if opts.RuntimeCheckInterval == 0 {
 		opts.RuntimeCheckInterval = time.Second
 	}
+	if opts.UsageInterval == 0 {
+		opts.UsageInterval = DefaultUsageInterval
+	}
 	if opts.VolumeSyncInterval == 0 {
 		opts.VolumeSyncInterval = defaultVolumeSyncInterval
 	}
@@ -185,6 +191,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.adoptRunning(ctx)
 	go a.heartbeats(ctx)
 	go a.watchRuntime(ctx)
+	go a.reportUsage(ctx)
 	if a.opts.LogListener != nil {
 		go func() {
 			if err := a.ServeLogs(ctx, a.opts.LogListener, a.opts.LogTLS); err != nil {

@@ -88,6 +88,9 @@ type Plan struct {
 	Errors    []PlanError
 	// Warnings explain what the plan deliberately did not do.
 	Warnings []string
+	// Autoscaled are fields kept at their live value because an
+	// autoscaler owns them (autoscaled.go), where git says otherwise.
+	Autoscaled []Autoscaled
 }
 
 // Counts returns how many objects the plan creates, updates and deletes.
@@ -144,6 +147,7 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 	// 10,000 unchanged objects at one map lookup per object.
 	wantedBy := make([]int, len(stored))
 	var creates map[objects.Key]string // paths of desired objects not stored, for duplicates
+	autoscaled := autoscaledTargets(desired, stored, opts)
 	m.start()
 	for di, d := range desired {
 		key := keyOf(d.Object)
@@ -166,6 +170,12 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 		}
 		wantedBy[i] = di + 1
 		s := stored[i]
+		if owner, ok := autoscaled[key]; ok {
+			var note *Autoscaled
+			if d, note = keepAutoscaled(d, s, owner); note != nil {
+				p.Autoscaled = append(p.Autoscaled, *note)
+			}
+		}
 		if m.unchanged(d, s) {
 			p.Unchanged++
 			continue

@@ -14,12 +14,15 @@ import (
 //	              "path": "apps/web.yaml",
 //	              "fields": [{"path": "spec.replicas", "old": 2, "new": 3}]}],
 //	 "errors": [{"key": {...}, "path": "...", "message": "..."}],
-//	 "warnings": ["..."]}
+//	 "warnings": ["..."],
+//	 "autoscaled": [{"key": "Deployment/default/web", "path": "apps/web.yaml", "field": "spec.replicas",
+//	                 "owner": "HorizontalPodAutoscaler/default/web", "live": 3, "git": 1}]}
 //
 // Changes are in apply order. "old" is absent for an added field, "new" for
 // a removed one; creates list every field as "new"; deletes list none.
 // Secret values are the strings "(value hidden)" and, for the new side of a
-// changed value, "(value hidden, changed)".
+// changed value, "(value hidden, changed)". "autoscaled" lists fields kept
+// at their live value because an autoscaler owns them (Autoscaled).
 type JSONPlan struct {
 	Version  int          `json:"version"`
 	Source   string       `json:"source,omitempty"`
@@ -27,6 +30,18 @@ type JSONPlan struct {
 	Changes  []JSONChange `json:"changes"`
 	Errors   []PlanError  `json:"errors"`
 	Warnings []string     `json:"warnings"`
+	// Autoscaled: fields an autoscaler owns, where git says otherwise.
+	Autoscaled []JSONAutoscaled `json:"autoscaled"`
+}
+
+// JSONAutoscaled is one field an autoscaler owns (Autoscaled), keys as strings.
+type JSONAutoscaled struct {
+	Key   string `json:"key"`
+	Path  string `json:"path,omitempty"`
+	Field string `json:"field"`
+	Owner string `json:"owner"`
+	Live  int32  `json:"live"`
+	Git   int32  `json:"git"`
 }
 
 // JSONSummary counts the changes of a plan.
@@ -52,7 +67,10 @@ type JSONChange struct {
 func ToJSON(p Plan) JSONPlan {
 	c, u, d := p.Counts()
 	out := JSONPlan{Version: 1, Source: p.Source, Summary: JSONSummary{c, u, d, p.Unchanged},
-		Changes: []JSONChange{}, Errors: p.Errors, Warnings: p.Warnings}
+		Changes: []JSONChange{}, Errors: p.Errors, Warnings: p.Warnings, Autoscaled: []JSONAutoscaled{}}
+	for _, a := range p.Autoscaled {
+		out.Autoscaled = append(out.Autoscaled, JSONAutoscaled{Key: a.Key.String(), Path: a.Path, Field: a.Field, Owner: a.Owner.String(), Live: a.Live, Git: a.Git})
+	}
 	if out.Errors == nil {
 		out.Errors = []PlanError{}
 	}

@@ -37,6 +37,16 @@ func RenderMarkdown(w io.Writer, plan Plan) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	for _, a := range plan.Autoscaled {
+		fmt.Fprintf(bw, "> **Autoscaled:** `%s` `%s`", a.Key, mdEscape(a.String()))
+		if a.Path != "" {
+			fmt.Fprintf(bw, " (`%s`)", a.Path)
+		}
+		fmt.Fprint(bw, "\n>\n")
+	}
+	if len(plan.Autoscaled) > 0 {
+		fmt.Fprintln(bw)
+	}
 	for _, c := range plan.Changes {
 		sign, _ := actionSign(c.Action)
 		fmt.Fprintf(bw, "<details><summary><code>%s</code> %s <code>%s</code>", sign, c.Action, html.EscapeString(c.Key.String()))

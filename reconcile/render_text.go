@@ -48,6 +48,15 @@ func RenderText(w io.Writer, plan Plan, color bool) error {
 		}
 		fmt.Fprintln(bw)
 	}
+	for _, a := range plan.Autoscaled {
+		head := fmt.Sprintf("= autoscaled %s", a.Key)
+		if a.Path != "" {
+			head += "  (" + a.Path + ")"
+		}
+		fmt.Fprintln(bw, paint(bold, head))
+		fmt.Fprintln(bw, "    = "+a.String())
+		fmt.Fprintln(bw)
+	}
 	for _, e := range plan.Errors {
 		fmt.Fprintln(bw, paint(red+bold, "Error: ")+e.Error())
 	}

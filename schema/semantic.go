@@ -6,6 +6,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -86,6 +87,8 @@ func semanticChecks(o objects.Object) []semanticError {
 		serviceChecks(x, add)
 	case *policyv1.PodDisruptionBudget:
 		pdbChecks(&x.Spec, add)
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		hpaChecks(x, add)
 	case *schedulingv1.PriorityClass:
 		if priority.Reserved(x.Name) {
 			add(fmt.Sprintf("priority class names with %q prefix are reserved for the built-in system-cluster-critical and system-node-critical classes; choose another name", priority.ReservedPrefix), "metadata", "name")

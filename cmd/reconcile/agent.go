@@ -33,6 +33,7 @@ type agentFlags struct {
 	reserved    string            // --system-reserved
 	// seccompDefault: RuntimeDefault for containers that name no seccomp profile.
 	seccompDefault bool
+	usageEvery     time.Duration // --usage-interval
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -47,6 +48,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
 	cmd.Flags().StringVar(&f.reserved, "system-reserved", "", "resources this host keeps for itself, taken off the node's capacity to give its allocatable (what the scheduler fills), as the kubelet's: cpu=500m,memory=1Gi")
 	cmd.Flags().BoolVar(&f.seccompDefault, "seccomp-default", false, "run containers whose securityContext names no seccomp profile under RuntimeDefault (Podman's default filter) instead of Kubernetes' default, Unconfined (the kubelet's --seccomp-default); Localhost profiles are read from DATA/seccomp")
+	cmd.Flags().DurationVar(&f.usageEvery, "usage-interval", agent.DefaultUsageInterval, "how often the agent reads its pods' CPU and memory usage from Podman and reports it (what HorizontalPodAutoscalers and `reconcile top` read; metrics-server's --metric-resolution); negative: never")
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
@@ -137,7 +139,8 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 		return err
 	}
 	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations,
-		HeartbeatInterval: f.statusEvery, NodeLabels: f.labels, SystemReserved: reserved, SeccompDefault: f.seccompDefault}
+		HeartbeatInterval: f.statusEvery, NodeLabels: f.labels, SystemReserved: reserved, SeccompDefault: f.seccompDefault,
+		UsageInterval: f.usageEvery}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err

@@ -24,6 +24,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
+	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
@@ -45,6 +46,7 @@ type controllerFlags struct {
 	tlsSANs                  []string       // --tls-san: more names and addresses in the serving certificate
 	plainHTTP                bool           // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
 	lifecycle                lifecycleFlags // node_lifecycle.go
+	hpaSync                  time.Duration  // --horizontal-pod-autoscaler-sync-period
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -69,6 +71,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
+	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
 }
 
 func defaultDataDir() string {
@@ -185,8 +188,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	usage := podmetrics.New() // agents' pod usage, in memory as metrics-server's (HPA, top)
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
-		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked}
+		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
+		Usage: usage}
 	nodes.OnRevoke(srv.CloseNode)
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
@@ -210,7 +215,8 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return nil
 	})
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
+			HPASyncPeriod: f.hpaSync}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

@@ -11,8 +11,9 @@ import (
 // agent (so control-plane clients do not compile the Podman bindings); the
 // binary, which wires the two, checks it here at compile time.
 var (
-	_ agent.ControlPlane = apiclient.ControlPlane{}
-	_ podnet.NodeSource  = apiclient.Nodes{}
-	_ proxy.Source       = apiclient.Services{}
-	_ proxy.Source       = (*apiclient.ServiceCache)(nil)
+	_ agent.ControlPlane  = apiclient.ControlPlane{}
+	_ agent.UsageReporter = apiclient.ControlPlane{}
+	_ podnet.NodeSource   = apiclient.Nodes{}
+	_ proxy.Source        = apiclient.Services{}
+	_ proxy.Source        = (*apiclient.ServiceCache)(nil)
 )

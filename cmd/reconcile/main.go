@@ -82,6 +82,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newDescribeCmd(g), newEventsCmd(g),
 		newRolloutCmd(g),
 		newLogsCmd(g),
+		newTopCmd(g),                                    // top.go
 		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
 		newJoinCmd(), newTokenCmd(g), // join.go, token.go
 	)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
@@ -75,6 +76,8 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		header, cols = priorityClassRow(x, age) // priorityclass_table.go
 	case *policyv1.PodDisruptionBudget:
 		header, cols = pdbRow(x, age) // pdb_table.go
+	case *autoscalingv2.HorizontalPodAutoscaler:
+		header, cols = hpaRow(x, age) // hpa_table.go
 	default:
 		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}

@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"testing"
 	"time"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
+	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -47,7 +50,8 @@ func TestAgentCallsAsNode(t *testing.T) {
 		t.Fatal(err)
 	}
 	ca := newTestCA(t)
-	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
+	usage := podmetrics.New()
+	hs := tlsServer(t, &Server{Store: st, Token: "admin-token", Usage: usage}, ca)
 	certA, _ := ca.node(t, "a")
 	// apiclient's clients use http.DefaultTransport; until clientconfig
 	// carries the TLS config, the test gives it node a's certificate.
@@ -88,6 +92,23 @@ func TestAgentCallsAsNode(t *testing.T) {
 	must("UpdatePodStatus", cp.UpdatePodStatus(ctx, web))
 	must("RecordEvent", cp.RecordEvent(ctx, &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web.1"},
 		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Namespace: "shop", Name: "web", UID: web.UID}, Reason: "Started", Type: "Normal"}))
+	var _ agent.UsageReporter = cp
+	webUsage := podmetrics.PodMetrics{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web", UID: web.UID},
+		Containers: []podmetrics.ContainerMetrics{{Name: "c", Usage: podmetrics.Usage(250e6, 64<<20)}}}
+	must("ReportUsage", cp.ReportUsage(ctx, podmetrics.NodeReport{Node: "a", Pods: []podmetrics.PodMetrics{webUsage}}))
+	if got := usage.Pods("shop"); len(got) != 1 || got[0].Name != "web" || podmetrics.CPU(got[0].Containers[0].Usage) != 250 {
+		t.Fatalf("the usage store after node a's report: %+v", got)
+	}
+	otherUsage := podmetrics.PodMetrics{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "other"}}
+	if err := cp.ReportUsage(ctx, podmetrics.NodeReport{Node: "a", Pods: []podmetrics.PodMetrics{webUsage, otherUsage}}); !errors.Is(err, apierrors.ErrForbidden) {
+		t.Fatalf("node a reporting usage of node b's pod: %v, want Forbidden", err)
+	}
+	if err := cp.ReportUsage(ctx, podmetrics.NodeReport{Node: "b"}); !errors.Is(err, apierrors.ErrForbidden) {
+		t.Fatalf("node a reporting as node b: %v, want Forbidden", err)
+	}
+	if _, err := c.PodMetrics(ctx, "shop"); !errors.Is(err, apierrors.ErrForbidden) {
+		t.Fatalf("node a reading the metrics API: %v, want Forbidden", err)
+	}
 	id, err := cp.ClusterID(ctx)
 	must("ClusterID", err)
 	if id != "0123456789abcdef" {

@@ -19,6 +19,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
@@ -78,6 +79,9 @@ type Server struct {
 	// Users serves people's credentials (users.go) and authenticates
 	// their bearer tokens (guard.go); nil = neither.
 	Users *usercreds.Users
+	// Usage holds the pods' usage agents report (usage.go) and serves the
+	// metrics.k8s.io/v1beta1 API over it; nil = neither.
+	Usage *podmetrics.Store
 
 	// streams are the cancel functions of the requests in flight of each
 	// node and person, so a revoked node's or deleted person's watches end
@@ -110,6 +114,7 @@ func (s *Server) Handler() http.Handler {
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
 	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
 	s.userRoutes(mux)    // people's credentials (users.go)
+	s.usageRoutes(mux)   // pod usage reports, metrics.k8s.io (usage.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go

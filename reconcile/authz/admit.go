@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -75,4 +76,31 @@ func Admit(id Identity, a Attributes, obj, old objects.Object, g Graph) error {
 
 func sameObjectRef(a, b corev1.ObjectReference) bool {
 	return a.Kind == b.Kind && a.Namespace == b.Namespace && a.Name == b.Name
+}
+
+// AdmitUsage checks a node's usage report (PUT /api/v1/nodes/{name}/usage)
+// once Authorize allowed it for the node's own name: a node reports usage
+// only for pods bound to it (a pod bound to another node is refused, 403).
+// Pods that no longer exist, or exist under another uid, are dropped from
+// the returned report: the agent saw them before they went. Every role's
+// report is filtered that way; only a node is refused.
+func AdmitUsage(id Identity, a Attributes, r podmetrics.NodeReport, g Graph) (podmetrics.NodeReport, error) {
+	out := podmetrics.NodeReport{Node: r.Node}
+	for _, pm := range r.Pods {
+		p, err := g.Pod(pm.Namespace, pm.Name)
+		if err != nil {
+			return out, fmt.Errorf("admitting the usage of node %s: reading pod %s/%s: %w", r.Node, pm.Namespace, pm.Name, err)
+		}
+		if p == nil || (pm.UID != "" && p.UID != pm.UID) {
+			continue
+		}
+		if p.Spec.NodeName != r.Node {
+			if id.Role == RoleNode {
+				return out, apierrors.New(apierrors.ReasonForbidden, "%s", deny(id, a, fmt.Sprintf("node %s may report usage only for pods bound to it, not pod %s/%s on node %q", r.Node, pm.Namespace, pm.Name, p.Spec.NodeName)).Message)
+			}
+			continue
+		}
+		out.Pods = append(out.Pods, pm)
+	}
+	return out, nil
 }

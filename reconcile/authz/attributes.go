@@ -44,6 +44,7 @@ const (
 	SubReady       = "ready"       // PUT /api/v1/nodes/{name}/ready
 	SubDiff        = "diff"        // POST /api/v1/diff/secrets
 	SubCertificate = "certificate" // POST /api/v1/nodes/{name}/certificate (renewal)
+	SubUsage       = "usage"       // PUT /api/v1/nodes/{name}/usage (the node's pods' CPU and memory, reconcile/podmetrics)
 )
 
 // Attributes are what the authorizer decides on: the request reduced to

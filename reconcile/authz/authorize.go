@@ -108,14 +108,14 @@ func node(id Identity, a Attributes, g Graph) (Decision, error) {
 			return allow, nil // every Node: the pod network routes to each node's podCIDR
 		case a.Verb == VerbCreate && a.Subresource == "" && a.Name == "":
 			return allow, nil // registration: Admit checks the body names this node
-		case (a.Verb == VerbUpdate && (a.Subresource == SubHeartbeat || a.Subresource == SubReady)) ||
+		case (a.Verb == VerbUpdate && (a.Subresource == SubHeartbeat || a.Subresource == SubReady || a.Subresource == SubUsage)) ||
 			(a.Verb == VerbCreate && a.Subresource == SubCertificate): // renewal of its own certificate
 			if a.Name == n {
 				return allow, nil
 			}
 			return deny(id, a, fmt.Sprintf("node %s may write only its own Node, not %q", n, a.Name)), nil
 		}
-		return deny(id, a, fmt.Sprintf("node %s may read Nodes, register itself, post its own heartbeat and readiness and renew its own certificate", n)), nil
+		return deny(id, a, fmt.Sprintf("node %s may read Nodes, register itself, post its own heartbeat, readiness and pod usage and renew its own certificate", n)), nil
 	case "pods":
 		switch {
 		case (a.Verb == VerbList || a.Verb == VerbWatch) && a.Subresource == "":

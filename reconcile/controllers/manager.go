@@ -44,6 +44,13 @@ type Options struct {
 	NodeLifecycle NodeLifecycle
 	// Controllers is the table the runner runs (default Registry()).
 	Controllers []Controller
+	// Usage is the pods' latest usage as their agents reported it
+	// (reconcile/podmetrics), read by the HorizontalPodAutoscaler step;
+	// nil = no usage (autoscalers report the metrics missing).
+	Usage UsageSource
+	// HPASyncPeriod is how often each autoscaler runs (default
+	// DefaultHPASyncPeriod, 15 s).
+	HPASyncPeriod time.Duration
 }
 
 // Manager is the runner of the registry: one informer (list + watch into
@@ -62,6 +69,8 @@ type Manager struct {
 	handlers map[string][]func(old, cur objects.Object)
 	inf      *informer
 	q        *queue
+	// autoscalers is the HorizontalPodAutoscaler step's memory (hpa.go).
+	autoscalers *autoscalers
 }
 
 // NewManager returns a manager over st; call Run.
@@ -86,7 +95,8 @@ func NewManager(st *store.Store, cfg Options) *Manager {
 		cfg.Controllers = Registry()
 	}
 	m := &Manager{cfg: cfg, src: st, st: st, log: cfg.Log.With("component", "controllers"), ctls: cfg.Controllers,
-		stepKinds: map[string]bool{}, quiet: map[string]bool{}, ownerKinds: ownerKinds(cfg.Controllers)}
+		stepKinds: map[string]bool{}, quiet: map[string]bool{}, ownerKinds: ownerKinds(cfg.Controllers),
+		autoscalers: newAutoscalers(cfg.HPASyncPeriod)}
 	m.handlers = m.buildHandlers()
 	return m
 }

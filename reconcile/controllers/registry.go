@@ -83,6 +83,8 @@ func Registry() []Controller {
 		{Kind: keyEvict.Kind, Component: "taint-eviction-controller", Reads: []string{"Node", "Pod"},
 			Watches: map[string]MapFunc{"Node": onNodeLifecycleChange(keyEvict)}, Step: evictionStep},
 		{Kind: keyGC.Kind, Component: "garbage-collector-controller", OnOwnerDeleted: true, Step: gcStep},
+		{Kind: "HorizontalPodAutoscaler", Component: "horizontal-pod-autoscaler", Reads: []string{"Deployment", "StatefulSet", "ReplicaSet", "Pod"},
+			Watches: map[string]MapFunc{"Deployment": hpasTargeting, "StatefulSet": hpasTargeting, "ReplicaSet": hpasTargeting}, Step: hpaStep},
 		{Kind: "Deployment", Component: "deployment-controller", Owns: []string{"ReplicaSet"}, Adopts: true,
 			Step: objectStep(deploymentStep), Preview: expandDeployment, Health: health.For(health.Deployment)},
 		{Kind: "ReplicaSet", Component: "replicaset-controller", Owns: []string{"Pod"}, Adopts: true, Reads: []string{"PriorityClass"},
@@ -165,9 +167,12 @@ type Inputs struct {
 	// Scheduler places pending pods (the scheduler step).
 	Scheduler *scheduler.Scheduler
 	// Lifecycle are the node controller's timings (zero fields: defaults).
-	Lifecycle  NodeLifecycle
-	cache      *cache
-	ownerKinds map[string]bool
+	Lifecycle NodeLifecycle
+	// Usage is the pods' reported usage (the HorizontalPodAutoscaler step).
+	Usage       UsageSource
+	autoscalers *autoscalers
+	cache       *cache
+	ownerKinds  map[string]bool
 }
 
 // Get returns the cached object under k, or nil.

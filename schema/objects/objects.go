@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
+	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -50,6 +51,7 @@ var kinds = []KindInfo{
 	{Kind: "Job", APIVersion: "batch/v1", Namespaced: true, Manifest: true, Plural: "jobs", newFn: func() Object { return &batchv1.Job{} }},
 	{Kind: "CronJob", APIVersion: "batch/v1", Namespaced: true, Manifest: true, Plural: "cronjobs", Short: []string{"cj"}, newFn: func() Object { return &batchv1.CronJob{} }},
 	{Kind: "PodDisruptionBudget", APIVersion: "policy/v1", Namespaced: true, Manifest: true, Plural: "poddisruptionbudgets", Short: []string{"pdb"}, newFn: func() Object { return &policyv1.PodDisruptionBudget{} }},
+	{Kind: "HorizontalPodAutoscaler", APIVersion: "autoscaling/v2", Namespaced: true, Manifest: true, Plural: "horizontalpodautoscalers", Short: []string{"hpa"}, newFn: func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
 	{Kind: "Node", APIVersion: "v1", Namespaced: false, Manifest: false, Plural: "nodes", Short: []string{"no"}, newFn: func() Object { return &corev1.Node{} }},
 	{Kind: "Endpoints", APIVersion: "v1", Namespaced: true, Manifest: false, Plural: "endpoints", Short: []string{"ep"}, newFn: func() Object { return &corev1.Endpoints{} }},
 	{Kind: "Event", APIVersion: "v1", Namespaced: true, Manifest: false, Plural: "events", Short: []string{"ev"}, newFn: func() Object { return &corev1.Event{} }},

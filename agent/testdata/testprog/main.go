@@ -5,7 +5,8 @@
 // when it is unset, sleeps until killed.
 //
 // Other behaviours, by environment: ALLOC_MB allocates and touches that many
-// MiB (to hit a memory limit); TERMINATION_MESSAGE is written to
+// MiB (to hit a memory limit); BURN_CPU=N keeps N goroutines busy (the
+// autoscaler's load); TERMINATION_MESSAGE is written to
 // /dev/termination-log before exiting; on SIGTERM a line is appended to
 // $REPORT_DIR/$NAME.sigterm and the process exits 0, unless IGNORE_SIGTERM
 // is set (then only SIGKILL ends it).
@@ -69,6 +70,12 @@ func main() {
 		appendLine(dir+"/"+name+".starts", time.Now().Format(time.RFC3339Nano))
 	}
 	fmt.Printf("started %s\n", name)
+	if n, _ := strconv.Atoi(os.Getenv("BURN_CPU")); n > 0 {
+		for range n {
+			go burn()
+		}
+		fmt.Printf("burning %d CPU(s)\n", n)
+	}
 	if mb, _ := strconv.Atoi(os.Getenv("ALLOC_MB")); mb > 0 {
 		var hog [][]byte
 		for i := 0; i < mb; i++ {
@@ -110,5 +117,16 @@ func must(err error) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(99)
+	}
+}
+
+// burn spins until the process ends.
+func burn() {
+	x := uint64(1)
+	for {
+		x = x*6364136223846793005 + 1442695040888963407
+		if x == 0 {
+			fmt.Println(x)
+		}
 	}
 }

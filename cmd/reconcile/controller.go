@@ -42,9 +42,10 @@ type controllerFlags struct {
 	podNetworkBackend        string // --pod-network-backend (agent/podnet), served to agents
 	nodeMask                 int    // --node-cidr-mask-size (reconcile/nodeipam)
 	limits                   limitFlags
-	tlsSANs                  []string       // --tls-san: more names and addresses in the serving certificate
-	plainHTTP                bool           // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
-	lifecycle                lifecycleFlags // node_lifecycle.go
+	tlsSANs                  []string        // --tls-san: more names and addresses in the serving certificate
+	plainHTTP                bool            // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
+	lifecycle                lifecycleFlags  // node_lifecycle.go
+	lbPool                   addressPoolFlag // --lb-address-pool (lb_flags.go)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -69,6 +70,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
+	f.lbPool.register(fl)
 }
 
 func defaultDataDir() string {
@@ -210,7 +212,8 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return nil
 	})
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l,
+			LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

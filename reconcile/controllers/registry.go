@@ -96,9 +96,10 @@ func Registry() []Controller {
 			Step: objectStep(cronJobStep), Health: health.For(health.CronJob)},
 		{Kind: "Job", Component: "job-controller", Owns: []string{"Pod"}, BatchClock: true, Reads: []string{"PriorityClass"},
 			Step: objectStep(jobStep), Preview: expandJob, Health: health.For(health.Job)},
-		{Kind: "Service", Component: "endpoint-controller",
-			Watches: map[string]MapFunc{"Pod": servicesSelecting, "Endpoints": serviceOfEndpoints},
-			Resync:  endpointsResync, Step: endpointsStep, Health: health.For(health.Service)},
+		{Kind: "Service", Component: "endpoint-controller", Reads: []string{"Node"},
+			Watches: map[string]MapFunc{"Pod": servicesSelecting, "Endpoints": serviceOfEndpoints,
+				"Node": loadBalancersOnNodeChange, "Service": loadBalancersOnServiceChange}, // servicelb_step.go
+			Resync: endpointsResync, Step: serviceStep, Health: health.For(health.Service)},
 		{Kind: keyPruneEvents.Kind, Component: "event-pruner", Every: eventPruneInterval, Step: pruneEventsStep},
 		{Kind: "Pod", Preview: expandPod, Health: health.For(health.Pod)},
 		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace", "Service", "ReplicaSet", "StatefulSet"},
@@ -162,9 +163,12 @@ type Inputs struct {
 	// Scheduler places pending pods (the scheduler step).
 	Scheduler *scheduler.Scheduler
 	// Lifecycle are the node controller's timings (zero fields: defaults).
-	Lifecycle  NodeLifecycle
-	cache      *cache
-	ownerKinds map[string]bool
+	Lifecycle NodeLifecycle
+	// LoadBalancer configures the built-in load balancer (the Service
+	// step).
+	LoadBalancer LoadBalancerOptions
+	cache        *cache
+	ownerKinds   map[string]bool
 }
 
 // Get returns the cached object under k, or nil.

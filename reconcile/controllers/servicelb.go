@@ -136,7 +136,6 @@ func lbNodeAddress(n *corev1.Node) string {
 	return internal
 }
 
-
 // LoadBalancerResult is what one LoadBalancer Service gets.
 type LoadBalancerResult struct {
 	// Ingress are its addresses (status.loadBalancer.ingress); empty

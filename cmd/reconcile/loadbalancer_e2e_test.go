@@ -150,6 +150,27 @@ func TestE2ELoadBalancer(t *testing.T) {
 			}
 			return nil
 		})
+		// The health check port answers as kube-proxy's: 200 with the
+		// local endpoint count where the pod is, 503 elsewhere.
+		hcPort := getService(t, run, "lb-local").Spec.HealthCheckNodePort
+		for _, tc := range []struct {
+			node *simNode
+			code int
+			body string
+		}{{nodeB, 200, `"localEndpoints": 1`}, {nodeA, 503, `"localEndpoints": 0`}} {
+			c.eventually(60*time.Second, "health check on "+tc.node.name, func() error {
+				resp, err := httpc.Get(fmt.Sprintf("http://%s:%d/", tc.node.ip, hcPort))
+				if err != nil {
+					return err
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != tc.code || !strings.Contains(string(b), tc.body) || !strings.Contains(string(b), `"name": "lb-local"`) {
+					return fmt.Errorf("%s health check: %d %s, want %d and %s", tc.node.name, resp.StatusCode, b, tc.code, tc.body)
+				}
+				return nil
+			})
+		}
 		// node-a has no local endpoint: it drops (no answer at all, as
 		// kube-proxy), while the Cluster-policy service still answers
 		// there.

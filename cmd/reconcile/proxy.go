@@ -62,7 +62,8 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt pr
 	}
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
-		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR, NodeName: nodeName}, Log: log}
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR, NodeName: nodeName}, Log: log,
+		HealthServer: &proxy.HealthServer{Log: log}} // healthCheckNodePorts, as kube-proxy's service health server
 	stopProxier := p.Start(ctx, !f.keepRules)
 	return func() {
 		if err := stopProxier(); err != nil {

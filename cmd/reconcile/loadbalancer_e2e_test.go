@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -182,5 +184,42 @@ func TestE2ELoadBalancer(t *testing.T) {
 		if out, err := get("http://" + nodeA.ip + ":8081/"); err != nil || out == "" || out == client {
 			t.Errorf("lb (Cluster) through node-a: %q %v, want an answer from a masqueraded address", out, err)
 		}
+	})
+
+	// The controller restarted with --lb-address-pool: every LoadBalancer
+	// Service moves to an address of its own, so lb-late is served too;
+	// the pool address, routed to node-b by the client (as a router
+	// would), answers.
+	t.Run("address pool", func(t *testing.T) {
+		ctl := c.procs["controller"]
+		ctl.Process.Signal(os.Interrupt)
+		ctl.Wait()
+		prefix := fmt.Sprintf("10.252.%d", os.Getpid()%250)
+		c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server,
+			"--lb-address-pool", prefix+".10-"+prefix+".12")
+		c.waitServer()
+		ips := map[string]string{}
+		c.eventually(60*time.Second, "every service has a pool address", func() error {
+			for _, name := range []string{"lb", "lb-local", "lb-late"} {
+				_, got := ingress(name)
+				if len(got) != 1 || !strings.HasPrefix(got[0], prefix+".") {
+					return fmt.Errorf("%s: ingress %v, want one address of %s.10-12", name, got, prefix)
+				}
+				ips[name] = got[0]
+			}
+			return nil
+		})
+		if ips["lb"] == ips["lb-late"] || ips["lb"] == ips["lb-local"] || ips["lb-late"] == ips["lb-local"] {
+			t.Fatalf("pool addresses shared: %v", ips)
+		}
+		sh(t, "ip", "route", "add", ips["lb-late"]+"/32", "via", nodeB.ip)
+		t.Cleanup(func() { exec.Command("ip", "route", "del", ips["lb-late"]+"/32").Run() })
+		c.eventually(60*time.Second, "lb-late answers on its pool address", func() error {
+			out, err := get("http://" + ips["lb-late"] + ":8081/")
+			if err != nil || out == "" {
+				return fmt.Errorf("GET %s:8081 via node-b: %q %v", ips["lb-late"], out, err)
+			}
+			return nil
+		})
 	})
 }

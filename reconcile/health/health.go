@@ -6,6 +6,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -209,9 +210,16 @@ func Pod(p *corev1.Pod) (Status, string) {
 	return Progressing, "Pod is pending"
 }
 
-// Service assesses a Service (a LoadBalancer waits for its ingress).
+// Service assesses a Service (a LoadBalancer waits for its ingress; one
+// the load balancer cannot serve — a port another Service holds, a full
+// address pool — is Degraded with the reason).
 func Service(s *corev1.Service) (Status, string) {
 	if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
+		for _, c := range s.Status.Conditions {
+			if c.Type == corev1.LoadBalancerPortsError && c.Status == metav1.ConditionTrue {
+				return Degraded, "Load balancer pending: " + c.Message
+			}
+		}
 		return Progressing, "Waiting for the load balancer's address"
 	}
 	return Healthy, ""

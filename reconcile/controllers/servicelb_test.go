@@ -278,3 +278,38 @@ func TestManagerLoadBalancerStatus(t *testing.T) {
 	setNode("n2", "10.0.0.2", false)
 	expect("a NotReady node leaves", "b-late", "10.0.0.1", "")
 }
+
+func TestLoadBalancersOnNodeChange(t *testing.T) {
+	c := newCache()
+	c.put(lbService("web", 0, 80))
+	plain := lbService("plain", 0, 80)
+	plain.Spec.Type = corev1.ServiceTypeClusterIP
+	c.put(plain)
+	ready := lbNode("n1", "10.0.0.1", true, false, nil)
+	beat := ready.DeepCopy()
+	beat.Status.Conditions[0].LastHeartbeatTime = metav1.NewTime(lbT0)
+	for _, tc := range []struct {
+		name     string
+		old, cur *corev1.Node
+		want     int
+	}{
+		{"heartbeat", ready, beat, 0},
+		{"new node", nil, ready, 1},
+		{"gone", ready, nil, 1},
+		{"not ready", ready, lbNode("n1", "10.0.0.1", false, false, nil), 1},
+		{"cordoned", ready, lbNode("n1", "10.0.0.1", true, true, nil), 1},
+		{"new address", ready, lbNode("n1", "10.0.0.9", true, false, nil), 1},
+		{"opted in", ready, lbNode("n1", "10.0.0.1", true, false, map[string]string{LabelLoadBalancerNode: "true"}), 1},
+	} {
+		var old, cur objects.Object
+		if tc.old != nil {
+			old = tc.old
+		}
+		if tc.cur != nil {
+			cur = tc.cur
+		}
+		if got := loadBalancersOnNodeChange(c, old, cur); len(got) != tc.want {
+			t.Errorf("%s: queued %v, want %d LoadBalancer", tc.name, got, tc.want)
+		}
+	}
+}

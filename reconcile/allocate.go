@@ -185,7 +185,13 @@ func (al *allocator) service(key objects.Key, path string, old, svc *corev1.Serv
 }
 
 func (al *allocator) nodePorts(key objects.Key, old, svc *corev1.Service, fail func(string, ...any)) error {
-	wants := svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+	wants := hasNodePorts(svc)
+	// A LoadBalancer with allocateLoadBalancerNodePorts false gets no
+	// NodePort it did not ask for (Kubernetes' rule); one it names is
+	// still claimed, and one the planner carried over from the stored
+	// version is kept, as the API server keeps it.
+	auto := wants && !(svc.Spec.Type == corev1.ServiceTypeLoadBalancer &&
+		svc.Spec.AllocateLoadBalancerNodePorts != nil && !*svc.Spec.AllocateLoadBalancerNodePorts)
 	for i := range svc.Spec.Ports {
 		p := &svc.Spec.Ports[i]
 		if !wants {
@@ -194,6 +200,9 @@ func (al *allocator) nodePorts(key objects.Key, old, svc *corev1.Service, fail f
 			} else if p.NodePort != 0 {
 				fail("spec.ports[%d].nodePort: may not be set when type is %q: remove it or use type NodePort", i, svc.Spec.Type)
 			}
+			continue
+		}
+		if p.NodePort == 0 && !auto {
 			continue
 		}
 		if p.NodePort == 0 {
@@ -223,7 +232,66 @@ func (al *allocator) nodePorts(key objects.Key, old, svc *corev1.Service, fail f
 		}
 		al.claim(mk, key)
 	}
+	return al.healthCheckNodePort(key, old, svc, fail)
+}
+
+// healthCheckNodePort allocates the port of a LoadBalancer with
+// externalTrafficPolicy Local on which each node's agent answers external
+// load balancers' health checks (Kubernetes allocates it from the NodePort
+// range too). One carried over from a stored Local version is dropped when
+// the service no longer needs it.
+func (al *allocator) healthCheckNodePort(key objects.Key, old, svc *corev1.Service, fail func(string, ...any)) error {
+	spec := &svc.Spec
+	if !needsHealthCheck(svc) {
+		if spec.HealthCheckNodePort != 0 && old != nil && old.Spec.HealthCheckNodePort == spec.HealthCheckNodePort {
+			spec.HealthCheckNodePort = 0
+		} else if spec.HealthCheckNodePort != 0 {
+			fail("spec.healthCheckNodePort: may only be set when type is LoadBalancer and externalTrafficPolicy is Local")
+		}
+		return nil
+	}
+	if spec.HealthCheckNodePort == 0 {
+		np, err := al.freeNodePort(key)
+		if err != nil {
+			return err
+		}
+		if np == 0 {
+			fail("spec.healthCheckNodePort: the NodePort range %d-%d is full: remove unused NodePort Services", al.net.NodePortMin, al.net.NodePortMax)
+			return nil
+		}
+		spec.HealthCheckNodePort = np
+		return nil
+	}
+	if spec.HealthCheckNodePort < al.net.NodePortMin || spec.HealthCheckNodePort > al.net.NodePortMax {
+		fail("spec.healthCheckNodePort: %d is outside the NodePort range %d-%d: pick a port inside it, or leave it empty to get one", spec.HealthCheckNodePort, al.net.NodePortMin, al.net.NodePortMax)
+		return nil
+	}
+	mk := metaNodePort + strconv.Itoa(int(spec.HealthCheckNodePort))
+	owner, held, err := al.holder(mk)
+	if err != nil {
+		return err
+	}
+	if held && owner != key {
+		fail("spec.healthCheckNodePort: %d is already allocated to Service %s/%s: pick another port in %d-%d, or leave it empty to get one", spec.HealthCheckNodePort, owner.Namespace, owner.Name, al.net.NodePortMin, al.net.NodePortMax)
+		return nil
+	}
+	if slices.ContainsFunc(spec.Ports, func(p corev1.ServicePort) bool { return p.NodePort == spec.HealthCheckNodePort }) {
+		fail("spec.healthCheckNodePort: %d is also a nodePort of this Service: pick another port, or leave it empty to get one", spec.HealthCheckNodePort)
+		return nil
+	}
+	al.claim(mk, key)
 	return nil
+}
+
+// hasNodePorts: the service type that may hold NodePorts.
+func hasNodePorts(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer
+}
+
+// needsHealthCheck: a LoadBalancer with externalTrafficPolicy Local has a
+// healthCheckNodePort.
+func needsHealthCheck(svc *corev1.Service) bool {
+	return svc.Spec.Type == corev1.ServiceTypeLoadBalancer && svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
 }
 
 func (al *allocator) claim(mk string, key objects.Key) {
@@ -343,12 +411,15 @@ func heldKeys(svc *corev1.Service) []string {
 	if ip := svc.Spec.ClusterIP; ip != "" && ip != corev1.ClusterIPNone {
 		out = append(out, metaClusterIP+ip)
 	}
-	if svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer {
+	if hasNodePorts(svc) {
 		for _, p := range svc.Spec.Ports {
 			if p.NodePort != 0 {
 				out = append(out, metaNodePort+strconv.Itoa(int(p.NodePort)))
 			}
 		}
+	}
+	if needsHealthCheck(svc) && svc.Spec.HealthCheckNodePort != 0 {
+		out = append(out, metaNodePort+strconv.Itoa(int(svc.Spec.HealthCheckNodePort)))
 	}
 	return out
 }

@@ -169,3 +169,49 @@ func TestAllocationReleasedOnDelete(t *testing.T) {
 		t.Fatalf("port of a type change not released: %v", res.Status.Errors)
 	}
 }
+
+func TestAllocationLoadBalancer(t *testing.T) {
+	st := openStore(t)
+	a := NewApplier(st)
+	prune := ApplyOptions{Prune: true}
+	noNodePorts := false
+	lb := svc("shop", "", corev1.ServiceTypeLoadBalancer)
+	local := svc("local", "", corev1.ServiceTypeLoadBalancer)
+	local.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+	bare := svc("bare", "", corev1.ServiceTypeLoadBalancer)
+	bare.Spec.AllocateLoadBalancerNodePorts = &noNodePorts
+	if res, err := a.Apply(src, commit("A"), want(lb, local, bare), nil, prune); err != nil || len(res.Status.Errors) > 0 {
+		t.Fatalf("apply: %v %v", err, res.Status.Errors)
+	}
+	shop, l, b := storedService(t, st, "shop"), storedService(t, st, "local"), storedService(t, st, "bare")
+	if shop.Spec.Ports[0].NodePort == 0 || shop.Spec.HealthCheckNodePort != 0 {
+		t.Fatalf("LoadBalancer: nodePort %d healthCheckNodePort %d, want a nodePort and no health check port", shop.Spec.Ports[0].NodePort, shop.Spec.HealthCheckNodePort)
+	}
+	if b.Spec.Ports[0].NodePort != 0 {
+		t.Fatalf("allocateLoadBalancerNodePorts false got nodePort %d", b.Spec.Ports[0].NodePort)
+	}
+	hc := l.Spec.HealthCheckNodePort
+	if hc < 30000 || hc > 32767 || hc == l.Spec.Ports[0].NodePort || l.Spec.Ports[0].NodePort == 0 {
+		t.Fatalf("Local: healthCheckNodePort %d nodePort %d, want two different ports in range", hc, l.Spec.Ports[0].NodePort)
+	}
+	// Stable across re-applies; another Service cannot take the port.
+	taken := svc("taker", "", corev1.ServiceTypeNodePort, hc)
+	res, _ := a.Apply(src, commit("B"), want(lb, local, bare, taken), nil, prune)
+	if len(res.Status.Errors) != 1 || !strings.Contains(res.Status.Errors[0], "is already allocated to Service default/local") {
+		t.Fatalf("errors %q, want the health check port taken", res.Status.Errors)
+	}
+	if got := storedService(t, st, "local").Spec.HealthCheckNodePort; got != hc {
+		t.Fatalf("re-apply changed healthCheckNodePort %d to %d", hc, got)
+	}
+	// Back to Cluster: the port is dropped and free for another Service.
+	cluster := svc("local", "", corev1.ServiceTypeLoadBalancer)
+	if res, _ := a.Apply(src, commit("C"), want(lb, cluster, bare), nil, prune); len(res.Status.Errors) > 0 {
+		t.Fatal(res.Status.Errors)
+	}
+	if got := storedService(t, st, "local").Spec.HealthCheckNodePort; got != 0 {
+		t.Fatalf("Cluster policy kept healthCheckNodePort %d", got)
+	}
+	if res, _ := a.Apply(src, commit("D"), want(lb, cluster, bare, taken), nil, prune); len(res.Status.Errors) > 0 {
+		t.Fatalf("released health check port still held: %v", res.Status.Errors)
+	}
+}

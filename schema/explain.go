@@ -31,6 +31,7 @@ var patternHelp = []struct{ fragment, help string }{
 	{`(@(yearly|annually`, "not a cron schedule: five fields (minute hour day-of-month month day-of-week) such as \"*/5 * * * *\", or a macro such as @hourly"},
 	{`=~"^[-._a-zA-Z0-9]+$"`, "keys may contain only letters, digits, '-', '_' and '.'"},
 	{`=~"^(metadata\\.(name`, "unsupported fieldPath: use metadata.name, metadata.namespace, metadata.uid, metadata.labels['k'], metadata.annotations['k'], spec.nodeName, spec.serviceAccountName, status.hostIP, status.podIP or status.podIPs"},
+	{`/([0-9]|[12][0-9]|3[0-2])$"`, "must be an IPv4 network in CIDR notation (e.g. 203.0.113.0/24)"},
 	{`(25[0-5]|2[0-4]`, "must be an IPv4 address, or None for a headless service"},
 	{`=~"^[0-9]+%$"`, "must be a number or a percentage such as 25%"},
 	{`MaxRunes(253)`, "must be at most 253 characters"},

@@ -154,9 +154,37 @@ func serviceChecks(s *corev1.Service, add func(string, ...string)) {
 			add(fmt.Sprintf("duplicate port name %q", port.Name), "spec", "ports", idx, "name")
 		}
 		names[port.Name] = true
-		if port.NodePort != 0 && s.Spec.Type != corev1.ServiceTypeNodePort {
-			add("nodePort may only be set with type NodePort", "spec", "ports", idx, "nodePort")
+		if port.NodePort != 0 && s.Spec.Type != corev1.ServiceTypeNodePort && s.Spec.Type != corev1.ServiceTypeLoadBalancer {
+			add("nodePort may only be set with type NodePort or LoadBalancer", "spec", "ports", idx, "nodePort")
 		}
+	}
+	loadBalancerChecks(s, add)
+}
+
+// loadBalancerChecks refuses the external-traffic fields where Kubernetes'
+// validation does (in its words), here rather than in schema.cue because
+// they depend on type, which CUE would need comprehensions for.
+func loadBalancerChecks(s *corev1.Service, add func(string, ...string)) {
+	spec := &s.Spec
+	lb := spec.Type == corev1.ServiceTypeLoadBalancer
+	external := lb || spec.Type == corev1.ServiceTypeNodePort
+	if spec.ExternalTrafficPolicy != "" && !external {
+		add("may only be set for externally-accessible services (type NodePort or LoadBalancer)", "spec", "externalTrafficPolicy")
+	}
+	if spec.HealthCheckNodePort != 0 && (!lb || spec.ExternalTrafficPolicy != corev1.ServiceExternalTrafficPolicyLocal) {
+		add("may only be set when type is LoadBalancer and externalTrafficPolicy is Local", "spec", "healthCheckNodePort")
+	}
+	if lb {
+		return
+	}
+	if spec.AllocateLoadBalancerNodePorts != nil {
+		add("may only be used when type is LoadBalancer", "spec", "allocateLoadBalancerNodePorts")
+	}
+	if spec.LoadBalancerIP != "" {
+		add("may only be used when type is LoadBalancer", "spec", "loadBalancerIP")
+	}
+	if len(spec.LoadBalancerSourceRanges) > 0 {
+		add("may only be used when type is LoadBalancer", "spec", "loadBalancerSourceRanges")
 	}
 }
 

@@ -160,7 +160,7 @@ spec:
 sem.yaml:12:31: spec.template.spec.containers[0].volumeMounts[0].name: no volume named "data" in spec.volumes
 sem.yaml:18:11: spec.ports[0]: required field is missing: every port of a service with several ports needs a name
 sem.yaml:18:23: spec.ports[1]: required field is missing: every port of a service with several ports needs a name
-sem.yaml:18:44: spec.ports[1].nodePort: nodePort may only be set with type NodePort
+sem.yaml:18:44: spec.ports[1].nodePort: nodePort may only be set with type NodePort or LoadBalancer
 `
 	if got := res.String(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)

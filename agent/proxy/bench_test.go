@@ -38,6 +38,37 @@ func BenchmarkRender10k(b *testing.B) {
 	b.ReportMetric(float64((cpuTime()-c).Microseconds())/1000/float64(b.N), "cpu-ms/op")
 }
 
+// BenchmarkRender10kLoadBalancers: a full render of 10,000 services
+// (Options.ClusterCIDR and NodeName set), none or every tenth of them a
+// LoadBalancer answering on two node addresses (half of those
+// externalTrafficPolicy Local, one endpoint on this node): what the load
+// balancer rules add.
+func BenchmarkRender10kLoadBalancers(b *testing.B) {
+	for _, every := range []int{0, 10} {
+		b.Run(fmt.Sprintf("lb-every=%d", every), func(b *testing.B) {
+			svcs, eps := world(10000)
+			for i := 0; every > 0 && i < len(svcs); i += every {
+				s := svcs[i]
+				s.Spec.Type = corev1.ServiceTypeLoadBalancer
+				s.Spec.Ports[0].NodePort = int32(30000 + i/every)
+				s.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.168.1.2"}, {IP: "192.168.1.3"}}
+				if (i/every)%2 == 0 {
+					s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+					node := "n1"
+					eps[i].Subsets[0].Addresses[0].NodeName = &node
+				}
+			}
+			opts := Options{ClusterCIDR: "10.244.0.0/16", NodeName: "n1"}
+			c := cpuTime()
+			b.ResetTimer()
+			for b.Loop() {
+				RestoreText(Render(svcs, eps, opts), nil, nil, nil)
+			}
+			b.ReportMetric(float64((cpuTime()-c).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+		})
+	}
+}
+
 // BenchmarkRenderPartial10k: render and diff after one service is added
 // to 10,000 (what a partial sync computes before iptables-restore), with
 // the Renderer's memory of the other 10,000.

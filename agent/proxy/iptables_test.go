@@ -134,6 +134,13 @@ func proxierOnRealIptables(t *testing.T, backend string) {
 		func() {
 			src.eps = []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.3"})}
 		},
+		// A LoadBalancer appears (RECONCILE-LOADBALANCERS and its jump
+		// come), turns Local, then goes (they go).
+		func() {
+			src.svcs = []*corev1.Service{web, loadBalancer("shop", "10.96.0.11", []string{"192.168.1.2", "192.0.2.10"}, port("", corev1.ProtocolTCP, 80, 30081))}
+			src.eps = append(src.eps, endpoints("shop", map[string]int32{"": 8080}, []string{"10.88.0.4"}))
+		},
+		func() { src.svcs[1].Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal },
 		func() { src.svcs, src.eps = nil, nil },
 	}
 	for i, step := range steps {

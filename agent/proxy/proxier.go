@@ -22,6 +22,10 @@ type Proxier struct {
 	// this often (default 30 s, kube-proxy's sync period; a sync runs at
 	// least every 30 s, when the Source's Wait times out).
 	HookCheckInterval time.Duration
+	// HealthServer, when set, serves the healthCheckNodePorts of the
+	// LoadBalancer Services with externalTrafficPolicy Local (with this
+	// node's local endpoint counts) after each successful sync.
+	HealthServer *HealthServer
 
 	renderer   Renderer
 	prev       *Ruleset // what the last successful restore made the kernel hold
@@ -61,6 +65,11 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), List: t1.Sub(t0), Render: time.Since(t1)}
 	err = p.apply(ctx, rs, &st)
 	p.lastSynced = st
+	if err == nil && p.HealthServer != nil {
+		if herr := p.HealthServer.Sync(HealthChecks(svcs, eps, p.Options.NodeName)); herr != nil && p.Log != nil {
+			p.Log.Warn("service health checks", "err", herr) // the rules are written; retried next sync
+		}
+	}
 	return st, err
 }
 
@@ -186,6 +195,9 @@ func (p *Proxier) Start(ctx context.Context, removeRules bool) (stop func() erro
 	return func() error {
 		cancel()
 		<-done
+		if p.HealthServer != nil {
+			p.HealthServer.Close()
+		}
 		if !removeRules {
 			return nil
 		}

@@ -20,6 +20,7 @@ const (
 	ChainNodePorts        = "RECONCILE-NODEPORTS"         // nat: NodePort entry points
 	ChainPostrouting      = "RECONCILE-POSTROUTING"       // nat: masquerade marked packets
 	ChainExternalServices = "RECONCILE-EXTERNAL-SERVICES" // filter: NodePorts without endpoints
+	ChainLoadBalancers    = "RECONCILE-LOADBALANCERS"     // nat: LoadBalancer ingress addresses (only when there are any)
 	chainPrefix           = "RECONCILE-"
 	shardChainPrefix      = "RECONCILE-SVC-" // nat: a shard, the services whose ClusterIP ends in one byte
 	sepChainPrefix        = "RECONCILE-SEP-" // one per endpoint of a service port: DNAT
@@ -59,6 +60,12 @@ type Options struct {
 	// kube-proxy's nftables mode also prevents. Empty (or unparsable): no
 	// such rule.
 	ServiceCIDR string
+	// NodeName is this node's name: the endpoints whose nodeName it is
+	// are local, the only ones that externalTrafficPolicy Local
+	// (NodePort and load balancer traffic, client address kept) and
+	// internalTrafficPolicy Local (ClusterIP traffic) send to. Empty: no
+	// endpoint is local, so such services drop that traffic here.
+	NodeName string
 }
 
 // Table and chain names a Ruleset holds.
@@ -171,9 +178,9 @@ type renderedFrom struct{ svcUID, svcRV, epUID, epRV string }
 
 // fragment is one service's share of the rules.
 type fragment struct {
-	shard                                   int      // last byte of the ClusterIP
-	shardRules, nodePorts, filter, external []string // rules in the shared chains
-	chains                                  []Chain  // the service's own chains (EXT, SEP)
+	shard                                                  int      // last byte of the ClusterIP
+	shardRules, nodePorts, loadBalancers, filter, external []string // rules in the shared chains
+	chains                                                 []Chain  // the service's own chains (EXT, SEP)
 }
 
 // shards is the number of shard chains: one per value of the ClusterIP's
@@ -202,6 +209,7 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	})
 	natServices := Chain{Table: TableNAT, Name: ChainServices, Unordered: true}
 	nodePorts := Chain{Table: TableNAT, Name: ChainNodePorts, Unordered: true}
+	loadBalancers := Chain{Table: TableNAT, Name: ChainLoadBalancers, Unordered: true}
 	filterServices := Chain{Table: TableFilter, Name: ChainServices, Unordered: true}
 	external := Chain{Table: TableFilter, Name: ChainExternalServices, Unordered: true}
 	shardRules := make([][]string, shards)
@@ -231,6 +239,7 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 		}
 		shardRules[f.shard] = append(shardRules[f.shard], f.shardRules...)
 		nodePorts.Rules = append(nodePorts.Rules, f.nodePorts...)
+		loadBalancers.Rules = append(loadBalancers.Rules, f.loadBalancers...)
 		filterServices.Rules = append(filterServices.Rules, f.filter...)
 		external.Rules = append(external.Rules, f.external...)
 		perService = append(perService, f.chains...)
@@ -250,6 +259,14 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 	if r := serviceCIDRReject(r.Options.ServiceCIDR); r != "" {
 		filterServices.Rules = append(filterServices.Rules, r)
 	}
+	if len(loadBalancers.Rules) > 0 {
+		// Load balancer addresses: node addresses and pool addresses
+		// routed to this node (not LOCAL), so not under the nodeports
+		// jump. Only when some service has one, so clusters without
+		// LoadBalancer Services pay no extra jump.
+		natServices.Rules = append(natServices.Rules,
+			`-m comment --comment "reconcile load balancer ingress addresses" -j `+ChainLoadBalancers)
+	}
 	natServices.Rules = append(natServices.Rules,
 		`-m comment --comment "reconcile service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j `+ChainNodePorts)
 
@@ -261,6 +278,9 @@ func (r *Renderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoi
 		}},
 		natServices, nodePorts, filterServices, external,
 	}}
+	if len(loadBalancers.Rules) > 0 {
+		rs.Chains = append(rs.Chains, loadBalancers)
+	}
 	rs.Chains = append(rs.Chains, shardChains...)
 	rs.Chains = append(rs.Chains, perService...)
 	return rs
@@ -307,6 +327,7 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 		return f // never render what iptables (IPv4) would refuse
 	}
 	f.shard = int(addr.As4()[3])
+	lbIPs := loadBalancerIPs(svc)
 	for _, sp := range svc.Spec.Ports {
 		proto := strings.ToLower(string(sp.Protocol))
 		if proto == "" {
@@ -317,17 +338,24 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 			name += ":" + sp.Name
 		}
 		nodePort := sp.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
-		targets := readyTargets(ep, sp.Name)
+		targets := readyTargets(ep, sp.Name, "")
 		dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
 		// Every rule of the service port in its shard matches the
 		// ClusterIP and port first: the shard is shared.
 		dst := fmt.Sprintf("-d %s/32 %s", ip, dport)
 		if len(targets) == 0 {
-			f.filter = append(f.filter, fmt.Sprintf(
-				`%s -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, dst, name))
+			reject := fmt.Sprintf(`-m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, name)
+			f.filter = append(f.filter, dst+" "+reject)
 			if nodePort {
 				f.external = append(f.external, fmt.Sprintf(
-					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d -m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, proto, proto, sp.NodePort, name))
+					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d %s`, proto, proto, sp.NodePort, reject))
+			}
+			for _, lb := range lbIPs {
+				// INPUT for a node's own address, FORWARD for a pool
+				// address routed through this node.
+				r := fmt.Sprintf("-d %s/32 %s %s", lb, dport, reject)
+				f.external = append(f.external, r)
+				f.filter = append(f.filter, r)
 			}
 			continue
 		}
@@ -338,31 +366,166 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 			seps, timeout = affinityChains(svc, name, proto, targets)
 			f.chains = append(f.chains, seps...)
 		}
-		if nodePort {
-			ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
-			f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
-			ext.Rules = append(ext.Rules, fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq))
-			ext.Rules = append(ext.Rules, balance("-p "+proto, "-m "+proto, name, targets, seps, timeout)...)
-			f.chains = append(f.chains, ext)
+		var local []string
+		var localSeps []Chain
+		internalLocal := svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
+		externalLocal := svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
+		if internalLocal || externalLocal {
+			local, localSeps = localTargets(ep, sp.Name, opts.NodeName, targets, seps)
+		}
+		if nodePort || len(lbIPs) > 0 {
+			f.renderExternal(svc, name, proto, sp, nodePort, lbIPs, targets, seps, timeout, externalLocal, local, localSeps, opts)
+		}
+		if internalLocal {
+			if len(local) == 0 {
+				// kube-proxy's words and target: the ClusterIP is
+				// dropped here (not rejected: the service has
+				// endpoints, elsewhere).
+				f.filter = append(f.filter, fmt.Sprintf(`%s -m comment --comment "%s has no local endpoints" -j DROP`, dst, name))
+				continue
+			}
+			targets, seps = local, localSeps
 		}
 		if opts.ClusterCIDR != "" {
 			f.shardRules = append(f.shardRules, fmt.Sprintf(`! -s %s %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, dst, name, markMasq))
 		}
 		if !affinity {
-			// Hairpin: a pod reaching its own service is masqueraded,
-			// or its reply would skip the reverse NAT. (With affinity
-			// the SEP chain marks.)
-			local, _ := netip.ParsePrefix(opts.NodePodCIDR)
-			for _, t := range targets {
-				if a, err := netip.ParseAddr(hostOf(t)); local.IsValid() && (err != nil || !local.Contains(a)) {
-					continue // not on this node: cannot be the caller
-				}
-				f.shardRules = append(f.shardRules, fmt.Sprintf(`-s %s/32 %s -m comment --comment "%s hairpin" %s`, hostOf(t), dst, name, markMasq))
-			}
+			f.shardRules = append(f.shardRules, hairpin(dst+" ", name, targets, opts)...)
 		}
 		f.shardRules = append(f.shardRules, balance(dst, "", name, targets, seps, timeout)...)
 	}
 	return f
+}
+
+// renderExternal renders a service port's external entry points — its
+// NodePort (RECONCILE-NODEPORTS) and its load balancer addresses
+// (RECONCILE-LOADBALANCERS, only from loadBalancerSourceRanges when set)
+// — into one RECONCILE-EXT chain, as kube-proxy's KUBE-EXT chains.
+//
+// externalTrafficPolicy Cluster: mark for masquerade (the reply must come
+// back through this node), then any ready endpoint. Local: pod traffic
+// (from the cluster CIDR) and the node's own traffic still go to any
+// endpoint (the node's own is masqueraded); other clients go only to this
+// node's endpoints, not masqueraded, so the pod sees the client's address.
+// A node without a local endpoint renders no such rule: the packet keeps
+// its destination and the filter table drops it ("has no local
+// endpoints"), as kube-proxy does, so an external load balancer's health
+// check steers clients away from the node. Traffic to a load balancer
+// address from outside loadBalancerSourceRanges is dropped the same way.
+func (f *fragment) renderExternal(svc *corev1.Service, name, proto string, sp corev1.ServicePort, nodePort bool, lbIPs, targets []string, seps []Chain, timeout int,
+	externalLocal bool, local []string, localSeps []Chain, opts Options) {
+	ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
+	dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
+	if nodePort {
+		f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
+	}
+	ranges := sourceRanges(svc)
+	for _, lb := range lbIPs {
+		if len(ranges) == 0 {
+			f.loadBalancers = append(f.loadBalancers, fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s loadbalancer IP" -j %s`, lb, dport, name, ext.Name))
+			continue
+		}
+		for _, r := range ranges {
+			f.loadBalancers = append(f.loadBalancers, fmt.Sprintf(`-s %s -d %s/32 %s -m comment --comment "%s loadbalancer IP" -j %s`, r, lb, dport, name, ext.Name))
+		}
+		drop := fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s traffic not accepted by loadBalancerSourceRanges" -j DROP`, lb, dport, name)
+		f.external = append(f.external, drop)
+		f.filter = append(f.filter, drop)
+	}
+	if !externalLocal {
+		ext.Rules = append(ext.Rules, fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq))
+		ext.Rules = append(ext.Rules, balance("-p "+proto, "-m "+proto, name, targets, seps, timeout)...)
+		f.chains = append(f.chains, ext)
+		return
+	}
+	if seps == nil {
+		// Pod traffic is not masqueraded on this path, so a pod
+		// reaching its own service needs the hairpin mark here.
+		ext.Rules = append(ext.Rules, hairpin("", name, targets, opts)...)
+	}
+	if opts.ClusterCIDR != "" {
+		ext.Rules = append(ext.Rules, balance(fmt.Sprintf(`-s %s -p %s`, opts.ClusterCIDR, proto), "-m "+proto, name, targets, seps, timeout)...)
+	}
+	ext.Rules = append(ext.Rules, fmt.Sprintf(`-m addrtype --src-type LOCAL -m comment --comment "masquerade LOCAL traffic for %s external destinations" %s`, name, markMasq))
+	ext.Rules = append(ext.Rules, balance(fmt.Sprintf(`-p %s -m addrtype --src-type LOCAL`, proto), "-m "+proto, name, targets, seps, timeout)...)
+	if len(local) > 0 {
+		ext.Rules = append(ext.Rules, balance("-p "+proto, "-m "+proto, name, local, localSeps, timeout)...)
+	} else {
+		noLocal := fmt.Sprintf(`-m comment --comment "%s has no local endpoints" -j DROP`, name)
+		if nodePort {
+			f.external = append(f.external, fmt.Sprintf(`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d %s`, proto, proto, sp.NodePort, noLocal))
+		}
+		for _, lb := range lbIPs {
+			r := fmt.Sprintf("-d %s/32 %s %s", lb, dport, noLocal)
+			f.external = append(f.external, r)
+			f.filter = append(f.filter, r)
+		}
+	}
+	f.chains = append(f.chains, ext)
+}
+
+// hairpin marks for masquerade a pod reaching its own service (match is
+// put after the source), or its reply would skip the reverse NAT. Only
+// targets on this node (Options.NodePodCIDR) can be the caller. (With
+// sessionAffinity the SEP chains mark.)
+func hairpin(match, name string, targets []string, opts Options) []string {
+	var out []string
+	local, _ := netip.ParsePrefix(opts.NodePodCIDR)
+	for _, t := range targets {
+		if a, err := netip.ParseAddr(hostOf(t)); local.IsValid() && (err != nil || !local.Contains(a)) {
+			continue // not on this node: cannot be the caller
+		}
+		out = append(out, fmt.Sprintf(`-s %s/32 %s-m comment --comment "%s hairpin" %s`, hostOf(t), match, name, markMasq))
+	}
+	return out
+}
+
+// loadBalancerIPs are the IPv4 addresses of a LoadBalancer Service's
+// status.loadBalancer.ingress, sorted, without duplicates.
+func loadBalancerIPs(svc *corev1.Service) []string {
+	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+		return nil
+	}
+	var out []string
+	for _, in := range svc.Status.LoadBalancer.Ingress {
+		if a, err := netip.ParseAddr(in.IP); err == nil && a.Is4() {
+			out = append(out, a.String())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// sourceRanges are the valid IPv4 CIDRs of loadBalancerSourceRanges
+// (masked, sorted, without duplicates).
+func sourceRanges(svc *corev1.Service) []string {
+	var out []string
+	for _, r := range svc.Spec.LoadBalancerSourceRanges {
+		if p, err := netip.ParsePrefix(strings.TrimSpace(r)); err == nil && p.Addr().Is4() {
+			out = append(out, p.Masked().String())
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// localTargets are the targets (and their affinity chains, when seps is
+// set) of the ready addresses on node.
+func localTargets(ep *corev1.Endpoints, portName, node string, targets []string, seps []Chain) ([]string, []Chain) {
+	if node == "" {
+		return nil, nil
+	}
+	local := readyTargets(ep, portName, node)
+	if seps == nil {
+		return local, nil
+	}
+	var out []Chain
+	for _, t := range local {
+		if i, ok := slices.BinarySearch(targets, t); ok {
+			out = append(out, seps[i])
+		}
+	}
+	return local, out
 }
 
 // balance returns the rules that send a packet matching match to one of
@@ -428,11 +591,12 @@ func affinityChains(svc *corev1.Service, name, proto string, targets []string) (
 
 func hostOf(target string) string { return target[:strings.LastIndexByte(target, ':')] }
 
-// readyTargets returns "ip:port" of the ready addresses of the Endpoints'
-// port named portName (the service port's name; the Endpoints controller
-// has resolved targetPort, by number or container port name, per pod),
-// sorted and without duplicates.
-func readyTargets(ep *corev1.Endpoints, portName string) []string {
+// readyTargets returns "ip:port" of the ready addresses (those on node
+// only, when node is set) of the Endpoints' port named portName (the
+// service port's name; the Endpoints controller has resolved targetPort,
+// by number or container port name, per pod), sorted and without
+// duplicates.
+func readyTargets(ep *corev1.Endpoints, portName, node string) []string {
 	if ep == nil {
 		return nil
 	}
@@ -445,6 +609,9 @@ func readyTargets(ep *corev1.Endpoints, portName string) []string {
 			for _, a := range ss.Addresses {
 				if _, err := netip.ParseAddr(a.IP); err != nil {
 					continue // never render what iptables would refuse
+				}
+				if node != "" && (a.NodeName == nil || *a.NodeName != node) {
+					continue
 				}
 				out = append(out, a.IP+":"+strconv.Itoa(int(p.Port)))
 			}

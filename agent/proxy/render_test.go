@@ -37,9 +37,46 @@ func endpoints(name string, ports map[string]int32, ready []string, notReady ...
 	return &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"}, Subsets: []corev1.EndpointSubset{ss}}
 }
 
+// onNodes sets the nodeName of ep's addresses from ip → node.
+func onNodes(ep *corev1.Endpoints, nodes map[string]string) *corev1.Endpoints {
+	for i := range ep.Subsets {
+		for j := range ep.Subsets[i].Addresses {
+			a := &ep.Subsets[i].Addresses[j]
+			if n, ok := nodes[a.IP]; ok {
+				a.NodeName = &n
+			}
+		}
+	}
+	return ep
+}
+
+// loadBalancer is a LoadBalancer Service with ingress addresses ips.
+func loadBalancer(name, clusterIP string, ips []string, ports ...corev1.ServicePort) *corev1.Service {
+	s := service(name, clusterIP, corev1.ServiceTypeLoadBalancer, ports...)
+	for _, ip := range ips {
+		s.Status.LoadBalancer.Ingress = append(s.Status.LoadBalancer.Ingress, corev1.LoadBalancerIngress{IP: ip})
+	}
+	return s
+}
+
 func TestRenderGolden(t *testing.T) {
 	affinity := service("sticky", "10.96.0.30", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))
 	affinity.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
+	nodeIPs := []string{"192.168.1.2", "192.168.1.3"}
+	ranged := loadBalancer("ranged", "10.96.0.51", []string{"192.0.2.10"}, port("", corev1.ProtocolTCP, 443, 0))
+	ranged.Spec.LoadBalancerSourceRanges = []string{"203.0.113.0/24", "198.51.100.7/32"}
+	ext := func(s *corev1.Service) *corev1.Service {
+		s.Spec.ExternalTrafficPolicy = corev1.ServiceExternalTrafficPolicyLocal
+		return s
+	}
+	internal := func(s *corev1.Service) *corev1.Service {
+		l := corev1.ServiceInternalTrafficPolicyLocal
+		s.Spec.InternalTrafficPolicy = &l
+		return s
+	}
+	stickyLocal := ext(loadBalancer("sticky-local", "10.96.0.63", nodeIPs, port("", corev1.ProtocolTCP, 8443, 30443)))
+	stickyLocal.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
+	onN1 := map[string]string{"10.88.0.2": "n1", "10.88.1.2": "n2", "10.88.1.3": "n2"}
 	for _, tc := range []struct {
 		name string
 		svcs []*corev1.Service
@@ -81,6 +118,39 @@ func TestRenderGolden(t *testing.T) {
 			},
 			eps:  []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2"})},
 			opts: Options{ServiceCIDR: "10.96.7.7/16"}},
+		// LoadBalancer: every ingress address into the EXT chain (with a
+		// NodePort, the same chain); source ranges filter the addresses;
+		// no endpoints rejects on the addresses too.
+		{name: "loadbalancer",
+			svcs: []*corev1.Service{
+				loadBalancer("shop", "10.96.0.50", nodeIPs, port("http", corev1.ProtocolTCP, 80, 30080)),
+				ranged,
+				loadBalancer("empty", "10.96.0.52", nodeIPs, port("", corev1.ProtocolTCP, 8080, 30081)),
+				loadBalancer("pending", "10.96.0.53", nil, port("", corev1.ProtocolTCP, 80, 30082)),
+			},
+			eps: []*corev1.Endpoints{endpoints("shop", map[string]int32{"http": 8080}, []string{"10.88.0.2", "10.88.1.2"}),
+				endpoints("ranged", map[string]int32{"": 8443}, []string{"10.88.0.3"})},
+			opts: Options{ClusterCIDR: "10.88.0.0/16"}},
+		// Traffic policies Local on node n1: only n1's endpoints for
+		// outside clients (no masquerade), drops where n1 has none.
+		{name: "traffic-policy-local",
+			svcs: []*corev1.Service{
+				ext(loadBalancer("local", "10.96.0.60", nodeIPs, port("", corev1.ProtocolTCP, 80, 30090))),
+				ext(loadBalancer("elsewhere", "10.96.0.61", nodeIPs, port("", corev1.ProtocolTCP, 81, 30091))),
+				ext(service("np-local", "10.96.0.62", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 82, 30092))),
+				stickyLocal,
+				internal(service("internal", "10.96.0.70", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))),
+				internal(service("internal-elsewhere", "10.96.0.71", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))),
+			},
+			eps: []*corev1.Endpoints{
+				onNodes(endpoints("local", map[string]int32{"": 8080}, []string{"10.88.0.2", "10.88.1.2"}), onN1),
+				onNodes(endpoints("elsewhere", map[string]int32{"": 8080}, []string{"10.88.1.2"}), onN1),
+				onNodes(endpoints("np-local", map[string]int32{"": 8080}, []string{"10.88.1.3"}), onN1),
+				onNodes(endpoints("sticky-local", map[string]int32{"": 8443}, []string{"10.88.0.2", "10.88.1.2"}), onN1),
+				onNodes(endpoints("internal", map[string]int32{"": 8080}, []string{"10.88.0.2", "10.88.1.2"}), onN1),
+				onNodes(endpoints("internal-elsewhere", map[string]int32{"": 8080}, []string{"10.88.1.3"}), onN1),
+			},
+			opts: Options{ClusterCIDR: "10.88.0.0/16", NodeName: "n1"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := RestoreText(Render(tc.svcs, tc.eps, tc.opts), nil, nil, nil)

@@ -153,7 +153,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	stopProxy, err := startProxy(ctx, f.proxy, cp, ipt, podNet.PodCIDR, log)
+	stopProxy, err := startProxy(ctx, f.proxy, cp, ipt, f.node, podNet.PodCIDR, log)
 	if err != nil {
 		return err
 	}

@@ -43,10 +43,11 @@ type controllerFlags struct {
 	podNetworkBackend        string // --pod-network-backend (agent/podnet), served to agents
 	nodeMask                 int    // --node-cidr-mask-size (reconcile/nodeipam)
 	limits                   limitFlags
-	tlsSANs                  []string       // --tls-san: more names and addresses in the serving certificate
-	plainHTTP                bool           // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
-	lifecycle                lifecycleFlags // node_lifecycle.go
-	hpaSync                  time.Duration  // --horizontal-pod-autoscaler-sync-period
+	tlsSANs                  []string        // --tls-san: more names and addresses in the serving certificate
+	plainHTTP                bool            // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
+	lifecycle                lifecycleFlags  // node_lifecycle.go
+	lbPool                   addressPoolFlag // --lb-address-pool (lb_flags.go)
+	hpaSync                  time.Duration   // --horizontal-pod-autoscaler-sync-period
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -72,6 +73,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
 	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
+	f.lbPool.register(fl)
 }
 
 func defaultDataDir() string {
@@ -216,7 +218,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	})
 	g.Go(func() error {
 		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-			HPASyncPeriod: f.hpaSync}).Run(ctx)
+			HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

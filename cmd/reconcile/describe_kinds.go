@@ -101,6 +101,7 @@ func describeKind(d *describer, o objects.Object) {
 				d.field(0, "NodePort", "%d", p.NodePort)
 			}
 		}
+		describeLoadBalancer(d, x)
 	case *policyv1.PodDisruptionBudget:
 		describePDB(d, x) // pdb_table.go
 	case *corev1.Node:
@@ -279,4 +280,24 @@ func timeOr(t *metav1.Time) string {
 		return "<none>"
 	}
 	return t.UTC().Format(time.RFC3339)
+}
+
+// describeLoadBalancer adds kubectl's load balancer and traffic policy
+// lines of a Service (only the ones that apply).
+func describeLoadBalancer(d *describer, x *corev1.Service) {
+	if x.Spec.Type == corev1.ServiceTypeLoadBalancer {
+		d.field(0, "LoadBalancer Ingress", "%s", externalIPColumn(x)) // table.go: <pending> while it has none
+		if len(x.Spec.LoadBalancerSourceRanges) > 0 {
+			d.field(0, "LoadBalancer Source Ranges", "%s", strings.Join(x.Spec.LoadBalancerSourceRanges, ","))
+		}
+	}
+	if x.Spec.ExternalTrafficPolicy != "" {
+		d.field(0, "External Traffic Policy", "%s", x.Spec.ExternalTrafficPolicy)
+	}
+	if x.Spec.InternalTrafficPolicy != nil {
+		d.field(0, "Internal Traffic Policy", "%s", *x.Spec.InternalTrafficPolicy)
+	}
+	if x.Spec.HealthCheckNodePort != 0 {
+		d.field(0, "HealthCheck NodePort", "%d", x.Spec.HealthCheckNodePort)
+	}
 }

@@ -75,3 +75,30 @@ func TestDescribeJobAndEventsTable(t *testing.T) {
 		t.Fatalf("events table:\n%s", buf.String())
 	}
 }
+
+func TestDescribeLoadBalancer(t *testing.T) {
+	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
+	s := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "web"}, Spec: corev1.ServiceSpec{
+		Type: corev1.ServiceTypeLoadBalancer, ClusterIP: "10.96.0.10", ExternalTrafficPolicy: corev1.ServiceExternalTrafficPolicyLocal,
+		HealthCheckNodePort: 31000, LoadBalancerSourceRanges: []string{"203.0.113.0/24"},
+		Ports: []corev1.ServicePort{{Port: 80, Protocol: corev1.ProtocolTCP, NodePort: 30080}}}}
+	objects.SetTypeMeta(s, "Service")
+	for _, tc := range []struct {
+		ingress []corev1.LoadBalancerIngress
+		want    []string
+	}{
+		{nil, []string{"LoadBalancer Ingress:", "<pending>", "External Traffic Policy:", "Local", "HealthCheck NodePort:", "31000", "LoadBalancer Source Ranges:", "203.0.113.0/24"}},
+		{[]corev1.LoadBalancerIngress{{IP: "192.0.2.2"}, {IP: "192.0.2.3"}}, []string{"LoadBalancer Ingress:", "192.0.2.2,192.0.2.3"}},
+	} {
+		s.Status.LoadBalancer.Ingress = tc.ingress
+		var buf bytes.Buffer
+		if err := describe(&buf, s, nil, now); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range tc.want {
+			if !strings.Contains(buf.String(), want) {
+				t.Errorf("describe output lacks %q:\n%s", want, buf.String())
+			}
+		}
+	}
+}

@@ -22,7 +22,7 @@ type proxyFlags struct {
 
 func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.enabled, "proxy", true, "program this node's iptables nat rules for Services (ClusterIP, NodePort) in chains named RECONCILE-*")
+	fl.BoolVar(&f.enabled, "proxy", true, "program this node's iptables nat rules for Services (ClusterIP, NodePort, LoadBalancer) in chains named RECONCILE-*")
 	fl.BoolVar(&f.keepRules, "keep-service-rules", true, "leave the service rules in the kernel when the agent stops, as kube-proxy does: ClusterIPs keep answering while the pods run and the agent restarts (false: remove them on exit, as reconcile agent --cleanup does)")
 	fl.StringVar(&f.clusterCIDR, "cluster-cidr", "", "pod address range of the cluster, e.g. 10.244.0.0/16: traffic to a ClusterIP from outside it is masqueraded (optional)")
 	fl.StringVar(&f.serviceCIDR, "service-cidr", reconcile.DefaultServiceNetwork.CIDR.String(), "range ClusterIPs are allocated from: a connection to an address in it that no service rule takes is rejected instead of leaving by the default route (\"\": no such rule)")
@@ -45,8 +45,9 @@ func (f proxyFlags) iptables() (proxy.Exec, error) {
 // startProxy runs the service proxy until ctx ends; the returned stop
 // waits for it and, with --keep-service-rules=false, removes its rules.
 // nodePodCIDR is this node's pod subnet when its pods are on it (only
-// their endpoints need hairpin rules).
-func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodePodCIDR string, log *slog.Logger) (stop func(), err error) {
+// their endpoints need hairpin rules); nodeName picks the local endpoints
+// of traffic policies Local.
+func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodeName, nodePodCIDR string, log *slog.Logger) (stop func(), err error) {
 	if !f.enabled {
 		return func() {}, nil
 	}
@@ -61,7 +62,8 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt pr
 	}
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
-		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR}, Log: log}
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR, NodeName: nodeName}, Log: log,
+		HealthServer: &proxy.HealthServer{Log: log}} // healthCheckNodePorts, as kube-proxy's service health server
 	stopProxier := p.Start(ctx, !f.keepRules)
 	return func() {
 		if err := stopProxier(); err != nil {

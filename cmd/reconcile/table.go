@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -62,8 +63,8 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 			}
 			ports = append(ports, s)
 		}
-		header = []string{"NAME", "TYPE", "CLUSTER-IP", "PORTS", "AGE"}
-		cols = []string{x.Name, string(x.Spec.Type), dash(x.Spec.ClusterIP), dash(strings.Join(ports, ",")), age}
+		header = []string{"NAME", "TYPE", "CLUSTER-IP", "EXTERNAL-IP", "PORTS", "AGE"}
+		cols = []string{x.Name, string(x.Spec.Type), dash(x.Spec.ClusterIP), externalIPColumn(x), dash(strings.Join(ports, ",")), age}
 	case *corev1.Endpoints:
 		header, cols = []string{"NAME", "ENDPOINTS", "AGE"}, []string{x.Name, endpointsColumn(x), age} // endpoints_table.go
 	case *corev1.ConfigMap:
@@ -149,4 +150,20 @@ func dash(s string) string {
 		return "<none>"
 	}
 	return s
+}
+
+// externalIPColumn is kubectl's EXTERNAL-IP: the load balancer's
+// addresses, <pending> while a LoadBalancer has none, <none> otherwise.
+func externalIPColumn(s *corev1.Service) string {
+	var ips []string
+	for _, in := range s.Status.LoadBalancer.Ingress {
+		ips = append(ips, cmp.Or(in.IP, in.Hostname))
+	}
+	switch {
+	case len(ips) > 0:
+		return strings.Join(ips, ",")
+	case s.Spec.Type == corev1.ServiceTypeLoadBalancer:
+		return "<pending>"
+	}
+	return "<none>"
 }

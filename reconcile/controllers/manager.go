@@ -42,6 +42,9 @@ type Options struct {
 	// period, default toleration of not-ready and unreachable nodes,
 	// eviction rate (zero fields: Kubernetes' defaults).
 	NodeLifecycle NodeLifecycle
+	// LoadBalancer configures the built-in load balancer of
+	// LoadBalancer Services (the controller's --lb-address-pool).
+	LoadBalancer LoadBalancerOptions
 	// Controllers is the table the runner runs (default Registry()).
 	Controllers []Controller
 	// Usage is the pods' latest usage as their agents reported it

@@ -98,9 +98,10 @@ func Registry() []Controller {
 			Step: objectStep(cronJobStep), Health: health.For(health.CronJob)},
 		{Kind: "Job", Component: "job-controller", Owns: []string{"Pod"}, BatchClock: true, Reads: []string{"PriorityClass"},
 			Step: objectStep(jobStep), Preview: expandJob, Health: health.For(health.Job)},
-		{Kind: "Service", Component: "endpoint-controller",
-			Watches: map[string]MapFunc{"Pod": servicesSelecting, "Endpoints": serviceOfEndpoints},
-			Resync:  endpointsResync, Step: endpointsStep, Health: health.For(health.Service)},
+		{Kind: "Service", Component: "endpoint-controller", Reads: []string{"Node"},
+			Watches: map[string]MapFunc{"Pod": servicesSelecting, "Endpoints": serviceOfEndpoints,
+				"Node": loadBalancersOnNodeChange, "Service": loadBalancersOnServiceChange}, // servicelb_step.go
+			Resync: endpointsResync, Step: serviceStep, Health: health.For(health.Service)},
 		{Kind: "PodDisruptionBudget", Component: pdbComponent, Reads: []string{"Pod", "ReplicaSet", "Deployment", "StatefulSet"},
 			Watches: map[string]MapFunc{"Pod": budgetsSelecting, "ReplicaSet": budgetsOfNamespace, "Deployment": budgetsOfNamespace, "StatefulSet": budgetsOfNamespace},
 			Step:    objectStep(pdbStep), Health: health.For(health.PodDisruptionBudget)},
@@ -171,8 +172,11 @@ type Inputs struct {
 	// Usage is the pods' reported usage (the HorizontalPodAutoscaler step).
 	Usage       UsageSource
 	autoscalers *autoscalers
-	cache       *cache
-	ownerKinds  map[string]bool
+	// LoadBalancer configures the built-in load balancer (the Service
+	// step).
+	LoadBalancer LoadBalancerOptions
+	cache        *cache
+	ownerKinds   map[string]bool
 }
 
 // Get returns the cached object under k, or nil.

@@ -229,9 +229,16 @@ func Pod(p *corev1.Pod) (Status, string) {
 	return Progressing, "Pod is pending"
 }
 
-// Service assesses a Service (a LoadBalancer waits for its ingress).
+// Service assesses a Service (a LoadBalancer waits for its ingress; one
+// the load balancer cannot serve — a port another Service holds, a full
+// address pool — is Degraded with the reason).
 func Service(s *corev1.Service) (Status, string) {
 	if s.Spec.Type == corev1.ServiceTypeLoadBalancer && len(s.Status.LoadBalancer.Ingress) == 0 {
+		for _, c := range s.Status.Conditions {
+			if c.Type == corev1.LoadBalancerPortsError && c.Status == metav1.ConditionTrue {
+				return Degraded, "Load balancer pending: " + c.Message
+			}
+		}
 		return Progressing, "Waiting for the load balancer's address"
 	}
 	return Healthy, ""

@@ -93,6 +93,9 @@ func TestOf(t *testing.T) {
 		{"pod terminating", podWith(corev1.PodRunning, func(p *corev1.Pod) { p.DeletionTimestamp = &now }), Progressing, "terminating"},
 		{"service", &corev1.Service{}, Healthy, ""},
 		{"load balancer", &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer}}, Progressing, "load balancer"},
+		{"load balancer port taken", &corev1.Service{Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer},
+			Status: corev1.ServiceStatus{Conditions: []metav1.Condition{{Type: corev1.LoadBalancerPortsError, Status: metav1.ConditionTrue,
+				Message: "port 80/TCP is already used by service default/web"}}}}, Degraded, "Load balancer pending: port 80/TCP is already used"},
 	}
 	for _, c := range cases {
 		got, msg := assess(c.obj)

@@ -84,6 +84,10 @@ type Server struct {
 	// at once (revoke.go).
 	streams streamSet
 
+	// Observer, when set, is told of every request when it is answered
+	// (observe.go; reconcile/metrics); nil costs nothing.
+	Observer RequestObserver
+
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)
 }
@@ -118,8 +122,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	// guard.go: authenticate, authorize; revoke.go: a revoked node's open
 	// requests end when it is deleted.
-	return httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux)))
+	return observed(s.Observer, httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux))))
 }
+
+// Guard is the API's authentication and authorization (guard.go) around
+// another handler: the controller's metrics endpoint beyond loopback
+// (reconcile/metrics) authenticates and authorizes exactly as the API.
+func (s *Server) Guard(h http.Handler) http.Handler { return s.guard(h) }
 
 // panicked answers a request whose handler panicked: a 500 Status that
 // names the route only (the log has the stack).

@@ -44,6 +44,9 @@ type Options struct {
 	NodeLifecycle NodeLifecycle
 	// Controllers is the table the runner runs (default Registry()).
 	Controllers []Controller
+	// Observer, when set, receives queue depths, step durations and
+	// scheduling outcomes (reconcile/metrics); nil costs nothing.
+	Observer Observer
 }
 
 // Manager is the runner of the registry: one informer (list + watch into
@@ -62,6 +65,8 @@ type Manager struct {
 	handlers map[string][]func(old, cur objects.Object)
 	inf      *informer
 	q        *queue
+	// depthShown: kinds whose last reported queue depth was not 0.
+	depthShown map[string]bool
 }
 
 // NewManager returns a manager over st; call Run.
@@ -86,7 +91,8 @@ func NewManager(st *store.Store, cfg Options) *Manager {
 		cfg.Controllers = Registry()
 	}
 	m := &Manager{cfg: cfg, src: st, st: st, log: cfg.Log.With("component", "controllers"), ctls: cfg.Controllers,
-		stepKinds: map[string]bool{}, quiet: map[string]bool{}, ownerKinds: ownerKinds(cfg.Controllers)}
+		stepKinds: map[string]bool{}, quiet: map[string]bool{}, ownerKinds: ownerKinds(cfg.Controllers),
+		depthShown: map[string]bool{}}
 	m.handlers = m.buildHandlers()
 	return m
 }
@@ -287,7 +293,9 @@ func (m *Manager) markAll() {
 // process runs the steps until no work is dirty, in the table's order;
 // quiet steps (the scheduler) run once the others are idle.
 func (m *Manager) process(ctx context.Context) error {
+	defer m.observeDepth() // idle again: 0 for the kinds that had a backlog
 	for m.q.len() > 0 {
+		m.observeDepth()
 		now := m.cfg.Now()
 		for i := range m.ctls {
 			if c := &m.ctls[i]; c.Step != nil && !c.Quiet {

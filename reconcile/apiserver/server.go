@@ -176,18 +176,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 
-// IsLoopback reports whether a listen address only accepts local traffic.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// IsLoopback reports whether a listen address only accepts local traffic
+// (httpserver.IsLoopback).
+func IsLoopback(addr string) bool { return httpserver.IsLoopback(addr) }
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {

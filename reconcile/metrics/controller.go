@@ -1,0 +1,139 @@
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+)
+
+// Controller holds the controller's metrics and implements the observers
+// of the packages it measures (controllers.Observer, sources.Observer,
+// apiserver.RequestObserver). Its methods are safe for concurrent use.
+type Controller struct {
+	reg *prometheus.Registry
+
+	commitDuration   *prometheus.HistogramVec
+	validationErrors *prometheus.CounterVec
+	fetchDuration    *prometheus.HistogramVec
+
+	queueDepth   *prometheus.GaugeVec
+	stepDuration *prometheus.HistogramVec
+	stepPanics   *prometheus.CounterVec
+
+	scheduleAttempts *prometheus.CounterVec
+	scheduleDuration prometheus.Histogram
+	unschedulable    prometheus.Gauge
+
+	requests        *prometheus.CounterVec
+	requestDuration *prometheus.HistogramVec
+}
+
+// NewController registers the controller's metrics, and those read at
+// scrape time from state (sources, store, nodes; State's nil fields are
+// left out), in a new registry (NewRegistry).
+func NewController(state State) *Controller {
+	c := &Controller{reg: NewRegistry()}
+	f := factory{c.reg}
+	c.commitDuration = f.histogram("source", "commit_apply_duration_seconds",
+		"Time from a fetched new commit to its end: validation, decryption and the apply transaction, by source and result (applied, invalid: refused whole with errors, failed: the store write failed).",
+		CommitBuckets, "source", "result")
+	c.validationErrors = f.counter("source", "validation_errors_total",
+		"Errors of refused commits (schema, policy and plan errors at file:line:col), by source.", "source")
+	c.fetchDuration = f.histogram("source", "git_fetch_duration_seconds",
+		"Time of one fetch of a git source (fetch and tree read), by source and result (ok, error).",
+		RequestBuckets, "source", "result")
+	c.queueDepth = f.gauge("controller", "queue_depth",
+		"Keys waiting in the runner's work queue for each step when its current pass started (0 when idle), by kind (#name for built-in steps).", "kind")
+	c.stepDuration = f.histogram("controller", "step_duration_seconds",
+		"Time of one pure step call for one key (built-in steps: one run), by kind.", StepBuckets, "kind")
+	c.stepPanics = f.counter("controller", "step_panics_total",
+		"Step calls that panicked (the key is retried with backoff; a ReconcilerPanic event names it), by kind.", "kind")
+	c.scheduleAttempts = f.counter("scheduler", "schedule_attempts_total",
+		"Pods the scheduler tried to place, by result (scheduled, unschedulable); an unschedulable pod is tried again at each node or pod change.", "result")
+	c.scheduleDuration = f.histogram("scheduler", "scheduling_attempt_duration_seconds",
+		"Time of one scheduler run over every pending pod.", StepBuckets).WithLabelValues().(prometheus.Histogram)
+	c.unschedulable = f.gauge("scheduler", "unschedulable_pods",
+		"Pending pods that fit on no node at the scheduler's last run.").WithLabelValues()
+	c.requests = f.counter("api", "requests_total",
+		"API requests answered, by verb (Kubernetes' words), route (resource[/subresource] or path) and HTTP code.", "verb", "route", "code")
+	c.requestDuration = f.histogram("api", "request_duration_seconds",
+		"Time to answer an API request, by verb and route; watches and followed logs, which last as long as the client wants, are left out.",
+		RequestBuckets, "verb", "route")
+	c.reg.MustRegister(newStateCollector(state))
+	return c
+}
+
+// Registry is the controller's registry (its /metrics).
+func (c *Controller) Registry() *prometheus.Registry { return c.reg }
+
+// Fetched implements sources.Observer.
+func (c *Controller) Fetched(source string, d time.Duration, err error) {
+	result := "ok"
+	if err != nil {
+		result = "error"
+	}
+	c.fetchDuration.WithLabelValues(source, result).Observe(d.Seconds())
+}
+
+// CommitDone implements sources.Observer.
+func (c *Controller) CommitDone(source, result string, d time.Duration, errors int) {
+	c.commitDuration.WithLabelValues(source, result).Observe(d.Seconds())
+	if errors > 0 {
+		c.validationErrors.WithLabelValues(source).Add(float64(errors))
+	}
+}
+
+// QueueDepth implements controllers.Observer.
+func (c *Controller) QueueDepth(kind string, n int) {
+	c.queueDepth.WithLabelValues(kind).Set(float64(n))
+}
+
+// StepDone implements controllers.Observer.
+func (c *Controller) StepDone(kind string, d time.Duration, panicked bool) {
+	c.stepDuration.WithLabelValues(kind).Observe(d.Seconds())
+	if panicked {
+		c.stepPanics.WithLabelValues(kind).Inc()
+	}
+}
+
+// Scheduled implements controllers.Observer.
+func (c *Controller) Scheduled(s controllers.SchedulingStats) {
+	if s.Scheduled+s.Unschedulable > 0 {
+		c.scheduleAttempts.WithLabelValues("scheduled").Add(float64(s.Scheduled))
+		c.scheduleAttempts.WithLabelValues("unschedulable").Add(float64(s.Unschedulable))
+		c.scheduleDuration.Observe(s.Duration.Seconds())
+	}
+	c.unschedulable.Set(float64(s.Unschedulable))
+}
+
+// ObserveRequest implements apiserver.RequestObserver.
+func (c *Controller) ObserveRequest(verb, route string, code int, d time.Duration) {
+	c.requests.WithLabelValues(verb, route, strconv.Itoa(code)).Inc()
+	if verb != "watch" && route != "pods/log" {
+		c.requestDuration.WithLabelValues(verb, route).Observe(d.Seconds())
+	}
+}
+
+// factory registers reconcile_<subsystem>_<name> metrics in reg.
+type factory struct{ reg prometheus.Registerer }
+
+func (f factory) counter(subsystem, name, help string, labels ...string) *prometheus.CounterVec {
+	v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
+	f.reg.MustRegister(v)
+	return v
+}
+
+func (f factory) gauge(subsystem, name, help string, labels ...string) *prometheus.GaugeVec {
+	v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
+	f.reg.MustRegister(v)
+	return v
+}
+
+func (f factory) histogram(subsystem, name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+	v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help, Buckets: buckets}, labels)
+	f.reg.MustRegister(v)
+	return v
+}

@@ -22,6 +22,9 @@ type Proxier struct {
 	// this often (default 30 s, kube-proxy's sync period; a sync runs at
 	// least every 30 s, when the Source's Wait times out).
 	HookCheckInterval time.Duration
+	// OnSync, when set, is told of every sync Run makes, failed ones with
+	// their error (agent/agentmetrics: duration and rule count).
+	OnSync func(SyncStats, error)
 
 	renderer   Renderer
 	prev       *Ruleset // what the last successful restore made the kernel hold
@@ -35,11 +38,15 @@ type SyncStats struct {
 	Full        bool
 	Services    int
 	Chains      int
+	Rules       int // rules in the owned chains (the hooks not counted)
 	RestoreSize int // bytes given to iptables-restore (0: nothing to change)
 	List        time.Duration
 	Render      time.Duration
 	Restore     time.Duration
 }
+
+// Total is the time of the whole sync: list, render and restore.
+func (s SyncStats) Total() time.Duration { return s.List + s.Render + s.Restore }
 
 // LastSync describes the last sync (for benchmarks and debugging).
 func (p *Proxier) LastSync() SyncStats { return p.lastSynced }
@@ -58,7 +65,7 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	t1 := time.Now()
 	p.renderer.Options = p.Options
 	rs := p.renderer.Render(svcs, eps)
-	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), List: t1.Sub(t0), Render: time.Since(t1)}
+	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
 	err = p.apply(ctx, rs, &st)
 	p.lastSynced = st
 	return st, err
@@ -140,6 +147,9 @@ func (p *Proxier) Run(ctx context.Context) error {
 	backoff := retryBackoff
 	for ctx.Err() == nil {
 		st, err := p.Sync(ctx)
+		if p.OnSync != nil && ctx.Err() == nil {
+			p.OnSync(st, err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

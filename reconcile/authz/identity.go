@@ -152,3 +152,25 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 	id, ok := ctx.Value(identityKey{}).(Identity)
 	return id, ok
 }
+
+// Check runs a request through authenticate (401), ParseRequest (400) and
+// Authorize (403; 500 when g fails): the guard of the API server and of the
+// agents' metrics endpoints. code is 0 when the request is allowed, else
+// the HTTP status to answer with err.
+func Check(r *http.Request, authenticate func(*http.Request) (Identity, error), g Graph) (id Identity, code int, err error) {
+	if id, err = authenticate(r); err != nil {
+		return Identity{}, http.StatusUnauthorized, err
+	}
+	attrs, err := ParseRequest(r.Method, r.URL)
+	if err != nil {
+		return Identity{}, http.StatusBadRequest, err
+	}
+	d, err := Authorize(id, attrs, g)
+	if err != nil {
+		return Identity{}, http.StatusInternalServerError, err
+	}
+	if !d.Allowed {
+		return Identity{}, http.StatusForbidden, apierrors.New(apierrors.ReasonForbidden, "%s", d.Message)
+	}
+	return id, 0, nil
+}

@@ -36,30 +36,30 @@ type Controller struct {
 // left out), in a new registry (NewRegistry).
 func NewController(state State) *Controller {
 	c := &Controller{reg: NewRegistry()}
-	f := factory{c.reg}
-	c.commitDuration = f.histogram("source", "commit_apply_duration_seconds",
+	f := Factory{c.reg}
+	c.commitDuration = f.Histogram("source", "commit_apply_duration_seconds",
 		"Time from a fetched new commit to its end: validation, decryption and the apply transaction, by source and result (applied, invalid: refused whole with errors, failed: the store write failed).",
 		CommitBuckets, "source", "result")
-	c.validationErrors = f.counter("source", "validation_errors_total",
+	c.validationErrors = f.Counter("source", "validation_errors_total",
 		"Errors of refused commits (schema, policy and plan errors at file:line:col), by source.", "source")
-	c.fetchDuration = f.histogram("source", "git_fetch_duration_seconds",
+	c.fetchDuration = f.Histogram("source", "git_fetch_duration_seconds",
 		"Time of one fetch of a git source (fetch and tree read), by source and result (ok, error).",
 		RequestBuckets, "source", "result")
-	c.queueDepth = f.gauge("controller", "queue_depth",
+	c.queueDepth = f.Gauge("controller", "queue_depth",
 		"Keys waiting in the runner's work queue for each step when its current pass started (0 when idle), by kind (#name for built-in steps).", "kind")
-	c.stepDuration = f.histogram("controller", "step_duration_seconds",
+	c.stepDuration = f.Histogram("controller", "step_duration_seconds",
 		"Time of one pure step call for one key (built-in steps: one run), by kind.", StepBuckets, "kind")
-	c.stepPanics = f.counter("controller", "step_panics_total",
+	c.stepPanics = f.Counter("controller", "step_panics_total",
 		"Step calls that panicked (the key is retried with backoff; a ReconcilerPanic event names it), by kind.", "kind")
-	c.scheduleAttempts = f.counter("scheduler", "schedule_attempts_total",
+	c.scheduleAttempts = f.Counter("scheduler", "schedule_attempts_total",
 		"Pods the scheduler tried to place, by result (scheduled, unschedulable); an unschedulable pod is tried again at each node or pod change.", "result")
-	c.scheduleDuration = f.histogram("scheduler", "scheduling_attempt_duration_seconds",
+	c.scheduleDuration = f.Histogram("scheduler", "scheduling_attempt_duration_seconds",
 		"Time of one scheduler run over every pending pod.", StepBuckets).WithLabelValues().(prometheus.Histogram)
-	c.unschedulable = f.gauge("scheduler", "unschedulable_pods",
+	c.unschedulable = f.Gauge("scheduler", "unschedulable_pods",
 		"Pending pods that fit on no node at the scheduler's last run.").WithLabelValues()
-	c.requests = f.counter("api", "requests_total",
+	c.requests = f.Counter("api", "requests_total",
 		"API requests answered, by verb (Kubernetes' words), route (resource[/subresource] or path) and HTTP code.", "verb", "route", "code")
-	c.requestDuration = f.histogram("api", "request_duration_seconds",
+	c.requestDuration = f.Histogram("api", "request_duration_seconds",
 		"Time to answer an API request, by verb and route; watches and followed logs, which last as long as the client wants, are left out.",
 		RequestBuckets, "verb", "route")
 	c.reg.MustRegister(newStateCollector(state))
@@ -117,23 +117,27 @@ func (c *Controller) ObserveRequest(verb, route string, code int, d time.Duratio
 	}
 }
 
-// factory registers reconcile_<subsystem>_<name> metrics in reg.
-type factory struct{ reg prometheus.Registerer }
+// Factory registers reconcile_<subsystem>_<name> metrics in Reg (the
+// controller's and the agents').
+type Factory struct{ Reg prometheus.Registerer }
 
-func (f factory) counter(subsystem, name, help string, labels ...string) *prometheus.CounterVec {
+// Counter registers a counter vector.
+func (f Factory) Counter(subsystem, name, help string, labels ...string) *prometheus.CounterVec {
 	v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
-	f.reg.MustRegister(v)
+	f.Reg.MustRegister(v)
 	return v
 }
 
-func (f factory) gauge(subsystem, name, help string, labels ...string) *prometheus.GaugeVec {
+// Gauge registers a gauge vector.
+func (f Factory) Gauge(subsystem, name, help string, labels ...string) *prometheus.GaugeVec {
 	v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
-	f.reg.MustRegister(v)
+	f.Reg.MustRegister(v)
 	return v
 }
 
-func (f factory) histogram(subsystem, name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
+// Histogram registers a histogram vector with buckets.
+func (f Factory) Histogram(subsystem, name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
 	v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help, Buckets: buckets}, labels)
-	f.reg.MustRegister(v)
+	f.Reg.MustRegister(v)
 	return v
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
@@ -45,6 +46,7 @@ type controllerFlags struct {
 	tlsSANs                  []string       // --tls-san: more names and addresses in the serving certificate
 	plainHTTP                bool           // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
 	lifecycle                lifecycleFlags // node_lifecycle.go
+	metricsListen            string         // --metrics-listen (metrics.go)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -69,6 +71,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
+	registerControllerMetrics(cmd, &f.metricsListen)
 }
 
 func defaultDataDir() string {
@@ -168,6 +171,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return err
 	}
 	srcs.SetIdentities(id)
+	// Prometheus metrics (reconcile/metrics): the observers of the source
+	// loop, the runner and the API, and the state read at scrape time.
+	met := metrics.NewController(metrics.State{Sources: srcs, Store: st})
+	srcs.SetObserver(met)
 	clock, resync, err := testClock()
 	if err != nil {
 		return err
@@ -187,6 +194,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked}
+	srv.Observer = met
 	nodes.OnRevoke(srv.CloseNode)
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
@@ -197,8 +205,16 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	// Beyond loopback: the API's TLS and its guard (authz), so the same
+	// certificates and tokens work, and a `metrics` role may read only this.
+	ms, err := openMetrics(f.metricsListen, "--metrics-listen", met.Registry(), srv.TLS, srv.Guard, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return ms.run(ctx) })
 	g.Go(func() error {
 		p.Run(ctx, pki.RefreshEvery, func() {
 			if err := writeAdmin(); err != nil {
@@ -210,7 +226,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return nil
 	})
 	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l}).Run(ctx)
+		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Observer: met}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

@@ -46,7 +46,7 @@ func (f proxyFlags) iptables() (proxy.Exec, error) {
 // waits for it and, with --keep-service-rules=false, removes its rules.
 // nodePodCIDR is this node's pod subnet when its pods are on it (only
 // their endpoints need hairpin rules).
-func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodePodCIDR string, log *slog.Logger) (stop func(), err error) {
+func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodePodCIDR string, onSync func(proxy.SyncStats, error), log *slog.Logger) (stop func(), err error) {
 	if !f.enabled {
 		return func() {}, nil
 	}
@@ -61,7 +61,7 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt pr
 	}
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
-		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR}, Log: log}
+		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR}, Log: log, OnSync: onSync}
 	stopProxier := p.Start(ctx, !f.keepRules)
 	return func() {
 		if err := stopProxier(); err != nil {

@@ -23,6 +23,10 @@ type SchedulingStats struct {
 	// Scheduled pods got a node; Unschedulable pods fit nowhere (their
 	// PodScheduled=False is written only when its message changes).
 	Scheduled, Unschedulable int
+	// Waited is, for each pod bound, the time from its creation to this
+	// run (creationTimestamp has second precision: a pod bound in its
+	// first second may show 0).
+	Waited []time.Duration
 	// Duration is how long the run took (set by the runner).
 	Duration time.Duration
 }

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"fmt"
+	"maps"
 	"sync"
 	"testing"
 	"time"
@@ -10,38 +11,49 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
-// recordingObserver keeps what the runner reported.
+// observed is what a recordingObserver was told.
+type observed struct {
+	steps, maxDepth, lastDepth map[string]int
+	scheduled, waited          int
+	unschedulableNow           int
+}
+
 type recordingObserver struct {
-	mu         sync.Mutex
-	steps      map[string]int
-	maxDepth   map[string]int
-	lastDepth  map[string]int
-	scheduled  int
-	unschedNow int
+	mu sync.Mutex
+	o  observed
 }
 
 func newRecordingObserver() *recordingObserver {
-	return &recordingObserver{steps: map[string]int{}, maxDepth: map[string]int{}, lastDepth: map[string]int{}}
+	return &recordingObserver{o: observed{steps: map[string]int{}, maxDepth: map[string]int{}, lastDepth: map[string]int{}}}
 }
 
-func (o *recordingObserver) QueueDepth(kind string, n int) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.maxDepth[kind] = max(o.maxDepth[kind], n)
-	o.lastDepth[kind] = n
+func (r *recordingObserver) QueueDepth(kind string, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.o.maxDepth[kind] = max(r.o.maxDepth[kind], n)
+	r.o.lastDepth[kind] = n
 }
 
-func (o *recordingObserver) StepDone(kind string, _ time.Duration, _ bool) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.steps[kind]++
+func (r *recordingObserver) StepDone(kind string, _ time.Duration, _ bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.o.steps[kind]++
 }
 
-func (o *recordingObserver) Scheduled(s SchedulingStats) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.scheduled += s.Scheduled
-	o.unschedNow = s.Unschedulable
+func (r *recordingObserver) Scheduled(s SchedulingStats) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.o.scheduled += s.Scheduled
+	r.o.waited += len(s.Waited)
+	r.o.unschedulableNow = s.Unschedulable
+}
+
+func (r *recordingObserver) snapshot() observed {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := r.o
+	o.steps, o.maxDepth, o.lastDepth = maps.Clone(o.steps), maps.Clone(o.maxDepth), maps.Clone(o.lastDepth)
+	return o
 }
 
 // The runner reports its steps, queue depths and scheduler runs: pods of
@@ -51,15 +63,8 @@ func TestManagerReportsToObserver(t *testing.T) {
 	obs := newRecordingObserver()
 	st := startManager(t, Options{Observer: obs})
 	write(t, st, func(tx *store.Tx) error { return tx.Create(deployment("web", 2, "img")) })
-	snapshot := func() recordingObserver {
-		obs.mu.Lock()
-		defer obs.mu.Unlock()
-		return recordingObserver{steps: map[string]int{"Deployment": obs.steps["Deployment"], "#schedule": obs.steps["#schedule"]},
-			maxDepth: map[string]int{"Deployment": obs.maxDepth["Deployment"]}, lastDepth: map[string]int{"Deployment": obs.lastDepth["Deployment"]},
-			scheduled: obs.scheduled, unschedNow: obs.unschedNow}
-	}
 	testkit.Eventually(t, 30*time.Second, "two unschedulable pods reported", func() error {
-		if s := snapshot(); s.unschedNow != 2 || s.steps["Deployment"] == 0 || s.maxDepth["Deployment"] == 0 {
+		if s := obs.snapshot(); s.unschedulableNow != 2 || s.steps["Deployment"] == 0 || s.maxDepth["Deployment"] == 0 {
 			return fmt.Errorf("%+v", s)
 		}
 		return nil
@@ -67,7 +72,8 @@ func TestManagerReportsToObserver(t *testing.T) {
 	registerNode(t, st, "n1", "4", time.Now(), true)
 	waitFor(t, st, "pods bound", boundPods(2, "n1", "img"))
 	testkit.Eventually(t, 30*time.Second, "two pods scheduled, none unschedulable, queue idle", func() error {
-		if s := snapshot(); s.scheduled < 2 || s.unschedNow != 0 || s.lastDepth["Deployment"] != 0 || s.steps["#schedule"] == 0 {
+		s := obs.snapshot()
+		if s.scheduled < 2 || s.waited != s.scheduled || s.unschedulableNow != 0 || s.lastDepth["Deployment"] != 0 || s.steps["#schedule"] == 0 {
 			return fmt.Errorf("%+v", s)
 		}
 		return nil

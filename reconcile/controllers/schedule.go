@@ -44,6 +44,7 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 		pk := scheduler.PodKey(p)
 		if node, ok := res.Bindings[pk]; ok {
 			ch.Bindings = append(ch.Bindings, Binding{Pod: p, Node: node})
+			ch.Scheduling.Waited = append(ch.Scheduling.Waited, max(in.Now.Sub(p.CreationTimestamp.Time), 0))
 		} else if f, ok := res.Unschedulable[pk]; ok && !sameUnschedulable(p, f.Message) {
 			ch.Bindings = append(ch.Bindings, Binding{Pod: p, Message: f.Message})
 		}

@@ -25,6 +25,7 @@ type Controller struct {
 
 	scheduleAttempts *prometheus.CounterVec
 	scheduleDuration prometheus.Histogram
+	podWaited        prometheus.Histogram
 	unschedulable    prometheus.Gauge
 
 	requests        *prometheus.CounterVec
@@ -55,6 +56,9 @@ func NewController(state State) *Controller {
 		"Pods the scheduler tried to place, by result (scheduled, unschedulable); an unschedulable pod is tried again at each node or pod change.", "result")
 	c.scheduleDuration = f.Histogram("scheduler", "scheduling_attempt_duration_seconds",
 		"Time of one scheduler run over every pending pod.", StepBuckets).WithLabelValues().(prometheus.Histogram)
+	c.podWaited = f.Histogram("scheduler", "pod_scheduling_duration_seconds",
+		"Time from a pod's creation to the scheduler run that bound it (creationTimestamp has second precision).",
+		RequestBuckets).WithLabelValues().(prometheus.Histogram)
 	c.unschedulable = f.Gauge("scheduler", "unschedulable_pods",
 		"Pending pods that fit on no node at the scheduler's last run.").WithLabelValues()
 	c.requests = f.Counter("api", "requests_total",
@@ -105,6 +109,9 @@ func (c *Controller) Scheduled(s controllers.SchedulingStats) {
 		c.scheduleAttempts.WithLabelValues("scheduled").Add(float64(s.Scheduled))
 		c.scheduleAttempts.WithLabelValues("unschedulable").Add(float64(s.Unschedulable))
 		c.scheduleDuration.Observe(s.Duration.Seconds())
+	}
+	for _, d := range s.Waited {
+		c.podWaited.Observe(d.Seconds())
 	}
 	c.unschedulable.Set(float64(s.Unschedulable))
 }

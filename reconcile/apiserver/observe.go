@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,7 @@ func RequestRoute(r *http.Request) (verb, route string) {
 	switch {
 	case a.NonResource():
 		route = nonResourceRoute(a.Path)
-	case !a.Known && a.Resource != "":
+	case !a.Known && a.Resource != "" && !slices.Contains(serverResources, a.Resource):
 		route = "other"
 	case a.Resource == "":
 		route = "*" // a watch of every kind
@@ -61,6 +62,10 @@ func RequestRoute(r *http.Request) (verb, route string) {
 	}
 	return verb, route
 }
+
+// serverResources are the routes under /api/v1 that are no object kind
+// (the others the authz parser knows itself).
+var serverResources = []string{authz.ResourceTokens, authz.ResourceUsers}
 
 // nonResourceRoute keeps the served non-resource paths and folds the rest.
 func nonResourceRoute(p string) string {

@@ -4,12 +4,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 func TestRequestRoute(t *testing.T) {
@@ -23,6 +27,8 @@ func TestRequestRoute(t *testing.T) {
 		{"GET", "/api/v1/watch?kind=Deployment", "watch", "deployments"},
 		{"POST", "/api/v1/sync?source=apps", "create", "sync"},
 		{"POST", "/hooks/apps", "create", "/hooks/{source}"},
+		{"DELETE", "/api/v1/users/bob", "delete", "users"},
+		{"POST", "/api/v1/tokens", "create", "tokens"},
 		{"GET", "/healthz", "get", "/healthz"},
 		{"GET", "/wp-admin/setup.php", "get", "other"},   // a scanner: one label value whatever it tries
 		{"GET", "/api/v1/nosuchkinds/x", "get", "other"}, // an unknown resource too
@@ -74,4 +80,36 @@ func TestObserverSeesEveryAnswer(t *testing.T) {
 	if !slices.Equal(obs.got, want) {
 		t.Fatalf("observed %q, want %q", obs.got, want)
 	}
+}
+
+// Whatever URL a client sends, the route label is one of a few values:
+// never an object's name, a namespace or a path a scanner made up.
+func FuzzRequestRoute(f *testing.F) {
+	for _, seed := range []string{"/api/v1/pods/web-1", "/api/v1/watch?kind=Pod", "/hooks/x", "/api/v1/users/bob", "/../etc/passwd",
+		"/api/v1/pods/a/b/c/d", "/api/v1/%2e%2e/pods", "/metrics", "/api/v1/nodes/x/heartbeat"} {
+		f.Add("GET", seed)
+	}
+	allowed := map[string]bool{"other": true, "*": true, "/healthz": true, "/metrics": true, "/api/v1/join": true, "/hooks/{source}": true}
+	for _, k := range objects.Kinds() {
+		allowed[k.Plural] = true
+	}
+	for _, r := range append(serverResources, authz.ResourceSources, authz.ResourceRecipient, authz.ResourceCluster, authz.ResourceSync,
+		authz.ResourceHistory, authz.ResourceRollback, authz.ResourceResume) {
+		allowed[r] = true
+	}
+	f.Fuzz(func(t *testing.T, method, target string) {
+		u, err := url.Parse(target)
+		if err != nil || !strings.HasPrefix(u.Path, "/") {
+			return
+		}
+		r := &http.Request{Method: method, URL: u}
+		_, route := RequestRoute(r)
+		resource, _, _ := strings.Cut(route, "/")
+		if strings.HasPrefix(route, "/") {
+			resource = route
+		}
+		if !allowed[resource] || strings.Count(route, "/") > 2 {
+			t.Fatalf("%s %s: route %q is not one of the few route values", method, target, route)
+		}
+	})
 }

@@ -66,8 +66,8 @@ func newUserCreateCmd(g *globalFlags, data *string) *cobra.Command {
 		Use:   "create NAME --role admin|deployer|viewer|metrics [--ttl D] [--token]",
 		Short: "Print a client config for a person: a client certificate, or with --token a bearer token",
 		Long: `Print a client config (usable as $RECONCILE_CONFIG or --config-file) for the person NAME with a
-role: admin, deployer, viewer or metrics (may only read /metrics: a Prometheus server). The running controller issues the credential and records it
-('user list', 'user delete'):
+role: admin, deployer, viewer or metrics (may only read /metrics: a Prometheus server). The running
+controller issues the credential and records it ('user list', 'user delete'):
 
   without --token  a client certificate naming NAME (CN) and the role (O), as kubeadm's
                    'kubeadm kubeconfig user' does; the key is made here and only its signing

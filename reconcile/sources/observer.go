@@ -11,8 +11,9 @@ type Observer interface {
 	Fetched(source string, d time.Duration, err error)
 	// CommitDone reports one new commit of source carried through
 	// validation and apply: result is ResultApplied, ResultInvalid (refused
-	// whole: errors validation or plan errors, counted in errors) or
-	// ResultFailed (the store write failed). Drift checks are not reported.
+	// whole: validation or plan errors, counted in errors; an unverified
+	// signature is one error) or ResultFailed (the store write failed).
+	// Drift checks are not reported.
 	CommitDone(source, result string, d time.Duration, errors int)
 }
 

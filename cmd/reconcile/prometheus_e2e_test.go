@@ -162,6 +162,13 @@ scrape_configs:
 	waitSample(`reconcile_node_ready{node="e2e-node"}`, value("1"))
 	waitSample(`sum(reconcile_agent_pod_sync_duration_seconds_count)`, func(s promSample) bool { return len(s.Value) == 2 && s.Value[1] != any("0") })
 	waitSample(`sum(reconcile_api_requests_total{code="200"})`, func(s promSample) bool { return len(s.Value) == 2 && s.Value[1] != any("0") })
+
+	// An invalid commit: HEAD is no longer applied and its error is counted
+	// (what alerts.yml's ReconcileHeadNotApplied and ReconcileCommitApplyFailures watch).
+	c.commit("an invalid name", map[string]string{"bad.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_A_Name\n  namespace: e2e\n"})
+	waitSample(`reconcile_source_head_applied`, value("0"))
+	waitSample(`reconcile_source_validation_errors_total`, func(s promSample) bool { return len(s.Value) == 2 && s.Value[1] != any("0") })
+	waitSample(`reconcile_source_commit_apply_duration_seconds_count{result="invalid"}`, value("1"))
 }
 
 // promSample is one element of an instant query's result vector.

@@ -69,6 +69,9 @@ type Options struct {
 	// false keeps Kubernetes' default, Unconfined. Localhost profiles are
 	// read from SeccompDir(DataDir).
 	SeccompDefault bool
+	// Observer, when set, receives sync durations, container restarts and
+	// probe failures (observer.go; agent/agentmetrics); nil costs nothing.
+	Observer Observer
 	// VolumeSyncInterval is how often the files of configMap, secret,
 	// downwardAPI and projected volumes of running pods are updated from
 	// their objects (volume_refresh.go); default 10 s.
@@ -174,6 +177,7 @@ func New(opts Options) (*Agent, error) {
 		issued: map[string]Issued{}, panics: map[string]panicBackoff{}, runtimeBack: make(chan struct{}, 1)}
 	a.events = newEventRecorder(opts.ControlPlane, opts.NodeName, opts.Clock, a.log.Warn)
 	a.probes = newProber(opts.Runtime, a.events, opts.Clock, a.log)
+	a.probes.observer = opts.Observer
 	return a, nil
 }
 
@@ -206,7 +210,7 @@ func (a *Agent) Run(ctx context.Context) error {
 		changes = w.Changes(ctx)
 	}
 	for ctx.Err() == nil {
-		rv, err := a.SyncOnce(ctx)
+		rv, err := a.syncOnceObserved(ctx) // observer.go
 		if err != nil {
 			if ctx.Err() != nil {
 				break

@@ -81,6 +81,8 @@ func (a *Agent) executePod(ctx context.Context, actions []Action, oc *objectCach
 			}
 		} else if act.Kind != ActStartContainer {
 			log.Info(act.String())
+		} else if act.Attempt > 0 && a.opts.Observer != nil {
+			a.opts.Observer.ContainerRestarted()
 		}
 	}
 }

@@ -41,6 +41,8 @@ type PodmanRuntime struct {
 	infraIP map[string]string    // infra container ID@start time → pod IP; an address lasts as long as the infra process
 	exits   map[string]exitWatch // container ID → what the event stream said about its end (podman_stops.go)
 	oom     map[string]bool      // exited container ID → killed by the OOM killer (an exited container never changes)
+	// onError is told of every failed API call (OnAPIError; nil: nobody).
+	onError func(operation string)
 }
 
 // NewPodmanRuntime connects to the service at uri (unix:///path.sock) and
@@ -60,7 +62,8 @@ func NewPodmanRuntime(ctx context.Context, uri, clusterID string) (*PodmanRuntim
 }
 
 // Ping asks the service for GET /_ping: nil when it answers OK.
-func (r *PodmanRuntime) Ping(ctx context.Context) error {
+func (r *PodmanRuntime) Ping(ctx context.Context) (err error) {
+	defer r.countError("ping", &err)
 	c := r.ctx(ctx)
 	client, err := bindings.GetClient(c)
 	if err != nil {
@@ -117,7 +120,8 @@ func (r *PodmanRuntime) ctx(ctx context.Context) context.Context { return withCo
 
 // List returns managed pods (by the reconcile.uid and reconcile.cluster
 // labels) with their containers.
-func (r *PodmanRuntime) List(ctx context.Context) ([]ObservedPod, error) {
+func (r *PodmanRuntime) List(ctx context.Context) (_ []ObservedPod, err error) {
+	defer r.countError("list", &err)
 	c := r.ctx(ctx)
 	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(r.managedFilter()))
 	if err != nil {
@@ -238,7 +242,8 @@ func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
 
 // CreatePod creates and starts a pod with an infra container holding the shared network
 // namespace; the infra image is Podman's locally built pause image.
-func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, error) {
+func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (_ string, err error) {
+	defer r.countError("create_pod", &err)
 	ps := specgen.PodSpecGenerator{}
 	ps.Name = cfg.Name
 	ps.Hostname = cfg.Hostname
@@ -263,7 +268,8 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (string, e
 }
 
 // ImagePresent says whether the image is in Podman's storage.
-func (r *PodmanRuntime) ImagePresent(ctx context.Context, image string) (bool, error) {
+func (r *PodmanRuntime) ImagePresent(ctx context.Context, image string) (_ bool, err error) {
+	defer r.countError("image_exists", &err)
 	ok, err := images.Exists(r.ctx(ctx), image, nil)
 	if err != nil {
 		return false, fmt.Errorf("checking image %s: %w", image, err)
@@ -275,17 +281,19 @@ func (r *PodmanRuntime) ImagePresent(ctx context.Context, image string) (bool, e
 // X-Registry-Auth header, so no credential is written to disk. A registry
 // that speaks plain HTTP must be marked insecure in the registries.conf of
 // the Podman service (README, "Private registries").
-func (r *PodmanRuntime) PullImage(ctx context.Context, image string, auth *RegistryAuth) error {
+func (r *PodmanRuntime) PullImage(ctx context.Context, image string, auth *RegistryAuth) (err error) {
+	defer r.countError("pull_image", &err)
 	opts := new(images.PullOptions).WithQuiet(true)
 	if auth != nil {
 		opts = opts.WithUsername(auth.Username).WithPassword(auth.Password)
 	}
-	_, err := images.Pull(r.ctx(ctx), image, opts)
+	_, err = images.Pull(r.ctx(ctx), image, opts)
 	return err
 }
 
 // RunContainer creates the container in its pod and starts it.
-func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (string, error) {
+func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (_ string, err error) {
+	defer r.countError("run_container", &err)
 	c := r.ctx(ctx)
 	s := &specgen.SpecGenerator{}
 	s.Name = cfg.Name
@@ -347,9 +355,10 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 
 // StopContainer stops with SIGTERM and SIGKILL after timeout; a container
 // that is already gone or stopped is not an error.
-func (r *PodmanRuntime) StopContainer(ctx context.Context, id string, timeout time.Duration) error {
+func (r *PodmanRuntime) StopContainer(ctx context.Context, id string, timeout time.Duration) (err error) {
+	defer r.countError("stop_container", &err)
 	t := uint(timeout / time.Second)
-	err := containers.Stop(r.ctx(ctx), id, new(containers.StopOptions).WithTimeout(t).WithIgnore(true))
+	err = containers.Stop(r.ctx(ctx), id, new(containers.StopOptions).WithTimeout(t).WithIgnore(true))
 	if err != nil && !isNoSuch(err) {
 		return fmt.Errorf("stopping container %s: %w", id, err)
 	}
@@ -357,8 +366,9 @@ func (r *PodmanRuntime) StopContainer(ctx context.Context, id string, timeout ti
 }
 
 // RemoveContainer removes a container, killing it first if it runs.
-func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) error {
-	_, err := containers.Remove(r.ctx(ctx), id, new(containers.RemoveOptions).WithForce(true).WithIgnore(true))
+func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) (err error) {
+	defer r.countError("remove_container", &err)
+	_, err = containers.Remove(r.ctx(ctx), id, new(containers.RemoveOptions).WithForce(true).WithIgnore(true))
 	if err != nil && !isNoSuch(err) {
 		return fmt.Errorf("removing container %s: %w", id, err)
 	}
@@ -367,7 +377,8 @@ func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) error {
 
 // StopPod stops the pod's containers in parallel: SIGTERM (each
 // container's stop signal), SIGKILL after timeout.
-func (r *PodmanRuntime) StopPod(ctx context.Context, id string, timeout time.Duration) error {
+func (r *PodmanRuntime) StopPod(ctx context.Context, id string, timeout time.Duration) (err error) {
+	defer r.countError("stop_pod", &err)
 	secs := int(timeout / time.Second)
 	if _, err := pods.Stop(r.ctx(ctx), id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNoSuch(err) {
 		return fmt.Errorf("stopping Podman pod %s: %w", id, err)
@@ -377,7 +388,8 @@ func (r *PodmanRuntime) StopPod(ctx context.Context, id string, timeout time.Dur
 
 // RemovePod stops the pod (SIGTERM to every container, SIGKILL after the
 // timeout) and removes it with its containers.
-func (r *PodmanRuntime) RemovePod(ctx context.Context, id string, timeout time.Duration) error {
+func (r *PodmanRuntime) RemovePod(ctx context.Context, id string, timeout time.Duration) (err error) {
+	defer r.countError("remove_pod", &err)
 	c := r.ctx(ctx)
 	secs := int(timeout / time.Second)
 	if _, err := pods.Stop(c, id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNoSuch(err) {
@@ -462,7 +474,8 @@ func portMapping(p PortMapping) nettypes.PortMapping {
 
 // Images lists the node's images for status.images: every tag and digest
 // as a name, with the image's size.
-func (r *PodmanRuntime) Images(ctx context.Context) ([]corev1.ContainerImage, error) {
+func (r *PodmanRuntime) Images(ctx context.Context) (_ []corev1.ContainerImage, err error) {
+	defer r.countError("list_images", &err)
 	list, err := images.List(r.ctx(ctx), nil)
 	if err != nil {
 		return nil, fmt.Errorf("listing images: %w", err)
@@ -473,4 +486,17 @@ func (r *PodmanRuntime) Images(ctx context.Context) ([]corev1.ContainerImage, er
 		out = append(out, corev1.ContainerImage{Names: names, SizeBytes: im.Size})
 	}
 	return out, nil
+}
+
+// OnAPIError sets f to be called with the operation's name (list,
+// create_pod, run_container, …) for every Podman API call that fails
+// (agent/agentmetrics counts them); a call cancelled by its context is not
+// a failure. Set it before the runtime is used.
+func (r *PodmanRuntime) OnAPIError(f func(operation string)) { r.onError = f }
+
+// countError reports *err to the OnAPIError function (deferred by each API call).
+func (r *PodmanRuntime) countError(op string, err *error) {
+	if r.onError != nil && *err != nil && !errors.Is(*err, context.Canceled) && !errors.Is(*err, context.DeadlineExceeded) {
+		r.onError(op)
+	}
 }

@@ -14,7 +14,8 @@ import (
 
 // Exec runs cmd in a running container and returns its exit code and
 // combined output (at most 4 KiB kept).
-func (r *PodmanRuntime) Exec(ctx context.Context, id string, cmd []string) (int, string, error) {
+func (r *PodmanRuntime) Exec(ctx context.Context, id string, cmd []string) (_ int, _ string, err error) {
+	defer r.countError("exec", &err)
 	c := r.ctx(ctx)
 	cfg := new(handlers.ExecCreateConfig)
 	cfg.Cmd = cmd

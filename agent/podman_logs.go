@@ -10,7 +10,8 @@ import (
 )
 
 // Logs streams a container's log through the bindings' channels into w.
-func (r *PodmanRuntime) Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) error {
+func (r *PodmanRuntime) Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) (err error) {
+	defer r.countError("logs", &err)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	lo := new(containers.LogOptions).WithStdout(true).WithStderr(true).WithFollow(opts.Follow).WithTimestamps(opts.Timestamps)
@@ -37,7 +38,7 @@ func (r *PodmanRuntime) Logs(ctx context.Context, id string, opts LogOptions, w 
 			f.Flush()
 		}
 	}
-	err := <-done
+	err = <-done
 	if writeErr != nil {
 		return writeErr
 	}

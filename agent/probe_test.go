@@ -164,6 +164,8 @@ func TestProberLoop(t *testing.T) {
 	clock := testkit.NewClock(t0)
 	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
 	a := newLoopAgent(t, cp, rt, clock)
+	obs := &countingObserver{probes: map[ProbeKind]int{}}
+	a.opts.Observer, a.probes.observer = obs, obs
 	defer a.probes.stop()
 	var mu sync.Mutex
 	verdict := map[string]bool{} // "<kind>" → passes
@@ -233,6 +235,27 @@ func TestProberLoop(t *testing.T) {
 			t.Errorf("events lack %q:\n%s", want, evs)
 		}
 	}
+	// The observer (agentmetrics) saw the failures of each probe and the
+	// restarts, and a sync's duration.
+	if _, err := a.syncOnceObserved(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	if obs.probes[Readiness] == 0 || obs.probes[Liveness] < 2 || obs.restarts < 1 || obs.syncs != 1 {
+		t.Errorf("observer: probe failures %v, restarts %d, syncs %d", obs.probes, obs.restarts, obs.syncs)
+	}
 	_ = slog.Default
 	_ = metav1.Now
 }
+
+// countingObserver is an agent.Observer that counts.
+type countingObserver struct {
+	mu              sync.Mutex
+	syncs, restarts int
+	probes          map[ProbeKind]int
+}
+
+func (o *countingObserver) PodSyncDone(time.Duration, error) { o.mu.Lock(); o.syncs++; o.mu.Unlock() }
+func (o *countingObserver) ContainerRestarted()              { o.mu.Lock(); o.restarts++; o.mu.Unlock() }
+func (o *countingObserver) ProbeFailed(k ProbeKind)          { o.mu.Lock(); o.probes[k]++; o.mu.Unlock() }

@@ -22,6 +22,8 @@ type prober struct {
 	clock  func() time.Time
 	log    *slog.Logger
 	check  func(ctx context.Context, containerID string, t probeTarget, timeout time.Duration) (bool, string)
+	// observer counts failed probe runs (nil: none).
+	observer Observer
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -171,6 +173,9 @@ func (p *prober) work(ctx context.Context, kind ProbeKind, pod *corev1.Pod, c *c
 			}
 			if !ok {
 				p.events.record(ctx, pod, c.Name, corev1.EventTypeWarning, ReasonUnhealthy, "%s probe failed: %s", kind, msg)
+				if p.observer != nil {
+					p.observer.ProbeFailed(kind)
+				}
 			}
 			state = probeStep(state, ok, msg, pp)
 			if p.apply(ctx, kind, pod, c, oc.ID, state, pp) {

@@ -26,6 +26,9 @@ type Proxier struct {
 	// LoadBalancer Services with externalTrafficPolicy Local (with this
 	// node's local endpoint counts) after each successful sync.
 	HealthServer *HealthServer
+	// OnSync, when set, is told of every sync Run makes, failed ones with
+	// their error (agent/agentmetrics: duration and rule count).
+	OnSync func(SyncStats, error)
 
 	renderer   Renderer
 	prev       *Ruleset // what the last successful restore made the kernel hold
@@ -39,11 +42,15 @@ type SyncStats struct {
 	Full        bool
 	Services    int
 	Chains      int
+	Rules       int // rules in the owned chains (the hooks not counted)
 	RestoreSize int // bytes given to iptables-restore (0: nothing to change)
 	List        time.Duration
 	Render      time.Duration
 	Restore     time.Duration
 }
+
+// Total is the time of the whole sync: list, render and restore.
+func (s SyncStats) Total() time.Duration { return s.List + s.Render + s.Restore }
 
 // LastSync describes the last sync (for benchmarks and debugging).
 func (p *Proxier) LastSync() SyncStats { return p.lastSynced }
@@ -62,7 +69,7 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	t1 := time.Now()
 	p.renderer.Options = p.Options
 	rs := p.renderer.Render(svcs, eps)
-	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), List: t1.Sub(t0), Render: time.Since(t1)}
+	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
 	err = p.apply(ctx, rs, &st)
 	p.lastSynced = st
 	if err == nil && p.HealthServer != nil {
@@ -149,6 +156,9 @@ func (p *Proxier) Run(ctx context.Context) error {
 	backoff := retryBackoff
 	for ctx.Err() == nil {
 		st, err := p.Sync(ctx)
+		if p.OnSync != nil && ctx.Err() == nil {
+			p.OnSync(st, err)
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil

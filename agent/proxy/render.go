@@ -90,6 +90,15 @@ type Ruleset struct {
 	Chains []Chain
 }
 
+// ruleCount is the number of rules in rs's chains.
+func (rs Ruleset) ruleCount() int {
+	n := 0
+	for _, c := range rs.Chains {
+		n += len(c.Rules)
+	}
+	return n
+}
+
 // Hook is a jump from a built-in chain into an owned chain. Hooks are the
 // only rules the proxy writes outside its chains.
 type Hook struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/agent/agentmetrics"
 	"github.com/reconcile-dev/reconcile/agent/bootstrap"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
@@ -34,6 +35,10 @@ type agentFlags struct {
 	// seccompDefault: RuntimeDefault for containers that name no seccomp profile.
 	seccompDefault bool
 	usageEvery     time.Duration // --usage-interval
+	// metricsListen is the agent's /metrics address (metrics.go); lone
+	// says the flag is --metrics-listen (else up's --agent-metrics-listen).
+	metricsListen string
+	lone          bool
 }
 
 func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
@@ -52,6 +57,8 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
 	f.logs.register(cmd, withData)
+	f.lone = withData
+	registerAgentMetrics(cmd, &f.metricsListen, withData)
 }
 
 func newAgentCmd() *cobra.Command {
@@ -127,6 +134,8 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
+	met := agentmetrics.New() // agent/agentmetrics: the agent's hooks feed it
+	rt.OnAPIError(met.PodmanError)
 	ipt, err := f.proxy.iptables()
 	if err != nil {
 		return err
@@ -140,7 +149,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	}
 	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations,
 		HeartbeatInterval: f.statusEvery, NodeLabels: f.labels, SystemReserved: reserved, SeccompDefault: f.seccompDefault,
-		UsageInterval: f.usageEvery}
+		UsageInterval: f.usageEvery, Observer: met}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {
 		return err
@@ -153,7 +162,18 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 	if err != nil {
 		return err
 	}
-	stopProxy, err := startProxy(ctx, f.proxy, cp, ipt, f.node, podNet.PodCIDR, log)
+	// Beyond loopback: HTTPS with the node's certificate (its log server's),
+	// any client certificate of the cluster CA allowed to read /metrics.
+	ms, err := openMetrics(f.metricsListen, agentMetricsFlag(f.lone), met.Registry(), agentmetrics.ServerTLS(f.logs.tls), agentmetrics.Guard, log)
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := ms.run(ctx); err != nil {
+			log.Error("metrics endpoint stopped", "err", err)
+		}
+	}()
+	stopProxy, err := startProxy(ctx, f.proxy, cp, ipt, f.node, podNet.PodCIDR, met.ProxySynced, log)
 	if err != nil {
 		return err
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
@@ -48,6 +49,7 @@ type controllerFlags struct {
 	lifecycle                lifecycleFlags  // node_lifecycle.go
 	lbPool                   addressPoolFlag // --lb-address-pool (lb_flags.go)
 	hpaSync                  time.Duration   // --horizontal-pod-autoscaler-sync-period
+	metricsListen            string          // --metrics-listen (metrics.go)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -74,6 +76,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	f.lifecycle.register(fl)
 	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
 	f.lbPool.register(fl)
+	registerControllerMetrics(cmd, &f.metricsListen)
 }
 
 func defaultDataDir() string {
@@ -173,6 +176,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return err
 	}
 	srcs.SetIdentities(id)
+	// Prometheus metrics (reconcile/metrics): the observers of the source
+	// loop, the runner and the API, and the state read at scrape time.
+	met := metrics.NewController(metrics.State{Sources: srcs, Store: st})
+	srcs.SetObserver(met)
 	clock, resync, err := testClock()
 	if err != nil {
 		return err
@@ -194,6 +201,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
 		Usage: usage}
+	srv.Observer = met
 	nodes.OnRevoke(srv.CloseNode)
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
@@ -204,8 +212,16 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
+	// Beyond loopback: the API's TLS and its guard (authz), so the same
+	// certificates and tokens work, and a `metrics` role may read only this.
+	ms, err := openMetrics(f.metricsListen, "--metrics-listen", met.Registry(), srv.TLS, srv.Guard, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
+	g.Go(func() error { return ms.run(ctx) })
 	g.Go(func() error {
 		p.Run(ctx, pki.RefreshEvery, func() {
 			if err := writeAdmin(); err != nil {
@@ -218,7 +234,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	})
 	g.Go(func() error {
 		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-			HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}}).Run(ctx)
+			HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -282,7 +283,7 @@ func cleanupNodeRules(t testing.TB) {
 
 // startProc starts the binary as a named process of this cluster.
 func (c *cluster) startProc(name string, args ...string) {
-	cmd := exec.Command(env.bin, args...)
+	cmd := exec.Command(env.bin, withoutMetrics(args)...)
 	cmd.Stdout, cmd.Stderr = c, c
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)
@@ -392,7 +393,7 @@ func (c *cluster) api() *apiclient.Client {
 func runBin(args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, env.bin, args...)
+	cmd := exec.CommandContext(ctx, env.bin, withoutMetrics(args)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -464,4 +465,23 @@ func tail(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// withoutMetrics turns off the metrics endpoints of a long-running command
+// (up, controller, agent, join) unless the test names an address: their
+// default ports (127.0.0.1:7421, 7422) are one per host, and e2e tests run
+// side by side. TestE2EPrometheus picks free ports itself.
+func withoutMetrics(args []string) []string {
+	if len(args) == 0 {
+		return args
+	}
+	flags := map[string][]string{"up": {"--metrics-listen", "--agent-metrics-listen"}, "controller": {"--metrics-listen"},
+		"agent": {"--metrics-listen"}, "join": {"--metrics-listen"}}[args[0]]
+	out := slices.Clone(args)
+	for _, f := range flags {
+		if !slices.ContainsFunc(args, func(a string) bool { return a == f || strings.HasPrefix(a, f+"=") }) {
+			out = append(out, f+"=0")
+		}
+	}
+	return out
 }

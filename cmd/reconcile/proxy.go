@@ -47,7 +47,7 @@ func (f proxyFlags) iptables() (proxy.Exec, error) {
 // nodePodCIDR is this node's pod subnet when its pods are on it (only
 // their endpoints need hairpin rules); nodeName picks the local endpoints
 // of traffic policies Local.
-func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodeName, nodePodCIDR string, log *slog.Logger) (stop func(), err error) {
+func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt proxy.IPTables, nodeName, nodePodCIDR string, onSync func(proxy.SyncStats, error), log *slog.Logger) (stop func(), err error) {
 	if !f.enabled {
 		return func() {}, nil
 	}
@@ -63,7 +63,8 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt pr
 	// The cache follows the watch, so a sync does not list every Service.
 	p := &proxy.Proxier{Source: apiclient.NewServiceCache(ctx, acp.Client), IPTables: ipt,
 		Options: proxy.Options{ClusterCIDR: f.clusterCIDR, NodePodCIDR: nodePodCIDR, ServiceCIDR: f.serviceCIDR, NodeName: nodeName}, Log: log,
-		HealthServer: &proxy.HealthServer{Log: log}} // healthCheckNodePorts, as kube-proxy's service health server
+		HealthServer: &proxy.HealthServer{Log: log}, // healthCheckNodePorts, as kube-proxy's service health server
+		OnSync:       onSync}
 	stopProxier := p.Start(ctx, !f.keepRules)
 	return func() {
 		if err := stopProxier(); err != nil {

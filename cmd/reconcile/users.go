@@ -63,11 +63,11 @@ func newUserCreateCmd(g *globalFlags, data *string) *cobra.Command {
 		token bool
 	)
 	cmd := &cobra.Command{
-		Use:   "create NAME --role admin|deployer|viewer [--ttl D] [--token]",
+		Use:   "create NAME --role admin|deployer|viewer|metrics [--ttl D] [--token]",
 		Short: "Print a client config for a person: a client certificate, or with --token a bearer token",
 		Long: `Print a client config (usable as $RECONCILE_CONFIG or --config-file) for the person NAME with a
-role: admin, deployer or viewer. The running controller issues the credential and records it
-('user list', 'user delete'):
+role: admin, deployer, viewer or metrics (may only read /metrics: a Prometheus server). The running
+controller issues the credential and records it ('user list', 'user delete'):
 
   without --token  a client certificate naming NAME (CN) and the role (O), as kubeadm's
                    'kubeadm kubeconfig user' does; the key is made here and only its signing
@@ -100,7 +100,7 @@ loopback); its host must be in the serving certificate (--tls-san).`,
 			return printConfig(cmd, conf)
 		},
 	}
-	cmd.Flags().StringVar(&role, "role", "", "the person's role: admin, deployer or viewer")
+	cmd.Flags().StringVar(&role, "role", "", "the person's role: admin, deployer, viewer or metrics (scrapes /metrics only)")
 	_ = cmd.MarkFlagRequired("role")
 	cmd.Flags().DurationVar(&ttl, "ttl", pki.LeafLifetime, "how long the credential works")
 	cmd.Flags().BoolVar(&token, "token", false, "a bearer token instead of a client certificate")

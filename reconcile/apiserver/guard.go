@@ -28,23 +28,9 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, err := s.authenticate(r)
-		if err != nil {
-			writeError(w, http.StatusUnauthorized, err)
-			return
-		}
-		attrs, err := authz.ParseRequest(r.Method, r.URL)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, err)
-			return
-		}
-		d, err := authz.Authorize(id, attrs, s.graph())
-		if err != nil {
-			writeError(w, http.StatusInternalServerError, err)
-			return
-		}
-		if !d.Allowed {
-			writeError(w, http.StatusForbidden, apierrors.New(apierrors.ReasonForbidden, "%s", d.Message))
+		id, code, err := authz.Check(r, s.authenticate, s.graph())
+		if code != 0 {
+			writeError(w, code, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(authz.WithIdentity(r.Context(), id)))

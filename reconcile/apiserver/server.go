@@ -88,6 +88,10 @@ type Server struct {
 	// at once (revoke.go).
 	streams streamSet
 
+	// Observer, when set, is told of every request when it is answered
+	// (observe.go; reconcile/metrics); nil costs nothing.
+	Observer RequestObserver
+
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)
 }
@@ -123,8 +127,13 @@ func (s *Server) Handler() http.Handler {
 	}
 	// guard.go: authenticate, authorize; revoke.go: a revoked node's open
 	// requests end when it is deleted.
-	return httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux)))
+	return observed(s.Observer, httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux))))
 }
+
+// Guard is the API's authentication and authorization (guard.go) around
+// another handler: the controller's metrics endpoint beyond loopback
+// (reconcile/metrics) authenticates and authorizes exactly as the API.
+func (s *Server) Guard(h http.Handler) http.Handler { return s.guard(h) }
 
 // panicked answers a request whose handler panicked: a 500 Status that
 // names the route only (the log has the stack).
@@ -172,18 +181,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 
-// IsLoopback reports whether a listen address only accepts local traffic.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// IsLoopback reports whether a listen address only accepts local traffic
+// (httpserver.IsLoopback).
+func IsLoopback(addr string) bool { return httpserver.IsLoopback(addr) }
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {

@@ -3,7 +3,7 @@ package apitypes
 import "time"
 
 // UserRequest is the body of POST /api/v1/users (admin): a credential for
-// the person Name with Role (admin, deployer, viewer), either a client
+// the person Name with Role (admin, deployer, viewer, metrics), either a client
 // certificate for the key of CSR (the key stays with the caller) or, with
 // Token set and no CSR, a bearer token the controller makes.
 type UserRequest struct {

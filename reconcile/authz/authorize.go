@@ -46,6 +46,11 @@ func Authorize(id Identity, a Attributes, g Graph) (Decision, error) {
 		return allow, nil
 	case RoleDeployer, RoleViewer:
 		return person(id, a), nil
+	case RoleMetrics:
+		if a.Path == "/metrics" && a.Verb == VerbGet {
+			return allow, nil
+		}
+		return deny(id, a, "the metrics role may only read /metrics"), nil
 	case RoleNode:
 		return node(id, a, g)
 	}

@@ -78,6 +78,7 @@ var testIdentities = []Identity{
 	{Name: TokenUser, Role: RoleAdmin},
 	{Name: "alice", Role: RoleDeployer},
 	{Name: "victor", Role: RoleViewer},
+	{Name: "prometheus", Role: RoleMetrics},
 	{Name: "node:a", Role: RoleNode, Node: "a"},
 }
 

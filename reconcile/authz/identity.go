@@ -15,13 +15,16 @@ import (
 // Role is what an identity may do (see the package doc).
 type Role string
 
-// The roles. A person's certificate carries one of the first three as its
+// The roles. A person's certificate carries one of the first four as its
 // organization (pki.UserSubject); nodes carry pki.GroupNodes
-// (pki.NodeSubject).
+// (pki.NodeSubject). RoleMetrics may only scrape GET /metrics (a
+// Prometheus server's credential, as controller-runtime's metrics-reader
+// ClusterRole).
 const (
 	RoleAdmin    Role = "admin"
 	RoleDeployer Role = "deployer"
 	RoleViewer   Role = "viewer"
+	RoleMetrics  Role = "metrics"
 	RoleNode     Role = "node"
 )
 
@@ -122,7 +125,7 @@ func FromCertificate(c *x509.Certificate) (Identity, error) {
 	}
 	switch {
 	case len(roles) == 0:
-		return Identity{}, unauthorizedCert(cn, orgs, "it carries no role: the organization must be admin, deployer or viewer (make one with `reconcile user create NAME --role R`)")
+		return Identity{}, unauthorizedCert(cn, orgs, "it carries no role: the organization must be admin, deployer, viewer or metrics (make one with `reconcile user create NAME --role R`)")
 	case len(roles) > 1:
 		return Identity{}, unauthorizedCert(cn, orgs, "it carries more than one role: a person has exactly one")
 	case cn == "":
@@ -148,4 +151,26 @@ func WithIdentity(ctx context.Context, id Identity) context.Context {
 func IdentityFrom(ctx context.Context) (Identity, bool) {
 	id, ok := ctx.Value(identityKey{}).(Identity)
 	return id, ok
+}
+
+// Check runs a request through authenticate (401), ParseRequest (400) and
+// Authorize (403; 500 when g fails): the guard of the API server and of the
+// agents' metrics endpoints. code is 0 when the request is allowed, else
+// the HTTP status to answer with err.
+func Check(r *http.Request, authenticate func(*http.Request) (Identity, error), g Graph) (id Identity, code int, err error) {
+	if id, err = authenticate(r); err != nil {
+		return Identity{}, http.StatusUnauthorized, err
+	}
+	attrs, err := ParseRequest(r.Method, r.URL)
+	if err != nil {
+		return Identity{}, http.StatusBadRequest, err
+	}
+	d, err := Authorize(id, attrs, g)
+	if err != nil {
+		return Identity{}, http.StatusInternalServerError, err
+	}
+	if !d.Allowed {
+		return Identity{}, http.StatusForbidden, apierrors.New(apierrors.ReasonForbidden, "%s", d.Message)
+	}
+	return id, 0, nil
 }

@@ -44,6 +44,9 @@ type Changes struct {
 	// Requeue asks to run the step again at once: the step capped its
 	// work (a large scale-up is created in batches).
 	Requeue bool
+	// Scheduling is what a scheduler run decided, for the runner's
+	// Observer (metrics); it writes nothing.
+	Scheduling *SchedulingStats
 }
 
 // Binding is one scheduling result for a pending pod: with Node set, the

@@ -54,6 +54,9 @@ type Options struct {
 	// HPASyncPeriod is how often each autoscaler runs (default
 	// DefaultHPASyncPeriod, 15 s).
 	HPASyncPeriod time.Duration
+	// Observer, when set, receives queue depths, step durations and
+	// scheduling outcomes (reconcile/metrics); nil costs nothing.
+	Observer Observer
 }
 
 // Manager is the runner of the registry: one informer (list + watch into
@@ -74,6 +77,8 @@ type Manager struct {
 	q        *queue
 	// autoscalers is the HorizontalPodAutoscaler step's memory (hpa.go).
 	autoscalers *autoscalers
+	// depthShown: kinds whose last reported queue depth was not 0.
+	depthShown map[string]bool
 }
 
 // NewManager returns a manager over st; call Run.
@@ -99,7 +104,7 @@ func NewManager(st *store.Store, cfg Options) *Manager {
 	}
 	m := &Manager{cfg: cfg, src: st, st: st, log: cfg.Log.With("component", "controllers"), ctls: cfg.Controllers,
 		stepKinds: map[string]bool{}, quiet: map[string]bool{}, ownerKinds: ownerKinds(cfg.Controllers),
-		autoscalers: newAutoscalers(cfg.HPASyncPeriod)}
+		autoscalers: newAutoscalers(cfg.HPASyncPeriod), depthShown: map[string]bool{}}
 	m.handlers = m.buildHandlers()
 	return m
 }
@@ -300,7 +305,9 @@ func (m *Manager) markAll() {
 // process runs the steps until no work is dirty, in the table's order;
 // quiet steps (the scheduler) run once the others are idle.
 func (m *Manager) process(ctx context.Context) error {
+	defer m.observeDepth() // idle again: 0 for the kinds that had a backlog
 	for m.q.len() > 0 {
+		m.observeDepth()
 		now := m.cfg.Now()
 		for i := range m.ctls {
 			if c := &m.ctls[i]; c.Step != nil && !c.Quiet {

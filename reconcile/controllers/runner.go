@@ -69,10 +69,22 @@ func (m *Manager) run(ctx context.Context, c *Controller, keys []objects.Key, no
 // the key is retried with backoff; every other key goes on.
 func (m *Manager) call(c *Controller, in Inputs, k objects.Key) (ch Changes, ok bool) {
 	obj := in.cache.get(k)
+	var start time.Time
+	if m.cfg.Observer != nil {
+		start = time.Now()
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			m.stepPanicked(c, k, obj, r, debug.Stack())
 			ch, ok = Changes{}, false
+		}
+		if o := m.cfg.Observer; o != nil {
+			d := time.Since(start)
+			o.StepDone(c.Kind, d, !ok)
+			if ch.Scheduling != nil {
+				ch.Scheduling.Duration = d
+				o.Scheduled(*ch.Scheduling)
+			}
 		}
 	}()
 	return c.Step(in, k, obj), true

@@ -30,7 +30,7 @@ const maxBindingsPerTx = 500
 func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	pending, bound := partitionPods(in.cache.pods())
 	if len(pending) == 0 {
-		return Changes{}
+		return Changes{Scheduling: &SchedulingStats{}} // nothing waits: 0 unschedulable
 	}
 	sched := *in.Scheduler // its own copy: NamespaceLabels are this pass's
 	sched.NamespaceLabels = namespaceLabels(in.cache)
@@ -40,11 +40,12 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	sched.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(typed[*corev1.Service](in.cache.byKind["Service"]),
 		typed[*appsv1.ReplicaSet](in.cache.byKind["ReplicaSet"]), typed[*appsv1.StatefulSet](in.cache.byKind["StatefulSet"]))
 	res := sched.Schedule(pending, in.cache.nodes(), bound)
-	var ch Changes
+	ch := Changes{Scheduling: &SchedulingStats{Scheduled: len(res.Bindings), Unschedulable: len(res.Unschedulable)}}
 	for _, p := range pending {
 		pk := scheduler.PodKey(p)
 		if node, ok := res.Bindings[pk]; ok {
 			ch.Bindings = append(ch.Bindings, Binding{Pod: p, Node: node})
+			ch.Scheduling.Waited = append(ch.Scheduling.Waited, max(in.Now.Sub(p.CreationTimestamp.Time), 0))
 		} else if f, ok := res.Unschedulable[pk]; ok && !sameUnschedulable(p, f.Message) {
 			ch.Bindings = append(ch.Bindings, Binding{Pod: p, Message: f.Message})
 		}

@@ -91,3 +91,19 @@ func Stream(w http.ResponseWriter) {
 func Extend(w http.ResponseWriter) {
 	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(StreamWriteTimeout))
 }
+
+// IsLoopback reports whether a listen address only accepts local traffic:
+// a loopback IP or "localhost" (servers that answer without credentials on
+// loopback and require them beyond: the API's plain-HTTP test mode, the
+// metrics endpoints).
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

@@ -21,7 +21,7 @@ const (
 )
 
 // Roles a person's certificate may carry (its organization).
-var Roles = []string{"admin", "deployer", "viewer"}
+var Roles = []string{"admin", "deployer", "viewer", "metrics"}
 
 // NodeSubject is the subject of node name's client certificate.
 func NodeSubject(name string) pkix.Name {

@@ -16,6 +16,9 @@ func (r *runner) refuse(e *gitsync.UnverifiedError) error {
 	if err := reconcile.RecordRefused(r.m.st, r.info(), commitInfo(e.Commit), e.Reason); err != nil {
 		return err
 	}
+	if o := r.m.observer; o != nil {
+		o.CommitDone(r.name, ResultInvalid, 0, 1) // refused whole before validation: one error, the signature's
+	}
 	r.m.log.Warn("commit refused: signature check failed, nothing applied, the last good commit keeps running",
 		"source", r.name, "commit", short(e.Commit.Commit), "author", e.Commit.Author, "reason", e.Reason)
 	return nil

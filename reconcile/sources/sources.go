@@ -57,6 +57,8 @@ type Manager struct {
 	// decrypted: the plaintext copies of the last commits' Secrets (decrypt.go).
 	decryptMu sync.Mutex
 	decrypted map[*corev1.Secret]*corev1.Secret
+	// observer receives fetch and commit measurements (observer.go).
+	observer Observer
 }
 
 // New prepares the sources; a local repo that cannot be opened fails here.
@@ -222,6 +224,9 @@ func (r *runner) syncOnce(ctx context.Context) error {
 	n := r.limit.started(start)
 	r.m.log.Debug("fetching", "source", r.name, "fetches", n)
 	snap, err := r.fetch(ctx)
+	if o := r.m.observer; o != nil {
+		o.Fetched(r.name, time.Since(start), err)
+	}
 	var refused *gitsync.UnverifiedError
 	if errors.As(err, &refused) {
 		return r.refuse(refused)
@@ -238,10 +243,14 @@ func (r *runner) syncOnce(ctx context.Context) error {
 	if ci.Drift == "" {
 		r.rt.attempted(snap)
 	}
+	applyStart := time.Now()
 	res := r.m.validator.Validate(snap.Files)
 	want, errs := r.m.decryptSecrets(res)
 	errs = append(errorStrings(res.Errors), errs...)
 	out, err := r.m.applier.Apply(r.info(), ci, r.moved.apply(want, r.cfg.Namespace), errs, reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	if o := r.m.observer; o != nil && ci.Drift == "" {
+		o.CommitDone(r.name, commitResult(err, errs, out.Status.Errors), time.Since(applyStart), max(len(errs), len(out.Status.Errors)))
+	}
 	if err != nil {
 		return err
 	}

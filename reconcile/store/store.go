@@ -68,6 +68,8 @@ type Store struct {
 	// cache holds decoded objects by Badger key and version, so reads
 	// copy instead of decoding JSON (several times faster).
 	cache decodeCache
+	// counts are the objects per kind (counts.go), for /metrics.
+	counts kindCounts
 
 	// Garbage collection (gc.go): garbage counts the bytes of old
 	// revisions since the last compaction; the loop runs until gcDone.
@@ -148,6 +150,10 @@ func OpenWith(dir string, o Options) (*Store, error) {
 		return nil, fmt.Errorf("open store: read resourceVersion: %w", err)
 	}
 	st.rv.Store(rv)
+	if err := st.counts.load(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open store: count objects: %w", err)
+	}
 	n := o.History
 	if n <= 0 {
 		n = defaultHistory
@@ -285,6 +291,7 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	}
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
+	s.counts.apply(tx.events)
 	s.h.publish(tx.events)
 	s.garbage.Add(tx.garbage)
 	if s.largeGarbage.Add(tx.largeGarbage) >= bigWrite {

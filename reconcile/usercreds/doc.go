@@ -1,6 +1,6 @@
 // Package usercreds keeps people's credentials on the controller (issue 9:
 // "people authenticate with client certificates or tokens mapped to
-// roles"): each person has one role (admin, deployer, viewer) and any
+// roles"): each person has one role (admin, deployer, viewer, metrics) and any
 // number of credentials, client certificates of the cluster CA and bearer
 // tokens, that can be listed and deleted.
 //

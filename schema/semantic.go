@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -83,6 +84,10 @@ func semanticChecks(o objects.Object) []semanticError {
 		podChecks(&x.Spec, add, "spec")
 	case *corev1.Service:
 		serviceChecks(x, add)
+	case *networkingv1.Ingress:
+		ingressChecks(x, add) // ingress.go
+	case *networkingv1.IngressClass:
+		ingressClassChecks(x, add)
 	case *schedulingv1.PriorityClass:
 		if priority.Reserved(x.Name) {
 			add(fmt.Sprintf("priority class names with %q prefix are reserved for the built-in system-cluster-critical and system-node-critical classes; choose another name", priority.ReservedPrefix), "metadata", "name")

@@ -401,7 +401,7 @@ func (b *builder) addTLS(ing *networkingv1.Ingress, ruleHosts []string) {
 			}
 			if c, taken := b.t.certs[h]; taken {
 				if c.secret != key {
-					b.warn(ing, "TLS host %q already has the certificate of secret %q (older, so it wins)", h, c.secret)
+					b.warn(ing, "TLS host %q already has the certificate of secret %q (of an older Ingress or listed before), which it keeps", h, c.secret)
 				}
 				continue
 			}

@@ -17,9 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/net/websocket"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
-	"golang.org/x/net/websocket"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -54,8 +54,8 @@ func newWorld(t *testing.T) *world {
 		w.snap.Endpoints = append(w.snap.Endpoints, eps(name, "", port, ip))
 	}
 	w.snap.Ingresses = []*networkingv1.Ingress{ing("site", 0, "", map[string][]path{
-		"one.test": {{"/", "Prefix", "one", 80}},
-		"two.test": {{"/", "Prefix", "two", 80}},
+		"one.test":  {{"/", "Prefix", "one", 80}},
+		"two.test":  {{"/", "Prefix", "two", 80}},
 		"both.test": {{"/one", "Prefix", "one", 80}, {"/two", "Prefix", "two", 80}},
 	})}
 	return w
@@ -83,7 +83,11 @@ type syncBuffer struct {
 	buf bytes.Buffer
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) { b.mu.Lock(); defer b.mu.Unlock(); return b.buf.Write(p) }
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
 
 func get(t *testing.T, c *http.Client, url, host string, body io.Reader) (int, string) {
 	t.Helper()

@@ -33,7 +33,7 @@ func eps(name, port string, target int32, ips ...string) *corev1.Endpoints {
 
 type path struct {
 	path, typ, svc string
-	port       int32
+	port           int32
 }
 
 func ing(name string, age int, class string, rules map[string][]path) *networkingv1.Ingress {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/agent/ingress"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
@@ -11,8 +12,9 @@ import (
 // agent (so control-plane clients do not compile the Podman bindings); the
 // binary, which wires the two, checks it here at compile time.
 var (
-	_ agent.ControlPlane = apiclient.ControlPlane{}
-	_ podnet.NodeSource  = apiclient.Nodes{}
-	_ proxy.Source       = apiclient.Services{}
-	_ proxy.Source       = (*apiclient.ServiceCache)(nil)
+	_ agent.ControlPlane  = apiclient.ControlPlane{}
+	_ podnet.NodeSource   = apiclient.Nodes{}
+	_ proxy.Source        = apiclient.Services{}
+	_ proxy.Source        = (*apiclient.ServiceCache)(nil)
+	_ ingress.ObjectCache = (*apiclient.KindCache)(nil)
 )

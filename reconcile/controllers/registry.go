@@ -99,6 +99,8 @@ func Registry() []Controller {
 		{Kind: "Service", Component: "endpoint-controller",
 			Watches: map[string]MapFunc{"Pod": servicesSelecting, "Endpoints": serviceOfEndpoints},
 			Resync:  endpointsResync, Step: endpointsStep, Health: health.For(health.Service)},
+		{Kind: "Ingress", Component: "ingress-controller", Reads: []string{"IngressClass", "Node"},
+			Watches: map[string]MapFunc{"Node": onNodeAddressChange, "IngressClass": allOf("Ingress")}, Step: objectStep(ingressStep)},
 		{Kind: keyPruneEvents.Kind, Component: "event-pruner", Every: eventPruneInterval, Step: pruneEventsStep},
 		{Kind: "Pod", Preview: expandPod, Health: health.For(health.Pod)},
 		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace", "Service", "ReplicaSet", "StatefulSet"},

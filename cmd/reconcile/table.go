@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -72,6 +73,10 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		cols = []string{x.Name, string(x.Type), fmt.Sprint(len(x.Data) + len(x.StringData)), age}
 	case *schedulingv1.PriorityClass:
 		header, cols = priorityClassRow(x, age) // priorityclass_table.go
+	case *networkingv1.Ingress:
+		header, cols = ingressRow(x, age) // ingress_table.go
+	case *networkingv1.IngressClass:
+		header, cols = ingressClassRow(x, age)
 	default:
 		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}

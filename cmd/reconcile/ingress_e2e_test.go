@@ -274,9 +274,19 @@ func TestE2EIngress(t *testing.T) {
 				}
 			}()
 		}
+		atLeast := func(n int64) func() error {
+			return func() error {
+				if sent.Load() < n {
+					return fmt.Errorf("%d requests sent", sent.Load())
+				}
+				return nil
+			}
+		}
+		c.eventually(time.Minute, "requests streaming before the change", atLeast(200))
 		c.commit("ingress: a new path", map[string]string{"ingress.yaml": ingressYAML(`
           - {path: /new, pathType: Exact, backend: {service: {name: two, port: {number: 80}}}}`)})
 		c.eventually(2*time.Minute, "the new path routes to two", greets("one.example.test", "/new", "two"))
+		c.eventually(time.Minute, "requests streaming after the change", atLeast(sent.Load()+200))
 		close(stop)
 		wg.Wait()
 		if failed.Load() != 0 || sent.Load() == 0 {

@@ -20,6 +20,10 @@ const (
 	AnnotationBodySize = "reconcile.dev/proxy-body-size"
 )
 
+// maxReadTimeoutSeconds bounds the read timeout (a year), far below a
+// time.Duration's overflow.
+const maxReadTimeoutSeconds = 365 * 24 * 3600
+
 // DefaultReadTimeout is nginx's proxy_read_timeout default.
 const DefaultReadTimeout = 60 * time.Second
 
@@ -28,13 +32,13 @@ const DefaultReadTimeout = 60 * time.Second
 func ParseReadTimeout(v string) (time.Duration, error) {
 	v = strings.TrimSpace(v)
 	if n, err := strconv.Atoi(v); err == nil {
-		if n <= 0 {
-			return 0, fmt.Errorf("%s: %q must be a positive number of seconds, e.g. \"120\"", AnnotationReadTimeout, v)
+		if n <= 0 || n > maxReadTimeoutSeconds {
+			return 0, fmt.Errorf("%s: %q must be a number of seconds from 1 to %d (a year), e.g. \"120\"", AnnotationReadTimeout, v, maxReadTimeoutSeconds)
 		}
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
+	if err != nil || d <= 0 || d > maxReadTimeoutSeconds*time.Second {
 		return 0, fmt.Errorf("%s: %q is not a number of seconds (e.g. \"120\") nor a duration (e.g. \"2m\")", AnnotationReadTimeout, v)
 	}
 	return d, nil

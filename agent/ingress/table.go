@@ -113,19 +113,26 @@ type cert struct {
 // before Prefix at equal length; else that host's Ingress's
 // defaultBackend, else the table's Default (nil: 404).
 func (t *Table) Match(host, path string) *Backend {
+	if r, ok := t.Route(host, path); ok {
+		return r.Backend
+	}
 	vh := t.vhost(normalizeHost(host))
-	if vh == nil {
-		return t.Default
-	}
-	for _, r := range vh.routes {
-		if r.matches(path) {
-			return r.Backend
-		}
-	}
-	if vh.fallback != nil {
+	if vh != nil && vh.fallback != nil {
 		return vh.fallback
 	}
 	return t.Default
+}
+
+// Route returns the rule path that matches a request, if one does.
+func (t *Table) Route(host, path string) (Route, bool) {
+	if vh := t.vhost(normalizeHost(host)); vh != nil {
+		for _, r := range vh.routes {
+			if r.matches(path) {
+				return r, true
+			}
+		}
+	}
+	return Route{}, false
 }
 
 func (t *Table) vhost(host string) *vhost {

@@ -205,4 +205,3 @@ func BenchmarkIngressChangeLive(b *testing.B) {
 	b.ReportMetric(float64(p50.Microseconds())/1000, "live-p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "live-p99-ms")
 }
-

@@ -21,8 +21,8 @@ import (
 	"testing"
 	"time"
 
-	networkingv1 "k8s.io/api/networking/v1"
 	"golang.org/x/net/websocket"
+	networkingv1 "k8s.io/api/networking/v1"
 )
 
 // testCA is a certificate authority made for one test, and leaf

@@ -33,6 +33,13 @@ func upstream(t *testing.T, name string) (ip string, port int32) {
 		fmt.Fprintf(w, "%s host=%s xff=%s proto=%s xhost=%s body=%d", name, r.Host,
 			r.Header.Get("X-Forwarded-For"), r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), n)
 	})
+	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-time.After(3 * time.Second):
+		case <-r.Context().Done():
+		}
+		fmt.Fprint(w, "late")
+	})
 	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) }))
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -116,7 +123,7 @@ func TestServerRoutes(t *testing.T) {
 	w.snap.Endpoints[0].Subsets = append(w.snap.Endpoints[0].Subsets, corev1.EndpointSubset{
 		Addresses: []corev1.EndpointAddress{{IP: "127.0.0.1"}}, Ports: []corev1.EndpointPort{{Port: int32(deadPort)}}})
 	limited := ing("limited", 1, "", map[string][]path{"small.test": {{"/", "Prefix", "two", 80}}})
-	limited.Annotations = map[string]string{AnnotationBodySize: "1k"}
+	limited.Annotations = map[string]string{AnnotationBodySize: "1k", AnnotationReadTimeout: "1"}
 	w.snap.Ingresses = append(w.snap.Ingresses, limited)
 	_, logs, url, _ := startServer(t, w.snap)
 	c := &http.Client{}
@@ -149,6 +156,10 @@ func TestServerRoutes(t *testing.T) {
 				body = strings.NewReader(tc.body)
 			}
 		}
+	}
+	// The read timeout of 1 s answers 504 before the backend's 3 s.
+	if status, body := get(t, c, url+"/slow", "small.test", nil); status != http.StatusGatewayTimeout {
+		t.Errorf("slow backend with proxy-read-timeout 1: %d %q, want 504", status, body)
 	}
 	if !strings.Contains(logs.String(), `GET /one/a HTTP/1.1\" 200`) || !strings.Contains(logs.String(), "ingress=default/site") {
 		t.Errorf("access log lacks the request line or the ingress:\n%s", logs.String())

@@ -205,3 +205,40 @@ func BenchmarkIngressChangeLive(b *testing.B) {
 	b.ReportMetric(float64(p50.Microseconds())/1000, "live-p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "live-p99-ms")
 }
+
+// BenchmarkIngressRequest is the closed-loop cost of one request, direct
+// to the pod's server and through the proxy (same client, kept-alive
+// connections): the difference is the proxy's own time per request,
+// less sensitive to a loaded machine than the fixed-rate tails.
+func BenchmarkIngressRequest(b *testing.B) {
+	pod := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "hello from the pod\n")
+	}))
+	defer pod.Close()
+	addr := pod.Listener.Addr().(*net.TCPAddr)
+	svc, ep := benchService(0, addr.IP.String(), int32(addr.Port))
+	srv, err := ingress.NewServer(quietLog())
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.Swap(ingress.Build(ingress.Snapshot{Ingresses: []*networkingv1.Ingress{benchIngress(0)},
+		Services: []*corev1.Service{svc}, Endpoints: []*corev1.Endpoints{ep}}))
+	proxy := httptest.NewServer(srv)
+	defer proxy.Close()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
+	for _, target := range []struct{ name, url string }{{"direct", pod.URL}, {"ingress", proxy.URL}} {
+		b.Run(target.name, func(b *testing.B) {
+			req, _ := http.NewRequest(http.MethodGet, target.url+"/", nil)
+			req.Host = "h0.example.test"
+			b.ReportAllocs()
+			for range b.N {
+				resp, err := client.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}

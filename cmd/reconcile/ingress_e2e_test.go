@@ -307,6 +307,10 @@ func TestE2EIngress(t *testing.T) {
 			if len(ing.Status.LoadBalancer.Ingress) == 0 || ing.Status.LoadBalancer.Ingress[0].IP == "" {
 				return fmt.Errorf("status %+v", ing.Status)
 			}
+			table, err := c.run("get", "ingresses", "-n", "e2e")
+			if err != nil || !strings.Contains(table, ing.Status.LoadBalancer.Ingress[0].IP) || !strings.Contains(table, "one.example.test,two.example.test,both.example.test") {
+				return fmt.Errorf("get ingresses does not show the hosts and the address: %v\n%s", err, table)
+			}
 			return nil
 		})
 	})

@@ -14,8 +14,10 @@ import (
 
 type fixedCache struct{ objs []objects.Object }
 
-func (c *fixedCache) Objects(context.Context) ([]objects.Object, uint64, error) { return c.objs, 1, nil }
-func (c *fixedCache) Wait(context.Context, uint64) error                        { return nil }
+func (c *fixedCache) Objects(context.Context) ([]objects.Object, uint64, error) {
+	return c.objs, 1, nil
+}
+func (c *fixedCache) Wait(context.Context, uint64) error { return nil }
 
 // TestCacheSourceFetchesMissingSecrets: a TLS Secret the cache lacks is
 // read once with Get and kept; once the cache has it, the cache's copy is

@@ -56,6 +56,16 @@ func NewServer(log *slog.Logger) (*Server, error) {
 			pr.Out.URL.Host = "endpoint"
 			pr.Out.Host = pr.In.Host
 			pr.SetXForwarded()
+			// ingress-nginx's further headers: the client's address and
+			// the port the request came in on.
+			if ip, _, err := net.SplitHostPort(pr.In.RemoteAddr); err == nil {
+				pr.Out.Header.Set("X-Real-IP", ip)
+			}
+			if a, ok := pr.In.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+				if _, port, err := net.SplitHostPort(a.String()); err == nil {
+					pr.Out.Header.Set("X-Forwarded-Port", port)
+				}
+			}
 		},
 		Transport:    retryTransport{s},
 		BufferPool:   bufferPool{},

@@ -30,8 +30,9 @@ func upstream(t *testing.T, name string) (ip string, port int32) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)
-		fmt.Fprintf(w, "%s host=%s xff=%s proto=%s xhost=%s body=%d", name, r.Host,
-			r.Header.Get("X-Forwarded-For"), r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"), n)
+		fmt.Fprintf(w, "%s host=%s xff=%s proto=%s xhost=%s real=%s port=%t body=%d", name, r.Host,
+			r.Header.Get("X-Forwarded-For"), r.Header.Get("X-Forwarded-Proto"), r.Header.Get("X-Forwarded-Host"),
+			r.Header.Get("X-Real-IP"), r.Header.Get("X-Forwarded-Port") != "", n)
 	})
 	mux.HandleFunc("/slow", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -133,7 +134,7 @@ func TestServerRoutes(t *testing.T) {
 		status     int
 		prefix     string
 	}{
-		{"one.test", "/", "", 200, "one host=one.test xff=127.0.0.1 proto=http xhost=one.test"},
+		{"one.test", "/", "", 200, "one host=one.test xff=127.0.0.1 proto=http xhost=one.test real=127.0.0.1 port=true"},
 		{"two.test:80", "/x", "", 200, "two host=two.test:80"},
 		{"both.test", "/one/a", "", 200, "one "},
 		{"both.test", "/two", "", 200, "two "},

@@ -5,12 +5,10 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httputil"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -145,144 +143,7 @@ func (s *Server) proxyError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-// bufferPool lends the reverse proxy its 32 KiB copy buffers, which it
-// would otherwise allocate per request.
-type bufferPool struct{}
-
-var buffers = sync.Pool{New: func() any { return new([32 << 10]byte) }}
-
-func (bufferPool) Get() []byte  { return buffers.Get().(*[32 << 10]byte)[:] }
-func (bufferPool) Put(b []byte) { buffers.Put((*[32 << 10]byte)(b)) }
-
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// retryTransport sends the request to the backend's next endpoint and, on
-// a connection error (nothing was sent), to the following ones, at most
-// once per endpoint.
-type retryTransport struct{ s *Server }
-
-func (t retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	rt, _ := req.Context().Value(ctxKey{}).(*routed)
-	if rt == nil {
-		return nil, errors.New("ingress: request without a route")
-	}
-	base := t.s.transport(rt.backend.ReadTimeout)
-	body := &onceBody{rc: req.Body}
-	if req.Body != nil && req.Body != http.NoBody {
-		req.Body = body
-	}
-	defer body.close()
-	var err error
-	for attempt := range min(len(rt.backend.Addrs), 3) {
-		out := req.Clone(req.Context())
-		out.URL.Host = rt.backend.Pick(attempt)
-		rt.upstream = out.URL.Host
-		var resp *http.Response
-		resp, err = base.RoundTrip(out)
-		if err == nil || !isDialError(err) || body.read.Load() {
-			return resp, err
-		}
-	}
-	return nil, err
-}
-
-func isDialError(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "dial"
-}
-
-// onceBody lets a request body survive a failed dial: the transport closes
-// the body it is given even when it could not connect, so it gets this
-// wrapper, and the real body is closed once the request is done.
-type onceBody struct {
-	rc   io.ReadCloser
-	read atomic.Bool
-}
-
-func (b *onceBody) Read(p []byte) (int, error) { b.read.Store(true); return b.rc.Read(p) }
-func (b *onceBody) Close() error               { return nil }
-func (b *onceBody) close() {
-	if b.rc != nil {
-		b.rc.Close()
-	}
-}
-
-// transport is the shared upstream transport for a read timeout (one per
-// distinct value, so connections are pooled across requests and tables).
-func (s *Server) transport(readTimeout time.Duration) *http.Transport {
-	if t, ok := s.transports.Load(readTimeout); ok {
-		return t.(*http.Transport)
-	}
-	d := &net.Dialer{Timeout: cmpOr(s.DialTimeout, 5*time.Second), KeepAlive: 30 * time.Second}
-	t := &http.Transport{
-		DialContext:           d.DialContext,
-		MaxIdleConns:          1024,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       60 * time.Second,
-		ResponseHeaderTimeout: readTimeout,
-		DisableCompression:    true,
-		ExpectContinueTimeout: time.Second,
-	}
-	actual, _ := s.transports.LoadOrStore(readTimeout, t)
-	return actual.(*http.Transport)
-}
-
-func cmpOr(d, def time.Duration) time.Duration {
-	if d > 0 {
-		return d
-	}
-	return def
-}
-
-// recorder keeps the status and size for the access log; Unwrap lets
-// http.ResponseController (the reverse proxy's flushes and the WebSocket
-// hijack) reach the real writer.
-type recorder struct {
-	http.ResponseWriter
-	status      int
-	bytes       int64
-	wroteHeader bool
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if !r.wroteHeader && code >= 200 {
-		r.status, r.wroteHeader = code, true
-	}
-	if code == http.StatusSwitchingProtocols {
-		r.status, r.wroteHeader = code, true
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	r.wroteHeader = true
-	n, err := r.ResponseWriter.Write(p)
-	r.bytes += int64(n)
-	return n, err
-}
-
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// accessLog writes one line in the combined log format, followed by what
-// ingress-nginx's upstreaminfo format adds: the host, the Ingress, the
-// upstream address and the request time.
-func (s *Server) accessLog(r *http.Request, rec *recorder, rt *routed, d time.Duration) {
-	client, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		client = r.RemoteAddr
-	}
-	ing, upstream := "-", "-"
-	if rt.backend != nil {
-		ing = rt.backend.Ingress
-	}
-	if rt.upstream != "" {
-		upstream = rt.upstream
-	}
-	line := fmt.Sprintf("%s - - [%s] %q %d %d %q %q host=%s ingress=%s upstream=%s request_time=%.3f",
-		client, time.Now().Format("02/Jan/2006:15:04:05 -0700"), r.Method+" "+r.URL.RequestURI()+" "+r.Proto,
-		rec.status, rec.bytes, r.Referer(), r.UserAgent(), strings.ToLower(r.Host), ing, upstream, d.Seconds())
-	s.Log.Info(line)
 }

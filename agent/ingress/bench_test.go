@@ -8,9 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -76,59 +75,33 @@ func BenchmarkIngressAddedLatency(b *testing.B) {
 	defer proxy.Close()
 
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}, Timeout: 10 * time.Second}
-	const rate, seconds = 1000, 5
 	for range b.N {
-		var mu sync.Mutex
-		var direct, via []time.Duration
-		var failed int
-		var wg sync.WaitGroup
-		do := func(url string, into *[]time.Duration) {
-			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodGet, url, nil)
-			req.Host = "h0.example.test"
-			start := time.Now()
-			resp, err := client.Do(req)
-			if err == nil {
-				_, err = io.Copy(io.Discard, resp.Body)
-				resp.Body.Close()
-			}
-			d := time.Since(start)
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil || resp.StatusCode != 200 {
-				failed++
-				return
-			}
-			*into = append(*into, d)
+		direct, via, err := testkit.SideBySide(1000, 5000, getter(client, pod.URL+"/"), getter(client, proxy.URL+"/"))
+		if err != nil {
+			b.Fatal(err)
 		}
-		t0 := time.Now()
-		for i := range rate * seconds {
-			time.Sleep(time.Until(t0.Add(time.Duration(i) * time.Second / rate)))
-			wg.Add(1)
-			if i%2 == 0 {
-				go do(pod.URL+"/", &direct)
-			} else {
-				go do(proxy.URL+"/", &via)
-			}
-		}
-		wg.Wait()
-		if failed > 0 {
-			b.Fatalf("%d requests failed", failed)
-		}
-		dm, d99 := quantiles(direct)
-		vm, v99 := quantiles(via)
-		b.ReportMetric(float64(dm.Microseconds()), "direct-p50-µs")
-		b.ReportMetric(float64(d99.Microseconds()), "direct-p99-µs")
-		b.ReportMetric(float64(vm.Microseconds()), "ingress-p50-µs")
-		b.ReportMetric(float64(v99.Microseconds()), "ingress-p99-µs")
-		b.ReportMetric(float64((vm - dm).Microseconds()), "added-p50-µs")
-		b.ReportMetric(float64((v99 - d99).Microseconds()), "added-p99-µs")
+		testkit.ReportSideBySide(b, "direct", "ingress", direct, via)
 	}
 }
 
-func quantiles(ds []time.Duration) (p50, p99 time.Duration) {
-	slices.Sort(ds)
-	return ds[len(ds)/2], ds[len(ds)*99/100]
+// getter is one GET of url with Host h0.example.test that must answer 200.
+func getter(client *http.Client, url string) func() error {
+	return func() error {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Host = "h0.example.test"
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return err
+		}
+		if resp.StatusCode != 200 {
+			return fmt.Errorf("%s: %s", url, resp.Status)
+		}
+		return nil
+	}
 }
 
 // BenchmarkIngressChangeLive: 1,000 Ingresses (and their Services and
@@ -201,7 +174,7 @@ func BenchmarkIngressChangeLive(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	p50, p99 := quantiles(took)
+	p50, p99 := testkit.Quantile(took, 0.5), testkit.Quantile(took, 0.99)
 	b.ReportMetric(float64(p50.Microseconds())/1000, "live-p50-ms")
 	b.ReportMetric(float64(p99.Microseconds())/1000, "live-p99-ms")
 }

@@ -289,6 +289,7 @@ func TestE2EIngress(t *testing.T) {
 		c.eventually(time.Minute, "requests streaming after the change", atLeast(sent.Load()+200))
 		close(stop)
 		wg.Wait()
+		t.Logf("%d requests during the change, %d failed", sent.Load(), failed.Load())
 		if failed.Load() != 0 || sent.Load() == 0 {
 			t.Errorf("%d of %d requests failed during the change; first: %v", failed.Load(), sent.Load(), firstErr.Load())
 		}

@@ -9,6 +9,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -89,6 +90,10 @@ func semanticChecks(o objects.Object) []semanticError {
 		pdbChecks(&x.Spec, add)
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		hpaChecks(x, add)
+	case *networkingv1.Ingress:
+		ingressChecks(x, add) // ingress.go
+	case *networkingv1.IngressClass:
+		ingressClassChecks(x, add)
 	case *schedulingv1.PriorityClass:
 		if priority.Reserved(x.Name) {
 			add(fmt.Sprintf("priority class names with %q prefix are reserved for the built-in system-cluster-critical and system-node-critical classes; choose another name", priority.ReservedPrefix), "metadata", "name")

@@ -23,10 +23,11 @@ import (
 type agentFlags struct {
 	node, podman, data  string
 	allowInsecurePodman bool
-	clusterID           string      // up: the controller's cluster ID, passed directly
-	net                 podNetFlags // podnet.go
-	proxy               proxyFlags  // proxy.go
-	logs                logFlags    // agent_logs.go
+	clusterID           string       // up: the controller's cluster ID, passed directly
+	net                 podNetFlags  // podnet.go
+	proxy               proxyFlags   // proxy.go
+	ingress             ingressFlags // ingress.go
+	logs                logFlags     // agent_logs.go
 	// annotations are the Node annotations of a joined node (join.go).
 	annotations func() map[string]string
 	statusEvery time.Duration     // --node-status-update-frequency
@@ -56,6 +57,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 	cmd.Flags().DurationVar(&f.usageEvery, "usage-interval", agent.DefaultUsageInterval, "how often the agent reads its pods' CPU and memory usage from Podman and reports it (what HorizontalPodAutoscalers and `reconcile top` read; metrics-server's --metric-resolution); negative: never")
 	f.net.register(cmd, withData)
 	f.proxy.register(cmd, withData)
+	f.ingress.register(cmd)
 	f.logs.register(cmd, withData)
 	f.lone = withData
 	registerAgentMetrics(cmd, &f.metricsListen, withData)
@@ -178,6 +180,11 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 		return err
 	}
 	defer stopProxy()
+	stopIngress, err := startIngress(ctx, f.ingress, cp, log)
+	if err != nil {
+		return err
+	}
+	defer stopIngress()
 	log.Info("agent running", "node", f.node, "podman", sock, "cluster", cluster)
 	return a.Run(ctx)
 }

@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -117,6 +118,8 @@ func describeKind(d *describer, o objects.Object) {
 			rows = append(rows, []string{string(c.Type), string(c.Status), c.Reason, oneLine(c.Message)})
 		}
 		conditions(d, rows)
+	case *networkingv1.Ingress:
+		describeIngress(d, x) // ingress_table.go
 	}
 }
 

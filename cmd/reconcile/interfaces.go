@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/reconcile-dev/reconcile/agent"
+	"github.com/reconcile-dev/reconcile/agent/ingress"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
@@ -16,4 +17,5 @@ var (
 	_ podnet.NodeSource   = apiclient.Nodes{}
 	_ proxy.Source        = apiclient.Services{}
 	_ proxy.Source        = (*apiclient.ServiceCache)(nil)
+	_ ingress.ObjectCache = (*apiclient.KindCache)(nil)
 )

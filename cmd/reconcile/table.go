@@ -11,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 
@@ -79,6 +80,10 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		header, cols = pdbRow(x, age) // pdb_table.go
 	case *autoscalingv2.HorizontalPodAutoscaler:
 		header, cols = hpaRow(x, age) // hpa_table.go
+	case *networkingv1.Ingress:
+		header, cols = ingressRow(x, age) // ingress_table.go
+	case *networkingv1.IngressClass:
+		header, cols = ingressClassRow(x, age)
 	default:
 		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}

@@ -2,8 +2,9 @@
 // answers with its hostname, its version and a value from its config, so a
 // person can see which pod answered and which release it runs.
 //
-// Endpoints: "/" (the greeting), "/healthz" (liveness) and "/ready"
-// (readiness). Failure modes for trying probes and restarts, by environment:
+// Endpoints: "/" (the greeting), "/healthz" (liveness), "/ready"
+// (readiness) and "/ws" (a WebSocket that echoes every message, to try an
+// Ingress's WebSocket upgrade). Failure modes for trying probes and restarts, by environment:
 //
 //	FAIL_READY=1      /ready answers 503 (the pod never becomes ready)
 //	FAIL_LIVE=1       /healthz answers 500 (a liveness probe restarts it)
@@ -30,6 +31,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log"
 	"net/http"
 	"os"
@@ -38,6 +40,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/websocket"
 )
 
 // version is set at build time with -ldflags "-X main.version=v2".
@@ -57,6 +61,7 @@ func main() {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprintf(w, "hello from %s version=%s greeting=%q\n", host, version, greeting())
 	})
+	mux.Handle("/ws", websocket.Handler(func(c *websocket.Conn) { _, _ = io.Copy(c, c) }))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
 		if os.Getenv("FAIL_LIVE") != "" {
 			http.Error(w, "unhealthy (FAIL_LIVE is set)", http.StatusInternalServerError)

@@ -241,6 +241,12 @@ func (c *Client) Watch(ctx context.Context, rv uint64, kind, node string, fn fun
 	if node != "" {
 		q.Set("node", node)
 	}
+	return c.watch(ctx, q, fn)
+}
+
+// watch streams the watch with query q (resourceVersion, kind, node,
+// reveal) to fn.
+func (c *Client) watch(ctx context.Context, q url.Values, fn func(WatchEvent) bool) error {
 	resp, err := c.stream(ctx, "/api/v1/watch", q)
 	if err != nil {
 		return err

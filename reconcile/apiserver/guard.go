@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
@@ -146,6 +147,20 @@ func (g storeGraph) Controller(namespace string, ref metav1.OwnerReference) (obj
 		return nil, nil
 	}
 	return o, err
+}
+
+func (g storeGraph) Ingresses(namespace string) ([]*networkingv1.Ingress, error) {
+	items, _, err := g.st.ListShared("Ingress", namespace)
+	if err != nil {
+		return nil, fmt.Errorf("listing ingresses: %w", err)
+	}
+	out := make([]*networkingv1.Ingress, 0, len(items))
+	for _, o := range items {
+		if ing, ok := o.(*networkingv1.Ingress); ok {
+			out = append(out, ing)
+		}
+	}
+	return out, nil
 }
 
 func (g storeGraph) PodsOn(node, namespace string) ([]*corev1.Pod, error) {

@@ -8,6 +8,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
@@ -85,6 +86,10 @@ func TestVisibility(t *testing.T) {
 		{secret("shop", "pull"), true},
 		{secret("shop", "tls"), true},
 		{secret("shop", "other-db"), false},
+		{secret("shop", "site-tls"), true},     // Ingress shop/site's tls: the ingress proxy serves it
+		{secret("default", "site-tls"), false}, // same name, no Ingress there
+		{&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "x", Name: "i"}}, true},
+		{&networkingv1.IngressClass{ObjectMeta: metav1.ObjectMeta{Name: "c"}}, true},
 		{secret("default", "db"), false},
 		{cm("shop", "cfg"), true},
 		{cm("shop", "db"), false}, // a Secret's name is no ConfigMap reference

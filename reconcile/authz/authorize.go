@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -24,6 +25,11 @@ type Graph interface {
 	// Controller returns the object ref names in namespace when it exists
 	// with ref's uid, else nil. The caller does not modify it.
 	Controller(namespace string, ref metav1.OwnerReference) (objects.Object, error)
+	// Ingresses returns the Ingresses of namespace: their spec.tls Secrets
+	// are readable by every node, whose ingress proxy serves them (what
+	// Kubernetes grants an ingress controller, narrowed to those Secrets).
+	// The caller does not modify them.
+	Ingresses(namespace string) ([]*networkingv1.Ingress, error)
 }
 
 // Decision is the authorizer's answer.
@@ -153,9 +159,9 @@ func node(id Identity, a Attributes, g Graph) (Decision, error) {
 			return deny(id, a, fmt.Sprintf("no pod bound to node %s references %s %s/%s", n, kind, a.Namespace, a.Name)), nil
 		}
 		return deny(id, a, fmt.Sprintf("node %s may only read the %ss its pods reference", n, kind)), nil
-	case "services", "endpoints":
+	case "services", "endpoints", "ingresses", "ingressclasses":
 		if isRead(a.Verb) && a.Subresource == "" {
-			return allow, nil // the proxy and the DNS server need all of them
+			return allow, nil // the proxies and the DNS server need all of them
 		}
 		return deny(id, a, fmt.Sprintf("node %s may only read %s", n, a.Resource)), nil
 	case "events":
@@ -196,6 +202,17 @@ func referenced(g Graph, node, ns string) (nsRefs, error) {
 		return nsRefs{}, fmt.Errorf("authorizing node %s: listing its pods: %w", node, err)
 	}
 	out := nsRefs{configMaps: map[string]bool{}, secrets: map[string]bool{}}
+	ings, err := g.Ingresses(ns)
+	if err != nil {
+		return nsRefs{}, fmt.Errorf("authorizing node %s: listing Ingresses: %w", node, err)
+	}
+	for _, ing := range ings {
+		for _, t := range ing.Spec.TLS {
+			if t.SecretName != "" {
+				out.secrets[t.SecretName] = true
+			}
+		}
+	}
 	for _, p := range pods {
 		if p.Namespace != ns {
 			continue
@@ -217,8 +234,9 @@ func referenced(g Graph, node, ns string) (nsRefs, error) {
 // Visibility returns a filter saying whether id may see an object of a
 // list or watch it was allowed (Authorize). Roles other than node see
 // everything. For a node: its own pods (by the object's spec.nodeName),
-// every Node, Service and Endpoints, and the ConfigMaps and Secrets its
-// pods reference; nothing else. The filter remembers each namespace's
+// every Node, Service, Endpoints, Ingress and IngressClass, the ConfigMaps
+// and Secrets its pods reference and the Secrets Ingresses' tls names;
+// nothing else. The filter remembers each namespace's
 // references: make one per list, and one per watch event (references
 // change as pods come and go).
 func Visibility(id Identity, g Graph) func(objects.Object) (bool, error) {
@@ -230,7 +248,7 @@ func Visibility(id Identity, g Graph) func(objects.Object) (bool, error) {
 		switch o := o.(type) {
 		case *corev1.Pod:
 			return o.Spec.NodeName == id.Node, nil
-		case *corev1.Node, *corev1.Service, *corev1.Endpoints:
+		case *corev1.Node, *corev1.Service, *corev1.Endpoints, *networkingv1.Ingress, *networkingv1.IngressClass:
 			return true, nil
 		case *corev1.ConfigMap, *corev1.Secret:
 			ns := o.GetNamespace()

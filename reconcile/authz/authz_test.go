@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
@@ -18,8 +19,19 @@ import (
 
 // graph is a fixed Graph: pods by node, and controllers.
 type graph struct {
-	pods   map[string][]*corev1.Pod
-	owners []objects.Object
+	pods      map[string][]*corev1.Pod
+	owners    []objects.Object
+	ingresses []*networkingv1.Ingress
+}
+
+func (g graph) Ingresses(ns string) ([]*networkingv1.Ingress, error) {
+	var out []*networkingv1.Ingress
+	for _, i := range g.ingresses {
+		if i.Namespace == ns {
+			out = append(out, i)
+		}
+	}
+	return out, nil
 }
 
 func (g graph) Controller(ns string, ref metav1.OwnerReference) (objects.Object, error) {
@@ -59,7 +71,8 @@ func testPod(ns, name, node string, spec corev1.PodSpec) *corev1.Pod {
 
 // testGraph: node a runs shop/web (env from secret db, a volume of
 // configmap cfg, imagePullSecrets pull) and shop/proj (projected secret
-// tls); node b runs shop/other (secret other-db).
+// tls); node b runs shop/other (secret other-db); Ingress shop/site
+// serves TLS with secret site-tls.
 func testGraph() graph {
 	web := testPod("shop", "web", "a", corev1.PodSpec{
 		ImagePullSecrets: []corev1.LocalObjectReference{{Name: "pull"}},
@@ -71,7 +84,9 @@ func testGraph() graph {
 		Sources: []corev1.VolumeProjection{{Secret: &corev1.SecretProjection{LocalObjectReference: corev1.LocalObjectReference{Name: "tls"}}}}}}}}})
 	other := testPod("shop", "other", "b", corev1.PodSpec{Containers: []corev1.Container{{Name: "c", EnvFrom: []corev1.EnvFromSource{
 		{SecretRef: &corev1.SecretEnvSource{LocalObjectReference: corev1.LocalObjectReference{Name: "other-db"}}}}}}})
-	return graph{pods: map[string][]*corev1.Pod{"a": {web, proj}, "b": {other}}}
+	site := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "site"},
+		Spec: networkingv1.IngressSpec{TLS: []networkingv1.IngressTLS{{Hosts: []string{"shop.example.com"}, SecretName: "site-tls"}}}}
+	return graph{pods: map[string][]*corev1.Pod{"a": {web, proj}, "b": {other}}, ingresses: []*networkingv1.Ingress{site}}
 }
 
 var testIdentities = []Identity{

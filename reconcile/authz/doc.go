@@ -22,7 +22,8 @@
 //	          Node authorizer): its pods, the ConfigMaps and Secrets they
 //	          reference (values included), every Node (the pod network
 //	          routes to each node's podCIDR), Services and Endpoints (proxy
-//	          and DNS), the cluster ID; writes to its own Node (register,
+//	          and DNS), Ingresses, IngressClasses and the Secrets named in
+//	          an Ingress's spec.tls (the ingress proxy), the cluster ID; writes to its own Node (register,
 //	          heartbeat, ready; never spec.podCIDR), its pods' status,
 //	          finalization and adoption, and events about its pods or its
 //	          Node

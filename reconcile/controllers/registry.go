@@ -105,6 +105,8 @@ func Registry() []Controller {
 		{Kind: "PodDisruptionBudget", Component: pdbComponent, Reads: []string{"Pod", "ReplicaSet", "Deployment", "StatefulSet"},
 			Watches: map[string]MapFunc{"Pod": budgetsSelecting, "ReplicaSet": budgetsOfNamespace, "Deployment": budgetsOfNamespace, "StatefulSet": budgetsOfNamespace},
 			Step:    objectStep(pdbStep), Health: health.For(health.PodDisruptionBudget)},
+		{Kind: "Ingress", Component: "ingress-controller", Reads: []string{"IngressClass", "Node"},
+			Watches: map[string]MapFunc{"Node": onNodeAddressChange, "IngressClass": allOf("Ingress")}, Step: objectStep(ingressStep)},
 		{Kind: keyPruneEvents.Kind, Component: "event-pruner", Every: eventPruneInterval, Step: pruneEventsStep},
 		{Kind: "Pod", Preview: expandPod, Health: health.For(health.Pod)},
 		{Kind: keySchedule.Kind, Component: "default-scheduler", Quiet: true, Reads: []string{"Node", "Namespace", "Service", "ReplicaSet", "StatefulSet", "PodDisruptionBudget"},

@@ -10,6 +10,7 @@ import (
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,6 +53,8 @@ var kinds = []KindInfo{
 	{Kind: "CronJob", APIVersion: "batch/v1", Namespaced: true, Manifest: true, Plural: "cronjobs", Short: []string{"cj"}, newFn: func() Object { return &batchv1.CronJob{} }},
 	{Kind: "PodDisruptionBudget", APIVersion: "policy/v1", Namespaced: true, Manifest: true, Plural: "poddisruptionbudgets", Short: []string{"pdb"}, newFn: func() Object { return &policyv1.PodDisruptionBudget{} }},
 	{Kind: "HorizontalPodAutoscaler", APIVersion: "autoscaling/v2", Namespaced: true, Manifest: true, Plural: "horizontalpodautoscalers", Short: []string{"hpa"}, newFn: func() Object { return &autoscalingv2.HorizontalPodAutoscaler{} }},
+	{Kind: "Ingress", APIVersion: "networking.k8s.io/v1", Namespaced: true, Manifest: true, Plural: "ingresses", Short: []string{"ing"}, newFn: func() Object { return &networkingv1.Ingress{} }},
+	{Kind: "IngressClass", APIVersion: "networking.k8s.io/v1", Namespaced: false, Manifest: true, Plural: "ingressclasses", newFn: func() Object { return &networkingv1.IngressClass{} }},
 	{Kind: "Node", APIVersion: "v1", Namespaced: false, Manifest: false, Plural: "nodes", Short: []string{"no"}, newFn: func() Object { return &corev1.Node{} }},
 	{Kind: "Endpoints", APIVersion: "v1", Namespaced: true, Manifest: false, Plural: "endpoints", Short: []string{"ep"}, newFn: func() Object { return &corev1.Endpoints{} }},
 	{Kind: "Event", APIVersion: "v1", Namespaced: true, Manifest: false, Plural: "events", Short: []string{"ev"}, newFn: func() Object { return &corev1.Event{} }},

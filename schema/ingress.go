@@ -7,7 +7,6 @@ import (
 
 	networkingv1 "k8s.io/api/networking/v1"
 
-	"github.com/reconcile-dev/reconcile/agent/ingress"
 	"github.com/reconcile-dev/reconcile/reconcile/ingressclass"
 )
 
@@ -21,7 +20,7 @@ func ingressChecks(ing *networkingv1.Ingress, add func(string, ...string)) {
 		add(fmt.Sprintf("can not be set when the class field is also set: remove the deprecated %s annotation or spec.ingressClassName", ingressclass.AnnotationLegacy),
 			"metadata", "annotations", ingressclass.AnnotationLegacy)
 	}
-	for key, err := range ingress.AnnotationErrors(ing.Annotations) {
+	for key, err := range ingressclass.AnnotationErrors(ing.Annotations) {
 		add(err.Error(), "metadata", "annotations", key)
 	}
 	if ing.Spec.DefaultBackend != nil {

@@ -95,16 +95,16 @@ func (b *builder) warn(ing *networkingv1.Ingress, format string, args ...any) {
 
 func (b *builder) add(ing *networkingv1.Ingress) {
 	id := ing.Namespace + "/" + ing.Name
-	opts := options{readTimeout: DefaultReadTimeout}
-	if v, ok := ing.Annotations[AnnotationReadTimeout]; ok {
-		if d, err := ParseReadTimeout(v); err != nil {
-			b.warn(ing, "%v; using %s", err, DefaultReadTimeout)
+	opts := options{readTimeout: ingressclass.DefaultReadTimeout}
+	if v, ok := ing.Annotations[ingressclass.AnnotationReadTimeout]; ok {
+		if d, err := ingressclass.ParseReadTimeout(v); err != nil {
+			b.warn(ing, "%v; using %s", err, ingressclass.DefaultReadTimeout)
 		} else {
 			opts.readTimeout = d
 		}
 	}
-	if v, ok := ing.Annotations[AnnotationBodySize]; ok {
-		if n, err := ParseBodySize(v); err != nil {
+	if v, ok := ing.Annotations[ingressclass.AnnotationBodySize]; ok {
+		if n, err := ingressclass.ParseBodySize(v); err != nil {
 			b.warn(ing, "%v; no limit", err)
 		} else {
 			opts.maxBody = n

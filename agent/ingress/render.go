@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/reconcile-dev/reconcile/reconcile/ingressclass"
 )
 
 // String renders the table for golden files and logs: hosts in order
@@ -56,7 +58,7 @@ func (be *Backend) String() string {
 		addrs = strings.Join(be.Addrs, " ")
 	}
 	opts := ""
-	if be.ReadTimeout != DefaultReadTimeout {
+	if be.ReadTimeout != ingressclass.DefaultReadTimeout {
 		opts += " read-timeout=" + be.ReadTimeout.String()
 	}
 	if be.MaxBodyBytes > 0 {

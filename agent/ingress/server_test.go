@@ -21,6 +21,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/ingressclass"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
@@ -124,7 +125,7 @@ func TestServerRoutes(t *testing.T) {
 	w.snap.Endpoints[0].Subsets = append(w.snap.Endpoints[0].Subsets, corev1.EndpointSubset{
 		Addresses: []corev1.EndpointAddress{{IP: "127.0.0.1"}}, Ports: []corev1.EndpointPort{{Port: int32(deadPort)}}})
 	limited := ing("limited", 1, "", map[string][]path{"small.test": {{"/", "Prefix", "two", 80}}})
-	limited.Annotations = map[string]string{AnnotationBodySize: "1k", AnnotationReadTimeout: "1"}
+	limited.Annotations = map[string]string{ingressclass.AnnotationBodySize: "1k", ingressclass.AnnotationReadTimeout: "1"}
 	w.snap.Ingresses = append(w.snap.Ingresses, limited)
 	_, logs, url, _ := startServer(t, w.snap)
 	c := &http.Client{}

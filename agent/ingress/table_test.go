@@ -112,7 +112,7 @@ func TestBuildGolden(t *testing.T) {
 		{"default-backend-and-annotations", func(s *Snapshot) {
 			d := ing("fallback", 0, "reconcile", map[string][]path{"d.example.com": {{"/app", "Prefix", "web", 80}}})
 			d.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{Name: "api", Port: networkingv1.ServiceBackendPort{Name: "http"}}}
-			d.Annotations = map[string]string{AnnotationReadTimeout: "120", AnnotationBodySize: "8m"}
+			d.Annotations = map[string]string{ingressclass.AnnotationReadTimeout: "120", ingressclass.AnnotationBodySize: "8m"}
 			s.Ingresses = []*networkingv1.Ingress{d}
 		}},
 		{"tls", func(s *Snapshot) {

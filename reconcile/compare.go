@@ -13,9 +13,10 @@ import (
 )
 
 // systemAnnotationPrefixes mark annotations the system writes on objects
-// that also come from git (e.g. deployment.kubernetes.io/revision). The
+// that also come from git (e.g. deployment.kubernetes.io/revision, and
+// kubernetes.io/limit-ranger on a bare pod LimitRanger defaulted). The
 // planner neither compares nor removes them unless the manifest sets them.
-var systemAnnotationPrefixes = []string{"deployment.kubernetes.io/", "reconcile.dev/"}
+var systemAnnotationPrefixes = []string{"deployment.kubernetes.io/", "reconcile.dev/", "kubernetes.io/limit-ranger"}
 
 func systemAnnotation(k string) bool {
 	for _, p := range systemAnnotationPrefixes {
@@ -157,8 +158,14 @@ func withSystemFields(d, s objects.Object) objects.Object {
 		// touch existing pods, as in Kubernetes).
 		prio := dv.Spec.PriorityClassName == sv.Spec.PriorityClassName &&
 			(dv.Spec.Priority == nil && sv.Spec.Priority != nil || dv.Spec.PreemptionPolicy == nil && sv.Spec.PreemptionPolicy != nil)
-		if bind || prio {
+		// LimitRanger defaulted the stored pod's resources the manifest
+		// leaves unset; they stay (a pod's resources are fixed at creation).
+		limits := inheritsResources(dv, sv)
+		if bind || prio || limits {
 			c := dv.DeepCopy()
+			if limits {
+				inheritResources(c, sv)
+			}
 			if bind {
 				c.Spec.NodeName = sv.Spec.NodeName
 			}
@@ -175,6 +182,59 @@ func withSystemFields(d, s objects.Object) objects.Object {
 			c := dv.DeepCopy()
 			inheritService(&c.Spec, &sv.Spec)
 			return c
+		}
+	}
+	return d
+}
+
+// inheritsResources reports whether stored pod s has container requests
+// or limits that desired pod d leaves unset.
+func inheritsResources(d, s *corev1.Pod) bool {
+	lacks := func(d, s corev1.ResourceList) bool {
+		for k := range s {
+			if _, ok := d[k]; !ok {
+				return true
+			}
+		}
+		return false
+	}
+	for _, pair := range [][2][]corev1.Container{{d.Spec.Containers, s.Spec.Containers}, {d.Spec.InitContainers, s.Spec.InitContainers}} {
+		for i := range pair[0] {
+			for j := range pair[1] {
+				dc, sc := &pair[0][i], &pair[1][j]
+				if sc.Name == dc.Name && (lacks(dc.Resources.Requests, sc.Resources.Requests) || lacks(dc.Resources.Limits, sc.Resources.Limits)) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// inheritResources copies into d's containers the requests and limits of
+// s's containers of the same name that d leaves unset.
+func inheritResources(d, s *corev1.Pod) {
+	for _, pair := range [][2][]corev1.Container{{d.Spec.Containers, s.Spec.Containers}, {d.Spec.InitContainers, s.Spec.InitContainers}} {
+		for i := range pair[0] {
+			dc := &pair[0][i]
+			for j := range pair[1] {
+				if sc := &pair[1][j]; sc.Name == dc.Name {
+					dc.Resources.Requests = withUnset(dc.Resources.Requests, sc.Resources.Requests)
+					dc.Resources.Limits = withUnset(dc.Resources.Limits, sc.Resources.Limits)
+				}
+			}
+		}
+	}
+}
+
+// withUnset is d plus the entries of s that d lacks.
+func withUnset(d, s corev1.ResourceList) corev1.ResourceList {
+	for k, v := range s {
+		if _, ok := d[k]; !ok {
+			if d == nil {
+				d = corev1.ResourceList{}
+			}
+			d[k] = v.DeepCopy()
 		}
 	}
 	return d

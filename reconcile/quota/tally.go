@@ -124,14 +124,35 @@ func (t *Tally) Admit(subject objects.Object, u corev1.ResourceList) error {
 		}
 		if len(exceeded) > 0 {
 			slices.Sort(exceeded)
-			return fmt.Errorf("exceeded quota: %s, requested: %s, used: %s, limited: %s",
-				q.Name, pretty(u, exceeded), pretty(t.used[i], exceeded), pretty(q.Spec.Hard, exceeded))
+			return &ExceededError{Quota: q.Name, Resources: exceeded, msg: fmt.Sprintf("exceeded quota: %s, requested: %s, used: %s, limited: %s",
+				q.Name, pretty(u, exceeded), pretty(t.used[i], exceeded), pretty(q.Spec.Hard, exceeded))}
 		}
 	}
 	for _, i := range matching {
 		addMasked(t.used[i], u, t.quotas[i].Spec.Hard)
 	}
 	return nil
+}
+
+// ExceededError is Admit's refusal of an object that would take a quota
+// over its hard limits.
+type ExceededError struct {
+	Quota     string
+	Resources []corev1.ResourceName // the resources over the limit
+	msg       string
+}
+
+func (e *ExceededError) Error() string { return e.msg }
+
+// OnlyCompute reports whether every resource over the limit is a compute
+// resource (not an object count).
+func (e *ExceededError) OnlyCompute() bool {
+	for _, r := range e.Resources {
+		if !IsCompute(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // pretty is Kubernetes' prettyPrint of the names of l: "a=1,b=2".
@@ -215,6 +236,9 @@ func Forbidden(o objects.Object, err error) error {
 	plural := "objects"
 	if info, ok := objects.Info(kindOf(o)); ok {
 		plural = info.Plural
+		if group, _, grouped := strings.Cut(info.APIVersion, "/"); grouped {
+			plural += "." + group // deployments.apps, as the API server names the resource
+		}
 	}
 	return fmt.Errorf("%s %q is forbidden: %w", plural, o.GetName(), err)
 }

@@ -31,15 +31,15 @@ func (c *cache) priorityClasses() priority.Classes {
 	return priority.NewClasses(typed[*schedulingv1.PriorityClass](c.byKind["PriorityClass"]))
 }
 
-// AdmitCreatedPods is Kubernetes' Priority admission for the pods a
-// workload step creates from its template: each gets spec.priority and
-// spec.preemptionPolicy from its priorityClassName (or the globalDefault
-// class). A pod whose class does not exist is not created: the API server
+// AdmitCreatedPods runs the admission chain (admission.go: Priority,
+// LimitRanger, ResourceQuota) on the pods a workload step creates from
+// its template. A pod the chain refuses is not created: the API server
 // would refuse it, so the owner gets the Warning event FailedCreate with
 // the API server's words (`Error creating: pods "web-x" is forbidden: no
-// PriorityClass with name gold was found`) instead of its SuccessfulCreate,
-// and the step runs again after admitRetry. Pure over its inputs.
-func AdmitCreatedPods(classes priority.Classes, owner objects.Object, ch Changes, component string, now time.Time) Changes {
+// PriorityClass with name gold was found`, `… exceeded quota: …`) instead
+// of its SuccessfulCreate, and the step runs again after admitRetry. Pure
+// over its inputs.
+func AdmitCreatedPods(adm *Admission, owner objects.Object, ch Changes, component string, now time.Time) Changes {
 	var refused map[string]bool
 	kept := ch.Create[:0:0]
 	for _, o := range ch.Create {
@@ -48,7 +48,7 @@ func AdmitCreatedPods(classes priority.Classes, owner objects.Object, ch Changes
 			kept = append(kept, o)
 			continue
 		}
-		if err := classes.Admit(pod); err != nil {
+		if err := adm.Admit(pod); err != nil {
 			if refused == nil {
 				refused = map[string]bool{}
 			}

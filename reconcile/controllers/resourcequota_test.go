@@ -1,0 +1,79 @@
+package controllers
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// TestManagerQuotaAndLimitRange runs the runner on a real store: a
+// Deployment of three replicas in a namespace whose quota allows two pods
+// gets two pods (defaulted by the LimitRange), its ReplicaSet the
+// FailedCreate event with the API server's words, and the quota's status
+// counts what is used.
+func TestManagerQuotaAndLimitRange(t *testing.T) {
+	st := startManager(t, Options{Resync: 50 * time.Millisecond})
+	write(t, st, func(tx *store.Tx) error {
+		q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "pod-demo"},
+			Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"pods": resource.MustParse("2"), "requests.memory": resource.MustParse("1Gi")}}}
+		objects.SetTypeMeta(q, "ResourceQuota")
+		lr := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "mem-limit-range"},
+			Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+				Default: corev1.ResourceList{"memory": resource.MustParse("512Mi")}, DefaultRequest: corev1.ResourceList{"memory": resource.MustParse("256Mi")}}}}}
+		objects.SetTypeMeta(lr, "LimitRange")
+		for _, o := range []objects.Object{q, lr, deployment("web", 3, "img")} {
+			if err := tx.Create(o); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	waitFor(t, st, "2 pods with the LimitRange's memory", func(pods []*corev1.Pod, _ []*appsv1.ReplicaSet) string {
+		var state []string
+		ok := 0
+		for _, p := range pods {
+			r := p.Spec.Containers[0].Resources
+			if r.Requests.Memory().String() == "256Mi" && r.Limits.Memory().String() == "512Mi" {
+				ok++
+			}
+			state = append(state, fmt.Sprintf("%s %v", p.Name, r))
+		}
+		return cond(ok == 2 && len(pods) == 2, strings.Join(state, "; "))
+	})
+	testkit.Eventually(t, 10*time.Second, "FailedCreate on the ReplicaSet and the quota's status", func() error {
+		objs, _, err := st.List("Event", "default")
+		if err != nil {
+			return err
+		}
+		found := false
+		for _, o := range objs {
+			e := o.(*corev1.Event)
+			if e.Reason == ReasonFailedCreate && e.InvolvedObject.Kind == "ReplicaSet" &&
+				strings.Contains(e.Message, "is forbidden: exceeded quota: pod-demo, requested: pods=1, used: pods=2, limited: pods=2") {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("no FailedCreate event with the quota's words")
+		}
+		o, err := st.Get(objects.Key{Kind: "ResourceQuota", Namespace: "default", Name: "pod-demo"})
+		if err != nil {
+			return err
+		}
+		used := o.(*corev1.ResourceQuota).Status.Used
+		if p, m := used["pods"], used["requests.memory"]; p.String() != "2" || m.String() != "512Mi" {
+			return fmt.Errorf("status.used %v", used)
+		}
+		return nil
+	})
+}

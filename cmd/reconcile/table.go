@@ -72,6 +72,10 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		cols = []string{x.Name, string(x.Type), fmt.Sprint(len(x.Data) + len(x.StringData)), age}
 	case *schedulingv1.PriorityClass:
 		header, cols = priorityClassRow(x, age) // priorityclass_table.go
+	case *corev1.ResourceQuota:
+		header, cols = quotaRow(x, age) // quota_table.go
+	case *corev1.LimitRange:
+		header, cols = limitRangeRow(x)
 	default:
 		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}

@@ -40,9 +40,13 @@ import (
 // not the pods controllers run now (their workloads stand for them).
 // DaemonSets and CronJobs are charged only when their pods are created.
 func admitQuota(p *Plan, desired []Desired, stored []objects.Object) {
-	ranges, quotas := planPolicies(p, stored)
-	if len(ranges) == 0 && len(quotas) == 0 {
+	rangeList, quotas := planPolicies(p, stored)
+	if len(rangeList) == 0 && len(quotas) == 0 {
 		return
+	}
+	ranges := make(map[string]quota.Limits, len(rangeList))
+	for ns, rs := range rangeList {
+		ranges[ns] = quota.NewLimits(rs)
 	}
 	fail := func(c *Change, msg string) {
 		e := PlanError{Key: c.Key, Path: c.Path, Message: msg}
@@ -55,11 +59,11 @@ func admitQuota(p *Plan, desired []Desired, stored []objects.Object) {
 	for i := range p.Changes {
 		c := &p.Changes[i]
 		changed[c.Key] = true
-		if c.Action != Create || len(ranges[c.Key.Namespace]) == 0 || c.Key.Kind != "Pod" {
+		if c.Action != Create || ranges[c.Key.Namespace].Empty() || c.Key.Kind != "Pod" {
 			continue
 		}
 		if pod, ok := c.Object.(*corev1.Pod); ok {
-			if err := quota.LimitPod(pod, ranges[c.Key.Namespace]); err != nil {
+			if err := ranges[c.Key.Namespace].Apply(pod); err != nil {
 				fail(c, quota.Forbidden(pod, err).Error()+"; change the pod's resources or the namespace's LimitRange")
 			}
 		}
@@ -110,14 +114,14 @@ func admitQuota(p *Plan, desired []Desired, stored []objects.Object) {
 
 // admitTemplates refuses a workload the plan creates or updates whose
 // pod template LimitRanger would refuse: every pod of it would fail.
-func admitTemplates(p *Plan, ranges map[string][]*corev1.LimitRange, fail func(*Change, string)) {
+func admitTemplates(p *Plan, ranges map[string]quota.Limits, fail func(*Change, string)) {
 	for i := range p.Changes {
 		c := &p.Changes[i]
-		if c.Action == Delete || len(ranges[c.Key.Namespace]) == 0 || metav1.GetControllerOf(c.Object) != nil {
+		if c.Action == Delete || ranges[c.Key.Namespace].Empty() || metav1.GetControllerOf(c.Object) != nil {
 			continue
 		}
 		if pod := templatePod(c.Object); pod != nil {
-			if err := quota.LimitPod(pod, ranges[c.Key.Namespace]); err != nil {
+			if err := ranges[c.Key.Namespace].Apply(pod); err != nil {
 				fail(c, fmt.Sprintf("its pod template would be refused: %s; change the template's resources or the namespace's LimitRange", quota.Forbidden(pod, err)))
 			}
 		}
@@ -189,7 +193,7 @@ func planPolicies(p *Plan, stored []objects.Object) (map[string][]*corev1.LimitR
 // controller made only its counts (its workload stands for its compute);
 // a workload its count and replicas × its template's compute (the
 // template after LimitRange defaults); anything else its counts.
-func commitUsage(o objects.Object, ranges []*corev1.LimitRange) (objects.Object, corev1.ResourceList) {
+func commitUsage(o objects.Object, ranges quota.Limits) (objects.Object, corev1.ResourceList) {
 	var zero time.Time // terminating pods count until they are gone
 	switch x := o.(type) {
 	case *corev1.Pod:
@@ -212,7 +216,7 @@ func commitUsage(o objects.Object, ranges []*corev1.LimitRange) (objects.Object,
 		return o, u
 	}
 	pod := templatePod(o)
-	_ = quota.LimitPod(pod, ranges) // a template LimitRanger refuses is reported by admitTemplates
+	_ = ranges.Apply(pod) // a template LimitRanger refuses is reported by admitTemplates
 	for k, v := range quota.Scale(quota.PodUsage(pod, zero), int64(n)) {
 		if quota.IsCompute(k) {
 			u[k] = v
@@ -246,7 +250,10 @@ func workloadReplicas(o objects.Object) (int32, bool) {
 	return 0, false
 }
 
-// templatePod is a pod as a workload's controller would make it (a copy).
+// templatePod is a pod as a workload's controller would make it, for
+// LimitRanger and the quota: a copy of what they change (annotations are
+// replaced, not changed in place; containers' resources), sharing the
+// rest with the template.
 func templatePod(o objects.Object) *corev1.Pod {
 	var t *corev1.PodTemplateSpec
 	switch x := o.(type) {
@@ -261,9 +268,23 @@ func templatePod(o objects.Object) *corev1.Pod {
 	default:
 		return nil
 	}
-	pod := &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}, ObjectMeta: *t.ObjectMeta.DeepCopy(), Spec: *t.Spec.DeepCopy()}
+	pod := &corev1.Pod{TypeMeta: metav1.TypeMeta{Kind: "Pod", APIVersion: "v1"}, ObjectMeta: t.ObjectMeta, Spec: t.Spec}
 	pod.Name, pod.Namespace = o.GetName(), o.GetNamespace()
+	pod.Spec.Containers = copyResources(t.Spec.Containers)
+	pod.Spec.InitContainers = copyResources(t.Spec.InitContainers)
 	return pod
+}
+
+// copyResources is cs with their resources copied (the rest shared).
+func copyResources(cs []corev1.Container) []corev1.Container {
+	if cs == nil {
+		return nil
+	}
+	out := slices.Clone(cs)
+	for i := range out {
+		out[i].Resources = *cs[i].Resources.DeepCopy()
+	}
+	return out
 }
 
 // increase is the part of u above old (what an update adds).

@@ -21,7 +21,7 @@ import (
 // ReplicaSets of a namespace cannot both take its last room.
 type Admission struct {
 	classes priority.Classes
-	ranges  map[string][]*corev1.LimitRange
+	ranges  map[string]quota.Limits
 	quotas  map[string][]*corev1.ResourceQuota
 	// existing lists a namespace's pods (the quota's used), read once
 	// per namespace the first time a pod of it needs the quota.
@@ -35,17 +35,19 @@ type Admission struct {
 // namespace).
 func NewAdmission(classes priority.Classes, ranges []*corev1.LimitRange, quotas []*corev1.ResourceQuota, existing func(namespace string) []*corev1.Pod, now time.Time) *Admission {
 	a := &Admission{classes: classes, existing: existing, now: now, tallies: map[string]*quota.Tally{},
-		ranges: map[string][]*corev1.LimitRange{}, quotas: map[string][]*corev1.ResourceQuota{}}
+		ranges: map[string]quota.Limits{}, quotas: map[string][]*corev1.ResourceQuota{}}
+	byNS := map[string][]*corev1.LimitRange{}
 	for _, lr := range ranges {
-		a.ranges[lr.Namespace] = append(a.ranges[lr.Namespace], lr)
+		byNS[lr.Namespace] = append(byNS[lr.Namespace], lr)
+	}
+	for ns, rs := range byNS {
+		sortByName(rs) // Kubernetes lists them by name
+		a.ranges[ns] = quota.NewLimits(rs)
 	}
 	for _, q := range quotas {
 		if len(q.Spec.Hard) > 0 {
 			a.quotas[q.Namespace] = append(a.quotas[q.Namespace], q)
 		}
-	}
-	for _, rs := range a.ranges { // Kubernetes lists them by name
-		sortByName(rs)
 	}
 	return a
 }
@@ -56,8 +58,8 @@ func (a *Admission) Admit(pod *corev1.Pod) error {
 	if err := a.classes.Admit(pod); err != nil {
 		return err
 	}
-	if rs := a.ranges[pod.Namespace]; len(rs) > 0 {
-		if err := quota.LimitPod(pod, rs); err != nil {
+	if l := a.ranges[pod.Namespace]; !l.Empty() {
+		if err := l.Apply(pod); err != nil {
 			return quota.Forbidden(pod, err)
 		}
 	}

@@ -58,20 +58,40 @@ func EffectiveItem(it corev1.LimitRangeItem) corev1.LimitRangeItem {
 // min, max and maxLimitRequestRatio. pod is changed in place; the error
 // lists every violation with the API server's words.
 func LimitPod(pod *corev1.Pod, ranges []*corev1.LimitRange) error {
-	if len(ranges) == 0 {
+	return NewLimits(ranges).Apply(pod)
+}
+
+// Limits are a namespace's LimitRange items with their defaults
+// (EffectiveItem), in order: LimitPod prepared once for many pods.
+type Limits struct{ items []corev1.LimitRangeItem }
+
+// NewLimits prepares ranges (in the order LimitRanger applies them).
+func NewLimits(ranges []*corev1.LimitRange) Limits {
+	var l Limits
+	for _, lr := range ranges {
+		for _, raw := range lr.Spec.Limits {
+			l.items = append(l.items, EffectiveItem(raw))
+		}
+	}
+	return l
+}
+
+// Empty reports whether there is no item.
+func (l Limits) Empty() bool { return len(l.items) == 0 }
+
+// Apply is LimitPod with the prepared ranges.
+func (l Limits) Apply(pod *corev1.Pod) error {
+	if len(l.items) == 0 {
 		return nil
 	}
 	var set []string
-	for _, lr := range ranges {
-		for _, raw := range lr.Spec.Limits {
-			if raw.Type != corev1.LimitTypeContainer {
-				continue
-			}
-			it := EffectiveItem(raw)
-			for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
-				for i := range cs {
-					set = append(set, mergeDefaults(&cs[i], it)...)
-				}
+	for _, it := range l.items {
+		if it.Type != corev1.LimitTypeContainer {
+			continue
+		}
+		for _, cs := range [][]corev1.Container{pod.Spec.InitContainers, pod.Spec.Containers} {
+			for i := range cs {
+				set = append(set, mergeDefaults(&cs[i], it)...)
 			}
 		}
 	}
@@ -84,19 +104,16 @@ func LimitPod(pod *corev1.Pod, ranges []*corev1.LimitRange) error {
 		pod.Annotations = a
 	}
 	var errs []error
-	for _, lr := range ranges {
-		for _, raw := range lr.Spec.Limits {
-			it := EffectiveItem(raw)
-			switch it.Type {
-			case corev1.LimitTypeContainer:
-				for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
-					for i := range cs {
-						errs = append(errs, constraints("Container", it, cs[i].Resources.Requests, cs[i].Resources.Limits)...)
-					}
+	for _, it := range l.items {
+		switch it.Type {
+		case corev1.LimitTypeContainer:
+			for _, cs := range [][]corev1.Container{pod.Spec.Containers, pod.Spec.InitContainers} {
+				for i := range cs {
+					errs = append(errs, constraints("Container", it, cs[i].Resources.Requests, cs[i].Resources.Limits)...)
 				}
-			case corev1.LimitTypePod:
-				errs = append(errs, constraints("Pod", it, podRequests(pod), podLimits(pod))...)
 			}
+		case corev1.LimitTypePod:
+			errs = append(errs, constraints("Pod", it, podRequests(pod), podLimits(pod))...)
 		}
 	}
 	switch len(errs) {

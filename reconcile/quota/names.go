@@ -3,6 +3,7 @@ package quota
 import (
 	"fmt"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -46,7 +47,19 @@ func podResource(name corev1.ResourceName) bool {
 
 // CountName is the count/<plural>[.<group>] name of kind (count/pods,
 // count/deployments.apps).
-func CountName(kind string) corev1.ResourceName {
+func CountName(kind string) corev1.ResourceName { return countNamesByKind()[kind] }
+
+// countNamesByKind is countName of every kind, made once (Usage runs for
+// every object of a commit in a namespace with a quota).
+var countNamesByKind = sync.OnceValue(func() map[string]corev1.ResourceName {
+	m := map[string]corev1.ResourceName{}
+	for _, info := range objects.Kinds() {
+		m[info.Kind] = countName(info.Kind)
+	}
+	return m
+})
+
+func countName(kind string) corev1.ResourceName {
 	info, ok := objects.Info(kind)
 	if !ok {
 		return ""

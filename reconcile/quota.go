@@ -39,7 +39,7 @@ import (
 // exist; compute is what git declares: bare pods and workloads' replicas,
 // not the pods controllers run now (their workloads stand for them).
 // DaemonSets and CronJobs are charged only when their pods are created.
-func admitQuota(p *Plan, desired []Desired, stored []objects.Object) {
+func admitQuota(p *Plan, desired []Desired, stored []objects.Object, m *memo) {
 	rangeList, quotas := planPolicies(p, stored)
 	if len(rangeList) == 0 && len(quotas) == 0 {
 		return
@@ -48,6 +48,7 @@ func admitQuota(p *Plan, desired []Desired, stored []objects.Object) {
 	for ns, rs := range rangeList {
 		ranges[ns] = quota.NewLimits(rs)
 	}
+	defer m.sweepUsage()
 	fail := func(c *Change, msg string) {
 		e := PlanError{Key: c.Key, Path: c.Path, Message: msg}
 		if d := desiredAt(desired, c.Key); d != nil {
@@ -73,15 +74,18 @@ func admitQuota(p *Plan, desired []Desired, stored []objects.Object) {
 		return
 	}
 	tallies := make(map[string]*quota.Tally, len(quotas))
+	fingerprints := make(map[string]string, len(quotas))
 	for ns, qs := range quotas {
 		tallies[ns] = quota.NewTally(qs)
+		fingerprints[ns] = limitsFingerprint(rangeList[ns])
 	}
 	for _, s := range stored {
-		t := tallies[s.GetNamespace()]
+		ns := s.GetNamespace()
+		t := tallies[ns]
 		if t == nil || changed[keyOf(s)] {
 			continue
 		}
-		if subject, u := commitUsage(s, ranges[s.GetNamespace()]); u != nil {
+		if subject, u := m.storedUsage(s, ranges[ns], fingerprints[ns]); u != nil {
 			t.Charge(subject, u)
 		}
 	}

@@ -116,3 +116,36 @@ func TestPlanLimitRangeDefaults(t *testing.T) {
 		t.Fatalf("re-apply changed something: %+v %v", again.Changes, again.Errors)
 	}
 }
+
+// TestPlannerRemembersUsageUntilLimitsChange: a Planner remembers what
+// stored workloads use, and computes it again when their namespace's
+// LimitRange changes (its default request decides a template's charge).
+func TestPlannerRemembersUsageUntilLimitsChange(t *testing.T) {
+	web := cpuDeployment("web", 2, "1")
+	web.Spec.Template.Spec.Containers[0].Resources = corev1.ResourceRequirements{}
+	storedWeb := storedAs(web, "apps", "web.yaml")
+	storedWeb.SetResourceVersion("5")
+	q := storedAs(hardQuota("compute", resources("requests.memory", "1Gi")), "apps", "q.yaml")
+	lr := func(rv, mem string) objects.Object {
+		l := memDefaults()
+		l.Spec.Limits[0].DefaultRequest = resources("memory", mem)
+		s := storedAs(l, "apps", "lr.yaml")
+		s.SetResourceVersion(rv)
+		return s
+	}
+	pod := bare("p", "")
+	pod.Spec.Containers[0].Resources.Requests = resources("memory", "256Mi")
+	pl := NewPlanner()
+	desired := func(l objects.Object) []Desired {
+		return []Desired{{Object: q, Path: "q.yaml"}, {Object: l, Path: "lr.yaml"}, {Object: web, Path: "web.yaml"}, {Object: pod, Path: "p.yaml"}}
+	}
+	small := lr("7", "256Mi") // web: 2 × 256Mi, the pod 256Mi: 768Mi of 1Gi
+	if p := pl.Plan(desired(small), []objects.Object{q, small, storedWeb}, PlanOptions{Source: "apps"}); len(p.Errors) != 0 {
+		t.Fatalf("within the quota: %v", p.Errors)
+	}
+	big := lr("8", "512Mi") // web: 2 × 512Mi fills the quota
+	p := pl.Plan(desired(big), []objects.Object{q, big, storedWeb}, PlanOptions{Source: "apps"})
+	if len(p.Errors) != 1 || !strings.Contains(p.Errors[0].Message, "exceeded quota: compute, requested: requests.memory=256Mi, used: requests.memory=1Gi") {
+		t.Fatalf("after the LimitRange grew: %v", p.Errors)
+	}
+}

@@ -77,3 +77,21 @@ func TestManagerQuotaAndLimitRange(t *testing.T) {
 		return nil
 	})
 }
+
+// TestCacheKeepsNoConfigData: quotas count ConfigMaps and Secrets, so the
+// runner watches them, but its cache keeps their metadata only.
+func TestCacheKeepsNoConfigData(t *testing.T) {
+	c := newCache()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "cfg", ResourceVersion: "3"}, Data: map[string]string{"big": "value"}}
+	objects.SetTypeMeta(cm, "ConfigMap")
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "4"}, Data: map[string][]byte{"k": []byte("secret")}}
+	objects.SetTypeMeta(sec, "Secret")
+	c.put(cm)
+	c.put(sec)
+	if got := c.get(objects.KeyOf(cm)).(*corev1.ConfigMap); got.Data != nil || got.ResourceVersion != "3" {
+		t.Errorf("cached ConfigMap %+v", got)
+	}
+	if got := c.get(objects.KeyOf(sec)).(*corev1.Secret); got.Data != nil || got.Name != "s" {
+		t.Errorf("cached Secret %+v", got)
+	}
+}

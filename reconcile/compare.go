@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/quota"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -188,21 +189,18 @@ func withSystemFields(d, s objects.Object) objects.Object {
 }
 
 // inheritsResources reports whether stored pod s has container requests
-// or limits that desired pod d leaves unset.
+// or limits that LimitRanger set (its kubernetes.io/limit-ranger
+// annotation) and desired pod d leaves unset. Only those: a limit the
+// user removed from git is removed.
 func inheritsResources(d, s *corev1.Pod) bool {
-	lacks := func(d, s corev1.ResourceList) bool {
-		for k := range s {
-			if _, ok := d[k]; !ok {
-				return true
-			}
-		}
+	set := quota.DefaultedBy(s)
+	if len(set) == 0 {
 		return false
 	}
-	for _, pair := range [][2][]corev1.Container{{d.Spec.Containers, s.Spec.Containers}, {d.Spec.InitContainers, s.Spec.InitContainers}} {
-		for i := range pair[0] {
-			for j := range pair[1] {
-				dc, sc := &pair[0][i], &pair[1][j]
-				if sc.Name == dc.Name && (lacks(dc.Resources.Requests, sc.Resources.Requests) || lacks(dc.Resources.Limits, sc.Resources.Limits)) {
+	for _, dc := range [][]corev1.Container{d.Spec.Containers, d.Spec.InitContainers} {
+		for i := range dc {
+			for _, f := range set[dc[i].Name] {
+				if _, ok := f.List(&dc[i].Resources)[f.Resource]; !ok {
 					return true
 				}
 			}
@@ -211,33 +209,33 @@ func inheritsResources(d, s *corev1.Pod) bool {
 	return false
 }
 
-// inheritResources copies into d's containers the requests and limits of
-// s's containers of the same name that d leaves unset.
+// inheritResources copies into d's containers the requests and limits
+// LimitRanger set on s's containers of the same name that d leaves unset.
 func inheritResources(d, s *corev1.Pod) {
-	for _, pair := range [][2][]corev1.Container{{d.Spec.Containers, s.Spec.Containers}, {d.Spec.InitContainers, s.Spec.InitContainers}} {
-		for i := range pair[0] {
-			dc := &pair[0][i]
-			for j := range pair[1] {
-				if sc := &pair[1][j]; sc.Name == dc.Name {
-					dc.Resources.Requests = withUnset(dc.Resources.Requests, sc.Resources.Requests)
-					dc.Resources.Limits = withUnset(dc.Resources.Limits, sc.Resources.Limits)
+	set := quota.DefaultedBy(s)
+	stored := map[string]*corev1.Container{}
+	for _, sc := range [][]corev1.Container{s.Spec.Containers, s.Spec.InitContainers} {
+		for i := range sc {
+			stored[sc[i].Name] = &sc[i]
+		}
+	}
+	for _, dc := range [][]corev1.Container{d.Spec.Containers, d.Spec.InitContainers} {
+		for i := range dc {
+			sc := stored[dc[i].Name]
+			if sc == nil {
+				continue
+			}
+			for _, f := range set[dc[i].Name] {
+				v, ok := f.List(&sc.Resources)[f.Resource]
+				if !ok {
+					continue
+				}
+				if _, has := f.List(&dc[i].Resources)[f.Resource]; !has {
+					f.Set(&dc[i].Resources, v.DeepCopy())
 				}
 			}
 		}
 	}
-}
-
-// withUnset is d plus the entries of s that d lacks.
-func withUnset(d, s corev1.ResourceList) corev1.ResourceList {
-	for k, v := range s {
-		if _, ok := d[k]; !ok {
-			if d == nil {
-				d = corev1.ResourceList{}
-			}
-			d[k] = v.DeepCopy()
-		}
-	}
-	return d
 }
 
 func serviceNeedsInherit(d, s *corev1.ServiceSpec) bool {

@@ -149,3 +149,18 @@ func TestPlannerRemembersUsageUntilLimitsChange(t *testing.T) {
 		t.Fatalf("after the LimitRange grew: %v", p.Errors)
 	}
 }
+
+// TestPlanRemovesAUserLimit: only what LimitRanger set is kept from the
+// stored pod; a limit removed from git is removed.
+func TestPlanRemovesAUserLimit(t *testing.T) {
+	withLimit := bare("p", "")
+	withLimit.Spec.Containers[0].Resources.Limits = resources("memory", "1Gi")
+	stored := storedAs(withLimit, "apps", "p.yaml")
+	p := PlanChanges([]Desired{{Object: bare("p", ""), Path: "p.yaml"}}, []objects.Object{stored}, PlanOptions{Source: "apps"})
+	if len(p.Changes) != 1 {
+		t.Fatalf("removing the limit plans no change: %+v", p)
+	}
+	if l := p.Changes[0].Object.(*corev1.Pod).Spec.Containers[0].Resources.Limits; len(l) != 0 {
+		t.Errorf("the removed limit stays: %v", l)
+	}
+}

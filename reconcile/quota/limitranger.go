@@ -252,3 +252,55 @@ func ratioConstraint(kind string, name corev1.ResourceName, enforced resource.Qu
 }
 
 func resource1() *resource.Quantity { return resource.NewQuantity(1, resource.DecimalSI) }
+
+// Defaulted is one value LimitRanger set on a container: a request or a
+// limit of one resource.
+type Defaulted struct {
+	Resource corev1.ResourceName
+	Limit    bool // a limit, else a request
+}
+
+// List is the container's list the value is in.
+func (f Defaulted) List(r *corev1.ResourceRequirements) corev1.ResourceList {
+	if f.Limit {
+		return r.Limits
+	}
+	return r.Requests
+}
+
+// Set puts v in the container's list.
+func (f Defaulted) Set(r *corev1.ResourceRequirements, v resource.Quantity) {
+	l := &r.Requests
+	if f.Limit {
+		l = &r.Limits
+	}
+	if *l == nil {
+		*l = corev1.ResourceList{}
+	}
+	(*l)[f.Resource] = v
+}
+
+// DefaultedBy reads a pod's AnnotationLimitRanger: what LimitRanger set,
+// by container name.
+func DefaultedBy(pod *corev1.Pod) map[string][]Defaulted {
+	a, ok := strings.CutPrefix(pod.Annotations[AnnotationLimitRanger], "LimitRanger plugin set: ")
+	if !ok {
+		return nil
+	}
+	out := map[string][]Defaulted{}
+	for _, part := range strings.Split(a, "; ") {
+		var limit bool
+		names, container, found := strings.Cut(part, " request for container ")
+		if !found {
+			names, container, found = strings.Cut(part, " limit for container ")
+			limit = true
+		}
+		if !found {
+			continue
+		}
+		for _, n := range strings.Split(names, ", ") {
+			out[container] = append(out[container], Defaulted{Resource: corev1.ResourceName(n), Limit: limit})
+		}
+	}
+	return out
+}

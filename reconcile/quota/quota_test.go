@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,22 @@ func TestScale(t *testing.T) {
 	}
 	if m := got["limits.memory"]; m.Cmp(resource.MustParse("384Mi")) != 0 {
 		t.Errorf("memory %s", m.String())
+	}
+}
+
+func TestDefaultedByReadsTheAnnotation(t *testing.T) {
+	p := pod("p", ctr("app", nil, nil), ctr("side", list("cpu", "1"), nil))
+	lr := &corev1.LimitRange{Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{Type: corev1.LimitTypeContainer,
+		Default: list("cpu", "1", "memory", "1Gi"), DefaultRequest: list("cpu", "500m", "memory", "512Mi")}}}}
+	if err := LimitPod(p, []*corev1.LimitRange{lr}); err != nil {
+		t.Fatal(err)
+	}
+	got := DefaultedBy(p)
+	want := map[string][]Defaulted{
+		"app":  {{"cpu", false}, {"memory", false}, {"cpu", true}, {"memory", true}},
+		"side": {{"memory", false}, {"cpu", true}, {"memory", true}},
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("DefaultedBy(%q) = %v, want %v", p.Annotations[AnnotationLimitRanger], got, want)
 	}
 }

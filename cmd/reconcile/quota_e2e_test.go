@@ -170,5 +170,12 @@ func TestE2EQuotaAndLimitRange(t *testing.T) {
 		if err != nil || !strings.Contains(out, "mem-limit-range") {
 			t.Fatalf("get limits: %v\n%s", err, out)
 		}
+		// Later commits re-plan the defaulted pod as unchanged: the same
+		// container still runs.
+		for _, p := range c.pods("e2e") {
+			if p.Name == "plain" && containerStatus(p).ContainerID != containerStatus(plain).ContainerID {
+				t.Fatalf("plain's container changed: %s → %s", containerStatus(plain).ContainerID, containerStatus(p).ContainerID)
+			}
+		}
 	})
 }

@@ -149,6 +149,16 @@ func TestE2EQuotaAndLimitRange(t *testing.T) {
 			}
 			return nil
 		})
+		c.eventually(30*time.Second, "web's ReplicaSet has ReplicaFailure", func() error {
+			out, err := c.run("get", "rs", "-n", "e2e", "-o", "json")
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(out, `"type": "ReplicaFailure"`) || !strings.Contains(out, `"reason": "FailedCreate"`) {
+				return fmt.Errorf("no ReplicaFailure condition:\n%s", out)
+			}
+			return nil
+		})
 		if n := len(c.pods("e2e")); n != 3 {
 			t.Fatalf("%d pods in a namespace whose quota allows 3: %s", n, summary(c.pods("e2e")))
 		}

@@ -8,11 +8,13 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"github.com/reconcile-dev/reconcile/scheduler/priority"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -66,6 +68,20 @@ func TestManagerQuotaAndLimitRange(t *testing.T) {
 		if !found {
 			return fmt.Errorf("no FailedCreate event with the quota's words")
 		}
+		rss, _, err := st.List("ReplicaSet", "default")
+		if err != nil || len(rss) != 1 {
+			return fmt.Errorf("replicasets: %v %d", err, len(rss))
+		}
+		rs := rss[0].(*appsv1.ReplicaSet)
+		var failure *appsv1.ReplicaSetCondition
+		for i := range rs.Status.Conditions {
+			if rs.Status.Conditions[i].Type == appsv1.ReplicaSetReplicaFailure {
+				failure = &rs.Status.Conditions[i]
+			}
+		}
+		if failure == nil || failure.Reason != ReasonFailedCreate || !strings.Contains(failure.Message, "exceeded quota: pod-demo") || rs.Status.Replicas != 2 {
+			return fmt.Errorf("ReplicaSet status %+v", rs.Status)
+		}
 		o, err := st.Get(objects.Key{Kind: "ResourceQuota", Namespace: "default", Name: "pod-demo"})
 		if err != nil {
 			return err
@@ -93,5 +109,41 @@ func TestCacheKeepsNoConfigData(t *testing.T) {
 	}
 	if got := c.get(objects.KeyOf(sec)).(*corev1.Secret); got.Data != nil || got.Name != "s" {
 		t.Errorf("cached Secret %+v", got)
+	}
+}
+
+// TestReplicaFailureIsWrittenOnce: a ReplicaSet whose pod the quota
+// refuses gets ReplicaFailure once; the next refused attempt (another pod
+// name) leaves the stored status alone.
+func TestReplicaFailureIsWrittenOnce(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	q := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "none"},
+		Spec: corev1.ResourceQuotaSpec{Hard: corev1.ResourceList{"pods": resource.MustParse("0")}}}
+	rs := &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "web"}}
+	objects.SetTypeMeta(rs, "ReplicaSet")
+	attempt := func(stored *appsv1.ReplicaSet, name string) Changes {
+		pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: name}}
+		objects.SetTypeMeta(pod, "Pod")
+		step := stored.DeepCopy()
+		step.Status.Conditions = nil // the step removes it
+		step.Status.Replicas = 1     // and counted the pod it meant to create
+		var updates []objects.Object
+		if !equality.Semantic.DeepEqual(step.Status, stored.Status) {
+			updates = []objects.Object{step}
+		}
+		adm := NewAdmission(priority.NewClasses(nil), nil, []*corev1.ResourceQuota{q}, nil, now)
+		return AdmitCreatedPods(adm, stored, Changes{Create: []objects.Object{pod}, UpdateStatus: updates}, ComponentReplicaSet, now)
+	}
+	first := attempt(rs, "web-a")
+	if len(first.Create) != 0 || len(first.UpdateStatus) != 1 {
+		t.Fatalf("first attempt: %d creates, %d status updates", len(first.Create), len(first.UpdateStatus))
+	}
+	written := first.UpdateStatus[0].(*appsv1.ReplicaSet)
+	if c := written.Status.Conditions; len(c) != 1 || c[0].Reason != ReasonFailedCreate || written.Status.Replicas != 0 ||
+		c[0].Message != `pods "web-a" is forbidden: exceeded quota: none, requested: pods=1, used: pods=0, limited: pods=0` {
+		t.Fatalf("first status %+v", written.Status)
+	}
+	if again := attempt(written, "web-b"); len(again.UpdateStatus) != 0 {
+		t.Fatalf("the second refusal rewrote the status: %+v", again.UpdateStatus[0].(*appsv1.ReplicaSet).Status)
 	}
 }

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/schema"
@@ -68,7 +69,28 @@ func desiredOf(res schema.Result) []Desired {
 // re-validate (the schema cache evaluates the one changed file) and apply
 // with a long-lived Applier on an on-disk store. Fetching from git is not
 // included. Target: 50 ms.
-func BenchmarkCommitOneChange10k(b *testing.B) {
+func BenchmarkCommitOneChange10k(b *testing.B) { benchCommitOneChange(b, nil) }
+
+// BenchmarkCommitOneChange10kQuota is BenchmarkCommitOneChange10k with a
+// ResourceQuota and a LimitRange in the namespace of the 10,000 objects:
+// every commit charges all of them (reconcile/quota.go).
+func BenchmarkCommitOneChange10kQuota(b *testing.B) {
+	benchCommitOneChange(b, []schema.File{{Path: "policy-objects/quota.yaml", Data: []byte(`apiVersion: v1
+kind: ResourceQuota
+metadata: {name: compute}
+spec:
+  hard: {requests.cpu: "10000", requests.memory: 10Ti, limits.memory: 20Ti, pods: "100000", services: "10000", configmaps: "10000", count/deployments.apps: "10000"}
+`)}, {Path: "policy-objects/limits.yaml", Data: []byte(`apiVersion: v1
+kind: LimitRange
+metadata: {name: defaults}
+spec:
+  limits: [{type: Container, defaultRequest: {cpu: 100m}, max: {memory: 1Gi}}]
+`)}})
+}
+
+// benchCommitOneChange runs the benchmark on the repository with extra
+// files in place of its last ones (the commit stays at 10,000 objects).
+func benchCommitOneChange(b *testing.B, extra []schema.File) {
 	if repo.v == nil {
 		v, err := schema.NewValidator()
 		if err != nil {
@@ -79,7 +101,8 @@ func BenchmarkCommitOneChange10k(b *testing.B) {
 			repo.files = append(repo.files, repoFile(i, 0))
 		}
 	}
-	res := repo.v.Validate(repo.files)
+	n := len(repo.files) - len(extra) // the files a commit holds besides extra
+	res := repo.v.Validate(append(slices.Clone(repo.files[:n]), extra...))
 	if !res.OK() {
 		b.Fatal(res)
 	}
@@ -96,9 +119,9 @@ func BenchmarkCommitOneChange10k(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		repo.rev++
 		files := append([]schema.File(nil), repo.files...)
-		j := (i * 7919) % len(files)
+		j := (i * 7919) % n
 		files[j] = repoFile(j, repo.rev)
-		res := repo.v.Validate(files)
+		res := repo.v.Validate(append(slices.Clone(files[:n]), extra...))
 		out, err := a.Apply(src, commit("B"), desiredOf(res), nil, ApplyOptions{Prune: true})
 		if err != nil || !res.OK() || out.Updated != 1 || out.Unchanged != 9999 {
 			b.Fatal(err, res, out.Created, out.Updated, out.Deleted, out.Unchanged)

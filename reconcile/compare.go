@@ -8,14 +8,16 @@ import (
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/quota"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // systemAnnotationPrefixes mark annotations the system writes on objects
-// that also come from git (e.g. deployment.kubernetes.io/revision). The
+// that also come from git (e.g. deployment.kubernetes.io/revision, and
+// kubernetes.io/limit-ranger on a bare pod LimitRanger defaulted). The
 // planner neither compares nor removes them unless the manifest sets them.
-var systemAnnotationPrefixes = []string{"deployment.kubernetes.io/", "reconcile.dev/"}
+var systemAnnotationPrefixes = []string{"deployment.kubernetes.io/", "reconcile.dev/", "kubernetes.io/limit-ranger"}
 
 func systemAnnotation(k string) bool {
 	for _, p := range systemAnnotationPrefixes {
@@ -157,8 +159,14 @@ func withSystemFields(d, s objects.Object) objects.Object {
 		// touch existing pods, as in Kubernetes).
 		prio := dv.Spec.PriorityClassName == sv.Spec.PriorityClassName &&
 			(dv.Spec.Priority == nil && sv.Spec.Priority != nil || dv.Spec.PreemptionPolicy == nil && sv.Spec.PreemptionPolicy != nil)
-		if bind || prio {
+		// LimitRanger defaulted the stored pod's resources the manifest
+		// leaves unset; they stay (a pod's resources are fixed at creation).
+		limits := inheritsResources(dv, sv)
+		if bind || prio || limits {
 			c := dv.DeepCopy()
+			if limits {
+				inheritResources(c, sv)
+			}
 			if bind {
 				c.Spec.NodeName = sv.Spec.NodeName
 			}
@@ -178,6 +186,56 @@ func withSystemFields(d, s objects.Object) objects.Object {
 		}
 	}
 	return d
+}
+
+// inheritsResources reports whether stored pod s has container requests
+// or limits that LimitRanger set (its kubernetes.io/limit-ranger
+// annotation) and desired pod d leaves unset. Only those: a limit the
+// user removed from git is removed.
+func inheritsResources(d, s *corev1.Pod) bool {
+	set := quota.DefaultedBy(s)
+	if len(set) == 0 {
+		return false
+	}
+	for _, dc := range [][]corev1.Container{d.Spec.Containers, d.Spec.InitContainers} {
+		for i := range dc {
+			for _, f := range set[dc[i].Name] {
+				if _, ok := f.List(&dc[i].Resources)[f.Resource]; !ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// inheritResources copies into d's containers the requests and limits
+// LimitRanger set on s's containers of the same name that d leaves unset.
+func inheritResources(d, s *corev1.Pod) {
+	set := quota.DefaultedBy(s)
+	stored := map[string]*corev1.Container{}
+	for _, sc := range [][]corev1.Container{s.Spec.Containers, s.Spec.InitContainers} {
+		for i := range sc {
+			stored[sc[i].Name] = &sc[i]
+		}
+	}
+	for _, dc := range [][]corev1.Container{d.Spec.Containers, d.Spec.InitContainers} {
+		for i := range dc {
+			sc := stored[dc[i].Name]
+			if sc == nil {
+				continue
+			}
+			for _, f := range set[dc[i].Name] {
+				v, ok := f.List(&sc.Resources)[f.Resource]
+				if !ok {
+					continue
+				}
+				if _, has := f.List(&dc[i].Resources)[f.Resource]; !has {
+					f.Set(&dc[i].Resources, v.DeepCopy())
+				}
+			}
+		}
+	}
 }
 
 func serviceNeedsInherit(d, s *corev1.ServiceSpec) bool {

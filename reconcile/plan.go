@@ -224,7 +224,8 @@ func plan(desired []Desired, stored []objects.Object, opts PlanOptions, m *memo)
 		slices.SortFunc(p.Changes, byApplyOrder)
 	}
 	p.Changes = append(p.Changes, prunes(len(desired), stored, wantedBy, opts, &p)...)
-	admitPods(&p, desired, stored) // priority.go
+	admitPods(&p, desired, stored)     // priority.go
+	admitQuota(&p, desired, stored, m) // quota.go: LimitRanger and ResourceQuota
 	return p
 }
 

@@ -120,6 +120,8 @@ type memo struct {
 	// 10,000-object source, and garbage is what makes the GC run.
 	index     map[objects.Key]int
 	indexSize int
+	// usage is the quota usage of stored objects (quota_memo.go).
+	usage map[objects.Object]*usageEntry
 }
 
 // verdict: the desired object (the pointer it is filed under), from this

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/reconcile-dev/reconcile/reconcile/quota"
 	"github.com/reconcile-dev/reconcile/scheduler/priority"
 	"github.com/reconcile-dev/reconcile/schema/cron"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -94,6 +95,14 @@ func semanticChecks(o objects.Object) []semanticError {
 		ingressChecks(x, add) // ingress.go
 	case *networkingv1.IngressClass:
 		ingressClassChecks(x, add)
+	case *corev1.ResourceQuota:
+		for _, pr := range quota.ValidateQuota(x) {
+			add(pr.Message, pr.Path...)
+		}
+	case *corev1.LimitRange:
+		for _, pr := range quota.ValidateLimitRange(x) {
+			add(pr.Message, pr.Path...)
+		}
 	case *schedulingv1.PriorityClass:
 		if priority.Reserved(x.Name) {
 			add(fmt.Sprintf("priority class names with %q prefix are reserved for the built-in system-cluster-critical and system-node-critical classes; choose another name", priority.ReservedPrefix), "metadata", "name")

@@ -19,6 +19,10 @@ import (
 // describeKind writes the part of `describe` that depends on the kind.
 func describeKind(d *describer, o objects.Object) {
 	switch x := o.(type) {
+	case *corev1.ResourceQuota:
+		describeQuota(d, x) // quota_table.go
+	case *corev1.LimitRange:
+		describeLimitRange(d, x)
 	case *appsv1.Deployment:
 		d.field(0, "Selector", "%s", selector(x.Spec.Selector))
 		s := x.Status

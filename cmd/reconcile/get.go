@@ -26,7 +26,9 @@ func newGetCmd(g *globalFlags) *cobra.Command {
 
 KIND is a kind, its plural or short name: pods (po), deployments (deploy), replicasets (rs),
 services (svc), configmaps (cm), secrets, namespaces (ns), nodes (no), daemonsets (ds),
-statefulsets (sts), jobs, cronjobs (cj), priorityclasses (pc), poddisruptionbudgets (pdb), endpoints (ep), events (ev).`,
+statefulsets (sts), jobs, cronjobs (cj), priorityclasses (pc), poddisruptionbudgets (pdb),
+horizontalpodautoscalers (hpa), ingresses (ing), ingressclasses, resourcequotas (quota), limitranges (limits),
+endpoints (ep), events (ev).`,
 		Example: `  reconcile get pods -n demo
   reconcile get deploy -A -o wide
   reconcile get pods -n demo -o json

@@ -84,6 +84,10 @@ func row(o objects.Object, wide bool) (header, cols []string) {
 		header, cols = ingressRow(x, age) // ingress_table.go
 	case *networkingv1.IngressClass:
 		header, cols = ingressClassRow(x, age)
+	case *corev1.ResourceQuota:
+		header, cols = quotaRow(x, age) // quota_table.go
+	case *corev1.LimitRange:
+		header, cols = limitRangeRow(x)
 	default:
 		header, cols = otherRow(o, age) // health_table.go: Job, CronJob, Event
 	}

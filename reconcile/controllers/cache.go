@@ -59,6 +59,7 @@ func (c *cache) get(k objects.Key) objects.Object { return c.byKind[k.Kind][k] }
 // different kinds are taken at different resourceVersions, and the watch
 // replays from the oldest of them). It returns the version it replaced.
 func (c *cache) put(o objects.Object) (old objects.Object, changed bool) {
+	o = countedOnly(o)
 	k := objects.KeyOf(o)
 	old = c.get(k)
 	if old != nil && objectRV(old) >= objectRV(o) {
@@ -134,6 +135,20 @@ func (c *cache) apply(ev store.Event) (old, cur objects.Object, changed bool) {
 	}
 	old, changed = c.put(ev.Object)
 	return old, ev.Object, changed
+}
+
+// countedOnly is what the cache keeps of o: ConfigMaps and Secrets
+// without their data. Steps only count them (resource quotas), so their
+// values (up to 1 MiB each, and secret) are not held in the controller's
+// memory.
+func countedOnly(o objects.Object) objects.Object {
+	switch x := o.(type) {
+	case *corev1.ConfigMap:
+		return &corev1.ConfigMap{TypeMeta: x.TypeMeta, ObjectMeta: x.ObjectMeta}
+	case *corev1.Secret:
+		return &corev1.Secret{TypeMeta: x.TypeMeta, ObjectMeta: x.ObjectMeta, Type: x.Type}
+	}
+	return o
 }
 
 func (c *cache) all() []objects.Object {

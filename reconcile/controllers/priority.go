@@ -10,6 +10,8 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	schedulingv1 "k8s.io/api/scheduling/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -31,16 +33,17 @@ func (c *cache) priorityClasses() priority.Classes {
 	return priority.NewClasses(typed[*schedulingv1.PriorityClass](c.byKind["PriorityClass"]))
 }
 
-// AdmitCreatedPods is Kubernetes' Priority admission for the pods a
-// workload step creates from its template: each gets spec.priority and
-// spec.preemptionPolicy from its priorityClassName (or the globalDefault
-// class). A pod whose class does not exist is not created: the API server
+// AdmitCreatedPods runs the admission chain (admission.go: Priority,
+// LimitRanger, ResourceQuota) on the pods a workload step creates from
+// its template. A pod the chain refuses is not created: the API server
 // would refuse it, so the owner gets the Warning event FailedCreate with
 // the API server's words (`Error creating: pods "web-x" is forbidden: no
-// PriorityClass with name gold was found`) instead of its SuccessfulCreate,
-// and the step runs again after admitRetry. Pure over its inputs.
-func AdmitCreatedPods(classes priority.Classes, owner objects.Object, ch Changes, component string, now time.Time) Changes {
+// PriorityClass with name gold was found`, `… exceeded quota: …`) instead
+// of its SuccessfulCreate, and the step runs again after admitRetry. Pure
+// over its inputs.
+func AdmitCreatedPods(adm *Admission, owner objects.Object, ch Changes, component string, now time.Time) Changes {
 	var refused map[string]bool
+	var firstErr error
 	kept := ch.Create[:0:0]
 	for _, o := range ch.Create {
 		pod, ok := o.(*corev1.Pod)
@@ -48,11 +51,14 @@ func AdmitCreatedPods(classes priority.Classes, owner objects.Object, ch Changes
 			kept = append(kept, o)
 			continue
 		}
-		if err := classes.Admit(pod); err != nil {
+		if err := adm.Admit(pod); err != nil {
 			if refused == nil {
 				refused = map[string]bool{}
 			}
 			refused[pod.Name] = true
+			if firstErr == nil {
+				firstErr = err
+			}
 			if owner != nil {
 				ch.Event(owner, component, events.Warning, ReasonFailedCreate, failedCreateMessage(owner, pod, err), now)
 			}
@@ -69,8 +75,55 @@ func AdmitCreatedPods(classes priority.Classes, owner objects.Object, ch Changes
 	ch.Events = slices.DeleteFunc(slices.Clone(ch.Events), func(e Event) bool {
 		return e.Reason == "SuccessfulCreate" && refused[createdPodName(e.Message)]
 	})
+	if rs, ok := owner.(*appsv1.ReplicaSet); ok {
+		ch.UpdateStatus = replicaFailure(slices.Clone(ch.UpdateStatus), rs, len(refused), firstErr, now)
+	}
 	ch.requeueAfter(admitRetry)
 	return ch
+}
+
+// replicaFailure is Kubernetes' ReplicaFailure condition (reason
+// FailedCreate, the API server's error) on a ReplicaSet some of whose pods
+// were refused, in the step's status update (whose counts included them)
+// or a new one. The step removes the condition whenever it runs; a
+// condition already stored with the same reason is kept as it is (as
+// Kubernetes' SetCondition does), and a status equal to the stored one is
+// not written, so a refused ReplicaSet does not rewrite its status at
+// every attempt.
+func replicaFailure(updates []objects.Object, rs *appsv1.ReplicaSet, refused int, err error, now time.Time) []objects.Object {
+	var st *appsv1.ReplicaSet
+	at := -1
+	for i, o := range updates {
+		if u, ok := o.(*appsv1.ReplicaSet); ok && u.Namespace == rs.Namespace && u.Name == rs.Name {
+			st, at = u.DeepCopy(), i
+			st.Status.Replicas = max(st.Status.Replicas-int32(refused), 0)
+			st.Status.FullyLabeledReplicas = max(st.Status.FullyLabeledReplicas-int32(refused), 0)
+		}
+	}
+	if st == nil {
+		st = rs.DeepCopy()
+		objects.SetTypeMeta(st, "ReplicaSet")
+	}
+	cond := appsv1.ReplicaSetCondition{Type: appsv1.ReplicaSetReplicaFailure, Status: corev1.ConditionTrue, Reason: ReasonFailedCreate, Message: err.Error()}
+	for _, c := range rs.Status.Conditions {
+		if c.Type == cond.Type && c.Status == cond.Status && c.Reason == cond.Reason {
+			cond = c
+		}
+	}
+	if cond.LastTransitionTime.IsZero() {
+		cond.LastTransitionTime = metav1.NewTime(now)
+	}
+	st.Status.Conditions = append(removeReplicaSetCondition(st.Status.Conditions, cond.Type), cond)
+	same := equality.Semantic.DeepEqual(st.Status, rs.Status)
+	switch {
+	case at >= 0 && same:
+		return slices.Delete(updates, at, at+1)
+	case at >= 0:
+		updates[at] = st
+	case !same:
+		updates = append(updates, st)
+	}
+	return updates
 }
 
 // failedCreateMessage words the refusal as the owner's Kubernetes

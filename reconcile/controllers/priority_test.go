@@ -53,7 +53,7 @@ func TestAdmitCreatedPods(t *testing.T) {
 			} else {
 				ch.podEvents(tc.owner, ComponentReplicaSet, ch.Create, nil, now)
 			}
-			ch = AdmitCreatedPods(classes, tc.owner, ch, ComponentReplicaSet, now)
+			ch = AdmitCreatedPods(NewAdmission(classes, nil, nil, nil, now), tc.owner, ch, ComponentReplicaSet, now)
 			var got []string
 			for _, o := range ch.Create {
 				p := o.(*corev1.Pod)

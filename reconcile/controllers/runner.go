@@ -48,13 +48,17 @@ func (m *Manager) run(ctx context.Context, c *Controller, keys []objects.Key, no
 		in.Now = m.cfg.BatchNow()
 	}
 	steps := make([]keyedChanges, 0, len(keys))
+	var adm *Admission // one chain per pass: quota tallies span its keys
 	for _, k := range keys {
 		ch, ok := m.call(c, in, k)
 		if !ok {
 			continue
 		}
-		if len(ch.Create) > 0 { // Priority admission of the pods it creates (priority.go)
-			ch = AdmitCreatedPods(in.cache.priorityClasses(), in.cache.get(k), ch, c.Component, now)
+		if len(ch.Create) > 0 { // admission of the pods it creates (admission.go, priority.go)
+			if adm == nil {
+				adm = in.cache.admission(now)
+			}
+			ch = AdmitCreatedPods(adm, in.cache.get(k), ch, c.Component, now)
 		}
 		if c.Every > 0 {
 			m.q.addAfter(k, now, c.Every)

@@ -41,6 +41,8 @@ type KindInfo struct {
 var kinds = []KindInfo{
 	{Kind: "Namespace", APIVersion: "v1", Namespaced: false, Manifest: true, Plural: "namespaces", Short: []string{"ns"}, newFn: func() Object { return &corev1.Namespace{} }},
 	{Kind: "PriorityClass", APIVersion: "scheduling.k8s.io/v1", Namespaced: false, Manifest: true, Plural: "priorityclasses", Short: []string{"pc"}, newFn: func() Object { return &schedulingv1.PriorityClass{} }},
+	{Kind: "ResourceQuota", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "resourcequotas", Short: []string{"quota"}, newFn: func() Object { return &corev1.ResourceQuota{} }},
+	{Kind: "LimitRange", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "limitranges", Short: []string{"limits"}, newFn: func() Object { return &corev1.LimitRange{} }},
 	{Kind: "ConfigMap", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "configmaps", Short: []string{"cm"}, newFn: func() Object { return &corev1.ConfigMap{} }},
 	{Kind: "Secret", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "secrets", newFn: func() Object { return &corev1.Secret{} }},
 	{Kind: "Service", APIVersion: "v1", Namespaced: true, Manifest: true, Plural: "services", Short: []string{"svc"}, newFn: func() Object { return &corev1.Service{} }},

@@ -11,25 +11,35 @@ import (
 // store sees no update. lastTransitionTime moves only when the status does.
 
 func setDeploymentCondition(conds []appsv1.DeploymentCondition, c appsv1.DeploymentCondition, now metav1.Time) []appsv1.DeploymentCondition {
+	c.LastUpdateTime = now // kept only when nothing changes, as setCondition keeps the whole condition then
+	return setCondition(conds, c, now, func(c *appsv1.DeploymentCondition) (string, string, string, string, *metav1.Time) {
+		return string(c.Type), string(c.Status), c.Reason, c.Message, &c.LastTransitionTime
+	})
+}
+
+// setCondition is the set*Condition helpers' one body, over any
+// Kubernetes condition type: fields gives a condition's type, status,
+// reason, message and where its lastTransitionTime is.
+func setCondition[C any](conds []C, c C, now metav1.Time, fields func(*C) (typ, status, reason, message string, transition *metav1.Time)) []C {
+	typ, status, reason, message, transition := fields(&c)
 	for i := range conds {
-		if conds[i].Type != c.Type {
+		oldTyp, oldStatus, oldReason, oldMessage, oldTransition := fields(&conds[i])
+		if oldTyp != typ {
 			continue
 		}
-		old := conds[i]
-		if old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message {
+		if oldStatus == status && oldReason == reason && oldMessage == message {
 			return conds
 		}
-		c.LastUpdateTime = now
-		c.LastTransitionTime = now
-		if old.Status == c.Status {
-			c.LastTransitionTime = old.LastTransitionTime
+		*transition = now
+		if oldStatus == status {
+			*transition = *oldTransition
 		}
-		out := append([]appsv1.DeploymentCondition(nil), conds...)
+		out := append([]C(nil), conds...)
 		out[i] = c
 		return out
 	}
-	c.LastUpdateTime, c.LastTransitionTime = now, now
-	return append(append([]appsv1.DeploymentCondition(nil), conds...), c)
+	*transition = now
+	return append(append([]C(nil), conds...), c)
 }
 
 func removeDeploymentCondition(conds []appsv1.DeploymentCondition, t appsv1.DeploymentConditionType) []appsv1.DeploymentCondition {
@@ -43,24 +53,9 @@ func removeDeploymentCondition(conds []appsv1.DeploymentCondition, t appsv1.Depl
 }
 
 func setReplicaSetCondition(conds []appsv1.ReplicaSetCondition, c appsv1.ReplicaSetCondition, now metav1.Time) []appsv1.ReplicaSetCondition {
-	for i := range conds {
-		if conds[i].Type != c.Type {
-			continue
-		}
-		old := conds[i]
-		if old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message {
-			return conds
-		}
-		c.LastTransitionTime = now
-		if old.Status == c.Status {
-			c.LastTransitionTime = old.LastTransitionTime
-		}
-		out := append([]appsv1.ReplicaSetCondition(nil), conds...)
-		out[i] = c
-		return out
-	}
-	c.LastTransitionTime = now
-	return append(append([]appsv1.ReplicaSetCondition(nil), conds...), c)
+	return setCondition(conds, c, now, func(c *appsv1.ReplicaSetCondition) (string, string, string, string, *metav1.Time) {
+		return string(c.Type), string(c.Status), c.Reason, c.Message, &c.LastTransitionTime
+	})
 }
 
 func removeReplicaSetCondition(conds []appsv1.ReplicaSetCondition, t appsv1.ReplicaSetConditionType) []appsv1.ReplicaSetCondition {

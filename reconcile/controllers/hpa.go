@@ -179,24 +179,9 @@ func cmpErr(first, err error) error {
 }
 
 func setHPACondition(conds []autoscalingv2.HorizontalPodAutoscalerCondition, c autoscalingv2.HorizontalPodAutoscalerCondition, now metav1.Time) []autoscalingv2.HorizontalPodAutoscalerCondition {
-	for i := range conds {
-		if conds[i].Type != c.Type {
-			continue
-		}
-		old := conds[i]
-		if old.Status == c.Status && old.Reason == c.Reason && old.Message == c.Message {
-			return conds
-		}
-		c.LastTransitionTime = now
-		if old.Status == c.Status {
-			c.LastTransitionTime = old.LastTransitionTime
-		}
-		out := append([]autoscalingv2.HorizontalPodAutoscalerCondition(nil), conds...)
-		out[i] = c
-		return out
-	}
-	c.LastTransitionTime = now
-	return append(append([]autoscalingv2.HorizontalPodAutoscalerCondition(nil), conds...), c)
+	return setCondition(conds, c, now, func(c *autoscalingv2.HorizontalPodAutoscalerCondition) (string, string, string, string, *metav1.Time) {
+		return string(c.Type), string(c.Status), c.Reason, c.Message, &c.LastTransitionTime
+	})
 }
 
 // scaleView is Kubernetes' scale subresource of a workload.

@@ -1,11 +1,9 @@
 package drain_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,24 +17,6 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
-
-// syncBuffer is a buffer the drain's goroutines write while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // setBudget writes the budget's status as the disruption controller would.
 func setBudget(t *testing.T, st *store.Store, allowed int32) {
@@ -96,7 +76,7 @@ func TestDrainWaitsForDisruptionBudget(t *testing.T) {
 	}
 	setBudget(t, st, 0)
 
-	var out syncBuffer
+	var out testkit.SyncBuffer // the drain's goroutines write while the test reads
 	done := make(chan error, 1)
 	go func() {
 		done <- drain.Drain(ctx, c, "n1", drain.Settings{Timeout: time.Minute, PollInterval: 10 * time.Millisecond, EvictionRetry: 20 * time.Millisecond}, &out)

@@ -17,6 +17,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
+	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
@@ -110,6 +111,7 @@ func (s *Server) Handler() http.Handler {
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
 	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
 	s.userRoutes(mux)    // people's credentials (users.go)
+	s.kubeRoutes(mux)    // the read-only Kubernetes API (kubeapi.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
@@ -221,6 +223,10 @@ func kindFor(w http.ResponseWriter, plural string) (objects.KindInfo, bool) {
 }
 
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	if _, ok := isKubeCore(r.PathValue("plural")); ok {
+		s.kubeList(w, r, kubeapi.Path{Kind: kubeapi.ResourcePath, Legacy: true, Version: "v1", Resource: r.PathValue("plural"), Known: true})
+		return
+	}
 	k, ok := kindFor(w, r.PathValue("plural"))
 	if !ok {
 		return
@@ -255,6 +261,11 @@ type List = apitypes.List
 type ListMeta = apitypes.ListMeta
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	if res, ok := isKubeCore(r.PathValue("plural")); ok && !res.Namespaced {
+		// A cluster-scoped core object: the Kubernetes path itself (Table, watch).
+		s.kubeGet(w, r, kubeapi.Path{Kind: kubeapi.ResourcePath, Legacy: true, Version: "v1", Resource: res.Plural, Name: r.PathValue("name"), Known: true})
+		return
+	}
 	k, ok := kindFor(w, r.PathValue("plural"))
 	if !ok {
 		return

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
@@ -188,6 +189,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked}
 	nodes.OnRevoke(srv.CloseNode)
+	srv.BuildVersion = agent.BuildVersion() // the Kubernetes API's /version
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
 		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)

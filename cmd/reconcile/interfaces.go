@@ -5,6 +5,8 @@ import (
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/sources"
 )
 
 // The API client implements the agent's interfaces without importing the
@@ -15,4 +17,6 @@ var (
 	_ podnet.NodeSource  = apiclient.Nodes{}
 	_ proxy.Source       = apiclient.Services{}
 	_ proxy.Source       = (*apiclient.ServiceCache)(nil)
+	// The Kubernetes API's 405 names the line of an object's document.
+	_ apiserver.ManifestLocator = (*sources.Manager)(nil)
 )

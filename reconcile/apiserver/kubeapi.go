@@ -1,6 +1,7 @@
 package apiserver
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -42,7 +43,12 @@ func (s *Server) kubeRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /apis/{rest...}", s.kubeResource)
 	mux.HandleFunc("GET /api/v1/namespaces/{ns}/{rest...}", s.kubeResource)
 	mux.HandleFunc("GET /version", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, kubeapi.Version(BuildVersion))
+		writeJSON(w, http.StatusOK, kubeapi.Version(cmp.Or(s.BuildVersion, "devel")))
+	})
+	mux.HandleFunc("GET /openapi/v2", func(w http.ResponseWriter, r *http.Request) {
+		body, ct := kubeapi.OpenAPIV2(r.Header.Get("Accept"))
+		w.Header().Set("Content-Type", ct)
+		w.Write(body)
 	})
 	for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 		mux.HandleFunc(m+" /apis/{rest...}", s.kubeWrite)
@@ -55,9 +61,6 @@ func (s *Server) kubeRoutes(mux *http.ServeMux) {
 		mux.HandleFunc(m+" /api/v1/{plural}/{name}", s.kubeWrite)
 	}
 }
-
-// BuildVersion is the product's version in /version (cmd sets it).
-var BuildVersion = "devel"
 
 // isKubeCore: /api/v1/{plural} of a core kind is the Kubernetes resource.
 func isKubeCore(plural string) (kubeapi.Resource, bool) { return kubeapi.Lookup("", "v1", plural) }
@@ -361,6 +364,12 @@ func (s *Server) kubeWrite(w http.ResponseWriter, r *http.Request) {
 func (s *Server) locate(ctx context.Context, o objects.Object) *kubeapi.Location {
 	a := o.GetAnnotations()
 	loc := &kubeapi.Location{Source: a[objects.AnnotationSource], Path: a[objects.AnnotationSourcePath], Commit: a[objects.AnnotationCommit]}
+	if ref := metav1.GetControllerOf(o); ref != nil {
+		loc.Owner = ref.Kind + " " + o.GetNamespace() + "/" + ref.Name
+		if o.GetNamespace() == "" {
+			loc.Owner = ref.Kind + " " + ref.Name
+		}
+	}
 	if ml, ok := s.Syncer.(ManifestLocator); ok && loc.Source != "" && loc.Path != "" {
 		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()

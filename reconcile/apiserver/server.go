@@ -80,6 +80,10 @@ type Server struct {
 	// their bearer tokens (guard.go); nil = neither.
 	Users *usercreds.Users
 
+	// BuildVersion is the product's version, in the Kubernetes API's
+	// /version ("" = devel).
+	BuildVersion string
+
 	// streams are the cancel functions of the requests in flight of each
 	// node and person, so a revoked node's or deleted person's watches end
 	// at once (revoke.go).

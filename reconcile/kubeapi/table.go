@@ -2,6 +2,7 @@ package kubeapi
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -52,13 +53,13 @@ func ToTable(row RowFunc, kind, group string, items []objects.Object, include st
 	}
 	narrow, _ := row(sample, false)
 	wide, _ := row(sample, true)
-	for i, h := range wide {
+	for _, h := range wide {
 		c := metav1.TableColumnDefinition{Name: columnName(h), Type: "string", Description: columnDescription(h)}
 		if h == "NAME" {
 			c.Format = "name"
 		}
-		if i >= len(narrow) {
-			c.Priority = 1
+		if !slices.Contains(narrow, h) {
+			c.Priority = 1 // an -o wide column
 		}
 		t.ColumnDefinitions = append(t.ColumnDefinitions, c)
 	}

@@ -13,6 +13,9 @@ import (
 type Location struct {
 	Source, Path, Commit string
 	Line                 int
+	// Owner names the controller of an object the system made (a
+	// ReplicaSet's Deployment, a Pod's ReplicaSet): "Deployment demo/web".
+	Owner string
 }
 
 // WriteRefused is the 405 Status of a write (kubectl apply, create, edit,
@@ -39,8 +42,10 @@ func WriteRefused(verb, resource, namespace, name string, loc *Location, sources
 			file = fmt.Sprintf("%s:%d", file, loc.Line)
 		}
 		where = fmt.Sprintf("change %s in source %q (as of commit %s), commit and push", file, loc.Source, short(loc.Commit))
-	case name != "" && loc != nil:
-		where = "the object was not created from git (the system made it); change the object that owns it in git"
+	case loc != nil && loc.Owner != "":
+		where = fmt.Sprintf("the system made it for %s: change that object in git, commit and push", loc.Owner)
+	case loc != nil:
+		where = "the system made it (it comes from no git source): change what it derives from in git"
 	default:
 		where = "add it to " + sourceWords(sources) + " in git, commit and push"
 	}
@@ -50,7 +55,7 @@ func WriteRefused(verb, resource, namespace, name string, loc *Location, sources
 func sourceWords(sources []string) string {
 	switch len(sources) {
 	case 0:
-		return "the git source"
+		return "a source's repository"
 	case 1:
 		return fmt.Sprintf("source %q", sources[0])
 	}

@@ -83,7 +83,12 @@ func ToTable(row RowFunc, kind, group string, items []objects.Object, include st
 func columnName(h string) string {
 	words := strings.Fields(strings.ToLower(h))
 	for i, w := range words {
-		words[i] = strings.ToUpper(w[:1]) + w[1:]
+		switch w {
+		case "ip", "cpu", "cidr", "pod-cidr", "internal-ip", "external-ip":
+			words[i] = strings.ToUpper(w)
+		default:
+			words[i] = strings.ToUpper(w[:1]) + w[1:]
+		}
 	}
 	return strings.Join(words, " ")
 }

@@ -5,8 +5,10 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
@@ -28,8 +30,9 @@ func withHealth(o objects.Object, header, cols []string) ([]string, []string) {
 	return append(header, "HEALTH"), append(cols, string(st))
 }
 
-// otherRow renders the kinds table.go has no case for: Jobs, CronJobs and
-// Events the way kubectl does, anything else as NAME and AGE.
+// otherRow renders the kinds table.go has no case for: Jobs, CronJobs,
+// StatefulSets, DaemonSets, Namespaces and Events the way kubectl does,
+// anything else as NAME and AGE.
 func otherRow(o objects.Object, age string) (header, cols []string) {
 	switch x := o.(type) {
 	case *batchv1.Job:
@@ -63,6 +66,15 @@ func otherRow(o objects.Object, age string) (header, cols []string) {
 		}
 		return []string{"NAME", "SCHEDULE", "SUSPEND", "ACTIVE", "LAST SCHEDULE", "AGE"},
 			[]string{x.Name, x.Spec.Schedule, fmt.Sprint(x.Spec.Suspend != nil && *x.Spec.Suspend), fmt.Sprint(len(x.Status.Active)), last, age}
+	case *appsv1.StatefulSet:
+		return []string{"NAME", "READY", "AGE"}, []string{x.Name, fmt.Sprintf("%d/%d", x.Status.ReadyReplicas, replicas(x.Spec.Replicas)), age}
+	case *appsv1.DaemonSet:
+		st := x.Status
+		return []string{"NAME", "DESIRED", "CURRENT", "READY", "UP-TO-DATE", "AVAILABLE", "NODE SELECTOR", "AGE"},
+			[]string{x.Name, fmt.Sprint(st.DesiredNumberScheduled), fmt.Sprint(st.CurrentNumberScheduled), fmt.Sprint(st.NumberReady),
+				fmt.Sprint(st.UpdatedNumberScheduled), fmt.Sprint(st.NumberAvailable), dash(labels.FormatLabels(x.Spec.Template.Spec.NodeSelector)), age}
+	case *corev1.Namespace:
+		return []string{"NAME", "STATUS", "AGE"}, []string{x.Name, string(x.Status.Phase), age}
 	case *corev1.Event:
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"},
 			[]string{ago(events.LastSeen(x), time.Now()), x.Type, x.Reason, strings.ToLower(x.InvolvedObject.Kind) + "/" + x.InvolvedObject.Name, oneLine(x.Message)}

@@ -112,7 +112,8 @@ func (s *Server) kubeResource(w http.ResponseWriter, r *http.Request) {
 	case p.Name != "":
 		s.kubeGet(w, r, p)
 	default:
-		s.kubeList(w, r, p)
+		res, _ := kubeapi.Lookup(p.Group, p.Version, p.Resource)
+		s.kubeList(w, r, p, res)
 	}
 }
 
@@ -182,8 +183,7 @@ type kubeListBody struct {
 	Items           []any           `json:"items"`
 }
 
-func (s *Server) kubeList(w http.ResponseWriter, r *http.Request, p kubeapi.Path) {
-	res, _ := kubeapi.Lookup(p.Group, p.Version, p.Resource)
+func (s *Server) kubeList(w http.ResponseWriter, r *http.Request, p kubeapi.Path, res kubeapi.Resource) {
 	q := r.URL.Query()
 	opts, err := kubeapi.ParseListOptions(q, res.Kind)
 	if err != nil {

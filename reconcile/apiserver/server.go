@@ -10,7 +10,6 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -226,36 +225,18 @@ func kindFor(w http.ResponseWriter, plural string) (objects.KindInfo, bool) {
 	return k, ok
 }
 
+// list is GET /api/v1/{plural}: every kind's list is the Kubernetes one
+// (selectors, limit/continue, Table, ?watch=1; kubeapi.go) with the
+// product's ?namespace=, ?node= and ?reveal=: /api/v1/pods is both APIs'
+// path, and the product's client reads the Kubernetes list (its items
+// carry their kind).
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
-	if _, ok := isKubeCore(r.PathValue("plural")); ok {
-		s.kubeList(w, r, kubeapi.Path{Kind: kubeapi.ResourcePath, Legacy: true, Version: "v1", Resource: r.PathValue("plural"), Known: true})
-		return
-	}
 	k, ok := kindFor(w, r.PathValue("plural"))
 	if !ok {
 		return
 	}
-	items, rv, err := s.Store.List(k.Kind, r.URL.Query().Get("namespace"))
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	if node := r.URL.Query().Get("node"); node != "" {
-		items = onNode(items, node)
-	}
-	if items, err = s.visible(r, items); err != nil { // a node sees its own objects only
-		writeErr(w, err)
-		return
-	}
-	if items == nil {
-		items = []objects.Object{}
-	}
-	if !reveal(r) {
-		for i, o := range items {
-			items[i] = secrets.Mask(o)
-		}
-	}
-	writeJSON(w, http.StatusOK, List{APIVersion: "v1", Kind: "List", Metadata: ListMeta{ResourceVersion: strconv.FormatUint(rv, 10)}, Items: items})
+	res, _ := kubeapi.ForKind(k.Kind)
+	s.kubeList(w, r, kubeapi.Path{Kind: kubeapi.ResourcePath, Legacy: true, Version: "v1", Resource: res.Plural, Known: true}, res)
 }
 
 // List is the wire list (apitypes.List), kept under this name for callers.

@@ -74,7 +74,11 @@ func otherRow(o objects.Object, age string) (header, cols []string) {
 			[]string{x.Name, fmt.Sprint(st.DesiredNumberScheduled), fmt.Sprint(st.CurrentNumberScheduled), fmt.Sprint(st.NumberReady),
 				fmt.Sprint(st.UpdatedNumberScheduled), fmt.Sprint(st.NumberAvailable), dash(labels.FormatLabels(x.Spec.Template.Spec.NodeSelector)), age}
 	case *corev1.Namespace:
-		return []string{"NAME", "STATUS", "AGE"}, []string{x.Name, string(x.Status.Phase), age}
+		phase := x.Status.Phase
+		if phase == "" {
+			phase = corev1.NamespaceActive // a stored namespace is in use until it is deleted
+		}
+		return []string{"NAME", "STATUS", "AGE"}, []string{x.Name, string(phase), age}
 	case *corev1.Event:
 		return []string{"LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE"},
 			[]string{ago(events.LastSeen(x), time.Now()), x.Type, x.Reason, strings.ToLower(x.InvolvedObject.Kind) + "/" + x.InvolvedObject.Name, oneLine(x.Message)}

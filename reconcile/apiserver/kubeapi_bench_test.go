@@ -1,12 +1,17 @@
 package apiserver
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,6 +77,22 @@ func BenchmarkKubectlGetPodsAll(b *testing.B) {
 			}
 		}
 	})
+	// The real thing when kubectl is installed ($KUBECTL picks another
+	// binary, e.g. Debian's 1.20 extracted from kubernetes-client): the
+	// whole `kubectl get pods -A`, process start and printing included.
+	if kubectl, err := exec.LookPath(cmp.Or(os.Getenv("KUBECTL"), "kubectl")); err == nil {
+		kc := filepath.Join(b.TempDir(), "kubeconfig")
+		os.WriteFile(kc, []byte("apiVersion: v1\nkind: Config\nclusters: [{name: r, cluster: {server: \""+hs.URL+"\"}}]\n"+
+			"users: [{name: r, user: {}}]\ncontexts: [{name: r, context: {cluster: r, user: r}}]\ncurrent-context: r\n"), 0o600)
+		b.Run("kubectl", func(b *testing.B) {
+			for b.Loop() {
+				out, err := exec.Command(kubectl, "--kubeconfig", kc, "get", "pods", "-A").Output()
+				if err != nil || bytes.Count(out, []byte("\n")) != n+1 {
+					b.Fatalf("kubectl get pods -A: %v, %d lines", err, bytes.Count(out, []byte("\n")))
+				}
+			}
+		})
+	}
 	b.Run("pages-of-500", func(b *testing.B) {
 		for b.Loop() {
 			total, q := 0, url.Values{"limit": {"500"}}

@@ -3,7 +3,6 @@ package kubeapi
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -125,25 +124,40 @@ func (o ListOptions) Selects(obj objects.Object) bool {
 // answers the first page's.
 func (o ListOptions) Page(items []objects.Object, rv uint64) (page []objects.Object, next string, listRV uint64) {
 	listRV = rv
+	start := 0
+	slices.SortFunc(items, compareKeys)
 	if o.Continue != nil {
 		listRV = o.Continue.ResourceVersion
+		ns, name, _ := strings.Cut(o.Continue.After, "\x00")
+		// The first object after the previous page's last key.
+		start, _ = slices.BinarySearchFunc(items, [2]string{ns, name}, func(it objects.Object, k [2]string) int {
+			if c := strings.Compare(it.GetNamespace(), k[0]); c != 0 {
+				return c
+			}
+			if c := strings.Compare(it.GetName(), k[1]); c != 0 {
+				return c
+			}
+			return -1 // the key itself was on the previous page
+		})
 	}
-	sort.Slice(items, func(i, j int) bool { return nsName(items[i]) < nsName(items[j]) })
-	for _, it := range items {
-		if o.Continue != nil && nsName(it) <= o.Continue.After {
-			continue
-		}
+	for _, it := range items[start:] {
 		if !o.Selects(it) {
 			continue
 		}
 		if o.Limit > 0 && int64(len(page)) == o.Limit {
-			return page, ContinueToken{ResourceVersion: listRV, After: nsName(page[len(page)-1])}.Encode(), listRV
+			last := page[len(page)-1]
+			return page, ContinueToken{ResourceVersion: listRV, After: last.GetNamespace() + "\x00" + last.GetName()}.Encode(), listRV
 		}
 		page = append(page, it)
 	}
 	return page, "", listRV
 }
 
-// nsName orders keys as Kubernetes lists do: by namespace, then name.
-// "\x00" sorts a namespace's objects before a longer namespace name.
-func nsName(o objects.Object) string { return o.GetNamespace() + "\x00" + o.GetName() }
+// compareKeys orders objects as Kubernetes lists them: by namespace, then
+// name.
+func compareKeys(a, b objects.Object) int {
+	if c := strings.Compare(a.GetNamespace(), b.GetNamespace()); c != 0 {
+		return c
+	}
+	return strings.Compare(a.GetName(), b.GetName())
+}

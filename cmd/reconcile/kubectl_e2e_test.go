@@ -69,7 +69,9 @@ func TestE2EKubectl(t *testing.T) {
 	}
 	// The Deployment is the second document of app.yaml: the 405 must name
 	// its line, not the file's first.
-	app := func(replicas int) string { return webConfig + "---\n" + deployment(replicas, "localhost/reconcile-hello:v1") }
+	app := func(replicas int) string {
+		return webConfig + "---\n" + deployment(replicas, "localhost/reconcile-hello:v1")
+	}
 	deployLine := strings.Count(webConfig, "\n") + 2
 	c := newCluster(t, map[string]string{"namespace.yaml": e2eNamespace, "app.yaml": app(1)})
 	pods := c.waitRunning(1, "localhost/reconcile-hello:v1")

@@ -93,6 +93,7 @@ func TestKubeAPIReads(t *testing.T) {
 		{"/apis/apps/v1/namespaces/demo/deployments", "", 200, "DeploymentList apps/v1: demo/web"},
 		{"/apis/apps/v1/deployments", tableAccept, 200, "demo/web"},
 		{"/api/v1/namespaces/demo/pods?limit=1", "", 200, "PodList v1: demo/db-1 (continue)"},
+		{"/api/v1/namespaces/demo/pods?limit=1", tableAccept, 200, "demo/db-1 demo/web-1"}, // a Table is served whole
 		{"/api/v1/namespaces", "", 200, "NamespaceList v1: /demo"},
 		{"/api/v1/namespaces/demo/pods/nope", "", 404, `pods "nope" not found`},
 		{"/apis/apps/v1/namespaces/demo/widgets", "", 404, "the server could not find the requested resource"},

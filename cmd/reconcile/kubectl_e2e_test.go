@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -63,7 +64,8 @@ func (s *stream) stop() {
 // get -w seeing a commit's new pod, and apply refused with the git file and
 // line; and the CLI's own get -w and -l.
 func TestE2EKubectl(t *testing.T) {
-	kubectl, err := exec.LookPath("kubectl")
+	// $KUBECTL picks another kubectl (another version) than the one on PATH.
+	kubectl, err := exec.LookPath(cmp.Or(os.Getenv("KUBECTL"), "kubectl"))
 	if err != nil {
 		t.Skip("kubectl is not installed (make setup installs Debian's kubernetes-client)")
 	}

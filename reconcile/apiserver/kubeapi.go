@@ -11,6 +11,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/authz"
@@ -261,9 +262,8 @@ func (s *Server) kubeWatch(w http.ResponseWriter, r *http.Request, p kubeapi.Pat
 	if ns == "" && res.Namespaced {
 		ns = r.URL.Query().Get("namespace")
 	}
-	match := func(o objects.Object) bool {
-		return objects.KindOf(o) == res.Kind && (ns == "" || o.GetNamespace() == ns) &&
-			(p.Name == "" || o.GetName() == p.Name) && opts.Selects(o)
+	inScope := func(o objects.Object) bool {
+		return objects.KindOf(o) == res.Kind && (ns == "" || o.GetNamespace() == ns) && (p.Name == "" || o.GetName() == p.Name)
 	}
 	ctx := r.Context()
 	if opts.TimeoutSeconds > 0 {
@@ -271,15 +271,18 @@ func (s *Server) kubeWatch(w http.ResponseWriter, r *http.Request, p kubeapi.Pat
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(opts.TimeoutSeconds)*time.Second)
 		defer cancel()
 	}
+	// The objects now: sent first as ADDED without a resourceVersion, and
+	// in every case the selection the watcher holds (sent, below).
+	current, listRV, err := s.Store.ListShared(res.Kind, ns)
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
 	var initial []objects.Object
 	rv, _ := strconv.ParseUint(opts.ResourceVersion, 10, 64)
-	if rv == 0 {
-		items, listRV, err := s.Store.ListShared(res.Kind, ns)
-		if err != nil {
-			writeErr(w, err)
-			return
-		}
-		initial, rv = items, listRV
+	fromList := rv == 0
+	if fromList {
+		initial, rv = current, listRV
 	}
 	events, err := s.Store.Watch(ctx, rv)
 	if errors.Is(err, store.ErrGone) {
@@ -300,8 +303,31 @@ func (s *Server) kubeWatch(w http.ResponseWriter, r *http.Request, p kubeapi.Pat
 		flusher.Flush()
 	}
 	enc := json.NewEncoder(w)
+	// sent holds the objects this watch has shown and not yet deleted, so
+	// an object that stops matching the selectors is DELETED for the
+	// watcher and one that starts matching is ADDED, as Kubernetes' watch
+	// cache does with the object's previous state.
+	sent, maybe := map[types.UID]bool{}, map[types.UID]bool{}
+	if !fromList {
+		// The watcher listed at rv itself, and the store keeps no earlier
+		// states: it holds what matches now and has not changed since rv,
+		// and maybe what changed since (which may have matched then).
+		// Leaving the selection, a maybe is DELETED (at worst once for a
+		// watcher that never saw it: informers ignore that, kubectl -w
+		// prints a line); entering it, ADDED.
+		for _, o := range current {
+			changed, _ := strconv.ParseUint(o.GetResourceVersion(), 10, 64)
+			switch {
+			case !inScope(o):
+			case changed > rv:
+				maybe[o.GetUID()] = true
+			case opts.Selects(o):
+				sent[o.GetUID()] = true
+			}
+		}
+	}
 	send := func(typ string, o objects.Object) bool {
-		if !match(o) {
+		if !inScope(o) {
 			return true
 		}
 		// A node's watch carries only what it may read (a fresh filter per event).
@@ -309,6 +335,23 @@ func (s *Server) kubeWatch(w http.ResponseWriter, r *http.Request, p kubeapi.Pat
 			if err != nil {
 				s.logError("kubernetes watch: filtering an event for "+id.Name, err)
 			}
+			return true
+		}
+		uid, matches := o.GetUID(), opts.Selects(o)
+		held := sent[uid] || maybe[uid]
+		delete(maybe, uid)
+		switch {
+		case matches && typ == string(store.Deleted):
+			delete(sent, uid)
+		case matches:
+			if typ == string(store.Modified) && !sent[uid] {
+				typ = string(store.Added) // it enters the selection
+			}
+			sent[uid] = true
+		case held:
+			delete(sent, uid) // it leaves the selection
+			typ = string(store.Deleted)
+		default:
 			return true
 		}
 		if !show {

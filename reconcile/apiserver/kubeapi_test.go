@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -141,7 +143,7 @@ func TestKubeAPIReads(t *testing.T) {
 func summarize(t *testing.T, body []byte) string {
 	var v struct {
 		Kind, APIVersion, Message string
-		Metadata                  metav1.ListMeta
+		Metadata                  metav1.ObjectMeta
 		Rows                      []metav1.TableRow
 		Items                     []metav1.PartialObjectMetadata
 	}
@@ -160,11 +162,16 @@ func summarize(t *testing.T, body []byte) string {
 	case "Status":
 		return v.Message
 	}
+	if !strings.HasSuffix(v.Kind, "List") {
+		return v.Metadata.Namespace + "/" + v.Metadata.Name // one object
+	}
 	for _, it := range v.Items {
 		out = append(out, it.Namespace+"/"+it.Name)
 	}
 	s := v.Kind + " " + v.APIVersion + ": " + strings.Join(out, " ")
-	if v.Metadata.Continue != "" {
+	var l struct{ Metadata metav1.ListMeta }
+	json.Unmarshal(body, &l)
+	if l.Metadata.Continue != "" {
 		s += " (continue)"
 	}
 	return s
@@ -181,7 +188,9 @@ func TestKubeAPIWatch(t *testing.T) {
 	json.Unmarshal(body, &l)
 
 	events := func(query, accept string, n int) []string {
-		req, _ := http.NewRequestWithContext(t.Context(), "GET", hs.URL+"/api/v1/namespaces/demo/pods?watch=1&"+query, nil)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a missing event fails, not hangs
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+"/api/v1/namespaces/demo/pods?watch=1&"+query, nil)
 		req.Header.Set("Accept", accept)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -220,8 +229,31 @@ func TestKubeAPIWatch(t *testing.T) {
 		t.Errorf("watch from the list: %q, want %q", got, want)
 	}
 	got = events("fieldSelector=metadata.name%3Ddb-2", "application/json", 1)
-	if want := "ADDED PodList v1: "; len(got) != 1 || !strings.HasPrefix(got[0], "ADDED") {
+	if want := "ADDED demo/db-2"; len(got) != 1 || got[0] != want {
 		t.Errorf("watch without resourceVersion: %q, want %q…", got, want)
+	}
+
+	// Selectors over changes: an object that stops matching is DELETED for
+	// the watcher, one that starts matching ADDED, as Kubernetes' watch.
+	_, body = kget(t, hs, "GET", "/api/v1/namespaces/demo/pods", "")
+	json.Unmarshal(body, &l)
+	relabel := func(name, app string) {
+		st.Update(func(tx *store.Tx) error {
+			o, err := tx.Get(objects.Key{Kind: "Pod", Namespace: "demo", Name: name})
+			if err != nil {
+				return err
+			}
+			o.SetLabels(map[string]string{"app": app})
+			return tx.Update(o)
+		})
+	}
+	// Before the watch starts: replayed from the history, as a watcher
+	// that lists, works, then watches sees them.
+	relabel("web-1", "old")
+	relabel("db-1", "web")
+	got = events("labelSelector=app%3Dweb&resourceVersion="+l.Metadata.ResourceVersion, "application/json", 2)
+	if want := "DELETED demo/web-1,ADDED demo/db-1"; strings.Join(got, ",") != want {
+		t.Errorf("relabelled pods: %q, want %q", got, want)
 	}
 
 	// Enough writes that resourceVersion 1 leaves the history of 5.

@@ -109,6 +109,7 @@ func TestE2EKubectl(t *testing.T) {
 	expect("kubectl get pods -A", []string{"get", "pods", "-A"}, "NAMESPACE", "e2e", first, "Running")
 	expect("kubectl get deploy -o yaml", []string{"get", "deploy", "-n", "e2e", "-o", "yaml"}, "kind: Deployment", "name: web", "reconcile.dev/source-path: app.yaml")
 	expect("kubectl describe pod", []string{"describe", "pod", "-n", "e2e", first}, "Node:", "e2e-node", "Events:", "Scheduled")
+	expect("kubectl describe deployment", []string{"describe", "deployment", "-n", "e2e", "web"}, "Replicas:", "1 desired", "NewReplicaSet:")
 	expect("kubectl get events", []string{"get", "events", "-n", "e2e"}, "Scheduled", "pod/"+first)
 
 	t.Run("logs -f", func(t *testing.T) {

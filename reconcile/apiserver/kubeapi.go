@@ -338,7 +338,7 @@ func (s *Server) kubeWatch(w http.ResponseWriter, r *http.Request, p kubeapi.Pat
 			return true
 		}
 		uid, matches := o.GetUID(), opts.Selects(o)
-		held := sent[uid] || maybe[uid]
+		held := sent[uid] || maybe[uid] && typ != string(store.Added) // created after rv: the watcher never had it
 		delete(maybe, uid)
 		switch {
 		case matches && typ == string(store.Deleted):
@@ -377,12 +377,48 @@ func (s *Server) kubeWatch(w http.ResponseWriter, r *http.Request, p kubeapi.Pat
 			return
 		}
 	}
-	for ev := range events {
-		if !send(string(ev.Type), ev.Object) {
-			return
+	// Bookmarks (?allowWatchBookmarks=true: client-go's informers) carry
+	// the store's resourceVersion while nothing the watcher selects
+	// changes, so a restarted watch resumes from a recent version instead
+	// of relisting after the history moved on.
+	var tick <-chan time.Time
+	if opts.AllowBookmarks {
+		t := time.NewTicker(bookmarkEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	lastRV, bookmarked := rv, rv
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			lastRV = ev.ResourceVersion
+			if !send(string(ev.Type), ev.Object) {
+				return
+			}
+		case <-tick:
+			if lastRV == bookmarked {
+				continue
+			}
+			bookmarked = lastRV
+			mark := metav1.PartialObjectMetadata{TypeMeta: metav1.TypeMeta{Kind: res.Kind, APIVersion: res.GroupVersion()},
+				ObjectMeta: metav1.ObjectMeta{ResourceVersion: strconv.FormatUint(lastRV, 10)}}
+			httpserver.Extend(w)
+			if err := enc.Encode(kubeWatchEvent{Type: "BOOKMARK", Object: mark}); err != nil {
+				return
+			}
+			if flusher != nil {
+				flusher.Flush()
+			}
 		}
 	}
 }
+
+// bookmarkEvery is how often a watch that allows bookmarks gets one (when
+// the store moved on); Kubernetes sends them about once a minute.
+var bookmarkEvery = time.Minute
 
 // kubeWrite answers every Kubernetes write (apply, create, edit, replace
 // of a namespaced object, delete, scale) with a 405 Status naming the git

@@ -256,6 +256,18 @@ func TestKubeAPIWatch(t *testing.T) {
 		t.Errorf("relabelled pods: %q, want %q", got, want)
 	}
 
+	// A watch allowing bookmarks gets one with the store's version while
+	// the changes it sees select nothing.
+	bookmarkEvery = 10 * time.Millisecond
+	t.Cleanup(func() { bookmarkEvery = time.Minute })
+	_, body = kget(t, hs, "GET", "/api/v1/namespaces/demo/pods", "")
+	json.Unmarshal(body, &l)
+	go st.Update(func(tx *store.Tx) error { return tx.Create(kpod("demo", "other-1", "app=other")) })
+	got = events("labelSelector=app%3Dnone&allowWatchBookmarks=true&resourceVersion="+l.Metadata.ResourceVersion, "application/json", 1)
+	if len(got) != 1 || !strings.HasPrefix(got[0], "BOOKMARK") {
+		t.Errorf("watch with bookmarks: %q, want a BOOKMARK", got)
+	}
+
 	// Enough writes that resourceVersion 1 leaves the history of 5.
 	for i := range 8 {
 		st.Update(func(tx *store.Tx) error { return tx.Create(kpod("demo", fmt.Sprintf("x-%d", i), "app=x")) })

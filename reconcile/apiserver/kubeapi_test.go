@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"bufio"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -318,4 +319,43 @@ func TestKubeAPIDiscovery(t *testing.T) {
 	if code, _ := kget(t, hs, "GET", "/apis/nope.example.com/v1", ""); code != 404 {
 		t.Errorf("an unknown group: %d", code)
 	}
+}
+
+// TestKubeAPIKeepsNodeAndRoleLimits: the Kubernetes paths authorize as the
+// product's: a node reads only its own pods and the Secrets they
+// reference, through lists, gets and watches; a viewer reads Secrets
+// masked and may not reveal them nor write.
+func TestKubeAPIKeepsNodeAndRoleLimits(t *testing.T) {
+	st := openStore(t)
+	cluster(t, st)
+	ca := newTestCA(t)
+	hs := tlsServer(t, &Server{Store: st, Token: "admin-token"}, ca)
+	certA, _ := ca.node(t, "a")
+	a := clientFor(hs, &certA)
+	get := func(path string) answer { return call(t, a, hs.URL, "GET", path, nil) }
+
+	expect(t, "node a gets its pod", get("/api/v1/namespaces/shop/pods/web"), 200, "")
+	expect(t, "node a gets node b's pod", get("/api/v1/namespaces/shop/pods/other"), 403, "no pod shop/other is bound to node a")
+	expect(t, "node a gets node b's Secret", get("/api/v1/namespaces/shop/secrets/other-db?reveal=true"), 403,
+		"no pod bound to node a references secret shop/other-db")
+	expect(t, "node a lists deployments", get("/apis/apps/v1/deployments"), 403, `node "node:a" cannot list resource "deployments"`)
+	expect(t, "node a reads discovery", get("/apis/apps/v1"), 200, "")
+	ans := get("/api/v1/namespaces/shop/pods")
+	if got := summarize(t, ans.body); got != "PodList v1: shop/web" {
+		t.Errorf("node a lists pods: %s", got)
+	}
+	ans = get("/api/v1/namespaces/shop/secrets?reveal=true")
+	if got := summarize(t, ans.body); got != "SecretList v1: shop/db" {
+		t.Errorf("node a lists secrets: %s", got)
+	}
+
+	certV, _ := ca.user(t, "victor", "viewer")
+	v := clientFor(hs, &certV)
+	ans = call(t, v, hs.URL, "GET", "/api/v1/namespaces/shop/secrets/db", nil)
+	expect(t, "a viewer gets a Secret", ans, 200, "")
+	if strings.Contains(string(ans.body), base64.StdEncoding.EncodeToString([]byte("value-of-db"))) {
+		t.Errorf("a viewer saw a Secret value: %s", ans.body)
+	}
+	expect(t, "a viewer reveals", call(t, v, hs.URL, "GET", "/api/v1/namespaces/shop/secrets/db?reveal=true", nil), 403, "never sees Secret values")
+	expect(t, "a viewer patches", call(t, v, hs.URL, "PATCH", "/apis/apps/v1/namespaces/shop/deployments/web", nil), 403, "a viewer only reads")
 }

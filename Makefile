@@ -18,11 +18,12 @@ TESTARGS ?=
 all: build
 
 # setup installs the host packages the product needs (podman, runc, iptables, git;
-# curl, setpriv and docker-registry for the end-to-end tests),
+# curl, setpriv, docker-registry and kubectl (Debian's kubernetes-client, for
+# TestE2EKubectl) for the end-to-end tests),
 # only when one is missing, so it is quick on a machine that has them.
 setup:
 	@missing=""; \
-	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus; do \
+	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus kubectl:kubernetes-client; do \
 	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
@@ -203,6 +204,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		Usage: usage}
 	srv.Observer = met
 	nodes.OnRevoke(srv.CloseNode)
+	srv.BuildVersion = agent.BuildVersion() // the Kubernetes API's /version
 	srv.NodeIPAM.NodeMask = f.nodeMask
 	if f.plainHTTP {
 		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)

@@ -30,7 +30,8 @@ KIND is a kind, its plural or short name (deploy, rs, ds, sts, po, svc, job, cj,
 		Example: `  reconcile describe deployment web -n demo
   reconcile describe pod web-7d9f8c6b5-x2x7k -n demo
   reconcile describe job migrate`,
-		Args: cobra.ExactArgs(2),
+		Args:              cobra.ExactArgs(2),
+		ValidArgsFunction: completeKindAndName(g, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			k, ok := objects.Resolve(args[0])
 			if !ok {

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/reconcile-dev/reconcile/reconcile/tables"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -293,7 +294,7 @@ func timeOr(t *metav1.Time) string {
 // lines of a Service (only the ones that apply).
 func describeLoadBalancer(d *describer, x *corev1.Service) {
 	if x.Spec.Type == corev1.ServiceTypeLoadBalancer {
-		d.field(0, "LoadBalancer Ingress", "%s", externalIPColumn(x)) // table.go: <pending> while it has none
+		d.field(0, "LoadBalancer Ingress", "%s", tables.ExternalIP(x)) // <pending> while it has none
 		if len(x.Spec.LoadBalancerSourceRanges) > 0 {
 			d.field(0, "LoadBalancer Source Ranges", "%s", strings.Join(x.Spec.LoadBalancerSourceRanges, ","))
 		}

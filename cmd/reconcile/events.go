@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/events"
@@ -124,15 +123,3 @@ func printEvents(w io.Writer, evs []*corev1.Event, withNS bool, now time.Time) e
 	}
 	return tw.Flush()
 }
-
-// ago renders how long before now t was as kubectl's AGE and LAST SEEN
-// columns do (duration.HumanDuration: 45s, 3m20s, 5h, 3d4h); a time a
-// little ahead of now (clock skew between nodes) reads 0s.
-func ago(t, now time.Time) string {
-	if t.IsZero() {
-		return "<unknown>"
-	}
-	return duration.HumanDuration(max(now.Sub(t), 0))
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

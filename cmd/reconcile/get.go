@@ -8,17 +8,21 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
+	"github.com/reconcile-dev/reconcile/reconcile/tables"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 func newGetCmd(g *globalFlags) *cobra.Command {
-	var namespace, output string
-	var all, reveal bool
+	var namespace, output, selector, fieldSelector string
+	var all, reveal, watch bool
 	cmd := &cobra.Command{
 		Use:   "get KIND [NAME]",
 		Short: "List or show objects, like kubectl get",
@@ -28,14 +32,39 @@ KIND is a kind, its plural or short name: pods (po), deployments (deploy), repli
 services (svc), configmaps (cm), secrets, namespaces (ns), nodes (no), daemonsets (ds),
 statefulsets (sts), jobs, cronjobs (cj), priorityclasses (pc), poddisruptionbudgets (pdb),
 horizontalpodautoscalers (hpa), ingresses (ing), ingressclasses, resourcequotas (quota), limitranges (limits),
-endpoints (ep), events (ev).`,
+endpoints (ep), events (ev).
+"all" is kubectl's set: pods, services, daemonsets, deployments, replicasets, statefulsets,
+horizontalpodautoscalers, cronjobs and jobs.
+
+-l and --field-selector select as kubectl's (app=web,tier!=db; spec.nodeName=n1,status.phase=Running);
+-w prints the table, then a line per change until interrupted.`,
 		Example: `  reconcile get pods -n demo
   reconcile get deploy -A -o wide
   reconcile get pods -n demo -o json
   reconcile get deployment hello -n demo -o yaml
-  reconcile get secret db -n demo -o yaml --reveal`,
-		Args: cobra.RangeArgs(1, 2),
+  reconcile get secret db -n demo -o yaml --reveal
+  reconcile get pods -A -l app=web --field-selector status.phase=Running
+  reconcile get pods -n demo -w
+  reconcile get all -n demo`,
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeKindAndName(g, true),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			q := url.Values{}
+			if selector != "" {
+				q.Set("labelSelector", selector)
+			}
+			if fieldSelector != "" {
+				q.Set("fieldSelector", fieldSelector)
+			}
+			if reveal {
+				q.Set("reveal", "true")
+			}
+			if args[0] == "all" {
+				if len(args) == 2 || watch {
+					return errors.New("get all lists kinds: it takes no NAME and no -w (watch one kind: get pods -w)")
+				}
+				return getAll(cmd, g, namespace, all, output, q)
+			}
 			k, ok := objects.Resolve(args[0])
 			if !ok {
 				return fmt.Errorf("unknown kind %q: try pods, deployments, replicasets, services, configmaps, secrets, namespaces, nodes", args[0])
@@ -50,7 +79,7 @@ endpoints (ep), events (ev).`,
 			} else if ns == "" {
 				ns = "default"
 			}
-			if len(args) == 2 {
+			if len(args) == 2 && !watch {
 				get := c.Get
 				if reveal {
 					get = c.GetRevealed
@@ -61,13 +90,15 @@ endpoints (ep), events (ev).`,
 				}
 				return printObjects(cmd.OutOrStdout(), []objects.Object{o}, output, all, true)
 			}
-			var q url.Values
-			if reveal {
-				q = url.Values{"reveal": {"true"}}
+			if len(args) == 2 {
+				q.Set("fieldSelector", strings.Trim("metadata.name="+args[1]+","+fieldSelector, ","))
 			}
 			items, rv, err := c.List(cmd.Context(), k.Kind, ns, q)
 			if err != nil {
 				return err
+			}
+			if watch {
+				return watchTable(cmd, c, k, ns, items, rv, q, output == "wide", all && k.Namespaced)
 			}
 			if output == "json" || output == "yaml" {
 				return printData(cmd.OutOrStdout(), apiserver.List{APIVersion: "v1", Kind: "List",
@@ -88,7 +119,58 @@ endpoints (ep), events (ev).`,
 	cmd.Flags().BoolVarP(&all, "all-namespaces", "A", false, "list across every namespace")
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, wide, json or yaml")
 	cmd.Flags().BoolVar(&reveal, "reveal", false, "show Secret values (the API masks them otherwise)")
+	cmd.Flags().StringVarP(&selector, "selector", "l", "", "label selector, as kubectl's (app=web, app in (a,b), !canary)")
+	cmd.Flags().StringVar(&fieldSelector, "field-selector", "", "field selector: metadata.name, metadata.namespace, and per kind spec.nodeName, status.phase…")
+	cmd.Flags().BoolVarP(&watch, "watch", "w", false, "after the table, print a line per change (until interrupted)")
+	cmd.RegisterFlagCompletionFunc("namespace", completeNames(g, "Namespace"))
 	return cmd
+}
+
+// getAll is `get all`: kubectl's set of kinds, one table each.
+func getAll(cmd *cobra.Command, g *globalFlags, namespace string, all bool, output string, q url.Values) error {
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	ns := namespace
+	if all {
+		ns = ""
+	} else if ns == "" {
+		ns = "default"
+	}
+	var groups [][]objects.Object
+	var every []objects.Object
+	for _, kind := range kubeapi.AllKinds() {
+		items, _, err := c.List(cmd.Context(), kind, ns, q)
+		if err != nil {
+			return err
+		}
+		sort.SliceStable(items, func(i, j int) bool { return objects.KeyOf(items[i]).Less(objects.KeyOf(items[j])) })
+		groups, every = append(groups, items), append(every, items...)
+	}
+	if output == "json" || output == "yaml" {
+		return printData(cmd.OutOrStdout(), apiserver.List{APIVersion: "v1", Kind: "List", Items: every}, output)
+	}
+	wrote, err := tables.PrintKinds(cmd.OutOrStdout(), groups, output == "wide", all)
+	if err == nil && !wrote {
+		fmt.Fprintf(os.Stderr, "No resources found in %s namespace.\n", ns)
+	}
+	return err
+}
+
+// watchTable is `get -w`: the table, then a row per change from the list's
+// resourceVersion on, as kubectl prints them.
+func watchTable(cmd *cobra.Command, c *apiclient.Client, k objects.KindInfo, ns string, items []objects.Object, rv uint64, q url.Values, wide, withNS bool) error {
+	out := cmd.OutOrStdout()
+	if len(items) > 0 {
+		sort.SliceStable(items, func(i, j int) bool { return objects.KeyOf(items[i]).Less(objects.KeyOf(items[j])) })
+		if err := printTable(out, items, wide, withNS); err != nil {
+			return err
+		}
+	}
+	return c.WatchList(cmd.Context(), k.Kind, ns, rv, q, func(ev apiclient.WatchEvent) bool {
+		return tables.PrintRow(out, ev.Object, wide, withNS) == nil
+	})
 }
 
 func printObjects(w io.Writer, items []objects.Object, output string, withNS, single bool) error {

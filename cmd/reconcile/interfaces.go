@@ -6,6 +6,8 @@ import (
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/sources"
 )
 
 // The API client implements the agent's interfaces without importing the
@@ -18,4 +20,6 @@ var (
 	_ proxy.Source        = apiclient.Services{}
 	_ proxy.Source        = (*apiclient.ServiceCache)(nil)
 	_ ingress.ObjectCache = (*apiclient.KindCache)(nil)
+	// The Kubernetes API's 405 names the line of an object's document.
+	_ apiserver.ManifestLocator = (*sources.Manager)(nil)
 )

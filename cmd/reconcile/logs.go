@@ -25,7 +25,8 @@ container stops or you press Ctrl-C.`,
 		Example: `  reconcile logs web-7d4b9c-x2x7q -n demo
   reconcile logs web-7d4b9c-x2x7q -n demo -c hello -f
   reconcile logs crashy --previous --tail 20`,
-		Args: cobra.ExactArgs(1),
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeNames(g, "Pod"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := g.client()
 			if err != nil {

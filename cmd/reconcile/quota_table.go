@@ -1,46 +1,14 @@
 package main
 
 import (
-	"fmt"
+	"maps"
 	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/quota"
 )
-
-// quotaRow is kubectl's table for ResourceQuotas: used/hard per resource,
-// limits.* under LIMIT, the rest under REQUEST.
-func quotaRow(q *corev1.ResourceQuota, age string) (header, cols []string) {
-	var req, lim []string
-	for _, name := range slices.Sorted(mapKeys(q.Status.Hard)) {
-		used, hard := q.Status.Used[name], q.Status.Hard[name]
-		s := fmt.Sprintf("%s: %s/%s", name, used.String(), hard.String())
-		if strings.HasPrefix(string(name), "limits.") {
-			lim = append(lim, s)
-		} else {
-			req = append(req, s)
-		}
-	}
-	return []string{"NAME", "AGE", "REQUEST", "LIMIT"}, []string{q.Name, age, strings.Join(req, ", "), strings.Join(lim, ", ")}
-}
-
-// limitRangeRow is kubectl's table for LimitRanges.
-func limitRangeRow(lr *corev1.LimitRange) (header, cols []string) {
-	return []string{"NAME", "CREATED AT"}, []string{lr.Name, lr.CreationTimestamp.UTC().Format(time.RFC3339)}
-}
-
-func mapKeys(l corev1.ResourceList) func(func(corev1.ResourceName) bool) {
-	return func(yield func(corev1.ResourceName) bool) {
-		for k := range l {
-			if !yield(k) {
-				return
-			}
-		}
-	}
-}
 
 // describeQuota is kubectl's describe of a ResourceQuota: its scopes and
 // the Resource / Used / Hard table (status.hard, as the controller wrote
@@ -63,7 +31,7 @@ func describeQuota(d *describer, q *corev1.ResourceQuota) {
 		hard = q.Spec.Hard
 	}
 	var rows [][]string
-	for _, name := range slices.Sorted(mapKeys(hard)) {
+	for _, name := range slices.Sorted(maps.Keys(hard)) {
 		used, h := q.Status.Used[name], hard[name]
 		rows = append(rows, []string{string(name), used.String(), h.String()})
 	}

@@ -40,7 +40,8 @@ spec.progressDeadlineSeconds) or when --timeout passes first.`,
 		Example: `  reconcile rollout status deployment hello -n demo
   reconcile rollout status deploy/hello -n demo --timeout 2m
   reconcile rollout status sts db --watch=false`,
-		Args: cobra.RangeArgs(1, 2),
+		Args:              cobra.RangeArgs(1, 2),
+		ValidArgsFunction: completeKindAndName(g, false),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			key, err := rolloutKey(args, namespace)
 			if err != nil {

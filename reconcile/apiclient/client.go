@@ -294,3 +294,41 @@ func (c *Client) stream(ctx context.Context, path string, q url.Values) (*http.R
 	}
 	return resp, nil
 }
+
+// WatchList follows one kind's objects the Kubernetes way (GET
+// /api/v1/{plural}?watch=1; `reconcile get -w`): events after rv (0: the
+// existing objects first, as ADDED) in namespace ("" = all) that pass q's
+// labelSelector and fieldSelector, until fn returns false or ctx ends.
+func (c *Client) WatchList(ctx context.Context, kind, namespace string, rv uint64, q url.Values, fn func(WatchEvent) bool) error {
+	k, ok := objects.Info(kind)
+	if !ok {
+		return fmt.Errorf("unknown kind %q", kind)
+	}
+	wq := url.Values{"watch": {"1"}, "resourceVersion": {strconv.FormatUint(rv, 10)}}
+	for key, v := range q {
+		wq[key] = v
+	}
+	if namespace != "" {
+		wq.Set("namespace", namespace)
+	}
+	resp, err := c.stream(ctx, "/api/v1/"+k.Plural, wq)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	for sc.Scan() {
+		var ev WatchEvent
+		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+			return fmt.Errorf("watch %s: bad event: %w", k.Plural, err)
+		}
+		if !fn(ev) {
+			return nil
+		}
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return sc.Err()
+}

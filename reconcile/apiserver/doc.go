@@ -5,7 +5,9 @@
 // Paths (all JSON):
 //
 //	GET  /healthz
-//	GET  /api/v1/{plural}[?namespace=NS][&node=NODE]   a List with items and metadata.resourceVersion
+//	GET  /api/v1/{plural}[?namespace=NS][&node=NODE]   a <Kind>List with items and metadata.resourceVersion
+//	                                                   (the Kubernetes list: labelSelector, fieldSelector,
+//	                                                   limit/continue, ?watch=1, Table; kubeapi.go)
 //	GET  /api/v1/{plural}/{name}[?namespace=NS]        one object
 //	PUT  /api/v1/{plural}/{name}[?namespace=NS]        replace an object (kubectl replace; replace.go)
 //	GET  /api/v1/watch?resourceVersion=RV[&kind=K][&node=NODE]
@@ -29,6 +31,17 @@
 //	POST /api/v1/join                                  a node joins: join token as bearer, key's CSR → certificate
 //	POST /api/v1/nodes/{name}/certificate              a node renews its own certificate (mTLS)
 //	DELETE /api/v1/nodes/{name}                        delete a node and its pods, revoke its certificates (admin)
+//
+// The read-only Kubernetes API for kubectl (kubeapi.go, package
+// reconcile/kubeapi), every kind of the registry:
+//
+//	GET  /api, /api/v1, /apis, /apis/{group}[/{version}]   discovery
+//	GET  /version, /openapi/v2                             version; a Swagger document without definitions
+//	GET  /api/v1/[namespaces/{ns}/]{plural}[/{name}]       list, get, ?watch=1 (WatchEvents), Table
+//	GET  /apis/{group}/{version}/[namespaces/{ns}/]{plural}[/{name}]
+//	GET  /api/v1/namespaces/{ns}/pods/{name}/log           pods/log (follow, container, tailLines…)
+//	POST, PUT, PATCH, DELETE on those paths                 405 MethodNotAllowed naming the git file:line
+//	                                                       (the product's own write routes above keep theirs)
 //
 // The server listens on 127.0.0.1:7420 by default, over TLS (Server.TLS:
 // the cluster CA's serving certificate, client certificates verified when

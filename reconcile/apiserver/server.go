@@ -10,13 +10,13 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
+	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
@@ -83,6 +83,10 @@ type Server struct {
 	// metrics.k8s.io/v1beta1 API over it; nil = neither.
 	Usage *podmetrics.Store
 
+	// BuildVersion is the product's version, in the Kubernetes API's
+	// /version ("" = devel).
+	BuildVersion string
+
 	// streams are the cancel functions of the requests in flight of each
 	// node and person, so a revoked node's or deleted person's watches end
 	// at once (revoke.go).
@@ -119,6 +123,7 @@ func (s *Server) Handler() http.Handler {
 	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
 	s.userRoutes(mux)    // people's credentials (users.go)
 	s.usageRoutes(mux)   // pod usage reports, metrics.k8s.io (usage.go)
+	s.kubeRoutes(mux)    // the read-only Kubernetes API (kubeapi.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go
@@ -225,32 +230,18 @@ func kindFor(w http.ResponseWriter, plural string) (objects.KindInfo, bool) {
 	return k, ok
 }
 
+// list is GET /api/v1/{plural}: every kind's list is the Kubernetes one
+// (selectors, limit/continue, Table, ?watch=1; kubeapi.go) with the
+// product's ?namespace=, ?node= and ?reveal=: /api/v1/pods is both APIs'
+// path, and the product's client reads the Kubernetes list (its items
+// carry their kind).
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	k, ok := kindFor(w, r.PathValue("plural"))
 	if !ok {
 		return
 	}
-	items, rv, err := s.Store.List(k.Kind, r.URL.Query().Get("namespace"))
-	if err != nil {
-		writeErr(w, err)
-		return
-	}
-	if node := r.URL.Query().Get("node"); node != "" {
-		items = onNode(items, node)
-	}
-	if items, err = s.visible(r, items); err != nil { // a node sees its own objects only
-		writeErr(w, err)
-		return
-	}
-	if items == nil {
-		items = []objects.Object{}
-	}
-	if !reveal(r) {
-		for i, o := range items {
-			items[i] = secrets.Mask(o)
-		}
-	}
-	writeJSON(w, http.StatusOK, List{APIVersion: "v1", Kind: "List", Metadata: ListMeta{ResourceVersion: strconv.FormatUint(rv, 10)}, Items: items})
+	res, _ := kubeapi.ForKind(k.Kind)
+	s.kubeList(w, r, kubeapi.Path{Kind: kubeapi.ResourcePath, Legacy: true, Version: "v1", Resource: res.Plural, Known: true}, res)
 }
 
 // List is the wire list (apitypes.List), kept under this name for callers.
@@ -260,6 +251,11 @@ type List = apitypes.List
 type ListMeta = apitypes.ListMeta
 
 func (s *Server) get(w http.ResponseWriter, r *http.Request) {
+	if res, ok := isKubeCore(r.PathValue("plural")); ok && !res.Namespaced {
+		// A cluster-scoped core object: the Kubernetes path itself (Table, watch).
+		s.kubeGet(w, r, kubeapi.Path{Kind: kubeapi.ResourcePath, Legacy: true, Version: "v1", Resource: res.Plural, Name: r.PathValue("name"), Known: true})
+		return
+	}
 	k, ok := kindFor(w, r.PathValue("plural"))
 	if !ok {
 		return

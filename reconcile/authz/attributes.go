@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -120,6 +121,11 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 	}
 	q := u.Query()
 	a := Attributes{Verb: verbOf(method, 2), Reveal: q.Get("reveal") == "true"}
+	// A group the registry has no kind of (metrics.k8s.io, served by its own
+	// routes) stays a non-resource path: people read it, nodes do not.
+	if kp, err := kubeapi.ParsePath(u.EscapedPath()); err == nil && kp.Kind == kubeapi.ResourcePath && !kp.Product() && (kp.Known || kp.Legacy) {
+		return kubeAttributes(a, method, q, kp), nil
+	}
 	rest, ok := cutPrefix(segs, "api", "v1")
 	if !ok || len(rest) == 0 || len(rest) > 3 {
 		a.Path = "/" + strings.Join(segs, "/")
@@ -161,6 +167,9 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 	if known && info.Plural == "nodes" && a.Subresource == SubHeartbeat && method == http.MethodPost {
 		a.Verb = VerbUpdate // a heartbeat refreshes the node's status
 	}
+	if a.Subresource == "" && (a.Verb == VerbList || a.Verb == VerbGet) && kubeapi.IsWatch(q) {
+		a.Verb = VerbWatch // the Kubernetes form: ?watch=1 on a collection or an object
+	}
 	a.Namespace = q.Get("namespace")
 	switch {
 	case known && !info.Namespaced:
@@ -169,6 +178,25 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 		a.Namespace = "default" // the handlers' default for one object
 	}
 	return a, nil
+}
+
+// kubeAttributes are the attributes of a Kubernetes path the product's
+// routes do not share (/api/v1/namespaces/NS/…, /apis/GROUP/VERSION/…):
+// the same resources, namespaces and verbs, so every rule applies as on
+// the product's paths (reconcile/kubeapi serves them).
+func kubeAttributes(a Attributes, method string, q url.Values, kp kubeapi.Path) Attributes {
+	n := 1
+	if kp.Name != "" {
+		n = 2
+	}
+	a.Verb, a.Resource, a.Subresource, a.Namespace, a.Name, a.Known = verbOf(method, n), kp.Resource, kp.Subresource, kp.Namespace, kp.Name, kp.Known
+	if a.Subresource == "" && (a.Verb == VerbList || a.Verb == VerbGet) && kubeapi.IsWatch(q) {
+		a.Verb = VerbWatch
+	}
+	if r, ok := kubeapi.Lookup(kp.Group, kp.Version, kp.Resource); ok && !r.Namespaced {
+		a.Namespace = ""
+	}
+	return a
 }
 
 func isAction(s string, names ...string) bool {

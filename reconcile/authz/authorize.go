@@ -9,6 +9,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -105,6 +106,9 @@ func isRead(v Verb) bool { return v == VerbGet || v == VerbList || v == VerbWatc
 // node is Kubernetes' Node authorizer for reconcile's routes.
 func node(id Identity, a Attributes, g Graph) (Decision, error) {
 	if a.NonResource() {
+		if a.Verb == VerbGet && isDiscovery(a.Path) {
+			return allow, nil // discovery, as Kubernetes' system:discovery grants every authenticated identity
+		}
 		return deny(id, a, "a node may use only the API routes its agent needs"), nil
 	}
 	n := id.Node
@@ -175,6 +179,15 @@ func node(id Identity, a Attributes, g Graph) (Decision, error) {
 		}
 	}
 	return deny(id, a, "a node may use only what its agent needs (its pods, their ConfigMaps and Secrets, Nodes, Services, Endpoints, the cluster ID)"), nil
+}
+
+// isDiscovery: the Kubernetes API's discovery documents and version.
+func isDiscovery(path string) bool {
+	if path == "/version" || path == "/api" || path == "/api/v1" || path == "/apis" {
+		return true
+	}
+	kp, err := kubeapi.ParsePath(path)
+	return err == nil && kp.Kind == kubeapi.Discovery && !kp.Legacy
 }
 
 // podBound reports whether pod ns/name is bound to node.

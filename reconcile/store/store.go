@@ -79,6 +79,11 @@ type Store struct {
 	gcStopped    chan struct{}
 	gcErr        atomic.Value // string: the last GC error, for tests and logs
 	closeOnce    sync.Once
+
+	// metaWake is closed, and replaced, by every commit that writes a side
+	// record (MetaChanged): meta records send no watch events.
+	metaMu   sync.Mutex
+	metaWake chan struct{}
 }
 
 // Open opens (or creates) the store in dir.
@@ -286,6 +291,9 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
 	s.h.publish(tx.events)
+	if tx.metaWritten {
+		s.wakeMeta()
+	}
 	s.garbage.Add(tx.garbage)
 	if s.largeGarbage.Add(tx.largeGarbage) >= bigWrite {
 		s.kickGC()

@@ -76,7 +76,7 @@ function nodes(list) {
     h("thead", {}, h("tr", {}, ["Node", "Ready", "Scheduling", "CPU", "Memory", "Pods", "Address", "Version"].map((c) => h("th", {scope: "col"}, c)))),
     h("tbody", {}, list.map((n) => h("tr", {},
       h("th", {scope: "row"}, h("a", {href: objectHref("Node", "", n.name)}, n.name)),
-      h("td", {}, badge(n.ready === "True" ? "Healthy" : "Degraded", n.reason), n.ready === "True" ? "" : ` ${n.ready}`),
+      h("td", {}, h("span", {class: "badge " + (n.ready === "True" ? "h-Healthy" : "h-Degraded"), title: n.reason || undefined}, n.ready === "True" ? "Ready" : n.ready === "False" ? "NotReady" : "Unknown")),
       h("td", {}, n.unschedulable ? "cordoned" : "schedulable"),
       h("td", {}, n.cpu || "–"), h("td", {}, n.memory || "–"),
       h("td", {}, `${n.podsBound} / ${n.pods || "–"}`),

@@ -71,6 +71,9 @@ func Browser(t testing.TB) (context.Context, *Console) {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// The controller's certificate is signed by the cluster CA, which
+		// this throwaway profile does not trust (the login page test).
+		chromedp.IgnoreCertErrors,
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}

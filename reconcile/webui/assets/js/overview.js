@@ -78,9 +78,19 @@ function nodes(list) {
       h("th", {scope: "row"}, h("a", {href: objectHref("Node", "", n.name)}, n.name)),
       h("td", {}, h("span", {class: "badge " + (n.ready === "True" ? "h-Healthy" : "h-Degraded"), title: n.reason || undefined}, n.ready === "True" ? "Ready" : n.ready === "False" ? "NotReady" : "Unknown")),
       h("td", {}, n.unschedulable ? "cordoned" : "schedulable"),
-      h("td", {}, n.cpu || "–"), h("td", {}, n.memory || "–"),
+      h("td", {}, n.cpu || "–"), h("td", {}, memory(n.memory)),
       h("td", {}, `${n.podsBound} / ${n.pods || "–"}`),
       h("td", {}, n.address || "–"), h("td", {}, n.version || "–"))))));
+}
+
+// memory shows a Kubernetes quantity of bytes in GiB or MiB.
+function memory(q) {
+  if (!q) return "–";
+  const m = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(q);
+  if (!m) return q;
+  const mult = {Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12}[m[2]] || 1;
+  const bytes = parseFloat(m[1]) * mult;
+  return bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`;
 }
 
 function problems(ov) {

@@ -8,7 +8,9 @@ export const name = "login";
 export async function render(main, _params, ctx) {
   const input = h("input", {id: "token", name: "token", type: "password", autocomplete: "current-password", required: true, spellcheck: "false"});
   const error = h("p", {class: "page-error", role: "alert", hidden: true});
-  const form = h("form", {class: "login", onsubmit: async (ev) => {
+  // method post: even a submit without this script never puts the token
+  // in a URL.
+  const form = h("form", {class: "login", method: "post", onsubmit: async (ev) => {
     ev.preventDefault();
     setToken(input.value.trim());
     try {

@@ -84,7 +84,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newLogsCmd(g),
 		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
 		newJoinCmd(), newTokenCmd(g), // join.go, token.go
-		newUICmd(g),                  // ui.go
+		newUICmd(g), // ui.go
 	)
 	root.AddCommand(nodeCmds(g)...) // cordon, uncordon, drain (nodes.go)
 	return root

@@ -110,7 +110,7 @@ func (s *Server) Handler() http.Handler {
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
 	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
 	s.userRoutes(mux)    // people's credentials (users.go)
-	s.uiRoutes(mux) // the web UI and its views (ui.go)
+	s.uiRoutes(mux)      // the web UI and its views (ui.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go

@@ -190,7 +190,9 @@ func TestUIChangesStream(t *testing.T) {
 	if c := next("two ConfigMaps"); len(c.Kinds) != 1 || c.Kinds[0] != "ConfigMap" || c.Sources || c.ResourceVersion != st.ResourceVersion() {
 		t.Fatalf("change %+v, want one event for ConfigMap at rv %d", c, st.ResourceVersion())
 	}
-	if err := st.Update(func(tx *store.Tx) error { return tx.PutMeta("source/apps", map[string]any{"lastAttemptedCommit": "abc"}) }); err != nil {
+	if err := st.Update(func(tx *store.Tx) error {
+		return tx.PutMeta("source/apps", map[string]any{"lastAttemptedCommit": "abc"})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if c := next("a source record"); !c.Sources || len(c.Kinds) != 0 {

@@ -25,8 +25,10 @@ import (
 // oneSource is a Syncer of one source, for the overview.
 type oneSource struct{ st apitypes.SourceStatus }
 
-func (s oneSource) Trigger(string) error                       { return nil }
-func (s oneSource) Statuses() ([]apitypes.SourceStatus, error) { return []apitypes.SourceStatus{s.st}, nil }
+func (s oneSource) Trigger(string) error { return nil }
+func (s oneSource) Statuses() ([]apitypes.SourceStatus, error) {
+	return []apitypes.SourceStatus{s.st}, nil
+}
 
 // bigCluster stores n Deployments of source "apps" in namespace "shop",
 // each with its ReplicaSet and one running pod, on three nodes; every 50th

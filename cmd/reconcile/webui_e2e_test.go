@@ -201,6 +201,17 @@ func TestE2EWebUI(t *testing.T) {
 			t.Error("an admin sees no rollback button")
 		}
 		shot(t, "history")
+		// The buttons work through the proxy (same-origin POSTs): roll back
+		// to the first commit, which pins the source, then resume.
+		do(t, "roll back", chromedp.Click(chromedp.CSS("button.rollback")), chromedp.Click(chromedp.CSS("button.danger")))
+		waitText(t, `.pinned`, "Pinned at "+head[:8])
+		do(t, "resume", chromedp.Click(chromedp.CSS("#resume")))
+		c.eventually(60*time.Second, "the source follows its ref again", func() error {
+			if eval(t, `String(!!document.querySelector(".pinned"))`) != "false" {
+				return fmt.Errorf("still pinned on the page")
+			}
+			return nil
+		})
 	})
 
 	t.Run("keyboard reaches every control", func(t *testing.T) {

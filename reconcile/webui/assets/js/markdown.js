@@ -75,5 +75,8 @@ export function renderMarkdown(md) {
       top().appendChild(h("p", {}, inline(line)));
     }
   }
+  // A short plan reads at once: its field diffs start open.
+  const details = root.querySelectorAll("details");
+  if (details.length <= 5) details.forEach((d) => (d.open = true));
   return root;
 }

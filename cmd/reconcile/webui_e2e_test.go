@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -13,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/reconcile/webui/webuitest"
 )
@@ -54,7 +57,8 @@ spec:
 // TestE2EWebUI drives the web UI in headless Chromium against a real `up`
 // through `reconcile ui` (the loopback proxy with the CLI's credentials).
 // One cluster for every subtest: starting `up` is the expensive part. The
-// token login page is driven in reconcile/webui's TestBrowserLogin.
+// login page is driven once more on the controller's own HTTPS address with
+// a viewer's token (reconcile/webui's TestBrowserLogin covers its errors).
 func TestE2EWebUI(t *testing.T) {
 	if webuitest.Chromium() == "" {
 		t.Skip("web UI test needs Chromium: run `make setup` (Debian package chromium)")
@@ -226,6 +230,42 @@ func TestE2EWebUI(t *testing.T) {
 		do(t, "focus the skip link", chromedp.Navigate(ui+"/#/"), webuitest.WaitReady("overview"), chromedp.KeyEvent(kb.Tab))
 		if o := eval(t, `getComputedStyle(document.activeElement).outlineStyle`); o == "none" {
 			t.Errorf("the focused %s has no outline", eval(t, `document.activeElement.outerHTML`))
+		}
+	})
+
+	t.Run("login page on the controller with a viewer's token", func(t *testing.T) {
+		out, err := runBin("user", "create", "vic", "--role", "viewer", "--token", "--data", c.data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "vic.conf")
+		if err := os.WriteFile(path, []byte(out), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		vic, err := clientconfig.Load(path)
+		if err != nil || vic.Token == "" {
+			t.Fatalf("vic's config: %v", err)
+		}
+		// A second tab (its console is its own: the login flow's expected
+		// 401s stay out of the first tab's record), on the controller's own
+		// HTTPS address, whose CA the throwaway browser profile ignores.
+		tab, cancel := chromedp.NewContext(ctx)
+		defer cancel()
+		tctx, cancel2 := context.WithTimeout(tab, 90*time.Second)
+		defer cancel2()
+		err = chromedp.Do(tctx,
+			chromedp.Navigate("https://"+c.server+"/#/history/"+source),
+			webuitest.WaitReady("login"),
+			chromedp.SendKeys(chromedp.CSS("#token"), vic.Token),
+			chromedp.Click(chromedp.CSS("form.login button[type=submit]")),
+			webuitest.WaitReady("history"))
+		if err != nil {
+			t.Fatalf("log in with a viewer's token: %v", err)
+		}
+		who, _ := chromedp.Run(tctx, chromedp.Evaluate[string](`document.querySelector("#who").textContent`))
+		buttons, _ := chromedp.Run(tctx, chromedp.Evaluate[int](`document.querySelectorAll("button.rollback, button.danger, #resume").length`))
+		if !strings.Contains(who, "vic (viewer)") || buttons != 0 {
+			t.Errorf("a viewer sees who=%q and %d rollback/resume buttons, want none", who, buttons)
 		}
 	})
 

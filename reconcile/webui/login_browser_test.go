@@ -58,9 +58,14 @@ func TestBrowserLogin(t *testing.T) {
 	}
 	// The 401s of the wrong token and of the first visit are the login
 	// flow itself; anything else is a fault.
+	saw401 := false
 	for _, e := range con.Errors() {
 		if !strings.Contains(e, "401") {
 			t.Errorf("browser console: %s", e)
 		}
+		saw401 = saw401 || strings.Contains(e, "401")
+	}
+	if !saw401 {
+		t.Error("the console record holds none of the login flow's 401s: is it listening? (TestE2EWebUI relies on it)")
 	}
 }

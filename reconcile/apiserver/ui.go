@@ -157,6 +157,8 @@ func (s *Server) uiObject(w http.ResponseWriter, r *http.Request) {
 			m.Error = "no commit recorded on the object"
 		} else if b, err := c.File(r.Context(), m.Source, m.Commit, m.Path); err != nil {
 			m.Error = err.Error()
+		} else if webui.DeclaresSecret(b) {
+			m.Error = "this file also declares a Secret, so it is not shown: Secret values never appear in the UI"
 		} else {
 			m.Text = string(b)
 		}

@@ -12,7 +12,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/webui"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -197,5 +199,59 @@ func TestUIChangesStream(t *testing.T) {
 	}
 	if c := next("a source record"); !c.Sources || len(c.Kinds) != 0 {
 		t.Fatalf("change %+v, want a sources change", c)
+	}
+}
+
+// fileSyncer serves one git file to the object page.
+type fileSyncer struct {
+	peopleSyncer
+	files map[string]string
+}
+
+func (f *fileSyncer) File(_ context.Context, source, commit, path string) ([]byte, error) {
+	return []byte(f.files[path]), nil
+}
+
+func (f *fileSyncer) Diff(context.Context, string, string, string) (reconcile.Plan, error) {
+	return reconcile.Plan{}, nil
+}
+
+// TestUIObjectHidesFilesDeclaringSecrets: the manifest beside a live
+// object is its file from git, unless that file also declares a Secret
+// (whose values it may hold in plain text).
+func TestUIObjectHidesFilesDeclaringSecrets(t *testing.T) {
+	st := openStore(t)
+	for _, tc := range []struct{ name, path string }{{"web", "web.yaml"}, {"api", "all.yaml"}} {
+		cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: tc.name, UID: types.UID("cm-" + tc.name),
+			Annotations: map[string]string{objects.AnnotationSource: "apps", objects.AnnotationSourcePath: tc.path, objects.AnnotationCommit: "abc"}}}
+		objects.SetTypeMeta(cm, "ConfigMap")
+		if err := st.Update(func(tx *store.Tx) error { return tx.Create(cm) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sy := &fileSyncer{files: map[string]string{
+		"web.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+		"all.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: api\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: db\nstringData:\n  password: plain-in-git\n",
+	}}
+	hs := httptest.NewServer((&Server{Store: st, Syncer: sy}).Handler())
+	t.Cleanup(hs.Close)
+	manifest := func(name string) webui.Manifest {
+		t.Helper()
+		a := call(t, hs.Client(), hs.URL, "GET", "/api/v1/ui/object?kind=ConfigMap&namespace=shop&name="+name, nil)
+		expect(t, "object page of "+name, a, 200, "")
+		var v struct{ Manifest webui.Manifest }
+		if err := json.Unmarshal(a.body, &v); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(a.body), "plain-in-git") {
+			t.Fatalf("a Secret value from git reached the page: %s", a.body)
+		}
+		return v.Manifest
+	}
+	if m := manifest("web"); !strings.Contains(m.Text, "name: web") || m.Error != "" {
+		t.Errorf("web's file: %+v", m)
+	}
+	if m := manifest("api"); m.Text != "" || !strings.Contains(m.Error, "also declares a Secret") {
+		t.Errorf("a file declaring a Secret: %+v", m)
 	}
 }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"regexp"
 	"sort"
 	"time"
 
@@ -138,3 +139,14 @@ func eventsFor(o objects.Object, events []objects.Object) []EventView {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Last.Before(out[j].Last) })
 	return out
 }
+
+// secretKind matches a document declaring a Secret in YAML, JSON or CUE
+// (kind: Secret, "kind": "Secret"), also in a file that declares other
+// objects before it.
+var secretKind = regexp.MustCompile(`(?m)["']?\bkind["']?\s*:\s*["']?Secret["']?\s*(,|$|})`)
+
+// DeclaresSecret reports whether a file from git declares a Secret
+// anywhere in it: such a file is not shown, whichever of its objects is
+// asked for, since its text may hold the Secret's values (a stringData
+// left in plain text). A false alarm only hides a file.
+func DeclaresSecret(text []byte) bool { return secretKind.Match(text) }

@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -106,4 +107,32 @@ func TestBuildObject(t *testing.T) {
 	if m := BuildObject(s, all, nil).Manifest; m == nil || m.Error == "" || m.Text != "" {
 		t.Fatalf("a Secret's manifest: %+v, want an error and no text", m)
 	}
+}
+
+func TestDeclaresSecret(t *testing.T) {
+	for text, want := range map[string]bool{
+		"apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n":                                     true,
+		"kind: Deployment\n---\napiVersion: v1\nkind: 'Secret'\nstringData:\n  password: hunter2\n": true,
+		`{"apiVersion": "v1", "kind": "Secret", "data": {}}`:                                        true,
+		"kind:Secret\n": true,
+		"kind: Deployment\nmetadata:\n  name: secret-reader\n": false,
+		"kind: SecretProviderClass\n":                          false,
+		"env:\n  - name: kind\n    value: Secrets\n":           false,
+	} {
+		if got := DeclaresSecret([]byte(text)); got != want {
+			t.Errorf("DeclaresSecret(%q) = %v, want %v", text, got, want)
+		}
+	}
+}
+
+func FuzzDeclaresSecret(f *testing.F) {
+	f.Add("kind: Secret\n")
+	f.Add(`{"kind":"Secret"}`)
+	f.Add("kind: Deployment\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		// Any file holding a YAML line "kind: Secret" is hidden.
+		if strings.Contains("\n"+text+"\n", "\nkind: Secret\n") && !DeclaresSecret([]byte(text)) {
+			t.Fatalf("%q declares a Secret but would be shown", text)
+		}
+	})
 }

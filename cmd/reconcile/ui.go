@@ -3,14 +3,11 @@ package main
 import (
 	"fmt"
 	"net"
-	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
-	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/webui"
 )
 
@@ -51,10 +48,7 @@ token login page.`,
 			}
 			p := &webui.Proxy{Server: server, Token: cfg.Token, TLS: tc}
 			fmt.Fprintf(cmd.OutOrStdout(), "Serving the web UI of %s at http://%s/ (Ctrl-C to stop)\n", server, ln.Addr())
-			// No write timeout: the UI's change stream and log follows
-			// are long responses; loopback only.
-			srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second}
-			return httpserver.Serve(cmd.Context(), srv, ln, 2*time.Second)
+			return p.Serve(cmd.Context(), ln)
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:7480", "loopback address to serve the UI on")

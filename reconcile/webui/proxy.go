@@ -1,6 +1,7 @@
 package webui
 
 import (
+	"context"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -8,6 +9,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 )
 
 // Proxy is `reconcile ui`: a loopback HTTP server that forwards every
@@ -101,4 +105,11 @@ func SameOrigin(r *http.Request) bool {
 		return false
 	}
 	return true
+}
+
+// Serve serves the proxy on ln until ctx ends. No write timeout: the
+// change stream and log follows are long responses (loopback only).
+func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{Handler: p.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	return httpserver.Serve(ctx, srv, ln, 2*time.Second)
 }

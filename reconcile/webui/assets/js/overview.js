@@ -11,13 +11,16 @@ const order = ["Healthy", "Progressing", "Degraded", "Suspended", "Missing"];
 export async function render(main) {
   const draw = async () => {
     const ov = await get("/api/v1/ui/overview");
+    const total = Object.values(ov.health).reduce((a, b) => a + b, 0);
     replace(main,
-      h("h1", {}, "Overview"),
-      summary(ov),
+      h("div", {class: "headline"}, h("h1", {}, "Overview"),
+        h("p", {class: "muted"}, `${ov.sources.length} source${ov.sources.length === 1 ? "" : "s"} · ${ov.nodes.length} node${ov.nodes.length === 1 ? "" : "s"} · ${total} objects assessed`),
+        counts(ov.health)),
       h("section", {"aria-labelledby": "h-sources"}, h("h2", {id: "h-sources"}, "Sources"),
         ov.sources.length ? h("div", {class: "cards"}, ov.sources.map(source)) : h("p", {class: "muted"}, "No git sources.")),
+      problems(ov),
       h("section", {"aria-labelledby": "h-nodes"}, h("h2", {id: "h-nodes"}, "Nodes"), nodes(ov.nodes)),
-      problems(ov));
+      summary(ov));
   };
   await draw();
   return {refresh: draw};
@@ -29,10 +32,8 @@ function counts(health) {
 }
 
 function summary(ov) {
-  const total = Object.values(ov.health).reduce((a, b) => a + b, 0);
   return h("section", {"aria-labelledby": "h-health", class: "summary"},
-    h("h2", {id: "h-health"}, "Health"),
-    h("p", {}, `${total} objects assessed`), counts(ov.health),
+    h("h2", {id: "h-health"}, "Health by kind"),
     ov.kinds && ov.kinds.length ? h("div", {class: "scroll"}, h("table", {class: "kinds"},
       h("thead", {}, h("tr", {}, h("th", {scope: "col"}, "Kind"), order.map((s) => h("th", {scope: "col", class: "num"}, s)))),
       h("tbody", {}, ov.kinds.map((k) => h("tr", {}, h("th", {scope: "row"}, k.kind),

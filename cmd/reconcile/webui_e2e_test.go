@@ -171,6 +171,18 @@ func TestE2EWebUI(t *testing.T) {
 		if eval(t, `String(window.__sameDocument)`) != "yes" {
 			t.Fatal("the page reloaded: the commit must arrive through the change stream")
 		}
+		// The tree too: a new file's object appears under the open page.
+		do(t, "open the tree in the same document", chromedp.Evaluate[chromedp.Void](`location.hash = "#/tree/`+source+`/e2e"`), webuitest.WaitReady("tree"))
+		c.commit("add a ConfigMap", map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n  namespace: e2e\ndata:\n  k: v\n"})
+		c.eventually(60*time.Second, "the new ConfigMap in the open tree", func() error {
+			if eval(t, `String(!!document.querySelector("ul.tree > li > a.node[data-kind=ConfigMap][data-name=extra]"))`) != "true" {
+				return fmt.Errorf("not in the tree yet")
+			}
+			return nil
+		})
+		if eval(t, `String(window.__sameDocument)`) != "yes" {
+			t.Fatal("the tree page reloaded")
+		}
 	})
 
 	t.Run("an invalid commit shows its file:line:col error", func(t *testing.T) {
@@ -200,14 +212,14 @@ func TestE2EWebUI(t *testing.T) {
 
 	t.Run("history shows the diff and rollback buttons", func(t *testing.T) {
 		do(t, "open the history", chromedp.Navigate(ui+"/#/history/"+source), webuitest.WaitReady("history"))
-		waitText(t, `.diffbox`, "Deployment")
+		waitText(t, `.diffbox`, "create ConfigMap/e2e/extra") // the newest two commits
 		if n := eval(t, `String(document.querySelectorAll("button.rollback").length)`); n == "0" {
 			t.Error("an admin sees no rollback button")
 		}
 		shot(t, "history")
 		// The buttons work through the proxy (same-origin POSTs): roll back
 		// to the first commit, which pins the source, then resume.
-		do(t, "roll back", chromedp.Click(chromedp.CSS("button.rollback")), chromedp.Click(chromedp.CSS("button.danger")))
+		do(t, "roll back", chromedp.Click(chromedp.CSS(`button.rollback[data-commit="`+head+`"]`)), chromedp.Click(chromedp.CSS("button.danger")))
 		waitText(t, `.pinned`, "Pinned at "+head[:8])
 		do(t, "resume", chromedp.Click(chromedp.CSS("#resume")))
 		c.eventually(60*time.Second, "the source follows its ref again", func() error {

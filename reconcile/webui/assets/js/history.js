@@ -69,7 +69,7 @@ function rollbackButton(e, run) {
   const ask = () => replace(box,
     h("button", {type: "button", class: "danger", onclick: run}, `Confirm rollback to ${short(e.commit)}`), " ",
     h("button", {type: "button", onclick: () => { replace(box, first()); box.firstChild.focus(); }}, "Cancel"));
-  const first = () => h("button", {type: "button", class: "rollback", onclick: () => { ask(); box.firstChild.focus(); }}, "Roll back…");
+  const first = () => h("button", {type: "button", class: "rollback", dataset: {commit: e.commit}, "aria-label": `Roll back to ${short(e.commit)}…`, onclick: () => { ask(); box.firstChild.focus(); }}, "Roll back…");
   replace(box, first());
   return box;
 }

@@ -32,8 +32,10 @@ func TestBrowserLogin(t *testing.T) {
 		}
 		return v
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(hs.URL+"/#/tree/apps/shop"), webuitest.WaitReady("login"),
-		chromedp.SendKeys(chromedp.CSS("#token"), "wrong"), chromedp.Click(chromedp.CSS("form.login button[type=submit]"))); err != nil {
+	if err := webuitest.Open(ctx, hs.URL+"/#/tree/apps/shop", "login"); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#token"), "wrong"), chromedp.Click(chromedp.CSS("form.login button[type=submit]"))); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := webuitest.WaitText(ctx, "form.login .page-error", "not accepted", 30*time.Second); err != nil {
@@ -60,7 +62,7 @@ func TestBrowserLogin(t *testing.T) {
 	// flow itself; anything else is a fault.
 	saw401 := false
 	for _, e := range con.Errors() {
-		if !strings.Contains(e, "401") {
+		if !strings.Contains(e, "401") && !webuitest.Environmental(e) {
 			t.Errorf("browser console: %s", e)
 		}
 		saw401 = saw401 || strings.Contains(e, "401")

@@ -148,3 +148,29 @@ func WaitText(ctx context.Context, sel, want string, timeout time.Duration) (str
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// Open navigates to url and waits until page has rendered (WaitReady),
+// navigating again, up to three times, when it has not within 30 s. On a
+// machine whose network interfaces change under the browser (tests that
+// create network namespaces, veth pairs and iptables rules run beside
+// this one) Chromium aborts loads in flight with ERR_NETWORK_CHANGED, also
+// on loopback; a person would reload, so the test does.
+func Open(ctx context.Context, url, page string) error {
+	var err error
+	for range 3 {
+		tctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		err = chromedp.Do(tctx, chromedp.Navigate("about:blank"), chromedp.Navigate(url), WaitReady(page))
+		cancel()
+		if err == nil {
+			return nil
+		}
+	}
+	return fmt.Errorf("open %s (page %s): %w", url, page, err)
+}
+
+// Environmental reports whether a console entry is the host's network
+// changing under the browser (net::ERR_NETWORK_CHANGED), not a fault of
+// the page: see Open.
+func Environmental(entry string) bool {
+	return strings.Contains(entry, "ERR_NETWORK_CHANGED")
+}

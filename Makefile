@@ -30,6 +30,8 @@ setup:
 	  echo "setup: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing containernetworking-plugins >/dev/null; \
 	fi
+	@command -v chromium >/dev/null 2>&1 || { echo "setup: installing chromium (the web UI's browser tests)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v $(GO) >/dev/null || { echo "setup: Go is required (https://go.dev/dl/)"; exit 1; }
 
 # images builds the demo image localhost/reconcile-hello:v1 and :v2 (a FROM

@@ -86,6 +86,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
 		newJoinCmd(), newTokenCmd(g), // join.go, token.go
 		newKubeconfigCmd(g), // kubeconfig.go
+		newUICmd(g),         // ui.go
 	)
 	root.AddCommand(nodeCmds(g)...) // cordon, uncordon, drain (nodes.go)
 	return root

@@ -79,6 +79,7 @@ func main() {
 	srv := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	hog := allocate()
 	go exitLater()
+	go tick()
 	go serveGRPCHealth()
 	go func() {
 		terms := make(chan os.Signal, 1)
@@ -123,6 +124,19 @@ func allocate() [][]byte {
 
 // exitLater exits after EXIT_AFTER with EXIT_CODE (default 1), leaving
 // TERMINATION_MESSAGE in /dev/termination-log.
+// tick logs "tick N" every LOG_EVERY (a duration; unset: never), so a
+// test can watch a log stream receive lines while it is open.
+func tick() {
+	d, err := time.ParseDuration(os.Getenv("LOG_EVERY"))
+	if err != nil || d <= 0 {
+		return
+	}
+	for i := 1; ; i++ {
+		time.Sleep(d)
+		log.Printf("tick %d", i)
+	}
+}
+
 func exitLater() {
 	d, err := time.ParseDuration(os.Getenv("EXIT_AFTER"))
 	if err != nil || d <= 0 {

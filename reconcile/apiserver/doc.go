@@ -31,6 +31,13 @@
 //	POST /api/v1/join                                  a node joins: join token as bearer, key's CSR → certificate
 //	POST /api/v1/nodes/{name}/certificate              a node renews its own certificate (mTLS)
 //	DELETE /api/v1/nodes/{name}                        delete a node and its pods, revoke its certificates (admin)
+//	GET  /, /ui/…                                      the web UI's page and assets (no identity needed; ui.go, reconcile/webui)
+//	GET  /api/v1/ui/whoami                             the caller's identity and which actions it may take
+//	GET  /api/v1/ui/overview                           sources, nodes and health counts, aggregated
+//	GET  /api/v1/ui/tree?source=S&namespace=NS         a source's objects and what they created, with health
+//	GET  /api/v1/ui/object?kind=K&namespace=NS&name=N  one object, its owners, events and its file in git
+//	GET  /api/v1/ui/diff?source=S&from=C&to=C          the plan between two commits as markdown
+//	GET  /api/v1/ui/changes                            server-sent events, one per burst of store writes (ui_changes.go)
 //
 // The read-only Kubernetes API for kubectl (kubeapi.go, package
 // reconcile/kubeapi), every kind of the registry:
@@ -54,7 +61,7 @@
 // containers must be open neither to the network nor to the other users of
 // its host. The authorizer then allows or forbids the request (403) for
 // that identity's role; a node's lists and watches carry only its own
-// objects. GET /healthz needs no identity; POST /api/v1/join has the join
+// objects. GET /healthz and the web UI's assets need no identity; POST /api/v1/join has the join
 // token as its only credential. A revoked certificate (Server.Revoked) is
 // refused on every request.
 // Webhooks are the other exception: git hosts cannot send the token, so

@@ -124,6 +124,7 @@ func (s *Server) Handler() http.Handler {
 	s.userRoutes(mux)    // people's credentials (users.go)
 	s.usageRoutes(mux)   // pod usage reports, metrics.k8s.io (usage.go)
 	s.kubeRoutes(mux)    // the read-only Kubernetes API (kubeapi.go)
+	s.uiRoutes(mux)      // the web UI and its views (ui.go)
 	mux.HandleFunc("GET /api/v1/{plural}", s.list)
 	mux.HandleFunc("GET /api/v1/{plural}/{name}", s.get)
 	mux.HandleFunc("PUT /api/v1/{plural}/{name}", s.replace) // replace.go

@@ -34,6 +34,9 @@ const (
 	ResourceResume    = "resume"    // POST /api/v1/resume
 	ResourceTokens    = "tokens"    // join tokens: GET, POST /api/v1/tokens, DELETE /api/v1/tokens/{id}
 	ResourceUsers     = "users"     // people's credentials: GET, POST /api/v1/users, DELETE /api/v1/users/{name}
+	// ResourceUI: the web UI's views, GET /api/v1/ui/{view} (the view is
+	// the subresource: whoami, overview, tree, object, diff, changes).
+	ResourceUI = "ui"
 )
 
 // Subresources.
@@ -144,6 +147,14 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 		return a, nil
 	case len(rest) == 1 && method == http.MethodPost && isAction(rest[0], ResourceSync, ResourceRollback, ResourceResume):
 		a.Verb, a.Resource = VerbCreate, rest[0]
+		return a, nil
+	case len(rest) == 2 && method == http.MethodGet && rest[0] == ResourceUI:
+		// Read-only views of what the list routes serve (Secret values
+		// masked); the change stream is a watch.
+		a.Verb, a.Resource, a.Subresource = VerbGet, ResourceUI, rest[1]
+		if rest[1] == "changes" {
+			a.Verb = VerbWatch
+		}
 		return a, nil
 	case len(rest) == 2 && method == http.MethodPost && rest[0] == "diff" && rest[1] == "secrets":
 		a.Verb, a.Resource, a.Subresource = VerbCreate, "secrets", SubDiff

@@ -50,12 +50,21 @@ func (id Identity) subject() string {
 // Exempt reports whether a request needs no identity: GET /healthz, and
 // POST /hooks/{source}, which the hook handler authenticates by the
 // source's signature (git hosts cannot present a certificate or token),
-// and POST /api/v1/join, whose join token the join handler checks.
+// and POST /api/v1/join, whose join token the join handler checks, and
+// GET of the web UI's page and assets (/, /ui/…).
 func Exempt(r *http.Request) bool {
 	p := r.URL.Path
 	return (r.Method == http.MethodGet && p == "/healthz") ||
 		(r.Method == http.MethodPost && strings.HasPrefix(p, "/hooks/") && !strings.Contains(p[len("/hooks/"):], "/")) ||
-		(r.Method == http.MethodPost && p == "/api/v1/join") // the join token is its credential (apiserver/join.go)
+		(r.Method == http.MethodPost && p == "/api/v1/join") || // the join token is its credential (apiserver/join.go)
+		webAsset(r.Method, p)
+}
+
+// webAsset: the web UI's page and its static files (reconcile/webui) hold
+// no data, and the login page must load before the browser has a token.
+func webAsset(method, p string) bool {
+	return (method == http.MethodGet || method == http.MethodHead) &&
+		(p == "/" || p == "/index.html" || (strings.HasPrefix(p, "/ui/") && !strings.Contains(p, "..")))
 }
 
 // People looks up people's bearer tokens (reconcile/usercreds keeps them

@@ -81,6 +81,11 @@ type Store struct {
 	gcStopped    chan struct{}
 	gcErr        atomic.Value // string: the last GC error, for tests and logs
 	closeOnce    sync.Once
+
+	// metaWake is closed, and replaced, by every commit that writes a side
+	// record (MetaChanged): meta records send no watch events.
+	metaMu   sync.Mutex
+	metaWake chan struct{}
 }
 
 // Open opens (or creates) the store in dir.
@@ -293,6 +298,9 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	s.cache.forget(tx.written)
 	s.counts.apply(tx.events)
 	s.h.publish(tx.events)
+	if tx.metaWritten {
+		s.wakeMeta()
+	}
 	s.garbage.Add(tx.garbage)
 	if s.largeGarbage.Add(tx.largeGarbage) >= bigWrite {
 		s.kickGC()

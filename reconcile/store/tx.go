@@ -25,6 +25,8 @@ type Tx struct {
 	// behind (overwritten and deleted values), largeGarbage those of
 	// objects over largeObject: the store's GC triggers (gc.go).
 	garbage, largeGarbage int64
+	// metaWritten: PutMeta or DeleteMeta ran (Store.MetaChanged).
+	metaWritten bool
 }
 
 // Get returns the object under key as this transaction sees it.
@@ -147,6 +149,7 @@ func (tx *Tx) PutMeta(key string, v any) error {
 	if err != nil {
 		return fmt.Errorf("meta %s: %w", key, err)
 	}
+	tx.metaWritten = true
 	return tx.set([]byte("m/"+key), b)
 }
 
@@ -155,6 +158,7 @@ func (tx *Tx) GetMeta(key string, v any) (bool, error) { return getMeta(tx.txn, 
 
 // DeleteMeta removes a side record; absent records are fine.
 func (tx *Tx) DeleteMeta(key string) error {
+	tx.metaWritten = true
 	return tx.sizeErr(tx.txn.Delete([]byte("m/" + key)))
 }
 

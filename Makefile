@@ -13,26 +13,37 @@ DEMO     ?= $(DATA)/demo-repo
 PKGS     ?= ./...
 TESTARGS ?=
 
-.PHONY: all setup images build run demo-repo test test-short bench vet fmt clean
+.PHONY: all setup setup-test images build run demo-repo test test-short bench vet fmt clean
 
 all: build
 
-# setup installs the host packages the product needs (podman, runc, iptables, git;
-# curl, setpriv, docker-registry and kubectl (Debian's kubernetes-client, for
-# TestE2EKubectl) for the end-to-end tests),
-# only when one is missing, so it is quick on a machine that has them.
+# setup installs the host packages the product needs (podman, runc, iptables,
+# git, iproute2, util-linux), only when one is missing, so it is quick on a
+# machine that has them.
 setup:
 	@missing=""; \
-	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus kubectl:kubernetes-client; do \
+	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux; do \
 	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "setup: installing$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing containernetworking-plugins >/dev/null; \
 	fi
-	@command -v chromium >/dev/null 2>&1 || { echo "setup: installing chromium (the web UI's browser tests)"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 	@command -v $(GO) >/dev/null || { echo "setup: Go is required (https://go.dev/dl/)"; exit 1; }
+
+# setup-test adds what the end-to-end tests drive beside the product: curl,
+# setpriv, docker-registry (private registries), Prometheus and promtool
+# (metrics), kubectl (Debian's kubernetes-client; any kubectl on PATH will do)
+# and Chromium (the web UI's browser tests).
+setup-test: setup
+	@missing=""; \
+	for c in setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus kubectl:kubernetes-client chromium:chromium; do \
+	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup-test: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # images builds the demo image localhost/reconcile-hello:v1 and :v2 (a FROM
 # scratch image holding a static Go binary; no registry is needed).
@@ -62,14 +73,14 @@ demo-repo:
 run: setup images build demo-repo
 	$(BIN) up --repo $(DEMO) --data $(DATA)/state
 
-test: setup images
+test: setup-test images
 	$(GO) test -count=1 -timeout 30m $(TESTARGS) $(PKGS)
 
 # test-short runs only the pure and in-process tests (no Podman, no iptables).
 test-short:
 	$(GO) test -short -count=1 $(PKGS)
 
-bench: setup
+bench: setup-test images
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
 
 vet:

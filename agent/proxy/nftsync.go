@@ -1,0 +1,206 @@
+package proxy
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/knftables"
+)
+
+// Mode is how the proxy writes its rules.
+type Mode string
+
+const (
+	ModeIPTables Mode = "iptables" // the default: RECONCILE-* chains, iptables-restore
+	ModeNFTables Mode = "nftables" // table ip reconcile, knftables (the nft binary)
+)
+
+// NewNFTables is the real nftables interface to table ip reconcile (it
+// needs the nft binary and root).
+func NewNFTables() (knftables.Interface, error) {
+	return knftables.New(knftables.IPv4Family, NFTTable)
+}
+
+func nftTable() *knftables.Table {
+	c := "rules for reconcile's service proxy (reconcile agent --cleanup removes them)"
+	return &knftables.Table{Comment: &c}
+}
+
+// NFTTransaction fills tx with the operations that bring table ip
+// reconcile from prev to next. Without prev (the first sync, or after a
+// failed one) the table is deleted and written whole, in the same
+// transaction, so the kernel switches at once and nothing stale survives.
+// With prev it sends only what changed: new chains, the rules of changed
+// chains (flushed and written again), the map elements added, removed or
+// changed, then the deletion of chains and sets no longer wanted. A
+// change of one service's endpoints touches its chains and its elements.
+func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset) {
+	if prev == nil {
+		tx.Add(nftTable())
+		tx.Delete(&knftables.Table{})
+		tx.Add(nftTable())
+		for _, c := range next.Chains {
+			tx.Add(nftChain(c))
+		}
+		for _, m := range nftMaps {
+			tx.Add(&knftables.Map{Name: m.Name, Type: m.Type})
+		}
+		for _, s := range next.Sets {
+			tx.Add(nftSet(s))
+		}
+		for _, c := range next.Chains {
+			for _, r := range c.Rules {
+				tx.Add(&knftables.Rule{Chain: c.Name, Rule: r})
+			}
+		}
+		for _, e := range next.Elements {
+			tx.Add(nftElement(e))
+		}
+		return
+	}
+	old := make(map[string][]string, len(prev.Chains))
+	for _, c := range prev.Chains {
+		old[c.Name] = c.Rules
+	}
+	oldSets := make(map[string]NFTSet, len(prev.Sets))
+	for _, s := range prev.Sets {
+		oldSets[s.Name] = s
+	}
+	for _, s := range next.Sets {
+		if o, ok := oldSets[s.Name]; !ok || o != s {
+			tx.Add(nftSet(s)) // a changed timeout: add updates the set
+		}
+	}
+	for _, c := range next.Chains {
+		if _, ok := old[c.Name]; !ok {
+			tx.Add(nftChain(c))
+		}
+	}
+	for _, c := range next.Chains {
+		rules, ok := old[c.Name]
+		if ok && slices.Equal(rules, c.Rules) {
+			continue
+		}
+		if ok {
+			tx.Flush(&knftables.Chain{Name: c.Name})
+		}
+		for _, r := range c.Rules {
+			tx.Add(&knftables.Rule{Chain: c.Name, Rule: r})
+		}
+	}
+	// Elements: both lists are sorted by (map, key).
+	i, j := 0, 0
+	var adds []NFTElement
+	for i < len(prev.Elements) || j < len(next.Elements) {
+		c := 1
+		if i == len(prev.Elements) {
+			c = 1
+		} else if j == len(next.Elements) {
+			c = -1
+		} else {
+			c = compareElements(prev.Elements[i], next.Elements[j])
+		}
+		switch {
+		case c < 0:
+			tx.Delete(nftElement(NFTElement{Map: prev.Elements[i].Map, Key: prev.Elements[i].Key}))
+			i++
+		case c > 0:
+			adds = append(adds, next.Elements[j])
+			j++
+		default:
+			if prev.Elements[i].Value != next.Elements[j].Value {
+				tx.Delete(nftElement(NFTElement{Map: prev.Elements[i].Map, Key: prev.Elements[i].Key}))
+				adds = append(adds, next.Elements[j])
+			}
+			i++
+			j++
+		}
+	}
+	for _, e := range adds {
+		tx.Add(nftElement(e))
+	}
+	wanted := make(map[string]bool, len(next.Chains))
+	for _, c := range next.Chains {
+		wanted[c.Name] = true
+	}
+	// Stale chains are flushed first: the kernel refuses to delete a
+	// chain that a rule still jumps to, even one deleted later in the
+	// same transaction.
+	var stale []string
+	for _, c := range prev.Chains {
+		if !wanted[c.Name] {
+			stale = append(stale, c.Name)
+			tx.Flush(&knftables.Chain{Name: c.Name})
+		}
+	}
+	for _, name := range stale {
+		tx.Delete(&knftables.Chain{Name: name})
+	}
+	wantedSets := make(map[string]bool, len(next.Sets))
+	for _, s := range next.Sets {
+		wantedSets[s.Name] = true
+	}
+	for _, s := range prev.Sets {
+		if !wantedSets[s.Name] {
+			tx.Delete(&knftables.Set{Name: s.Name})
+		}
+	}
+}
+
+func compareElements(a, b NFTElement) int {
+	if c := strings.Compare(a.Map, b.Map); c != 0 {
+		return c
+	}
+	return slices.Compare(a.Key, b.Key)
+}
+
+func nftChain(c NFTChain) *knftables.Chain {
+	kc := &knftables.Chain{Name: c.Name}
+	if c.Base != nil {
+		t, h, p := knftables.BaseChainType(c.Base.Type), knftables.BaseChainHook(c.Base.Hook), knftables.BaseChainPriority(c.Base.Priority)
+		kc.Type, kc.Hook, kc.Priority = &t, &h, &p
+	}
+	return kc
+}
+
+func nftSet(s NFTSet) *knftables.Set {
+	t := time.Duration(s.Timeout) * time.Second
+	return &knftables.Set{Name: s.Name, Type: "ipv4_addr", Flags: []knftables.SetFlag{knftables.DynamicFlag, knftables.TimeoutFlag}, Timeout: &t}
+}
+
+func nftElement(e NFTElement) *knftables.Element {
+	el := &knftables.Element{Map: e.Map, Key: e.Key}
+	if e.Value != "" {
+		el.Value = []string{e.Value}
+	}
+	return el
+}
+
+// NFTText is the full-sync transaction of rs as nft reads it (golden
+// files, debugging).
+func NFTText(rs NFTRuleset) string {
+	tx := knftables.NewFake(knftables.IPv4Family, NFTTable).NewTransaction()
+	NFTTransaction(tx, rs, nil)
+	return tx.String()
+}
+
+// CleanupNFT removes table ip reconcile, if there is one (`reconcile agent
+// --cleanup`, and the first sync in iptables mode). Other tables are
+// never touched.
+func CleanupNFT(ctx context.Context, nft knftables.Interface) error {
+	tx := nft.NewTransaction()
+	tx.Add(&knftables.Table{}) // so the delete cannot fail on a missing table
+	tx.Delete(&knftables.Table{})
+	return nft.Run(ctx, tx)
+}
+
+// ruleCount is the number of rules in rs's chains.
+func (rs NFTRuleset) ruleCount() int {
+	n := 0
+	for _, c := range rs.Chains {
+		n += len(c.Rules)
+	}
+	return n
+}

@@ -202,3 +202,20 @@ func TestProxierOnRealNFTables(t *testing.T) {
 		t.Fatalf("after cleanup, nft list tables:\n%s", out)
 	}
 }
+
+// TestNFTGoldenOnRealKernel: the kernel takes every nftables golden
+// transaction (twice: the second run replaces the first table).
+func TestNFTGoldenOnRealKernel(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.nft.golden")
+	if len(files) == 0 {
+		t.Fatal("no nftables golden files")
+	}
+	_, e := nftIn(t)
+	for _, f := range files {
+		for range 2 {
+			if out, err := e.cmd(t.Context(), "nft", "nft", "-f", f).CombinedOutput(); err != nil {
+				t.Fatalf("nft -f %s: %v\n%s", f, err, out)
+			}
+		}
+	}
+}

@@ -41,9 +41,9 @@ type Proxier struct {
 	prev        *Ruleset // what the last successful restore made the kernel hold
 	nftRenderer NFTRenderer
 	nftPrev     *NFTRuleset // what the last successful nftables transaction made the kernel hold
-	lastHooks  time.Time
-	lastRV     uint64
-	lastSynced SyncStats
+	lastHooks   time.Time
+	lastRV      uint64
+	lastSynced  SyncStats
 }
 
 // SyncStats describes one sync, for logs and benchmarks.

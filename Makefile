@@ -22,7 +22,7 @@ all: build
 # only when one is missing, so it is quick on a machine that has them.
 setup:
 	@missing=""; \
-	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus; do \
+	for c in podman:podman runc:runc iptables:iptables nft:nftables git:git ip:iproute2 nsenter:util-linux setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus; do \
 	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -80,9 +80,10 @@ var nftMaps = []struct{ Name, Type string }{
 // ClusterIP and load balancer address to the service port's chain; for
 // local destination addresses (`fib daddr type local`) service-nodeports
 // sends (protocol . dport) to the port's external chain. A service chain
-// picks an endpoint chain with `numgen random mod N vmap` (after the
-// affinity sets' `ip saddr @affinity-…` checks with sessionAffinity
-// ClientIP); an endpoint chain marks hairpin traffic for masquerade,
+// picks an endpoint chain with `numgen random mod n 0 goto …` rules
+// (1/n, 1/(n-1), …: not one anonymous `numgen … vmap` per service, see
+// balance), after the affinity sets' `ip saddr @affinity-…` checks with
+// sessionAffinity ClientIP; an endpoint chain marks hairpin traffic for masquerade,
 // records the client for affinity and DNATs. So adding or changing a
 // service touches its own chains and its map elements only. Ports without
 // ready endpoints (or without local ones under a policy Local, or traffic
@@ -289,14 +290,16 @@ func (f *nftFragment) renderPort(v portView, opts Options) {
 				rules = append(rules, fmt.Sprintf("%sip saddr @%s goto %s", match, set, epChain[t]))
 			}
 		}
-		if len(targets) == 1 {
-			return append(rules, match+"goto "+epChain[targets[0]])
+		// As the iptables mode's statistic rules: 1/n, 1/(n-1), …, so
+		// each endpoint is equally likely. Not one `numgen random mod n
+		// vmap { … }` per service: each such rule makes an anonymous
+		// map, and the kernel names a new one by scanning every set of
+		// the table, which made a full sync of 10,000 services take 12 s
+		// of kernel time here (see BENCHMARKS.md, issue 13).
+		for i, t := range targets[:len(targets)-1] {
+			rules = append(rules, fmt.Sprintf("%snumgen random mod %d 0 goto %s", match, len(targets)-i, epChain[t]))
 		}
-		vm := make([]string, len(targets))
-		for i, t := range targets {
-			vm[i] = fmt.Sprintf("%d : goto %s", i, epChain[t])
-		}
-		return append(rules, fmt.Sprintf("%snumgen random mod %d vmap { %s }", match, len(targets), strings.Join(vm, " , ")))
+		return append(rules, match+"goto "+epChain[targets[len(targets)-1]])
 	}
 
 	// ClusterIP.

@@ -47,6 +47,7 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 		for _, m := range nftMaps {
 			tx.Add(&knftables.Map{Name: m.Name, Type: m.Type})
 		}
+		tx.Add(&knftables.Set{Name: nftHairpin, Type: "ipv4_addr . ipv4_addr"})
 		for _, s := range next.Sets {
 			tx.Add(nftSet(s))
 		}
@@ -171,6 +172,9 @@ func nftSet(s NFTSet) *knftables.Set {
 }
 
 func nftElement(e NFTElement) *knftables.Element {
+	if e.Map == nftHairpin {
+		return &knftables.Element{Set: e.Map, Key: e.Key}
+	}
 	el := &knftables.Element{Map: e.Map, Key: e.Key}
 	if e.Value != "" {
 		el.Value = []string{e.Value}

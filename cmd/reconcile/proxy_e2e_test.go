@@ -463,7 +463,7 @@ func TestE2EServiceProxy(t *testing.T) {
 	n.startUp("--proxy-mode", "nftables")
 	n.eventually(60*time.Second, "web's 3 endpoints in table ip reconcile and no RECONCILE-* chains", func() error {
 		if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
-			return fmt.Errorf("%d endpoint chains for e2e/web in table ip reconcile, want 3", got)
+			return fmt.Errorf("%d endpoints of e2e/web in table ip reconcile, want 3", got)
 		}
 		if nat := n.natRules(); strings.Contains(nat, "RECONCILE-") {
 			return fmt.Errorf("the iptables mode's chains are still there:\n%s", nat)
@@ -518,11 +518,14 @@ func (n *pxNode) nftRules() string {
 	return out
 }
 
-// nftEndpointsIn counts the endpoint chains of a service port
-// ("namespace/name/proto/port") in nft's listing.
+// nftEndpointsIn counts the DNAT rules in the service chain of a service
+// port ("namespace/name/proto/port") in nft's listing.
 func nftEndpointsIn(rules, servicePort string) int {
-	re := regexp.MustCompile(`chain endpoint-\S+-` + regexp.QuoteMeta(servicePort) + `__\S+ \{`)
-	return len(re.FindAllString(rules, -1))
+	m := regexp.MustCompile(`chain service-\S+-` + regexp.QuoteMeta(servicePort) + ` \{([^}]*)\}`).FindStringSubmatch(rules)
+	if m == nil {
+		return 0
+	}
+	return strings.Count(m[1], "dnat to ")
 }
 
 // curlExit is curl's exit code for url from the node: 0 answered, 7

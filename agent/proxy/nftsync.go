@@ -3,7 +3,6 @@ package proxy
 import (
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"sigs.k8s.io/knftables"
@@ -91,32 +90,29 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 			tx.Add(&knftables.Rule{Chain: c.Name, Rule: r})
 		}
 	}
-	// Elements: both lists are sorted by (map, key).
-	i, j := 0, 0
+	// Elements: removed ones and those whose verdict changed are
+	// deleted, then new and changed ones added.
+	oldEl := make(map[string]*NFTElement, len(prev.Elements))
+	for i := range prev.Elements {
+		oldEl[prev.Elements[i].ident()] = &prev.Elements[i]
+	}
 	var adds []NFTElement
-	for i < len(prev.Elements) || j < len(next.Elements) {
-		c := 1
-		if i == len(prev.Elements) {
-			c = 1
-		} else if j == len(next.Elements) {
-			c = -1
-		} else {
-			c = compareElements(prev.Elements[i], next.Elements[j])
+	for _, e := range next.Elements {
+		id := e.ident()
+		o, ok := oldEl[id]
+		if !ok {
+			adds = append(adds, e)
+			continue
 		}
-		switch {
-		case c < 0:
-			tx.Delete(nftElement(NFTElement{Map: prev.Elements[i].Map, Key: prev.Elements[i].Key}))
-			i++
-		case c > 0:
-			adds = append(adds, next.Elements[j])
-			j++
-		default:
-			if prev.Elements[i].Value != next.Elements[j].Value {
-				tx.Delete(nftElement(NFTElement{Map: prev.Elements[i].Map, Key: prev.Elements[i].Key}))
-				adds = append(adds, next.Elements[j])
-			}
-			i++
-			j++
+		delete(oldEl, id)
+		if o.Value != e.Value {
+			tx.Delete(nftElement(NFTElement{Map: o.Map, Key: o.Key}))
+			adds = append(adds, e)
+		}
+	}
+	for _, e := range prev.Elements {
+		if _, gone := oldEl[e.ident()]; gone {
+			tx.Delete(nftElement(NFTElement{Map: e.Map, Key: e.Key}))
 		}
 	}
 	for _, e := range adds {
@@ -148,13 +144,6 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 			tx.Delete(&knftables.Set{Name: s.Name})
 		}
 	}
-}
-
-func compareElements(a, b NFTElement) int {
-	if c := strings.Compare(a.Map, b.Map); c != 0 {
-		return c
-	}
-	return slices.Compare(a.Key, b.Key)
 }
 
 func nftChain(c NFTChain) *knftables.Chain {

@@ -74,6 +74,20 @@ type NFTRuleset struct {
 	Chains   []NFTChain
 	Sets     []NFTSet
 	Elements []NFTElement
+
+	// What an NFTRenderer knows, so an incremental transaction looks
+	// only at the services whose part changed (parts in the services'
+	// order; a part unchanged since the last render is the same
+	// pointer): the number of fixed chains at the start of Chains, the
+	// parts, and the hairpin elements by identity.
+	fixed   int
+	parts   []nftPart
+	hairpin map[string]NFTElement
+}
+
+type nftPart struct {
+	id   nsName
+	frag *nftFragment
 }
 
 // nftMaps are the table's verdict maps and their key types.
@@ -151,27 +165,31 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	hairpins := map[string]bool{}
+	rs.fixed = len(rs.Chains)
+	rs.hairpin = map[string]NFTElement{}
+	rs.parts = make([]nftPart, 0, len(svcs))
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
 		ep := eps[id]
-		var f nftFragment
+		var f *nftFragment
 		if key, ok := memoKey(svc, ep); !ok {
-			f = renderServiceNFT(svc, ep, r.Options)
+			fr := renderServiceNFT(svc, ep, r.Options)
+			f = &fr
 		} else if m, ok := r.memo[id]; ok && m.key == key {
-			f, next[id] = m.frag, m
+			f, next[id] = &m.frag, m
 		} else {
-			f = renderServiceNFT(svc, ep, r.Options)
-			next[id] = &nftMemo{key, f}
+			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options)}
+			f, next[id] = &m.frag, m
 		}
+		rs.parts = append(rs.parts, nftPart{id, f})
 		rs.Chains = append(rs.Chains, f.chains...)
 		rs.Sets = append(rs.Sets, f.sets...)
 		for _, e := range f.elements {
 			if e.Map == nftHairpin {
-				if hairpins[e.id] {
+				if _, dup := rs.hairpin[e.id]; dup {
 					continue // an endpoint of several services: one element
 				}
-				hairpins[e.id] = true
+				rs.hairpin[e.id] = e
 			}
 			rs.Elements = append(rs.Elements, e)
 		}

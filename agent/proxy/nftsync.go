@@ -3,6 +3,7 @@ package proxy
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"sigs.k8s.io/knftables"
@@ -59,6 +60,10 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 			tx.Add(nftElement(e))
 		}
 		return
+	}
+	if prev.parts != nil && next.parts != nil {
+		p, n := changedParts(*prev, next)
+		prev, next = &p, n
 	}
 	old := make(map[string][]string, len(prev.Chains))
 	for _, c := range prev.Chains {
@@ -196,4 +201,63 @@ func (rs NFTRuleset) ruleCount() int {
 		n += len(c.Rules)
 	}
 	return n
+}
+
+// changedParts narrows two renders to what differs: the fixed chains, the
+// parts of services added, removed or changed (not the same fragment),
+// and the hairpin elements that came or went. Both part lists are in the
+// services' order, so one merge walk finds them.
+func changedParts(prev, next NFTRuleset) (NFTRuleset, NFTRuleset) {
+	p := NFTRuleset{Chains: slices.Clone(prev.Chains[:prev.fixed])}
+	n := NFTRuleset{Chains: slices.Clone(next.Chains[:next.fixed])}
+	add := func(rs *NFTRuleset, f *nftFragment) {
+		rs.Chains = append(rs.Chains, f.chains...)
+		rs.Sets = append(rs.Sets, f.sets...)
+		for _, e := range f.elements {
+			if e.Map != nftHairpin {
+				rs.Elements = append(rs.Elements, e)
+			}
+		}
+	}
+	i, j := 0, 0
+	for i < len(prev.parts) || j < len(next.parts) {
+		c := 0
+		switch {
+		case i == len(prev.parts):
+			c = 1
+		case j == len(next.parts):
+			c = -1
+		default:
+			a, b := prev.parts[i].id, next.parts[j].id
+			if c = strings.Compare(a.namespace, b.namespace); c == 0 {
+				c = strings.Compare(a.name, b.name)
+			}
+		}
+		switch {
+		case c < 0:
+			add(&p, prev.parts[i].frag)
+			i++
+		case c > 0:
+			add(&n, next.parts[j].frag)
+			j++
+		default:
+			if prev.parts[i].frag != next.parts[j].frag {
+				add(&p, prev.parts[i].frag)
+				add(&n, next.parts[j].frag)
+			}
+			i++
+			j++
+		}
+	}
+	for id, e := range prev.hairpin {
+		if _, ok := next.hairpin[id]; !ok {
+			p.Elements = append(p.Elements, e)
+		}
+	}
+	for id, e := range next.hairpin {
+		if _, ok := prev.hairpin[id]; !ok {
+			n.Elements = append(n.Elements, e)
+		}
+	}
+	return p, n
 }

@@ -128,6 +128,9 @@ func RenderNFT(services []*corev1.Service, endpoints []*corev1.Endpoints, opts O
 type NFTRenderer struct {
 	Options  Options
 	memo     map[nsName]*nftMemo
+	spare    map[nsName]*nftMemo
+	eps      map[nsName]*corev1.Endpoints
+	hairpins int // hairpin elements last time: the capacity to allocate
 	memoOpts Options
 }
 
@@ -148,11 +151,22 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 	if r.Options != r.memoOpts {
 		r.memo, r.memoOpts = nil, r.Options
 	}
-	eps := make(map[nsName]*corev1.Endpoints, len(endpoints))
+	// The maps are kept to be refilled: at 10,000 services growing
+	// fresh ones on every sync cost more than the rendering they spare.
+	if r.eps == nil {
+		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
+	}
+	eps := r.eps
+	clear(eps)
 	for _, e := range endpoints {
 		eps[nsName{e.Namespace, e.Name}] = e
 	}
-	next := make(map[nsName]*nftMemo, len(services))
+	defer clear(eps) // hold no objects between renders
+	next := r.spare
+	if next == nil {
+		next = make(map[nsName]*nftMemo, len(services))
+	}
+	clear(next)
 	rs := NFTRuleset{Chains: nftFixedChains(r.Options)}
 	// In the order of the services (namespace, name), each service's
 	// part in its own order: deterministic without sorting the whole
@@ -166,7 +180,7 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 		return strings.Compare(a.Name, b.Name)
 	})
 	rs.fixed = len(rs.Chains)
-	rs.hairpin = map[string]NFTElement{}
+	rs.hairpin = make(map[string]NFTElement, r.hairpins)
 	rs.parts = make([]nftPart, 0, len(svcs))
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
@@ -194,7 +208,7 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 			rs.Elements = append(rs.Elements, e)
 		}
 	}
-	r.memo = next
+	r.memo, r.spare, r.hairpins = next, r.memo, len(rs.hairpin)
 	return rs
 }
 

@@ -210,12 +210,17 @@ func (rs NFTRuleset) ruleCount() int {
 func changedParts(prev, next NFTRuleset) (NFTRuleset, NFTRuleset) {
 	p := NFTRuleset{Chains: slices.Clone(prev.Chains[:prev.fixed])}
 	n := NFTRuleset{Chains: slices.Clone(next.Chains[:next.fixed])}
+	// Hairpin elements are shared by the services of an endpoint: only
+	// those of the changed parts may have come or gone.
+	var hairpins []string
 	add := func(rs *NFTRuleset, f *nftFragment) {
 		rs.Chains = append(rs.Chains, f.chains...)
 		rs.Sets = append(rs.Sets, f.sets...)
 		for _, e := range f.elements {
 			if e.Map != nftHairpin {
 				rs.Elements = append(rs.Elements, e)
+			} else {
+				hairpins = append(hairpins, e.id)
 			}
 		}
 	}
@@ -249,14 +254,14 @@ func changedParts(prev, next NFTRuleset) (NFTRuleset, NFTRuleset) {
 			j++
 		}
 	}
-	for id, e := range prev.hairpin {
-		if _, ok := next.hairpin[id]; !ok {
-			p.Elements = append(p.Elements, e)
-		}
-	}
-	for id, e := range next.hairpin {
-		if _, ok := prev.hairpin[id]; !ok {
-			n.Elements = append(n.Elements, e)
+	slices.Sort(hairpins)
+	for _, id := range slices.Compact(hairpins) {
+		was, wasOK := prev.hairpin[id]
+		is, isOK := next.hairpin[id]
+		if wasOK && !isOK {
+			p.Elements = append(p.Elements, was)
+		} else if isOK && !wasOK {
+			n.Elements = append(n.Elements, is)
 		}
 	}
 	return p, n

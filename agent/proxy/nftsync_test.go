@@ -233,3 +233,49 @@ func sortedLines(s string) string {
 	slices.Sort(lines)
 	return strings.Join(lines, "\n")
 }
+
+// TestNFTRendererMemory: an NFTRenderer that remembers services by
+// resourceVersion renders what RenderNFT renders, and the incremental
+// transaction between its renders brings a table to the fresh render.
+func TestNFTRendererMemory(t *testing.T) {
+	svcs, eps := world(20)
+	r := &NFTRenderer{}
+	fake := knftables.NewFake(knftables.IPv4Family, NFTTable)
+	var prev *NFTRuleset
+	check := func(step string) {
+		t.Helper()
+		got := r.Render(svcs, eps)
+		if a, b := NFTText(got), NFTText(RenderNFT(svcs, eps, r.Options)); a != b {
+			t.Fatalf("%s: the remembered rules differ from a fresh render:\n%s\n---\n%s", step, a, b)
+		}
+		tx := fake.NewTransaction()
+		NFTTransaction(tx, got, prev)
+		if err := fake.Run(t.Context(), tx); err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, tx)
+		}
+		want := knftables.NewFake(knftables.IPv4Family, NFTTable)
+		wtx := want.NewTransaction()
+		NFTTransaction(wtx, got, nil)
+		if err := want.Run(t.Context(), wtx); err != nil {
+			t.Fatal(err)
+		}
+		if sortedLines(fake.Dump()) != sortedLines(want.Dump()) {
+			t.Fatalf("%s: the incremental table differs from a full one", step)
+		}
+		prev = &got
+	}
+	check("first")
+	check("unchanged")
+	eps[3] = endpoints("svc-00003", map[string]int32{"http": 8080}, []string{"10.244.0.1"}) // shared with svc-00000
+	eps[3].UID, eps[3].ResourceVersion = "svc-00003-ep", "1000"
+	check("endpoints changed")
+	svcs[5] = svcs[5].DeepCopy()
+	svcs[5].Spec.Type, svcs[5].Spec.Ports[0].NodePort, svcs[5].ResourceVersion = corev1.ServiceTypeNodePort, 30005, "1001"
+	check("service changed")
+	svcs, eps = svcs[1:], eps[1:]
+	check("service deleted (its endpoint 10.244.0.1 still hairpins for svc-00003)")
+	r.Options.NodePodCIDR = "10.244.0.0/30"
+	check("options changed")
+	r.Options.ServiceCIDR = "10.96.0.0/16"
+	check("service CIDR set")
+}

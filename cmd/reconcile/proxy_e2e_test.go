@@ -460,6 +460,7 @@ func TestE2EServiceProxy(t *testing.T) {
 	// --proxy-mode nftables removes the iptables mode's chains and serves
 	// the ClusterIP, the NodePort and the reject of a service without
 	// endpoints from table ip reconcile; its rules too stay when it stops.
+	nftStart := time.Now()
 	n.startUp("--proxy-mode", "nftables")
 	n.eventually(60*time.Second, "web's 3 endpoints in table ip reconcile and no RECONCILE-* chains", func() error {
 		if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
@@ -486,6 +487,7 @@ func TestE2EServiceProxy(t *testing.T) {
 	if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
 		t.Errorf("table ip reconcile lost e2e/web after the agent stopped:\n%s", n.nftRules())
 	}
+	t.Logf("the nftables mode's checks took %v", time.Since(nftStart).Round(time.Second))
 
 	// `reconcile agent --cleanup` removes what an agent killed without
 	// cleaning up left behind (here written by hand), and nothing else;

@@ -17,12 +17,12 @@ TESTARGS ?=
 
 all: build
 
-# setup installs the host packages the product needs (podman, runc, iptables,
+# setup installs the host packages the product needs (podman, runc, iptables, nft,
 # git, iproute2, util-linux), only when one is missing, so it is quick on a
 # machine that has them.
 setup:
 	@missing=""; \
-	for c in podman:podman runc:runc iptables:iptables git:git ip:iproute2 nsenter:util-linux; do \
+	for c in podman:podman runc:runc iptables:iptables nft:nftables git:git ip:iproute2 nsenter:util-linux; do \
 	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -1,4 +1,5 @@
 // Package proxy is the agent's service proxy, as kube-proxy's iptables mode
+// (and, optionally, its nftables mode)
 // (DESIGN.md §5): it turns Services and Endpoints into nat-table rules in
 // chains the agent owns (RECONCILE-*), written with one
 // `iptables-restore --noflush` per sync, so a sync is atomic and rules of
@@ -38,4 +39,18 @@
 // BENCHMARKS.md). Options.NodePodCIDR halves the rules further: hairpin
 // rules are only needed for endpoints on this node. Chains are declared
 // in name order (iptables-nft keeps its chain cache sorted).
+//
+// The nftables mode (Proxier.Mode ModeNFTables, `--proxy-mode nftables`)
+// writes the same services, read through the same portView model
+// (view.go), into one table of its own, `ip reconcile`, in kube-proxy's
+// nftables layout (nftrender.go): a verdict map from (daddr . protocol .
+// dport) to a chain per service port, a map for NodePorts, DNAT chosen by
+// `numgen random` rules, hairpin masquerade by a set of (address .
+// address) pairs. NFTTransaction (nftsync.go) makes one knftables
+// transaction per sync: the whole table on the first, only the changed
+// services' chains and elements after. Measured: an anonymous `numgen …
+// vmap` per service (kube-proxy's) costs the kernel O(services²) to name
+// the anonymous sets, and every nft run dumps the table into its cache
+// first, so chains per endpoint are written only for session affinity
+// (BENCHMARKS.md, issue 13).
 package proxy

@@ -63,6 +63,9 @@ func TestGoldenIsIptablesSaveText(t *testing.T) {
 		t.Fatal("no golden files")
 	}
 	for _, f := range files {
+		if strings.HasSuffix(f, ".nft.golden") {
+			continue // the nftables mode's: TestNFTGoldenOnRealKernel
+		}
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			e := netns(t)
 			text, err := os.ReadFile(f)

@@ -8,13 +8,20 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/knftables"
 )
 
 // Proxier keeps the kernel's rules equal to Render(Source). Use one per
 // node; Sync and Run must not be called concurrently.
 type Proxier struct {
-	Source   Source
+	Source Source
+	// Mode picks the rules: ModeIPTables (the default, "") writes with
+	// IPTables, ModeNFTables with NFTables. The first sync also removes
+	// the other mode's rules when its interface is set, so switching the
+	// mode on a restart leaves nothing of the old one.
+	Mode     Mode
 	IPTables IPTables
+	NFTables knftables.Interface
 	Options  Options
 	Log      *slog.Logger
 	// HookCheckInterval re-checks the hooks in the built-in chains (in
@@ -30,11 +37,13 @@ type Proxier struct {
 	// their error (agent/agentmetrics: duration and rule count).
 	OnSync func(SyncStats, error)
 
-	renderer   Renderer
-	prev       *Ruleset // what the last successful restore made the kernel hold
-	lastHooks  time.Time
-	lastRV     uint64
-	lastSynced SyncStats
+	renderer    Renderer
+	prev        *Ruleset // what the last successful restore made the kernel hold
+	nftRenderer NFTRenderer
+	nftPrev     *NFTRuleset // what the last successful nftables transaction made the kernel hold
+	lastHooks   time.Time
+	lastRV      uint64
+	lastSynced  SyncStats
 }
 
 // SyncStats describes one sync, for logs and benchmarks.
@@ -43,7 +52,7 @@ type SyncStats struct {
 	Services    int
 	Chains      int
 	Rules       int // rules in the owned chains (the hooks not counted)
-	RestoreSize int // bytes given to iptables-restore (0: nothing to change)
+	RestoreSize int // bytes given to iptables-restore; in nftables mode, operations in the transaction (0: nothing to change)
 	List        time.Duration
 	Render      time.Duration
 	Restore     time.Duration
@@ -67,10 +76,18 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	}
 	p.lastRV = rv
 	t1 := time.Now()
-	p.renderer.Options = p.Options
-	rs := p.renderer.Render(svcs, eps)
-	st := SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
-	err = p.apply(ctx, rs, &st)
+	var st SyncStats
+	if p.Mode == ModeNFTables {
+		p.nftRenderer.Options = p.Options
+		rs := p.nftRenderer.Render(svcs, eps)
+		st = SyncStats{Full: p.nftPrev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
+		err = p.applyNFT(ctx, rs, &st)
+	} else {
+		p.renderer.Options = p.Options
+		rs := p.renderer.Render(svcs, eps)
+		st = SyncStats{Full: p.prev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
+		err = p.apply(ctx, rs, &st)
+	}
 	p.lastSynced = st
 	if err == nil && p.HealthServer != nil {
 		if herr := p.HealthServer.Sync(HealthChecks(svcs, eps, p.Options.NodeName)); herr != nil && p.Log != nil {
@@ -86,6 +103,11 @@ func (p *Proxier) apply(ctx context.Context, rs Ruleset, st *SyncStats) error {
 	var missing []Hook
 	var err error
 	if p.prev == nil {
+		if p.NFTables != nil {
+			if err := CleanupNFT(ctx, p.NFTables); err != nil {
+				return fmt.Errorf("removing the nftables mode's table ip %s: %w", NFTTable, err)
+			}
+		}
 		if stale, err = p.IPTables.OwnedChains(ctx); err != nil {
 			return err
 		}
@@ -130,6 +152,32 @@ func (p *Proxier) apply(ctx context.Context, rs Ruleset, st *SyncStats) error {
 	}
 	st.Restore = time.Since(t)
 	p.prev = &rs
+	return nil
+}
+
+// applyNFT writes rs into table ip reconcile with one transaction: whole
+// on the first sync (after removing the iptables mode's rules, when
+// IPTables is set), only the difference after.
+func (p *Proxier) applyNFT(ctx context.Context, rs NFTRuleset, st *SyncStats) error {
+	if p.nftPrev == nil && p.IPTables != nil {
+		if err := Cleanup(ctx, p.IPTables); err != nil {
+			return fmt.Errorf("removing the iptables mode's RECONCILE-* chains: %w", err)
+		}
+	}
+	tx := p.NFTables.NewTransaction()
+	NFTTransaction(tx, rs, p.nftPrev)
+	st.RestoreSize = tx.NumOperations()
+	if st.RestoreSize == 0 {
+		p.nftPrev = &rs
+		return nil
+	}
+	t := time.Now()
+	if err := p.NFTables.Run(ctx, tx); err != nil {
+		p.nftPrev = nil // next sync is full
+		return fmt.Errorf("nftables transaction on table ip %s: %w", NFTTable, err)
+	}
+	st.Restore = time.Since(t)
+	p.nftPrev = &rs
 	return nil
 }
 
@@ -213,11 +261,19 @@ func (p *Proxier) Start(ctx context.Context, removeRules bool) (stop func() erro
 		}
 		cctx, ccancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer ccancel()
-		if err := Cleanup(cctx, p.IPTables); err != nil {
+		if err := p.cleanup(cctx); err != nil {
 			return fmt.Errorf("removing the service rules: %w; run `reconcile agent --cleanup`", err)
 		}
 		return nil
 	}
+}
+
+// cleanup removes the rules of the proxy's mode.
+func (p *Proxier) cleanup(ctx context.Context) error {
+	if p.Mode == ModeNFTables {
+		return CleanupNFT(ctx, p.NFTables)
+	}
+	return Cleanup(ctx, p.IPTables)
 }
 
 // Cleanup removes the proxy's hooks and chains (`reconcile agent

@@ -327,39 +327,26 @@ func memoKey(svc *corev1.Service, ep *corev1.Endpoints) (renderedFrom, bool) {
 // renderService renders one service's rules.
 func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) fragment {
 	var f fragment
-	ip := svc.Spec.ClusterIP
-	if ip == "" || ip == corev1.ClusterIPNone || svc.Spec.Type == corev1.ServiceTypeExternalName {
+	ports := servicePorts(svc, ep, opts)
+	if len(ports) == 0 {
 		return f
 	}
-	addr, err := netip.ParseAddr(ip)
-	if err != nil || !addr.Is4() {
-		return f // never render what iptables (IPv4) would refuse
-	}
-	f.shard = int(addr.As4()[3])
-	lbIPs := loadBalancerIPs(svc)
-	for _, sp := range svc.Spec.Ports {
-		proto := strings.ToLower(string(sp.Protocol))
-		if proto == "" {
-			proto = "tcp"
-		}
-		name := svc.Namespace + "/" + svc.Name
-		if sp.Name != "" {
-			name += ":" + sp.Name
-		}
-		nodePort := sp.NodePort != 0 && (svc.Spec.Type == corev1.ServiceTypeNodePort || svc.Spec.Type == corev1.ServiceTypeLoadBalancer)
-		targets := readyTargets(ep, sp.Name, "")
-		dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
+	f.shard = int(netip.MustParseAddr(ports[0].clusterIP).As4()[3])
+	for _, v := range ports {
+		name, proto, ip := v.name, v.proto, v.clusterIP
+		targets := v.targets
+		dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, v.port)
 		// Every rule of the service port in its shard matches the
 		// ClusterIP and port first: the shard is shared.
 		dst := fmt.Sprintf("-d %s/32 %s", ip, dport)
 		if len(targets) == 0 {
 			reject := fmt.Sprintf(`-m comment --comment "%s has no endpoints" -j REJECT --reject-with icmp-port-unreachable`, name)
 			f.filter = append(f.filter, dst+" "+reject)
-			if nodePort {
+			if v.nodePort != 0 {
 				f.external = append(f.external, fmt.Sprintf(
-					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d %s`, proto, proto, sp.NodePort, reject))
+					`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d %s`, proto, proto, v.nodePort, reject))
 			}
-			for _, lb := range lbIPs {
+			for _, lb := range v.lbIPs {
 				// INPUT for a node's own address, FORWARD for a pool
 				// address routed through this node.
 				r := fmt.Sprintf("-d %s/32 %s %s", lb, dport, reject)
@@ -368,24 +355,16 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 			}
 			continue
 		}
-		affinity := svc.Spec.SessionAffinity == corev1.ServiceAffinityClientIP
 		var seps []Chain
-		timeout := 0
-		if affinity {
-			seps, timeout = affinityChains(svc, name, proto, targets)
+		if v.affinity {
+			seps = affinityChains(name, proto, targets)
 			f.chains = append(f.chains, seps...)
 		}
-		var local []string
-		var localSeps []Chain
-		internalLocal := svc.Spec.InternalTrafficPolicy != nil && *svc.Spec.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal
-		externalLocal := svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal
-		if internalLocal || externalLocal {
-			local, localSeps = localTargets(ep, sp.Name, opts.NodeName, targets, seps)
+		local, localSeps := v.local, localChains(targets, v.local, seps)
+		if v.external() {
+			f.renderExternal(v, seps, local, localSeps, opts)
 		}
-		if nodePort || len(lbIPs) > 0 {
-			f.renderExternal(svc, name, proto, sp, nodePort, lbIPs, targets, seps, timeout, externalLocal, local, localSeps, opts)
-		}
-		if internalLocal {
+		if v.internalLocal {
 			if len(local) == 0 {
 				// kube-proxy's words and target: the ClusterIP is
 				// dropped here (not rejected: the service has
@@ -398,10 +377,10 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 		if opts.ClusterCIDR != "" {
 			f.shardRules = append(f.shardRules, fmt.Sprintf(`! -s %s %s -m comment --comment "%s cluster IP" %s`, opts.ClusterCIDR, dst, name, markMasq))
 		}
-		if !affinity {
+		if !v.affinity {
 			f.shardRules = append(f.shardRules, hairpin(dst+" ", name, targets, opts)...)
 		}
-		f.shardRules = append(f.shardRules, balance(dst, "", name, targets, seps, timeout)...)
+		f.shardRules = append(f.shardRules, balance(dst, "", name, targets, seps, v.timeout)...)
 	}
 	return f
 }
@@ -421,27 +400,26 @@ func renderService(svc *corev1.Service, ep *corev1.Endpoints, opts Options) frag
 // endpoints"), as kube-proxy does, so an external load balancer's health
 // check steers clients away from the node. Traffic to a load balancer
 // address from outside loadBalancerSourceRanges is dropped the same way.
-func (f *fragment) renderExternal(svc *corev1.Service, name, proto string, sp corev1.ServicePort, nodePort bool, lbIPs, targets []string, seps []Chain, timeout int,
-	externalLocal bool, local []string, localSeps []Chain, opts Options) {
+func (f *fragment) renderExternal(v portView, seps []Chain, local []string, localSeps []Chain, opts Options) {
+	name, proto, targets, timeout := v.name, v.proto, v.targets, v.timeout
 	ext := Chain{Table: TableNAT, Name: extChainPrefix + chainHash(name, proto)}
-	dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, sp.Port)
-	if nodePort {
-		f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, sp.NodePort, name, ext.Name))
+	dport := fmt.Sprintf("-p %s -m %s --dport %d", proto, proto, v.port)
+	if v.nodePort != 0 {
+		f.nodePorts = append(f.nodePorts, fmt.Sprintf(`-p %s -m %s --dport %d -m comment --comment "%s" -j %s`, proto, proto, v.nodePort, name, ext.Name))
 	}
-	ranges := sourceRanges(svc)
-	for _, lb := range lbIPs {
-		if len(ranges) == 0 {
+	for _, lb := range v.lbIPs {
+		if len(v.sourceRanges) == 0 {
 			f.loadBalancers = append(f.loadBalancers, fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s loadbalancer IP" -j %s`, lb, dport, name, ext.Name))
 			continue
 		}
-		for _, r := range ranges {
+		for _, r := range v.sourceRanges {
 			f.loadBalancers = append(f.loadBalancers, fmt.Sprintf(`-s %s -d %s/32 %s -m comment --comment "%s loadbalancer IP" -j %s`, r, lb, dport, name, ext.Name))
 		}
 		drop := fmt.Sprintf(`-d %s/32 %s -m comment --comment "%s traffic not accepted by loadBalancerSourceRanges" -j DROP`, lb, dport, name)
 		f.external = append(f.external, drop)
 		f.filter = append(f.filter, drop)
 	}
-	if !externalLocal {
+	if !v.externalLocal {
 		ext.Rules = append(ext.Rules, fmt.Sprintf(`-m comment --comment "masquerade traffic for %s external destinations" %s`, name, markMasq))
 		ext.Rules = append(ext.Rules, balance("-p "+proto, "-m "+proto, name, targets, seps, timeout)...)
 		f.chains = append(f.chains, ext)
@@ -461,10 +439,10 @@ func (f *fragment) renderExternal(svc *corev1.Service, name, proto string, sp co
 		ext.Rules = append(ext.Rules, balance("-p "+proto, "-m "+proto, name, local, localSeps, timeout)...)
 	} else {
 		noLocal := fmt.Sprintf(`-m comment --comment "%s has no local endpoints" -j DROP`, name)
-		if nodePort {
-			f.external = append(f.external, fmt.Sprintf(`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d %s`, proto, proto, sp.NodePort, noLocal))
+		if v.nodePort != 0 {
+			f.external = append(f.external, fmt.Sprintf(`-p %s -m addrtype --dst-type LOCAL -m %s --dport %d %s`, proto, proto, v.nodePort, noLocal))
 		}
-		for _, lb := range lbIPs {
+		for _, lb := range v.lbIPs {
 			r := fmt.Sprintf("-d %s/32 %s %s", lb, dport, noLocal)
 			f.external = append(f.external, r)
 			f.filter = append(f.filter, r)
@@ -479,54 +457,17 @@ func (f *fragment) renderExternal(svc *corev1.Service, name, proto string, sp co
 // sessionAffinity the SEP chains mark.)
 func hairpin(match, name string, targets []string, opts Options) []string {
 	var out []string
-	local, _ := netip.ParsePrefix(opts.NodePodCIDR)
-	for _, t := range targets {
-		if a, err := netip.ParseAddr(hostOf(t)); local.IsValid() && (err != nil || !local.Contains(a)) {
-			continue // not on this node: cannot be the caller
-		}
+	for _, t := range hairpinTargets(targets, opts) {
 		out = append(out, fmt.Sprintf(`-s %s/32 %s-m comment --comment "%s hairpin" %s`, hostOf(t), match, name, markMasq))
 	}
 	return out
 }
 
-// loadBalancerIPs are the IPv4 addresses of a LoadBalancer Service's
-// status.loadBalancer.ingress, sorted, without duplicates.
-func loadBalancerIPs(svc *corev1.Service) []string {
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		return nil
-	}
-	var out []string
-	for _, in := range svc.Status.LoadBalancer.Ingress {
-		if a, err := netip.ParseAddr(in.IP); err == nil && a.Is4() {
-			out = append(out, a.String())
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// sourceRanges are the valid IPv4 CIDRs of loadBalancerSourceRanges
-// (masked, sorted, without duplicates).
-func sourceRanges(svc *corev1.Service) []string {
-	var out []string
-	for _, r := range svc.Spec.LoadBalancerSourceRanges {
-		if p, err := netip.ParsePrefix(strings.TrimSpace(r)); err == nil && p.Addr().Is4() {
-			out = append(out, p.Masked().String())
-		}
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
-// localTargets are the targets (and their affinity chains, when seps is
-// set) of the ready addresses on node.
-func localTargets(ep *corev1.Endpoints, portName, node string, targets []string, seps []Chain) ([]string, []Chain) {
-	if node == "" {
-		return nil, nil
-	}
-	local := readyTargets(ep, portName, node)
+// localChains are the affinity chains of the local targets (nil without
+// affinity).
+func localChains(targets, local []string, seps []Chain) []Chain {
 	if seps == nil {
-		return local, nil
+		return nil
 	}
 	var out []Chain
 	for _, t := range local {
@@ -534,7 +475,7 @@ func localTargets(ep *corev1.Endpoints, portName, node string, targets []string,
 			out = append(out, seps[i])
 		}
 	}
-	return local, out
+	return out
 }
 
 // balance returns the rules that send a packet matching match to one of
@@ -581,13 +522,8 @@ func probability(n int) string {
 
 // affinityChains returns a RECONCILE-SEP chain per endpoint for
 // sessionAffinity ClientIP, as kube-proxy's: it marks hairpin traffic,
-// records the client (`-m recent --set`) and DNATs. The timeout is the
-// affinity's, in seconds.
-func affinityChains(svc *corev1.Service, name, proto string, targets []string) ([]Chain, int) {
-	timeout := affinityTimeout
-	if c := svc.Spec.SessionAffinityConfig; c != nil && c.ClientIP != nil && c.ClientIP.TimeoutSeconds != nil {
-		timeout = int(*c.ClientIP.TimeoutSeconds)
-	}
+// records the client (`-m recent --set`) and DNATs.
+func affinityChains(name, proto string, targets []string) []Chain {
 	seps := make([]Chain, len(targets))
 	for i, t := range targets {
 		seps[i] = Chain{Table: TableNAT, Name: sepChainPrefix + chainHash(name, proto, t)}
@@ -595,7 +531,7 @@ func affinityChains(svc *corev1.Service, name, proto string, targets []string) (
 			fmt.Sprintf(`-s %s/32 -m comment --comment "%s" %s`, hostOf(t), name, markMasq),
 			fmt.Sprintf(`-p %s -m comment --comment "%s" -m recent --set --name %s --mask 255.255.255.255 --rsource -m %s -j DNAT --to-destination %s`, proto, name, seps[i].Name, proto, t))
 	}
-	return seps, timeout
+	return seps
 }
 
 func hostOf(target string) string { return target[:strings.LastIndexByte(target, ':')] }

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/knftables"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -158,6 +159,16 @@ func TestRenderGolden(t *testing.T) {
 			// The fake (like iptables-restore) accepts it.
 			if err := NewFake().Restore(t.Context(), got); err != nil {
 				t.Fatal(err)
+			}
+			// The nftables mode, from the same input: its full-sync
+			// transaction, which knftables' fake accepts.
+			nrs := RenderNFT(tc.svcs, tc.eps, tc.opts)
+			testkit.Golden(t, filepath.Join("testdata", tc.name+".nft.golden"), []byte(NFTText(nrs)))
+			fake := knftables.NewFake(knftables.IPv4Family, NFTTable)
+			tx := fake.NewTransaction()
+			NFTTransaction(tx, nrs, nil)
+			if err := fake.Run(t.Context(), tx); err != nil {
+				t.Fatalf("knftables' fake refuses the nftables rules: %v", err)
 			}
 		})
 	}

@@ -32,6 +32,7 @@ type pxNode struct {
 	t       *testing.T
 	netns   string
 	dir     string
+	repo    string
 	conf    string
 	podman  []string
 	sock    string
@@ -130,15 +131,8 @@ default_subnet = "10.89.77.0/24"
 	}
 
 	n.server = "127.0.0.1:7420"
-	args := []string{env.bin, "up", "--repo", repo, "--data", filepath.Join(n.dir, "data"), "--podman", n.sock, "--listen", n.server, "--node", "px-node"}
-	if help, _ := exec.Command(env.bin, "up", "--help").Output(); bytes.Contains(help, []byte("--pod-network")) {
-		args = append(args, "--pod-network=") // Podman's default network: this test is about the proxy
-	}
-	n.up = n.in(args...)
-	n.up.Stdout, n.up.Stderr = n, n
-	if err := n.up.Start(); err != nil {
-		t.Fatal(err)
-	}
+	n.repo = repo
+	n.startUp()
 	t.Cleanup(func() {
 		n.up.Process.Signal(os.Interrupt)
 		n.up.Wait()
@@ -146,10 +140,25 @@ default_subnet = "10.89.77.0/24"
 			t.Logf("log:\n%s", tail(n.logs(), 200))
 		}
 	})
+	return n
+}
+
+// startUp starts `reconcile up` in the namespace with extra flags and
+// waits for its API.
+func (n *pxNode) startUp(extra ...string) {
+	t := n.t
+	args := []string{env.bin, "up", "--repo", n.repo, "--data", filepath.Join(n.dir, "data"), "--podman", n.sock, "--listen", n.server, "--node", "px-node"}
+	if help, _ := exec.Command(env.bin, "up", "--help").Output(); bytes.Contains(help, []byte("--pod-network")) {
+		args = append(args, "--pod-network=") // Podman's default network: this test is about the proxy
+	}
+	n.up = n.in(append(args, extra...)...)
+	n.up.Stdout, n.up.Stderr = n, n
+	if err := n.up.Start(); err != nil {
+		t.Fatal(err)
+	}
 	if err := testkit.Poll(30*time.Second, func() error { _, err := n.cli("get", "nodes"); return err }); err != nil {
 		t.Fatalf("controller did not come up: %v\n%s", err, n.logs())
 	}
-	return n
 }
 
 func (n *pxNode) Write(p []byte) (int, error) { return n.log.Write(p) }
@@ -447,8 +456,42 @@ func TestE2EServiceProxy(t *testing.T) {
 		t.Errorf("the rules of e2e/web are gone after the agent stopped:\n%s", nat)
 	}
 
+	// The nftables mode on the same node and pods: `up` restarted with
+	// --proxy-mode nftables removes the iptables mode's chains and serves
+	// the ClusterIP, the NodePort and the reject of a service without
+	// endpoints from table ip reconcile; its rules too stay when it stops.
+	nftStart := time.Now()
+	n.startUp("--proxy-mode", "nftables")
+	n.eventually(60*time.Second, "web's 3 endpoints in table ip reconcile and no RECONCILE-* chains", func() error {
+		if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
+			return fmt.Errorf("%d endpoints of e2e/web in table ip reconcile, want 3", got)
+		}
+		if nat := n.natRules(); strings.Contains(nat, "RECONCILE-") {
+			return fmt.Errorf("the iptables mode's chains are still there:\n%s", nat)
+		}
+		return nil
+	})
+	n.eventually(60*time.Second, "30 requests by ClusterIP and NodePort through the nftables rules", func() error {
+		for _, url := range []string{"http://" + clusterIP + "/", "http://" + pxNodeIP + ":30080/"} {
+			if got, err := n.hits(url, 15); err != nil || got["FAILED"] > 0 || len(got) == 0 {
+				return fmt.Errorf("%s: %v %v", url, got, err)
+			}
+		}
+		return nil
+	})
+	if code := n.curlExit("http://" + nobody.Spec.ClusterIP + "/"); code != 7 {
+		t.Errorf("nftables mode: curl to a service without endpoints exited %d, want 7 (connection refused)", code)
+	}
+	n.up.Process.Signal(os.Interrupt)
+	n.up.Wait()
+	if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
+		t.Errorf("table ip reconcile lost e2e/web after the agent stopped:\n%s", n.nftRules())
+	}
+	t.Logf("the nftables mode's checks took %v", time.Since(nftStart).Round(time.Second))
+
 	// `reconcile agent --cleanup` removes what an agent killed without
-	// cleaning up left behind (here written by hand), and nothing else.
+	// cleaning up left behind (here written by hand), and nothing else;
+	// the nftables table too, although --proxy-mode is iptables.
 	left := "*nat\n:RECONCILE-SERVICES - [0:0]\n:RECONCILE-SVC-LEFTBEHIND00 - [0:0]\n:OTHER - [0:0]\n" +
 		"-A RECONCILE-SERVICES -d 10.96.0.1/32 -j RECONCILE-SVC-LEFTBEHIND00\n-I OUTPUT 1 -m comment --comment \"reconcile service portals\" -j RECONCILE-SERVICES\n-A OUTPUT -j OTHER\nCOMMIT\n"
 	restore := n.in("iptables-restore", "--noflush")
@@ -463,6 +506,28 @@ func TestE2EServiceProxy(t *testing.T) {
 	if strings.Contains(nat, "RECONCILE-") || !strings.Contains(nat, "-A OUTPUT -j OTHER") {
 		t.Errorf("after reconcile agent --cleanup:\n%s", nat)
 	}
+	if rules := n.nftRules(); rules != "" {
+		t.Errorf("table ip reconcile after reconcile agent --cleanup:\n%s", rules)
+	}
+}
+
+// nftRules is table ip reconcile as nft lists it ("" when there is none).
+func (n *pxNode) nftRules() string {
+	out, err := n.run("nft", "list", "table", "ip", "reconcile")
+	if err != nil {
+		return ""
+	}
+	return out
+}
+
+// nftEndpointsIn counts the DNAT rules in the service chain of a service
+// port ("namespace/name/proto/port") in nft's listing.
+func nftEndpointsIn(rules, servicePort string) int {
+	m := regexp.MustCompile(`chain service-\S+-` + regexp.QuoteMeta(servicePort) + ` \{([^}]*)\}`).FindStringSubmatch(rules)
+	if m == nil {
+		return 0
+	}
+	return strings.Count(m[1], "dnat to ")
 }
 
 // curlExit is curl's exit code for url from the node: 0 answered, 7

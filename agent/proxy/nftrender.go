@@ -1,0 +1,437 @@
+package proxy
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// The nftables mode's table and its fixed parts, named as kube-proxy's
+// nftables mode names its own (pkg/proxy/nftables/proxier.go). The table
+// is the proxy's alone: nothing outside it is ever touched.
+const (
+	NFTTable = "reconcile" // family ip
+
+	nftServices          = "services"            // nat: the ClusterIP/LB map, then NodePorts
+	nftMarkForMasq       = "mark-for-masquerade" // sets MasqMark
+	nftMasquerading      = "masquerading"        // nat postrouting: masquerade marked packets
+	nftServiceCheck      = "service-endpoints-check"
+	nftNodePortCheck     = "nodeport-endpoints-check"
+	nftClusterIPsCheck   = "cluster-ips-check" // filter: the service CIDR no service took
+	nftRejectChain       = "reject-chain"
+	nftServiceIPs        = "service-ips"          // map ip . proto . port : verdict
+	nftServiceNodePorts  = "service-nodeports"    // map proto . port : verdict
+	nftNoEndpointSvcs    = "no-endpoint-services" // map ip . proto . port : verdict (filter)
+	nftNoEndpointNodePts = "no-endpoint-nodeports"
+	nftHairpin           = "hairpin-endpoints" // set ip . ip: an endpoint reached through its own service
+)
+
+// NFTBaseChain is a chain attached to a netfilter hook.
+type NFTBaseChain struct {
+	Type, Hook, Priority string
+}
+
+// NFTChain is one chain of the table and its rules in nft syntax.
+type NFTChain struct {
+	Name  string
+	Base  *NFTBaseChain // nil: a regular chain
+	Rules []string
+}
+
+// NFTElement is one element of a verdict map (its key's parts, joined
+// with " . ", and its verdict) or, without a verdict, of the
+// hairpin-endpoints set.
+type NFTElement struct {
+	Map   string
+	Key   []string
+	Value string
+	id    string // Map and Key, the element's identity in diffs
+}
+
+// ident is e's identity: its map and key.
+func (e NFTElement) ident() string {
+	if e.id != "" {
+		return e.id
+	}
+	return e.Map + "|" + strings.Join(e.Key, " . ")
+}
+
+// NFTSet is a dynamic set of client addresses (sessionAffinity ClientIP).
+type NFTSet struct {
+	Name    string
+	Timeout int // seconds
+}
+
+// NFTRuleset is what the nftables mode wants in table ip reconcile: the
+// chains (fixed ones first, then the services' in the order of their
+// namespace and name), the affinity sets and the elements of the fixed
+// maps and of the hairpin set.
+type NFTRuleset struct {
+	Chains   []NFTChain
+	Sets     []NFTSet
+	Elements []NFTElement
+
+	// What an NFTRenderer knows, so an incremental transaction looks
+	// only at the services whose part changed (parts in the services'
+	// order; a part unchanged since the last render is the same
+	// pointer): the number of fixed chains at the start of Chains, the
+	// parts, and the hairpin elements by identity.
+	fixed   int
+	parts   []nftPart
+	hairpin map[string]NFTElement
+}
+
+type nftPart struct {
+	id   nsName
+	frag *nftFragment
+}
+
+// nftMaps are the table's verdict maps and their key types.
+var nftMaps = []struct{ Name, Type string }{
+	{nftServiceIPs, "ipv4_addr . inet_proto . inet_service : verdict"},
+	{nftServiceNodePorts, "inet_proto . inet_service : verdict"},
+	{nftNoEndpointSvcs, "ipv4_addr . inet_proto . inet_service : verdict"},
+	{nftNoEndpointNodePts, "inet_proto . inet_service : verdict"},
+}
+
+// RenderNFT is the nftables mode's Render: from the same services,
+// endpoints and Options (the same portView decisions), the rules of table
+// ip reconcile in kube-proxy's nftables layout.
+//
+// One verdict map, service-ips, sends (daddr . protocol . dport) of every
+// ClusterIP and load balancer address to the service port's chain; for
+// local destination addresses (`fib daddr type local`) service-nodeports
+// sends (protocol . dport) to the port's external chain. A service chain
+// picks an endpoint chain with `numgen random mod n 0 goto …` rules
+// (1/n, 1/(n-1), …: not one anonymous `numgen … vmap` per service, see
+// balance), after the affinity sets' `ip saddr @affinity-…` checks with
+// sessionAffinity ClientIP; an endpoint chain marks hairpin traffic for masquerade,
+// records the client for affinity and DNATs. So adding or changing a
+// service touches its own chains and its map elements only. Ports without
+// ready endpoints (or without local ones under a policy Local, or traffic
+// from outside loadBalancerSourceRanges) have no such elements but
+// elements of no-endpoint-services / no-endpoint-nodeports in the filter
+// hooks, which reject (no endpoints) or drop (no local endpoints, source
+// not allowed) what kept its destination, as the iptables mode's filter
+// rules do.
+func RenderNFT(services []*corev1.Service, endpoints []*corev1.Endpoints, opts Options) NFTRuleset {
+	return (&NFTRenderer{Options: opts}).Render(services, endpoints)
+}
+
+// NFTRenderer renders like RenderNFT and remembers each service's part by
+// the resourceVersions of the Service and its Endpoints, as Renderer
+// does. Not safe for concurrent use.
+type NFTRenderer struct {
+	Options  Options
+	memo     map[nsName]*nftMemo
+	spare    map[nsName]*nftMemo
+	eps      map[nsName]*corev1.Endpoints
+	hairpins int // hairpin elements last time: the capacity to allocate
+	memoOpts Options
+}
+
+type nftMemo struct {
+	key  renderedFrom
+	frag nftFragment
+}
+
+// nftFragment is one service's share of the table.
+type nftFragment struct {
+	chains   []NFTChain
+	sets     []NFTSet
+	elements []NFTElement
+}
+
+// Render returns the table's contents for services and endpoints.
+func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) NFTRuleset {
+	if r.Options != r.memoOpts {
+		r.memo, r.memoOpts = nil, r.Options
+	}
+	// The maps are kept to be refilled: at 10,000 services growing
+	// fresh ones on every sync cost more than the rendering they spare.
+	if r.eps == nil {
+		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
+	}
+	eps := r.eps
+	clear(eps)
+	for _, e := range endpoints {
+		eps[nsName{e.Namespace, e.Name}] = e
+	}
+	defer clear(eps) // hold no objects between renders
+	next := r.spare
+	if next == nil {
+		next = make(map[nsName]*nftMemo, len(services))
+	}
+	clear(next)
+	rs := NFTRuleset{Chains: nftFixedChains(r.Options)}
+	// In the order of the services (namespace, name), each service's
+	// part in its own order: deterministic without sorting the whole
+	// table on every sync (at 10,000 services, sorting 30,000 elements
+	// cost more than the kernel's part of a one-service change).
+	svcs := slices.Clone(services)
+	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	rs.fixed = len(rs.Chains)
+	rs.hairpin = make(map[string]NFTElement, r.hairpins)
+	rs.parts = make([]nftPart, 0, len(svcs))
+	for _, svc := range svcs {
+		id := nsName{svc.Namespace, svc.Name}
+		ep := eps[id]
+		var f *nftFragment
+		if key, ok := memoKey(svc, ep); !ok {
+			fr := renderServiceNFT(svc, ep, r.Options)
+			f = &fr
+		} else if m, ok := r.memo[id]; ok && m.key == key {
+			f, next[id] = &m.frag, m
+		} else {
+			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options)}
+			f, next[id] = &m.frag, m
+		}
+		rs.parts = append(rs.parts, nftPart{id, f})
+		rs.Chains = append(rs.Chains, f.chains...)
+		rs.Sets = append(rs.Sets, f.sets...)
+		for _, e := range f.elements {
+			if e.Map == nftHairpin {
+				if _, dup := rs.hairpin[e.id]; dup {
+					continue // an endpoint of several services: one element
+				}
+				rs.hairpin[e.id] = e
+			}
+			rs.Elements = append(rs.Elements, e)
+		}
+	}
+	r.memo, r.spare, r.hairpins = next, r.memo, len(rs.hairpin)
+	return rs
+}
+
+// nftFixedChains are the base chains and the chains every sync has.
+func nftFixedChains(opts Options) []NFTChain {
+	base := func(typ, hook, prio string) *NFTBaseChain { return &NFTBaseChain{typ, hook, prio} }
+	ctNew := "ct state new jump "
+	forward := []string{ctNew + nftServiceCheck}
+	output := []string{ctNew + nftServiceCheck}
+	var clusterIPs []string
+	if p, err := netip.ParsePrefix(opts.ServiceCIDR); err == nil && p.Addr().Is4() {
+		// After nat: what is still addressed to the service CIDR is
+		// what no service took.
+		forward = append(forward, ctNew+nftClusterIPsCheck)
+		output = append(output, ctNew+nftClusterIPsCheck)
+		clusterIPs = []string{fmt.Sprintf(`ip daddr %s reject comment "reconcile: no service at this cluster IP and port"`, p.Masked())}
+	}
+	chains := []NFTChain{
+		{Name: "nat-prerouting", Base: base("nat", "prerouting", "dstnat"), Rules: []string{"jump " + nftServices}},
+		{Name: "nat-output", Base: base("nat", "output", "dstnat"), Rules: []string{"jump " + nftServices}},
+		{Name: "nat-postrouting", Base: base("nat", "postrouting", "srcnat"), Rules: []string{"jump " + nftMasquerading}},
+		// After the nat hooks (priority filter-1, dstnat is -100): a
+		// packet serviced has its pod address by now.
+		{Name: "filter-input", Base: base("filter", "input", "filter-1"), Rules: []string{ctNew + nftNodePortCheck, ctNew + nftServiceCheck}},
+		{Name: "filter-forward", Base: base("filter", "forward", "filter-1"), Rules: forward},
+		{Name: "filter-output", Base: base("filter", "output", "filter-1"), Rules: output},
+		{Name: nftMarkForMasq, Rules: []string{"mark set mark or " + MasqMark}},
+		{Name: nftMasquerading, Rules: []string{
+			"ct status dnat ip saddr . ip daddr @" + nftHairpin + " masquerade fully-random",
+			"mark and " + MasqMark + " == 0 return",
+			"mark set mark xor " + MasqMark,
+			"masquerade fully-random",
+		}},
+		{Name: nftServices, Rules: []string{
+			"ip daddr . meta l4proto . th dport vmap @" + nftServiceIPs,
+			"fib daddr type local meta l4proto . th dport vmap @" + nftServiceNodePorts,
+		}},
+		{Name: nftServiceCheck, Rules: []string{"ip daddr . meta l4proto . th dport vmap @" + nftNoEndpointSvcs}},
+		{Name: nftNodePortCheck, Rules: []string{"fib daddr type local meta l4proto . th dport vmap @" + nftNoEndpointNodePts}},
+		{Name: nftRejectChain, Rules: []string{"reject"}},
+	}
+	if clusterIPs != nil {
+		chains = append(chains, NFTChain{Name: nftClusterIPsCheck, Rules: clusterIPs})
+	}
+	return chains
+}
+
+// nftPortName is "namespace/name/proto/port" (kube-proxy's chain name
+// suffix) for a portView name "namespace/name[:port]".
+func nftPortName(v portView) string {
+	ns, rest, _ := strings.Cut(v.name, "/")
+	svc, port, _ := strings.Cut(rest, ":")
+	return ns + "/" + svc + "/" + v.proto + "/" + port
+}
+
+// nftChainName is kube-proxy's form: prefix, 8 characters of a hash (so
+// names differing only in case or truncation stay distinct), the readable
+// part.
+func nftChainName(prefix, readable string) string {
+	return prefix + "-" + chainHash(prefix, readable)[:8] + "-" + readable
+}
+
+func renderServiceNFT(svc *corev1.Service, ep *corev1.Endpoints, opts Options) nftFragment {
+	var f nftFragment
+	for _, v := range servicePorts(svc, ep, opts) {
+		f.renderPort(v, opts)
+	}
+	return f
+}
+
+func (f *nftFragment) element(m string, value string, key ...string) {
+	e := NFTElement{Map: m, Key: key, Value: value}
+	e.id = e.ident()
+	f.elements = append(f.elements, e)
+}
+
+// renderPort renders one service port (see RenderNFT).
+func (f *nftFragment) renderPort(v portView, opts Options) {
+	pn := nftPortName(v)
+	port, nodePort := strconv.Itoa(int(v.port)), strconv.Itoa(int(v.nodePort))
+	reject := "goto " + nftRejectChain
+	if len(v.targets) == 0 {
+		f.element(nftNoEndpointSvcs, reject, v.clusterIP, v.proto, port)
+		if v.nodePort != 0 {
+			f.element(nftNoEndpointNodePts, reject, v.proto, nodePort)
+		}
+		for _, lb := range v.lbIPs {
+			f.element(nftNoEndpointSvcs, reject, lb, v.proto, port)
+		}
+		return
+	}
+	// An endpoint is a DNAT statement, or with sessionAffinity ClientIP
+	// a chain (shared by the cluster and external chains) that records
+	// the client in its affinity set and DNATs. Hairpin traffic (a pod
+	// reaching its own service) is masqueraded in postrouting by the
+	// hairpin-endpoints set of (address . address) pairs, so no chain
+	// per endpoint is needed for it: 20,000 fewer chains at 10,000
+	// services, which every nft run lists into its cache.
+	for _, t := range hairpinTargets(v.targets, opts) {
+		host := hostOf(t)
+		f.element(nftHairpin, "", host, host)
+	}
+	epChain := make(map[string]string, len(v.targets))
+	var epChains []NFTChain
+	var affinitySets map[string]string
+	for _, t := range v.targets {
+		if !v.affinity {
+			continue
+		}
+		host, tport, _ := strings.Cut(t, ":")
+		c := NFTChain{Name: nftChainName("endpoint", pn+"__"+host+"/"+tport)}
+		if affinitySets == nil {
+			affinitySets = map[string]string{}
+		}
+		set := nftChainName("affinity", pn+"__"+host+"/"+tport)
+		affinitySets[t] = set
+		f.sets = append(f.sets, NFTSet{Name: set, Timeout: v.timeout})
+		c.Rules = append(c.Rules, "update @"+set+" { ip saddr }", fmt.Sprintf("meta l4proto %s dnat to %s", v.proto, t))
+		epChain[t] = c.Name
+		epChains = append(epChains, c)
+	}
+	// Only the endpoint chains some rule goes to are written (with
+	// internalTrafficPolicy Local and no NodePort, the others are not).
+	used := map[string]bool{}
+	defer func() {
+		for _, c := range epChains {
+			if used[c.Name] {
+				f.chains = append(f.chains, c)
+			}
+		}
+	}()
+	to := func(t string) string {
+		if c, ok := epChain[t]; ok {
+			used[c] = true
+			return "goto " + c
+		}
+		return fmt.Sprintf("meta l4proto %s dnat to %s", v.proto, t)
+	}
+	balance := func(match string, targets []string) []string {
+		var rules []string
+		for _, t := range targets {
+			if set, ok := affinitySets[t]; ok {
+				rules = append(rules, fmt.Sprintf("%sip saddr @%s %s", match, set, to(t)))
+			}
+		}
+		// As the iptables mode's statistic rules: 1/n, 1/(n-1), …, so
+		// each endpoint is equally likely. Not one `numgen random mod n
+		// vmap { … }` per service: each such rule makes an anonymous
+		// map, and the kernel names a new one by scanning every set of
+		// the table, which made a full sync of 10,000 services take 12 s
+		// of kernel time here (see BENCHMARKS.md, issue 13).
+		for i, t := range targets[:len(targets)-1] {
+			rules = append(rules, fmt.Sprintf("%snumgen random mod %d 0 %s", match, len(targets)-i, to(t)))
+		}
+		return append(rules, match+to(targets[len(targets)-1]))
+	}
+
+	// ClusterIP.
+	if v.internalLocal && len(v.local) == 0 {
+		f.element(nftNoEndpointSvcs, "drop", v.clusterIP, v.proto, port) // kube-proxy: dropped, the endpoints are elsewhere
+	} else {
+		svcChain := NFTChain{Name: nftChainName("service", pn)}
+		if opts.ClusterCIDR != "" {
+			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf("ip saddr != %s jump %s", opts.ClusterCIDR, nftMarkForMasq))
+		}
+		targets := v.targets
+		if v.internalLocal {
+			targets = v.local
+		}
+		svcChain.Rules = append(svcChain.Rules, balance("", targets)...)
+		f.chains = append(f.chains, svcChain)
+		f.element(nftServiceIPs, "goto "+svcChain.Name, v.clusterIP, v.proto, port)
+	}
+	if !v.external() {
+		return
+	}
+
+	// NodePort and load balancer addresses: the external chain.
+	ext := NFTChain{Name: nftChainName("external", pn)}
+	if !v.externalLocal {
+		ext.Rules = append(ext.Rules, "jump "+nftMarkForMasq)
+		ext.Rules = append(ext.Rules, balance("", v.targets)...)
+	} else {
+		// Pods and the node itself reach any endpoint (the node's own
+		// traffic masqueraded); other clients only this node's,
+		// keeping their address.
+		if opts.ClusterCIDR != "" {
+			ext.Rules = append(ext.Rules, balance("ip saddr "+opts.ClusterCIDR+" ", v.targets)...)
+		}
+		ext.Rules = append(ext.Rules, "fib saddr type local jump "+nftMarkForMasq)
+		ext.Rules = append(ext.Rules, balance("fib saddr type local ", v.targets)...)
+		if len(v.local) > 0 {
+			ext.Rules = append(ext.Rules, balance("", v.local)...)
+		} else {
+			// Falls through undNATed: the filter hooks drop it.
+			if v.nodePort != 0 {
+				f.element(nftNoEndpointNodePts, "drop", v.proto, nodePort)
+			}
+			for _, lb := range v.lbIPs {
+				f.element(nftNoEndpointSvcs, "drop", lb, v.proto, port)
+			}
+		}
+	}
+	f.chains = append(f.chains, ext)
+	if v.nodePort != 0 {
+		f.element(nftServiceNodePorts, "goto "+ext.Name, v.proto, nodePort)
+	}
+	entry := ext.Name
+	if len(v.sourceRanges) > 0 && len(v.lbIPs) > 0 {
+		// Only clients in loadBalancerSourceRanges reach the external
+		// chain; the others keep their destination and are dropped in
+		// the filter hooks.
+		fw := NFTChain{Name: nftChainName("firewall", pn), Rules: []string{
+			fmt.Sprintf("ip saddr { %s } goto %s", strings.Join(v.sourceRanges, ", "), ext.Name)}}
+		f.chains = append(f.chains, fw)
+		entry = fw.Name
+		if !v.externalLocal || len(v.local) > 0 {
+			for _, lb := range v.lbIPs {
+				f.element(nftNoEndpointSvcs, "drop", lb, v.proto, port)
+			}
+		}
+	}
+	for _, lb := range v.lbIPs {
+		f.element(nftServiceIPs, "goto "+entry, lb, v.proto, port)
+	}
+}

@@ -1,0 +1,281 @@
+package proxy
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	"sigs.k8s.io/knftables"
+)
+
+// nftSteps are the changes both the fake and the real kernel go through.
+func nftSteps(src *memSource) []struct {
+	name string
+	do   func()
+} {
+	web := service("web", "10.96.0.10", corev1.ServiceTypeNodePort, port("", corev1.ProtocolTCP, 80, 30080))
+	db := service("db", "10.96.0.11", corev1.ServiceTypeClusterIP, port("pg", corev1.ProtocolTCP, 5432, 0), port("metrics", corev1.ProtocolUDP, 9000, 0))
+	lb := loadBalancer("lb", "10.96.0.12", []string{"192.0.2.10"}, port("", corev1.ProtocolTCP, 443, 30443))
+	lb.Spec.LoadBalancerSourceRanges = []string{"203.0.113.0/24"}
+	lb.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
+	return []struct {
+		name string
+		do   func()
+	}{
+		{"empty", func() {}},
+		{"web without endpoints", func() { src.svcs = []*corev1.Service{web} }},
+		{"web gets two endpoints", func() {
+			src.eps = []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.2", "10.88.0.3"})}
+		}},
+		{"db added with endpoints", func() {
+			src.svcs = append(src.svcs, db)
+			src.eps = append(src.eps, endpoints("db", map[string]int32{"pg": 5432, "metrics": 9000}, []string{"10.88.0.7"}))
+		}},
+		{"web scaled to one", func() {
+			src.eps[0] = endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.3"})
+		}},
+		{"a sticky load balancer with source ranges", func() {
+			src.svcs = append(src.svcs, lb)
+			src.eps = append(src.eps, endpoints("lb", map[string]int32{"": 8443}, []string{"10.88.0.9", "10.88.0.7"}))
+		}},
+		{"web deleted", func() { src.svcs, src.eps = src.svcs[1:], src.eps[1:] }},
+		// 10.88.0.7 is an endpoint of lb too: its hairpin element stays.
+		{"db loses its endpoints", func() { src.eps = src.eps[1:] }},
+		{"db and lb lose their endpoints", func() { src.eps = nil }},
+		{"all gone", func() { src.svcs = nil }},
+	}
+}
+
+// TestNFTPartialSyncsEqualFullSync: after every change, the table that
+// incremental transactions made equals the one a full sync makes; a
+// change of one service's endpoints touches only that service (and the
+// hairpin elements of its endpoints).
+func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
+	src := &memSource{}
+	opts := Options{ServiceCIDR: "10.96.0.0/16", ClusterCIDR: "10.88.0.0/16"}
+	fake := knftables.NewFake(knftables.IPv4Family, NFTTable)
+	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: fake, Options: opts}
+	for i, s := range nftSteps(src) {
+		s.do()
+		before := fake.Dump()
+		st, err := p.Sync(t.Context())
+		if err != nil {
+			t.Fatalf("step %q: %v\nbefore:\n%s", s.name, err, before)
+		}
+		if st.Full != (i == 0) {
+			t.Fatalf("step %q: full=%v", s.name, st.Full)
+		}
+		want := knftables.NewFake(knftables.IPv4Family, NFTTable)
+		tx := want.NewTransaction()
+		NFTTransaction(tx, RenderNFT(src.svcs, src.eps, opts), nil)
+		if err := want.Run(t.Context(), tx); err != nil {
+			t.Fatal(err)
+		}
+		// (The fake dumps elements in the order they were added.)
+		if got, want := sortedLines(fake.Dump()), sortedLines(want.Dump()); got != want {
+			t.Fatalf("step %q: incremental state differs from a full sync:\n%s\n--- want\n%s", s.name, got, want)
+		}
+	}
+	if st, _ := p.Sync(t.Context()); st.RestoreSize != 0 {
+		t.Fatalf("a sync with nothing changed sent %d operations", st.RestoreSize)
+	}
+
+	// One service's endpoints change: the transaction names that
+	// service only.
+	svcs, eps := world(50)
+	src.svcs, src.eps = svcs, eps
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	prev := *p.nftPrev
+	eps[7] = endpoints("svc-00007", map[string]int32{"http": 8080}, []string{"10.244.9.9"})
+	next := RenderNFT(svcs, eps, opts)
+	tx := fake.NewTransaction()
+	NFTTransaction(tx, next, &prev)
+	for _, line := range strings.Split(strings.TrimSpace(tx.String()), "\n") {
+		// Its chain and map element, and the hairpin elements of its
+		// old and new endpoints.
+		if !strings.Contains(line, "default/svc-00007/") && !strings.Contains(line, "hairpin-endpoints { 10.244.0.15 ") &&
+			!strings.Contains(line, "hairpin-endpoints { 10.244.0.16 ") && !strings.Contains(line, "hairpin-endpoints { 10.244.9.9 ") {
+			t.Errorf("an operation for another part of the table: %s", line)
+		}
+	}
+	if err := fake.Run(t.Context(), tx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Cleanup removes the table and only it.
+	if err := CleanupNFT(t.Context(), fake); err != nil {
+		t.Fatal(err)
+	}
+	if d := fake.Dump(); d != "" {
+		t.Fatalf("after CleanupNFT:\n%s", d)
+	}
+}
+
+// nftIn returns an nftables interface working in a fresh network
+// namespace: an `nft` on PATH that runs the real one under nsenter
+// (knftables runs "nft" from PATH). Needs root.
+func nftIn(t testing.TB) (knftables.Interface, Exec) {
+	t.Helper()
+	e := netns(t)
+	real, err := exec.LookPath("nft")
+	if err != nil {
+		t.Skip("nft not installed (Debian package nftables; make setup installs it)")
+	}
+	dir := t.TempDir()
+	script := fmt.Sprintf("#!/bin/sh\nexec %s %s \"$@\"\n", strings.Join(e.Prefix, " "), real)
+	if err := os.WriteFile(filepath.Join(dir, "nft"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	nft, err := NewNFTables()
+	if err != nil {
+		t.Fatalf("nftables: %v", err)
+	}
+	return nft, e
+}
+
+// nftList is `nft list table ip reconcile` in e's namespace ("" when
+// there is no such table).
+func nftList(t testing.TB, e Exec) string {
+	out, err := e.cmd(t.Context(), "nft", "nft", "list", "table", "ip", NFTTable).CombinedOutput()
+	if err != nil {
+		if strings.Contains(string(out), "No such file") {
+			return ""
+		}
+		t.Fatalf("nft list table: %v %s", err, out)
+	}
+	return string(out)
+}
+
+// TestProxierOnRealNFTables: the kernel takes the full and the
+// incremental transactions of every step; switching to the iptables mode
+// removes the table, and switching back removes the RECONCILE-* chains;
+// the foreign table is never touched.
+func TestProxierOnRealNFTables(t *testing.T) {
+	nft, e := nftIn(t)
+	if out, err := e.cmd(t.Context(), "nft", "nft", "add", "table", "ip", "foreign").CombinedOutput(); err != nil {
+		t.Fatalf("%v %s", err, out)
+	}
+	src := &memSource{}
+	opts := Options{ServiceCIDR: "10.96.0.0/16", ClusterCIDR: "10.88.0.0/16"}
+	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: nft, IPTables: e, Options: opts}
+	for _, s := range nftSteps(src) {
+		s.do()
+		if _, err := p.Sync(t.Context()); err != nil {
+			t.Fatalf("step %q: %v", s.name, err)
+		}
+		if s.name == "web scaled to one" {
+			got := nftList(t, e)
+			if !strings.Contains(got, "dnat to 10.88.0.3:8080") || strings.Contains(got, "10.88.0.2:8080") {
+				t.Fatalf("step %q: the kernel holds:\n%s", s.name, got)
+			}
+		}
+	}
+	// Switch to iptables: the table goes.
+	src.svcs, src.eps = world(3)
+	ipt := &Proxier{Source: src, IPTables: e, NFTables: nft, Options: opts}
+	if _, err := ipt.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if got := nftList(t, e); got != "" {
+		t.Fatalf("the iptables mode left table ip reconcile:\n%s", got)
+	}
+	if !strings.Contains(ownedSave(t, e), "RECONCILE-SVC-") {
+		t.Fatal("the iptables mode wrote no chains")
+	}
+	// And back: the chains go, the table comes.
+	p = &Proxier{Source: src, Mode: ModeNFTables, NFTables: nft, IPTables: e, Options: opts}
+	if _, err := p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if s := ownedSave(t, e); strings.Contains(s, "RECONCILE-") {
+		t.Fatalf("the nftables mode left the iptables chains:\n%s", s)
+	}
+	if got := nftList(t, e); !strings.Contains(got, "default/svc-00002/tcp/http") {
+		t.Fatalf("the table lacks the services:\n%s", got)
+	}
+	if err := CleanupNFT(t.Context(), nft); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := e.cmd(t.Context(), "nft", "nft", "list", "tables").CombinedOutput()
+	// (iptables-nft's own tables ip nat and ip filter stay too.)
+	if !strings.Contains(string(out), "table ip foreign") || strings.Contains(string(out), NFTTable) {
+		t.Fatalf("after cleanup, nft list tables:\n%s", out)
+	}
+}
+
+// TestNFTGoldenOnRealKernel: the kernel takes every nftables golden
+// transaction (twice: the second run replaces the first table).
+func TestNFTGoldenOnRealKernel(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.nft.golden")
+	if len(files) == 0 {
+		t.Fatal("no nftables golden files")
+	}
+	_, e := nftIn(t)
+	for _, f := range files {
+		for range 2 {
+			if out, err := e.cmd(t.Context(), "nft", "nft", "-f", f).CombinedOutput(); err != nil {
+				t.Fatalf("nft -f %s: %v\n%s", f, err, out)
+			}
+		}
+	}
+}
+
+func sortedLines(s string) string {
+	lines := strings.Split(s, "\n")
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
+}
+
+// TestNFTRendererMemory: an NFTRenderer that remembers services by
+// resourceVersion renders what RenderNFT renders, and the incremental
+// transaction between its renders brings a table to the fresh render.
+func TestNFTRendererMemory(t *testing.T) {
+	svcs, eps := world(20)
+	r := &NFTRenderer{}
+	fake := knftables.NewFake(knftables.IPv4Family, NFTTable)
+	var prev *NFTRuleset
+	check := func(step string) {
+		t.Helper()
+		got := r.Render(svcs, eps)
+		if a, b := NFTText(got), NFTText(RenderNFT(svcs, eps, r.Options)); a != b {
+			t.Fatalf("%s: the remembered rules differ from a fresh render:\n%s\n---\n%s", step, a, b)
+		}
+		tx := fake.NewTransaction()
+		NFTTransaction(tx, got, prev)
+		if err := fake.Run(t.Context(), tx); err != nil {
+			t.Fatalf("%s: %v\n%s", step, err, tx)
+		}
+		want := knftables.NewFake(knftables.IPv4Family, NFTTable)
+		wtx := want.NewTransaction()
+		NFTTransaction(wtx, got, nil)
+		if err := want.Run(t.Context(), wtx); err != nil {
+			t.Fatal(err)
+		}
+		if sortedLines(fake.Dump()) != sortedLines(want.Dump()) {
+			t.Fatalf("%s: the incremental table differs from a full one", step)
+		}
+		prev = &got
+	}
+	check("first")
+	check("unchanged")
+	eps[3] = endpoints("svc-00003", map[string]int32{"http": 8080}, []string{"10.244.0.1"}) // shared with svc-00000
+	eps[3].UID, eps[3].ResourceVersion = "svc-00003-ep", "1000"
+	check("endpoints changed")
+	svcs[5] = svcs[5].DeepCopy()
+	svcs[5].Spec.Type, svcs[5].Spec.Ports[0].NodePort, svcs[5].ResourceVersion = corev1.ServiceTypeNodePort, 30005, "1001"
+	check("service changed")
+	svcs, eps = svcs[1:], eps[1:]
+	check("service deleted (its endpoint 10.244.0.1 still hairpins for svc-00003)")
+	r.Options.NodePodCIDR = "10.244.0.0/30"
+	check("options changed")
+	r.Options.ServiceCIDR = "10.96.0.0/16"
+	check("service CIDR set")
+}

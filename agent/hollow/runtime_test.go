@@ -53,7 +53,6 @@ func testPod(uid string, policy corev1.RestartPolicy) *corev1.Pod {
 	}
 }
 
-
 func condition(p *corev1.Pod, c corev1.PodConditionType) corev1.ConditionStatus {
 	for _, x := range p.Status.Conditions {
 		if x.Type == c {

@@ -34,7 +34,7 @@ certificate before it expires. Run join again after a restart: a host that joine
 credentials (and joins again when its node was deleted).`,
 		Example: `  reconcile join https://10.0.0.1:7420 --token K10…::abcdef.0123456789abcdef --node node-b
   reconcile join https://10.0.0.1:7420 --token K10…::abcdef.0123456789abcdef --simulate 1000   # 1,000 simulated nodes`,
-		Args:    cobra.ExactArgs(1),
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
 			if sim.count > 0 {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,7 +12,24 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/agent/hollow"
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
+
+// prepareControllerOnly is prepareCluster without Podman: a git repo and
+// a cluster whose processes stop when the test ends.
+func prepareControllerOnly(t *testing.T) *cluster {
+	c := &cluster{t: t, data: t.TempDir(), repo: t.TempDir(), log: &bytes.Buffer{}, procs: map[string]*exec.Cmd{}}
+	c.server = fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	testkit.Run(t, c.repo, "init", "-q", "-b", "main")
+	c.commit("initial", nil)
+	t.Cleanup(func() {
+		c.stop()
+		if t.Failed() {
+			t.Logf("controller and simulator log:\n%s", tail(c.logs(), 60))
+		}
+	})
+	return c
+}
 
 const simulatedDeployment = `apiVersion: apps/v1
 kind: Deployment
@@ -35,8 +54,11 @@ spec:
 // makes, each with its own certificate); a Deployment of 40 replicas runs
 // on them; when the simulator stops, its nodes go NotReady.
 func TestE2ESimulatedNodes(t *testing.T) {
-	needE2E(t)
-	c := prepareCluster(t, map[string]string{})
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped with -short")
+	}
+	needE2EBinary(t) // simulated nodes need no Podman
+	c := prepareControllerOnly(t)
 	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server,
 		"--node-monitor-grace-period", "10s")
 	c.waitServer()

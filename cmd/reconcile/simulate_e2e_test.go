@@ -88,7 +88,9 @@ func TestE2ESimulatedNodes(t *testing.T) {
 			return nil
 		}
 	}
+	start := time.Now()
 	c.eventually(2*time.Minute, "20 simulated nodes Ready", simulated(corev1.ConditionTrue))
+	t.Logf("20 simulated nodes Ready after %s", time.Since(start).Round(time.Second))
 
 	c.commit("40 replicas", map[string]string{"sim.yaml": simulatedDeployment})
 	if _, err := c.run("sync"); err != nil {
@@ -106,7 +108,7 @@ func TestE2ESimulatedNodes(t *testing.T) {
 		if len(pods) != 40 {
 			return fmt.Errorf("%d pods Running, want 40", len(pods))
 		}
-		t.Logf("40 pods Running on %d simulated nodes", len(nodes))
+		t.Logf("40 pods Running on %d simulated nodes after %s", len(nodes), time.Since(start).Round(time.Second))
 		return nil
 	})
 
@@ -114,4 +116,5 @@ func TestE2ESimulatedNodes(t *testing.T) {
 	sim.Process.Kill() // as a host that dies: no goodbye
 	sim.Wait()
 	c.eventually(2*time.Minute, "the simulated nodes NotReady once the simulator stops", simulated(corev1.ConditionUnknown))
+	t.Logf("20 simulated nodes NotReady after %s", time.Since(start).Round(time.Second))
 }

@@ -43,15 +43,22 @@ type HostInfo struct {
 	// SystemReserved is taken off the capacity to give the allocatable
 	// the scheduler fills (--system-reserved, as the kubelet's).
 	SystemReserved corev1.ResourceList
+	// MaxPods is the node's pod capacity; 0 means MaxPods (110). Simulated
+	// nodes (agent/hollow) set it; a real agent keeps the kubelet's default.
+	MaxPods int
 }
 
 // NodeObject builds the Node the agent registers. It is pure.
 func NodeObject(name string, h HostInfo, version string, now time.Time) *corev1.Node {
 	t := metav1.NewTime(now.Truncate(time.Second))
+	maxPods := h.MaxPods
+	if maxPods == 0 {
+		maxPods = MaxPods
+	}
 	capacity := corev1.ResourceList{
 		corev1.ResourceCPU:    *resource.NewQuantity(int64(h.CPUs), resource.DecimalSI),
 		corev1.ResourceMemory: *resource.NewQuantity(h.MemoryBytes, resource.BinarySI),
-		corev1.ResourcePods:   *resource.NewQuantity(MaxPods, resource.DecimalSI),
+		corev1.ResourcePods:   *resource.NewQuantity(int64(maxPods), resource.DecimalSI),
 	}
 	n := &corev1.Node{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Node"},

@@ -65,6 +65,7 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 
 func newAgentCmd() *cobra.Command {
 	f := &agentFlags{}
+	sim := &simulateFlags{}
 	var server, tokenFile, configFile string
 	cmd := &cobra.Command{
 		Use:   "agent --server URL [--node NAME]",
@@ -84,6 +85,9 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 				}
 				return errors.Join(cleanupProxy(cmd.Context(), ipt), bootstrap.Cleanup(cmd.Context(), ipt, &podnet.Netlink{}))
 			}
+			if sim.count > 0 {
+				return runSimulatedWithAdmin(cmd.Context(), f, sim, configFile, server, tokenFile, newLogger())
+			}
 			if cmd.Flags().Changed("token-file") || os.Getenv("RECONCILE_TOKEN") != "" {
 				return fmt.Errorf("the agent authenticates with its node's certificate, not a bearer token: drop --token-file / $RECONCILE_TOKEN and pass --config-file with the node's credentials (DATA/agent.conf written by `reconcile join`, or `reconcile node credentials NAME > agent.conf` where the controller's DATA/pki is)")
 			}
@@ -95,9 +99,10 @@ containers it finds (by their reconcile.* labels) instead of recreating them.`,
 		},
 	}
 	f.register(cmd, true)
+	sim.register(cmd)
 	// The agent's own flags shadow the global ones so its --help lists them.
 	cmd.Flags().StringVar(&server, "server", "", "controller URL, overriding the client config's (default $RECONCILE_SERVER, then the client config's)")
-	cmd.Flags().StringVar(&tokenFile, "token-file", "", "not for agents: an agent authenticates with its node's certificate (refused)")
+	cmd.Flags().StringVar(&tokenFile, "token-file", "", "not for agents: an agent authenticates with its node's certificate (refused; with --simulate, the admin's token)")
 	_ = cmd.Flags().MarkHidden("token-file")
 	cmd.Flags().StringVar(&configFile, "config-file", "", "the node's client config: the controller's URL, the cluster CA and the node's certificate (`reconcile node credentials`; default $RECONCILE_CONFIG, then ~/.config/reconcile/config)")
 	return cmd

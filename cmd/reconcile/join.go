@@ -17,6 +17,7 @@ import (
 
 func newJoinCmd() *cobra.Command {
 	f := &agentFlags{}
+	sim := &simulateFlags{}
 	var token string
 	cmd := &cobra.Command{
 		Use:   "join https://CONTROLLER:7420 --token TOKEN [--node NAME] [--node-ip IP]",
@@ -31,10 +32,18 @@ DATA/agent.conf (mode 0600: the controller's https URL, the cluster CA, this nod
 key). The agent runs with it as 'reconcile agent --config-file DATA/agent.conf' would, renewing the
 certificate before it expires. Run join again after a restart: a host that joined before reuses its
 credentials (and joins again when its node was deleted).`,
-		Example: `  reconcile join https://10.0.0.1:7420 --token K10…::abcdef.0123456789abcdef --node node-b`,
-		Args:    cobra.ExactArgs(1),
+		Example: `  reconcile join https://10.0.0.1:7420 --token K10…::abcdef.0123456789abcdef --node node-b
+  reconcile join https://10.0.0.1:7420 --token K10…::abcdef.0123456789abcdef --simulate 1000   # 1,000 simulated nodes`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
+			if sim.count > 0 {
+				cfg, err := sim.config(f, args[0], token, log)
+				if err != nil {
+					return err
+				}
+				return runSimulated(cmd.Context(), cfg, log)
+			}
 			res, err := join.Join(cmd.Context(), join.Options{Server: args[0], Token: token, Node: f.node, Addresses: hostAddresses(f), DataDir: f.data, Log: log})
 			if err != nil {
 				return err
@@ -43,6 +52,7 @@ credentials (and joins again when its node was deleted).`,
 		},
 	}
 	f.register(cmd, true)
+	sim.register(cmd)
 	cmd.Flags().StringVar(&token, "token", "", "join token from 'reconcile token create' (K10<CA hash>::<id>.<secret>)")
 	cmd.MarkFlagRequired("token")
 	return cmd

@@ -41,12 +41,7 @@ KIND is a kind, its plural or short name (deploy, rs, ds, sts, po, svc, job, cj,
 			if err != nil {
 				return err
 			}
-			ns := namespace
-			if !k.Namespaced {
-				ns = ""
-			} else if ns == "" {
-				ns = "default"
-			}
+			ns := listNamespace(namespace, !k.Namespaced)
 			o, err := c.Get(cmd.Context(), objects.Key{Kind: k.Kind, Namespace: ns, Name: args[1]})
 			if err != nil {
 				return err

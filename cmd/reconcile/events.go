@@ -38,12 +38,7 @@ removed.`,
 			if err != nil {
 				return err
 			}
-			ns := namespace
-			if all {
-				ns = ""
-			} else if ns == "" {
-				ns = "default"
-			}
+			ns := listNamespace(namespace, all)
 			items, rv, err := c.List(cmd.Context(), "Event", ns, nil)
 			if err != nil {
 				return err

@@ -73,12 +73,7 @@ horizontalpodautoscalers, cronjobs and jobs.
 			if err != nil {
 				return err
 			}
-			ns := namespace
-			if all || !k.Namespaced {
-				ns = ""
-			} else if ns == "" {
-				ns = "default"
-			}
+			ns := listNamespace(namespace, all || !k.Namespaced)
 			if len(args) == 2 && !watch {
 				get := c.Get
 				if reveal {
@@ -132,12 +127,7 @@ func getAll(cmd *cobra.Command, g *globalFlags, namespace string, all bool, outp
 	if err != nil {
 		return err
 	}
-	ns := namespace
-	if all {
-		ns = ""
-	} else if ns == "" {
-		ns = "default"
-	}
+	ns := listNamespace(namespace, all)
 	var groups [][]objects.Object
 	var every []objects.Object
 	for _, kind := range kubeapi.AllKinds() {
@@ -201,4 +191,16 @@ func printData(w io.Writer, v any, output string) error {
 	}
 	_, err = fmt.Fprintln(w, string(b))
 	return err
+}
+
+// listNamespace is the namespace a command reads: "" for every namespace
+// (-A, or a kind that has none), else -n's value, "default" by default.
+func listNamespace(namespace string, every bool) string {
+	switch {
+	case every:
+		return ""
+	case namespace == "":
+		return "default"
+	}
+	return namespace
 }

@@ -32,12 +32,7 @@ The same figures feed HorizontalPodAutoscalers and /apis/metrics.k8s.io/v1beta1 
 			if err != nil {
 				return err
 			}
-			ns := namespace
-			if all {
-				ns = ""
-			} else if ns == "" {
-				ns = "default"
-			}
+			ns := listNamespace(namespace, all)
 			list, err := c.PodMetrics(cmd.Context(), ns)
 			if err != nil {
 				return err

@@ -115,7 +115,7 @@ func (a Attributes) String() string {
 // "secrets/a%2Fb" is the Secret named "a/b" for both. An error means the
 // path cannot be read (bad escapes): the server answers 400.
 func ParseRequest(method string, u *url.URL) (Attributes, error) {
-	segs, err := segments(u.EscapedPath())
+	segs, err := kubeapi.Segments(u.EscapedPath())
 	if err != nil {
 		return Attributes{}, err
 	}
@@ -245,23 +245,6 @@ func verbOf(method string, n int) Verb {
 		return VerbDelete
 	}
 	return Verb(strings.ToLower(method))
-}
-
-// segments splits an escaped path on "/" and unescapes each segment,
-// dropping empty ones (the mux redirects unclean paths anyway).
-func segments(escaped string) ([]string, error) {
-	var out []string
-	for _, s := range strings.Split(escaped, "/") {
-		if s == "" {
-			continue
-		}
-		u, err := url.PathUnescape(s)
-		if err != nil {
-			return nil, fmt.Errorf("path %q: %w", escaped, err)
-		}
-		out = append(out, u)
-	}
-	return out, nil
 }
 
 func cutPrefix(segs []string, prefix ...string) ([]string, bool) {

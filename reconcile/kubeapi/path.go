@@ -43,7 +43,7 @@ type Path struct {
 // /api/v1/nodes/NAME). An error means the path cannot be read (bad
 // escapes): 400.
 func ParsePath(escaped string) (Path, error) {
-	segs, err := segments(escaped)
+	segs, err := Segments(escaped)
 	if err != nil {
 		return Path{}, err
 	}
@@ -119,9 +119,10 @@ func isNamespaceSubresource(s string) bool { return s == "status" || s == "final
 // without a namespace segment (its ?namespace= query names one).
 func (p Path) Product() bool { return p.Legacy && p.Namespace == "" }
 
-// segments splits an escaped path on "/" and unescapes each segment,
-// dropping empty ones.
-func segments(escaped string) ([]string, error) {
+// Segments splits an escaped path on "/" and unescapes each segment,
+// dropping empty ones, as http.ServeMux matches them (the authorizer reads
+// the product's paths with it too).
+func Segments(escaped string) ([]string, error) {
 	var out []string
 	for _, s := range strings.Split(escaped, "/") {
 		if s == "" {

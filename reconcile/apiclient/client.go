@@ -251,13 +251,19 @@ func (c *Client) watch(ctx context.Context, q url.Values, fn func(WatchEvent) bo
 	if err != nil {
 		return err
 	}
+	return readWatch(ctx, resp, "watch", fn)
+}
+
+// readWatch hands fn the events of a watch response, one JSON object a
+// line, until fn returns false, the stream ends or ctx is done (no error).
+func readWatch(ctx context.Context, resp *http.Response, what string, fn func(WatchEvent) bool) error {
 	defer resp.Body.Close()
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		var ev WatchEvent
 		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return fmt.Errorf("watch: bad event: %w", err)
+			return fmt.Errorf("%s: bad event: %w", what, err)
 		}
 		if !fn(ev) {
 			return nil
@@ -315,20 +321,5 @@ func (c *Client) WatchList(ctx context.Context, kind, namespace string, rv uint6
 	if err != nil {
 		return err
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	for sc.Scan() {
-		var ev WatchEvent
-		if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
-			return fmt.Errorf("watch %s: bad event: %w", k.Plural, err)
-		}
-		if !fn(ev) {
-			return nil
-		}
-	}
-	if ctx.Err() != nil {
-		return nil
-	}
-	return sc.Err()
+	return readWatch(ctx, resp, "watch "+k.Plural, fn)
 }

@@ -149,7 +149,7 @@ func ReconcileDaemonSetPlaced(ds *appsv1.DaemonSet, pods []*corev1.Pod, nodes []
 		if p == newP {
 			updated++
 		}
-		if podReady(p) {
+		if objects.PodReady(p) {
 			ready++
 		}
 		ok, wait := podAvailable(p, ds.Spec.MinReadySeconds, now)

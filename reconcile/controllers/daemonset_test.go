@@ -49,7 +49,7 @@ func (w *world) stepDaemons(ready bool) {
 			}
 		}
 		for _, p := range w.pods() {
-			if p.Status.Phase != corev1.PodRunning || (ready && !podReady(p)) {
+			if p.Status.Phase != corev1.PodRunning || (ready && !objects.PodReady(p)) {
 				p.Status.Phase = corev1.PodRunning
 				if ready {
 					p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(w.now)})
@@ -234,7 +234,7 @@ func TestDaemonSetRollingUpdateMaxSurge(t *testing.T) {
 		// Every node keeps a ready pod: the old one goes only once the new one is ready.
 		readyOn := map[string]bool{}
 		for _, p := range w.pods() {
-			if podReady(p) {
+			if objects.PodReady(p) {
 				readyOn[p.Spec.NodeName] = true
 			}
 		}

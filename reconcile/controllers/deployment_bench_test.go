@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 func cpuTime() time.Duration {
@@ -30,7 +31,7 @@ func markAllReady(b *testing.B, st *store.Store) {
 	write(b, st, func(tx *store.Tx) error {
 		for _, o := range objs {
 			p := o.(*corev1.Pod).DeepCopy()
-			if p.Spec.NodeName == "" || podReady(p) {
+			if p.Spec.NodeName == "" || objects.PodReady(p) {
 				continue
 			}
 			p.Status.Phase = corev1.PodRunning

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // step runs the Deployment, ReplicaSet and GC steps to a fixpoint without
@@ -55,7 +56,7 @@ func (w *world) readyPods(image string, n int) int {
 		if done == n {
 			break
 		}
-		if p.Spec.Containers[0].Image == image && !podReady(p) {
+		if p.Spec.Containers[0].Image == image && !objects.PodReady(p) {
 			p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(w.now)}}
 			done++
 		}
@@ -79,7 +80,7 @@ func (w *world) countPods(image string) (total, ready int) {
 	for _, p := range w.pods() {
 		if image == "" || p.Spec.Containers[0].Image == image {
 			total++
-			if podReady(p) {
+			if objects.PodReady(p) {
 				ready++
 			}
 		}

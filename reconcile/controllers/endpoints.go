@@ -66,7 +66,7 @@ func DesiredEndpoints(svc *corev1.Service, pods []*corev1.Pod) *corev1.Endpoints
 		if p.Spec.Hostname != "" && p.Spec.Subdomain == svc.Name {
 			addr.Hostname = p.Spec.Hostname
 		}
-		if isReady(p) || svc.Spec.PublishNotReadyAddresses {
+		if objects.PodReady(p) || svc.Spec.PublishNotReadyAddresses {
 			g.ready = append(g.ready, addr)
 		} else {
 			g.notReady = append(g.notReady, addr)
@@ -96,15 +96,6 @@ func DesiredEndpoints(svc *corev1.Service, pods []*corev1.Pod) *corev1.Endpoints
 func servable(p *corev1.Pod) bool {
 	return p.Status.PodIP != "" && p.DeletionTimestamp == nil &&
 		p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed
-}
-
-func isReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
 }
 
 // resolvePorts maps the service's ports to the pod's: targetPort by

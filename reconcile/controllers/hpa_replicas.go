@@ -240,12 +240,7 @@ func groupPods(pods []*corev1.Pod, usage map[string]PodUsage, metrics map[string
 
 // cpuUnready: a pod whose CPU sample may come from its start-up burst.
 func cpuUnready(p *corev1.Pod, u PodUsage, now time.Time) bool {
-	var cond *corev1.PodCondition
-	for i := range p.Status.Conditions {
-		if p.Status.Conditions[i].Type == corev1.PodReady {
-			cond = &p.Status.Conditions[i]
-		}
-	}
+	cond := podCondition(p, corev1.PodReady)
 	if cond == nil || p.Status.StartTime == nil {
 		return true
 	}

@@ -158,7 +158,7 @@ func ReconcileJob(job *batchv1.Job, pods []*corev1.Pod, suffix Suffixes, now tim
 	status.Active = int32(len(active))
 	ready := int32(0)
 	for _, p := range active {
-		if podReady(p) {
+		if objects.PodReady(p) {
 			ready++
 		}
 	}

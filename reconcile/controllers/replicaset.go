@@ -167,7 +167,7 @@ func deleteFirst(a, b *corev1.Pod) bool {
 	if pa, pb := phaseRank(a.Status.Phase), phaseRank(b.Status.Phase); pa != pb {
 		return pa < pb
 	}
-	ra, rb := podReady(a), podReady(b)
+	ra, rb := objects.PodReady(a), objects.PodReady(b)
 	if ra != rb {
 		return !ra
 	}
@@ -196,11 +196,6 @@ func phaseRank(p corev1.PodPhase) int {
 		return 2
 	}
 	return 3
-}
-
-func podReady(p *corev1.Pod) bool {
-	c := podCondition(p, corev1.PodReady)
-	return c != nil && c.Status == corev1.ConditionTrue
 }
 
 func readySince(p *corev1.Pod) time.Time {
@@ -234,7 +229,7 @@ func countReplicas(st *appsv1.ReplicaSetStatus, rs *appsv1.ReplicaSet, active []
 		if tmpl.Matches(labels.Set(p.Labels)) {
 			st.FullyLabeledReplicas++
 		}
-		if !podReady(p) {
+		if !objects.PodReady(p) {
 			continue
 		}
 		st.ReadyReplicas++

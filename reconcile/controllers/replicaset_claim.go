@@ -59,7 +59,7 @@ func claimPodsOf(owner objects.Object, kind string, pods []*corev1.Pod, sel labe
 // podAvailable reports whether p has been ready for minReady by now; if
 // it is ready but not yet for long enough, wait says how long is left.
 func podAvailable(p *corev1.Pod, minReadySeconds int32, now time.Time) (ok bool, wait time.Duration) {
-	if !podReady(p) {
+	if !objects.PodReady(p) {
 		return false, 0
 	}
 	w := readySince(p).Add(time.Duration(minReadySeconds) * time.Second).Sub(now)

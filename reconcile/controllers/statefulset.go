@@ -148,7 +148,7 @@ func ReconcileStatefulSet(sts *appsv1.StatefulSet, pods []*corev1.Pod, now time.
 	status.Replicas = int32(len(claimed.active))
 	status.ReadyReplicas, status.AvailableReplicas, status.CurrentReplicas, status.UpdatedReplicas = 0, 0, 0, 0
 	for _, p := range claimed.active {
-		if podReady(p) {
+		if objects.PodReady(p) {
 			status.ReadyReplicas++
 		}
 		if ok, _ := podAvailable(p, sts.Spec.MinReadySeconds, now); ok {

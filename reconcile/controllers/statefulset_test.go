@@ -75,7 +75,7 @@ func (w *world) runStateful() string {
 
 func (w *world) readyAll() {
 	for _, p := range w.pods() {
-		if !podReady(p) {
+		if !objects.PodReady(p) {
 			p.Status.Conditions = append(p.Status.Conditions, corev1.PodCondition{Type: corev1.PodReady, Status: corev1.ConditionTrue, LastTransitionTime: metav1.NewTime(w.now)})
 		}
 	}

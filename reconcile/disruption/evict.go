@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // RefusedMessage is Kubernetes' answer (429 TooManyRequests) to an
@@ -47,7 +48,7 @@ func Evict(pdbs []*policyv1.PodDisruptionBudget, pod *corev1.Pod, now time.Time)
 		return nil, apierrors.New(apierrors.ReasonInternalError, "This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.")
 	}
 	pdb := covering[0]
-	if !podReady(pod) {
+	if !objects.PodReady(pod) {
 		if p := pdb.Spec.UnhealthyPodEvictionPolicy; p != nil && *p == policyv1.AlwaysAllow {
 			return nil, nil
 		}

@@ -30,13 +30,3 @@ func For(pdbs []*policyv1.PodDisruptionBudget, pod *corev1.Pod) []*policyv1.PodD
 	}
 	return out
 }
-
-// podReady is Kubernetes' IsPodReady: the Ready condition is True.
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
-}

@@ -11,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // DeletionTimeout is how long a pod an eviction recorded in
@@ -192,7 +194,7 @@ func countHealthy(pods []*corev1.Pod, disrupted map[string]metav1.Time, now time
 		if t, ok := disrupted[p.Name]; ok && t.Add(DeletionTimeout).After(now) {
 			continue
 		}
-		if podReady(p) {
+		if objects.PodReady(p) {
 			n++
 		}
 	}

@@ -214,10 +214,8 @@ func Pod(p *corev1.Pod) (Status, string) {
 		if p.Spec.RestartPolicy != "" && p.Spec.RestartPolicy != corev1.RestartPolicyAlways {
 			return Progressing, "Pod is running"
 		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodReady && c.Status == corev1.ConditionTrue {
-				return Healthy, "Pod is running and ready"
-			}
+		if objects.PodReady(p) {
+			return Healthy, "Pod is running and ready"
 		}
 		return Progressing, "Pod is running but not ready"
 	}

@@ -23,7 +23,7 @@ func IngressAddresses(nodes []*corev1.Node) []networkingv1.IngressLoadBalancerIn
 		if n.DeletionTimestamp != nil {
 			continue
 		}
-		if c := nodeReady(n); c == nil || c.Status != corev1.ConditionTrue {
+		if !isNodeReady(n) {
 			continue
 		}
 		if ip := nodeAddress(n); ip != "" {
@@ -37,17 +37,6 @@ func IngressAddresses(nodes []*corev1.Node) []networkingv1.IngressLoadBalancerIn
 		out = append(out, networkingv1.IngressLoadBalancerIngress{IP: ip})
 	}
 	return out
-}
-
-func nodeAddress(n *corev1.Node) string {
-	for _, typ := range []corev1.NodeAddressType{corev1.NodeExternalIP, corev1.NodeInternalIP} {
-		for _, a := range n.Status.Addresses {
-			if a.Type == typ && a.Address != "" {
-				return a.Address
-			}
-		}
-	}
-	return ""
 }
 
 // ReconcileIngressStatus writes the node addresses into the status of an

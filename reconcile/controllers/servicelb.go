@@ -105,7 +105,7 @@ func LoadBalancerNodeAddresses(nodes []*corev1.Node) []string {
 		if _, excluded := n.Labels[corev1.LabelNodeExcludeBalancers]; excluded || n.Spec.Unschedulable || !isNodeReady(n) {
 			continue
 		}
-		if a := lbNodeAddress(n); a != "" {
+		if a := nodeAddress(n); a != "" {
 			out = append(out, a)
 		}
 	}
@@ -118,7 +118,10 @@ func isNodeReady(n *corev1.Node) bool {
 	return c != nil && c.Status == corev1.ConditionTrue
 }
 
-func lbNodeAddress(n *corev1.Node) string {
+// nodeAddress is the address a node answers on for load balancers and
+// the ingress proxy: its ExternalIP when it has one, else its InternalIP
+// (as k3s' ServiceLB fills the status).
+func nodeAddress(n *corev1.Node) string {
 	var internal string
 	for _, a := range n.Status.Addresses {
 		if _, err := netip.ParseAddr(a.Address); err != nil {

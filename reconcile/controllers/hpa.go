@@ -82,7 +82,7 @@ func ReconcileHPA(in HPAInput, component string) HPAResult {
 		reason, desired = "Current number of replicas below Spec.MinReplicas", minR
 		rescale = true
 	default:
-		proposal, name, statuses, err := replicasForMetrics(h, scale, in, current)
+		proposal, name, statuses, err := replicasForMetrics(h, in, current)
 		status.CurrentMetrics = statuses
 		if err != nil {
 			setCond(autoscalingv2.ScalingActive, corev1.ConditionFalse, "FailedGetResourceMetric", "the HPA was unable to compute the replica count: "+err.Error())
@@ -135,7 +135,7 @@ func finishHPA(h *autoscalingv2.HorizontalPodAutoscaler, status *autoscalingv2.H
 // the metrics (cpu at 80 % when there are none, Kubernetes' default). A
 // metric that cannot be computed fails the run when all fail, or when the
 // valid ones would scale down (a missing metric might have said up).
-func replicasForMetrics(h *autoscalingv2.HorizontalPodAutoscaler, scale scaleView, in HPAInput, current int32) (int32, string, []autoscalingv2.MetricStatus, error) {
+func replicasForMetrics(h *autoscalingv2.HorizontalPodAutoscaler, in HPAInput, current int32) (int32, string, []autoscalingv2.MetricStatus, error) {
 	specs := h.Spec.Metrics
 	if len(specs) == 0 {
 		specs = []autoscalingv2.MetricSpec{{Type: autoscalingv2.ResourceMetricSourceType, Resource: &autoscalingv2.ResourceMetricSource{
@@ -167,7 +167,6 @@ func replicasForMetrics(h *autoscalingv2.HorizontalPodAutoscaler, scale scaleVie
 	if invalid == len(specs) || (invalid > 0 && best < current) {
 		return 0, "", statuses, firstErr
 	}
-	_ = scale
 	return best, name, statuses, nil
 }
 

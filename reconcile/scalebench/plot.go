@@ -44,7 +44,7 @@ func Plots(sizes []SizeResult) []PlotSpec {
 	bound := func(p *Phase) float64 { return p.PodsBoundPerSecond }
 	secs := func(p *Phase) float64 { return p.Seconds }
 	return []PlotSpec{
-		{File: "scale-throughput.svg", Title: "Scheduling throughput (simulated nodes, 30 pods per node)", YLabel: "pods bound per second",
+		{File: "scale-throughput.svg", Title: "Scheduling throughput (simulated nodes)", YLabel: "pods bound per second",
 			Series: []Series{
 				series("commit", PhaseCommit, bound),
 				series("rolling update", PhaseRollout, bound),

@@ -108,8 +108,9 @@ type sizeRun struct {
 const simPrefix = "hollow"
 
 // runSize measures one size; processes are stopped whatever happens.
-func runSize(ctx context.Context, cfg Config, nodes int, wide bool) SizeResult {
-	sr := SizeResult{Nodes: nodes, PodsPerNode: cfg.PodsPerNode}
+// The result is named: stop, deferred, records the totals into it.
+func runSize(ctx context.Context, cfg Config, nodes int, wide bool) (sr SizeResult) {
+	sr = SizeResult{Nodes: nodes, PodsPerNode: cfg.PodsPerNode}
 	l, err := PlanLayout(nodes, cfg.PodsPerNode, cfg.PodsPerDeployment, cfg.LoseNodes, wide)
 	if err != nil {
 		sr.Error = err.Error()

@@ -46,7 +46,7 @@ func (t *tracker) apply(p *corev1.Pod, deleted bool) {
 		return
 	}
 	old, seen := t.pods[uid]
-	s := podState{key: objects.KeyOf(p), node: p.Spec.NodeName, revision: p.Labels[LabelRevision],
+	s := podState{key: objects.Key{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, node: p.Spec.NodeName, revision: p.Labels[LabelRevision],
 		running: p.Status.Phase == corev1.PodRunning, terminating: p.DeletionTimestamp != nil}
 	if s.node != "" && (!seen || old.node == "") {
 		t.binds = append(t.binds, t.now())

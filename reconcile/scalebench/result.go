@@ -58,7 +58,8 @@ type SizeResult struct {
 
 // Phase is what one phase measured and how far it got: Reached of Target
 // (nodes Ready, pods Running) when it ended, Done when it reached Target
-// within its timeout.
+// within its timeout. SimulatorCPUPercent is both simulators together: on
+// a loaded machine a starved simulator slows every phase.
 type Phase struct {
 	Name                   string   `json:"name"`
 	Done                   bool     `json:"done"`
@@ -72,6 +73,7 @@ type Phase struct {
 	ControllerCPUPercent   float64  `json:"controllerCPUPercent"`
 	ControllerPeakRSSBytes int64    `json:"controllerPeakRSSBytes"`
 	APIRequestsPerSecond   float64  `json:"apiRequestsPerSecond"`
+	SimulatorCPUPercent    float64  `json:"simulatorCPUPercent"`
 	Latency                *Latency `json:"latency,omitempty"`
 }
 

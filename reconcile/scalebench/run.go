@@ -101,7 +101,8 @@ type sizeRun struct {
 	revision   int             // the revision of the pods committed last
 	lost       map[string]bool // nodes stopped by the node-loss phase
 	simPeakRSS int64
-	latency    *Latency // the fan-out phase's
+	latency    *Latency      // the fan-out phase's
+	killedCPU  time.Duration // the killed simulator's CPU time when it was killed
 }
 
 // simPrefix names the simulated nodes.
@@ -247,6 +248,7 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 	}
 	pid := s.ctl.pid()
 	cpu0, _ := CPUTime(pid)
+	sim0 := s.simulatorCPU()
 	req0, reqErr := RequestsTotal(ctx, s.metrics)
 	start := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PhaseTimeout)
@@ -270,6 +272,7 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 			p.ControllerCPUPercent = CPUPercent(cpu1-cpu0, wall)
 		}
 		p.ControllerPeakRSSBytes, _ = PeakRSS(pid)
+		p.SimulatorCPUPercent = CPUPercent(s.simulatorCPU()-sim0, wall)
 		if req1, err := RequestsTotal(ctx, s.metrics); err == nil && reqErr == nil {
 			p.APIRequestsPerSecond = PerSecond(req1-req0, wall)
 		}
@@ -284,10 +287,24 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 	s.cfg.Log.Info("scale benchmark: phase", "nodes", s.layout.Nodes, "phase", name, "done", p.Done, "seconds", round(p.Seconds),
 		"reached", p.Reached, "target", p.Target, "podsBoundPerSecond", round(p.PodsBoundPerSecond),
 		"controllerCPUPercent", round(p.ControllerCPUPercent), "peakRSSMiB", p.ControllerPeakRSSBytes>>20,
-		"apiRequestsPerSecond", round(p.APIRequestsPerSecond), "error", p.Error)
+		"apiRequestsPerSecond", round(p.APIRequestsPerSecond), "simulatorCPUPercent", round(p.SimulatorCPUPercent), "error", p.Error)
 }
 
 func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }
+
+// simulatorCPU is the CPU time of both simulators (the one the node-loss
+// phase kills up to its end).
+func (s *sizeRun) simulatorCPU() time.Duration {
+	sum := s.killedCPU
+	for _, p := range s.sims {
+		if p != nil && !p.exited() {
+			if d, err := CPUTime(p.pid()); err == nil {
+				sum += d
+			}
+		}
+	}
+	return sum
+}
 
 // nodesReady starts the simulators (the nodes that stay, and those the
 // node-loss phase stops) and waits until every node is Ready.
@@ -378,6 +395,7 @@ func (s *sizeRun) nodeLoss(ctx context.Context) (int, error) {
 		if rss, err := PeakRSS(p.pid()); err == nil {
 			s.simPeakRSS = max(s.simPeakRSS, rss)
 		}
+		s.killedCPU, _ = CPUTime(p.pid())
 	}
 	s.sims[1].kill()
 	rev := strconv.Itoa(s.revision)

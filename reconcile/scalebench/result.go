@@ -74,6 +74,7 @@ type Phase struct {
 	ControllerPeakRSSBytes int64    `json:"controllerPeakRSSBytes"`
 	APIRequestsPerSecond   float64  `json:"apiRequestsPerSecond"`
 	SimulatorCPUPercent    float64  `json:"simulatorCPUPercent"`
+	MetricsError           string   `json:"metricsError,omitempty"` // /metrics did not answer: APIRequestsPerSecond unknown
 	Latency                *Latency `json:"latency,omitempty"`
 }
 

@@ -273,8 +273,11 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 		}
 		p.ControllerPeakRSSBytes, _ = PeakRSS(pid)
 		p.SimulatorCPUPercent = CPUPercent(s.simulatorCPU()-sim0, wall)
-		if req1, err := RequestsTotal(ctx, s.metrics); err == nil && reqErr == nil {
+		req1, err := RequestsTotal(ctx, s.metrics)
+		if err = cmp.Or(reqErr, err); err == nil {
 			p.APIRequestsPerSecond = PerSecond(req1-req0, wall)
+		} else {
+			p.MetricsError = err.Error()
 		}
 	}
 	if name == PhaseFanout {

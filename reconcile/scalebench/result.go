@@ -67,7 +67,7 @@ type Phase struct {
 	Error                  string   `json:"error,omitempty"`
 	Seconds                float64  `json:"seconds"`
 	Target                 int      `json:"target,omitempty"`
-	Reached                int      `json:"reached,omitempty"`
+	Reached                int      `json:"reached"`
 	PodsBoundPerSecond     float64  `json:"podsBoundPerSecond,omitempty"`
 	ControllerCPUSeconds   float64  `json:"controllerCPUSeconds"`
 	ControllerCPUPercent   float64  `json:"controllerCPUPercent"`

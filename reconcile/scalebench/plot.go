@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -25,6 +26,7 @@ type Series struct {
 type PlotSpec struct {
 	File, Title, YLabel string
 	Series              []Series
+	Sizes               []float64 // every size measured: the x axis spans them all, finished or not
 }
 
 // Plots turns results into the benchmark's plots: scheduling throughput,
@@ -41,9 +43,13 @@ func Plots(sizes []SizeResult) []PlotSpec {
 		}
 		return s
 	}
+	var all []float64
+	for _, s := range sizes {
+		all = append(all, float64(s.Nodes))
+	}
 	bound := func(p *Phase) float64 { return p.PodsBoundPerSecond }
 	secs := func(p *Phase) float64 { return p.Seconds }
-	return []PlotSpec{
+	specs := []PlotSpec{
 		{File: "scale-throughput.svg", Title: "Scheduling throughput (simulated nodes)", YLabel: "pods bound per second",
 			Series: []Series{
 				series("commit", PhaseCommit, bound),
@@ -62,6 +68,10 @@ func Plots(sizes []SizeResult) []PlotSpec {
 				series("p99", PhaseFanout, func(p *Phase) float64 { return p.Latency.P99Ms }),
 			}},
 	}
+	for i := range specs {
+		specs[i].Sizes = all
+	}
+	return specs
 }
 
 // WritePlots renders each spec as SVG into dir and returns the files
@@ -90,9 +100,10 @@ func WritePlots(dir string, specs []PlotSpec) ([]string, error) {
 		p.Title.Text = spec.Title
 		p.X.Label.Text = "simulated nodes"
 		p.Y.Label.Text = spec.YLabel
-		if spreads(spec) {
+		if lo, hi, ok := span(spec); ok {
 			p.X.Scale = plot.LogScale{} // 100 to 5,000 nodes
 			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.X.Min, p.X.Max = lo/1.25, hi*1.25
 		}
 		p.Y.Min = 0
 		p.Legend.Top = true
@@ -109,14 +120,18 @@ func WritePlots(dir string, specs []PlotSpec) ([]string, error) {
 	return written, nil
 }
 
-// spreads reports whether the points have at least two sizes (a log
-// scale of a single x value has no range).
-func spreads(spec PlotSpec) bool {
-	xs := map[float64]bool{}
+// span is the range of sizes of a plot, ok when there are at least two
+// (a log scale of a single x value has no range).
+func span(spec PlotSpec) (lo, hi float64, ok bool) {
+	xs := slices.Clone(spec.Sizes)
 	for _, s := range spec.Series {
 		for _, p := range s.Points {
-			xs[p.X] = true
+			xs = append(xs, p.X)
 		}
 	}
-	return len(xs) > 1
+	if len(xs) == 0 {
+		return 0, 0, false
+	}
+	lo, hi = slices.Min(xs), slices.Max(xs)
+	return lo, hi, lo < hi && lo > 0
 }

@@ -31,6 +31,28 @@ func TestPlots(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("Plots:\n got %v\nwant %v", got, want)
 	}
+	for _, spec := range specs {
+		if want := []float64{100, 1000, 2000}; !reflect.DeepEqual(spec.Sizes, want) {
+			t.Errorf("%s spans %v, want every size measured %v", spec.File, spec.Sizes, want)
+		}
+	}
+}
+
+func TestSpan(t *testing.T) {
+	for _, tc := range []struct {
+		spec   PlotSpec
+		lo, hi float64
+		ok     bool
+	}{
+		{PlotSpec{Sizes: []float64{100, 500, 1000}, Series: []Series{{Points: []Point{{100, 3}}}}}, 100, 1000, true},
+		{PlotSpec{Series: []Series{{Points: []Point{{100, 3}}}}}, 100, 100, false},
+		{PlotSpec{}, 0, 0, false},
+	} {
+		lo, hi, ok := span(tc.spec)
+		if lo != tc.lo || hi != tc.hi || ok != tc.ok {
+			t.Errorf("span(%+v) = %v, %v, %v; want %v, %v, %v", tc.spec, lo, hi, ok, tc.lo, tc.hi, tc.ok)
+		}
+	}
 }
 
 // TestWritePlots renders with gonum/plot; a plot without points is left

@@ -23,7 +23,7 @@ func newBenchCmd() *cobra.Command {
 // scalebench.Run.
 func newBenchScaleCmd() *cobra.Command {
 	cfg := scalebench.Config{}
-	var skip []string
+	var skip, replot []string
 	cmd := &cobra.Command{
 		Use:   "scale",
 		Short: "Start a controller and simulated nodes at each size, commit Deployments, and measure scheduling, latency, CPU and memory",
@@ -37,6 +37,9 @@ Heavy: thousands of nodes take several GiB and every core of the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
+			if len(replot) > 0 {
+				return replotResults(cmd, replot, cfg.Out, cfg.PlotDir)
+			}
 			if cfg.Skip, err = scalebench.ParseSkip(skip); err != nil {
 				return err
 			}
@@ -76,7 +79,29 @@ Heavy: thousands of nodes take several GiB and every core of the machine.`,
 	fl.DurationVar(&cfg.Resync, "simulate-resync-interval", time.Minute, "the simulators' --simulate-resync-interval (watches still wake them at once)")
 	fl.StringVar(&cfg.Out, "out", "bench-scale.json", "the JSON result, one record per size")
 	fl.StringVar(&cfg.PlotDir, "plots", "", "directory for the SVG plots (scale-throughput.svg, scale-time.svg, scale-latency.svg); none when empty")
+	fl.StringSliceVar(&replot, "replot", nil, "measure nothing: merge these JSON results (by size, later files win) into --out and plot them into --plots")
 	fl.StringVar(&cfg.Binary, "binary", "", "the reconcile binary run as controller and simulators (default: this one)")
 	fl.StringVar(&cfg.WorkDir, "work", "", "directory for each size's repo, data and logs, kept after the run (default: a new temporary directory)")
 	return cmd
+}
+
+// replotResults is `bench scale --replot FILES`: results of separate runs
+// merged and plotted.
+func replotResults(cmd *cobra.Command, files []string, out, plots string) error {
+	res, err := scalebench.ReadJSON(files)
+	if err != nil {
+		return err
+	}
+	if err := scalebench.WriteJSON(out, res); err != nil {
+		return err
+	}
+	if plots == "" {
+		return fmt.Errorf("--replot needs --plots DIR")
+	}
+	written, err := scalebench.WritePlots(plots, scalebench.Plots(res.Sizes))
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%d sizes in %s; plots %s\n", len(res.Sizes), out, strings.Join(written, ", "))
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,5 +109,34 @@ func TestResultJSON(t *testing.T) {
 	}
 	if err := WriteJSON(filepath.Join(t.TempDir(), "no", "dir.json"), sampleResult()); err == nil || !strings.Contains(err.Error(), "scale benchmark result") {
 		t.Errorf("writing into a missing directory: err = %v", err)
+	}
+}
+
+// TestReadJSON merges two runs by size, the later file winning.
+func TestReadJSON(t *testing.T) {
+	dir := t.TempDir()
+	first, second := sampleResult(), sampleResult()
+	second.Sizes = []SizeResult{{Nodes: 500, Pods: 15000}, {Nodes: 100, Pods: 1}}
+	a, b := filepath.Join(dir, "a.json"), filepath.Join(dir, "b.json")
+	if err := WriteJSON(a, first); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteJSON(b, second); err != nil {
+		t.Fatal(err)
+	}
+	got, err := ReadJSON([]string{a, b})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []int
+	for _, s := range got.Sizes {
+		nodes = append(nodes, s.Nodes)
+	}
+	if want := []int{100, 500, 1000, 2000}; !slices.Equal(nodes, want) || got.Sizes[0].Pods != 1 {
+		t.Errorf("merged sizes %v (100 nodes: %d pods), want %v with the second file's 100", nodes, got.Sizes[0].Pods, want)
+	}
+	os.WriteFile(a, []byte("{"), 0o644)
+	if _, err := ReadJSON([]string{a}); err == nil || !strings.Contains(err.Error(), "not a scale benchmark result") {
+		t.Errorf("bad JSON: err = %v", err)
 	}
 }

@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -70,6 +72,35 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		cfg.Log.Info("plots written", "files", files)
 	}
 	return res, nil
+}
+
+// ReadJSON reads results written by WriteJSON and merges their sizes,
+// ordered by nodes (a later file's record of a size replaces an earlier
+// one's): runs of separate sizes plotted together.
+func ReadJSON(paths []string) (Result, error) {
+	var merged Result
+	bySize := map[int]SizeResult{}
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return merged, err
+		}
+		var r Result
+		if err := json.Unmarshal(b, &r); err != nil {
+			return merged, fmt.Errorf("%s: not a scale benchmark result: %w", path, err)
+		}
+		if merged.Command == "" {
+			merged = Result{Command: r.Command, CPUs: r.CPUs, LoadAverageBefore: r.LoadAverageBefore}
+		}
+		merged.LoadAverageAfter = r.LoadAverageAfter
+		for _, s := range r.Sizes {
+			bySize[s.Nodes] = s
+		}
+	}
+	for _, n := range slices.Sorted(maps.Keys(bySize)) {
+		merged.Sizes = append(merged.Sizes, bySize[n])
+	}
+	return merged, nil
 }
 
 // WriteJSON writes the result, indented ("" path: nothing).

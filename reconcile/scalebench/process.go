@@ -34,6 +34,9 @@ func startProcess(name, bin, logPath string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Dir(logPath)) // never the user's client config
+	// A benchmark killed outright takes its controller and simulators with
+	// it instead of leaving thousands of nodes heartbeating.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s (%s): %w", name, bin, err)

@@ -81,7 +81,8 @@ func sampleResult() Result {
 				Phases: []Phase{
 					{Name: PhaseNodes, Done: true, Seconds: 30, Target: 1000, Reached: 1000, ControllerCPUPercent: 90},
 					{Name: PhaseIdle, Done: true, Seconds: 30, ControllerCPUPercent: 55},
-					{Name: PhaseCommit, Error: "timed out after 5m0s with 3000 of 30000", Seconds: 300, Target: 30000, Reached: 3000, PodsBoundPerSecond: 20, ControllerCPUPercent: 99},
+					{Name: PhaseCommit, Error: "timed out after 5m0s with 3000 of 30000", Seconds: 300, Target: 30000, Reached: 3000,
+						Pods: &PodCounts{Created: 9000, Bound: 5000, Running: 3000}, PodsBoundPerSecond: 20, ControllerCPUPercent: 99},
 					{Name: PhaseFanout, Skipped: "after commit did not finish"},
 					{Name: PhaseRollout, Skipped: "after commit did not finish"},
 					{Name: PhaseNodeLoss, Skipped: "after commit did not finish"},

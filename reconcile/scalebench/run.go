@@ -316,12 +316,14 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 	}
 	if name == PhaseCommit || name == PhaseRollout || name == PhaseNodeLoss {
 		p.PodsBoundPerSecond = s.pods.throughput(start)
+		c := s.pods.counts(strconv.Itoa(s.revision), s.lost)
+		p.Pods = &c
 	}
 	s.res.Phases = append(s.res.Phases, p)
 	s.cfg.Log.Info("scale benchmark: phase", "nodes", s.layout.Nodes, "phase", name, "done", p.Done, "seconds", round(p.Seconds),
 		"reached", p.Reached, "target", p.Target, "podsBoundPerSecond", round(p.PodsBoundPerSecond),
 		"controllerCPUPercent", round(p.ControllerCPUPercent), "peakRSSMiB", p.ControllerPeakRSSBytes>>20,
-		"apiRequestsPerSecond", round(p.APIRequestsPerSecond), "simulatorCPUPercent", round(p.SimulatorCPUPercent), "error", p.Error)
+		"apiRequestsPerSecond", round(p.APIRequestsPerSecond), "simulatorCPUPercent", round(p.SimulatorCPUPercent), "pods", p.Pods, "error", p.Error)
 }
 
 func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

@@ -54,18 +54,38 @@ func (t *tracker) apply(p *corev1.Pod, deleted bool) {
 	t.pods[uid] = s
 }
 
-// running counts the pods of revision that run, are not being deleted and
-// are on no node of lost.
-func (t *tracker) running(revision string, lost map[string]bool) int {
+// PodCounts is how far the pods of a revision got, as the API's watch
+// showed them: existing (not being deleted), bound to a node, Running.
+type PodCounts struct {
+	Created int `json:"created"`
+	Bound   int `json:"bound"`
+	Running int `json:"running"`
+}
+
+// counts counts the pods of revision that are not being deleted and are on
+// no node of lost.
+func (t *tracker) counts(revision string, lost map[string]bool) PodCounts {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	n := 0
+	var c PodCounts
 	for _, s := range t.pods {
-		if s.running && !s.terminating && s.revision == revision && !lost[s.node] {
-			n++
+		if s.terminating || s.revision != revision || lost[s.node] {
+			continue
+		}
+		c.Created++
+		if s.node != "" {
+			c.Bound++
+		}
+		if s.running {
+			c.Running++
 		}
 	}
-	return n
+	return c
+}
+
+// running counts the running pods of revision off the lost nodes.
+func (t *tracker) running(revision string, lost map[string]bool) int {
+	return t.counts(revision, lost).Running
 }
 
 // throughput is pods bound per second since.

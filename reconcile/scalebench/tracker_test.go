@@ -35,6 +35,11 @@ func TestTracker(t *testing.T) {
 	if got := tr.running("1", nil); got != 2 {
 		t.Errorf("running rev 1 = %d, want 2", got)
 	}
+	tr.apply(pod("f", "", "1", corev1.PodPending, false), false)
+	if got, want := tr.counts("1", nil), (PodCounts{Created: 3, Bound: 2, Running: 2}); got != want {
+		t.Errorf("counts of rev 1 = %+v, want %+v", got, want)
+	}
+	tr.apply(pod("f", "", "1", corev1.PodPending, false), true)
 	if got := tr.running("1", map[string]bool{"n2": true}); got != 1 {
 		t.Errorf("running rev 1 off n2 = %d, want 1", got)
 	}

@@ -83,6 +83,15 @@ test-short:
 bench: setup-test images
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
 
+# bench-scale is issue 13's scale benchmark (reconcile bench scale): a controller and
+# simulated nodes at each size, JSON and plots into docs/ (scale-*). Heavy: not
+# part of test or bench. SCALE_SIZES=100,500 make bench-scale for a part.
+SCALE_SIZES ?= 100,500,1000,2000,5000
+SCALE_ARGS  ?=
+.PHONY: bench-scale
+bench-scale: build
+	$(BIN) bench scale --sizes $(SCALE_SIZES) --out docs/scale-result.json --plots docs $(SCALE_ARGS)
+
 vet:
 	$(GO) vet $(PKGS)
 

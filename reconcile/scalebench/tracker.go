@@ -1,0 +1,173 @@
+package scalebench
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// podState is what the benchmark needs of a pod.
+type podState struct {
+	key         objects.Key
+	node        string
+	revision    string
+	running     bool
+	terminating bool
+}
+
+// tracker follows every pod through the API's watch (a list, then a watch
+// from its resourceVersion; again after the watch ends), recording when
+// it first saw each pod bound to a node. Its counts are read while phases
+// wait; a controller that stops answering leaves them where they were.
+type tracker struct {
+	mu    sync.Mutex
+	pods  map[string]podState // by uid
+	binds []time.Time         // when the watch first saw a pod bound
+	now   func() time.Time
+}
+
+func newTracker(now func() time.Time) *tracker {
+	return &tracker{pods: map[string]podState{}, now: now}
+}
+
+// apply records one pod as the API showed it (deleted: gone).
+func (t *tracker) apply(p *corev1.Pod, deleted bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	uid := string(p.UID)
+	if deleted {
+		delete(t.pods, uid)
+		return
+	}
+	old, seen := t.pods[uid]
+	s := podState{key: objects.Key{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, node: p.Spec.NodeName, revision: p.Labels[LabelRevision],
+		running: p.Status.Phase == corev1.PodRunning, terminating: p.DeletionTimestamp != nil}
+	if s.node != "" && (!seen || old.node == "") {
+		t.binds = append(t.binds, t.now())
+	}
+	t.pods[uid] = s
+}
+
+// PodCounts is how far the pods of a revision got, as the API's watch
+// showed them: existing (not being deleted), bound to a node, Running.
+type PodCounts struct {
+	Created int `json:"created"`
+	Bound   int `json:"bound"`
+	Running int `json:"running"`
+}
+
+// counts counts the pods of revision that are not being deleted and are on
+// no node of lost.
+func (t *tracker) counts(revision string, lost map[string]bool) PodCounts {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var c PodCounts
+	for _, s := range t.pods {
+		if s.terminating || s.revision != revision || lost[s.node] {
+			continue
+		}
+		c.Created++
+		if s.node != "" {
+			c.Bound++
+		}
+		if s.running {
+			c.Running++
+		}
+	}
+	return c
+}
+
+// running counts the running pods of revision off the lost nodes.
+func (t *tracker) running(revision string, lost map[string]bool) int {
+	return t.counts(revision, lost).Running
+}
+
+// throughput is pods bound per second since.
+func (t *tracker) throughput(since time.Time) float64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return Throughput(t.binds, since)
+}
+
+// runningOnOneNode returns a node with running pods of revision and
+// those pods (none: "").
+func (t *tracker) runningOnOneNode(revision string) (string, []objects.Key) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	node := ""
+	var keys []objects.Key
+	for _, s := range t.pods {
+		if !s.running || s.terminating || s.revision != revision || (node != "" && s.node != node) {
+			continue
+		}
+		node = s.node
+		keys = append(keys, s.key)
+	}
+	return node, keys
+}
+
+// follow lists and watches pods until ctx ends; errors are retried after a
+// second (the controller may be overloaded: the benchmark measures that,
+// it does not stop for it).
+func (t *tracker) follow(ctx context.Context, c *apiclient.Client) {
+	var rv uint64
+	for ctx.Err() == nil {
+		if rv == 0 {
+			lctx, cancel := context.WithTimeout(ctx, time.Minute)
+			objs, listRV, err := c.List(lctx, "Pod", "", nil)
+			cancel()
+			if err != nil {
+				sleep(ctx, time.Second)
+				continue
+			}
+			t.reset(objs)
+			rv = listRV
+		}
+		err := c.Watch(ctx, rv, "Pod", "", func(ev apiclient.WatchEvent) bool {
+			if p, ok := ev.Object.(*corev1.Pod); ok {
+				t.apply(p, ev.Type == "DELETED")
+			}
+			rv = max(rv, ev.ResourceVersion)
+			return true
+		})
+		if errors.Is(err, apiclient.ErrGone) {
+			rv = 0
+		}
+		if err != nil {
+			sleep(ctx, time.Second)
+		}
+	}
+}
+
+// reset replaces the pods with a fresh list (pods missed while the watch
+// was down count as bound now).
+func (t *tracker) reset(objs []objects.Object) {
+	listed := map[string]bool{}
+	for _, o := range objs {
+		if p, ok := o.(*corev1.Pod); ok {
+			listed[string(p.UID)] = true
+			t.apply(p, false)
+		}
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for uid := range t.pods {
+		if !listed[uid] {
+			delete(t.pods, uid)
+		}
+	}
+}
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	select {
+	case <-ctx.Done():
+	case <-time.After(d):
+	}
+}

@@ -421,8 +421,12 @@ func (f *nftFragment) renderPort(v portView, opts Options) {
 		// Only clients in loadBalancerSourceRanges reach the external
 		// chain; the others keep their destination and are dropped in
 		// the filter hooks.
-		fw := NFTChain{Name: nftChainName("firewall", pn), Rules: []string{
-			fmt.Sprintf("ip saddr { %s } goto %s", strings.Join(v.sourceRanges, ", "), ext.Name)}}
+		// One rule per range, not an anonymous interval set: the
+		// netlink writer (nftlink.go) compiles each rule on its own.
+		fw := NFTChain{Name: nftChainName("firewall", pn)}
+		for _, r := range v.sourceRanges {
+			fw.Rules = append(fw.Rules, fmt.Sprintf("ip saddr %s goto %s", r, ext.Name))
+		}
 		f.chains = append(f.chains, fw)
 		entry = fw.Name
 		if !v.externalLocal || len(v.local) > 0 {

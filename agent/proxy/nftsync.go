@@ -14,14 +14,8 @@ type Mode string
 
 const (
 	ModeIPTables Mode = "iptables" // the default: RECONCILE-* chains, iptables-restore
-	ModeNFTables Mode = "nftables" // table ip reconcile, knftables (the nft binary)
+	ModeNFTables Mode = "nftables" // table ip reconcile, written over netlink
 )
-
-// NewNFTables is the real nftables interface to table ip reconcile (it
-// needs the nft binary and root).
-func NewNFTables() (knftables.Interface, error) {
-	return knftables.New(knftables.IPv4Family, NFTTable)
-}
 
 func nftTable() *knftables.Table {
 	c := "rules for reconcile's service proxy (reconcile agent --cleanup removes them)"
@@ -29,35 +23,53 @@ func nftTable() *knftables.Table {
 }
 
 // NFTTransaction fills tx with the operations that bring table ip
-// reconcile from prev to next. Without prev (the first sync, or after a
-// failed one) the table is deleted and written whole, in the same
-// transaction, so the kernel switches at once and nothing stale survives.
-// With prev it sends only what changed: new chains, the rules of changed
-// chains (flushed and written again), the map elements added, removed or
-// changed, then the deletion of chains and sets no longer wanted. A
-// change of one service's endpoints touches its chains and its elements.
+// reconcile from prev to next (nftDiff), as knftables writes them: the
+// golden files' text (NFTText) and knftables' fake in tests.
 func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset) {
+	nftDiff(knftOps{tx}, next, prev)
+}
+
+// nftOps are the operations a sync sends, in the order nftDiff calls
+// them; knftOps writes them into a knftables transaction, nftBatch
+// (nftlink.go) into one netlink batch.
+type nftOps interface {
+	resetTable()                // add (so the delete cannot fail), delete, add again
+	addChain(c NFTChain)        // without its rules
+	flushChain(name string)     // remove its rules
+	deleteChain(name string)    // an empty chain no rule or element refers to
+	addFixedSets()              // the verdict maps and the hairpin set
+	addSet(s NFTSet)            // an affinity set (add updates a changed timeout)
+	deleteSet(name string)      // an affinity set
+	addRule(chain, rule string) // appended
+	addElement(e NFTElement)
+	deleteElement(e NFTElement)
+}
+
+// nftDiff calls ops with what brings table ip reconcile from prev to
+// next. Without prev (the first sync, or after a failed one) the table
+// is deleted and written whole, in the same transaction, so the kernel
+// switches at once and nothing stale survives. With prev it sends only
+// what changed: new chains, the rules of changed chains (flushed and
+// written again), the map elements added, removed or changed, then the
+// deletion of chains and sets no longer wanted. A change of one
+// service's endpoints touches its chains and its elements.
+func nftDiff(ops nftOps, next NFTRuleset, prev *NFTRuleset) {
 	if prev == nil {
-		tx.Add(nftTable())
-		tx.Delete(&knftables.Table{})
-		tx.Add(nftTable())
+		ops.resetTable()
 		for _, c := range next.Chains {
-			tx.Add(nftChain(c))
+			ops.addChain(c)
 		}
-		for _, m := range nftMaps {
-			tx.Add(&knftables.Map{Name: m.Name, Type: m.Type})
-		}
-		tx.Add(&knftables.Set{Name: nftHairpin, Type: "ipv4_addr . ipv4_addr"})
+		ops.addFixedSets()
 		for _, s := range next.Sets {
-			tx.Add(nftSet(s))
+			ops.addSet(s)
 		}
 		for _, c := range next.Chains {
 			for _, r := range c.Rules {
-				tx.Add(&knftables.Rule{Chain: c.Name, Rule: r})
+				ops.addRule(c.Name, r)
 			}
 		}
 		for _, e := range next.Elements {
-			tx.Add(nftElement(e))
+			ops.addElement(e)
 		}
 		return
 	}
@@ -75,12 +87,12 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 	}
 	for _, s := range next.Sets {
 		if o, ok := oldSets[s.Name]; !ok || o != s {
-			tx.Add(nftSet(s)) // a changed timeout: add updates the set
+			ops.addSet(s)
 		}
 	}
 	for _, c := range next.Chains {
 		if _, ok := old[c.Name]; !ok {
-			tx.Add(nftChain(c))
+			ops.addChain(c)
 		}
 	}
 	for _, c := range next.Chains {
@@ -89,10 +101,10 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 			continue
 		}
 		if ok {
-			tx.Flush(&knftables.Chain{Name: c.Name})
+			ops.flushChain(c.Name)
 		}
 		for _, r := range c.Rules {
-			tx.Add(&knftables.Rule{Chain: c.Name, Rule: r})
+			ops.addRule(c.Name, r)
 		}
 	}
 	// Elements: removed ones and those whose verdict changed are
@@ -111,17 +123,17 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 		}
 		delete(oldEl, id)
 		if o.Value != e.Value {
-			tx.Delete(nftElement(NFTElement{Map: o.Map, Key: o.Key}))
+			ops.deleteElement(*o)
 			adds = append(adds, e)
 		}
 	}
 	for _, e := range prev.Elements {
 		if _, gone := oldEl[e.ident()]; gone {
-			tx.Delete(nftElement(NFTElement{Map: e.Map, Key: e.Key}))
+			ops.deleteElement(e)
 		}
 	}
 	for _, e := range adds {
-		tx.Add(nftElement(e))
+		ops.addElement(e)
 	}
 	wanted := make(map[string]bool, len(next.Chains))
 	for _, c := range next.Chains {
@@ -134,11 +146,11 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 	for _, c := range prev.Chains {
 		if !wanted[c.Name] {
 			stale = append(stale, c.Name)
-			tx.Flush(&knftables.Chain{Name: c.Name})
+			ops.flushChain(c.Name)
 		}
 	}
 	for _, name := range stale {
-		tx.Delete(&knftables.Chain{Name: name})
+		ops.deleteChain(name)
 	}
 	wantedSets := make(map[string]bool, len(next.Sets))
 	for _, s := range next.Sets {
@@ -146,9 +158,34 @@ func NFTTransaction(tx *knftables.Transaction, next NFTRuleset, prev *NFTRuleset
 	}
 	for _, s := range prev.Sets {
 		if !wantedSets[s.Name] {
-			tx.Delete(&knftables.Set{Name: s.Name})
+			ops.deleteSet(s.Name)
 		}
 	}
+}
+
+// knftOps writes the operations into a knftables transaction.
+type knftOps struct{ tx *knftables.Transaction }
+
+func (o knftOps) resetTable() {
+	o.tx.Add(nftTable())
+	o.tx.Delete(&knftables.Table{})
+	o.tx.Add(nftTable())
+}
+func (o knftOps) addChain(c NFTChain)     { o.tx.Add(nftChain(c)) }
+func (o knftOps) flushChain(name string)  { o.tx.Flush(&knftables.Chain{Name: name}) }
+func (o knftOps) deleteChain(name string) { o.tx.Delete(&knftables.Chain{Name: name}) }
+func (o knftOps) addFixedSets() {
+	for _, m := range nftMaps {
+		o.tx.Add(&knftables.Map{Name: m.Name, Type: m.Type})
+	}
+	o.tx.Add(&knftables.Set{Name: nftHairpin, Type: "ipv4_addr . ipv4_addr"})
+}
+func (o knftOps) addSet(s NFTSet)            { o.tx.Add(nftSet(s)) }
+func (o knftOps) deleteSet(name string)      { o.tx.Delete(&knftables.Set{Name: name}) }
+func (o knftOps) addRule(chain, rule string) { o.tx.Add(&knftables.Rule{Chain: chain, Rule: rule}) }
+func (o knftOps) addElement(e NFTElement)    { o.tx.Add(nftElement(e)) }
+func (o knftOps) deleteElement(e NFTElement) {
+	o.tx.Delete(nftElement(NFTElement{Map: e.Map, Key: e.Key}))
 }
 
 func nftChain(c NFTChain) *knftables.Chain {
@@ -187,11 +224,8 @@ func NFTText(rs NFTRuleset) string {
 // CleanupNFT removes table ip reconcile, if there is one (`reconcile agent
 // --cleanup`, and the first sync in iptables mode). Other tables are
 // never touched.
-func CleanupNFT(ctx context.Context, nft knftables.Interface) error {
-	tx := nft.NewTransaction()
-	tx.Add(&knftables.Table{}) // so the delete cannot fail on a missing table
-	tx.Delete(&knftables.Table{})
-	return nft.Run(ctx, tx)
+func CleanupNFT(ctx context.Context, nft NFTWriter) error {
+	return nft.Delete(ctx)
 }
 
 // ruleCount is the number of rules in rs's chains.

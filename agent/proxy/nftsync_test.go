@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +58,7 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	src := &memSource{}
 	opts := Options{ServiceCIDR: "10.96.0.0/16", ClusterCIDR: "10.88.0.0/16"}
 	fake := knftables.NewFake(knftables.IPv4Family, NFTTable)
-	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: fake, Options: opts}
+	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: NFTKnftables{fake}, Options: opts}
 	for i, s := range nftSteps(src) {
 		s.do()
 		before := fake.Dump()
@@ -110,7 +109,7 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	}
 
 	// Cleanup removes the table and only it.
-	if err := CleanupNFT(t.Context(), fake); err != nil {
+	if err := CleanupNFT(t.Context(), NFTKnftables{fake}); err != nil {
 		t.Fatal(err)
 	}
 	if d := fake.Dump(); d != "" {
@@ -118,27 +117,22 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	}
 }
 
-// nftIn returns an nftables interface working in a fresh network
-// namespace: an `nft` on PATH that runs the real one under nsenter
-// (knftables runs "nft" from PATH). Needs root.
-func nftIn(t testing.TB) (knftables.Interface, Exec) {
+// nftIn returns the netlink writer (NFTNetlink) working in a fresh
+// network namespace, and an Exec running commands (nft) there. Needs
+// root.
+func nftIn(t testing.TB) (*NFTNetlink, Exec) {
 	t.Helper()
 	e := netns(t)
-	real, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("nft not installed (Debian package nftables; make setup installs it)")
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed (Debian package nftables; make setup installs it): the tests read the table with it")
 	}
-	dir := t.TempDir()
-	script := fmt.Sprintf("#!/bin/sh\nexec %s %s \"$@\"\n", strings.Join(e.Prefix, " "), real)
-	if err := os.WriteFile(filepath.Join(dir, "nft"), []byte(script), 0o755); err != nil {
+	path := strings.TrimPrefix(e.Prefix[len(e.Prefix)-1], "--net=")
+	f, err := os.Open(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	nft, err := NewNFTables()
-	if err != nil {
-		t.Fatalf("nftables: %v", err)
-	}
-	return nft, e
+	t.Cleanup(func() { f.Close() })
+	return &NFTNetlink{NetNS: int(f.Fd())}, e
 }
 
 // nftList is `nft list table ip reconcile` in e's namespace ("" when
@@ -226,6 +220,88 @@ func TestNFTGoldenOnRealKernel(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNFTNetlinkListsAsNFT: for every golden case, the table the netlink
+// writer makes lists (`nft list table`) exactly as the one `nft -f` makes
+// from the golden text: the rule compiler (nftexpr.go) writes what nft
+// writes.
+func TestNFTNetlinkListsAsNFT(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.nft.golden")
+	if len(files) == 0 {
+		t.Fatal("no nftables golden files")
+	}
+	link, le := nftIn(t)
+	_, ne := nftIn(t)
+	for _, tc := range renderCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := RenderNFT(tc.svcs, tc.eps, tc.opts)
+			if _, err := link.Write(t.Context(), rs, nil); err != nil {
+				t.Fatalf("netlink: %v", err)
+			}
+			f := filepath.Join("testdata", tc.name+".nft.golden")
+			if out, err := ne.cmd(t.Context(), "nft", "nft", "-f", f).CombinedOutput(); err != nil {
+				t.Fatalf("nft -f %s: %v\n%s", f, err, out)
+			}
+			got, want := normalizeNFTList(nftList(t, le)), normalizeNFTList(nftList(t, ne))
+			if !strings.Contains(got, "chain services {\nip daddr . meta l4proto . th dport vmap @service-ips") {
+				t.Fatalf("the netlink writer's table lacks the services chain:\n%s", got)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", got)
+			}
+			if got != want {
+				t.Fatalf("the netlink writer's table lists differently from nft's:\n%s\n--- nft -f %s:\n%s", got, f, want)
+			}
+		})
+	}
+}
+
+// normalizeNFTList makes two listings of the same table comparable: the
+// chains, sets and maps in name order (the kernel lists them in the
+// order they were made) and a set's elements sorted (hash order).
+func normalizeNFTList(s string) string {
+	var blocks []string
+	var cur []string
+	var elems []string
+	inElems := false
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		slices.Sort(elems)
+		blocks = append(blocks, strings.Join(cur, "\n")+"\n"+strings.Join(elems, "\n"))
+		cur, elems = nil, nil
+	}
+	for _, line := range strings.Split(s, "\n") {
+		l := strings.TrimSpace(line)
+		switch {
+		case l == "" || strings.HasPrefix(l, "table ") || l == "}" && !inElems:
+			continue
+		case strings.HasPrefix(l, "chain ") || strings.HasPrefix(l, "set ") || strings.HasPrefix(l, "map "):
+			flush()
+			cur = []string{l}
+		case strings.HasPrefix(l, "elements = {"):
+			inElems = true
+			l = strings.TrimPrefix(l, "elements = {")
+			fallthrough
+		case inElems:
+			if strings.HasSuffix(l, "}") {
+				inElems = false
+				l = strings.TrimSuffix(l, "}")
+			}
+			for _, e := range strings.Split(l, ",") {
+				if e = strings.TrimSpace(e); e != "" {
+					elems = append(elems, e)
+				}
+			}
+		default:
+			cur = append(cur, l)
+		}
+	}
+	flush()
+	slices.Sort(blocks)
+	return strings.Join(blocks, "\n")
 }
 
 func sortedLines(s string) string {

@@ -1,0 +1,394 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/userdata"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+	"sigs.k8s.io/knftables"
+)
+
+// NFTWriter writes table ip reconcile: the nftables mode's I/O, behind
+// which the Proxier keeps what it programmed (the previous NFTRuleset).
+type NFTWriter interface {
+	// Write brings the table from prev (nil: whatever it holds, or
+	// nothing; it is then replaced whole) to next in one transaction and
+	// returns the number of operations sent (0: nothing to change).
+	Write(ctx context.Context, next NFTRuleset, prev *NFTRuleset) (int, error)
+	// Delete removes the table, if there is one.
+	Delete(ctx context.Context) error
+}
+
+// NewNFTables is the real nftables writer: netlink to the kernel of the
+// agent's network namespace, no `nft` binary (NFTNetlink).
+func NewNFTables() (NFTWriter, error) { return &NFTNetlink{}, nil }
+
+// NFTKnftables writes through a knftables.Interface: the `nft` binary
+// (knftables.New) or knftables' fake in tests. Every nft run parses its
+// whole input and first dumps the table into its cache, which is why
+// the agent uses NFTNetlink (BENCHMARKS.md, issue 13).
+type NFTKnftables struct{ knftables.Interface }
+
+// Write implements NFTWriter with one knftables transaction.
+func (k NFTKnftables) Write(ctx context.Context, next NFTRuleset, prev *NFTRuleset) (int, error) {
+	tx := k.NewTransaction()
+	NFTTransaction(tx, next, prev)
+	if tx.NumOperations() == 0 {
+		return 0, nil
+	}
+	return tx.NumOperations(), k.Run(ctx, tx)
+}
+
+// Delete implements NFTWriter.
+func (k NFTKnftables) Delete(ctx context.Context) error {
+	tx := k.NewTransaction()
+	tx.Add(&knftables.Table{}) // so the delete cannot fail on a missing table
+	tx.Delete(&knftables.Table{})
+	return k.Run(ctx, tx)
+}
+
+// NFTNetlink writes table ip reconcile over netlink (NETLINK_NETFILTER),
+// one batch per sync: a batch is one kernel transaction, as one `nft -f`
+// is, without parsing text and without reading the table back. The
+// messages are built by github.com/google/nftables (its Conn buffers
+// them; they are captured instead of sent, see capture) and sent by
+// this writer with an acknowledgement asked for the last message only:
+// the library asks one per message (and an echo per rule), which at
+// 30,000 messages costs 60,000 reads and overflows the socket's buffer.
+type NFTNetlink struct {
+	// NetNS is a file descriptor of the network namespace to write in
+	// (0: the agent's own; tests use a private one).
+	NetNS int
+}
+
+// Write implements NFTWriter.
+func (w *NFTNetlink) Write(ctx context.Context, next NFTRuleset, prev *NFTRuleset) (int, error) {
+	b := newNFTBatch()
+	nftDiff(b, next, prev)
+	if b.ops == 0 {
+		return 0, nil
+	}
+	if b.err != nil {
+		return b.ops, b.err
+	}
+	return b.ops, w.send(ctx, b)
+}
+
+// Delete implements NFTWriter. A kernel without nf_tables has no table
+// to delete (the iptables mode's first sync calls this too).
+func (w *NFTNetlink) Delete(ctx context.Context) error {
+	b := newNFTBatch()
+	b.conn.AddTable(b.table)
+	b.conn.DelTable(b.table)
+	b.ops = 2
+	err := w.send(ctx, b)
+	if errors.Is(err, unix.EPROTONOSUPPORT) || errors.Is(err, unix.EAFNOSUPPORT) {
+		return nil
+	}
+	return err
+}
+
+// maxElementsPerMessage bounds a NEWSETELEM message: its element list
+// is one netlink attribute, whose length is 16 bits.
+const maxElementsPerMessage = 256
+
+// nftBatch collects a sync's operations (nftOps) as netlink messages.
+type nftBatch struct {
+	conn  *nftables.Conn
+	table *nftables.Table
+	sets  map[string]*nftables.Set // created in this batch, by name
+	ops   int
+	err   error
+
+	// Consecutive element operations on one set become one message.
+	pending   []nftables.SetElement
+	pendingOn string
+	pendingOp int // 1 add, -1 delete
+
+	captured []netlink.Message // the batch, as the library would send it
+}
+
+func newNFTBatch() *nftBatch {
+	b := &nftBatch{table: &nftables.Table{Name: NFTTable, Family: nftables.TableFamilyIPv4}, sets: map[string]*nftables.Set{}}
+	// A Conn that never dials: its Flush hands the batch to this
+	// function (then reads answers, which it gets none of), see capture.
+	b.conn, _ = nftables.New(nftables.WithTestDial(func(req []netlink.Message) ([]netlink.Message, error) {
+		if req != nil && b.captured == nil {
+			b.captured = req
+		}
+		return nil, nil
+	}))
+	return b
+}
+
+func (b *nftBatch) fail(err error) {
+	if b.err == nil {
+		b.err = err
+	}
+}
+
+// setID is the batch-local id of a set created in this batch (rules may
+// refer to it before the kernel knows its name); 0 for existing sets.
+func (b *nftBatch) setID(name string) uint32 {
+	if s, ok := b.sets[name]; ok {
+		return s.ID
+	}
+	return 0
+}
+
+func (b *nftBatch) set(name string) *nftables.Set {
+	if s, ok := b.sets[name]; ok {
+		return s
+	}
+	s := &nftables.Set{Table: b.table, Name: name}
+	if t, ok := nftSetTypes[name]; ok {
+		s.KeyType, s.Concatenation = t, true
+		s.IsMap, s.DataType = name != nftHairpin, nftables.TypeVerdict
+	} else { // an affinity set
+		s.KeyType, s.HasTimeout = nftables.TypeIPAddr, true
+	}
+	return s
+}
+
+// endElements writes the pending element operations.
+func (b *nftBatch) endElements() {
+	if len(b.pending) == 0 {
+		return
+	}
+	s := b.set(b.pendingOn)
+	for els := b.pending; len(els) > 0; {
+		n := min(len(els), maxElementsPerMessage)
+		var err error
+		if b.pendingOp > 0 {
+			err = b.conn.SetAddElements(s, els[:n])
+		} else {
+			err = b.conn.SetDeleteElements(s, els[:n])
+		}
+		if err != nil {
+			b.fail(fmt.Errorf("elements of %s: %w", b.pendingOn, err))
+		}
+		els = els[n:]
+	}
+	b.pending = b.pending[:0]
+}
+
+// op counts one operation and ends a run of element operations.
+func (b *nftBatch) op() {
+	b.ops++
+	b.endElements()
+}
+
+const nftaTableUserdata = 6 // NFTA_TABLE_USERDATA (linux/netfilter/nf_tables.h), not in x/sys/unix
+
+var nftTableComment = userdata.AppendString(nil, 0 /* NFTNL_UDATA_TABLE_COMMENT */, "rules for reconcile's service proxy (reconcile agent --cleanup removes them)")
+
+func (b *nftBatch) resetTable() {
+	b.ops += 3
+	b.conn.AddTable(b.table)
+	b.conn.DelTable(b.table)
+	b.conn.AddTable(b.table) // its comment is added in capture
+}
+
+func (b *nftBatch) addChain(c NFTChain) {
+	b.op()
+	ch := &nftables.Chain{Name: c.Name, Table: b.table}
+	if c.Base != nil {
+		t, h, p, err := nftBaseChain(*c.Base)
+		if err != nil {
+			b.fail(err)
+			return
+		}
+		ch.Type, ch.Hooknum, ch.Priority = t, h, p
+	}
+	b.conn.AddChain(ch)
+}
+
+func (b *nftBatch) flushChain(name string) {
+	b.op()
+	b.conn.FlushChain(&nftables.Chain{Name: name, Table: b.table})
+}
+
+func (b *nftBatch) deleteChain(name string) {
+	b.op()
+	b.conn.DelChain(&nftables.Chain{Name: name, Table: b.table})
+}
+
+func (b *nftBatch) addFixedSets() {
+	for _, name := range []string{nftServiceIPs, nftServiceNodePorts, nftNoEndpointSvcs, nftNoEndpointNodePts, nftHairpin} {
+		b.op()
+		s := b.set(name)
+		if err := b.conn.AddSet(s, nil); err != nil {
+			b.fail(fmt.Errorf("set %s: %w", name, err))
+		}
+		b.sets[name] = s
+	}
+}
+
+func (b *nftBatch) addSet(s NFTSet) {
+	b.op()
+	ns := b.set(s.Name)
+	ns.Dynamic, ns.Timeout = true, time.Duration(s.Timeout)*time.Second
+	if err := b.conn.AddSet(ns, nil); err != nil {
+		b.fail(fmt.Errorf("set %s: %w", s.Name, err))
+	}
+	b.sets[s.Name] = ns
+}
+
+func (b *nftBatch) deleteSet(name string) {
+	b.op()
+	b.conn.DelSet(b.set(name))
+}
+
+func (b *nftBatch) addRule(chain, rule string) {
+	b.op()
+	exprs, udata, err := nftRuleExprs(rule, b.setID)
+	if err != nil {
+		b.fail(err)
+		return
+	}
+	b.conn.AddRule(&nftables.Rule{Table: b.table, Chain: &nftables.Chain{Name: chain, Table: b.table}, Exprs: exprs, UserData: udata})
+}
+
+func (b *nftBatch) element(e NFTElement, op int) {
+	b.ops++
+	if b.pendingOn != e.Map || b.pendingOp != op {
+		b.endElements()
+		b.pendingOn, b.pendingOp = e.Map, op
+	}
+	key, err := nftElementKey(e.Key)
+	if err != nil {
+		b.fail(err)
+		return
+	}
+	el := nftables.SetElement{Key: key}
+	if op > 0 && e.Value != "" {
+		if el.VerdictData, err = nftVerdict(e.Value); err != nil {
+			b.fail(err)
+			return
+		}
+	}
+	b.pending = append(b.pending, el)
+}
+
+func (b *nftBatch) addElement(e NFTElement)    { b.element(e, 1) }
+func (b *nftBatch) deleteElement(e NFTElement) { b.element(e, -1) }
+
+// nftBaseChain maps a base chain's nft words to the library's values.
+func nftBaseChain(c NFTBaseChain) (nftables.ChainType, *nftables.ChainHook, *nftables.ChainPriority, error) {
+	hooks := map[string]nftables.ChainHook{"prerouting": *nftables.ChainHookPrerouting, "input": *nftables.ChainHookInput,
+		"forward": *nftables.ChainHookForward, "output": *nftables.ChainHookOutput, "postrouting": *nftables.ChainHookPostrouting}
+	prios := map[string]nftables.ChainPriority{"dstnat": *nftables.ChainPriorityNATDest, "srcnat": *nftables.ChainPriorityNATSource,
+		"filter-1": *nftables.ChainPriorityFilter - 1, "filter": *nftables.ChainPriorityFilter}
+	h, ok1 := hooks[c.Hook]
+	p, ok2 := prios[c.Priority]
+	if !ok1 || !ok2 || (c.Type != "nat" && c.Type != "filter") {
+		return "", nil, nil, fmt.Errorf("base chain %+v: unknown type, hook or priority", c)
+	}
+	return nftables.ChainType(c.Type), &h, &p, nil
+}
+
+// capture takes the batch's messages from the library's Conn (its Flush
+// hands them to the test dialer, which keeps them). The flags are
+// rewritten: no echo, no acknowledgement but for the last message (the
+// kernel reports a failing message by itself), so the kernel sends one
+// answer for the whole batch. The table gets its comment.
+func (b *nftBatch) capture() ([]netlink.Message, error) {
+	if err := b.conn.Flush(); err != nil {
+		return nil, err
+	}
+	msgs := b.captured
+	newTable := netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_NEWTABLE)
+	for i := range msgs {
+		m := &msgs[i]
+		m.Header.Flags &^= netlink.Acknowledge | unix.NLM_F_ECHO
+		m.Header.Length, m.Header.Sequence, m.Header.PID = 0, 0, 0
+		if m.Header.Type == newTable {
+			attr, _ := netlink.MarshalAttributes([]netlink.Attribute{{Type: nftaTableUserdata, Data: nftTableComment}})
+			m.Data = append(m.Data, attr...)
+		}
+	}
+	if len(msgs) > 2 { // batch begin, the operations, batch end
+		msgs[len(msgs)-2].Header.Flags |= netlink.Acknowledge
+	}
+	return msgs, nil
+}
+
+// send writes the batch in one sendmsg (the kernel takes a batch from
+// one message; the socket's send buffer is raised to its size) and
+// waits for the acknowledgement of its last operation, or the first
+// error.
+func (w *NFTNetlink) send(ctx context.Context, b *nftBatch) error {
+	b.endElements()
+	if b.err != nil {
+		return b.err
+	}
+	msgs, err := b.capture()
+	if err != nil {
+		return fmt.Errorf("nftables batch: %w", err)
+	}
+	if len(msgs) <= 2 {
+		return nil
+	}
+	size := 0
+	for _, m := range msgs {
+		size += 16 + len(m.Data) + 4
+	}
+	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: w.NetNS})
+	if err != nil {
+		return fmt.Errorf("netlink socket for nftables (needs CAP_NET_ADMIN): %w", err)
+	}
+	defer conn.Close()
+	if err := setSockBuffer(conn, unix.SO_SNDBUFFORCE, size+64<<10); err != nil {
+		return err
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(time.Minute)
+	}
+	if err := conn.SetDeadline(deadline); err != nil {
+		return err
+	}
+	sent, err := conn.SendMessages(msgs)
+	if err != nil {
+		return fmt.Errorf("sending %d nftables operations: %w", b.ops, err)
+	}
+	last := sent[len(sent)-2].Header.Sequence
+	for {
+		replies, err := conn.Receive()
+		if err != nil {
+			var oe *netlink.OpError
+			if errors.As(err, &oe) && errors.Is(oe.Err, os.ErrDeadlineExceeded) {
+				return fmt.Errorf("no answer from the kernel to %d nftables operations before the deadline", b.ops)
+			}
+			return fmt.Errorf("the kernel refused the nftables transaction (%d operations; nothing of it applies): %w", b.ops, err)
+		}
+		for _, r := range replies {
+			if r.Header.Type == netlink.Error && r.Header.Sequence == last {
+				return nil
+			}
+		}
+	}
+}
+
+// setSockBuffer forces a socket buffer size (SO_SNDBUFFORCE needs
+// CAP_NET_ADMIN, which writing nftables needs anyway).
+func setSockBuffer(conn *netlink.Conn, opt, size int) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, opt, size) }); err != nil {
+		return err
+	}
+	if serr != nil {
+		return fmt.Errorf("netlink socket buffer of %d bytes: %w", size, serr)
+	}
+	return nil
+}

@@ -146,6 +146,12 @@ func (c *nftCompiler) compile() error {
 		case "drop":
 			c.emit(&expr.Verdict{Kind: expr.VerdictDrop})
 		case "dnat":
+			if c.peek() == "ip" {
+				if err := c.dnatMap(); err != nil {
+					return err
+				}
+				continue
+			}
 			if err := c.expect("to"); err != nil {
 				return err
 			}
@@ -203,6 +209,17 @@ func (c *nftCompiler) field() (nftField, error) {
 		}, len: 4, ip: true}, nil
 	case "meta l4proto":
 		return nftField{load: func(r uint32) expr.Any { return &expr.Meta{Key: expr.MetaKeyL4PROTO, Register: r} }, len: 1}, nil
+	case "numgen random":
+		if err := c.expect("mod"); err != nil {
+			return nftField{}, err
+		}
+		mod, err := strconv.ParseUint(c.next(), 10, 32)
+		if err != nil || mod == 0 {
+			return nftField{}, fmt.Errorf("numgen wants `random mod N`")
+		}
+		return nftField{load: func(r uint32) expr.Any {
+			return &expr.Numgen{Register: r, Modulus: uint32(mod), Type: unix.NFT_NG_RANDOM}
+		}, len: 4}, nil
 	case "th dport":
 		return nftField{load: func(r uint32) expr.Any {
 			return &expr.Payload{DestRegister: r, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2}
@@ -211,15 +228,15 @@ func (c *nftCompiler) field() (nftField, error) {
 	return nftField{}, fmt.Errorf("unknown selector")
 }
 
-// match compiles `sel [. sel …] (@set | vmap @map | [!=] value)`. The
-// parts of a concatenation go to consecutive 32-bit registers (reg 1, then
-// 9, 10, … as nft numbers them), each part padded to 4 bytes.
-func (c *nftCompiler) match() error {
+// loadFields reads `sel [. sel …]` and loads it: the parts of a
+// concatenation go to consecutive 32-bit registers (reg 1, then 9, 10, …
+// as nft numbers them), each part padded to 4 bytes.
+func (c *nftCompiler) loadFields() ([]nftField, error) {
 	var fields []nftField
 	for {
 		f, err := c.field()
 		if err != nil {
-			return err
+			return nil, err
 		}
 		fields = append(fields, f)
 		if c.peek() != "." {
@@ -235,6 +252,39 @@ func (c *nftCompiler) match() error {
 		}
 		c.emit(f.load(reg))
 		word += (f.len + 3) / 4
+	}
+	return fields, nil
+}
+
+// dnatMap compiles `dnat ip to KEY map @m`: the map gives address and
+// port (reg 1 and reg 9), as nft compiles it (no flags: the kernel sets
+// "proto specified" itself when a port register is given).
+func (c *nftCompiler) dnatMap() error {
+	if err := c.expect("ip", "to"); err != nil {
+		return err
+	}
+	if _, err := c.loadFields(); err != nil {
+		return err
+	}
+	if err := c.expect("map"); err != nil {
+		return err
+	}
+	set, ok := strings.CutPrefix(c.next(), "@")
+	if !ok {
+		return fmt.Errorf("map wants @map")
+	}
+	c.emit(&expr.Lookup{SourceRegister: 1, DestRegister: 1, IsDestRegSet: true, SetName: set, SetID: c.setID(set)},
+		&expr.NAT{Type: expr.NATTypeDestNAT, Family: unix.NFPROTO_IPV4, RegAddrMin: 1, RegProtoMin: unix.NFT_REG32_01})
+	return nil
+}
+
+// match compiles `sel [. sel …] (@set | vmap @map | [!=] value)`. The
+// parts of a concatenation go to consecutive 32-bit registers (reg 1, then
+// 9, 10, … as nft numbers them), each part padded to 4 bytes.
+func (c *nftCompiler) match() error {
+	fields, err := c.loadFields()
+	if err != nil {
+		return err
 	}
 	switch t := c.next(); {
 	case strings.HasPrefix(t, "@"):
@@ -336,26 +386,50 @@ func (c *nftCompiler) mark() error {
 	return nil
 }
 
-// nftElementKey encodes an element's key parts (addresses, protocol
-// names, ports), each padded to 4 bytes as the kernel lays out
-// concatenations.
-func nftElementKey(parts []string) ([]byte, error) {
+// nftKeyParts are the kinds of the parts of each map's keys (a: IPv4
+// address, p: protocol, s: port, i: index from numgen) and of
+// service-endpoints' values.
+var nftKeyParts = map[string]string{
+	nftServiceIPs: "aps", nftNoEndpointSvcs: "aps", nftServiceNodePorts: "ps", nftNoEndpointNodePts: "ps",
+	nftHairpin: "aa", nftServiceEndpoints: "apsi", nftServiceEndpoints + ":value": "as",
+}
+
+// nftElementKey encodes an element's key (or value) parts, each padded
+// to 4 bytes as the kernel lays out concatenations: addresses and ports
+// in network order, the numgen index in the host's.
+func nftElementKey(kinds string, parts []string) ([]byte, error) {
+	if len(kinds) != len(parts) {
+		return nil, fmt.Errorf("element %q: want %d parts", strings.Join(parts, " . "), len(kinds))
+	}
 	var key []byte
-	for _, p := range parts {
-		if a, err := netip.ParseAddr(p); err == nil && a.Is4() {
+	for i, p := range parts {
+		switch kinds[i] {
+		case 'a':
+			a, err := netip.ParseAddr(p)
+			if err != nil || !a.Is4() {
+				return nil, fmt.Errorf("element part %q: not an IPv4 address", p)
+			}
 			b := a.As4()
 			key = append(key, b[:]...)
-			continue
-		}
-		if proto, ok := map[string]byte{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP, "sctp": unix.IPPROTO_SCTP}[p]; ok {
+		case 'p':
+			proto, ok := map[string]byte{"tcp": unix.IPPROTO_TCP, "udp": unix.IPPROTO_UDP, "sctp": unix.IPPROTO_SCTP}[p]
+			if !ok {
+				return nil, fmt.Errorf("element part %q: not tcp, udp or sctp", p)
+			}
 			key = append(key, proto, 0, 0, 0)
-			continue
+		case 's':
+			port, err := strconv.ParseUint(p, 10, 16)
+			if err != nil {
+				return nil, fmt.Errorf("element part %q: not a port", p)
+			}
+			key = append(key, byte(port>>8), byte(port), 0, 0)
+		case 'i':
+			n, err := strconv.ParseUint(p, 10, 32)
+			if err != nil {
+				return nil, fmt.Errorf("element part %q: not an index", p)
+			}
+			key = binary.NativeEndian.AppendUint32(key, uint32(n))
 		}
-		port, err := strconv.ParseUint(p, 10, 16)
-		if err != nil {
-			return nil, fmt.Errorf("element key part %q: not an IPv4 address, protocol or port", p)
-		}
-		key = append(key, byte(port>>8), byte(port), 0, 0)
 	}
 	return key, nil
 }
@@ -382,4 +456,8 @@ var nftSetTypes = map[string]nftables.SetDatatype{
 	nftServiceNodePorts:  nftables.MustConcatSetType(nftables.TypeInetProto, nftables.TypeInetService),
 	nftNoEndpointNodePts: nftables.MustConcatSetType(nftables.TypeInetProto, nftables.TypeInetService),
 	nftHairpin:           nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeIPAddr),
+	nftServiceEndpoints:  nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService, nftables.TypeInteger),
 }
+
+// nftEndpointType is service-endpoints' value type (address . port).
+var nftEndpointType = nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetService)

@@ -1,10 +1,14 @@
 package proxy
 
 import (
+	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/google/nftables"
@@ -65,6 +69,16 @@ type NFTNetlink struct {
 	// NetNS is a file descriptor of the network namespace to write in
 	// (0: the agent's own; tests use a private one).
 	NetNS int
+	// Last describes the last batch sent (benchmarks).
+	Last NFTWriteStats
+}
+
+// NFTWriteStats splits a netlink write: building the messages (after
+// the diff) and the kernel's part, from sendmsg to its acknowledgement
+// (the transaction's checks and commit).
+type NFTWriteStats struct {
+	Build, Kernel time.Duration
+	Bytes         int
 }
 
 // Write implements NFTWriter.
@@ -150,6 +164,9 @@ func (b *nftBatch) set(name string) *nftables.Set {
 	if t, ok := nftSetTypes[name]; ok {
 		s.KeyType, s.Concatenation = t, true
 		s.IsMap, s.DataType = name != nftHairpin, nftables.TypeVerdict
+		if name == nftServiceEndpoints {
+			s.DataType = nftEndpointType
+		}
 	} else { // an affinity set
 		s.KeyType, s.HasTimeout = nftables.TypeIPAddr, true
 	}
@@ -186,6 +203,13 @@ func (b *nftBatch) op() {
 
 const nftaTableUserdata = 6 // NFTA_TABLE_USERDATA (linux/netfilter/nf_tables.h), not in x/sys/unix
 
+// nftEndpointsTypeof is the set userdata nft 1.0.6 writes for
+// service-endpoints' `typeof ip daddr . meta l4proto . th dport . numgen
+// random mod 1 : ip daddr . th dport` (read back from the kernel after
+// `nft -f` of a golden file). nft needs it to list the map: the numgen
+// part's type, integer, has no length of its own.
+var nftEndpointsTypeof, _ = hex.DecodeString("000400000000010400000000036000040d00000001580014000407000000010c00040c00000001040c000000010e00040900000001060004100000000214000407000000010c00040b000000010402000000031a0004170000000112000401000000010401000000020400000000043400040d000000012c0014000407000000010c00040c00000001040c0000000114000407000000010c00040b000000010402000000060400000000")
+
 var nftTableComment = userdata.AppendString(nil, 0 /* NFTNL_UDATA_TABLE_COMMENT */, "rules for reconcile's service proxy (reconcile agent --cleanup removes them)")
 
 func (b *nftBatch) resetTable() {
@@ -220,7 +244,7 @@ func (b *nftBatch) deleteChain(name string) {
 }
 
 func (b *nftBatch) addFixedSets() {
-	for _, name := range []string{nftServiceIPs, nftServiceNodePorts, nftNoEndpointSvcs, nftNoEndpointNodePts, nftHairpin} {
+	for _, name := range []string{nftServiceIPs, nftServiceNodePorts, nftNoEndpointSvcs, nftNoEndpointNodePts, nftServiceEndpoints, nftHairpin} {
 		b.op()
 		s := b.set(name)
 		if err := b.conn.AddSet(s, nil); err != nil {
@@ -261,13 +285,18 @@ func (b *nftBatch) element(e NFTElement, op int) {
 		b.endElements()
 		b.pendingOn, b.pendingOp = e.Map, op
 	}
-	key, err := nftElementKey(e.Key)
+	key, err := nftElementKey(nftKeyParts[e.Map], e.Key)
 	if err != nil {
 		b.fail(err)
 		return
 	}
 	el := nftables.SetElement{Key: key}
-	if op > 0 && e.Value != "" {
+	if op > 0 && e.Map == nftServiceEndpoints {
+		if el.Val, err = nftElementKey(nftKeyParts[e.Map+":value"], strings.Split(e.Value, " . ")); err != nil {
+			b.fail(err)
+			return
+		}
+	} else if op > 0 && e.Value != "" {
 		if el.VerdictData, err = nftVerdict(e.Value); err != nil {
 			b.fail(err)
 			return
@@ -304,13 +333,20 @@ func (b *nftBatch) capture() ([]netlink.Message, error) {
 	}
 	msgs := b.captured
 	newTable := netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_NEWTABLE)
+	newSet := netlink.HeaderType(unix.NFNL_SUBSYS_NFTABLES<<8 | unix.NFT_MSG_NEWSET)
 	for i := range msgs {
 		m := &msgs[i]
 		m.Header.Flags &^= netlink.Acknowledge | unix.NLM_F_ECHO
 		m.Header.Length, m.Header.Sequence, m.Header.PID = 0, 0, 0
-		if m.Header.Type == newTable {
+		switch m.Header.Type {
+		case newTable:
 			attr, _ := netlink.MarshalAttributes([]netlink.Attribute{{Type: nftaTableUserdata, Data: nftTableComment}})
 			m.Data = append(m.Data, attr...)
+		case newSet:
+			if bytes.Contains(m.Data, []byte(nftServiceEndpoints+"\x00")) {
+				attr, _ := netlink.MarshalAttributes([]netlink.Attribute{{Type: unix.NFTA_SET_USERDATA, Data: nftEndpointsTypeof}})
+				m.Data = append(m.Data, attr...)
+			}
 		}
 	}
 	if len(msgs) > 2 { // batch begin, the operations, batch end
@@ -324,6 +360,8 @@ func (b *nftBatch) capture() ([]netlink.Message, error) {
 // waits for the acknowledgement of its last operation, or the first
 // error.
 func (w *NFTNetlink) send(ctx context.Context, b *nftBatch) error {
+	t0 := time.Now()
+	w.Last = NFTWriteStats{}
 	b.endElements()
 	if b.err != nil {
 		return b.err
@@ -337,7 +375,7 @@ func (w *NFTNetlink) send(ctx context.Context, b *nftBatch) error {
 	}
 	size := 0
 	for _, m := range msgs {
-		size += 16 + len(m.Data) + 4
+		size += nlmsgAlign(unix.NLMSG_HDRLEN + len(m.Data))
 	}
 	conn, err := netlink.Dial(unix.NETLINK_NETFILTER, &netlink.Config{NetNS: w.NetNS})
 	if err != nil {
@@ -354,11 +392,13 @@ func (w *NFTNetlink) send(ctx context.Context, b *nftBatch) error {
 	if err := conn.SetDeadline(deadline); err != nil {
 		return err
 	}
-	sent, err := conn.SendMessages(msgs)
-	if err != nil {
-		return fmt.Errorf("sending %d nftables operations: %w", b.ops, err)
+	buf, last := marshalBatch(msgs)
+	w.Last.Build, w.Last.Bytes = time.Since(t0), len(buf)
+	t1 := time.Now()
+	if err := sendRaw(conn, buf); err != nil {
+		return fmt.Errorf("sending %d nftables operations (%d bytes): %w", b.ops, len(buf), err)
 	}
-	last := sent[len(sent)-2].Header.Sequence
+	defer func() { w.Last.Kernel = time.Since(t1) }()
 	for {
 		replies, err := conn.Receive()
 		if err != nil {
@@ -374,6 +414,49 @@ func (w *NFTNetlink) send(ctx context.Context, b *nftBatch) error {
 			}
 		}
 	}
+}
+
+// marshalBatch lays the messages out as one buffer (netlink headers,
+// sequence numbers from 1), sized once: the netlink package's
+// SendMessages grows its buffer message by message, which at 30,000
+// messages cost more than the kernel's part. It returns the sequence
+// number of the last operation (the one acknowledged).
+func marshalBatch(msgs []netlink.Message) ([]byte, uint32) {
+	size := 0
+	for _, m := range msgs {
+		size += nlmsgAlign(unix.NLMSG_HDRLEN + len(m.Data))
+	}
+	buf := make([]byte, 0, size)
+	for i, m := range msgs {
+		n := unix.NLMSG_HDRLEN + len(m.Data)
+		buf = binary.NativeEndian.AppendUint32(buf, uint32(n))
+		buf = binary.NativeEndian.AppendUint16(buf, uint16(m.Header.Type))
+		buf = binary.NativeEndian.AppendUint16(buf, uint16(m.Header.Flags))
+		buf = binary.NativeEndian.AppendUint32(buf, uint32(i+1))
+		buf = binary.NativeEndian.AppendUint32(buf, 0)
+		buf = append(buf, m.Data...)
+		buf = append(buf, make([]byte, nlmsgAlign(n)-n)...)
+	}
+	return buf, uint32(len(msgs) - 1) // the last operation, before the batch end
+}
+
+func nlmsgAlign(n int) int { return (n + unix.NLMSG_ALIGNTO - 1) &^ (unix.NLMSG_ALIGNTO - 1) }
+
+// sendRaw sends buf in one sendmsg on conn's socket.
+func sendRaw(conn *netlink.Conn, buf []byte) error {
+	rc, err := conn.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var serr error
+	werr := rc.Write(func(fd uintptr) bool {
+		serr = unix.Sendto(int(fd), buf, 0, &unix.SockaddrNetlink{Family: unix.AF_NETLINK})
+		return serr != unix.EAGAIN
+	})
+	if werr != nil {
+		return werr
+	}
+	return serr
 }
 
 // setSockBuffer forces a socket buffer size (SO_SNDBUFFORCE needs

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -28,6 +29,8 @@ const (
 	nftNoEndpointSvcs    = "no-endpoint-services" // map ip . proto . port : verdict (filter)
 	nftNoEndpointNodePts = "no-endpoint-nodeports"
 	nftHairpin           = "hairpin-endpoints" // set ip . ip: an endpoint reached through its own service
+	nftServiceEndpoints  = "service-endpoints" // map ip . proto . port . index : ip . port (endpoint choice)
+	nftBalancePrefix     = "balance-"          // balance-N: DNAT to one of N endpoints through service-endpoints
 )
 
 // NFTBaseChain is a chain attached to a netfilter hook.
@@ -70,6 +73,11 @@ type NFTSet struct {
 // chains (fixed ones first, then the services' in the order of their
 // namespace and name), the affinity sets and the elements of the fixed
 // maps and of the hairpin set.
+//
+// A ruleset made by an NFTRenderer holds in Chains only the fixed
+// chains; the services' shares are in its parts, flattened (all) only
+// for a full sync, so a sync that changes one service of 10,000 copies
+// nothing of the others.
 type NFTRuleset struct {
 	Chains   []NFTChain
 	Sets     []NFTSet
@@ -78,11 +86,17 @@ type NFTRuleset struct {
 	// What an NFTRenderer knows, so an incremental transaction looks
 	// only at the services whose part changed (parts in the services'
 	// order; a part unchanged since the last render is the same
-	// pointer): the number of fixed chains at the start of Chains, the
-	// parts, and the hairpin elements by identity.
-	fixed   int
-	parts   []nftPart
-	hairpin map[string]NFTElement
+	// pointer): the number of fixed chains (all of Chains), the parts,
+	// the number of rules, and, when this render followed the one
+	// numbered after (same renderer), the hairpin elements that came
+	// and went since.
+	fixed    int
+	parts    []nftPart
+	rules    int
+	renderer *NFTRenderer
+	gen      int
+	after    int
+	hairpinAdded, hairpinRemoved []NFTElement
 }
 
 type nftPart struct {
@@ -90,12 +104,21 @@ type nftPart struct {
 	frag *nftFragment
 }
 
-// nftMaps are the table's verdict maps and their key types.
-var nftMaps = []struct{ Name, Type string }{
-	{nftServiceIPs, "ipv4_addr . inet_proto . inet_service : verdict"},
-	{nftServiceNodePorts, "inet_proto . inet_service : verdict"},
-	{nftNoEndpointSvcs, "ipv4_addr . inet_proto . inet_service : verdict"},
-	{nftNoEndpointNodePts, "inet_proto . inet_service : verdict"},
+// nftMaps are the table's maps and their key types (Type, or TypeOf
+// when nft has no type name for a part: numgen's integer).
+var nftMaps = []struct{ Name, Type, TypeOf string }{
+	{nftServiceIPs, "ipv4_addr . inet_proto . inet_service : verdict", ""},
+	{nftServiceNodePorts, "inet_proto . inet_service : verdict", ""},
+	{nftNoEndpointSvcs, "ipv4_addr . inet_proto . inet_service : verdict", ""},
+	{nftNoEndpointNodePts, "inet_proto . inet_service : verdict", ""},
+	{nftServiceEndpoints, "", "ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport"},
+}
+
+// nftBalanceRule is the one DNAT rule of chain balance-N: the endpoint
+// is the service-endpoints element of the packet's destination and a
+// random index below n.
+func nftBalanceRule(n int) string {
+	return fmt.Sprintf("dnat ip to ip daddr . meta l4proto . th dport . numgen random mod %d map @%s", n, nftServiceEndpoints)
 }
 
 // RenderNFT is the nftables mode's Render: from the same services,
@@ -130,8 +153,17 @@ type NFTRenderer struct {
 	memo     map[nsName]*nftMemo
 	spare    map[nsName]*nftMemo
 	eps      map[nsName]*corev1.Endpoints
-	hairpins int // hairpin elements last time: the capacity to allocate
 	memoOpts Options
+
+	// What the last render held, kept up to date part by part: its
+	// parts, how many of them use each hairpin element and each
+	// balance-N chain, and its number.
+	last     []nftPart
+	hairpins map[string]int
+	balances map[int]int
+	gen      int
+	// The Options of those counts (the parts change with them).
+	countedOpts Options
 }
 
 type nftMemo struct {
@@ -144,6 +176,8 @@ type nftFragment struct {
 	chains   []NFTChain
 	sets     []NFTSet
 	elements []NFTElement
+	balance  []int // the N of the balance-N chains its elements go to
+	rules    int   // in its chains
 }
 
 // Render returns the table's contents for services and endpoints.
@@ -167,7 +201,6 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 		next = make(map[nsName]*nftMemo, len(services))
 	}
 	clear(next)
-	rs := NFTRuleset{Chains: nftFixedChains(r.Options)}
 	// In the order of the services (namespace, name), each service's
 	// part in its own order: deterministic without sorting the whole
 	// table on every sync (at 10,000 services, sorting 30,000 elements
@@ -179,9 +212,7 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	rs.fixed = len(rs.Chains)
-	rs.hairpin = make(map[string]NFTElement, r.hairpins)
-	rs.parts = make([]nftPart, 0, len(svcs))
+	parts := make([]nftPart, 0, len(svcs))
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
 		ep := eps[id]
@@ -195,21 +226,143 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options)}
 			f, next[id] = &m.frag, m
 		}
-		rs.parts = append(rs.parts, nftPart{id, f})
-		rs.Chains = append(rs.Chains, f.chains...)
-		rs.Sets = append(rs.Sets, f.sets...)
+		parts = append(parts, nftPart{id, f})
+	}
+	r.memo, r.spare = next, r.memo
+	return r.account(parts)
+}
+
+// account makes the ruleset of parts: it updates the counts of hairpin
+// elements and balance chains by the parts that changed since the last
+// render (only those are looked at), so the hairpin elements that came
+// or went are known without listing every service's.
+func (r *NFTRenderer) account(parts []nftPart) NFTRuleset {
+	prevGen := r.gen
+	r.gen++
+	if r.hairpins == nil || r.countedOpts != r.Options {
+		r.last, r.hairpins, r.balances, prevGen = nil, map[string]int{}, map[int]int{}, 0
+		r.countedOpts = r.Options
+	}
+	before := map[string]int{} // hairpin counts before, of those touched
+	touched := map[string]NFTElement{}
+	count := func(f *nftFragment, d int) {
 		for _, e := range f.elements {
 			if e.Map == nftHairpin {
-				if _, dup := rs.hairpin[e.id]; dup {
-					continue // an endpoint of several services: one element
+				if _, ok := before[e.id]; !ok {
+					before[e.id] = r.hairpins[e.id]
+					touched[e.id] = e
 				}
-				rs.hairpin[e.id] = e
+				if r.hairpins[e.id] += d; r.hairpins[e.id] == 0 {
+					delete(r.hairpins, e.id)
+				}
 			}
-			rs.Elements = append(rs.Elements, e)
+		}
+		for _, n := range f.balance {
+			if r.balances[n] += d; r.balances[n] == 0 {
+				delete(r.balances, n)
+			}
 		}
 	}
-	r.memo, r.spare, r.hairpins = next, r.memo, len(rs.hairpin)
+	rules := 0
+	mergeParts(r.last, parts, func(old, cur *nftFragment) {
+		if old != nil {
+			count(old, -1)
+		}
+		if cur != nil {
+			count(cur, 1)
+		}
+	})
+	rs := NFTRuleset{parts: parts, renderer: r, gen: r.gen, after: prevGen}
+	for id, e := range touched {
+		was, is := before[id] > 0, r.hairpins[id] > 0
+		if !was && is {
+			rs.hairpinAdded = append(rs.hairpinAdded, e)
+		} else if was && !is {
+			rs.hairpinRemoved = append(rs.hairpinRemoved, e)
+		}
+	}
+	slices.SortFunc(rs.hairpinAdded, func(a, b NFTElement) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(rs.hairpinRemoved, func(a, b NFTElement) int { return strings.Compare(a.id, b.id) })
+	rs.Chains = nftFixedChains(r.Options)
+	ns := slices.Sorted(maps.Keys(r.balances))
+	for _, n := range ns {
+		c := NFTChain{Name: nftBalancePrefix + strconv.Itoa(n)}
+		if r.Options.ClusterCIDR != "" {
+			c.Rules = append(c.Rules, fmt.Sprintf("ip saddr != %s jump %s", r.Options.ClusterCIDR, nftMarkForMasq))
+		}
+		rs.Chains = append(rs.Chains, NFTChain{Name: c.Name, Rules: append(c.Rules, nftBalanceRule(n))})
+	}
+	rs.fixed = len(rs.Chains)
+	for _, c := range rs.Chains {
+		rules += len(c.Rules)
+	}
+	for _, p := range parts {
+		rules += p.frag.rules
+	}
+	rs.rules = rules
+	r.last = parts
 	return rs
+}
+
+// mergeParts walks two part lists in the services' order and calls
+// changed for each service whose fragment differs (nil: not in that
+// list).
+func mergeParts(prev, next []nftPart, changed func(old, cur *nftFragment)) {
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		c := 0
+		switch {
+		case i == len(prev):
+			c = 1
+		case j == len(next):
+			c = -1
+		default:
+			a, b := prev[i].id, next[j].id
+			if c = strings.Compare(a.namespace, b.namespace); c == 0 {
+				c = strings.Compare(a.name, b.name)
+			}
+		}
+		switch {
+		case c < 0:
+			changed(prev[i].frag, nil)
+			i++
+		case c > 0:
+			changed(nil, next[j].frag)
+			j++
+		default:
+			if prev[i].frag != next[j].frag {
+				changed(prev[i].frag, next[j].frag)
+			}
+			i++
+			j++
+		}
+	}
+}
+
+// all is the whole table of rs: for a render, the fixed chains and every
+// part's share, each hairpin element once (an endpoint of several
+// services).
+func (rs NFTRuleset) all() NFTRuleset {
+	if rs.parts == nil {
+		return rs
+	}
+	out := NFTRuleset{Chains: slices.Clone(rs.Chains)}
+	seen := map[string]bool{}
+	for _, p := range rs.parts {
+		f := p.frag
+		out.Chains = append(out.Chains, f.chains...)
+		out.Sets = append(out.Sets, f.sets...)
+		for _, e := range f.elements {
+			if e.Map == nftHairpin {
+				if seen[e.id] {
+					continue
+				}
+				seen[e.id] = true
+			}
+			out.Elements = append(out.Elements, e)
+		}
+	}
+	return out
 }
 
 // nftFixedChains are the base chains and the chains every sync has.
@@ -275,6 +428,9 @@ func renderServiceNFT(svc *corev1.Service, ep *corev1.Endpoints, opts Options) n
 	var f nftFragment
 	for _, v := range servicePorts(svc, ep, opts) {
 		f.renderPort(v, opts)
+	}
+	for _, c := range f.chains {
+		f.rules += len(c.Rules)
 	}
 	return f
 }
@@ -370,17 +526,34 @@ func (f *nftFragment) renderPort(v portView, opts Options) {
 	if v.internalLocal && len(v.local) == 0 {
 		f.element(nftNoEndpointSvcs, "drop", v.clusterIP, v.proto, port) // kube-proxy: dropped, the endpoints are elsewhere
 	} else {
-		svcChain := NFTChain{Name: nftChainName("service", pn)}
-		if opts.ClusterCIDR != "" {
-			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf("ip saddr != %s jump %s", opts.ClusterCIDR, nftMarkForMasq))
-		}
 		targets := v.targets
 		if v.internalLocal {
 			targets = v.local
 		}
-		svcChain.Rules = append(svcChain.Rules, balance("", targets)...)
-		f.chains = append(f.chains, svcChain)
-		f.element(nftServiceIPs, "goto "+svcChain.Name, v.clusterIP, v.proto, port)
+		if !v.affinity {
+			// No chain of its own: the endpoints are elements of
+			// service-endpoints, indexed 0…N-1, and the service goes to
+			// the chain shared by every service with N endpoints,
+			// whose one rule draws the index (numgen random mod N)
+			// and DNATs to that element. A new service is elements
+			// only; rules, which the kernel checks all of on every
+			// commit that adds one, stay as many at any size (see
+			// BENCHMARKS.md, issue 13).
+			for i, t := range targets {
+				host, tport, _ := strings.Cut(t, ":")
+				f.element(nftServiceEndpoints, host+" . "+tport, v.clusterIP, v.proto, port, strconv.Itoa(i))
+			}
+			f.balance = append(f.balance, len(targets))
+			f.element(nftServiceIPs, "goto "+nftBalancePrefix+strconv.Itoa(len(targets)), v.clusterIP, v.proto, port)
+		} else {
+			svcChain := NFTChain{Name: nftChainName("service", pn)}
+			if opts.ClusterCIDR != "" {
+				svcChain.Rules = append(svcChain.Rules, fmt.Sprintf("ip saddr != %s jump %s", opts.ClusterCIDR, nftMarkForMasq))
+			}
+			svcChain.Rules = append(svcChain.Rules, balance("", targets)...)
+			f.chains = append(f.chains, svcChain)
+			f.element(nftServiceIPs, "goto "+svcChain.Name, v.clusterIP, v.proto, port)
+		}
 	}
 	if !v.external() {
 		return

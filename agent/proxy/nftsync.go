@@ -55,6 +55,7 @@ type nftOps interface {
 // service's endpoints touches its chains and its elements.
 func nftDiff(ops nftOps, next NFTRuleset, prev *NFTRuleset) {
 	if prev == nil {
+		next = next.all()
 		ops.resetTable()
 		for _, c := range next.Chains {
 			ops.addChain(c)
@@ -76,6 +77,9 @@ func nftDiff(ops nftOps, next NFTRuleset, prev *NFTRuleset) {
 	if prev.parts != nil && next.parts != nil {
 		p, n := changedParts(*prev, next)
 		prev, next = &p, n
+	} else {
+		p := prev.all()
+		prev, next = &p, next.all()
 	}
 	old := make(map[string][]string, len(prev.Chains))
 	for _, c := range prev.Chains {
@@ -176,7 +180,7 @@ func (o knftOps) flushChain(name string)  { o.tx.Flush(&knftables.Chain{Name: na
 func (o knftOps) deleteChain(name string) { o.tx.Delete(&knftables.Chain{Name: name}) }
 func (o knftOps) addFixedSets() {
 	for _, m := range nftMaps {
-		o.tx.Add(&knftables.Map{Name: m.Name, Type: m.Type})
+		o.tx.Add(&knftables.Map{Name: m.Name, Type: m.Type, TypeOf: m.TypeOf})
 	}
 	o.tx.Add(&knftables.Set{Name: nftHairpin, Type: "ipv4_addr . ipv4_addr"})
 }
@@ -230,6 +234,9 @@ func CleanupNFT(ctx context.Context, nft NFTWriter) error {
 
 // ruleCount is the number of rules in rs's chains.
 func (rs NFTRuleset) ruleCount() int {
+	if rs.parts != nil {
+		return rs.rules
+	}
 	n := 0
 	for _, c := range rs.Chains {
 		n += len(c.Rules)
@@ -239,14 +246,13 @@ func (rs NFTRuleset) ruleCount() int {
 
 // changedParts narrows two renders to what differs: the fixed chains, the
 // parts of services added, removed or changed (not the same fragment),
-// and the hairpin elements that came or went. Both part lists are in the
-// services' order, so one merge walk finds them.
+// and the hairpin elements that came or went: those next's renderer
+// counted, when next is the render right after prev, or else found by
+// looking at every part of both.
 func changedParts(prev, next NFTRuleset) (NFTRuleset, NFTRuleset) {
 	p := NFTRuleset{Chains: slices.Clone(prev.Chains[:prev.fixed])}
 	n := NFTRuleset{Chains: slices.Clone(next.Chains[:next.fixed])}
-	// Hairpin elements are shared by the services of an endpoint: only
-	// those of the changed parts may have come or gone.
-	var hairpins []string
+	var hairpins []NFTElement
 	add := func(rs *NFTRuleset, f *nftFragment) {
 		rs.Chains = append(rs.Chains, f.chains...)
 		rs.Sets = append(rs.Sets, f.sets...)
@@ -254,49 +260,50 @@ func changedParts(prev, next NFTRuleset) (NFTRuleset, NFTRuleset) {
 			if e.Map != nftHairpin {
 				rs.Elements = append(rs.Elements, e)
 			} else {
-				hairpins = append(hairpins, e.id)
+				hairpins = append(hairpins, e)
 			}
 		}
 	}
-	i, j := 0, 0
-	for i < len(prev.parts) || j < len(next.parts) {
-		c := 0
-		switch {
-		case i == len(prev.parts):
-			c = 1
-		case j == len(next.parts):
-			c = -1
-		default:
-			a, b := prev.parts[i].id, next.parts[j].id
-			if c = strings.Compare(a.namespace, b.namespace); c == 0 {
-				c = strings.Compare(a.name, b.name)
-			}
+	mergeParts(prev.parts, next.parts, func(old, cur *nftFragment) {
+		if old != nil {
+			add(&p, old)
 		}
-		switch {
-		case c < 0:
-			add(&p, prev.parts[i].frag)
-			i++
-		case c > 0:
-			add(&n, next.parts[j].frag)
-			j++
-		default:
-			if prev.parts[i].frag != next.parts[j].frag {
-				add(&p, prev.parts[i].frag)
-				add(&n, next.parts[j].frag)
-			}
-			i++
-			j++
+		if cur != nil {
+			add(&n, cur)
 		}
+	})
+	if next.renderer != nil && next.renderer == prev.renderer && next.after == prev.gen {
+		p.Elements = append(p.Elements, next.hairpinRemoved...)
+		n.Elements = append(n.Elements, next.hairpinAdded...)
+		return p, n
 	}
-	slices.Sort(hairpins)
-	for _, id := range slices.Compact(hairpins) {
-		was, wasOK := prev.hairpin[id]
-		is, isOK := next.hairpin[id]
-		if wasOK && !isOK {
-			p.Elements = append(p.Elements, was)
-		} else if isOK && !wasOK {
-			n.Elements = append(n.Elements, is)
+	// Hairpin elements are shared by the services of an endpoint: only
+	// those of the changed parts may have come or gone.
+	if len(hairpins) == 0 {
+		return p, n
+	}
+	was, is := hairpinIDs(prev), hairpinIDs(next)
+	slices.SortFunc(hairpins, func(a, b NFTElement) int { return strings.Compare(a.id, b.id) })
+	hairpins = slices.CompactFunc(hairpins, func(a, b NFTElement) bool { return a.id == b.id })
+	for _, e := range hairpins {
+		if was[e.id] && !is[e.id] {
+			p.Elements = append(p.Elements, e)
+		} else if is[e.id] && !was[e.id] {
+			n.Elements = append(n.Elements, e)
 		}
 	}
 	return p, n
+}
+
+// hairpinIDs are the hairpin elements of every part of rs.
+func hairpinIDs(rs NFTRuleset) map[string]bool {
+	ids := map[string]bool{}
+	for _, p := range rs.parts {
+		for _, e := range p.frag.elements {
+			if e.Map == nftHairpin {
+				ids[e.id] = true
+			}
+		}
+	}
+	return ids
 }

@@ -3,8 +3,8 @@ package proxy
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"

@@ -90,12 +90,12 @@ type NFTRuleset struct {
 	// the number of rules, and, when this render followed the one
 	// numbered after (same renderer), the hairpin elements that came
 	// and went since.
-	fixed    int
-	parts    []nftPart
-	rules    int
-	renderer *NFTRenderer
-	gen      int
-	after    int
+	fixed                        int
+	parts                        []nftPart
+	rules                        int
+	renderer                     *NFTRenderer
+	gen                          int
+	after                        int
 	hairpinAdded, hairpinRemoved []NFTElement
 }
 

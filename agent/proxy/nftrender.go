@@ -151,7 +151,6 @@ func RenderNFT(services []*corev1.Service, endpoints []*corev1.Endpoints, opts O
 type NFTRenderer struct {
 	Options  Options
 	memo     map[nsName]*nftMemo
-	spare    map[nsName]*nftMemo
 	eps      map[nsName]*corev1.Endpoints
 	memoOpts Options
 
@@ -169,6 +168,7 @@ type NFTRenderer struct {
 type nftMemo struct {
 	key  renderedFrom
 	frag nftFragment
+	seen int // the last render that used it
 }
 
 // nftFragment is one service's share of the table.
@@ -196,22 +196,26 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 		eps[nsName{e.Namespace, e.Name}] = e
 	}
 	defer clear(eps) // hold no objects between renders
-	next := r.spare
-	if next == nil {
-		next = make(map[nsName]*nftMemo, len(services))
+	if r.memo == nil {
+		r.memo = make(map[nsName]*nftMemo, len(services))
 	}
-	clear(next)
+	r.gen++ // this render's number: memo entries not seen in it are dropped after
 	// In the order of the services (namespace, name), each service's
 	// part in its own order: deterministic without sorting the whole
 	// table on every sync (at 10,000 services, sorting 30,000 elements
-	// cost more than the kernel's part of a one-service change).
-	svcs := slices.Clone(services)
-	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
+	// cost more than the kernel's part of a one-service change). Lists
+	// that come sorted (the cache's) are not copied.
+	byName := func(a, b *corev1.Service) int {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Name, b.Name)
-	})
+	}
+	svcs := services
+	if !slices.IsSortedFunc(svcs, byName) {
+		svcs = slices.Clone(services)
+		slices.SortFunc(svcs, byName)
+	}
 	parts := make([]nftPart, 0, len(svcs))
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
@@ -221,14 +225,16 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 			fr := renderServiceNFT(svc, ep, r.Options)
 			f = &fr
 		} else if m, ok := r.memo[id]; ok && m.key == key {
-			f, next[id] = &m.frag, m
+			f, m.seen = &m.frag, r.gen
 		} else {
-			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options)}
-			f, next[id] = &m.frag, m
+			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options), r.gen}
+			f, r.memo[id] = &m.frag, m
 		}
 		parts = append(parts, nftPart{id, f})
 	}
-	r.memo, r.spare = next, r.memo
+	if len(r.memo) > len(parts) { // services went: forget them
+		maps.DeleteFunc(r.memo, func(_ nsName, m *nftMemo) bool { return m.seen != r.gen })
+	}
 	return r.account(parts)
 }
 
@@ -237,18 +243,20 @@ func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.End
 // render (only those are looked at), so the hairpin elements that came
 // or went are known without listing every service's.
 func (r *NFTRenderer) account(parts []nftPart) NFTRuleset {
-	prevGen := r.gen
-	r.gen++
+	prevGen := r.gen - 1
 	if r.hairpins == nil || r.countedOpts != r.Options {
 		r.last, r.hairpins, r.balances, prevGen = nil, map[string]int{}, map[int]int{}, 0
 		r.countedOpts = r.Options
 	}
-	before := map[string]int{} // hairpin counts before, of those touched
+	// Hairpin counts before, of those touched (not needed after no
+	// render: that ruleset is written whole).
+	before := map[string]int{}
 	touched := map[string]NFTElement{}
+	first := r.last == nil
 	count := func(f *nftFragment, d int) {
 		for _, e := range f.elements {
 			if e.Map == nftHairpin {
-				if _, ok := before[e.id]; !ok {
+				if _, ok := before[e.id]; !ok && !first {
 					before[e.id] = r.hairpins[e.id]
 					touched[e.id] = e
 				}

@@ -312,6 +312,14 @@ func (r *NFTRenderer) account(parts []nftPart) NFTRuleset {
 	return rs
 }
 
+// hairpinsOr is the renderer's hairpin counts (nil without a renderer).
+func (r *NFTRenderer) hairpinsOr() map[string]int {
+	if r == nil {
+		return nil
+	}
+	return r.hairpins
+}
+
 // mergeParts walks two part lists in the services' order and calls
 // changed for each service whose fragment differs (nil: not in that
 // list).
@@ -354,8 +362,13 @@ func (rs NFTRuleset) all() NFTRuleset {
 	if rs.parts == nil {
 		return rs
 	}
-	out := NFTRuleset{Chains: slices.Clone(rs.Chains)}
-	seen := map[string]bool{}
+	chains, sets, elements := len(rs.Chains), 0, 0
+	for _, p := range rs.parts {
+		chains, sets, elements = chains+len(p.frag.chains), sets+len(p.frag.sets), elements+len(p.frag.elements)
+	}
+	out := NFTRuleset{Chains: make([]NFTChain, 0, chains), Sets: make([]NFTSet, 0, sets), Elements: make([]NFTElement, 0, elements)}
+	out.Chains = append(out.Chains, rs.Chains...)
+	seen := make(map[string]bool, len(rs.renderer.hairpinsOr()))
 	for _, p := range rs.parts {
 		f := p.frag
 		out.Chains = append(out.Chains, f.chains...)

@@ -357,3 +357,54 @@ func TestNFTRendererMemory(t *testing.T) {
 	r.Options.ServiceCIDR = "10.96.0.0/16"
 	check("service CIDR set")
 }
+
+// TestNFTNetlinkPlusOneEqualsFull: on the real kernel, a service added to
+// 200 (and then one service's endpoints changed) is sent as that
+// service's elements only, and the table it leaves lists (`nft list
+// table`) as the one a full sync of the same services makes in another
+// namespace.
+func TestNFTNetlinkPlusOneEqualsFull(t *testing.T) {
+	w, e := nftIn(t)
+	svcs, eps := world(201)
+	opts := Options{ServiceCIDR: "10.96.0.0/16", ClusterCIDR: "10.244.0.0/16"}
+	src := &memSource{svcs: svcs[:200], eps: eps[:200]}
+	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: w, Options: opts}
+	if st, err := p.Sync(t.Context()); err != nil || !st.Full {
+		t.Fatalf("first sync: full=%v, %v", st.Full, err)
+	}
+	equalsFull := func(step string) {
+		t.Helper()
+		fw, fe := nftIn(t)
+		fp := &Proxier{Source: src, Mode: ModeNFTables, NFTables: fw, Options: opts}
+		if _, err := fp.Sync(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := normalizeNFTList(nftList(t, e)), normalizeNFTList(nftList(t, fe)); got != want {
+			t.Fatalf("%s: the table after incremental syncs differs from a full sync's:\n%s\n--- full:\n%s", step, got, want)
+		}
+	}
+	// +1: its two service-endpoints elements, its service-ips element,
+	// the hairpin elements of its two endpoints; no chain, no rule.
+	src.svcs, src.eps = svcs, eps
+	st, err := p.Sync(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Full || st.RestoreSize != 5 {
+		t.Errorf("+1: full=%v, %d operations, want 5", st.Full, st.RestoreSize)
+	}
+	equalsFull("+1")
+	// One service down to one endpoint (the first stays at index 0):
+	// its service-ips element is replaced (goto balance-1), its second
+	// endpoint's element and hairpin element go, and balance-1 (no
+	// service had one endpoint) is made: the chain and its two rules.
+	eps[7] = endpoints("svc-00007", map[string]int32{"http": 8080}, []string{"10.244.0.15"})
+	eps[7].UID, eps[7].ResourceVersion = "svc-00007-ep", "9999"
+	if st, err = p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st.Full || st.RestoreSize != 7 {
+		t.Errorf("scale to one: full=%v, %d operations, want 7", st.Full, st.RestoreSize)
+	}
+	equalsFull("scaled to one")
+}

@@ -100,8 +100,10 @@ type NFTRuleset struct {
 }
 
 type nftPart struct {
-	id   nsName
-	frag *nftFragment
+	id         nsName
+	frag       *nftFragment
+	key        renderedFrom // what frag was rendered from
+	remembered bool         // key is valid: frag may be reused while it holds
 }
 
 // nftMaps are the table's maps and their key types (Type, or TypeOf
@@ -150,7 +152,6 @@ func RenderNFT(services []*corev1.Service, endpoints []*corev1.Endpoints, opts O
 // does. Not safe for concurrent use.
 type NFTRenderer struct {
 	Options  Options
-	memo     map[nsName]*nftMemo
 	eps      map[nsName]*corev1.Endpoints
 	memoOpts Options
 
@@ -165,12 +166,6 @@ type NFTRenderer struct {
 	countedOpts Options
 }
 
-type nftMemo struct {
-	key  renderedFrom
-	frag nftFragment
-	seen int // the last render that used it
-}
-
 // nftFragment is one service's share of the table.
 type nftFragment struct {
 	chains   []NFTChain
@@ -183,60 +178,82 @@ type nftFragment struct {
 // Render returns the table's contents for services and endpoints.
 func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) NFTRuleset {
 	if r.Options != r.memoOpts {
-		r.memo, r.memoOpts = nil, r.Options
+		r.last, r.memoOpts = nil, r.Options // nothing remembered applies
 	}
-	// The maps are kept to be refilled: at 10,000 services growing
-	// fresh ones on every sync cost more than the rendering they spare.
-	if r.eps == nil {
-		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
-	}
-	eps := r.eps
-	clear(eps)
-	for _, e := range endpoints {
-		eps[nsName{e.Namespace, e.Name}] = e
-	}
-	defer clear(eps) // hold no objects between renders
-	if r.memo == nil {
-		r.memo = make(map[nsName]*nftMemo, len(services))
-	}
-	r.gen++ // this render's number: memo entries not seen in it are dropped after
+	r.gen++
 	// In the order of the services (namespace, name), each service's
 	// part in its own order: deterministic without sorting the whole
 	// table on every sync (at 10,000 services, sorting 30,000 elements
 	// cost more than the kernel's part of a one-service change). Lists
-	// that come sorted (the cache's) are not copied.
-	byName := func(a, b *corev1.Service) int {
-		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	}
+	// that come sorted are not copied, and sorted endpoints are found by
+	// walking them along (a map of 10,000 endpoints, filled and read on
+	// every sync, was a third of a one-service sync's rendering).
 	svcs := services
-	if !slices.IsSortedFunc(svcs, byName) {
+	if !slices.IsSortedFunc(svcs, func(a, b *corev1.Service) int { return cmpName(a.Namespace, a.Name, b.Namespace, b.Name) }) {
 		svcs = slices.Clone(services)
-		slices.SortFunc(svcs, byName)
+		slices.SortFunc(svcs, func(a, b *corev1.Service) int { return cmpName(a.Namespace, a.Name, b.Namespace, b.Name) })
 	}
+	findEp := r.endpointsFinder(endpoints)
+	defer clear(r.eps) // hold no objects between renders
 	parts := make([]nftPart, 0, len(svcs))
+	// The last render's parts are in the same order: a service's
+	// remembered fragment is found by walking them along too.
+	k := 0
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
-		ep := eps[id]
+		ep := findEp(id)
+		for k < len(r.last) && cmpID(r.last[k].id, id) < 0 {
+			k++
+		}
+		key, ok := memoKey(svc, ep)
 		var f *nftFragment
-		if key, ok := memoKey(svc, ep); !ok {
+		if ok && k < len(r.last) && r.last[k].id == id && r.last[k].remembered && r.last[k].key == key {
+			f = r.last[k].frag
+		} else {
 			fr := renderServiceNFT(svc, ep, r.Options)
 			f = &fr
-		} else if m, ok := r.memo[id]; ok && m.key == key {
-			f, m.seen = &m.frag, r.gen
-		} else {
-			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options), r.gen}
-			f, r.memo[id] = &m.frag, m
 		}
-		parts = append(parts, nftPart{id, f})
-	}
-	if len(r.memo) > len(parts) { // services went: forget them
-		maps.DeleteFunc(r.memo, func(_ nsName, m *nftMemo) bool { return m.seen != r.gen })
+		parts = append(parts, nftPart{id: id, frag: f, key: key, remembered: ok})
 	}
 	return r.account(parts)
 }
+
+// endpointsFinder returns the lookup of a service's Endpoints: by walking
+// a sorted list along with the (sorted) services, or through a map.
+func (r *NFTRenderer) endpointsFinder(endpoints []*corev1.Endpoints) func(nsName) *corev1.Endpoints {
+	if slices.IsSortedFunc(endpoints, func(a, b *corev1.Endpoints) int { return cmpName(a.Namespace, a.Name, b.Namespace, b.Name) }) {
+		j := 0
+		return func(id nsName) *corev1.Endpoints {
+			for j < len(endpoints) && cmpID(nsName{endpoints[j].Namespace, endpoints[j].Name}, id) < 0 {
+				j++
+			}
+			if j < len(endpoints) && endpoints[j].Namespace == id.namespace && endpoints[j].Name == id.name {
+				return endpoints[j]
+			}
+			return nil
+		}
+	}
+	// The map is kept to be refilled: growing a fresh one on every sync
+	// cost more than the rendering it spares.
+	if r.eps == nil {
+		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
+	}
+	clear(r.eps)
+	for _, e := range endpoints {
+		r.eps[nsName{e.Namespace, e.Name}] = e
+	}
+	return func(id nsName) *corev1.Endpoints { return r.eps[id] }
+}
+
+// cmpName orders objects by namespace, then name.
+func cmpName(ans, an, bns, bn string) int {
+	if c := strings.Compare(ans, bns); c != 0 {
+		return c
+	}
+	return strings.Compare(an, bn)
+}
+
+func cmpID(a, b nsName) int { return cmpName(a.namespace, a.name, b.namespace, b.name) }
 
 // account makes the ruleset of parts: it updates the counts of hairpin
 // elements and balance chains by the parts that changed since the last
@@ -333,10 +350,7 @@ func mergeParts(prev, next []nftPart, changed func(old, cur *nftFragment)) {
 		case j == len(next):
 			c = -1
 		default:
-			a, b := prev[i].id, next[j].id
-			if c = strings.Compare(a.namespace, b.namespace); c == 0 {
-				c = strings.Compare(a.name, b.name)
-			}
+			c = cmpID(prev[i].id, next[j].id)
 		}
 		switch {
 		case c < 0:

@@ -323,6 +323,13 @@ func TestNFTRendererMemory(t *testing.T) {
 	check := func(step string) {
 		t.Helper()
 		got := r.Render(svcs, eps)
+		if step == "unchanged" { // every service remembered, none rendered again
+			for i := range got.parts {
+				if got.parts[i].frag != prev.parts[i].frag {
+					t.Fatalf("%s: %v rendered again", step, got.parts[i].id)
+				}
+			}
+		}
 		if a, b := NFTText(got), NFTText(RenderNFT(svcs, eps, r.Options)); a != b {
 			t.Fatalf("%s: the remembered rules differ from a fresh render:\n%s\n---\n%s", step, a, b)
 		}

@@ -415,3 +415,26 @@ func TestNFTNetlinkPlusOneEqualsFull(t *testing.T) {
 	}
 	equalsFull("scaled to one")
 }
+
+// TestNFTNetlinkRefusedBatch: a batch the kernel refuses (here, deleting
+// a chain it does not have) is an error and changes nothing of the
+// table: the kernel applies a batch whole or not at all.
+func TestNFTNetlinkRefusedBatch(t *testing.T) {
+	w, e := nftIn(t)
+	svcs, eps := world(3)
+	rs := RenderNFT(svcs, eps, Options{})
+	if _, err := w.Write(t.Context(), rs, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := nftList(t, e)
+	ghost := rs.all()
+	ghost.Chains = append(ghost.Chains, NFTChain{Name: "ghost", Rules: []string{"return"}})
+	next := RenderNFT(svcs[:2], eps[:2], Options{}).all() // a service goes, and the ghost chain
+	_, err := w.Write(t.Context(), next, &ghost)
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("deleting a chain the kernel lacks: err = %v, want the kernel's refusal", err)
+	}
+	if after := nftList(t, e); after != before {
+		t.Fatalf("a refused batch changed the table:\n%s\n--- before:\n%s", after, before)
+	}
+}

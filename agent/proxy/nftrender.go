@@ -93,6 +93,7 @@ type NFTRuleset struct {
 	fixed                        int
 	parts                        []nftPart
 	rules                        int
+	chains                       int
 	renderer                     *NFTRenderer
 	gen                          int
 	after                        int
@@ -321,8 +322,10 @@ func (r *NFTRenderer) account(parts []nftPart) NFTRuleset {
 	for _, c := range rs.Chains {
 		rules += len(c.Rules)
 	}
+	rs.chains = len(rs.Chains)
 	for _, p := range parts {
 		rules += p.frag.rules
+		rs.chains += len(p.frag.chains)
 	}
 	rs.rules = rules
 	r.last = parts

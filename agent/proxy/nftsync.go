@@ -232,6 +232,14 @@ func CleanupNFT(ctx context.Context, nft NFTWriter) error {
 	return nft.Delete(ctx)
 }
 
+// chainCount is the number of rs's chains.
+func (rs NFTRuleset) chainCount() int {
+	if rs.parts != nil {
+		return rs.chains
+	}
+	return len(rs.Chains)
+}
+
 // ruleCount is the number of rules in rs's chains.
 func (rs NFTRuleset) ruleCount() int {
 	if rs.parts != nil {

@@ -79,7 +79,7 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	if p.Mode == ModeNFTables {
 		p.nftRenderer.Options = p.Options
 		rs := p.nftRenderer.Render(svcs, eps)
-		st = SyncStats{Full: p.nftPrev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
+		st = SyncStats{Full: p.nftPrev == nil, Services: len(svcs), Chains: rs.chainCount(), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
 		err = p.applyNFT(ctx, rs, &st)
 	} else {
 		p.renderer.Options = p.Options

@@ -334,8 +334,10 @@ func (c *nftCompiler) compare(f nftField, op expr.CmpOp, value string) error {
 	ones := p.Bits()
 	load := c.out[len(c.out)-1].(*expr.Payload)
 	switch {
+	case ones == 0 && op == expr.CmpOpEq:
+		c.out = c.out[:len(c.out)-1] // matches every address (loadBalancerSourceRanges 0.0.0.0/0): no match at all
 	case ones == 0:
-		return fmt.Errorf("a /0 prefix matches everything: %q", value)
+		return fmt.Errorf("a /0 prefix that must not match matches nothing: %q", value)
 	case ones%8 == 0:
 		load.Len = uint32(ones / 8)
 		c.emit(&expr.Cmp{Op: op, Register: 1, Data: a[:ones/8]})
@@ -394,14 +396,13 @@ var nftKeyParts = map[string]string{
 	nftHairpin: "aa", nftServiceEndpoints: "apsi", nftServiceEndpoints + ":value": "as",
 }
 
-// nftElementKey encodes an element's key (or value) parts, each padded
+// nftElementKey appends an element's key (or value) parts, each padded
 // to 4 bytes as the kernel lays out concatenations: addresses and ports
 // in network order, the numgen index in the host's.
-func nftElementKey(kinds string, parts []string) ([]byte, error) {
+func nftElementKey(key []byte, kinds string, parts []string) ([]byte, error) {
 	if len(kinds) != len(parts) {
 		return nil, fmt.Errorf("element %q: want %d parts", strings.Join(parts, " . "), len(kinds))
 	}
-	var key []byte
 	for i, p := range parts {
 		switch kinds[i] {
 		case 'a':

@@ -15,3 +15,11 @@ func cpuTime() time.Duration {
 	tv := func(t syscall.Timeval) time.Duration { return time.Duration(t.Nano()) }
 	return tv(self.Utime) + tv(self.Stime) + tv(children.Utime) + tv(children.Stime)
 }
+
+// sysTime is the part of cpuTime spent in the kernel for this process
+// (with netlink, the nftables transaction's own checks and commit).
+func sysTime() time.Duration {
+	var self syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &self)
+	return time.Duration(self.Stime.Nano())
+}

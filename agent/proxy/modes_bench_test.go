@@ -36,21 +36,26 @@ func modeProxier(b *testing.B, mode Mode, src Source) *Proxier {
 func modeFullSync10k(b *testing.B, mode Mode) {
 	svcs, eps := world(10000)
 	src := &memSource{svcs: svcs, eps: eps}
-	var sync, apply, cpu time.Duration
+	var sync, apply, cpu, sys, kernel time.Duration
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		p := modeProxier(b, mode, src)
 		b.StartTimer()
-		t, c := time.Now(), cpuTime()
+		t, c, s := time.Now(), cpuTime(), sysTime()
 		st, err := p.Sync(b.Context())
 		if err != nil {
 			b.Fatal(err)
 		}
-		sync, cpu = sync+time.Since(t), cpu+cpuTime()-c
+		sync, cpu, sys = sync+time.Since(t), cpu+cpuTime()-c, sys+sysTime()-s
 		apply += st.Restore
+		kernel += netlinkKernel(p)
+	}
+	if mode == ModeNFTables {
+		b.ReportMetric(float64(kernel.Milliseconds())/float64(b.N), "netlink-ms")
 	}
 	b.ReportMetric(float64(sync.Milliseconds())/float64(b.N), "sync-ms")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "sync-cpu-ms")
+	b.ReportMetric(float64(sys.Milliseconds())/float64(b.N), "sys-ms")
 	b.ReportMetric(float64(apply.Milliseconds())/float64(b.N), "kernel-ms")
 }
 
@@ -61,8 +66,8 @@ func modeAddOne10k(b *testing.B, mode Mode) {
 	if _, err := p.Sync(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	var sync, apply time.Duration
-	c := cpuTime()
+	var sync, apply, kernel time.Duration
+	c, sys := cpuTime(), sysTime()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		src.svcs, src.eps = svcs[:10001+i], eps[:10001+i]
@@ -76,8 +81,22 @@ func modeAddOne10k(b *testing.B, mode Mode) {
 			b.Fatalf("sync %d: full=%v size=%d, want a partial sync", i, st.Full, st.RestoreSize)
 		}
 		apply += st.Restore
+		kernel += netlinkKernel(p)
+	}
+	if mode == ModeNFTables {
+		b.ReportMetric(float64(kernel.Microseconds())/1000/float64(b.N), "netlink-ms/op")
 	}
 	b.ReportMetric(float64(sync.Microseconds())/1000/float64(b.N), "sync-ms/op")
 	b.ReportMetric(float64((cpuTime()-c).Microseconds())/1000/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64((sysTime()-sys).Microseconds())/1000/float64(b.N), "sys-ms/op")
 	b.ReportMetric(float64(apply.Microseconds())/1000/float64(b.N), "kernel-ms/op")
+}
+
+// netlinkKernel is the kernel's part of p's last nftables write (sendmsg
+// to acknowledgement), 0 in iptables mode.
+func netlinkKernel(p *Proxier) time.Duration {
+	if w, ok := p.NFTables.(*NFTNetlink); ok {
+		return w.Last.Kernel
+	}
+	return 0
 }

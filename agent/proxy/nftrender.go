@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -28,6 +29,8 @@ const (
 	nftNoEndpointSvcs    = "no-endpoint-services" // map ip . proto . port : verdict (filter)
 	nftNoEndpointNodePts = "no-endpoint-nodeports"
 	nftHairpin           = "hairpin-endpoints" // set ip . ip: an endpoint reached through its own service
+	nftServiceEndpoints  = "service-endpoints" // map ip . proto . port . index : ip . port (endpoint choice)
+	nftBalancePrefix     = "balance-"          // balance-N: DNAT to one of N endpoints through service-endpoints
 )
 
 // NFTBaseChain is a chain attached to a netfilter hook.
@@ -70,6 +73,11 @@ type NFTSet struct {
 // chains (fixed ones first, then the services' in the order of their
 // namespace and name), the affinity sets and the elements of the fixed
 // maps and of the hairpin set.
+//
+// A ruleset made by an NFTRenderer holds in Chains only the fixed
+// chains; the services' shares are in its parts, flattened (all) only
+// for a full sync, so a sync that changes one service of 10,000 copies
+// nothing of the others.
 type NFTRuleset struct {
 	Chains   []NFTChain
 	Sets     []NFTSet
@@ -78,24 +86,42 @@ type NFTRuleset struct {
 	// What an NFTRenderer knows, so an incremental transaction looks
 	// only at the services whose part changed (parts in the services'
 	// order; a part unchanged since the last render is the same
-	// pointer): the number of fixed chains at the start of Chains, the
-	// parts, and the hairpin elements by identity.
-	fixed   int
-	parts   []nftPart
-	hairpin map[string]NFTElement
+	// pointer): the number of fixed chains (all of Chains), the parts,
+	// the number of rules, and, when this render followed the one
+	// numbered after (same renderer), the hairpin elements that came
+	// and went since.
+	fixed                        int
+	parts                        []nftPart
+	rules                        int
+	chains                       int
+	renderer                     *NFTRenderer
+	gen                          int
+	after                        int
+	hairpinAdded, hairpinRemoved []NFTElement
 }
 
 type nftPart struct {
-	id   nsName
-	frag *nftFragment
+	id         nsName
+	frag       *nftFragment
+	key        renderedFrom // what frag was rendered from
+	remembered bool         // key is valid: frag may be reused while it holds
 }
 
-// nftMaps are the table's verdict maps and their key types.
-var nftMaps = []struct{ Name, Type string }{
-	{nftServiceIPs, "ipv4_addr . inet_proto . inet_service : verdict"},
-	{nftServiceNodePorts, "inet_proto . inet_service : verdict"},
-	{nftNoEndpointSvcs, "ipv4_addr . inet_proto . inet_service : verdict"},
-	{nftNoEndpointNodePts, "inet_proto . inet_service : verdict"},
+// nftMaps are the table's maps and their key types (Type, or TypeOf
+// when nft has no type name for a part: numgen's integer).
+var nftMaps = []struct{ Name, Type, TypeOf string }{
+	{nftServiceIPs, "ipv4_addr . inet_proto . inet_service : verdict", ""},
+	{nftServiceNodePorts, "inet_proto . inet_service : verdict", ""},
+	{nftNoEndpointSvcs, "ipv4_addr . inet_proto . inet_service : verdict", ""},
+	{nftNoEndpointNodePts, "inet_proto . inet_service : verdict", ""},
+	{nftServiceEndpoints, "", "ip daddr . meta l4proto . th dport . numgen random mod 1 : ip daddr . th dport"},
+}
+
+// nftBalanceRule is the one DNAT rule of chain balance-N: the endpoint
+// is the service-endpoints element of the packet's destination and a
+// random index below n.
+func nftBalanceRule(n int) string {
+	return fmt.Sprintf("dnat ip to ip daddr . meta l4proto . th dport . numgen random mod %d map @%s", n, nftServiceEndpoints)
 }
 
 // RenderNFT is the nftables mode's Render: from the same services,
@@ -127,16 +153,18 @@ func RenderNFT(services []*corev1.Service, endpoints []*corev1.Endpoints, opts O
 // does. Not safe for concurrent use.
 type NFTRenderer struct {
 	Options  Options
-	memo     map[nsName]*nftMemo
-	spare    map[nsName]*nftMemo
 	eps      map[nsName]*corev1.Endpoints
-	hairpins int // hairpin elements last time: the capacity to allocate
 	memoOpts Options
-}
 
-type nftMemo struct {
-	key  renderedFrom
-	frag nftFragment
+	// What the last render held, kept up to date part by part: its
+	// parts, how many of them use each hairpin element and each
+	// balance-N chain, and its number.
+	last     []nftPart
+	hairpins map[string]int
+	balances map[int]int
+	gen      int
+	// The Options of those counts (the parts change with them).
+	countedOpts Options
 }
 
 // nftFragment is one service's share of the table.
@@ -144,72 +172,235 @@ type nftFragment struct {
 	chains   []NFTChain
 	sets     []NFTSet
 	elements []NFTElement
+	balance  []int // the N of the balance-N chains its elements go to
+	rules    int   // in its chains
 }
 
 // Render returns the table's contents for services and endpoints.
 func (r *NFTRenderer) Render(services []*corev1.Service, endpoints []*corev1.Endpoints) NFTRuleset {
 	if r.Options != r.memoOpts {
-		r.memo, r.memoOpts = nil, r.Options
+		r.last, r.memoOpts = nil, r.Options // nothing remembered applies
 	}
-	// The maps are kept to be refilled: at 10,000 services growing
-	// fresh ones on every sync cost more than the rendering they spare.
-	if r.eps == nil {
-		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
-	}
-	eps := r.eps
-	clear(eps)
-	for _, e := range endpoints {
-		eps[nsName{e.Namespace, e.Name}] = e
-	}
-	defer clear(eps) // hold no objects between renders
-	next := r.spare
-	if next == nil {
-		next = make(map[nsName]*nftMemo, len(services))
-	}
-	clear(next)
-	rs := NFTRuleset{Chains: nftFixedChains(r.Options)}
+	r.gen++
 	// In the order of the services (namespace, name), each service's
 	// part in its own order: deterministic without sorting the whole
 	// table on every sync (at 10,000 services, sorting 30,000 elements
-	// cost more than the kernel's part of a one-service change).
-	svcs := slices.Clone(services)
-	slices.SortFunc(svcs, func(a, b *corev1.Service) int {
-		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
-	rs.fixed = len(rs.Chains)
-	rs.hairpin = make(map[string]NFTElement, r.hairpins)
-	rs.parts = make([]nftPart, 0, len(svcs))
+	// cost more than the kernel's part of a one-service change). Lists
+	// that come sorted are not copied, and sorted endpoints are found by
+	// walking them along (a map of 10,000 endpoints, filled and read on
+	// every sync, was a third of a one-service sync's rendering).
+	svcs := services
+	if !slices.IsSortedFunc(svcs, func(a, b *corev1.Service) int { return cmpName(a.Namespace, a.Name, b.Namespace, b.Name) }) {
+		svcs = slices.Clone(services)
+		slices.SortFunc(svcs, func(a, b *corev1.Service) int { return cmpName(a.Namespace, a.Name, b.Namespace, b.Name) })
+	}
+	findEp := r.endpointsFinder(endpoints)
+	defer clear(r.eps) // hold no objects between renders
+	parts := make([]nftPart, 0, len(svcs))
+	// The last render's parts are in the same order: a service's
+	// remembered fragment is found by walking them along too.
+	k := 0
 	for _, svc := range svcs {
 		id := nsName{svc.Namespace, svc.Name}
-		ep := eps[id]
+		ep := findEp(id)
+		for k < len(r.last) && cmpID(r.last[k].id, id) < 0 {
+			k++
+		}
+		key, ok := memoKey(svc, ep)
 		var f *nftFragment
-		if key, ok := memoKey(svc, ep); !ok {
+		if ok && k < len(r.last) && r.last[k].id == id && r.last[k].remembered && r.last[k].key == key {
+			f = r.last[k].frag
+		} else {
 			fr := renderServiceNFT(svc, ep, r.Options)
 			f = &fr
-		} else if m, ok := r.memo[id]; ok && m.key == key {
-			f, next[id] = &m.frag, m
-		} else {
-			m := &nftMemo{key, renderServiceNFT(svc, ep, r.Options)}
-			f, next[id] = &m.frag, m
 		}
-		rs.parts = append(rs.parts, nftPart{id, f})
-		rs.Chains = append(rs.Chains, f.chains...)
-		rs.Sets = append(rs.Sets, f.sets...)
-		for _, e := range f.elements {
-			if e.Map == nftHairpin {
-				if _, dup := rs.hairpin[e.id]; dup {
-					continue // an endpoint of several services: one element
-				}
-				rs.hairpin[e.id] = e
+		parts = append(parts, nftPart{id: id, frag: f, key: key, remembered: ok})
+	}
+	return r.account(parts)
+}
+
+// endpointsFinder returns the lookup of a service's Endpoints: by walking
+// a sorted list along with the (sorted) services, or through a map.
+func (r *NFTRenderer) endpointsFinder(endpoints []*corev1.Endpoints) func(nsName) *corev1.Endpoints {
+	if slices.IsSortedFunc(endpoints, func(a, b *corev1.Endpoints) int { return cmpName(a.Namespace, a.Name, b.Namespace, b.Name) }) {
+		j := 0
+		return func(id nsName) *corev1.Endpoints {
+			for j < len(endpoints) && cmpID(nsName{endpoints[j].Namespace, endpoints[j].Name}, id) < 0 {
+				j++
 			}
-			rs.Elements = append(rs.Elements, e)
+			if j < len(endpoints) && endpoints[j].Namespace == id.namespace && endpoints[j].Name == id.name {
+				return endpoints[j]
+			}
+			return nil
 		}
 	}
-	r.memo, r.spare, r.hairpins = next, r.memo, len(rs.hairpin)
+	// The map is kept to be refilled: growing a fresh one on every sync
+	// cost more than the rendering it spares.
+	if r.eps == nil {
+		r.eps = make(map[nsName]*corev1.Endpoints, len(endpoints))
+	}
+	clear(r.eps)
+	for _, e := range endpoints {
+		r.eps[nsName{e.Namespace, e.Name}] = e
+	}
+	return func(id nsName) *corev1.Endpoints { return r.eps[id] }
+}
+
+// cmpName orders objects by namespace, then name.
+func cmpName(ans, an, bns, bn string) int {
+	if c := strings.Compare(ans, bns); c != 0 {
+		return c
+	}
+	return strings.Compare(an, bn)
+}
+
+func cmpID(a, b nsName) int { return cmpName(a.namespace, a.name, b.namespace, b.name) }
+
+// account makes the ruleset of parts: it updates the counts of hairpin
+// elements and balance chains by the parts that changed since the last
+// render (only those are looked at), so the hairpin elements that came
+// or went are known without listing every service's.
+func (r *NFTRenderer) account(parts []nftPart) NFTRuleset {
+	prevGen := r.gen - 1
+	if r.hairpins == nil || r.countedOpts != r.Options {
+		r.last, r.hairpins, r.balances, prevGen = nil, map[string]int{}, map[int]int{}, 0
+		r.countedOpts = r.Options
+	}
+	// Hairpin counts before, of those touched (not needed after no
+	// render: that ruleset is written whole).
+	before := map[string]int{}
+	touched := map[string]NFTElement{}
+	first := r.last == nil
+	count := func(f *nftFragment, d int) {
+		for _, e := range f.elements {
+			if e.Map == nftHairpin {
+				if _, ok := before[e.id]; !ok && !first {
+					before[e.id] = r.hairpins[e.id]
+					touched[e.id] = e
+				}
+				if r.hairpins[e.id] += d; r.hairpins[e.id] == 0 {
+					delete(r.hairpins, e.id)
+				}
+			}
+		}
+		for _, n := range f.balance {
+			if r.balances[n] += d; r.balances[n] == 0 {
+				delete(r.balances, n)
+			}
+		}
+	}
+	rules := 0
+	mergeParts(r.last, parts, func(old, cur *nftFragment) {
+		if old != nil {
+			count(old, -1)
+		}
+		if cur != nil {
+			count(cur, 1)
+		}
+	})
+	rs := NFTRuleset{parts: parts, renderer: r, gen: r.gen, after: prevGen}
+	for id, e := range touched {
+		was, is := before[id] > 0, r.hairpins[id] > 0
+		if !was && is {
+			rs.hairpinAdded = append(rs.hairpinAdded, e)
+		} else if was && !is {
+			rs.hairpinRemoved = append(rs.hairpinRemoved, e)
+		}
+	}
+	slices.SortFunc(rs.hairpinAdded, func(a, b NFTElement) int { return strings.Compare(a.id, b.id) })
+	slices.SortFunc(rs.hairpinRemoved, func(a, b NFTElement) int { return strings.Compare(a.id, b.id) })
+	rs.Chains = nftFixedChains(r.Options)
+	ns := slices.Sorted(maps.Keys(r.balances))
+	for _, n := range ns {
+		c := NFTChain{Name: nftBalancePrefix + strconv.Itoa(n)}
+		if r.Options.ClusterCIDR != "" {
+			c.Rules = append(c.Rules, fmt.Sprintf("ip saddr != %s jump %s", r.Options.ClusterCIDR, nftMarkForMasq))
+		}
+		rs.Chains = append(rs.Chains, NFTChain{Name: c.Name, Rules: append(c.Rules, nftBalanceRule(n))})
+	}
+	rs.fixed = len(rs.Chains)
+	for _, c := range rs.Chains {
+		rules += len(c.Rules)
+	}
+	rs.chains = len(rs.Chains)
+	for _, p := range parts {
+		rules += p.frag.rules
+		rs.chains += len(p.frag.chains)
+	}
+	rs.rules = rules
+	r.last = parts
 	return rs
+}
+
+// hairpinsOr is the renderer's hairpin counts (nil without a renderer).
+func (r *NFTRenderer) hairpinsOr() map[string]int {
+	if r == nil {
+		return nil
+	}
+	return r.hairpins
+}
+
+// mergeParts walks two part lists in the services' order and calls
+// changed for each service whose fragment differs (nil: not in that
+// list).
+func mergeParts(prev, next []nftPart, changed func(old, cur *nftFragment)) {
+	i, j := 0, 0
+	for i < len(prev) || j < len(next) {
+		c := 0
+		switch {
+		case i == len(prev):
+			c = 1
+		case j == len(next):
+			c = -1
+		default:
+			c = cmpID(prev[i].id, next[j].id)
+		}
+		switch {
+		case c < 0:
+			changed(prev[i].frag, nil)
+			i++
+		case c > 0:
+			changed(nil, next[j].frag)
+			j++
+		default:
+			if prev[i].frag != next[j].frag {
+				changed(prev[i].frag, next[j].frag)
+			}
+			i++
+			j++
+		}
+	}
+}
+
+// all is the whole table of rs: for a render, the fixed chains and every
+// part's share, each hairpin element once (an endpoint of several
+// services).
+func (rs NFTRuleset) all() NFTRuleset {
+	if rs.parts == nil {
+		return rs
+	}
+	chains, sets, elements := len(rs.Chains), 0, 0
+	for _, p := range rs.parts {
+		chains, sets, elements = chains+len(p.frag.chains), sets+len(p.frag.sets), elements+len(p.frag.elements)
+	}
+	out := NFTRuleset{Chains: make([]NFTChain, 0, chains), Sets: make([]NFTSet, 0, sets), Elements: make([]NFTElement, 0, elements)}
+	out.Chains = append(out.Chains, rs.Chains...)
+	seen := make(map[string]bool, len(rs.renderer.hairpinsOr()))
+	for _, p := range rs.parts {
+		f := p.frag
+		out.Chains = append(out.Chains, f.chains...)
+		out.Sets = append(out.Sets, f.sets...)
+		for _, e := range f.elements {
+			if e.Map == nftHairpin {
+				if seen[e.id] {
+					continue
+				}
+				seen[e.id] = true
+			}
+			out.Elements = append(out.Elements, e)
+		}
+	}
+	return out
 }
 
 // nftFixedChains are the base chains and the chains every sync has.
@@ -275,6 +466,9 @@ func renderServiceNFT(svc *corev1.Service, ep *corev1.Endpoints, opts Options) n
 	var f nftFragment
 	for _, v := range servicePorts(svc, ep, opts) {
 		f.renderPort(v, opts)
+	}
+	for _, c := range f.chains {
+		f.rules += len(c.Rules)
 	}
 	return f
 }
@@ -370,17 +564,34 @@ func (f *nftFragment) renderPort(v portView, opts Options) {
 	if v.internalLocal && len(v.local) == 0 {
 		f.element(nftNoEndpointSvcs, "drop", v.clusterIP, v.proto, port) // kube-proxy: dropped, the endpoints are elsewhere
 	} else {
-		svcChain := NFTChain{Name: nftChainName("service", pn)}
-		if opts.ClusterCIDR != "" {
-			svcChain.Rules = append(svcChain.Rules, fmt.Sprintf("ip saddr != %s jump %s", opts.ClusterCIDR, nftMarkForMasq))
-		}
 		targets := v.targets
 		if v.internalLocal {
 			targets = v.local
 		}
-		svcChain.Rules = append(svcChain.Rules, balance("", targets)...)
-		f.chains = append(f.chains, svcChain)
-		f.element(nftServiceIPs, "goto "+svcChain.Name, v.clusterIP, v.proto, port)
+		if !v.affinity {
+			// No chain of its own: the endpoints are elements of
+			// service-endpoints, indexed 0…N-1, and the service goes to
+			// the chain shared by every service with N endpoints,
+			// whose one rule draws the index (numgen random mod N)
+			// and DNATs to that element. A new service is elements
+			// only; rules, which the kernel checks all of on every
+			// commit that adds one, stay as many at any size (see
+			// BENCHMARKS.md, issue 13).
+			for i, t := range targets {
+				host, tport, _ := strings.Cut(t, ":")
+				f.element(nftServiceEndpoints, host+" . "+tport, v.clusterIP, v.proto, port, strconv.Itoa(i))
+			}
+			f.balance = append(f.balance, len(targets))
+			f.element(nftServiceIPs, "goto "+nftBalancePrefix+strconv.Itoa(len(targets)), v.clusterIP, v.proto, port)
+		} else {
+			svcChain := NFTChain{Name: nftChainName("service", pn)}
+			if opts.ClusterCIDR != "" {
+				svcChain.Rules = append(svcChain.Rules, fmt.Sprintf("ip saddr != %s jump %s", opts.ClusterCIDR, nftMarkForMasq))
+			}
+			svcChain.Rules = append(svcChain.Rules, balance("", targets)...)
+			f.chains = append(f.chains, svcChain)
+			f.element(nftServiceIPs, "goto "+svcChain.Name, v.clusterIP, v.proto, port)
+		}
 	}
 	if !v.external() {
 		return
@@ -421,8 +632,12 @@ func (f *nftFragment) renderPort(v portView, opts Options) {
 		// Only clients in loadBalancerSourceRanges reach the external
 		// chain; the others keep their destination and are dropped in
 		// the filter hooks.
-		fw := NFTChain{Name: nftChainName("firewall", pn), Rules: []string{
-			fmt.Sprintf("ip saddr { %s } goto %s", strings.Join(v.sourceRanges, ", "), ext.Name)}}
+		// One rule per range, not an anonymous interval set: the
+		// netlink writer (nftlink.go) compiles each rule on its own.
+		fw := NFTChain{Name: nftChainName("firewall", pn)}
+		for _, r := range v.sourceRanges {
+			fw.Rules = append(fw.Rules, fmt.Sprintf("ip saddr %s goto %s", r, ext.Name))
+		}
 		f.chains = append(f.chains, fw)
 		entry = fw.Name
 		if !v.externalLocal || len(v.local) > 0 {

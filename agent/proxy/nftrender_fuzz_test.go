@@ -9,12 +9,13 @@ import (
 )
 
 // FuzzRenderNFT: whatever valid-looking Service and Endpoints arrive from
-// the API, the nftables renderer does not panic and knftables' fake
-// accepts its transaction.
+// the API, the nftables renderer does not panic, knftables' fake accepts
+// its transaction and the netlink writer compiles it.
 func FuzzRenderNFT(f *testing.F) {
 	f.Add("web", "http", "10.96.0.10", "TCP", int32(80), int32(30080), "10.88.0.2", int32(8080), "192.0.2.1", "203.0.113.0/24", true)
 	f.Add("dns", "", "10.96.0.20", "UDP", int32(53), int32(0), "10.88.0.5", int32(5353), "", "", false)
 	f.Add("x", "p", "None", "SCTP", int32(1), int32(65535), "not-an-ip", int32(0), "2001:db8::1", "bogus", true)
+	f.Add("open", "", "10.96.0.30", "TCP", int32(443), int32(0), "10.88.0.6", int32(8443), "192.0.2.2", "0.0.0.0/0", false)
 	f.Fuzz(func(t *testing.T, name, portName, clusterIP, proto string, p, nodePort int32, epIP string, epPort int32, lbIP, sourceRange string, local bool) {
 		if len(validation.IsDNS1123Label(name)) > 0 || (portName != "" && len(validation.IsDNS1123Label(portName)) > 0) {
 			t.Skip("the API server refuses such names")
@@ -38,6 +39,12 @@ func FuzzRenderNFT(f *testing.F) {
 		NFTTransaction(tx, rs, nil)
 		if err := fake.Run(t.Context(), tx); err != nil {
 			t.Fatalf("knftables' fake refuses the rules: %v\n%s", err, tx)
+		}
+		// The netlink writer compiles every rule and element of it.
+		b := newNFTBatch()
+		nftDiff(b, rs, nil)
+		if b.endElements(); b.err != nil {
+			t.Fatalf("the netlink writer refuses the rules: %v\n%s", b.err, tx)
 		}
 	})
 }

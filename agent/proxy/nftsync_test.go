@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +58,7 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	src := &memSource{}
 	opts := Options{ServiceCIDR: "10.96.0.0/16", ClusterCIDR: "10.88.0.0/16"}
 	fake := knftables.NewFake(knftables.IPv4Family, NFTTable)
-	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: fake, Options: opts}
+	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: NFTKnftables{fake}, Options: opts}
 	for i, s := range nftSteps(src) {
 		s.do()
 		before := fake.Dump()
@@ -98,9 +97,11 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	tx := fake.NewTransaction()
 	NFTTransaction(tx, next, &prev)
 	for _, line := range strings.Split(strings.TrimSpace(tx.String()), "\n") {
-		// Its chain and map element, and the hairpin elements of its
-		// old and new endpoints.
-		if !strings.Contains(line, "default/svc-00007/") && !strings.Contains(line, "hairpin-endpoints { 10.244.0.15 ") &&
+		// Its map elements (it has no chain: its endpoints are
+		// elements of service-endpoints), the chain balancing over
+		// one endpoint (no service had one before), and the hairpin
+		// elements of its old and new endpoints.
+		if !strings.Contains(line, "{ 10.96.0.8 . tcp . 80") && !strings.Contains(line, "balance-1") && !strings.Contains(line, "hairpin-endpoints { 10.244.0.15 ") &&
 			!strings.Contains(line, "hairpin-endpoints { 10.244.0.16 ") && !strings.Contains(line, "hairpin-endpoints { 10.244.9.9 ") {
 			t.Errorf("an operation for another part of the table: %s", line)
 		}
@@ -110,7 +111,7 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	}
 
 	// Cleanup removes the table and only it.
-	if err := CleanupNFT(t.Context(), fake); err != nil {
+	if err := CleanupNFT(t.Context(), NFTKnftables{fake}); err != nil {
 		t.Fatal(err)
 	}
 	if d := fake.Dump(); d != "" {
@@ -118,27 +119,22 @@ func TestNFTPartialSyncsEqualFullSync(t *testing.T) {
 	}
 }
 
-// nftIn returns an nftables interface working in a fresh network
-// namespace: an `nft` on PATH that runs the real one under nsenter
-// (knftables runs "nft" from PATH). Needs root.
-func nftIn(t testing.TB) (knftables.Interface, Exec) {
+// nftIn returns the netlink writer (NFTNetlink) working in a fresh
+// network namespace, and an Exec running commands (nft) there. Needs
+// root.
+func nftIn(t testing.TB) (*NFTNetlink, Exec) {
 	t.Helper()
 	e := netns(t)
-	real, err := exec.LookPath("nft")
-	if err != nil {
-		t.Skip("nft not installed (Debian package nftables; make setup installs it)")
+	if _, err := exec.LookPath("nft"); err != nil {
+		t.Skip("nft not installed (Debian package nftables; make setup installs it): the tests read the table with it")
 	}
-	dir := t.TempDir()
-	script := fmt.Sprintf("#!/bin/sh\nexec %s %s \"$@\"\n", strings.Join(e.Prefix, " "), real)
-	if err := os.WriteFile(filepath.Join(dir, "nft"), []byte(script), 0o755); err != nil {
+	path := strings.TrimPrefix(e.Prefix[len(e.Prefix)-1], "--net=")
+	f, err := os.Open(path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	nft, err := NewNFTables()
-	if err != nil {
-		t.Fatalf("nftables: %v", err)
-	}
-	return nft, e
+	t.Cleanup(func() { f.Close() })
+	return &NFTNetlink{NetNS: int(f.Fd())}, e
 }
 
 // nftList is `nft list table ip reconcile` in e's namespace ("" when
@@ -198,7 +194,7 @@ func TestProxierOnRealNFTables(t *testing.T) {
 	if s := ownedSave(t, e); strings.Contains(s, "RECONCILE-") {
 		t.Fatalf("the nftables mode left the iptables chains:\n%s", s)
 	}
-	if got := nftList(t, e); !strings.Contains(got, "default/svc-00002/tcp/http") {
+	if got := nftList(t, e); !strings.Contains(got, "10.96.0.3 . tcp . 80 . 1 : 10.244.0.6 . 8080") {
 		t.Fatalf("the table lacks the services:\n%s", got)
 	}
 	if err := CleanupNFT(t.Context(), nft); err != nil {
@@ -228,6 +224,88 @@ func TestNFTGoldenOnRealKernel(t *testing.T) {
 	}
 }
 
+// TestNFTNetlinkListsAsNFT: for every golden case, the table the netlink
+// writer makes lists (`nft list table`) exactly as the one `nft -f` makes
+// from the golden text: the rule compiler (nftexpr.go) writes what nft
+// writes.
+func TestNFTNetlinkListsAsNFT(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.nft.golden")
+	if len(files) == 0 {
+		t.Fatal("no nftables golden files")
+	}
+	link, le := nftIn(t)
+	_, ne := nftIn(t)
+	for _, tc := range renderCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := RenderNFT(tc.svcs, tc.eps, tc.opts)
+			if _, err := link.Write(t.Context(), rs, nil); err != nil {
+				t.Fatalf("netlink: %v", err)
+			}
+			f := filepath.Join("testdata", tc.name+".nft.golden")
+			if out, err := ne.cmd(t.Context(), "nft", "nft", "-f", f).CombinedOutput(); err != nil {
+				t.Fatalf("nft -f %s: %v\n%s", f, err, out)
+			}
+			got, want := normalizeNFTList(nftList(t, le)), normalizeNFTList(nftList(t, ne))
+			if !strings.Contains(got, "chain services {\nip daddr . meta l4proto . th dport vmap @service-ips") {
+				t.Fatalf("the netlink writer's table lacks the services chain:\n%s", got)
+			}
+			if testing.Verbose() {
+				t.Logf("%s", got)
+			}
+			if got != want {
+				t.Fatalf("the netlink writer's table lists differently from nft's:\n%s\n--- nft -f %s:\n%s", got, f, want)
+			}
+		})
+	}
+}
+
+// normalizeNFTList makes two listings of the same table comparable: the
+// chains, sets and maps in name order (the kernel lists them in the
+// order they were made) and a set's elements sorted (hash order).
+func normalizeNFTList(s string) string {
+	var blocks []string
+	var cur []string
+	var elems []string
+	inElems := false
+	flush := func() {
+		if len(cur) == 0 {
+			return
+		}
+		slices.Sort(elems)
+		blocks = append(blocks, strings.Join(cur, "\n")+"\n"+strings.Join(elems, "\n"))
+		cur, elems = nil, nil
+	}
+	for _, line := range strings.Split(s, "\n") {
+		l := strings.TrimSpace(line)
+		switch {
+		case l == "" || strings.HasPrefix(l, "table ") || l == "}" && !inElems:
+			continue
+		case strings.HasPrefix(l, "chain ") || strings.HasPrefix(l, "set ") || strings.HasPrefix(l, "map "):
+			flush()
+			cur = []string{l}
+		case strings.HasPrefix(l, "elements = {"):
+			inElems = true
+			l = strings.TrimPrefix(l, "elements = {")
+			fallthrough
+		case inElems:
+			if strings.HasSuffix(l, "}") {
+				inElems = false
+				l = strings.TrimSuffix(l, "}")
+			}
+			for _, e := range strings.Split(l, ",") {
+				if e = strings.TrimSpace(e); e != "" {
+					elems = append(elems, e)
+				}
+			}
+		default:
+			cur = append(cur, l)
+		}
+	}
+	flush()
+	slices.Sort(blocks)
+	return strings.Join(blocks, "\n")
+}
+
 func sortedLines(s string) string {
 	lines := strings.Split(s, "\n")
 	slices.Sort(lines)
@@ -245,6 +323,13 @@ func TestNFTRendererMemory(t *testing.T) {
 	check := func(step string) {
 		t.Helper()
 		got := r.Render(svcs, eps)
+		if step == "unchanged" { // every service remembered, none rendered again
+			for i := range got.parts {
+				if got.parts[i].frag != prev.parts[i].frag {
+					t.Fatalf("%s: %v rendered again", step, got.parts[i].id)
+				}
+			}
+		}
 		if a, b := NFTText(got), NFTText(RenderNFT(svcs, eps, r.Options)); a != b {
 			t.Fatalf("%s: the remembered rules differ from a fresh render:\n%s\n---\n%s", step, a, b)
 		}
@@ -278,4 +363,78 @@ func TestNFTRendererMemory(t *testing.T) {
 	check("options changed")
 	r.Options.ServiceCIDR = "10.96.0.0/16"
 	check("service CIDR set")
+}
+
+// TestNFTNetlinkPlusOneEqualsFull: on the real kernel, a service added to
+// 200 (and then one service's endpoints changed) is sent as that
+// service's elements only, and the table it leaves lists (`nft list
+// table`) as the one a full sync of the same services makes in another
+// namespace.
+func TestNFTNetlinkPlusOneEqualsFull(t *testing.T) {
+	w, e := nftIn(t)
+	svcs, eps := world(201)
+	opts := Options{ServiceCIDR: "10.96.0.0/16", ClusterCIDR: "10.244.0.0/16"}
+	src := &memSource{svcs: svcs[:200], eps: eps[:200]}
+	p := &Proxier{Source: src, Mode: ModeNFTables, NFTables: w, Options: opts}
+	if st, err := p.Sync(t.Context()); err != nil || !st.Full {
+		t.Fatalf("first sync: full=%v, %v", st.Full, err)
+	}
+	equalsFull := func(step string) {
+		t.Helper()
+		fw, fe := nftIn(t)
+		fp := &Proxier{Source: src, Mode: ModeNFTables, NFTables: fw, Options: opts}
+		if _, err := fp.Sync(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := normalizeNFTList(nftList(t, e)), normalizeNFTList(nftList(t, fe)); got != want {
+			t.Fatalf("%s: the table after incremental syncs differs from a full sync's:\n%s\n--- full:\n%s", step, got, want)
+		}
+	}
+	// +1: its two service-endpoints elements, its service-ips element,
+	// the hairpin elements of its two endpoints; no chain, no rule.
+	src.svcs, src.eps = svcs, eps
+	st, err := p.Sync(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Full || st.RestoreSize != 5 {
+		t.Errorf("+1: full=%v, %d operations, want 5", st.Full, st.RestoreSize)
+	}
+	equalsFull("+1")
+	// One service down to one endpoint (the first stays at index 0):
+	// its service-ips element is replaced (goto balance-1), its second
+	// endpoint's element and hairpin element go, and balance-1 (no
+	// service had one endpoint) is made: the chain and its two rules.
+	eps[7] = endpoints("svc-00007", map[string]int32{"http": 8080}, []string{"10.244.0.15"})
+	eps[7].UID, eps[7].ResourceVersion = "svc-00007-ep", "9999"
+	if st, err = p.Sync(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if st.Full || st.RestoreSize != 7 {
+		t.Errorf("scale to one: full=%v, %d operations, want 7", st.Full, st.RestoreSize)
+	}
+	equalsFull("scaled to one")
+}
+
+// TestNFTNetlinkRefusedBatch: a batch the kernel refuses (here, deleting
+// a chain it does not have) is an error and changes nothing of the
+// table: the kernel applies a batch whole or not at all.
+func TestNFTNetlinkRefusedBatch(t *testing.T) {
+	w, e := nftIn(t)
+	svcs, eps := world(3)
+	rs := RenderNFT(svcs, eps, Options{})
+	if _, err := w.Write(t.Context(), rs, nil); err != nil {
+		t.Fatal(err)
+	}
+	before := nftList(t, e)
+	ghost := rs.all()
+	ghost.Chains = append(ghost.Chains, NFTChain{Name: "ghost", Rules: []string{"return"}})
+	next := RenderNFT(svcs[:2], eps[:2], Options{}).all() // a service goes, and the ghost chain
+	_, err := w.Write(t.Context(), next, &ghost)
+	if err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("deleting a chain the kernel lacks: err = %v, want the kernel's refusal", err)
+	}
+	if after := nftList(t, e); after != before {
+		t.Fatalf("a refused batch changed the table:\n%s\n--- before:\n%s", after, before)
+	}
 }

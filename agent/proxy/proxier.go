@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/knftables"
 )
 
 // Proxier keeps the kernel's rules equal to Render(Source). Use one per
@@ -21,7 +20,7 @@ type Proxier struct {
 	// mode on a restart leaves nothing of the old one.
 	Mode     Mode
 	IPTables IPTables
-	NFTables knftables.Interface
+	NFTables NFTWriter
 	Options  Options
 	Log      *slog.Logger
 	// HookCheckInterval re-checks the hooks in the built-in chains (in
@@ -80,7 +79,7 @@ func (p *Proxier) Sync(ctx context.Context) (SyncStats, error) {
 	if p.Mode == ModeNFTables {
 		p.nftRenderer.Options = p.Options
 		rs := p.nftRenderer.Render(svcs, eps)
-		st = SyncStats{Full: p.nftPrev == nil, Services: len(svcs), Chains: len(rs.Chains), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
+		st = SyncStats{Full: p.nftPrev == nil, Services: len(svcs), Chains: rs.chainCount(), Rules: rs.ruleCount(), List: t1.Sub(t0), Render: time.Since(t1)}
 		err = p.applyNFT(ctx, rs, &st)
 	} else {
 		p.renderer.Options = p.Options
@@ -164,19 +163,16 @@ func (p *Proxier) applyNFT(ctx context.Context, rs NFTRuleset, st *SyncStats) er
 			return fmt.Errorf("removing the iptables mode's RECONCILE-* chains: %w", err)
 		}
 	}
-	tx := p.NFTables.NewTransaction()
-	NFTTransaction(tx, rs, p.nftPrev)
-	st.RestoreSize = tx.NumOperations()
-	if st.RestoreSize == 0 {
-		p.nftPrev = &rs
-		return nil
-	}
 	t := time.Now()
-	if err := p.NFTables.Run(ctx, tx); err != nil {
+	n, err := p.NFTables.Write(ctx, rs, p.nftPrev)
+	st.RestoreSize = n
+	if err != nil {
 		p.nftPrev = nil // next sync is full
 		return fmt.Errorf("nftables transaction on table ip %s: %w", NFTTable, err)
 	}
-	st.Restore = time.Since(t)
+	if n > 0 {
+		st.Restore = time.Since(t)
+	}
 	p.nftPrev = &rs
 	return nil
 }

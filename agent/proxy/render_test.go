@@ -60,7 +60,17 @@ func loadBalancer(name, clusterIP string, ips []string, ports ...corev1.ServiceP
 	return s
 }
 
-func TestRenderGolden(t *testing.T) {
+// renderCase is one golden file's input.
+type renderCase struct {
+	name string
+	svcs []*corev1.Service
+	eps  []*corev1.Endpoints
+	opts Options
+}
+
+// renderCases are the inputs of the golden files testdata/NAME.golden
+// and NAME.nft.golden.
+func renderCases() []renderCase {
 	affinity := service("sticky", "10.96.0.30", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))
 	affinity.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
 	nodeIPs := []string{"192.168.1.2", "192.168.1.3"}
@@ -78,12 +88,7 @@ func TestRenderGolden(t *testing.T) {
 	stickyLocal := ext(loadBalancer("sticky-local", "10.96.0.63", nodeIPs, port("", corev1.ProtocolTCP, 8443, 30443)))
 	stickyLocal.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
 	onN1 := map[string]string{"10.88.0.2": "n1", "10.88.1.2": "n2", "10.88.1.3": "n2"}
-	for _, tc := range []struct {
-		name string
-		svcs []*corev1.Service
-		eps  []*corev1.Endpoints
-		opts Options
-	}{
+	return []renderCase{
 		{name: "clusterip",
 			svcs: []*corev1.Service{service("web", "10.96.0.10", corev1.ServiceTypeClusterIP, port("", corev1.ProtocolTCP, 80, 0))},
 			eps:  []*corev1.Endpoints{endpoints("web", map[string]int32{"": 8080}, []string{"10.88.0.3", "10.88.0.2", "10.88.0.4"}, "10.88.0.9")}},
@@ -152,7 +157,11 @@ func TestRenderGolden(t *testing.T) {
 				onNodes(endpoints("internal-elsewhere", map[string]int32{"": 8080}, []string{"10.88.1.3"}), onN1),
 			},
 			opts: Options{ClusterCIDR: "10.88.0.0/16", NodeName: "n1"}},
-	} {
+	}
+}
+
+func TestRenderGolden(t *testing.T) {
+	for _, tc := range renderCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			got := RestoreText(Render(tc.svcs, tc.eps, tc.opts), nil, nil, nil)
 			testkit.Golden(t, filepath.Join("testdata", tc.name+".golden"), got)

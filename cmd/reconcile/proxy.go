@@ -7,7 +7,6 @@ import (
 	"net/netip"
 
 	"github.com/spf13/cobra"
-	"sigs.k8s.io/knftables"
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
@@ -28,7 +27,7 @@ func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
 	fl.BoolVar(&f.keepRules, "keep-service-rules", true, "leave the service rules in the kernel when the agent stops, as kube-proxy does: ClusterIPs keep answering while the pods run and the agent restarts (false: remove them on exit, as reconcile agent --cleanup does)")
 	fl.StringVar(&f.clusterCIDR, "cluster-cidr", "", "pod address range of the cluster, e.g. 10.244.0.0/16: traffic to a ClusterIP from outside it is masqueraded (optional)")
 	fl.StringVar(&f.serviceCIDR, "service-cidr", reconcile.DefaultServiceNetwork.CIDR.String(), "range ClusterIPs are allocated from: a connection to an address in it that no service rule takes is rejected instead of leaving by the default route (\"\": no such rule)")
-	fl.StringVar(&f.mode, "proxy-mode", string(proxy.ModeIPTables), `how the service rules are written: "iptables" (chains RECONCILE-* in the nat and filter tables, one iptables-restore per sync) or "nftables" (table ip reconcile with verdict maps, kube-proxy's nftables layout: a change touches only its service's chains and map elements; needs the nft binary). Switching removes the other mode's rules`)
+	fl.StringVar(&f.mode, "proxy-mode", string(proxy.ModeIPTables), `how the service rules are written: "iptables" (chains RECONCILE-* in the nat and filter tables, one iptables-restore per sync) or "nftables" (table ip reconcile with verdict maps, kube-proxy's nftables layout, written over netlink: a change touches only its service's chains and map elements). Switching removes the other mode's rules`)
 	fl.StringVar(&f.backend, "iptables-backend", "", `iptables tools to use for the service rules and the pod network's: "" (iptables-restore as installed), "nft" or "legacy" (iptables-legacy-*: a full sync of 10,000 services is ~4x faster, a one-service change ~5x slower; do not mix with Podman's netavark rules unless you know both are fine)`)
 	if withCleanup {
 		fl.BoolVar(&f.cleanup, "cleanup", false, "remove this node's service rules (the RECONCILE-* chains and the jumps to them, and the nftables table ip reconcile, whatever --proxy-mode) and the pod network's (chain RCN-PODNET, routes to other nodes), and exit")
@@ -60,15 +59,15 @@ func startProxy(ctx context.Context, f proxyFlags, cp agent.ControlPlane, ipt pr
 		}
 	}
 	mode := proxy.Mode(f.mode)
-	var nft knftables.Interface
+	var nft proxy.NFTWriter
 	switch mode {
 	case proxy.ModeNFTables:
 		var err error
 		if nft, err = proxy.NewNFTables(); err != nil {
-			return nil, fmt.Errorf("--proxy-mode nftables: %w (install the nft binary, Debian package nftables, or use --proxy-mode iptables)", err)
+			return nil, fmt.Errorf("--proxy-mode nftables: %w (needs a kernel with nf_tables, or use --proxy-mode iptables)", err)
 		}
 	case proxy.ModeIPTables:
-		nft, _ = proxy.NewNFTables() // only to remove a table left by the nftables mode; none without nft
+		nft, _ = proxy.NewNFTables() // only to remove a table left by the nftables mode
 	default:
 		return nil, fmt.Errorf("--proxy-mode %q: want iptables or nftables", f.mode)
 	}
@@ -96,8 +95,7 @@ func cleanupProxy(ctx context.Context, ipt proxy.IPTables) error {
 	if err := proxy.Cleanup(ctx, ipt); err != nil {
 		return fmt.Errorf("remove the service rules: %w (needs root and iptables)", err)
 	}
-	// The nftables mode's table, whichever mode is set; without the nft
-	// binary there can be none.
+	// The nftables mode's table, whichever mode is set.
 	if nft, err := proxy.NewNFTables(); err == nil {
 		if err := proxy.CleanupNFT(ctx, nft); err != nil {
 			return fmt.Errorf("remove the service rules: table ip %s: %w (needs root)", proxy.NFTTable, err)

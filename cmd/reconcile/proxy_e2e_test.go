@@ -463,7 +463,7 @@ func TestE2EServiceProxy(t *testing.T) {
 	nftStart := time.Now()
 	n.startUp("--proxy-mode", "nftables")
 	n.eventually(60*time.Second, "web's 3 endpoints in table ip reconcile and no RECONCILE-* chains", func() error {
-		if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
+		if got := nftEndpointsIn(n.nftRules(), clusterIP, "tcp", 80); got != 3 {
 			return fmt.Errorf("%d endpoints of e2e/web in table ip reconcile, want 3", got)
 		}
 		if nat := n.natRules(); strings.Contains(nat, "RECONCILE-") {
@@ -484,7 +484,7 @@ func TestE2EServiceProxy(t *testing.T) {
 	}
 	n.up.Process.Signal(os.Interrupt)
 	n.up.Wait()
-	if got := nftEndpointsIn(n.nftRules(), "e2e/web/tcp/http"); got != 3 {
+	if got := nftEndpointsIn(n.nftRules(), clusterIP, "tcp", 80); got != 3 {
 		t.Errorf("table ip reconcile lost e2e/web after the agent stopped:\n%s", n.nftRules())
 	}
 	t.Logf("the nftables mode's checks took %v", time.Since(nftStart).Round(time.Second))
@@ -520,14 +520,12 @@ func (n *pxNode) nftRules() string {
 	return out
 }
 
-// nftEndpointsIn counts the DNAT rules in the service chain of a service
-// port ("namespace/name/proto/port") in nft's listing.
-func nftEndpointsIn(rules, servicePort string) int {
-	m := regexp.MustCompile(`chain service-\S+-` + regexp.QuoteMeta(servicePort) + ` \{([^}]*)\}`).FindStringSubmatch(rules)
-	if m == nil {
-		return 0
-	}
-	return strings.Count(m[1], "dnat to ")
+// nftEndpointsIn counts the endpoints of a ClusterIP's port in nft's
+// listing of table ip reconcile.
+func nftEndpointsIn(rules, clusterIP, proto string, port int) int {
+	// A ClusterIP's endpoints are elements of map service-endpoints,
+	// "IP . proto . port . index : endpoint . port".
+	return len(regexp.MustCompile(regexp.QuoteMeta(fmt.Sprintf("%s . %s . %d . ", clusterIP, proto, port))+`\d+ : `).FindAllString(rules, -1))
 }
 
 // curlExit is curl's exit code for url from the node: 0 answered, 7

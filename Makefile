@@ -13,7 +13,7 @@ DEMO     ?= $(DATA)/demo-repo
 PKGS     ?= ./...
 TESTARGS ?=
 
-.PHONY: all setup setup-test images build run demo-repo test test-short bench vet fmt clean
+.PHONY: all setup setup-test images build run demo-repo test test-short bench bench-memory vet fmt clean
 
 all: build
 
@@ -82,6 +82,12 @@ test-short:
 
 bench: setup-test images
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
+
+# bench-memory: the controller's RSS with 20 simulated nodes and 1,000 pods,
+# and a real agent's with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).
+bench-memory: images build
+	agent/hollow/measure-memory.sh controller 20 100 10
+	agent/hollow/measure-memory.sh agent 30
 
 vet:
 	$(GO) vet $(PKGS)

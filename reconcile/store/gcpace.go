@@ -28,7 +28,11 @@ import (
 // thousand pods created) gets the old room within one collection; an
 // idle or steady controller collects at Go's pace and its heap, hence its
 // RSS (Go's scavenger returns what lies above the goal), stays near twice
-// the live heap. An operator's GOGC or GOMEMLIMIT in the environment wins:
+// the live heap. The heap a burst grew stays with the process until the
+// next collection and Go's scavenger return it, which at a slow allocation
+// rate may take minutes: settleAfter a burst with no collection since, the
+// store collects and gives it back at once (debug.FreeOSMemory), one
+// collection per burst. An operator's GOGC or GOMEMLIMIT in the environment wins:
 // then the store leaves the GC alone.
 const (
 	// minGCInterval is how far apart collections may come while the
@@ -39,6 +43,8 @@ const (
 	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
+	// settleAfter: a burst is over when no collection came for this long.
+	settleAfter = 10 * time.Second
 )
 
 var paceOnce sync.Once
@@ -57,13 +63,16 @@ func keepGCPace() {
 
 // pacer is the object whose finalizer runs after every collection: pace
 // sets a new finalizer on it each time. It carries the cumulative heap
-// allocation and the time of the previous collection. It is larger than
-// 16 bytes so the runtime's tiny allocator does not share its block
-// (finalizers on tiny objects may never run).
+// allocation and the time of the previous collection (it is larger than
+// 16 bytes, so the runtime's tiny allocator does not share its block:
+// finalizers on tiny objects may never run).
 type pacer struct {
+	mu     sync.Mutex
 	allocs uint64 // cumulative bytes allocated at the previous collection
 	at     time.Time
-	_      [16]byte
+	// settling: a burst gave garbage more room than Go would, and settle
+	// is due to give the heap back once the burst is over.
+	settling bool
 }
 
 var gcSample = []metrics.Sample{
@@ -79,11 +88,35 @@ func readGCSample() uint64 {
 }
 
 func pace(p *pacer) {
+	p.mu.Lock()
 	allocs, now := readGCSample(), time.Now()
 	live := gcSample[0].Value.Uint64()
-	debug.SetGCPercent(gcPercent(live, allocs-p.allocs, now.Sub(p.at)))
+	percent := gcPercent(live, allocs-p.allocs, now.Sub(p.at))
+	debug.SetGCPercent(percent)
 	p.allocs, p.at = allocs, now
+	if percent > 100 && !p.settling {
+		p.settling = true
+		time.AfterFunc(settleAfter, func() { settle(p) })
+	}
+	p.mu.Unlock()
 	runtime.SetFinalizer(p, pace)
+}
+
+// settle gives back the heap of a burst once no collection came for
+// settleAfter; while collections still come, it looks again later.
+func settle(p *pacer) {
+	p.mu.Lock()
+	quiet := time.Since(p.at)
+	if quiet < settleAfter {
+		p.mu.Unlock()
+		time.AfterFunc(settleAfter-quiet, func() { settle(p) })
+		return
+	}
+	p.settling = false
+	p.mu.Unlock()
+	// The collection's pace sees the quiet stretch's low rate: Go's
+	// GOGC, and what lies above its goal goes back to the OS.
+	debug.FreeOSMemory()
 }
 
 // gcPercent is the GOGC that gives garbage the room that allocated bytes

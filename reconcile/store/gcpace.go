@@ -23,7 +23,7 @@ import (
 // Now the room for garbage follows what the process needs: after every
 // collection keepGCPace measures how fast the heap was allocated since the
 // previous one, and gives garbage the room that allocation rate fills in
-// minGCInterval, never less than Go's own (the live heap: GOGC=100) nor
+// minGCInterval (5 s), never less than Go's own (the live heap: GOGC=100) nor
 // more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
 // thousand pods created) gets the old room within one collection; an
 // idle or steady controller collects at Go's pace and its heap, hence its
@@ -36,9 +36,13 @@ import (
 // then the store leaves the GC alone.
 const (
 	// minGCInterval is how far apart collections may come while the
-	// process allocates fast: at most about one a second, however large
-	// the garbage grows up to maxGCHeadroom.
-	minGCInterval = time.Second
+	// process allocates fast, until the garbage reaches maxGCHeadroom.
+	// A second was too short: on a loaded machine a commit of
+	// 10,000 objects allocates 350 MB at 100–200 MB a second of wall
+	// time, and 1 s of room brought back the collections that
+	// meet it (BenchmarkApply10k +35 % CPU at load 12; BENCHMARKS.md,
+	// issue 13: memory).
+	minGCInterval = 5 * time.Second
 	// maxGCHeadroom bounds the room for garbage between collections.
 	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).

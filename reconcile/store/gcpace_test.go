@@ -22,9 +22,9 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 	}{
 		{"nothing live", 0, 0, time.Second, maxGCPercent},
 		{"idle: Go's pace", 40 * mib, 1 * mib, 10 * time.Second, 100},
-		{"steady: Go's pace", 40 * mib, 200 * mib, 10 * time.Second, 100},
-		{"80 MiB a second: room for a second of it", 40 * mib, 160 * mib, 2 * time.Second, 200},
-		{"a burst: the room is bounded", 40 * mib, 2000 * mib, time.Second, 800},
+		{"steady: Go's pace", 40 * mib, 60 * mib, 10 * time.Second, 100},
+		{"16 MiB a second: room for 5 s of it", 40 * mib, 32 * mib, 2 * time.Second, 200},
+		{"a burst: the room is bounded", 40 * mib, 400 * mib, time.Second, 800},
 		{"a burst in a fresh process: GOGC bounded", 4 * mib, 100 * mib, 100 * time.Millisecond, maxGCPercent},
 		{"a large live heap: Go's pace", 3200 * mib, 4000 * mib, time.Second, 100},
 		{"same instant", 40 * mib, 0, 0, 800},

@@ -40,8 +40,14 @@ heap() {
     /^go_memstats_next_gc_bytes /{nxt=$2} /^go_goroutines /{g=$2}
     END{printf "heap in use %d MiB, next GC at %d MiB, Go sys %d MiB, %d goroutines", inuse/1048576, nxt/1048576, sys/1048576, g}'
 }
+# RssAnon is the process's own memory; RssFile the pages of the binary
+# (and of Badger's files) it touched, shared with the page cache.
 report() { # name pid metrics-port
-  echo "$1: RSS $(mib $2 VmRSS) MiB, peak $(mib $2 VmHWM) MiB, CPU $(cputime $2) s; $(heap $3); load $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "$1: RSS $(mib $2 VmRSS) MiB (anonymous $(mib $2 RssAnon), file $(mib $2 RssFile)), peak $(mib $2 VmHWM) MiB, CPU $(cputime $2) s; $(heap $3); load $(cut -d' ' -f1-3 /proc/loadavg)"
+}
+# children: the RSS of a process's children (the agent's podman service).
+children() {
+  local sum=0; for c in $(cat /proc/$1/task/*/children 2>/dev/null); do sum=$((sum + $(mib $c VmRSS))); done; echo $sum
 }
 commit() { (cd $W/repo && git add -A && git -c user.name=m -c user.email=m@localhost commit -qm "$1") && $R sync >/dev/null; }
 # running NAMESPACE: how many pods are Running.
@@ -73,7 +79,8 @@ Y
   want=$((D * REPLICAS))
   for i in $(seq 300); do n=$(running); [ "$n" -ge "$want" ] && break; sleep 2; done
   echo "commit -> $n/$want pods Running: $(echo "$(date +%s.%N)-$T0" | bc) s"
-  sleep 30; report "controller, $N nodes, $n pods Running" $CPID $MPORT
+  sleep 30; report "controller, $N nodes, $n pods Running, 30 s later" $CPID $MPORT
+  sleep 60; report "controller, $N nodes, $n pods Running, 90 s later" $CPID $MPORT
   curl -s -o $W/heap.pb.gz http://127.0.0.1:$MPORT/debug/pprof/heap
   go tool pprof -sample_index=inuse_space -top -nodecount=25 $BIN $W/heap.pb.gz 2>/dev/null | sed -n '1,32p' > $W/heap-top.txt
   echo "heap profile: $W/heap-top.txt"
@@ -84,7 +91,7 @@ agent)
   $BIN agent --config-file $W/node.conf --node mem-node --data $W/agent --metrics-listen 127.0.0.1:$AMPORT > $W/agent.log 2>&1 &
   APID=$!; PIDS+=($APID)
   for i in $(seq 120); do $R get nodes 2>/dev/null | grep -q 'mem-node.* Ready ' && break; sleep 1; done
-  sleep 30; report "agent, no pod" $APID $AMPORT
+  sleep 30; report "agent, no pod" $APID $AMPORT; echo "its podman service: RSS $(children $APID) MiB"
   cat > $W/repo/web.yaml <<Y
 apiVersion: apps/v1
 kind: Deployment
@@ -100,7 +107,7 @@ Y
   T0=$(date +%s.%N); commit "$PODS pods"
   for i in $(seq 300); do n=$(running); [ "$n" -ge "$PODS" ] && break; sleep 2; done
   echo "commit -> $n/$PODS pods Running: $(echo "$(date +%s.%N)-$T0" | bc) s"
-  sleep 30; report "agent, $n pods Running" $APID $AMPORT
+  sleep 30; report "agent, $n pods Running" $APID $AMPORT; echo "its podman service: RSS $(children $APID) MiB"
   report "controller (1 agent, $n pods)" $CPID $MPORT
   curl -s -o $W/agent-heap.pb.gz http://127.0.0.1:$AMPORT/debug/pprof/heap
   go tool pprof -sample_index=inuse_space -top -nodecount=25 $BIN $W/agent-heap.pb.gz 2>/dev/null | sed -n '1,32p' > $W/agent-heap-top.txt

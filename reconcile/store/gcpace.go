@@ -57,7 +57,7 @@ func keepGCPace() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	paceOnce.Do(func() { pace(keepGCPaceStart()) })
+	paceOnce.Do(func() { pace(newPacer()) })
 }
 
 // pacer is the object whose finalizer runs after every collection: pace
@@ -92,7 +92,8 @@ func readGCSample() (live uint64, gcCPU, cpu float64) {
 	return gcSample[0].Value.Uint64(), gcCPU, gcCPU + gcSample[4].Value.Float64()
 }
 
-func keepGCPaceStart() *pacer {
+// newPacer starts measuring from now.
+func newPacer() *pacer {
 	p := &pacer{at: time.Now()}
 	_, p.gcCPU, p.cpu = readGCSample()
 	return p

@@ -24,8 +24,9 @@ import (
 // collection keepGCPace measures the GC's share of the process's CPU since
 // the previous one (mark assists, dedicated mark workers and pauses; not
 // the idle workers, which only use idle cores) and doubles the room while
-// that share is over gcCPUTarget (10 %), halves it while it is under half
-// that, never below Go's own (the live heap: GOGC=100) nor above
+// that share is over gcCPUTarget (10 %), takes a quarter off while it is
+// under half that (halving made commits that follow a pause of I/O meet
+// collections at Go's pace), never below Go's own (the live heap: GOGC=100) nor above
 // maxGCHeadroom (the old 320 MiB). A burst (a large commit, a thousand
 // pods created) reaches the old room within a few collections; an idle or
 // steady controller collects at Go's pace and its heap, hence its RSS,
@@ -137,7 +138,8 @@ func settle(p *pacer) {
 
 // nextRoom is the room for garbage after a collection: doubled while the
 // GC took over gcCPUTarget of the CPU since the previous one (gcCPU of
-// cpu seconds), halved while it took under half that, else kept; never
+// cpu seconds), three quarters of it while it took under half that, else
+// kept; never
 // below the live heap (Go's own room) nor above maxGCHeadroom.
 func nextRoom(room, live uint64, gcCPU, cpu float64) uint64 {
 	room = max(room, live)
@@ -146,7 +148,7 @@ func nextRoom(room, live uint64, gcCPU, cpu float64) uint64 {
 	case share > gcCPUTarget:
 		room = min(2*room, maxGCHeadroom)
 	case share < gcCPUTarget/2:
-		room = max(room/2, live)
+		room = max(room-room/4, live)
 	}
 	return max(min(room, maxGCHeadroom), live)
 }

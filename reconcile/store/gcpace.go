@@ -26,8 +26,8 @@ import (
 // the idle workers, which only use idle cores) and doubles the room while
 // that share is over gcCPUTarget (10 %), takes a quarter off while it is
 // under half that (halving made commits that follow a pause of I/O meet
-// collections at Go's pace), never below Go's own (the live heap: GOGC=100) nor above
-// maxGCHeadroom (the old 320 MiB). A burst (a large commit, a thousand
+// collections at Go's pace), never below Go's own (the live heap:
+// GOGC=100) nor above maxGCHeadroom (the old 320 MiB). A burst (a large commit, a thousand
 // pods created) reaches the old room within a few collections; an idle or
 // steady controller collects at Go's pace and its heap, hence its RSS,
 // stays near twice the live heap. CPU shares, unlike allocation per second
@@ -139,8 +139,8 @@ func settle(p *pacer) {
 // nextRoom is the room for garbage after a collection: doubled while the
 // GC took over gcCPUTarget of the CPU since the previous one (gcCPU of
 // cpu seconds), three quarters of it while it took under half that, else
-// kept; never
-// below the live heap (Go's own room) nor above maxGCHeadroom.
+// kept; never below the live heap (Go's own room) nor above
+// maxGCHeadroom.
 func nextRoom(room, live uint64, gcCPU, cpu float64) uint64 {
 	room = max(room, live)
 	switch share := gcCPU / cpu; {

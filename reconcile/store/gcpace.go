@@ -25,8 +25,9 @@ import (
 // the previous one (mark assists, dedicated mark workers and pauses; not
 // the idle workers, which only use idle cores) and doubles the room while
 // that share is over gcCPUTarget (10 %), takes a quarter off while it is
-// under half that (halving made commits that follow a pause of I/O meet
-// collections at Go's pace), never below Go's own (the live heap:
+// under half that (a gentle step: the pauses between commits, I/O and
+// waiting, should not take the room away before the next commit), never
+// below Go's own (the live heap:
 // GOGC=100) nor above maxGCHeadroom (the old 320 MiB). A burst (a large commit, a thousand
 // pods created) reaches the old room within a few collections; an idle or
 // steady controller collects at Go's pace and its heap, hence its RSS,

@@ -27,9 +27,9 @@ import (
 // that share is over gcCPUTarget (10 %), takes a quarter off while it is
 // under half that (a gentle step: the pauses between commits, I/O and
 // waiting, should not take the room away before the next commit), never
-// below Go's own (the live heap:
-// GOGC=100) nor above maxGCHeadroom (the old 320 MiB). A burst (a large commit, a thousand
-// pods created) reaches the old room within a few collections; an idle or
+// below Go's own (the live heap: GOGC=100) nor above maxGCHeadroom (the
+// old 320 MiB). A burst (a large commit, a thousand pods created) reaches
+// the old room within a few collections; an idle or
 // steady controller collects at Go's pace and its heap, hence its RSS,
 // stays near twice the live heap. CPU shares, unlike allocation per second
 // of wall time (tried first: room for 5 s of allocation), do not shrink

@@ -24,7 +24,7 @@ import (
 // collection keepGCPace measures the GC's share of the process's CPU since
 // the previous one (mark assists, dedicated mark workers and pauses; not
 // the idle workers, which only use idle cores) and doubles the room while
-// that share is over gcCPUTarget (10 %), takes a quarter off while it is
+// that share is over gcCPUTarget (5 %), takes a quarter off while it is
 // under half that (a gentle step: the pauses between commits, I/O and
 // waiting, should not take the room away before the next commit), never
 // below Go's own (the live heap: GOGC=100) nor above maxGCHeadroom (the
@@ -42,8 +42,10 @@ import (
 // GOMEMLIMIT in the environment wins: then the store leaves the GC alone.
 const (
 	// gcCPUTarget is the GC's share of the CPU above which garbage gets
-	// more room.
-	gcCPUTarget = 0.10
+	// more room. At 10 % the commit benchmarks took 15–21 % more CPU
+	// than with the fixed room in one run at load 25–31 (BENCHMARKS.md,
+	// issue 13: memory).
+	gcCPUTarget = 0.05
 	// maxGCHeadroom bounds the room for garbage between collections.
 	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).

@@ -20,11 +20,11 @@ func TestNextRoomFollowsTheGCsShareOfTheCPU(t *testing.T) {
 		want       uint64
 	}{
 		{"idle: Go's room", 0, 40 * mib, 0.001, 1, 40 * mib},
-		{"the GC over 10 %: doubled", 0, 40 * mib, 0.3, 1, 80 * mib},
-		{"again: doubled", 80 * mib, 40 * mib, 0.2, 1, 160 * mib},
+		{"the GC over 5 %: doubled", 0, 40 * mib, 0.3, 1, 80 * mib},
+		{"again: doubled", 80 * mib, 40 * mib, 0.06, 1, 160 * mib},
 		{"bounded", 256 * mib, 40 * mib, 0.2, 1, maxGCHeadroom},
-		{"between 5 and 10 %: kept", 160 * mib, 40 * mib, 0.07, 1, 160 * mib},
-		{"under 5 %: a quarter off", 160 * mib, 40 * mib, 0.01, 1, 120 * mib},
+		{"between 2.5 and 5 %: kept", 160 * mib, 40 * mib, 0.04, 1, 160 * mib},
+		{"under 2.5 %: a quarter off", 160 * mib, 40 * mib, 0.01, 1, 120 * mib},
 		{"never below the live heap", 50 * mib, 40 * mib, 0.01, 1, 40 * mib},
 		{"a live heap over the bound: Go's room", 0, 400 * mib, 0.5, 1, 400 * mib},
 		{"no CPU measured: kept", 160 * mib, 40 * mib, 0, 0, 160 * mib},

@@ -20,32 +20,33 @@ import (
 // controller's RSS followed that goal: 467 MiB with 1,000 pods and a live
 // heap of 34 MiB (BENCHMARKS.md, issue 13: memory).
 //
-// Now the room for garbage follows what the GC costs: after every
-// collection keepGCPace measures the GC's share of the process's CPU since
-// the previous one (mark assists, dedicated mark workers and pauses; not
-// the idle workers, which only use idle cores) and doubles the room while
-// that share is over gcCPUTarget (5 %), takes a quarter off while it is
-// under half that (a gentle step: the pauses between commits, I/O and
-// waiting, should not take the room away before the next commit), never
-// below Go's own (the live heap: GOGC=100) nor above maxGCHeadroom (the
-// old 320 MiB). A burst (a large commit, a thousand pods created) reaches
-// the old room within a few collections; an idle or
-// steady controller collects at Go's pace and its heap, hence its RSS,
-// stays near twice the live heap. CPU shares, unlike allocation per second
-// of wall time (tried first: room for 5 s of allocation), do not shrink
-// the room on a loaded machine, where the process gets fewer cycles. The
-// heap a burst grew stays with the process until the next collection and
-// Go's scavenger return it, which at a slow allocation rate may take
-// minutes: settleAfter a burst with no collection since, the store goes
-// back to Go's pace, collects and gives the heap back at once
-// (debug.FreeOSMemory), one collection per burst. An operator's GOGC or
-// GOMEMLIMIT in the environment wins: then the store leaves the GC alone.
+// Now the room for garbage follows what the process needs: after every
+// collection keepGCPace measures how fast the heap was allocated since the
+// previous one, and gives garbage the room that allocation rate fills in
+// minGCInterval (5 s), never less than Go's own (the live heap: GOGC=100) nor
+// more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
+// thousand pods created) gets the old room within one collection; an
+// idle or steady controller collects at Go's pace and its heap, hence its
+// RSS (Go's scavenger returns what lies above the goal), stays near twice
+// the live heap. The heap a burst grew stays with the process until the
+// next collection and Go's scavenger return it, which at a slow allocation
+// rate may take minutes: settleAfter a burst with no collection since, the
+// store collects and gives it back at once (debug.FreeOSMemory), one
+// collection per burst. An operator's GOGC or GOMEMLIMIT in the environment wins:
+// then the store leaves the GC alone.
 const (
-	// gcCPUTarget is the GC's share of the CPU above which garbage gets
-	// more room. At 10 % the commit benchmarks took 15–21 % more CPU
-	// than with the fixed room in one run at load 25–31 (BENCHMARKS.md,
-	// issue 13: memory).
-	gcCPUTarget = 0.05
+	// minGCInterval is how far apart collections may come while the
+	// process allocates fast, until the garbage reaches maxGCHeadroom.
+	// A second was too short: on a loaded machine a commit of
+	// 10,000 objects allocates 350 MB at 100–200 MB a second of wall
+	// time, and 1 s of room brought back the collections that
+	// meet it (BenchmarkApply10k +35 % CPU at load 12; BENCHMARKS.md,
+	// issue 13: memory). Measured against the GC's share of the CPU
+	// instead (room doubled while collections took over 5 or 10 % of
+	// the CPU, cut under half that), the room was load-independent but
+	// the commit benchmarks took 15–55 % more CPU than with the fixed
+	// room, against −3 % and +6 % (medians of three) with this.
+	minGCInterval = 5 * time.Second
 	// maxGCHeadroom bounds the room for garbage between collections.
 	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
@@ -61,58 +62,46 @@ func keepGCPace() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	paceOnce.Do(func() { pace(newPacer()) })
+	paceOnce.Do(func() {
+		p := &pacer{}
+		p.allocs, p.at = readGCSample(), time.Now()
+		pace(p)
+	})
 }
 
 // pacer is the object whose finalizer runs after every collection: pace
-// sets a new finalizer on it each time. It carries the room for garbage
-// and the CPU counters of the previous collection (it is larger than 16
-// bytes, so the runtime's tiny allocator does not share its block:
+// sets a new finalizer on it each time. It carries the cumulative heap
+// allocation and the time of the previous collection (it is larger than
+// 16 bytes, so the runtime's tiny allocator does not share its block:
 // finalizers on tiny objects may never run).
 type pacer struct {
-	mu         sync.Mutex
-	room       uint64  // bytes of garbage allowed between collections
-	gcCPU, cpu float64 // cumulative CPU seconds: the GC's, the program's
-	at         time.Time
-	settling   bool // a burst's heap is due to go back (settle)
-	skipWindow bool // the next window holds settle's own collection
+	mu     sync.Mutex
+	allocs uint64 // cumulative bytes allocated at the previous collection
+	at     time.Time
+	// settling: a burst gave garbage more room than Go would, and settle
+	// is due to give the heap back once the burst is over.
+	settling bool
 }
 
 var gcSample = []metrics.Sample{
 	{Name: "/gc/heap/live:bytes"},
-	{Name: "/cpu/classes/gc/mark/assist:cpu-seconds"},
-	{Name: "/cpu/classes/gc/mark/dedicated:cpu-seconds"},
-	{Name: "/cpu/classes/gc/pause:cpu-seconds"},
-	{Name: "/cpu/classes/user:cpu-seconds"},
+	{Name: "/gc/heap/allocs:bytes"},
 }
 
-// readGCSample returns the live heap and the cumulative CPU seconds of
-// the GC (without idle mark workers) and of the program.
-func readGCSample() (live uint64, gcCPU, cpu float64) {
+// readGCSample reads the live heap and the cumulative allocation into
+// gcSample and returns the allocation.
+func readGCSample() uint64 {
 	metrics.Read(gcSample)
-	for _, s := range gcSample[1:4] {
-		gcCPU += s.Value.Float64()
-	}
-	return gcSample[0].Value.Uint64(), gcCPU, gcCPU + gcSample[4].Value.Float64()
-}
-
-// newPacer starts measuring from now.
-func newPacer() *pacer {
-	p := &pacer{at: time.Now()}
-	_, p.gcCPU, p.cpu = readGCSample()
-	return p
+	return gcSample[1].Value.Uint64()
 }
 
 func pace(p *pacer) {
 	p.mu.Lock()
-	live, gcCPU, cpu := readGCSample()
-	if !p.skipWindow {
-		p.room = nextRoom(p.room, live, gcCPU-p.gcCPU, cpu-p.cpu)
-	}
-	p.skipWindow = false
-	p.gcCPU, p.cpu, p.at = gcCPU, cpu, time.Now()
-	percent := gcPercent(live, p.room)
+	allocs, now := readGCSample(), time.Now()
+	live := gcSample[0].Value.Uint64()
+	percent := gcPercent(live, allocs-p.allocs, now.Sub(p.at))
 	debug.SetGCPercent(percent)
+	p.allocs, p.at = allocs, now
 	if percent > 100 && !p.settling {
 		p.settling = true
 		time.AfterFunc(settleAfter, func() { settle(p) })
@@ -132,35 +121,22 @@ func settle(p *pacer) {
 		return
 	}
 	p.settling = false
-	p.room = 0
-	p.skipWindow = true // this collection is ours, not the program's cost
-	debug.SetGCPercent(100)
 	p.mu.Unlock()
+	// The collection's pace sees the quiet stretch's low rate: Go's
+	// GOGC, and what lies above its goal goes back to the OS.
 	debug.FreeOSMemory()
 }
 
-// nextRoom is the room for garbage after a collection: doubled while the
-// GC took over gcCPUTarget of the CPU since the previous one (gcCPU of
-// cpu seconds), three quarters of it while it took under half that, else
-// kept; never below the live heap (Go's own room) nor above
-// maxGCHeadroom.
-func nextRoom(room, live uint64, gcCPU, cpu float64) uint64 {
-	room = max(room, live)
-	switch share := gcCPU / cpu; {
-	case cpu <= 0:
-	case share > gcCPUTarget:
-		room = min(2*room, maxGCHeadroom)
-	case share < gcCPUTarget/2:
-		room = max(room-room/4, live)
-	}
-	return max(min(room, maxGCHeadroom), live)
-}
-
-// gcPercent is the GOGC that gives garbage room bytes over live: at least
-// Go's 100, at most maxGCPercent.
-func gcPercent(live, room uint64) int {
+// gcPercent is the GOGC that gives garbage the room that allocated bytes
+// over elapsed fill in minGCInterval: at least the live heap (Go's 100),
+// at most maxGCHeadroom, and GOGC at most maxGCPercent.
+func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 	if live == 0 {
 		return maxGCPercent
+	}
+	room := uint64(maxGCHeadroom)
+	if elapsed > 0 {
+		room = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), maxGCHeadroom))
 	}
 	return int(min(max(100*room/live, 100), maxGCPercent))
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,6 +74,8 @@ func (e Endpoint) Handler(reg *prometheus.Registry) http.Handler {
 	var h http.Handler = mux
 	if e.Secure() {
 		h = e.Guard(mux)
+	} else {
+		servePprof(mux)
 	}
 	return h
 }
@@ -104,4 +107,18 @@ func ServeOn(ctx context.Context, e Endpoint, ln net.Listener, reg *prometheus.R
 		return nil
 	}
 	return err
+}
+
+// servePprof adds Go's profiles at /debug/pprof/ (heap, goroutine, CPU
+// profile...), as Kubernetes' components serve them with --profiling: how
+// the process's memory was measured (BENCHMARKS.md, issue 13: memory;
+// go tool pprof http://127.0.0.1:7421/debug/pprof/heap). Only on loopback,
+// where reading needs access to the machine already: beyond it the
+// metrics roles could read stacks and symbols they have no use for.
+func servePprof(mux *http.ServeMux) {
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 }

@@ -88,3 +88,24 @@ func TestEndpointGuardedBeyondLoopback(t *testing.T) {
 		}
 	}
 }
+
+// Go's profiles are served on loopback only: beyond it the guard's
+// metrics roles must not read them (404 even for the admin).
+func TestEndpointProfilesOnLoopbackOnly(t *testing.T) {
+	srv := &apiserver.Server{Token: "secret-token"}
+	for _, tc := range []struct {
+		e    Endpoint
+		want int
+	}{
+		{Endpoint{Addr: "127.0.0.1:7421"}, http.StatusOK},
+		{Endpoint{Addr: "0.0.0.0:7421", TLS: &tls.Config{}, Guard: srv.Guard}, http.StatusNotFound},
+	} {
+		req := httptest.NewRequest("GET", "/debug/pprof/heap", nil)
+		req.Header.Set("Authorization", "Bearer secret-token")
+		rec := httptest.NewRecorder()
+		tc.e.Handler(NewRegistry()).ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("%s /debug/pprof/heap: %d, want %d", tc.e.Addr, rec.Code, tc.want)
+		}
+	}
+}

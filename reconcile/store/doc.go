@@ -21,8 +21,9 @@
 // in entries, so 9 MiB at the default. It is no larger because Badger
 // allocates a new memtable arena (1.3 times its size) from Go's heap at
 // every flush, and Go zeroes the reused heap it comes from, so the whole
-// arena is resident from the first flush on (gc.go); the GC's pace that
-// the larger arena gave is kept explicitly (gcpace.go). In memory there is
+// arena is resident from the first flush on (gc.go); the GC's slower pace
+// that the larger arena gave is kept explicitly while the process
+// allocates fast, and Go's own otherwise (gcpace.go). In memory there is
 // no value log, so the memtable is 256 MiB (batch limit about 38 MiB of
 // JSON). A transaction that is still too large fails with ErrTxnTooBig,
 // which names the limit; nothing of it is written.

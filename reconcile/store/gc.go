@@ -56,7 +56,7 @@ const (
 // The 128 MiB memtable of before left 166 MB resident from the first
 // flush on; it also made the GC run two to six times less often, its
 // arena counting as live heap: the store now keeps that pace in the open
-// (gcpace.go), and the garbage of a commit was cut (BENCHMARKS.md, issue
+// while it pays (gcpace.go), and the garbage of a commit was cut (BENCHMARKS.md, issue
 // 8). Values over valueThreshold go to the
 // value log and take a pointer's room only.
 const (

@@ -6,33 +6,53 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"sync"
+	"time"
 )
 
 // The GC's pace. Go collects when the heap reaches twice the live heap
-// (GOGC=100). Badger's memtable arena is live heap, so while the memtable
-// was 128 MiB its 166 MB, never written but for a few pages, padded the
-// live heap: garbage could grow by that much more between collections,
-// and the GC ran two to six times less often in a process whose real live
-// heap is small (the controller, the benchmarks: BENCHMARKS.md, issue 8).
-// The memtable is small now (gc.go); keepGCPace keeps the heap goal it
-// gave, in the open: after every collection it sets GOGC so that the next
-// one comes at twice the live heap plus gcHeadroom. With GOGC=100 an arena
-// of A bytes put the goal at 2 × (live + A), so gcHeadroom is twice the
-// old arena (2 × 166 MB): the peak heap is the old one (below a live heap
-// of 36 MiB maxGCPercent keeps it lower), and garbage may now fill the
-// room the arena took (live + 320 MiB between collections, against live
-// + 166 MB then). Half of it (160 MiB, until December 2026) kept the old
-// number of collections but not their moment: the 166 MB allocation of a
-// new arena used to start them while little else was live, and without it
-// a commit of 10,000 new objects met one about every other time, with its
-// objects live, so that it marked them all (BenchmarkApply10k: 15–21 %
-// more CPU; BENCHMARKS.md, issue 8). debug.FreeOSMemory (run after large
-// deletes) gives the garbage back. An operator's GOGC or GOMEMLIMIT in the
-// environment wins: then the store leaves the GC alone.
+// (GOGC=100): garbage may grow by the live heap between collections. The
+// store's large commits (10,000 objects) allocate hundreds of MB in a
+// fraction of a second with their objects live, and a collection that
+// meets them marks them all: at Go's pace such a commit took 30–50 % more
+// CPU (BENCHMARKS.md, issue 8). Until December 2026 the store therefore
+// let garbage grow by 320 MiB more than the live heap at all times
+// (GOGC set after every collection to reach 2 × live + 320 MiB), and the
+// controller's RSS followed that goal: 467 MiB with 1,000 pods and a live
+// heap of 34 MiB (BENCHMARKS.md, issue 13: memory).
+//
+// Now the room for garbage follows what the process needs: after every
+// collection keepGCPace measures how fast the heap was allocated since the
+// previous one, and gives garbage the room that allocation rate fills in
+// minGCInterval (5 s), never less than Go's own (the live heap: GOGC=100) nor
+// more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
+// thousand pods created) gets the old room within one collection; an
+// idle or steady controller collects at Go's pace and its heap, hence its
+// RSS (Go's scavenger returns what lies above the goal), stays near twice
+// the live heap. The heap a burst grew stays with the process until the
+// next collection and Go's scavenger return it, which at a slow allocation
+// rate may take minutes: settleAfter a burst with no collection since, the
+// store collects and gives it back at once (debug.FreeOSMemory), one
+// collection per burst. An operator's GOGC or GOMEMLIMIT in the environment wins:
+// then the store leaves the GC alone.
 const (
-	gcHeadroom = 320 << 20
+	// minGCInterval is how far apart collections may come while the
+	// process allocates fast, until the garbage reaches maxGCHeadroom.
+	// A second was too short: on a loaded machine a commit of
+	// 10,000 objects allocates 350 MB at 100–200 MB a second of wall
+	// time, and 1 s of room brought back the collections that
+	// meet it (BenchmarkApply10k +35 % CPU at load 12; BENCHMARKS.md,
+	// issue 13: memory). Measured against the GC's share of the CPU
+	// instead (room doubled while collections took over 5 or 10 % of
+	// the CPU, cut under half that), the room was load-independent but
+	// the commit benchmarks took 15–55 % more CPU than with the fixed
+	// room, against −3 % and +6 % (medians of three) with this.
+	minGCInterval = 5 * time.Second
+	// maxGCHeadroom bounds the room for garbage between collections.
+	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
+	// settleAfter: a burst is over when no collection came for this long.
+	settleAfter = 10 * time.Second
 )
 
 var paceOnce sync.Once
@@ -42,30 +62,81 @@ func keepGCPace() {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	paceOnce.Do(func() { pace(&pacer{}) })
+	paceOnce.Do(func() {
+		p := &pacer{}
+		p.allocs, p.at = readGCSample(), time.Now()
+		pace(p)
+	})
 }
 
 // pacer is the object whose finalizer runs after every collection: pace
-// sets a new finalizer on it each time. It is larger than 16 bytes so the
-// runtime's tiny allocator does not share its block (finalizers on tiny
-// objects may never run).
+// sets a new finalizer on it each time. It carries the cumulative heap
+// allocation and the time of the previous collection (it is larger than
+// 16 bytes, so the runtime's tiny allocator does not share its block:
+// finalizers on tiny objects may never run).
 type pacer struct {
-	_ [32]byte
+	mu     sync.Mutex
+	allocs uint64 // cumulative bytes allocated at the previous collection
+	at     time.Time
+	// settling: a burst gave garbage more room than Go would, and settle
+	// is due to give the heap back once the burst is over.
+	settling bool
 }
 
-var liveSample = []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+var gcSample = []metrics.Sample{
+	{Name: "/gc/heap/live:bytes"},
+	{Name: "/gc/heap/allocs:bytes"},
+}
+
+// readGCSample reads the live heap and the cumulative allocation into
+// gcSample and returns the allocation.
+func readGCSample() uint64 {
+	metrics.Read(gcSample)
+	return gcSample[1].Value.Uint64()
+}
 
 func pace(p *pacer) {
-	metrics.Read(liveSample)
-	debug.SetGCPercent(gcPercent(liveSample[0].Value.Uint64()))
+	p.mu.Lock()
+	allocs, now := readGCSample(), time.Now()
+	live := gcSample[0].Value.Uint64()
+	percent := gcPercent(live, allocs-p.allocs, now.Sub(p.at))
+	debug.SetGCPercent(percent)
+	p.allocs, p.at = allocs, now
+	if percent > 100 && !p.settling {
+		p.settling = true
+		time.AfterFunc(settleAfter, func() { settle(p) })
+	}
+	p.mu.Unlock()
 	runtime.SetFinalizer(p, pace)
 }
 
-// gcPercent is the GOGC that makes the next collection come at twice
-// live plus gcHeadroom.
-func gcPercent(live uint64) int {
+// settle gives back the heap of a burst once no collection came for
+// settleAfter; while collections still come, it looks again later.
+func settle(p *pacer) {
+	p.mu.Lock()
+	quiet := time.Since(p.at)
+	if quiet < settleAfter {
+		p.mu.Unlock()
+		time.AfterFunc(settleAfter-quiet, func() { settle(p) })
+		return
+	}
+	p.settling = false
+	p.mu.Unlock()
+	// The collection's pace sees the quiet stretch's low rate: Go's
+	// GOGC, and what lies above its goal goes back to the OS.
+	debug.FreeOSMemory()
+}
+
+// gcPercent is the GOGC that gives garbage the room that allocated bytes
+// over elapsed fill in minGCInterval: at least the live heap (Go's 100),
+// at most maxGCHeadroom, and GOGC at most maxGCPercent.
+func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 	if live == 0 {
 		return maxGCPercent
 	}
-	return int(min(100+100*gcHeadroom/live, maxGCPercent))
+	room := uint64(maxGCHeadroom)
+	if elapsed > 0 {
+		room = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), maxGCHeadroom))
+	}
+	return int(min(max(100*room/live, 100), maxGCPercent))
 }

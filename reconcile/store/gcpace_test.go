@@ -11,26 +11,34 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
-func TestGCPercentKeepsTheHeadroom(t *testing.T) {
+func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
+	const mib = 1 << 20
 	for _, c := range []struct {
-		live uint64
-		want int
+		name      string
+		live      uint64
+		allocated uint64
+		elapsed   time.Duration
+		want      int
 	}{
-		{0, maxGCPercent},
-		{1 << 20, maxGCPercent}, // a fresh process: bounded
-		{160 << 20, 300},        // goal 2×160 + 320 MiB
-		{320 << 20, 200},        // goal 2×320 + 320 MiB
-		{3200 << 20, 110},       // large heaps: nearly Go's default
-		{1 << 40, 100},          // never below it
+		{"nothing live", 0, 0, time.Second, maxGCPercent},
+		{"idle: Go's pace", 40 * mib, 1 * mib, 10 * time.Second, 100},
+		{"steady: Go's pace", 40 * mib, 60 * mib, 10 * time.Second, 100},
+		{"16 MiB a second: room for 5 s of it", 40 * mib, 32 * mib, 2 * time.Second, 200},
+		{"a burst: the room is bounded", 40 * mib, 400 * mib, time.Second, 800},
+		{"a burst in a fresh process: GOGC bounded", 4 * mib, 100 * mib, 100 * time.Millisecond, maxGCPercent},
+		{"a large live heap: Go's pace", 3200 * mib, 4000 * mib, time.Second, 100},
+		{"same instant", 40 * mib, 0, 0, 800},
 	} {
-		if got := gcPercent(c.live); got != c.want {
-			t.Errorf("gcPercent(%d MiB) = %d, want %d", c.live>>20, got, c.want)
+		if got := gcPercent(c.live, c.allocated, c.elapsed); got != c.want {
+			t.Errorf("%s: gcPercent(%d MiB live, %d MiB in %v) = %d, want %d", c.name, c.live>>20, c.allocated>>20, c.elapsed, got, c.want)
 		}
 	}
 }
 
-// Opening a store on disk starts the pacing: after a collection GOGC is
-// what gcPercent says for the live heap, not Go's 100.
+// Opening a store on disk starts the pacing: after a collection that
+// followed fast allocation GOGC is over Go's 100, and once the burst is
+// over the store brings it back to 100 and returns the heap to the OS
+// (the RSS near twice the live heap) with no collection from outside.
 func TestOpenKeepsTheGCPace(t *testing.T) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		t.Skip("GOGC or GOMEMLIMIT is set: the store leaves the GC alone")
@@ -40,16 +48,46 @@ func TestOpenKeepsTheGCPace(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	err = testkit.Poll(10*time.Second, func() error {
-		runtime.GC()
+	gogc := func() int {
 		percent := debug.SetGCPercent(100)
 		debug.SetGCPercent(percent)
-		if percent <= 100 {
-			return fmt.Errorf("GOGC is %d", percent)
+		return percent
+	}
+	var keep [][]byte
+	err = testkit.Poll(10*time.Second, func() error {
+		keep = nil
+		for range 64 { // 64 MiB in a moment: a burst
+			keep = append(keep, make([]byte, 1<<20))
+		}
+		runtime.GC()
+		if p := gogc(); p <= 100 {
+			return fmt.Errorf("GOGC is %d after a burst", p)
+		}
+		return nil
+	})
+	runtime.KeepAlive(keep)
+	if err != nil {
+		t.Fatalf("after a burst of allocation with a store open: %v, want over 100 (room for a second of it)", err)
+	}
+	// No collection of ours from here: the store's own, settleAfter the
+	// burst, brings GOGC back and the heap to the OS.
+	released := func() uint64 {
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapReleased
+	}
+	before := released()
+	keep = nil
+	err = testkit.Poll(3*settleAfter, func() error {
+		if p := gogc(); p != 100 {
+			return fmt.Errorf("GOGC is %d", p)
+		}
+		if after := released(); after < before+32<<20 {
+			return fmt.Errorf("heap released to the OS: %d MiB before settling, %d MiB now; want the burst's 64 MiB mostly back", before>>20, after>>20)
 		}
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("after a collection with a store open: %v, want over 100 (twice the live heap plus %d MiB)", err, gcHeadroom>>20)
+		t.Fatalf("%v %v after the burst, want Go's 100 and the heap back", err, 3*settleAfter)
 	}
 }

@@ -91,6 +91,7 @@ SCALE_ARGS  ?=
 .PHONY: bench-scale
 bench-scale: build
 	$(BIN) bench scale --sizes $(SCALE_SIZES) --out docs/scale-result.json --plots docs $(SCALE_ARGS)
+
 # bench-memory: the controller's RSS with 20 simulated nodes and 1,000 pods,
 # and a real agent's with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).
 .PHONY: bench-memory

@@ -27,7 +27,9 @@ func TestMain(m *testing.M) {
 		os.Stdout.WriteString("ready\n")
 		select {}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopSharedEtcd()
+	os.Exit(code)
 }
 
 // holdLock starts a child process holding the lock of dir.

@@ -17,6 +17,9 @@ import (
 const holdEnv = "RECONCILE_STORE_TEST_HOLD"
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(writerEnv); spec != "" {
+		runChildWriter(spec)
+	}
 	if dir := os.Getenv(holdEnv); dir != "" {
 		st, err := Open(dir)
 		if err != nil {

@@ -115,9 +115,11 @@ func (sr *snapshotReader) chunk(n uint64) ([]byte, error) {
 	if n > 1<<31 {
 		return nil, fmt.Errorf("%w: a record of %d bytes", errBadSnapshot, n)
 	}
-	b := make([]byte, n)
-	if _, err := io.ReadFull(sr.r, b); err != nil {
-		return nil, fmt.Errorf("%w: %v", errBadSnapshot, err)
+	// Read without allocating n first: a damaged length must not
+	// allocate gigabytes.
+	b, err := io.ReadAll(io.LimitReader(sr.r, int64(n)))
+	if err != nil || uint64(len(b)) != n {
+		return nil, fmt.Errorf("%w: a record of %d bytes ends after %d (%v)", errBadSnapshot, n, len(b), err)
 	}
 	sr.h.Write(b)
 	return b, nil

@@ -130,9 +130,16 @@ func OpenEtcd(dir string, cli *clientv3.Client, o Options, eo EtcdOptions) (*Sto
 	}
 	e := &etcdLog{cli: cli, o: eo.withDefaults(), done: make(chan struct{})}
 	st.etcd = e
-	if e.seq, e.rev, err = readPosition(st); err != nil {
+	var known bool
+	if e.seq, e.rev, known, err = readPosition(st); err != nil {
 		st.closeView()
 		return nil, fmt.Errorf("open the store on etcd: read the view's position in %s: %w", dir, err)
+	}
+	if !known && st.ResourceVersion() > 0 {
+		// A Badger store of its own (--store badger before): applying
+		// the log on top of it would mix two stores.
+		st.closeView()
+		return nil, fmt.Errorf("open the store on etcd: %s holds a Badger store that is not a view of etcd: move it away (to move its objects into etcd: store.Snapshot it and restore the snapshot with RestoreEtcd)", dir)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*e.o.RequestTimeout)
 	st.mu.Lock()
@@ -157,12 +164,12 @@ func (s *Store) closeView() {
 	s.etcd = e
 }
 
-func readPosition(s *Store) (uint64, int64, error) {
+func readPosition(s *Store) (uint64, int64, bool, error) {
 	txn := s.db.NewTransaction(false)
 	defer txn.Discard()
 	item, err := txn.Get(positionKey)
 	if err != nil {
-		return 0, 0, nil // a new view
+		return 0, 0, false, nil // a new view
 	}
 	var seq uint64
 	var rev int64
@@ -173,7 +180,7 @@ func readPosition(s *Store) (uint64, int64, error) {
 		seq, rev = binary.BigEndian.Uint64(v), int64(binary.BigEndian.Uint64(v[8:]))
 		return nil
 	})
-	return seq, rev, err
+	return seq, rev, true, err
 }
 
 func positionBytes(seq uint64, rev int64) []byte {

@@ -316,3 +316,18 @@ func TestEtcdDiskViewResumes(t *testing.T) {
 		t.Fatalf("reopened view differs:\nwriter: %s\nview: %s", dw, dv)
 	}
 }
+
+// A directory holding a Badger store of its own is not taken as a view.
+func TestEtcdRefusesABadgerStoreAsItsView(t *testing.T) {
+	dir := t.TempDir()
+	st, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create(t, st, configMap("default", "a", nil))
+	st.Close()
+	_, err = OpenEtcd(dir, etcdClient(t), Options{}, EtcdOptions{Prefix: newPrefix(t)})
+	if err == nil || !strings.Contains(err.Error(), "not a view of etcd") {
+		t.Fatalf("OpenEtcd on a Badger store: %v", err)
+	}
+}

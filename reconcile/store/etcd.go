@@ -203,7 +203,10 @@ func (s *Store) Engine() string {
 // to the log as one entry; then the same Badger transaction commits, so
 // the view applied its own entry when Update returns. When another view
 // appended first, this view catches up and fn runs again: fn must be safe
-// to re-run (it reads through tx and keeps no effects outside it).
+// to re-run. The store undoes what it did to the objects fn passed it
+// (uid, resourceVersion, generation, creationTimestamp); fn must read
+// what it decides on through tx and reset, at its start, any variable
+// outside it that it sets (results, counters, error lists).
 func (s *Store) updateEtcd(fn func(tx *Tx) error) error {
 	e := s.etcd
 	for attempt := 0; ; attempt++ {
@@ -235,6 +238,7 @@ func (s *Store) tryUpdateEtcd(fn func(tx *Tx) error) error {
 		// object another server just created): then catch up and run
 		// it again. Its successes are checked by the append itself.
 		if s.behindHead() {
+			tx.undoArgs()
 			return errHeadMoved
 		}
 		return err
@@ -247,6 +251,9 @@ func (s *Store) tryUpdateEtcd(fn func(tx *Tx) error) error {
 	}
 	seq := e.seq + 1
 	rev, err := s.appendEntry(seq, encodeEntry(ops))
+	if errors.Is(err, errHeadMoved) {
+		tx.undoArgs()
+	}
 	if err != nil {
 		return err
 	}

@@ -331,3 +331,42 @@ func TestEtcdRefusesABadgerStoreAsItsView(t *testing.T) {
 		t.Fatalf("OpenEtcd on a Badger store: %v", err)
 	}
 }
+
+// When another server appends first, fn runs again on the caught-up view,
+// with the caller's objects as the caller gave them (the first run's
+// resourceVersion would be a conflict).
+func TestEtcdUpdateRunsAgainAfterAnotherServerWrote(t *testing.T) {
+	prefix := newPrefix(t)
+	b := openEtcdView(t, "", prefix)
+	interleaved := false
+	eo := EtcdOptions{failpoint: func(point string) error {
+		if point == "commit" && !interleaved {
+			interleaved = true // b appends between a's run of fn and a's append
+			create(t, b, configMap("default", "from-b", nil))
+		}
+		return nil
+	}}
+	a := openEtcdView(t, "", prefix, eo)
+	interleaved = true
+	cm := configMap("default", "x", map[string]string{"v": "1"})
+	create(t, a, cm)
+	caughtUp(t, a, b)
+	interleaved = false
+	runs := 0
+	cm.Data["v"] = "2" // cm carries the stored resourceVersion: a precondition
+	err := a.Update(func(tx *Tx) error {
+		runs++
+		return tx.Update(cm)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 {
+		t.Fatalf("fn ran %d times, want 2 (once more after b's write)", runs)
+	}
+	caughtUp(t, a, b)
+	got := mustGet(t, b, cm).(*corev1.ConfigMap)
+	if got.Data["v"] != "2" || got.ResourceVersion != "3" || cm.ResourceVersion != "3" {
+		t.Fatalf("after the re-run: stored v=%s rv=%s, caller's rv %s", got.Data["v"], got.ResourceVersion, cm.ResourceVersion)
+	}
+}

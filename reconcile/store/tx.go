@@ -29,6 +29,9 @@ type Tx struct {
 	metaWritten bool
 	// ops, on the etcd engine, captures the writes for the log (etcd.go).
 	ops *[]logOp
+	// undo restores the system metadata Create and Update set on the
+	// caller's objects, before fn runs again (etcd.go).
+	undo []func()
 }
 
 // Get returns the object under key as this transaction sees it.
@@ -107,6 +110,7 @@ func (tx *Tx) update(o objects.Object, mode updateMode) error {
 		next.SetResourceVersion(old.GetResourceVersion())
 		objects.SetTypeMeta(next, key.Kind)
 	}
+	tx.remember(o)
 	if sameObject(next, old) {
 		setSystemMeta(o, old)
 		return nil
@@ -236,5 +240,29 @@ func (tx *Tx) addGarbage(n int64) {
 func (tx *Tx) capture(op logOp) {
 	if tx.ops != nil {
 		*tx.ops = append(*tx.ops, op)
+	}
+}
+
+// remember saves the system metadata of an object the caller passed, on
+// the etcd engine, where fn may run again: the store sets uid,
+// resourceVersion, generation and creationTimestamp on it, and the next
+// run must start from what the caller gave.
+func (tx *Tx) remember(o objects.Object) {
+	if tx.ops == nil {
+		return
+	}
+	uid, rv, gen, ts := o.GetUID(), o.GetResourceVersion(), o.GetGeneration(), o.GetCreationTimestamp()
+	tx.undo = append(tx.undo, func() {
+		o.SetUID(uid)
+		o.SetResourceVersion(rv)
+		o.SetGeneration(gen)
+		o.SetCreationTimestamp(ts)
+	})
+}
+
+// undoArgs restores the caller's objects before fn runs again.
+func (tx *Tx) undoArgs() {
+	for i := len(tx.undo) - 1; i >= 0; i-- {
+		tx.undo[i]()
 	}
 }

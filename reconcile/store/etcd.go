@@ -250,7 +250,8 @@ func (s *Store) tryUpdateEtcd(fn func(tx *Tx) error) error {
 		return nil // nothing written: no entry
 	}
 	seq := e.seq + 1
-	rev, err := s.appendEntry(seq, encodeEntry(ops))
+	data := encodeEntry(ops)
+	rev, err := s.appendEntry(seq, data)
 	if errors.Is(err, errHeadMoved) {
 		tx.undoArgs()
 	}
@@ -268,7 +269,7 @@ func (s *Store) tryUpdateEtcd(fn func(tx *Tx) error) error {
 	}
 	e.seq, e.rev = seq, rev
 	s.committed(tx)
-	s.maybeCheckpoint(seq, rev, len(ops))
+	s.maybeCheckpoint(seq, rev, len(data))
 	return nil
 }
 

@@ -31,10 +31,10 @@ type ckptRecord struct {
 
 // maybeCheckpoint starts a checkpoint when due. The caller holds s.mu, and
 // the view is at seq.
-func (s *Store) maybeCheckpoint(seq uint64, rev int64, ops int) {
+func (s *Store) maybeCheckpoint(seq uint64, rev int64, entryBytes int) {
 	e := s.etcd
 	e.sinceCkpt++
-	e.ckptBytes += int64(ops) * 256
+	e.ckptBytes += int64(entryBytes)
 	if e.sinceCkpt < e.o.CheckpointEvery && e.ckptBytes < e.o.CheckpointBytes {
 		return
 	}

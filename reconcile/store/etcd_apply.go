@@ -73,6 +73,10 @@ func (s *Store) catchUp(ctx context.Context) error {
 		if ckpt == nil {
 			return fmt.Errorf("the store log lacks entry %d (head %d) and there is no checkpoint: the data in etcd under %s is damaged; restore a snapshot (store.RestoreEtcd)", e.seq+1, head, e.o.Prefix)
 		}
+		var c ckptRecord
+		if json.Unmarshal(ckpt.Value, &c) == nil && c.Seq <= e.seq {
+			return fmt.Errorf("the store log lacks entry %d (head %d) and the checkpoint is older (entry %d): the data in etcd under %s is damaged; restore a snapshot (store.RestoreEtcd)", e.seq+1, head, c.Seq, e.o.Prefix)
+		}
 		if err := s.loadCheckpointKV(ckpt); err != nil {
 			return err
 		}

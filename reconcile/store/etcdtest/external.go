@@ -61,4 +61,3 @@ func StartExternal(t testing.TB) string {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
-

@@ -327,7 +327,9 @@ func (s *Store) appendEntry(seq uint64, data []byte) (int64, error) {
 // appendOutcome decides an append whose response was lost.
 func (s *Store) appendOutcome(seq uint64, val []byte, chunkPrefix string, cause error) (int64, error) {
 	e := s.etcd
-	for try := 0; try < 5; try++ {
+	// Twice: without a quorum every read times out too, and the caller
+	// should hear so within a few RequestTimeouts.
+	for try := 0; try < 2; try++ {
 		ctx, cancel := e.ctx()
 		r, err := e.cli.Get(ctx, e.logKey(seq))
 		cancel()
@@ -344,7 +346,7 @@ func (s *Store) appendOutcome(seq uint64, val []byte, chunkPrefix string, cause 
 		}
 		return 0, fmt.Errorf("store on etcd: append entry %d: %w (nothing was written)", seq, cause)
 	}
-	return 0, fmt.Errorf("store on etcd: append entry %d: %w; whether it was written is unknown (etcd did not answer), the view applies it if it was", seq, cause)
+	return 0, fmt.Errorf("store on etcd: append entry %d: %w; etcd did not answer (has it lost its quorum? `etcdctl endpoint status` on its members); whether the entry was written is unknown, this server's view applies it if it was", seq, cause)
 }
 
 func (e *etcdLog) fail(point string) error {

@@ -239,18 +239,22 @@ func (s *Store) follow(ctx context.Context) {
 		}
 		cctx, ccancel := context.WithTimeout(ctx, 10*e.o.RequestTimeout)
 		s.mu.Lock()
-		if cerr := s.catchUp(cctx); cerr != nil {
-			err = cerr
-		}
+		cerr := s.catchUp(cctx)
 		s.mu.Unlock()
 		ccancel()
-		if err != nil {
-			e.followErr.Store(err.Error())
-			logf("store on etcd: following the log: %v (retrying)", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
+		pause := 100 * time.Millisecond // the watch ended (compaction, a member lost): caught up, watch again
+		if cerr != nil {
+			pause = time.Second
+			// Once per distinct error: a lost quorum fails every second.
+			if prev, _ := e.followErr.Swap(cerr.Error()).(string); prev != cerr.Error() {
+				logf("store on etcd: following the log: %v (after: %v); retrying every second, reads are served from this server's view meanwhile", cerr, err)
 			}
+		} else if prev, _ := e.followErr.Swap("").(string); prev != "" {
+			logf("store on etcd: following the log again")
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(pause):
 		}
 	}
 }

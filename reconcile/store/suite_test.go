@@ -370,3 +370,39 @@ func TestEtcdUpdateRunsAgainAfterAnotherServerWrote(t *testing.T) {
 		t.Fatalf("after the re-run: stored v=%s rv=%s, caller's rv %s", got.Data["v"], got.ResourceVersion, cm.ResourceVersion)
 	}
 }
+
+// Two members of three stopped: writes fail (with etcd's reason), reads
+// still answer from the view; one member back and writes resume.
+func TestEtcdLostQuorumStopsWritesNotReads(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts three members")
+	}
+	c := etcdtest.StartCluster(t, 3)
+	st, err := OpenEtcd("", c.Client(t), Options{}, EtcdOptions{Prefix: "/q/", RequestTimeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	create(t, st, configMap("default", "a", nil))
+	c.Members[1].Stop()
+	c.Members[2].Stop()
+	err = st.Update(func(tx *Tx) error { return tx.Create(configMap("default", "b", nil)) })
+	if err == nil {
+		t.Fatal("a write without quorum succeeded")
+	}
+	t.Logf("write without quorum: %v", err)
+	if _, err := st.Get(objects.Key{Kind: "ConfigMap", Namespace: "default", Name: "a"}); err != nil {
+		t.Fatalf("read without quorum: %v", err)
+	}
+	if err := c.Members[1].Restart(); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 2*time.Minute, "writes resume", func() error {
+		return st.Update(func(tx *Tx) error {
+			if _, err := tx.Get(objects.Key{Kind: "ConfigMap", Namespace: "default", Name: "b"}); err == nil {
+				return nil // the write above was committed after all
+			}
+			return tx.Create(configMap("default", "b", nil))
+		})
+	})
+}

@@ -17,7 +17,29 @@ type Member struct {
 	Name     string
 	Endpoint string // client URL, http://127.0.0.1:PORT
 	e        *embed.Etcd
+	cfg      *embed.Config
 	stopped  bool
+}
+
+// Restart starts a stopped member again on its data and ports, waiting
+// until it serves.
+func (m *Member) Restart() error {
+	if !m.stopped {
+		return nil
+	}
+	cfg := *m.cfg
+	cfg.ClusterState = embed.ClusterStateFlagExisting
+	e, err := embed.StartEtcd(&cfg)
+	if err != nil {
+		return fmt.Errorf("restart etcd member %s: %w", m.Name, err)
+	}
+	m.e, m.stopped = e, false
+	select {
+	case <-e.Server.ReadyNotify():
+		return nil
+	case <-time.After(60 * time.Second):
+		return fmt.Errorf("etcd member %s did not become ready within 60 s after its restart", m.Name)
+	}
 }
 
 // Stop stops the member (idempotent); the others keep running.
@@ -109,7 +131,7 @@ func Start(dir string, n int) (*Cluster, error) {
 			return nil, fmt.Errorf("start etcd member %d in %s: %w", i, cfg.Dir, err)
 		}
 		started = append(started, e)
-		c.Members = append(c.Members, &Member{Name: cfg.Name, Endpoint: clients[i].String(), e: e})
+		c.Members = append(c.Members, &Member{Name: cfg.Name, Endpoint: clients[i].String(), e: e, cfg: cfg})
 	}
 	for _, m := range c.Members {
 		select {

@@ -33,11 +33,12 @@ setup:
 
 # setup-test adds what the end-to-end tests drive beside the product: curl,
 # setpriv, docker-registry (private registries), Prometheus and promtool
-# (metrics), kubectl (Debian's kubernetes-client; any kubectl on PATH will do)
-# and Chromium (the web UI's browser tests).
+# (metrics), kubectl (Debian's kubernetes-client; any kubectl on PATH will do),
+# Chromium (the web UI's browser tests) and etcd (Debian's etcd-server 3.4:
+# the store's etcd engine against an external etcd).
 setup-test: setup
 	@missing=""; \
-	for c in setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus kubectl:kubernetes-client chromium:chromium; do \
+	for c in setpriv:util-linux curl:curl docker-registry:docker-registry prometheus:prometheus promtool:prometheus kubectl:kubernetes-client chromium:chromium etcd:etcd-server; do \
 	  command -v $${c%%:*} >/dev/null 2>&1 || missing="$$missing $${c#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -116,7 +117,11 @@ func (a *Applier) Apply(src SourceInfo, commit CommitInfo, desired []Desired, er
 	var res ApplyResult
 	executed := false
 	now := time.Now().UTC()
+	validationErrs := errs
 	err := a.st.Update(func(tx *store.Tx) error {
+		// The store may run this again (etcd engine, another server
+		// wrote first): start from the inputs each time.
+		res, errs, executed = ApplyResult{}, slices.Clone(validationErrs), false
 		status, err := loadStatus(tx, src)
 		if err != nil {
 			return err

@@ -51,6 +51,7 @@ type controllerFlags struct {
 	lbPool                   addressPoolFlag // --lb-address-pool (lb_flags.go)
 	hpaSync                  time.Duration   // --horizontal-pod-autoscaler-sync-period
 	metricsListen            string          // --metrics-listen (metrics.go)
+	store                    storeFlags      // --store, --etcd-* (store_flags.go)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -75,6 +76,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
+	f.store.register(fl)
 	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
 	f.lbPool.register(fl)
 	registerControllerMetrics(cmd, &f.metricsListen)
@@ -150,11 +152,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	st, err := openStore(f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
+	st, closeStore, err := f.store.open(f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer closeStore()
 	cluster, err := clusterid.LoadOrCreate(f.data, st, f.clusterID, log)
 	if err != nil {
 		return err

@@ -51,6 +51,11 @@ func newBenchRunner(b *testing.B, repoDir string) (*runner, *store.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return newBenchRunnerOn(b, st, repoDir), st
+}
+
+// newBenchRunnerOn is newBenchRunner on a given store (bench_etcd_test.go).
+func newBenchRunnerOn(b *testing.B, st *store.Store, repoDir string) *runner {
 	v, err := schema.NewValidator()
 	if err != nil {
 		b.Fatal(err)
@@ -59,7 +64,7 @@ func newBenchRunner(b *testing.B, repoDir string) (*runner, *store.Store) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return m.runners["bench"], st
+	return m.runners["bench"]
 }
 
 // BenchmarkCommitOf1000Deployments measures what the source loop does with

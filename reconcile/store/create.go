@@ -38,6 +38,7 @@ func (tx *Tx) CreateWith(o objects.Object, opts CreateOptions) error {
 	case !errors.Is(err, badger.ErrKeyNotFound):
 		return err
 	}
+	tx.remember(o)
 	rv := tx.nextRV()
 	o.SetResourceVersion(strconv.FormatUint(rv, 10))
 	o.SetGeneration(1)

@@ -1,4 +1,8 @@
-// Package store keeps the objects of reconcile in Badger (v4).
+// Package store keeps the objects of reconcile in Badger (v4), on one
+// server, or on etcd (OpenEtcd, etcd.go): there etcd holds the ordered log
+// of the store's transactions and this Badger database is the server's
+// view applied from it, one Badger transaction per entry, so everything
+// below holds on both engines (docs/internals.md, "The store on etcd").
 //
 // Every object is one Badger key, "o/<Kind>/<namespace>/<name>", holding the
 // object's JSON; side records (source status, allocations, history) live

@@ -18,10 +18,10 @@ func TestHistoryIsBoundedByBytes(t *testing.T) {
 	if len(h.events) != 2 || h.bytes != 8<<20 {
 		t.Fatalf("history holds %d events, %d bytes; want the newest 2 (8 MiB)", len(h.events), h.bytes)
 	}
-	if _, _, ok := h.since(2); ok {
+	if _, _, ok := h.since(2, 0); ok {
 		t.Error("a watch from before the dropped events must be told to re-list")
 	}
-	if evs, _, ok := h.since(3); !ok || len(evs) != 2 {
+	if evs, _, ok := h.since(3, 0); !ok || len(evs) != 2 {
 		t.Errorf("since(3) = %d events, %v", len(evs), ok)
 	}
 	h.publish([]Event{{Type: Added, ResourceVersion: 6, size: 50 << 20}})

@@ -17,6 +17,9 @@ import (
 const holdEnv = "RECONCILE_STORE_TEST_HOLD"
 
 func TestMain(m *testing.M) {
+	if spec := os.Getenv(writerEnv); spec != "" {
+		runChildWriter(spec)
+	}
 	if dir := os.Getenv(holdEnv); dir != "" {
 		st, err := Open(dir)
 		if err != nil {
@@ -27,7 +30,9 @@ func TestMain(m *testing.M) {
 		os.Stdout.WriteString("ready\n")
 		select {}
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	stopSharedEtcd()
+	os.Exit(code)
 }
 
 // holdLock starts a child process holding the lock of dir.

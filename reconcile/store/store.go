@@ -60,11 +60,22 @@ const (
 var rvKey = []byte("s/rv")
 
 // Store is the object store. It is safe for concurrent use.
+// Fenced returns a second Store on the same core (etcd_fence.go).
 type Store struct {
+	*core
+	// fence, when set, is added to every log append (etcd only).
+	fence *fence
+}
+
+// core is the state of one store that its fenced views share.
+type core struct {
 	db *badger.DB
-	mu sync.Mutex    // serialises writers
-	rv atomic.Uint64 // last committed resourceVersion
-	h  *history
+	// etcd, when set, makes the Badger database a view of a log in etcd
+	// (etcd.go); nil for the Badger engine.
+	etcd *etcdLog
+	mu   sync.Mutex    // serialises writers
+	rv   atomic.Uint64 // last committed resourceVersion
+	h    *history
 	// cache holds decoded objects by Badger key and version, so reads
 	// copy instead of decoding JSON (several times faster).
 	cache decodeCache
@@ -143,7 +154,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 			return nil, fmt.Errorf("open store in %s: %w", dir, err)
 		}
 	}
-	st := &Store{db: db}
+	st := &Store{core: &core{db: db}}
 	var rv uint64
 	err = db.View(func(txn *badger.Txn) error {
 		var err error
@@ -187,6 +198,7 @@ func OpenWith(dir string, o Options) (*Store, error) {
 
 // Close closes every watch channel and the database.
 func (s *Store) Close() error {
+	s.stopFollowing()
 	s.closeOnce.Do(func() { close(s.gcDone) })
 	<-s.gcStopped
 	s.mu.Lock()
@@ -273,6 +285,9 @@ func (s *Store) ListMeta(prefix string) ([]MetaRecord, error) {
 // Update runs fn in one write transaction. If fn returns an error nothing is
 // written. Watch events go out after the commit, in resourceVersion order.
 func (s *Store) Update(fn func(tx *Tx) error) error {
+	if s.etcd != nil {
+		return s.updateEtcd(fn)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	txn := s.db.NewTransaction(true)
@@ -281,19 +296,44 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if tx.rv != s.rv.Load() {
-		var b [8]byte
-		binary.BigEndian.PutUint64(b[:], tx.rv)
-		if err := tx.set(rvKey, b[:]); err != nil {
-			return err
-		}
+	if err := tx.setRV(); err != nil {
+		return err
 	}
+	if err := commitTxn(txn); err != nil {
+		return err
+	}
+	s.committed(tx)
+	return nil
+}
+
+// setRV writes the resourceVersion counter when the transaction used one.
+func (tx *Tx) setRV() error {
+	if tx.rv == tx.st.rv.Load() {
+		return nil
+	}
+	return tx.set(rvKey, rvBytes(tx.rv))
+}
+
+func rvBytes(rv uint64) []byte {
+	b := make([]byte, 8)
+	binary.BigEndian.PutUint64(b, rv)
+	return b
+}
+
+func commitTxn(txn *badger.Txn) error {
 	if err := txn.Commit(); err != nil {
 		if errors.Is(err, badger.ErrTxnTooBig) {
 			return ErrTxnTooBig
 		}
 		return fmt.Errorf("commit: %w", err)
 	}
+	return nil
+}
+
+// committed publishes a committed transaction: the resourceVersion, the
+// cache, the counts, the watch events, the side-record wake-up and the GC
+// triggers. The caller holds s.mu.
+func (s *Store) committed(tx *Tx) {
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
 	s.counts.apply(tx.events)
@@ -305,7 +345,6 @@ func (s *Store) Update(fn func(tx *Tx) error) error {
 	if s.largeGarbage.Add(tx.largeGarbage) >= bigWrite {
 		s.kickGC()
 	}
-	return nil
 }
 
 func readRV(txn *badger.Txn) (uint64, error) {

@@ -13,8 +13,8 @@ import (
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// backends runs a test against every implementation: Badger on disk and
-// Badger in memory.
+// backends runs a test against every implementation: Badger on disk,
+// Badger in memory, and etcd.
 var backends = []struct {
 	name string
 	open func(t testing.TB) *Store
@@ -34,7 +34,9 @@ var backends = []struct {
 		}
 		t.Cleanup(func() { st.Close() })
 		return st
-	}},
+	}}, // The etcd engine: a view in memory on an embedded etcd member shared
+	// by the package's tests, under a prefix of its own (suite_test.go).
+	{"etcd", func(t testing.TB) *Store { return openEtcdView(t, "", newPrefix(t)) }},
 }
 
 func eachBackend(t *testing.T, fn func(t *testing.T, st *Store)) {

@@ -27,6 +27,11 @@ type Tx struct {
 	garbage, largeGarbage int64
 	// metaWritten: PutMeta or DeleteMeta ran (Store.MetaChanged).
 	metaWritten bool
+	// ops, on the etcd engine, captures the writes for the log (etcd.go).
+	ops *[]logOp
+	// undo restores the system metadata Create and Update set on the
+	// caller's objects, before fn runs again (etcd.go).
+	undo []func()
 }
 
 // Get returns the object under key as this transaction sees it.
@@ -105,6 +110,7 @@ func (tx *Tx) update(o objects.Object, mode updateMode) error {
 		next.SetResourceVersion(old.GetResourceVersion())
 		objects.SetTypeMeta(next, key.Kind)
 	}
+	tx.remember(o)
 	if sameObject(next, old) {
 		setSystemMeta(o, old)
 		return nil
@@ -134,6 +140,7 @@ func (tx *Tx) Delete(key objects.Key) error {
 	}
 	tx.addGarbage(size)
 	rv := tx.nextRV()
+	tx.capture(logOp{del: true, ev: Deleted, key: objectKey(key), val: rvBytes(rv)})
 	old.SetResourceVersion(strconv.FormatUint(rv, 10))
 	ev := Event{Type: Deleted, Object: old, ResourceVersion: rv, size: size}
 	if size > largeObject {
@@ -159,6 +166,7 @@ func (tx *Tx) GetMeta(key string, v any) (bool, error) { return getMeta(tx.txn, 
 // DeleteMeta removes a side record; absent records are fine.
 func (tx *Tx) DeleteMeta(key string) error {
 	tx.metaWritten = true
+	tx.capture(logOp{del: true, key: []byte("m/" + key)})
 	return tx.sizeErr(tx.txn.Delete([]byte("m/" + key)))
 }
 
@@ -172,6 +180,9 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 	if err := tx.set(objectKey(key), b); err != nil {
 		return err
 	}
+	if tx.ops != nil {
+		(*tx.ops)[len(*tx.ops)-1].ev = t
+	}
 	if t == Modified {
 		tx.addGarbage(int64(len(b))) // the old revision, about as large
 	}
@@ -182,6 +193,7 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 
 func (tx *Tx) set(k, v []byte) error {
 	tx.written[string(k)] = true
+	tx.capture(logOp{key: k, val: v})
 	return tx.sizeErr(tx.txn.Set(k, v))
 }
 
@@ -221,5 +233,36 @@ func (tx *Tx) addGarbage(n int64) {
 	tx.garbage += n
 	if n > largeObject {
 		tx.largeGarbage += n
+	}
+}
+
+// capture records a write for the log when the store is on etcd.
+func (tx *Tx) capture(op logOp) {
+	if tx.ops != nil {
+		*tx.ops = append(*tx.ops, op)
+	}
+}
+
+// remember saves the system metadata of an object the caller passed, on
+// the etcd engine, where fn may run again: the store sets uid,
+// resourceVersion, generation and creationTimestamp on it, and the next
+// run must start from what the caller gave.
+func (tx *Tx) remember(o objects.Object) {
+	if tx.ops == nil {
+		return
+	}
+	uid, rv, gen, ts := o.GetUID(), o.GetResourceVersion(), o.GetGeneration(), o.GetCreationTimestamp()
+	tx.undo = append(tx.undo, func() {
+		o.SetUID(uid)
+		o.SetResourceVersion(rv)
+		o.SetGeneration(gen)
+		o.SetCreationTimestamp(ts)
+	})
+}
+
+// undoArgs restores the caller's objects before fn runs again.
+func (tx *Tx) undoArgs() {
+	for i := len(tx.undo) - 1; i >= 0; i-- {
+		tx.undo[i]()
 	}
 }

@@ -27,6 +27,7 @@ type history struct {
 	floor           uint64        // every event with rv > floor is in events
 	wake            chan struct{} // closed and replaced on every publish
 	closed          bool
+	gen             uint64 // bumped by reset (etcd_apply.go): every watcher ends
 }
 
 func newHistory(max int, maxBytes int64, rv uint64) *history {
@@ -101,10 +102,10 @@ func (h *history) close() {
 // since returns the events after rv, a channel closed at the next publish,
 // and false when rv is older than the history (the watcher must re-list)
 // or the store is closed.
-func (h *history) since(rv uint64) ([]Event, <-chan struct{}, bool) {
+func (h *history) since(rv, gen uint64) ([]Event, <-chan struct{}, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.closed || rv < h.floor {
+	if h.closed || rv < h.floor || gen != h.gen {
 		return nil, nil, false
 	}
 	i := sort.Search(len(h.events), func(i int) bool { return h.events[i].ResourceVersion > rv })
@@ -118,7 +119,8 @@ func (h *history) since(rv uint64) ([]Event, <-chan struct{}, bool) {
 // done, when the store closes, and when this watcher fell so far behind
 // that the history no longer holds its next event (list again).
 func (s *Store) Watch(ctx context.Context, fromRV uint64) (<-chan Event, error) {
-	if _, _, ok := s.h.since(fromRV); !ok {
+	gen := s.h.generation()
+	if _, _, ok := s.h.since(fromRV, gen); !ok {
 		return nil, fmt.Errorf("watch from resourceVersion %d (history starts after %d): %w", fromRV, s.h.floorRV(), ErrGone)
 	}
 	out := make(chan Event, watchBuffer)
@@ -126,7 +128,7 @@ func (s *Store) Watch(ctx context.Context, fromRV uint64) (<-chan Event, error) 
 		defer close(out)
 		cursor := fromRV
 		for {
-			evs, wake, ok := s.h.since(cursor)
+			evs, wake, ok := s.h.since(cursor, gen)
 			if !ok {
 				return
 			}
@@ -150,6 +152,12 @@ func (s *Store) Watch(ctx context.Context, fromRV uint64) (<-chan Event, error) 
 		}
 	}()
 	return out, nil
+}
+
+func (h *history) generation() uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gen
 }
 
 func (h *history) floorRV() uint64 {

@@ -1,0 +1,211 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/google/uuid"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	clientv3 "go.etcd.io/etcd/client/v3"
+)
+
+// Checkpoints bound the log. Every CheckpointEvery entries (or
+// CheckpointBytes of them) the view that appended writes a snapshot of its
+// state at that entry (snapshot.go) in parts under ckpt/<seq>/<id>/, then
+// in one transaction, if the checkpoint key did not change meanwhile,
+// points the checkpoint key at it and deletes the log entries, entry parts
+// and checkpoints up to the previous checkpoint: a view less than
+// CheckpointEvery entries behind still finds its next entry, one further
+// behind (or a new one) loads the checkpoint and applies the log after
+// it. Then etcd's own revision history is compacted up to the previous
+// checkpoint's revision (unless NoCompact).
+type ckptRecord struct {
+	Seq uint64   `json:"seq"`
+	Rev int64    `json:"rev"` // head's revision at Seq; 0: the record's own
+	Ref chunkRef `json:"ref"`
+	RV  uint64   `json:"resourceVersion"`
+}
+
+// maybeCheckpoint starts a checkpoint when due. The caller holds s.mu, and
+// the view is at seq.
+func (s *Store) maybeCheckpoint(seq uint64, rev int64, entryBytes int) {
+	e := s.etcd
+	e.sinceCkpt++
+	e.ckptBytes += int64(entryBytes)
+	if e.sinceCkpt < e.o.CheckpointEvery && e.ckptBytes < e.o.CheckpointBytes {
+		return
+	}
+	if !e.ckptBusy.CompareAndSwap(false, true) {
+		return
+	}
+	e.sinceCkpt, e.ckptBytes = 0, 0
+	txn := s.db.NewTransaction(false) // the state at seq, read after s.mu is released
+	e.ckptWG.Add(1)
+	go func() {
+		defer e.ckptWG.Done()
+		defer e.ckptBusy.Store(false)
+		defer txn.Discard()
+		var buf bytes.Buffer
+		rv, err := writeSnapshot(txn, &buf)
+		if err == nil {
+			err = s.writeCheckpoint(ckptRecord{Seq: seq, Rev: rev, RV: rv}, buf.Bytes())
+		}
+		if err != nil {
+			logf("store on etcd: checkpoint at entry %d: %v (the log keeps growing until the next one)", seq, err)
+		}
+	}()
+}
+
+// writeCheckpoint stores snap as the checkpoint at c.Seq and trims the log
+// before the previous one.
+func (s *Store) writeCheckpoint(c ckptRecord, snap []byte) error {
+	e := s.etcd
+	ctx, cancel := e.ctx()
+	cur, err := e.cli.Get(ctx, e.key("checkpoint"))
+	cancel()
+	if err != nil {
+		return err
+	}
+	var prev ckptRecord
+	var prevMod int64
+	if len(cur.Kvs) == 1 {
+		prevMod = cur.Kvs[0].ModRevision
+		if err := json.Unmarshal(cur.Kvs[0].Value, &prev); err != nil {
+			return fmt.Errorf("corrupt %s: %w", e.key("checkpoint"), err)
+		}
+		if prev.Seq >= c.Seq {
+			return nil // a newer one exists
+		}
+	}
+	prefix := e.key("ckpt/" + seq20(c.Seq) + "/" + uuid.NewString() + "/")
+	n, err := s.putChunks(prefix, snap)
+	if err != nil {
+		return err
+	}
+	c.Ref = chunkRef{Prefix: prefix, N: n, Len: len(snap)}
+	rec, _ := json.Marshal(c)
+	trimTo := prev.Seq + 1 // keep the entries after the previous checkpoint
+	ctx, cancel = e.ctx()
+	resp, err := e.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.key("checkpoint")), "=", prevMod)).
+		Then(clientv3.OpPut(e.key("checkpoint"), string(rec)),
+			clientv3.OpDelete(e.logKey(0), clientv3.WithRange(e.logKey(trimTo))),
+			clientv3.OpDelete(e.key("chunk/"), clientv3.WithRange(e.key("chunk/"+seq20(trimTo)))),
+			clientv3.OpDelete(e.key("ckpt/"), clientv3.WithRange(e.key("ckpt/"+seq20(c.Seq))))).
+		Commit()
+	cancel()
+	if err != nil || !resp.Succeeded {
+		s.dropChunks(prefix)
+		return err
+	}
+	if !e.o.NoCompact && prev.Rev > 0 {
+		ctx, cancel = e.ctx()
+		defer cancel()
+		if _, err := e.cli.Compact(ctx, prev.Rev); err != nil {
+			logf("store on etcd: compact etcd's history to revision %d: %v", prev.Rev, err)
+		}
+	}
+	return nil
+}
+
+// loadCheckpointKV loads the checkpoint the checkpoint key names.
+func (s *Store) loadCheckpointKV(kv *mvccpb.KeyValue) error {
+	var c ckptRecord
+	if err := json.Unmarshal(kv.Value, &c); err != nil {
+		return fmt.Errorf("corrupt %s: %w", kv.Key, err)
+	}
+	if c.Rev == 0 {
+		c.Rev = kv.ModRevision // a restore: written with head
+	}
+	return s.loadCheckpoint(c)
+}
+
+// loadCheckpoint replaces the view's content with checkpoint c. The view
+// is not atomic while it loads (its readers may see it part-loaded; this
+// happens at open, or to a view that fell behind the whole retained log,
+// or at a restore), and every watcher's channel closes.
+func (s *Store) loadCheckpoint(c ckptRecord) error {
+	e := s.etcd
+	snap, err := e.fetchChunks(c.Ref)
+	if err != nil {
+		return fmt.Errorf("load the store checkpoint at entry %d: %w", c.Seq, err)
+	}
+	if err := s.db.DropAll(); err != nil {
+		return fmt.Errorf("load the store checkpoint at entry %d: empty the view: %w", c.Seq, err)
+	}
+	rv, err := loadSnapshot(s.db, bytes.NewReader(snap), map[string][]byte{string(positionKey): positionBytes(c.Seq, c.Rev)})
+	if err != nil {
+		return fmt.Errorf("load the store checkpoint at entry %d: %w", c.Seq, err)
+	}
+	e.seq, e.rev = c.Seq, c.Rev
+	s.reloaded(rv)
+	return nil
+}
+
+// RestoreEtcd replaces the store in etcd (under e.Prefix) with a snapshot
+// written by Snapshot: the snapshot becomes a checkpoint and the next log
+// entry says "load it", so every running view reloads (their watchers'
+// channels close and they list again) and new views start from it; the
+// older log is deleted. The restored resourceVersion is the snapshot's.
+func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) error {
+	snap, err := io.ReadAll(r)
+	if err != nil {
+		return fmt.Errorf("restore: read the snapshot: %w", err)
+	}
+	sr, err := newSnapshotReader(bytes.NewReader(snap))
+	if err != nil {
+		return fmt.Errorf("restore: %w", err)
+	}
+	for {
+		k, _, err := sr.next()
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		if k == nil {
+			break
+		}
+	}
+	e := &etcdLog{cli: cli, o: eo.withDefaults()}
+	s := &Store{core: &core{etcd: e}}
+	for {
+		ctx, cancel := e.ctx()
+		h, err := cli.Get(ctx, e.headKey())
+		cancel()
+		if err != nil {
+			return fmt.Errorf("restore: read the log head: %w", err)
+		}
+		var head uint64
+		var headRev int64
+		if len(h.Kvs) == 1 {
+			fmt.Sscan(string(h.Kvs[0].Value), &head)
+			headRev = h.Kvs[0].ModRevision
+		}
+		seq := head + 1
+		prefix := e.key("ckpt/" + seq20(seq) + "/" + uuid.NewString() + "/")
+		n, err := s.putChunks(prefix, snap)
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		c := ckptRecord{Seq: seq, Ref: chunkRef{Prefix: prefix, N: n, Len: len(snap)}, RV: sr.rv}
+		rec, _ := json.Marshal(c)
+		ctx, cancel = context.WithTimeout(context.Background(), e.o.RequestTimeout)
+		resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.headKey()), "=", headRev)).
+			Then(clientv3.OpPut(e.logKey(seq), "R"+string(rec)),
+				clientv3.OpPut(e.headKey(), fmt.Sprint(seq)),
+				clientv3.OpPut(e.key("checkpoint"), string(rec)),
+				clientv3.OpDelete(e.logKey(0), clientv3.WithRange(e.logKey(seq))),
+				clientv3.OpDelete(e.key("chunk/"), clientv3.WithRange(e.key("chunk/"+seq20(seq)))),
+				clientv3.OpDelete(e.key("ckpt/"), clientv3.WithRange(e.key("ckpt/"+seq20(seq))))).
+			Commit()
+		cancel()
+		if err != nil {
+			return fmt.Errorf("restore: %w", err)
+		}
+		if resp.Succeeded {
+			return nil
+		}
+		s.dropChunks(prefix) // a write came in between: again on the new head
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -97,11 +98,12 @@ func (c *Credentials) Node() string { return pki.NodeName(c.leaf().Subject) }
 // NotAfter is the end of the current certificate.
 func (c *Credentials) NotAfter() time.Time { return c.leaf().NotAfter }
 
-// Server is the controller's URL from the config.
+// Server is the controller's URL from the config (its servers,
+// comma-separated, when there are several: apiclient takes that form).
 func (c *Credentials) Server() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.cfg.Server()
+	return strings.Join(c.cfg.Servers, ",")
 }
 
 func (c *Credentials) leaf() *x509.Certificate {

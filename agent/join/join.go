@@ -13,6 +13,7 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -34,7 +35,11 @@ func ConfigPath(dataDir string) string { return filepath.Join(dataDir, ConfigFil
 
 // Options of a join.
 type Options struct {
-	Server string // https://host:port of the controller
+	// Server is https://host:port of the controller; several,
+	// comma-separated, for a control plane of several servers: join asks
+	// the first, and agent.conf lists them all (the agent moves to the
+	// next when one cannot be reached).
+	Server string
 	Token  string // as `reconcile token create` printed it: K10<hash>::<id>.<secret>
 	Node   string
 	// Addresses are the node's IPs, named in its certificate (the
@@ -57,9 +62,15 @@ type Result struct {
 func Join(ctx context.Context, o Options) (Result, error) {
 	o.defaults()
 	res := Result{Path: ConfigPath(o.DataDir)}
-	u, err := CheckURL(o.Server)
-	if err != nil {
-		return res, err
+	var u *url.URL
+	for i, s := range strings.Split(o.Server, ",") {
+		su, err := CheckURL(strings.TrimSpace(s))
+		if err != nil {
+			return res, err
+		}
+		if i == 0 {
+			u = su
+		}
 	}
 	tok, err := jointoken.Parse(o.Token)
 	if err != nil {
@@ -163,7 +174,7 @@ func requestCredentials(ctx context.Context, u *url.URL, tok jointoken.Token, ca
 	if err != nil {
 		return nil, joinRefused(u, err)
 	}
-	return configFor(u.String(), o.Node, key, ca, out, o.Now())
+	return configFor(o.Server, o.Node, key, ca, out, o.Now())
 }
 
 // joinRefused words the controller's refusal for the person running join.
@@ -201,7 +212,7 @@ func configFor(server, node string, key *ecdsa.PrivateKey, ca *x509.Certificate,
 	if err != nil {
 		return nil, err
 	}
-	cfg := clientconfig.New("", server)
+	cfg := clientconfig.New("", apiclient.ParseServers(server)...)
 	cfg.CertificateAuthority = string(pki.EncodeCert(ca.Raw))
 	cfg.ClientCertificate = string(pki.EncodeCert(cert.Raw))
 	cfg.ClientKey = string(keyPEM)

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/clientconfig"
@@ -32,15 +33,17 @@ func newClient(cfg *clientconfig.Config) (*apiclient.Client, error) {
 		}
 		return nil, err
 	}
-	return apiclient.NewTLS(cfg.Server(), cfg.Token, tc), nil
+	return apiclient.NewTLS(strings.Join(cfg.Servers, ","), cfg.Token, tc), nil
 }
 
 // noConfig marks a configuration made from flags alone (no file found).
 const noConfig = "(flags)"
 
 // connection resolves the client config and the override flags into the
-// configuration a client uses: one server URL (https:// when the address
-// names no scheme), the token, and the config file's CA and certificate.
+// configuration a client uses: the server URLs (https:// when an address
+// names no scheme; several, comma-separated, for a control plane of
+// several servers: the client moves to the next on connection errors),
+// the token, and the config file's CA and certificate.
 func connection(configFlag, serverFlag, tokenFile string) (*clientconfig.Config, error) {
 	path, explicit, err := clientconfig.Find(configFlag)
 	if err != nil && explicit {
@@ -61,9 +64,9 @@ func connection(configFlag, serverFlag, tokenFile string) (*clientconfig.Config,
 		server = os.Getenv("RECONCILE_SERVER")
 	}
 	if server == "" {
-		server = cfg.Server() // "" without a config: the default
+		server = strings.Join(cfg.Servers, ",") // "" without a config: the default
 	}
-	cfg.Servers = []string{apiclient.NormalizeServer(server)}
+	cfg.Servers = apiclient.ParseServers(server)
 	token, err := apiclient.TokenFromFile(tokenFile)
 	if err != nil {
 		return nil, err

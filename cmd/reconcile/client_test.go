@@ -56,6 +56,11 @@ func TestConnection(t *testing.T) {
 			}
 		})
 	}
+	// Several servers, comma-separated: all of them, in order, normalised.
+	several, err := connection(admin, "10.0.0.1:7420, https://10.0.0.2:7420,10.0.0.1:7420", "")
+	if err != nil || strings.Join(several.Servers, " ") != "https://10.0.0.1:7420 https://10.0.0.2:7420" {
+		t.Errorf("--server with several servers = %+v, %v", several, err)
+	}
 	if _, err := connection(filepath.Join(dir, "absent.conf"), "", ""); err == nil {
 		t.Error("an explicit config that does not exist was accepted")
 	}

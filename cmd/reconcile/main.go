@@ -67,7 +67,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.configFile, "config-file", "", "client config with the controller's URL and credentials (default $RECONCILE_CONFIG, then ~/.config/reconcile/config, which reconcile up writes)")
-	root.PersistentFlags().StringVar(&g.server, "server", "", "controller URL, overriding the client config's and keeping its CA (default $RECONCILE_SERVER, then the client config's, then https://127.0.0.1:7420)")
+	root.PersistentFlags().StringVar(&g.server, "server", "", "controller URL, overriding the client config's and keeping its CA; several, comma-separated, for a control plane of several servers (the client moves to the next when one cannot be reached) (default $RECONCILE_SERVER, then the client config's, then https://127.0.0.1:7420)")
 	root.PersistentFlags().StringVar(&g.tokenFile, "token-file", "", "file holding the controller's bearer token, overriding the client config's (default $RECONCILE_TOKEN)")
 	root.AddCommand(
 		newUpCmd(),

@@ -28,15 +28,17 @@ const DefaultServer = "https://127.0.0.1:7420"
 // with either name.
 var ErrNotFound = apierrors.ErrNotFound
 
-// Client is a connection to one controller.
+// Client is a connection to the controller: to one of its servers, moving
+// to the next on connection errors (servers.go).
 type Client struct {
-	base  string
-	token string
-	http  *http.Client
+	servers *servers
+	token   string
+	http    *http.Client
 }
 
 // New returns a client for server (e.g. https://127.0.0.1:7420; an
-// address without a scheme is https://) sending token as a bearer token
+// address without a scheme is https://; several, comma-separated, for a
+// control plane of several servers) sending token as a bearer token
 // when it is not empty, over the default transport: for plain http://
 // servers in tests. The CLI and agents use NewTLS.
 func New(server, token string) *Client {
@@ -46,17 +48,16 @@ func New(server, token string) *Client {
 // NewTLS is New with the TLS of a client config (clientconfig.TLSConfig:
 // the cluster CA as the only root, the client certificate).
 func NewTLS(server, token string, tc *tls.Config) *Client {
-	hc := &http.Client{}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = newDialer().DialContext // short dial timeout, several addresses per name
 	if tc != nil {
-		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.TLSClientConfig = tc
 		// An agent runs several requests at once (long poll, watches,
 		// heartbeats, status): keep their connections rather than pay a
 		// TLS handshake for each past the default two idle ones.
 		t.MaxIdleConnsPerHost = 16
-		hc.Transport = t
 	}
-	return &Client{base: NormalizeServer(server), token: token, http: hc}
+	return &Client{servers: newServers(server), token: token, http: &http.Client{Transport: t}}
 }
 
 // NormalizeServer is server as a URL: the default when empty, https://
@@ -96,31 +97,16 @@ func TokenFromFile(path string) (string, error) {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, q url.Values, body, out any) error {
-	u := c.base + path
-	if len(q) > 0 {
-		u += "?" + q.Encode()
-	}
-	var rd io.Reader
+	var b []byte
 	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if b, err = json.Marshal(body); err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
+	resp, err := c.send(ctx, method, path, q, b)
 	if err != nil {
 		return err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 300 {
@@ -133,13 +119,60 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return json.NewDecoder(resp.Body).Decode(out)
 }
 
+// send sends one request to the current server and, when that server
+// cannot take it (failoverable) and the request may be repeated
+// (retryable), to the next ones, each at most once. The answer's body is
+// the caller's to close.
+func (c *Client) send(ctx context.Context, method, path string, q url.Values, body []byte) (*http.Response, error) {
+	var firstErr error
+	for range len(c.servers.urls) {
+		i, base := c.servers.current()
+		u := base + path
+		if len(q) > 0 {
+			u += "?" + q.Encode()
+		}
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(body)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		if err != nil {
+			return nil, err
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := c.http.Do(req)
+		if err == nil {
+			return resp, nil
+		}
+		if firstErr == nil {
+			firstErr = c.unreachable(base, err)
+		}
+		if ctx.Err() != nil || !failoverable(err) {
+			return nil, c.unreachable(base, err)
+		}
+		c.servers.failed(i)
+		if !retryable(method, err) {
+			return nil, c.unreachable(base, err)
+		}
+	}
+	if len(c.servers.urls) > 1 {
+		return nil, fmt.Errorf("no server of the control plane answered (%s): %w", c.servers.list(), firstErr)
+	}
+	return nil, firstErr
+}
+
 // responseError turns an error answer into the typed error its Status
 // body names (apierrors): errors.Is(err, store.ErrNotFound), ErrGone,
 // ErrConflict… hold across HTTP. The message keeps the controller's words.
 // Go's answer to plain HTTP on a TLS port becomes "use https://".
 func (c *Client) responseError(resp *http.Response) error {
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err := plainToTLS(c.base, resp.StatusCode, b); err != nil {
+	if err := plainToTLS(serverOf(resp), resp.StatusCode, b); err != nil {
 		return err
 	}
 	var st apierrors.Status
@@ -283,16 +316,9 @@ const waitTimeout = 30 * time.Second
 // the response for the caller to read and close; an error answer is
 // turned into an error.
 func (c *Client) stream(ctx context.Context, path string, q url.Values) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path+"?"+q.Encode(), nil)
+	resp, err := c.send(ctx, http.MethodGet, path, q, nil)
 	if err != nil {
 		return nil, err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return nil, c.unreachable(err)
 	}
 	if resp.StatusCode >= 300 {
 		defer resp.Body.Close()

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 )
@@ -52,5 +51,8 @@ func (c *Client) RenewCertificate(ctx context.Context, node string, req apitypes
 	return out, err
 }
 
-// Server is the controller's base URL.
-func (c *Client) Server() string { return strings.TrimRight(c.base, "/") }
+// Server is the URL of the server the client uses now.
+func (c *Client) Server() string { _, u := c.servers.current(); return u }
+
+// Servers are every server URL the client may use, in order.
+func (c *Client) Servers() []string { return append([]string(nil), c.servers.urls...) }

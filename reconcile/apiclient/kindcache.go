@@ -3,7 +3,6 @@ package apiclient
 import (
 	"context"
 	"net/url"
-	"strconv"
 	"sync"
 	"time"
 
@@ -11,8 +10,11 @@ import (
 )
 
 // KindCache keeps every object of some kinds in memory: it lists them
-// once, then follows one watch stream per kind, and lists again when a
-// stream ends (with list backoff on errors). The version Objects returns
+// once, then follows one watch stream per kind; a stream that ends (the
+// server went away, or closed it) is resumed from the last event it gave,
+// on another server when there are several, so no event is missed or
+// applied twice; only a "too old" answer (410) lists again (with list
+// backoff on errors). The version Objects returns
 // is the cache's own change counter, for Wait. With reveal, Secrets come
 // with their values (the agent's ingress proxy needs the TLS keys; a node
 // sees only the Secrets it may read). ServiceCache is one over Services
@@ -93,23 +95,24 @@ func (s *KindCache) run(ctx context.Context) {
 		wctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, len(s.kinds))
 		for _, kind := range s.kinds {
-			go func() {
-				q := url.Values{"resourceVersion": {strconv.FormatUint(rv, 10)}, "kind": {kind}}
-				if s.reveal {
-					q.Set("reveal", "true")
-				}
-				done <- s.c.watch(wctx, q, func(ev WatchEvent) bool {
-					s.apply(ev)
-					return true
-				})
-			}()
+			go func() { done <- s.follow(wctx, kind, rv) }()
 		}
-		<-done // any stream ended: list again
+		<-done // a stream was too old (or ctx ended): list again
 		cancel()
 		for range len(s.kinds) - 1 {
 			<-done
 		}
 	}
+}
+
+// follow applies the events of kind after rv until ctx ends or the
+// server no longer has them (ErrGone: the caller lists again).
+func (s *KindCache) follow(ctx context.Context, kind string, rv uint64) error {
+	q := url.Values{"kind": {kind}}
+	if s.reveal {
+		q.Set("reveal", "true")
+	}
+	return s.c.Follow(ctx, q, rv, s.apply)
 }
 
 func (s *KindCache) apply(ev WatchEvent) {

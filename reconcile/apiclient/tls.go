@@ -36,17 +36,26 @@ func HTTPSURL(u string) string {
 // unreachable says why the controller could not be reached, in the words
 // that help: a certificate the cluster CA did not sign, a TLS client
 // against a plain server, or nothing listening.
-func (c *Client) unreachable(err error) error {
+func (c *Client) unreachable(base string, err error) error {
 	var unknown x509.UnknownAuthorityError
 	var hostname x509.HostnameError
 	var recordHeader tls.RecordHeaderError
 	switch {
 	case errors.As(err, &unknown):
-		return fmt.Errorf("the controller at %s presented a certificate that the client config's certificateAuthority did not sign: %w (is this config for another cluster? take the CA from that controller's DATA/admin.conf)", c.base, err)
+		return fmt.Errorf("the controller at %s presented a certificate that the client config's certificateAuthority did not sign: %w (is this config for another cluster? take the CA from that controller's DATA/admin.conf)", base, err)
 	case errors.As(err, &hostname):
-		return fmt.Errorf("the controller's certificate does not name %s: %w (restart the controller with --tls-san for this name or address, or use a name it lists)", c.base, err)
+		return fmt.Errorf("the controller's certificate does not name %s: %w (restart the controller with --tls-san for this name or address, or use a name it lists)", base, err)
 	case errors.As(err, &recordHeader) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
-		return fmt.Errorf("the server at %s answers plain HTTP, not TLS: %w (is it a reconcile controller of this version?)", c.base, err)
+		return fmt.Errorf("the server at %s answers plain HTTP, not TLS: %w (is it a reconcile controller of this version?)", base, err)
 	}
-	return fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", c.base, err)
+	return fmt.Errorf("cannot reach the controller at %s: %w (is `reconcile up` or `reconcile controller` running? set --server or RECONCILE_SERVER)", base, err)
+}
+
+// serverOf is the server URL an answer came from (scheme and host of its
+// request), for messages.
+func serverOf(resp *http.Response) string {
+	if resp.Request == nil || resp.Request.URL == nil {
+		return ""
+	}
+	return resp.Request.URL.Scheme + "://" + resp.Request.URL.Host
 }

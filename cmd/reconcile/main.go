@@ -87,6 +87,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newJoinCmd(), newTokenCmd(g), // join.go, token.go
 		newKubeconfigCmd(g), // kubeconfig.go
 		newUICmd(g),         // ui.go
+		newSnapshotCmd(g),   // snapshot.go
 	)
 	root.AddCommand(nodeCmds(g)...) // cordon, uncordon, drain (nodes.go)
 	return root

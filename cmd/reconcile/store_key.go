@@ -22,35 +22,47 @@ const storeKeyFile = "store.key"
 // existing store in place.
 // The store's transactions hold a commit of up to maxCommitObjects.
 func openStore(data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (*store.Store, error) {
+	dir, o, err := storeOptions(data, log, maxObject, maxCommitObjects)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.OpenWith(dir, o)
+	if err != nil && o.EncryptionKey != nil {
+		return nil, fmt.Errorf("%w (the store is encrypted with %s: is it the key this store was made with?)", err, filepath.Join(data, storeKeyFile))
+	}
+	return st, err
+}
+
+// storeOptions are DATA/store and the options to open it with: the
+// encryption key of DATA/store.key (made with a new store; none for a
+// store made before encryption, with a warning) and the size limits.
+func storeOptions(data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (string, store.Options, error) {
 	// The store takes objects of up to maxObject bytes, plus what it adds
 	// (uid, resourceVersion, the source annotations).
-	maxValue := maxObject + 64<<10
+	o := store.Options{Log: log, MaxValueBytes: maxObject + 64<<10, MaxTxnObjects: maxCommitObjects}
 	dir := filepath.Join(data, "store")
 	keyPath := filepath.Join(data, storeKeyFile)
 	key, err := os.ReadFile(keyPath)
 	switch {
 	case err == nil:
 		if len(key) != 32 {
-			return nil, fmt.Errorf("%s has %d bytes, want 32: restore it from a backup (the store cannot be read without it)", keyPath, len(key))
+			return "", o, fmt.Errorf("%s has %d bytes, want 32: restore it from a backup (the store cannot be read without it)", keyPath, len(key))
 		}
 	case errors.Is(err, os.ErrNotExist):
 		if _, serr := os.Stat(dir); serr == nil {
 			log.Warn("the store is not encrypted at rest (made before store encryption): to encrypt it, move "+dir+" away and let git re-apply", "key", keyPath)
-			return store.OpenWith(dir, store.Options{Log: log, MaxValueBytes: maxValue, MaxTxnObjects: maxCommitObjects})
+			return dir, o, nil
 		}
 		key = make([]byte, 32)
 		if _, err := rand.Read(key); err != nil {
-			return nil, err
+			return "", o, err
 		}
 		if err := os.WriteFile(keyPath, key, 0o600); err != nil {
-			return nil, fmt.Errorf("write the store key: %w", err)
+			return "", o, fmt.Errorf("write the store key: %w", err)
 		}
 	default:
-		return nil, fmt.Errorf("read the store key: %w", err)
+		return "", o, fmt.Errorf("read the store key: %w", err)
 	}
-	st, err := store.OpenWith(dir, store.Options{EncryptionKey: key, Log: log, MaxValueBytes: maxValue, MaxTxnObjects: maxCommitObjects})
-	if err != nil {
-		return nil, fmt.Errorf("%w (the store is encrypted with %s: is it the key this store was made with?)", err, keyPath)
-	}
-	return st, nil
+	o.EncryptionKey = key
+	return dir, o, nil
 }

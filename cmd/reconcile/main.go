@@ -88,6 +88,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newKubeconfigCmd(g), // kubeconfig.go
 		newUICmd(g),         // ui.go
 		newBenchCmd(),       // bench.go
+		newSnapshotCmd(g),   // snapshot.go
 	)
 	root.AddCommand(nodeCmds(g)...) // cordon, uncordon, drain (nodes.go)
 	return root

@@ -136,3 +136,8 @@ type SourceStatus struct {
 	// floods cost at most one fetch per interval).
 	MinFetchInterval time.Duration `json:"minFetchInterval,omitempty"`
 }
+
+// TrailerResourceVersion is the HTTP trailer of GET /api/v1/snapshot
+// naming the resourceVersion the snapshot holds (known once it is
+// written); its absence means the stream was cut.
+const TrailerResourceVersion = "Reconcile-Resource-Version"

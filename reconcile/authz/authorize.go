@@ -71,6 +71,10 @@ func person(id Identity, a Attributes) Decision {
 		// admin's business only.
 		return deny(id, a, "join tokens are for admins only")
 	}
+	if a.Resource == ResourceSnapshot {
+		// A snapshot holds every object, Secrets' values included.
+		return deny(id, a, "store snapshots hold every Secret's value: admins only")
+	}
 	if a.Resource == ResourceUsers {
 		// Who may do what, and listing who has credentials, is an admin's.
 		return deny(id, a, "people's credentials are for admins only")

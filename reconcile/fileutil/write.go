@@ -1,7 +1,9 @@
 package fileutil
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 )
@@ -10,6 +12,16 @@ import (
 // directory with mode 0700. The data goes to a temporary file in the same
 // directory (chmod-ed before writing) renamed over path.
 func WriteAtomic(path string, data []byte, perm os.FileMode) error {
+	return WriteAtomicFrom(path, perm, func(w io.Writer) error {
+		_, err := io.Copy(w, bytes.NewReader(data))
+		return err
+	})
+}
+
+// WriteAtomicFrom is WriteAtomic for content that write streams (a
+// snapshot of the store): path is replaced only when write succeeded and
+// the data is on disk, otherwise left as it was.
+func WriteAtomicFrom(path string, perm os.FileMode, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("writing %s: %w", path, err)
@@ -23,7 +35,7 @@ func WriteAtomic(path string, data []byte, perm os.FileMode) error {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
-	if _, err := tmp.Write(data); err != nil {
+	if err := write(tmp); err != nil {
 		tmp.Close()
 		return fmt.Errorf("writing %s: %w", path, err)
 	}

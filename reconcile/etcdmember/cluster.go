@@ -100,7 +100,7 @@ func Promote(ctx context.Context, cli *clientv3.Client, id uint64) error {
 		return nil
 	case errors.Is(err, rpctypes.ErrGRPCLearnerNotReady) || errors.Is(err, rpctypes.ErrMemberLearnerNotReady) || strings.Contains(err.Error(), "in sync with leader"):
 		return fmt.Errorf("promoting etcd member %x: %w", id, ErrLearnerNotReady)
-	case strings.Contains(err.Error(), "not a learner"):
+	case errors.Is(err, rpctypes.ErrGRPCMemberNotLearner) || errors.Is(err, rpctypes.ErrMemberNotLearner) || strings.HasSuffix(err.Error(), "can only promote a learner member"):
 		return nil // promoted already (a retried call)
 	}
 	return Explain(err)

@@ -2,7 +2,7 @@ package etcdmember
 
 import (
 	"context"
-		"fmt"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"

@@ -20,7 +20,7 @@ const (
 	// etcd stops before another can be elected.
 	SafetyMargin = 2 * time.Second
 	// DefaultPrefix is the store's key prefix (store.EtcdOptions.Prefix).
-	DefaultPrefix = "/reconcile/"
+	DefaultPrefix  = "/reconcile/"
 	electionSuffix = "election/controller"
 )
 
@@ -103,6 +103,7 @@ func (e *Elector) Run(ctx context.Context, lead func(ctx context.Context, f Fenc
 // term is one session: campaign, lead, resign.
 func (e *Elector) term(ctx context.Context, lead func(ctx context.Context, f Fence) error) error {
 	ttl := int(e.o.TTL / time.Second)
+	granted := time.Now() // before the grant: the lease ends no earlier than this + TTL
 	grant, err := e.o.Client.Grant(ctx, int64(ttl))
 	if err != nil {
 		return fmt.Errorf("leader election: lease: %w", err)
@@ -114,20 +115,21 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context, f Fen
 		return fmt.Errorf("leader election: session: %w", err)
 	}
 	defer s.Close()
-	kctx, kcancel := context.WithCancel(ctx)
-	defer kcancel()
-	renewals, err := e.o.Client.KeepAlive(kctx, grant.ID) // the same stream as the session's: every answer
+	// lctx ends when the lease may be gone: it bounds the campaign too, so
+	// a leader never starts on a lease that lapsed while it waited.
+	lctx, lcancel := context.WithCancelCause(ctx)
+	defer lcancel(nil)
+	renewals, err := e.o.Client.KeepAlive(lctx, grant.ID) // the same stream as the session's: every answer
 	if err != nil {
 		return fmt.Errorf("leader election: keep-alive: %w", err)
 	}
+	go watch(lctx, lcancel, s.Done(), renewals, e.o.TTL, granted)
 	el := concurrency.NewElection(s, ElectionKey(e.o.Prefix))
-	if err := el.Campaign(ctx, e.o.Name); err != nil {
-		return fmt.Errorf("leader election: campaign: %w", err)
+	if err := el.Campaign(lctx, e.o.Name); err != nil {
+		return fmt.Errorf("leader election: campaign: %w", errors.Join(err, context.Cause(lctx)))
 	}
 	f := Fence{Key: el.Key(), Rev: el.Rev()}
 	e.o.Log.Info("leader elected: this server leads", "name", e.o.Name, "key", f.Key, "rev", f.Rev)
-	lctx, lcancel := context.WithCancelCause(ctx)
-	go watch(lctx, lcancel, s.Done(), renewals, e.o.TTL)
 	e.leader.Store(true)
 	err = lead(lctx, f)
 	e.leader.Store(false)
@@ -145,9 +147,10 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context, f Fen
 }
 
 // watch cancels the lead context when the session ends or when no
-// keep-alive answered in time (Deadline).
-func watch(ctx context.Context, cancel context.CancelCauseFunc, sessionDone <-chan struct{}, renewals <-chan *clientv3.LeaseKeepAliveResponse, ttl time.Duration) {
-	t := time.NewTimer(Deadline(ttl, ttl))
+// keep-alive answered in time (Deadline), counting from granted, a time
+// before the lease was granted.
+func watch(ctx context.Context, cancel context.CancelCauseFunc, sessionDone <-chan struct{}, renewals <-chan *clientv3.LeaseKeepAliveResponse, ttl time.Duration, granted time.Time) {
+	t := time.NewTimer(time.Until(granted.Add(Deadline(ttl, ttl))))
 	defer t.Stop()
 	for {
 		select {

@@ -21,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
@@ -29,6 +30,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 	"github.com/reconcile-dev/reconcile/schema"
 )
@@ -51,6 +53,7 @@ type controllerFlags struct {
 	lbPool                   addressPoolFlag // --lb-address-pool (lb_flags.go)
 	hpaSync                  time.Duration   // --horizontal-pod-autoscaler-sync-period
 	metricsListen            string          // --metrics-listen (metrics.go)
+	ha                       haFlags         // --cluster-init, --join… (ha.go)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -78,6 +81,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
 	f.lbPool.register(fl)
 	registerControllerMetrics(cmd, &f.metricsListen)
+	f.ha.register(fl)
 }
 
 func defaultDataDir() string {
@@ -133,6 +137,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if f.plainHTTP && !apiserver.IsLoopback(f.listen) {
 		return fmt.Errorf("--insecure-plain-http with --listen %s: plain HTTP is for benchmarks on loopback only (127.0.0.1:PORT)", f.listen)
 	}
+	ha := f.ha.options(f.data, f.listen, log)
+	if err := controlplane.Bootstrap(ctx, ha); err != nil { // --join: the cluster's CA, token and keys first
+		return err
+	}
 	token, err := apiToken(f.data)
 	if err != nil {
 		return err
@@ -140,6 +148,13 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	p, err := credentials.OpenControllerPKI(f.data, f.listen, f.tlsSANs, nil)
 	if err != nil {
 		return err
+	}
+	plane, err := controlplane.Start(ctx, ha, p.CA) // nil on a single server
+	if err != nil {
+		return err
+	}
+	if plane != nil {
+		defer plane.Close()
 	}
 	server := localURL(f.listen, !f.plainHTTP)
 	writeAdmin := func() error { return writeAdminConfig(f.data, p.AdminConfig(server, token), log) }
@@ -150,7 +165,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	st, err := openStore(f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
+	st, err := openPlaneStore(plane, f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
 	if err != nil {
 		return err
 	}
@@ -203,6 +218,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
 		Usage: usage}
 	srv.Observer = met
+	srv.ControlPlane = controlPlaneAPI(plane)
 	nodes.OnRevoke(srv.CloseNode)
 	srv.BuildVersion = agent.BuildVersion() // the Kubernetes API's /version
 	srv.NodeIPAM.NodeMask = f.nodeMask
@@ -234,11 +250,17 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		})
 		return nil
 	})
-	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-			HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+	g.Go(func() error { // only the leader writes on its own (ha.go)
+		return leaderOnly(ctx, plane, st, func(ctx context.Context, st *store.Store) error {
+			lg, ctx := errgroup.WithContext(ctx)
+			lg.Go(func() error {
+				return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
+					HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+			})
+			lg.Go(func() error { return srcs.Run(ctx) })
+			return lg.Wait()
+		})
 	})
-	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
 		g.Go(func() error { return extra(ctx, p, nodes, server) })
 	}

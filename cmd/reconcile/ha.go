@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/spf13/pflag"
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
+	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
+	"github.com/reconcile-dev/reconcile/reconcile/etcdmember"
+	"github.com/reconcile-dev/reconcile/reconcile/leader"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+)
+
+// haFlags are the flags of a control plane of several servers
+// (reconcile/controlplane).
+type haFlags struct{ o controlplane.Options }
+
+func (h *haFlags) register(fl *pflag.FlagSet) {
+	fl.BoolVar(&h.o.ClusterInit, "cluster-init", false, "start a new control plane of several servers: this server runs the first member of an embedded etcd (DATA/etcd) as the store; others join with --join")
+	fl.StringVar(&h.o.Join, "join", "", "join the control plane of the server at this URL (https://SERVER:7420) with --token: this server runs another etcd member, and leads when the leader is lost")
+	fl.StringVar(&h.o.Token, "token", "", "with --join: a server token from `reconcile token create --server` on a running server")
+	fl.BoolVar(&h.o.ClusterReset, "cluster-reset", false, "after a lost quorum: make this server's etcd member a one-member cluster with its data (as k3s' --cluster-reset), then join the others again")
+	fl.StringVar(&h.o.Name, "server-name", "", "this server's name in the control plane (default: the host name)")
+	fl.StringVar(&h.o.Advertise, "etcd-advertise-address", "", "the IP address other servers reach this one's etcd member at (default: the --listen address when specific, else the first non-loopback address)")
+	fl.IntVar(&h.o.PeerPort, "etcd-peer-port", etcdmember.DefaultPeerPort, "the etcd member's peer port (TLS from the cluster CA)")
+	fl.IntVar(&h.o.ClientPort, "etcd-client-port", etcdmember.DefaultClientPort, "the etcd member's client port, on the advertise address and 127.0.0.1 (TLS from the cluster CA, the controllers' certificates only)")
+}
+
+func (h *haFlags) options(data, listen string, log *slog.Logger) controlplane.Options {
+	o := h.o
+	o.Data, o.Listen, o.Log = data, listen, log
+	return o
+}
+
+// openEtcdStore and fenceStore are the etcd store (store.OpenEtcd and
+// (*store.Store).Fenced, the "etcdstore" slice); nil in a build without
+// it, which then refuses to run a control plane of several servers.
+var (
+	openEtcdStore func(dir string, cli *clientv3.Client, o store.Options) (*store.Store, error)
+	fenceStore    func(st *store.Store, f leader.Fence) *store.Store
+)
+
+// openPlaneStore is the store: Badger (openStore) on a single server, the
+// etcd store on the control plane's etcd.
+func openPlaneStore(plane *controlplane.Plane, data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (*store.Store, error) {
+	if plane == nil {
+		return openStore(data, log, maxObject, maxCommitObjects)
+	}
+	if openEtcdStore == nil || fenceStore == nil {
+		return nil, fmt.Errorf("this build has no etcd store (store.OpenEtcd): run without --cluster-init/--join, or with a build that has it")
+	}
+	return openEtcdStore(data, plane.Client(), store.Options{Log: log, MaxValueBytes: maxObject + 64<<10, MaxTxnObjects: maxCommitObjects})
+}
+
+// leaderOnly runs the leader-only work (git sync, controllers, scheduler)
+// on this server while it leads, on a store fenced by its leadership; on a
+// single server always, on its store.
+func leaderOnly(ctx context.Context, plane *controlplane.Plane, st *store.Store, run func(ctx context.Context, st *store.Store) error) error {
+	if plane == nil {
+		return run(ctx, st)
+	}
+	return plane.Lead(ctx, func(ctx context.Context, f leader.Fence) error { return run(ctx, fenceStore(st, f)) })
+}
+
+// controlPlaneAPI is the API's view of the plane: nil (no interface
+// holding a nil pointer) on a single server.
+func controlPlaneAPI(plane *controlplane.Plane) apiserver.ControlPlane {
+	if plane == nil {
+		return nil
+	}
+	return plane
+}

@@ -1,0 +1,168 @@
+package controlplane
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/etcdmember"
+	"github.com/reconcile-dev/reconcile/reconcile/leader"
+	"github.com/reconcile-dev/reconcile/reconcile/pki"
+)
+
+// PromoteTimeout bounds how long a joined member waits to catch up
+// before its promotion is given up (it stays a learner: restart to retry).
+const PromoteTimeout = 5 * time.Minute
+
+// Plane is a running server of a control plane.
+type Plane struct {
+	o       Options
+	member  *etcdmember.Member
+	cli     *clientv3.Client
+	elector *leader.Elector
+}
+
+// Start starts the member (after Bootstrap and the PKI), connects to it
+// and makes the elector. It returns nil, nil when the controller runs no
+// member (the single-server Badger store).
+func Start(ctx context.Context, o Options, ca *pki.CA) (*Plane, error) {
+	if !o.Enabled() {
+		return nil, nil
+	}
+	if err := o.defaults(); err != nil {
+		return nil, err
+	}
+	mo := o.member(ca)
+	js, err := readJoinState(o.Data)
+	if err != nil {
+		return nil, err
+	}
+	if js != nil && !etcdmember.HasMember(o.Data) && mo.Mode != etcdmember.ModeReset {
+		mo.Mode, mo.InitialCluster = etcdmember.ModeJoin, js.InitialCluster
+	}
+	m, err := etcdmember.Start(ctx, mo)
+	if err != nil {
+		return nil, err
+	}
+	if js != nil && mo.Mode != etcdmember.ModeReset {
+		if err := promote(ctx, &o, ca, js); err != nil {
+			m.Close()
+			return nil, err
+		}
+	}
+	cli, err := m.Client()
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	p := &Plane{o: o, member: m, cli: cli}
+	p.elector = leader.New(leader.Options{Client: cli, Prefix: o.Prefix, Name: o.Name, TTL: o.TTL, Log: o.Log})
+	return p, nil
+}
+
+// promote makes this server's learner a voter through the members that
+// were started when it joined (a learner serves no writes itself).
+func promote(ctx context.Context, o *Options, ca *pki.CA, js *joinState) error {
+	id, err := strconv.ParseUint(js.MemberID, 16, 64)
+	if err != nil {
+		return fmt.Errorf("%s: member id %q: %w", JoinFile, js.MemberID, err)
+	}
+	cli, err := etcdmember.NewClient(js.ClientURLs, credentials.PKIDir(o.Data), ca)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	pctx, cancel := context.WithTimeout(ctx, PromoteTimeout)
+	defer cancel()
+	err = etcdmember.PromoteWhenReady(pctx, func(ctx context.Context) error { return etcdmember.Promote(ctx, cli, id) }, time.Second)
+	if err != nil {
+		return fmt.Errorf("promoting this server's etcd member %s to a voting member: %w", js.MemberID, err)
+	}
+	o.Log.Info("etcd member promoted: this server votes", "name", o.Name, "member", js.MemberID)
+	return nil
+}
+
+// Client is the etcd client of this server's member: the store's.
+func (p *Plane) Client() *clientv3.Client { return p.cli }
+
+// Elector is the leader election of this server.
+func (p *Plane) Elector() *leader.Elector { return p.elector }
+
+// Lead runs lead while this server leads (leader.Elector.Run) until ctx
+// ends: the leader-only work gets a context that ends the moment the
+// leadership is lost, and the fence its writes carry.
+func (p *Plane) Lead(ctx context.Context, lead func(ctx context.Context, f leader.Fence) error) error {
+	return p.elector.Run(ctx, lead)
+}
+
+// Err reports the member stopping by itself.
+func (p *Plane) Err() <-chan error { return p.member.Err() }
+
+// Close closes the client and stops the member.
+func (p *Plane) Close() {
+	p.cli.Close()
+	p.member.Close()
+}
+
+// JoinServer adds a joining server's learner (apiserver.ControlPlane).
+func (p *Plane) JoinServer(ctx context.Context, req apitypes.ServerJoinRequest) (apitypes.ServerJoin, error) {
+	if err := credentials.CheckNodeName(req.Name); err != nil {
+		return apitypes.ServerJoin{}, apierrors.New(apierrors.ReasonBadRequest, "server name: %s", err)
+	}
+	u, err := url.Parse(req.PeerURL)
+	if err != nil || u.Scheme != "https" || u.Port() == "" || u.Path != "" {
+		return apitypes.ServerJoin{}, apierrors.New(apierrors.ReasonBadRequest, "peer URL %q: want https://ADDRESS:PORT", req.PeerURL)
+	}
+	files, err := readShared(p.o.Data)
+	if err != nil {
+		return apitypes.ServerJoin{}, err
+	}
+	info, err := etcdmember.AddLearner(ctx, p.cli, req.Name, req.PeerURL)
+	if err != nil {
+		return apitypes.ServerJoin{}, err
+	}
+	return apitypes.ServerJoin{MemberID: strconv.FormatUint(info.MemberID, 16), InitialCluster: info.InitialCluster, ClientURLs: info.ClientURLs, Files: files}, nil
+}
+
+// RemoveServer removes server name's member (apiserver.ControlPlane).
+func (p *Plane) RemoveServer(ctx context.Context, name string) (apitypes.ServerRemoved, error) {
+	id, err := etcdmember.Remove(ctx, p.cli, name, p.member.ID())
+	if err != nil {
+		return apitypes.ServerRemoved{}, err
+	}
+	return apitypes.ServerRemoved{Name: name, MemberID: strconv.FormatUint(id, 16)}, nil
+}
+
+// StatusTimeout bounds each member's status request.
+const StatusTimeout = 3 * time.Second
+
+// Servers is the store, the controller leader and the members
+// (apiserver.ControlPlane); it answers without a quorum, saying so.
+func (p *Plane) Servers(ctx context.Context) apitypes.Servers {
+	out := apitypes.Servers{Store: "etcd (embedded)"}
+	members, err := etcdmember.Status(ctx, p.cli, StatusTimeout)
+	if err != nil {
+		out.Error = err.Error()
+	}
+	for _, m := range members {
+		out.Members = append(out.Members, apitypes.ServerMember(m))
+	}
+	lctx, cancel := context.WithTimeout(ctx, StatusTimeout)
+	defer cancel()
+	name, _, err := leader.Current(lctx, p.cli, p.o.Prefix)
+	switch {
+	case err != nil:
+		out.Error = strings.TrimPrefix(out.Error+"; ", "; ") + "controller leader: " + etcdmember.Explain(err).Error()
+	default:
+		out.Leader = name
+	}
+	return out
+}

@@ -240,6 +240,9 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return ms.run(ctx) })
+	if plane != nil {
+		g.Go(func() error { return plane.Wait(ctx) }) // a member that stops ends the controller
+	}
 	g.Go(func() error {
 		p.Run(ctx, pki.RefreshEvery, func() {
 			if err := writeAdmin(); err != nil {

@@ -103,8 +103,17 @@ func (p *Plane) Lead(ctx context.Context, lead func(ctx context.Context, f leade
 	return p.elector.Run(ctx, lead)
 }
 
-// Err reports the member stopping by itself.
-func (p *Plane) Err() <-chan error { return p.member.Err() }
+// Wait returns when ctx ends (nil) or the member stopped by itself (its
+// error: removed from the cluster, its data unreadable…), which ends the
+// controller.
+func (p *Plane) Wait(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-p.member.Err():
+		return fmt.Errorf("etcd member %s stopped: %w (if it was removed with `reconcile server remove`, empty DATA/etcd and join again)", p.o.Name, err)
+	}
+}
 
 // Close closes the client and stops the member.
 func (p *Plane) Close() {
@@ -112,8 +121,14 @@ func (p *Plane) Close() {
 	p.member.Close()
 }
 
+// ChangeTimeout bounds a membership change: without a quorum it fails
+// with etcdmember.ErrNoQuorum instead of hanging.
+const ChangeTimeout = 30 * time.Second
+
 // JoinServer adds a joining server's learner (apiserver.ControlPlane).
 func (p *Plane) JoinServer(ctx context.Context, req apitypes.ServerJoinRequest) (apitypes.ServerJoin, error) {
+	ctx, cancel := context.WithTimeout(ctx, ChangeTimeout)
+	defer cancel()
 	if err := credentials.CheckNodeName(req.Name); err != nil {
 		return apitypes.ServerJoin{}, apierrors.New(apierrors.ReasonBadRequest, "server name: %s", err)
 	}
@@ -134,6 +149,8 @@ func (p *Plane) JoinServer(ctx context.Context, req apitypes.ServerJoinRequest) 
 
 // RemoveServer removes server name's member (apiserver.ControlPlane).
 func (p *Plane) RemoveServer(ctx context.Context, name string) (apitypes.ServerRemoved, error) {
+	ctx, cancel := context.WithTimeout(ctx, ChangeTimeout)
+	defer cancel()
 	id, err := etcdmember.Remove(ctx, p.cli, name, p.member.ID())
 	if err != nil {
 		return apitypes.ServerRemoved{}, err

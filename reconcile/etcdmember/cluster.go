@@ -60,18 +60,27 @@ func AddLearner(ctx context.Context, cli *clientv3.Client, name, peerURL string)
 	return info, nil
 }
 
-// addLearner retries while etcd's strict reconfiguration check refuses
-// ("unhealthy cluster": a member promoted or restarted less than 5 s ago
-// does not count as connected yet), until ctx ends.
-func addLearner(ctx context.Context, cli *clientv3.Client, peerURL string) (*clientv3.MemberAddResponse, error) {
+// addLearner adds peerURL as a learner (retryUnhealthy).
+func addLearner(ctx context.Context, cli *clientv3.Client, peerURL string) (resp *clientv3.MemberAddResponse, err error) {
+	err = retryUnhealthy(ctx, func() error {
+		resp, err = cli.MemberAddAsLearner(ctx, []string{peerURL})
+		return err
+	})
+	return resp, err
+}
+
+// retryUnhealthy retries change while etcd's strict reconfiguration check
+// refuses it ("unhealthy cluster": a member promoted or restarted less
+// than 5 s ago does not count as connected yet), until ctx ends.
+func retryUnhealthy(ctx context.Context, change func() error) error {
 	for {
-		resp, err := cli.MemberAddAsLearner(ctx, []string{peerURL})
+		err := change()
 		if err == nil || !unhealthy(err) {
-			return resp, err
+			return err
 		}
 		select {
 		case <-ctx.Done():
-			return nil, err
+			return err
 		case <-time.After(time.Second):
 		}
 	}
@@ -142,7 +151,7 @@ func Remove(ctx context.Context, cli *clientv3.Client, name string, self uint64)
 		case len(list.Members) == 1:
 			return 0, apierrors.New(apierrors.ReasonConflict, "server %q is the cluster's only member: removing it would end the cluster", name)
 		}
-		if _, err := cli.MemberRemove(ctx, m.ID); err != nil {
+		if err := retryUnhealthy(ctx, func() error { _, err := cli.MemberRemove(ctx, m.ID); return err }); err != nil {
 			return 0, Explain(err)
 		}
 		return m.ID, nil

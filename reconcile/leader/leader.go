@@ -110,7 +110,8 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context, f Fen
 	}
 	// The session outlives ctx so that Close can revoke the lease when ctx
 	// ends: the next candidate leads at once instead of after the TTL.
-	s, err := concurrency.NewSession(e.o.Client, concurrency.WithLease(grant.ID), concurrency.WithContext(context.WithoutCancel(ctx)))
+	// WithTTL bounds Close's revoke (60 s otherwise) when etcd is gone.
+	s, err := concurrency.NewSession(e.o.Client, concurrency.WithLease(grant.ID), concurrency.WithTTL(ttl), concurrency.WithContext(context.WithoutCancel(ctx)))
 	if err != nil {
 		return fmt.Errorf("leader election: session: %w", err)
 	}
@@ -186,7 +187,9 @@ func Deadline(ttl, left time.Duration) time.Duration {
 // Current is the leader now: the candidate whose key was created first
 // under the election prefix; "" with no leader.
 func Current(ctx context.Context, cli *clientv3.Client, prefix string) (name string, f Fence, err error) {
-	r, err := cli.Get(ctx, ElectionKey(prefix)+"/", clientv3.WithFirstCreate()...)
+	// Serializable: the asked member's copy, so status answers without a
+	// quorum too.
+	r, err := cli.Get(ctx, ElectionKey(prefix)+"/", append(clientv3.WithFirstCreate(), clientv3.WithSerializable())...)
 	if err != nil {
 		return "", Fence{}, err
 	}

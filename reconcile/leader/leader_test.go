@@ -69,7 +69,7 @@ func TestElection(t *testing.T) {
 		wg.Add(1)
 		go func() { defer wg.Done(); _ = e.Run(cctx, r.lead(name)) }()
 	}
-	defer wg.Wait()
+	defer func() { t0 := time.Now(); wg.Wait(); t.Logf("candidates stopped in %s", time.Since(t0)) }()
 	defer cancel()
 	var first string
 	var fence leader.Fence

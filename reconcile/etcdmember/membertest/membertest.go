@@ -176,7 +176,9 @@ func (c *Cluster) Restart(i int) error {
 
 // StopAll stops every running member.
 func (c *Cluster) StopAll() {
+	t0 := time.Now()
 	for i := range c.Members {
 		c.Stop(i)
 	}
+	c.t.Logf("members stopped in %s", time.Since(t0))
 }

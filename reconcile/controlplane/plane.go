@@ -3,6 +3,7 @@ package controlplane
 import (
 	"context"
 	"fmt"
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -129,12 +130,8 @@ const ChangeTimeout = 30 * time.Second
 func (p *Plane) JoinServer(ctx context.Context, req apitypes.ServerJoinRequest) (apitypes.ServerJoin, error) {
 	ctx, cancel := context.WithTimeout(ctx, ChangeTimeout)
 	defer cancel()
-	if err := credentials.CheckNodeName(req.Name); err != nil {
-		return apitypes.ServerJoin{}, apierrors.New(apierrors.ReasonBadRequest, "server name: %s", err)
-	}
-	u, err := url.Parse(req.PeerURL)
-	if err != nil || u.Scheme != "https" || u.Port() == "" || u.Path != "" {
-		return apitypes.ServerJoin{}, apierrors.New(apierrors.ReasonBadRequest, "peer URL %q: want https://ADDRESS:PORT", req.PeerURL)
+	if err := CheckJoinRequest(req); err != nil {
+		return apitypes.ServerJoin{}, err
 	}
 	files, err := readShared(p.o.Data)
 	if err != nil {
@@ -145,6 +142,23 @@ func (p *Plane) JoinServer(ctx context.Context, req apitypes.ServerJoinRequest) 
 		return apitypes.ServerJoin{}, err
 	}
 	return apitypes.ServerJoin{MemberID: strconv.FormatUint(info.MemberID, 16), InitialCluster: info.InitialCluster, ClientURLs: info.ClientURLs, Files: files}, nil
+}
+
+// CheckJoinRequest checks a joining server's request (outside input): a
+// DNS-1123 name, and a peer URL https://IP:PORT with nothing else.
+func CheckJoinRequest(req apitypes.ServerJoinRequest) error {
+	if err := credentials.CheckNodeName(req.Name); err != nil {
+		return apierrors.New(apierrors.ReasonBadRequest, "server name: %s", err)
+	}
+	u, err := url.Parse(req.PeerURL)
+	if err != nil || u.Scheme != "https" || u.Port() == "" || net.ParseIP(u.Hostname()) == nil ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return apierrors.New(apierrors.ReasonBadRequest, "peer URL %q: want https://IP:PORT (the address other servers reach the joining server's etcd member at)", req.PeerURL)
+	}
+	if p, err := strconv.Atoi(u.Port()); err != nil || p < 1 || p > 65535 {
+		return apierrors.New(apierrors.ReasonBadRequest, "peer URL %q: port out of range", req.PeerURL)
+	}
+	return nil
 }
 
 // RemoveServer removes server name's member (apiserver.ControlPlane).

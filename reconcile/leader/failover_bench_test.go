@@ -134,6 +134,7 @@ func benchFailover(b *testing.B, ttl time.Duration) {
 				cpu += p.cmd.ProcessState.UserTime() + p.cmd.ProcessState.SystemTime()
 				current = wait()
 				took = append(took, time.Since(t0))
+				break
 			}
 		}
 		start("c" + strconv.Itoa(round+2)) // two candidates again

@@ -64,6 +64,9 @@ func (o *Options) defaults() error {
 			n++
 		}
 	}
+	if o.TTL != 0 && o.TTL < 3*time.Second {
+		return fmt.Errorf("--leader-elect-lease-duration %s: at least 3s (a leader stops 2 s before its lease could expire)", o.TTL)
+	}
 	if n > 1 {
 		return fmt.Errorf("--cluster-init, --cluster-reset and --join exclude each other: --cluster-init starts a new control plane, --join adds this server to one, --cluster-reset makes this server's member a one-member cluster after a lost quorum")
 	}

@@ -214,7 +214,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return err
 	}
 	usage := podmetrics.New() // agents' pod usage, in memory as metrics-server's (HPA, top)
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
+	srv := &apiserver.Server{Store: st, Syncer: leaderSyncs(plane, srcs), Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
 		Usage: usage}
 	srv.Observer = met

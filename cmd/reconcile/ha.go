@@ -8,10 +8,12 @@ import (
 	"github.com/spf13/pflag"
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
 	"github.com/reconcile-dev/reconcile/reconcile/etcdmember"
 	"github.com/reconcile-dev/reconcile/reconcile/leader"
+	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
@@ -74,4 +76,42 @@ func controlPlaneAPI(plane *controlplane.Plane) apiserver.ControlPlane {
 		return nil
 	}
 	return plane
+}
+
+// leaderSyncs is the API's Syncer: the source loop, whose sync, rollback
+// and resume only the leader carries out (another server answers 503
+// naming the leader instead of queueing a fetch no loop runs).
+func leaderSyncs(plane *controlplane.Plane, srcs *sources.Manager) apiserver.Syncer {
+	if plane == nil {
+		return srcs
+	}
+	return leaderSyncer{Manager: srcs, plane: plane}
+}
+
+// leaderSyncer keeps every method of *sources.Manager (the API's optional
+// interfaces: history, hook secrets, manifests…) and gates the writes.
+type leaderSyncer struct {
+	*sources.Manager
+	plane *controlplane.Plane
+}
+
+func (s leaderSyncer) Trigger(name string) error {
+	if err := s.plane.NotLeader(context.Background()); err != nil {
+		return err
+	}
+	return s.Manager.Trigger(name)
+}
+
+func (s leaderSyncer) Rollback(ctx context.Context, source, commit string) (reconcile.SourceStatus, error) {
+	if err := s.plane.NotLeader(ctx); err != nil {
+		return reconcile.SourceStatus{}, err
+	}
+	return s.Manager.Rollback(ctx, source, commit)
+}
+
+func (s leaderSyncer) Resume(source string) error {
+	if err := s.plane.NotLeader(context.Background()); err != nil {
+		return err
+	}
+	return s.Manager.Resume(source)
 }

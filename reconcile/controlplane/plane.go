@@ -197,3 +197,22 @@ func (p *Plane) Servers(ctx context.Context) apitypes.Servers {
 	}
 	return out
 }
+
+// NotLeader is nil while this server leads, else a ServiceUnavailable
+// naming the leader: what the API answers a request only the leader can
+// carry out (a sync, a rollback, a webhook) on another server.
+func (p *Plane) NotLeader(ctx context.Context) error {
+	if p.elector.IsLeader() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, StatusTimeout)
+	defer cancel()
+	name, _, err := leader.Current(ctx, p.cli, p.o.Prefix)
+	switch {
+	case err != nil:
+		return apierrors.New(apierrors.ReasonServiceUnavailable, "server %s does not lead the control plane and cannot tell which does (%v): git sync, rollback and resume run on the leader", p.o.Name, etcdmember.Explain(err))
+	case name == "":
+		return apierrors.New(apierrors.ReasonServiceUnavailable, "no server leads the control plane now (an election is under way, or no quorum): git sync, rollback and resume run on the leader; try again in a few seconds")
+	}
+	return apierrors.New(apierrors.ReasonServiceUnavailable, "server %s does not lead the control plane; %s does: git sync, rollback and resume run there (send the request to %s's API, or wait: the leader polls its sources)", p.o.Name, name, name)
+}

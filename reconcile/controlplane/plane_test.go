@@ -149,6 +149,15 @@ func TestJoinThroughTheAPI(t *testing.T) {
 			return nil
 		})
 	})
+	t.Run("only the leader syncs", func(t *testing.T) {
+		if err := f.plane.NotLeader(ctx); err != nil {
+			t.Errorf("the leader: %v", err)
+		}
+		err := plane2.NotLeader(ctx)
+		if !apierrors.Is(err, apierrors.ReasonServiceUnavailable) || !strings.Contains(err.Error(), "server-1 does") {
+			t.Errorf("a follower: %v", err)
+		}
+	})
 	t.Run("joining twice is a conflict", func(t *testing.T) {
 		o2 := joinOptions(t, f, "server-2", f.token(t, jointoken.ServerDescription+"again"))
 		if err := Bootstrap(ctx, o2); !apierrors.Is(err, apierrors.ReasonConflict) {

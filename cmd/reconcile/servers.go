@@ -13,8 +13,8 @@ import (
 func newServerCmd(g *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{Use: "server", Short: "The servers of a control plane (embedded etcd members)"}
 	cmd.AddCommand(&cobra.Command{
-		Use:   "remove NAME",
-		Short: "Remove a server's etcd member from the control plane (ask another server than NAME)",
+		Use:   "remove NAME|ID",
+		Short: "Remove a server's etcd member from the control plane, by name or by member ID (ask another server than NAME)",
 		Long: `Remove server NAME's embedded etcd member, as 'etcdctl member remove'. Stop NAME's controller
 first; to bring it back, empty its DATA/etcd and join it again with --join and a server token.
 'reconcile status' lists the servers.`,

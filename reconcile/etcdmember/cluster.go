@@ -37,7 +37,7 @@ func AddLearner(ctx context.Context, cli *clientv3.Client, name, peerURL string)
 		case m.Name == name:
 			return JoinInfo{}, apierrors.New(apierrors.ReasonConflict, "server %q is already a member of the etcd cluster (id %x, peer %s): remove it first with `reconcile server remove %s` (its data directory's etcd/ must be emptied too) or give the new server another --server-name", name, m.ID, strings.Join(m.PeerURLs, ","), name)
 		case slices.Contains(m.PeerURLs, peerURL):
-			return JoinInfo{}, apierrors.New(apierrors.ReasonConflict, "peer URL %s is already member %q's (id %x): remove it with `reconcile server remove %s` first, or advertise another address", peerURL, memberName(m), m.ID, memberName(m))
+			return JoinInfo{}, apierrors.New(apierrors.ReasonConflict, "peer URL %s is already member %q's (id %x): remove it with `reconcile server remove %x` first, or advertise another address", peerURL, memberName(m), m.ID, m.ID)
 		}
 	}
 	resp, err := addLearner(ctx, cli, peerURL)
@@ -131,7 +131,7 @@ func PromoteWhenReady(ctx context.Context, promote func(context.Context) error, 
 	}
 }
 
-// Remove removes member name from the cluster. self is the member of the
+// Remove removes member name (or hex ID) from the cluster. self is the member of the
 // server asked: it refuses to remove itself (ask another server, whose
 // member then tells this one it was removed) and the last member.
 func Remove(ctx context.Context, cli *clientv3.Client, name string, self uint64) (uint64, error) {
@@ -142,7 +142,7 @@ func Remove(ctx context.Context, cli *clientv3.Client, name string, self uint64)
 	var names []string
 	for _, m := range list.Members {
 		names = append(names, memberName(m))
-		if m.Name != name {
+		if m.Name != name && fmt.Sprintf("%x", m.ID) != name { // by ID: a member added but never started has no name
 			continue
 		}
 		switch {

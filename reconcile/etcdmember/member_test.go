@@ -3,6 +3,7 @@ package etcdmember_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -23,7 +24,7 @@ func ctxT(t *testing.T, d time.Duration) context.Context {
 
 func statusOf(t *testing.T, cli *clientv3.Client) map[string]etcdmember.MemberStatus {
 	t.Helper()
-	st, err := etcdmember.Status(ctxT(t, time.Minute), cli, 5*time.Second)
+	st, err := etcdmember.Status(ctxT(t, time.Minute), cli, 2*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +120,17 @@ func TestMembersFormJoinQuorumRemoveReset(t *testing.T) {
 		}
 		if st := statusOf(t, cli); len(st) != 2 {
 			t.Fatalf("after removing s2: %v", st)
+		}
+		// A member added but never started has no name: removed by its ID.
+		info, err := etcdmember.AddLearner(ctx, cli, "ghost", "https://127.0.0.1:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st := statusOf(t, cli); st["(not started)"].ID != fmt.Sprintf("%x", info.MemberID) {
+			t.Fatalf("the added member: %v", st)
+		}
+		if _, err := etcdmember.Remove(ctx, cli, fmt.Sprintf("%x", info.MemberID), c.Members[0].ID()); err != nil {
+			t.Fatal(err)
 		}
 	})
 	t.Run("refuses to start without quorum", func(t *testing.T) {

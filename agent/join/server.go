@@ -26,7 +26,7 @@ func PinnedClient(ctx context.Context, server, token string, log *slog.Logger) (
 		return nil, fmt.Errorf("join: --token: %w", err)
 	}
 	if tok.CAHash == "" {
-		return nil, fmt.Errorf("join: --token %s.… carries no CA hash: use the whole K10…::%s.… form `reconcile token create --server` prints", tok.ID, tok.ID)
+		return nil, fmt.Errorf("join: --token %s.… carries no CA hash: use the whole K10…::%s.… form `reconcile token create --control-plane` prints", tok.ID, tok.ID)
 	}
 	if _, err := discoverWhenReachable(ctx, u, tok.CAHash, o); err != nil {
 		return nil, err

@@ -24,7 +24,7 @@ type haFlags struct{ o controlplane.Options }
 func (h *haFlags) register(fl *pflag.FlagSet) {
 	fl.BoolVar(&h.o.ClusterInit, "cluster-init", false, "start a new control plane of several servers: this server runs the first member of an embedded etcd (DATA/etcd) as the store; others join with --join")
 	fl.StringVar(&h.o.Join, "join", "", "join the control plane of the server at this URL (https://SERVER:7420) with --token: this server runs another etcd member, and leads when the leader is lost")
-	fl.StringVar(&h.o.Token, "token", "", "with --join: a server token from `reconcile token create --server` on a running server")
+	fl.StringVar(&h.o.Token, "token", "", "with --join: a server token from `reconcile token create --control-plane` on a running server")
 	fl.BoolVar(&h.o.ClusterReset, "cluster-reset", false, "after a lost quorum: make this server's etcd member a one-member cluster with its data (as k3s' --cluster-reset), then join the others again")
 	fl.StringVar(&h.o.Name, "server-name", "", "this server's name in the control plane (default: the host name)")
 	fl.StringVar(&h.o.Advertise, "etcd-advertise-address", "", "the IP address other servers reach this one's etcd member at (default: the --listen address when specific, else the first non-loopback address)")

@@ -56,7 +56,7 @@ func newTokenCreateCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token works (0: until deleted)")
 	cmd.Flags().StringVar(&description, "description", "", "what the token is for, shown by 'token list'")
-	cmd.Flags().BoolVar(&server, "server", false, "a server token: admits a server to the control plane (`reconcile controller --join URL --token T`), which receives the cluster CA's key; a node's token never does")
+	cmd.Flags().BoolVar(&server, "control-plane", false, "a server token (as kubeadm join --control-plane): admits a server to the control plane (`reconcile controller --join URL --token T`), which receives the cluster CA's key; a node's token never does")
 	return cmd
 }
 

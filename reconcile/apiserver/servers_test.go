@@ -98,7 +98,7 @@ func TestServerRoutes(t *testing.T) {
 			msg                string
 		}{
 			{"no token", "", body, 401, "needs a join token"},
-			{"node token, before the body", nodeTok.Token, "garbage", 403, "token create --server"},
+			{"node token, before the body", nodeTok.Token, "garbage", 403, "token create --control-plane"},
 			{"server token, bad body", serverTok.Token, "garbage", 400, "bad request body"},
 			{"server token", serverTok.Token, body, 200, `"memberID":"abc"`},
 		} {

@@ -71,7 +71,7 @@ func (o *Options) defaults() error {
 		return fmt.Errorf("--cluster-init, --cluster-reset and --join exclude each other: --cluster-init starts a new control plane, --join adds this server to one, --cluster-reset makes this server's member a one-member cluster after a lost quorum")
 	}
 	if o.Join != "" && o.Token == "" {
-		return fmt.Errorf("--join %s needs --token: a server token from `reconcile token create --server` on a running server", o.Join)
+		return fmt.Errorf("--join %s needs --token: a server token from `reconcile token create --control-plane` on a running server", o.Join)
 	}
 	return nil
 }

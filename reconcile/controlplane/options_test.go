@@ -35,7 +35,7 @@ func TestFlagsExcludeEachOther(t *testing.T) {
 		}
 	}
 	o := Options{Data: t.TempDir(), Name: "a", Join: "https://x:7420"}
-	if err := o.defaults(); err == nil || !strings.Contains(err.Error(), "token create --server") {
+	if err := o.defaults(); err == nil || !strings.Contains(err.Error(), "token create --control-plane") {
 		t.Errorf("--join without --token: %v", err)
 	}
 }

@@ -98,7 +98,7 @@ func TestJoinThroughTheAPI(t *testing.T) {
 
 	t.Run("a node's token is refused", func(t *testing.T) {
 		err := Bootstrap(ctx, joinOptions(t, f, "server-x", f.token(t, "node-b")))
-		if !apierrors.Is(err, apierrors.ReasonForbidden) || !strings.Contains(err.Error(), "token create --server") {
+		if !apierrors.Is(err, apierrors.ReasonForbidden) || !strings.Contains(err.Error(), "token create --control-plane") {
 			t.Fatalf("got %v", err)
 		}
 	})

@@ -19,7 +19,7 @@ func (is *Issuer) UseServerToken(bearer string) error {
 			return err
 		}
 		if !strings.HasPrefix(rec.Description, jointoken.ServerDescription) {
-			return apierrors.New(apierrors.ReasonForbidden, "join token %q is a node's: a server joins with a server token, which receives the cluster's keys; make one with `reconcile token create --server` on a running server", tok.ID)
+			return apierrors.New(apierrors.ReasonForbidden, "join token %q is a node's: a server joins with a server token, which receives the cluster's keys; make one with `reconcile token create --control-plane` on a running server", tok.ID)
 		}
 		_, _, err = useToken(tx, bearer, is.now())
 		return err

@@ -21,6 +21,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/clusterid"
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
+	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
@@ -29,6 +30,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/usercreds"
 	"github.com/reconcile-dev/reconcile/schema"
 )
@@ -52,6 +54,7 @@ type controllerFlags struct {
 	hpaSync                  time.Duration   // --horizontal-pod-autoscaler-sync-period
 	metricsListen            string          // --metrics-listen (metrics.go)
 	store                    storeFlags      // --store, --etcd-* (store_flags.go)
+	ha                       haFlags         // --cluster-init, --join… (ha.go)
 }
 
 func (f *controllerFlags) register(cmd *cobra.Command) {
@@ -80,6 +83,7 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.hpaSync, "horizontal-pod-autoscaler-sync-period", controllers.DefaultHPASyncPeriod, "how often each HorizontalPodAutoscaler compares its pods' usage with its targets (kube-controller-manager's flag of the same name)")
 	f.lbPool.register(fl)
 	registerControllerMetrics(cmd, &f.metricsListen)
+	f.ha.register(fl)
 }
 
 func defaultDataDir() string {
@@ -135,6 +139,10 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if f.plainHTTP && !apiserver.IsLoopback(f.listen) {
 		return fmt.Errorf("--insecure-plain-http with --listen %s: plain HTTP is for benchmarks on loopback only (127.0.0.1:PORT)", f.listen)
 	}
+	ha := f.ha.options(f.data, f.listen, log)
+	if err := controlplane.Bootstrap(ctx, ha); err != nil { // --join: the cluster's CA, token and keys first
+		return err
+	}
 	token, err := apiToken(f.data)
 	if err != nil {
 		return err
@@ -142,6 +150,13 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	p, err := credentials.OpenControllerPKI(f.data, f.listen, f.tlsSANs, nil)
 	if err != nil {
 		return err
+	}
+	plane, err := controlplane.Start(ctx, ha, p.CA) // nil on a single server
+	if err != nil {
+		return err
+	}
+	if plane != nil {
+		defer plane.Close()
 	}
 	server := localURL(f.listen, !f.plainHTTP)
 	writeAdmin := func() error { return writeAdminConfig(f.data, p.AdminConfig(server, token), log) }
@@ -152,11 +167,16 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	if err != nil {
 		return err
 	}
-	st, closeStore, err := f.store.open(f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
+	st, cli, closeStore, err := f.store.open(plane, f.data, log, limits.MaxObjectBytes, limits.MaxCommitObjects)
 	if err != nil {
 		return err
 	}
 	defer closeStore()
+	if plane == nil && cli != nil { // an external etcd: the same election over the store's client
+		if plane, err = controlplane.External(cli, ha); err != nil {
+			return err
+		}
+	}
 	cluster, err := clusterid.LoadOrCreate(f.data, st, f.clusterID, log)
 	if err != nil {
 		return err
@@ -201,10 +221,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		return err
 	}
 	usage := podmetrics.New() // agents' pod usage, in memory as metrics-server's (HPA, top)
-	srv := &apiserver.Server{Store: st, Syncer: srcs, Log: log, Recipient: id.Recipient().String(), Token: token,
+	srv := &apiserver.Server{Store: st, Syncer: leaderSyncs(plane, srcs), Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
 		Usage: usage}
 	srv.Observer = met
+	srv.ControlPlane = controlPlaneAPI(plane)
 	nodes.OnRevoke(srv.CloseNode)
 	srv.BuildVersion = agent.BuildVersion() // the Kubernetes API's /version
 	srv.NodeIPAM.NodeMask = f.nodeMask
@@ -226,6 +247,9 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return ms.run(ctx) })
+	if plane != nil {
+		g.Go(func() error { return plane.Wait(ctx) }) // a member that stops ends the controller
+	}
 	g.Go(func() error {
 		p.Run(ctx, pki.RefreshEvery, func() {
 			if err := writeAdmin(); err != nil {
@@ -236,11 +260,17 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 		})
 		return nil
 	})
-	g.Go(func() error {
-		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-			HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+	g.Go(func() error { // only the leader writes on its own (ha.go)
+		return leaderOnly(ctx, plane, st, func(ctx context.Context, st *store.Store) error {
+			lg, ctx := errgroup.WithContext(ctx)
+			lg.Go(func() error {
+				return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
+					HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+			})
+			lg.Go(func() error { return srcs.Run(ctx) })
+			return lg.Wait()
+		})
 	})
-	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {
 		g.Go(func() error { return extra(ctx, p, nodes, server) })
 	}

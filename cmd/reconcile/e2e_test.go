@@ -199,6 +199,9 @@ func TestE2EInvalidCommitKeepsLastGood(t *testing.T) {
 	if strings.Contains(out, "web.yaml:7:") {
 		t.Fatalf("status still shows the fixed error:\n%s", out)
 	}
+	if !strings.Contains(out, "store: badger (single server)") { // the control plane block (servers.go)
+		t.Fatalf("status lacks the store:\n%s", out)
+	}
 }
 
 // (f) kill -9 the agent and start it again: the same containers keep running.

@@ -85,6 +85,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newTopCmd(g),                                    // top.go
 		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
 		newJoinCmd(), newTokenCmd(g), // join.go, token.go
+		newServerCmd(g),     // servers.go
 		newKubeconfigCmd(g), // kubeconfig.go
 		newUICmd(g),         // ui.go
 		newBenchCmd(),       // bench.go

@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 )
 
@@ -53,6 +54,13 @@ file:line:col: field: message while the last good commit keeps running.`,
 			}
 			if line := containersRepairedLine(toEvents(items)); line != "" {
 				fmt.Fprintln(cmd.OutOrStdout(), line)
+			}
+			servers, err := c.Servers(cmd.Context()) // the control plane (servers.go)
+			if err != nil && !apierrors.Is(err, apierrors.ReasonNotFound) {
+				return err
+			}
+			if err == nil {
+				printServers(cmd.OutOrStdout(), servers)
 			}
 			return nil
 		},

@@ -5,7 +5,9 @@ import (
 	"log/slog"
 
 	"github.com/spf13/pflag"
+	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
 	"github.com/reconcile-dev/reconcile/reconcile/etcdclient"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
@@ -26,33 +28,49 @@ func (s *storeFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&s.prefix, "etcd-prefix", "/reconcile/", "--store etcd: the prefix of every key the store writes in etcd (one cluster per prefix)")
 }
 
-// open opens the store; the function returned closes it (and its etcd
-// client).
-func (s storeFlags) open(data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (*store.Store, func(), error) {
+// open opens the store: on the embedded etcd of a control plane of
+// several servers (plane, from --cluster-init/--join), on an external
+// etcd (--store etcd; its client is returned for the leader election), or
+// Badger. The function returned closes it (and an external etcd's client).
+func (s storeFlags) open(plane *controlplane.Plane, data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (*store.Store, *clientv3.Client, func(), error) {
+	if plane != nil {
+		if s.endpoints != "" {
+			return nil, nil, nil, fmt.Errorf("--cluster-init and --join run an etcd member in this server: drop --etcd-endpoints (an external etcd is --store etcd without them)")
+		}
+		dir, o, err := storeOptions(data, log, maxObject, maxCommitObjects)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		st, err := store.OpenEtcd(dir, plane.Client(), o, store.EtcdOptions{Prefix: s.prefix})
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		return st, nil, func() { st.Close() }, nil
+	}
 	switch s.engine {
 	case "badger", "":
 		st, err := openStore(data, log, maxObject, maxCommitObjects)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return st, func() { st.Close() }, nil
+		return st, nil, func() { st.Close() }, nil
 	case "etcd":
 		cli, err := etcdclient.New(etcdclient.Config{Endpoints: etcdclient.SplitEndpoints(s.endpoints),
 			CAFile: s.caFile, CertFile: s.certFile, KeyFile: s.keyFile})
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		dir, o, err := storeOptions(data, log, maxObject, maxCommitObjects)
 		if err != nil {
 			cli.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		st, err := store.OpenEtcd(dir, cli, o, store.EtcdOptions{Prefix: s.prefix})
 		if err != nil {
 			cli.Close()
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
-		return st, func() { st.Close(); cli.Close() }, nil
+		return st, cli, func() { st.Close(); cli.Close() }, nil
 	}
-	return nil, nil, fmt.Errorf("--store %q: want badger or etcd", s.engine)
+	return nil, nil, nil, fmt.Errorf("--store %q: want badger or etcd", s.engine)
 }

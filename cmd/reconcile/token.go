@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/jointoken"
 )
 
 func newTokenCmd(g *globalFlags) *cobra.Command {
@@ -29,6 +30,7 @@ func newTokenCreateCmd(g *globalFlags) *cobra.Command {
 	var (
 		ttl         time.Duration
 		description string
+		server      bool
 	)
 	cmd := &cobra.Command{
 		Use:   "create [--ttl 24h] [--description TEXT]",
@@ -41,6 +43,9 @@ func newTokenCreateCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if server { // only such a token admits a server (jointoken.ServerDescription)
+				description = jointoken.ServerDescription + description
+			}
 			tok, err := c.CreateToken(cmd.Context(), ttl.String(), description)
 			if err != nil {
 				return err
@@ -51,6 +56,7 @@ func newTokenCreateCmd(g *globalFlags) *cobra.Command {
 	}
 	cmd.Flags().DurationVar(&ttl, "ttl", 24*time.Hour, "how long the token works (0: until deleted)")
 	cmd.Flags().StringVar(&description, "description", "", "what the token is for, shown by 'token list'")
+	cmd.Flags().BoolVar(&server, "control-plane", false, "a server token (as kubeadm join --control-plane): admits a server to the control plane (`reconcile controller --join URL --token T`), which receives the cluster CA's key; a node's token never does")
 	return cmd
 }
 

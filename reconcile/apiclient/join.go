@@ -54,5 +54,5 @@ func (c *Client) RenewCertificate(ctx context.Context, node string, req apitypes
 // Server is the URL of the server the client uses now.
 func (c *Client) Server() string { _, u := c.servers.current(); return u }
 
-// Servers are every server URL the client may use, in order.
-func (c *Client) Servers() []string { return append([]string(nil), c.servers.urls...) }
+// ServerURLs are every server URL the client may use, in order.
+func (c *Client) ServerURLs() []string { return append([]string(nil), c.servers.urls...) }

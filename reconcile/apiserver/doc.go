@@ -31,6 +31,9 @@
 //	POST /api/v1/join                                  a node joins: join token as bearer, key's CSR → certificate
 //	POST /api/v1/nodes/{name}/certificate              a node renews its own certificate (mTLS)
 //	DELETE /api/v1/nodes/{name}                        delete a node and its pods, revoke its certificates (admin)
+//	GET  /api/v1/servers                               the store, the controller leader, the etcd members (servers.go)
+//	POST /api/v1/servers/join                          a server joins: server join token as bearer → learner, CA, keys
+//	DELETE /api/v1/servers/{name}                      remove a server's etcd member (admin)
 //	GET  /, /ui/…                                      the web UI's page and assets (no identity needed; ui.go, reconcile/webui)
 //	GET  /api/v1/ui/whoami                             the caller's identity and which actions it may take
 //	GET  /api/v1/ui/overview                           sources, nodes and health counts, aggregated

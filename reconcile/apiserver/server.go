@@ -76,6 +76,10 @@ type Server struct {
 	// Credentials serves join tokens, joins, renewals and node deletion
 	// (join.go); nil = not served.
 	Credentials *nodecreds.Issuer
+	// ControlPlane serves the servers of an etcd control plane: their
+	// members, the leader, joins and removals (servers.go); nil = the
+	// single-server Badger store.
+	ControlPlane ControlPlane
 	// Users serves people's credentials (users.go) and authenticates
 	// their bearer tokens (guard.go); nil = neither.
 	Users *usercreds.Users
@@ -122,6 +126,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/events", s.recordEvent)
 	s.clusterRoutes(mux) // cluster ID, pod adoption (cluster.go)
 	s.joinRoutes(mux)    // tokens, join, renewal, node deletion (join.go)
+	s.serverRoutes(mux)  // the control plane's servers: status, join, removal (servers.go)
 	s.userRoutes(mux)    // people's credentials (users.go)
 	s.usageRoutes(mux)   // pod usage reports, metrics.k8s.io (usage.go)
 	s.kubeRoutes(mux)    // the read-only Kubernetes API (kubeapi.go)

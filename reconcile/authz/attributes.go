@@ -35,6 +35,7 @@ const (
 	ResourceTokens    = "tokens"    // join tokens: GET, POST /api/v1/tokens, DELETE /api/v1/tokens/{id}
 	ResourceUsers     = "users"     // people's credentials: GET, POST /api/v1/users, DELETE /api/v1/users/{name}
 	ResourceSnapshot  = "snapshot"  // GET /api/v1/snapshot: the whole store, Secrets' values included
+	ResourceServers   = "servers"   // the control plane: GET /api/v1/servers, DELETE /api/v1/servers/{name} (etcd members)
 	// ResourceUI: the web UI's views, GET /api/v1/ui/{view} (the view is
 	// the subresource: whoami, overview, tree, object, diff, changes).
 	ResourceUI = "ui"

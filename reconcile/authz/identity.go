@@ -50,13 +50,15 @@ func (id Identity) subject() string {
 // Exempt reports whether a request needs no identity: GET /healthz, and
 // POST /hooks/{source}, which the hook handler authenticates by the
 // source's signature (git hosts cannot present a certificate or token),
-// and POST /api/v1/join, whose join token the join handler checks, and
+// and POST /api/v1/join and /api/v1/servers/join, whose join token the
+// join handlers check, and
 // GET of the web UI's page and assets (/, /ui/…).
 func Exempt(r *http.Request) bool {
 	p := r.URL.Path
 	return (r.Method == http.MethodGet && p == "/healthz") ||
 		(r.Method == http.MethodPost && strings.HasPrefix(p, "/hooks/") && !strings.Contains(p[len("/hooks/"):], "/")) ||
 		(r.Method == http.MethodPost && p == "/api/v1/join") || // the join token is its credential (apiserver/join.go)
+		(r.Method == http.MethodPost && p == "/api/v1/servers/join") || // a server join token (apiserver/servers.go)
 		webAsset(r.Method, p)
 }
 

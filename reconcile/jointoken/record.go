@@ -50,3 +50,9 @@ func Check(t Token, rec *Record, now time.Time) error {
 // its name that was registered without joining: the same machine's node
 // from before nodes had credentials.
 const LocalDescription = "reconcile up: its own agent"
+
+// ServerDescription starts the description of a server join token
+// (`reconcile token create --control-plane`): only such a token admits a server
+// (`reconcile controller --join`), which receives the cluster CA's key, the
+// admin token and the Secrets key. A node token never does.
+const ServerDescription = "server: "

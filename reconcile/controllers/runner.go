@@ -214,6 +214,9 @@ func (m *Manager) requeueAsAsked(k objects.Key, ch Changes, now time.Time) {
 // they are expected when someone else writes the same object.
 func (m *Manager) write(s keyedChanges, now time.Time) {
 	err := m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, s.ch, s.ctl.Component, now) })
+	if err != nil && len(s.ch.Bindings) > 1 {
+		err = m.writeBindingsAlone(s, now)
+	}
 	switch {
 	case err == nil:
 		m.q.succeeded(s.key)
@@ -225,6 +228,37 @@ func (m *Manager) write(s keyedChanges, now time.Time) {
 		m.q.retry(s.key, now)
 		m.log.Error("writing reconcile result failed; will retry", "key", s.key.String(), "err", err)
 	}
+}
+
+// writeBindingsAlone writes a failed step's bindings one transaction each
+// after the rest of its changes: a binding is checked on its own when
+// written (writeBinding), so one pod that conflicts (changed by its agent
+// or deleted between the re-read and the commit, on a store that can
+// conflict) costs only its own binding, which the next scheduling pass
+// retries, not the hundreds batched with it. It returns the first error.
+func (m *Manager) writeBindingsAlone(s keyedChanges, now time.Time) error {
+	rest := s.ch
+	rest.Bindings = nil
+	var first error
+	if !rest.Empty() {
+		first = m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, rest, s.ctl.Component, now) })
+		if first == nil {
+			m.logChanges(s.key, rest)
+		}
+	}
+	mnow := metav1.NewTime(now)
+	for _, b := range s.ch.Bindings {
+		err := m.st.Update(func(tx *store.Tx) error { return writeBinding(tx, b, s.ctl.Component, mnow) })
+		if err == nil {
+			m.logChanges(s.key, Changes{Bindings: []Binding{b}})
+			continue
+		}
+		m.log.Debug("binding failed; the next scheduling pass retries the pod", "pod", objects.KeyOf(b.Pod).String(), "err", err)
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func isRace(err error) bool {

@@ -165,3 +165,39 @@ func TestSplitBindings(t *testing.T) {
 		t.Errorf("split a step that fits: %d parts", len(got))
 	}
 }
+
+// TestFailedStepWritesItsBindingsAlone: when a step's batch fails (here
+// its create conflicts: the pod exists), its bindings are written one by
+// one, so the pods it placed are bound and only the failed part waits for
+// the retry.
+func TestFailedStepWritesItsBindingsAlone(t *testing.T) {
+	st, err := store.OpenInMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	write(t, st, func(tx *store.Tx) error {
+		for _, n := range []string{"a", "b", "taken"} {
+			if err := tx.Create(pendingPod(n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	m := NewManager(st, Options{Log: discard})
+	m.q = newQueue(0, func(int, objects.Key) {})
+	ch := Changes{Create: []objects.Object{pendingPod("taken")}}
+	for _, n := range []string{"a", "b"} {
+		ch.Bindings = append(ch.Bindings, Binding{Pod: storedPod(t, st, n), Node: "n1"})
+	}
+	key := objects.Key{Kind: "Scheduler"}
+	m.write(keyedChanges{key, &Controller{Component: "default-scheduler"}, ch}, time.Now())
+	for _, n := range []string{"a", "b"} {
+		if p := storedPod(t, st, n); p.Spec.NodeName != "n1" {
+			t.Errorf("pod %s: nodeName %q, want n1 (bound alone after the step's batch failed)", n, p.Spec.NodeName)
+		}
+	}
+	if _, retried := m.q.failures[key]; !retried {
+		t.Errorf("the failed step is not queued for a retry")
+	}
+}

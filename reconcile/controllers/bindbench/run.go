@@ -83,7 +83,9 @@ func Run(ctx context.Context, dir string, s Shape) (Result, error) {
 	// the nodes Ready.
 	lc := controllers.NodeLifecycle{MonitorGracePeriod: 24 * time.Hour}
 	done := make(chan error, 1)
-	go func() { done <- controllers.NewManager(st, controllers.Options{Log: quiet, NodeLifecycle: lc}).Run(ctx) }()
+	go func() {
+		done <- controllers.NewManager(st, controllers.Options{Log: quiet, NodeLifecycle: lc}).Run(ctx)
+	}()
 	defer func() { cancel(); <-done }()
 
 	rv := st.ResourceVersion()

@@ -165,6 +165,16 @@ func (m *Manager) writeSteps(ctx context.Context, steps []keyedChanges) error {
 	}
 	for _, s := range steps {
 		m.requeueAsAsked(s.key, s.ch, now)
+		if s.ch.PruneEvents {
+			// Pruning may delete far more than one transaction holds
+			// (150,000 pods record 300,000 events in minutes): it gets
+			// transactions of its own.
+			s.ch.PruneEvents = false
+			if err := m.pruneEvents(now); err != nil {
+				m.q.retry(s.key, now)
+				m.log.Error("pruning events failed; will retry", "err", err)
+			}
+		}
 		if s.ch.Empty() {
 			m.q.succeeded(s.key)
 			continue
@@ -181,6 +191,36 @@ func (m *Manager) writeSteps(ctx context.Context, steps []keyedChanges) error {
 		}
 	}
 	return flush()
+}
+
+// maxPrunedPerTx bounds the events one pruning transaction deletes (each
+// is two writes: the event and its deduplication record).
+const maxPrunedPerTx = 500
+
+// pruneEvents removes the events events.Doomed picks, maxPrunedPerTx per
+// transaction, each only if it was not recorded again meanwhile.
+func (m *Manager) pruneEvents(now time.Time) error {
+	all, _, err := m.st.ListShared("Event", "")
+	if err != nil {
+		return err
+	}
+	doomed := events.Doomed(all, now)
+	removed := 0
+	for len(doomed) > 0 {
+		part := doomed[:min(len(doomed), maxPrunedPerTx)]
+		doomed = doomed[len(part):]
+		if err := m.st.Update(func(tx *store.Tx) error {
+			n, err := events.DeleteIfUnchanged(tx, part)
+			removed += n
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if removed > 0 {
+		m.log.Debug("pruned events", "removed", removed)
+	}
+	return nil
 }
 
 // splitBindings cuts a step with more than n bindings into parts of at

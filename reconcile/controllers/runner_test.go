@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -199,5 +200,38 @@ func TestFailedStepWritesItsBindingsAlone(t *testing.T) {
 	}
 	if _, retried := m.q.failures[key]; !retried {
 		t.Errorf("the failed step is not queued for a retry")
+	}
+}
+
+// TestPruneEventsInBoundedTransactions: more expired events than one
+// transaction of the store holds are all pruned, in transactions of
+// maxPrunedPerTx, where one transaction for all of them is refused.
+func TestPruneEventsInBoundedTransactions(t *testing.T) {
+	st, err := store.OpenWith(t.TempDir(), store.Options{MaxTxnObjects: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	const n = 10000
+	for from := 0; from < n; from += 500 {
+		write(t, st, func(tx *store.Tx) error {
+			for i := from; i < from+500; i++ {
+				if err := events.Record(tx, pendingPod(fmt.Sprintf("p%d", i)), events.Normal, "Old", "long ago", "test", now.Add(-2*time.Hour)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := st.Update(func(tx *store.Tx) error { _, err := events.Prune(tx, now); return err }); !errors.Is(err, store.ErrTxnTooBig) {
+		t.Fatalf("pruning %d events in one transaction: %v, want ErrTxnTooBig (the test needs more events)", n, err)
+	}
+	m := NewManager(st, Options{Log: discard})
+	if err := m.pruneEvents(now); err != nil {
+		t.Fatal(err)
+	}
+	if left := st.Counts()["Event"]; left != 0 {
+		t.Fatalf("%d events left, want 0", left)
 	}
 }

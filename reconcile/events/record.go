@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -186,49 +187,70 @@ func dedupKey(ev *corev1.Event) string {
 
 // Prune removes, in every namespace, events last seen more than MaxAge
 // before now and the oldest beyond MaxPerNamespace. It returns how many
-// it removed.
+// it removed. It deletes them all in tx: with many events to remove, list
+// them with Doomed and delete them in bounded transactions with
+// DeleteIfUnchanged instead.
 func Prune(tx *store.Tx, now time.Time) (int, error) {
-	// One list for every namespace (the shared, read-only objects: an
-	// event is only read here, or deleted), grouped by namespace.
 	all, err := tx.ListShared("Event", "")
 	if err != nil {
 		return 0, err
 	}
-	byNS := map[string][]*corev1.Event{}
-	for _, o := range all {
-		byNS[o.GetNamespace()] = append(byNS[o.GetNamespace()], o.(*corev1.Event))
-	}
-	removed := 0
-	for _, evs := range byNS {
-		n, err := pruneNamespace(tx, evs, now)
-		if err != nil {
-			return removed, err
-		}
-		removed += n
-	}
-	return removed, nil
+	return DeleteIfUnchanged(tx, Doomed(all, now))
 }
 
-// pruneNamespace applies both bounds to one namespace's events and
-// returns how many it removed.
-func pruneNamespace(tx *store.Tx, evs []*corev1.Event, now time.Time) (int, error) {
-	// Newest first.
-	sort.Slice(evs, func(i, j int) bool { return seenBefore(evs[j], evs[i]) })
-	left, removed := 0, 0
+// Doomed returns the events of all (objects of kind Event, only read)
+// that Prune removes: per namespace, those last seen more than MaxAge
+// before now and the oldest beyond MaxPerNamespace; oldest first.
+func Doomed(all []objects.Object, now time.Time) []*corev1.Event {
+	byNS := map[string][]*corev1.Event{}
+	for _, o := range all {
+		if ev, ok := o.(*corev1.Event); ok {
+			byNS[ev.Namespace] = append(byNS[ev.Namespace], ev)
+		}
+	}
+	var out []*corev1.Event
+	for _, evs := range byNS {
+		// Newest first: the first MaxPerNamespace young enough stay.
+		sort.Slice(evs, func(i, j int) bool { return seenBefore(evs[j], evs[i]) })
+		left := 0
+		for _, ev := range evs {
+			if left < MaxPerNamespace && now.Sub(LastSeen(ev)) <= MaxAge {
+				left++
+				continue
+			}
+			out = append(out, ev)
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// DeleteIfUnchanged deletes the events (and their deduplication records)
+// whose stored resourceVersion is still theirs: one recorded again since
+// it was listed (its count bumped) stays. It returns how many it deleted.
+func DeleteIfUnchanged(tx *store.Tx, evs []*corev1.Event) (int, error) {
+	n := 0
 	for _, ev := range evs {
-		if left < MaxPerNamespace && now.Sub(LastSeen(ev)) <= MaxAge {
-			left++
+		k := objects.KeyOf(ev)
+		cur, err := tx.Get(k)
+		if errors.Is(err, store.ErrNotFound) {
 			continue
 		}
-		if err := tx.Delete(objects.KeyOf(ev)); err != nil {
-			return removed, err
+		if err != nil {
+			return n, err
+		}
+		if cur.GetResourceVersion() != ev.ResourceVersion {
+			continue
+		}
+		if err := tx.Delete(k); err != nil {
+			return n, err
 		}
 		if err := tx.DeleteMeta(dedupKey(ev)); err != nil {
-			return removed, err
+			return n, err
 		}
-		removed++
+		n++
 	}
-	return removed, nil
+	return n, nil
 }
 
 // LastSeen is when the event last happened: lastTimestamp, else

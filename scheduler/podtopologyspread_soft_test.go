@@ -28,6 +28,9 @@ func TestSoftSpreadCountsMatchTheFullWalk(t *testing.T) {
 	}
 	honor := corev1.NodeInclusionPolicyHonor
 	for i, p := range pending {
+		// Join an app that has pods bound everywhere, so every kind of
+		// node holds matching pods.
+		p.Labels["app"] = bound[(i*37)%len(bound)].Labels["app"]
 		switch i % 4 {
 		case 1: // own soft constraints over both keys, taints honoured
 			sel := &metav1.LabelSelector{MatchLabels: map[string]string{"app": p.Labels["app"]}}

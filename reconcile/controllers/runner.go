@@ -173,6 +173,9 @@ func (m *Manager) writeSteps(ctx context.Context, steps []keyedChanges) error {
 			if err := m.pruneEvents(now); err != nil {
 				m.q.retry(s.key, now)
 				m.log.Error("pruning events failed; will retry", "err", err)
+				if s.ch.Empty() {
+					continue // not succeeded: the retry keeps its backoff
+				}
 			}
 		}
 		if s.ch.Empty() {

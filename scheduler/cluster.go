@@ -29,6 +29,8 @@ type Cluster struct {
 	// is indexing a slice, not hashing strings.
 	topoKeys map[string]*topoKey
 	scratch  []bool
+	counts   [][]int32 // scratchCounts
+	bytes    []byte    // scratchBytes
 	// imageSums and imageTouched are ImageLocality's per-pod buffer.
 	imageSums    []int64
 	imageTouched []int32
@@ -247,6 +249,30 @@ func normalizedImageName(name string) string {
 
 // scratchBools returns a zeroed []bool of length n, reused between calls
 // (the plugins run one at a time).
+// scratchCounts is the i-th zeroed count buffer of n domains, valid
+// until the next call for i (countSoftSpread: one pod's soft counts).
+func (c *Cluster) scratchCounts(i, n int) []int32 {
+	for len(c.counts) <= i {
+		c.counts = append(c.counts, nil)
+	}
+	if cap(c.counts[i]) < n {
+		c.counts[i] = make([]int32, n)
+	}
+	b := c.counts[i][:n]
+	clear(b)
+	return b
+}
+
+// scratchBytes is a zeroed buffer of n bytes, valid until the next call.
+func (c *Cluster) scratchBytes(n int) []byte {
+	if cap(c.bytes) < n {
+		c.bytes = make([]byte, n)
+	}
+	c.bytes = c.bytes[:n]
+	clear(c.bytes)
+	return c.bytes
+}
+
 func (c *Cluster) scratchBools(n int) []bool {
 	if cap(c.scratch) < n {
 		c.scratch = make([]bool, n)

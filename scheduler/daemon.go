@@ -19,7 +19,8 @@ import (
 // still count against their node's resources for the pods Schedule places.
 func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
 	p := newPodInfo(pod)
-	n := &NodeInfo{Node: node, ready: true}
+	n := newNodeInfo(node)
+	n.ready = true // a daemon pod belongs on a node ready or not
 	for _, f := range []FilterPlugin{NodeUnschedulable{}, NodeAffinity{}, TaintToleration{}} {
 		if r := f.Filter(p, n); len(r) > 0 {
 			return r
@@ -37,7 +38,8 @@ func DaemonPodFits(pod *corev1.Pod, node *corev1.Node) []string {
 // Kubernetes' DaemonSet controller does (shouldContinueRunning).
 func DaemonPodMayStay(pod *corev1.Pod, node *corev1.Node) []string {
 	p := newPodInfo(pod)
-	n := &NodeInfo{Node: node, ready: true}
+	n := newNodeInfo(node)
+	n.ready = true // a daemon pod belongs on a node ready or not
 	if r := (NodeAffinity{}).Filter(p, n); len(r) > 0 {
 		return r
 	}

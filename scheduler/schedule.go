@@ -293,7 +293,8 @@ func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
 	c := &Cluster{classes: map[string]*podClass{}, imageOn: map[string][]imageAt{}}
 	infos := make([]*NodeInfo, 0, len(nodes))
 	for _, n := range nodes {
-		ni := &NodeInfo{Node: n, Allocatable: NodeAllocatable(n), ready: NodeIsReady(n), cluster: c}
+		ni := newNodeInfo(n)
+		ni.cluster = c
 		infos = append(infos, ni)
 	}
 	sort.Slice(infos, func(i, j int) bool { return infos[i].Node.Name < infos[j].Node.Name })

@@ -37,19 +37,30 @@ func systemDefaultSpread(p *corev1.Pod, sel labels.Selector) []spreadConstraint 
 // DefaultSpreadSelector returns Kubernetes' DefaultSelector for a pod: the
 // conjunction of the selectors of the Services, ReplicaSets and
 // StatefulSets in its namespace that select it. Pods of one group share
-// it, so it is computed once per namespace and label set.
+// it, so it is computed once per namespace and label set; the workloads'
+// selectors are converted once per call, on first use, and grouped by
+// namespace (with 1,500 Deployments, converting every ReplicaSet's
+// selector for each of the 1,500 label sets cost seconds per pass).
 func DefaultSpreadSelector(services []*corev1.Service, replicaSets []*appsv1.ReplicaSet, statefulSets []*appsv1.StatefulSet) func(*corev1.Pod) labels.Selector {
 	memo := map[string]labels.Selector{}
+	var byNS map[string]*workloadSelectors
 	return func(p *corev1.Pod) labels.Selector {
 		set := labels.Set(p.Labels)
 		key := p.Namespace + "\x00" + set.String()
 		if sel, ok := memo[key]; ok {
 			return sel
 		}
+		if byNS == nil {
+			byNS = groupWorkloadSelectors(services, replicaSets, statefulSets)
+		}
+		ws := byNS[p.Namespace]
+		if ws == nil {
+			ws = &workloadSelectors{}
+		}
 		fromServices := labels.Set{}
-		for _, svc := range services {
-			if svc.Namespace == p.Namespace && len(svc.Spec.Selector) > 0 && labels.SelectorFromSet(svc.Spec.Selector).Matches(set) {
-				for k, v := range svc.Spec.Selector {
+		for _, svc := range ws.services {
+			if svc.sel.Matches(set) {
+				for k, v := range svc.set {
 					fromServices[k] = v
 				}
 			}
@@ -58,24 +69,64 @@ func DefaultSpreadSelector(services []*corev1.Service, replicaSets []*appsv1.Rep
 		if len(fromServices) > 0 {
 			sel = labels.SelectorFromSet(fromServices)
 		}
-		add := func(ns string, ls *metav1.LabelSelector) {
-			if ns != p.Namespace || ls == nil {
-				return
+		for _, s := range ws.workloads { // ReplicaSets, then StatefulSets
+			if s.Matches(set) {
+				reqs, _ := s.Requirements()
+				sel = sel.Add(reqs...)
 			}
-			s, err := metav1.LabelSelectorAsSelector(ls)
-			if err != nil || s.Empty() || !s.Matches(set) {
-				return
-			}
-			reqs, _ := s.Requirements()
-			sel = sel.Add(reqs...)
-		}
-		for _, rs := range replicaSets {
-			add(rs.Namespace, rs.Spec.Selector)
-		}
-		for _, ss := range statefulSets {
-			add(ss.Namespace, ss.Spec.Selector)
 		}
 		memo[key] = sel
 		return sel
 	}
+}
+
+// workloadSelectors are one namespace's selectors for DefaultSpreadSelector:
+// Services' (as sets, merged into one), then ReplicaSets' and
+// StatefulSets' (added as requirements), in the order given.
+type workloadSelectors struct {
+	services []serviceSelector
+	// workloads are the non-empty, valid selectors of the ReplicaSets,
+	// then of the StatefulSets.
+	workloads []labels.Selector
+}
+
+type serviceSelector struct {
+	set labels.Set
+	sel labels.Selector
+}
+
+func groupWorkloadSelectors(services []*corev1.Service, replicaSets []*appsv1.ReplicaSet, statefulSets []*appsv1.StatefulSet) map[string]*workloadSelectors {
+	byNS := map[string]*workloadSelectors{}
+	of := func(ns string) *workloadSelectors {
+		ws := byNS[ns]
+		if ws == nil {
+			ws = &workloadSelectors{}
+			byNS[ns] = ws
+		}
+		return ws
+	}
+	for _, svc := range services {
+		if len(svc.Spec.Selector) > 0 {
+			ws := of(svc.Namespace)
+			ws.services = append(ws.services, serviceSelector{labels.Set(svc.Spec.Selector), labels.SelectorFromSet(svc.Spec.Selector)})
+		}
+	}
+	add := func(ns string, ls *metav1.LabelSelector) {
+		if ls == nil {
+			return
+		}
+		s, err := metav1.LabelSelectorAsSelector(ls)
+		if err != nil || s.Empty() {
+			return
+		}
+		ws := of(ns)
+		ws.workloads = append(ws.workloads, s)
+	}
+	for _, rs := range replicaSets {
+		add(rs.Namespace, rs.Spec.Selector)
+	}
+	for _, ss := range statefulSets {
+		add(ss.Namespace, ss.Spec.Selector)
+	}
+	return byNS
 }

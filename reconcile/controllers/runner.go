@@ -165,6 +165,19 @@ func (m *Manager) writeSteps(ctx context.Context, steps []keyedChanges) error {
 	}
 	for _, s := range steps {
 		m.requeueAsAsked(s.key, s.ch, now)
+		if s.ch.PruneEvents {
+			// Pruning may delete far more than one transaction holds
+			// (150,000 pods record 300,000 events in minutes): it gets
+			// transactions of its own.
+			s.ch.PruneEvents = false
+			if err := m.pruneEvents(now); err != nil {
+				m.q.retry(s.key, now)
+				m.log.Error("pruning events failed; will retry", "err", err)
+				if s.ch.Empty() {
+					continue // not succeeded: the retry keeps its backoff
+				}
+			}
+		}
 		if s.ch.Empty() {
 			m.q.succeeded(s.key)
 			continue
@@ -181,6 +194,36 @@ func (m *Manager) writeSteps(ctx context.Context, steps []keyedChanges) error {
 		}
 	}
 	return flush()
+}
+
+// maxPrunedPerTx bounds the events one pruning transaction deletes (each
+// is two writes: the event and its deduplication record).
+const maxPrunedPerTx = 500
+
+// pruneEvents removes the events events.Doomed picks, maxPrunedPerTx per
+// transaction, each only if it was not recorded again meanwhile.
+func (m *Manager) pruneEvents(now time.Time) error {
+	all, _, err := m.st.ListShared("Event", "")
+	if err != nil {
+		return err
+	}
+	doomed := events.Doomed(all, now)
+	removed := 0
+	for len(doomed) > 0 {
+		part := doomed[:min(len(doomed), maxPrunedPerTx)]
+		doomed = doomed[len(part):]
+		if err := m.st.Update(func(tx *store.Tx) error {
+			n, err := events.DeleteIfUnchanged(tx, part)
+			removed += n
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if removed > 0 {
+		m.log.Debug("pruned events", "removed", removed)
+	}
+	return nil
 }
 
 // splitBindings cuts a step with more than n bindings into parts of at
@@ -214,6 +257,9 @@ func (m *Manager) requeueAsAsked(k objects.Key, ch Changes, now time.Time) {
 // they are expected when someone else writes the same object.
 func (m *Manager) write(s keyedChanges, now time.Time) {
 	err := m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, s.ch, s.ctl.Component, now) })
+	if err != nil && len(s.ch.Bindings) > 1 {
+		err = m.writeBindingsAlone(s, now)
+	}
 	switch {
 	case err == nil:
 		m.q.succeeded(s.key)
@@ -225,6 +271,37 @@ func (m *Manager) write(s keyedChanges, now time.Time) {
 		m.q.retry(s.key, now)
 		m.log.Error("writing reconcile result failed; will retry", "key", s.key.String(), "err", err)
 	}
+}
+
+// writeBindingsAlone writes a failed step's bindings one transaction each
+// after the rest of its changes: a binding is checked on its own when
+// written (writeBinding), so one pod that conflicts (changed by its agent
+// or deleted between the re-read and the commit, on a store that can
+// conflict) costs only its own binding, which the next scheduling pass
+// retries, not the hundreds batched with it. It returns the first error.
+func (m *Manager) writeBindingsAlone(s keyedChanges, now time.Time) error {
+	rest := s.ch
+	rest.Bindings = nil
+	var first error
+	if !rest.Empty() {
+		first = m.st.Update(func(tx *store.Tx) error { return writeChanges(tx, rest, s.ctl.Component, now) })
+		if first == nil {
+			m.logChanges(s.key, rest)
+		}
+	}
+	mnow := metav1.NewTime(now)
+	for _, b := range s.ch.Bindings {
+		err := m.st.Update(func(tx *store.Tx) error { return writeBinding(tx, b, s.ctl.Component, mnow) })
+		if err == nil {
+			m.logChanges(s.key, Changes{Bindings: []Binding{b}})
+			continue
+		}
+		m.log.Debug("binding failed; the next scheduling pass retries the pod", "pod", objects.KeyOf(b.Pod).String(), "err", err)
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 func isRace(err error) bool {

@@ -1,6 +1,7 @@
 package controllers
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -163,5 +164,74 @@ func TestSplitBindings(t *testing.T) {
 	}
 	if got := splitBindings(ch, 7); len(got) != 1 {
 		t.Errorf("split a step that fits: %d parts", len(got))
+	}
+}
+
+// TestFailedStepWritesItsBindingsAlone: when a step's batch fails (here
+// its create conflicts: the pod exists), its bindings are written one by
+// one, so the pods it placed are bound and only the failed part waits for
+// the retry.
+func TestFailedStepWritesItsBindingsAlone(t *testing.T) {
+	st, err := store.OpenInMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	write(t, st, func(tx *store.Tx) error {
+		for _, n := range []string{"a", "b", "taken"} {
+			if err := tx.Create(pendingPod(n)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	m := NewManager(st, Options{Log: discard})
+	m.q = newQueue(0, func(int, objects.Key) {})
+	ch := Changes{Create: []objects.Object{pendingPod("taken")}}
+	for _, n := range []string{"a", "b"} {
+		ch.Bindings = append(ch.Bindings, Binding{Pod: storedPod(t, st, n), Node: "n1"})
+	}
+	key := objects.Key{Kind: "Scheduler"}
+	m.write(keyedChanges{key, &Controller{Component: "default-scheduler"}, ch}, time.Now())
+	for _, n := range []string{"a", "b"} {
+		if p := storedPod(t, st, n); p.Spec.NodeName != "n1" {
+			t.Errorf("pod %s: nodeName %q, want n1 (bound alone after the step's batch failed)", n, p.Spec.NodeName)
+		}
+	}
+	if _, retried := m.q.failures[key]; !retried {
+		t.Errorf("the failed step is not queued for a retry")
+	}
+}
+
+// TestPruneEventsInBoundedTransactions: more expired events than one
+// transaction of the store holds are all pruned, in transactions of
+// maxPrunedPerTx, where one transaction for all of them is refused.
+func TestPruneEventsInBoundedTransactions(t *testing.T) {
+	st, err := store.OpenWith(t.TempDir(), store.Options{MaxTxnObjects: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Now()
+	const n = 10000
+	for from := 0; from < n; from += 500 {
+		write(t, st, func(tx *store.Tx) error {
+			for i := from; i < from+500; i++ {
+				if err := events.Record(tx, pendingPod(fmt.Sprintf("p%d", i)), events.Normal, "Old", "long ago", "test", now.Add(-2*time.Hour)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	if err := st.Update(func(tx *store.Tx) error { _, err := events.Prune(tx, now); return err }); !errors.Is(err, store.ErrTxnTooBig) {
+		t.Fatalf("pruning %d events in one transaction: %v, want ErrTxnTooBig (the test needs more events)", n, err)
+	}
+	m := NewManager(st, Options{Log: discard})
+	if err := m.pruneEvents(now); err != nil {
+		t.Fatal(err)
+	}
+	if left := st.Counts()["Event"]; left != 0 {
+		t.Fatalf("%d events left, want 0", left)
 	}
 }

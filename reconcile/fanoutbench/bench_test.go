@@ -1,0 +1,26 @@
+package fanoutbench
+
+import (
+	"context"
+	"testing"
+)
+
+// benchFanout runs Measure once per iteration and reports its figures.
+func benchFanout(b *testing.B, nodes, perNode, writes int) {
+	for range b.N {
+		res, err := Measure(context.Background(), Options{Dir: b.TempDir(), Nodes: nodes, PodsPerNode: perNode,
+			Admins: 2, Writes: writes, Concurrency: 64})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Log(res)
+		b.ReportMetric(float64(res.EveryP50.Microseconds()), "p50-µs")
+		b.ReportMetric(float64(res.EveryP99.Microseconds()), "p99-µs")
+		b.ReportMetric(res.WriteRate, "writes/s")
+		b.ReportMetric(res.CPU.Seconds(), "cpu-s")
+		b.ReportMetric(float64(res.Missing), "missing")
+	}
+}
+
+func BenchmarkFanout1000(b *testing.B) { benchFanout(b, 1000, 30, 5000) }
+func BenchmarkFanout5000(b *testing.B) { benchFanout(b, 5000, 30, 5000) }

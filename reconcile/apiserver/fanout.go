@@ -103,6 +103,7 @@ type fanout struct {
 	st       *store.Store
 	logError func(what string, err error)
 	buffer   int // per-watch queue (watchBuffer; tests make it small)
+	keep     int // recent events kept (recentEvents; tests make it small)
 
 	mu          sync.Mutex
 	running     bool
@@ -122,7 +123,7 @@ type fanout struct {
 }
 
 func newFanout(st *store.Store, logError func(string, error)) *fanout {
-	return &fanout{st: st, logError: logError, buffer: watchBuffer,
+	return &fanout{st: st, logError: logError, buffer: watchBuffer, keep: recentEvents,
 		all: map[string]watcherSet{}, nodes: map[string]map[string]watcherSet{}, podsOn: map[string]map[string]watcherSet{},
 		delay: &DelayHistogram{}}
 }
@@ -172,10 +173,10 @@ func (f *fanout) run(events <-chan store.Event) {
 // remember keeps ev among the recent events; f.mu is held.
 func (f *fanout) remember(ev *sharedEvent) {
 	f.recent = append(f.recent, ev)
-	if len(f.recent) > 2*recentEvents {
-		drop := len(f.recent) - recentEvents
+	if len(f.recent) > 2*f.keep {
+		drop := len(f.recent) - f.keep
 		f.recentFloor = f.recent[drop-1].ResourceVersion
-		f.recent = append(make([]*sharedEvent, 0, 2*recentEvents), f.recent[drop:]...)
+		f.recent = append(make([]*sharedEvent, 0, 2*f.keep), f.recent[drop:]...)
 	}
 }
 

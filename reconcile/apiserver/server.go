@@ -100,6 +100,9 @@ type Server struct {
 	// fan serves GET /api/v1/watch (fanout.go), made by the first watch.
 	fan     *fanout
 	fanOnce sync.Once
+	// status commits pod status writes in groups (status_batch.go).
+	status     *statusBatcher
+	statusOnce sync.Once
 
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)

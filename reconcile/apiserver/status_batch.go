@@ -47,8 +47,9 @@ type statusBatcher struct {
 	mu         sync.Mutex
 	queue      []*statusWrite
 	committing bool
-	// batches and writes count the transactions and writes committed (tests, benchmarks).
-	batches, writes int
+	// queued counts the writes ever queued; batches and writes the
+	// transactions and writes committed (tests, benchmarks).
+	queued, batches, writes int
 }
 
 // updater is the store's Update (tests make transactions fail).
@@ -65,6 +66,7 @@ func (b *statusBatcher) write(ctx context.Context, w *statusWrite) error {
 		return apierrors.New(apierrors.ReasonTooManyRequests, "%d pod status writes are waiting for the store: retry in a second", maxStatusQueued)
 	}
 	b.queue = append(b.queue, w)
+	b.queued++
 	if !b.committing {
 		b.committing = true
 		go b.commitLoop()

@@ -75,6 +75,8 @@ func TestStatusWritesAreCommittedInGroups(t *testing.T) {
 	release, held := make(chan struct{}), make(chan struct{})
 	go st.Update(func(*store.Tx) error { close(held); <-release; return nil })
 	<-held
+	var once sync.Once
+	defer once.Do(func() { close(release) })
 	answers := make([]error, len(calls))
 	var wg sync.WaitGroup
 	for i, c := range calls {
@@ -87,14 +89,14 @@ func TestStatusWritesAreCommittedInGroups(t *testing.T) {
 			testkit.Eventually(t, 30*time.Second, "the writes to queue", func() error {
 				b.mu.Lock()
 				defer b.mu.Unlock()
-				if n := len(b.queue); n < len(calls)-2 {
-					return fmt.Errorf("%d queued", n)
+				if b.queued < len(calls)-1 {
+					return fmt.Errorf("%d queued", b.queued)
 				}
 				return nil
 			})
 		}
 	}
-	close(release)
+	once.Do(func() { close(release) })
 	wg.Wait()
 	for i, c := range calls {
 		switch {

@@ -2,11 +2,23 @@ package fanoutbench
 
 import (
 	"context"
+	"os"
+	"strconv"
 	"testing"
 )
 
+// writesFromEnv: FANOUT_WRITES overrides a benchmark's number of status
+// writes (a shorter run of the slow, before-the-fan-out code).
+func writesFromEnv(n int) int {
+	if v, err := strconv.Atoi(os.Getenv("FANOUT_WRITES")); err == nil && v > 0 {
+		return v
+	}
+	return n
+}
+
 // benchFanout runs Measure once per iteration and reports its figures.
 func benchFanout(b *testing.B, nodes, perNode, writes int) {
+	writes = writesFromEnv(writes)
 	for range b.N {
 		res, err := Measure(context.Background(), Options{Dir: b.TempDir(), Nodes: nodes, PodsPerNode: perNode,
 			Admins: 2, Writes: writes, Concurrency: 64})

@@ -120,6 +120,8 @@ type fanout struct {
 	delay *DelayHistogram
 	// dropped counts watches closed for falling behind.
 	dropped atomic.Int64
+	// observer is Server.Observer when it is a WatchObserver.
+	observer WatchObserver
 }
 
 func newFanout(st *store.Store, logError func(string, error)) *fanout {
@@ -219,6 +221,9 @@ func (f *fanout) send(set watcherSet, ev *sharedEvent) {
 			f.remove(w)
 			close(w.queue)
 			f.dropped.Add(1)
+			if f.observer != nil {
+				f.observer.WatchDropped()
+			}
 		}
 	}
 }
@@ -427,7 +432,12 @@ func (s *subscription) more() bool {
 
 // observe records ev's delay from its arrival to its write.
 func (f *fanout) observe(ev *sharedEvent) {
-	if !ev.at.IsZero() {
-		f.delay.Observe(time.Since(ev.at))
+	if ev.at.IsZero() {
+		return
+	}
+	d := time.Since(ev.at)
+	f.delay.Observe(d)
+	if f.observer != nil {
+		f.observer.ObserveWatchDelivery(d)
 	}
 }

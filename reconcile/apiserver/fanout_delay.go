@@ -6,6 +6,15 @@ import (
 	"time"
 )
 
+// WatchObserver, when Server.Observer implements it too
+// (reconcile/metrics), is told of every live delivery of a watch event
+// (the time from the event's arrival in the fan-out to its write on the
+// watch's connection) and of every watch dropped for falling behind.
+type WatchObserver interface {
+	ObserveWatchDelivery(d time.Duration)
+	WatchDropped()
+}
+
 // DelayHistogram counts durations in buckets growing by 2^(1/4) (about
 // 19 % apart) from 1 µs to about 70 s: percentiles within a bucket's
 // width, in constant memory, cheap to record from every watch.

@@ -167,3 +167,12 @@ func (b *statusBatcher) pod(tx *store.Tx, w *statusWrite) (*corev1.Pod, error) {
 	}
 	return stored, nil // tx.Get's copy: ours to change
 }
+
+// StatusWrites reports the pod status writes committed so far and the
+// transactions they took (group commit's effect; benchmarks).
+func (s *Server) StatusWrites() (writes, transactions int) {
+	b := s.statuses()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.writes, b.batches
+}

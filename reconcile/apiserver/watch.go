@@ -79,7 +79,10 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 
 // fanout is the server's watch fan-out, started by the first watch.
 func (s *Server) fanout() *fanout {
-	s.fanOnce.Do(func() { s.fan = newFanout(s.Store, s.logError) })
+	s.fanOnce.Do(func() {
+		s.fan = newFanout(s.Store, s.logError)
+		s.fan.observer, _ = s.Observer.(WatchObserver)
+	})
 	return s.fan
 }
 

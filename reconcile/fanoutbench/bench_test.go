@@ -31,6 +31,7 @@ func benchFanout(b *testing.B, nodes, perNode, writes int) {
 		b.ReportMetric(res.WriteRate, "writes/s")
 		b.ReportMetric(res.CPU.Seconds(), "cpu-s")
 		b.ReportMetric(float64(res.Missing), "missing")
+		b.ReportMetric(float64(res.Transactions), "txns")
 	}
 }
 

@@ -65,13 +65,21 @@ type Result struct {
 	CPU        time.Duration // process CPU (user+system) over Wall: server, store, clients
 	SetupTime  time.Duration // creating the nodes and pods
 	Deliveries int
+	// Transactions the status writes took (group commit); 0 when the
+	// server does not batch them.
+	Transactions int
+	// Server is the fan-out's own view: from an event's arrival after its
+	// commit to its write on each watch's connection.
+	Server apiserver.DelaySnapshot
+	// Dropped watches (fell too far behind).
+	Dropped int64
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d watchers, %d pods, %d writes: every interested watcher p50 %v p99 %v; each delivery p50 %v p99 %v; %.0f writes/s; wall %v, CPU %v; missing %d",
-		r.Watchers, r.Pods, r.Writes, r.EveryP50.Round(time.Microsecond), r.EveryP99.Round(time.Microsecond),
-		r.EachP50.Round(time.Microsecond), r.EachP99.Round(time.Microsecond), r.WriteRate,
-		r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Missing)
+	return fmt.Sprintf("%d watchers, %d pods, %d writes in %d transactions: every interested watcher p50 %v p99 %v; each delivery p50 %v p99 %v; server-side commit→write p50 %v p99 %v; %.0f writes/s; wall %v, CPU %v; missing %d, dropped watches %d",
+		r.Watchers, r.Pods, r.Writes, r.Transactions, r.EveryP50.Round(time.Microsecond), r.EveryP99.Round(time.Microsecond),
+		r.EachP50.Round(time.Microsecond), r.EachP99.Round(time.Microsecond), r.Server.P50.Round(time.Microsecond), r.Server.P99.Round(time.Microsecond), r.WriteRate,
+		r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Missing, r.Dropped)
 }
 
 const benchToken = "fanoutbench-token"
@@ -129,6 +137,7 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	if err, _ := watchErr.Load().(error); err != nil {
 		return res, err
 	}
+	srv.WatchDelay().Reset()
 
 	// The writes: distinct pods, round robin over the nodes.
 	n := min(o.Writes, len(pods))
@@ -179,6 +188,9 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	res.Wall = time.Since(start)
 	res.CPU = cpuTime() - cpu0
 	rec.summarise(&res)
+	_, res.Transactions = srv.StatusWrites()
+	res.Server = srv.WatchDelay().Snapshot()
+	res.Dropped = srv.WatchesDropped()
 	return res, nil
 }
 

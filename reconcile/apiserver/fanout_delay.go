@@ -88,5 +88,5 @@ func (h *DelayHistogram) quantile(q float64) time.Duration {
 func (h *DelayHistogram) Reset() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	*h = DelayHistogram{}
+	h.buckets, h.count, h.sum, h.max = [delayBuckets]uint64{}, 0, 0, 0
 }

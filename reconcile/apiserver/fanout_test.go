@@ -254,3 +254,28 @@ func TestFanoutStartsFromAnyResourceVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestDelayHistogram: percentiles within a bucket's width of the true
+// ones, and Reset empties it.
+func TestDelayHistogram(t *testing.T) {
+	var h DelayHistogram
+	for i := 1; i <= 1000; i++ {
+		h.Observe(time.Duration(i) * time.Millisecond)
+	}
+	s := h.Snapshot()
+	if s.Count != 1000 || s.Max != time.Second {
+		t.Fatalf("count %d max %v, want 1000 and 1s", s.Count, s.Max)
+	}
+	for _, c := range []struct {
+		got, want time.Duration
+	}{{s.P50, 500 * time.Millisecond}, {s.P99, 990 * time.Millisecond}} {
+		if c.got < c.want || float64(c.got) > 1.2*float64(c.want) {
+			t.Errorf("percentile %v, want within 20%% above %v", c.got, c.want)
+		}
+	}
+	h.Reset()
+	h.Observe(time.Millisecond)
+	if s := h.Snapshot(); s.Count != 1 || s.Max != time.Millisecond {
+		t.Errorf("after Reset: %+v, want one observation of 1ms", s)
+	}
+}

@@ -44,6 +44,7 @@ type statusWrite struct {
 // goroutine runs while the queue is empty.
 type statusBatcher struct {
 	st         updater
+	max        int // writes per transaction (maxStatusBatch; 1 = no grouping, for comparison)
 	mu         sync.Mutex
 	queue      []*statusWrite
 	committing bool
@@ -102,7 +103,7 @@ func (b *statusBatcher) take() []*statusWrite {
 	var batch, rest []*statusWrite
 	seen := map[objects.Key]bool{}
 	for _, w := range b.queue {
-		if len(batch) < maxStatusBatch && !seen[w.key] {
+		if len(batch) < max(b.max, 1) && !seen[w.key] {
 			seen[w.key] = true
 			batch = append(batch, w)
 			continue
@@ -166,6 +167,16 @@ func (b *statusBatcher) pod(tx *store.Tx, w *statusWrite) (*corev1.Pod, error) {
 		return nil, fmt.Errorf("%w: pod %s has uid %s, the request is for uid %s", store.ErrNotFound, w.key, stored.UID, w.uid)
 	}
 	return stored, nil // tx.Get's copy: ours to change
+}
+
+// SetStatusBatch sets how many pod status writes one transaction may
+// take (default 128; 1 commits each alone): for benchmarks comparing the
+// two.
+func (s *Server) SetStatusBatch(n int) {
+	b := s.statuses()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.max = n
 }
 
 // StatusWrites reports the pod status writes committed so far and the

@@ -54,7 +54,7 @@ func TestStatusWritesAreCommittedInGroups(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	b := &statusBatcher{st: poisoned{st}}
+	b := &statusBatcher{st: poisoned{st}, max: maxStatusBatch}
 	running := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.0.9"}
 	type call struct {
 		w    *statusWrite

@@ -19,9 +19,10 @@ func writesFromEnv(n int) int {
 // benchFanout runs Measure once per iteration and reports its figures.
 func benchFanout(b *testing.B, nodes, perNode, writes int) {
 	writes = writesFromEnv(writes)
+	batch, _ := strconv.Atoi(os.Getenv("FANOUT_STATUS_BATCH")) // 1: each status write alone, to compare
 	for range b.N {
 		res, err := Measure(context.Background(), Options{Dir: b.TempDir(), Nodes: nodes, PodsPerNode: perNode,
-			Admins: 2, Writes: writes, Concurrency: 64})
+			Admins: 2, Writes: writes, Concurrency: 64, StatusBatch: batch})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -32,6 +33,7 @@ func benchFanout(b *testing.B, nodes, perNode, writes int) {
 		b.ReportMetric(res.CPU.Seconds(), "cpu-s")
 		b.ReportMetric(float64(res.Missing), "missing")
 		b.ReportMetric(float64(res.Transactions), "txns")
+		b.ReportMetric(float64(res.ControllerP99.Microseconds()), "ctl-p99-µs")
 	}
 }
 

@@ -47,6 +47,9 @@ type Options struct {
 	Concurrency int
 	// Timeout bounds the wait for every event to reach its watchers.
 	Timeout time.Duration
+	// StatusBatch is the API server's pod status writes per transaction
+	// (0: its default; 1: each alone, to compare).
+	StatusBatch int
 }
 
 // Result of one measurement. Latencies run from the start of a status
@@ -73,13 +76,18 @@ type Result struct {
 	Server apiserver.DelaySnapshot
 	// Dropped watches (fell too far behind).
 	Dropped int64
+	// ControllerP50/P99: a controller's small transaction (a side record),
+	// every 2 ms while the status writes run: how long the store's writer
+	// keeps it waiting.
+	ControllerP50, ControllerP99 time.Duration
 }
 
 func (r Result) String() string {
-	return fmt.Sprintf("%d watchers, %d pods, %d writes in %d transactions: every interested watcher p50 %v p99 %v; each delivery p50 %v p99 %v; server-side commit→write p50 %v p99 %v; %.0f writes/s; wall %v, CPU %v; missing %d, dropped watches %d",
+	return fmt.Sprintf("%d watchers, %d pods, %d writes in %d transactions: every interested watcher p50 %v p99 %v; each delivery p50 %v p99 %v; server-side commit→write p50 %v p99 %v; %.0f writes/s; wall %v, CPU %v; missing %d, dropped watches %d; a controller's transaction meanwhile p50 %v p99 %v",
 		r.Watchers, r.Pods, r.Writes, r.Transactions, r.EveryP50.Round(time.Microsecond), r.EveryP99.Round(time.Microsecond),
 		r.EachP50.Round(time.Microsecond), r.EachP99.Round(time.Microsecond), r.Server.P50.Round(time.Microsecond), r.Server.P99.Round(time.Microsecond), r.WriteRate,
-		r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Missing, r.Dropped)
+		r.Wall.Round(time.Millisecond), r.CPU.Round(time.Millisecond), r.Missing, r.Dropped,
+		r.ControllerP50.Round(time.Microsecond), r.ControllerP99.Round(time.Microsecond))
 }
 
 const benchToken = "fanoutbench-token"
@@ -106,6 +114,9 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	res := Result{Watchers: o.Nodes + o.Admins, Pods: len(pods), SetupTime: time.Since(t0)}
 
 	srv := &apiserver.Server{Store: st, Token: benchToken}
+	if o.StatusBatch > 0 {
+		srv.SetStatusBatch(o.StatusBatch)
+	}
 	hs := httptest.NewServer(asNode(srv.Handler()))
 	defer hs.Close()
 	tr := &http.Transport{MaxIdleConnsPerHost: o.Concurrency * 2, MaxConnsPerHost: 0}
@@ -154,6 +165,9 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	rec.expect(expect)
 	cpu0 := cpuTime()
 	start := time.Now()
+	ctl := make(chan []time.Duration)
+	ctlStop := make(chan struct{})
+	go func() { ctl <- controllerWrites(st, ctlStop) }()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	var writeErr atomic.Value
@@ -176,6 +190,9 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	}
 	wg.Wait()
 	writesDone := time.Since(start)
+	close(ctlStop)
+	ctlTimes := <-ctl
+	res.ControllerP50, res.ControllerP99 = Percentile(ctlTimes, 50), Percentile(ctlTimes, 99)
 	if err, _ := writeErr.Load().(error); err != nil {
 		return res, err
 	}
@@ -192,6 +209,24 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	res.Server = srv.WatchDelay().Snapshot()
 	res.Dropped = srv.WatchesDropped()
 	return res, nil
+}
+
+// controllerWrites times a small transaction every 2 ms until stop.
+func controllerWrites(st *store.Store, stop <-chan struct{}) []time.Duration {
+	var out []time.Duration
+	t := time.NewTicker(2 * time.Millisecond)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			return out
+		case <-t.C:
+		}
+		t0 := time.Now()
+		if st.Update(func(tx *store.Tx) error { return tx.PutMeta("fanoutbench/tick", i) }) == nil {
+			out = append(out, time.Since(t0))
+		}
+	}
 }
 
 // asNode gives a request carrying X-Bench-Node the verified certificate

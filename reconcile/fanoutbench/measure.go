@@ -455,4 +455,3 @@ func Percentile(ds []time.Duration, p float64) time.Duration {
 	i := int(float64(len(s))*p/100+0.5) - 1
 	return s[max(0, min(i, len(s)-1))]
 }
-

@@ -153,12 +153,6 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
 }
 
-// statuses is the server's pod status batcher.
-func (s *Server) statuses() *statusBatcher {
-	s.statusOnce.Do(func() { s.status = &statusBatcher{st: s.Store} })
-	return s.status
-}
-
 // updatePod runs fn on the pod the request names, in one transaction,
 // refusing a pod whose uid is not uid (when uid is given), and answers.
 func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer string, fn func(*store.Tx, *corev1.Pod) error) {

@@ -169,6 +169,12 @@ func (b *statusBatcher) pod(tx *store.Tx, w *statusWrite) (*corev1.Pod, error) {
 	return stored, nil // tx.Get's copy: ours to change
 }
 
+// statuses is the server's pod status batcher.
+func (s *Server) statuses() *statusBatcher {
+	s.statusOnce.Do(func() { s.status = &statusBatcher{st: s.Store, max: maxStatusBatch} })
+	return s.status
+}
+
 // SetStatusBatch sets how many pod status writes one transaction may
 // take (default 128; 1 commits each alone): for benchmarks comparing the
 // two.

@@ -54,7 +54,8 @@ func TestStatusWritesAreCommittedInGroups(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	b := &statusBatcher{st: poisoned{st}, max: maxStatusBatch}
+	b := (&Server{Store: st}).statuses() // the server's defaults
+	b.st = poisoned{st}
 	running := corev1.PodStatus{Phase: corev1.PodRunning, PodIP: "10.244.0.9"}
 	type call struct {
 		w    *statusWrite

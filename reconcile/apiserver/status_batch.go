@@ -139,10 +139,12 @@ func (b *statusBatcher) commit(batch []*statusWrite) {
 		b.commit(batch[half:])
 		return
 	}
-	b.mu.Lock()
-	b.batches++
-	b.writes += len(batch)
-	b.mu.Unlock()
+	if err == nil {
+		b.mu.Lock()
+		b.batches++
+		b.writes += len(batch)
+		b.mu.Unlock()
+	}
 	for i, w := range batch {
 		if err != nil {
 			answers[i] = err

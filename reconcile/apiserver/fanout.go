@@ -94,6 +94,14 @@ type watcher struct {
 	spec  watchSpec
 	after uint64            // events up to this resourceVersion are the client's already
 	queue chan *sharedEvent // closed by the fan-out when it drops the watcher
+	gone  chan struct{}     // closed with queue: a watch replaying the store's history notices
+}
+
+// drop ends w's stream (its client lists again); f.mu is held and w is
+// no longer indexed.
+func (w *watcher) drop() {
+	close(w.queue)
+	close(w.gone)
 }
 
 type watcherSet map[*watcher]struct{}
@@ -164,7 +172,7 @@ func (f *fanout) run(events <-chan store.Event) {
 	f.running = false
 	for _, set := range f.sets() {
 		for w := range set {
-			close(w.queue)
+			w.drop()
 		}
 	}
 	f.all, f.nodes, f.podsOn = map[string]watcherSet{}, map[string]map[string]watcherSet{}, map[string]map[string]watcherSet{}
@@ -219,7 +227,7 @@ func (f *fanout) send(set watcherSet, ev *sharedEvent) {
 		case w.queue <- ev:
 		default:
 			f.remove(w)
-			close(w.queue)
+			w.drop()
 			f.dropped.Add(1)
 			if f.observer != nil {
 				f.observer.WatchDropped()
@@ -344,7 +352,7 @@ func (f *fanout) subscribe(ctx context.Context, sp watchSpec, fromRV uint64) (*s
 		}
 	}
 	s := &subscription{f: f, joinRV: f.rv, stop: func() {}}
-	s.w = &watcher{spec: sp, after: max(fromRV, f.rv), queue: make(chan *sharedEvent, f.buffer)}
+	s.w = &watcher{spec: sp, after: max(fromRV, f.rv), queue: make(chan *sharedEvent, f.buffer), gone: make(chan struct{})}
 	fromStore := fromRV < f.recentFloor
 	if !fromStore {
 		i := len(f.recent)
@@ -404,6 +412,8 @@ func (s *subscription) next(ctx context.Context) (*sharedEvent, bool) {
 					return ev, true
 				}
 				continue
+			case <-s.w.gone:
+				return nil, false
 			case <-ctx.Done():
 				return nil, false
 			}

@@ -3,6 +3,7 @@ package apiserver
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
@@ -277,5 +279,57 @@ func TestDelayHistogram(t *testing.T) {
 	h.Observe(time.Millisecond)
 	if s := h.Snapshot(); s.Count != 1 || s.Max != time.Millisecond {
 		t.Errorf("after Reset: %+v, want one observation of 1ms", s)
+	}
+}
+
+// TestDroppedWatchEndsTheClientsStream: when the fan-out drops a watch
+// (its queue was full), the HTTP stream ends and apiclient's Watch returns
+// without an error, which is where its callers (WaitPods, KindCache,
+// ServiceCache) list again.
+func TestDroppedWatchEndsTheClientsStream(t *testing.T) {
+	st := openStore(t)
+	srv := &Server{Store: st}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	c := apiclient.New(hs.URL, "")
+	if err := st.Update(func(tx *store.Tx) error { return tx.Create(pod("p0", "a")) }); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	got := make(chan string, 16)
+	go func() {
+		done <- c.Watch(context.Background(), st.ResourceVersion(), "Pod", "", func(ev apiclient.WatchEvent) bool {
+			got <- ev.Object.GetName()
+			return true
+		})
+	}()
+	// The watch is open once it carries an event.
+	testkit.Eventually(t, 30*time.Second, "the watch to carry an event", func() error {
+		if err := st.Update(func(tx *store.Tx) error { return tx.Create(pod(fmt.Sprintf("p%d", time.Now().UnixNano()), "a")) }); err != nil {
+			return err
+		}
+		select {
+		case <-got:
+			return nil
+		case <-time.After(time.Second):
+			return fmt.Errorf("no event yet")
+		}
+	})
+	srvFan := srv.fanout()
+	srvFan.mu.Lock()
+	for _, set := range srvFan.sets() {
+		for w := range set {
+			srvFan.remove(w)
+			w.drop() // what send does to a watch whose queue is full
+		}
+	}
+	srvFan.mu.Unlock()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("the dropped watch's client returned %v, want nil (list again)", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the dropped watch's stream did not end")
 	}
 }

@@ -35,13 +35,15 @@ import (
 // rather than blocking the others or growing without bound: its client
 // lists again (apiclient's WaitPods, KindCache and ServiceCache all do when
 // a stream ends), as a Kubernetes client does when the cacher closes an
-// unresponsive watcher.
-const watchBuffer = 1024
+// unresponsive watcher. The queue is a slice of shared events, so it costs
+// memory only while its watcher is behind; 10,000 lets a watch of every
+// Service absorb a 10,000-object commit.
+const watchBuffer = 10000
 
 // recentEvents is how many events the fan-out keeps to start a watch from
 // a recent resourceVersion (an agent's long poll after its list) without
 // reading the store's history; older starts replay from the store.
-const recentEvents = 4096
+const recentEvents = 1024
 
 // watchSpec is what one watch asked for.
 type watchSpec struct {
@@ -92,17 +94,59 @@ func (f *fanout) wants(sp watchSpec, ev *sharedEvent) bool {
 
 type watcher struct {
 	spec  watchSpec
-	after uint64            // events up to this resourceVersion are the client's already
-	queue chan *sharedEvent // closed by the fan-out when it drops the watcher
-	gone  chan struct{}     // closed with queue: a watch replaying the store's history notices
+	after uint64 // events up to this resourceVersion are the client's already
+
+	mu    sync.Mutex
+	queue []*sharedEvent // routed, not yet written
+	ready chan struct{}  // a token when queue may have grown
+	gone  chan struct{}  // closed when the fan-out drops the watcher
 }
 
-// drop ends w's stream (its client lists again); f.mu is held and w is
-// no longer indexed.
-func (w *watcher) drop() {
-	close(w.queue)
-	close(w.gone)
+func newWatcher(sp watchSpec, after uint64) *watcher {
+	return &watcher{spec: sp, after: after, ready: make(chan struct{}, 1), gone: make(chan struct{})}
 }
+
+// push queues ev; false when the queue holds max events already.
+func (w *watcher) push(ev *sharedEvent, max int) bool {
+	w.mu.Lock()
+	if len(w.queue) >= max {
+		w.mu.Unlock()
+		return false
+	}
+	w.queue = append(w.queue, ev)
+	w.mu.Unlock()
+	select {
+	case w.ready <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// pop takes the oldest queued event, nil if none.
+func (w *watcher) pop() *sharedEvent {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.queue) == 0 {
+		return nil
+	}
+	ev := w.queue[0]
+	w.queue[0] = nil
+	w.queue = w.queue[1:]
+	if len(w.queue) == 0 {
+		w.queue = nil // let a burst's array go
+	}
+	return ev
+}
+
+func (w *watcher) queued() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.queue)
+}
+
+// drop ends w's stream once its queued events are written (its client
+// lists again); f.mu is held and w is no longer indexed.
+func (w *watcher) drop() { close(w.gone) }
 
 type watcherSet map[*watcher]struct{}
 
@@ -223,9 +267,7 @@ func (f *fanout) route(ev *sharedEvent) {
 // dropped (closed): it never blocks the others. f.mu is held.
 func (f *fanout) send(set watcherSet, ev *sharedEvent) {
 	for w := range set {
-		select {
-		case w.queue <- ev:
-		default:
+		if !w.push(ev, f.buffer) {
 			f.remove(w)
 			w.drop()
 			f.dropped.Add(1)
@@ -352,7 +394,7 @@ func (f *fanout) subscribe(ctx context.Context, sp watchSpec, fromRV uint64) (*s
 		}
 	}
 	s := &subscription{f: f, joinRV: f.rv, stop: func() {}}
-	s.w = &watcher{spec: sp, after: max(fromRV, f.rv), queue: make(chan *sharedEvent, f.buffer), gone: make(chan struct{})}
+	s.w = newWatcher(sp, max(fromRV, f.rv))
 	fromStore := fromRV < f.recentFloor
 	if !fromStore {
 		i := len(f.recent)
@@ -418,16 +460,19 @@ func (s *subscription) next(ctx context.Context) (*sharedEvent, bool) {
 				return nil, false
 			}
 		}
-		select {
-		case ev, ok := <-s.w.queue:
-			if !ok {
-				return nil, false
-			}
+		if ev := s.w.pop(); ev != nil {
 			if ev.ResourceVersion <= s.w.after {
 				continue
 			}
 			s.live = true
 			return ev, true
+		}
+		select {
+		case <-s.w.ready:
+		case <-s.w.gone:
+			if s.w.queued() == 0 {
+				return nil, false
+			}
 		case <-ctx.Done():
 			return nil, false
 		}
@@ -437,7 +482,7 @@ func (s *subscription) next(ctx context.Context) (*sharedEvent, bool) {
 // more reports whether an event is ready without waiting (the handler
 // flushes once per burst).
 func (s *subscription) more() bool {
-	return len(s.replay) > 0 || (s.history == nil && len(s.w.queue) > 0)
+	return len(s.replay) > 0 || (s.history == nil && s.w.queued() > 0)
 }
 
 // observe records ev's delay from its arrival to its write.

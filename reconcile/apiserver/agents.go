@@ -127,17 +127,30 @@ func setReady(n *corev1.Node, now time.Time) {
 	})
 }
 
-// podStatus writes the status an agent observed. The uid check keeps a late
-// report about a deleted pod from landing on a new pod of the same name.
+// podStatus writes the status an agent observed, committed with the other
+// status writes queued meanwhile (status_batch.go). The uid check keeps a
+// late report about a deleted pod from landing on a new pod of the same
+// name.
 func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 	var p corev1.Pod
 	if !decodeBody(w, r, &p) {
 		return
 	}
-	s.updatePod(w, r, string(p.UID), "ok", func(tx *store.Tx, stored *corev1.Pod) error {
-		stored.Status = store.MergeAgentPodStatus(stored.Status, p.Status)
-		return tx.UpdateStatus(stored)
-	})
+	ns := r.URL.Query().Get("namespace")
+	if ns == "" {
+		ns = "default"
+	}
+	write := &statusWrite{key: objects.Key{Kind: "Pod", Namespace: ns, Name: r.PathValue("name")}, uid: string(p.UID), status: p.Status}
+	err := s.statuses().write(r.Context(), write)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, err)
+		return
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
 }
 
 // updatePod runs fn on the pod the request names, in one transaction,

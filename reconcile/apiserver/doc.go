@@ -12,11 +12,13 @@
 //	PUT  /api/v1/{plural}/{name}[?namespace=NS]        replace an object (kubectl replace; replace.go)
 //	GET  /api/v1/watch?resourceVersion=RV[&kind=K][&node=NODE]
 //	                                                   a stream of JSON watch events, one per line
+//	                                                   (one fan-out for all: fanout.go)
 //	POST /api/v1/nodes                                 register a node (create or replace its status)
 //	POST /api/v1/nodes/{name}/heartbeat                refresh the node's Ready condition
 //	PATCH /api/v1/nodes/{name}                         {"spec":{"unschedulable":true|false}}: cordon, uncordon (nodes.go)
 //	POST /api/v1/pods/{name}/eviction?namespace=NS     evict a pod gracefully (policy/v1 Eviction; eviction.go)
-//	PUT  /api/v1/pods/{name}/status?namespace=NS       write a pod's status (checked by uid)
+//	PUT  /api/v1/pods/{name}/status?namespace=NS       write a pod's status (checked by uid;
+//	                                                   committed in groups: status_batch.go)
 //	DELETE /api/v1/pods/{name}?namespace=NS&uid=UID    remove a pod whose containers the agent stopped
 //	POST /api/v1/events                                record an event (agents)
 //	GET  /api/v1/sources                               status of every git source

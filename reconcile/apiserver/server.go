@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
@@ -99,6 +100,13 @@ type Server struct {
 	// Observer, when set, is told of every request when it is answered
 	// (observe.go; reconcile/metrics); nil costs nothing.
 	Observer RequestObserver
+
+	// fan serves GET /api/v1/watch (fanout.go), made by the first watch.
+	fan     *fanout
+	fanOnce sync.Once
+	// status commits pod status writes in groups (status_batch.go).
+	status     *statusBatcher
+	statusOnce sync.Once
 
 	// testRoutes adds routes in tests (a panicking handler).
 	testRoutes func(*http.ServeMux)

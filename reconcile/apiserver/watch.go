@@ -1,24 +1,24 @@
 package apiserver
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
-	"github.com/reconcile-dev/reconcile/reconcile/authz"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
-	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
-// watch streams store events after resourceVersion as JSON lines. A
+// watch streams store events after resourceVersion as JSON lines, through
+// the server's fan-out (fanout.go): a node gets what authz.Visibility lets
+// it see at the time of the event, ?kind= and ?node= narrow it. A
 // resourceVersion older than the store's history answers 410 Gone: the
-// client lists again and watches from the list's resourceVersion.
+// client lists again and watches from the list's resourceVersion. The
+// stream ends when the client falls watchBuffer events behind; the client
+// lists again then too.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	rv, err := strconv.ParseUint(q.Get("resourceVersion"), 10, 64)
@@ -26,18 +26,18 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, errors.New("resourceVersion must be a number: take it from a list's metadata.resourceVersion"))
 		return
 	}
-	kind := ""
+	spec := watchSpec{id: identity(r), node: q.Get("node")}
 	if q.Get("kind") != "" {
 		k, ok := kindFor(w, q.Get("kind"))
 		if !ok {
 			return
 		}
-		kind = k.Kind
+		spec.kind = k.Kind
 	}
-	node := q.Get("node")
 	show := reveal(r)
-	id := identity(r)
-	events, err := s.Store.Watch(r.Context(), rv)
+	ctx := r.Context()
+	fan := s.fanout()
+	sub, err := fan.subscribe(ctx, spec, rv)
 	if errors.Is(err, store.ErrGone) {
 		writeError(w, http.StatusGone, err)
 		return
@@ -46,6 +46,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	defer sub.close()
 	httpserver.Stream(w) // a watch outlives the server's read and write timeouts
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
@@ -53,35 +54,48 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	if flusher != nil {
 		flusher.Flush()
 	}
-	enc := json.NewEncoder(w)
-	for ev := range events {
-		if kind != "" && objects.KindOf(ev.Object) != kind {
-			continue
-		}
-		if node != "" && !boundTo(ev.Object, node) {
-			continue
-		}
-		// A node's watch carries only what it may read: its pods, Nodes,
-		// Services, Endpoints, the ConfigMaps and Secrets its pods reference
-		// at the time of the event (a fresh filter per event).
-		if ok, err := authz.Visibility(id, s.graph())(ev.Object); err != nil || !ok {
-			if err != nil {
-				s.logError("watch: filtering an event for "+id.Name, err)
-			}
-			continue
-		}
-		if !show {
-			ev.Object = secrets.Mask(ev.Object) // a copy: ev.Object is shared by every watcher
-		}
-		httpserver.Extend(w)
-		if err := enc.Encode(apitypes.WatchEvent{Type: string(ev.Type), Object: ev.Object, ResourceVersion: ev.ResourceVersion}); err != nil {
+	for {
+		ev, ok := sub.next(ctx)
+		if !ok {
 			return
 		}
-		if flusher != nil {
+		line, err := ev.line(show)
+		if err != nil {
+			s.logError("watch: encoding "+objects.KeyOf(ev.Object).String(), err)
+			return
+		}
+		httpserver.Extend(w)
+		if _, err := w.Write(line); err != nil {
+			return
+		}
+		if sub.live {
+			fan.observe(ev)
+		}
+		if flusher != nil && !sub.more() {
 			flusher.Flush()
 		}
 	}
 }
+
+// fanout is the server's watch fan-out, started by the first watch.
+func (s *Server) fanout() *fanout {
+	s.fanOnce.Do(func() {
+		s.fan = newFanout(s.Store, s.logError)
+		s.fan.observer, _ = s.Observer.(WatchObserver)
+	})
+	return s.fan
+}
+
+// WatchDelay is the distribution of the time from an event's arrival in
+// the watch fan-out (right after its commit) to its write on a watch's
+// connection, over every live delivery so far (replays of events a watch
+// started before are not counted). The scale benchmark reports it as the
+// watch fan-out latency; Reset it between phases.
+func (s *Server) WatchDelay() *DelayHistogram { return s.fanout().delay }
+
+// WatchesDropped counts the watches closed because they fell
+// watchBuffer events behind.
+func (s *Server) WatchesDropped() int64 { return s.fanout().dropped.Load() }
 
 func boundTo(o objects.Object, node string) bool {
 	p, ok := o.(*corev1.Pod)

@@ -255,7 +255,7 @@ func referenced(g Graph, node, ns string) (nsRefs, error) {
 // and Secrets its pods reference and the Secrets Ingresses' tls names;
 // nothing else. The filter remembers each namespace's
 // references: make one per list, and one per watch event (references
-// change as pods come and go).
+// change as pods come and go). AudienceOf answers for every node at once.
 func Visibility(id Identity, g Graph) func(objects.Object) (bool, error) {
 	if id.Role != RoleNode {
 		return func(objects.Object) (bool, error) { return true, nil }
@@ -265,8 +265,6 @@ func Visibility(id Identity, g Graph) func(objects.Object) (bool, error) {
 		switch o := o.(type) {
 		case *corev1.Pod:
 			return o.Spec.NodeName == id.Node, nil
-		case *corev1.Node, *corev1.Service, *corev1.Endpoints, *networkingv1.Ingress, *networkingv1.IngressClass:
-			return true, nil
 		case *corev1.ConfigMap, *corev1.Secret:
 			ns := o.GetNamespace()
 			r, ok := refs[ns]
@@ -282,7 +280,7 @@ func Visibility(id Identity, g Graph) func(objects.Object) (bool, error) {
 			}
 			return r.configMaps[o.GetName()], nil
 		}
-		return false, nil
+		return everyNodeSees(o), nil
 	}
 }
 

@@ -30,6 +30,8 @@ type Controller struct {
 
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
+
+	watch watchMetrics // watch.go
 }
 
 // NewController registers the controller's metrics, and those read at
@@ -66,6 +68,7 @@ func NewController(state State) *Controller {
 	c.requestDuration = f.Histogram("api", "request_duration_seconds",
 		"Time to answer an API request, by verb and route; watches and followed logs, which last as long as the client wants, are left out.",
 		RequestBuckets, "verb", "route")
+	c.watch = newWatchMetrics(f)
 	c.reg.MustRegister(newStateCollector(state))
 	return c
 }

@@ -23,6 +23,7 @@ var (
 	_ controllers.Observer                 = (*Controller)(nil)
 	_ sources.Observer                     = (*Controller)(nil)
 	_ apiserver.RequestObserver            = (*Controller)(nil)
+	_ apiserver.WatchObserver              = (*Controller)(nil)
 	_ interface{ Counts() map[string]int } = (*store.Store)(nil)
 )
 

@@ -25,6 +25,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
@@ -236,7 +237,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	})
 	g.Go(func() error {
 		return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-			HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+			Leases: nodelease.Reader{Store: st}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
 	})
 	g.Go(func() error { return srcs.Run(ctx) })
 	if extra != nil {

@@ -78,15 +78,63 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	s.leases().Renew(n.Name, s.now()) // a status post counts as a renewal
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "registered"})
 }
 
+// heartbeat is the agent's lease renewal (Kubernetes' node lease: the
+// kubelet renews a coordination.k8s.io Lease every 10 s and posts its
+// NodeStatus only when it changed). It is a write to the server's lease
+// table in memory, flushed to the store once a second for every node at
+// once (reconcile/nodelease), not a store transaction per node. A plain
+// heartbeat means Ready=True: when the stored Node says otherwise (the
+// node lifecycle controller marked it Unknown, or the agent had reported
+// its runtime down) the Node's status is written too, at once.
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
-	s.updateNodeStatus(w, r.PathValue("name"), func(n *corev1.Node) { setReady(n, s.now()) })
+	now := s.now()
+	s.renewNode(w, r.PathValue("name"), isReady, func(n *corev1.Node) { setReady(n, now) })
+}
+
+// isReady: the stored Ready condition is True (a heartbeat changes nothing
+// on the Node).
+func isReady(n *corev1.Node) bool {
+	c := readyCondition(n)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+func readyCondition(n *corev1.Node) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// renewNode renews registered node name's lease and, only when current
+// says the stored Node differs from what the agent reports, writes mark
+// onto its status.
+func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) {
+	o, err := s.Store.Get(objects.Key{Kind: "Node", Name: name})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
+		return
+	}
+	if err != nil {
+		writeErr(w, err)
+		return
+	}
+	if n, ok := o.(*corev1.Node); ok && current(n) {
+		s.leases().Renew(name, s.now())
+		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		return
+	}
+	s.updateNodeStatus(w, name, mark)
 }
 
 // updateNodeStatus applies mark to the status of registered node name
-// (a heartbeat or a Ready report) and answers the agent.
+// (a heartbeat or a Ready report that changes it), renews its lease and
+// answers the agent.
 func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(*corev1.Node)) {
 	err := s.Store.Update(func(tx *store.Tx) error {
 		cur, err := tx.Get(objects.Key{Kind: "Node", Name: name})
@@ -105,6 +153,7 @@ func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(
 		writeErr(w, err)
 		return
 	}
+	s.leases().Renew(name, s.now())
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
@@ -19,6 +20,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -82,6 +84,16 @@ type Server struct {
 	// Usage holds the pods' usage agents report (usage.go) and serves the
 	// metrics.k8s.io/v1beta1 API over it; nil = neither.
 	Usage *podmetrics.Store
+
+	// Leases is the node lease table heartbeats renew (reconcile/nodelease):
+	// in memory, flushed to the store every LeaseFlushInterval by Serve
+	// (nil: the server makes its own at first use).
+	Leases *nodelease.Table
+	// LeaseFlushInterval is how often Serve writes the renewed leases
+	// (0: nodelease.DefaultFlushInterval, 1 s).
+	LeaseFlushInterval time.Duration
+	leaseOnce          sync.Once
+	flushOnce          sync.Once
 
 	// BuildVersion is the product's version, in the Kubernetes API's
 	// /version ("" = devel).
@@ -184,12 +196,31 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.TLS != nil {
 		ln = tls.NewListener(ln, s.TLS)
 	}
+	s.flushOnce.Do(func() { go s.leases().Run(ctx, s.Store, s.LeaseFlushInterval, s.Log) })
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 
 // IsLoopback reports whether a listen address only accepts local traffic
 // (httpserver.IsLoopback).
 func IsLoopback(addr string) bool { return httpserver.IsLoopback(addr) }
+
+// leases is the server's lease table (Server.Leases, made at first use).
+func (s *Server) leases() *nodelease.Table {
+	s.leaseOnce.Do(func() {
+		if s.Leases == nil {
+			s.Leases = nodelease.NewTable()
+		}
+	})
+	return s.Leases
+}
+
+// FlushLeases writes the renewals taken since the last flush now (Serve
+// does it every LeaseFlushInterval): for tests and callers that serve
+// Handler themselves.
+func (s *Server) FlushLeases() error {
+	_, err := s.leases().Flush(s.Store)
+	return err
+}
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {

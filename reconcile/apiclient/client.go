@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -100,37 +102,51 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	if len(q) > 0 {
 		u += "?" + q.Encode()
 	}
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return err
 		}
-		rd = bytes.NewReader(b)
+		payload = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, rd)
-	if err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		var rd io.Reader
+		if body != nil {
+			rd = bytes.NewReader(payload)
+		}
+		req, err := http.NewRequestWithContext(ctx, method, u, rd)
+		if err != nil {
+			return err
+		}
+		if c.token != "" {
+			req.Header.Set("Authorization", "Bearer "+c.token)
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		resp, err := c.http.Do(req)
+		if err != nil {
+			return c.unreachable(err)
+		}
+		if resp.StatusCode >= 300 {
+			err := c.responseError(resp)
+			resp.Body.Close()
+			// The server sheds load (429 with Retry-After, its
+			// --max-requests-inflight): wait as asked, plus jitter so
+			// thousands of agents do not come back in the same second.
+			if d, ok := retryAfter(resp); ok && attempt < maxRetries && ctxwait.Sleep(ctx, jittered(d, rand.Float64())) {
+				continue
+			}
+			return err
+		}
+		defer resp.Body.Close()
+		if out == nil {
+			io.Copy(io.Discard, resp.Body)
+			return nil
+		}
+		return json.NewDecoder(resp.Body).Decode(out)
 	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return c.unreachable(err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return c.responseError(resp)
-	}
-	if out == nil {
-		io.Copy(io.Discard, resp.Body)
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // responseError turns an error answer into the typed error its Status

@@ -85,6 +85,11 @@ type Server struct {
 	// metrics.k8s.io/v1beta1 API over it; nil = neither.
 	Usage *podmetrics.Store
 
+	// MaxRequestsInflight bounds the requests served at once, streams
+	// aside (0: DefaultMaxRequestsInflight, 400; negative: no bound); one
+	// more is answered 429 with Retry-After (inflight.go).
+	MaxRequestsInflight int
+
 	// Leases is the node lease table heartbeats renew (reconcile/nodelease):
 	// in memory, flushed to the store every LeaseFlushInterval by Serve
 	// (nil: the server makes its own at first use).
@@ -143,9 +148,10 @@ func (s *Server) Handler() http.Handler {
 	if s.testRoutes != nil {
 		s.testRoutes(mux)
 	}
-	// guard.go: authenticate, authorize; revoke.go: a revoked node's open
-	// requests end when it is deleted.
-	return observed(s.Observer, httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux))))
+	// inflight.go: at most MaxRequestsInflight at once; guard.go:
+	// authenticate, authorize; revoke.go: a revoked node's open requests
+	// end when it is deleted.
+	return observed(s.Observer, httpserver.Recover(s.Log, panicked, limitInflight(s.MaxRequestsInflight, s.guard(s.revocable(mux)))))
 }
 
 // Guard is the API's authentication and authorization (guard.go) around

@@ -25,6 +25,17 @@ type Config struct {
 	NodeMask    int
 }
 
+// Validate says whether c is usable (the controller checks its flags at
+// start rather than at the first node's registration), and how many
+// node subnets it holds.
+func (c Config) Validate() (nodes uint64, err error) {
+	p, bits, err := c.parse()
+	if err != nil {
+		return 0, err
+	}
+	return 1 << (bits - p.Bits()), nil
+}
+
 func (c Config) parse() (netip.Prefix, int, error) {
 	cidr, bits := c.ClusterCIDR, c.NodeMask
 	if cidr == "" {

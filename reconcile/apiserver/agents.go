@@ -53,16 +53,20 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.Store.Update(func(tx *store.Tx) error {
-		// The controller owns spec.podCIDR: the same subnet on every registration.
-		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
-			return err
-		}
 		cur, err := tx.Get(objects.KeyOf(&n))
-		if errors.Is(err, store.ErrNotFound) {
-			return tx.Create(&n)
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
+		}
+		// The controller owns spec.podCIDR: the same subnet on every
+		// registration; one it already holds is kept without reading the
+		// record of every node's subnet.
+		if old, ok := cur.(*corev1.Node); ok && s.NodeIPAM.Holds(old.Spec.PodCIDR) {
+			n.Spec.PodCIDR, n.Spec.PodCIDRs = old.Spec.PodCIDR, []string{old.Spec.PodCIDR}
+		} else if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
+			return err
+		}
+		if cur == nil {
+			return tx.Create(&n)
 		}
 		old := cur.(*corev1.Node)
 		keepControllerSpec(old, &n) // nodes.go: cordon and taints survive a re-registration (NodeRestriction for a node)

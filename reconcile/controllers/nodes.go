@@ -12,6 +12,23 @@ import (
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
+// NodeMonitorPeriod is the granularity of the Node step's checks, as
+// Kubernetes' node lifecycle controller looks at every node's lease every
+// --node-monitor-period (5 s): a node's check is due on the first
+// multiple of it at or after its grace period runs out, so the checks of
+// thousands of nodes come due together a few times a minute instead of
+// waking the runner for each node (its delayed items are scanned at
+// every wake-up).
+const NodeMonitorPeriod = 5 * time.Second
+
+// monitorTick rounds t up to a multiple of NodeMonitorPeriod.
+func monitorTick(t time.Time) time.Time {
+	if r := t.Truncate(NodeMonitorPeriod); !r.Equal(t) {
+		return r.Add(NodeMonitorPeriod)
+	}
+	return t
+}
+
 // ReasonNodeStatusUnknown is the Ready condition's reason after a missed
 // heartbeat, as Kubernetes words it.
 const ReasonNodeStatusUnknown = "NodeStatusUnknown"
@@ -28,8 +45,8 @@ const ReasonNodeStatusUnknown = "NodeStatusUnknown"
 func ReconcileNode(n *corev1.Node, renewed time.Time, grace time.Duration, now time.Time) Changes {
 	var ch Changes
 	last := nodelease.Later(lastHeartbeat(n), renewed)
-	if wait := last.Add(grace).Sub(now); wait > 0 {
-		ch.requeueAfter(wait)
+	if due := last.Add(grace); due.After(now) {
+		ch.requeueAfter(monitorTick(due).Sub(now))
 		return ch
 	}
 	if c := nodeReady(n); c != nil && c.Status == corev1.ConditionUnknown {

@@ -152,3 +152,15 @@ func TestNodeStepReadsTheLease(t *testing.T) {
 		t.Errorf("node without a lease and an old status was not marked Unknown: %+v", ch)
 	}
 }
+
+// The Node step's checks come due on NodeMonitorPeriod boundaries: a
+// heartbeat 3 s past one is checked up to 2 s after its grace period.
+func TestReconcileNodeChecksOnMonitorTicks(t *testing.T) {
+	n := heartbeatNode("n", t0.Add(3*time.Second))
+	if ch := ReconcileNode(n, time.Time{}, DefaultNodeMonitorGracePeriod, t0.Add(10*time.Second)); ch.RequeueAfter != 35*time.Second {
+		t.Errorf("requeue after %s, want 35s (grace runs out at 43s, the tick is 45s)", ch.RequeueAfter)
+	}
+	if ch := ReconcileNode(n, time.Time{}, DefaultNodeMonitorGracePeriod, t0.Add(44*time.Second)); len(ch.UpdateStatus) != 1 {
+		t.Errorf("past the grace period: %+v, want Unknown", ch)
+	}
+}

@@ -191,15 +191,16 @@ func benchHeartbeats(b *testing.B, nodes int) {
 		wg.Wait()
 		elapsed := time.Since(start)
 		cpu := procCPU(b, pid) - cpu1
-		if errs.Load() > 0 {
-			b.Fatalf("%d heartbeats failed", errs.Load())
-		}
 		b.ReportMetric(cpu.Seconds()/float64(beats.Load())*1e6, "cpu-µs/heartbeat")
 		b.ReportMetric(100*cpu.Seconds()/elapsed.Seconds(), "%core")
 		b.ReportMetric(float64(beats.Load())/elapsed.Seconds(), "heartbeats/s")
 		b.ReportMetric(cpuJoin.Seconds()/float64(nodes)*1e3, "cpu-ms/join")
+		b.ReportMetric(float64(errs.Load()), "failed")
 		load1, _ := os.ReadFile("/proc/loadavg")
 		b.Logf("load average %s -> %s", strings.TrimSpace(string(load0)), strings.TrimSpace(string(load1)))
+		if errs.Load() > 0 { // after the figures: an overloaded controller's are worth seeing
+			b.Errorf("%d heartbeats failed", errs.Load())
+		}
 	}
 }
 

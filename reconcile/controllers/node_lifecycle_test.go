@@ -315,7 +315,9 @@ func TestNodeEventsThatQueueTheLifecycleSteps(t *testing.T) {
 		queued   bool
 	}{
 		{"a heartbeat", n, beat, false},
-		{"new", nil, n, true},
+		{"new, Ready and untainted", nil, n, false}, // the resync reads it
+		{"new and cordoned", nil, cordoned, true},
+		{"new and Unknown", nil, unknown, true},
 		{"deleted", n, nil, true},
 		{"Ready → Unknown", beat, unknown, true},
 		{"cordoned", n, cordoned, true},

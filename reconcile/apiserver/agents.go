@@ -13,6 +13,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -94,9 +95,19 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 // heartbeat means Ready=True: when the stored Node says otherwise (the
 // node lifecycle controller marked it Unknown, or the agent had reported
 // its runtime down) the Node's status is written too, at once.
+//
+// A heartbeat within nodelease.DefaultCheckInterval of one that found the
+// Node Ready does not read it (nodelease.Table.RenewChecked): one read
+// every third heartbeat.
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
-	now := s.now()
-	s.renewNode(w, r.PathValue("name"), isReady, func(n *corev1.Node) { setReady(n, now) })
+	now, name := s.now(), r.PathValue("name")
+	if s.leases().RenewChecked(name, now, nodelease.DefaultCheckInterval) {
+		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		return
+	}
+	if s.renewNode(w, name, isReady, func(n *corev1.Node) { setReady(n, now) }) {
+		s.leases().MarkChecked(name, now)
+	}
 }
 
 // isReady: the stored Ready condition is True (a heartbeat changes nothing
@@ -117,29 +128,29 @@ func readyCondition(n *corev1.Node) *corev1.NodeCondition {
 
 // renewNode renews registered node name's lease and, only when current
 // says the stored Node differs from what the agent reports, writes mark
-// onto its status.
-func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) {
+// onto its status. It says whether the Node now says what the agent does.
+func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) bool {
 	o, err := s.Store.Get(objects.Key{Kind: "Node", Name: name})
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
-		return
+		return false
 	}
 	if err != nil {
 		writeErr(w, err)
-		return
+		return false
 	}
 	if n, ok := o.(*corev1.Node); ok && current(n) {
 		s.leases().Renew(name, s.now())
 		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
-		return
+		return true
 	}
-	s.updateNodeStatus(w, name, mark)
+	return s.updateNodeStatus(w, name, mark)
 }
 
 // updateNodeStatus applies mark to the status of registered node name
 // (a heartbeat or a Ready report that changes it), renews its lease and
-// answers the agent.
-func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(*corev1.Node)) {
+// answers the agent; it says whether it wrote.
+func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(*corev1.Node)) bool {
 	err := s.Store.Update(func(tx *store.Tx) error {
 		cur, err := tx.Get(objects.Key{Kind: "Node", Name: name})
 		if err != nil {
@@ -151,14 +162,15 @@ func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
-		return
+		return false
 	}
 	if err != nil {
 		writeErr(w, err)
-		return
+		return false
 	}
 	s.leases().Renew(name, s.now())
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+	return true
 }
 
 // setReady marks the node Ready with a fresh heartbeat time.

@@ -89,3 +89,66 @@ func TestHeartbeatRenewsTheLeaseWithoutWritingTheNode(t *testing.T) {
 		t.Errorf("after a heartbeat of an Unknown node: %+v", c)
 	}
 }
+
+// A heartbeat within nodelease.DefaultCheckInterval of one that found the
+// Node Ready renews without reading it; the next read, at most that long
+// later, finds what changed (here: marked Unknown behind its back) and
+// writes Ready=True.
+func TestHeartbeatReadsTheNodeOnceACheckInterval(t *testing.T) {
+	st, err := store.OpenInMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	now := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+	srv := &Server{Store: st, Now: func() time.Time { return now }}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	cp := apiclient.ControlPlane{Client: apiclient.New(hs.URL, "")}
+	ctx := context.Background()
+	if err := cp.RegisterNode(ctx, &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "n1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cp.Heartbeat(ctx, "n1"); err != nil { // reads: Ready
+		t.Fatal(err)
+	}
+	markUnknown := func() {
+		err := st.Update(func(tx *store.Tx) error {
+			o, err := tx.Get(objects.Key{Kind: "Node", Name: "n1"})
+			if err != nil {
+				return err
+			}
+			n := o.(*corev1.Node)
+			readyCondition(n).Status = corev1.ConditionUnknown
+			return tx.UpdateStatus(n)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ready := func() corev1.ConditionStatus {
+		o, err := st.Get(objects.Key{Kind: "Node", Name: "n1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return readyCondition(o.(*corev1.Node)).Status
+	}
+	markUnknown()
+	now = now.Add(10 * time.Second)
+	if err := cp.Heartbeat(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ready(); got != corev1.ConditionUnknown {
+		t.Errorf("a heartbeat 10 s after a check read the Node (Ready %s)", got)
+	}
+	if got, _ := srv.Leases.RenewTime("n1"); !got.Equal(now) {
+		t.Errorf("the unread heartbeat did not renew: %v", got)
+	}
+	now = now.Add(nodelease.DefaultCheckInterval)
+	if err := cp.Heartbeat(ctx, "n1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := ready(); got != corev1.ConditionTrue {
+		t.Errorf("a heartbeat a check interval later: Ready %s, want True", got)
+	}
+}

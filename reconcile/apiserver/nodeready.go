@@ -25,8 +25,11 @@ func (s *Server) reportNodeReady(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fmt.Errorf("node ready report: want type Ready with status True or False, got %s=%s", c.Type, c.Status))
 		return
 	}
-	now := s.now()
-	s.renewNode(w, r.PathValue("name"), func(n *corev1.Node) bool { return sameReady(readyCondition(n), c) },
+	now, name := s.now(), r.PathValue("name")
+	if c.Status != corev1.ConditionTrue {
+		s.leases().Unchecked(name) // the next plain heartbeat reads the Node: it writes Ready=True
+	}
+	s.renewNode(w, name, func(n *corev1.Node) bool { return sameReady(readyCondition(n), c) },
 		func(n *corev1.Node) { setReadyCondition(n, c, now) })
 }
 

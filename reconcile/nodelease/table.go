@@ -32,11 +32,12 @@ type Table struct {
 	mu      sync.Mutex
 	pending map[string]time.Time // node → latest renewal not yet flushed
 	renewed map[string]time.Time // node → latest renewal taken, flushed or not
+	checked map[string]time.Time // node → when this server last saw its Node Ready (MarkChecked)
 }
 
 // NewTable returns an empty table.
 func NewTable() *Table {
-	return &Table{pending: map[string]time.Time{}, renewed: map[string]time.Time{}}
+	return &Table{pending: map[string]time.Time{}, renewed: map[string]time.Time{}, checked: map[string]time.Time{}}
 }
 
 // Renew records a heartbeat of node at now. It never blocks on the store.
@@ -47,11 +48,53 @@ func (t *Table) Renew(node string, now time.Time) {
 	t.mu.Unlock()
 }
 
+// MarkChecked records that this server saw node's Node Ready=True at now
+// (a heartbeat read or wrote it).
+func (t *Table) MarkChecked(node string, now time.Time) {
+	t.mu.Lock()
+	t.checked[node] = now
+	t.mu.Unlock()
+}
+
+// Unchecked forgets node's check: its Ready condition was just set to
+// something else (the agent reported its runtime down).
+func (t *Table) Unchecked(node string) {
+	t.mu.Lock()
+	delete(t.checked, node)
+	t.mu.Unlock()
+}
+
+// RenewChecked renews node at now without reading its Node when this
+// server saw it Ready less than within ago, and says whether it did. The
+// Node can only have left Ready=True since then through a ready report
+// (which calls Unchecked here, or goes to another server) or the node
+// lifecycle controller, which marks it Unknown only after its grace
+// period without renewals: within (DefaultCheckInterval) is shorter, so
+// the read that finds it Unknown comes before the agent's next-but-few
+// heartbeats.
+func (t *Table) RenewChecked(node string, now time.Time, within time.Duration) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.checked[node]
+	if !ok || now.Sub(c) >= within || now.Before(c) {
+		return false
+	}
+	t.pending[node] = now
+	t.renewed[node] = now
+	return true
+}
+
+// DefaultCheckInterval is how long a heartbeat renews a node's lease
+// without reading its Node after the last read found it Ready: a read
+// every third heartbeat, well inside the 40 s grace period.
+const DefaultCheckInterval = 30 * time.Second
+
 // Forget drops node (deleted): its renewals in flight are not flushed.
 func (t *Table) Forget(node string) {
 	t.mu.Lock()
 	delete(t.pending, node)
 	delete(t.renewed, node)
+	delete(t.checked, node)
 	t.mu.Unlock()
 }
 

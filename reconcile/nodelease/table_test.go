@@ -118,3 +118,29 @@ func TestLater(t *testing.T) {
 		t.Error("Later does not pick the later time")
 	}
 }
+
+func TestRenewChecked(t *testing.T) {
+	tab := NewTable()
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	if tab.RenewChecked("a", t0, DefaultCheckInterval) {
+		t.Fatal("renewed a node never checked")
+	}
+	tab.Renew("a", t0)
+	tab.MarkChecked("a", t0)
+	if !tab.RenewChecked("a", t0.Add(DefaultCheckInterval-time.Second), DefaultCheckInterval) {
+		t.Error("not renewed within the check interval")
+	}
+	if got, _ := tab.RenewTime("a"); !got.Equal(t0.Add(DefaultCheckInterval - time.Second)) {
+		t.Errorf("renewal at %v", got)
+	}
+	if tab.RenewChecked("a", t0.Add(DefaultCheckInterval), DefaultCheckInterval) {
+		t.Error("renewed without a read a check interval later")
+	}
+	tab.Unchecked("a")
+	if tab.RenewChecked("a", t0.Add(time.Second), DefaultCheckInterval) {
+		t.Error("renewed without a read after a ready report")
+	}
+	if tab.Pending() != 1 {
+		t.Errorf("pending %d, want 1", tab.Pending())
+	}
+}

@@ -58,8 +58,13 @@ type Options struct {
 	// says which a node may set on itself.
 	NodeLabels map[string]string
 
-	HeartbeatInterval time.Duration // default 10 s
-	ResyncInterval    time.Duration // longest wait between syncs, to see container exits; default 2 s
+	HeartbeatInterval time.Duration // default 10 s: a lease renewal (reconcile/nodelease)
+	// NodeStatusReportFrequency is how often the agent posts its whole
+	// Node status when nothing in it changed (the kubelet's
+	// nodeStatusReportFrequency); a change is posted at the next
+	// heartbeat. Default DefaultNodeStatusReportFrequency (5 min).
+	NodeStatusReportFrequency time.Duration
+	ResyncInterval            time.Duration // longest wait between syncs, to see container exits; default 2 s
 	// RuntimeCheckInterval is how often the runtime is pinged (a Runtime
 	// that is a Pinger); RuntimePingTimeout bounds one ping. Defaults 1 s, 5 s.
 	RuntimeCheckInterval, RuntimePingTimeout time.Duration
@@ -103,6 +108,8 @@ type Agent struct {
 	reported map[string]string
 	// reportedImages are the images last registered in status.images.
 	reportedImages []corev1.ContainerImage
+	// statusPosted is when the Node status was last registered.
+	statusPosted time.Time
 	// volumesSynced is when refreshVolumes last ran.
 	volumesSynced time.Time
 	removals      sync.WaitGroup
@@ -153,6 +160,9 @@ func New(opts Options) (*Agent, error) {
 	}
 	if opts.HeartbeatInterval == 0 {
 		opts.HeartbeatInterval = 10 * time.Second
+	}
+	if opts.NodeStatusReportFrequency == 0 {
+		opts.NodeStatusReportFrequency = DefaultNodeStatusReportFrequency
 	}
 	if opts.ResyncInterval == 0 {
 		opts.ResyncInterval = 2 * time.Second

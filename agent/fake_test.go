@@ -24,6 +24,7 @@ type fakeControlPlane struct {
 	secrets       map[string]*corev1.Secret
 	nodes         map[string]*corev1.Node
 	heartbeats    int
+	registrations int
 	statusUpdates int
 	finalized     []string                      // namespace/name of pods removed by FinalizePod
 	lastStatus    map[string][]corev1.PodStatus // every status written, kept after finalization
@@ -70,6 +71,7 @@ func (f *fakeControlPlane) RegisterNode(_ context.Context, n *corev1.Node) error
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.nodes[n.Name] = n.DeepCopy()
+	f.registrations++
 	return nil
 }
 

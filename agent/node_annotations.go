@@ -3,6 +3,7 @@ package agent
 import (
 	"context"
 	"maps"
+	"time"
 )
 
 // registerNode registers the Node with the annotations of the moment (the
@@ -31,8 +32,22 @@ func (a *Agent) registerNode(ctx context.Context) error {
 	a.mu.Lock()
 	a.reported = ann
 	a.reportedImages = imgs
+	a.statusPosted = a.opts.Clock()
 	a.mu.Unlock()
 	return nil
+}
+
+// DefaultNodeStatusReportFrequency is how often an agent posts its Node
+// status when nothing changed: the kubelet's nodeStatusReportFrequency
+// default. Between two posts its heartbeats only renew its lease.
+const DefaultNodeStatusReportFrequency = 5 * time.Minute
+
+// statusDue says whether NodeStatusReportFrequency has passed since the
+// last status post.
+func (a *Agent) statusDue() bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return !a.opts.Clock().Before(a.statusPosted.Add(a.opts.NodeStatusReportFrequency))
 }
 
 // annotationsChanged says whether NodeAnnotations differ from those last

@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -46,4 +47,36 @@ func TestNodeAnnotationsFollowChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("2027-06-01T00:00:00Z")
+}
+
+// Between two changes the heartbeat only renews the lease; the whole Node
+// status goes again every NodeStatusReportFrequency (the kubelet's
+// nodeStatusReportFrequency, 5 min).
+func TestNodeStatusPostedOnlyEveryReportFrequency(t *testing.T) {
+	clock := testkit.NewClock(t0)
+	cp, rt := newFakeControlPlane(), newFakeRuntime(clock.Now)
+	a := newLoopAgent(t, cp, rt, clock)
+	if a.opts.NodeStatusReportFrequency != DefaultNodeStatusReportFrequency {
+		t.Fatalf("report frequency %s, want the default %s", a.opts.NodeStatusReportFrequency, DefaultNodeStatusReportFrequency)
+	}
+	ctx := context.Background()
+	if err := a.registerNode(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for range 29 { // 10 s apart: 4 min 50 s
+		clock.Add(10 * time.Second)
+		if err := a.reportReadiness(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if cp.registrations != 1 || cp.heartbeats != 29 {
+		t.Fatalf("within 5 min: %d status posts, %d renewals; want 1 and 29", cp.registrations, cp.heartbeats)
+	}
+	clock.Add(10 * time.Second)
+	if err := a.reportReadiness(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cp.registrations != 2 || cp.heartbeats != 29 {
+		t.Fatalf("at 5 min: %d status posts, %d renewals; want the status posted again", cp.registrations, cp.heartbeats)
+	}
 }

@@ -65,9 +65,12 @@ func (a *Agent) runtimeEndpoint() string {
 	return "the container runtime"
 }
 
-// reportReadiness is the heartbeat: Ready=True while the runtime answers,
-// else Ready=False with the runtime's error (when the control plane takes
-// that report; otherwise no heartbeat, and the node goes Unknown).
+// reportReadiness is the heartbeat, a lease renewal: Ready=True while the
+// runtime answers, else Ready=False with the runtime's error (when the
+// control plane takes that report; otherwise no heartbeat, and the node
+// goes Unknown); the controller writes the Node only when that changes
+// its Ready condition. The whole Node status is posted instead when it
+// changed (annotations, images) or NodeStatusReportFrequency passed.
 func (a *Agent) reportReadiness(ctx context.Context) error {
 	a.mu.Lock()
 	rterr := a.runtimeErr
@@ -79,7 +82,7 @@ func (a *Agent) reportReadiness(ctx context.Context) error {
 		}
 		return nr.ReportNodeReady(ctx, a.opts.NodeName, RuntimeCondition(a.runtimeEndpoint(), rterr, a.opts.Clock()))
 	}
-	if a.annotationsChanged() || a.imagesChanged(ctx) { // a renewed certificate, a pulled image: onto the Node
+	if a.annotationsChanged() || a.imagesChanged(ctx) || a.statusDue() { // a renewed certificate, a pulled image, 5 min passed: onto the Node
 		return a.registerNode(ctx)
 	}
 	err := a.opts.ControlPlane.Heartbeat(ctx, a.opts.NodeName)

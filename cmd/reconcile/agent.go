@@ -31,6 +31,7 @@ type agentFlags struct {
 	// annotations are the Node annotations of a joined node (join.go).
 	annotations func() map[string]string
 	statusEvery time.Duration     // --node-status-update-frequency
+	statusPost  time.Duration     // --node-status-report-frequency
 	labels      map[string]string // --node-labels
 	reserved    string            // --system-reserved
 	// seccompDefault: RuntimeDefault for containers that name no seccomp profile.
@@ -51,7 +52,8 @@ func (f *agentFlags) register(cmd *cobra.Command, withData bool) {
 		cmd.Flags().StringVar(&f.data, "data", filepath.Join(defaultDataDir(), "agent"), "agent data directory: volumes, the Podman service socket")
 	}
 	cmd.Flags().StringToStringVar(&f.labels, "node-labels", nil, "labels this node carries, key=value,… (as the kubelet's; e.g. disktype=ssd,topology.kubernetes.io/zone=a): what nodeSelector, node affinity and topology spread match")
-	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent posts its node's Ready status (heartbeat); the controller marks the node Unknown after its --node-monitor-grace-period without one")
+	cmd.Flags().DurationVar(&f.statusEvery, "node-status-update-frequency", 10*time.Second, "how often the agent renews its node's lease (heartbeat) and checks its Ready status, posted only when it changes; the controller marks the node Unknown after its --node-monitor-grace-period without one")
+	cmd.Flags().DurationVar(&f.statusPost, "node-status-report-frequency", agent.DefaultNodeStatusReportFrequency, "how often the agent posts its whole Node status when nothing in it changed (the kubelet's nodeStatusReportFrequency); changes are posted at the next heartbeat")
 	cmd.Flags().StringVar(&f.reserved, "system-reserved", "", "resources this host keeps for itself, taken off the node's capacity to give its allocatable (what the scheduler fills), as the kubelet's: cpu=500m,memory=1Gi")
 	cmd.Flags().BoolVar(&f.seccompDefault, "seccomp-default", false, "run containers whose securityContext names no seccomp profile under RuntimeDefault (Podman's default filter) instead of Kubernetes' default, Unconfined (the kubelet's --seccomp-default); Localhost profiles are read from DATA/seccomp")
 	cmd.Flags().DurationVar(&f.usageEvery, "usage-interval", agent.DefaultUsageInterval, "how often the agent reads its pods' CPU and memory usage from Podman and reports it (what HorizontalPodAutoscalers and `reconcile top` read; metrics-server's --metric-resolution); negative: never")
@@ -155,7 +157,7 @@ func runAgent(ctx context.Context, f *agentFlags, cp agent.ControlPlane, log *sl
 		return err
 	}
 	opts := agent.Options{NodeName: f.node, DataDir: data, ControlPlane: cp, Runtime: rt, Logger: log, NodeAnnotations: f.annotations,
-		HeartbeatInterval: f.statusEvery, NodeLabels: f.labels, SystemReserved: reserved, SeccompDefault: f.seccompDefault,
+		HeartbeatInterval: f.statusEvery, NodeStatusReportFrequency: f.statusPost, NodeLabels: f.labels, SystemReserved: reserved, SeccompDefault: f.seccompDefault,
 		UsageInterval: f.usageEvery, Observer: met}
 	podNet, err := startPodNetwork(ctx, f, cp, sock, ipt, log)
 	if err != nil {

@@ -94,20 +94,27 @@ func stopProc(c *cluster, name string) {
 	}
 }
 
-// BenchmarkHeartbeats1000 measures the controller's CPU for 1,000 nodes
+// BenchmarkHeartbeats1000 and BenchmarkHeartbeats5000 measure the controller's CPU for N nodes
 // heartbeating every 10 s over TLS. A real `reconcile controller` process
-// (real store, real TLS) serves 1,000 node identities, each joined through
+// (real store, real TLS) serves N node identities, each joined through
 // POST /api/v1/join with its own key and certificate and holding its own
 // TLS connection; after every node registered and sent a first heartbeat
 // (its handshake), each heartbeats every 10 s (spread over the interval)
-// for a minute. The controller's CPU (utime+stime from /proc/PID/stat)
+// for a minute after one interval of warm-up. The controller's CPU (utime+stime from /proc/PID/stat)
 // over that minute gives CPU-seconds per heartbeat and the share of one
 // core; the join phase's CPU per join is reported too.
-func BenchmarkHeartbeats1000(b *testing.B) {
-	const nodes, interval, window = 1000, 10 * time.Second, time.Minute
+func BenchmarkHeartbeats1000(b *testing.B) { benchHeartbeats(b, 1000) }
+
+// BenchmarkHeartbeats5000 is issue 13's target: 5,000 nodes heartbeating
+// every 10 s cost the controller at most 10 % of one core.
+func BenchmarkHeartbeats5000(b *testing.B) { benchHeartbeats(b, 5000) }
+
+func benchHeartbeats(b *testing.B, nodes int) {
+	const interval, window = 10 * time.Second, time.Minute
 	needE2E(b)
 	c := prepareCluster(b, map[string]string{"namespace.yaml": e2eNamespace})
-	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server, "--node-cidr-mask-size", "26")
+	// /29 per node in 10.244.0.0/16: 8,192 nodes (a flag every version has).
+	c.startProc("controller", "controller", "--repo", c.repo, "--data", c.data, "--listen", c.server, "--node-cidr-mask-size", "29")
 	c.waitServer()
 	pid := c.procs["controller"].Process.Pid
 	admin := c.adminClientConfig()
@@ -123,7 +130,7 @@ func BenchmarkHeartbeats1000(b *testing.B) {
 	}
 	ctx := context.Background()
 	for i := 0; i < b.N; i++ {
-		// Join 1,000 nodes, 50 at a time.
+		// Join the nodes, 50 at a time.
 		cpu0 := procCPU(b, pid)
 		clients := make([]apiclient.ControlPlane, nodes)
 		var wg sync.WaitGroup
@@ -148,6 +155,7 @@ func BenchmarkHeartbeats1000(b *testing.B) {
 			b.Fatal(err)
 		}
 		cpuJoin := procCPU(b, pid) - cpu0
+		load0, _ := os.ReadFile("/proc/loadavg")
 		// Register and a first heartbeat each (their TLS handshakes).
 		host := agent.HostInfo{CPUs: 2, MemoryBytes: 4 << 30, IP: "192.0.2.1"}
 		for n, cl := range clients {
@@ -159,9 +167,12 @@ func BenchmarkHeartbeats1000(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		// The measured minute.
+		// One interval of warm-up, then the measured minute: registering
+		// thousands of nodes one by one outlasts the grace period, so the
+		// first ones are Unknown (and tainted) when heartbeats start; their
+		// first heartbeat of the warm-up brings them back, which is not
+		// what steady heartbeats cost.
 		var beats, errs atomic.Int64
-		cpu1 := procCPU(b, pid)
 		start := time.Now()
 		for n, cl := range clients {
 			wg.Add(1)
@@ -169,7 +180,7 @@ func BenchmarkHeartbeats1000(b *testing.B) {
 				defer wg.Done()
 				name := fmt.Sprintf("hb-%04d", n)
 				next := start.Add(time.Duration(rand.Int64N(int64(interval))))
-				for next.Before(start.Add(window)) {
+				for next.Before(start.Add(interval + window)) {
 					time.Sleep(time.Until(next))
 					if err := cl.Heartbeat(ctx, name); err != nil {
 						errs.Add(1)
@@ -180,16 +191,22 @@ func BenchmarkHeartbeats1000(b *testing.B) {
 				}
 			}()
 		}
+		time.Sleep(time.Until(start.Add(interval)))
+		cpu1, beats1, measured := procCPU(b, pid), beats.Load(), time.Now()
 		wg.Wait()
-		elapsed := time.Since(start)
+		elapsed := time.Since(measured)
 		cpu := procCPU(b, pid) - cpu1
-		if errs.Load() > 0 {
-			b.Fatalf("%d heartbeats failed", errs.Load())
-		}
+		beats.Add(-beats1)
 		b.ReportMetric(cpu.Seconds()/float64(beats.Load())*1e6, "cpu-µs/heartbeat")
 		b.ReportMetric(100*cpu.Seconds()/elapsed.Seconds(), "%core")
 		b.ReportMetric(float64(beats.Load())/elapsed.Seconds(), "heartbeats/s")
-		b.ReportMetric(cpuJoin.Seconds()/nodes*1e3, "cpu-ms/join")
+		b.ReportMetric(cpuJoin.Seconds()/float64(nodes)*1e3, "cpu-ms/join")
+		b.ReportMetric(float64(errs.Load()), "failed")
+		load1, _ := os.ReadFile("/proc/loadavg")
+		b.Logf("load average %s -> %s", strings.TrimSpace(string(load0)), strings.TrimSpace(string(load1)))
+		if errs.Load() > 0 { // after the figures: an overloaded controller's are worth seeing
+			b.Errorf("%d heartbeats failed", errs.Load())
+		}
 	}
 }
 

@@ -23,9 +23,11 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
+	"github.com/reconcile-dev/reconcile/reconcile/fdlimit"
 	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/pki"
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
@@ -46,6 +48,8 @@ type controllerFlags struct {
 	clusterID                string // --cluster-id (reconcile/clusterid)
 	podNetworkBackend        string // --pod-network-backend (agent/podnet), served to agents
 	nodeMask                 int    // --node-cidr-mask-size (reconcile/nodeipam)
+	clusterCIDR              string // --cluster-cidr (reconcile/nodeipam)
+	maxInflight              int    // --max-requests-inflight (apiserver/inflight.go)
 	limits                   limitFlags
 	tlsSANs                  []string        // --tls-san: more names and addresses in the serving certificate
 	plainHTTP                bool            // hidden --insecure-plain-http: loopback only, for the plain-vs-TLS benchmark
@@ -76,7 +80,9 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.config, "config", "", "controller config file (YAML or CUE) declaring the git sources; see examples/controller.yaml")
 	fl.StringVar(&f.podNetworkBackend, "pod-network-backend", string(podnet.DefaultBackend), "how nodes reach each other's pod subnets, read by every agent at start: host-gw (a route via the node's IP; all nodes on one segment), vxlan (an overlay over UDP 8472; pods' MTU 50 lower), auto (host-gw to the nodes on-link, vxlan to the others)")
 	fl.StringVar(&f.clusterID, "cluster-id", "", "the cluster's ID, the reconcile.cluster label on its Podman objects (default: kept in DATA/cluster-id, first made from the machine ID and the data directory's path)")
-	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR 10.244.0.0/16 (Kubernetes' flag of that name): 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
+	fl.IntVar(&f.nodeMask, "node-cidr-mask-size", nodeipam.DefaultNodeMask, "size of each node's pod subnet in the cluster CIDR (Kubernetes' flag of that name): in 10.244.0.0/16, 24 gives 256 nodes of 254 pods, 26 gives 1,024 nodes of 62")
+	fl.StringVar(&f.clusterCIDR, "cluster-cidr", nodeipam.DefaultClusterCIDR, "the pods' address range, cut into one subnet per node of --node-cidr-mask-size (kube-controller-manager's flag): 10.0.0.0/8 with /24 holds 65,536 nodes; give real agents the same --cluster-cidr")
+	fl.IntVar(&f.maxInflight, "max-requests-inflight", apiserver.DefaultMaxRequestsInflight, "most API requests served at once, watches and followed logs aside (kube-apiserver's flag); one more is answered 429 with Retry-After and the agents retry with jitter; negative: no bound")
 	f.limits.register(fl)
 	f.lifecycle.register(fl)
 	f.store.register(fl)
@@ -129,6 +135,7 @@ func newLogger() *slog.Logger {
 // runs alongside it (the local agent of `up`, given the controller's PKI
 // and the API's local URL) once the API server listens.
 func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, extra func(ctx context.Context, p *credentials.ControllerPKI, nodes *nodecreds.Issuer, server string) error) error {
+	fdlimit.RaiseLogged(log) // every agent's connections
 	backend, err := podnet.ParseBackend(f.podNetworkBackend)
 	if err != nil {
 		return err
@@ -228,7 +235,11 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	srv.ControlPlane = controlPlaneAPI(plane)
 	nodes.OnRevoke(srv.CloseNode)
 	srv.BuildVersion = agent.BuildVersion() // the Kubernetes API's /version
-	srv.NodeIPAM.NodeMask = f.nodeMask
+	srv.NodeIPAM.NodeMask, srv.NodeIPAM.ClusterCIDR = f.nodeMask, f.clusterCIDR
+	srv.MaxRequestsInflight = f.maxInflight
+	if _, err := srv.NodeIPAM.Validate(); err != nil {
+		return fmt.Errorf("--cluster-cidr %s with --node-cidr-mask-size %d: %w", f.clusterCIDR, f.nodeMask, err)
+	}
 	if f.plainHTTP {
 		log.Warn("TEST ONLY: the API serves plain HTTP (--insecure-plain-http)", "listen", f.listen)
 		srv.TLS = nil
@@ -265,7 +276,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 			lg, ctx := errgroup.WithContext(ctx)
 			lg.Go(func() error {
 				return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-					HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+					Leases: nodelease.Reader{Store: st}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
 			})
 			lg.Go(func() error { return srcs.Run(ctx) })
 			return lg.Wait()

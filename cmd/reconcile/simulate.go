@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/reconcile-dev/reconcile/agent/hollow"
+	"github.com/reconcile-dev/reconcile/reconcile/fdlimit"
 )
 
 // simulateFlags configure simulated nodes (agent/hollow): `reconcile agent
@@ -56,6 +57,7 @@ func (s *simulateFlags) config(f *agentFlags, server, token string, log *slog.Lo
 
 // runSimulated runs the simulated nodes until ctx ends.
 func runSimulated(ctx context.Context, cfg hollow.Config, log *slog.Logger) error {
+	fdlimit.RaiseLogged(log) // a connection pool per simulated node
 	fleet, err := hollow.Start(ctx, cfg)
 	if err != nil {
 		return err

@@ -28,6 +28,9 @@ A local repo is watched: commit a change and the containers follow within about 
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
 			af.data = filepath.Join(cf.data, "agent")
+			if cmd.Flags().Changed("cluster-cidr") { // one flag for both parts (proxy.go)
+				af.proxy.clusterCIDR = cf.clusterCIDR
+			}
 			return runController(cmd.Context(), cf, log, func(ctx context.Context, p *credentials.ControllerPKI, nodes *nodecreds.Issuer, server string) error {
 				if cf.plainHTTP { // TEST ONLY (the TLS cost benchmark): no TLS, the admin token instead of a certificate
 					return runPlainLocalAgent(ctx, cf, af, p, server, log)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -104,19 +106,29 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 			return err
 		}
 	}
-	resp, err := c.send(ctx, method, path, q, b)
-	if err != nil {
-		return err
+	for attempt := 0; ; attempt++ {
+		resp, err := c.send(ctx, method, path, q, b)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode >= 300 {
+			err := c.responseError(resp)
+			resp.Body.Close()
+			// The server sheds load (429 with Retry-After, its
+			// --max-requests-inflight): wait as asked, plus jitter so
+			// thousands of agents do not come back in the same second.
+			if d, ok := retryAfter(resp); ok && attempt < maxRetries && ctxwait.Sleep(ctx, jittered(d, rand.Float64())) {
+				continue
+			}
+			return err
+		}
+		defer resp.Body.Close()
+		if out == nil {
+			io.Copy(io.Discard, resp.Body)
+			return nil
+		}
+		return json.NewDecoder(resp.Body).Decode(out)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return c.responseError(resp)
-	}
-	if out == nil {
-		io.Copy(io.Discard, resp.Body)
-		return nil
-	}
-	return json.NewDecoder(resp.Body).Decode(out)
 }
 
 // send sends one request to the current server and, when that server

@@ -13,6 +13,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -53,16 +54,20 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err = s.Store.Update(func(tx *store.Tx) error {
-		// The controller owns spec.podCIDR: the same subnet on every registration.
-		if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
-			return err
-		}
 		cur, err := tx.Get(objects.KeyOf(&n))
-		if errors.Is(err, store.ErrNotFound) {
-			return tx.Create(&n)
-		}
-		if err != nil {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return err
+		}
+		// The controller owns spec.podCIDR: the same subnet on every
+		// registration; one it already holds is kept without reading the
+		// record of every node's subnet.
+		if old, ok := cur.(*corev1.Node); ok && s.NodeIPAM.Holds(old.Spec.PodCIDR) {
+			n.Spec.PodCIDR, n.Spec.PodCIDRs = old.Spec.PodCIDR, []string{old.Spec.PodCIDR}
+		} else if err := nodeipam.Assign(tx, &n, s.NodeIPAM); err != nil {
+			return err
+		}
+		if cur == nil {
+			return tx.Create(&n)
 		}
 		old := cur.(*corev1.Node)
 		keepControllerSpec(old, &n) // nodes.go: cordon and taints survive a re-registration (NodeRestriction for a node)
@@ -78,16 +83,74 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	s.leases().Renew(n.Name, s.now()) // a status post counts as a renewal
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "registered"})
 }
 
+// heartbeat is the agent's lease renewal (Kubernetes' node lease: the
+// kubelet renews a coordination.k8s.io Lease every 10 s and posts its
+// NodeStatus only when it changed). It is a write to the server's lease
+// table in memory, flushed to the store once a second for every node at
+// once (reconcile/nodelease), not a store transaction per node. A plain
+// heartbeat means Ready=True: when the stored Node says otherwise (the
+// node lifecycle controller marked it Unknown, or the agent had reported
+// its runtime down) the Node's status is written too, at once.
+//
+// A heartbeat within nodelease.DefaultCheckInterval of one that found the
+// Node Ready does not read it (nodelease.Table.RenewChecked): one read
+// every third heartbeat.
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
-	s.updateNodeStatus(w, r.PathValue("name"), func(n *corev1.Node) { setReady(n, s.now()) })
+	now, name := s.now(), r.PathValue("name")
+	if s.leases().RenewChecked(name, now, nodelease.DefaultCheckInterval) {
+		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		return
+	}
+	if s.renewNode(w, name, isReady, func(n *corev1.Node) { setReady(n, now) }) {
+		s.leases().MarkChecked(name, now)
+	}
+}
+
+// isReady: the stored Ready condition is True (a heartbeat changes nothing
+// on the Node).
+func isReady(n *corev1.Node) bool {
+	c := readyCondition(n)
+	return c != nil && c.Status == corev1.ConditionTrue
+}
+
+func readyCondition(n *corev1.Node) *corev1.NodeCondition {
+	for i := range n.Status.Conditions {
+		if n.Status.Conditions[i].Type == corev1.NodeReady {
+			return &n.Status.Conditions[i]
+		}
+	}
+	return nil
+}
+
+// renewNode renews registered node name's lease and, only when current
+// says the stored Node differs from what the agent reports, writes mark
+// onto its status. It says whether the Node now says what the agent does.
+func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) bool {
+	o, err := s.Store.Get(objects.Key{Kind: "Node", Name: name})
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
+		return false
+	}
+	if err != nil {
+		writeErr(w, err)
+		return false
+	}
+	if n, ok := o.(*corev1.Node); ok && current(n) {
+		s.leases().Renew(name, s.now())
+		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		return true
+	}
+	return s.updateNodeStatus(w, name, mark)
 }
 
 // updateNodeStatus applies mark to the status of registered node name
-// (a heartbeat or a Ready report) and answers the agent.
-func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(*corev1.Node)) {
+// (a heartbeat or a Ready report that changes it), renews its lease and
+// answers the agent; it says whether it wrote.
+func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(*corev1.Node)) bool {
 	err := s.Store.Update(func(tx *store.Tx) error {
 		cur, err := tx.Get(objects.Key{Kind: "Node", Name: name})
 		if err != nil {
@@ -99,13 +162,15 @@ func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
-		return
+		return false
 	}
 	if err != nil {
 		writeErr(w, err)
-		return
+		return false
 	}
+	s.leases().Renew(name, s.now())
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+	return true
 }
 
 // setReady marks the node Ready with a fresh heartbeat time.

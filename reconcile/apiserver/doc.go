@@ -14,7 +14,7 @@
 //	                                                   a stream of JSON watch events, one per line
 //	                                                   (one fan-out for all: fanout.go)
 //	POST /api/v1/nodes                                 register a node (create or replace its status)
-//	POST /api/v1/nodes/{name}/heartbeat                refresh the node's Ready condition
+//	POST /api/v1/nodes/{name}/heartbeat                renew the node's lease (nodelease; Ready=True written only if it was not)
 //	PATCH /api/v1/nodes/{name}                         {"spec":{"unschedulable":true|false}}: cordon, uncordon (nodes.go)
 //	POST /api/v1/pods/{name}/eviction?namespace=NS     evict a pod gracefully (policy/v1 Eviction; eviction.go)
 //	PUT  /api/v1/pods/{name}/status?namespace=NS       write a pod's status (checked by uid;

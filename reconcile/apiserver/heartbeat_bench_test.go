@@ -10,7 +10,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
-// BenchmarkHeartbeat is one node's heartbeat over its kept-alive TLS
+// BenchmarkHeartbeat is one node's heartbeat (a lease renewal) over its kept-alive TLS
 // connection (its node certificate) against the API server on a real
 // store on disk, without the controllers: the API-and-store part of what
 // a heartbeat costs the controller (cmd/reconcile's

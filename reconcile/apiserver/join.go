@@ -170,6 +170,7 @@ func (s *Server) deleteNode(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
+	s.leases().Forget(out.Node) // no renewal of it left to flush
 	s.log().Info("node deleted", "node", out.Node, "revoked", out.RevokedSerials, "pods", out.DeletedPods)
 	writeJSON(w, http.StatusOK, out)
 }

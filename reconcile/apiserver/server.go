@@ -20,6 +20,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/kubeapi"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/podmetrics"
 	"github.com/reconcile-dev/reconcile/reconcile/secrets"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -88,6 +89,21 @@ type Server struct {
 	// metrics.k8s.io/v1beta1 API over it; nil = neither.
 	Usage *podmetrics.Store
 
+	// MaxRequestsInflight bounds the requests served at once, streams
+	// aside (0: DefaultMaxRequestsInflight, 400; negative: no bound); one
+	// more is answered 429 with Retry-After (inflight.go).
+	MaxRequestsInflight int
+
+	// Leases is the node lease table heartbeats renew (reconcile/nodelease):
+	// in memory, flushed to the store every LeaseFlushInterval by Serve
+	// (nil: the server makes its own at first use).
+	Leases *nodelease.Table
+	// LeaseFlushInterval is how often Serve writes the renewed leases
+	// (0: nodelease.DefaultFlushInterval, 1 s).
+	LeaseFlushInterval time.Duration
+	leaseOnce          sync.Once
+	flushOnce          sync.Once
+
 	// BuildVersion is the product's version, in the Kubernetes API's
 	// /version ("" = devel).
 	BuildVersion string
@@ -145,9 +161,10 @@ func (s *Server) Handler() http.Handler {
 	if s.testRoutes != nil {
 		s.testRoutes(mux)
 	}
-	// guard.go: authenticate, authorize; revoke.go: a revoked node's open
-	// requests end when it is deleted.
-	return observed(s.Observer, httpserver.Recover(s.Log, panicked, s.guard(s.revocable(mux))))
+	// inflight.go: at most MaxRequestsInflight at once; guard.go:
+	// authenticate, authorize; revoke.go: a revoked node's open requests
+	// end when it is deleted.
+	return observed(s.Observer, httpserver.Recover(s.Log, panicked, limitInflight(s.MaxRequestsInflight, s.guard(s.revocable(mux)))))
 }
 
 // Guard is the API's authentication and authorization (guard.go) around
@@ -198,12 +215,31 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.TLS != nil {
 		ln = tls.NewListener(ln, s.TLS)
 	}
+	s.flushOnce.Do(func() { go s.leases().Run(ctx, s.Store, s.LeaseFlushInterval, s.Log) })
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)
 }
 
 // IsLoopback reports whether a listen address only accepts local traffic
 // (httpserver.IsLoopback).
 func IsLoopback(addr string) bool { return httpserver.IsLoopback(addr) }
+
+// leases is the server's lease table (Server.Leases, made at first use).
+func (s *Server) leases() *nodelease.Table {
+	s.leaseOnce.Do(func() {
+		if s.Leases == nil {
+			s.Leases = nodelease.NewTable()
+		}
+	})
+	return s.Leases
+}
+
+// FlushLeases writes the renewals taken since the last flush now (Serve
+// does it every LeaseFlushInterval): for tests and callers that serve
+// Handler themselves.
+func (s *Server) FlushLeases() error {
+	_, err := s.leases().Flush(s.Store)
+	return err
+}
 
 func (s *Server) now() time.Time {
 	if s.Now != nil {

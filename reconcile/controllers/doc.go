@@ -12,7 +12,7 @@
 //	ReconcileStatefulSet(sts, pods, now) Changes
 //	ReconcileEndpoints(svc, stored, pods) Changes
 //	Orphans(objects) []Object
-//	ReconcileNode(node, grace, now) Changes; MarkHeartbeat(node, now)
+//	ReconcileNode(node, renewed, grace, now) Changes; MarkHeartbeat(node, now)
 //	NodeTaints(nodes, lifecycle, now); TaintEvictions(nodes, pods, defaultSeconds, now)
 //	ReconcileJob(job, pods, suffix, now); ReconcileCronJob(cronJob, jobs, loc, now)
 //

@@ -51,6 +51,10 @@ type Options struct {
 	// (reconcile/podmetrics), read by the HorizontalPodAutoscaler step;
 	// nil = no usage (autoscalers report the metrics missing).
 	Usage UsageSource
+	// Leases is the nodes' lease renewals (nodelease.Reader over the
+	// store), read by the Node step with the Nodes' status; nil = the
+	// Nodes' status only (agents that post their status every heartbeat).
+	Leases LeaseSource
 	// HPASyncPeriod is how often each autoscaler runs (default
 	// DefaultHPASyncPeriod, 15 s).
 	HPASyncPeriod time.Duration

@@ -251,7 +251,7 @@ func TestNodeLifecycleTrace(t *testing.T) {
 					log("%s heartbeat: Ready=True", n.Name)
 				}
 			}
-			if ch := ReconcileNode(n, cfg.MonitorGracePeriod, clock.Now()); len(ch.UpdateStatus) > 0 {
+			if ch := ReconcileNode(n, time.Time{}, cfg.MonitorGracePeriod, clock.Now()); len(ch.UpdateStatus) > 0 {
 				nodes[n.Name] = ch.UpdateStatus[0].(*corev1.Node)
 				log("%s Ready=%s", n.Name, nodeReady(nodes[n.Name]).Status)
 			}
@@ -300,7 +300,7 @@ func TestNodeEventsThatQueueTheLifecycleSteps(t *testing.T) {
 	n := heartbeatNode("n", t0)
 	beat := n.DeepCopy()
 	MarkHeartbeat(beat, t0.Add(10*time.Second))
-	unknown := ReconcileNode(beat, DefaultNodeMonitorGracePeriod, t0.Add(time.Hour)).UpdateStatus[0].(*corev1.Node)
+	unknown := ReconcileNode(beat, time.Time{}, DefaultNodeMonitorGracePeriod, t0.Add(time.Hour)).UpdateStatus[0].(*corev1.Node)
 	cordoned := n.DeepCopy()
 	cordoned.Spec.Unschedulable = true
 	tainted := n.DeepCopy()
@@ -315,7 +315,9 @@ func TestNodeEventsThatQueueTheLifecycleSteps(t *testing.T) {
 		queued   bool
 	}{
 		{"a heartbeat", n, beat, false},
-		{"new", nil, n, true},
+		{"new, Ready and untainted", nil, n, false}, // the resync reads it
+		{"new and cordoned", nil, cordoned, true},
+		{"new and Unknown", nil, unknown, true},
 		{"deleted", n, nil, true},
 		{"Ready → Unknown", beat, unknown, true},
 		{"cordoned", n, cordoned, true},

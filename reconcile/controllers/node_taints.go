@@ -192,18 +192,33 @@ func nodeTaintsStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 }
 
 // onNodeLifecycleChange maps a Node event to k only when it changes what
-// the node steps decide on: the node came or went, its Ready status, its
-// cordon, its taints or its zone. A heartbeat (a new lastHeartbeatTime
-// only), every node's every 10 s, queues nothing.
+// the node steps decide on: the node went, came needing a taint, or
+// changed its Ready status, its cordon, its taints or its zone. A status
+// post that changes none of them queues nothing, nor does a node that
+// registers Ready, schedulable and untainted: the steps run over every
+// node, so 5,000 nodes joining would run them 5,000 times; the zone
+// states such a node changes are read at the next resync (10 s), as
+// Kubernetes' node lifecycle controller reads new nodes at its next
+// monitor period.
 func onNodeLifecycleChange(k objects.Key) MapFunc {
 	return func(_ *cache, old, cur objects.Object) []objects.Key {
 		o, _ := old.(*corev1.Node)
 		n, _ := cur.(*corev1.Node)
-		if o == nil || n == nil || lifecycleState(o) != lifecycleState(n) {
+		switch {
+		case o == nil && n != nil && cleanAndReady(n):
+			return nil
+		case o == nil || n == nil || lifecycleState(o) != lifecycleState(n):
 			return []objects.Key{k}
 		}
 		return nil
 	}
+}
+
+// cleanAndReady: Ready=True, not cordoned, no taints: nothing for the
+// taint and eviction steps to do about this node alone.
+func cleanAndReady(n *corev1.Node) bool {
+	c := nodeReady(n)
+	return c != nil && c.Status == corev1.ConditionTrue && !n.Spec.Unschedulable && len(n.Spec.Taints) == 0
 }
 
 // lifecycleState is what the node steps read of a node, as a comparable

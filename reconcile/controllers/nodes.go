@@ -8,23 +8,45 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/events"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
+
+// NodeMonitorPeriod is the granularity of the Node step's checks, as
+// Kubernetes' node lifecycle controller looks at every node's lease every
+// --node-monitor-period (5 s): a node's check is due on the first
+// multiple of it at or after its grace period runs out, so the checks of
+// thousands of nodes come due together a few times a minute instead of
+// waking the runner for each node (its delayed items are scanned at
+// every wake-up).
+const NodeMonitorPeriod = 5 * time.Second
+
+// monitorTick rounds t up to a multiple of NodeMonitorPeriod.
+func monitorTick(t time.Time) time.Time {
+	if r := t.Truncate(NodeMonitorPeriod); !r.Equal(t) {
+		return r.Add(NodeMonitorPeriod)
+	}
+	return t
+}
 
 // ReasonNodeStatusUnknown is the Ready condition's reason after a missed
 // heartbeat, as Kubernetes words it.
 const ReasonNodeStatusUnknown = "NodeStatusUnknown"
 
-// ReconcileNode marks a node Ready=Unknown when its agent's last heartbeat
-// (the Ready condition's lastHeartbeatTime, or the node's creation if it
-// never reported) is older than grace (NodeLifecycle.MonitorGracePeriod).
-// Otherwise it asks to run again when the grace period would run out. The
-// taints that follow the condition are NodeTaints'.
-func ReconcileNode(n *corev1.Node, grace time.Duration, now time.Time) Changes {
+// ReconcileNode marks a node Ready=Unknown when its agent's last sign of
+// life is older than grace (NodeLifecycle.MonitorGracePeriod): the later
+// of its lease's renewal (renewed, zero when it has none: the agent's
+// heartbeats, reconcile/nodelease) and its last status post (the Ready
+// condition's lastHeartbeatTime, or the node's creation if it never
+// reported), as Kubernetes' node lifecycle controller takes whichever of
+// the lease and the NodeStatus moved. Otherwise it asks to run again when
+// the grace period would run out. The taints that follow the condition
+// are NodeTaints'.
+func ReconcileNode(n *corev1.Node, renewed time.Time, grace time.Duration, now time.Time) Changes {
 	var ch Changes
-	last := lastHeartbeat(n)
-	if wait := last.Add(grace).Sub(now); wait > 0 {
-		ch.requeueAfter(wait)
+	last := nodelease.Later(lastHeartbeat(n), renewed)
+	if due := last.Add(grace); due.After(now) {
+		ch.requeueAfter(monitorTick(due).Sub(now))
 		return ch
 	}
 	if c := nodeReady(n); c != nil && c.Status == corev1.ConditionUnknown {
@@ -82,7 +104,7 @@ func lastHeartbeat(n *corev1.Node) time.Time {
 // It records Kubernetes' NodeNotReady event when the node goes Unknown,
 // and marks the pods of an Unknown node not ready (PodsNotReady).
 func nodeStep(in Inputs, n *corev1.Node) Changes {
-	ch := ReconcileNode(n, in.Lifecycle.WithDefaults().MonitorGracePeriod, in.Now)
+	ch := ReconcileNode(n, in.renewTime(n.Name), in.Lifecycle.WithDefaults().MonitorGracePeriod, in.Now)
 	cur := n
 	for _, o := range ch.UpdateStatus {
 		cur = o.(*corev1.Node)

@@ -174,7 +174,9 @@ type Inputs struct {
 	// Lifecycle are the node controller's timings (zero fields: defaults).
 	Lifecycle NodeLifecycle
 	// Usage is the pods' reported usage (the HorizontalPodAutoscaler step).
-	Usage       UsageSource
+	Usage UsageSource
+	// Leases is the nodes' lease renewals (the Node step).
+	Leases      LeaseSource
 	autoscalers *autoscalers
 	// LoadBalancer configures the built-in load balancer (the Service
 	// step).

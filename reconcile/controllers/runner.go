@@ -43,7 +43,7 @@ func (m *Manager) run(ctx context.Context, c *Controller, keys []objects.Key, no
 		return nil
 	}
 	in := Inputs{Now: now, Suffix: m.cfg.Suffix, Component: c.Component, Scheduler: m.cfg.Scheduler,
-		Lifecycle: m.cfg.NodeLifecycle, Usage: m.cfg.Usage, autoscalers: m.autoscalers, LoadBalancer: m.cfg.LoadBalancer, cache: m.inf.cache, ownerKinds: m.ownerKinds}
+		Lifecycle: m.cfg.NodeLifecycle, Usage: m.cfg.Usage, Leases: m.cfg.Leases, autoscalers: m.autoscalers, LoadBalancer: m.cfg.LoadBalancer, cache: m.inf.cache, ownerKinds: m.ownerKinds}
 	if c.BatchClock && m.cfg.BatchNow != nil {
 		in.Now = m.cfg.BatchNow()
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -30,6 +31,9 @@ func (is *Issuer) DeleteNode(node string) (apitypes.NodeDeleted, error) {
 		case errors.Is(err, store.ErrNotFound) && rec == nil:
 			return apierrors.New(apierrors.ReasonNotFound, "node %q not found: it has neither joined nor registered (see `reconcile get nodes`)", node)
 		case err != nil && !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		if err := tx.DeleteMeta(nodelease.Key(node)); err != nil { // its heartbeats' record
 			return err
 		}
 		pods, err := tx.List("Pod", "")

@@ -25,6 +25,30 @@ type Config struct {
 	NodeMask    int
 }
 
+// Validate says whether c is usable (the controller checks its flags at
+// start rather than at the first node's registration), and how many
+// node subnets it holds.
+func (c Config) Validate() (nodes uint64, err error) {
+	p, bits, err := c.parse()
+	if err != nil {
+		return 0, err
+	}
+	return 1 << (bits - p.Bits()), nil
+}
+
+// Holds says whether podCIDR is a node subnet of this configuration (in
+// the cluster CIDR, of the node mask): a registered node that has one
+// keeps it without Assign reading and rewriting the record of every
+// node's subnet (a status post every 5 min per node). It is pure.
+func (c Config) Holds(podCIDR string) bool {
+	cluster, bits, err := c.parse()
+	if err != nil {
+		return false
+	}
+	p, err := netip.ParsePrefix(podCIDR)
+	return err == nil && p.Bits() == bits && p.Masked() == p && cluster.Contains(p.Addr())
+}
+
 func (c Config) parse() (netip.Prefix, int, error) {
 	cidr, bits := c.ClusterCIDR, c.NodeMask
 	if cidr == "" {

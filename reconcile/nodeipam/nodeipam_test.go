@@ -99,3 +99,30 @@ func TestAssignIsStable(t *testing.T) {
 		t.Fatalf("node-c got %s", c)
 	}
 }
+
+func TestConfigHolds(t *testing.T) {
+	def := Config{}
+	wide := Config{ClusterCIDR: "10.0.0.0/8", NodeMask: 24}
+	tests := []struct {
+		cfg     Config
+		podCIDR string
+		want    bool
+	}{
+		{def, "10.244.3.0/24", true},
+		{def, "10.244.3.0/26", false}, // another node mask
+		{def, "10.245.3.0/24", false}, // outside the cluster CIDR
+		{def, "10.244.3.1/24", false}, // not a subnet's first address
+		{def, "", false},              // never assigned
+		{wide, "10.17.3.0/24", true},
+		{wide, "10.244.3.0/24", true}, // 10.244/16 lies in 10/8
+		{Config{ClusterCIDR: "nonsense"}, "10.244.3.0/24", false},
+	}
+	for _, tt := range tests {
+		if got := tt.cfg.Holds(tt.podCIDR); got != tt.want {
+			t.Errorf("%+v holds %q: %v, want %v", tt.cfg, tt.podCIDR, got, tt.want)
+		}
+	}
+	if n, err := wide.Validate(); err != nil || n != 65536 {
+		t.Errorf("10.0.0.0/8 by /24: %d subnets (%v), want 65,536", n, err)
+	}
+}

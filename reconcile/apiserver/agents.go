@@ -131,12 +131,8 @@ func readyCondition(n *corev1.Node) *corev1.NodeCondition {
 // onto its status. It says whether the Node now says what the agent does.
 func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) bool {
 	o, err := s.Store.Get(objects.Key{Kind: "Node", Name: name})
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
-		return false
-	}
 	if err != nil {
-		writeErr(w, err)
+		writeNodeErr(w, name, err)
 		return false
 	}
 	if n, ok := o.(*corev1.Node); ok && current(n) {
@@ -160,12 +156,8 @@ func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(
 		mark(n)
 		return tx.UpdateStatus(n)
 	})
-	if errors.Is(err, store.ErrNotFound) {
-		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
-		return false
-	}
 	if err != nil {
-		writeErr(w, err)
+		writeNodeErr(w, name, err)
 		return false
 	}
 	s.leases().Renew(name, s.now())
@@ -246,4 +238,14 @@ func (s *Server) updatePod(w http.ResponseWriter, r *http.Request, uid, answer s
 		return
 	}
 	writeJSON(w, http.StatusOK, apitypes.Ack{Status: answer})
+}
+
+// writeNodeErr answers a failed read or write of node name's status: an
+// unregistered node is told to register.
+func writeNodeErr(w http.ResponseWriter, name string, err error) {
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, fmt.Errorf("node %q is not registered: the agent registers at start", name))
+		return
+	}
+	writeErr(w, err)
 }

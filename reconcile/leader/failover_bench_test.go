@@ -33,6 +33,9 @@ func TestMain(m *testing.M) {
 	if name := os.Getenv(envCandidate); name != "" {
 		os.Exit(candidate(name))
 	}
+	if spec := os.Getenv(envServer); spec != "" {
+		os.Exit(server(spec))
+	}
 	os.Exit(m.Run())
 }
 

@@ -35,6 +35,7 @@ type serverSpec struct {
 	PeerPort, ClientPort       int
 	Mode                       etcdmember.Mode
 	TTL                        time.Duration
+	NoTakeOver                 bool // leader.Options.Gone nil: the lease expires by itself
 }
 
 // server is the subprocess: it prints "ready" once its member serves,
@@ -63,14 +64,21 @@ func server(spec string) int {
 	if err != nil {
 		return fail(err)
 	}
+	// The store is opened before the campaign, as a controller opens it
+	// at start (every server serves the API); a learner refuses reads
+	// until it is promoted.
 	var st *store.Store
-	e := leader.New(leader.Options{Client: cli, Prefix: "/bench/", Name: s.Name, TTL: s.TTL, Log: log, Gone: controlplane.MemberGone(cli)})
-	_ = e.Run(context.Background(), func(ctx context.Context, f leader.Fence) error {
-		if st == nil { // opened by the first term: a learner serves no reads
-			if st, err = store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: "/bench/"}); err != nil {
-				return err
-			}
+	for {
+		if st, err = store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: "/bench/"}); err == nil {
+			break
 		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	o := leader.Options{Client: cli, Prefix: "/bench/", Name: s.Name, TTL: s.TTL, Log: log, Gone: controlplane.MemberGone(cli)}
+	if s.NoTakeOver {
+		o.Gone = nil
+	}
+	_ = leader.New(o).Run(context.Background(), func(ctx context.Context, f leader.Fence) error {
 		fenced := st.Fenced(f.Key, f.Rev)
 		if err := fenced.Update(func(tx *store.Tx) error { return tx.PutMeta("bench/leader", s.Name) }); err != nil {
 			return err
@@ -85,23 +93,24 @@ func server(spec string) int {
 // servers are server subprocesses forming one cluster, as controllers
 // with --cluster-init and --join do.
 type servers struct {
-	tb      testing.TB
-	ca      *pki.CA
-	ttl     time.Duration
-	procs   map[string]*exec.Cmd
-	opts    map[string]etcdmember.Options
-	data    string // a data directory whose pki holds the etcd client pair
-	next    int
-	leading chan string // names, as they lead
-	revoked chan string // leader.MsgRevoked lines
+	tb         testing.TB
+	ca         *pki.CA
+	ttl        time.Duration
+	noTakeOver bool
+	procs      map[string]*exec.Cmd
+	opts       map[string]etcdmember.Options
+	data       string // a data directory whose pki holds the etcd client pair
+	next       int
+	leading    chan string // names, as they lead
+	revoked    chan string // leader.MsgRevoked lines
 }
 
-func startServers(tb testing.TB, n int, ttl time.Duration) *servers {
+func startServers(tb testing.TB, n int, ttl time.Duration, takeOver bool) *servers {
 	ca, err := pki.NewCA(time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &servers{tb: tb, ca: ca, ttl: ttl, procs: map[string]*exec.Cmd{}, opts: map[string]etcdmember.Options{}, leading: make(chan string, 64), revoked: make(chan string, 64)}
+	s := &servers{tb: tb, ca: ca, ttl: ttl, procs: map[string]*exec.Cmd{}, opts: map[string]etcdmember.Options{}, leading: make(chan string, 64), revoked: make(chan string, 64), noTakeOver: !takeOver}
 	tb.Cleanup(s.stopAll)
 	o := membertest.Options(tb, ca, "s1")
 	o.Mode = etcdmember.ModeInit
@@ -121,7 +130,7 @@ func (s *servers) spawn(o etcdmember.Options) {
 	if err != nil {
 		s.tb.Fatal(err)
 	}
-	spec, err := json.Marshal(serverSpec{Name: o.Name, Data: o.Data, InitialCluster: o.InitialCluster, PeerPort: o.PeerPort, ClientPort: o.ClientPort, Mode: o.Mode, TTL: s.ttl})
+	spec, err := json.Marshal(serverSpec{Name: o.Name, Data: o.Data, InitialCluster: o.InitialCluster, PeerPort: o.PeerPort, ClientPort: o.ClientPort, Mode: o.Mode, TTL: s.ttl, NoTakeOver: s.noTakeOver})
 	if err != nil {
 		s.tb.Fatal(err)
 	}

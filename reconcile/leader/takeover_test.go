@@ -22,7 +22,7 @@ import (
 // (leader.MsgRevoked naming it) instead of waiting for the TTL; the new
 // leader has written through its fenced store.
 func TestKilledLeaderIsTakenOver(t *testing.T) {
-	s := startServers(t, 3, leader.DefaultTTL)
+	s := startServers(t, 3, leader.DefaultTTL, true)
 	first := s.waitLeading()
 	t0 := time.Now()
 	s.kill(first)

@@ -61,7 +61,13 @@ func (e *Elector) takeOver(ctx context.Context, own clientv3.LeaseID) {
 		pctx, cancel := context.WithTimeout(ctx, every*2)
 		r, err := e.o.Client.Get(pctx, ElectionKey(e.o.Prefix)+"/", clientv3.WithFirstCreate()...)
 		cancel()
-		if err != nil || len(r.Kvs) == 0 || clientv3.LeaseID(r.Kvs[0].Lease) == own {
+		if err != nil {
+			// No answer (etcd may be electing a raft leader after the
+			// dead server's member led it): the count goes on; the
+			// next read says which leader it counts for.
+			continue
+		}
+		if len(r.Kvs) == 0 || clientv3.LeaseID(r.Kvs[0].Lease) == own {
 			g = goneSince{}
 			continue
 		}

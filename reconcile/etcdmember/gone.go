@@ -9,8 +9,8 @@ import (
 
 // Gone says whether the member named name is gone from the cluster as the
 // member cli talks to sees it: removed (not in the member list), or alive
-// on none of its client URLs (no status answered within timeout: its
-// process is dead or cut off), or answering without a raft leader (cut
+// on none of its client URLs (its port refuses or no status answered
+// within timeout: its process is dead or cut off), or answering without a raft leader (cut
 // off from the majority: it cannot commit). A member that answers with a
 // leader, however slowly within timeout, is not gone. When this member
 // cannot read its own member list, Gone says false: it does not know.
@@ -30,6 +30,11 @@ func Gone(ctx context.Context, cli *clientv3.Client, name string, timeout time.D
 			continue
 		}
 		for _, u := range m.ClientURLs {
+			// A TCP dial first: a dead process's port refuses at once,
+			// where the gRPC status call would wait for its deadline.
+			if !answers(ctx, u, timeout) {
+				continue
+			}
 			sctx, cancel := context.WithTimeout(ctx, timeout)
 			st, err := cli.Status(sctx, u)
 			cancel()

@@ -105,8 +105,8 @@ func benchServers(b *testing.B, ttl time.Duration, takeOver bool) {
 		next := s.waitLeading()
 		took = append(took, time.Since(t0))
 		for len(s.revoked) > 0 {
-			<-s.revoked
 			revoked++
+			b.Logf("kill at %s, leading and written +%s; %s", t0.Format("15:04:05.000"), took[len(took)-1].Round(time.Millisecond), <-s.revoked)
 		}
 		s.remove(current)
 		current = next

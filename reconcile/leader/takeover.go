@@ -24,9 +24,11 @@ type goneSince struct {
 	since time.Time // zero: seen alive at the last probe
 }
 
-// observe records a probe of leader key/rev at now and says whether its
-// lease may be revoked: gone at every probe for at least after.
-func (g *goneSince) observe(key string, rev int64, gone bool, now time.Time, after time.Duration) bool {
+// observe records a probe of leader key/rev that started at probed and
+// ended at now, and says whether its lease may be revoked: gone at every
+// probe from the start of the first that found it gone to now, at least
+// after.
+func (g *goneSince) observe(key string, rev int64, gone bool, probed, now time.Time, after time.Duration) bool {
 	if key != g.key || rev != g.rev {
 		*g = goneSince{key: key, rev: rev}
 	}
@@ -35,7 +37,7 @@ func (g *goneSince) observe(key string, rev int64, gone bool, now time.Time, aft
 		return false
 	}
 	if g.since.IsZero() {
-		g.since = now
+		g.since = probed
 	}
 	return now.Sub(g.since) >= after
 }
@@ -73,7 +75,8 @@ func (e *Elector) takeOver(ctx context.Context, own clientv3.LeaseID) {
 		}
 		kv := r.Kvs[0]
 		name := string(kv.Value)
-		if !g.observe(string(kv.Key), kv.CreateRevision, e.o.Gone(ctx, name), time.Now(), e.o.GoneAfter) {
+		probed := time.Now()
+		if !g.observe(string(kv.Key), kv.CreateRevision, e.o.Gone(ctx, name), probed, time.Now(), e.o.GoneAfter) {
 			continue
 		}
 		gone := time.Since(g.since)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -36,6 +37,7 @@ type serverSpec struct {
 	Mode                       etcdmember.Mode
 	TTL                        time.Duration
 	NoTakeOver                 bool // leader.Options.Gone nil: the lease expires by itself
+	KeepWriting                bool // the leader writes bench/last/NAME every 100 ms
 }
 
 // server is the subprocess: it prints "ready" once its member serves,
@@ -84,8 +86,23 @@ func server(spec string) int {
 			return err
 		}
 		fmt.Printf("leading %s\n", s.Name)
-		<-ctx.Done()
-		return nil
+		defer fmt.Printf("stopped %s\n", s.Name)
+		if !s.KeepWriting {
+			<-ctx.Done()
+			return nil
+		}
+		for n := 1; ; n++ { // what a paused leader would go on doing
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(100 * time.Millisecond):
+			}
+			err := fenced.Update(func(tx *store.Tx) error { return tx.PutMeta("bench/last/"+s.Name, n) })
+			if errors.Is(err, store.ErrFenced) {
+				fmt.Printf("fenced %s\n", s.Name)
+				return err
+			}
+		}
 	})
 	return 0
 }
@@ -93,24 +110,30 @@ func server(spec string) int {
 // servers are server subprocesses forming one cluster, as controllers
 // with --cluster-init and --join do.
 type servers struct {
-	tb         testing.TB
-	ca         *pki.CA
-	ttl        time.Duration
-	noTakeOver bool
-	procs      map[string]*exec.Cmd
-	opts       map[string]etcdmember.Options
-	data       string // a data directory whose pki holds the etcd client pair
-	next       int
-	leading    chan string // names, as they lead
-	revoked    chan string // leader.MsgRevoked lines
+	tb          testing.TB
+	ca          *pki.CA
+	ttl         time.Duration
+	noTakeOver  bool
+	keepWriting bool
+	events      chan string // "stopped NAME", "fenced NAME"
+	procs       map[string]*exec.Cmd
+	opts        map[string]etcdmember.Options
+	data        string // a data directory whose pki holds the etcd client pair
+	next        int
+	leading     chan string // names, as they lead
+	revoked     chan string // leader.MsgRevoked lines
 }
 
 func startServers(tb testing.TB, n int, ttl time.Duration, takeOver bool) *servers {
+	return startServersWith(tb, n, ttl, takeOver, false)
+}
+
+func startServersWith(tb testing.TB, n int, ttl time.Duration, takeOver, keepWriting bool) *servers {
 	ca, err := pki.NewCA(time.Now())
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &servers{tb: tb, ca: ca, ttl: ttl, procs: map[string]*exec.Cmd{}, opts: map[string]etcdmember.Options{}, leading: make(chan string, 64), revoked: make(chan string, 64), noTakeOver: !takeOver}
+	s := &servers{tb: tb, ca: ca, ttl: ttl, procs: map[string]*exec.Cmd{}, opts: map[string]etcdmember.Options{}, leading: make(chan string, 64), revoked: make(chan string, 64), noTakeOver: !takeOver, keepWriting: keepWriting, events: make(chan string, 64)}
 	tb.Cleanup(s.stopAll)
 	o := membertest.Options(tb, ca, "s1")
 	o.Mode = etcdmember.ModeInit
@@ -130,7 +153,7 @@ func (s *servers) spawn(o etcdmember.Options) {
 	if err != nil {
 		s.tb.Fatal(err)
 	}
-	spec, err := json.Marshal(serverSpec{Name: o.Name, Data: o.Data, InitialCluster: o.InitialCluster, PeerPort: o.PeerPort, ClientPort: o.ClientPort, Mode: o.Mode, TTL: s.ttl, NoTakeOver: s.noTakeOver})
+	spec, err := json.Marshal(serverSpec{Name: o.Name, Data: o.Data, InitialCluster: o.InitialCluster, PeerPort: o.PeerPort, ClientPort: o.ClientPort, Mode: o.Mode, TTL: s.ttl, NoTakeOver: s.noTakeOver, KeepWriting: s.keepWriting})
 	if err != nil {
 		s.tb.Fatal(err)
 	}
@@ -158,6 +181,11 @@ func (s *servers) spawn(o etcdmember.Options) {
 				s.leading <- strings.TrimPrefix(line, "leading ")
 			case strings.Contains(line, leader.MsgRevoked):
 				s.revoked <- line
+			case strings.HasPrefix(line, "stopped ") || strings.HasPrefix(line, "fenced "):
+				select {
+				case s.events <- line:
+				default:
+				}
 			}
 		}
 	}()

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/etcdmember"
 	"github.com/reconcile-dev/reconcile/reconcile/etcdmember/membertest"
 	"github.com/reconcile-dev/reconcile/reconcile/leader"
+	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
@@ -112,4 +114,58 @@ func TestLiveLeaderIsNotRevoked(t *testing.T) {
 	if !etcdmember.Gone(ctx, cli, "no-such-server", time.Second) {
 		t.Error("Gone of a name that is no member")
 	}
+}
+
+// A leader paused (SIGSTOP: its member pauses with it) is taken over like
+// a dead one; resumed, it goes on writing until it notices, and the fence
+// refuses every such write: what it had written when the new leader
+// started is what stays.
+func TestPausedLeaderIsFenced(t *testing.T) {
+	s := startServersWith(t, 3, leader.DefaultTTL, true, true)
+	first := s.waitLeading()
+	time.Sleep(time.Second) // a few writes of its term
+	cmd := s.procs[first]
+	if err := cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	next := s.waitLeading()
+	if next == first {
+		t.Fatalf("%s leads again while paused", first)
+	}
+	before := lastWrite(t, s, first)
+	if err := cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	for done := false; !done; {
+		select {
+		case e := <-s.events:
+			seen = append(seen, e)
+			done = e == "stopped "+first
+		case <-time.After(2 * time.Minute):
+			t.Fatalf("%s, resumed, did not stop leading in 2 min (%v)", first, seen)
+		}
+	}
+	if after := lastWrite(t, s, first); after != before {
+		t.Fatalf("%s's write %d landed after %s led (it had written %d then)", first, after, next, before)
+	}
+	t.Logf("%s paused at its write %d; %s led; %s resumed and stopped: %v", first, before, next, first, seen)
+}
+
+// lastWrite is bench/last/NAME in a view of the store brought up to the
+// log's head.
+func lastWrite(t *testing.T, s *servers, name string) int {
+	t.Helper()
+	cli := s.client()
+	defer cli.Close()
+	st, err := store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: "/bench/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var n int
+	if ok, err := st.GetMeta("bench/last/"+name, &n); err != nil || !ok {
+		t.Fatalf("bench/last/%s: %v, %v", name, ok, err)
+	}
+	return n
 }

@@ -69,8 +69,23 @@ func Start(ctx context.Context, o Options, ca *pki.CA) (*Plane, error) {
 		return nil, err
 	}
 	p := &Plane{o: o, member: m, cli: cli}
-	p.elector = leader.New(leader.Options{Client: cli, Prefix: o.Prefix, Name: o.Name, TTL: o.TTL, Log: o.Log})
+	// cli reaches this server's member only, on every server: a leader
+	// whose member is gone cannot write, so its lease may be revoked
+	// (docs/internals.md "High availability", fast failover).
+	p.elector = leader.New(leader.Options{Client: cli, Prefix: o.Prefix, Name: o.Name, TTL: o.TTL, Log: o.Log, Gone: MemberGone(cli)})
 	return p, nil
+}
+
+// GoneProbeTimeout bounds each probe of a leader's member (MemberGone).
+const GoneProbeTimeout = time.Second
+
+// MemberGone is leader.Options.Gone of a server whose client cli talks to
+// its own embedded member only: the leader named name is gone when its
+// member (the same name) is (etcdmember.Gone).
+func MemberGone(cli *clientv3.Client) func(ctx context.Context, name string) bool {
+	return func(ctx context.Context, name string) bool {
+		return etcdmember.Gone(ctx, cli, name, GoneProbeTimeout)
+	}
 }
 
 // promote makes this server's learner a voter through the members that

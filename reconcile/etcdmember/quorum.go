@@ -57,16 +57,26 @@ func quorumLost(ctx context.Context, o *Options, e *embed.Etcd) error {
 }
 
 func anyAnswers(ctx context.Context, urls []string) bool {
-	d := net.Dialer{Timeout: 2 * time.Second}
 	for _, s := range urls {
-		u, err := url.Parse(s)
-		if err != nil {
-			continue
-		}
-		if c, err := d.DialContext(ctx, "tcp", u.Host); err == nil {
-			c.Close()
+		if answers(ctx, s, 2*time.Second) {
 			return true
 		}
 	}
 	return false
+}
+
+// answers says whether a TCP dial to URL s's host and port succeeds
+// within timeout (a dead process on a live host refuses at once).
+func answers(ctx context.Context, s string, timeout time.Duration) bool {
+	u, err := url.Parse(s)
+	if err != nil {
+		return false
+	}
+	d := net.Dialer{Timeout: timeout}
+	c, err := d.DialContext(ctx, "tcp", u.Host)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
 }

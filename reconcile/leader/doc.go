@@ -19,4 +19,13 @@
 // write of a leader that has not noticed yet carries
 // Compare(CreateRevision(Fence.Key) == Fence.Rev), which fails once its key
 // is gone (store.ErrFenced).
+//
+// A dead leader's lease: with Options.Gone (embedded members, each server
+// talking to etcd through its own member alone) a waiting candidate
+// revokes the lease of a leader whose member has been gone from the
+// cluster for GoneAfter (2 s) instead of waiting for the TTL (takeover.go).
+// The fence makes that safe whatever the probe says: etcd applies the
+// revoke and every fenced write in one log order, so no write of the old
+// term lands after the new term began (docs/internals.md "High
+// availability").
 package leader

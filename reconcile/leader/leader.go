@@ -44,6 +44,17 @@ type Options struct {
 	// Retry is the pause after a failed campaign or a lead that failed
 	// (1 s when 0).
 	Retry time.Duration
+	// Gone, when set, says whether the server named name (a leader's
+	// election value) has its etcd member gone from the cluster: dead,
+	// cut off or removed. It is set only when every candidate talks to
+	// etcd through its own member alone (embedded members,
+	// controlplane.Start), so a gone member means a leader that can no
+	// longer write; a candidate then revokes that leader's lease after
+	// GoneAfter instead of waiting up to the TTL (takeover.go). Nil (an
+	// external etcd): the lease expires by itself.
+	Gone func(ctx context.Context, name string) bool
+	// GoneAfter: DefaultGoneAfter when 0.
+	GoneAfter time.Duration
 }
 
 // Elector campaigns for leadership and runs the lead function while it
@@ -66,6 +77,9 @@ func New(o Options) *Elector {
 	}
 	if o.Retry <= 0 {
 		o.Retry = time.Second
+	}
+	if o.GoneAfter <= 0 {
+		o.GoneAfter = DefaultGoneAfter
 	}
 	return &Elector{o: o}
 }
@@ -126,7 +140,15 @@ func (e *Elector) term(ctx context.Context, lead func(ctx context.Context, f Fen
 	}
 	go watch(lctx, lcancel, s.Done(), renewals, e.o.TTL, granted)
 	el := concurrency.NewElection(s, ElectionKey(e.o.Prefix))
-	if err := el.Campaign(lctx, e.o.Name); err != nil {
+	if e.o.Gone != nil {
+		cctx, ccancel := context.WithCancel(lctx)
+		go e.takeOver(cctx, grant.ID)
+		err = el.Campaign(lctx, e.o.Name)
+		ccancel()
+	} else {
+		err = el.Campaign(lctx, e.o.Name)
+	}
+	if err != nil {
 		return fmt.Errorf("leader election: campaign: %w", errors.Join(err, context.Cause(lctx)))
 	}
 	f := Fence{Key: el.Key(), Rev: el.Rev()}

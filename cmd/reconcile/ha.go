@@ -27,7 +27,7 @@ func (h *haFlags) register(fl *pflag.FlagSet) {
 	fl.StringVar(&h.o.Name, "server-name", "", "this server's name in the control plane (default: the host name)")
 	fl.StringVar(&h.o.Advertise, "etcd-advertise-address", "", "the IP address other servers reach this one's etcd member at (default: the --listen address when specific, else the first non-loopback address)")
 	fl.IntVar(&h.o.PeerPort, "etcd-peer-port", etcdmember.DefaultPeerPort, "the etcd member's peer port (TLS from the cluster CA)")
-	fl.DurationVar(&h.o.TTL, "leader-elect-lease-duration", leader.DefaultTTL, "the controller leader's lease (kube-controller-manager's flag of that name): a leader killed is replaced within about this long; at least 3s")
+	fl.DurationVar(&h.o.TTL, "leader-elect-lease-duration", leader.DefaultTTL, "the controller leader's lease (kube-controller-manager's flag of that name): a leader cut off from etcd stops within it; one whose embedded etcd member is gone (the process or machine died) is replaced after about 2 s; at least 3s")
 	fl.IntVar(&h.o.ClientPort, "etcd-client-port", etcdmember.DefaultClientPort, "the etcd member's client port, on the advertise address and 127.0.0.1 (TLS from the cluster CA, the controllers' certificates only)")
 }
 

@@ -8,34 +8,56 @@ import (
 	"testing"
 )
 
-const sampleMaps = `00400000-00403000 r--p 00000000 fc:01 1234 /usr/bin/reconcile
+// sampleSmaps: a cgo binary's mappings, each with the smaps fields that
+// matter (Rss, Anonymous); the RELRO page (04296000, r--p) holds
+// anonymous pages: the GOT the dynamic linker wrote.
+const sampleSmaps = `00400000-00403000 r--p 00000000 fc:01 1234 /usr/bin/reconcile
+Rss:                  12 kB
+Anonymous:             0 kB
 00403000-022a2000 r-xp 00003000 fc:01 1234 /usr/bin/reconcile
+Rss:               30452 kB
+Anonymous:             0 kB
 022a2000-04296000 r--p 01ea2000 fc:01 1234 /usr/bin/reconcile
+Rss:               32632 kB
+Anonymous:             0 kB
+04296000-04299000 r--p 03e96000 fc:01 1234 /usr/bin/reconcile
+Rss:                  12 kB
+Anonymous:            12 kB
 04299000-048d5000 rw-p 03e98000 fc:01 1234 /usr/bin/reconcile
+Rss:                6384 kB
+Anonymous:          1200 kB
 048d5000-04900000 rw-p 00000000 00:00 0 
-15ba7ac00000-15ba7d000000 rw-p 00000000 00:00 0 
+Anonymous:            80 kB
 7f0000000000-7f0000001000 r--s 00000000 fc:01 99 /usr/bin/reconcile
+Anonymous:             0 kB
 7f0000002000-7f0000003000 r-xp 00000000 fc:01 77 /usr/lib/libc.so.6
+Anonymous:             0 kB
 7f0000004000-7f0000005000 r--p 00000000 fc:01 55 /opt/my dir/reconcile
+Anonymous:             0 kB
+7f0000006000-7f0000007000 r--p 00000000 fc:01 56 /opt/no-anonymous-line
 7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]
+Anonymous:           132 kB
 garbage line
 ffff-0000 r--p 00000000 fc:01 1234 /usr/bin/reconcile
+Anonymous:             0 kB
 `
 
-func TestReadOnlyRanges(t *testing.T) {
+func TestReleasable(t *testing.T) {
 	for _, tc := range []struct {
 		exe  string
 		want []Range
 	}{
-		// text and read-only data; not the data (rw-p), not a shared
-		// mapping of the same file (r--s), not an inverted range
+		// text and read-only data; not the RELRO page (anonymous
+		// pages), not the data (rw-p), not a shared mapping of the same
+		// file (r--s), not an inverted range
 		{"/usr/bin/reconcile", []Range{{0x400000, 0x403000}, {0x403000, 0x22a2000}, {0x22a2000, 0x4296000}}},
 		{"/opt/my dir/reconcile", []Range{{0x7f0000004000, 0x7f0000005000}}}, // a path with a space
+		{"/opt/no-anonymous-line", nil}, // unknown: left alone
 		{"/usr/bin/other", nil},
 		{"", nil}, // anonymous mappings are never the executable
 	} {
-		if got := ReadOnlyRanges(sampleMaps, tc.exe); !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("ReadOnlyRanges(%q) = %x, want %x", tc.exe, got, tc.want)
+		if got := Releasable(sampleSmaps, tc.exe); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Releasable(%q) = %x, want %x", tc.exe, got, tc.want)
 		}
 	}
 }
@@ -76,7 +98,7 @@ func residentKB(t *testing.T, exe string) int {
 		f := strings.Fields(line)
 		switch {
 		case len(f) >= 6 && strings.Contains(f[0], "-") && !strings.HasSuffix(f[0], ":"):
-			in = strings.Join(f[5:], " ") == exe && len(ReadOnlyRanges(line, exe)) == 1
+			in = strings.Join(f[5:], " ") == exe && readOnlyPrivate(f[1])
 		case len(f) >= 2 && f[0] == "Rss:" && in:
 			kb, _ := strconv.Atoi(f[1])
 			sum += kb
@@ -85,11 +107,11 @@ func residentKB(t *testing.T, exe string) int {
 	return sum
 }
 
-func FuzzReadOnlyRanges(f *testing.F) {
-	f.Add(sampleMaps, "/usr/bin/reconcile")
-	f.Add("0-1 r--p 0 0:0 0 x", "x")
-	f.Fuzz(func(t *testing.T, maps, exe string) {
-		for _, r := range ReadOnlyRanges(maps, exe) {
+func FuzzReleasable(f *testing.F) {
+	f.Add(sampleSmaps, "/usr/bin/reconcile")
+	f.Add("0-1 r--p 0 0:0 0 x\nAnonymous: 0 kB", "x")
+	f.Fuzz(func(t *testing.T, smaps, exe string) {
+		for _, r := range Releasable(smaps, exe) {
 			if r.End <= r.Start {
 				t.Fatalf("empty or inverted range %x", r)
 			}

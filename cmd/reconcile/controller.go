@@ -23,7 +23,6 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/controllers"
 	"github.com/reconcile-dev/reconcile/reconcile/controlplane"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
-	"github.com/reconcile-dev/reconcile/reconcile/exepages"
 	"github.com/reconcile-dev/reconcile/reconcile/metrics"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
@@ -248,12 +247,6 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
 	g.Go(func() error { return ms.run(ctx) })
-	g.Go(func() error { // RSS: the binary's pages the start used once (exepages)
-		if err := exepages.Keep(ctx, exepages.First, exepages.Interval); err != nil {
-			log.Warn("not releasing the binary's unused pages", "err", err)
-		}
-		return nil
-	})
 	if plane != nil {
 		g.Go(func() error { return plane.Wait(ctx) }) // a member that stops ends the controller
 	}

@@ -23,12 +23,17 @@ import (
 // Now the room for garbage follows what the process needs: after every
 // collection keepGCPace measures how fast the heap was allocated since the
 // previous one, and gives garbage the room that allocation rate fills in
-// minGCInterval (5 s), never less than Go's own (the live heap: GOGC=100) nor
-// more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
+// minGCInterval (5 s), never less than half the live heap (GOGC=50,
+// minGCPercent) nor more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
 // thousand pods created) gets the old room within one collection; an
-// idle or steady controller collects at Go's pace and its heap, hence its
-// RSS (Go's scavenger returns what lies above the goal), stays near twice
-// the live heap. The heap a burst grew stays with the process until the
+// idle or steady controller collects when its garbage reaches half the
+// live heap, and its heap, hence its RSS (Go's scavenger returns what
+// lies above the goal), stays near 1.5 times the live heap. Below Go's own
+// pace (GOGC=100) costs little CPU here: the room is at least what
+// minGCInterval of allocation fills, so a collection comes at most every
+// 5 s outside a burst (one mark of a 60 MB live heap, tens of ms, every
+// 5 s or less often); Go's 100 held the controller at 1,000 pods 30 MiB
+// higher (BENCHMARKS.md, issue 13: memory, round 2). The heap a burst grew stays with the process until the
 // next collection and Go's scavenger return it, which at a slow allocation
 // rate may take minutes: settleAfter a burst with no collection since, the
 // store collects and gives it back at once (debug.FreeOSMemory), one
@@ -47,6 +52,9 @@ const (
 	// the commit benchmarks took 15–55 % more CPU than with the fixed
 	// room, against −3 % and +6 % (medians of three) with this.
 	minGCInterval = 5 * time.Second
+	// minGCPercent: the least room for garbage, as a share of the live
+	// heap, when the process allocates slowly.
+	minGCPercent = 50
 	// maxGCHeadroom bounds the room for garbage between collections.
 	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
@@ -128,15 +136,21 @@ func settle(p *pacer) {
 }
 
 // gcPercent is the GOGC that gives garbage the room that allocated bytes
-// over elapsed fill in minGCInterval: at least the live heap (Go's 100),
-// at most maxGCHeadroom, and GOGC at most maxGCPercent.
+// over elapsed fill in minGCInterval: at least half the live heap
+// (minGCPercent), and at least the live heap (Go's 100) when that rate
+// would fill it; at most maxGCHeadroom, and GOGC at most maxGCPercent.
 func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 	if live == 0 {
 		return maxGCPercent
 	}
-	room := uint64(maxGCHeadroom)
+	wanted := uint64(maxGCHeadroom) // the room minGCInterval of allocation fills
 	if elapsed > 0 {
-		room = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), maxGCHeadroom))
+		wanted = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), 1<<62))
 	}
-	return int(min(max(100*room/live, 100), maxGCPercent))
+	room := min(wanted, maxGCHeadroom)
+	// Slow allocation may collect below Go's pace, down to minGCPercent;
+	// fast allocation that the bound cuts (a large live heap) keeps Go's
+	// own, as before: a lower GOGC there would only add collections.
+	floor := max(minGCPercent, min(100*wanted/live, 100))
+	return int(min(max(100*room/live, floor), maxGCPercent))
 }

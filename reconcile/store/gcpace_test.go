@@ -21,12 +21,13 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 		want      int
 	}{
 		{"nothing live", 0, 0, time.Second, maxGCPercent},
-		{"idle: Go's pace", 40 * mib, 1 * mib, 10 * time.Second, 100},
-		{"steady: Go's pace", 40 * mib, 60 * mib, 10 * time.Second, 100},
+		{"idle: half the live heap", 40 * mib, 1 * mib, 10 * time.Second, minGCPercent},
+		{"steady: room for 5 s of it", 40 * mib, 60 * mib, 10 * time.Second, 75},
 		{"16 MiB a second: room for 5 s of it", 40 * mib, 32 * mib, 2 * time.Second, 200},
 		{"a burst: the room is bounded", 40 * mib, 400 * mib, time.Second, 800},
 		{"a burst in a fresh process: GOGC bounded", 4 * mib, 100 * mib, 100 * time.Millisecond, maxGCPercent},
-		{"a large live heap: Go's pace", 3200 * mib, 4000 * mib, time.Second, 100},
+		{"a large live heap allocating fast: Go's pace", 3200 * mib, 4000 * mib, time.Second, 100},
+		{"a large live heap allocating slowly: half of it", 3200 * mib, 100 * mib, 10 * time.Second, minGCPercent},
 		{"same instant", 40 * mib, 0, 0, 800},
 	} {
 		if got := gcPercent(c.live, c.allocated, c.elapsed); got != c.want {
@@ -37,7 +38,7 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 
 // Opening a store on disk starts the pacing: after a collection that
 // followed fast allocation GOGC is over Go's 100, and once the burst is
-// over the store brings it back to 100 and returns the heap to the OS
+// over the store brings it back to at most 100 and returns the heap to the OS
 // (the RSS near twice the live heap) with no collection from outside.
 func TestOpenKeepsTheGCPace(t *testing.T) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
@@ -79,7 +80,7 @@ func TestOpenKeepsTheGCPace(t *testing.T) {
 	before := released()
 	keep = nil
 	err = testkit.Poll(3*settleAfter, func() error {
-		if p := gogc(); p != 100 {
+		if p := gogc(); p > 100 { // the quiet stretch's pace: minGCPercent
 			return fmt.Errorf("GOGC is %d", p)
 		}
 		if after := released(); after < before+32<<20 {
@@ -88,6 +89,6 @@ func TestOpenKeepsTheGCPace(t *testing.T) {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("%v %v after the burst, want Go's 100 and the heap back", err, 3*settleAfter)
+		t.Fatalf("%v %v after the burst, want at most Go's 100 and the heap back", err, 3*settleAfter)
 	}
 }

@@ -135,7 +135,7 @@ func (s *Store) loadCheckpoint(c ckptRecord) error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("load the store checkpoint at entry %d: empty the view: %w", c.Seq, err)
 	}
-	rv, err := loadSnapshot(s.db, bytes.NewReader(snap), map[string][]byte{string(positionKey): positionBytes(c.Seq, c.Rev)})
+	rv, err := loadSnapshot(s.db, bytes.NewReader(snap), 0, map[string][]byte{string(positionKey): positionBytes(c.Seq, c.Rev)})
 	if err != nil {
 		return fmt.Errorf("load the store checkpoint at entry %d: %w", c.Seq, err)
 	}
@@ -148,7 +148,9 @@ func (s *Store) loadCheckpoint(c ckptRecord) error {
 // written by Snapshot: the snapshot becomes a checkpoint and the next log
 // entry says "load it", so every running view reloads (their watchers'
 // channels close and they list again) and new views start from it; the
-// older log is deleted. The restored resourceVersion is the snapshot's.
+// older log is deleted. The restored resourceVersion is the snapshot's
+// plus RestoreRVBump (written into the checkpoint itself, so views that
+// load it later agree), so every watch from before is ErrGone.
 func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) error {
 	snap, err := io.ReadAll(r)
 	if err != nil {
@@ -167,6 +169,8 @@ func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) error {
 			break
 		}
 	}
+	rv := sr.rv + RestoreRVBump
+	snap = rebaseSnapshot(snap, sr.rv, rv)
 	e := &etcdLog{cli: cli, o: eo.withDefaults()}
 	s := &Store{core: &core{etcd: e}}
 	for {
@@ -188,7 +192,7 @@ func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) error {
 		if err != nil {
 			return fmt.Errorf("restore: %w", err)
 		}
-		c := ckptRecord{Seq: seq, Ref: chunkRef{Prefix: prefix, N: n, Len: len(snap)}, RV: sr.rv}
+		c := ckptRecord{Seq: seq, Ref: chunkRef{Prefix: prefix, N: n, Len: len(snap)}, RV: rv}
 		rec, _ := json.Marshal(c)
 		ctx, cancel = context.WithTimeout(context.Background(), e.o.RequestTimeout)
 		resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.headKey()), "=", headRev)).

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,16 +23,38 @@ func fillForSnapshot(t *testing.T, st *Store) {
 	}
 }
 
-// Snapshot, restore into a new Badger directory: the same objects, side
-// records and resourceVersion.
+// bumped is dump's text with the store's resourceVersion moved from rv by
+// a restore's RestoreRVBump.
+func bumped(dump string, rv uint64) string {
+	return strings.Replace(dump, fmt.Sprintf(`"rv": %d`, rv), fmt.Sprintf(`"rv": %d`, rv+RestoreRVBump), 1)
+}
+
+// wantGoneFrom checks that st's resourceVersion is past every one before
+// the restore (last) and a watch from last is ErrGone: a client of before
+// lists again instead of waiting for events after last.
+func wantGoneFrom(t *testing.T, st *Store, last uint64) {
+	t.Helper()
+	if rv := st.ResourceVersion(); rv <= last {
+		t.Errorf("resourceVersion %d after the restore, %d before: it went backwards", rv, last)
+	}
+	if _, err := st.Watch(context.Background(), last); !errors.Is(err, ErrGone) {
+		t.Errorf("watch from the resourceVersion of before the restore (%d): %v, want ErrGone", last, err)
+	}
+}
+
+// Snapshot, restore into a new Badger directory: the same objects and side
+// records, the resourceVersion bumped past every one of before.
 func TestSnapshotRestoreBadger(t *testing.T) {
 	eachBackend(t, func(t *testing.T, st *Store) {
 		fillForSnapshot(t, st)
+		want := dump(t, st)
 		var buf bytes.Buffer
 		rv, err := st.Snapshot(&buf)
 		if err != nil || rv != st.ResourceVersion() {
 			t.Fatalf("snapshot: rv %d (store %d), %v", rv, st.ResourceVersion(), err)
 		}
+		want = bumped(want, rv)
+		create(t, st, configMap("default", "after-the-snapshot", nil))
 		dir := t.TempDir() + "/restored"
 		if err := Restore(bytes.NewReader(buf.Bytes()), dir, Options{}); err != nil {
 			t.Fatal(err)
@@ -40,9 +64,10 @@ func TestSnapshotRestoreBadger(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer got.Close()
-		if a, b := dump(t, st), dump(t, got); a != b {
-			t.Fatalf("restored store differs:\nwas: %s\nnow: %s", a, b)
+		if now := dump(t, got); now != want {
+			t.Fatalf("restored store differs:\nwant: %s\nnow: %s", want, now)
 		}
+		wantGoneFrom(t, got, st.ResourceVersion())
 		if err := Restore(bytes.NewReader(buf.Bytes()), dir, Options{}); err == nil {
 			t.Error("restore into a non-empty directory succeeded")
 		}
@@ -79,11 +104,14 @@ func TestSnapshotRestoreEtcd(t *testing.T) {
 	fillForSnapshot(t, a)
 	want := dump(t, a)
 	var buf bytes.Buffer
-	if _, err := a.Snapshot(&buf); err != nil {
+	rv, err := a.Snapshot(&buf)
+	if err != nil {
 		t.Fatal(err)
 	}
+	want = bumped(want, rv)
 	create(t, a, configMap("default", "after-the-snapshot", nil))
-	ch, err := a.Watch(context.Background(), a.ResourceVersion())
+	last := a.ResourceVersion()
+	ch, err := a.Watch(context.Background(), last)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,8 +127,14 @@ func TestSnapshotRestoreEtcd(t *testing.T) {
 	if _, open := <-ch; open {
 		t.Error("a watcher of the old state still open")
 	}
-	if got := dump(t, openEtcdView(t, "", prefix)); got != want {
+	wantGoneFrom(t, a, last)
+	b := openEtcdView(t, "", prefix)
+	if got := dump(t, b); got != want {
 		t.Fatalf("new view after the restore: %s\nwant %s", got, want)
 	}
+	wantGoneFrom(t, b, last)
 	create(t, a, configMap("default", "after-the-restore", nil)) // writes continue
+	if rv := a.ResourceVersion(); rv <= last+1 {
+		t.Errorf("a write after the restore got resourceVersion %d, not past %d", rv, last)
+	}
 }

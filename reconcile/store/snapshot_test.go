@@ -23,10 +23,10 @@ func fillForSnapshot(t *testing.T, st *Store) {
 	}
 }
 
-// bumped is dump's text with the store's resourceVersion moved from rv by
-// a restore's RestoreRVBump.
-func bumped(dump string, rv uint64) string {
-	return strings.Replace(dump, fmt.Sprintf(`"rv": %d`, rv), fmt.Sprintf(`"rv": %d`, rv+RestoreRVBump), 1)
+// bumped is dump's text with the store's resourceVersion rv replaced by
+// to.
+func bumped(dump string, rv, to uint64) string {
+	return strings.Replace(dump, fmt.Sprintf(`"rv": %d`, rv), fmt.Sprintf(`"rv": %d`, to), 1)
 }
 
 // wantGoneFrom checks that st's resourceVersion is past every one before
@@ -53,7 +53,7 @@ func TestSnapshotRestoreBadger(t *testing.T) {
 		if err != nil || rv != st.ResourceVersion() {
 			t.Fatalf("snapshot: rv %d (store %d), %v", rv, st.ResourceVersion(), err)
 		}
-		want = bumped(want, rv)
+		want = bumped(want, rv, rv+RestoreRVBump) // no store to restore over: the snapshot's
 		create(t, st, configMap("default", "after-the-snapshot", nil))
 		dir := t.TempDir() + "/restored"
 		if err := Restore(bytes.NewReader(buf.Bytes()), dir, Options{}); err != nil {
@@ -90,7 +90,7 @@ func TestRestoreRefusesDamagedSnapshots(t *testing.T) {
 		if err := Restore(bytes.NewReader(b), dir, Options{}); !errors.Is(err, errBadSnapshot) {
 			t.Errorf("%s: %v, want a damaged-snapshot error", name, err)
 		}
-		if err := RestoreEtcd(bytes.NewReader(b), etcdClient(t), EtcdOptions{Prefix: newPrefix(t)}); !errors.Is(err, errBadSnapshot) {
+		if _, err := RestoreEtcd(bytes.NewReader(b), etcdClient(t), EtcdOptions{Prefix: newPrefix(t)}); !errors.Is(err, errBadSnapshot) {
 			t.Errorf("%s on etcd: %v", name, err)
 		}
 	}
@@ -108,15 +108,16 @@ func TestSnapshotRestoreEtcd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want = bumped(want, rv)
 	create(t, a, configMap("default", "after-the-snapshot", nil))
 	last := a.ResourceVersion()
+	want = bumped(want, rv, last+RestoreRVBump) // past the store's, which is past the snapshot's
 	ch, err := a.Watch(context.Background(), last)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := RestoreEtcd(&buf, etcdClient(t), EtcdOptions{Prefix: prefix}); err != nil {
-		t.Fatal(err)
+	restored, err := RestoreEtcd(&buf, etcdClient(t), EtcdOptions{Prefix: prefix})
+	if err != nil || restored != last+RestoreRVBump {
+		t.Fatalf("RestoreEtcd = %d, %v; want %d", restored, err, last+RestoreRVBump)
 	}
 	testkit.Eventually(t, time.Minute, "the running view reloaded", func() error {
 		if got := dump(t, a); got != want {

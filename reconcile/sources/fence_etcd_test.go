@@ -1,6 +1,7 @@
 package sources
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -90,4 +91,69 @@ func TestSyncWritesThroughTheTermsFence(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRestoreUnderARunningLoopReappliesGit: a snapshot of an older commit
+// restored under a running source loop (store.RestoreEtcd, as `reconcile
+// snapshot restore --server-side` does) ends the loop's store watch; the
+// loop checks its source at once and applies git's commit again over the
+// restored state, without waiting for the periodic drift check.
+func TestRestoreUnderARunningLoopReappliesGit(t *testing.T) {
+	defer func(d time.Duration) { DriftCheckInterval = d }(DriftCheckInterval)
+	DriftCheckInterval = time.Hour // only the restore can cause the check
+	cl := etcdtest.StartCluster(t, 1)
+	cli := cl.Client(t)
+	eo := store.EtcdOptions{Prefix: "/sources-restore/"}
+	st, err := store.OpenEtcd("", cli, store.Options{}, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	repo := testkit.NewRepo(t)
+	repo.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {k: one}\n")
+	first := repo.Commit("one")
+	v, err := schema.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(st, v, slog.New(slog.NewTextHandler(io.Discard, nil)), []Config{{Config: gitsync.Config{Name: "apps", URL: repo.Dir}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	applied := func(commit string) func() error {
+		return func() error {
+			s, err := reconcile.GetSourceStatus(st, "apps")
+			if err != nil {
+				return err
+			}
+			if s.LastAppliedCommit != commit {
+				return errors.New("last applied " + s.LastAppliedCommit)
+			}
+			return nil
+		}
+	}
+	testkit.Eventually(t, time.Minute, "the first commit applied", applied(first))
+	var snap bytes.Buffer
+	if _, err := st.Snapshot(&snap); err != nil {
+		t.Fatal(err)
+	}
+	repo.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {k: two}\n")
+	second := repo.Commit("two")
+	testkit.Eventually(t, time.Minute, "the second commit applied", applied(second))
+
+	rv, err := store.RestoreEtcd(&snap, cli, eo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, time.Minute, "the view loaded the restore", func() error {
+		if st.ResourceVersion() < rv {
+			return errors.New("not yet")
+		}
+		return nil
+	})
+	testkit.Eventually(t, time.Minute, "git's commit applied again over the restored one", applied(second))
 }

@@ -70,6 +70,8 @@ the same way.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			switch {
+			case serverSide && sf.engine == "etcd":
+				return fmt.Errorf("--server-side and --store etcd both restore into etcd: choose one (--server-side through a server's API, --store etcd straight into the etcd cluster)")
 			case serverSide:
 				c, err := g.client()
 				if err != nil {

@@ -99,6 +99,13 @@ func NewApplier(st *store.Store) *Applier {
 	return &Applier{st: st, planner: NewPlanner()}
 }
 
+// On returns an Applier writing through st (the store fenced by a leader's
+// term: store.Fenced) that shares a's memory of plans and settings; use
+// one of them at a time.
+func (a *Applier) On(st *store.Store) *Applier {
+	return &Applier{st: st, planner: a.planner, net: a.net}
+}
+
 // Apply applies one commit of a source without a memory of earlier plans:
 // NewApplier(st).Apply. Long-running callers keep an Applier instead.
 func Apply(st *store.Store, src SourceInfo, commit CommitInfo, desired []Desired, errs []string, opts ApplyOptions) (ApplyResult, error) {

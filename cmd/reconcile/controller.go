@@ -278,7 +278,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 				return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
 					Leases: nodelease.Reader{Store: st}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
 			})
-			lg.Go(func() error { return srcs.Run(ctx) })
+			lg.Go(func() error { return srcs.RunOn(ctx, st) }) // commits written through the fenced store
 			return lg.Wait()
 		})
 	})

@@ -55,8 +55,7 @@ func (s storeFlags) open(plane *controlplane.Plane, data string, log *slog.Logge
 		}
 		return st, nil, func() { st.Close() }, nil
 	case "etcd":
-		cli, err := etcdclient.New(etcdclient.Config{Endpoints: etcdclient.SplitEndpoints(s.endpoints),
-			CAFile: s.caFile, CertFile: s.certFile, KeyFile: s.keyFile})
+		cli, err := s.etcdClient()
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -73,4 +72,13 @@ func (s storeFlags) open(plane *controlplane.Plane, data string, log *slog.Logge
 		return st, cli, func() { st.Close(); cli.Close() }, nil
 	}
 	return nil, nil, nil, fmt.Errorf("--store %q: want badger or etcd", s.engine)
+}
+
+// etcdClient is the client of the external etcd of --store etcd.
+func (s storeFlags) etcdClient() (*clientv3.Client, error) {
+	if s.endpoints == "" {
+		return nil, fmt.Errorf("--store etcd needs --etcd-endpoints (the etcd cluster's client URLs)")
+	}
+	return etcdclient.New(etcdclient.Config{Endpoints: etcdclient.SplitEndpoints(s.endpoints),
+		CAFile: s.caFile, CertFile: s.certFile, KeyFile: s.keyFile})
 }

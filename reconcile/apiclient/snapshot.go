@@ -2,9 +2,11 @@ package apiclient
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 
@@ -29,4 +31,27 @@ func (c *Client) Snapshot(ctx context.Context, w io.Writer) (uint64, error) {
 		return 0, errors.New("snapshot from " + serverOf(resp) + ": the stream ended before the snapshot did (the controller failed while writing it: see its log)")
 	}
 	return strconv.ParseUint(v, 10, 64)
+}
+
+// RestoreSnapshot sends the snapshot in snap (as Snapshot copied it) to
+// POST /api/v1/snapshot (admins only): a control plane on etcd replaces
+// its store with it and every server reloads; a Badger controller refuses
+// (409: stop it and restore into its data directory). It returns the
+// restored resourceVersion. Like every POST it moves to another server
+// only when the request never left (a restore that may have been applied
+// is not repeated blindly).
+func (c *Client) RestoreSnapshot(ctx context.Context, snap []byte) (uint64, error) {
+	resp, err := c.send(ctx, http.MethodPost, "/api/v1/snapshot", nil, snap)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return 0, c.responseError(resp)
+	}
+	var out apitypes.SnapshotRestored
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return 0, fmt.Errorf("snapshot restore on %s: %w", serverOf(resp), err)
+	}
+	return out.ResourceVersion, nil
 }

@@ -135,7 +135,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /hooks/{source}", s.hook) // authenticated by signature, not identity (authz.Exempt)
 	mux.HandleFunc("GET /api/v1/watch", s.watch)
 	mux.HandleFunc("GET /api/v1/sources", s.sources)
-	mux.HandleFunc("GET /api/v1/snapshot", s.snapshot) // snapshot.go: the whole store, admins only
+	mux.HandleFunc("GET /api/v1/snapshot", s.snapshot)         // snapshot.go: the whole store, admins only
+	mux.HandleFunc("POST /api/v1/snapshot", s.restoreSnapshot) // snapshot.go: restore a store on etcd, admins only
 	mux.HandleFunc("GET /api/v1/recipient", s.recipient)
 	mux.HandleFunc("POST /api/v1/sync", s.sync)
 	s.historyRoutes(mux) // history, rollback, resume (history.go)

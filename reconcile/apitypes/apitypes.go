@@ -137,6 +137,12 @@ type SourceStatus struct {
 	MinFetchInterval time.Duration `json:"minFetchInterval,omitempty"`
 }
 
+// SnapshotRestored answers POST /api/v1/snapshot: the resourceVersion the
+// restored store is at (the snapshot's plus store.RestoreRVBump).
+type SnapshotRestored struct {
+	ResourceVersion uint64 `json:"resourceVersion"`
+}
+
 // TrailerResourceVersion is the HTTP trailer of GET /api/v1/snapshot
 // naming the resourceVersion the snapshot holds (known once it is
 // written); its absence means the stream was cut.

@@ -34,7 +34,7 @@ const (
 	ResourceResume    = "resume"    // POST /api/v1/resume
 	ResourceTokens    = "tokens"    // join tokens: GET, POST /api/v1/tokens, DELETE /api/v1/tokens/{id}
 	ResourceUsers     = "users"     // people's credentials: GET, POST /api/v1/users, DELETE /api/v1/users/{name}
-	ResourceSnapshot  = "snapshot"  // GET /api/v1/snapshot: the whole store, Secrets' values included
+	ResourceSnapshot  = "snapshot"  // GET /api/v1/snapshot: the whole store, Secrets' values included; POST restores it (etcd)
 	ResourceServers   = "servers"   // the control plane: GET /api/v1/servers, DELETE /api/v1/servers/{name} (etcd members)
 	// ResourceUI: the web UI's views, GET /api/v1/ui/{view} (the view is
 	// the subresource: whoami, overview, tree, object, diff, changes).
@@ -147,7 +147,7 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 	case len(rest) == 1 && method == http.MethodGet && isAction(rest[0], ResourceSources, ResourceRecipient, ResourceCluster, ResourceHistory, ResourceSnapshot):
 		a.Verb, a.Resource = VerbGet, rest[0]
 		return a, nil
-	case len(rest) == 1 && method == http.MethodPost && isAction(rest[0], ResourceSync, ResourceRollback, ResourceResume):
+	case len(rest) == 1 && method == http.MethodPost && isAction(rest[0], ResourceSync, ResourceRollback, ResourceResume, ResourceSnapshot):
 		a.Verb, a.Resource = VerbCreate, rest[0]
 		return a, nil
 	case len(rest) == 2 && method == http.MethodGet && rest[0] == ResourceUI:

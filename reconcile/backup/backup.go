@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/fileutil"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -76,4 +78,30 @@ func RestoreBadger(path, dir string, o store.Options, now time.Time) (string, er
 		return "", err
 	}
 	return moved, nil
+}
+
+// RestoreEtcd makes the snapshot at path the store in etcd under prefix
+// (store.RestoreEtcd): running servers reload it, no need to stop them.
+// It returns the restored resourceVersion (the snapshot's plus
+// store.RestoreRVBump).
+func RestoreEtcd(path string, cli *clientv3.Client, prefix string) (uint64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, fmt.Errorf("restore: %w", err)
+	}
+	defer f.Close()
+	return store.RestoreEtcd(f, cli, store.EtcdOptions{Prefix: prefix})
+}
+
+// RestoreServer sends the snapshot at path to a running control plane
+// (POST /api/v1/snapshot, admins only), which restores it into its etcd
+// store: the way for embedded etcd members (--cluster-init), whose etcd
+// only the servers reach. A Badger controller refuses: stop it and use
+// RestoreBadger. It returns the restored resourceVersion.
+func RestoreServer(ctx context.Context, c *apiclient.Client, path string) (uint64, error) {
+	snap, err := os.ReadFile(path)
+	if err != nil {
+		return 0, fmt.Errorf("restore: %w", err)
+	}
+	return c.RestoreSnapshot(ctx, snap)
 }

@@ -118,7 +118,15 @@ func (m *Manager) watchDrift(ctx context.Context) {
 				return
 			case ev, ok := <-events:
 				if !ok {
-					break follow // the watch ended (too slow): start a new one
+					// The watch ended: this watcher fell behind, or the
+					// store reloaded (a snapshot restored under the running
+					// servers). Check every source against the store now,
+					// so git's commit is applied again over a restored
+					// older state, then start a new watch.
+					for _, r := range m.runners {
+						r.requestDriftCheck()
+					}
+					break follow
 				}
 				if r := m.driftEvent(ev, seen); r != nil {
 					dirty[r] = true

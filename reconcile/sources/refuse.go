@@ -13,7 +13,7 @@ func (r *runner) refuse(e *gitsync.UnverifiedError) error {
 	}
 	r.lastTried = e.Commit.Commit
 	r.rt.attempted(e.Commit)
-	if err := reconcile.RecordRefused(r.m.st, r.info(), commitInfo(e.Commit), e.Reason); err != nil {
+	if err := reconcile.RecordRefused(r.m.writer().st, r.info(), commitInfo(e.Commit), e.Reason); err != nil {
 		return err
 	}
 	if o := r.m.observer; o != nil {

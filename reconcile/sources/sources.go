@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"filippo.io/age"
@@ -45,7 +46,10 @@ type Config struct {
 
 // Manager runs every source.
 type Manager struct {
+	// st serves the reads (statuses, history, watches: the API's, on
+	// every server); the loops write through term's store (RunOn).
 	st        *store.Store
+	term      atomic.Pointer[term]
 	validator *schema.Validator
 	log       *slog.Logger
 	runners   map[string]*runner
@@ -85,14 +89,44 @@ func New(st *store.Store, v *schema.Validator, log *slog.Logger, cfgs []Config) 
 	return m, nil
 }
 
+// term is what the loops write through during one Run or RunOn: the
+// leader's store fenced by its term, and the applier on it.
+type term struct {
+	st      *store.Store
+	applier *reconcile.Applier
+}
+
+// writer is the current term's (the Manager's own store before any Run).
+func (m *Manager) writer() term {
+	if t := m.term.Load(); t != nil {
+		return *t
+	}
+	return term{st: m.st, applier: m.applier}
+}
+
 // Names lists the sources, sorted.
 func (m *Manager) Names() []string {
 	out := slices.Sorted(maps.Keys(m.runners))
 	return out
 }
 
-// Run syncs every source until ctx ends.
-func (m *Manager) Run(ctx context.Context) error {
+// Run syncs every source until ctx ends, writing to the Manager's store.
+func (m *Manager) Run(ctx context.Context) error { return m.RunOn(ctx, m.st) }
+
+// RunOn is Run with every write of the loops (commits, fetch errors,
+// refusals) going through w: on a control plane of several servers the
+// leader's store fenced by its term (store.Fenced), so a leader that lost
+// its lease applies nothing (store.ErrFenced) once another may lead.
+// Reads (statuses, history for the API on every server) stay on the
+// Manager's store. Each term starts over: every source's commit is
+// checked again, since another leader may have applied commits meanwhile
+// or this one's last apply was refused. One Run or RunOn at a time.
+func (m *Manager) RunOn(ctx context.Context, w *store.Store) error {
+	m.term.Store(&term{st: w, applier: m.applier.On(w)})
+	defer m.term.Store(nil)
+	for _, r := range m.runners {
+		r.lastTried = ""
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -232,7 +266,7 @@ func (r *runner) syncOnce(ctx context.Context) error {
 		return r.refuse(refused)
 	}
 	if err != nil {
-		reconcile.RecordFetchError(r.m.st, r.info(), err)
+		reconcile.RecordFetchError(r.m.writer().st, r.info(), err)
 		return err
 	}
 	if snap.Commit == r.lastTried {
@@ -247,9 +281,12 @@ func (r *runner) syncOnce(ctx context.Context) error {
 	res := r.m.validator.Validate(snap.Files)
 	want, errs := r.m.decryptSecrets(res)
 	errs = append(errorStrings(res.Errors), errs...)
-	out, err := r.m.applier.Apply(r.info(), ci, r.moved.apply(want, r.cfg.Namespace), errs, reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
+	out, err := r.m.writer().applier.Apply(r.info(), ci, r.moved.apply(want, r.cfg.Namespace), errs, reconcile.ApplyOptions{Prune: r.cfg.Prune, AllowEmpty: r.cfg.AllowEmpty})
 	if o := r.m.observer; o != nil && ci.Drift == "" {
 		o.CommitDone(r.name, commitResult(err, errs, out.Status.Errors), time.Since(applyStart), max(len(errs), len(out.Status.Errors)))
+	}
+	if errors.Is(err, store.ErrFenced) {
+		r.lastTried = "" // not applied: the next term tries it again
 	}
 	if err != nil {
 		return err

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/google/uuid"
 	"go.etcd.io/etcd/api/v3/mvccpb"
@@ -135,7 +137,7 @@ func (s *Store) loadCheckpoint(c ckptRecord) error {
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("load the store checkpoint at entry %d: empty the view: %w", c.Seq, err)
 	}
-	rv, err := loadSnapshot(s.db, bytes.NewReader(snap), map[string][]byte{string(positionKey): positionBytes(c.Seq, c.Rev)})
+	rv, err := loadSnapshot(s.db, bytes.NewReader(snap), 0, map[string][]byte{string(positionKey): positionBytes(c.Seq, c.Rev)})
 	if err != nil {
 		return fmt.Errorf("load the store checkpoint at entry %d: %w", c.Seq, err)
 	}
@@ -148,50 +150,112 @@ func (s *Store) loadCheckpoint(c ckptRecord) error {
 // written by Snapshot: the snapshot becomes a checkpoint and the next log
 // entry says "load it", so every running view reloads (their watchers'
 // channels close and they list again) and new views start from it; the
-// older log is deleted. The restored resourceVersion is the snapshot's.
-func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) error {
+// older log is deleted. The restored resourceVersion is the snapshot's
+// (or the store's current one, when larger) plus RestoreRVBump, written
+// into the checkpoint itself so that views loading it later agree: every
+// watch from before is ErrGone. It returns that resourceVersion.
+func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) (uint64, error) {
+	snap, snapRV, err := readSnapshot(r)
+	if err != nil {
+		return 0, err
+	}
+	// A view in memory, for the store's current resourceVersion and the
+	// log's head (it reads the last checkpoint and the log after it).
+	v, err := OpenEtcd("", cli, Options{}, eo)
+	if err != nil {
+		return 0, fmt.Errorf("restore: read the store in etcd: %w", err)
+	}
+	defer v.Close()
+	return restoreEtcd(snap, snapRV, v)
+}
+
+// readSnapshot reads a whole snapshot and checks it (every record and the
+// checksum).
+func readSnapshot(r io.Reader) ([]byte, uint64, error) {
 	snap, err := io.ReadAll(r)
 	if err != nil {
-		return fmt.Errorf("restore: read the snapshot: %w", err)
+		return nil, 0, fmt.Errorf("restore: read the snapshot: %w", err)
 	}
 	sr, err := newSnapshotReader(bytes.NewReader(snap))
 	if err != nil {
-		return fmt.Errorf("restore: %w", err)
+		return nil, 0, fmt.Errorf("restore: %w", err)
 	}
 	for {
 		k, _, err := sr.next()
 		if err != nil {
-			return fmt.Errorf("restore: %w", err)
+			return nil, 0, fmt.Errorf("restore: %w", err)
 		}
 		if k == nil {
-			break
+			return snap, sr.rv, nil
 		}
 	}
-	e := &etcdLog{cli: cli, o: eo.withDefaults()}
-	s := &Store{core: &core{etcd: e}}
+}
+
+// ErrRestoreNeedsStop: RestoreRunning on a Badger store.
+var ErrRestoreNeedsStop = errors.New("this controller's store is Badger, which restores only into a stopped controller: stop the controller and run `reconcile snapshot restore FILE --data DIR`")
+
+// RestoreRunning replaces the store of a running control plane on etcd
+// with the snapshot in r (RestoreEtcd on the store's own client and
+// prefix: every server's view reloads) and waits until this view has
+// loaded it; it returns the restored resourceVersion. A Badger store
+// refuses with ErrRestoreNeedsStop (its files are open in this process).
+func (s *Store) RestoreRunning(ctx context.Context, r io.Reader) (uint64, error) {
+	if s.etcd == nil {
+		return 0, ErrRestoreNeedsStop
+	}
+	snap, snapRV, err := readSnapshot(r)
+	if err != nil {
+		return 0, err
+	}
+	rv, err := restoreEtcd(snap, snapRV, s)
+	if err != nil {
+		return 0, err
+	}
+	// The view's follower loads the restore's log entry; poll for it
+	// (this happens once per restore, and the follower has no hook).
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for s.ResourceVersion() < rv {
+		select {
+		case <-ctx.Done():
+			return rv, fmt.Errorf("restored resourceVersion %d; this server has not loaded it yet: %w", rv, ctx.Err())
+		case <-tick.C:
+		}
+	}
+	return rv, nil
+}
+
+// restoreEtcd writes the snapshot in r as the checkpoint and log entry
+// that replace the store v is a view of. The restored resourceVersion is
+// the larger of the snapshot's and the store's current one, plus
+// RestoreRVBump: past every resourceVersion a client may hold, even when
+// the same snapshot is restored twice.
+func restoreEtcd(snap []byte, snapRV uint64, v *Store) (uint64, error) {
+	e := v.etcd
 	for {
+		// The view at the log's head: its resourceVersion is the store's,
+		// its head revision what the restore's transaction compares.
 		ctx, cancel := e.ctx()
-		h, err := cli.Get(ctx, e.headKey())
+		v.mu.Lock()
+		err := v.catchUp(ctx)
+		head, headRev, cur := e.seq, e.rev, v.rv.Load()
+		v.mu.Unlock()
 		cancel()
 		if err != nil {
-			return fmt.Errorf("restore: read the log head: %w", err)
+			return 0, fmt.Errorf("restore: read the store's log: %w", err)
 		}
-		var head uint64
-		var headRev int64
-		if len(h.Kvs) == 1 {
-			fmt.Sscan(string(h.Kvs[0].Value), &head)
-			headRev = h.Kvs[0].ModRevision
-		}
+		rv := max(snapRV, cur) + RestoreRVBump
+		data := rebaseSnapshot(snap, snapRV, rv)
 		seq := head + 1
 		prefix := e.key("ckpt/" + seq20(seq) + "/" + uuid.NewString() + "/")
-		n, err := s.putChunks(prefix, snap)
+		n, err := v.putChunks(prefix, data)
 		if err != nil {
-			return fmt.Errorf("restore: %w", err)
+			return 0, fmt.Errorf("restore: %w", err)
 		}
-		c := ckptRecord{Seq: seq, Ref: chunkRef{Prefix: prefix, N: n, Len: len(snap)}, RV: sr.rv}
+		c := ckptRecord{Seq: seq, Ref: chunkRef{Prefix: prefix, N: n, Len: len(data)}, RV: rv}
 		rec, _ := json.Marshal(c)
 		ctx, cancel = context.WithTimeout(context.Background(), e.o.RequestTimeout)
-		resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.headKey()), "=", headRev)).
+		resp, err := e.cli.Txn(ctx).If(clientv3.Compare(clientv3.ModRevision(e.headKey()), "=", headRev)).
 			Then(clientv3.OpPut(e.logKey(seq), "R"+string(rec)),
 				clientv3.OpPut(e.headKey(), fmt.Sprint(seq)),
 				clientv3.OpPut(e.key("checkpoint"), string(rec)),
@@ -201,11 +265,11 @@ func RestoreEtcd(r io.Reader, cli *clientv3.Client, eo EtcdOptions) error {
 			Commit()
 		cancel()
 		if err != nil {
-			return fmt.Errorf("restore: %w", err)
+			return 0, fmt.Errorf("restore: %w", err)
 		}
 		if resp.Succeeded {
-			return nil
+			return rv, nil
 		}
-		s.dropChunks(prefix) // a write came in between: again on the new head
+		v.dropChunks(prefix) // a write came in between: again on the new head
 	}
 }

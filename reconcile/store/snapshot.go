@@ -155,12 +155,25 @@ func (sr *snapshotReader) next() (key, val []byte, err error) {
 	return key, val, err
 }
 
+// RestoreRVBump is how far a restore moves the resourceVersion past the
+// snapshot's, as etcdutl's `snapshot restore --bump-revision
+// --mark-compacted`: a client that watched up to rv X before the restore
+// of an older snapshot (rv S < X) would otherwise wait for events after X
+// and never see those between S and X. With the restored store at S plus
+// far more writes than happen between a snapshot and its restore, every
+// resourceVersion from before is older than the history (watch answers
+// 410 Gone) and every client lists again. Only restores bump: loading a
+// checkpoint during normal operation keeps the checkpoint's
+// resourceVersion.
+const RestoreRVBump = 1_000_000_000
+
 // loadSnapshot writes the snapshot's records into db, which must be
-// empty, and its resourceVersion; extra (may be nil) adds more keys.
+// empty, and its resourceVersion plus bump (0, or RestoreRVBump for a
+// restore); extra (may be nil) adds more keys.
 // The hash is checked before the resourceVersion is written, so a damaged
 // snapshot leaves a store without a resourceVersion, which loadSnapshot's
 // callers wipe.
-func loadSnapshot(db *badger.DB, r io.Reader, extra map[string][]byte) (uint64, error) {
+func loadSnapshot(db *badger.DB, r io.Reader, bump uint64, extra map[string][]byte) (uint64, error) {
 	sr, err := newSnapshotReader(r)
 	if err != nil {
 		return 0, err
@@ -179,8 +192,9 @@ func loadSnapshot(db *badger.DB, r io.Reader, extra map[string][]byte) (uint64, 
 			return 0, fmt.Errorf("restore %s: %w", k, err)
 		}
 	}
+	rv := sr.rv + bump
 	var b [8]byte
-	binary.BigEndian.PutUint64(b[:], sr.rv)
+	binary.BigEndian.PutUint64(b[:], rv)
 	if err := wb.Set(rvKey, b[:]); err != nil {
 		return 0, err
 	}
@@ -192,11 +206,28 @@ func loadSnapshot(db *badger.DB, r io.Reader, extra map[string][]byte) (uint64, 
 	if err := wb.Flush(); err != nil {
 		return 0, fmt.Errorf("restore: write: %w", err)
 	}
-	return sr.rv, nil
+	return rv, nil
+}
+
+// rebaseSnapshot is snap (checked whole by the caller) with its
+// resourceVersion replaced by rv and the checksum recomputed: the records
+// are unchanged.
+func rebaseSnapshot(snap []byte, oldRV, rv uint64) []byte {
+	var nb [binary.MaxVarintLen64]byte
+	body := snap[len(snapshotMagic)+binary.PutUvarint(nb[:], oldRV) : len(snap)-sha256.Size]
+	out := make([]byte, 0, len(snap)+binary.MaxVarintLen64)
+	out = append(out, snapshotMagic...)
+	out = append(out, nb[:binary.PutUvarint(nb[:], rv)]...)
+	out = append(out, body...)
+	sum := sha256.Sum256(out)
+	return append(out, sum[:]...)
 }
 
 // Restore creates the Badger store in dir (absent or empty) from a
-// snapshot written by Snapshot. Watches start over: the history is empty.
+// snapshot written by Snapshot, at the snapshot's resourceVersion plus
+// RestoreRVBump. Watches start over: the history is empty and starts at
+// the new resourceVersion, so a watch from any resourceVersion of before
+// is ErrGone.
 func Restore(r io.Reader, dir string, o Options) error {
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return fmt.Errorf("restore into %s: the directory is not empty; restore into a new directory (move the old store away first)", dir)
@@ -205,7 +236,7 @@ func Restore(r io.Reader, dir string, o Options) error {
 	if err != nil {
 		return err
 	}
-	_, err = loadSnapshot(st.db, r, nil)
+	_, err = loadSnapshot(st.db, r, RestoreRVBump, nil)
 	if cerr := st.Close(); err == nil {
 		err = cerr
 	}

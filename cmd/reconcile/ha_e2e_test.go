@@ -165,6 +165,7 @@ func TestE2EControlPlaneServers(t *testing.T) {
 		t.Fatal("no server up")
 		return "", nil
 	}
+	var lastStatus string
 	healthy := func(t *testing.T, n int) string {
 		var leader string
 		testkit.Eventually(t, 3*time.Minute, fmt.Sprintf("%d healthy members and a leader", n), func() error {
@@ -176,7 +177,7 @@ func TestE2EControlPlaneServers(t *testing.T) {
 			if servers[l] == nil || !up[l] || strings.Count(out, " yes ") != n {
 				return fmt.Errorf("status:\n%s", out)
 			}
-			leader = l
+			leader, lastStatus = l, out
 			return nil
 		})
 		return leader
@@ -305,6 +306,7 @@ func TestE2EControlPlaneServers(t *testing.T) {
 				map[string]string{"counter.yaml": counterMap(round), "web.yaml": annotated(replicas, "before")}))
 			time.Sleep(time.Duration(rand.Int64N(int64(time.Second))))
 			dead := servers[leader]
+			role := etcdRole(lastStatus, leader)
 			killed := time.Now()
 			dead.procs["controller"].Process.Kill()
 			dead.procs["controller"].Wait()
@@ -313,6 +315,10 @@ func TestE2EControlPlaneServers(t *testing.T) {
 			after := commit(fmt.Sprintf("round %d: after the kill", round),
 				map[string]string{"web.yaml": annotated(replicas, strconv.Itoa(round))})
 			commits = append(commits, after)
+			// The times come from the servers' own records (same host
+			// clock): the new leader's "leader elected" log line and the
+			// history's appliedAt, not from when a poll happened to see them.
+			applied(t, after)
 			var next string
 			testkit.Eventually(t, 3*time.Minute, "another leader", func() error {
 				_, c := anyUp()
@@ -326,16 +332,24 @@ func TestE2EControlPlaneServers(t *testing.T) {
 				next = l
 				return nil
 			})
-			toLeader = append(toLeader, time.Since(killed))
-			applied(t, after)
-			toApplied = append(toApplied, time.Since(killed))
-			t.Logf("round %d: killed %s; %s leads after %v; the commit after the kill applied after %v (load %s)",
-				round, leader, next, toLeader[len(toLeader)-1].Round(time.Millisecond), toApplied[len(toApplied)-1].Round(time.Millisecond), loadAvg())
+			elected, err := lastElected(servers[next].logs())
+			if err != nil {
+				t.Fatalf("%s: %v", next, err)
+			}
+			_, c := anyUp()
+			at, err := appliedAt(c, after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			toLeader = append(toLeader, elected.Sub(killed))
+			toApplied = append(toApplied, at.Sub(killed))
+			t.Logf("round %d: killed %s (etcd %s); %s led %v after the kill and applied the next commit after %v (load %s)",
+				round, leader, role, next, toLeader[len(toLeader)-1].Round(time.Millisecond), toApplied[len(toApplied)-1].Round(time.Millisecond), loadAvg())
 			dead.restartServer(leader)
 			up[leader] = true
 			leader = healthy(t, 3)
 
-			_, c := anyUp()
+			_, c = anyUp()
 			history, err := appliedCommits(c)
 			if err != nil {
 				t.Fatal(err)
@@ -391,6 +405,7 @@ func TestE2EControlPlaneServers(t *testing.T) {
 		stop(name)
 		stopped = append(stopped, name)
 		last, c := anyUp()
+		start := time.Now()
 		testkit.Eventually(t, 2*time.Minute, "status says the quorum is lost", func() error {
 			out, _ := c.run("status")
 			if !strings.Contains(out, "quorum") {
@@ -398,12 +413,17 @@ func TestE2EControlPlaneServers(t *testing.T) {
 			}
 			return nil
 		})
+		t.Logf("status names the lost quorum after %v", time.Since(start).Round(time.Millisecond))
+		start = time.Now()
 		out, err := c.run("get", "pods", "-n", "e2e")
+		t.Logf("get pods without quorum answered in %v", time.Since(start).Round(time.Millisecond))
 		if err != nil || strings.Count(out, "web-") != replicas {
 			t.Errorf("reads on %s without quorum: %v\n%s", last, err, out)
 		}
-		_, err = c.run("token", "create", "--description", "no quorum")
-		if err == nil || !strings.Contains(err.Error(), "quorum") {
+		start = time.Now()
+		_, err = c.run("token", "create", "--description", "e2e-minority")
+		t.Logf("a write without quorum refused in %v: %v", time.Since(start).Round(time.Millisecond), err)
+		if err == nil || !strings.Contains(err.Error(), "has no quorum") {
 			t.Errorf("a write without quorum: %v, want an error naming the quorum", err)
 		}
 	})
@@ -433,6 +453,46 @@ func TestE2EControlPlaneServers(t *testing.T) {
 			t.Fatalf("after removing %s: %v\n%s", dead, err, out)
 		}
 	})
+}
+
+var electedLine = regexp.MustCompile(`(?m)^time=(\S+) level=INFO msg="leader elected: this server leads"`)
+
+// lastElected is when a server's log last says it was elected.
+func lastElected(log string) (time.Time, error) {
+	m := electedLine.FindAllStringSubmatch(log, -1)
+	if m == nil {
+		return time.Time{}, fmt.Errorf("no \"leader elected\" line in the log")
+	}
+	return time.Parse(time.RFC3339, m[len(m)-1][1])
+}
+
+// appliedAt is when the source applied commit, from its history.
+func appliedAt(c *cluster, commit string) (time.Time, error) {
+	out, err := c.run("history", "-o", "json")
+	if err != nil {
+		return time.Time{}, err
+	}
+	var h reconcile.SourceHistory
+	if err := json.Unmarshal([]byte(out), &h); err != nil {
+		return time.Time{}, err
+	}
+	for _, e := range h.Entries {
+		if e.Commit == commit {
+			return e.AppliedAt, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("commit %s not in the history", commit)
+}
+
+// etcdRole is server's ETCD column (leader, follower, learner) in a
+// `reconcile status` table.
+func etcdRole(status, server string) string {
+	for _, line := range strings.Split(status, "\n") {
+		if f := strings.Fields(line); len(f) > 3 && f[0] == server {
+			return f[3]
+		}
+	}
+	return "?"
 }
 
 func countOf(list []string, s string) int {

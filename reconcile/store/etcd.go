@@ -301,12 +301,18 @@ func (s *Store) appendEntry(seq uint64, data []byte) (int64, error) {
 		orElse = append(orElse, clientv3.OpGet(s.fence.key))
 	}
 	ctx, cancel := e.ctx()
-	resp, err := e.cli.Txn(ctx).If(cmps...).
+	// Require-leader: without a quorum etcd refuses at once (etcd_quorum.go).
+	resp, err := e.cli.Txn(clientv3.WithRequireLeader(ctx)).If(cmps...).
 		Then(clientv3.OpPut(e.logKey(seq), string(val)), clientv3.OpPut(e.headKey(), strconv.FormatUint(seq, 10))).
 		Else(orElse...).Commit()
 	cancel()
+	if err != nil && noLeader(err) {
+		s.dropChunks(chunkPrefix)
+		return 0, noQuorum(fmt.Errorf("store on etcd: append entry %d: %w (nothing was written)", seq, err))
+	}
 	if err != nil {
-		return s.appendOutcome(seq, val, chunkPrefix, err)
+		rev, err := s.appendOutcome(seq, val, chunkPrefix, err)
+		return rev, noQuorum(err)
 	}
 	if err := e.fail("after-commit"); err != nil {
 		return 0, err

@@ -230,7 +230,8 @@ func TestE2EControlPlaneServers(t *testing.T) {
 	for _, n := range names {
 		urls = append(urls, "https://"+servers[n].server)
 	}
-	node.startProc("agent", "join", strings.Join(urls, ","), "--token", strings.TrimSpace(nodeTok), "--node", "e2e-node", "--podman", env.sock, "--data", node.data)
+	node.startProc("agent", "join", strings.Join(urls, ","), "--token", strings.TrimSpace(nodeTok), "--node", "e2e-node", "--podman", env.sock, "--data", node.data,
+		"--listen-logs", fmt.Sprintf("127.0.0.1:%d", freePort(t))) // not the default 10250: other tests' agents may run on this host
 
 	replicas := 2
 	var ids []string // the running pods' container IDs

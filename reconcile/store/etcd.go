@@ -110,7 +110,10 @@ func (e *etcdLog) headKey() string          { return e.key("head") }
 func (e *etcdLog) logKey(seq uint64) string { return e.key("log/" + seq20(seq)) }
 func seq20(seq uint64) string               { return fmt.Sprintf("%020d", seq) }
 func (e *etcdLog) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), e.o.RequestTimeout)
+	// Require-leader: a member without a leader refuses at once rather
+	// than after RequestTimeout (etcd_quorum.go).
+	ctx, cancel := context.WithTimeout(context.Background(), e.o.RequestTimeout)
+	return clientv3.WithRequireLeader(ctx), cancel
 }
 
 // positionKey holds, in the view, the entry it applied and head's revision
@@ -301,8 +304,7 @@ func (s *Store) appendEntry(seq uint64, data []byte) (int64, error) {
 		orElse = append(orElse, clientv3.OpGet(s.fence.key))
 	}
 	ctx, cancel := e.ctx()
-	// Require-leader: without a quorum etcd refuses at once (etcd_quorum.go).
-	resp, err := e.cli.Txn(clientv3.WithRequireLeader(ctx)).If(cmps...).
+	resp, err := e.cli.Txn(ctx).If(cmps...).
 		Then(clientv3.OpPut(e.logKey(seq), string(val)), clientv3.OpPut(e.headKey(), strconv.FormatUint(seq, 10))).
 		Else(orElse...).Commit()
 	cancel()

@@ -10,14 +10,15 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 )
 
-// Writes without a quorum. An append carries etcd's require-leader flag
-// (clientv3.WithRequireLeader): a member that has lost its leader refuses
-// it at once with ErrNoLeader instead of holding it until the request
-// timeout, so a write on a control plane that lost its majority fails in
-// about etcd's election timeout rather than after RequestTimeout and the
-// read-backs of appendOutcome (with the store's lock held all along). The
-// error is ServiceUnavailable (503), as kube-apiserver answers when etcd
-// cannot commit, and says why and what still works.
+// Writes without a quorum. Every request of the store carries etcd's
+// require-leader flag (clientv3.WithRequireLeader, etcdLog.ctx): a member
+// that has lost its leader refuses it at once with ErrNoLeader instead of
+// holding it until the request timeout, so a write on a control plane that
+// lost its majority fails in about etcd's election timeout rather than
+// after RequestTimeout and the read-backs of appendOutcome, each holding
+// the store's lock (writes queued behind it waited minutes). The error is
+// ServiceUnavailable (503), as kube-apiserver answers when etcd cannot
+// commit, and says why and what still works.
 
 // noLeader says whether etcd refused a request before proposing it because
 // the member has no leader: nothing was written.

@@ -110,7 +110,10 @@ func (e *etcdLog) headKey() string          { return e.key("head") }
 func (e *etcdLog) logKey(seq uint64) string { return e.key("log/" + seq20(seq)) }
 func seq20(seq uint64) string               { return fmt.Sprintf("%020d", seq) }
 func (e *etcdLog) ctx() (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.Background(), e.o.RequestTimeout)
+	// Require-leader: a member without a leader refuses at once rather
+	// than after RequestTimeout (etcd_quorum.go).
+	ctx, cancel := context.WithTimeout(context.Background(), e.o.RequestTimeout)
+	return clientv3.WithRequireLeader(ctx), cancel
 }
 
 // positionKey holds, in the view, the entry it applied and head's revision
@@ -305,8 +308,13 @@ func (s *Store) appendEntry(seq uint64, data []byte) (int64, error) {
 		Then(clientv3.OpPut(e.logKey(seq), string(val)), clientv3.OpPut(e.headKey(), strconv.FormatUint(seq, 10))).
 		Else(orElse...).Commit()
 	cancel()
+	if err != nil && noLeader(err) {
+		s.dropChunks(chunkPrefix)
+		return 0, noQuorum(fmt.Errorf("store on etcd: append entry %d: %w (nothing was written)", seq, err))
+	}
 	if err != nil {
-		return s.appendOutcome(seq, val, chunkPrefix, err)
+		rev, err := s.appendOutcome(seq, val, chunkPrefix, err)
+		return rev, noQuorum(err)
 	}
 	if err := e.fail("after-commit"); err != nil {
 		return 0, err

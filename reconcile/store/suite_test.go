@@ -16,6 +16,7 @@ import (
 	"go.etcd.io/etcd/client/v3/concurrency"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/store/etcdtest"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -391,6 +392,15 @@ func TestEtcdLostQuorumStopsWritesNotReads(t *testing.T) {
 		t.Fatal("a write without quorum succeeded")
 	}
 	t.Logf("write without quorum: %v", err)
+	if apierrors.ReasonOf(err) != apierrors.ReasonServiceUnavailable || !strings.Contains(err.Error(), "quorum") {
+		t.Errorf("a write without quorum: %v, want ServiceUnavailable naming the lost quorum", err)
+	}
+	// By now the remaining member has noticed it has no leader: etcd
+	// refuses the next append before proposing it (require-leader).
+	err = st.Update(func(tx *Tx) error { return tx.Create(configMap("default", "c", nil)) })
+	if apierrors.ReasonOf(err) != apierrors.ReasonServiceUnavailable || !strings.Contains(err.Error(), "nothing was written") {
+		t.Errorf("a write on a member without a leader: %v, want ServiceUnavailable, nothing written", err)
+	}
 	if _, err := st.Get(objects.Key{Kind: "ConfigMap", Namespace: "default", Name: "a"}); err != nil {
 		t.Fatalf("read without quorum: %v", err)
 	}

@@ -318,6 +318,9 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 	}
 	if name == PhaseCommit || name == PhaseRollout || name == PhaseNodeLoss {
 		p.PodsBoundPerSecond = s.pods.throughput(start)
+		if p.Done {
+			p.LastRunningSeconds = s.pods.lastRunningSince(start).Seconds()
+		}
 		c := s.pods.counts(strconv.Itoa(s.revision), s.lost)
 		p.Pods = &c
 	}

@@ -1,6 +1,7 @@
 package scalebench
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -41,14 +42,15 @@ type StoreRun struct {
 	Size   SizeResult `json:"size"`
 }
 
-// CommitMedians returns the median commit-phase seconds of each engine's
+// CommitMedians returns the median commit-phase seconds (until the last
+// pod was seen Running; the phase's Seconds for a result without it) of each engine's
 // runs that completed the phase (0 when none did) and etcd's ratio to
 // Badger's (0 when either is 0).
 func CommitMedians(runs []StoreRun) (badger, etcd, ratio float64) {
 	by := map[string][]float64{}
 	for _, r := range runs {
 		if p := r.Size.Phase(PhaseCommit); p != nil && p.Done {
-			by[r.Engine] = append(by[r.Engine], p.Seconds)
+			by[r.Engine] = append(by[r.Engine], cmp.Or(p.LastRunningSeconds, p.Seconds))
 		}
 	}
 	median := func(v []float64) float64 {
@@ -99,7 +101,7 @@ func CompareStores(ctx context.Context, cfg Config, members, rounds int) (StoreC
 			sr := runSize(ctx, c, nodes, wide)
 			res.Runs = append(res.Runs, StoreRun{Engine: engine, Round: round, Size: sr})
 			if p := sr.Phase(PhaseCommit); p != nil {
-				cfg.Log.Info("compare stores", "engine", engine, "round", round, "commitSeconds", p.Seconds, "done", p.Done, "error", p.Error+sr.Error)
+				cfg.Log.Info("compare stores", "engine", engine, "round", round, "commitSeconds", cmp.Or(p.LastRunningSeconds, p.Seconds), "done", p.Done, "error", p.Error+sr.Error)
 			}
 		}
 	}

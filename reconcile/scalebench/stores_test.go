@@ -15,6 +15,8 @@ func TestCommitMedians(t *testing.T) {
 			run("etcd", 3, true), run("badger", 2, true), run("etcd", 4, true)}, 2, 4, 2},
 		{"an unfinished commit is left out", []StoreRun{run("badger", 2, true), run("etcd", 300, false), run("etcd", 3, true)}, 2, 3, 1.5},
 		{"no etcd run finished: no ratio", []StoreRun{run("badger", 2, true), run("etcd", 300, false)}, 2, 0, 0},
+		{"the last Running pod's time when known", []StoreRun{run("badger", 1.5, true), {Engine: "etcd", Size: SizeResult{Phases: []Phase{
+			{Name: PhaseCommit, Seconds: 2, LastRunningSeconds: 2.25, Done: true}}}}}, 1.5, 2.25, 1.5},
 		{"none", nil, 0, 0, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

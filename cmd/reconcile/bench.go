@@ -24,6 +24,7 @@ func newBenchCmd() *cobra.Command {
 func newBenchScaleCmd() *cobra.Command {
 	cfg := scalebench.Config{}
 	var skip, replot []string
+	var compareMembers, rounds int
 	cmd := &cobra.Command{
 		Use:   "scale",
 		Short: "Start a controller and simulated nodes at each size, commit Deployments, and measure scheduling, latency, CPU and memory",
@@ -55,6 +56,15 @@ Heavy: thousands of nodes take several GiB and every core of the machine.`,
 			}
 			cfg.Command = "reconcile " + strings.Join(os.Args[1:], " ")
 			cfg.Log = slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+			if compareMembers > 0 {
+				cmp, err := scalebench.CompareStores(cmd.Context(), cfg, compareMembers, rounds)
+				if werr := scalebench.WriteComparison(cfg.Out, cmp); err == nil {
+					err = werr
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "commit -> running, median of %d: badger %.2f s, etcd (%d members) %.2f s, ratio %.2f; result in %s, logs under %s\n",
+					rounds, cmp.BadgerSeconds, compareMembers, cmp.EtcdSeconds, cmp.Ratio, cfg.Out, cfg.WorkDir)
+				return err
+			}
 			res, err := scalebench.Run(cmd.Context(), cfg)
 			if err != nil {
 				return err
@@ -81,6 +91,8 @@ Heavy: thousands of nodes take several GiB and every core of the machine.`,
 	fl.StringVar(&cfg.PlotDir, "plots", "", "directory for the SVG plots (scale-throughput.svg, scale-time.svg, scale-latency.svg); none when empty")
 	fl.StringSliceVar(&replot, "replot", nil, "measure nothing: merge these JSON results (by size, later files win) into --out and plot them into --plots")
 	fl.StringVar(&cfg.Binary, "binary", "", "the reconcile binary run as controller and simulators (default: this one)")
+	fl.IntVar(&compareMembers, "compare-stores", 0, "measure commit -> running on Badger and on --store etcd with this many etcd members (embedded in this process), --rounds times each, at the first of --sizes (issue 12)")
+	fl.IntVar(&rounds, "rounds", 3, "--compare-stores: runs per engine (the median is reported)")
 	fl.StringVar(&cfg.WorkDir, "work", "", "directory for each size's repo, data and logs, kept after the run (default: a new temporary directory)")
 	return cmd
 }

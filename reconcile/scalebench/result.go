@@ -61,22 +61,26 @@ type SizeResult struct {
 // within its timeout. SimulatorCPUPercent is both simulators together: on
 // a loaded machine a starved simulator slows every phase.
 type Phase struct {
-	Name                   string     `json:"name"`
-	Done                   bool       `json:"done"`
-	Skipped                string     `json:"skipped,omitempty"`
-	Error                  string     `json:"error,omitempty"`
-	Seconds                float64    `json:"seconds"`
-	Target                 int        `json:"target,omitempty"`
-	Reached                int        `json:"reached"`
-	Pods                   *PodCounts `json:"pods,omitempty"` // commit, rollout, nodeloss: where the pods were when the phase ended
-	PodsBoundPerSecond     float64    `json:"podsBoundPerSecond,omitempty"`
-	ControllerCPUSeconds   float64    `json:"controllerCPUSeconds"`
-	ControllerCPUPercent   float64    `json:"controllerCPUPercent"`
-	ControllerPeakRSSBytes int64      `json:"controllerPeakRSSBytes"`
-	APIRequestsPerSecond   float64    `json:"apiRequestsPerSecond"`
-	SimulatorCPUPercent    float64    `json:"simulatorCPUPercent"`
-	MetricsError           string     `json:"metricsError,omitempty"` // /metrics did not answer: APIRequestsPerSecond unknown
-	Latency                *Latency   `json:"latency,omitempty"`
+	Name               string     `json:"name"`
+	Done               bool       `json:"done"`
+	Skipped            string     `json:"skipped,omitempty"`
+	Error              string     `json:"error,omitempty"`
+	Seconds            float64    `json:"seconds"`
+	Target             int        `json:"target,omitempty"`
+	Reached            int        `json:"reached"`
+	Pods               *PodCounts `json:"pods,omitempty"` // commit, rollout, nodeloss: where the pods were when the phase ended
+	PodsBoundPerSecond float64    `json:"podsBoundPerSecond,omitempty"`
+	// LastRunningSeconds (commit, rollout, nodeloss, when Done): from the
+	// phase's start until the watch saw the last pod become Running;
+	// Seconds is up to one poll (0.5 s) later.
+	LastRunningSeconds     float64  `json:"lastRunningSeconds,omitempty"`
+	ControllerCPUSeconds   float64  `json:"controllerCPUSeconds"`
+	ControllerCPUPercent   float64  `json:"controllerCPUPercent"`
+	ControllerPeakRSSBytes int64    `json:"controllerPeakRSSBytes"`
+	APIRequestsPerSecond   float64  `json:"apiRequestsPerSecond"`
+	SimulatorCPUPercent    float64  `json:"simulatorCPUPercent"`
+	MetricsError           string   `json:"metricsError,omitempty"` // /metrics did not answer: APIRequestsPerSecond unknown
+	Latency                *Latency `json:"latency,omitempty"`
 }
 
 // Latency is the watch fan-out: for each sample (one pod status write),

@@ -43,6 +43,7 @@ type Config struct {
 	Out               string        // the JSON result ("" none), rewritten after every size
 	PlotDir           string        // where the SVG plots go ("" none)
 	Command           string        // the command line, recorded in the result
+	ControllerArgs    []string      // more flags for the controller (CompareStores: --store etcd …)
 	Log               *slog.Logger
 }
 
@@ -198,6 +199,7 @@ func (s *sizeRun) start(ctx context.Context) error {
 	if s.layout.ClusterCIDR != "" {
 		args = append(args, "--cluster-cidr", s.layout.ClusterCIDR)
 	}
+	args = append(args, s.cfg.ControllerArgs...)
 	if s.ctl, err = startProcess("controller", s.cfg.Binary, filepath.Join(s.dir, "controller.log"), args...); err != nil {
 		return err
 	}
@@ -316,6 +318,9 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 	}
 	if name == PhaseCommit || name == PhaseRollout || name == PhaseNodeLoss {
 		p.PodsBoundPerSecond = s.pods.throughput(start)
+		if p.Done {
+			p.LastRunningSeconds = s.pods.lastRunningSince(start).Seconds()
+		}
 		c := s.pods.counts(strconv.Itoa(s.revision), s.lost)
 		p.Pods = &c
 	}

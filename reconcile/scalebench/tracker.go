@@ -29,7 +29,10 @@ type tracker struct {
 	mu    sync.Mutex
 	pods  map[string]podState // by uid
 	binds []time.Time         // when the watch first saw a pod bound
-	now   func() time.Time
+	// lastRunning is when the watch last saw a pod become Running: the
+	// end of a phase waiting for pods, finer than its 500 ms poll.
+	lastRunning time.Time
+	now         func() time.Time
 }
 
 func newTracker(now func() time.Time) *tracker {
@@ -50,6 +53,9 @@ func (t *tracker) apply(p *corev1.Pod, deleted bool) {
 		running: p.Status.Phase == corev1.PodRunning, terminating: p.DeletionTimestamp != nil}
 	if s.node != "" && (!seen || old.node == "") {
 		t.binds = append(t.binds, t.now())
+	}
+	if s.running && (!seen || !old.running) {
+		t.lastRunning = t.now()
 	}
 	t.pods[uid] = s
 }
@@ -93,6 +99,17 @@ func (t *tracker) throughput(since time.Time) float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return Throughput(t.binds, since)
+}
+
+// lastRunningSince is the time from since until the watch last saw a pod
+// become Running (0 when none did after since).
+func (t *tracker) lastRunningSince(since time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.lastRunning.Before(since) {
+		return 0
+	}
+	return t.lastRunning.Sub(since)
 }
 
 // runningOnOneNode returns a node with running pods of revision and

@@ -35,6 +35,14 @@ func TestTracker(t *testing.T) {
 	if got := tr.running("1", nil); got != 2 {
 		t.Errorf("running rev 1 = %d, want 2", got)
 	}
+	if got := tr.lastRunningSince(start); got != 2*time.Second {
+		t.Errorf("lastRunningSince = %s, want 2s (pod a became Running then)", got)
+	}
+	clock.Add(time.Second)
+	tr.apply(pod("a", "n1", "1", corev1.PodRunning, false), false) // still Running: not a new last
+	if got := tr.lastRunningSince(start); got != 2*time.Second {
+		t.Errorf("after a pod stayed Running: lastRunningSince = %s, want 2s", got)
+	}
 	tr.apply(pod("f", "", "1", corev1.PodPending, false), false)
 	if got, want := tr.counts("1", nil), (PodCounts{Created: 3, Bound: 2, Running: 2}); got != want {
 		t.Errorf("counts of rev 1 = %+v, want %+v", got, want)

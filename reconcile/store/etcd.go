@@ -103,6 +103,9 @@ type etcdLog struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	followErr atomic.Value // string: the follower's last error
+	// The Updates waiting to be written (etcd_group.go), guarded by qmu.
+	qmu   sync.Mutex
+	queue []*pendingUpdate
 }
 
 func (e *etcdLog) key(s string) string      { return e.o.Prefix + s }
@@ -210,70 +213,120 @@ func (s *Store) Engine() string {
 // (uid, resourceVersion, generation, creationTimestamp); fn must read
 // what it decides on through tx and reset, at its start, any variable
 // outside it that it sets (results, counters, error lists).
+//
+// Group commit (etcd_group.go): Updates that arrive while another is
+// being appended wait in a queue; the next writer runs all of them, in
+// arrival order, in one Badger transaction and appends them as one entry:
+// one etcd round trip (a raft commit, an fsync on a majority) for many
+// transactions.
 func (s *Store) updateEtcd(fn func(tx *Tx) error) error {
 	e := s.etcd
-	for attempt := 0; ; attempt++ {
-		err := s.tryUpdateEtcd(fn)
-		if !errors.Is(err, errHeadMoved) {
-			return err
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 10*e.o.RequestTimeout)
+	p := &pendingUpdate{st: s, fn: fn}
+	e.qmu.Lock()
+	e.queue = append(e.queue, p)
+	e.qmu.Unlock()
+	for {
 		s.mu.Lock()
-		err = s.catchUp(ctx)
+		e.qmu.Lock()
+		if p.done {
+			e.qmu.Unlock()
+			s.mu.Unlock()
+			return p.err
+		}
+		batch := e.nextBatch()
+		e.qmu.Unlock()
+		n, err := s.writeBatch(batch)
+		e.qmu.Lock()
+		e.finish(n, err)
+		e.qmu.Unlock()
 		s.mu.Unlock()
-		cancel()
-		if err != nil {
-			return fmt.Errorf("store on etcd: catch up with another server's write: %w", err)
+	}
+}
+
+// writeBatch runs and appends batch (a prefix of the queue) and returns
+// how many of its Updates are decided (a prefix of it) and their error.
+// The caller holds s.mu.
+func (s *Store) writeBatch(batch []*pendingUpdate) (int, error) {
+	e := s.etcd
+	for {
+		n, err := s.tryBatch(batch)
+		switch {
+		case errors.Is(err, errRunAlone):
+			batch = batch[:n]
+		case errors.Is(err, errHeadMoved):
+			ctx, cancel := context.WithTimeout(context.Background(), 10*e.o.RequestTimeout)
+			err = s.catchUp(ctx)
+			cancel()
+			if err != nil {
+				return len(batch), fmt.Errorf("store on etcd: catch up with another server's write: %w", err)
+			}
+		default:
+			return n, err
 		}
 	}
 }
 
-func (s *Store) tryUpdateEtcd(fn func(tx *Tx) error) error {
+// tryBatch runs batch's functions in order in one Badger transaction and
+// appends their writes as one entry. It returns how many Updates it
+// decided and their error, or errRunAlone with the index of the function
+// that failed after others ran (they go again without it; it runs first
+// in the next batch, so its error is the one it has on its own), or
+// errHeadMoved (catch up and try again). The caller holds s.mu.
+func (s *Store) tryBatch(batch []*pendingUpdate) (int, error) {
 	e := s.etcd
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	var ops []logOp
-	tx := &Tx{st: s, txn: txn, rv: s.rv.Load(), written: map[string]bool{}, ops: &ops}
-	if err := fn(tx); err != nil {
-		// fn may have failed only because this view is behind (an
-		// object another server just created): then catch up and run
-		// it again. Its successes are checked by the append itself.
-		if s.behindHead() {
-			tx.undoArgs()
-			return errHeadMoved
+	tx := &Tx{st: batch[0].st, txn: txn, rv: s.rv.Load(), written: map[string]bool{}, ops: &ops}
+	for i, p := range batch {
+		if err := p.fn(tx); err != nil {
+			if i > 0 {
+				tx.undoArgs()
+				return i, errRunAlone
+			}
+			// fn may have failed only because this view is behind (an
+			// object another server just created): then catch up and
+			// run it again. Its successes are checked by the append.
+			if s.behindHead() {
+				tx.undoArgs()
+				return 0, errHeadMoved
+			}
+			return 1, err
 		}
-		return err
 	}
 	if err := tx.setRV(); err != nil {
-		return err
+		if len(batch) > 1 {
+			tx.undoArgs()
+			return len(batch) - 1, errRunAlone
+		}
+		return 1, err
 	}
 	if len(ops) == 0 {
-		return nil // nothing written: no entry
+		return len(batch), nil // nothing written: no entry
 	}
 	seq := e.seq + 1
 	data := encodeEntry(ops)
-	rev, err := s.appendEntry(seq, data)
+	rev, err := batch[0].st.appendEntry(seq, data)
 	if errors.Is(err, errHeadMoved) {
 		tx.undoArgs()
+		return 0, err
 	}
 	if err != nil {
-		return err
+		return len(batch), err
 	}
 	if err := txn.Set(positionKey, positionBytes(seq, rev)); err != nil {
-		return tx.sizeErr(err)
+		return len(batch), tx.sizeErr(err)
 	}
 	if err := commitTxn(txn); err != nil {
 		// The entry is in the log but this view could not apply it:
 		// the follower must not skip it, so the view stays at seq-1
 		// and re-applies it from the log.
-		return fmt.Errorf("store on etcd: the entry %d was appended but the local view failed to apply it (it retries from the log): %w", seq, err)
+		return len(batch), fmt.Errorf("store on etcd: the entry %d was appended but the local view failed to apply it (it retries from the log): %w", seq, err)
 	}
 	e.seq, e.rev = seq, rev
 	s.committed(tx)
 	s.maybeCheckpoint(seq, rev, len(data))
-	return nil
+	return len(batch), nil
 }
 
 // appendEntry makes data the log's entry seq: in parts first when it is

@@ -57,7 +57,13 @@ func Start(ctx context.Context, o Options, ca *pki.CA) (*Plane, error) {
 	if err != nil {
 		return nil, err
 	}
-	if js != nil && mo.Mode != etcdmember.ModeReset {
+	// A server restarted after its promotion votes already: promoting it
+	// again would need the members it joined through, which may be the
+	// ones that are down now.
+	if js != nil && mo.Mode != etcdmember.ModeReset && m.IsLearner() {
+		if urls := m.VoterClientURLs(); len(urls) > 0 {
+			js.ClientURLs = urls // every voter known now, not only those of the join
+		}
 		if err := promote(ctx, &o, ca, js); err != nil {
 			m.Close()
 			return nil, err

@@ -140,6 +140,24 @@ func (m *Member) Name() string { return m.opts.Name }
 // ID is the member's etcd ID.
 func (m *Member) ID() uint64 { return uint64(m.etcd.Server.MemberID()) }
 
+// IsLearner reports whether this member is still a raft learner (joined,
+// not promoted), as the membership applied on it says: a server restarted
+// after its promotion has nothing to promote.
+func (m *Member) IsLearner() bool { return m.etcd.Server.IsLearner() }
+
+// VoterClientURLs are the client URLs of the other voting members as this
+// member knows them: where a promotion can be asked (a learner serves no
+// membership changes), whichever of them are up now.
+func (m *Member) VoterClientURLs() []string {
+	var out []string
+	for _, mm := range m.etcd.Server.Cluster().Members() {
+		if !mm.IsLearner && uint64(mm.ID) != m.ID() {
+			out = append(out, mm.ClientURLs...)
+		}
+	}
+	return out
+}
+
 // ClientURL is the client URL the controller dials.
 func (m *Member) ClientURL() string { return m.opts.LocalClientURL() }
 

@@ -2,8 +2,10 @@ package etcdtest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,7 +20,11 @@ const DebianEtcd = "/usr/bin/etcd"
 // end of the test and returns its client URL. It skips when the binary is
 // missing and cannot be installed (not root), and fails when it is
 // missing as root (make setup-test installs it).
-func StartExternal(t testing.TB) string {
+func StartExternal(t testing.TB) string { return StartExternalCluster(t, 1)[0] }
+
+// StartExternalCluster runs n DebianEtcd members forming one cluster on
+// loopback ports until the end of the test and returns their client URLs.
+func StartExternalCluster(t testing.TB, n int) []string {
 	t.Helper()
 	if _, err := os.Stat(DebianEtcd); err != nil {
 		if os.Getuid() != 0 {
@@ -26,23 +32,32 @@ func StartExternal(t testing.TB) string {
 		}
 		t.Fatalf("%s is not installed: make setup-test (apt-get install etcd-server)", DebianEtcd)
 	}
-	client, err := freeURL()
-	if err != nil {
-		t.Fatal(err)
+	clients := make([]string, n)
+	peers := make([]string, n)
+	var initial []string
+	for i := range n {
+		client, err := freeURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		peer, err := freeURL()
+		if err != nil {
+			t.Fatal(err)
+		}
+		clients[i], peers[i] = client.String(), peer.String()
+		initial = append(initial, fmt.Sprintf("ext%d=%s", i, peers[i]))
 	}
-	peer, err := freeURL()
-	if err != nil {
-		t.Fatal(err)
+	for i := range n {
+		cmd := exec.Command(DebianEtcd, "--name", fmt.Sprintf("ext%d", i), "--data-dir", t.TempDir(),
+			"--listen-client-urls", clients[i], "--advertise-client-urls", clients[i],
+			"--listen-peer-urls", peers[i], "--initial-advertise-peer-urls", peers[i],
+			"--initial-cluster", strings.Join(initial, ","), "--log-level", "error", "--logger", "zap")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	}
-	cmd := exec.Command(DebianEtcd, "--name", "ext", "--data-dir", t.TempDir(),
-		"--listen-client-urls", client.String(), "--advertise-client-urls", client.String(),
-		"--listen-peer-urls", peer.String(), "--initial-advertise-peer-urls", peer.String(),
-		"--initial-cluster", "ext="+peer.String(), "--log-level", "error", "--logger", "zap")
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{client.String()}, DialTimeout: 10 * time.Second})
+	cli, err := clientv3.New(clientv3.Config{Endpoints: clients, DialTimeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,10 +68,10 @@ func StartExternal(t testing.TB) string {
 		_, err := cli.Put(ctx, "/etcdtest/ping", "")
 		cancel()
 		if err == nil {
-			return client.String()
+			return clients
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not serve within a minute: %v", DebianEtcd, err)
+			t.Fatalf("%s (%d members) did not serve within a minute: %v", DebianEtcd, n, err)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

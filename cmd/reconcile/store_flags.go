@@ -37,15 +37,11 @@ func (s storeFlags) open(plane *controlplane.Plane, data string, log *slog.Logge
 		if s.endpoints != "" {
 			return nil, nil, nil, fmt.Errorf("--cluster-init and --join run an etcd member in this server: drop --etcd-endpoints (an external etcd is --store etcd without them)")
 		}
-		dir, o, err := storeOptions(data, log, maxObject, maxCommitObjects)
+		st, err := s.openEtcd(plane.Client(), data, log, maxObject, maxCommitObjects)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		st, err := store.OpenEtcd(dir, plane.Client(), o, store.EtcdOptions{Prefix: s.prefix})
-		if err != nil {
-			return nil, nil, nil, err
-		}
-		return st, nil, func() { st.Close() }, nil
+		return st, nil, func() { st.Close() }, nil // the plane closes its client
 	}
 	switch s.engine {
 	case "badger", "":
@@ -59,12 +55,7 @@ func (s storeFlags) open(plane *controlplane.Plane, data string, log *slog.Logge
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		dir, o, err := storeOptions(data, log, maxObject, maxCommitObjects)
-		if err != nil {
-			cli.Close()
-			return nil, nil, nil, err
-		}
-		st, err := store.OpenEtcd(dir, cli, o, store.EtcdOptions{Prefix: s.prefix})
+		st, err := s.openEtcd(cli, data, log, maxObject, maxCommitObjects)
 		if err != nil {
 			cli.Close()
 			return nil, nil, nil, err
@@ -72,6 +63,16 @@ func (s storeFlags) open(plane *controlplane.Plane, data string, log *slog.Logge
 		return st, cli, func() { st.Close(); cli.Close() }, nil
 	}
 	return nil, nil, nil, fmt.Errorf("--store %q: want badger or etcd", s.engine)
+}
+
+// openEtcd opens the etcd store over cli, its view in DATA/store with the
+// key and limits of a Badger store.
+func (s storeFlags) openEtcd(cli *clientv3.Client, data string, log *slog.Logger, maxObject int64, maxCommitObjects int) (*store.Store, error) {
+	dir, o, err := storeOptions(data, log, maxObject, maxCommitObjects)
+	if err != nil {
+		return nil, err
+	}
+	return store.OpenEtcd(dir, cli, o, store.EtcdOptions{Prefix: s.prefix})
 }
 
 // etcdClient is the client of the external etcd of --store etcd.

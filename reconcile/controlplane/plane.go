@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -121,18 +120,8 @@ func promote(ctx context.Context, o *Options, ca *pki.CA, js *joinState) error {
 // the same leader election over cli, which it does not close. name is
 // this server's name in the election (the host name when empty).
 func External(cli *clientv3.Client, o Options) (*Plane, error) {
-	if o.Name == "" {
-		h, err := os.Hostname()
-		if err != nil {
-			return nil, fmt.Errorf("this server's name: %w (pass --server-name)", err)
-		}
-		o.Name = h
-	}
-	if o.Prefix == "" {
-		o.Prefix = leader.DefaultPrefix
-	}
-	if o.TTL == 0 {
-		o.TTL = leader.DefaultTTL
+	if err := o.defaults(); err != nil {
+		return nil, err
 	}
 	p := &Plane{o: o, cli: cli, external: true}
 	p.elector = leader.New(leader.Options{Client: cli, Prefix: o.Prefix, Name: o.Name, TTL: o.TTL, Log: o.Log})

@@ -67,7 +67,7 @@ func (s *Server) rollback(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := rb.Rollback(r.Context(), r.URL.Query().Get("source"), commit)
 	if err != nil {
-		writeError(w, http.StatusConflict, err)
+		writeErrOr(w, http.StatusConflict, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, st)
@@ -79,7 +79,7 @@ func (s *Server) resume(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := rb.Resume(r.URL.Query().Get("source")); err != nil {
-		writeError(w, http.StatusNotFound, err)
+		writeErrOr(w, http.StatusNotFound, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "resumed: the source follows its ref again"})

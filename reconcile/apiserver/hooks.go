@@ -72,7 +72,7 @@ func (s *Server) hook(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Syncer.Trigger(name); err != nil {
-		writeError(w, http.StatusNotFound, err)
+		writeErrOr(w, http.StatusNotFound, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "fetch requested", Source: name})

@@ -268,7 +268,7 @@ func (s *Server) sync(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.Syncer.Trigger(r.URL.Query().Get("source")); err != nil {
-		writeError(w, http.StatusNotFound, err)
+		writeErrOr(w, http.StatusNotFound, err)
 		return
 	}
 	writeJSON(w, http.StatusAccepted, apitypes.Ack{Status: "sync requested"})
@@ -357,6 +357,18 @@ func writeError(w http.ResponseWriter, code int, err error) {
 		st.Reason, st.Code = apierrors.ReasonForCode(code), code
 	}
 	writeJSON(w, code, st)
+}
+
+// writeErrOr answers err with the code of its own reason when it has one
+// (a ServiceUnavailable from a server that does not lead the control
+// plane, a Conflict from the store), else with code: what a route whose
+// callee returns unclassified errors uses, so a 503 stays a 503.
+func writeErrOr(w http.ResponseWriter, code int, err error) {
+	if apierrors.ReasonOf(err) != apierrors.ReasonInternalError {
+		writeErr(w, err)
+		return
+	}
+	writeError(w, code, err)
 }
 
 // writeErr answers err with the code of its reason (apierrors.ReasonOf):

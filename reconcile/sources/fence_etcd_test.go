@@ -6,11 +6,13 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/store/etcdtest"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
@@ -156,4 +158,77 @@ func TestRestoreUnderARunningLoopReappliesGit(t *testing.T) {
 		return nil
 	})
 	testkit.Eventually(t, time.Minute, "git's commit applied again over the restored one", applied(second))
+}
+
+// TestRollbackOfAStaleLeaderIsFenced: rollback and resume pin and unpin
+// through the running term's fenced store, like every write of the source
+// loop. A leader whose election key is gone (it has not noticed yet) gets
+// store.ErrFenced, answered as ServiceUnavailable, and writes nothing: the
+// pin is not stored, an existing pin is not removed. A server where no
+// term runs refuses the same way instead of writing unfenced.
+func TestRollbackOfAStaleLeaderIsFenced(t *testing.T) {
+	cl := etcdtest.StartCluster(t, 1)
+	cli := cl.Client(t)
+	st, err := store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: "/sources-pin-fence/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const electionKey = "/sources-pin-fence-election/leader"
+	resp, err := cli.Put(ctx, electionKey, "server-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale := st.Fenced(electionKey, resp.Header.Revision)
+
+	repo := testkit.NewRepo(t)
+	repo.Write("cm.yaml", configMap("app", "one"))
+	c1 := repo.Commit("one")
+	repo.Write("cm.yaml", configMap("app", "two"))
+	repo.Commit("two")
+	v, err := schema.NewValidator()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(st, v, slog.New(slog.NewTextHandler(io.Discard, nil)), []Config{{Config: gitsync.Config{Name: "apps", URL: repo.Dir}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := m.Rollback(ctx, "apps", c1); !apierrors.Is(err, apierrors.ReasonServiceUnavailable) || !strings.Contains(err.Error(), "does not run on this server") {
+		t.Fatalf("a rollback on a server where no term runs: %v, want ServiceUnavailable", err)
+	}
+	if p, err := getPin(st, "apps"); p != nil || err != nil {
+		t.Fatalf("a rollback without a term pinned: %+v, %v", p, err)
+	}
+
+	m.term.Store(&term{st: stale, applier: m.applier.On(stale)}) // what RunOn sets for the term
+	defer m.term.Store(nil)
+	if _, err := cli.Delete(ctx, electionKey); err != nil { // the lease expired: another may lead
+		t.Fatal(err)
+	}
+	rv := st.ResourceVersion()
+	_, err = m.Rollback(ctx, "apps", c1)
+	if !errors.Is(err, store.ErrFenced) || !apierrors.Is(err, apierrors.ReasonServiceUnavailable) {
+		t.Fatalf("a rollback by a stale leader: %v, want store.ErrFenced as ServiceUnavailable", err)
+	}
+	if p, err := getPin(st, "apps"); p != nil || err != nil {
+		t.Fatalf("the stale leader's pin was written: %+v, %v", p, err)
+	}
+	if got := st.ResourceVersion(); got != rv {
+		t.Fatalf("the refused rollback wrote: resourceVersion %d, was %d", got, rv)
+	}
+
+	// The new leader pins; the stale one cannot unpin.
+	if err := st.Update(func(tx *store.Tx) error { return tx.PutMeta(pinKey("apps"), Pin{Commit: c1, At: time.Now().UTC()}) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Resume("apps"); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("a resume by a stale leader: %v, want store.ErrFenced", err)
+	}
+	if p, err := getPin(st, "apps"); p == nil || p.Commit != c1 || err != nil {
+		t.Fatalf("the stale leader's resume removed the new leader's pin: %+v, %v", p, err)
+	}
 }

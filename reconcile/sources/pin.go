@@ -2,6 +2,7 @@ package sources
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
@@ -160,7 +162,7 @@ func (m *Manager) Rollback(ctx context.Context, source, commit string) (reconcil
 	if res := m.validator.Validate(snap.Files); len(res.Errors) > 0 {
 		return reconcile.SourceStatus{}, fmt.Errorf("commit %s of source %q is not valid now, nothing changed: %s (and %d more)", short(snap.Commit), r.name, res.Errors[0].Error(), len(res.Errors)-1)
 	}
-	if err := m.st.Update(func(tx *store.Tx) error {
+	if err := m.termWrite(func(tx *store.Tx) error {
 		return tx.PutMeta(pinKey(r.name), Pin{Commit: snap.Commit, At: time.Now().UTC()})
 	}); err != nil {
 		return reconcile.SourceStatus{}, err
@@ -175,6 +177,25 @@ func (m *Manager) Rollback(ctx context.Context, source, commit string) (reconcil
 		return st, fmt.Errorf("commit %s of source %q was not applied (the source stays pinned to it; `reconcile sync --resume` follows the ref again): %v", short(snap.Commit), r.name, st.Errors)
 	}
 	return st, nil
+}
+
+// termWrite writes a pin through the running term's store: on a control
+// plane of several servers the leader's store fenced by its term, so a
+// server that lost its leadership (paused, cut off, not yet aware) cannot
+// pin or unpin after another server leads. Without a running term (the
+// source loop does not run here: a server that does not lead, or between
+// two terms) it refuses rather than write unfenced; a fenced refusal is
+// the same ServiceUnavailable, nothing written.
+func (m *Manager) termWrite(fn func(tx *store.Tx) error) error {
+	t := m.term.Load()
+	if t == nil {
+		return apierrors.New(apierrors.ReasonServiceUnavailable, "the source loop does not run on this server now (it runs on the control plane's leader only, and starts with its term): rollback and resume were not carried out; send them to the leader, or retry in a few seconds")
+	}
+	err := t.st.Update(fn)
+	if errors.Is(err, store.ErrFenced) {
+		return apierrors.New(apierrors.ReasonServiceUnavailable, "rollback and resume were not carried out: %w", err)
+	}
+	return err
 }
 
 // waitAttempted waits until the source has attempted commit.
@@ -211,7 +232,7 @@ func (m *Manager) Resume(source string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.st.Update(func(tx *store.Tx) error { return tx.DeleteMeta(pinKey(r.name)) }); err != nil {
+	if err := m.termWrite(func(tx *store.Tx) error { return tx.DeleteMeta(pinKey(r.name)) }); err != nil {
 		return err
 	}
 	m.log.Info("resume: source follows its ref again", "source", r.name)

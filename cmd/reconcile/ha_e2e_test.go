@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
@@ -208,6 +209,22 @@ func TestE2EControlPlaneServers(t *testing.T) {
 	var leader string
 	t.Run("status lists the members and the leader", func(t *testing.T) {
 		leader = healthy(t, 3)
+		out, err := servers[leader].run("status", "-o", "json") // the same block as JSON
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep apitypes.StatusReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil || rep.Servers == nil || len(rep.Sources) != 1 {
+			t.Fatalf("status -o json: %v\n%s", err, out)
+		}
+		if rep.Servers.Store != "etcd (embedded)" || rep.Servers.Leader != leader || len(rep.Servers.Members) != 3 {
+			t.Fatalf("status -o json: servers %+v, want 3 embedded members and leader %s", *rep.Servers, leader)
+		}
+		for _, m := range rep.Servers.Members {
+			if !slices.Contains(names, m.Name) || m.ID == "" || !m.Healthy || m.DBSize <= 0 || m.DBSizeInUse <= 0 || m.RaftIndex == 0 {
+				t.Errorf("status -o json: member %+v, want a named, healthy member with its DB sizes and raft index", m)
+			}
+		}
 	})
 	if t.Failed() {
 		return

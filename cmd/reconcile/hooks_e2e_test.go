@@ -17,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -118,8 +119,10 @@ func (h *hookCluster) status() sources.Status {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	var sts []sources.Status
-	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
+	var rep apitypes.StatusReport
+	err = json.Unmarshal([]byte(out), &rep)
+	sts := rep.Sources
+	if err != nil || len(sts) != 1 {
 		h.t.Fatalf("status -o json: %v\n%s", err, out)
 	}
 	return sts[0]

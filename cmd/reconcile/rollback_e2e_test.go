@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -18,8 +19,10 @@ func (c *cluster) sourceStatus() sources.Status {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	var sts []sources.Status
-	if err := json.Unmarshal([]byte(out), &sts); err != nil || len(sts) != 1 {
+	var rep apitypes.StatusReport
+	err = json.Unmarshal([]byte(out), &rep)
+	sts := rep.Sources
+	if err != nil || len(sts) != 1 {
 		c.t.Fatalf("status -o json: %v: %s", err, out)
 	}
 	return sts[0]

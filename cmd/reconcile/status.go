@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/sources"
 )
 
@@ -30,11 +31,18 @@ file:line:col: field: message while the last good commit keeps running.`,
 			if err != nil {
 				return err
 			}
-			if output == "json" {
-				b, _ := json.MarshalIndent(sts, "", "  ")
-				fmt.Fprintln(cmd.OutOrStdout(), string(b))
-				return nil
+			servers, err := c.Servers(cmd.Context()) // the control plane (servers.go)
+			if err != nil && !apierrors.Is(err, apierrors.ReasonNotFound) {
+				return err
 			}
+			if output == "json" {
+				rep := apitypes.StatusReport{Sources: sts}
+				if err == nil {
+					rep.Servers = &servers
+				}
+				return writeStatusJSON(cmd.OutOrStdout(), rep)
+			}
+			serversErr := err
 			wanted := map[string]int{}
 			for _, s := range sts {
 				wanted[s.Name] = s.Objects
@@ -55,11 +63,7 @@ file:line:col: field: message while the last good commit keeps running.`,
 			if line := containersRepairedLine(toEvents(items)); line != "" {
 				fmt.Fprintln(cmd.OutOrStdout(), line)
 			}
-			servers, err := c.Servers(cmd.Context()) // the control plane (servers.go)
-			if err != nil && !apierrors.Is(err, apierrors.ReasonNotFound) {
-				return err
-			}
-			if err == nil {
+			if serversErr == nil {
 				printServers(cmd.OutOrStdout(), servers)
 			}
 			return nil
@@ -67,6 +71,19 @@ file:line:col: field: message while the last good commit keeps running.`,
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd
+}
+
+// writeStatusJSON is `reconcile status -o json` (apitypes.StatusReport).
+func writeStatusJSON(w io.Writer, rep apitypes.StatusReport) error {
+	if rep.Sources == nil {
+		rep.Sources = []apitypes.SourceStatus{}
+	}
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintln(w, string(b))
+	return err
 }
 
 func printSourceStatus(w io.Writer, s sources.Status) {

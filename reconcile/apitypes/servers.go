@@ -43,7 +43,19 @@ type ServerMember struct {
 	Healthy   bool   `json:"healthy"`
 	Error     string `json:"error,omitempty"`
 	DBSize    int64  `json:"dbSize"`
-	RaftIndex uint64 `json:"raftIndex"`
+	// DBSizeInUse: the part of DBSize the backend uses; the rest is free
+	// pages that defragmentation gives back (etcd's dbSizeInUse).
+	DBSizeInUse int64  `json:"dbSizeInUse"`
+	RaftIndex   uint64 `json:"raftIndex"`
+}
+
+// StatusReport is `reconcile status -o json`: every git source (GET
+// /api/v1/sources) and the control plane's servers (GET /api/v1/servers,
+// the block the text output ends with; absent from a server that has no
+// such route). The field names are a stable contract (docs/internals.md).
+type StatusReport struct {
+	Sources []SourceStatus `json:"sources"`
+	Servers *Servers       `json:"servers,omitempty"`
 }
 
 // ServerRemoved answers DELETE /api/v1/servers/{name}.

@@ -21,7 +21,10 @@ type MemberStatus struct {
 	Healthy   bool   `json:"healthy"`
 	Error     string `json:"error,omitempty"` // why not healthy
 	DBSize    int64  `json:"dbSize"`
-	RaftIndex uint64 `json:"raftIndex"`
+	// DBSizeInUse: the part of DBSize the backend uses (the rest is free
+	// pages a defragmentation gives back, defrag.go).
+	DBSizeInUse int64  `json:"dbSizeInUse"`
+	RaftIndex   uint64 `json:"raftIndex"`
 }
 
 // Status asks every member for its status (each within timeout). A member
@@ -49,7 +52,7 @@ func Status(ctx context.Context, cli *clientv3.Client, timeout time.Duration) ([
 				ms.Error = err.Error()
 				continue
 			}
-			ms.DBSize, ms.RaftIndex, ms.Error = st.DbSize, st.RaftIndex, ""
+			ms.DBSize, ms.DBSizeInUse, ms.RaftIndex, ms.Error = st.DbSize, st.DbSizeInUse, st.RaftIndex, ""
 			if len(st.Errors) > 0 {
 				ms.Error = strings.Join(st.Errors, "; ")
 			}

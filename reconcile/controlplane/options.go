@@ -27,6 +27,9 @@ type Options struct {
 	TTL                  time.Duration // the leader's lease (leader.DefaultTTL when 0)
 	ReadyTimeout         time.Duration // etcdmember.DefaultReadyTimeout when 0
 	Log                  *slog.Logger
+	// Defrag: how the leader defragments the embedded members (Lead;
+	// the zero value takes etcdmember's defaults; none on an external etcd).
+	Defrag etcdmember.DefragOptions
 }
 
 // Enabled says whether the controller runs an etcd member: one of the

@@ -136,9 +136,27 @@ func (p *Plane) Elector() *leader.Elector { return p.elector }
 
 // Lead runs lead while this server leads (leader.Elector.Run) until ctx
 // ends: the leader-only work gets a context that ends the moment the
-// leadership is lost, and the fence its writes carry.
+// leadership is lost, and the fence its writes carry. With embedded
+// members the leader also defragments them (etcdmember.RunDefrag) during
+// its term; an external etcd's maintenance is its operators'.
 func (p *Plane) Lead(ctx context.Context, lead func(ctx context.Context, f leader.Fence) error) error {
-	return p.elector.Run(ctx, lead)
+	if p.external {
+		return p.elector.Run(ctx, lead)
+	}
+	return p.elector.Run(ctx, func(ctx context.Context, f leader.Fence) error {
+		ctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			o := p.o.Defrag
+			if o.Log == nil {
+				o.Log = p.o.Log
+			}
+			etcdmember.RunDefrag(ctx, p.cli, o)
+		}()
+		defer func() { cancel(); <-done }()
+		return lead(ctx, f)
+	})
 }
 
 // Wait returns when ctx ends (nil) or the member stopped by itself (its

@@ -270,7 +270,7 @@ func (c *Client) Sync(ctx context.Context, source string) error {
 	if source != "" {
 		q.Set("source", source)
 	}
-	return c.do(ctx, http.MethodPost, "/api/v1/sync", q, nil, nil)
+	return c.doOnLeader(ctx, http.MethodPost, "/api/v1/sync", q, nil)
 }
 
 // WatchEvent is one line of the watch stream (the wire type).

@@ -21,13 +21,13 @@ func (c *Client) Rollback(ctx context.Context, source, commit string) (reconcile
 	q := sourceQuery(source)
 	q.Set("commit", commit)
 	var out reconcile.SourceStatus
-	err := c.do(ctx, http.MethodPost, "/api/v1/rollback", q, nil, &out)
+	err := c.doOnLeader(ctx, http.MethodPost, "/api/v1/rollback", q, &out)
 	return out, err
 }
 
 // Resume unpins a source: it follows its ref again.
 func (c *Client) Resume(ctx context.Context, source string) error {
-	return c.do(ctx, http.MethodPost, "/api/v1/resume", sourceQuery(source), nil, nil)
+	return c.doOnLeader(ctx, http.MethodPost, "/api/v1/resume", sourceQuery(source), nil)
 }
 
 func sourceQuery(source string) url.Values {

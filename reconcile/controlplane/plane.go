@@ -285,5 +285,9 @@ func (p *Plane) NotLeader(ctx context.Context) error {
 	case name == "":
 		return apierrors.New(apierrors.ReasonServiceUnavailable, "no server leads the control plane now (an election is under way, or no quorum): git sync, rollback and resume run on the leader; try again in a few seconds")
 	}
-	return apierrors.New(apierrors.ReasonServiceUnavailable, "server %s does not lead the control plane; %s does: git sync, rollback and resume run there (send the request to %s's API, or wait: the leader polls its sources)", p.o.Name, name, name)
+	where := name
+	if host := etcdmember.Host(ctx, p.cli, name); host != "" {
+		where = fmt.Sprintf("%s (at %s)", name, host)
+	}
+	return apierrors.New(apierrors.ReasonServiceUnavailable, "server %s does not lead the control plane; %s does: git sync, rollback and resume run there (send the request to %s's API, or give the CLI every server's URL, --server https://a:7420,https://b:7420,…, and it finds the leader; or wait: the leader polls its sources)", p.o.Name, where, name)
 }

@@ -154,7 +154,7 @@ func TestJoinThroughTheAPI(t *testing.T) {
 			t.Errorf("the leader: %v", err)
 		}
 		err := plane2.NotLeader(ctx)
-		if !apierrors.Is(err, apierrors.ReasonServiceUnavailable) || !strings.Contains(err.Error(), "server-1 does") {
+		if !apierrors.Is(err, apierrors.ReasonServiceUnavailable) || !strings.Contains(err.Error(), "server-1 (at 127.0.0.1) does") {
 			t.Errorf("a follower: %v", err)
 		}
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -189,4 +190,24 @@ func NoQuorum(err error) bool {
 		}
 	}
 	return false
+}
+
+// Host is the host of the peer URL of the member named name (the server's
+// --etcd-advertise-address, usually where its API listens too), from this member's copy of
+// the member list; "" when no member has that name (an external etcd,
+// whose members are not the servers) or the list cannot be read.
+func Host(ctx context.Context, cli *clientv3.Client, name string) string {
+	list, err := cli.MemberList(ctx, clientv3.WithSerializable())
+	if err != nil {
+		return ""
+	}
+	for _, m := range list.Members {
+		if m.Name != name || len(m.PeerURLs) == 0 {
+			continue
+		}
+		if u, err := url.Parse(m.PeerURLs[0]); err == nil {
+			return u.Hostname()
+		}
+	}
+	return ""
 }

@@ -14,7 +14,9 @@
 //	info, err := etcdmember.AddLearner(ctx, cli, name, peerURL)   // on an existing server: the join's answer
 //	err = etcdmember.Promote(ctx, cli, id)   // once the learner caught up (retry on ErrLearnerNotReady)
 //	err = etcdmember.Remove(ctx, cli, name)  // `reconcile server remove NAME`
-//	st, err := etcdmember.Status(ctx, cli)   // every member: URLs, leader, health, db size, raft index
+//	st, err := etcdmember.Status(ctx, cli)   // every member: URLs, leader, health, db size (and in use), raft index
+//	done, err := etcdmember.Defragment(ctx, cli, DefragOptions{})   // mostly-free members, one at a time, raft leader last
+//	etcdmember.RunDefrag(ctx, cli, DefragOptions{})                  // that every 10 min: the leader's term (controlplane)
 //
 // Modes: ModeInit (--cluster-init: a new one-member cluster), ModeJoin
 // (initial-cluster-state existing, with the InitialCluster the existing

@@ -154,15 +154,16 @@ func (t *tracker) stages(revision string, since time.Time) *Stages {
 		return nil
 	}
 	span := func(ts []time.Time) (first, last float64) {
+		seen := false
 		for _, at := range ts {
 			if at.Before(since) {
 				continue
 			}
 			d := at.Sub(since).Seconds()
-			if first == 0 || d < first {
+			if !seen || d < first {
 				first = d
 			}
-			last = max(last, d)
+			last, seen = max(last, d), true
 		}
 		return first, last
 	}

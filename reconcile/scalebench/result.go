@@ -73,7 +73,13 @@ type Phase struct {
 	// LastRunningSeconds (commit, rollout, nodeloss, when Done): from the
 	// phase's start until the watch saw the last pod become Running;
 	// Seconds is up to one poll (0.5 s) later.
-	LastRunningSeconds     float64  `json:"lastRunningSeconds,omitempty"`
+	LastRunningSeconds float64 `json:"lastRunningSeconds,omitempty"`
+	// Stages (commit, rollout): when the watch saw the revision's pods
+	// created, bound and Running, from the phase's start.
+	Stages *Stages `json:"stages,omitempty"`
+	// StoreEntries (--compare-stores on etcd): the store's log entries
+	// appended over the phase, each one consensus round of the members.
+	StoreEntries           int      `json:"storeEntries,omitempty"`
 	ControllerCPUSeconds   float64  `json:"controllerCPUSeconds"`
 	ControllerCPUPercent   float64  `json:"controllerCPUPercent"`
 	ControllerPeakRSSBytes int64    `json:"controllerPeakRSSBytes"`

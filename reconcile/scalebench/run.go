@@ -44,7 +44,11 @@ type Config struct {
 	PlotDir           string        // where the SVG plots go ("" none)
 	Command           string        // the command line, recorded in the result
 	ControllerArgs    []string      // more flags for the controller (CompareStores: --store etcd …)
-	Log               *slog.Logger
+	// StoreEntries, when set, counts the store's log entries so far
+	// (CompareStores on etcd: the head of the run's prefix); each phase
+	// records how many it appended.
+	StoreEntries func(context.Context) (int, error)
+	Log          *slog.Logger
 }
 
 // Run measures every size in turn, writing Out after each and the plots at
@@ -283,6 +287,7 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 	cpu0, _ := CPUTime(pid)
 	sim0 := s.simulatorCPU()
 	req0, reqErr := RequestsTotal(ctx, s.metrics)
+	entries0, entriesErr := s.storeEntries(ctx)
 	start := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, s.cfg.PhaseTimeout)
 	reached, err := fn(pctx)
@@ -313,6 +318,9 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 			p.MetricsError = err.Error()
 		}
 	}
+	if entries1, err := s.storeEntries(ctx); err == nil && entriesErr == nil {
+		p.StoreEntries = entries1 - entries0
+	}
 	if name == PhaseFanout {
 		p.Latency = s.latency
 	}
@@ -320,6 +328,9 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 		p.PodsBoundPerSecond = s.pods.throughput(start)
 		if p.Done {
 			p.LastRunningSeconds = s.pods.lastRunningSince(start).Seconds()
+		}
+		if name != PhaseNodeLoss {
+			p.Stages = s.pods.stages(strconv.Itoa(s.revision), start)
 		}
 		c := s.pods.counts(strconv.Itoa(s.revision), s.lost)
 		p.Pods = &c
@@ -329,6 +340,14 @@ func (s *sizeRun) run(ctx context.Context, name string, target int, fn func(cont
 		"reached", p.Reached, "target", p.Target, "podsBoundPerSecond", round(p.PodsBoundPerSecond),
 		"controllerCPUPercent", round(p.ControllerCPUPercent), "peakRSSMiB", p.ControllerPeakRSSBytes>>20,
 		"apiRequestsPerSecond", round(p.APIRequestsPerSecond), "simulatorCPUPercent", round(p.SimulatorCPUPercent), "pods", p.Pods, "error", p.Error)
+}
+
+// storeEntries is cfg.StoreEntries (an error when unset).
+func (s *sizeRun) storeEntries(ctx context.Context) (int, error) {
+	if s.cfg.StoreEntries == nil {
+		return 0, errors.New("no store entry count")
+	}
+	return s.cfg.StoreEntries(ctx)
 }
 
 func round(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

@@ -8,9 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store/etcdtest"
 )
@@ -84,6 +87,11 @@ func CompareStores(ctx context.Context, cfg Config, members, rounds int) (StoreC
 		return res, fmt.Errorf("compare stores: start %d etcd members: %w", members, err)
 	}
 	defer cluster.Stop()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cluster.Endpoints(), DialTimeout: 10 * time.Second})
+	if err != nil {
+		return res, fmt.Errorf("compare stores: etcd client: %w", err)
+	}
+	defer cli.Close()
 	skip := map[string]bool{PhaseIdle: true, PhaseFanout: true, PhaseRollout: true, PhaseNodeLoss: true}
 	base := cfg
 	base.Skip = skip
@@ -97,11 +105,13 @@ func CompareStores(ctx context.Context, cfg Config, members, rounds int) (StoreC
 				c.ControllerArgs = append(slices.Clone(cfg.ControllerArgs), "--store", "etcd",
 					"--etcd-endpoints", strings.Join(cluster.Endpoints(), ","),
 					"--etcd-prefix", fmt.Sprintf("/bench-%d/", round))
+				c.StoreEntries = headOf(cli, fmt.Sprintf("/bench-%d/head", round))
 			}
 			sr := runSize(ctx, c, nodes, wide)
 			res.Runs = append(res.Runs, StoreRun{Engine: engine, Round: round, Size: sr})
 			if p := sr.Phase(PhaseCommit); p != nil {
-				cfg.Log.Info("compare stores", "engine", engine, "round", round, "commitSeconds", cmp.Or(p.LastRunningSeconds, p.Seconds), "done", p.Done, "error", p.Error+sr.Error)
+				cfg.Log.Info("compare stores", "engine", engine, "round", round, "commitSeconds", cmp.Or(p.LastRunningSeconds, p.Seconds), "done", p.Done,
+					"stages", p.Stages, "storeEntries", p.StoreEntries, "error", p.Error+sr.Error)
 			}
 		}
 	}
@@ -109,6 +119,20 @@ func CompareStores(ctx context.Context, cfg Config, members, rounds int) (StoreC
 	res.LoadAverageAfter = LoadAverage()
 	res.EtcdCPUSeconds = (selfCPU() - cpu0).Seconds()
 	return res, ctx.Err()
+}
+
+// headOf counts the entries of the store log whose head is key: its
+// value, the last entry's number (0 before the first).
+func headOf(cli *clientv3.Client, key string) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+		r, err := cli.Get(ctx, key)
+		if err != nil || len(r.Kvs) == 0 {
+			return 0, err
+		}
+		return strconv.Atoi(string(r.Kvs[0].Value))
+	}
 }
 
 // selfCPU is this process's user and system CPU time so far.

@@ -32,11 +32,18 @@ type tracker struct {
 	// lastRunning is when the watch last saw a pod become Running: the
 	// end of a phase waiting for pods, finer than its 500 ms poll.
 	lastRunning time.Time
-	now         func() time.Time
+	// seen is when the watch first saw each pod created, bound and
+	// Running, by revision: the stages of a phase (stages).
+	seen map[string]*stageTimes
+	now  func() time.Time
 }
 
+// stageTimes are the times the watch first saw a revision's pods reach
+// each stage, in the order it saw them.
+type stageTimes struct{ created, bound, running []time.Time }
+
 func newTracker(now func() time.Time) *tracker {
-	return &tracker{pods: map[string]podState{}, now: now}
+	return &tracker{pods: map[string]podState{}, seen: map[string]*stageTimes{}, now: now}
 }
 
 // apply records one pod as the API showed it (deleted: gone).
@@ -51,11 +58,22 @@ func (t *tracker) apply(p *corev1.Pod, deleted bool) {
 	old, seen := t.pods[uid]
 	s := podState{key: objects.Key{Kind: "Pod", Namespace: p.Namespace, Name: p.Name}, node: p.Spec.NodeName, revision: p.Labels[LabelRevision],
 		running: p.Status.Phase == corev1.PodRunning, terminating: p.DeletionTimestamp != nil}
+	st := t.seen[s.revision]
+	if st == nil {
+		st = &stageTimes{}
+		t.seen[s.revision] = st
+	}
+	now := t.now()
+	if !seen {
+		st.created = append(st.created, now)
+	}
 	if s.node != "" && (!seen || old.node == "") {
-		t.binds = append(t.binds, t.now())
+		t.binds = append(t.binds, now)
+		st.bound = append(st.bound, now)
 	}
 	if s.running && (!seen || !old.running) {
-		t.lastRunning = t.now()
+		t.lastRunning = now
+		st.running = append(st.running, now)
 	}
 	t.pods[uid] = s
 }
@@ -110,6 +128,53 @@ func (t *tracker) lastRunningSince(since time.Time) time.Duration {
 		return 0
 	}
 	return t.lastRunning.Sub(since)
+}
+
+// Stages is when the watch saw a revision's pods reach each stage, in
+// seconds from a phase's start: the first and the last pod created (seen
+// at all), bound to a node, and Running. Where a commit's time goes: the
+// controllers (commit → pods created), the scheduler (→ bound), the
+// agents and their status writes (→ Running).
+type Stages struct {
+	FirstCreated float64 `json:"firstCreated"`
+	LastCreated  float64 `json:"lastCreated"`
+	FirstBound   float64 `json:"firstBound"`
+	LastBound    float64 `json:"lastBound"`
+	FirstRunning float64 `json:"firstRunning"`
+	LastRunning  float64 `json:"lastRunning"`
+}
+
+// stages is when revision's pods reached each stage after since (nil when
+// the watch saw none of them after since).
+func (t *tracker) stages(revision string, since time.Time) *Stages {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st := t.seen[revision]
+	if st == nil {
+		return nil
+	}
+	span := func(ts []time.Time) (first, last float64) {
+		seen := false
+		for _, at := range ts {
+			if at.Before(since) {
+				continue
+			}
+			d := at.Sub(since).Seconds()
+			if !seen || d < first {
+				first = d
+			}
+			last, seen = max(last, d), true
+		}
+		return first, last
+	}
+	var s Stages
+	s.FirstCreated, s.LastCreated = span(st.created)
+	s.FirstBound, s.LastBound = span(st.bound)
+	s.FirstRunning, s.LastRunning = span(st.running)
+	if s.LastCreated == 0 && s.LastBound == 0 && s.LastRunning == 0 {
+		return nil
+	}
+	return &s
 }
 
 // runningOnOneNode returns a node with running pods of revision and

@@ -67,3 +67,46 @@ func TestTracker(t *testing.T) {
 		t.Errorf("after a relist: running %d of rev 1, %d of rev 2; want 0 and 2", r1, r2)
 	}
 }
+
+// stages: when the watch first saw a revision's pods created, bound and
+// Running, from a phase's start; pods of another revision and times before
+// the start do not count.
+func TestTrackerStages(t *testing.T) {
+	clock := testkit.NewClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	tr := newTracker(clock.Now)
+	pod := func(uid, node, rev string, phase corev1.PodPhase) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: uid, Namespace: "default", UID: types.UID(uid), Labels: map[string]string{LabelRevision: rev}},
+			Spec: corev1.PodSpec{NodeName: node}, Status: corev1.PodStatus{Phase: phase}}
+	}
+	tr.apply(pod("old", "n1", "1", corev1.PodRunning), false) // before the start
+	clock.Add(time.Second)
+	start := clock.Now()
+	if s := tr.stages("2", start); s != nil {
+		t.Errorf("stages of a revision not seen: %+v, want nil", s)
+	}
+	clock.Add(100 * time.Millisecond)
+	tr.apply(pod("a", "", "2", corev1.PodPending), false)
+	tr.apply(pod("x", "n9", "3", corev1.PodRunning), false) // another revision
+	clock.Add(100 * time.Millisecond)
+	tr.apply(pod("b", "", "2", corev1.PodPending), false)
+	tr.apply(pod("a", "n1", "2", corev1.PodPending), false)
+	clock.Add(100 * time.Millisecond)
+	tr.apply(pod("b", "n2", "2", corev1.PodPending), false)
+	tr.apply(pod("a", "n1", "2", corev1.PodRunning), false)
+	clock.Add(200 * time.Millisecond)
+	tr.apply(pod("b", "n2", "2", corev1.PodRunning), false)
+	tr.apply(pod("b", "n2", "2", corev1.PodRunning), false) // still Running: not a new time
+	want := Stages{FirstCreated: 0.1, LastCreated: 0.2, FirstBound: 0.2, LastBound: 0.3, FirstRunning: 0.3, LastRunning: 0.5}
+	got := tr.stages("2", start)
+	if got == nil {
+		t.Fatal("no stages for revision 2")
+	}
+	near := func(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+	if !near(got.FirstCreated, want.FirstCreated) || !near(got.LastCreated, want.LastCreated) || !near(got.FirstBound, want.FirstBound) ||
+		!near(got.LastBound, want.LastBound) || !near(got.FirstRunning, want.FirstRunning) || !near(got.LastRunning, want.LastRunning) {
+		t.Errorf("stages = %+v, want %+v", *got, want)
+	}
+	if s := tr.stages("1", start); s != nil {
+		t.Errorf("revision 1 was seen only before the start: %+v, want nil", s)
+	}
+}

@@ -103,9 +103,11 @@ type etcdLog struct {
 	cancel    context.CancelFunc
 	done      chan struct{}
 	followErr atomic.Value // string: the follower's last error
-	// The Updates waiting to be written (etcd_group.go), guarded by qmu.
-	qmu   sync.Mutex
-	queue []*pendingUpdate
+	// The Updates waiting to be written (etcd_group.go), guarded by qmu;
+	// writer holds a token while an Update writes a batch of them.
+	qmu    sync.Mutex
+	queue  []*pendingUpdate
+	writer chan struct{}
 }
 
 func (e *etcdLog) key(s string) string      { return e.o.Prefix + s }
@@ -134,7 +136,7 @@ func OpenEtcd(dir string, cli *clientv3.Client, o Options, eo EtcdOptions) (*Sto
 	if err != nil {
 		return nil, err
 	}
-	e := &etcdLog{cli: cli, o: eo.withDefaults(), done: make(chan struct{})}
+	e := &etcdLog{cli: cli, o: eo.withDefaults(), done: make(chan struct{}), writer: make(chan struct{}, 1)}
 	st.etcd = e
 	var known bool
 	if e.seq, e.rev, known, err = readPosition(st); err != nil {
@@ -221,16 +223,26 @@ func (s *Store) Engine() string {
 // transactions.
 func (s *Store) updateEtcd(fn func(tx *Tx) error) error {
 	e := s.etcd
-	p := &pendingUpdate{st: s, fn: fn}
+	p := &pendingUpdate{st: s, fn: fn, decided: make(chan struct{})}
 	e.qmu.Lock()
 	e.queue = append(e.queue, p)
 	e.qmu.Unlock()
 	for {
+		// Decided by another writer's batch, or this one's turn to
+		// write: an Update written by someone else returns at once,
+		// without waiting for the view's lock, which the next writer
+		// holds for its whole append (etcd_group.go).
+		select {
+		case <-p.decided:
+			return p.err
+		case e.writer <- struct{}{}:
+		}
 		s.mu.Lock()
 		e.qmu.Lock()
 		if p.done {
 			e.qmu.Unlock()
 			s.mu.Unlock()
+			<-e.writer
 			return p.err
 		}
 		batch := e.nextBatch()
@@ -240,6 +252,7 @@ func (s *Store) updateEtcd(fn func(tx *Tx) error) error {
 		e.finish(n, err)
 		e.qmu.Unlock()
 		s.mu.Unlock()
+		<-e.writer
 	}
 }
 

@@ -14,6 +14,15 @@ import "errors"
 // would have had on its own; the others run again without it (their
 // functions are re-runnable, the rule of updateEtcd). resourceVersions
 // are handed out in that order, identically on every view.
+//
+// One Update at a time writes (it holds etcdLog.writer, then the view's
+// lock); the others wait until their Update is decided
+// (pendingUpdate.decided) or the token is free. They do not take the
+// view's lock to learn that a batch wrote them: the next writer holds
+// that lock through its whole append, so an Update decided by one batch
+// returned only after the next batch's consensus round too (a median
+// 8–10 ms more per Update, more than the append itself, in the
+// commit → running benchmark: BENCHMARKS.md, issue 12 round 3).
 
 // maxBatch bounds the Updates of one entry.
 const maxBatch = 64
@@ -28,6 +37,8 @@ type pendingUpdate struct {
 	fn   func(*Tx) error
 	done bool
 	err  error
+	// decided is closed with done set: the Update's caller returns err.
+	decided chan struct{}
 }
 
 // fenceOf is the fence an Update's append must carry (zero: none).
@@ -55,6 +66,7 @@ func (e *etcdLog) nextBatch() []*pendingUpdate {
 func (e *etcdLog) finish(n int, err error) {
 	for _, p := range e.queue[:n] {
 		p.done, p.err = true, err
+		close(p.decided)
 	}
 	e.queue = append(e.queue[:0:0], e.queue[n:]...)
 }

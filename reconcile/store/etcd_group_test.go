@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -113,5 +114,78 @@ func TestEtcdGroupCommitWritesQueuedUpdatesAsOneEntry(t *testing.T) {
 	}
 	if last != b.ResourceVersion() {
 		t.Errorf("the last event has resourceVersion %d, the view %d", last, b.ResourceVersion())
+	}
+}
+
+// An Update written by a batch returns once that batch is appended, not
+// after the next one: the next writer holds the view's lock through its
+// whole append (a consensus round), and a decided Update does not wait for
+// that lock to learn it was written.
+func TestEtcdGroupCommitDecidedUpdateReturnsDuringTheNextAppend(t *testing.T) {
+	prefix := newPrefix(t)
+	var a *Store
+	var appends atomic.Int32
+	hold, holding := make(chan struct{}), make(chan struct{})
+	late := make(chan error, 1)
+	eo := EtcdOptions{failpoint: func(point string) error {
+		if point != "commit" {
+			return nil
+		}
+		switch appends.Add(1) {
+		case 1: // the first batch: queue another Update behind it
+			go func() { late <- a.Update(func(tx *Tx) error { return tx.Create(configMap("default", "late", nil)) }) }()
+			testkit.Eventually(t, time.Minute, "the late update queued", func() error {
+				a.etcd.qmu.Lock()
+				defer a.etcd.qmu.Unlock()
+				if len(a.etcd.queue) != 3 {
+					return fmt.Errorf("%d queued, want 3", len(a.etcd.queue))
+				}
+				return nil
+			})
+		case 2: // the late Update's batch: held in its append
+			close(holding)
+			<-hold
+		}
+		return nil
+	}}
+	a = openEtcdView(t, "", prefix, eo)
+
+	a.mu.Lock() // both queue before either writes: one batch
+	first := make(chan error, 2)
+	for i := range 2 {
+		go func() {
+			first <- a.Update(func(tx *Tx) error { return tx.Create(configMap("default", fmt.Sprint("first-", i), nil)) })
+		}()
+		testkit.Eventually(t, time.Minute, "update queued", func() error {
+			a.etcd.qmu.Lock()
+			defer a.etcd.qmu.Unlock()
+			if len(a.etcd.queue) != i+1 {
+				return fmt.Errorf("%d queued, want %d", len(a.etcd.queue), i+1)
+			}
+			return nil
+		})
+	}
+	a.mu.Unlock()
+	<-holding
+	for range 2 {
+		select {
+		case err := <-first:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(time.Minute):
+			close(hold)
+			t.Fatal("an Update of the first batch did not return while the next batch was being appended")
+		}
+	}
+	close(hold)
+	if err := <-late; err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"first-0", "first-1", "late"} {
+		mustGet(t, a, configMap("default", name, nil))
+	}
+	if appends.Load() != 2 {
+		t.Errorf("%d appends, want 2 (the two first Updates in one entry, the late one in the next)", appends.Load())
 	}
 }

@@ -318,6 +318,7 @@ func (a *Agent) SyncOnce(ctx context.Context) (uint64, error) {
 	attachProbes(observed, a.probes.snapshot())
 	a.attachMessages(ctx, desired, observed)
 	a.writeStatuses(ctx, desired, observed)
+	a.events.flush() // events_send.go: the sync's events are stored when it returns
 	a.forget(desired, observed)
 	return rv, nil
 }
@@ -371,13 +372,28 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		byUID[observed[i].UID] = &observed[i]
 	}
 	now := a.opts.Clock()
+	sem := make(chan struct{}, maxParallelStatusWrites)
+	var wg sync.WaitGroup
 	for _, pod := range desired {
 		if pod.DeletionTimestamp != nil {
 			continue
 		}
-		a.writeStatus(ctx, pod, byUID[string(pod.UID)], now)
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(pod *corev1.Pod, op *ObservedPod) {
+			defer func() { <-sem; wg.Done() }()
+			a.writeStatus(ctx, pod, op, now)
+		}(pod, byUID[string(pod.UID)])
 	}
+	wg.Wait()
 }
+
+// maxParallelStatusWrites bounds the pod status writes one sync has in
+// flight. Each pod's status is its own write, and the API server commits
+// the writes that arrive together in one store transaction (status group
+// commit): sent one after another, a node starting ten pods waited for
+// ten commits, each a consensus round on etcd; sent together, one or two.
+const maxParallelStatusWrites = 16
 
 // writeStatus computes and writes one pod's status; a panic stays with the pod.
 func (a *Agent) writeStatus(ctx context.Context, pod *corev1.Pod, op *ObservedPod, now time.Time) {

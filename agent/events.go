@@ -36,23 +36,24 @@ type eventRecorder struct {
 	log   func(msg string, args ...any)
 
 	mu       sync.Mutex
+	out      outbox // events queued or in flight (events_send.go)
 	seen     map[string]*corev1.Event
 	lastNano int64 // names are <pod>.<hex nanotime>, kept unique by never repeating a time
 }
 
 func newEventRecorder(cp ControlPlane, node string, clock func() time.Time, log func(string, ...any)) *eventRecorder {
-	return &eventRecorder{cp: cp, node: node, clock: clock, log: log, seen: map[string]*corev1.Event{}}
+	r := &eventRecorder{cp: cp, node: node, clock: clock, log: log, seen: map[string]*corev1.Event{}}
+	r.out.idle = sync.NewCond(&r.mu)
+	return r
 }
 
-// record sends an event about a pod (container may be ""). Failures to send
-// are logged, never returned: events are for people and must not stop work.
-func (r *eventRecorder) record(ctx context.Context, pod *corev1.Pod, container, typ, reason, format string, args ...any) {
-	ev := r.next(pod, container, typ, reason, fmt.Sprintf(format, args...))
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := r.cp.RecordEvent(cctx, ev); err != nil {
-		r.log("recording event failed", "pod", podKey(pod), "reason", reason, "err", err)
-	}
+// record queues an event about a pod (container may be "") for sending
+// (events_send.go) and returns: as the kubelet's event broadcaster, the
+// work that caused it does not wait for the control plane to store it.
+// Failures to send are logged, never returned: events are for people and
+// must not stop work.
+func (r *eventRecorder) record(_ context.Context, pod *corev1.Pod, container, typ, reason, format string, args ...any) {
+	r.send(r.next(pod, container, typ, reason, fmt.Sprintf(format, args...)))
 }
 
 // next builds the event to send: a new one, or the remembered one counted up.

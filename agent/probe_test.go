@@ -144,6 +144,7 @@ func TestEventRecorderCountsRepeats(t *testing.T) {
 	clock.Add(time.Second)
 	r.record(context.Background(), p, "app", corev1.EventTypeWarning, ReasonUnhealthy, "Readiness probe failed: %s", "boom")
 	r.record(context.Background(), p, "app", corev1.EventTypeNormal, ReasonKilling, "Stopping container app")
+	r.flush() // events are sent in the background (events_send.go)
 	got := strings.Join(cp.eventsFor("web"), "\n")
 	want := "Killing: Stopping container app (1)\nUnhealthy: Readiness probe failed: boom (2)"
 	if got != want {

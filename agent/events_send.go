@@ -1,0 +1,107 @@
+package agent
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Events are sent in waves, off the path of the work that records them: a
+// node starting ten pods used to wait for two or three event writes per
+// pod, one after another, each a store commit (a consensus round on
+// etcd). A wave takes every event queued since the last one and sends
+// them at once (at most maxEventsInFlight requests), so the API server's
+// store commits them together; the next wave starts when this one is
+// answered. Within a wave an event counted up several times is sent once,
+// at its last count, and waves never overlap, so a repeated event's count
+// only goes up in the store.
+
+// maxEventsInFlight bounds the event requests of one wave in flight.
+const maxEventsInFlight = 8
+
+// eventSendTimeout bounds one event's request.
+const eventSendTimeout = 5 * time.Second
+
+// outbox is the recorder's queue; its fields are guarded by the
+// recorder's mu.
+type outbox struct {
+	queue   []*corev1.Event
+	sending bool       // a wave's goroutine runs
+	idle    *sync.Cond // broadcast when the queue is empty and no wave runs
+}
+
+// send queues ev and starts a wave unless one runs.
+func (r *eventRecorder) send(ev *corev1.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.out.queue = append(r.out.queue, ev)
+	if !r.out.sending {
+		r.out.sending = true
+		go r.sendWaves()
+	}
+}
+
+// sendWaves sends waves until the queue is empty.
+func (r *eventRecorder) sendWaves() {
+	for {
+		r.mu.Lock()
+		wave := lastOfEachName(r.out.queue)
+		r.out.queue = nil
+		if len(wave) == 0 {
+			r.out.sending = false
+			r.out.idle.Broadcast()
+			r.mu.Unlock()
+			return
+		}
+		r.mu.Unlock()
+		r.sendWave(wave)
+	}
+}
+
+// sendWave sends the events of one wave in parallel and waits for all.
+func (r *eventRecorder) sendWave(wave []*corev1.Event) {
+	sem := make(chan struct{}, maxEventsInFlight)
+	var wg sync.WaitGroup
+	for _, ev := range wave {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ctx, cancel := context.WithTimeout(context.Background(), eventSendTimeout)
+			defer cancel()
+			if err := r.cp.RecordEvent(ctx, ev); err != nil {
+				r.log("recording event failed", "pod", ev.InvolvedObject.Namespace+"/"+ev.InvolvedObject.Name, "reason", ev.Reason, "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// flush waits until every event recorded so far has been sent (or its
+// sending failed). SyncOnce ends with it, so a sync's events are stored
+// when it returns.
+func (r *eventRecorder) flush() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for r.out.sending {
+		r.out.idle.Wait()
+	}
+}
+
+// lastOfEachName keeps, in queue order, the last queued copy of each
+// event name (a repeat counted up while the previous wave was in flight).
+func lastOfEachName(queue []*corev1.Event) []*corev1.Event {
+	last := make(map[string]int, len(queue))
+	for i, ev := range queue {
+		last[ev.Namespace+"/"+ev.Name] = i
+	}
+	out := make([]*corev1.Event, 0, len(last))
+	for i, ev := range queue {
+		if last[ev.Namespace+"/"+ev.Name] == i {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

@@ -28,7 +28,15 @@ const maxBindingsPerTx = 500
 // unschedulable pod causes no write loop. Pending pods are retried on
 // every node or pod change. Bindings come first.
 func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
-	pending, bound := partitionPods(in.cache.pods())
+	snap := in.cache.sched
+	var pending []*corev1.Pod
+	if snap != nil {
+		pending = snap.Pending()
+	} else {
+		var bound []*corev1.Pod
+		pending, bound = partitionPods(in.cache.pods())
+		snap = scheduler.NewSnapshot(in.cache.nodes(), bound)
+	}
 	if len(pending) == 0 {
 		return Changes{Scheduling: &SchedulingStats{}} // nothing waits: 0 unschedulable
 	}
@@ -39,7 +47,7 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	// their own, over the workloads that select them.
 	sched.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(typed[*corev1.Service](in.cache.byKind["Service"]),
 		typed[*appsv1.ReplicaSet](in.cache.byKind["ReplicaSet"]), typed[*appsv1.StatefulSet](in.cache.byKind["StatefulSet"]))
-	res := sched.Schedule(pending, in.cache.nodes(), bound)
+	res := sched.ScheduleOn(snap, pending)
 	ch := Changes{Scheduling: &SchedulingStats{Scheduled: len(res.Bindings), Unschedulable: len(res.Unschedulable)}}
 	for _, p := range pending {
 		pk := scheduler.PodKey(p)
@@ -54,6 +62,26 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	// Victims and nominations (preemption.go).
 	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch)
 	return ch
+}
+
+// updateSnapshot feeds one informer change of a node or pod into the
+// scheduler's snapshot (old and cur as the cache had them; cur nil when
+// deleted).
+func updateSnapshot(snap *scheduler.Snapshot, old, cur objects.Object) {
+	switch o := either(cur, old).(type) {
+	case *corev1.Node:
+		if cur == nil {
+			snap.DeleteNode(o.Name)
+		} else {
+			snap.SetNode(o)
+		}
+	case *corev1.Pod:
+		if cur == nil {
+			snap.DeletePod(o)
+		} else {
+			snap.SetPod(o)
+		}
+	}
 }
 
 // partitionPods splits pods into those waiting for a node and those

@@ -34,9 +34,9 @@ type Snapshot struct {
 	nodes   map[string]*corev1.Node
 	bound   map[string]*boundPod // by PodKey
 	pending map[string]*corev1.Pod
-	infos  []*NodeInfo // sorted by node name
-	byName map[string]*NodeInfo
-	stale  bool
+	infos   []*NodeInfo // sorted by node name
+	byName  map[string]*NodeInfo
+	stale   bool
 	// next is where the next pod's search for feasible nodes starts
 	// (Kubernetes' nextStartNodeIndex, kept across scheduling cycles).
 	next int

@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +50,7 @@ func BenchmarkSchedule5000(b *testing.B) {
 	nodes, bound, pending := schedbench.Cluster(schedbench.Shape{Nodes: 5000, Zones: 10, Bound: 50000, Pending: 10000,
 		ReplicasPerApp: 100, ConstrainedEvery: 1 << 30})
 	s := New()
+	s.Parallelism = benchParallelism()
 	var cpu time.Duration
 	for b.Loop() {
 		start := processCPU()
@@ -60,4 +63,11 @@ func BenchmarkSchedule5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(pending))*float64(b.N)/b.Elapsed().Seconds(), "pods/s")
 	b.ReportMetric(float64(len(pending))*float64(b.N)/cpu.Seconds(), "pods/cpu-s")
+}
+
+// benchParallelism is Scheduler.Parallelism for the benchmarks, from
+// SCHED_PARALLELISM (default 0: one goroutine), to compare on one machine.
+func benchParallelism() int {
+	n, _ := strconv.Atoi(os.Getenv("SCHED_PARALLELISM"))
+	return n
 }

@@ -60,6 +60,10 @@ type Scheduler struct {
 	// default) is Kubernetes' adaptive share, 50 % less 1 % per 125
 	// nodes, never below 5 %.
 	PercentageOfNodesToScore int32
+	// Parallelism is Kubernetes' setting of that name: how many
+	// goroutines filter and score the nodes for one pod (parallel.go);
+	// 0 or 1: the scheduling goroutine alone.
+	Parallelism int
 }
 
 // New returns a scheduler with the default plugins.
@@ -169,6 +173,7 @@ type cycle struct {
 	s        *Scheduler
 	next     int // where the next search for feasible nodes starts
 	feasible []*NodeInfo
+	ok       []bool // findFeasible's verdicts of one chunk
 	raw      []int64
 	total    []int64
 }
@@ -198,15 +203,7 @@ func (cy *cycle) place(p *PodInfo, infos []*NodeInfo) (*NodeInfo, Failure) {
 	}
 	s.preFilter(p, infos[0].cluster)
 	want := numFeasibleNodesToFind(len(infos), s.PercentageOfNodesToScore)
-	cy.feasible = cy.feasible[:0]
-	processed := 0
-	for i := 0; i < len(infos) && len(cy.feasible) < want; i++ {
-		n := infos[(cy.next+i)%len(infos)]
-		processed++
-		if len(s.filter(p, n)) == 0 {
-			cy.feasible = append(cy.feasible, n)
-		}
-	}
+	processed := cy.findFeasible(p, infos, want, s.Parallelism)
 	cy.next = (cy.next + processed) % len(infos)
 	if len(cy.feasible) == 0 {
 		// Every node refused: ask them again for the reasons (only a pod
@@ -235,9 +232,7 @@ func (cy *cycle) best(p *PodInfo) *NodeInfo {
 			continue
 		}
 		cy.raw = resize(cy.raw, len(cy.feasible))
-		for i, n := range cy.feasible {
-			cy.raw[i] = sp.Score(p, n)
-		}
+		cy.scoreAll(sp, p, cy.s.Parallelism)
 		if nz, ok := sp.(Normalizer); ok {
 			nz.Normalize(p, cy.feasible, cy.raw)
 		}

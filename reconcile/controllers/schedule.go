@@ -108,6 +108,20 @@ func partitionPods(pods []*corev1.Pod) (pending, bound []*corev1.Pod) {
 // component names the scheduler in the Scheduled / FailedScheduling
 // event, worded as Kubernetes' default-scheduler words them.
 func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) error {
+	if b.Node != "" {
+		// spec.nodeName and PodScheduled=True in one write: one watch
+		// event that the agent sees bound and scheduled at once.
+		changed := false
+		bound, err := tx.BindPod(objects.KeyOf(b.Pod), b.Pod.UID, b.Node, func(stored *corev1.Pod) []corev1.PodCondition {
+			var conds []corev1.PodCondition
+			conds, changed = setPodCondition(stored.Status.Conditions, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}, now)
+			return conds
+		})
+		if err != nil || bound == nil || !changed {
+			return err
+		}
+		return recordBindingEvent(tx, bound, b, component, now.Time)
+	}
 	o, err := tx.Get(objects.KeyOf(b.Pod))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -119,28 +133,16 @@ func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) er
 	if cur.UID != b.Pod.UID || cur.Spec.NodeName != "" {
 		return nil
 	}
-	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}
-	if b.Node == "" {
-		cond.Status, cond.Reason, cond.Message = corev1.ConditionFalse, scheduler.ReasonPodUnschedulable, b.Message
-	}
+	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: scheduler.ReasonPodUnschedulable, Message: b.Message}
 	conds, changed := setPodCondition(cur.Status.Conditions, cond, now)
-	if b.Node == "" && !changed {
+	if !changed {
 		return nil
 	}
-	if changed {
-		if err := recordBindingEvent(tx, cur, b, component, now.Time); err != nil {
-			return err
-		}
-		cur.Status.Conditions = conds
+	if err := recordBindingEvent(tx, cur, b, component, now.Time); err != nil {
+		return err
 	}
-	if b.Node == "" {
-		return tx.UpdateStatus(cur)
-	}
-	// spec.nodeName and PodScheduled=True in one write: one watch event
-	// that the agent sees bound and scheduled at once.
-	cur.Spec.NodeName = b.Node
-	cur.Status.NominatedNodeName = "" // bound: the nomination is done, as Kubernetes clears it
-	return tx.UpdateWithStatus(cur)
+	cur.Status.Conditions = conds
+	return tx.UpdateStatus(cur)
 }
 
 func recordBindingEvent(tx *store.Tx, p *corev1.Pod, b Binding, component string, now time.Time) error {

@@ -49,7 +49,9 @@ func TestManagerSchedulerSnapshotFollowsDeletesAndNodeChanges(t *testing.T) {
 		}
 		return "second not reported unschedulable"
 	})
-	write(t, st, func(tx *store.Tx) error { return tx.Delete(objects.Key{Kind: "Pod", Namespace: "default", Name: "first"}) })
+	write(t, st, func(tx *store.Tx) error {
+		return tx.Delete(objects.Key{Kind: "Pod", Namespace: "default", Name: "first"})
+	})
 	waitFor(t, st, "second bound once first is gone", nodeOf("second"))
 
 	// A node added cordoned takes the next pod once uncordoned.

@@ -122,6 +122,12 @@ func (s *Scheduler) ScheduleOn(snap *Snapshot, pending []*corev1.Pod) Result {
 	cy := &cycle{s: s, next: snap.next}
 	var st *preemptionState // built on the first pod that fits nowhere
 	var undo []placement
+	defer func() { // also when a plugin panics: the snapshot outlives the call
+		snap.next = cy.next
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i].takeBack()
+		}
+	}()
 	for _, p := range pods {
 		best, failure := cy.place(p, infos)
 		if best == nil {
@@ -143,10 +149,6 @@ func (s *Scheduler) ScheduleOn(snap *Snapshot, pending []*corev1.Pod) Result {
 		if st != nil {
 			st.bind(p.Pod, best.Node.Name)
 		}
-	}
-	snap.next = cy.next
-	for i := len(undo) - 1; i >= 0; i-- {
-		undo[i].takeBack()
 	}
 	return res
 }

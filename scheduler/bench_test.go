@@ -1,6 +1,8 @@
 package scheduler
 
 import (
+	"os"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -48,6 +50,7 @@ func BenchmarkSchedule5000(b *testing.B) {
 	nodes, bound, pending := schedbench.Cluster(schedbench.Shape{Nodes: 5000, Zones: 10, Bound: 50000, Pending: 10000,
 		ReplicasPerApp: 100, ConstrainedEvery: 1 << 30})
 	s := New()
+	s.Parallelism = benchParallelism()
 	var cpu time.Duration
 	for b.Loop() {
 		start := processCPU()
@@ -60,4 +63,47 @@ func BenchmarkSchedule5000(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(pending))*float64(b.N)/b.Elapsed().Seconds(), "pods/s")
 	b.ReportMetric(float64(len(pending))*float64(b.N)/cpu.Seconds(), "pods/cpu-s")
+}
+
+// benchParallelism is Scheduler.Parallelism for the benchmarks, from
+// SCHED_PARALLELISM (default 0: one goroutine), to compare on one machine.
+func benchParallelism() int {
+	n, _ := strconv.Atoi(os.Getenv("SCHED_PARALLELISM"))
+	return n
+}
+
+// BenchmarkPass5000 is one scheduling pass of 10 pods at issue 13's full
+// size (5,000 nodes running 150,000 pods): "rebuild" builds the node
+// infos from every node and bound pod, as each pass did before the
+// Snapshot; "kept" places them on a Snapshot kept across passes (what
+// the controllers do now). ms/pass is by the process's CPU time.
+func BenchmarkPass5000(b *testing.B) {
+	nodes, bound, pending := schedbench.Cluster(schedbench.Shape{Nodes: 5000, Zones: 10, Bound: 150000, Pending: 10000,
+		ReplicasPerApp: 100, ConstrainedEvery: 1 << 30})
+	s := New()
+	s.Parallelism = benchParallelism()
+	s.DefaultSpreadSelector = DefaultSpreadSelector(nil, schedbench.ReplicaSets(bound, pending), nil)
+	for _, mode := range []string{"rebuild", "kept"} {
+		b.Run(mode, func(b *testing.B) {
+			snap := NewSnapshot(nodes, bound)
+			var cpu time.Duration
+			i := 0
+			for b.Loop() {
+				batch := pending[i%len(pending) : i%len(pending)+10]
+				i += 10
+				start := processCPU()
+				var res Result
+				if mode == "rebuild" {
+					res = s.Schedule(batch, nodes, bound)
+				} else {
+					res = s.ScheduleOn(snap, batch)
+				}
+				cpu += processCPU() - start
+				if len(res.Bindings) != len(batch) {
+					b.Fatalf("%d of %d pods placed", len(res.Bindings), len(batch))
+				}
+			}
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/pass")
+		})
+	}
 }

@@ -1,6 +1,7 @@
 package scheduler
 
 import (
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -36,6 +37,9 @@ type Cluster struct {
 	imageTouched []int32
 	// matches memoises selector → matching classes (matching).
 	matches map[string]*classMatches
+	// live counts the classes with pods; a Snapshot rebuilds once most
+	// of c.all are empty.
+	live int
 }
 
 // classMatches are the classes, of the first seen of c.all, whose pods a
@@ -151,6 +155,7 @@ type podClass struct {
 	terms       *podTerms // nil when the pods have no pod (anti-)affinity
 	terminating bool
 	onNode      map[int32]int32 // node index -> pods of the class there
+	pods        int             // in all
 }
 
 // namespaceLabels are a namespace's labels for namespaceSelector, with
@@ -198,12 +203,15 @@ func classKey(p *corev1.Pod) string {
 
 // addPod records pod p (whose PodInfo may be nil for a bound pod) on n.
 func (c *Cluster) addPod(pod *corev1.Pod, info *PodInfo, n *NodeInfo) {
-	key := ""
 	if info != nil {
-		key = info.classKey
-	} else {
-		key = classKey(pod)
+		c.addPodAs(pod, info.classKey, info, n)
+		return
 	}
+	c.addPodAs(pod, classKey(pod), nil, n)
+}
+
+// addPodAs records pod p of class key on n.
+func (c *Cluster) addPodAs(pod *corev1.Pod, key string, info *PodInfo, n *NodeInfo) {
 	cl := c.classes[key]
 	if cl == nil {
 		cl = &podClass{ns: pod.Namespace, labels: labels.Set(pod.Labels), terminating: pod.DeletionTimestamp != nil, onNode: map[int32]int32{}}
@@ -218,21 +226,29 @@ func (c *Cluster) addPod(pod *corev1.Pod, info *PodInfo, n *NodeInfo) {
 			c.withTerms = append(c.withTerms, cl)
 		}
 	}
+	if cl.pods == 0 {
+		c.live++
+	}
+	cl.pods++
 	cl.onNode[n.idx]++
 	n.Pods = append(n.Pods, pod)
 }
 
-// removePod takes a bound pod off n again (preemption's simulation).
-// PodInfos prefiltered before the change must be reset with Reset.
-func (c *Cluster) removePod(pod *corev1.Pod, n *NodeInfo) {
-	if cl := c.classes[classKey(pod)]; cl != nil {
+// removePodAs takes pod p of class key off n again (a Snapshot's pod
+// change, or a placement undone). The class stays, empty, until the
+// Snapshot rebuilds: matching's memo only ever appends classes.
+func (c *Cluster) removePodAs(pod *corev1.Pod, key string, n *NodeInfo) {
+	if cl := c.classes[key]; cl != nil {
 		if cl.onNode[n.idx]--; cl.onNode[n.idx] <= 0 {
 			delete(cl.onNode, n.idx)
+		}
+		if cl.pods--; cl.pods == 0 {
+			c.live--
 		}
 	}
 	for i, q := range n.Pods {
 		if q == pod {
-			n.Pods = append(n.Pods[:i:i], n.Pods[i+1:]...)
+			n.Pods = slices.Delete(n.Pods, i, i+1)
 			break
 		}
 	}

@@ -17,8 +17,10 @@ type hostPort struct {
 	port     int32
 }
 
-// HostPorts are the host ports in use on a node, by host address.
-type HostPorts map[string]map[hostPort]bool
+// HostPorts are the host ports in use on a node, by host address, each
+// with the number of pods holding it (so taking one pod off keeps what
+// another, overcommitted, pod still holds).
+type HostPorts map[string]map[hostPort]int
 
 // podHostPorts lists the host ports of a pod's containers (and sidecars,
 // which run alongside them), as Kubernetes' getContainerPorts.
@@ -59,9 +61,19 @@ func (h *HostPorts) add(ports []hostPort) {
 	}
 	for _, p := range ports {
 		if (*h)[p.ip] == nil {
-			(*h)[p.ip] = map[hostPort]bool{}
+			(*h)[p.ip] = map[hostPort]int{}
 		}
-		(*h)[p.ip][hostPort{protocol: p.protocol, port: p.port}] = true
+		(*h)[p.ip][hostPort{protocol: p.protocol, port: p.port}]++
+	}
+}
+
+// remove gives back ports that add took.
+func (h HostPorts) remove(ports []hostPort) {
+	for _, p := range ports {
+		key := hostPort{protocol: p.protocol, port: p.port}
+		if h[p.ip][key]--; h[p.ip][key] <= 0 {
+			delete(h[p.ip], key)
+		}
 	}
 }
 
@@ -72,13 +84,13 @@ func (h HostPorts) conflicts(p hostPort) bool {
 	key := hostPort{protocol: p.protocol, port: p.port}
 	if p.ip == bindAll {
 		for _, used := range h {
-			if used[key] {
+			if used[key] > 0 {
 				return true
 			}
 		}
 		return false
 	}
-	return h[bindAll][key] || h[p.ip][key]
+	return h[bindAll][key] > 0 || h[p.ip][key] > 0
 }
 
 // NodePorts rejects nodes where one of the pod's host ports is taken by a

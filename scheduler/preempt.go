@@ -48,6 +48,18 @@ func newPreemptionState(bound []*corev1.Pod) *preemptionState {
 	return st
 }
 
+// preemptionStateOf is the state of the pods the node infos hold (bound,
+// and placed so far in this call).
+func preemptionStateOf(infos []*NodeInfo) *preemptionState {
+	st := newPreemptionState(nil)
+	for _, n := range infos {
+		for _, p := range n.Pods {
+			st.bind(p, n.Node.Name)
+		}
+	}
+	return st
+}
+
 // bind records a pod on node (bound, or placed in this call), a
 // candidate victim of later preemptions.
 func (st *preemptionState) bind(p *corev1.Pod, node string) {
@@ -265,8 +277,9 @@ func (r *Resources) sub(o Resources) {
 // node would take it, and either way a pod nominated to a node holds its
 // requests there, so the pods of lower or equal priority placed after it
 // in this call (they come later in priority order) do not take the room
-// its victims free (Kubernetes' nominated pods).
-func (s *Scheduler) unplaced(p *PodInfo, infos []*NodeInfo, st *preemptionState, f Failure, res *Result) {
+// its victims free (Kubernetes' nominated pods). It returns the node
+// holding them, nil for none.
+func (s *Scheduler) unplaced(p *PodInfo, infos []*NodeInfo, st *preemptionState, f Failure, res *Result) *NodeInfo {
 	node := p.Pod.Status.NominatedNodeName
 	if st.eligibleToPreempt(p.Pod) {
 		if pr, ok := s.preempt(p, infos, st, f); ok {
@@ -275,11 +288,13 @@ func (s *Scheduler) unplaced(p *PodInfo, infos []*NodeInfo, st *preemptionState,
 		}
 	}
 	if node == "" {
-		return
+		return nil
 	}
 	i := slices.IndexFunc(infos, func(n *NodeInfo) bool { return n.Node.Name == node })
-	if i >= 0 {
-		infos[i].Requested.add(p.Requests)
-		infos[i].scored.add(p.scoring)
+	if i < 0 {
+		return nil
 	}
+	infos[i].Requested.add(p.Requests)
+	infos[i].scored.add(p.scoring)
+	return infos[i]
 }

@@ -54,6 +54,16 @@ type Scheduler struct {
 	// PodDisruptionBudgets of the cluster, with their status: preemption
 	// prefers victims whose deletion keeps every budget (preempt.go).
 	PodDisruptionBudgets []*policyv1.PodDisruptionBudget
+	// PercentageOfNodesToScore is Kubernetes' setting of that name: the
+	// share of the nodes (1–100) whose filters must pass before a pod
+	// stops looking for more feasible nodes, at least 100 nodes; 0 (the
+	// default) is Kubernetes' adaptive share, 50 % less 1 % per 125
+	// nodes, never below 5 %.
+	PercentageOfNodesToScore int32
+	// Parallelism is Kubernetes' setting of that name: how many
+	// goroutines filter and score the nodes for one pod (parallel.go);
+	// 0 or 1: the scheduling goroutine alone.
+	Parallelism int
 }
 
 // New returns a scheduler with the default plugins.
@@ -73,12 +83,19 @@ func PodKey(p *corev1.Pod) string { return p.Namespace + "/" + p.Name }
 // result is deterministic; each placement counts against its node for the
 // pods placed after it. Pending pods that already have a node are ignored.
 func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound []*corev1.Pod) Result {
+	return s.ScheduleOn(NewSnapshot(nodes, bound), pending)
+}
+
+// ScheduleOn is Schedule on a Snapshot kept across calls (snapshot.go):
+// the node infos are the snapshot's, and the placements of this call are
+// taken off them again before it returns (they count once the bindings
+// come back as pod changes).
+func (s *Scheduler) ScheduleOn(snap *Snapshot, pending []*corev1.Pod) Result {
 	res := Result{Bindings: map[string]string{}, Unschedulable: map[string]Failure{}, Preemptions: map[string]Preemption{}}
-	infos := newNodeInfos(nodes, bound)
+	infos := snap.infosNow()
 	if len(infos) > 0 && s.NamespaceLabels != nil {
 		infos[0].cluster.SetNamespaceLabels(s.NamespaceLabels)
 	}
-	st := newPreemptionState(bound)
 
 	pods := make([]*PodInfo, 0, len(pending))
 	for _, p := range pending {
@@ -102,22 +119,55 @@ func (s *Scheduler) Schedule(pending []*corev1.Pod, nodes []*corev1.Node, bound 
 		return PodKey(a) < PodKey(b)
 	})
 
-	cy := &cycle{s: s}
+	cy := &cycle{s: s, next: snap.next}
+	var st *preemptionState // built on the first pod that fits nowhere
+	var undo []placement
+	defer func() { // also when a plugin panics: the snapshot outlives the call
+		snap.next = cy.next
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i].takeBack()
+		}
+	}()
 	for _, p := range pods {
 		best, failure := cy.place(p, infos)
 		if best == nil {
 			res.Unschedulable[PodKey(p.Pod)] = failure
-			s.unplaced(p, infos, st, failure, &res) // preempt.go
+			if st == nil {
+				st = preemptionStateOf(infos)
+			}
+			if n := s.unplaced(p, infos, st, failure, &res); n != nil { // preempt.go
+				undo = append(undo, placement{p, n, true})
+			}
 			continue
 		}
 		best.Requested.add(p.Requests)
 		best.scored.add(p.scoring)
 		best.cluster.addPod(p.Pod, p, best)
 		best.UsedPorts.add(p.hostPorts)
+		undo = append(undo, placement{p, best, false})
 		res.Bindings[PodKey(p.Pod)] = best.Node.Name
-		st.bind(p.Pod, best.Node.Name)
+		if st != nil {
+			st.bind(p.Pod, best.Node.Name)
+		}
 	}
 	return res
+}
+
+// placement is one pod counted on a node during a Schedule call: bound
+// there, or only holding its requests on the node it is nominated to.
+type placement struct {
+	p         *PodInfo
+	n         *NodeInfo
+	nominated bool
+}
+
+func (pl placement) takeBack() {
+	pl.n.Requested.sub(pl.p.Requests)
+	pl.n.scored.sub(pl.p.scoring)
+	if !pl.nominated {
+		pl.n.cluster.removePodAs(pl.p.Pod, pl.p.classKey, pl.n)
+		pl.n.UsedPorts.remove(pl.p.hostPorts)
+	}
 }
 
 // cycle is one Schedule call's scratch space, reused from pod to pod.
@@ -125,21 +175,26 @@ type cycle struct {
 	s        *Scheduler
 	next     int // where the next search for feasible nodes starts
 	feasible []*NodeInfo
+	ok       []bool // findFeasible's verdicts of one chunk
 	raw      []int64
 	total    []int64
 }
 
 // Kubernetes stops looking once it found enough feasible nodes in a large
 // cluster (percentageOfNodesToScore, adaptive by default): at least 100
-// nodes, 50% of them less 1% per 125 nodes, never below 5%; the next pod's
-// search starts where this one stopped, so every node gets its turn.
-func numFeasibleNodesToFind(all int) int {
+// nodes, pct % of them, adaptive when pct is 0 (50 % less 1 % per 125
+// nodes, never below 5 %); the next pod's search starts where this one
+// stopped, so every node gets its turn.
+func numFeasibleNodesToFind(all int, pct int32) int {
 	const minFeasible = 100
-	if all < minFeasible {
+	if all < minFeasible || pct >= 100 {
 		return all
 	}
-	pct := max(50-all/125, 5)
-	return max(all*pct/100, minFeasible)
+	p := int(pct)
+	if p <= 0 {
+		p = max(50-all/125, 5)
+	}
+	return max(all*p/100, minFeasible)
 }
 
 // place returns the best feasible node, or nil and the reasons.
@@ -149,16 +204,8 @@ func (cy *cycle) place(p *PodInfo, infos []*NodeInfo) (*NodeInfo, Failure) {
 		return nil, Failure{Message: FailureMessage(0, nil)}
 	}
 	s.preFilter(p, infos[0].cluster)
-	want := numFeasibleNodesToFind(len(infos))
-	cy.feasible = cy.feasible[:0]
-	processed := 0
-	for i := 0; i < len(infos) && len(cy.feasible) < want; i++ {
-		n := infos[(cy.next+i)%len(infos)]
-		processed++
-		if len(s.filter(p, n)) == 0 {
-			cy.feasible = append(cy.feasible, n)
-		}
-	}
+	want := numFeasibleNodesToFind(len(infos), s.PercentageOfNodesToScore)
+	processed := cy.findFeasible(p, infos, want, s.Parallelism)
 	cy.next = (cy.next + processed) % len(infos)
 	if len(cy.feasible) == 0 {
 		// Every node refused: ask them again for the reasons (only a pod
@@ -187,9 +234,7 @@ func (cy *cycle) best(p *PodInfo) *NodeInfo {
 			continue
 		}
 		cy.raw = resize(cy.raw, len(cy.feasible))
-		for i, n := range cy.feasible {
-			cy.raw[i] = sp.Score(p, n)
-		}
+		cy.scoreAll(sp, p, cy.s.Parallelism)
 		if nz, ok := sp.(Normalizer); ok {
 			nz.Normalize(p, cy.feasible, cy.raw)
 		}
@@ -287,44 +332,10 @@ func newPodInfo(p *corev1.Pod) *PodInfo {
 	return pi
 }
 
-// newNodeInfos builds the per-node accounting, sorted by node name so ties
-// in score go to the first name, and the Cluster they share.
+// newNodeInfos builds the per-node accounting of nodes and bound pods
+// (a Snapshot's), sorted by node name.
 func newNodeInfos(nodes []*corev1.Node, bound []*corev1.Pod) []*NodeInfo {
-	c := &Cluster{classes: map[string]*podClass{}, imageOn: map[string][]imageAt{}}
-	infos := make([]*NodeInfo, 0, len(nodes))
-	for _, n := range nodes {
-		ni := newNodeInfo(n)
-		ni.cluster = c
-		infos = append(infos, ni)
-	}
-	sort.Slice(infos, func(i, j int) bool { return infos[i].Node.Name < infos[j].Node.Name })
-	byName := make(map[string]*NodeInfo, len(nodes))
-	for i, ni := range infos {
-		ni.idx = int32(i)
-		byName[ni.Node.Name] = ni
-		seen := map[string]bool{}
-		for _, img := range ni.Node.Status.Images {
-			for _, name := range img.Names {
-				if name = normalizedImageName(name); !seen[name] {
-					seen[name] = true
-					c.imageOn[name] = append(c.imageOn[name], imageAt{ni.idx, img.SizeBytes})
-				}
-			}
-		}
-	}
-	c.nodes = infos
-	for _, p := range bound {
-		if p.Spec.NodeName == "" || isTerminal(p) {
-			continue
-		}
-		if ni := byName[p.Spec.NodeName]; ni != nil {
-			ni.Requested.add(PodRequests(p))
-			ni.scored.add(scoringRequests(p))
-			c.addPod(p, nil, ni)
-			ni.UsedPorts.add(podHostPorts(p))
-		}
-	}
-	return infos
+	return NewSnapshot(nodes, bound).infos
 }
 
 // NodeIsReady reports whether the node's Ready condition is True.

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/scheduler"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -25,6 +26,10 @@ type cache struct {
 	// label instead of every pod of the namespace.
 	podsByLabel map[string]map[objects.Key]*corev1.Pod
 	rv          uint64 // last event applied
+	// sched is the scheduler's view of the nodes and pods, kept current
+	// from the same events (Manager.observe); nil: scheduleStep builds
+	// one per pass.
+	sched *scheduler.Snapshot
 }
 
 func newCache() *cache {

@@ -161,6 +161,7 @@ func (m *Manager) session(ctx context.Context) error {
 	if _, err := m.inf.sync(ctx); err != nil {
 		return err
 	}
+	m.inf.cache.sched = scheduler.NewSnapshot(m.inf.cache.nodes(), m.inf.cache.pods())
 	m.markAll()
 
 	resync := time.NewTicker(m.cfg.Resync)
@@ -244,6 +245,9 @@ func either(a, b objects.Object) objects.Object {
 // observe marks the work an event implies (the informer calls it for
 // every event that changed the cache).
 func (m *Manager) observe(ev store.Event, old, cur objects.Object) {
+	if snap := m.inf.cache.sched; snap != nil {
+		updateSnapshot(snap, old, cur)
+	}
 	for _, h := range m.handlers[objects.KindOf(ev.Object)] {
 		m.mark(h, ev, old, cur)
 	}

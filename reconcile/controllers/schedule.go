@@ -28,7 +28,15 @@ const maxBindingsPerTx = 500
 // unschedulable pod causes no write loop. Pending pods are retried on
 // every node or pod change. Bindings come first.
 func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
-	pending, bound := partitionPods(in.cache.pods())
+	snap := in.cache.sched
+	var pending []*corev1.Pod
+	if snap != nil {
+		pending = snap.Pending()
+	} else {
+		var bound []*corev1.Pod
+		pending, bound = partitionPods(in.cache.pods())
+		snap = scheduler.NewSnapshot(in.cache.nodes(), bound)
+	}
 	if len(pending) == 0 {
 		return Changes{Scheduling: &SchedulingStats{}} // nothing waits: 0 unschedulable
 	}
@@ -39,7 +47,7 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	// their own, over the workloads that select them.
 	sched.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(typed[*corev1.Service](in.cache.byKind["Service"]),
 		typed[*appsv1.ReplicaSet](in.cache.byKind["ReplicaSet"]), typed[*appsv1.StatefulSet](in.cache.byKind["StatefulSet"]))
-	res := sched.Schedule(pending, in.cache.nodes(), bound)
+	res := sched.ScheduleOn(snap, pending)
 	ch := Changes{Scheduling: &SchedulingStats{Scheduled: len(res.Bindings), Unschedulable: len(res.Unschedulable)}}
 	for _, p := range pending {
 		pk := scheduler.PodKey(p)
@@ -54,6 +62,26 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	// Victims and nominations (preemption.go).
 	preemptions(pending, res.Preemptions, in.Component, in.Now, &ch)
 	return ch
+}
+
+// updateSnapshot feeds one informer change of a node or pod into the
+// scheduler's snapshot (old and cur as the cache had them; cur nil when
+// deleted).
+func updateSnapshot(snap *scheduler.Snapshot, old, cur objects.Object) {
+	switch o := either(cur, old).(type) {
+	case *corev1.Node:
+		if cur == nil {
+			snap.DeleteNode(o.Name)
+		} else {
+			snap.SetNode(o)
+		}
+	case *corev1.Pod:
+		if cur == nil {
+			snap.DeletePod(o)
+		} else {
+			snap.SetPod(o)
+		}
+	}
 }
 
 // partitionPods splits pods into those waiting for a node and those
@@ -80,6 +108,20 @@ func partitionPods(pods []*corev1.Pod) (pending, bound []*corev1.Pod) {
 // component names the scheduler in the Scheduled / FailedScheduling
 // event, worded as Kubernetes' default-scheduler words them.
 func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) error {
+	if b.Node != "" {
+		// spec.nodeName and PodScheduled=True in one write: one watch
+		// event that the agent sees bound and scheduled at once.
+		changed := false
+		bound, err := tx.BindPod(objects.KeyOf(b.Pod), b.Pod.UID, b.Node, func(stored *corev1.Pod) []corev1.PodCondition {
+			var conds []corev1.PodCondition
+			conds, changed = setPodCondition(stored.Status.Conditions, corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}, now)
+			return conds
+		})
+		if err != nil || bound == nil || !changed {
+			return err
+		}
+		return recordBindingEvent(tx, bound, b, component, now.Time)
+	}
 	o, err := tx.Get(objects.KeyOf(b.Pod))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil
@@ -91,28 +133,16 @@ func writeBinding(tx *store.Tx, b Binding, component string, now metav1.Time) er
 	if cur.UID != b.Pod.UID || cur.Spec.NodeName != "" {
 		return nil
 	}
-	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionTrue}
-	if b.Node == "" {
-		cond.Status, cond.Reason, cond.Message = corev1.ConditionFalse, scheduler.ReasonPodUnschedulable, b.Message
-	}
+	cond := corev1.PodCondition{Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Reason: scheduler.ReasonPodUnschedulable, Message: b.Message}
 	conds, changed := setPodCondition(cur.Status.Conditions, cond, now)
-	if b.Node == "" && !changed {
+	if !changed {
 		return nil
 	}
-	if changed {
-		if err := recordBindingEvent(tx, cur, b, component, now.Time); err != nil {
-			return err
-		}
-		cur.Status.Conditions = conds
+	if err := recordBindingEvent(tx, cur, b, component, now.Time); err != nil {
+		return err
 	}
-	if b.Node == "" {
-		return tx.UpdateStatus(cur)
-	}
-	// spec.nodeName and PodScheduled=True in one write: one watch event
-	// that the agent sees bound and scheduled at once.
-	cur.Spec.NodeName = b.Node
-	cur.Status.NominatedNodeName = "" // bound: the nomination is done, as Kubernetes clears it
-	return tx.UpdateWithStatus(cur)
+	cur.Status.Conditions = conds
+	return tx.UpdateStatus(cur)
 }
 
 func recordBindingEvent(tx *store.Tx, p *corev1.Pod, b Binding, component string, now time.Time) error {

@@ -235,11 +235,9 @@ func (s *Server) kubeList(w http.ResponseWriter, r *http.Request, p kubeapi.Path
 		writeJSON(w, http.StatusOK, t)
 		return
 	}
-	body := kubeListBody{TypeMeta: metav1.TypeMeta{Kind: res.Kind + "List", APIVersion: res.GroupVersion()}, Metadata: meta, Items: make([]any, len(page))}
-	for i, o := range page {
-		body.Items[i] = kubeapi.Convert(o, res.Group)
-	}
-	writeJSON(w, http.StatusOK, body)
+	writeList(w, metav1.TypeMeta{Kind: res.Kind + "List", APIVersion: res.GroupVersion()}, meta, len(page), func(i int) any {
+		return kubeapi.Convert(page[i], res.Group)
+	})
 }
 
 // kubeWatchEvent is one event of a Kubernetes watch stream.

@@ -33,15 +33,17 @@ func writeList(w http.ResponseWriter, tm metav1.TypeMeta, meta metav1.ListMeta, 
 	defer bw.Flush()
 	bw.Write(bytes.TrimSuffix(head, []byte("}")))
 	bw.WriteString(`,"items":[`)
+	var buf bytes.Buffer // one item's encoding, reused
+	enc := json.NewEncoder(&buf)
 	for i := range n {
-		b, err := json.Marshal(item(i))
-		if err != nil {
+		buf.Reset()
+		if err := enc.Encode(item(i)); err != nil {
 			return
 		}
 		if i > 0 {
 			bw.WriteByte(',')
 		}
-		bw.Write(b)
+		bw.Write(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
 	}
 	bw.WriteString("]}\n")
 }

@@ -25,7 +25,10 @@ import (
 // collection keepGCPace measures how fast the heap was allocated since the
 // previous one, and gives garbage the room that allocation rate fills in
 // minGCInterval (5 s), never less than half the live heap (GOGC=50,
-// minGCPercent) nor more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
+// minGCPercent) nor more than maxGCHeadroom (the old 320 MiB) unless half the
+// live heap is more (a large live heap allocating fast no longer keeps Go's
+// 100: that doubled GiBs at 30,000 pods), with a soft memory limit to
+// match (memoryLimit). A burst (a large commit, a
 // thousand pods created) gets the old room within one collection; an
 // idle or steady controller collects when its garbage reaches half the
 // live heap, and its heap, hence its RSS (Go's scavenger returns what

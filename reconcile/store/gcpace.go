@@ -148,9 +148,10 @@ func pace(p *pacer) {
 // the spans' fragmentation (objects freed among live ones), nonHeap and
 // minLimitSlack. GOGC alone bounds only the heap's objects: what the
 // heap gave up stays mapped until Go's background scavenger returns it
-// (about 1 % of a core: minutes after a burst of hundreds of MB), and the
-// RSS of a controller settled at 9,000 pods stayed at 2.3 times its heap
-// goal. With the limit the runtime returns free pages over it as soon as
+// (about 1 % of a core: minutes after a burst of hundreds of MB): 30 s
+// after 9,000 pods were Running, a controller's anonymous memory was 363
+// MiB for a heap goal of 215 (BENCHMARKS.md, issue 13: memory at scale
+// (round 3)). With the limit the runtime returns free pages over it as soon as
 // it allocates, and collects early when fragmentation or stacks push the
 // total over it. It is worked out again after every collection, so a
 // live heap that grows moves it along (the limit never makes a

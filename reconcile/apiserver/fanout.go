@@ -126,7 +126,7 @@ func newFanout(st *store.Store, logError func(string, error)) *fanout {
 // start begins following the store; f.mu is held.
 func (f *fanout) start() error {
 	rv := f.st.ResourceVersion()
-	events, err := f.st.Watch(context.Background(), rv) // ends when the store closes or this falls behind its history
+	events, err := f.st.WatchShared(context.Background(), rv) // read only (sharedEvent); ends when the store closes or this falls behind its history
 	if err != nil {
 		return err
 	}

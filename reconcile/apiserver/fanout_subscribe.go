@@ -44,7 +44,7 @@ func (f *fanout) subscribe(ctx context.Context, sp watchSpec, fromRV uint64) (*s
 	f.mu.Unlock()
 	if fromStore {
 		hctx, cancel := context.WithCancel(ctx)
-		history, err := f.st.Watch(hctx, fromRV)
+		history, err := f.st.WatchShared(hctx, fromRV)
 		if err != nil {
 			cancel()
 			s.close()

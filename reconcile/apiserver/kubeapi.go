@@ -199,13 +199,14 @@ func (s *Server) kubeList(w http.ResponseWriter, r *http.Request, p kubeapi.Path
 	if ns == "" && res.Namespaced {
 		ns = q.Get("namespace") // the product's own form
 	}
-	items, rv, err := s.Store.ListShared(res.Kind, ns)
+	var keep func(objects.Object) bool
+	if node := q.Get("node"); node != "" {
+		keep = func(o objects.Object) bool { return boundTo(o, node) } // an agent's list of its pods
+	}
+	items, rv, err := s.Store.ListSharedWhere(res.Kind, ns, keep)
 	if err != nil {
 		writeErr(w, err)
 		return
-	}
-	if node := q.Get("node"); node != "" {
-		items = onNode(items, node)
 	}
 	if items, err = s.visible(r, items); err != nil { // a node sees its own objects only
 		writeErr(w, err)
@@ -234,11 +235,9 @@ func (s *Server) kubeList(w http.ResponseWriter, r *http.Request, p kubeapi.Path
 		writeJSON(w, http.StatusOK, t)
 		return
 	}
-	body := kubeListBody{TypeMeta: metav1.TypeMeta{Kind: res.Kind + "List", APIVersion: res.GroupVersion()}, Metadata: meta, Items: make([]any, len(page))}
-	for i, o := range page {
-		body.Items[i] = kubeapi.Convert(o, res.Group)
-	}
-	writeJSON(w, http.StatusOK, body)
+	writeList(w, metav1.TypeMeta{Kind: res.Kind + "List", APIVersion: res.GroupVersion()}, meta, len(page), func(i int) any {
+		return kubeapi.Convert(page[i], res.Group)
+	})
 }
 
 // kubeWatchEvent is one event of a Kubernetes watch stream.

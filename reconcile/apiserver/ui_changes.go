@@ -39,7 +39,7 @@ const (
 // closing an idle stream.
 func (s *Server) uiChanges(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	events, err := s.Store.Watch(ctx, s.Store.ResourceVersion())
+	events, err := s.Store.WatchShared(ctx, s.Store.ResourceVersion()) // only kinds and versions are read
 	if err != nil {
 		writeErr(w, err)
 		return

@@ -101,13 +101,3 @@ func boundTo(o objects.Object, node string) bool {
 	p, ok := o.(*corev1.Pod)
 	return ok && p.Spec.NodeName == node
 }
-
-func onNode(items []objects.Object, node string) []objects.Object {
-	var out []objects.Object
-	for _, o := range items {
-		if boundTo(o, node) {
-			out = append(out, o)
-		}
-	}
-	return out
-}

@@ -101,7 +101,7 @@ func (m *Manager) watchDrift(ctx context.Context) {
 	seen := map[objects.Key]string{} // what a status-only update keeps
 	backoff := watchBackoff
 	for ctx.Err() == nil {
-		events, err := m.st.Watch(ctx, m.st.ResourceVersion())
+		events, err := m.st.WatchShared(ctx, m.st.ResourceVersion()) // driftEvent only reads
 		if err != nil {
 			d := backoff.Step()
 			m.log.Warn("drift watch failed; retrying", "in", d, "err", err)

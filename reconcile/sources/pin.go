@@ -202,7 +202,7 @@ func (m *Manager) termWrite(fn func(tx *store.Tx) error) error {
 func (m *Manager) waitAttempted(ctx context.Context, source, commit string) (reconcile.SourceStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, rollbackWait)
 	defer cancel()
-	events, err := m.st.Watch(ctx, m.st.ResourceVersion())
+	events, err := m.st.WatchShared(ctx, m.st.ResourceVersion()) // only a wake-up
 	if err != nil {
 		return reconcile.SourceStatus{}, err
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -24,7 +25,10 @@ import (
 // collection keepGCPace measures how fast the heap was allocated since the
 // previous one, and gives garbage the room that allocation rate fills in
 // minGCInterval (5 s), never less than half the live heap (GOGC=50,
-// minGCPercent) nor more than maxGCHeadroom (the old 320 MiB). A burst (a large commit, a
+// minGCPercent) nor more than maxGCHeadroom (the old 320 MiB) unless half the
+// live heap is more (a large live heap allocating fast no longer keeps Go's
+// 100: that doubled GiBs at 30,000 pods), with a soft memory limit to
+// match (memoryLimit). A burst (a large commit, a
 // thousand pods created) gets the old room within one collection; an
 // idle or steady controller collects when its garbage reaches half the
 // live heap, and its heap, hence its RSS (Go's scavenger returns what
@@ -59,6 +63,10 @@ const (
 	maxGCHeadroom = 320 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
+	// minLimitSlack is added to the soft memory limit so that a small
+	// process (a live heap of a few MiB) is not collected at every
+	// goroutine's start.
+	minLimitSlack = 32 << 20
 	// settleAfter: a burst is over when no collection came for this long.
 	settleAfter = 10 * time.Second
 )
@@ -94,6 +102,22 @@ type pacer struct {
 var gcSample = []metrics.Sample{
 	{Name: "/gc/heap/live:bytes"},
 	{Name: "/gc/heap/allocs:bytes"},
+	{Name: "/memory/classes/total:bytes"},
+	{Name: "/memory/classes/heap/released:bytes"},
+	{Name: "/memory/classes/heap/free:bytes"},
+	{Name: "/memory/classes/heap/objects:bytes"},
+	{Name: "/memory/classes/heap/unused:bytes"},
+}
+
+// nonHeap is what the runtime holds besides the heap's spans (goroutine
+// stacks, GC metadata, the runtime's own), from the last readGCSample.
+func nonHeap() uint64 {
+	v := func(i int) uint64 { return gcSample[i].Value.Uint64() }
+	heap := v(3) + v(4) + v(5) + v(6)
+	if v(2) < heap {
+		return 0
+	}
+	return v(2) - heap
 }
 
 // readGCSample reads the live heap and the cumulative allocation into
@@ -109,6 +133,7 @@ func pace(p *pacer) {
 	live := gcSample[0].Value.Uint64()
 	percent := gcPercent(live, allocs-p.allocs, now.Sub(p.at))
 	debug.SetGCPercent(percent)
+	debug.SetMemoryLimit(memoryLimit(live, percent, nonHeap()))
 	p.allocs, p.at = allocs, now
 	if percent > 100 && !p.settling {
 		p.settling = true
@@ -116,6 +141,24 @@ func pace(p *pacer) {
 	}
 	p.mu.Unlock()
 	runtime.SetFinalizer(p, pace)
+}
+
+// memoryLimit is the soft limit (debug.SetMemoryLimit) that goes with a
+// GOGC of percent over a live heap: the heap goal, a quarter of it more for
+// the spans' fragmentation (objects freed among live ones), nonHeap and
+// minLimitSlack. GOGC alone bounds only the heap's objects: what the
+// heap gave up stays mapped until Go's background scavenger returns it
+// (about 1 % of a core: minutes after a burst of hundreds of MB): 30 s
+// after 9,000 pods were Running, a controller's anonymous memory was 363
+// MiB for a heap goal of 215 (BENCHMARKS.md, issue 13: memory at scale
+// (round 3)). With the limit the runtime returns free pages over it as soon as
+// it allocates, and collects early when fragmentation or stacks push the
+// total over it. It is worked out again after every collection, so a
+// live heap that grows moves it along (the limit never makes a
+// collection keep less than the live heap).
+func memoryLimit(live uint64, percent int, nonHeap uint64) int64 {
+	goal := live + live*uint64(percent)/100
+	return int64(min(goal+goal/4+nonHeap+minLimitSlack, math.MaxInt64/2))
 }
 
 // settle gives back the heap of a burst once no collection came for
@@ -137,8 +180,12 @@ func settle(p *pacer) {
 
 // gcPercent is the GOGC that gives garbage the room that allocated bytes
 // over elapsed fill in minGCInterval: at least half the live heap
-// (minGCPercent), and at least the live heap (Go's 100) when that rate
-// would fill it; at most maxGCHeadroom, and GOGC at most maxGCPercent.
+// (minGCPercent), at most maxGCHeadroom (or half the live heap when that
+// is more), and GOGC at most maxGCPercent. Until round 3 of issue 13 a
+// live heap allocating fast kept Go's own 100 however large it was: at
+// 30,000 pods that doubled a live heap of GiBs during the burst; now a
+// large heap gets the same absolute room as a small one, or half of
+// itself (BENCHMARKS.md, issue 13: memory at scale (round 3)).
 func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 	if live == 0 {
 		return maxGCPercent
@@ -148,9 +195,5 @@ func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 		wanted = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), 1<<62))
 	}
 	room := min(wanted, maxGCHeadroom)
-	// Slow allocation may collect below Go's pace, down to minGCPercent;
-	// fast allocation that the bound cuts (a large live heap) keeps Go's
-	// own, as before: a lower GOGC there would only add collections.
-	floor := max(minGCPercent, min(100*wanted/live, 100))
-	return int(min(max(100*room/live, floor), maxGCPercent))
+	return int(min(max(100*room/live, minGCPercent), maxGCPercent))
 }

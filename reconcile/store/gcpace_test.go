@@ -26,7 +26,8 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 		{"16 MiB a second: room for 5 s of it", 40 * mib, 32 * mib, 2 * time.Second, 200},
 		{"a burst: the room is bounded", 40 * mib, 400 * mib, time.Second, 800},
 		{"a burst in a fresh process: GOGC bounded", 4 * mib, 100 * mib, 100 * time.Millisecond, maxGCPercent},
-		{"a large live heap allocating fast: Go's pace", 3200 * mib, 4000 * mib, time.Second, 100},
+		{"a large live heap allocating fast: half of it, not Go's 100", 3200 * mib, 4000 * mib, time.Second, minGCPercent},
+		{"a live heap over the bound allocating fast: the bound", 480 * mib, 4000 * mib, time.Second, 66},
 		{"a large live heap allocating slowly: half of it", 3200 * mib, 100 * mib, 10 * time.Second, minGCPercent},
 		{"same instant", 40 * mib, 0, 0, 800},
 	} {
@@ -90,5 +91,23 @@ func TestOpenKeepsTheGCPace(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatalf("%v %v after the burst, want at most Go's 100 and the heap back", err, 3*settleAfter)
+	}
+}
+
+func TestMemoryLimitFollowsTheHeapGoal(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name          string
+		live, nonHeap uint64
+		percent       int
+		want          int64
+	}{
+		{"a fresh process: the slack", 0, 10 * mib, maxGCPercent, 42 * mib},
+		{"idle at GOGC 50: goal, a quarter of it, stacks, slack", 100 * mib, 20 * mib, 50, (150+37+20+32)*mib + mib/2},
+		{"a burst's room", 200 * mib, 40 * mib, 160, (520 + 130 + 40 + 32) * mib},
+	} {
+		if got := memoryLimit(c.live, c.percent, c.nonHeap); got != c.want {
+			t.Errorf("%s: memoryLimit(%d MiB live, GOGC %d, %d MiB other) = %.1f MiB, want %.1f", c.name, c.live>>20, c.percent, c.nonHeap>>20, float64(got)/mib, float64(c.want)/mib)
+		}
 	}
 }

@@ -119,6 +119,20 @@ func (h *history) since(rv, gen uint64) ([]Event, <-chan struct{}, bool) {
 // done, when the store closes, and when this watcher fell so far behind
 // that the history no longer holds its next event (list again).
 func (s *Store) Watch(ctx context.Context, fromRV uint64) (<-chan Event, error) {
+	return s.watch(ctx, fromRV, true)
+}
+
+// WatchShared is Watch without the copies: each event's object is the
+// history's own, shared with every other WatchShared watcher, and nobody
+// may modify it. For readers that only look (the API's watch fan-out, the
+// drift watch, the web UI's change stream) it saves a deep copy of every
+// object written per reader: at a burst of pods, hundreds of MB a second
+// of garbage, which the GC's pace turns into room (gcpace.go).
+func (s *Store) WatchShared(ctx context.Context, fromRV uint64) (<-chan Event, error) {
+	return s.watch(ctx, fromRV, false)
+}
+
+func (s *Store) watch(ctx context.Context, fromRV uint64, copied bool) (<-chan Event, error) {
 	gen := s.h.generation()
 	if _, _, ok := s.h.since(fromRV, gen); !ok {
 		return nil, fmt.Errorf("watch from resourceVersion %d (history starts after %d): %w", fromRV, s.h.floorRV(), ErrGone)
@@ -133,7 +147,9 @@ func (s *Store) Watch(ctx context.Context, fromRV uint64) (<-chan Event, error) 
 				return
 			}
 			for _, ev := range evs {
-				ev.Object = objects.Copy(ev.Object) // each watcher owns its objects
+				if copied {
+					ev.Object = objects.Copy(ev.Object) // each watcher owns its objects
+				}
 				select {
 				case out <- ev:
 					cursor = ev.ResourceVersion

@@ -98,11 +98,11 @@ bench-scale: build
 	$(BIN) bench scale --sizes $(SCALE_SIZES) --out docs/scale-result.json --plots docs $(SCALE_ARGS)
 
 # bench-memory: the controller's RSS with 20 simulated nodes and 1,000 pods,
-# and a real agent's with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).
+# and a real agent's (the node binary) with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).
 .PHONY: bench-memory
 bench-memory: images build
 	agent/hollow/measure-memory.sh controller 20 100 10
-	agent/hollow/measure-memory.sh agent 30
+	AGENT_BIN=$(AGENT_BIN) agent/hollow/measure-memory.sh agent 30
 
 vet:
 	$(GO) vet $(PKGS)

@@ -8,6 +8,7 @@ export GOFLAGS := -tags=remote,exclude_graphdriver_btrfs,exclude_graphdriver_dev
 export CONTAINERS_CONF := $(CURDIR)/agent/containers.conf
 
 BIN      := bin/reconcile
+AGENT_BIN := bin/reconcile-agent
 DATA     ?= $(CURDIR)/.data
 DEMO     ?= $(DATA)/demo-repo
 PKGS     ?= ./...
@@ -59,8 +60,11 @@ images: setup
 # The agent reports this version as its node's VERSION (reconcile get nodes).
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
+# build makes the product binary (controller, agent, CLI) and the node
+# binary reconcile-agent (agent and join only: what a node installs).
 build:
 	$(GO) build -ldflags "-X github.com/reconcile-dev/reconcile/agent.buildVersion=$(VERSION)" -o $(BIN) ./cmd/reconcile
+	$(GO) build -ldflags "-X github.com/reconcile-dev/reconcile/agent.buildVersion=$(VERSION)" -o $(AGENT_BIN) ./cmd/reconcile-agent
 
 # demo-repo makes a git repository of examples/demo to deploy from, once.
 demo-repo:
@@ -94,11 +98,11 @@ bench-scale: build
 	$(BIN) bench scale --sizes $(SCALE_SIZES) --out docs/scale-result.json --plots docs $(SCALE_ARGS)
 
 # bench-memory: the controller's RSS with 20 simulated nodes and 1,000 pods,
-# and a real agent's with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).
+# and a real agent's (the node binary) with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).
 .PHONY: bench-memory
 bench-memory: images build
 	agent/hollow/measure-memory.sh controller 20 100 10
-	agent/hollow/measure-memory.sh agent 30
+	AGENT_BIN=$(AGENT_BIN) agent/hollow/measure-memory.sh agent 30
 
 vet:
 	$(GO) vet $(PKGS)

@@ -9,6 +9,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/clusternet"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
@@ -23,8 +24,9 @@ type ServiceNetwork struct {
 }
 
 // DefaultServiceNetwork is Kubernetes' default service range and NodePort
-// range.
-var DefaultServiceNetwork = ServiceNetwork{CIDR: netip.MustParsePrefix("10.96.0.0/16"), NodePortMin: 30000, NodePortMax: 32767}
+// range (package clusternet).
+var DefaultServiceNetwork = ServiceNetwork{CIDR: netip.MustParsePrefix(clusternet.DefaultServiceCIDR),
+	NodePortMin: clusternet.DefaultNodePortMin, NodePortMax: clusternet.DefaultNodePortMax}
 
 // SetServiceNetwork sets the ranges the Applier allocates from.
 func (a *Applier) SetServiceNetwork(n ServiceNetwork) { a.net = n }

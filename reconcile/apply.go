@@ -45,43 +45,6 @@ type ApplyResult struct {
 	Status SourceStatus
 }
 
-// SourceStatus is the stored record of one source (meta "source/<name>").
-type SourceStatus struct {
-	Name                 string    `json:"name"`
-	URL                  string    `json:"url"`
-	Ref                  string    `json:"ref,omitempty"`
-	Path                 string    `json:"path,omitempty"`
-	LastAppliedCommit    string    `json:"lastAppliedCommit,omitempty"`
-	LastAppliedAt        time.Time `json:"lastAppliedAt,omitzero"`
-	LastAppliedAuthor    string    `json:"lastAppliedAuthor,omitempty"`
-	LastAppliedMessage   string    `json:"lastAppliedMessage,omitempty"`
-	LastAttemptedCommit  string    `json:"lastAttemptedCommit,omitempty"`
-	LastAttemptedAt      time.Time `json:"lastAttemptedAt,omitzero"`
-	LastAttemptedMessage string    `json:"lastAttemptedMessage,omitempty"`
-	// Errors are the reasons the last attempted commit was not applied,
-	// each "file:line:col: field: message"; empty when it was applied.
-	Errors []string `json:"errors,omitempty"`
-	// Objects is how many objects the applied commit holds.
-	Objects int `json:"objects"`
-	// FetchError is the last failure to fetch the source, cleared by the
-	// next fetch that reaches Apply.
-	FetchError   string    `json:"fetchError,omitempty"`
-	FetchErrorAt time.Time `json:"fetchErrorAt,omitzero"`
-	// LastForcedPush is the last applied force-push: the ref moved from
-	// From (then applied) to To, which does not descend from it.
-	LastForcedPush *ForcedPush `json:"lastForcedPush,omitempty"`
-	// Drift counts changes made outside git to this source's objects.
-	Drift DriftStatus `json:"drift,omitzero"`
-}
-
-// ForcedPush records a ref that moved to a commit not descending from the
-// previously applied one.
-type ForcedPush struct {
-	From string    `json:"from"`
-	To   string    `json:"to"`
-	At   time.Time `json:"at"`
-}
-
 func statusKey(name string) string { return "source/" + name }
 
 // Applier applies commits of git sources to one store, remembering what it

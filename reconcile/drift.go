@@ -8,37 +8,6 @@ import (
 	"time"
 )
 
-// DriftMode is what a source does when its objects are changed outside git
-// (through the API): heal restores the applied commit, warn only reports.
-type DriftMode string
-
-const (
-	DriftHeal DriftMode = "heal"
-	DriftWarn DriftMode = "warn"
-)
-
-// DriftStatus is what `reconcile status` shows of a source's drift.
-type DriftStatus struct {
-	// Found counts objects found changed outside git; Repaired those put
-	// back as the applied commit has them (heal).
-	Found    int `json:"found"`
-	Repaired int `json:"repaired"`
-	// Unrepaired are the objects that differ from git now (warn mode);
-	// an object is counted once while it stays drifted.
-	Unrepaired []string     `json:"unrepaired,omitempty"`
-	Last       *DriftRecord `json:"last,omitempty"`
-}
-
-// DriftRecord is the last drift found.
-type DriftRecord struct {
-	At time.Time `json:"at"`
-	// Object is Kind/namespace/name; Change what differed from git, e.g.
-	// "spec.replicas is 5, git has 1" or "deleted outside git".
-	Object   string `json:"object"`
-	Change   string `json:"change"`
-	Repaired bool   `json:"repaired"`
-}
-
 // recordDrift notes in status what a drift check's plan found and says
 // whether the plan must be executed (heal with changes).
 func recordDrift(status *SourceStatus, mode DriftMode, p Plan, now time.Time) bool {

@@ -12,26 +12,6 @@ import (
 // back a few weeks of a busy repo without the record growing forever.
 const HistoryLimit = 100
 
-// HistoryEntry is one applied commit of a source (`reconcile history`).
-type HistoryEntry struct {
-	Commit     string    `json:"commit"`
-	Author     string    `json:"author,omitempty"`
-	Message    string    `json:"message,omitempty"`
-	CommitTime time.Time `json:"commitTime,omitzero"`
-	AppliedAt  time.Time `json:"appliedAt"`
-	Created    int       `json:"created"`
-	Updated    int       `json:"updated"`
-	Deleted    int       `json:"deleted"`
-	// Summary is the change per kind, e.g. "Deployment +1 ~2, Service -1".
-	Summary string `json:"summary,omitempty"`
-	// Forced: the ref had moved to a commit that does not descend from the
-	// previously applied one (a force-push); ForcedFrom is that commit.
-	Forced     bool   `json:"forced,omitempty"`
-	ForcedFrom string `json:"forcedFrom,omitempty"`
-	// Rollback: applied by `reconcile rollback`, not by following the ref.
-	Rollback bool `json:"rollback,omitempty"`
-}
-
 func historyKey(source string) string { return "history/" + source }
 
 // appendHistory records an applied commit, keeping the newest HistoryLimit.
@@ -111,10 +91,4 @@ func ChangeSummary(p Plan) string {
 		parts = append(parts, b.String())
 	}
 	return strings.Join(parts, ", ")
-}
-
-// SourceHistory is a source's history as the API serves it (GET /api/v1/history).
-type SourceHistory struct {
-	Source  string         `json:"source"`
-	Entries []HistoryEntry `json:"entries"`
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
-	"github.com/reconcile-dev/reconcile/reconcile/metrics"
+	"github.com/reconcile-dev/reconcile/reconcile/metrics/promkit"
 )
 
 // Agent holds one agent's metrics; it implements agent.Observer. Its
@@ -25,20 +25,20 @@ type Agent struct {
 	podmanErrors  *prometheus.CounterVec
 }
 
-// New registers the agent's metrics in a new registry (metrics.NewRegistry).
+// New registers the agent's metrics in a new registry (promkit.NewRegistry).
 func New() *Agent {
-	a := &Agent{reg: metrics.NewRegistry()}
-	f := metrics.Factory{Reg: a.reg}
+	a := &Agent{reg: promkit.NewRegistry()}
+	f := promkit.Factory{Reg: a.reg}
 	a.syncDuration = f.Histogram("agent", "pod_sync_duration_seconds",
 		"Time of one sync of the node's pods (list, observe Podman, act, write statuses), by result (ok, error).",
-		metrics.StepBuckets, "result")
+		promkit.StepBuckets, "result")
 	a.restarts = f.Counter("agent", "container_restarts_total",
 		"Containers started again after an earlier container of the same pod and name (what raises restartCount).").WithLabelValues()
 	a.probeFailures = f.Counter("agent", "probe_failures_total",
 		"Failed probe runs, by probe (liveness, readiness, startup).", "probe")
 	a.proxyDuration = f.Histogram("agent", "proxy_sync_duration_seconds",
 		"Time of one sync of the service proxy's rules (list, render, iptables-restore), by mode (full, partial) and result (ok, error).",
-		metrics.StepBuckets, "mode", "result")
+		promkit.StepBuckets, "mode", "result")
 	a.proxyRules = f.Gauge("agent", "proxy_rules",
 		"Rules in the proxy's own chains after its last sync.").WithLabelValues()
 	a.proxyServices = f.Gauge("agent", "proxy_services",

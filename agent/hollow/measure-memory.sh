@@ -15,11 +15,23 @@
 #
 # After make build. Prints one line per figure; the work directory (W=…)
 # keeps the logs and profiles. Every process it starts is stopped at exit.
+# The agent's log server and ingress proxy listen on free ports beside
+# PORT (not 10250, 80, 443: other agents may run on the host).
+# BIN= picks the reconcile binary (default bin/reconcile); AGENT_BIN= the
+# binary the agent runs as (bin/reconcile-agent, the node binary: the same
+# `agent` command without the controller linked in; default BIN).
 set -u
 MODE=$1; shift
 BIN=$(realpath ${BIN:-bin/reconcile})
+AGENT_BIN=$(realpath ${AGENT_BIN:-$BIN})
 W=${WORK:-/tmp/measure-memory}/$MODE-$$; rm -rf $W; mkdir -p $W/repo
-PORT=$((20000 + RANDOM % 20000)); MPORT=$((PORT + 1)); AMPORT=$((PORT + 2))
+# PORT..PORT+5: the API, the controller's and the agent's metrics, the
+# agent's log server and ingress proxy; none of them taken (other tests run).
+while :; do
+  PORT=$((20000 + RANDOM % 20000))
+  ss -Htln | awk '{print $4}' | grep -qE ":($PORT|$((PORT+1))|$((PORT+2))|$((PORT+3))|$((PORT+4))|$((PORT+5)))\$" || break
+done
+MPORT=$((PORT + 1)); AMPORT=$((PORT + 2))
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done; wait' EXIT
 
@@ -88,7 +100,9 @@ Y
 agent)
   PODS=$1
   $BIN node credentials mem-node --data $W/data > $W/node.conf
-  $BIN agent --config-file $W/node.conf --node mem-node --data $W/agent --metrics-listen 127.0.0.1:$AMPORT > $W/agent.log 2>&1 &
+  echo "agent binary: $AGENT_BIN, $(( $(stat -c %s $AGENT_BIN) / 1048576 )) MiB"
+  $AGENT_BIN agent --config-file $W/node.conf --node mem-node --data $W/agent --metrics-listen 127.0.0.1:$AMPORT \
+    --listen-logs 127.0.0.1:$((PORT + 3)) --ingress-http-port $((PORT + 4)) --ingress-https-port $((PORT + 5)) > $W/agent.log 2>&1 &
   APID=$!; PIDS+=($APID)
   for i in $(seq 120); do $R get nodes 2>/dev/null | grep -q 'mem-node.* Ready ' && break; sleep 1; done
   sleep 30; report "agent, no pod" $APID $AMPORT; echo "its podman service: RSS $(children $APID) MiB"
@@ -110,12 +124,12 @@ Y
   sleep 30; report "agent, $n pods Running" $APID $AMPORT; echo "its podman service: RSS $(children $APID) MiB"
   report "controller (1 agent, $n pods)" $CPID $MPORT
   curl -s -o $W/agent-heap.pb.gz http://127.0.0.1:$AMPORT/debug/pprof/heap
-  go tool pprof -sample_index=inuse_space -top -nodecount=25 $BIN $W/agent-heap.pb.gz 2>/dev/null | sed -n '1,32p' > $W/agent-heap-top.txt
+  go tool pprof -sample_index=inuse_space -top -nodecount=25 $AGENT_BIN $W/agent-heap.pb.gz 2>/dev/null | sed -n '1,32p' > $W/agent-heap-top.txt
   echo "heap profile: $W/agent-heap-top.txt"
   # the pods go with the Deployment before the agent stops
   rm $W/repo/web.yaml; commit "no pods"
   for i in $(seq 120); do [ "$(running)" -eq 0 ] && break; sleep 2; done
-  kill $APID; wait $APID; $BIN agent --cleanup >/dev/null 2>&1
+  kill $APID; wait $APID; $AGENT_BIN agent --cleanup >/dev/null 2>&1
   ;;
 esac
 echo "W=$W"

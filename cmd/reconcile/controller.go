@@ -92,16 +92,6 @@ func (f *controllerFlags) register(cmd *cobra.Command) {
 	f.ha.register(fl)
 }
 
-func defaultDataDir() string {
-	if os.Geteuid() == 0 {
-		return "/var/lib/reconcile"
-	}
-	if d, err := os.UserCacheDir(); err == nil {
-		return filepath.Join(d, "reconcile")
-	}
-	return ".reconcile"
-}
-
 func newControllerCmd() *cobra.Command {
 	f := &controllerFlags{}
 	cmd := &cobra.Command{
@@ -125,10 +115,6 @@ otherwise.)`,
 	}
 	f.register(cmd)
 	return cmd
-}
-
-func newLogger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 }
 
 // runController runs the control plane until ctx ends. extra, when set,

@@ -282,8 +282,12 @@ func cleanupNodeRules(t testing.TB) {
 }
 
 // startProc starts the binary as a named process of this cluster.
-func (c *cluster) startProc(name string, args ...string) {
-	cmd := exec.Command(env.bin, withoutMetrics(args)...)
+func (c *cluster) startProc(name string, args ...string) { c.startBinProc(name, env.bin, args...) }
+
+// startBinProc starts bin (reconcile, or the node binary reconcile-agent,
+// whose commands are the same) as a named process of this cluster.
+func (c *cluster) startBinProc(name, bin string, args ...string) {
+	cmd := exec.Command(bin, withoutMetrics(args)...)
 	cmd.Stdout, cmd.Stderr = c, c
 	if err := cmd.Start(); err != nil {
 		c.t.Fatal(err)

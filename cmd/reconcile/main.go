@@ -11,6 +11,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
+
+	"github.com/reconcile-dev/reconcile/agent/agentcmd"
 )
 
 // exitError carries an exit code other than 1 (e.g. diff --exit-code's 2).
@@ -72,7 +74,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 	root.AddCommand(
 		newUpCmd(),
 		newControllerCmd(),
-		newAgentCmd(),
+		agentcmd.NewAgentCmd(adminConnect), // agent/agentcmd, shared with cmd/reconcile-agent
 		newValidateCmd(),
 		newDiffCmd(g),
 		newGetCmd(g),
@@ -84,7 +86,7 @@ Start everything on one machine with 'reconcile up --repo PATH'.`,
 		newLogsCmd(g),
 		newTopCmd(g),                                    // top.go
 		newUserCmd(g), withNodeDelete(newNodeCmd(g), g), // node.go
-		newJoinCmd(), newTokenCmd(g), // join.go, token.go
+		agentcmd.NewJoinCmd(), newTokenCmd(g), // agent/agentcmd, token.go
 		newServerCmd(g),     // servers.go
 		newKubeconfigCmd(g), // kubeconfig.go
 		newUICmd(g),         // ui.go

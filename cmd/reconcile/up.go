@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/reconcile-dev/reconcile/agent/agentcmd"
 	"github.com/reconcile-dev/reconcile/agent/join"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
@@ -15,7 +16,7 @@ import (
 
 func newUpCmd() *cobra.Command {
 	cf := &controllerFlags{}
-	af := &agentFlags{}
+	af := &agentcmd.Flags{}
 	cmd := &cobra.Command{
 		Use:   "up --repo PATH|URL",
 		Short: "Run everything on this machine: the controller with its store and a local agent",
@@ -27,9 +28,9 @@ A local repo is watched: commit a change and the containers follow within about 
   reconcile up --repo https://git.example.com/ops/desired.git --branch main --path prod --git-token-file ~/.token`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			log := newLogger()
-			af.data = filepath.Join(cf.data, "agent")
+			af.Data = filepath.Join(cf.data, "agent")
 			if cmd.Flags().Changed("cluster-cidr") { // one flag for both parts (proxy.go)
-				af.proxy.clusterCIDR = cf.clusterCIDR
+				af.SetClusterCIDR(cf.clusterCIDR)
 			}
 			return runController(cmd.Context(), cf, log, func(ctx context.Context, p *credentials.ControllerPKI, nodes *nodecreds.Issuer, server string) error {
 				if cf.plainHTTP { // TEST ONLY (the TLS cost benchmark): no TLS, the admin token instead of a certificate
@@ -38,23 +39,23 @@ A local repo is watched: commit a change and the containers follow within about 
 				// The local agent joins like any other host (a one-use
 				// token, its own key, a recorded and renewed certificate)
 				// and speaks HTTPS to the API server: one code path.
-				res, err := join.JoinLocal(ctx, nodes, join.Options{Server: server, Node: af.node, Addresses: hostAddresses(af), DataDir: af.data, Log: log})
+				res, err := join.JoinLocal(ctx, nodes, join.Options{Server: server, Node: af.Node, Addresses: agentcmd.HostAddresses(af), DataDir: af.Data, Log: log})
 				if err != nil {
 					return err
 				}
-				return runNodeAgent(ctx, af, res.Path, server, false, log)
+				return agentcmd.RunNodeAgent(ctx, af, res.Path, server, false, log)
 			})
 		},
 	}
 	cf.register(cmd)
-	af.register(cmd, false)
+	af.Register(cmd, false)
 	return cmd
 }
 
 // runPlainLocalAgent runs up's agent against the plain-HTTP API of the
 // TLS cost benchmark (--insecure-plain-http, loopback only).
-func runPlainLocalAgent(ctx context.Context, cf *controllerFlags, af *agentFlags, p *credentials.ControllerPKI, server string, log *slog.Logger) error {
-	ncfg, err := p.NodeConfig(server, af.node, nil)
+func runPlainLocalAgent(ctx context.Context, cf *controllerFlags, af *agentcmd.Flags, p *credentials.ControllerPKI, server string, log *slog.Logger) error {
+	ncfg, err := p.NodeConfig(server, af.Node, nil)
 	if err != nil {
 		return err
 	}
@@ -65,8 +66,10 @@ func runPlainLocalAgent(ctx context.Context, cf *controllerFlags, af *agentFlags
 	if err != nil {
 		return err
 	}
-	if af.logs.tls, err = credentials.AgentLogTLS(ncfg); err != nil {
+	logTLS, err := credentials.AgentLogTLS(ncfg)
+	if err != nil {
 		return err
 	}
-	return runAgent(ctx, af, apiclient.ControlPlane{Client: client}, log)
+	af.SetLogTLS(logTLS)
+	return agentcmd.RunAgent(ctx, af, apiclient.ControlPlane{Client: client}, log)
 }

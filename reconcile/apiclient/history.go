@@ -5,22 +5,22 @@ import (
 	"net/http"
 	"net/url"
 
-	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/sourcestate"
 )
 
 // History returns the applied commits of a source ("" = the only source).
-func (c *Client) History(ctx context.Context, source string) (reconcile.SourceHistory, error) {
-	var out reconcile.SourceHistory
+func (c *Client) History(ctx context.Context, source string) (sourcestate.SourceHistory, error) {
+	var out sourcestate.SourceHistory
 	err := c.do(ctx, http.MethodGet, "/api/v1/history", sourceQuery(source), nil, &out)
 	return out, err
 }
 
 // Rollback applies an earlier commit of a source and pins the source
 // there; it returns once the commit is applied or refused.
-func (c *Client) Rollback(ctx context.Context, source, commit string) (reconcile.SourceStatus, error) {
+func (c *Client) Rollback(ctx context.Context, source, commit string) (sourcestate.SourceStatus, error) {
 	q := sourceQuery(source)
 	q.Set("commit", commit)
-	var out reconcile.SourceStatus
+	var out sourcestate.SourceStatus
 	err := c.doOnLeader(ctx, http.MethodPost, "/api/v1/rollback", q, &out)
 	return out, err
 }

@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/sourcestate"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -96,10 +96,10 @@ type Recipient struct {
 }
 
 // SourceStatus is what GET /api/v1/sources answers per source and `reconcile
-// status` shows: the stored record (reconcile.SourceStatus) and what the
+// status` shows: the stored record (sourcestate.SourceStatus) and what the
 // running controller knows besides. sources.Status is this type.
 type SourceStatus struct {
-	reconcile.SourceStatus
+	sourcestate.SourceStatus
 	// ResolvedRef is the tag a semver range ref resolved to.
 	ResolvedRef string `json:"resolvedRef,omitempty"`
 	// LastAttemptedAuthor is the author of the last attempted commit.
@@ -126,7 +126,7 @@ type SourceStatus struct {
 	PendingCommit        string `json:"pendingCommit,omitempty"`
 	PendingCommitMessage string `json:"pendingCommitMessage,omitempty"`
 	// DriftMode is heal or warn (see SourceStatus.Drift for what was found).
-	DriftMode reconcile.DriftMode `json:"driftMode"`
+	DriftMode sourcestate.DriftMode `json:"driftMode"`
 	// Fetches counts the fetches this controller process made of the source
 	// (polls, watch signals, syncs and webhooks together, coalesced);
 	// LastFetchAt is when the last one started.

@@ -39,7 +39,7 @@ type Controller struct {
 // left out), in a new registry (NewRegistry).
 func NewController(state State) *Controller {
 	c := &Controller{reg: NewRegistry()}
-	f := Factory{c.reg}
+	f := Factory{Reg: c.reg}
 	c.commitDuration = f.Histogram("source", "commit_apply_duration_seconds",
 		"Time from a fetched new commit to its end: validation, decryption and the apply transaction, by source and result (applied, invalid: refused whole with errors, failed: the store write failed).",
 		CommitBuckets, "source", "result")
@@ -125,29 +125,4 @@ func (c *Controller) ObserveRequest(verb, route string, code int, d time.Duratio
 	if verb != "watch" && route != "pods/log" {
 		c.requestDuration.WithLabelValues(verb, route).Observe(d.Seconds())
 	}
-}
-
-// Factory registers reconcile_<subsystem>_<name> metrics in Reg (the
-// controller's and the agents').
-type Factory struct{ Reg prometheus.Registerer }
-
-// Counter registers a counter vector.
-func (f Factory) Counter(subsystem, name, help string, labels ...string) *prometheus.CounterVec {
-	v := prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
-	f.Reg.MustRegister(v)
-	return v
-}
-
-// Gauge registers a gauge vector.
-func (f Factory) Gauge(subsystem, name, help string, labels ...string) *prometheus.GaugeVec {
-	v := prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help}, labels)
-	f.Reg.MustRegister(v)
-	return v
-}
-
-// Histogram registers a histogram vector with buckets.
-func (f Factory) Histogram(subsystem, name, help string, buckets []float64, labels ...string) *prometheus.HistogramVec {
-	v := prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Subsystem: subsystem, Name: name, Help: help, Buckets: buckets}, labels)
-	f.Reg.MustRegister(v)
-	return v
 }

@@ -6,13 +6,15 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/clusternet"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 )
 
-// Defaults as in kubeadm with flannel: a /16 cluster CIDR, a /24 per node.
+// Defaults as in kubeadm with flannel: a /16 cluster CIDR, a /24 per node
+// (package clusternet, which the agent reads without this package).
 const (
-	DefaultClusterCIDR = "10.244.0.0/16"
-	DefaultNodeMask    = 24
+	DefaultClusterCIDR = clusternet.DefaultClusterCIDR
+	DefaultNodeMask    = clusternet.DefaultNodeMask
 )
 
 // MetaKey is the store meta record holding the allocations.

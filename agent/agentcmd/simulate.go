@@ -1,4 +1,4 @@
-package main
+package agentcmd
 
 import (
 	"context"
@@ -41,12 +41,12 @@ func (s *simulateFlags) register(cmd *cobra.Command) {
 
 // config is the fleet's configuration with the agent's own flags: its
 // data directory, heartbeat interval and node labels.
-func (s *simulateFlags) config(f *agentFlags, server, token string, log *slog.Logger) (hollow.Config, error) {
+func (s *simulateFlags) config(f *Flags, server, token string, log *slog.Logger) (hollow.Config, error) {
 	mem, err := resource.ParseQuantity(s.memory)
 	if err != nil {
 		return hollow.Config{}, fmt.Errorf("--simulate-memory %q: %w (e.g. 128Gi)", s.memory, err)
 	}
-	data, err := filepath.Abs(filepath.Join(f.data, "simulated"))
+	data, err := filepath.Abs(filepath.Join(f.Data, "simulated"))
 	if err != nil {
 		return hollow.Config{}, err
 	}
@@ -71,12 +71,11 @@ func runSimulated(ctx context.Context, cfg hollow.Config, log *slog.Logger) erro
 // controller's machine: with the admin's client config it makes a join
 // token itself (as an admin would with `reconcile token create`) and the
 // nodes join with it as `reconcile join` does.
-func runSimulatedWithAdmin(ctx context.Context, f *agentFlags, s *simulateFlags, configFile, server, tokenFile string, log *slog.Logger) error {
-	conn, err := connection(configFile, server, tokenFile)
-	if err != nil {
-		return err
+func runSimulatedWithAdmin(ctx context.Context, f *Flags, s *simulateFlags, admin AdminConnect, configFile, server, tokenFile string, log *slog.Logger) error {
+	if admin == nil {
+		return fmt.Errorf("--simulate without a join token needs the admin's client config, which this node binary does not read: run `reconcile agent --simulate %d` on the controller's machine, or `reconcile-agent join URL --token T --simulate %d` with a token from `reconcile token create`", s.count, s.count)
 	}
-	c, err := newClient(conn)
+	c, url, err := admin(configFile, server, tokenFile)
 	if err != nil {
 		return err
 	}
@@ -84,7 +83,7 @@ func runSimulatedWithAdmin(ctx context.Context, f *agentFlags, s *simulateFlags,
 	if err != nil {
 		return fmt.Errorf("--simulate makes a join token with the admin's client config (--config-file, the controller's DATA/admin.conf): %w", err)
 	}
-	cfg, err := s.config(f, conn.Server(), tok.Token, log)
+	cfg, err := s.config(f, url, tok.Token, log)
 	if err != nil {
 		return err
 	}

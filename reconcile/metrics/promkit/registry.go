@@ -1,4 +1,4 @@
-package metrics
+package promkit
 
 import (
 	"github.com/prometheus/client_golang/prometheus"

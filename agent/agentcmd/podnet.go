@@ -1,4 +1,4 @@
-package main
+package agentcmd
 
 import (
 	"cmp"
@@ -15,7 +15,7 @@ import (
 	"github.com/reconcile-dev/reconcile/agent/podnet"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
-	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
+	"github.com/reconcile-dev/reconcile/reconcile/clusternet"
 )
 
 // podNetFlags configure the node's pod network and DNS.
@@ -40,9 +40,9 @@ func (f *podNetFlags) register(cmd *cobra.Command, lone bool) {
 // startPodNetwork wires the flags to bootstrap.Start (package
 // agent/bootstrap), which readies the pod network before the agent runs
 // pods; ipt is the node's iptables runner, the proxy's.
-func startPodNetwork(ctx context.Context, f *agentFlags, cp agent.ControlPlane, podmanURI string, ipt proxy.IPTables, log *slog.Logger) (bootstrap.Result, error) {
-	o := bootstrap.Options{NodeName: f.node, NodeIP: f.net.nodeIP, Network: f.net.network,
-		ClusterCIDR:   cmp.Or(f.proxy.clusterCIDR, nodeipam.DefaultClusterCIDR),
+func startPodNetwork(ctx context.Context, f *Flags, cp agent.ControlPlane, podmanURI string, ipt proxy.IPTables, log *slog.Logger) (bootstrap.Result, error) {
+	o := bootstrap.Options{NodeName: f.Node, NodeIP: f.net.nodeIP, Network: f.net.network,
+		ClusterCIDR:   cmp.Or(f.proxy.clusterCIDR, clusternet.DefaultClusterCIDR),
 		ClusterDomain: f.net.domain, ResolvConf: f.net.resolvConf, Backend: podnet.Backend(f.net.backend),
 		Registrar: cp, Host: bootstrap.PodmanHost{PodmanURI: podmanURI, IPTables: ipt, Netlink: &podnet.Netlink{}}, Log: log}
 	if o.Network != "" {

@@ -1,4 +1,4 @@
-package main
+package agentcmd
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/proxy"
-	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/clusternet"
 )
 
 // proxyFlags configure the node's service proxy (agent/proxy).
@@ -28,7 +28,7 @@ func (f *proxyFlags) register(cmd *cobra.Command, withCleanup bool) {
 	if fl.Lookup("cluster-cidr") == nil { // `up`: the controller's flag, copied here when given (up.go)
 		fl.StringVar(&f.clusterCIDR, "cluster-cidr", "", "pod address range of the cluster, e.g. 10.244.0.0/16: traffic to a ClusterIP from outside it is masqueraded (optional)")
 	}
-	fl.StringVar(&f.serviceCIDR, "service-cidr", reconcile.DefaultServiceNetwork.CIDR.String(), "range ClusterIPs are allocated from: a connection to an address in it that no service rule takes is rejected instead of leaving by the default route (\"\": no such rule)")
+	fl.StringVar(&f.serviceCIDR, "service-cidr", clusternet.DefaultServiceCIDR, "range ClusterIPs are allocated from: a connection to an address in it that no service rule takes is rejected instead of leaving by the default route (\"\": no such rule)")
 	fl.StringVar(&f.mode, "proxy-mode", string(proxy.ModeIPTables), `how the service rules are written: "iptables" (chains RECONCILE-* in the nat and filter tables, one iptables-restore per sync) or "nftables" (table ip reconcile with verdict maps, kube-proxy's nftables layout, written over netlink: a change touches only its service's chains and map elements). Switching removes the other mode's rules`)
 	fl.StringVar(&f.backend, "iptables-backend", "", `iptables tools to use for the service rules and the pod network's: "" (iptables-restore as installed), "nft" or "legacy" (iptables-legacy-*: a full sync of 10,000 services is ~4x faster, a one-service change ~5x slower; do not mix with Podman's netavark rules unless you know both are fine)`)
 	if withCleanup {

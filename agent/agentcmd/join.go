@@ -1,10 +1,9 @@
-package main
+package agentcmd
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 
 	"github.com/spf13/cobra"
@@ -12,11 +11,12 @@ import (
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/join"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
-	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 )
 
-func newJoinCmd() *cobra.Command {
-	f := &agentFlags{}
+// NewJoinCmd is `join URL --token T`: join this host and run its agent
+// (or --simulate N simulated nodes joining with the token).
+func NewJoinCmd() *cobra.Command {
+	f := &Flags{}
 	sim := &simulateFlags{}
 	var token string
 	cmd := &cobra.Command{
@@ -36,7 +36,7 @@ credentials (and joins again when its node was deleted).`,
   reconcile join https://10.0.0.1:7420 --token K10…::abcdef.0123456789abcdef --simulate 1000   # 1,000 simulated nodes`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			log := newLogger()
+			log := NewLogger()
 			if sim.count > 0 {
 				cfg, err := sim.config(f, args[0], token, log)
 				if err != nil {
@@ -44,23 +44,23 @@ credentials (and joins again when its node was deleted).`,
 				}
 				return runSimulated(cmd.Context(), cfg, log)
 			}
-			res, err := join.Join(cmd.Context(), join.Options{Server: args[0], Token: token, Node: f.node, Addresses: hostAddresses(f), DataDir: f.data, Log: log})
+			res, err := join.Join(cmd.Context(), join.Options{Server: args[0], Token: token, Node: f.Node, Addresses: HostAddresses(f), DataDir: f.Data, Log: log})
 			if err != nil {
 				return err
 			}
-			return runNodeAgent(cmd.Context(), f, res.Path, args[0], false, log) // the URL given wins over an older agent.conf's
+			return RunNodeAgent(cmd.Context(), f, res.Path, args[0], false, log) // the URL given wins over an older agent.conf's
 		},
 	}
-	f.register(cmd, true)
+	f.Register(cmd, true)
 	sim.register(cmd)
 	cmd.Flags().StringVar(&token, "token", "", "join token from 'reconcile token create' (K10<CA hash>::<id>.<secret>)")
 	cmd.MarkFlagRequired("token")
 	return cmd
 }
 
-// hostAddresses are the node's addresses for its certificate: --node-ip,
+// HostAddresses are the node's addresses for its certificate: --node-ip,
 // else the host's own.
-func hostAddresses(f *agentFlags) []string {
+func HostAddresses(f *Flags) []string {
 	addr := f.net.nodeIP
 	if addr == "" {
 		addr = agent.HostIP()
@@ -71,12 +71,12 @@ func hostAddresses(f *agentFlags) []string {
 	return []string{addr}
 }
 
-// runNodeAgent runs the agent with a node's client config (agent.conf):
+// RunNodeAgent runs the agent with a node's client config (agent.conf):
 // its certificate, renewed in the background, is its credential towards
 // the API and its log server's pair. server overrides the config's URL;
 // nodeSet says whether --node was given (it must then be the
 // certificate's node).
-func runNodeAgent(ctx context.Context, f *agentFlags, path, server string, nodeSet bool, log *slog.Logger) error {
+func RunNodeAgent(ctx context.Context, f *Flags, path, server string, nodeSet bool, log *slog.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	creds, client, err := join.Connect(ctx, path, server, log)
@@ -86,31 +86,14 @@ func runNodeAgent(ctx context.Context, f *agentFlags, path, server string, nodeS
 	if f.logs.tls, err = creds.LogServerTLS(); err != nil {
 		return err
 	}
-	if nodeSet && f.node != creds.Node() {
-		return fmt.Errorf("--node %s, but %s holds the certificate of node %s: drop --node, or join as %s", f.node, path, creds.Node(), f.node)
+	if nodeSet && f.Node != creds.Node() {
+		return fmt.Errorf("--node %s, but %s holds the certificate of node %s: drop --node, or join as %s", f.Node, path, creds.Node(), f.Node)
 	}
-	f.node = creds.Node()
+	f.Node = creds.Node()
 	f.annotations = creds.Annotations
-	err = runAgent(ctx, f, apiclient.ControlPlane{Client: client}, log)
+	err = RunAgent(ctx, f, apiclient.ControlPlane{Client: client}, log)
 	if errors.Is(err, context.Canceled) {
 		return nil
 	}
-	return err
-}
-
-// printJoinLine prints how to join a host, with a fresh 24 h token
-// (nodecreds.StartToken).
-func printJoinLine(w io.Writer, nodes *nodecreds.Issuer, listen string) error {
-	tok, err := nodes.StartToken()
-	if err != nil {
-		return err
-	}
-	url, local := nodecreds.JoinURL(listen, agent.HostIP())
-	note := ""
-	if local {
-		note = " (the API listens on loopback only: start with --listen 0.0.0.0:PORT for other hosts to reach it)"
-	}
-	_, err = fmt.Fprintf(w, "\nTo join a host to this cluster, run on it as root (the token works for %s; `reconcile token create` makes more)%s:\n\n  %s\n\n",
-		nodecreds.DefaultTTL, note, nodecreds.JoinLine(url, tok))
 	return err
 }

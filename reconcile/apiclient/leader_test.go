@@ -12,6 +12,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
 	"github.com/reconcile-dev/reconcile/reconcile/apiserver"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/sourcestate"
 )
 
 // syncer is a server's source loop: a follower's answers 503 naming the
@@ -38,12 +39,12 @@ func (s *syncer) Statuses() ([]apitypes.SourceStatus, error) { return nil, nil }
 func (s *syncer) History(string) (string, []reconcile.HistoryEntry, error) {
 	return "apps", nil, nil
 }
-func (s *syncer) Rollback(_ context.Context, _, commit string) (reconcile.SourceStatus, error) {
+func (s *syncer) Rollback(_ context.Context, _, commit string) (sourcestate.SourceStatus, error) {
 	if err := s.refuse(); err != nil {
-		return reconcile.SourceStatus{}, err
+		return sourcestate.SourceStatus{}, err
 	}
 	s.rolledBack++
-	return reconcile.SourceStatus{Name: "apps", LastAppliedCommit: commit}, nil
+	return sourcestate.SourceStatus{Name: "apps", LastAppliedCommit: commit}, nil
 }
 func (s *syncer) Resume(string) error {
 	if err := s.refuse(); err != nil {

@@ -102,12 +102,26 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 	now, name := s.now(), r.PathValue("name")
 	if s.leases().RenewChecked(name, now, nodelease.DefaultCheckInterval) {
-		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		writeAckOK(w)
 		return
 	}
 	if s.renewNode(w, name, isReady, func(n *corev1.Node) { setReady(n, now) }) {
 		s.leases().MarkChecked(name, now)
 	}
+}
+
+// ackOK is apitypes.Ack{Status: "ok"} as writeJSON writes it, encoded
+// once: most heartbeats answer only that.
+var ackOK = func() []byte {
+	b, _ := json.Marshal(apitypes.Ack{Status: "ok"})
+	return append(b, '\n')
+}()
+
+// writeAckOK is writeJSON(w, 200, apitypes.Ack{Status: "ok"}).
+func writeAckOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(ackOK)
 }
 
 // isReady: the stored Ready condition is True (a heartbeat changes nothing

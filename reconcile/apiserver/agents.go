@@ -144,7 +144,9 @@ func readyCondition(n *corev1.Node) *corev1.NodeCondition {
 // says the stored Node differs from what the agent reports, writes mark
 // onto its status. It says whether the Node now says what the agent does.
 func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) bool {
-	o, err := s.Store.Get(objects.Key{Kind: "Node", Name: name})
+	// Shared: current only reads it (a deep copy of the Node was most of
+	// a heartbeat's read).
+	o, err := s.Store.GetShared(objects.Key{Kind: "Node", Name: name})
 	if err != nil {
 		writeNodeErr(w, name, err)
 		return false

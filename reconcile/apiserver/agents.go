@@ -153,7 +153,7 @@ func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*cor
 	}
 	if n, ok := o.(*corev1.Node); ok && current(n) {
 		s.leases().Renew(name, s.now())
-		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		writeAckOK(w)
 		return true
 	}
 	return s.updateNodeStatus(w, name, mark)
@@ -177,7 +177,7 @@ func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(
 		return false
 	}
 	s.leases().Renew(name, s.now())
-	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+	writeAckOK(w)
 	return true
 }
 
@@ -223,7 +223,7 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+	writeAckOK(w)
 }
 
 // updatePod runs fn on the pod the request names, in one transaction,

@@ -102,7 +102,7 @@ func stopProc(c *cluster, name string) {
 // POST /api/v1/join with its own key and certificate and holding its own
 // TLS connection; after every node registered and sent a first heartbeat
 // (its handshake), each heartbeats every 10 s (spread over the interval)
-// for a minute after one interval of warm-up. The controller's CPU (utime+stime from /proc/PID/stat)
+// for a minute after the warm-up. The controller's CPU (utime+stime from /proc/PID/stat)
 // over that minute gives CPU-seconds per heartbeat and the share of one
 // core; the join phase's CPU per join is reported too.
 //
@@ -120,6 +120,15 @@ func BenchmarkHeartbeats5000(b *testing.B) { benchHeartbeats(b, 5000) }
 
 func benchHeartbeats(b *testing.B, nodes int) {
 	const interval, window = 10 * time.Second, time.Minute
+	// The warm-up: RECONCILE_BENCH_WARMUP (a duration) or one interval.
+	// At 5,000 nodes the controllers' work on the registrations (their
+	// Node steps, the GC of what registering made) outlasts one interval
+	// and was counted in the minute (BENCHMARKS.md, issue 13: heartbeats,
+	// round 3, measured with 60 s).
+	warmup := interval
+	if d, err := time.ParseDuration(os.Getenv("RECONCILE_BENCH_WARMUP")); err == nil && d > 0 {
+		warmup = d
+	}
 	if bin := os.Getenv("RECONCILE_BENCH_BINARY"); bin != "" {
 		// The whole test process runs that binary from here on (run this
 		// benchmark alone), and does not build this tree's.
@@ -187,7 +196,7 @@ func benchHeartbeats(b *testing.B, nodes int) {
 				b.Fatal(err)
 			}
 		}
-		// One interval of warm-up, then the measured minute: registering
+		// The warm-up, then the measured minute: registering
 		// thousands of nodes one by one outlasts the grace period, so the
 		// first ones are Unknown (and tainted) when heartbeats start; their
 		// first heartbeat of the warm-up brings them back, which is not
@@ -200,7 +209,7 @@ func benchHeartbeats(b *testing.B, nodes int) {
 				defer wg.Done()
 				name := fmt.Sprintf("hb-%04d", n)
 				next := start.Add(time.Duration(rand.Int64N(int64(interval))))
-				for next.Before(start.Add(interval + window + profileWindow)) {
+				for next.Before(start.Add(warmup + window + profileWindow)) {
 					time.Sleep(time.Until(next))
 					if err := cl.Heartbeat(ctx, name); err != nil {
 						errs.Add(1)
@@ -211,9 +220,9 @@ func benchHeartbeats(b *testing.B, nodes int) {
 				}
 			}()
 		}
-		time.Sleep(time.Until(start.Add(interval)))
+		time.Sleep(time.Until(start.Add(warmup)))
 		cpu1, beats1, t1 := procCPU(b, pid), beats.Load(), time.Now()
-		time.Sleep(time.Until(start.Add(interval + window)))
+		time.Sleep(time.Until(start.Add(warmup + window)))
 		elapsed := time.Since(t1)
 		cpu := procCPU(b, pid) - cpu1
 		measured := beats.Load() - beats1 // the minute's, before the profile window adds to them

@@ -276,7 +276,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 			lg, ctx := errgroup.WithContext(ctx)
 			lg.Go(func() error {
 				return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-					Leases: nodelease.Reader{Store: st, Local: srv.Leases}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+					Leases: nodelease.Reader{Store: st, Local: srv.Leases, Fresh: f.lifecycle.l.WithDefaults().MonitorGracePeriod / 2}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
 			})
 			lg.Go(func() error { return srcs.RunOn(ctx, st) }) // commits written through the fenced store
 			return lg.Wait()

@@ -25,11 +25,15 @@ type Reader struct {
 	// Now is the clock Local's renewals are compared with (nil: time.Now;
 	// the Table holds the API server's clock).
 	Now func() time.Time
+	// Fresh is how recent a renewal in Local must be to answer without
+	// the store (0: LocalFresh). It must stay under the node monitor grace
+	// period (runController gives half of it): a node is never found past
+	// its grace period from a renewal that answered.
+	Fresh time.Duration
 }
 
-// LocalFresh is how recent a renewal in Reader.Local must be to answer
-// without the store: half the lease duration, so that a node whose last
-// local renewal answered is never found past its grace period from it.
+// LocalFresh is Reader.Fresh's default: half the lease duration (the
+// default grace period).
 const LocalFresh = DefaultDurationSeconds * time.Second / 2
 
 // RenewTime is node's last renewal: a fresh one in Local, else the later
@@ -40,7 +44,7 @@ func (r Reader) RenewTime(node string) (time.Time, bool) {
 	local, haveLocal := time.Time{}, false
 	if r.Local != nil {
 		local, haveLocal = r.Local.RenewTime(node)
-		if haveLocal && r.now().Sub(local) < LocalFresh {
+		if haveLocal && r.now().Sub(local) < r.fresh() {
 			return local, true
 		}
 	}
@@ -57,4 +61,11 @@ func (r Reader) now() time.Time {
 		return r.Now()
 	}
 	return time.Now()
+}
+
+func (r Reader) fresh() time.Duration {
+	if r.Fresh > 0 {
+		return r.Fresh
+	}
+	return LocalFresh
 }

@@ -189,3 +189,22 @@ func TestReaderAnswersFreshLocalRenewalsWithoutTheStore(t *testing.T) {
 		}
 	}
 }
+
+// Reader.Fresh shortens how old a local renewal may be to answer alone
+// (a shortened grace period): an older one goes to the store.
+func TestReaderFreshFollowsTheGracePeriod(t *testing.T) {
+	st := openStore(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	other := NewTable()
+	other.Renew("moved", t0.Add(8*time.Second))
+	if _, err := other.Flush(st); err != nil {
+		t.Fatal(err)
+	}
+	local := NewTable()
+	local.Renew("moved", t0)
+	g := &countingGetter{Getter: st}
+	r := Reader{Store: g, Local: local, Now: func() time.Time { return t0.Add(10 * time.Second) }, Fresh: 4 * time.Second}
+	if got, _ := r.RenewTime("moved"); !got.Equal(t0.Add(8*time.Second)) || g.reads != 1 {
+		t.Errorf("RenewTime = %v after %d store reads; want the store's newer renewal after 1", got, g.reads)
+	}
+}

@@ -4,13 +4,15 @@
 # controller's CPU over 60 s once they are Ready, both RSS, then a Deployment of
 # REPLICAS pods from commit to all ready (given up after 6 min).
 # usage: agent/hollow/measure.sh NODES RESYNC MASK REPLICAS   (after make build; as root)
-# BIN=path picks another binary (a before/after comparison); CLUSTER_CIDR=10.0.0.0/8 passes --cluster-cidr.
+# BIN=path picks another binary (a before/after comparison); CLUSTER_CIDR=10.0.0.0/8 passes --cluster-cidr;
+# PROFILE=file.pprof serves the controller's metrics and /debug/pprof on a loopback port and takes a 30 s CPU
+# profile after the measured minute (not during it: profiling costs CPU).
 set -u
 N=$1; RESYNC=$2; MASK=$3; REPLICAS=$4
 BIN=$(realpath ${BIN:-bin/reconcile}); W=${WORK:-/tmp/hollow-measure}/w$N-$RESYNC-$REPLICAS; rm -rf $W; mkdir -p $W/repo
 PORT=$((17500 + RANDOM % 400))
 cd $W/repo && git init -q -b main && git commit -q --allow-empty -m init
-$BIN controller --repo $W/repo --data $W/data --listen 127.0.0.1:$PORT --node-cidr-mask-size $MASK ${CLUSTER_CIDR:+--cluster-cidr $CLUSTER_CIDR} --metrics-listen "" > $W/ctl.log 2>&1 &
+$BIN controller --repo $W/repo --data $W/data --listen 127.0.0.1:$PORT --node-cidr-mask-size $MASK ${CLUSTER_CIDR:+--cluster-cidr $CLUSTER_CIDR} --metrics-listen "${PROFILE:+127.0.0.1:$((PORT + 1000))}" > $W/ctl.log 2>&1 &
 CPID=$!
 R="$BIN --config-file $W/data/admin.conf"
 for i in $(seq 60); do $R get nodes >/dev/null 2>&1 && break; sleep 1; done
@@ -30,6 +32,9 @@ c0=$(cpu $CPID); s0=$(cpu $SPID); l0=$(cut -d' ' -f1-3 /proc/loadavg); sleep 60;
 echo "idle 60 s: controller CPU $(echo "scale=1; ($c1-$c0)*100/$tick/60" | bc) % of a core ($(echo "scale=2; ($c1-$c0)/$tick" | bc) s); simulator CPU $(echo "scale=1; ($s1-$s0)*100/$tick/60" | bc) %; load average $l0 -> $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "controller: $(ls /proc/$CPID/fd | wc -l) open fds, $(ss -tn state close-wait 2>/dev/null | grep -c ":$PORT ") sockets in CLOSE-WAIT; simulator warnings so far: $(grep -c WARN $W/sim.log)"
 echo "RSS: controller $(( $(awk '/VmRSS/{print $2}' /proc/$CPID/status) / 1024 )) MiB, simulator $(( $(awk '/VmRSS/{print $2}' /proc/$SPID/status) / 1024 )) MiB"
+if [ -n "${PROFILE:-}" ]; then
+  curl -s -o "$PROFILE" "http://127.0.0.1:$((PORT + 1000))/debug/pprof/profile?seconds=30" && echo "CPU profile (30 s, after the minute): $PROFILE"
+fi
 if [ "$REPLICAS" -gt 0 ]; then
   cat > $W/repo/web.yaml <<Y
 apiVersion: apps/v1

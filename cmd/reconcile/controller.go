@@ -216,7 +216,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	usage := podmetrics.New() // agents' pod usage, in memory as metrics-server's (HPA, top)
 	srv := &apiserver.Server{Store: st, Syncer: leaderSyncs(plane, srcs), Log: log, Recipient: id.Recipient().String(), Token: token,
 		PodNetworkBackend: string(backend), TLS: p.APIServerTLS(), AgentTLS: p.AgentTLS, Credentials: nodes, Users: people, Revoked: nodes.Revoked,
-		Usage: usage}
+		Usage: usage, Leases: nodelease.NewTable()}
 	srv.Observer = met
 	srv.ControlPlane = controlPlaneAPI(plane)
 	nodes.OnRevoke(srv.CloseNode)
@@ -262,7 +262,7 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 			lg, ctx := errgroup.WithContext(ctx)
 			lg.Go(func() error {
 				return controllers.NewManager(st, controllers.Options{Log: log, BatchNow: clock, Resync: resync, NodeLifecycle: f.lifecycle.l, Usage: usage,
-					Leases: nodelease.Reader{Store: st}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
+					Leases: nodelease.Reader{Store: st, Local: srv.Leases, Fresh: f.lifecycle.l.WithDefaults().MonitorGracePeriod / 2}, HPASyncPeriod: f.hpaSync, LoadBalancer: controllers.LoadBalancerOptions{Pool: f.lbPool.pool}, Observer: met}).Run(ctx)
 			})
 			lg.Go(func() error { return srcs.RunOn(ctx, st) }) // commits written through the fenced store
 			return lg.Wait()

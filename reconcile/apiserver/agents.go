@@ -102,12 +102,26 @@ func (s *Server) registerNode(w http.ResponseWriter, r *http.Request) {
 func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 	now, name := s.now(), r.PathValue("name")
 	if s.leases().RenewChecked(name, now, nodelease.DefaultCheckInterval) {
-		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		writeAckOK(w)
 		return
 	}
 	if s.renewNode(w, name, isReady, func(n *corev1.Node) { setReady(n, now) }) {
 		s.leases().MarkChecked(name, now)
 	}
+}
+
+// ackOK is apitypes.Ack{Status: "ok"} as writeJSON writes it, encoded
+// once: most heartbeats answer only that.
+var ackOK = func() []byte {
+	b, _ := json.Marshal(apitypes.Ack{Status: "ok"})
+	return append(b, '\n')
+}()
+
+// writeAckOK is writeJSON(w, 200, apitypes.Ack{Status: "ok"}).
+func writeAckOK(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	w.Write(ackOK)
 }
 
 // isReady: the stored Ready condition is True (a heartbeat changes nothing
@@ -130,14 +144,16 @@ func readyCondition(n *corev1.Node) *corev1.NodeCondition {
 // says the stored Node differs from what the agent reports, writes mark
 // onto its status. It says whether the Node now says what the agent does.
 func (s *Server) renewNode(w http.ResponseWriter, name string, current func(*corev1.Node) bool, mark func(*corev1.Node)) bool {
-	o, err := s.Store.Get(objects.Key{Kind: "Node", Name: name})
+	// Shared: current only reads it (a deep copy of the Node was most of
+	// a heartbeat's read).
+	o, err := s.Store.GetShared(objects.Key{Kind: "Node", Name: name})
 	if err != nil {
 		writeNodeErr(w, name, err)
 		return false
 	}
 	if n, ok := o.(*corev1.Node); ok && current(n) {
 		s.leases().Renew(name, s.now())
-		writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+		writeAckOK(w)
 		return true
 	}
 	return s.updateNodeStatus(w, name, mark)
@@ -161,7 +177,7 @@ func (s *Server) updateNodeStatus(w http.ResponseWriter, name string, mark func(
 		return false
 	}
 	s.leases().Renew(name, s.now())
-	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+	writeAckOK(w)
 	return true
 }
 
@@ -207,7 +223,7 @@ func (s *Server) podStatus(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, apitypes.Ack{Status: "ok"})
+	writeAckOK(w)
 }
 
 // updatePod runs fn on the pod the request names, in one transaction,

@@ -29,7 +29,10 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		id, code, err := authz.Check(r, s.authenticate, s.graph())
+		id, attrs, code, err := authz.CheckParsed(r, s.authenticate, s.graph())
+		if n, ok := w.(attributesNoter); ok && attrs.Verb != "" {
+			n.noteAttributes(attrs) // the metrics name the request by them (observe.go)
+		}
 		if code != 0 {
 			writeError(w, code, err)
 			return

@@ -61,7 +61,7 @@ func longRunning(r *http.Request) bool {
 		return true
 	case p == "/api/v1/watch" || strings.HasPrefix(p, "/api/v1/watch/") || strings.Contains(p, "/watch/"):
 		return true
-	case kubeapi.IsWatch(r.URL.Query()):
+	case r.URL.RawQuery != "" && kubeapi.IsWatch(r.URL.Query()): // no query to parse for most requests
 		return true
 	case strings.HasSuffix(p, "/log") && r.URL.Query().Get("follow") == "true":
 		return true

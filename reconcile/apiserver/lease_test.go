@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -10,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -150,5 +152,15 @@ func TestHeartbeatReadsTheNodeOnceACheckInterval(t *testing.T) {
 	}
 	if got := ready(); got != corev1.ConditionTrue {
 		t.Errorf("a heartbeat a check interval later: Ready %s, want True", got)
+	}
+}
+
+// The heartbeat's answer encoded once is byte for byte writeJSON's.
+func TestAckOKIsWriteJSONs(t *testing.T) {
+	want, got := httptest.NewRecorder(), httptest.NewRecorder()
+	writeJSON(want, http.StatusOK, apitypes.Ack{Status: "ok"})
+	writeAckOK(got)
+	if got.Code != want.Code || got.Body.String() != want.Body.String() || got.Header().Get("Content-Type") != want.Header().Get("Content-Type") {
+		t.Errorf("writeAckOK answered %d %q %q; writeJSON %d %q %q", got.Code, got.Header().Get("Content-Type"), got.Body, want.Code, want.Header().Get("Content-Type"), want.Body)
 	}
 }

@@ -32,7 +32,7 @@ func observed(o RequestObserver, h http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w}
 		defer func() {
-			verb, route := RequestRoute(r)
+			verb, route := rec.route(r)
 			o.ObserveRequest(verb, route, rec.code(), time.Since(start))
 		}()
 		h.ServeHTTP(rec, r)
@@ -43,6 +43,11 @@ func observed(o RequestObserver, h http.Handler) http.Handler {
 // attributes: few values whatever the URL (no object names, no namespaces).
 func RequestRoute(r *http.Request) (verb, route string) {
 	a, err := authz.ParseRequest(r.Method, r.URL)
+	return routeOf(r, a, err)
+}
+
+// routeOf is RequestRoute over attributes parsed already.
+func routeOf(r *http.Request, a authz.Attributes, err error) (verb, route string) {
 	if err != nil {
 		return strings.ToLower(r.Method), "other"
 	}
@@ -84,6 +89,24 @@ func nonResourceRoute(p string) string {
 type statusRecorder struct {
 	http.ResponseWriter
 	status int
+	// attrs are the request's authorization attributes when the guard
+	// parsed them (noteAttributes): parsed once per request, not again
+	// for the metrics (BENCHMARKS.md, issue 13: heartbeats, round 3).
+	attrs authz.Attributes
+}
+
+// attributesNoter is a ResponseWriter that keeps the guard's parse of
+// the request (statusRecorder).
+type attributesNoter interface{ noteAttributes(authz.Attributes) }
+
+func (s *statusRecorder) noteAttributes(a authz.Attributes) { s.attrs = a }
+
+// route is RequestRoute, from the guard's parse when it noted one.
+func (s *statusRecorder) route(r *http.Request) (verb, route string) {
+	if s.attrs.Verb != "" {
+		return routeOf(r, s.attrs, nil)
+	}
+	return RequestRoute(r)
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -76,7 +76,8 @@ func TestObserverSeesEveryAnswer(t *testing.T) {
 	do("GET", "/api/v1/pods", "")
 	do("GET", "/api/v1/pods/nope?namespace=default", "tok")
 	do("GET", "/api/v1/boom", "tok")
-	want := []string{"list pods 200", "list pods 401", "get pods 404", "list other 500"}
+	do("POST", "/api/v1/nodes/ghost/heartbeat", "tok") // named from the guard's parse of the URL
+	want := []string{"list pods 200", "list pods 401", "get pods 404", "list other 500", "update nodes/heartbeat 404"}
 	if !slices.Equal(obs.got, want) {
 		t.Fatalf("observed %q, want %q", obs.got, want)
 	}

@@ -17,8 +17,17 @@ import (
 // person is deleted. (The guard refuses a revoked certificate or a deleted
 // person's token on every request, not only at the handshake, so a
 // kept-alive connection is refused too.)
+//
+// Only the long-running requests (longRunning: watches, followed logs) are
+// kept: a short one ends within the server's timeouts anyway, and keeping
+// each heartbeat's cancel function cost a context and two locked map
+// writes per request (BENCHMARKS.md, issue 13: heartbeats, round 3).
 func (s *Server) revocable(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !longRunning(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		key, serial := streamKey(r)
 		if key == "" {
 			next.ServeHTTP(w, r)

@@ -128,7 +128,7 @@ func ParseRequest(method string, u *url.URL) (Attributes, error) {
 	a := Attributes{Verb: verbOf(method, 2), Reveal: q.Get("reveal") == "true"}
 	// A group the registry has no kind of (metrics.k8s.io, served by its own
 	// routes) stays a non-resource path: people read it, nodes do not.
-	if kp, err := kubeapi.ParsePath(u.EscapedPath()); err == nil && kp.Kind == kubeapi.ResourcePath && !kp.Product() && (kp.Known || kp.Legacy) {
+	if kp := kubeapi.ParseSegments(segs); kp.Kind == kubeapi.ResourcePath && !kp.Product() && (kp.Known || kp.Legacy) {
 		return kubeAttributes(a, method, q, kp), nil
 	}
 	rest, ok := cutPrefix(segs, "api", "v1")

@@ -169,19 +169,27 @@ func IdentityFrom(ctx context.Context) (Identity, bool) {
 // agents' metrics endpoints. code is 0 when the request is allowed, else
 // the HTTP status to answer with err.
 func Check(r *http.Request, authenticate func(*http.Request) (Identity, error), g Graph) (id Identity, code int, err error) {
+	id, _, code, err = CheckParsed(r, authenticate, g)
+	return id, code, err
+}
+
+// CheckParsed is Check that also returns the request's attributes when it
+// got to parse them (attrs.Verb set), so that a caller naming the request
+// afterwards (the API's metrics) does not parse its URL a second time.
+func CheckParsed(r *http.Request, authenticate func(*http.Request) (Identity, error), g Graph) (id Identity, attrs Attributes, code int, err error) {
 	if id, err = authenticate(r); err != nil {
-		return Identity{}, http.StatusUnauthorized, err
+		return Identity{}, Attributes{}, http.StatusUnauthorized, err
 	}
-	attrs, err := ParseRequest(r.Method, r.URL)
+	attrs, err = ParseRequest(r.Method, r.URL)
 	if err != nil {
-		return Identity{}, http.StatusBadRequest, err
+		return Identity{}, Attributes{}, http.StatusBadRequest, err
 	}
 	d, err := Authorize(id, attrs, g)
 	if err != nil {
-		return Identity{}, http.StatusInternalServerError, err
+		return Identity{}, attrs, http.StatusInternalServerError, err
 	}
 	if !d.Allowed {
-		return Identity{}, http.StatusForbidden, apierrors.New(apierrors.ReasonForbidden, "%s", d.Message)
+		return Identity{}, attrs, http.StatusForbidden, apierrors.New(apierrors.ReasonForbidden, "%s", d.Message)
 	}
-	return id, 0, nil
+	return id, attrs, 0, nil
 }

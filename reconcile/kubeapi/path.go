@@ -47,35 +47,41 @@ func ParsePath(escaped string) (Path, error) {
 	if err != nil {
 		return Path{}, err
 	}
+	return ParseSegments(segs), nil
+}
+
+// ParseSegments is ParsePath over the path's Segments (a caller that has
+// them already).
+func ParseSegments(segs []string) Path {
 	if len(segs) == 0 {
-		return Path{}, nil
+		return Path{}
 	}
 	switch segs[0] {
 	case "api":
 		p := Path{Legacy: true}
 		if len(segs) == 1 {
 			p.Kind = Discovery
-			return p, nil
+			return p
 		}
 		if segs[1] != "v1" {
-			return Path{}, nil
+			return Path{}
 		}
 		p.Version = "v1"
-		return resourcePath(p, segs[2:]), nil
+		return resourcePath(p, segs[2:])
 	case "apis":
 		p := Path{}
 		switch len(segs) {
 		case 1:
 			p.Kind = Discovery
-			return p, nil
+			return p
 		case 2:
 			p.Kind, p.Group = Discovery, segs[1]
-			return p, nil
+			return p
 		}
 		p.Group, p.Version = segs[1], segs[2]
-		return resourcePath(p, segs[3:]), nil
+		return resourcePath(p, segs[3:])
 	}
-	return Path{}, nil
+	return Path{}
 }
 
 // resourcePath reads what follows /api/v1 or /apis/<g>/<v>:
@@ -123,16 +129,24 @@ func (p Path) Product() bool { return p.Legacy && p.Namespace == "" }
 // dropping empty ones, as http.ServeMux matches them (the authorizer reads
 // the product's paths with it too).
 func Segments(escaped string) ([]string, error) {
-	var out []string
-	for _, s := range strings.Split(escaped, "/") {
+	// One allocation (the result) for the usual path: every API request's
+	// authorization parses its path (BENCHMARKS.md, issue 13: heartbeats,
+	// round 3).
+	out := make([]string, 0, strings.Count(escaped, "/")+1)
+	for rest := escaped; rest != ""; {
+		var s string
+		s, rest, _ = strings.Cut(rest, "/")
 		if s == "" {
 			continue
 		}
-		u, err := url.PathUnescape(s)
-		if err != nil {
-			return nil, fmt.Errorf("path %q: %w", escaped, err)
+		if strings.IndexByte(s, '%') >= 0 {
+			u, err := url.PathUnescape(s)
+			if err != nil {
+				return nil, fmt.Errorf("path %q: %w", escaped, err)
+			}
+			s = u
 		}
-		out = append(out, u)
+		out = append(out, s)
 	}
 	return out, nil
 }

@@ -3,6 +3,7 @@ package kubeapi
 import (
 	"fmt"
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -121,6 +122,42 @@ func FuzzParse(f *testing.F) {
 		if o, err := ParseListOptions(u.Query(), kind); err == nil && o.Continue != nil {
 			if _, err := DecodeContinue(o.Continue.Encode()); err != nil {
 				t.Errorf("%q: a decoded continue token does not round-trip: %v", s, err)
+			}
+		}
+	})
+}
+
+// segmentsBySplit is Segments as it was: split on "/", unescape each.
+func segmentsBySplit(escaped string) ([]string, error) {
+	var out []string
+	for _, s := range strings.Split(escaped, "/") {
+		if s == "" {
+			continue
+		}
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
+}
+
+// Segments without strings.Split answers what the split did, escapes and
+// bad escapes included.
+func FuzzSegmentsIsTheSplit(f *testing.F) {
+	for _, s := range []string{"", "/", "//", "/api/v1/nodes/n1/heartbeat", "/api/v1/namespaces/a%2Fb/pods", "/bad%zz", "a//b/", "%41/+"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		got, err := Segments(p)
+		want, wantErr := segmentsBySplit(p)
+		if (err != nil) != (wantErr != nil) || len(got) != len(want) {
+			t.Fatalf("Segments(%q) = %q, %v; the split gives %q, %v", p, got, err, want, wantErr)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("Segments(%q) = %q; the split gives %q", p, got, want)
 			}
 		}
 	})

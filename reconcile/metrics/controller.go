@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,6 +31,10 @@ type Controller struct {
 
 	requests        *prometheus.CounterVec
 	requestDuration *prometheus.HistogramVec
+	// requestSeries caches the series of each (verb, route, code): the
+	// label values' hashing and lookup ran twice per API request
+	// (BENCHMARKS.md, issue 13: heartbeats, round 3); few distinct keys.
+	requestSeries sync.Map // requestKey → requestSeries
 
 	watch watchMetrics // watch.go
 }
@@ -121,8 +126,30 @@ func (c *Controller) Scheduled(s controllers.SchedulingStats) {
 
 // ObserveRequest implements apiserver.RequestObserver.
 func (c *Controller) ObserveRequest(verb, route string, code int, d time.Duration) {
-	c.requests.WithLabelValues(verb, route, strconv.Itoa(code)).Inc()
-	if verb != "watch" && route != "pods/log" {
-		c.requestDuration.WithLabelValues(verb, route).Observe(d.Seconds())
+	k := requestKey{verb, route, code}
+	v, ok := c.requestSeries.Load(k)
+	if !ok {
+		rs := requestSeries{count: c.requests.WithLabelValues(verb, route, strconv.Itoa(code))}
+		if verb != "watch" && route != "pods/log" {
+			rs.duration = c.requestDuration.WithLabelValues(verb, route)
+		}
+		v, _ = c.requestSeries.LoadOrStore(k, rs)
 	}
+	rs := v.(requestSeries)
+	rs.count.Inc()
+	if rs.duration != nil {
+		rs.duration.Observe(d.Seconds())
+	}
+}
+
+type requestKey struct {
+	verb, route string
+	code        int
+}
+
+// requestSeries are one requestKey's series; duration is nil for streams
+// (a watch's or a followed log's duration is its life, not a latency).
+type requestSeries struct {
+	count    prometheus.Counter
+	duration prometheus.Observer
 }

@@ -144,3 +144,67 @@ func TestRenewChecked(t *testing.T) {
 		t.Errorf("pending %d, want 1", tab.Pending())
 	}
 }
+
+// countingGetter counts the store reads of a Reader.
+type countingGetter struct {
+	Getter
+	reads int
+}
+
+func (c *countingGetter) GetMeta(key string, v any) (bool, error) {
+	c.reads++
+	return c.Getter.GetMeta(key, v)
+}
+
+func TestReaderAnswersFreshLocalRenewalsWithoutTheStore(t *testing.T) {
+	st := openStore(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	other := NewTable() // another server's renewals, flushed to the shared store
+	other.Renew("moved", t0.Add(30*time.Second))
+	other.Renew("stored", t0)
+	if _, err := other.Flush(st); err != nil {
+		t.Fatal(err)
+	}
+	local := NewTable()
+	local.Renew("fresh", t0.Add(35*time.Second))
+	local.Renew("moved", t0) // its agent moved to the other server since
+	now := t0.Add(40 * time.Second)
+	g := &countingGetter{Getter: st}
+	r := Reader{Store: g, Local: local, Now: func() time.Time { return now }}
+	for _, c := range []struct {
+		node  string
+		want  time.Time
+		ok    bool
+		reads int // store reads this answer took
+	}{
+		{"fresh", t0.Add(35 * time.Second), true, 0}, // 5 s old here: the store is not read
+		{"moved", t0.Add(30 * time.Second), true, 1}, // 40 s old here: the store's newer one wins
+		{"stored", t0, true, 1},                      // none here: the store's
+		{"ghost", time.Time{}, false, 1},             // nowhere
+	} {
+		before := g.reads
+		got, ok := r.RenewTime(c.node)
+		if !got.Equal(c.want) || ok != c.ok || g.reads-before != c.reads {
+			t.Errorf("RenewTime(%s) = %v, %v after %d store reads; want %v, %v after %d", c.node, got, ok, g.reads-before, c.want, c.ok, c.reads)
+		}
+	}
+}
+
+// Reader.Fresh shortens how old a local renewal may be to answer alone
+// (a shortened grace period): an older one goes to the store.
+func TestReaderFreshFollowsTheGracePeriod(t *testing.T) {
+	st := openStore(t)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	other := NewTable()
+	other.Renew("moved", t0.Add(8*time.Second))
+	if _, err := other.Flush(st); err != nil {
+		t.Fatal(err)
+	}
+	local := NewTable()
+	local.Renew("moved", t0)
+	g := &countingGetter{Getter: st}
+	r := Reader{Store: g, Local: local, Now: func() time.Time { return t0.Add(10 * time.Second) }, Fresh: 4 * time.Second}
+	if got, _ := r.RenewTime("moved"); !got.Equal(t0.Add(8*time.Second)) || g.reads != 1 {
+		t.Errorf("RenewTime = %v after %d store reads; want the store's newer renewal after 1", got, g.reads)
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -144,6 +145,38 @@ func TestWatchSharedDeliversOneObject(t *testing.T) {
 		}
 		if ec.Object == ea.Object || !equality.Semantic.DeepEqual(ec.Object, ea.Object) {
 			t.Error("a Watch watcher did not get its own equal copy")
+// GetShared is ListShared for one object: the cached object itself while
+// it is unchanged (what ListShared hands out too), a new one after a
+// write, and Get's copies stay the caller's.
+func TestGetSharedReturnsTheCachedObject(t *testing.T) {
+	eachBackend(t, func(t *testing.T, st *Store) {
+		create(t, st, configMap("default", "a", map[string]string{"k": "1"}))
+		key := objects.Key{Kind: "ConfigMap", Namespace: "default", Name: "a"}
+		first, err := st.GetShared(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		own, _ := st.Get(key)
+		if own == first || !equality.Semantic.DeepEqual(own, first) {
+			t.Fatalf("Get returned the shared object or another one: %v vs %v", own, first)
+		}
+		own.SetLabels(map[string]string{"mutated": "yes"})
+		again, _ := st.GetShared(key)
+		listed, _, _ := st.ListShared("ConfigMap", "default")
+		if again != first || len(listed) != 1 || listed[0] != first {
+			t.Error("an unchanged object is not the same shared pointer")
+		}
+		if len(again.GetLabels()) != 0 {
+			t.Error("a Get caller's change reached the shared object")
+		}
+		own.SetLabels(map[string]string{"v": "2"})
+		update(t, st, own, false)
+		after, _ := st.GetShared(key)
+		if after == first || after.GetLabels()["v"] != "2" {
+			t.Errorf("after a write GetShared returned %v (the old object: %v)", after.GetLabels(), after == first)
+		}
+		if _, err := st.GetShared(objects.Key{Kind: "ConfigMap", Namespace: "default", Name: "ghost"}); !errors.Is(err, ErrNotFound) {
+			t.Errorf("GetShared of a missing object: %v, want ErrNotFound", err)
 		}
 	})
 }

@@ -212,10 +212,23 @@ func (s *Store) ResourceVersion() uint64 { return s.rv.Load() }
 
 // Get returns the object stored under key, or ErrNotFound.
 func (s *Store) Get(key objects.Key) (objects.Object, error) {
+	return s.get(key, false)
+}
+
+// GetShared is Get without the copy: the store's cached object itself,
+// shared with every other shared reader (ListShared's contract: the
+// caller must not modify it). For a reader of one field of an object read
+// often, such as a heartbeat checking its Node's Ready condition, where
+// the deep copy of a Node was most of the read.
+func (s *Store) GetShared(key objects.Key) (objects.Object, error) {
+	return s.get(key, true)
+}
+
+func (s *Store) get(key objects.Key, shared bool) (objects.Object, error) {
 	var o objects.Object
 	err := s.db.View(func(txn *badger.Txn) error {
 		var err error
-		o, err = s.getObject(txn, nil, key)
+		o, err = s.getObject(txn, nil, key, shared)
 		return err
 	})
 	return o, err
@@ -394,7 +407,7 @@ func listPrefix(kind, namespace string) []byte {
 	return []byte("o/" + kind + "/" + namespace + "/")
 }
 
-func (s *Store) getObject(txn *badger.Txn, written map[string]bool, key objects.Key) (objects.Object, error) {
+func (s *Store) getObject(txn *badger.Txn, written map[string]bool, key objects.Key, shared bool) (objects.Object, error) {
 	item, err := txn.Get(objectKey(key))
 	if errors.Is(err, badger.ErrKeyNotFound) {
 		return nil, fmt.Errorf("%s: %w", key, ErrNotFound)
@@ -402,7 +415,7 @@ func (s *Store) getObject(txn *badger.Txn, written map[string]bool, key objects.
 	if err != nil {
 		return nil, err
 	}
-	return s.cache.object(item, key.Kind, written, false)
+	return s.cache.object(item, key.Kind, written, shared)
 }
 
 // keep, when not nil, says which objects the list holds.

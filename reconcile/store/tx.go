@@ -36,7 +36,7 @@ type Tx struct {
 
 // Get returns the object under key as this transaction sees it.
 func (tx *Tx) Get(key objects.Key) (objects.Object, error) {
-	return tx.st.getObject(tx.txn, tx.written, key)
+	return tx.st.getObject(tx.txn, tx.written, key, false)
 }
 
 // List is Store.List inside the transaction.
@@ -88,7 +88,7 @@ func (tx *Tx) update(o objects.Object, mode updateMode) error {
 	if err != nil {
 		return err
 	}
-	old, err := tx.st.getObject(tx.txn, tx.written, key)
+	old, err := tx.st.getObject(tx.txn, tx.written, key, false)
 	if err != nil {
 		return err
 	}
@@ -126,7 +126,7 @@ func (tx *Tx) update(o objects.Object, mode updateMode) error {
 
 // Delete removes the object under key; ErrNotFound when there is none.
 func (tx *Tx) Delete(key objects.Key) error {
-	old, err := tx.st.getObject(tx.txn, tx.written, key)
+	old, err := tx.st.getObject(tx.txn, tx.written, key, false)
 	if err != nil {
 		return err
 	}

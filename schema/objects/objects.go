@@ -86,19 +86,30 @@ func Info(kind string) (KindInfo, bool) {
 // Resolve maps what a person types on the CLI ("pods", "po", "Pod",
 // "deployment") to a kind.
 func Resolve(name string) (KindInfo, bool) {
-	l := strings.ToLower(name)
-	for _, k := range kinds {
-		if strings.ToLower(k.Kind) == l || k.Plural == l {
-			return k, true
-		}
-		for _, s := range k.Short {
-			if s == l {
-				return k, true
+	k, ok := byName[strings.ToLower(name)]
+	if !ok {
+		return KindInfo{}, false
+	}
+	return *k, true
+}
+
+// byName is Resolve's table: every kind's lower-case name, plural and
+// short names; the first kind in apply order that has a name keeps it.
+// Every API request resolves its resource, which scanned the kinds with a
+// lower-cased copy of each name (BENCHMARKS.md, issue 13: heartbeats,
+// round 3).
+var byName = func() map[string]*KindInfo {
+	m := map[string]*KindInfo{}
+	for i := range kinds {
+		k := &kinds[i]
+		for _, n := range append([]string{strings.ToLower(k.Kind), k.Plural}, k.Short...) {
+			if _, taken := m[n]; !taken {
+				m[n] = k
 			}
 		}
 	}
-	return KindInfo{}, false
-}
+	return m
+}()
 
 // New returns an empty object of kind with apiVersion and kind set.
 func New(kind string) (Object, error) {

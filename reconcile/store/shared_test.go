@@ -145,6 +145,10 @@ func TestWatchSharedDeliversOneObject(t *testing.T) {
 		}
 		if ec.Object == ea.Object || !equality.Semantic.DeepEqual(ec.Object, ea.Object) {
 			t.Error("a Watch watcher did not get its own equal copy")
+		}
+	})
+}
+
 // GetShared is ListShared for one object: the cached object itself while
 // it is unchanged (what ListShared hands out too), a new one after a
 // write, and Get's copies stay the caller's.

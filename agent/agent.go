@@ -392,8 +392,12 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 // flight. Each pod's status is its own write, and the API server commits
 // the writes that arrive together in one store transaction (status group
 // commit): sent one after another, a node starting ten pods waited for
-// ten commits, each a consensus round on etcd; sent together, one or two.
-const maxParallelStatusWrites = 16
+// ten commits, each a consensus round on etcd; four at a time, three. Four
+// (with the four event requests, events_send.go, the long poll and the
+// heartbeat) stays within the client's 16 kept connections: more in flight
+// cost TLS handshakes and made the Badger figure slower (BENCHMARKS.md,
+// "commit → running, round 4").
+const maxParallelStatusWrites = 4
 
 // writeStatus computes and writes one pod's status; a panic stays with the pod.
 func (a *Agent) writeStatus(ctx context.Context, pod *corev1.Pod, op *ObservedPod, now time.Time) {

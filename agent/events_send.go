@@ -19,7 +19,7 @@ import (
 // only goes up in the store.
 
 // maxEventsInFlight bounds the event requests of one wave in flight.
-const maxEventsInFlight = 8
+const maxEventsInFlight = 4
 
 // eventSendTimeout bounds one event's request.
 const eventSendTimeout = 5 * time.Second

@@ -87,6 +87,11 @@ var errHeadMoved = errors.New("store log head moved")
 type etcdLog struct {
 	cli *clientv3.Client
 	o   EtcdOptions
+	// loading is held for writing while a checkpoint replaces the view's
+	// content (loadCheckpoint) and for reading by every read of the view
+	// (Store.view), so a reader sees the view before the load or after
+	// it, never part-loaded.
+	loading sync.RWMutex
 	// Guarded by core.mu: the last applied entry and the etcd revision
 	// of head at it (what the next append compares against).
 	seq uint64

@@ -124,16 +124,19 @@ func (s *Store) loadCheckpointKV(kv *mvccpb.KeyValue) error {
 	return s.loadCheckpoint(c)
 }
 
-// loadCheckpoint replaces the view's content with checkpoint c. The view
-// is not atomic while it loads (its readers may see it part-loaded; this
-// happens at open, or to a view that fell behind the whole retained log,
-// or at a restore), and every watcher's channel closes.
+// loadCheckpoint replaces the view's content with checkpoint c (at open,
+// to a view that fell behind the whole retained log, or at a restore),
+// and every watcher's channel closes. Badger loads it in many
+// transactions, so the view's readers wait (etcdLog.loading) until it is
+// whole.
 func (s *Store) loadCheckpoint(c ckptRecord) error {
 	e := s.etcd
 	snap, err := e.fetchChunks(c.Ref)
 	if err != nil {
 		return fmt.Errorf("load the store checkpoint at entry %d: %w", c.Seq, err)
 	}
+	e.loading.Lock()
+	defer e.loading.Unlock()
 	if err := s.db.DropAll(); err != nil {
 		return fmt.Errorf("load the store checkpoint at entry %d: empty the view: %w", c.Seq, err)
 	}

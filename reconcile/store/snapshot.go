@@ -32,9 +32,13 @@ const snapshotMagic = "reconcile-store-snapshot 1\n"
 // Snapshot writes every object and side record, and the resourceVersion
 // they are at, to w (one read transaction: consistent).
 func (s *Store) Snapshot(w io.Writer) (uint64, error) {
-	txn := s.db.NewTransaction(false)
-	defer txn.Discard()
-	return writeSnapshot(txn, w)
+	var rv uint64
+	err := s.view(func(txn *badger.Txn) error {
+		var err error
+		rv, err = writeSnapshot(txn, w)
+		return err
+	})
+	return rv, err
 }
 
 func writeSnapshot(txn *badger.Txn, w io.Writer) (uint64, error) {

@@ -224,9 +224,20 @@ func (s *Store) GetShared(key objects.Key) (objects.Object, error) {
 	return s.get(key, true)
 }
 
+// view runs fn in a read transaction of the store. On etcd it waits out
+// a checkpoint being loaded into the view (etcdLog.loading): Badger's
+// load is many transactions, and a reader must not see it half done.
+func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	if s.etcd != nil {
+		s.etcd.loading.RLock()
+		defer s.etcd.loading.RUnlock()
+	}
+	return s.db.View(fn)
+}
+
 func (s *Store) get(key objects.Key, shared bool) (objects.Object, error) {
 	var o objects.Object
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		o, err = s.getObject(txn, nil, key, shared)
 		return err
@@ -269,7 +280,7 @@ func (s *Store) list(kind, namespace string, shared bool) ([]objects.Object, uin
 func (s *Store) listWhere(kind, namespace string, shared bool, keep func(objects.Object) bool) ([]objects.Object, uint64, error) {
 	var out []objects.Object
 	var rv uint64
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		if rv, err = readRV(txn); err != nil {
 			return err
@@ -283,7 +294,7 @@ func (s *Store) listWhere(kind, namespace string, shared bool, keep func(objects
 // GetMeta decodes the side record under key into v; false when absent.
 func (s *Store) GetMeta(key string, v any) (bool, error) {
 	var found bool
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		var err error
 		found, err = getMeta(txn, key, v)
 		return err
@@ -294,7 +305,7 @@ func (s *Store) GetMeta(key string, v any) (bool, error) {
 // ListMeta returns the side records whose key starts with prefix, sorted.
 func (s *Store) ListMeta(prefix string) ([]MetaRecord, error) {
 	var out []MetaRecord
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: []byte("m/" + prefix)})
 		defer it.Close()
 		for it.Rewind(); it.Valid(); it.Next() {

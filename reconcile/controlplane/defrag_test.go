@@ -2,12 +2,9 @@ package controlplane
 
 import (
 	"context"
-	"crypto/rand"
 	"fmt"
 	"testing"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/etcdmember"
@@ -38,19 +35,7 @@ func TestTheLeaderDefragmentsTheMembers(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
-	value := make([]byte, 64<<10)
-	var rev int64
-	for i := range 200 { // 12.5 MiB of revisions of 4 keys
-		rand.Read(value)
-		resp, err := cli.Put(ctx, fmt.Sprintf("/defrag/k%d", i%4), string(value))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rev = resp.Header.Revision
-	}
-	if _, err := cli.Compact(ctx, rev, clientv3.WithCompactPhysical()); err != nil {
-		t.Fatal(err)
-	}
+	membertest.Garbage(ctx, t, cli, 200, 4) // 12.5 MiB of revisions of 4 keys
 	status := func() etcdmember.MemberStatus {
 		st, err := etcdmember.Status(ctx, cli, 2*time.Second)
 		if err != nil || len(st) != 1 {

@@ -2,13 +2,10 @@ package etcdmember_test
 
 import (
 	"bytes"
-	"crypto/rand"
 	"fmt"
 	"log/slog"
 	"testing"
 	"time"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/reconcile-dev/reconcile/reconcile/etcdmember"
 	"github.com/reconcile-dev/reconcile/reconcile/etcdmember/membertest"
@@ -55,19 +52,7 @@ func TestDefragmentShrinksTheMembers(t *testing.T) {
 	defer cli.Close()
 	ctx := ctxT(t, 5*time.Minute)
 
-	value := make([]byte, 64<<10) // random: bbolt stores it as is
-	var rev int64
-	for i := range 320 { // 20 MiB of revisions of 8 keys
-		rand.Read(value)
-		resp, err := cli.Put(ctx, fmt.Sprintf("/defrag/k%d", i%8), string(value))
-		if err != nil {
-			t.Fatal(err)
-		}
-		rev = resp.Header.Revision
-	}
-	if _, err := cli.Compact(ctx, rev, clientv3.WithCompactPhysical()); err != nil {
-		t.Fatal(err)
-	}
+	membertest.Garbage(ctx, t, cli, 320, 8) // 20 MiB of revisions of 8 keys
 	const floor = 4 << 20
 	var before map[string]etcdmember.MemberStatus
 	testkit.Eventually(t, 2*time.Minute, "every member's file mostly free after the compaction", func() error {

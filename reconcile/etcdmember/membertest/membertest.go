@@ -6,6 +6,7 @@ package membertest
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"net"
 	"os"
@@ -181,4 +182,24 @@ func (c *Cluster) StopAll() {
 		c.Stop(i)
 	}
 	c.t.Logf("members stopped in %s", time.Since(t0))
+}
+
+// Garbage writes n random 64 KiB values over keys (n/keys revisions of
+// each) and compacts etcd's history physically: the member's file keeps
+// its size with most of it free, what a defragmentation reclaims.
+func Garbage(ctx context.Context, t testing.TB, cli *clientv3.Client, n, keys int) {
+	t.Helper()
+	value := make([]byte, 64<<10) // random: bbolt stores it as is
+	var rev int64
+	for i := range n {
+		rand.Read(value)
+		resp, err := cli.Put(ctx, fmt.Sprintf("/defrag/k%d", i%keys), string(value))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev = resp.Header.Revision
+	}
+	if _, err := cli.Compact(ctx, rev, clientv3.WithCompactPhysical()); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile"
+	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
@@ -318,6 +319,26 @@ func TestE2EControlPlaneServers(t *testing.T) {
 	var toLeader, toApplied []time.Duration
 	var rv int64
 	t.Run("the leader killed -9 five times during commits", func(t *testing.T) {
+		// One watch of every object, over the three servers as an agent
+		// holds it: it moves to another server when its own is killed and
+		// resumes from its last resourceVersion, missing and repeating
+		// nothing.
+		_, c := anyUp()
+		from, err := resourceVersion(c, "configmap", "e2e", "counter")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := servers["server-1"].adminClientConfig()
+		tc, err := cfg.TLSConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hostports []string
+		for _, n := range names {
+			hostports = append(hostports, servers[n].server)
+		}
+		watch := followAll(t, apiclient.NewTLS(strings.Join(hostports, ","), cfg.Token, tc), uint64(from))
+		defer watch.check(t)
 		var commits []string
 		for round := 1; round <= 5; round++ {
 			replicas = 2 + round%2
@@ -389,6 +410,9 @@ func TestE2EControlPlaneServers(t *testing.T) {
 				t.Errorf("round %d: the counter's resourceVersion %d after %d", round, got, rv)
 			}
 			rv = got
+			testkit.Eventually(t, time.Minute, fmt.Sprintf("round %d: the followed watch sees the counter at %d", round, got), func() error {
+				return watch.sawCounter(uint64(got))
+			})
 			check(t)
 			if t.Failed() {
 				return

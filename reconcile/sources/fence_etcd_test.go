@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/reconcile-dev/reconcile/gitsync"
 	"github.com/reconcile-dev/reconcile/reconcile"
 	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
@@ -27,13 +29,7 @@ import (
 // nothing, while the Manager's store still serves reads; the next term,
 // with a live key, applies the same commit.
 func TestSyncWritesThroughTheTermsFence(t *testing.T) {
-	cl := etcdtest.StartCluster(t, 1)
-	cli := cl.Client(t)
-	st, err := store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: "/sources-fence/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cli := openOnEtcd(t, "/sources-fence/")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	elect := func() *store.Store { // an election key as concurrency.Election's: its create revision is the term
@@ -167,13 +163,7 @@ func TestRestoreUnderARunningLoopReappliesGit(t *testing.T) {
 // pin is not stored, an existing pin is not removed. A server where no
 // term runs refuses the same way instead of writing unfenced.
 func TestRollbackOfAStaleLeaderIsFenced(t *testing.T) {
-	cl := etcdtest.StartCluster(t, 1)
-	cli := cl.Client(t)
-	st, err := store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: "/sources-pin-fence/"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st, cli := openOnEtcd(t, "/sources-pin-fence/")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const electionKey = "/sources-pin-fence-election/leader"
@@ -231,4 +221,17 @@ func TestRollbackOfAStaleLeaderIsFenced(t *testing.T) {
 	if p, err := getPin(st, "apps"); p == nil || p.Commit != c1 || err != nil {
 		t.Fatalf("the stale leader's resume removed the new leader's pin: %+v, %v", p, err)
 	}
+}
+
+// openOnEtcd opens a store under prefix on a one-member etcd started for
+// the test; both are closed at its end.
+func openOnEtcd(t *testing.T, prefix string) (*store.Store, *clientv3.Client) {
+	t.Helper()
+	cli := etcdtest.StartCluster(t, 1).Client(t)
+	st, err := store.OpenEtcd("", cli, store.Options{}, store.EtcdOptions{Prefix: prefix})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, cli
 }

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/reconcile/store/etcdtest"
 	"github.com/reconcile-dev/reconcile/reconcile/testkit"
-	"github.com/reconcile-dev/reconcile/schema"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -43,14 +40,7 @@ func TestSyncWritesThroughTheTermsFence(t *testing.T) {
 	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {k: v}\n")
 	commit := repo.Commit("a ConfigMap")
-	v, err := schema.NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(st, v, slog.New(slog.NewTextHandler(io.Discard, nil)), []Config{{Config: gitsync.Config{Name: "apps", URL: repo.Dir}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newManager(t, st, Config{Config: gitsync.Config{Name: "apps", URL: repo.Dir}})
 
 	lost := elect()
 	if _, err := cli.Delete(ctx, "/sources-fence-election/leader"); err != nil { // the lease expired
@@ -110,14 +100,7 @@ func TestRestoreUnderARunningLoopReappliesGit(t *testing.T) {
 	repo := testkit.NewRepo(t)
 	repo.Write("cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app, namespace: default}\ndata: {k: one}\n")
 	first := repo.Commit("one")
-	v, err := schema.NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(st, v, slog.New(slog.NewTextHandler(io.Discard, nil)), []Config{{Config: gitsync.Config{Name: "apps", URL: repo.Dir}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newManager(t, st, Config{Config: gitsync.Config{Name: "apps", URL: repo.Dir}})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
@@ -178,14 +161,7 @@ func TestRollbackOfAStaleLeaderIsFenced(t *testing.T) {
 	c1 := repo.Commit("one")
 	repo.Write("cm.yaml", configMap("app", "two"))
 	repo.Commit("two")
-	v, err := schema.NewValidator()
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := New(st, v, slog.New(slog.NewTextHandler(io.Discard, nil)), []Config{{Config: gitsync.Config{Name: "apps", URL: repo.Dir}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := newManager(t, st, Config{Config: gitsync.Config{Name: "apps", URL: repo.Dir}})
 
 	if _, err := m.Rollback(ctx, "apps", c1); !apierrors.Is(err, apierrors.ReasonServiceUnavailable) || !strings.Contains(err.Error(), "does not run on this server") {
 		t.Fatalf("a rollback on a server where no term runs: %v, want ServiceUnavailable", err)

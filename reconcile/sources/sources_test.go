@@ -43,6 +43,13 @@ func newHarness(t *testing.T, cfgs ...Config) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return &harness{t: t, st: st, m: newManager(t, st, cfgs...)}
+}
+
+// newManager is a Manager of cfgs over st with the real schema, logging
+// nowhere.
+func newManager(t *testing.T, st *store.Store, cfgs ...Config) *Manager {
+	t.Helper()
 	v, err := schema.NewValidator()
 	if err != nil {
 		t.Fatal(err)
@@ -51,7 +58,7 @@ func newHarness(t *testing.T, cfgs ...Config) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &harness{t: t, st: st, m: m}
+	return m
 }
 
 func (h *harness) run() {

@@ -372,20 +372,15 @@ func (a *Agent) writeStatuses(ctx context.Context, desired []*corev1.Pod, observ
 		byUID[observed[i].UID] = &observed[i]
 	}
 	now := a.opts.Clock()
-	sem := make(chan struct{}, maxParallelStatusWrites)
-	var wg sync.WaitGroup
+	live := make([]*corev1.Pod, 0, len(desired))
 	for _, pod := range desired {
-		if pod.DeletionTimestamp != nil {
-			continue
+		if pod.DeletionTimestamp == nil {
+			live = append(live, pod)
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(pod *corev1.Pod, op *ObservedPod) {
-			defer func() { <-sem; wg.Done() }()
-			a.writeStatus(ctx, pod, op, now)
-		}(pod, byUID[string(pod.UID)])
 	}
-	wg.Wait()
+	eachInParallel(maxParallelStatusWrites, live, func(pod *corev1.Pod) {
+		a.writeStatus(ctx, pod, byUID[string(pod.UID)], now)
+	})
 }
 
 // maxParallelStatusWrites bounds the pod status writes one sync has in

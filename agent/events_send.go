@@ -62,21 +62,13 @@ func (r *eventRecorder) sendWaves() {
 
 // sendWave sends the events of one wave in parallel and waits for all.
 func (r *eventRecorder) sendWave(wave []*corev1.Event) {
-	sem := make(chan struct{}, maxEventsInFlight)
-	var wg sync.WaitGroup
-	for _, ev := range wave {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			ctx, cancel := context.WithTimeout(context.Background(), eventSendTimeout)
-			defer cancel()
-			if err := r.cp.RecordEvent(ctx, ev); err != nil {
-				r.log("recording event failed", "pod", ev.InvolvedObject.Namespace+"/"+ev.InvolvedObject.Name, "reason", ev.Reason, "err", err)
-			}
-		}()
-	}
-	wg.Wait()
+	eachInParallel(maxEventsInFlight, wave, func(ev *corev1.Event) {
+		ctx, cancel := context.WithTimeout(context.Background(), eventSendTimeout)
+		defer cancel()
+		if err := r.cp.RecordEvent(ctx, ev); err != nil {
+			r.log("recording event failed", "pod", ev.InvolvedObject.Namespace+"/"+ev.InvolvedObject.Name, "reason", ev.Reason, "err", err)
+		}
+	})
 }
 
 // flush waits until every event recorded so far has been sent (or its

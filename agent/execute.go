@@ -7,7 +7,6 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 )
@@ -49,17 +48,9 @@ func (a *Agent) execute(ctx context.Context, actions []Action, observed []Observ
 		}
 		byPod[uid] = append(byPod[uid], act)
 	}
-	sem := make(chan struct{}, maxParallelPods)
-	var wg sync.WaitGroup
-	for _, uid := range order {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(acts []Action) {
-			defer func() { <-sem; wg.Done() }()
-			a.executePod(ctx, acts, oc, ips)
-		}(byPod[uid])
-	}
-	wg.Wait()
+	eachInParallel(maxParallelPods, order, func(uid string) {
+		a.executePod(ctx, byPod[uid], oc, ips)
+	})
 }
 
 // executePod runs one pod's actions in order; when its Podman pod cannot be

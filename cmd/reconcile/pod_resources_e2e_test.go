@@ -12,6 +12,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // podCgroupFile reads a file of the Podman pod's cgroup in a cgroup v1
@@ -68,7 +70,7 @@ func TestE2EPodLevelResources(t *testing.T) {
 
 	// A container without limits of its own is held by the pod's: 256 MiB
 	// do not fit in the pod's 32 MiB.
-	c.eventually(2*time.Minute, "the hog is OOM-killed by the pod's memory limit", func() error {
+	err = testkit.Poll(2*time.Minute, func() error {
 		p, _ := c.pod("hog")
 		term := containerStatus(p).State.Terminated
 		if term == nil || term.Reason != "OOMKilled" {
@@ -76,6 +78,25 @@ func TestE2EPodLevelResources(t *testing.T) {
 		}
 		return nil
 	})
+	if err != nil {
+		t.Fatalf("the hog is OOM-killed by the pod's memory limit: %v\nPodman's view: %s\nreconcile up log (tail):\n%s",
+			err, podmanViewOf("hog"), tail(c.logs(), 40))
+	}
+}
+
+// podmanViewOf says what Podman holds for a pod (its containers' states
+// and the pod cgroup's memory limit), for a failure's message: whether the
+// agent missed a change or Podman never saw one.
+func podmanViewOf(name string) string {
+	ps, err := podmanCmd("ps", "-a", "--filter", "label=reconcile.pod=e2e/"+name,
+		"--format", "{{.Names}} {{.State}} {{.Status}} exit={{.ExitCode}}")
+	view := fmt.Sprintf("containers: %q (%v)", ps, err)
+	if id, err := podmanPodOf(name); err == nil {
+		limit, err := podCgroupFile(nil, id, "memory", "memory.limit_in_bytes")
+		usage, _ := podCgroupFile(nil, id, "memory", "memory.max_usage_in_bytes")
+		view += fmt.Sprintf("; pod cgroup memory limit %s, max usage %s (%v)", limit, usage, err)
+	}
+	return view
 }
 
 func (c *cluster) waitRunningPod(name string) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,26 +13,21 @@ import (
 	"time"
 
 	nettypes "github.com/containers/common/libnetwork/types"
-	"github.com/containers/podman/v5/pkg/bindings"
-	"github.com/containers/podman/v5/pkg/bindings/containers"
-	"github.com/containers/podman/v5/pkg/bindings/images"
-	"github.com/containers/podman/v5/pkg/bindings/pods"
-	"github.com/containers/podman/v5/pkg/bindings/system"
-	"github.com/containers/podman/v5/pkg/domain/entities/types"
-	"github.com/containers/podman/v5/pkg/errorhandling"
 	"github.com/containers/podman/v5/pkg/specgen"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/agent/libpod"
 	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
 // PodmanRuntime is the Runtime over a Podman API service (Podman ≥ 4.3,
-// through the v5 Go bindings). Only options the 4.3 service understands are
-// used; see podman_test.go for the checks against a real service.
+// through the v5 Go bindings' connection and package agent/libpod's calls
+// of the libpod API). Only options the 4.3 service understands are used;
+// see podman_test.go for the checks against a real service.
 type PodmanRuntime struct {
-	conn    context.Context // carries the bindings' connection value
+	api     *libpod.Client
 	uri     string
 	cluster string // the reconcile.cluster label of every object it lists or creates
 
@@ -54,30 +48,17 @@ func NewPodmanRuntime(ctx context.Context, uri, clusterID string) (*PodmanRuntim
 	if clusterID == "" {
 		return nil, errors.New("Podman runtime: a cluster ID is required: the agent only touches its own cluster's pods")
 	}
-	conn, err := bindings.NewConnection(context.WithoutCancel(ctx), uri)
+	api, err := libpod.Connect(context.WithoutCancel(ctx), uri)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the Podman service at %s: %w (is `podman system service` running there?)", uri, err)
 	}
-	return &PodmanRuntime{conn: conn, uri: uri, cluster: clusterID, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
+	return &PodmanRuntime{api: api, uri: uri, cluster: clusterID, infraIP: map[string]string{}, oom: map[string]bool{}}, nil
 }
 
 // Ping asks the service for GET /_ping: nil when it answers OK.
 func (r *PodmanRuntime) Ping(ctx context.Context) (err error) {
 	defer r.countError("ping", &err)
-	c := r.ctx(ctx)
-	client, err := bindings.GetClient(c)
-	if err != nil {
-		return err
-	}
-	resp, err := client.DoRequest(c, nil, http.MethodGet, "/_ping", nil, nil)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("ping answered %s", resp.Status)
-	}
-	return nil
+	return r.api.Ping(ctx)
 }
 
 // Endpoint is the service's URI, for messages.
@@ -102,37 +83,20 @@ func (r *PodmanRuntime) withCluster(labels map[string]string) map[string]string 
 	return out
 }
 
-// withConn is the caller's context (deadline, cancellation) carrying the
-// connection value the bindings look up.
-type withConn struct {
-	context.Context
-	conn context.Context
-}
-
-func (c withConn) Value(key any) any {
-	if v := c.Context.Value(key); v != nil {
-		return v
-	}
-	return c.conn.Value(key)
-}
-
-func (r *PodmanRuntime) ctx(ctx context.Context) context.Context { return withConn{ctx, r.conn} }
-
 // List returns managed pods (by the reconcile.uid and reconcile.cluster
 // labels) with their containers.
 func (r *PodmanRuntime) List(ctx context.Context) (_ []ObservedPod, err error) {
 	defer r.countError("list", &err)
-	c := r.ctx(ctx)
-	podList, err := pods.List(c, new(pods.ListOptions).WithFilters(r.managedFilter()))
+	podList, err := r.api.ListPods(ctx, r.managedFilter())
 	if err != nil {
 		return nil, fmt.Errorf("listing Podman pods: %w", err)
 	}
-	ctrs, err := containers.List(c, new(containers.ListOptions).WithAll(true).WithFilters(r.managedFilter()))
+	ctrs, err := r.api.ListContainers(ctx, r.managedFilter())
 	if err != nil {
 		return nil, fmt.Errorf("listing Podman containers: %w", err)
 	}
 	byPod := map[string][]ObservedContainer{}
-	infra := map[string]types.ListContainer{} // by pod ID; infra containers carry the pod's labels
+	infra := map[string]libpod.Container{} // by pod ID; infra containers carry the pod's labels
 	for _, lc := range ctrs {
 		if lc.Labels[LabelCluster] != r.cluster {
 			continue
@@ -145,7 +109,7 @@ func (r *PodmanRuntime) List(ctx context.Context) (_ []ObservedPod, err error) {
 		}
 		oc := observedContainer(lc)
 		if oc.Exited() && oc.ExitCode == 137 {
-			oc.OOMKilled = r.oomKilled(c, oc.ID)
+			oc.OOMKilled = r.oomKilled(ctx, oc.ID)
 		}
 		if oc.Exited() {
 			oc.StoppedOutside, oc.Settling = r.exitFacts(oc.ID, oc.FinishedAt, time.Now())
@@ -160,10 +124,10 @@ func (r *PodmanRuntime) List(ctx context.Context) (_ []ObservedPod, err error) {
 		if p.Labels[LabelCluster] != r.cluster { // the filter did it; this makes sure
 			continue
 		}
-		op := ObservedPod{ID: p.Id, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
-			PodSpec: p.Labels[LabelPodSpec], SandboxHash: p.Labels[LabelSandbox], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.Id]}
-		if ic, ok := infra[p.Id]; ok && ic.State == "running" {
-			op.IP = r.podIP(c, ic)
+		op := ObservedPod{ID: p.ID, Name: p.Name, Key: p.Labels[objects.LabelPodmanPod], UID: p.Labels[objects.LabelPodmanUID],
+			PodSpec: p.Labels[LabelPodSpec], SandboxHash: p.Labels[LabelSandbox], Created: p.Created, Grace: time.Duration(grace) * time.Second, Containers: byPod[p.ID]}
+		if ic, ok := infra[p.ID]; ok && ic.State == "running" {
+			op.IP = r.podIP(ctx, ic)
 		}
 		slices.SortFunc(op.Containers, func(a, b ObservedContainer) int { return cmp.Compare(a.PodmanName, b.PodmanName) })
 		out = append(out, op)
@@ -171,7 +135,7 @@ func (r *PodmanRuntime) List(ctx context.Context) (_ []ObservedPod, err error) {
 	return out, nil
 }
 
-func observedContainer(lc types.ListContainer) ObservedContainer {
+func observedContainer(lc libpod.Container) ObservedContainer {
 	attempt, _ := strconv.Atoi(lc.Labels[LabelAttempt])
 	oc := ObservedContainer{ID: lc.ID, Name: lc.Labels[objects.LabelPodmanContainer], Attempt: attempt,
 		SpecHash: lc.Labels[LabelSpecHash], Image: lc.Image, ImageID: lc.ImageID, State: lc.State,
@@ -190,7 +154,7 @@ func observedContainer(lc types.ListContainer) ObservedContainer {
 
 // podIP inspects a running infra container once per start; a restarted
 // infra (a stopped pod started again) may get a new address.
-func (r *PodmanRuntime) podIP(ctx context.Context, infra types.ListContainer) string {
+func (r *PodmanRuntime) podIP(ctx context.Context, infra libpod.Container) string {
 	key := fmt.Sprintf("%s@%d", infra.ID, infra.StartedAt)
 	r.mu.Lock()
 	ip, ok := r.infraIP[key]
@@ -198,8 +162,8 @@ func (r *PodmanRuntime) podIP(ctx context.Context, infra types.ListContainer) st
 	if ok {
 		return ip
 	}
-	data, err := containers.Inspect(ctx, infra.ID, nil)
-	if err != nil || data.NetworkSettings == nil || !data.State.Running {
+	data, err := r.api.InspectContainer(ctx, infra.ID)
+	if err != nil || data.NetworkSettings == nil || data.State == nil || !data.State.Running {
 		return "" // not started yet: ask again next time
 	}
 	ip = data.NetworkSettings.IPAddress
@@ -219,7 +183,7 @@ func (r *PodmanRuntime) podIP(ctx context.Context, infra types.ListContainer) st
 // pruneIPCache forgets the addresses of infra containers that are gone.
 // pruneContainerCaches forgets what the OOM and exit caches hold about
 // containers that are gone.
-func (r *PodmanRuntime) pruneContainerCaches(ctrs []types.ListContainer) {
+func (r *PodmanRuntime) pruneContainerCaches(ctrs []libpod.Container) {
 	live := make(map[string]bool, len(ctrs))
 	for _, lc := range ctrs {
 		live[lc.ID] = true
@@ -230,7 +194,7 @@ func (r *PodmanRuntime) pruneContainerCaches(ctrs []types.ListContainer) {
 	maps.DeleteFunc(r.exits, func(id string, _ exitWatch) bool { return !live[id] })
 }
 
-func (r *PodmanRuntime) pruneIPCache(infra map[string]types.ListContainer) {
+func (r *PodmanRuntime) pruneIPCache(infra map[string]libpod.Container) {
 	live := map[string]bool{}
 	for _, ic := range infra {
 		live[fmt.Sprintf("%s@%d", ic.ID, ic.StartedAt)] = true
@@ -255,22 +219,22 @@ func (r *PodmanRuntime) CreatePod(ctx context.Context, cfg PodConfig) (_ string,
 	podNamespaceSpec(&ps, cfg)
 	ps.ResourceLimits = linuxResources(cfg.Resources)
 	ps.Sysctl = cfg.Sysctls
-	rep, err := pods.CreatePodFromSpec(r.ctx(ctx), &types.PodSpec{PodSpecGen: ps})
+	id, err := r.api.CreatePod(ctx, &ps)
 	if err != nil {
 		return "", fmt.Errorf("creating Podman pod %s: %w", cfg.Name, err)
 	}
 	// Start the infra container now: the pod's address exists before the
 	// first container, which may want it as status.podIP.
-	if _, err := pods.Start(r.ctx(ctx), rep.Id, nil); err != nil {
-		return rep.Id, fmt.Errorf("starting the infra container of Podman pod %s: %w", cfg.Name, err)
+	if err := r.api.StartPod(ctx, id); err != nil {
+		return id, fmt.Errorf("starting the infra container of Podman pod %s: %w", cfg.Name, err)
 	}
-	return rep.Id, nil
+	return id, nil
 }
 
 // ImagePresent says whether the image is in Podman's storage.
 func (r *PodmanRuntime) ImagePresent(ctx context.Context, image string) (_ bool, err error) {
 	defer r.countError("image_exists", &err)
-	ok, err := images.Exists(r.ctx(ctx), image, nil)
+	ok, err := r.api.ImageExists(ctx, image)
 	if err != nil {
 		return false, fmt.Errorf("checking image %s: %w", image, err)
 	}
@@ -283,18 +247,16 @@ func (r *PodmanRuntime) ImagePresent(ctx context.Context, image string) (_ bool,
 // the Podman service (README, "Private registries").
 func (r *PodmanRuntime) PullImage(ctx context.Context, image string, auth *RegistryAuth) (err error) {
 	defer r.countError("pull_image", &err)
-	opts := new(images.PullOptions).WithQuiet(true)
+	var creds *libpod.Auth
 	if auth != nil {
-		opts = opts.WithUsername(auth.Username).WithPassword(auth.Password)
+		creds = &libpod.Auth{Username: auth.Username, Password: auth.Password}
 	}
-	_, err = images.Pull(r.ctx(ctx), image, opts)
-	return err
+	return r.api.PullImage(ctx, image, creds)
 }
 
 // RunContainer creates the container in its pod and starts it.
 func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (_ string, err error) {
 	defer r.countError("run_container", &err)
-	c := r.ctx(ctx)
 	s := &specgen.SpecGenerator{}
 	s.Name = cfg.Name
 	s.Pod = cfg.Pod
@@ -313,11 +275,11 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 	}
 	for _, m := range cfg.Mounts {
 		if m.Volume != "" {
-			if err := r.ensureVolume(c, m.Volume, cfg.FSGroup); err != nil {
+			if err := r.ensureVolume(ctx, m.Volume, cfg.FSGroup); err != nil {
 				return "", err
 			}
 			if cfg.FSGroup != nil {
-				if err := r.ownVolume(c, m.Volume, *cfg.FSGroup); err != nil {
+				if err := r.ownVolume(ctx, m.Volume, *cfg.FSGroup); err != nil {
 					return "", withReason(ErrRunContainer, "%v", err)
 				}
 			}
@@ -334,23 +296,23 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 		}
 		s.Mounts = append(s.Mounts, spec.Mount{Type: "bind", Source: m.Source, Destination: m.Destination, Options: opts})
 	}
-	created, err := containers.CreateWithSpec(c, s, nil)
+	created, err := r.api.CreateContainer(ctx, s)
 	if err != nil && strings.Contains(err.Error(), "cgroup is not set") {
 		// The pod's infra container is not running (its start failed or
 		// it died), so the pod has no cgroup yet: start the pod and try
 		// once more, rather than back off on a pod that can never work.
-		if _, serr := pods.Start(c, cfg.Pod, nil); serr == nil {
-			created, err = containers.CreateWithSpec(c, s, nil)
+		if serr := r.api.StartPod(ctx, cfg.Pod); serr == nil {
+			created, err = r.api.CreateContainer(ctx, s)
 		}
 	}
 	if err != nil {
 		return "", withReason(ErrRunContainer, "creating container %s: %v", cfg.Name, err)
 	}
-	if err := containers.Start(c, created.ID, nil); err != nil {
-		_, _ = containers.Remove(c, created.ID, new(containers.RemoveOptions).WithForce(true))
+	if err := r.api.StartContainer(ctx, created); err != nil {
+		_ = r.api.RemoveContainer(ctx, created, false)
 		return "", withReason(ErrRunContainer, "starting container %s: %v", cfg.Name, err)
 	}
-	return created.ID, nil
+	return created, nil
 }
 
 // StopContainer stops with SIGTERM and SIGKILL after timeout; a container
@@ -358,7 +320,7 @@ func (r *PodmanRuntime) RunContainer(ctx context.Context, cfg ContainerConfig) (
 func (r *PodmanRuntime) StopContainer(ctx context.Context, id string, timeout time.Duration) (err error) {
 	defer r.countError("stop_container", &err)
 	t := uint(timeout / time.Second)
-	err = containers.Stop(r.ctx(ctx), id, new(containers.StopOptions).WithTimeout(t).WithIgnore(true))
+	err = r.api.StopContainer(ctx, id, t)
 	if err != nil && !isNoSuch(err) {
 		return fmt.Errorf("stopping container %s: %w", id, err)
 	}
@@ -368,7 +330,7 @@ func (r *PodmanRuntime) StopContainer(ctx context.Context, id string, timeout ti
 // RemoveContainer removes a container, killing it first if it runs.
 func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) (err error) {
 	defer r.countError("remove_container", &err)
-	_, err = containers.Remove(r.ctx(ctx), id, new(containers.RemoveOptions).WithForce(true).WithIgnore(true))
+	err = r.api.RemoveContainer(ctx, id, true)
 	if err != nil && !isNoSuch(err) {
 		return fmt.Errorf("removing container %s: %w", id, err)
 	}
@@ -380,7 +342,7 @@ func (r *PodmanRuntime) RemoveContainer(ctx context.Context, id string) (err err
 func (r *PodmanRuntime) StopPod(ctx context.Context, id string, timeout time.Duration) (err error) {
 	defer r.countError("stop_pod", &err)
 	secs := int(timeout / time.Second)
-	if _, err := pods.Stop(r.ctx(ctx), id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNoSuch(err) {
+	if err := r.api.StopPod(ctx, id, secs); err != nil && !isNoSuch(err) {
 		return fmt.Errorf("stopping Podman pod %s: %w", id, err)
 	}
 	return nil
@@ -390,24 +352,17 @@ func (r *PodmanRuntime) StopPod(ctx context.Context, id string, timeout time.Dur
 // timeout) and removes it with its containers.
 func (r *PodmanRuntime) RemovePod(ctx context.Context, id string, timeout time.Duration) (err error) {
 	defer r.countError("remove_pod", &err)
-	c := r.ctx(ctx)
 	secs := int(timeout / time.Second)
-	if _, err := pods.Stop(c, id, new(pods.StopOptions).WithTimeout(secs)); err != nil && !isNoSuch(err) {
+	if err := r.api.StopPod(ctx, id, secs); err != nil && !isNoSuch(err) {
 		return fmt.Errorf("stopping Podman pod %s: %w", id, err)
 	}
-	if _, err := pods.Remove(c, id, new(pods.RemoveOptions).WithForce(true)); err != nil && !isNoSuch(err) {
+	if err := r.api.RemovePod(ctx, id); err != nil && !isNoSuch(err) {
 		return fmt.Errorf("removing Podman pod %s: %w", id, err)
 	}
 	return nil
 }
 
-func isNoSuch(err error) bool {
-	var model *errorhandling.ErrorModel
-	if errors.As(err, &model) {
-		return model.ResponseCode == http.StatusNotFound
-	}
-	return false
-}
+func isNoSuch(err error) bool { return libpod.IsNotFound(err) }
 
 // Changes reports (coalesced) when a managed container died, so the agent
 // restarts it without waiting for its next resync. It follows the service's
@@ -427,29 +382,23 @@ func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 	filters := map[string][]string{"type": {"container"}, "event": {"died", "cleanup", "stop", "kill", "start"}}
 	go func() {
 		for ctx.Err() == nil {
-			events := make(chan types.Event)
-			cancel := make(chan bool, 1)
-			err := system.Events(r.ctx(ctx), events, cancel, new(system.EventsOptions).WithStream(true).WithFilters(filters))
-			if err == nil {
-				for e := range events {
-					if e.Actor.Attributes[objects.LabelPodmanUID] == "" || e.Actor.Attributes[LabelCluster] != r.cluster {
-						continue
-					}
-					status := eventStatus(e)
-					at := time.Now()
-					if e.TimeNano != 0 {
-						at = time.Unix(0, e.TimeNano)
-					}
-					if r.noteExitEvent(e.Actor.ID, status, at) {
-						wake()
-					}
-					if status == "died" {
-						wake()
-						time.AfterFunc(exitSettleTime, wake) // settled by then: crash or drift
-					}
+			_ = r.api.Events(ctx, filters, func(e libpod.Event) {
+				if e.Actor.Attributes[objects.LabelPodmanUID] == "" || e.Actor.Attributes[LabelCluster] != r.cluster {
+					return
 				}
-			}
-			cancel <- true
+				status := eventStatus(e)
+				at := time.Now()
+				if e.TimeNano != 0 {
+					at = time.Unix(0, e.TimeNano)
+				}
+				if r.noteExitEvent(e.Actor.ID, status, at) {
+					wake()
+				}
+				if status == "died" {
+					wake()
+					time.AfterFunc(exitSettleTime, wake) // settled by then: crash or drift
+				}
+			})
 			ctxwait.Sleep(ctx, time.Second)
 		}
 	}()
@@ -458,8 +407,8 @@ func (r *PodmanRuntime) Changes(ctx context.Context) <-chan struct{} {
 
 // Version asks the service for its version, for the node's runtime version.
 func (r *PodmanRuntime) Version() string {
-	if v := bindings.ServiceVersion(r.conn); v != nil {
-		return "podman://" + v.String()
+	if v := r.api.ServiceVersion(); v != "" {
+		return "podman://" + v
 	}
 	return "podman://unknown"
 }
@@ -476,7 +425,7 @@ func portMapping(p PortMapping) nettypes.PortMapping {
 // as a name, with the image's size.
 func (r *PodmanRuntime) Images(ctx context.Context) (_ []corev1.ContainerImage, err error) {
 	defer r.countError("list_images", &err)
-	list, err := images.List(r.ctx(ctx), nil)
+	list, err := r.api.ListImages(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("listing images: %w", err)
 	}

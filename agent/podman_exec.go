@@ -4,11 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"sync"
 
-	"github.com/containers/podman/v5/pkg/api/handlers"
-	"github.com/containers/podman/v5/pkg/bindings/containers"
 	spec "github.com/opencontainers/runtime-spec/specs-go"
 )
 
@@ -16,26 +13,19 @@ import (
 // combined output (at most 4 KiB kept).
 func (r *PodmanRuntime) Exec(ctx context.Context, id string, cmd []string) (_ int, _ string, err error) {
 	defer r.countError("exec", &err)
-	c := r.ctx(ctx)
-	cfg := new(handlers.ExecCreateConfig)
-	cfg.Cmd = cmd
-	cfg.AttachStdout, cfg.AttachStderr = true, true
-	session, err := containers.ExecCreate(c, id, cfg)
+	session, err := r.api.ExecCreate(ctx, id, cmd)
 	if err != nil {
 		return -1, "", fmt.Errorf("exec in container %s: %w", id, err)
 	}
 	out := &capWriter{max: 4 << 10}
-	var w io.Writer = out
-	opts := new(containers.ExecStartAndAttachOptions).WithOutputStream(w).WithErrorStream(w).
-		WithAttachOutput(true).WithAttachError(true)
-	if err := containers.ExecStartAndAttach(c, session, opts); err != nil {
+	if err := r.api.ExecStart(ctx, session, out, out); err != nil {
 		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
 	}
-	insp, err := containers.ExecInspect(c, session, nil)
+	code, err := r.api.ExecExitCode(ctx, session)
 	if err != nil {
 		return -1, out.String(), fmt.Errorf("exec in container %s: %w", id, err)
 	}
-	return insp.ExitCode, out.String(), nil
+	return code, out.String(), nil
 }
 
 // capWriter keeps the first max bytes written to it, from any goroutine.
@@ -69,7 +59,7 @@ func (r *PodmanRuntime) oomKilled(ctx context.Context, id string) bool {
 	if ok {
 		return v
 	}
-	data, err := containers.Inspect(ctx, id, nil)
+	data, err := r.api.InspectContainer(ctx, id)
 	if err != nil || data.State == nil {
 		return false // asked again at the next list
 	}

@@ -2,45 +2,25 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
-	"strconv"
 
-	"github.com/containers/podman/v5/pkg/bindings/containers"
+	"github.com/reconcile-dev/reconcile/agent/libpod"
 )
 
-// Logs streams a container's log through the bindings' channels into w.
+// Logs streams a container's log into w, frame by frame; when following,
+// w is flushed after each frame (an http.Flusher's client sees each line
+// as it comes).
 func (r *PodmanRuntime) Logs(ctx context.Context, id string, opts LogOptions, w io.Writer) (err error) {
 	defer r.countError("logs", &err)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	lo := new(containers.LogOptions).WithStdout(true).WithStderr(true).WithFollow(opts.Follow).WithTimestamps(opts.Timestamps)
-	if opts.TailLines > 0 {
-		lo = lo.WithTail(strconv.Itoa(opts.TailLines))
+	if f, ok := w.(interface{ Flush() }); ok && opts.Follow {
+		w = flushEach{w, f}
 	}
-	lines := make(chan string, 64)
-	done := make(chan error, 1)
-	go func() {
-		err := containers.Logs(r.ctx(ctx), id, lo, lines, lines)
-		close(lines)
-		done <- err
-	}()
-	var writeErr error
-	for line := range lines {
-		if writeErr != nil {
-			continue // drain, so the bindings' goroutine can end
-		}
-		if _, writeErr = io.WriteString(w, line); writeErr != nil {
-			cancel()
-			continue
-		}
-		if f, ok := w.(interface{ Flush() }); ok && opts.Follow {
-			f.Flush()
-		}
-	}
-	err = <-done
-	if writeErr != nil {
-		return writeErr
+	err = r.api.ContainerLogs(ctx, id, libpod.LogOptions{Follow: opts.Follow, Timestamps: opts.Timestamps, TailLines: opts.TailLines}, w)
+	var writeErr *libpod.WriteError
+	if errors.As(err, &writeErr) {
+		return writeErr.Err
 	}
 	if err != nil && ctx.Err() == nil {
 		if isNoSuch(err) {
@@ -49,4 +29,18 @@ func (r *PodmanRuntime) Logs(ctx context.Context, id string, opts LogOptions, w 
 		return fmt.Errorf("reading the log of container %s: %w", id, err)
 	}
 	return nil
+}
+
+// flushEach flushes after every write.
+type flushEach struct {
+	io.Writer
+	f interface{ Flush() }
+}
+
+func (w flushEach) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	if err == nil {
+		w.f.Flush()
+	}
+	return n, err
 }

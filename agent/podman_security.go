@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/containers/podman/v5/pkg/bindings/images"
 	"github.com/containers/podman/v5/pkg/specgen"
 	"k8s.io/utils/ptr"
 )
@@ -17,14 +16,11 @@ type ImageUserReader interface {
 
 // ImageUser returns the USER of a present image's config ("" when unset).
 func (r *PodmanRuntime) ImageUser(ctx context.Context, image string) (string, error) {
-	rep, err := images.GetImage(r.ctx(ctx), image, nil)
+	user, err := r.api.ImageUser(ctx, image)
 	if err != nil {
 		return "", fmt.Errorf("inspecting image %s for its user: %w", image, err)
 	}
-	if rep == nil || rep.ImageData == nil || rep.Config == nil {
-		return "", nil
-	}
-	return rep.Config.User, nil
+	return user, nil
 }
 
 // securitySpec copies a container's Security into Podman's spec generator.

@@ -3,7 +3,7 @@ package agent
 import (
 	"time"
 
-	"github.com/containers/podman/v5/pkg/domain/entities/types"
+	"github.com/reconcile-dev/reconcile/agent/libpod"
 )
 
 // Telling a hand-made `podman stop` from a crash (issue 8). Podman 4.3 keeps
@@ -59,11 +59,11 @@ func (w exitWatch) settling(now time.Time) bool {
 }
 
 // eventStatus is the event's action ("died", "cleanup", ...).
-func eventStatus(e types.Event) string {
+func eventStatus(e libpod.Event) string {
 	if e.Action != "" {
-		return string(e.Action)
+		return e.Action
 	}
-	return string(e.Status)
+	return e.Status
 }
 
 // noteExitEvent records a container event; it says whether the agent

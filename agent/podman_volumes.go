@@ -5,22 +5,21 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/containers/podman/v5/pkg/bindings/volumes"
-	"github.com/containers/podman/v5/pkg/domain/entities/types"
+	"github.com/reconcile-dev/reconcile/agent/libpod"
 )
 
 // ownVolume gives a named volume's files to the pod's fsGroup (fsgroup.go):
 // the agent runs on the Podman service's host, so the volume's mountpoint is
 // a directory it can walk.
 func (r *PodmanRuntime) ownVolume(c context.Context, name string, g FSGroup) error {
-	v, err := volumes.Inspect(c, name, nil)
+	mountpoint, err := r.api.VolumeMountpoint(c, name)
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", name, err)
 	}
-	if v.Mountpoint == "" || (g.OnRootMismatch && !needsOwnershipChange(v.Mountpoint, int(g.GID), false)) {
+	if mountpoint == "" || (g.OnRootMismatch && !needsOwnershipChange(mountpoint, int(g.GID), false)) {
 		return nil
 	}
-	if err := setVolumeOwnership(v.Mountpoint, int(g.GID), false); err != nil {
+	if err := setVolumeOwnership(mountpoint, int(g.GID), false); err != nil {
 		return fmt.Errorf("volume %s: giving it to fsGroup %d: %w", name, g.GID, err)
 	}
 	return nil
@@ -30,24 +29,24 @@ func (r *PodmanRuntime) ownVolume(c context.Context, name string, g FSGroup) err
 // volumeClaimTemplates) with this cluster's label, so it is found like
 // every other Podman object the agent makes. A volume that exists is left
 // as it is: volumes outlive pods, and one may predate the label or belong
-// to someone else's hand. c is a bindings connection context.
+// to someone else's hand.
 //
 // With the pod's fsGroup the volume is made root:fsGroup (Podman's o=uid,gid
 // options), which also stops Podman from giving a fresh volume to the
 // container's user at its first mount: ownVolume's setgid owner must stay.
 func (r *PodmanRuntime) ensureVolume(c context.Context, name string, fsGroup *FSGroup) error {
-	ok, err := volumes.Exists(c, name, nil)
+	ok, err := r.api.VolumeExists(c, name)
 	if err != nil {
 		return fmt.Errorf("volume %s: %w", name, err)
 	}
 	if ok {
 		return nil
 	}
-	opts := types.VolumeCreateOptions{Name: name, Label: r.withCluster(nil)}
+	opts := libpod.VolumeCreate{Name: name, Label: r.withCluster(nil)}
 	if fsGroup != nil {
 		opts.Options = map[string]string{"o": fmt.Sprintf("uid=0,gid=%d", fsGroup.GID)}
 	}
-	_, err = volumes.Create(c, opts, nil)
+	err = r.api.CreateVolume(c, opts)
 	if err != nil && !strings.Contains(err.Error(), "already exists") { // made meanwhile by another container
 		return fmt.Errorf("create volume %s: %w", name, err)
 	}

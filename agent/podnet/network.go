@@ -8,8 +8,8 @@ import (
 	"strconv"
 
 	nettypes "github.com/containers/common/libnetwork/types"
-	"github.com/containers/podman/v5/pkg/bindings"
-	"github.com/containers/podman/v5/pkg/bindings/network"
+
+	"github.com/reconcile-dev/reconcile/agent/libpod"
 )
 
 // DefaultNetwork is the Podman network pods join.
@@ -34,27 +34,27 @@ func EnsureNetwork(ctx context.Context, uri, name, subnet string, mtu int) (neti
 	}
 	p = p.Masked()
 	gw := p.Addr().Next()
-	conn, err := bindings.NewConnection(ctx, uri)
+	api, err := libpod.Connect(ctx, uri)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("pod network: connecting to Podman at %s: %w", uri, err)
 	}
-	exists, err := network.Exists(conn, name, nil)
+	exists, err := api.NetworkExists(ctx, name)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("pod network: checking Podman network %s: %w", name, err)
 	}
 	if exists {
-		cur, err := network.Inspect(conn, name, nil)
+		cur, err := api.InspectNetwork(ctx, name)
 		if err != nil {
 			return netip.Addr{}, fmt.Errorf("pod network: inspecting Podman network %s: %w", name, err)
 		}
-		if hasSubnet(cur.Network, p, gw) && cur.Options["mtu"] == mtuOption(mtu) {
+		if hasSubnet(cur, p, gw) && cur.Options["mtu"] == mtuOption(mtu) {
 			return gw, nil
 		}
-		if _, err := network.Remove(conn, name, nil); err != nil && hasSubnet(cur.Network, p, gw) {
+		if err := api.RemoveNetwork(ctx, name); err != nil && hasSubnet(cur, p, gw) {
 			return gw, nil // only the MTU differs and pods use it: keep it
 		} else if err != nil {
 			return netip.Addr{}, fmt.Errorf("pod network: Podman network %s has subnet %s, the node's podCIDR is %s, and it cannot be removed (%v); remove its pods or the network (podman network rm %s)",
-				name, subnetsOf(cur.Network), p, err, name)
+				name, subnetsOf(cur), p, err, name)
 		}
 	}
 	_, ipn, _ := net.ParseCIDR(p.String())
@@ -63,7 +63,7 @@ func EnsureNetwork(ctx context.Context, uri, name, subnet string, mtu int) (neti
 	if mtu > 0 {
 		nw.Options = map[string]string{"mtu": mtuOption(mtu)}
 	}
-	if _, err := network.Create(conn, nw); err != nil {
+	if err := api.CreateNetwork(ctx, nw); err != nil {
 		return netip.Addr{}, fmt.Errorf("pod network: creating Podman network %s with subnet %s: %w", name, p, err)
 	}
 	return gw, nil

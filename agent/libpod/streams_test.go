@@ -85,7 +85,7 @@ func FuzzReadEvents(f *testing.F) {
 func TestStatsReportError(t *testing.T) {
 	for in, wantErr := range map[string]bool{
 		`{"Error":null,"Stats":[{"ContainerID":"a","CPUNano":1,"MemUsage":2,"SystemNano":3}]}`: false,
-		`{"Stats":[]}`: false,
+		`{"Stats":[]}`:              false,
 		`{"Error":{},"Stats":null}`: true,
 	} {
 		var r statsReport

@@ -41,6 +41,9 @@ $BIN controller --repo $W/repo --data $W/data --listen 127.0.0.1:$PORT --node-ci
 CPID=$!; PIDS+=($CPID)
 R="$BIN --config-file $W/data/admin.conf"
 for i in $(seq 60); do $R get nodes >/dev/null 2>&1 && break; sleep 1; done
+# a port taken between the check above and the listen (other tests run) ends
+# the controller: say so at once instead of waiting for nodes that never come
+kill -0 $CPID 2>/dev/null || { echo "controller exited: $(tail -1 $W/ctl.log)"; exit 3; }
 
 mib() { echo $(( $(awk "/^$2:/{print \$2}" /proc/$1/status) / 1024 )); }
 cputime() { awk -v t=$(getconf CLK_TCK) '{printf "%.1f", ($14+$15)/t}' /proc/$1/stat; }
@@ -105,6 +108,7 @@ agent)
     --listen-logs 127.0.0.1:$((PORT + 3)) --ingress-http-port $((PORT + 4)) --ingress-https-port $((PORT + 5)) > $W/agent.log 2>&1 &
   APID=$!; PIDS+=($APID)
   for i in $(seq 120); do $R get nodes 2>/dev/null | grep -q 'mem-node.* Ready ' && break; sleep 1; done
+  kill -0 $APID 2>/dev/null || { echo "agent exited: $(tail -1 $W/agent.log)"; exit 3; }
   sleep 30; report "agent, no pod" $APID $AMPORT; echo "its podman service: RSS $(children $APID) MiB"
   cat > $W/repo/web.yaml <<Y
 apiVersion: apps/v1

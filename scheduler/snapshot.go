@@ -37,6 +37,10 @@ type Snapshot struct {
 	infos   []*NodeInfo // sorted by node name
 	byName  map[string]*NodeInfo
 	stale   bool
+	// assumed are placements whose binding is being written (assume.go);
+	// round is what is left of the queue's current round (NextPending).
+	assumed map[string]assumed
+	round   []*corev1.Pod
 	// next is where the next pod's search for feasible nodes starts
 	// (Kubernetes' nextStartNodeIndex, kept across scheduling cycles).
 	next int
@@ -93,6 +97,9 @@ func (s *Snapshot) track(p *corev1.Pod) *boundPod {
 	case p.Spec.NodeName == "":
 		delete(s.bound, k)
 		if p.DeletionTimestamp == nil {
+			if _, queued := s.pending[k]; !queued {
+				s.round = nil // a new pod in the queue: a new round in its order
+			}
 			s.pending[k] = p
 		} else {
 			delete(s.pending, k)
@@ -138,6 +145,9 @@ func indexedChange(a, b *corev1.Node) bool {
 // node) or finished (counted nowhere).
 func (s *Snapshot) SetPod(p *corev1.Pod) {
 	k := PodKey(p)
+	if s.keepsAssumption(p) {
+		return
+	}
 	old := s.bound[k]
 	b := s.track(p)
 	if s.stale {
@@ -163,6 +173,7 @@ func (s *Snapshot) SetPod(p *corev1.Pod) {
 func (s *Snapshot) DeletePod(p *corev1.Pod) {
 	k := PodKey(p)
 	delete(s.pending, k)
+	delete(s.assumed, k)
 	old := s.bound[k]
 	if old == nil {
 		return

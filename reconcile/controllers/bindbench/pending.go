@@ -136,7 +136,7 @@ type firstPass struct {
 	seen bool
 }
 
-func (f *firstPass) QueueDepth(string, int)                {}
+func (f *firstPass) QueueDepth(string, int)               {}
 func (f *firstPass) StepDone(string, time.Duration, bool) {}
 
 func (f *firstPass) Scheduled(s controllers.SchedulingStats) {

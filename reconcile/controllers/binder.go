@@ -1,0 +1,173 @@
+package controllers
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/reconcile-dev/reconcile/reconcile/store"
+	"github.com/reconcile-dev/reconcile/schema/objects"
+)
+
+// binder is kube-scheduler's binding cycle: the scheduler step assumes
+// its placements in the snapshot (scheduler.Scheduler.Assume) and goes on
+// with the next pods while this goroutine writes the bindings,
+// maxBindingsPerTx per transaction, so placing and writing use two cores.
+// The runner does not wait for the watch to return these writes (the
+// snapshot already counts them); a binding that fails is handed back
+// (failed) and the runner forgets its assumption (Snapshot.Forget), which
+// puts the pod back in the queue, as kube-scheduler's ForgetPod.
+type binder struct {
+	st   *store.Store
+	log  *slog.Logger
+	now  func() time.Time
+	work chan bindBatch
+	done chan struct{}
+	// notify has a value when failed is not empty.
+	notify chan struct{}
+	mu     sync.Mutex
+	failed []Binding
+}
+
+// bindBatch is one transaction's bindings, of one step (component names
+// it in the Scheduled events).
+type bindBatch struct {
+	component string
+	bindings  []Binding
+}
+
+// binderQueue is how many batches wait for the binder before the runner
+// blocks: enough to keep it busy while the next pods are placed, few
+// enough that the assumed pods stay a few thousand.
+const binderQueue = 4
+
+func newBinder(st *store.Store, log *slog.Logger, now func() time.Time) *binder {
+	b := &binder{st: st, log: log, now: now, work: make(chan bindBatch, binderQueue), done: make(chan struct{}), notify: make(chan struct{}, 1)}
+	go b.run()
+	return b
+}
+
+// submit queues bindings in batches of maxBindingsPerTx; it blocks while
+// the binder is binderQueue batches behind (back-pressure on the
+// scheduler) and returns ctx's error if ctx ends first.
+func (b *binder) submit(ctx context.Context, component string, bs []Binding) error {
+	for len(bs) > 0 {
+		part := bs[:min(len(bs), maxBindingsPerTx)]
+		bs = bs[len(part):]
+		select {
+		case b.work <- bindBatch{component, part}:
+		case <-ctx.Done():
+			b.fail(append(part, bs...)) // never written: forgotten by the next session's snapshot anyway
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// stop writes what is queued and waits for the goroutine to end.
+func (b *binder) stop() {
+	close(b.work)
+	<-b.done
+}
+
+func (b *binder) run() {
+	defer close(b.done)
+	for batch := range b.work {
+		b.write(batch)
+	}
+}
+
+// write writes one batch in one transaction; if that fails, each binding
+// alone, and hands back the ones that still fail.
+func (b *binder) write(batch bindBatch) {
+	now := metav1.NewTime(b.now())
+	err := b.st.Update(func(tx *store.Tx) error {
+		for _, bd := range batch.bindings {
+			if err := writeBinding(tx, bd, batch.component, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		b.logBound(batch.bindings)
+		return
+	}
+	var failed []Binding
+	for _, bd := range batch.bindings {
+		if err := b.st.Update(func(tx *store.Tx) error { return writeBinding(tx, bd, batch.component, now) }); err != nil {
+			b.log.Debug("binding failed; the pod goes back to the scheduling queue", "pod", objects.KeyOf(bd.Pod).String(), "node", bd.Node, "err", err)
+			failed = append(failed, bd)
+			continue
+		}
+		b.logBound([]Binding{bd})
+	}
+	b.fail(failed)
+}
+
+func (b *binder) logBound(bs []Binding) {
+	if !b.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	for _, bd := range bs {
+		b.log.Info("bound", "pod", objects.KeyOf(bd.Pod).String(), "node", bd.Node)
+	}
+}
+
+func (b *binder) fail(bs []Binding) {
+	if len(bs) == 0 {
+		return
+	}
+	b.mu.Lock()
+	b.failed = append(b.failed, bs...)
+	b.mu.Unlock()
+	select {
+	case b.notify <- struct{}{}:
+	default:
+	}
+}
+
+// takeFailed returns the bindings that failed since the last call.
+func (b *binder) takeFailed() []Binding {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	f := b.failed
+	b.failed = nil
+	return f
+}
+
+// forgetFailed undoes the assumptions of the bindings that failed and
+// queues the scheduler again (runner goroutine).
+func (m *Manager) forgetFailed() {
+	if m.binder == nil {
+		return
+	}
+	failed := m.binder.takeFailed()
+	if len(failed) == 0 {
+		return
+	}
+	if snap := m.inf.cache.sched; snap != nil {
+		for _, bd := range failed {
+			snap.Forget(bd.Pod)
+		}
+	}
+	m.q.add(keySchedule)
+}
+
+// splitAssumed takes the bindings to a node out of ch (the binder writes
+// them); unschedulable results stay in ch, written by the runner.
+func splitAssumed(ch *Changes) []Binding {
+	var toNode, rest []Binding
+	for _, b := range ch.Bindings {
+		if b.Node != "" {
+			toNode = append(toNode, b)
+		} else {
+			rest = append(rest, b)
+		}
+	}
+	ch.Bindings = rest
+	return toNode
+}

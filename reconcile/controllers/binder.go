@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -30,6 +31,10 @@ type binder struct {
 	notify chan struct{}
 	mu     sync.Mutex
 	failed []Binding
+	// written is the store's resourceVersion after the last batch the
+	// binder wrote: the runner's informer catches up to it between
+	// passes (Manager.catchUpBinder).
+	written atomic.Uint64
 }
 
 // bindBatch is one transaction's bindings, of one step (component names
@@ -42,7 +47,7 @@ type bindBatch struct {
 // binderQueue is how many batches wait for the binder before the runner
 // blocks: enough to keep it busy while the next pods are placed, few
 // enough that the assumed pods stay a few thousand.
-const binderQueue = 4
+const binderQueue = 1
 
 func newBinder(st *store.Store, log *slog.Logger, now func() time.Time) *binder {
 	b := &binder{st: st, log: log, now: now, work: make(chan bindBatch, binderQueue), done: make(chan struct{}), notify: make(chan struct{}, 1)}
@@ -77,6 +82,7 @@ func (b *binder) run() {
 	defer close(b.done)
 	for batch := range b.work {
 		b.write(batch)
+		b.written.Store(b.st.ResourceVersion())
 	}
 }
 
@@ -170,4 +176,22 @@ func splitAssumed(ch *Changes) []Binding {
 	}
 	ch.Bindings = rest
 	return toNode
+}
+
+// catchUpBinder applies the watch events of every batch the binder has
+// written, and forgets the bindings that failed. Draining only what has
+// arrived is not enough: the binder writes faster than the watch hands
+// over at once, and a runner that goes on placing falls behind the
+// store's history (10,000 events) and must list every pod again.
+// Waiting only for what was written keeps the binder's next batches in
+// flight while the watch catches up.
+func (m *Manager) catchUpBinder(ctx context.Context) error {
+	if m.binder == nil {
+		return m.inf.drain()
+	}
+	if err := m.inf.catchUp(ctx, m.binder.written.Load()); err != nil {
+		return err
+	}
+	m.forgetFailed()
+	return nil
 }

@@ -335,10 +335,9 @@ func (m *Manager) process(ctx context.Context) error {
 	for m.q.len() > 0 {
 		// The binder's writes come back while the scheduler goes on:
 		// apply them (and its failures) between passes.
-		if err := m.inf.drain(); err != nil {
+		if err := m.catchUpBinder(ctx); err != nil {
 			return err
 		}
-		m.forgetFailed()
 		m.observeDepth()
 		now := m.cfg.Now()
 		for i := range m.ctls {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -34,12 +35,15 @@ type PendingResult struct {
 	// CPU is the process's CPU time (user + system) over StartToAllBound;
 	// WindowCPU over Window.
 	CPU, WindowCPU time.Duration
+	// Relists counts the Manager's informer listing again after its
+	// watch fell behind the store's history.
+	Relists int
 }
 
 func (r PendingResult) String() string {
-	return fmt.Sprintf("%d nodes, %d pods pre-created pending: first scheduling pass → all bound %.2f s, %.0f pods/s (CPU %.2f s, %.0f pods per CPU-second); Manager start → all bound %.2f s (CPU %.2f s)",
+	return fmt.Sprintf("%d nodes, %d pods pre-created pending: first scheduling pass → all bound %.2f s, %.0f pods/s (CPU %.2f s, %.0f pods per CPU-second); Manager start → all bound %.2f s (CPU %.2f s), %d relists",
 		r.Shape.Nodes, r.Shape.Pods(), r.Window.Seconds(), r.PodsPerSecond, r.WindowCPU.Seconds(),
-		float64(r.Shape.Pods())/max(r.WindowCPU.Seconds(), 1e-9), r.StartToAllBound.Seconds(), r.CPU.Seconds())
+		float64(r.Shape.Pods())/max(r.WindowCPU.Seconds(), 1e-9), r.StartToAllBound.Seconds(), r.CPU.Seconds(), r.Relists)
 }
 
 // RunPending is scheduler_perf's way of measuring: the shape's pods are
@@ -65,7 +69,8 @@ func RunPending(ctx context.Context, dir string, s Shape) (PendingResult, error)
 	}
 	rv := st.ResourceVersion()
 	obs := &firstPass{}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	relists := &countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), msg: "re-listing the store"}
+	quiet := slog.New(relists)
 	lc := controllers.NodeLifecycle{MonitorGracePeriod: 24 * time.Hour}
 	done := make(chan error, 1)
 	start, cpu0 := time.Now(), cpuTime()
@@ -82,6 +87,7 @@ func RunPending(ctx context.Context, dir string, s Shape) (PendingResult, error)
 	res.StartToAllBound, res.Window = last.Sub(start), last.Sub(first)
 	res.WindowCPU = res.CPU - (firstCPU - cpu0)
 	res.PodsPerSecond = float64(s.Pods()) / res.Window.Seconds()
+	res.Relists = int(relists.n.Load())
 	return res, nil
 }
 
@@ -128,22 +134,37 @@ func pendingPod(rs *appsv1.ReplicaSet, i int) *corev1.Pod {
 }
 
 // firstPass is an Observer that remembers when the first scheduling pass
-// started and the process's CPU time then.
+// that placed pods started, and the process's CPU time then (taken when
+// the step before it ended: the Observer is not told when a step starts).
 type firstPass struct {
-	mu   sync.Mutex
-	at   time.Time
-	cpu  time.Duration
-	seen bool
+	mu      sync.Mutex
+	lastCPU time.Duration // at the last step's end
+	cand    time.Time     // start of the last scheduler step
+	candCPU time.Duration
+	at      time.Time
+	cpu     time.Duration
+	seen    bool
 }
 
-func (f *firstPass) QueueDepth(string, int)               {}
-func (f *firstPass) StepDone(string, time.Duration, bool) {}
+func (f *firstPass) QueueDepth(string, int) {}
+
+func (f *firstPass) StepDone(kind string, d time.Duration, _ bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seen {
+		return
+	}
+	if kind == "#schedule" {
+		f.cand, f.candCPU = time.Now().Add(-d), f.lastCPU
+	}
+	f.lastCPU = cpuTime()
+}
 
 func (f *firstPass) Scheduled(s controllers.SchedulingStats) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if !f.seen && s.Scheduled > 0 {
-		f.seen, f.at, f.cpu = true, time.Now().Add(-s.Duration), cpuTime()
+		f.seen, f.at, f.cpu = true, f.cand, f.candCPU
 	}
 }
 
@@ -152,3 +173,22 @@ func (f *firstPass) get() (time.Time, time.Duration) {
 	defer f.mu.Unlock()
 	return f.at, f.cpu
 }
+
+// countingHandler counts the records whose message is msg.
+type countingHandler struct {
+	slog.Handler
+	msg string
+	n   atomic.Int64
+}
+
+func (h *countingHandler) Enabled(context.Context, slog.Level) bool { return true }
+
+func (h *countingHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.n.Add(1)
+	}
+	return nil
+}
+
+func (h *countingHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *countingHandler) WithGroup(string) slog.Handler      { return h }

@@ -27,8 +27,7 @@ type assumed struct {
 // assume counts p on node as if bound and takes it out of the queue.
 func (s *Snapshot) assume(p *corev1.Pod, node string) {
 	k := PodKey(p)
-	q := *p
-	q.Spec = *p.Spec.DeepCopy()
+	q := *p // only spec.nodeName differs; the rest is shared, read-only
 	q.Spec.NodeName = node
 	delete(s.pending, k)
 	if old := s.bound[k]; old != nil && !s.stale {

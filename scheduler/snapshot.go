@@ -246,6 +246,9 @@ func (s *Snapshot) rebuild(nodes []*corev1.Node, pods []*boundPod) {
 	for i, ni := range infos {
 		ni.idx = int32(i)
 		byName[ni.Node.Name] = ni
+		if slices.ContainsFunc(ni.taints, func(t corev1.Taint) bool { return t.Effect == corev1.TaintEffectPreferNoSchedule }) {
+			c.preferNoSchedule++
+		}
 		seen := map[string]bool{}
 		for _, img := range ni.Node.Status.Images {
 			for _, name := range img.Names {

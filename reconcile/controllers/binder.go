@@ -44,9 +44,10 @@ type bindBatch struct {
 	bindings  []Binding
 }
 
-// binderQueue is how many batches wait for the binder before the runner
-// blocks: enough to keep it busy while the next pods are placed, few
-// enough that the assumed pods stay a few thousand.
+// binderQueue is how many batches wait for the binder, besides the one
+// it writes, before the runner blocks: one keeps it busy while the next
+// pods are placed. (Four cost more CPU at 5,000 nodes, 31.9 s against
+// 28.2 s for 150,000 pods, one run each: more events in flight.)
 const binderQueue = 1
 
 func newBinder(st *store.Store, log *slog.Logger, now func() time.Time) *binder {

@@ -22,6 +22,10 @@ import (
 // (failed) and the runner forgets its assumption (Snapshot.Forget), which
 // puts the pod back in the queue, as kube-scheduler's ForgetPod.
 type binder struct {
+	// ctx is the runner's session: once it ends, queued batches are
+	// dropped, not written (a Manager that lost its leadership or stops
+	// leaves the pods pending for the next one).
+	ctx  context.Context
 	st   *store.Store
 	log  *slog.Logger
 	now  func() time.Time
@@ -50,8 +54,8 @@ type bindBatch struct {
 // 28.2 s for 150,000 pods, one run each: more events in flight.)
 const binderQueue = 1
 
-func newBinder(st *store.Store, log *slog.Logger, now func() time.Time) *binder {
-	b := &binder{st: st, log: log, now: now, work: make(chan bindBatch, binderQueue), done: make(chan struct{}), notify: make(chan struct{}, 1)}
+func newBinder(ctx context.Context, st *store.Store, log *slog.Logger, now func() time.Time) *binder {
+	b := &binder{ctx: ctx, st: st, log: log, now: now, work: make(chan bindBatch, binderQueue), done: make(chan struct{}), notify: make(chan struct{}, 1)}
 	go b.run()
 	return b
 }
@@ -73,7 +77,8 @@ func (b *binder) submit(ctx context.Context, component string, bs []Binding) err
 	return nil
 }
 
-// stop writes what is queued and waits for the goroutine to end.
+// stop ends the binder once what is queued is written (or dropped, when
+// the session's context is done) and waits for its goroutine.
 func (b *binder) stop() {
 	close(b.work)
 	<-b.done
@@ -82,6 +87,9 @@ func (b *binder) stop() {
 func (b *binder) run() {
 	defer close(b.done)
 	for batch := range b.work {
+		if b.ctx.Err() != nil {
+			continue // the session ended: the next one schedules these pods again
+		}
 		b.write(batch)
 		b.written.Store(b.st.ResourceVersion())
 	}

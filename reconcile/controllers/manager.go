@@ -171,7 +171,7 @@ func (m *Manager) session(ctx context.Context) error {
 	}
 	m.inf.cache.sched = scheduler.NewSnapshot(m.inf.cache.nodes(), m.inf.cache.pods())
 	if !m.cfg.SyncBinding {
-		m.binder = newBinder(m.st, m.log, m.cfg.Now)
+		m.binder = newBinder(ctx, m.st, m.log, m.cfg.Now)
 		defer func() { m.binder.stop(); m.binder = nil }()
 	}
 	var bindFailed chan struct{} // nil: never ready

@@ -88,13 +88,20 @@ func (s *Snapshot) keepsAssumption(p *corev1.Pod) bool {
 // NextPending returns up to limit pending pods in the queue's order
 // (queueLess: highest priority, then oldest, then by key) and whether
 // more wait in this round. A round walks every pending pod once in
-// that order, limit at a time, sorting only when it starts: a pod that
-// joins the queue starts a new round, and so does a call after the
-// last pod of a round, so pods that fit nowhere are tried again.
-// limit ≤ 0: every pending pod.
+// that order, limit at a time; pods that join the queue meanwhile are
+// sorted into what is left of it (a high-priority pod goes first, and
+// the pods already tried are not tried again before the round ends, so
+// a long line of pods that fit nowhere cannot starve new ones). A call
+// after the last pod of a round starts the next round, so pods that fit
+// nowhere are tried again. limit ≤ 0: every pending pod.
 func (s *Snapshot) NextPending(limit int) (pods []*corev1.Pod, more bool) {
-	if s.round == nil {
-		s.round = s.Pending()
+	switch {
+	case s.round == nil:
+		s.round, s.joined = s.Pending(), nil
+		sort.Slice(s.round, func(i, j int) bool { return queueLess(s.round[i], s.round[j]) })
+	case len(s.joined) > 0:
+		s.round = append(s.round, s.joined...)
+		s.joined = nil
 		sort.Slice(s.round, func(i, j int) bool { return queueLess(s.round[i], s.round[j]) })
 	}
 	if limit <= 0 {

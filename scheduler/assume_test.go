@@ -131,9 +131,10 @@ func TestAReplacedPodEndsItsAssumption(t *testing.T) {
 }
 
 // TestNextPendingRounds: a round walks the queue in its order, limit
-// at a time; a pod joining the queue starts a new round; a call after
-// the round's end starts the next one (pods that fit nowhere are tried
-// again).
+// at a time; a pod joining the queue is sorted into what is left of the
+// round (the pods already handed out are not handed out again); a call
+// after the round's end starts the next one with every pending pod
+// (pods that fit nowhere are tried again).
 func TestNextPendingRounds(t *testing.T) {
 	_, _, pending, _ := assumeCluster()
 	snap := NewSnapshot(nil, pending[:10])
@@ -152,18 +153,17 @@ func TestNextPendingRounds(t *testing.T) {
 			t.Fatalf("not in the queue's order: %v", names(first))
 		}
 	}
+	urgent := pending[10].DeepCopy()
+	prio := int32(1000)
+	urgent.Spec.Priority = &prio
+	snap.SetPod(urgent)
 	rest, more := snap.NextPending(100)
-	if len(rest) != 6 || more {
-		t.Fatalf("second call: %d pods, more=%v; want the other 6, false", len(rest), more)
+	if len(rest) != 7 || more || PodKey(rest[0]) != PodKey(urgent) {
+		t.Fatalf("after a high-priority pod joined: %v, more=%v; want it first, then the other 6, and the round's end", names(rest), more)
 	}
-	again, _ := snap.NextPending(4)
-	if fmt.Sprint(names(again)) != fmt.Sprint(names(first)) {
-		t.Fatalf("the next round starts with %v, want %v", names(again), names(first))
-	}
-	snap.SetPod(pending[10])
 	all, more := snap.NextPending(0)
-	if len(all) != 11 || more {
-		t.Fatalf("after a pod joined: %d pods, more=%v; want a new round of 11", len(all), more)
+	if len(all) != 11 || more || PodKey(all[0]) != PodKey(urgent) {
+		t.Fatalf("the next round: %v, more=%v; want all 11, the urgent pod first", names(all), more)
 	}
 }
 

@@ -41,6 +41,7 @@ type Snapshot struct {
 	// round is what is left of the queue's current round (NextPending).
 	assumed map[string]assumed
 	round   []*corev1.Pod
+	joined  []*corev1.Pod // queued since the round started
 	// next is where the next pod's search for feasible nodes starts
 	// (Kubernetes' nextStartNodeIndex, kept across scheduling cycles).
 	next int
@@ -97,8 +98,8 @@ func (s *Snapshot) track(p *corev1.Pod) *boundPod {
 	case p.Spec.NodeName == "":
 		delete(s.bound, k)
 		if p.DeletionTimestamp == nil {
-			if _, queued := s.pending[k]; !queued {
-				s.round = nil // a new pod in the queue: a new round in its order
+			if _, queued := s.pending[k]; !queued && s.round != nil {
+				s.joined = append(s.joined, p) // joins the round in progress (NextPending)
 			}
 			s.pending[k] = p
 		} else {

@@ -93,11 +93,13 @@ func (s *Snapshot) keepsAssumption(p *corev1.Pod) bool {
 // the pods already tried are not tried again before the round ends, so
 // a long line of pods that fit nowhere cannot starve new ones). A call
 // after the last pod of a round starts the next round, so pods that fit
-// nowhere are tried again. limit ≤ 0: every pending pod.
+// nowhere are tried again; more is true at a round's end when room
+// appeared during it (a node added or changed, a bound pod gone), so the
+// caller starts the next round at once. limit ≤ 0: every pending pod.
 func (s *Snapshot) NextPending(limit int) (pods []*corev1.Pod, more bool) {
 	switch {
 	case s.round == nil:
-		s.round, s.joined = s.Pending(), nil
+		s.round, s.joined, s.freed = s.Pending(), nil, false
 		sort.Slice(s.round, func(i, j int) bool { return queueLess(s.round[i], s.round[j]) })
 	case len(s.joined) > 0:
 		s.round = append(s.round, s.joined...)
@@ -116,7 +118,8 @@ func (s *Snapshot) NextPending(limit int) (pods []*corev1.Pod, more bool) {
 	}
 	if len(s.round) == 0 {
 		s.round = nil
-		return pods, false
+		// Room appeared during the round: the next one starts at once.
+		return pods, s.freed
 	}
 	return pods, true
 }

@@ -165,6 +165,16 @@ func TestNextPendingRounds(t *testing.T) {
 	if len(all) != 11 || more || PodKey(all[0]) != PodKey(urgent) {
 		t.Fatalf("the next round: %v, more=%v; want all 11, the urgent pod first", names(all), more)
 	}
+	// A node added during a round: at its end the next one is asked for.
+	snap.NextPending(5)
+	nodes, _, _ := schedbench.Cluster(schedbench.Shape{Nodes: 1, Zones: 1})
+	snap.SetNode(nodes[0])
+	if _, more := snap.NextPending(100); !more {
+		t.Fatal("a round during which a node was added ends without asking for the next one")
+	}
+	if again, more := snap.NextPending(100); len(again) != 11 || more {
+		t.Fatalf("the round after: %d pods, more=%v; want all 11 and its end", len(again), more)
+	}
 }
 
 func sortedPods(m map[string]*corev1.Pod) []*corev1.Pod {

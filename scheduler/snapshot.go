@@ -42,6 +42,10 @@ type Snapshot struct {
 	assumed map[string]assumed
 	round   []*corev1.Pod
 	joined  []*corev1.Pod // queued since the round started
+	// freed: room may have appeared since the round started (a node
+	// added or changed, a bound pod gone): the round's end starts the
+	// next at once (NextPending), so the pods it tried early are retried.
+	freed bool
 	// next is where the next pod's search for feasible nodes starts
 	// (Kubernetes' nextStartNodeIndex, kept across scheduling cycles).
 	next int
@@ -118,7 +122,7 @@ func (s *Snapshot) SetNode(n *corev1.Node) {
 	old := s.nodes[n.Name]
 	s.nodes[n.Name] = n
 	if old == nil || s.stale || indexedChange(old, n) {
-		s.stale = true
+		s.stale, s.freed = true, s.round != nil
 		return
 	}
 	if ni := s.byName[n.Name]; ni != nil {
@@ -164,6 +168,7 @@ func (s *Snapshot) SetPod(p *corev1.Pod) {
 	}
 	if old != nil {
 		s.uncount(old)
+		s.freed = s.freed || s.round != nil
 	}
 	if b != nil {
 		s.count(b)
@@ -180,6 +185,7 @@ func (s *Snapshot) DeletePod(p *corev1.Pod) {
 		return
 	}
 	delete(s.bound, k)
+	s.freed = s.freed || s.round != nil
 	if !s.stale {
 		s.uncount(old)
 	}

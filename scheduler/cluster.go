@@ -23,8 +23,11 @@ type Cluster struct {
 	// the ones an incoming pod must be checked against.
 	withTerms []*podClass
 	// imageOn lists, per normalised image name, the nodes that have it.
-	imageOn  map[string][]imageAt
-	nsLabels map[string]labels.Set
+	imageOn map[string][]imageAt
+	// preferNoSchedule counts the nodes with a PreferNoSchedule taint
+	// (TaintToleration's PreScore); a taint change rebuilds the snapshot.
+	preferNoSchedule int
+	nsLabels         map[string]labels.Set
 	// topoKeys are the topology keys the plugins asked about, each node's
 	// value interned to a small integer so that counting pods per domain
 	// is indexing a slice, not hashing strings.

@@ -9,8 +9,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/labels"
-
-	"github.com/reconcile-dev/reconcile/scheduler/priority"
 )
 
 // Result is the outcome of one Schedule call.
@@ -64,6 +62,11 @@ type Scheduler struct {
 	// goroutines filter and score the nodes for one pod (parallel.go);
 	// 0 or 1: the scheduling goroutine alone.
 	Parallelism int
+	// Assume keeps ScheduleOn's placements counted on the snapshot as
+	// assumed pods (assume.go) until their bindings come back or are
+	// forgotten, so the next call may run before they are written;
+	// false: they are taken back when ScheduleOn returns.
+	Assume bool
 }
 
 // New returns a scheduler with the default plugins.
@@ -108,16 +111,7 @@ func (s *Scheduler) ScheduleOn(snap *Snapshot, pending []*corev1.Pod) Result {
 		}
 		pods = append(pods, pi)
 	}
-	sort.Slice(pods, func(i, j int) bool {
-		a, b := pods[i].Pod, pods[j].Pod
-		if pa, pb := priority.Of(a), priority.Of(b); pa != pb { // Kubernetes' PrioritySort
-			return pa > pb
-		}
-		if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
-			return a.CreationTimestamp.Before(&b.CreationTimestamp)
-		}
-		return PodKey(a) < PodKey(b)
-	})
+	sort.Slice(pods, func(i, j int) bool { return queueLess(pods[i].Pod, pods[j].Pod) })
 
 	cy := &cycle{s: s, next: snap.next}
 	var st *preemptionState // built on the first pod that fits nowhere
@@ -126,6 +120,13 @@ func (s *Scheduler) ScheduleOn(snap *Snapshot, pending []*corev1.Pod) Result {
 		snap.next = cy.next
 		for i := len(undo) - 1; i >= 0; i-- {
 			undo[i].takeBack()
+		}
+		if s.Assume {
+			for _, pl := range undo {
+				if !pl.nominated {
+					snap.assume(pl.p.Pod, pl.n.Node.Name)
+				}
+			}
 		}
 	}()
 	for _, p := range pods {

@@ -37,6 +37,15 @@ type Snapshot struct {
 	infos   []*NodeInfo // sorted by node name
 	byName  map[string]*NodeInfo
 	stale   bool
+	// assumed are placements whose binding is being written (assume.go);
+	// round is what is left of the queue's current round (NextPending).
+	assumed map[string]assumed
+	round   []*corev1.Pod
+	joined  []*corev1.Pod // queued since the round started
+	// freed: room may have appeared since the round started (a node
+	// added or changed, a bound pod gone): the round's end starts the
+	// next at once (NextPending), so the pods it tried early are retried.
+	freed bool
 	// next is where the next pod's search for feasible nodes starts
 	// (Kubernetes' nextStartNodeIndex, kept across scheduling cycles).
 	next int
@@ -93,6 +102,9 @@ func (s *Snapshot) track(p *corev1.Pod) *boundPod {
 	case p.Spec.NodeName == "":
 		delete(s.bound, k)
 		if p.DeletionTimestamp == nil {
+			if _, queued := s.pending[k]; !queued && s.round != nil {
+				s.joined = append(s.joined, p) // joins the round in progress (NextPending)
+			}
 			s.pending[k] = p
 		} else {
 			delete(s.pending, k)
@@ -110,7 +122,7 @@ func (s *Snapshot) SetNode(n *corev1.Node) {
 	old := s.nodes[n.Name]
 	s.nodes[n.Name] = n
 	if old == nil || s.stale || indexedChange(old, n) {
-		s.stale = true
+		s.stale, s.freed = true, s.round != nil
 		return
 	}
 	if ni := s.byName[n.Name]; ni != nil {
@@ -138,6 +150,9 @@ func indexedChange(a, b *corev1.Node) bool {
 // node) or finished (counted nowhere).
 func (s *Snapshot) SetPod(p *corev1.Pod) {
 	k := PodKey(p)
+	if s.keepsAssumption(p) {
+		return
+	}
 	old := s.bound[k]
 	b := s.track(p)
 	if s.stale {
@@ -153,6 +168,7 @@ func (s *Snapshot) SetPod(p *corev1.Pod) {
 	}
 	if old != nil {
 		s.uncount(old)
+		s.freed = s.freed || s.round != nil
 	}
 	if b != nil {
 		s.count(b)
@@ -163,11 +179,13 @@ func (s *Snapshot) SetPod(p *corev1.Pod) {
 func (s *Snapshot) DeletePod(p *corev1.Pod) {
 	k := PodKey(p)
 	delete(s.pending, k)
+	delete(s.assumed, k)
 	old := s.bound[k]
 	if old == nil {
 		return
 	}
 	delete(s.bound, k)
+	s.freed = s.freed || s.round != nil
 	if !s.stale {
 		s.uncount(old)
 	}
@@ -235,6 +253,9 @@ func (s *Snapshot) rebuild(nodes []*corev1.Node, pods []*boundPod) {
 	for i, ni := range infos {
 		ni.idx = int32(i)
 		byName[ni.Node.Name] = ni
+		if slices.ContainsFunc(ni.taints, func(t corev1.Taint) bool { return t.Effect == corev1.TaintEffectPreferNoSchedule }) {
+			c.preferNoSchedule++
+		}
 		seen := map[string]bool{}
 		for _, img := range ni.Node.Status.Images {
 			for _, name := range img.Names {

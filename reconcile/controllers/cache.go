@@ -17,7 +17,10 @@ import (
 // waits for the watch to deliver its own writes before the next step
 // (informer.catchUp), the cache always includes everything the runner
 // wrote: a step never acts twice on the same stale input (what Kubernetes
-// needs "expectations" for).
+// needs "expectations" for). The exception is the scheduler's bindings,
+// written by the binder goroutine (binder.go) without that wait: the
+// scheduler's snapshot counts them as assumed pods meanwhile, and other
+// steps may see such a pod still pending for a moment, as in Kubernetes.
 type cache struct {
 	byKind  map[string]map[objects.Key]objects.Object
 	byOwner map[types.UID]map[objects.Key]objects.Object // ownerIndex → objects

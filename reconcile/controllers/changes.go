@@ -32,6 +32,10 @@ type Changes struct {
 	// the transaction and skips one that was deleted, replaced or bound
 	// meanwhile (see writeBinding).
 	Bindings []Binding
+	// Assumed: the Bindings to a node are assumed in the scheduler's
+	// snapshot; the runner hands them to its binder goroutine without
+	// waiting for the watch (binder.go).
+	Assumed bool
 	// PruneEvents asks the runner to bound the event history
 	// (events.Prune) in the same transaction.
 	PruneEvents bool

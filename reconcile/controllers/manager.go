@@ -61,6 +61,11 @@ type Options struct {
 	// Observer, when set, receives queue depths, step durations and
 	// scheduling outcomes (reconcile/metrics); nil costs nothing.
 	Observer Observer
+	// SyncBinding writes the scheduler's bindings on the runner's
+	// goroutine, waiting for the watch to return them before the next
+	// pass, instead of kube-scheduler's asynchronous binding cycle
+	// (binder.go), the default.
+	SyncBinding bool
 }
 
 // Manager is the runner of the registry: one informer (list + watch into
@@ -83,6 +88,9 @@ type Manager struct {
 	autoscalers *autoscalers
 	// depthShown: kinds whose last reported queue depth was not 0.
 	depthShown map[string]bool
+	// binder writes the scheduler's assumed bindings (binder.go), one
+	// per session; nil with Options.SyncBinding.
+	binder *binder
 }
 
 // NewManager returns a manager over st; call Run.
@@ -162,6 +170,14 @@ func (m *Manager) session(ctx context.Context) error {
 		return err
 	}
 	m.inf.cache.sched = scheduler.NewSnapshot(m.inf.cache.nodes(), m.inf.cache.pods())
+	if !m.cfg.SyncBinding {
+		m.binder = newBinder(ctx, m.st, m.log, m.cfg.Now)
+		defer func() { m.binder.stop(); m.binder = nil }()
+	}
+	var bindFailed chan struct{} // nil: never ready
+	if m.binder != nil {
+		bindFailed = m.binder.notify
+	}
 	m.markAll()
 
 	resync := time.NewTicker(m.cfg.Resync)
@@ -187,6 +203,8 @@ func (m *Manager) session(ctx context.Context) error {
 			if err := m.inf.handle(ev, ok); err != nil {
 				return err
 			}
+		case <-bindFailed:
+			m.forgetFailed()
 		case <-timer.C:
 		case <-resync.C:
 			m.markAll()
@@ -315,6 +333,11 @@ func (m *Manager) markAll() {
 func (m *Manager) process(ctx context.Context) error {
 	defer m.observeDepth() // idle again: 0 for the kinds that had a backlog
 	for m.q.len() > 0 {
+		// The binder's writes come back while the scheduler goes on:
+		// apply them (and its failures) between passes.
+		if err := m.catchUpBinder(ctx); err != nil {
+			return err
+		}
 		m.observeDepth()
 		now := m.cfg.Now()
 		for i := range m.ctls {

@@ -183,6 +183,10 @@ type Inputs struct {
 	LoadBalancer LoadBalancerOptions
 	cache        *cache
 	ownerKinds   map[string]bool
+	// assume: the runner writes the scheduler's bindings in its binder
+	// goroutine (binder.go); the scheduler step assumes its placements
+	// and places the queue a round at a time.
+	assume bool
 }
 
 // Get returns the cached object under k, or nil.

@@ -43,7 +43,7 @@ func (m *Manager) run(ctx context.Context, c *Controller, keys []objects.Key, no
 		return nil
 	}
 	in := Inputs{Now: now, Suffix: m.cfg.Suffix, Component: c.Component, Scheduler: m.cfg.Scheduler,
-		Lifecycle: m.cfg.NodeLifecycle, Usage: m.cfg.Usage, Leases: m.cfg.Leases, autoscalers: m.autoscalers, LoadBalancer: m.cfg.LoadBalancer, cache: m.inf.cache, ownerKinds: m.ownerKinds}
+		Lifecycle: m.cfg.NodeLifecycle, Usage: m.cfg.Usage, Leases: m.cfg.Leases, autoscalers: m.autoscalers, LoadBalancer: m.cfg.LoadBalancer, cache: m.inf.cache, ownerKinds: m.ownerKinds, assume: m.binder != nil}
 	if c.BatchClock && m.cfg.BatchNow != nil {
 		in.Now = m.cfg.BatchNow()
 	}
@@ -176,6 +176,11 @@ func (m *Manager) writeSteps(ctx context.Context, steps []keyedChanges) error {
 				if s.ch.Empty() {
 					continue // not succeeded: the retry keeps its backoff
 				}
+			}
+		}
+		if s.ch.Assumed && m.binder != nil {
+			if err := m.binder.submit(ctx, s.ctl.Component, splitAssumed(&s.ch)); err != nil {
+				return err
 			}
 		}
 		if s.ch.Empty() {

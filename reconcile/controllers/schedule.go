@@ -21,6 +21,11 @@ import (
 // more bindings in further transactions of the same pass.
 const maxBindingsPerTx = 500
 
+// podsPerPass bounds one scheduling pass with asynchronous binding: the
+// pass's bindings go to the binder while the next pass places the next
+// pods of the queue's round (Snapshot.NextPending).
+const podsPerPass = 1000
+
 // scheduleStep runs the scheduler over every pending pod: a binding for
 // each pod placed, an unschedulable result for each pod that fits nowhere
 // (PodScheduled=False, reason Unschedulable, with the per-reason node
@@ -30,17 +35,22 @@ const maxBindingsPerTx = 500
 func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	snap := in.cache.sched
 	var pending []*corev1.Pod
-	if snap != nil {
+	more := false
+	switch {
+	case snap != nil && in.assume:
+		pending, more = snap.NextPending(podsPerPass)
+	case snap != nil:
 		pending = snap.Pending()
-	} else {
+	default:
 		var bound []*corev1.Pod
 		pending, bound = partitionPods(in.cache.pods())
 		snap = scheduler.NewSnapshot(in.cache.nodes(), bound)
 	}
 	if len(pending) == 0 {
-		return Changes{Scheduling: &SchedulingStats{}} // nothing waits: 0 unschedulable
+		return Changes{Scheduling: &SchedulingStats{}, Requeue: more} // nothing waits: 0 unschedulable
 	}
 	sched := *in.Scheduler // its own copy: NamespaceLabels are this pass's
+	sched.Assume = in.assume && in.cache.sched != nil
 	sched.NamespaceLabels = namespaceLabels(in.cache)
 	sched.PodDisruptionBudgets = in.cache.budgets()
 	// Kubernetes' system default spread for pods without constraints of
@@ -48,7 +58,8 @@ func scheduleStep(in Inputs, _ objects.Key, _ objects.Object) Changes {
 	sched.DefaultSpreadSelector = scheduler.DefaultSpreadSelector(typed[*corev1.Service](in.cache.byKind["Service"]),
 		typed[*appsv1.ReplicaSet](in.cache.byKind["ReplicaSet"]), typed[*appsv1.StatefulSet](in.cache.byKind["StatefulSet"]))
 	res := sched.ScheduleOn(snap, pending)
-	ch := Changes{Scheduling: &SchedulingStats{Scheduled: len(res.Bindings), Unschedulable: len(res.Unschedulable)}}
+	ch := Changes{Scheduling: &SchedulingStats{Scheduled: len(res.Bindings), Unschedulable: len(res.Unschedulable)},
+		Assumed: sched.Assume, Requeue: more}
 	for _, p := range pending {
 		pk := scheduler.PodKey(p)
 		if node, ok := res.Bindings[pk]; ok {

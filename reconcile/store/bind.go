@@ -47,7 +47,10 @@ func (tx *Tx) BindPod(key objects.Key, uid types.UID, node string, conditions fu
 	next.Generation = old.Generation + 1 // spec.nodeName is spec
 	rv := tx.nextRV()
 	next.ResourceVersion = strconv.FormatUint(rv, 10)
-	if err := tx.write(key, &next, Modified, rv); err != nil {
+	// The watch history keeps next itself: built here, written through
+	// by nobody (the caller only reads it), its shared parts the stored
+	// pod's, which are read-only too.
+	if err := tx.writeAs(key, &next, Modified, rv, &next); err != nil {
 		return nil, err
 	}
 	return &next, nil

@@ -173,6 +173,13 @@ func (tx *Tx) DeleteMeta(key string) error {
 func (tx *Tx) nextRV() uint64 { tx.rv++; return tx.rv }
 
 func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) error {
+	return tx.writeAs(key, o, t, rv, objects.Copy(o))
+}
+
+// writeAs is write with the object the watch history keeps: a copy of
+// o, or o itself when the store built it and nobody writes through it
+// (BindPod), which saves a deep copy of every pod bound.
+func (tx *Tx) writeAs(key objects.Key, o objects.Object, t EventType, rv uint64, kept objects.Object) error {
 	b, err := json.Marshal(o)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
@@ -186,7 +193,7 @@ func (tx *Tx) write(key objects.Key, o objects.Object, t EventType, rv uint64) e
 	if t == Modified {
 		tx.addGarbage(int64(len(b))) // the old revision, about as large
 	}
-	tx.events = append(tx.events, Event{Type: t, Object: objects.Copy(o), ResourceVersion: rv, size: int64(len(b)),
+	tx.events = append(tx.events, Event{Type: t, Object: kept, ResourceVersion: rv, size: int64(len(b)),
 		supersedesLarge: t == Modified && len(b) > largeObject})
 	return nil
 }

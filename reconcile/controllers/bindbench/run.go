@@ -175,9 +175,9 @@ func waitBound(ctx context.Context, st *store.Store, rv uint64, want int) (first
 		}
 	}
 	for len(bound) < want {
-		evs, err := st.Watch(ctx, rv)
+		evs, err := st.WatchShared(ctx, rv) // only read: no copy per event
 		if errors.Is(err, store.ErrGone) {
-			objs, listRV, lerr := st.List("Pod", "")
+			objs, listRV, lerr := st.ListShared("Pod", "")
 			if lerr != nil {
 				return first, last, lerr
 			}

@@ -29,3 +29,17 @@ func TestShapeForKeepsTheIssueDensity(t *testing.T) {
 		t.Fatalf("ShapeFor(100) = %d pods, want 3,000", s.Pods())
 	}
 }
+
+// TestRunPendingBindsEveryPreCreatedPod: the pods exist pending before
+// the Manager starts, and the window starts at the first scheduling pass.
+func TestRunPendingBindsEveryPreCreatedPod(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	r, err := RunPending(ctx, t.TempDir(), Shape{Nodes: 20, Deployments: 3, Replicas: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Window <= 0 || r.Window > r.StartToAllBound || r.PodsPerSecond <= 0 {
+		t.Fatalf("figures do not add up: %+v", r)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
+	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
@@ -112,14 +113,22 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 
 // ackOK is apitypes.Ack{Status: "ok"} as writeJSON writes it, encoded
 // once: most heartbeats answer only that.
+// jsonContentType is the Content-Type of a JSON answer, shared (never
+// modified).
+var jsonContentType = []string{"application/json"}
+
 var ackOK = func() []byte {
 	b, _ := json.Marshal(apitypes.Ack{Status: "ok"})
 	return append(b, '\n')
 }()
 
-// writeAckOK is writeJSON(w, 200, apitypes.Ack{Status: "ok"}).
+// writeAckOK is writeJSON(w, 200, apitypes.Ack{Status: "ok"}), with the
+// Date header formatted once a second instead of per heartbeat
+// (httpserver.Date).
 func writeAckOK(w http.ResponseWriter) {
-	w.Header().Set("Content-Type", "application/json")
+	h := w.Header()
+	h["Content-Type"] = jsonContentType
+	h["Date"] = httpserver.Date(time.Now())
 	w.WriteHeader(http.StatusOK)
 	w.Write(ackOK)
 }

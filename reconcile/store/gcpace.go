@@ -25,13 +25,14 @@ import (
 // collection keepGCPace measures how fast the heap was allocated since the
 // previous one, and gives garbage the room that allocation rate fills in
 // minGCInterval (5 s), never less than half the live heap (GOGC=50,
-// minGCPercent), never more than the live heap itself or minBurstRoom,
+// minGCPercent), never more than twice the live heap or minBurstRoom,
 // whichever is more (maxBurstPercent), nor more than maxGCHeadroom (the
 // old 320 MiB) unless half the live heap is more, with a soft memory limit
-// to match (memoryLimit). An idle or steady controller collects when its
+// (memoryLimit) that follows the allocation rate's room alone
+// (limitPercent). An idle or steady controller collects when its
 // garbage reaches half the live heap, and its heap, hence its RSS (Go's
 // scavenger returns what lies above the goal), stays near 1.5 times the
-// live heap; a burst gets at most Go's own room (GOGC=100). Below Go's
+// live heap; a burst gets at most twice the live heap (GOGC=200). Below Go's
 // pace costs little CPU here: the room is at least what minGCInterval of
 // allocation fills, so a collection comes at most every 5 s outside a
 // burst (one mark of a 60 MB live heap, tens of ms, every 5 s or less
@@ -44,7 +45,8 @@ import (
 // informer copies, the watch history) were spread over the spans of all
 // that garbage, which Go cannot compact: 105–120 MiB of heap in use for a
 // 50 MB live heap long after. With the room bounded by the live heap the
-// peak is the settled figure (BENCHMARKS.md, issue 13: memory (round 4)).
+// peak is 20–25 MiB over the settled figure (BENCHMARKS.md, issue 13:
+// memory (round 4)).
 // The heap a burst grew stays with the process until the next collection
 // and Go's scavenger return it, which at a slow allocation rate may take
 // minutes: settleAfter a burst with no collection since, the store
@@ -70,12 +72,15 @@ const (
 	// maxGCHeadroom bounds the room for garbage between collections.
 	maxGCHeadroom = 320 << 20
 	// maxBurstPercent bounds the room for garbage as a share of the live
-	// heap, Go's own GOGC=100, and minBurstRoom is the room a small live
-	// heap may have all the same (a fresh process, a commit starting
-	// from a small store), so that a burst that builds a large live heap
-	// is not collected at every few MiB.
-	maxBurstPercent = 100
-	minBurstRoom    = 32 << 20
+	// heap (GOGC=200), and minBurstRoom is the room a small live heap may
+	// have all the same (a fresh process, a commit starting from a small
+	// store), so that a commit that builds a large live heap is not
+	// collected every few MiB. Go's own 100 with 32 MiB cost the commit
+	// benchmarks 30–40 % more CPU than the 320 MiB of before, 200 with 64
+	// MiB 7–20 % (one run each at load 15; BENCHMARKS.md, issue 13: memory
+	// (round 4)).
+	maxBurstPercent = 200
+	minBurstRoom    = 64 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
 	// minLimitSlack is added to the soft memory limit so that a small
@@ -146,9 +151,10 @@ func pace(p *pacer) {
 	p.mu.Lock()
 	allocs, now := readGCSample(), time.Now()
 	live := gcSample[0].Value.Uint64()
-	percent := gcPercent(live, allocs-p.allocs, now.Sub(p.at))
+	allocated, elapsed := allocs-p.allocs, now.Sub(p.at)
+	percent := gcPercent(live, allocated, elapsed)
 	debug.SetGCPercent(percent)
-	debug.SetMemoryLimit(memoryLimit(live, percent, nonHeap()))
+	debug.SetMemoryLimit(memoryLimit(live, limitPercent(live, allocated, elapsed), nonHeap()))
 	p.allocs, p.at = allocs, now
 	if percent > minGCPercent && !p.settling {
 		p.settling = true
@@ -194,24 +200,45 @@ func settle(p *pacer) {
 }
 
 // gcPercent is the GOGC that gives garbage the room that allocated bytes
-// over elapsed fill in minGCInterval: at least half the live heap
-// (minGCPercent), at most the live heap or minBurstRoom, whichever is more
-// (maxBurstPercent), and at most maxGCHeadroom (or half the live heap when
-// that is more); GOGC at most maxGCPercent. Until round 3 of issue 13 a
-// live heap allocating fast kept Go's own 100 however large it was: at
-// 30,000 pods that doubled a live heap of GiBs during the burst; until
-// round 4 a small one got the whole maxGCHeadroom: 6 times a 50 MB live
-// heap during a 1,000-pod burst (BENCHMARKS.md, issue 13: memory at scale
-// (round 3) and memory (round 4)).
+// over elapsed fill in minGCInterval (rateRoom): at least half the live
+// heap (minGCPercent), at most twice the live heap or minBurstRoom,
+// whichever is more (maxBurstPercent), and at most maxGCHeadroom (or half
+// the live heap when that is more); GOGC at most maxGCPercent. Until round
+// 3 of issue 13 a live heap allocating fast kept Go's own 100 however large
+// it was: at 30,000 pods that doubled a live heap of GiBs during the burst;
+// until round 4 a small one got the whole maxGCHeadroom: 6 times a 50 MB
+// live heap during a 1,000-pod burst (BENCHMARKS.md, issue 13: memory at
+// scale (round 3) and memory (round 4)).
 func gcPercent(live, allocated uint64, elapsed time.Duration) int {
+	burst := max(min(live, math.MaxUint64/maxBurstPercent)*maxBurstPercent/100, minBurstRoom)
+	return percentOf(live, min(rateRoom(allocated, elapsed), burst))
+}
+
+// limitPercent is the GOGC the soft memory limit is worked out from: the
+// room of rateRoom without the burst bound of gcPercent. The limit is there
+// to return freed pages at once, not to pace: worked out from gcPercent, a
+// commit whose live heap grows between collections (10,000 objects) met
+// it and was collected every few MiB (BenchmarkApply10k 4 times the CPU;
+// BENCHMARKS.md, issue 13: memory (round 4)).
+func limitPercent(live, allocated uint64, elapsed time.Duration) int {
+	return percentOf(live, rateRoom(allocated, elapsed))
+}
+
+// rateRoom is the room for garbage that allocated bytes over elapsed fill
+// in minGCInterval, at most maxGCHeadroom (all of it for the same instant).
+func rateRoom(allocated uint64, elapsed time.Duration) uint64 {
+	if elapsed <= 0 {
+		return maxGCHeadroom
+	}
+	return uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), maxGCHeadroom))
+}
+
+// percentOf is room as a GOGC over the live heap, at least minGCPercent
+// (half the live heap, when that is more than room) and at most
+// maxGCPercent.
+func percentOf(live, room uint64) int {
 	if live == 0 {
 		return maxGCPercent
 	}
-	wanted := uint64(maxGCHeadroom) // the room minGCInterval of allocation fills
-	if elapsed > 0 {
-		wanted = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), 1<<62))
-	}
-	burst := max(live*maxBurstPercent/100, minBurstRoom)
-	room := min(wanted, maxGCHeadroom, burst)
 	return int(min(max(100*room/live, minGCPercent), maxGCPercent))
 }

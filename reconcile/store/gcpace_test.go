@@ -24,17 +24,40 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 		{"idle: half the live heap", 40 * mib, 1 * mib, 10 * time.Second, minGCPercent},
 		{"steady: room for 5 s of it", 40 * mib, 60 * mib, 10 * time.Second, 75},
 		{"6 MiB a second: room for 5 s of it", 40 * mib, 12 * mib, 2 * time.Second, 75},
-		{"16 MiB a second: no more than the live heap", 40 * mib, 32 * mib, 2 * time.Second, 100},
-		{"a burst: the live heap's worth (Go's 100), not 320 MiB", 40 * mib, 400 * mib, time.Second, 100},
-		{"a burst on a small live heap: minBurstRoom", 16 * mib, 400 * mib, time.Second, 200},
+		{"16 MiB a second: room for 5 s of it", 40 * mib, 32 * mib, 2 * time.Second, 200},
+		{"a burst: twice the live heap, not 320 MiB", 40 * mib, 400 * mib, time.Second, 200},
+		{"a burst on a small live heap: minBurstRoom", 16 * mib, 400 * mib, time.Second, 400},
 		{"a burst in a fresh process: GOGC bounded", 2 * mib, 100 * mib, 100 * time.Millisecond, maxGCPercent},
 		{"a large live heap allocating fast: half of it, not Go's 100", 3200 * mib, 4000 * mib, time.Second, minGCPercent},
 		{"a live heap over the bound allocating fast: the bound", 480 * mib, 4000 * mib, time.Second, 66},
 		{"a large live heap allocating slowly: half of it", 3200 * mib, 100 * mib, 10 * time.Second, minGCPercent},
-		{"same instant", 40 * mib, 0, 0, 100},
+		{"same instant", 40 * mib, 0, 0, 200},
 	} {
 		if got := gcPercent(c.live, c.allocated, c.elapsed); got != c.want {
 			t.Errorf("%s: gcPercent(%d MiB live, %d MiB in %v) = %d, want %d", c.name, c.live>>20, c.allocated>>20, c.elapsed, got, c.want)
+		}
+	}
+}
+
+// The soft limit follows the allocation rate's room without the burst's
+// bound: a commit whose live heap grows between collections must not meet
+// it at every few MiB.
+func TestLimitPercentIsTheRateRoom(t *testing.T) {
+	const mib = 1 << 20
+	for _, c := range []struct {
+		name      string
+		live      uint64
+		allocated uint64
+		elapsed   time.Duration
+		want      int
+	}{
+		{"idle: half the live heap", 40 * mib, 1 * mib, 10 * time.Second, minGCPercent},
+		{"a burst: 320 MiB, over gcPercent's twice the live heap", 40 * mib, 400 * mib, time.Second, 800},
+		{"same instant", 40 * mib, 0, 0, 800},
+		{"nothing live", 0, 0, time.Second, maxGCPercent},
+	} {
+		if got := limitPercent(c.live, c.allocated, c.elapsed); got != c.want {
+			t.Errorf("%s: limitPercent(%d MiB live, %d MiB in %v) = %d, want %d", c.name, c.live>>20, c.allocated>>20, c.elapsed, got, c.want)
 		}
 	}
 }

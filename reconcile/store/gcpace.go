@@ -28,8 +28,8 @@ import (
 // minGCPercent), never more than twice the live heap or minBurstRoom,
 // whichever is more (maxBurstPercent), nor more than maxGCHeadroom (the
 // old 320 MiB) unless half the live heap is more, with a soft memory limit
-// (memoryLimit) that follows the allocation rate's room alone
-// (limitPercent). An idle or steady controller collects when its
+// to match (memoryLimit; from the allocation rate's room alone while the
+// live heap grows: limitPercent). An idle or steady controller collects when its
 // garbage reaches half the live heap, and its heap, hence its RSS (Go's
 // scavenger returns what lies above the goal), stays near 1.5 times the
 // live heap; a burst gets at most twice the live heap (GOGC=200). Below Go's
@@ -113,6 +113,7 @@ func keepGCPace() {
 type pacer struct {
 	mu     sync.Mutex
 	allocs uint64 // cumulative bytes allocated at the previous collection
+	live   uint64 // the live heap the previous collection left
 	at     time.Time
 	// settling: a burst gave garbage more room than Go would, and settle
 	// is due to give the heap back once the burst is over.
@@ -154,8 +155,8 @@ func pace(p *pacer) {
 	allocated, elapsed := allocs-p.allocs, now.Sub(p.at)
 	percent := gcPercent(live, allocated, elapsed)
 	debug.SetGCPercent(percent)
-	debug.SetMemoryLimit(memoryLimit(live, limitPercent(live, allocated, elapsed), nonHeap()))
-	p.allocs, p.at = allocs, now
+	debug.SetMemoryLimit(memoryLimit(live, limitPercent(live, p.live, allocated, elapsed), nonHeap()))
+	p.allocs, p.live, p.at = allocs, live, now
 	if percent > minGCPercent && !p.settling {
 		p.settling = true
 		time.AfterFunc(settleAfter, func() { settle(p) })
@@ -214,14 +215,20 @@ func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 	return percentOf(live, min(rateRoom(allocated, elapsed), burst))
 }
 
-// limitPercent is the GOGC the soft memory limit is worked out from: the
-// room of rateRoom without the burst bound of gcPercent. The limit is there
-// to return freed pages at once, not to pace: worked out from gcPercent, a
-// commit whose live heap grows between collections (10,000 objects) met
-// it and was collected every few MiB (BenchmarkApply10k 4 times the CPU;
-// BENCHMARKS.md, issue 13: memory (round 4)).
-func limitPercent(live, allocated uint64, elapsed time.Duration) int {
-	return percentOf(live, rateRoom(allocated, elapsed))
+// limitPercent is the GOGC the soft memory limit is worked out from:
+// gcPercent's while the live heap holds (a burst of garbage: the limit
+// returns what the burst freed at once), and the room of rateRoom without
+// gcPercent's bound while it grows by more than a quarter from one
+// collection to the next (a commit of 10,000 objects building its live
+// heap). Worked out from gcPercent always, such a commit met the limit and
+// was collected every few MiB, and the pages returned were faulted in
+// again (BenchmarkApply10k 1.5 to 4 times the CPU; BENCHMARKS.md, issue 13:
+// memory (round 4)).
+func limitPercent(live, prevLive, allocated uint64, elapsed time.Duration) int {
+	if live > prevLive+prevLive/4 {
+		return percentOf(live, rateRoom(allocated, elapsed))
+	}
+	return gcPercent(live, allocated, elapsed)
 }
 
 // rateRoom is the room for garbage that allocated bytes over elapsed fill

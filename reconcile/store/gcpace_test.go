@@ -39,25 +39,27 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 	}
 }
 
-// The soft limit follows the allocation rate's room without the burst's
-// bound: a commit whose live heap grows between collections must not meet
-// it at every few MiB.
-func TestLimitPercentIsTheRateRoom(t *testing.T) {
+// The soft limit follows gcPercent while the live heap holds, and the
+// allocation rate's room without the burst's bound while it grows: a
+// commit building its live heap must not meet it at every few MiB.
+func TestLimitPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
-		name      string
-		live      uint64
-		allocated uint64
-		elapsed   time.Duration
-		want      int
+		name           string
+		live, prevLive uint64
+		allocated      uint64
+		elapsed        time.Duration
+		want           int
 	}{
-		{"idle: half the live heap", 40 * mib, 1 * mib, 10 * time.Second, minGCPercent},
-		{"a burst: 320 MiB, over gcPercent's twice the live heap", 40 * mib, 400 * mib, time.Second, 800},
-		{"same instant", 40 * mib, 0, 0, 800},
-		{"nothing live", 0, 0, time.Second, maxGCPercent},
+		{"idle: half the live heap", 40 * mib, 40 * mib, 1 * mib, 10 * time.Second, minGCPercent},
+		{"a burst of garbage: gcPercent's twice the live heap", 40 * mib, 38 * mib, 400 * mib, time.Second, 200},
+		{"a live heap growing by a quarter: still gcPercent's", 50 * mib, 40 * mib, 400 * mib, time.Second, 200},
+		{"a live heap growing by more: the rate's 320 MiB", 80 * mib, 40 * mib, 400 * mib, time.Second, 400},
+		{"a fresh process", 4 * mib, 0, 400 * mib, time.Second, maxGCPercent},
+		{"nothing live", 0, 0, 0, time.Second, maxGCPercent},
 	} {
-		if got := limitPercent(c.live, c.allocated, c.elapsed); got != c.want {
-			t.Errorf("%s: limitPercent(%d MiB live, %d MiB in %v) = %d, want %d", c.name, c.live>>20, c.allocated>>20, c.elapsed, got, c.want)
+		if got := limitPercent(c.live, c.prevLive, c.allocated, c.elapsed); got != c.want {
+			t.Errorf("%s: limitPercent(%d MiB live, %d before, %d MiB in %v) = %d, want %d", c.name, c.live>>20, c.prevLive>>20, c.allocated>>20, c.elapsed, got, c.want)
 		}
 	}
 }

@@ -29,7 +29,7 @@ import (
 // whichever is more (maxBurstPercent), nor more than maxGCHeadroom (the
 // old 320 MiB) unless half the live heap is more, with a soft memory limit
 // to match (memoryLimit; from the allocation rate's room alone while the
-// live heap grows: limitPercent). An idle or steady controller collects when its
+// live heap grows or shrinks fast: limitPercent). An idle or steady controller collects when its
 // garbage reaches half the live heap, and its heap, hence its RSS (Go's
 // scavenger returns what lies above the goal), stays near 1.5 times the
 // live heap; a burst gets at most twice the live heap (GOGC=200). Below Go's
@@ -216,16 +216,18 @@ func gcPercent(live, allocated uint64, elapsed time.Duration) int {
 }
 
 // limitPercent is the GOGC the soft memory limit is worked out from:
-// gcPercent's while the live heap holds (a burst of garbage: the limit
-// returns what the burst freed at once), and the room of rateRoom without
-// gcPercent's bound while it grows by more than a quarter from one
-// collection to the next (a commit of 10,000 objects building its live
-// heap). Worked out from gcPercent always, such a commit met the limit and
-// was collected every few MiB, and the pages returned were faulted in
-// again (BenchmarkApply10k 1.5 to 4 times the CPU; BENCHMARKS.md, issue 13:
-// memory (round 4)).
+// gcPercent's while the live heap holds (a burst of garbage such as a
+// thousand pods created: the limit returns what the burst freed at once),
+// and the room of rateRoom without gcPercent's bound while it grows or
+// shrinks by more than a quarter from one collection to the next (a
+// commit of 10,000 objects building its live heap, or one just done, with
+// the next commit likely to need the same pages). Worked out from
+// gcPercent always, back-to-back commits met the limit, were collected
+// every few MiB and faulted in again the pages just returned
+// (BenchmarkApply10k 1.5 to 4 times the CPU; BENCHMARKS.md, issue 13:
+// memory (round 4)); what such a commit leaves goes back settleAfter it.
 func limitPercent(live, prevLive, allocated uint64, elapsed time.Duration) int {
-	if live > prevLive+prevLive/4 {
+	if live > prevLive+prevLive/4 || live < prevLive-prevLive/4 {
 		return percentOf(live, rateRoom(allocated, elapsed))
 	}
 	return gcPercent(live, allocated, elapsed)

@@ -40,8 +40,8 @@ func TestGCPercentFollowsTheAllocationRate(t *testing.T) {
 }
 
 // The soft limit follows gcPercent while the live heap holds, and the
-// allocation rate's room without the burst's bound while it grows: a
-// commit building its live heap must not meet it at every few MiB.
+// allocation rate's room without the burst's bound while it grows or
+// shrinks fast: back-to-back commits must not meet it at every few MiB.
 func TestLimitPercent(t *testing.T) {
 	const mib = 1 << 20
 	for _, c := range []struct {
@@ -55,6 +55,8 @@ func TestLimitPercent(t *testing.T) {
 		{"a burst of garbage: gcPercent's twice the live heap", 40 * mib, 38 * mib, 400 * mib, time.Second, 200},
 		{"a live heap growing by a quarter: still gcPercent's", 50 * mib, 40 * mib, 400 * mib, time.Second, 200},
 		{"a live heap growing by more: the rate's 320 MiB", 80 * mib, 40 * mib, 400 * mib, time.Second, 400},
+		{"a live heap shrinking by more (a commit done): the rate's 320 MiB", 20 * mib, 80 * mib, 400 * mib, time.Second, 1000},
+		{"a live heap shrinking by less: gcPercent's", 70 * mib, 80 * mib, 400 * mib, time.Second, 200},
 		{"a fresh process", 4 * mib, 0, 400 * mib, time.Second, maxGCPercent},
 		{"nothing live", 0, 0, 0, time.Second, maxGCPercent},
 	} {

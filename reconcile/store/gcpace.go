@@ -29,11 +29,11 @@ import (
 // whichever is more (maxBurstPercent), nor more than maxGCHeadroom (the
 // old 320 MiB) unless half the live heap is more, with a soft memory limit
 // to match (memoryLimit; from the allocation rate's room alone while the
-// live heap grows or shrinks fast: limitPercent). An idle or steady controller collects when its
-// garbage reaches half the live heap, and its heap, hence its RSS (Go's
-// scavenger returns what lies above the goal), stays near 1.5 times the
-// live heap; a burst gets at most twice the live heap (GOGC=200). Below Go's
-// pace costs little CPU here: the room is at least what minGCInterval of
+// live heap grows or shrinks fast: limitPercent). An idle or steady
+// controller collects when its garbage reaches half the live heap, and its
+// heap, hence its RSS (Go's scavenger returns what lies above the goal),
+// stays near 1.5 times the live heap; a burst gets at most twice the live
+// heap (GOGC=200). Below Go's pace costs little CPU here: the room is at least what minGCInterval of
 // allocation fills, so a collection comes at most every 5 s outside a
 // burst (one mark of a 60 MB live heap, tens of ms, every 5 s or less
 // often); Go's 100 held the controller at 1,000 pods 30 MiB higher
@@ -45,8 +45,8 @@ import (
 // informer copies, the watch history) were spread over the spans of all
 // that garbage, which Go cannot compact: 105–120 MiB of heap in use for a
 // 50 MB live heap long after. With the room bounded by the live heap the
-// peak is 20–25 MiB over the settled figure (BENCHMARKS.md, issue 13:
-// memory (round 4)).
+// peak is 20–30 MiB over the settled figure, 190–200 MiB instead of
+// 330–350 (BENCHMARKS.md, issue 13: memory (round 4)).
 // The heap a burst grew stays with the process until the next collection
 // and Go's scavenger return it, which at a slow allocation rate may take
 // minutes: settleAfter a burst with no collection since, the store
@@ -76,9 +76,10 @@ const (
 	// have all the same (a fresh process, a commit starting from a small
 	// store), so that a commit that builds a large live heap is not
 	// collected every few MiB. Go's own 100 with 32 MiB cost the commit
-	// benchmarks 30–40 % more CPU than the 320 MiB of before, 200 with 64
-	// MiB 7–20 % (one run each at load 15; BENCHMARKS.md, issue 13: memory
-	// (round 4)).
+	// benchmarks 2 to 4 times the CPU of the 320 MiB of before (30–40 %
+	// with limitPercent), 200 with 64 MiB and limitPercent about 15 % on
+	// BenchmarkApply10k and nothing on the 1,000-Deployment commit
+	// (BENCHMARKS.md, issue 13: memory (round 4)).
 	maxBurstPercent = 200
 	minBurstRoom    = 64 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).

@@ -89,13 +89,15 @@ bench: setup-test images
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 $(PKGS)
 
 # bench-scale is issue 13's scale benchmark (reconcile bench scale): a controller and
-# simulated nodes at each size, JSON and plots into docs/ (scale-*). Heavy: not
+# simulated nodes at each size, JSON and plots into docs/ (scale-*; the plots by
+# cmd/reconcile-plot, kept out of the product binary). Heavy: not
 # part of test or bench. SCALE_SIZES=100,500 make bench-scale for a part.
 SCALE_SIZES ?= 100,500,1000,2000,5000
 SCALE_ARGS  ?=
 .PHONY: bench-scale
 bench-scale: build
-	$(BIN) bench scale --sizes $(SCALE_SIZES) --out docs/scale-result.json --plots docs $(SCALE_ARGS)
+	$(BIN) bench scale --sizes $(SCALE_SIZES) --out docs/scale-result.json $(SCALE_ARGS)
+	$(GO) run ./cmd/reconcile-plot --plots docs docs/scale-result.json
 
 # bench-memory: the controller's RSS with 20 simulated nodes and 1,000 pods,
 # and a real agent's (the node binary) with 0 and 30 pods (BENCHMARKS.md, issue 13: memory).

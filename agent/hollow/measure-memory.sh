@@ -52,8 +52,21 @@ cputime() { awk -v t=$(getconf CLK_TCK) '{printf "%.1f", ($14+$15)/t}' /proc/$1/
 heap() {
   curl -s http://127.0.0.1:$1/metrics | awk '
     /^go_memstats_heap_inuse_bytes /{inuse=$2} /^go_memstats_sys_bytes /{sys=$2}
-    /^go_memstats_next_gc_bytes /{nxt=$2} /^go_goroutines /{g=$2}
-    END{printf "heap in use %d MiB, next GC at %d MiB, Go sys %d MiB, %d goroutines", inuse/1048576, nxt/1048576, sys/1048576, g}'
+    /^go_memstats_next_gc_bytes /{nxt=$2} /^go_goroutines /{g=$2} /^go_gc_duration_seconds_count /{gc=$2}
+    END{printf "heap in use %d MiB, next GC at %d MiB, Go sys %d MiB, %d goroutines, %d GC cycles", inuse/1048576, nxt/1048576, sys/1048576, g, gc}'
+}
+# sample PID: VmRSS, RssAnon and RssFile (kB) every 0.2 s into $W/rss.tsv
+# until the process exits, so the peak's anonymous and file parts are known
+# (VmHWM gives only the total).
+sample() {
+  while [ -r /proc/$1/status ]; do
+    awk -v t=$(date +%s.%N) '/^VmRSS:/{r=$2} /^RssAnon:/{a=$2} /^RssFile:/{f=$2} END{print t, r, a, f}' /proc/$1/status
+    sleep 0.2
+  done > $W/rss.tsv
+}
+# peak: the sampled maximum of VmRSS with its anonymous and file parts.
+peak() {
+  sort -k2 -n $W/rss.tsv | tail -1 | awk '{printf "sampled peak RSS %d MiB (anonymous %d, file %d); max anonymous %s MiB", $2/1024, $3/1024, $4/1024, "'"$(sort -k3 -n $W/rss.tsv | tail -1 | awk '{printf "%d", $3/1024}')"'"}'
 }
 # RssAnon is the process's own memory; RssFile the pages of the binary
 # (and of Badger's files) it touched, shared with the page cache.
@@ -90,12 +103,14 @@ spec:
       containers: [{name: web, image: localhost/reconcile-hello:v1, imagePullPolicy: IfNotPresent}]
 Y
   done
+  sample $CPID & PIDS+=($!)
   T0=$(date +%s.%N); commit "$D deployments"
   want=$((D * REPLICAS))
   for i in $(seq 300); do n=$(running); [ "$n" -ge "$want" ] && break; sleep 2; done
   echo "commit -> $n/$want pods Running: $(echo "$(date +%s.%N)-$T0" | bc) s"
   sleep 30; report "controller, $N nodes, $n pods Running, 30 s later" $CPID $MPORT
   sleep 60; report "controller, $N nodes, $n pods Running, 90 s later" $CPID $MPORT
+  echo "controller, from the commit on: $(peak)"
   curl -s -o $W/heap.pb.gz http://127.0.0.1:$MPORT/debug/pprof/heap
   go tool pprof -sample_index=inuse_space -top -nodecount=25 $BIN $W/heap.pb.gz 2>/dev/null | sed -n '1,32p' > $W/heap-top.txt
   echo "heap profile: $W/heap-top.txt"

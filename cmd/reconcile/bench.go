@@ -23,7 +23,7 @@ func newBenchCmd() *cobra.Command {
 // scalebench.Run.
 func newBenchScaleCmd() *cobra.Command {
 	cfg := scalebench.Config{}
-	var skip, replot []string
+	var skip []string
 	var compareMembers, rounds int
 	cmd := &cobra.Command{
 		Use:   "scale",
@@ -33,14 +33,12 @@ size in --sizes, commits Deployments of --pods-per-node pods per node to a git r
 measures phase by phase: nodes Ready, idle CPU with every node heartbeating, commit -> every pod Running
 (pods bound per second), watch fan-out latency of pod status writes, a rolling update of every Deployment, and
 the loss of part of the fleet at once. Every phase gives up after --timeout and records what it reached.
-The JSON result (--out) is rewritten after each size; plots of throughput and latency against size go to --plots.
+The JSON result (--out) is rewritten after each size; reconcile-plot (go run ./cmd/reconcile-plot --plots DIR RESULT.json,
+as make bench-scale does) draws throughput and latency against size from it, and merges results of separate runs.
 Heavy: thousands of nodes take several GiB and every core of the machine.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var err error
-			if len(replot) > 0 {
-				return replotResults(cmd, replot, cfg.Out, cfg.PlotDir)
-			}
 			if cfg.Skip, err = scalebench.ParseSkip(skip); err != nil {
 				return err
 			}
@@ -88,32 +86,9 @@ Heavy: thousands of nodes take several GiB and every core of the machine.`,
 	fl.IntVar(&cfg.TolerationSeconds, "default-toleration-seconds", 5, "the controller's --default-toleration-seconds: the pods of NotReady nodes are evicted after it")
 	fl.DurationVar(&cfg.Resync, "simulate-resync-interval", time.Minute, "the simulators' --simulate-resync-interval (watches still wake them at once)")
 	fl.StringVar(&cfg.Out, "out", "bench-scale.json", "the JSON result, one record per size")
-	fl.StringVar(&cfg.PlotDir, "plots", "", "directory for the SVG plots (scale-throughput.svg, scale-time.svg, scale-latency.svg); none when empty")
-	fl.StringSliceVar(&replot, "replot", nil, "measure nothing: merge these JSON results (by size, later files win) into --out and plot them into --plots")
 	fl.StringVar(&cfg.Binary, "binary", "", "the reconcile binary run as controller and simulators (default: this one)")
 	fl.IntVar(&compareMembers, "compare-stores", 0, "measure commit -> running on Badger and on --store etcd with this many etcd members (embedded in this process), --rounds times each, at the first of --sizes (issue 12)")
 	fl.IntVar(&rounds, "rounds", 3, "--compare-stores: runs per engine (the median is reported)")
 	fl.StringVar(&cfg.WorkDir, "work", "", "directory for each size's repo, data and logs, kept after the run (default: a new temporary directory)")
 	return cmd
-}
-
-// replotResults is `bench scale --replot FILES`: results of separate runs
-// merged and plotted.
-func replotResults(cmd *cobra.Command, files []string, out, plots string) error {
-	res, err := scalebench.ReadJSON(files)
-	if err != nil {
-		return err
-	}
-	if err := scalebench.WriteJSON(out, res); err != nil {
-		return err
-	}
-	if plots == "" {
-		return fmt.Errorf("--replot needs --plots DIR")
-	}
-	written, err := scalebench.WritePlots(plots, scalebench.Plots(res.Sizes))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(cmd.OutOrStdout(), "%d sizes in %s; plots %s\n", len(res.Sizes), out, strings.Join(written, ", "))
-	return nil
 }

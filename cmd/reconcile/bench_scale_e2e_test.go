@@ -8,12 +8,13 @@ import (
 	"testing"
 
 	"github.com/reconcile-dev/reconcile/reconcile/scalebench"
+	"github.com/reconcile-dev/reconcile/reconcile/scalebench/scaleplot"
 )
 
 // TestE2EBenchScale runs `reconcile bench scale` at a tiny size (5
 // simulated nodes, 50 pods) with the real binary: every phase must finish,
-// and the JSON result and the plots must be written. Timings are recorded,
-// never asserted.
+// and the JSON result must be written and plot (scaleplot, what
+// cmd/reconcile-plot runs). Timings are recorded, never asserted.
 func TestE2EBenchScale(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")
@@ -28,7 +29,7 @@ func TestE2EBenchScale(t *testing.T) {
 		"--sizes", "5", "--pods-per-node", "10", "--pods-per-deployment", "25", "--lose-nodes", "1",
 		"--heartbeat", "2s", "--node-monitor-grace-period", "8s", "--default-toleration-seconds", "2",
 		"--idle", "3s", "--timeout", "3m", "--fanout-samples", "5", "--fanout-watchers", "3",
-		"--out", out, "--plots", plots)
+		"--out", out)
 	cmd.Env = append(os.Environ(), "XDG_CONFIG_HOME="+dir)
 	log, err := cmd.CombinedOutput()
 	t.Logf("bench scale:\n%s", log)
@@ -58,6 +59,11 @@ func TestE2EBenchScale(t *testing.T) {
 	}
 	if s.ControllerPeakRSSBytes <= 0 || s.StoreBytes <= 0 || s.Phase(scalebench.PhaseCommit).APIRequestsPerSecond <= 0 {
 		t.Errorf("controller figures missing: peak RSS %d, store %d, commit phase %+v", s.ControllerPeakRSSBytes, s.StoreBytes, s.Phase(scalebench.PhaseCommit))
+	}
+	// The plots are drawn outside the product binary (cmd/reconcile-plot,
+	// as make bench-scale does) from the JSON result it wrote.
+	if _, _, err := scaleplot.Replot([]string{out}, "", plots); err != nil {
+		t.Errorf("plotting the result: %v", err)
 	}
 	for _, f := range []string{"scale-throughput.svg", "scale-time.svg", "scale-latency.svg"} {
 		if _, err := os.Stat(filepath.Join(plots, f)); err != nil {

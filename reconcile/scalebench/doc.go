@@ -16,9 +16,10 @@
 // The controller is expected to break at some size: every phase has a
 // timeout, records what it reached and the error, and the phases that
 // depend on it are skipped; processes are always stopped. Results are
-// written as JSON (Result, one SizeResult per size) after every size, and
-// plotted against cluster size with gonum.org/v1/plot (WritePlots).
+// written as JSON (Result, one SizeResult per size) after every size;
+// package scaleplot (cmd/reconcile-plot) plots them against cluster size,
+// outside the product binary.
 //
-// The pure parts (layout of pods and subnets, percentiles, throughput,
-// plot series) are in layout.go, stats.go and plot.go; run.go is the flow.
+// The pure parts (layout of pods and subnets, percentiles, throughput) are
+// in layout.go and stats.go; run.go is the flow.
 package scalebench

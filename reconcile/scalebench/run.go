@@ -41,7 +41,6 @@ type Config struct {
 	TolerationSeconds int           // the controller's --default-toleration-seconds
 	Resync            time.Duration // the simulators' --simulate-resync-interval
 	Out               string        // the JSON result ("" none), rewritten after every size
-	PlotDir           string        // where the SVG plots go ("" none)
 	Command           string        // the command line, recorded in the result
 	ControllerArgs    []string      // more flags for the controller (CompareStores: --store etcd …)
 	// StoreEntries, when set, counts the store's log entries so far
@@ -51,9 +50,10 @@ type Config struct {
 	Log          *slog.Logger
 }
 
-// Run measures every size in turn, writing Out after each and the plots at
-// the end. A size that fails records its error and the next one runs; the
-// error returned is for the run itself (the result could not be written).
+// Run measures every size in turn, writing Out after each (cmd/reconcile-plot
+// plots it). A size that fails records its error and the next one runs;
+// the error returned is for the run itself (the result could not be
+// written).
 func Run(ctx context.Context, cfg Config) (Result, error) {
 	cfg.Log = cmp.Or(cfg.Log, slog.Default())
 	res := Result{Command: cfg.Command, CPUs: runtime.NumCPU(), LoadAverageBefore: LoadAverage()}
@@ -69,19 +69,12 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 			return res, err
 		}
 	}
-	if cfg.PlotDir != "" {
-		files, err := WritePlots(cfg.PlotDir, Plots(res.Sizes))
-		if err != nil {
-			return res, err
-		}
-		cfg.Log.Info("plots written", "files", files)
-	}
 	return res, nil
 }
 
 // ReadJSON reads results written by WriteJSON and merges their sizes,
 // ordered by nodes (a later file's record of a size replaces an earlier
-// one's): runs of separate sizes plotted together.
+// one's): runs of separate sizes plotted together (scaleplot.Replot).
 func ReadJSON(paths []string) (Result, error) {
 	var merged Result
 	bySize := map[int]SizeResult{}

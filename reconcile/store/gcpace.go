@@ -25,23 +25,33 @@ import (
 // collection keepGCPace measures how fast the heap was allocated since the
 // previous one, and gives garbage the room that allocation rate fills in
 // minGCInterval (5 s), never less than half the live heap (GOGC=50,
-// minGCPercent) nor more than maxGCHeadroom (the old 320 MiB) unless half the
-// live heap is more (a large live heap allocating fast no longer keeps Go's
-// 100: that doubled GiBs at 30,000 pods), with a soft memory limit to
-// match (memoryLimit). A burst (a large commit, a
-// thousand pods created) gets the old room within one collection; an
-// idle or steady controller collects when its garbage reaches half the
-// live heap, and its heap, hence its RSS (Go's scavenger returns what
-// lies above the goal), stays near 1.5 times the live heap. Below Go's own
-// pace (GOGC=100) costs little CPU here: the room is at least what
-// minGCInterval of allocation fills, so a collection comes at most every
-// 5 s outside a burst (one mark of a 60 MB live heap, tens of ms, every
-// 5 s or less often); Go's 100 held the controller at 1,000 pods 30 MiB
-// higher (BENCHMARKS.md, issue 13: memory, round 2). The heap a burst grew stays with the process until the
-// next collection and Go's scavenger return it, which at a slow allocation
-// rate may take minutes: settleAfter a burst with no collection since, the
-// store collects and gives it back at once (debug.FreeOSMemory), one
-// collection per burst. An operator's GOGC or GOMEMLIMIT in the environment wins:
+// minGCPercent), never more than twice the live heap or minBurstRoom,
+// whichever is more (maxBurstPercent), nor more than maxGCHeadroom (the
+// old 320 MiB) unless half the live heap is more, with a soft memory limit
+// to match (memoryLimit; from the allocation rate's room alone while the
+// live heap grows or shrinks fast: limitPercent). An idle or steady
+// controller collects when its garbage reaches half the live heap, and its
+// heap, hence its RSS (Go's scavenger returns what lies above the goal),
+// stays near 1.5 times the live heap; a burst gets at most twice the live
+// heap (GOGC=200). Below Go's pace costs little CPU here: the room is at least what minGCInterval of
+// allocation fills, so a collection comes at most every 5 s outside a
+// burst (one mark of a 60 MB live heap, tens of ms, every 5 s or less
+// often); Go's 100 held the controller at 1,000 pods 30 MiB higher
+// (BENCHMARKS.md, issue 13: memory, round 2). Until round 4 of issue 13 a
+// burst got the whole 320 MiB whatever the live heap: the 1,000-pod burst
+// of a controller with a 50 MB live heap allocates about 350 MB within
+// seconds, so it ran with almost no collection and its RSS peaked at
+// 310–350 MiB, and the long-lived objects the burst left (decoded pods,
+// informer copies, the watch history) were spread over the spans of all
+// that garbage, which Go cannot compact: 105–120 MiB of heap in use for a
+// 50 MB live heap long after. With the room bounded by the live heap the
+// peak is 20–30 MiB over the settled figure, 190–200 MiB instead of
+// 330–350 (BENCHMARKS.md, issue 13: memory (round 4)).
+// The heap a burst grew stays with the process until the next collection
+// and Go's scavenger return it, which at a slow allocation rate may take
+// minutes: settleAfter a burst with no collection since, the store
+// collects and gives it back at once (debug.FreeOSMemory), one collection
+// per burst. An operator's GOGC or GOMEMLIMIT in the environment wins:
 // then the store leaves the GC alone.
 const (
 	// minGCInterval is how far apart collections may come while the
@@ -61,6 +71,17 @@ const (
 	minGCPercent = 50
 	// maxGCHeadroom bounds the room for garbage between collections.
 	maxGCHeadroom = 320 << 20
+	// maxBurstPercent bounds the room for garbage as a share of the live
+	// heap (GOGC=200), and minBurstRoom is the room a small live heap may
+	// have all the same (a fresh process, a commit starting from a small
+	// store), so that a commit that builds a large live heap is not
+	// collected every few MiB. Go's own 100 with 32 MiB cost the commit
+	// benchmarks 2 to 4 times the CPU of the 320 MiB of before (30–40 %
+	// with limitPercent), 200 with 64 MiB and limitPercent about 15 % on
+	// BenchmarkApply10k and nothing on the 1,000-Deployment commit
+	// (BENCHMARKS.md, issue 13: memory (round 4)).
+	maxBurstPercent = 200
+	minBurstRoom    = 64 << 20
 	// maxGCPercent bounds GOGC for very small live heaps (a fresh process).
 	maxGCPercent = 1000
 	// minLimitSlack is added to the soft memory limit so that a small
@@ -93,6 +114,7 @@ func keepGCPace() {
 type pacer struct {
 	mu     sync.Mutex
 	allocs uint64 // cumulative bytes allocated at the previous collection
+	live   uint64 // the live heap the previous collection left
 	at     time.Time
 	// settling: a burst gave garbage more room than Go would, and settle
 	// is due to give the heap back once the burst is over.
@@ -131,11 +153,12 @@ func pace(p *pacer) {
 	p.mu.Lock()
 	allocs, now := readGCSample(), time.Now()
 	live := gcSample[0].Value.Uint64()
-	percent := gcPercent(live, allocs-p.allocs, now.Sub(p.at))
+	allocated, elapsed := allocs-p.allocs, now.Sub(p.at)
+	percent := gcPercent(live, allocated, elapsed)
 	debug.SetGCPercent(percent)
-	debug.SetMemoryLimit(memoryLimit(live, percent, nonHeap()))
-	p.allocs, p.at = allocs, now
-	if percent > 100 && !p.settling {
+	debug.SetMemoryLimit(memoryLimit(live, limitPercent(live, p.live, allocated, elapsed), nonHeap()))
+	p.allocs, p.live, p.at = allocs, live, now
+	if percent > minGCPercent && !p.settling {
 		p.settling = true
 		time.AfterFunc(settleAfter, func() { settle(p) })
 	}
@@ -179,21 +202,53 @@ func settle(p *pacer) {
 }
 
 // gcPercent is the GOGC that gives garbage the room that allocated bytes
-// over elapsed fill in minGCInterval: at least half the live heap
-// (minGCPercent), at most maxGCHeadroom (or half the live heap when that
-// is more), and GOGC at most maxGCPercent. Until round 3 of issue 13 a
-// live heap allocating fast kept Go's own 100 however large it was: at
-// 30,000 pods that doubled a live heap of GiBs during the burst; now a
-// large heap gets the same absolute room as a small one, or half of
-// itself (BENCHMARKS.md, issue 13: memory at scale (round 3)).
+// over elapsed fill in minGCInterval (rateRoom): at least half the live
+// heap (minGCPercent), at most twice the live heap or minBurstRoom,
+// whichever is more (maxBurstPercent), and at most maxGCHeadroom (or half
+// the live heap when that is more); GOGC at most maxGCPercent. Until round
+// 3 of issue 13 a live heap allocating fast kept Go's own 100 however large
+// it was: at 30,000 pods that doubled a live heap of GiBs during the burst;
+// until round 4 a small one got the whole maxGCHeadroom: 6 times a 50 MB
+// live heap during a 1,000-pod burst (BENCHMARKS.md, issue 13: memory at
+// scale (round 3) and memory (round 4)).
 func gcPercent(live, allocated uint64, elapsed time.Duration) int {
+	burst := max(min(live, math.MaxUint64/maxBurstPercent)*maxBurstPercent/100, minBurstRoom)
+	return percentOf(live, min(rateRoom(allocated, elapsed), burst))
+}
+
+// limitPercent is the GOGC the soft memory limit is worked out from:
+// gcPercent's while the live heap holds (a burst of garbage such as a
+// thousand pods created: the limit returns what the burst freed at once),
+// and the room of rateRoom without gcPercent's bound while it grows or
+// shrinks by more than a quarter from one collection to the next (a
+// commit of 10,000 objects building its live heap, or one just done, with
+// the next commit likely to need the same pages). Worked out from
+// gcPercent always, back-to-back commits met the limit, were collected
+// every few MiB and faulted in again the pages just returned
+// (BenchmarkApply10k 1.5 to 4 times the CPU; BENCHMARKS.md, issue 13:
+// memory (round 4)); what such a commit leaves goes back settleAfter it.
+func limitPercent(live, prevLive, allocated uint64, elapsed time.Duration) int {
+	if live > prevLive+prevLive/4 || live < prevLive-prevLive/4 {
+		return percentOf(live, rateRoom(allocated, elapsed))
+	}
+	return gcPercent(live, allocated, elapsed)
+}
+
+// rateRoom is the room for garbage that allocated bytes over elapsed fill
+// in minGCInterval, at most maxGCHeadroom (all of it for the same instant).
+func rateRoom(allocated uint64, elapsed time.Duration) uint64 {
+	if elapsed <= 0 {
+		return maxGCHeadroom
+	}
+	return uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), maxGCHeadroom))
+}
+
+// percentOf is room as a GOGC over the live heap, at least minGCPercent
+// (half the live heap, when that is more than room) and at most
+// maxGCPercent.
+func percentOf(live, room uint64) int {
 	if live == 0 {
 		return maxGCPercent
 	}
-	wanted := uint64(maxGCHeadroom) // the room minGCInterval of allocation fills
-	if elapsed > 0 {
-		wanted = uint64(min(float64(allocated)*float64(minGCInterval)/float64(elapsed), 1<<62))
-	}
-	room := min(wanted, maxGCHeadroom)
 	return int(min(max(100*room/live, minGCPercent), maxGCPercent))
 }

@@ -1,4 +1,4 @@
-package scalebench
+package scaleplot
 
 import (
 	"os"
@@ -6,12 +6,18 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/scalebench"
 )
 
-// TestPlots: only finished phases give points, so the line of a phase
+// TestPlots (over the result of scalebench's golden file): only finished phases give points, so the line of a phase
 // stops at the size where the controller broke.
 func TestPlots(t *testing.T) {
-	specs := Plots(sampleResult().Sizes)
+	res, err := scalebench.ReadJSON([]string{"../testdata/result.golden"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	specs := Plots(res.Sizes)
 	got := map[string][]Point{}
 	for _, spec := range specs {
 		for _, s := range spec.Series {
@@ -79,5 +85,37 @@ func TestWritePlots(t *testing.T) {
 		if !strings.Contains(string(b), s) {
 			t.Errorf("a.svg lacks %q", s)
 		}
+	}
+}
+
+// TestReplot merges two result files by size into out and plots them; no
+// file is an error that says what to pass.
+func TestReplot(t *testing.T) {
+	dir := t.TempDir()
+	golden := "../testdata/result.golden"
+	small := filepath.Join(dir, "small.json")
+	if err := scalebench.WriteJSON(small, scalebench.Result{Sizes: []scalebench.SizeResult{{Nodes: 500, Pods: 15000}}}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "merged.json")
+	res, files, err := Replot([]string{golden, small}, out, filepath.Join(dir, "plots"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nodes []int
+	for _, s := range res.Sizes {
+		nodes = append(nodes, s.Nodes)
+	}
+	if want := []int{100, 500, 1000, 2000}; !reflect.DeepEqual(nodes, want) {
+		t.Errorf("merged sizes %v, want %v", nodes, want)
+	}
+	if back, err := scalebench.ReadJSON([]string{out}); err != nil || len(back.Sizes) != 4 {
+		t.Errorf("merged result not written to %s: %v %+v", out, err, back)
+	}
+	if len(files) != 3 {
+		t.Errorf("plots written %v, want the three of the golden result", files)
+	}
+	if _, _, err := Replot(nil, "", dir); err == nil || !strings.Contains(err.Error(), "bench scale --out") {
+		t.Errorf("Replot of no file: err = %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package scalebench
+package scaleplot
 
 import (
 	"fmt"
@@ -10,6 +10,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
+
+	"github.com/reconcile-dev/reconcile/reconcile/scalebench"
 )
 
 // Point is one measurement against cluster size (X: nodes).
@@ -33,8 +35,8 @@ type PlotSpec struct {
 // time to every pod Running, and watch fan-out latency, each against
 // cluster size. Only phases that finished give points: a size where the
 // controller broke shows as a line that stops.
-func Plots(sizes []SizeResult) []PlotSpec {
-	series := func(name, phase string, y func(*Phase) float64) Series {
+func Plots(sizes []scalebench.SizeResult) []PlotSpec {
+	series := func(name, phase string, y func(*scalebench.Phase) float64) Series {
 		s := Series{Name: name}
 		for i := range sizes {
 			if p := sizes[i].Phase(phase); p != nil && p.Done {
@@ -47,25 +49,25 @@ func Plots(sizes []SizeResult) []PlotSpec {
 	for _, s := range sizes {
 		all = append(all, float64(s.Nodes))
 	}
-	bound := func(p *Phase) float64 { return p.PodsBoundPerSecond }
-	secs := func(p *Phase) float64 { return p.Seconds }
+	bound := func(p *scalebench.Phase) float64 { return p.PodsBoundPerSecond }
+	secs := func(p *scalebench.Phase) float64 { return p.Seconds }
 	specs := []PlotSpec{
 		{File: "scale-throughput.svg", Title: "Scheduling throughput (simulated nodes)", YLabel: "pods bound per second",
 			Series: []Series{
-				series("commit", PhaseCommit, bound),
-				series("rolling update", PhaseRollout, bound),
-				series("node loss", PhaseNodeLoss, bound),
+				series("commit", scalebench.PhaseCommit, bound),
+				series("rolling update", scalebench.PhaseRollout, bound),
+				series("node loss", scalebench.PhaseNodeLoss, bound),
 			}},
 		{File: "scale-time.svg", Title: "Time until every pod is Running", YLabel: "seconds",
 			Series: []Series{
-				series("commit → all Running", PhaseCommit, secs),
-				series("rolling update → all replaced", PhaseRollout, secs),
-				series("nodes lost → all rescheduled", PhaseNodeLoss, secs),
+				series("commit → all Running", scalebench.PhaseCommit, secs),
+				series("rolling update → all replaced", scalebench.PhaseRollout, secs),
+				series("nodes lost → all rescheduled", scalebench.PhaseNodeLoss, secs),
 			}},
 		{File: "scale-latency.svg", Title: "Watch fan-out: pod status write → every watcher", YLabel: "milliseconds",
 			Series: []Series{
-				series("p50", PhaseFanout, func(p *Phase) float64 { return p.Latency.P50Ms }),
-				series("p99", PhaseFanout, func(p *Phase) float64 { return p.Latency.P99Ms }),
+				series("p50", scalebench.PhaseFanout, func(p *scalebench.Phase) float64 { return p.Latency.P50Ms }),
+				series("p99", scalebench.PhaseFanout, func(p *scalebench.Phase) float64 { return p.Latency.P99Ms }),
 			}},
 	}
 	for i := range specs {

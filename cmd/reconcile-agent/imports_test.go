@@ -1,9 +1,9 @@
 package main
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // controllerOnly are packages a node does not need whose init work and
@@ -58,20 +58,7 @@ var imageClosure = []string{
 // package again (an import added to agent/agentcmd or below it); `go list
 // -deps` says which.
 func TestNodeBinaryImports(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command")
-	}
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	deps := map[string]bool{}
-	for _, p := range strings.Fields(string(out)) {
-		deps[p] = true
-	}
-	if !deps["github.com/reconcile-dev/reconcile/agent/agentcmd"] {
-		t.Fatalf("go list -deps lists no agent/agentcmd: %d packages, wrong package?", len(deps))
-	}
+	deps := testkit.Deps(t, "github.com/reconcile-dev/reconcile/agent/agentcmd")
 	for _, p := range controllerOnly {
 		if deps[p] {
 			t.Errorf("reconcile-agent links %s: find the import with `go list -deps -f '{{.ImportPath}}: {{.Imports}}' ./cmd/reconcile-agent | grep %s` and cut it", p, p)

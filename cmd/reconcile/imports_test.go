@@ -1,9 +1,9 @@
 package main
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/reconcile-dev/reconcile/reconcile/testkit"
 )
 
 // benchOnly are packages the product binary must not link: their init
@@ -19,20 +19,7 @@ var benchOnly = []string{
 // TestProductBinaryImports fails when the product binary links a
 // benchmark-only package again; `go list -deps` says which.
 func TestProductBinaryImports(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("needs the go command")
-	}
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	deps := map[string]bool{}
-	for _, p := range strings.Fields(string(out)) {
-		deps[p] = true
-	}
-	if !deps["github.com/reconcile-dev/reconcile/reconcile/scalebench"] {
-		t.Fatalf("go list -deps lists no reconcile/scalebench: %d packages, wrong package?", len(deps))
-	}
+	deps := testkit.Deps(t, "github.com/reconcile-dev/reconcile/reconcile/scalebench")
 	for _, p := range benchOnly {
 		if deps[p] {
 			t.Errorf("reconcile links %s: find the import with `go list -deps -f '{{.ImportPath}}: {{.Imports}}' ./cmd/reconcile | grep %s` and cut it", p, p)

@@ -12,10 +12,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/join"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -133,7 +136,17 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 // agent registers it): the full handshake, kept alive for the agent.
 func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, func() map[string]string, error) {
 	dir := filepath.Join(cfg.DataDir, name)
-	res, err := join.Join(ctx, join.Options{Server: cfg.Server, Token: cfg.Token, Node: name, DataDir: dir, Log: quiet(cfg.Log)})
+	backoff := joinBackoff
+	var res join.Result
+	var err error
+	for {
+		res, err = join.Join(ctx, join.Options{Server: cfg.Server, Token: cfg.Token, Node: name, DataDir: dir, Log: quiet(cfg.Log)})
+		// A controller that did not answer in time (busy with the other
+		// nodes) is asked again later; a refusal (a reason) is final.
+		if err == nil || apierrors.ReasonOf(err) != "" || backoff.Steps == 0 || !ctxwait.Sleep(ctx, backoff.Step()) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
@@ -144,6 +157,10 @@ func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, 
 	client.Get(ctx, objects.Key{Kind: "Node", Name: name}) // only the connection matters: the agent retries whatever fails
 	return client, creds.Annotations, nil
 }
+
+// joinBackoff paces the retries of a join the controller did not answer:
+// client-go's exponential backoff with jitter, about two minutes in all.
+var joinBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 1, Steps: 7, Cap: 30 * time.Second}
 
 // startAgent runs the agent of one joined node until ctx ends.
 func (f *Fleet) startAgent(ctx context.Context, cfg Config, name string, client *apiclient.Client, annotations func() map[string]string) error {

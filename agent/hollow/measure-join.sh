@@ -8,11 +8,11 @@
 set -u
 N=$1; LIMIT=$2
 BIN=$(realpath ${BIN:-bin/reconcile}); W=${WORK:-/tmp/hollow-join}/w$N-$$; rm -rf $W; mkdir -p $W/repo
-PORT=$((20000 + RANDOM % 30000))
+PORT=$((20000 + RANDOM % 30000)); while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 30000)); done
 cd $W/repo && git init -q -b main && git commit -q --allow-empty -m init
 $BIN controller --repo $W/repo --data $W/data --listen 127.0.0.1:$PORT --node-cidr-mask-size 24 --cluster-cidr 10.0.0.0/8 \
   --metrics-listen 127.0.0.1:$((PORT + 1)) > $W/ctl.log 2>&1 &
-CPID=$!
+CPID=$!; sleep 2; kill -0 $CPID || { cat $W/ctl.log; exit 1; }
 R="$BIN --config-file $W/data/admin.conf"
 for i in $(seq 60); do $R get nodes >/dev/null 2>&1 && break; sleep 1; done
 tick=$(getconf CLK_TCK)

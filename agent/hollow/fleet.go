@@ -141,9 +141,12 @@ func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, 
 	var err error
 	for {
 		res, err = join.Join(ctx, join.Options{Server: cfg.Server, Token: cfg.Token, Node: name, DataDir: dir, Log: quiet(cfg.Log)})
-		// A controller that did not answer in time (busy with the other
-		// nodes) is asked again later; a refusal (a reason) is final.
-		if err == nil || apierrors.ReasonOf(err) != "" || backoff.Steps == 0 || !ctxwait.Sleep(ctx, backoff.Step()) {
+		// A controller that did not answer (busy with the other nodes:
+		// a timeout, a handshake turned away, 429) is asked again later;
+		// its refusal (a bad token) is final.
+		var refused *apierrors.Error
+		if err == nil || errors.As(err, &refused) && refused.Reason != apierrors.ReasonTooManyRequests ||
+			backoff.Steps == 0 || !ctxwait.Sleep(ctx, backoff.Step()) {
 			break
 		}
 	}
@@ -159,8 +162,8 @@ func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, 
 }
 
 // joinBackoff paces the retries of a join the controller did not answer:
-// client-go's exponential backoff with jitter, about two minutes in all.
-var joinBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 1, Steps: 7, Cap: 30 * time.Second}
+// client-go's exponential backoff with jitter, five to ten minutes in all.
+var joinBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 1, Steps: 14, Cap: 30 * time.Second}
 
 // startAgent runs the agent of one joined node until ctx ends.
 func (f *Fleet) startAgent(ctx context.Context, cfg Config, name string, client *apiclient.Client, annotations func() map[string]string) error {

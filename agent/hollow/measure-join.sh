@@ -8,7 +8,7 @@
 set -u
 N=$1; LIMIT=$2
 BIN=$(realpath ${BIN:-bin/reconcile}); W=${WORK:-/tmp/hollow-join}/w$N-$$; rm -rf $W; mkdir -p $W/repo
-PORT=$((20000 + RANDOM % 30000)); while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 30000)); done
+PORT=$((20000 + RANDOM % 12000)); while ss -ltn | grep -q ":$PORT \|:$((PORT + 1)) "; do PORT=$((20000 + RANDOM % 12000)); done
 cd $W/repo && git init -q -b main && git commit -q --allow-empty -m init
 $BIN controller --repo $W/repo --data $W/data --listen 127.0.0.1:$PORT --node-cidr-mask-size 24 --cluster-cidr 10.0.0.0/8 \
   --metrics-listen 127.0.0.1:$((PORT + 1)) > $W/ctl.log 2>&1 &

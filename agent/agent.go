@@ -219,16 +219,19 @@ func (a *Agent) Run(ctx context.Context) error {
 	}); ok {
 		changes = w.Changes(ctx)
 	}
+	backoff := requestBackoff()
 	for ctx.Err() == nil {
 		rv, err := a.syncOnceObserved(ctx) // observer.go
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			a.log.Warn("sync failed; retrying in 1s", "err", err)
-			ctxwait.Sleep(ctx, time.Second)
+			d := backoff.Step()
+			a.log.Warn("sync failed; retrying", "in", d.Round(time.Millisecond), "err", err)
+			ctxwait.Sleep(ctx, d)
 			continue
 		}
+		backoff = requestBackoff()
 		a.wait(ctx, rv, changes)
 	}
 	return nil
@@ -244,8 +247,10 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 	select {
 	case err := <-done:
 		if err != nil && wctx.Err() == nil {
-			a.log.Warn("waiting for pod changes failed; retrying in 1s", "err", err)
-			ctxwait.Sleep(ctx, time.Second)
+			b := requestBackoff()
+			d := b.Step() // 1–2 s: agents whose long polls failed together list again spread out
+			a.log.Warn("waiting for pod changes failed; listing again", "in", d.Round(time.Millisecond), "err", err)
+			ctxwait.Sleep(ctx, d)
 		}
 	case <-changes:
 		cancel()
@@ -260,14 +265,16 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 }
 
 func (a *Agent) register(ctx context.Context) error {
+	backoff := requestBackoff()
 	for {
 		err := a.registerNode(ctx)
 		if err == nil {
 			a.log.Info("node registered")
 			return nil
 		}
-		a.log.Warn("registering node failed; retrying in 2s", "err", err)
-		if !ctxwait.Sleep(ctx, 2*time.Second) {
+		d := backoff.Step()
+		a.log.Warn("registering node failed; retrying", "in", d.Round(time.Millisecond), "err", err)
+		if !ctxwait.Sleep(ctx, d) {
 			return nil
 		}
 	}

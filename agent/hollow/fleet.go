@@ -12,10 +12,13 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/reconcile-dev/reconcile/agent"
 	"github.com/reconcile-dev/reconcile/agent/join"
 	"github.com/reconcile-dev/reconcile/reconcile/apiclient"
+	"github.com/reconcile-dev/reconcile/reconcile/apierrors"
+	"github.com/reconcile-dev/reconcile/reconcile/ctxwait"
 	"github.com/reconcile-dev/reconcile/schema/objects"
 )
 
@@ -69,9 +72,21 @@ type Fleet struct {
 // Name is the name of simulated node i.
 func Name(prefix string, i int) string { return fmt.Sprintf("%s-%04d", cmp.Or(prefix, "hollow"), i) }
 
-// Start joins the nodes (in parallel, at most JoinParallelism at a time),
-// starts an agent for each over a Runtime in memory and returns once every
-// node has its credentials; the agents run until ctx ends (Wait).
+// Start joins the nodes (in parallel, at most JoinParallelism at a time)
+// and starts each node's agent over a Runtime in memory as soon as that
+// node has joined and opened its connection to the controller; it returns
+// once every node has joined. The agents run until ctx ends (Wait); when
+// Start fails, the caller cancels ctx to stop those already started.
+//
+// Nodes come up as real hosts do, not all in the same instant: the full
+// TLS handshakes of joining (the token's, then the node certificate's
+// first connection, which the agent keeps) are bounded by
+// JoinParallelism, and the agent's further connections resume that TLS
+// session (join.Credentials.TLSConfig). 5,000 agents started at once
+// after every join had made 10,000–15,000 full handshakes at the same
+// moment, which the controller could not finish within its handshake
+// timeout: clients reconnected, and the storm never ended (BENCHMARKS.md,
+// issue 13: 150,000 pods).
 func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	if cfg.Count <= 0 {
 		return nil, errors.New("simulated nodes: --simulate needs a count above 0")
@@ -88,25 +103,19 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 		f.nodes = append(f.nodes, Name(cfg.Prefix, cfg.First+i))
 	}
 	begin := time.Now()
-	clients := make([]*apiclient.Client, len(f.nodes))
-	annotations := make([]func() map[string]string, len(f.nodes))
 	sem := make(chan struct{}, cfg.JoinParallelism)
 	var joins sync.WaitGroup
 	var joinErr error
 	var once sync.Once
-	for i, name := range f.nodes {
+	for _, name := range f.nodes {
 		joins.Add(1)
 		sem <- struct{}{}
 		go func() {
-			defer func() { <-sem; joins.Done() }()
-			dir := filepath.Join(cfg.DataDir, name)
-			res, err := join.Join(ctx, join.Options{Server: cfg.Server, Token: cfg.Token, Node: name, DataDir: dir, Log: quiet(cfg.Log)})
+			defer joins.Done()
+			client, annotations, err := joinNode(ctx, cfg, name)
+			<-sem
 			if err == nil {
-				var creds *join.Credentials
-				creds, clients[i], err = join.Connect(ctx, res.Path, cfg.Server, quiet(cfg.Log))
-				if err == nil {
-					annotations[i] = creds.Annotations
-				}
+				err = f.startAgent(ctx, cfg, name, client, annotations)
 			}
 			if err != nil {
 				once.Do(func() { joinErr = fmt.Errorf("simulated node %s: %w", name, err) })
@@ -119,22 +128,59 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	}
 	f.joinTime = time.Since(begin)
 	cfg.Log.Info("simulated nodes joined", "nodes", len(f.nodes), "first", f.nodes[0], "took", f.joinTime.Round(time.Millisecond))
-	for i, name := range f.nodes {
-		a, err := newAgent(cfg, name, clients[i], annotations[i])
-		if err != nil {
-			return nil, err
-		}
-		f.wg.Add(1)
-		go func() {
-			defer f.wg.Done()
-			if err := a.Run(ctx); err != nil && ctx.Err() == nil {
-				f.mu.Lock()
-				f.errs = append(f.errs, fmt.Errorf("simulated node %s: %w", name, err))
-				f.mu.Unlock()
-			}
-		}()
-	}
 	return f, nil
+}
+
+// joinNode joins one node as `reconcile join` does and opens its first
+// connection with its certificate (a read of its Node, absent until the
+// agent registers it): the full handshake, kept alive for the agent.
+func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, func() map[string]string, error) {
+	dir := filepath.Join(cfg.DataDir, name)
+	backoff := joinBackoff
+	var res join.Result
+	var err error
+	for {
+		res, err = join.Join(ctx, join.Options{Server: cfg.Server, Token: cfg.Token, Node: name, DataDir: dir, Log: quiet(cfg.Log)})
+		// A controller that did not answer (busy with the other nodes:
+		// a timeout, a handshake turned away, 429) is asked again later;
+		// its refusal (a bad token) is final.
+		var refused *apierrors.Error
+		if err == nil || errors.As(err, &refused) && refused.Reason != apierrors.ReasonTooManyRequests ||
+			backoff.Steps == 0 || !ctxwait.Sleep(ctx, backoff.Step()) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	creds, client, err := join.Connect(ctx, res.Path, cfg.Server, quiet(cfg.Log))
+	if err != nil {
+		return nil, nil, err
+	}
+	client.Get(ctx, objects.Key{Kind: "Node", Name: name}) // only the connection matters: the agent retries whatever fails
+	return client, creds.Annotations, nil
+}
+
+// joinBackoff paces the retries of a join the controller did not answer:
+// client-go's exponential backoff with jitter, five to ten minutes in all.
+var joinBackoff = wait.Backoff{Duration: time.Second, Factor: 2, Jitter: 1, Steps: 14, Cap: 30 * time.Second}
+
+// startAgent runs the agent of one joined node until ctx ends.
+func (f *Fleet) startAgent(ctx context.Context, cfg Config, name string, client *apiclient.Client, annotations func() map[string]string) error {
+	a, err := newAgent(cfg, name, client, annotations)
+	if err != nil {
+		return err
+	}
+	f.wg.Add(1)
+	go func() {
+		defer f.wg.Done()
+		if err := a.Run(ctx); err != nil && ctx.Err() == nil {
+			f.mu.Lock()
+			f.errs = append(f.errs, fmt.Errorf("simulated node %s: %w", name, err))
+			f.mu.Unlock()
+		}
+	}()
+	return nil
 }
 
 func (cfg Config) withDefaults() Config {

@@ -133,7 +133,8 @@ func (c *Credentials) CAPool() *x509.CertPool {
 }
 
 // TLSConfig verifies the controller against the cluster CA and presents
-// the current pair at every handshake.
+// the current pair at every full handshake; sessions are resumed while the
+// pair is the one they were made with.
 func (c *Credentials) TLSConfig() *tls.Config {
 	return &tls.Config{
 		MinVersion: tls.VersionTLS12,
@@ -141,6 +142,7 @@ func (c *Credentials) TLSConfig() *tls.Config {
 		GetClientCertificate: func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
 			return c.Certificate(), nil
 		},
+		ClientSessionCache: newCertSessions(c.Certificate), // resume rather than repeat full handshakes (sessions.go)
 	}
 }
 

@@ -320,6 +320,32 @@ func readWatch(ctx context.Context, resp *http.Response, what string, fn func(Wa
 	return sc.Err()
 }
 
+// waitOnce is the long poll of WaitPods: a watch of node's pods after rv
+// that the server ends after the first event (?once=true), or a second
+// before ctx's deadline (timeoutSeconds, when a deadline leaves at least
+// minServerTimeout), so that the response is read to its end and the
+// connection stays for the next request; a stream this side had to cut
+// (an older server, a shorter deadline) costs the connection, as before.
+func (c *Client) waitOnce(ctx context.Context, rv uint64, node string) error {
+	q := url.Values{"resourceVersion": {strconv.FormatUint(rv, 10)}, "kind": {"Pod"}, "node": {node}, "once": {"true"}}
+	if d, ok := ctx.Deadline(); ok {
+		if left := time.Until(d) - time.Second; left >= minServerTimeout {
+			q.Set("timeoutSeconds", strconv.Itoa(int(left/time.Second)))
+		}
+	}
+	resp, err := c.stream(ctx, "/api/v1/watch", q)
+	if err != nil {
+		return err
+	}
+	honoured := resp.Header.Get(apitypes.WatchOnceHeader) == "true"
+	err = readWatch(ctx, resp, "watch", func(WatchEvent) bool { return honoured }) // honoured: read on to the end
+	return err
+}
+
+// minServerTimeout: a shorter long poll (an agent's 2 s resync) is ended
+// by this side, since the server counts whole seconds.
+const minServerTimeout = 5 * time.Second
+
 // waitTimeout bounds one long poll, so a silently dropped connection is
 // noticed and the agent re-lists.
 const waitTimeout = 30 * time.Second

@@ -44,7 +44,7 @@ func (c ControlPlane) ListPods(ctx context.Context, node string) ([]*corev1.Pod,
 func (c ControlPlane) WaitPods(ctx context.Context, node string, afterRV uint64) error {
 	ctx, cancel := context.WithTimeout(ctx, waitTimeout)
 	defer cancel()
-	err := c.Watch(ctx, afterRV, "Pod", node, func(WatchEvent) bool { return false })
+	err := c.waitOnce(ctx, afterRV, node)
 	if errors.Is(err, ErrGone) || errors.Is(err, context.DeadlineExceeded) {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -199,11 +200,7 @@ func (s *Server) kubeList(w http.ResponseWriter, r *http.Request, p kubeapi.Path
 	if ns == "" && res.Namespaced {
 		ns = q.Get("namespace") // the product's own form
 	}
-	var keep func(objects.Object) bool
-	if node := q.Get("node"); node != "" {
-		keep = func(o objects.Object) bool { return boundTo(o, node) } // an agent's list of its pods
-	}
-	items, rv, err := s.Store.ListSharedWhere(res.Kind, ns, keep)
+	items, rv, err := s.listKind(res.Kind, ns, q.Get("node"))
 	if err != nil {
 		writeErr(w, err)
 		return
@@ -483,4 +480,21 @@ func (s *Server) sourceNames() []string {
 		out = append(out, x.Name)
 	}
 	return out
+}
+
+// listKind lists kind in ns (every namespace when ""), only the pods bound
+// to node when node is set (an agent's list of its pods, from the store's
+// index by node: its cost is the node's pods, not the cluster's).
+func (s *Server) listKind(kind, ns, node string) ([]objects.Object, uint64, error) {
+	if node == "" {
+		return s.Store.ListSharedWhere(kind, ns, nil)
+	}
+	if kind != "Pod" {
+		return nil, s.Store.ResourceVersion(), nil // only pods are bound to a node
+	}
+	items, rv, err := s.Store.ListPodsOnNode(node)
+	if err != nil || ns == "" {
+		return items, rv, err
+	}
+	return slices.DeleteFunc(items, func(o objects.Object) bool { return o.GetNamespace() != ns }), rv, nil
 }

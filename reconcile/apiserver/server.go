@@ -214,7 +214,7 @@ func (s *Server) Listen(addr string) (net.Listener, error) {
 // into "use https://").
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	if s.TLS != nil {
-		ln = tls.NewListener(ln, s.TLS)
+		ln = httpserver.TLSListener(ln, s.TLS, httpserver.HandshakeLimits{}) // handshakes bounded, not a storm (httpserver/handshake.go)
 	}
 	s.flushOnce.Do(func() { go s.leases().Run(ctx, s.Store, s.LeaseFlushInterval, s.Log) })
 	return httpserver.Serve(ctx, httpserver.New(s.Handler(), s.Timeouts), ln, 2*time.Second)

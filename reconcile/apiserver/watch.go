@@ -1,12 +1,15 @@
 package apiserver
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/reconcile-dev/reconcile/reconcile/apitypes"
 	"github.com/reconcile-dev/reconcile/reconcile/httpserver"
 	"github.com/reconcile-dev/reconcile/reconcile/store"
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -36,6 +39,25 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	}
 	show := reveal(r)
 	ctx := r.Context()
+	// ?once=true ends the stream after its first event, timeoutSeconds
+	// (Kubernetes' watch parameter) after that long: an agent's long poll
+	// then gets a complete response instead of closing the stream itself,
+	// and keeps its connection (HTTP/1.1 drops a connection whose response
+	// was not read to its end: each pod change on a node, and each 30 s
+	// poll, cost a new TLS connection, 13 % of the controller's CPU while
+	// 60,000 pods started on 2,000 nodes; BENCHMARKS.md, issue 13:
+	// 150,000 pods). The header tells the client it may read to the end.
+	once := q.Get("once") == "true"
+	if t := q.Get("timeoutSeconds"); t != "" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n <= 0 {
+			writeError(w, http.StatusBadRequest, errors.New("timeoutSeconds must be a whole number of seconds above 0"))
+			return
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(n)*time.Second)
+		defer cancel()
+	}
 	fan := s.fanout()
 	sub, err := fan.subscribe(ctx, spec, rv)
 	if errors.Is(err, store.ErrGone) {
@@ -49,6 +71,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 	defer sub.close()
 	httpserver.Stream(w) // a watch outlives the server's read and write timeouts
 	w.Header().Set("Content-Type", "application/json")
+	if once {
+		w.Header().Set(apitypes.WatchOnceHeader, "true")
+	}
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	if flusher != nil {
@@ -70,6 +95,9 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request) {
 		}
 		if sub.live {
 			fan.observe(ev)
+		}
+		if once {
+			return // the response ends: its end reaches the client at once
 		}
 		if flusher != nil && !sub.more() {
 			flusher.Flush()

@@ -312,6 +312,7 @@ func (s *Store) reloaded(rv uint64) {
 	if err := s.counts.load(s.db); err != nil {
 		logf("store: count objects after loading a checkpoint: %v", err)
 	}
+	s.pods.reset()
 	s.h.reset(rv)
 	s.wakeMeta()
 }

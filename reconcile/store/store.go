@@ -81,6 +81,8 @@ type core struct {
 	cache decodeCache
 	// counts are the objects per kind (counts.go), for /metrics.
 	counts kindCounts
+	// pods are the pods by node (podindex.go), for agents' lists.
+	pods podIndex
 
 	// Garbage collection (gc.go): garbage counts the bytes of old
 	// revisions since the last compaction; the loop runs until gcDone.
@@ -375,6 +377,7 @@ func (s *Store) committed(tx *Tx) {
 	s.rv.Store(tx.rv)
 	s.cache.forget(tx.written)
 	s.counts.apply(tx.events)
+	s.pods.apply(tx.events, tx.rv)
 	s.h.publish(tx.events)
 	if tx.metaWritten {
 		s.wakeMeta()

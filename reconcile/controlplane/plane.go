@@ -284,6 +284,10 @@ func (p *Plane) NotLeader(ctx context.Context) error {
 		return apierrors.New(apierrors.ReasonServiceUnavailable, "server %s does not lead the control plane and cannot tell which does (%v): git sync, rollback and resume run on the leader", p.o.Name, etcdmember.Explain(err))
 	case name == "":
 		return apierrors.New(apierrors.ReasonServiceUnavailable, "no server leads the control plane now (an election is under way, or no quorum): git sync, rollback and resume run on the leader; try again in a few seconds")
+	case name == p.o.Name:
+		// The election names this server but its term has not started
+		// yet (or has just ended): a moment, not another server.
+		return apierrors.New(apierrors.ReasonServiceUnavailable, "server %s is taking over (or handing over) the lead of the control plane now: git sync, rollback and resume run on the leader; try again in a few seconds", p.o.Name)
 	}
 	where := name
 	if host := etcdmember.Host(ctx, p.cli, name); host != "" {

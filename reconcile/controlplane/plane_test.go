@@ -150,9 +150,9 @@ func TestJoinThroughTheAPI(t *testing.T) {
 		})
 	})
 	t.Run("only the leader syncs", func(t *testing.T) {
-		if err := f.plane.NotLeader(ctx); err != nil {
-			t.Errorf("the leader: %v", err)
-		}
+		// The election names server-1 (status above) a moment before its
+		// term starts: wait for it.
+		testkit.Eventually(t, time.Minute, "server-1 leads", func() error { return f.plane.NotLeader(ctx) })
 		err := plane2.NotLeader(ctx)
 		if !apierrors.Is(err, apierrors.ReasonServiceUnavailable) || !strings.Contains(err.Error(), "server-1 (at 127.0.0.1) does") {
 			t.Errorf("a follower: %v", err)

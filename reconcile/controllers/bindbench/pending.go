@@ -70,14 +70,8 @@ func RunPending(ctx context.Context, dir string, s Shape) (PendingResult, error)
 	rv := st.ResourceVersion()
 	obs := &firstPass{}
 	relists := &countingHandler{Handler: slog.NewTextHandler(io.Discard, nil), msg: "re-listing the store"}
-	quiet := slog.New(relists)
-	lc := controllers.NodeLifecycle{MonitorGracePeriod: 24 * time.Hour}
-	done := make(chan error, 1)
 	start, cpu0 := time.Now(), cpuTime()
-	go func() {
-		done <- controllers.NewManager(st, controllers.Options{Log: quiet, NodeLifecycle: lc, Observer: obs}).Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	defer startManager(ctx, st, controllers.Options{Log: slog.New(relists), Observer: obs})()
 	_, last, err := waitBound(ctx, st, rv, s.Pods())
 	if err != nil {
 		return res, err

@@ -78,15 +78,7 @@ func Run(ctx context.Context, dir string, s Shape) (Result, error) {
 	if err := writeNodes(st, s.Nodes); err != nil {
 		return res, err
 	}
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	// No agent heartbeats here: a grace period longer than any run keeps
-	// the nodes Ready.
-	lc := controllers.NodeLifecycle{MonitorGracePeriod: 24 * time.Hour}
-	done := make(chan error, 1)
-	go func() {
-		done <- controllers.NewManager(st, controllers.Options{Log: quiet, NodeLifecycle: lc}).Run(ctx)
-	}()
-	defer func() { cancel(); <-done }()
+	defer startManager(ctx, st, controllers.Options{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})()
 
 	rv := st.ResourceVersion()
 	cpu0 := cpuTime()
@@ -112,6 +104,17 @@ func Run(ctx context.Context, dir string, s Shape) (Result, error) {
 		res.BindPodsPerSecond = float64(s.Pods()) / d.Seconds()
 	}
 	return res, nil
+}
+
+// startManager runs a controllers Manager on st until ctx ends; the
+// returned stop cancels it and waits for it. No agent heartbeats here: a
+// grace period longer than any run keeps the nodes Ready.
+func startManager(ctx context.Context, st *store.Store, o controllers.Options) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	o.NodeLifecycle = controllers.NodeLifecycle{MonitorGracePeriod: 24 * time.Hour}
+	done := make(chan error, 1)
+	go func() { done <- controllers.NewManager(st, o).Run(ctx) }()
+	return func() { cancel(); <-done }
 }
 
 // writeNodes writes n Ready nodes, 1,000 per transaction.

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/wait"
+
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
@@ -231,15 +233,21 @@ func (a *Agent) Run(ctx context.Context) error {
 			ctxwait.Sleep(ctx, d)
 			continue
 		}
-		backoff = requestBackoff()
-		a.wait(ctx, rv, changes)
+		// The back-off starts over only after a wait that ended as it
+		// should: a server that answers lists but refuses long polls (429
+		// under load) sees each agent's list-and-poll ever less often,
+		// not every 1–2 s.
+		if !a.wait(ctx, rv, changes, &backoff) {
+			backoff = requestBackoff()
+		}
 	}
 	return nil
 }
 
 // wait returns when the node's pods changed after rv, a container died, or
-// ResyncInterval passed.
-func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
+// ResyncInterval passed. When the long poll failed it sleeps backoff's
+// next step first and says so.
+func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}, backoff *wait.Backoff) (failed bool) {
 	wctx, cancel := context.WithTimeout(ctx, a.opts.ResyncInterval)
 	defer cancel()
 	done := make(chan error, 1)
@@ -247,10 +255,10 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 	select {
 	case err := <-done:
 		if err != nil && wctx.Err() == nil {
-			b := requestBackoff()
-			d := b.Step() // 1–2 s: agents whose long polls failed together list again spread out
+			d := backoff.Step() // jittered: agents whose long polls failed together list again spread out
 			a.log.Warn("waiting for pod changes failed; listing again", "in", d.Round(time.Millisecond), "err", err)
 			ctxwait.Sleep(ctx, d)
+			return true
 		}
 	case <-changes:
 		cancel()
@@ -262,6 +270,7 @@ func (a *Agent) wait(ctx context.Context, rv uint64, changes <-chan struct{}) {
 		cancel()
 		<-done
 	}
+	return false
 }
 
 func (a *Agent) register(ctx context.Context) error {

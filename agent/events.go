@@ -53,15 +53,20 @@ func newEventRecorder(cp ControlPlane, node string, clock func() time.Time, log 
 // Failures to send are logged, never returned: events are for people and
 // must not stop work.
 func (r *eventRecorder) record(_ context.Context, pod *corev1.Pod, container, typ, reason, format string, args ...any) {
-	r.send(r.next(pod, container, typ, reason, fmt.Sprintf(format, args...)))
+	msg := fmt.Sprintf(format, args...)
+	// Counted up and queued under one lock: two goroutines (a probe's and
+	// the sync's) repeating one event queue its counts in order, so the
+	// last queued, the one a wave sends, is the highest.
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.enqueue(r.next(pod, container, typ, reason, msg))
 }
 
-// next builds the event to send: a new one, or the remembered one counted up.
+// next builds the event to send: a new one, or the remembered one counted
+// up. Called with mu held.
 func (r *eventRecorder) next(pod *corev1.Pod, container, typ, reason, msg string) *corev1.Event {
 	now := metav1.NewTime(r.clock().Truncate(time.Second))
 	key := string(pod.UID) + "\x00" + container + "\x00" + typ + "\x00" + reason + "\x00" + msg
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	if ev, ok := r.seen[key]; ok {
 		ev.Count++
 		ev.LastTimestamp = now

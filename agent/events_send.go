@@ -32,10 +32,8 @@ type outbox struct {
 	idle    *sync.Cond // broadcast when the queue is empty and no wave runs
 }
 
-// send queues ev and starts a wave unless one runs.
-func (r *eventRecorder) send(ev *corev1.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+// enqueue queues ev and starts a wave unless one runs. Called with mu held.
+func (r *eventRecorder) enqueue(ev *corev1.Event) {
 	r.out.queue = append(r.out.queue, ev)
 	if !r.out.sending {
 		r.out.sending = true

@@ -487,7 +487,7 @@ func (s *Server) sourceNames() []string {
 // index by node: its cost is the node's pods, not the cluster's).
 func (s *Server) listKind(kind, ns, node string) ([]objects.Object, uint64, error) {
 	if node == "" {
-		return s.Store.ListSharedWhere(kind, ns, nil)
+		return s.Store.ListShared(kind, ns)
 	}
 	if kind != "Pod" {
 		return nil, s.Store.ResourceVersion(), nil // only pods are bound to a node

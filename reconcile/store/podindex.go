@@ -33,7 +33,7 @@ type podIndex struct {
 }
 
 // ListPodsOnNode returns the pods bound to node (spec.nodeName), sorted by
-// key, as ListSharedWhere("Pod", "", boundTo(node)) would, and the
+// key, as ListShared("Pod", "") filtered by spec.nodeName would, and the
 // store's resourceVersion at the time of the list: watching from it misses
 // nothing. Like ListShared, the objects are shared and read-only. Its cost
 // is the node's pods, not the store's.
@@ -47,7 +47,7 @@ func (s *Store) ListPodsOnNode(node string) ([]objects.Object, uint64, error) {
 			if rv, err = readRV(txn); err != nil {
 				return err
 			}
-			keys, at, err := s.pods.keysOn(s, txn, rv, node)
+			keys, at, err := s.pods.keysOn(s, node)
 			if err != nil {
 				return err
 			}
@@ -88,14 +88,14 @@ func (s *Store) ListPodsOnNode(node string) ([]objects.Object, uint64, error) {
 }
 
 // keysOn returns node's pod keys, sorted, and the resourceVersion the
-// index is at, building the index from txn (at rv) when it is not built.
-// The caller holds the view (Store.view) first: loading a checkpoint takes
-// the view's lock, then the index's (reloaded).
-func (x *podIndex) keysOn(s *Store, txn *badger.Txn, rv uint64, node string) ([]string, uint64, error) {
+// index is at, building the index when it is not built. The caller holds
+// the view (Store.view) first: loading a checkpoint takes the view's
+// lock, then the index's (reloaded).
+func (x *podIndex) keysOn(s *Store, node string) ([]string, uint64, error) {
 	x.mu.RLock()
 	if !x.built {
 		x.mu.RUnlock()
-		if err := x.build(txn, rv); err != nil {
+		if err := x.build(s.db); err != nil {
 			return nil, 0, err
 		}
 		x.mu.RLock()
@@ -110,14 +110,23 @@ func (x *podIndex) keysOn(s *Store, txn *badger.Txn, rv uint64, node string) ([]
 	return keys, x.rv, nil
 }
 
-// build reads every pod's node from txn. A commit already in txn but not
-// yet published re-applies its events afterwards, which sets the same
-// entries again; one after txn is applied as usual.
-func (x *podIndex) build(txn *badger.Txn, rv uint64) error {
+// build reads every pod's node from a read transaction it opens while it
+// holds the index's lock, not from the caller's: a commit published
+// between the caller's read and this lock was dropped by apply (not
+// built yet), so the index must be read after it. Badger commits before
+// the commit is published, so every commit is either in this transaction
+// or applied after it (one in both sets the same entries again).
+func (x *podIndex) build(db *badger.DB) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	if x.built {
 		return nil
+	}
+	txn := db.NewTransaction(false)
+	defer txn.Discard()
+	rv, err := readRV(txn)
+	if err != nil {
+		return err
 	}
 	node, pods := map[string]string{}, map[string]map[string]struct{}{}
 	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 100, Prefix: listPrefix("Pod", "")})

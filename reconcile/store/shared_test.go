@@ -5,7 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 
 	"github.com/reconcile-dev/reconcile/schema/objects"
@@ -95,32 +94,6 @@ func TestTxListSharedSeesOwnWrites(t *testing.T) {
 		}
 		if before[0].GetLabels()["v"] != "" {
 			t.Error("the shared object was modified by an update")
-		}
-	})
-}
-
-// ListSharedWhere holds only what keep accepts, and the same shared
-// objects ListShared hands out.
-func TestListSharedWhereKeepsOnlyWhatItIsAsked(t *testing.T) {
-	eachBackend(t, func(t *testing.T, st *Store) {
-		create(t, st, configMap("default", "a", map[string]string{"k": "1"}), configMap("default", "b", map[string]string{"k": "2"}),
-			configMap("other", "c", map[string]string{"k": "1"}))
-		all, rv, err := st.ListShared("ConfigMap", "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ones, rv2, err := st.ListSharedWhere("ConfigMap", "", func(o objects.Object) bool {
-			return o.(*corev1.ConfigMap).Data["k"] == "1"
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := byName(ones)
-		if len(ones) != 2 || got["a"] == nil || got["c"] == nil || rv2 != rv {
-			t.Fatalf("ListSharedWhere(k=1) = %v at %d, want a and c at %d", ones, rv2, rv)
-		}
-		if byName(all)["a"] != got["a"] {
-			t.Error("ListSharedWhere did not hand out the shared object")
 		}
 	})
 }

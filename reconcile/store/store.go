@@ -264,22 +264,8 @@ func (s *Store) ListShared(kind, namespace string) ([]objects.Object, uint64, er
 	return s.list(kind, namespace, true)
 }
 
-// ListSharedWhere is ListShared keeping only the objects keep accepts:
-// the list never holds the others. A node's agent lists its own pods
-// (?node=): building the list of every pod first cost a slice of the
-// cluster's pods per request, and with hundreds of agents listing at once
-// at 15,000 pods those slices alone were 47 MB of the controller's heap
-// (BENCHMARKS.md, issue 13: memory at scale (round 3)).
-func (s *Store) ListSharedWhere(kind, namespace string, keep func(objects.Object) bool) ([]objects.Object, uint64, error) {
-	return s.listWhere(kind, namespace, true, keep)
-}
-
 // list reads the objects and the resourceVersion in one read transaction.
 func (s *Store) list(kind, namespace string, shared bool) ([]objects.Object, uint64, error) {
-	return s.listWhere(kind, namespace, shared, nil)
-}
-
-func (s *Store) listWhere(kind, namespace string, shared bool, keep func(objects.Object) bool) ([]objects.Object, uint64, error) {
 	var out []objects.Object
 	var rv uint64
 	err := s.view(func(txn *badger.Txn) error {
@@ -287,7 +273,7 @@ func (s *Store) listWhere(kind, namespace string, shared bool, keep func(objects
 		if rv, err = readRV(txn); err != nil {
 			return err
 		}
-		out, err = s.listObjects(txn, nil, kind, namespace, shared, keep)
+		out, err = s.listObjects(txn, nil, kind, namespace, shared)
 		return err
 	})
 	return out, rv, err
@@ -432,13 +418,12 @@ func (s *Store) getObject(txn *badger.Txn, written map[string]bool, key objects.
 	return s.cache.object(item, key.Kind, written, shared)
 }
 
-// keep, when not nil, says which objects the list holds.
-func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, namespace string, shared bool, keep func(objects.Object) bool) ([]objects.Object, error) {
+func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, namespace string, shared bool) ([]objects.Object, error) {
 	// No value prefetch: a cache hit never reads the value.
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: listPrefix(kind, namespace)})
 	defer it.Close()
 	var out []objects.Object
-	if kind == "" && namespace == "" && keep == nil { // every object: about as many as the cache holds
+	if kind == "" && namespace == "" { // every object: about as many as the cache holds
 		out = make([]objects.Object, 0, s.cache.len()+16)
 	}
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -450,9 +435,6 @@ func (s *Store) listObjects(txn *badger.Txn, written map[string]bool, kind, name
 		o, err := s.cache.object(item, k, written, shared)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", item.Key(), err)
-		}
-		if keep != nil && !keep(o) {
-			continue
 		}
 		out = append(out, o)
 	}

@@ -41,13 +41,13 @@ func (tx *Tx) Get(key objects.Key) (objects.Object, error) {
 
 // List is Store.List inside the transaction.
 func (tx *Tx) List(kind, namespace string) ([]objects.Object, error) {
-	return tx.st.listObjects(tx.txn, tx.written, kind, namespace, false, nil)
+	return tx.st.listObjects(tx.txn, tx.written, kind, namespace, false)
 }
 
 // ListShared is Store.ListShared inside the transaction: read-only objects
 // shared with the cache; objects this transaction wrote are fresh copies.
 func (tx *Tx) ListShared(kind, namespace string) ([]objects.Object, error) {
-	return tx.st.listObjects(tx.txn, tx.written, kind, namespace, true, nil)
+	return tx.st.listObjects(tx.txn, tx.written, kind, namespace, true)
 }
 
 // Create stores a new object: uid (random UUID), resourceVersion,

@@ -116,12 +116,42 @@ func (s *Snapshot) NextPending(limit int) (pods []*corev1.Pod, more bool) {
 			pods = append(pods, cur)
 		}
 	}
+	pods = s.withNominated(pods)
 	if len(s.round) == 0 {
 		s.round = nil
 		// Room appeared during the round: the next one starts at once.
 		return pods, s.freed
 	}
 	return pods, true
+}
+
+// withNominated adds to a pass the pending pods an earlier pass nominated
+// to a node (preemption) that it does not hold. ScheduleOn holds a
+// nominee's requests on its node only for the pods of its own pass; one
+// pass used to take every pending pod, and a round cut into passes must
+// not let the lower-priority pods of the later passes take the room its
+// victims free (Kubernetes counts nominated pods in every cycle), or the
+// nominee preempts again. A nominee placed in a pass is no longer pending;
+// ScheduleOn sorts the pass, so the order here does not matter.
+func (s *Snapshot) withNominated(pods []*corev1.Pod) []*corev1.Pod {
+	if len(s.nominated) == 0 {
+		return pods
+	}
+	in := make(map[string]bool, len(pods))
+	for _, p := range pods {
+		in[PodKey(p)] = true
+	}
+	for k := range s.nominated {
+		cur := s.pending[k]
+		if cur == nil || cur.Status.NominatedNodeName == "" {
+			delete(s.nominated, k)
+			continue
+		}
+		if !in[k] {
+			pods = append(pods, cur)
+		}
+	}
+	return pods
 }
 
 // queueLess is the scheduling queue's order, Kubernetes' PrioritySort:

@@ -177,6 +177,26 @@ func TestNextPendingRounds(t *testing.T) {
 	}
 }
 
+// A pod nominated to a node by an earlier pass of the round is in every
+// later pass, so its hold on the node's room counts against their pods.
+func TestNextPendingKeepsNomineesInEveryPass(t *testing.T) {
+	_, _, pending, _ := assumeCluster()
+	snap := NewSnapshot(nil, pending[:10])
+	first, _ := snap.NextPending(4)
+	nominee := first[0].DeepCopy()
+	nominee.Status.NominatedNodeName = "node-0"
+	snap.SetPod(nominee) // the nomination written back, as the controllers do
+	second, more := snap.NextPending(4)
+	if len(second) != 5 || !more || !slices.ContainsFunc(second, func(p *corev1.Pod) bool { return p == nominee }) {
+		t.Fatalf("second pass: %d pods (more=%v), nominee in it: %v; want the 4 next and the nominee",
+			len(second), more, slices.Contains(second, nominee))
+	}
+	snap.DeletePod(nominee)
+	if third, _ := snap.NextPending(4); len(third) != 2 || slices.Contains(third, nominee) {
+		t.Fatalf("after the nominee was deleted: %d pods, want the last 2 without it", len(third))
+	}
+}
+
 func sortedPods(m map[string]*corev1.Pod) []*corev1.Pod {
 	var out []*corev1.Pod
 	for _, k := range slices.Sorted(maps.Keys(m)) {

@@ -42,6 +42,10 @@ type Snapshot struct {
 	assumed map[string]assumed
 	round   []*corev1.Pod
 	joined  []*corev1.Pod // queued since the round started
+	// nominated are the keys of pending pods nominated to a node
+	// (preemption); entries no longer pending or nominated are dropped
+	// when NextPending meets them.
+	nominated map[string]struct{}
 	// freed: room may have appeared since the round started (a node
 	// added or changed, a bound pod gone): the round's end starts the
 	// next at once (NextPending), so the pods it tried early are retried.
@@ -106,6 +110,12 @@ func (s *Snapshot) track(p *corev1.Pod) *boundPod {
 				s.joined = append(s.joined, p) // joins the round in progress (NextPending)
 			}
 			s.pending[k] = p
+			if p.Status.NominatedNodeName != "" {
+				if s.nominated == nil {
+					s.nominated = map[string]struct{}{}
+				}
+				s.nominated[k] = struct{}{}
+			}
 		} else {
 			delete(s.pending, k)
 		}

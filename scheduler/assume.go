@@ -24,8 +24,10 @@ type assumed struct {
 	pending *corev1.Pod
 }
 
-// assume counts p on node as if bound and takes it out of the queue.
-func (s *Snapshot) assume(p *corev1.Pod, node string) {
+// assume counts pi's pod on node as if bound and takes it out of the
+// queue; what it counts is what pi already computed for the placement.
+func (s *Snapshot) assume(pi *PodInfo, node string) {
+	p := pi.Pod
 	k := PodKey(p)
 	q := *p // only spec.nodeName differs; the rest is shared, read-only
 	q.Spec.NodeName = node
@@ -33,7 +35,7 @@ func (s *Snapshot) assume(p *corev1.Pod, node string) {
 	if old := s.bound[k]; old != nil && !s.stale {
 		s.uncount(old)
 	}
-	b := newBoundPod(&q)
+	b := &boundPod{pod: &q, requests: pi.Requests, scoring: pi.scoring, hostPorts: pi.hostPorts, classKey: pi.classKey}
 	s.bound[k] = b
 	if s.assumed == nil {
 		s.assumed = map[string]assumed{}

@@ -124,7 +124,7 @@ func (s *Scheduler) ScheduleOn(snap *Snapshot, pending []*corev1.Pod) Result {
 		if s.Assume {
 			for _, pl := range undo {
 				if !pl.nominated {
-					snap.assume(pl.p.Pod, pl.n.Node.Name)
+					snap.assume(pl.p, pl.n.Node.Name)
 				}
 			}
 		}

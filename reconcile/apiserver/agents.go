@@ -111,12 +111,12 @@ func (s *Server) heartbeat(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// ackOK is apitypes.Ack{Status: "ok"} as writeJSON writes it, encoded
-// once: most heartbeats answer only that.
 // jsonContentType is the Content-Type of a JSON answer, shared (never
 // modified).
 var jsonContentType = []string{"application/json"}
 
+// ackOK is apitypes.Ack{Status: "ok"} as writeJSON writes it, encoded
+// once: most heartbeats answer only that.
 var ackOK = func() []byte {
 	b, _ := json.Marshal(apitypes.Ack{Status: "ok"})
 	return append(b, '\n')

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"path/filepath"
 	"sync"
 	"time"
@@ -107,22 +109,35 @@ func Start(ctx context.Context, cfg Config) (*Fleet, error) {
 	var joins sync.WaitGroup
 	var joinErr error
 	var once sync.Once
+	// The first failure ends the joins still to come or retrying (the
+	// agents started run on ctx): an error is known in seconds, not after
+	// every other node's retries.
+	jctx, stopJoins := context.WithCancel(ctx)
+	defer stopJoins()
+joining:
 	for _, name := range f.nodes {
+		select {
+		case sem <- struct{}{}:
+		case <-jctx.Done():
+			break joining
+		}
 		joins.Add(1)
-		sem <- struct{}{}
 		go func() {
 			defer joins.Done()
-			client, annotations, err := joinNode(ctx, cfg, name)
+			client, annotations, err := joinNode(jctx, cfg, name)
 			<-sem
 			if err == nil {
 				err = f.startAgent(ctx, cfg, name, client, annotations)
 			}
-			if err != nil {
-				once.Do(func() { joinErr = fmt.Errorf("simulated node %s: %w", name, err) })
+			if err != nil && jctx.Err() == nil {
+				once.Do(func() { joinErr = fmt.Errorf("simulated node %s: %w", name, err); stopJoins() })
 			}
 		}()
 	}
 	joins.Wait()
+	if joinErr == nil && ctx.Err() != nil {
+		joinErr = ctx.Err()
+	}
 	if joinErr != nil {
 		return nil, joinErr
 	}
@@ -141,12 +156,7 @@ func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, 
 	var err error
 	for {
 		res, err = join.Join(ctx, join.Options{Server: cfg.Server, Token: cfg.Token, Node: name, DataDir: dir, Log: quiet(cfg.Log)})
-		// A controller that did not answer (busy with the other nodes:
-		// a timeout, a handshake turned away, 429) is asked again later;
-		// its refusal (a bad token) is final.
-		var refused *apierrors.Error
-		if err == nil || errors.As(err, &refused) && refused.Reason != apierrors.ReasonTooManyRequests ||
-			backoff.Steps == 0 || !ctxwait.Sleep(ctx, backoff.Step()) {
+		if err == nil || !busy(err) || backoff.Steps == 0 || !ctxwait.Sleep(ctx, backoff.Step()) {
 			break
 		}
 	}
@@ -159,6 +169,20 @@ func joinNode(ctx context.Context, cfg Config, name string) (*apiclient.Client, 
 	}
 	client.Get(ctx, objects.Key{Kind: "Node", Name: name}) // only the connection matters: the agent retries whatever fails
 	return client, creds.Annotations, nil
+}
+
+// busy says whether a join failed because the controller did not answer
+// (busy with the other nodes: a timeout, a handshake turned away, a
+// connection cut, 429 or 503), which is worth asking again; its refusal
+// (a bad token) and local errors (a wrong CA hash, a file not written)
+// are final.
+func busy(err error) bool {
+	var refused *apierrors.Error
+	if errors.As(err, &refused) {
+		return refused.Reason == apierrors.ReasonTooManyRequests || refused.Reason == apierrors.ReasonServiceUnavailable
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 // joinBackoff paces the retries of a join the controller did not answer:

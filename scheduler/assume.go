@@ -165,5 +165,8 @@ func queueLess(a, b *corev1.Pod) bool {
 	if !a.CreationTimestamp.Equal(&b.CreationTimestamp) {
 		return a.CreationTimestamp.Before(&b.CreationTimestamp)
 	}
-	return PodKey(a) < PodKey(b)
+	if a.Namespace != b.Namespace { // PodKey order, without building the keys
+		return a.Namespace < b.Namespace
+	}
+	return a.Name < b.Name
 }

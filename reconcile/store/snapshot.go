@@ -31,14 +31,43 @@ const snapshotMagic = "reconcile-store-snapshot 1\n"
 
 // Snapshot writes every object and side record, and the resourceVersion
 // they are at, to w (one read transaction: consistent).
+//
+// On etcd the read holds the view against a checkpoint load, which every
+// other reader then waits behind (Store.view): it is written to a
+// temporary file at the disk's pace and streamed to w after the view is
+// let go, so a slow download cannot stall the store's readers.
 func (s *Store) Snapshot(w io.Writer) (uint64, error) {
+	if s.etcd == nil {
+		var rv uint64
+		err := s.db.View(func(txn *badger.Txn) error {
+			var err error
+			rv, err = writeSnapshot(txn, w)
+			return err
+		})
+		return rv, err
+	}
+	tmp, err := os.CreateTemp("", "reconcile-snapshot-*")
+	if err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
 	var rv uint64
-	err := s.view(func(txn *badger.Txn) error {
+	err = s.view(func(txn *badger.Txn) error {
 		var err error
-		rv, err = writeSnapshot(txn, w)
+		rv, err = writeSnapshot(txn, tmp)
 		return err
 	})
-	return rv, err
+	if err != nil {
+		return 0, err
+	}
+	if _, err := tmp.Seek(0, io.SeekStart); err != nil {
+		return 0, fmt.Errorf("snapshot: %w", err)
+	}
+	if _, err := io.Copy(w, tmp); err != nil {
+		return 0, err
+	}
+	return rv, nil
 }
 
 func writeSnapshot(txn *badger.Txn, w io.Writer) (uint64, error) {

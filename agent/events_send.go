@@ -29,12 +29,17 @@ const eventSendTimeout = 5 * time.Second
 type outbox struct {
 	queue   []*corev1.Event
 	sending bool       // a wave's goroutine runs
-	idle    *sync.Cond // broadcast when the queue is empty and no wave runs
+	idle    *sync.Cond // broadcast when a wave is answered
+	// queued counts the events queued so far, sent those of them whose
+	// wave is answered: flush waits for what was queued before it, not
+	// for events other goroutines (probes) keep queueing meanwhile.
+	queued, sent uint64
 }
 
 // enqueue queues ev and starts a wave unless one runs. Called with mu held.
 func (r *eventRecorder) enqueue(ev *corev1.Event) {
 	r.out.queue = append(r.out.queue, ev)
+	r.out.queued++
 	if !r.out.sending {
 		r.out.sending = true
 		go r.sendWaves()
@@ -45,16 +50,19 @@ func (r *eventRecorder) enqueue(ev *corev1.Event) {
 func (r *eventRecorder) sendWaves() {
 	for {
 		r.mu.Lock()
-		wave := lastOfEachName(r.out.queue)
+		wave, upTo := lastOfEachName(r.out.queue), r.out.queued
 		r.out.queue = nil
 		if len(wave) == 0 {
 			r.out.sending = false
-			r.out.idle.Broadcast()
 			r.mu.Unlock()
 			return
 		}
 		r.mu.Unlock()
 		r.sendWave(wave)
+		r.mu.Lock()
+		r.out.sent = upTo
+		r.out.idle.Broadcast()
+		r.mu.Unlock()
 	}
 }
 
@@ -70,12 +78,12 @@ func (r *eventRecorder) sendWave(wave []*corev1.Event) {
 }
 
 // flush waits until every event recorded so far has been sent (or its
-// sending failed). SyncOnce ends with it, so a sync's events are stored
-// when it returns.
+// sending failed); events recorded after it began do not hold it.
+// SyncOnce ends with it, so a sync's events are stored when it returns.
 func (r *eventRecorder) flush() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for r.out.sending {
+	for want := r.out.queued; r.out.sent < want; {
 		r.out.idle.Wait()
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/reconcile-dev/reconcile/reconcile/credentials"
 	"github.com/reconcile-dev/reconcile/reconcile/fdlimit"
 	"github.com/reconcile-dev/reconcile/reconcile/metrics"
+	"github.com/reconcile-dev/reconcile/reconcile/metrics/promkit"
 	"github.com/reconcile-dev/reconcile/reconcile/nodecreds"
 	"github.com/reconcile-dev/reconcile/reconcile/nodeipam"
 	"github.com/reconcile-dev/reconcile/reconcile/nodelease"
@@ -236,14 +237,14 @@ func runController(ctx context.Context, f *controllerFlags, log *slog.Logger, ex
 	}
 	// Beyond loopback: the API's TLS and its guard (authz), so the same
 	// certificates and tokens work, and a `metrics` role may read only this.
-	ms, err := openMetrics(f.metricsListen, "--metrics-listen", met.Registry(), srv.TLS, srv.Guard, log)
+	ms, err := promkit.Open(promkit.Endpoint{Addr: f.metricsListen, Flag: "--metrics-listen", TLS: srv.TLS, Guard: srv.Guard, Log: log}, met.Registry())
 	if err != nil {
 		ln.Close()
 		return err
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Serve(ctx, ln) })
-	g.Go(func() error { return ms.run(ctx) })
+	g.Go(func() error { return ms.Run(ctx) })
 	if plane != nil {
 		g.Go(func() error { return plane.Wait(ctx) }) // a member that stops ends the controller
 	}
